@@ -1,0 +1,145 @@
+//! Command-line interface (clap). Flags follow kubectl and k9s habits.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// kubedrain: cordon, drain, upgrade and uncordon Kubernetes nodes, and watch it happen.
+#[derive(Debug, Parser)]
+#[command(name = "kubedrain", version, about, long_about = None)]
+pub struct Cli {
+    #[command(flatten)]
+    pub kube: KubeArgs,
+
+    /// Hide and refuse every mutating action (cordon, drain, uncordon).
+    #[arg(long, global = true)]
+    pub readonly: bool,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// How to reach the cluster (kubectl's flags).
+#[derive(Debug, Clone, Default, Args)]
+pub struct KubeArgs {
+    /// Path to the kubeconfig file to use.
+    #[arg(long, global = true, env = "KUBECONFIG")]
+    pub kubeconfig: Option<PathBuf>,
+
+    /// The name of the kubeconfig context to use.
+    #[arg(long, global = true)]
+    pub context: Option<String>,
+
+    /// Namespace to show pods of (default: all namespaces).
+    #[arg(short = 'n', long, global = true)]
+    pub namespace: Option<String>,
+}
+
+/// Subcommands; without one, kubedrain opens the TUI on the current context.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Start the built-in simulated cluster and open the TUI on it.
+    Demo(DemoArgs),
+    /// Run the built-in simulated cluster as an API server for kubectl and other clients.
+    Sim(SimArgs),
+    /// Show what draining NODE would do; exit 1 when something blocks it.
+    Plan(PlanArgs),
+    /// Drain NODE (kubectl-compatible output).
+    Drain(DrainArgs),
+    /// Mark NODE unschedulable.
+    Cordon(NodeArg),
+    /// Mark NODE schedulable again.
+    Uncordon(NodeArg),
+}
+
+/// `kubedrain demo`.
+#[derive(Debug, Clone, Args)]
+pub struct DemoArgs {
+    /// Built-in scenario name or path to a scenario YAML file.
+    #[arg(long, default_value = "seed")]
+    pub scenario: String,
+    /// Simulated time speed (2.0 = twice as fast as real time).
+    #[arg(long, default_value_t = 1.0)]
+    pub speed: f64,
+}
+
+/// `kubedrain sim`.
+#[derive(Debug, Clone, Args)]
+pub struct SimArgs {
+    /// Built-in scenario name (seed, pdb-blocked, no-room, mixed) or path to a YAML file.
+    #[arg(long, default_value = "seed")]
+    pub scenario: String,
+    /// Address to listen on (loopback and an ephemeral port by default).
+    #[arg(long, default_value = "127.0.0.1:0")]
+    pub listen: SocketAddr,
+    /// Simulated time speed (2.0 = twice as fast as real time).
+    #[arg(long, default_value_t = 1.0)]
+    pub speed: f64,
+    /// Write a kubeconfig for the simulator to this path.
+    #[arg(long)]
+    pub kubeconfig_out: Option<PathBuf>,
+    /// Generate a large cluster instead of a scenario: number of worker nodes.
+    #[arg(long)]
+    pub nodes: Option<usize>,
+    /// With --nodes: pods per node.
+    #[arg(long, default_value_t = 30)]
+    pub pods_per_node: usize,
+}
+
+/// A single node name.
+#[derive(Debug, Clone, Args)]
+pub struct NodeArg {
+    /// The node's name.
+    pub node: String,
+}
+
+/// kubectl drain's flags, with kubectl's defaults.
+#[derive(Debug, Clone, Args)]
+pub struct DrainFlags {
+    /// Skip DaemonSet-managed pods instead of failing.
+    #[arg(long)]
+    pub ignore_daemonsets: bool,
+    /// Delete pods with emptyDir volumes (their data is lost).
+    #[arg(long)]
+    pub delete_emptydir_data: bool,
+    /// Also delete pods not managed by a controller.
+    #[arg(long)]
+    pub force: bool,
+    /// Seconds each pod gets to terminate; negative uses the pod's own setting.
+    #[arg(long, default_value_t = -1, allow_hyphen_values = true)]
+    pub grace_period: i64,
+    /// Give up after this long (e.g. 90s, 5m); 0 waits forever.
+    #[arg(long, default_value = "0s")]
+    pub timeout: String,
+    /// Only drain pods matching this label selector.
+    #[arg(long, default_value = "")]
+    pub pod_selector: String,
+    /// Delete pods instead of evicting them (bypasses PodDisruptionBudgets).
+    #[arg(long)]
+    pub disable_eviction: bool,
+    /// Skip pods whose deletion started more than this many seconds ago.
+    #[arg(long, default_value_t = 0)]
+    pub skip_wait_for_delete_timeout: u64,
+}
+
+/// `kubedrain plan`.
+#[derive(Debug, Clone, Args)]
+pub struct PlanArgs {
+    /// The node to plan a drain of.
+    pub node: String,
+    #[command(flatten)]
+    pub flags: DrainFlags,
+    /// Output format: text or json.
+    #[arg(short = 'o', long, default_value = "text")]
+    pub output: String,
+}
+
+/// `kubedrain drain`.
+#[derive(Debug, Clone, Args)]
+pub struct DrainArgs {
+    /// The node to drain.
+    pub node: String,
+    #[command(flatten)]
+    pub flags: DrainFlags,
+}

@@ -1,0 +1,1 @@
+//! The Kubernetes side of the app: clients, slim rows decoded from watch streams, indexes.

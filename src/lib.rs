@@ -1,0 +1,9 @@
+//! kubedrain: a terminal UI for planned Kubernetes node maintenance
+//! (cordon → drain → upgrade → uncordon), with a built-in simulated cluster.
+
+pub mod app;
+pub mod cli;
+pub mod cluster;
+pub mod drain;
+pub mod sim;
+pub mod ui;

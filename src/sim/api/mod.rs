@@ -1,0 +1,1 @@
+//! The HTTP surface: the subset of the Kubernetes API the simulator serves.

@@ -1,0 +1,15 @@
+//! The built-in simulated cluster: an in-memory Kubernetes API server on loopback that real
+//! kubectl accepts, with controllers that make it behave (scheduler, workloads, kubelet, PDBs).
+
+pub mod api;
+pub mod clock;
+pub mod controllers;
+pub mod kinds;
+pub mod scenario;
+pub mod server;
+pub mod store;
+
+pub use clock::SimClock;
+pub use kinds::Kind;
+pub use server::{SimOptions, Simulator};
+pub use store::Store;

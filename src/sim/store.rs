@@ -1,0 +1,527 @@
+//! The simulator's object store: every object as JSON, one global resourceVersion, and a
+//! bounded history of changes from which watches are served.
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
+
+use serde_json::{Value, json};
+use tokio::sync::broadcast;
+
+use super::clock::{SimClock, format_time};
+use super::kinds::Kind;
+
+/// `(namespace, name)`; the namespace is empty for cluster-scoped kinds.
+pub type ObjKey = (String, String);
+
+/// What happened to an object.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChangeType {
+    Added,
+    Modified,
+    Deleted,
+}
+
+impl ChangeType {
+    /// The watch event `type` string.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChangeType::Added => "ADDED",
+            ChangeType::Modified => "MODIFIED",
+            ChangeType::Deleted => "DELETED",
+        }
+    }
+}
+
+/// One change, as watchers see it.
+#[derive(Debug, Clone)]
+pub struct Change {
+    /// The resourceVersion the change produced.
+    pub rv: u64,
+    pub kind: Kind,
+    pub change: ChangeType,
+    /// The object after the change (for deletes: its last state, with the new resourceVersion).
+    pub object: Arc<Value>,
+}
+
+/// Why a store operation failed; the API layer maps these to `Status` objects.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoreError {
+    NotFound {
+        kind: Kind,
+        name: String,
+    },
+    AlreadyExists {
+        kind: Kind,
+        name: String,
+    },
+    /// The requested watch resourceVersion is older than the kept history.
+    Gone {
+        requested: u64,
+        oldest: u64,
+    },
+    Invalid(String),
+    Conflict(String),
+}
+
+impl std::fmt::Display for StoreError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StoreError::NotFound { kind, name } => {
+                write!(f, "{} \"{name}\" not found", resource_label(*kind))
+            }
+            StoreError::AlreadyExists { kind, name } => {
+                write!(f, "{} \"{name}\" already exists", resource_label(*kind))
+            }
+            StoreError::Gone { requested, oldest } => {
+                write!(f, "too old resource version: {requested} ({oldest})")
+            }
+            StoreError::Invalid(m) | StoreError::Conflict(m) => f.write_str(m),
+        }
+    }
+}
+
+impl std::error::Error for StoreError {}
+
+/// `pods` or `daemonsets.apps`: how the API server names a resource in messages.
+pub fn resource_label(kind: Kind) -> String {
+    if kind.group().is_empty() {
+        kind.plural().to_string()
+    } else {
+        format!("{}.{}", kind.plural(), kind.group())
+    }
+}
+
+struct Inner {
+    rv: u64,
+    objects: HashMap<Kind, BTreeMap<ObjKey, Arc<Value>>>,
+    history: VecDeque<Arc<Change>>,
+    /// Every change with rv <= this has been dropped from history.
+    compacted_rv: u64,
+    uid_seq: u64,
+}
+
+/// The in-memory store. Cheap to share (`Arc<Store>`); every method takes `&self`.
+pub struct Store {
+    inner: Mutex<Inner>,
+    tx: broadcast::Sender<Arc<Change>>,
+    clock: Arc<SimClock>,
+    history_cap: usize,
+}
+
+/// A watch's starting point: past changes to replay, then the live feed.
+pub struct WatchStart {
+    pub backlog: Vec<Arc<Change>>,
+    pub live: broadcast::Receiver<Arc<Change>>,
+    /// The store's resourceVersion when the watch started.
+    pub rv: u64,
+}
+
+/// Kinds whose `metadata.generation` moves when `spec` changes.
+fn has_generation(kind: Kind) -> bool {
+    !matches!(kind, Kind::Event | Kind::Namespace | Kind::Node)
+}
+
+impl Store {
+    /// An empty store keeping the last `history_cap` changes for watches.
+    pub fn new(clock: Arc<SimClock>, history_cap: usize) -> Arc<Self> {
+        let (tx, _) = broadcast::channel(65_536);
+        Arc::new(Self {
+            inner: Mutex::new(Inner {
+                rv: 1,
+                objects: HashMap::new(),
+                history: VecDeque::new(),
+                compacted_rv: 0,
+                uid_seq: 0,
+            }),
+            tx,
+            clock,
+            history_cap: history_cap.max(1),
+        })
+    }
+
+    /// The simulated clock.
+    pub fn clock(&self) -> &Arc<SimClock> {
+        &self.clock
+    }
+
+    /// The current (latest) resourceVersion.
+    pub fn resource_version(&self) -> u64 {
+        self.inner.lock().unwrap().rv
+    }
+
+    /// One object.
+    pub fn get(&self, kind: Kind, ns: &str, name: &str) -> Option<Arc<Value>> {
+        let inner = self.inner.lock().unwrap();
+        inner
+            .objects
+            .get(&kind)?
+            .get(&(ns_for(kind, ns), name.to_string()))
+            .cloned()
+    }
+
+    /// All objects of a kind (in one namespace, or all), sorted by namespace and name, with the
+    /// resourceVersion of the snapshot.
+    pub fn list(&self, kind: Kind, ns: Option<&str>) -> (u64, Vec<Arc<Value>>) {
+        self.list_where(kind, ns, |_| true)
+    }
+
+    /// Like [`Store::list`], keeping only objects that satisfy `keep`.
+    pub fn list_where(
+        &self,
+        kind: Kind,
+        ns: Option<&str>,
+        keep: impl Fn(&Value) -> bool,
+    ) -> (u64, Vec<Arc<Value>>) {
+        let inner = self.inner.lock().unwrap();
+        let Some(map) = inner.objects.get(&kind) else {
+            return (inner.rv, Vec::new());
+        };
+        let items = match ns {
+            Some(ns) if kind.namespaced() => map
+                .range((ns.to_string(), String::new())..)
+                .take_while(|((n, _), _)| n == ns)
+                .map(|(_, v)| v)
+                .filter(|v| keep(v))
+                .cloned()
+                .collect(),
+            _ => map.values().filter(|v| keep(v)).cloned().collect(),
+        };
+        (inner.rv, items)
+    }
+
+    /// Number of objects of a kind.
+    pub fn count(&self, kind: Kind) -> usize {
+        let inner = self.inner.lock().unwrap();
+        inner.objects.get(&kind).map_or(0, |m| m.len())
+    }
+
+    /// Creates an object. Fills `apiVersion`, `kind`, `uid`, `resourceVersion`,
+    /// `creationTimestamp` (unless given) and a name from `generateName`.
+    pub fn create(&self, kind: Kind, mut obj: Value) -> Result<Arc<Value>, StoreError> {
+        if !obj.is_object() {
+            return Err(StoreError::Invalid("object must be a JSON object".into()));
+        }
+        let now = format_time(self.clock.now());
+        let mut inner = self.inner.lock().unwrap();
+        inner.uid_seq += 1;
+        let uid_seq = inner.uid_seq;
+        obj["apiVersion"] = json!(kind.api_version());
+        obj["kind"] = json!(kind.name());
+        if !obj["metadata"].is_object() {
+            obj["metadata"] = json!({});
+        }
+        let meta = obj["metadata"].as_object_mut().unwrap();
+        let name = match meta.get("name").and_then(Value::as_str) {
+            Some(n) if !n.is_empty() => n.to_string(),
+            _ => match meta.get("generateName").and_then(Value::as_str) {
+                Some(prefix) => {
+                    let n = format!("{prefix}{}", random_suffix(5));
+                    meta.insert("name".into(), json!(n));
+                    n
+                }
+                None => {
+                    return Err(StoreError::Invalid(
+                        "metadata.name: Required value: name or generateName is required".into(),
+                    ));
+                }
+            },
+        };
+        let ns = if kind.namespaced() {
+            let ns = meta
+                .get("namespace")
+                .and_then(Value::as_str)
+                .unwrap_or("default")
+                .to_string();
+            meta.insert("namespace".into(), json!(ns));
+            ns
+        } else {
+            meta.remove("namespace");
+            String::new()
+        };
+        let key = (ns, name.clone());
+        if inner
+            .objects
+            .get(&kind)
+            .is_some_and(|m| m.contains_key(&key))
+        {
+            return Err(StoreError::AlreadyExists { kind, name });
+        }
+        if !meta.contains_key("uid") {
+            meta.insert("uid".into(), json!(make_uid(uid_seq)));
+        }
+        if !meta.contains_key("creationTimestamp") {
+            meta.insert("creationTimestamp".into(), json!(now));
+        }
+        if has_generation(kind) {
+            meta.insert("generation".into(), json!(1));
+        }
+        inner.rv += 1;
+        let rv = inner.rv;
+        meta.insert("resourceVersion".into(), json!(rv.to_string()));
+        let obj = Arc::new(obj);
+        inner
+            .objects
+            .entry(kind)
+            .or_default()
+            .insert(key, obj.clone());
+        self.record(&mut inner, kind, ChangeType::Added, obj.clone());
+        Ok(obj)
+    }
+
+    /// Changes an object in place through `f`. Emits MODIFIED only when something changed
+    /// (a no-op update keeps the resourceVersion, as the real server does).
+    pub fn update(
+        &self,
+        kind: Kind,
+        ns: &str,
+        name: &str,
+        f: impl FnOnce(&mut Value) -> Result<(), StoreError>,
+    ) -> Result<Arc<Value>, StoreError> {
+        let mut inner = self.inner.lock().unwrap();
+        let key = (ns_for(kind, ns), name.to_string());
+        let current = inner
+            .objects
+            .get(&kind)
+            .and_then(|m| m.get(&key))
+            .cloned()
+            .ok_or_else(|| StoreError::NotFound {
+                kind,
+                name: name.to_string(),
+            })?;
+        let mut next = (*current).clone();
+        f(&mut next)?;
+        // Identity fields are not the caller's to change.
+        for field in [
+            "name",
+            "namespace",
+            "uid",
+            "creationTimestamp",
+            "resourceVersion",
+        ] {
+            match current["metadata"].get(field) {
+                Some(v) => next["metadata"][field] = v.clone(),
+                None => {
+                    if let Some(m) = next["metadata"].as_object_mut() {
+                        m.remove(field);
+                    }
+                }
+            }
+        }
+        if has_generation(kind) {
+            let bump = current.get("spec") != next.get("spec");
+            let generation = current["metadata"]["generation"].as_i64().unwrap_or(1);
+            next["metadata"]["generation"] = json!(generation + i64::from(bump));
+        }
+        if next == *current {
+            return Ok(current);
+        }
+        inner.rv += 1;
+        let rv = inner.rv;
+        next["metadata"]["resourceVersion"] = json!(rv.to_string());
+        let next = Arc::new(next);
+        inner
+            .objects
+            .get_mut(&kind)
+            .unwrap()
+            .insert(key, next.clone());
+        self.record(&mut inner, kind, ChangeType::Modified, next.clone());
+        Ok(next)
+    }
+
+    /// Removes an object for good (the grace period, if any, is the caller's business).
+    pub fn delete(&self, kind: Kind, ns: &str, name: &str) -> Result<Arc<Value>, StoreError> {
+        let mut inner = self.inner.lock().unwrap();
+        let key = (ns_for(kind, ns), name.to_string());
+        let removed = inner
+            .objects
+            .get_mut(&kind)
+            .and_then(|m| m.remove(&key))
+            .ok_or_else(|| StoreError::NotFound {
+                kind,
+                name: name.to_string(),
+            })?;
+        inner.rv += 1;
+        let rv = inner.rv;
+        let mut last = (*removed).clone();
+        last["metadata"]["resourceVersion"] = json!(rv.to_string());
+        let last = Arc::new(last);
+        self.record(&mut inner, kind, ChangeType::Deleted, last.clone());
+        Ok(last)
+    }
+
+    /// Starts a watch on `kind`.
+    ///
+    /// `from = None` (or `Some(0)`) replays every current object as ADDED, as the real server
+    /// does for an unset or "0" resourceVersion. `Some(rv)` replays the changes after `rv`, or
+    /// fails with [`StoreError::Gone`] when they are no longer all in history.
+    pub fn watch(&self, kind: Kind, from: Option<u64>) -> Result<WatchStart, StoreError> {
+        let inner = self.inner.lock().unwrap();
+        let live = self.tx.subscribe();
+        let backlog = match from {
+            None | Some(0) => inner
+                .objects
+                .get(&kind)
+                .map(|m| {
+                    m.values()
+                        .map(|o| {
+                            Arc::new(Change {
+                                rv: rv_of(o),
+                                kind,
+                                change: ChangeType::Added,
+                                object: o.clone(),
+                            })
+                        })
+                        .collect()
+                })
+                .unwrap_or_default(),
+            Some(rv) => {
+                if rv < inner.compacted_rv {
+                    return Err(StoreError::Gone {
+                        requested: rv,
+                        oldest: inner.compacted_rv + 1,
+                    });
+                }
+                inner
+                    .history
+                    .iter()
+                    .filter(|c| c.rv > rv && c.kind == kind)
+                    .cloned()
+                    .collect()
+            }
+        };
+        Ok(WatchStart {
+            backlog,
+            live,
+            rv: inner.rv,
+        })
+    }
+
+    /// Drops all watch history (fault injection: the next watch from an old version gets 410).
+    pub fn compact(&self) {
+        let mut inner = self.inner.lock().unwrap();
+        inner.history.clear();
+        inner.compacted_rv = inner.rv;
+    }
+
+    /// The oldest resourceVersion a watch may still start from.
+    pub fn oldest_watchable(&self) -> u64 {
+        self.inner.lock().unwrap().compacted_rv
+    }
+
+    fn record(&self, inner: &mut Inner, kind: Kind, change: ChangeType, object: Arc<Value>) {
+        let c = Arc::new(Change {
+            rv: inner.rv,
+            kind,
+            change,
+            object,
+        });
+        inner.history.push_back(c.clone());
+        while inner.history.len() > self.history_cap {
+            if let Some(old) = inner.history.pop_front() {
+                inner.compacted_rv = old.rv;
+            }
+        }
+        // No receivers is fine: nobody is watching.
+        let _ = self.tx.send(c);
+    }
+}
+
+fn ns_for(kind: Kind, ns: &str) -> String {
+    if kind.namespaced() {
+        ns.to_string()
+    } else {
+        String::new()
+    }
+}
+
+/// The numeric resourceVersion of an object (0 when absent).
+pub fn rv_of(obj: &Value) -> u64 {
+    obj["metadata"]["resourceVersion"]
+        .as_str()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0)
+}
+
+fn make_uid(seq: u64) -> String {
+    let r: u64 = rand::random();
+    format!(
+        "{:08x}-{:04x}-4{:03x}-a{:03x}-{:012x}",
+        (r >> 32) as u32,
+        (r >> 16) as u16,
+        (r & 0xfff) as u16,
+        (seq >> 48) as u16 & 0xfff,
+        seq & 0xffff_ffff_ffff
+    )
+}
+
+/// A random suffix in the alphabet Kubernetes uses for generated names (no vowels, no 0/1/3).
+pub fn random_suffix(len: usize) -> String {
+    const ALPHABET: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
+    (0..len)
+        .map(|_| ALPHABET[rand::random_range(0..ALPHABET.len())] as char)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn store() -> Arc<Store> {
+        Store::new(Arc::new(SimClock::new(1.0)), 4)
+    }
+
+    #[test]
+    fn create_fills_identity_and_bumps_rv() {
+        let s = store();
+        let p = s
+            .create(Kind::Pod, json!({"metadata": {"generateName": "web-"}}))
+            .unwrap();
+        assert!(p["metadata"]["name"].as_str().unwrap().starts_with("web-"));
+        assert_eq!(p["metadata"]["namespace"], "default");
+        assert_eq!(rv_of(&p), 2);
+        assert_eq!(p["kind"], "Pod");
+        let err = s.create(Kind::Pod, (*p).clone()).unwrap_err();
+        assert!(matches!(err, StoreError::AlreadyExists { .. }));
+    }
+
+    #[test]
+    fn noop_update_keeps_resource_version() {
+        let s = store();
+        s.create(Kind::Node, json!({"metadata": {"name": "n"}}))
+            .unwrap();
+        let rv = s.resource_version();
+        s.update(Kind::Node, "", "n", |_| Ok(())).unwrap();
+        assert_eq!(s.resource_version(), rv);
+        s.update(Kind::Node, "", "n", |o| {
+            o["spec"]["unschedulable"] = json!(true);
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(s.resource_version(), rv + 1);
+    }
+
+    #[test]
+    fn watch_replays_history_and_reports_gone_after_compaction() {
+        let s = store();
+        for i in 0..3 {
+            s.create(Kind::Node, json!({"metadata": {"name": format!("n{i}")}}))
+                .unwrap();
+        }
+        let w = s.watch(Kind::Node, Some(2)).unwrap();
+        assert_eq!(
+            w.backlog.iter().map(|c| c.rv).collect::<Vec<_>>(),
+            vec![3, 4]
+        );
+        // History holds 4 changes: creating 3 more drops the oldest ones.
+        for i in 3..6 {
+            s.create(Kind::Node, json!({"metadata": {"name": format!("n{i}")}}))
+                .unwrap();
+        }
+        assert!(matches!(
+            s.watch(Kind::Node, Some(2)),
+            Err(StoreError::Gone { .. })
+        ));
+        let all = s.watch(Kind::Node, None).unwrap();
+        assert_eq!(all.backlog.len(), 6);
+    }
+}

@@ -1,0 +1,1 @@
+//! Rendering: panes, dialogs, help and theme. Pure functions of the model.

@@ -16,6 +16,9 @@ use super::controllers::{self, Controllers};
 use super::scenario;
 use super::store::Store;
 
+/// The scenario name that starts an empty cluster (tests fill the store themselves).
+pub const EMPTY_SCENARIO: &str = "empty";
+
 /// How to start a simulator.
 #[derive(Debug, Clone)]
 pub struct SimOptions {
@@ -70,11 +73,17 @@ impl Simulator {
     pub async fn start(opts: SimOptions) -> Result<Simulator> {
         let clock = Arc::new(SimClock::new(opts.speed));
         let store = Store::new(clock.clone(), opts.history);
-        let scn = match opts.generated {
-            Some((nodes, per_node)) => scenario::generated(nodes, per_node),
-            None => scenario::load(&opts.scenario)?,
-        };
-        scn.populate(&store)?;
+        let (scenario_name, git_version) =
+            if opts.scenario == EMPTY_SCENARIO && opts.generated.is_none() {
+                (EMPTY_SCENARIO.to_string(), "v1.25.4".to_string())
+            } else {
+                let scn = match opts.generated {
+                    Some((nodes, per_node)) => scenario::generated(nodes, per_node),
+                    None => scenario::load(&opts.scenario)?,
+                };
+                scn.populate(&store)?;
+                (scn.name.clone(), scn.server_version.clone())
+            };
         let listener = tokio::net::TcpListener::bind(opts.listen)
             .await
             .wrap_err_with(|| format!("cannot listen on {}", opts.listen))?;
@@ -86,7 +95,7 @@ impl Simulator {
             store: store.clone(),
             faults: faults.clone(),
             stats: stats.clone(),
-            git_version: scn.server_version.clone(),
+            git_version,
             server_address: addr.to_string(),
             bookmark_interval: opts.bookmark_interval,
             shutdown: shutdown_rx.clone(),
@@ -115,7 +124,7 @@ impl Simulator {
             shutdown,
             server: Mutex::new(Some(server)),
             controllers: Mutex::new(controllers),
-            scenario: scn.name.clone(),
+            scenario: scenario_name,
         })
     }
 

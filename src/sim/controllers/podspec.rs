@@ -233,7 +233,7 @@ pub fn image_id(image: &str) -> String {
     for i in 0..4u64 {
         digest.push_str(&format!(
             "{:016x}",
-            h.rotate_left((i * 17) as u32) ^ (i * 0x9e3779b97f4a7c15)
+            h.rotate_left((i * 17) as u32) ^ i.wrapping_mul(0x9e3779b97f4a7c15)
         ));
     }
     format!("{repo}@sha256:{digest}")

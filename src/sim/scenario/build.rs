@@ -42,7 +42,14 @@ pub fn kib(q: &str) -> String {
 /// A uuid-looking random string.
 pub fn uuid() -> String {
     let h = random_hex(32);
-    format!("{}-{}-{}-{}-{}", &h[..8], &h[8..12], &h[12..16], &h[16..20], &h[20..])
+    format!(
+        "{}-{}-{}-{}-{}",
+        &h[..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..]
+    )
 }
 
 /// The Node object for a node spec.
@@ -73,7 +80,10 @@ pub fn node_object(n: &NodeSpec, server_version: &str, now: Timestamp, index: us
         .pod_cidr
         .clone()
         .unwrap_or_else(|| format!("10.{}.{}.0/24", 100 + index / 256 % 100, index % 256));
-    let kubelet = n.kubelet_version.clone().unwrap_or_else(|| server_version.to_string());
+    let kubelet = n
+        .kubelet_version
+        .clone()
+        .unwrap_or_else(|| server_version.to_string());
     let cpu = match &n.capacity.cpu {
         Value::Number(x) => x.to_string(),
         v => v.as_str().unwrap_or("4").to_string(),
@@ -88,11 +98,13 @@ pub fn node_object(n: &NodeSpec, server_version: &str, now: Timestamp, index: us
     let (rs, reason, msg) = if n.ready {
         ("True", "KubeletReady", "kubelet is posting ready status")
     } else {
-        ("Unknown", "NodeStatusUnknown", "Kubelet stopped posting node status.")
+        (
+            "Unknown",
+            "NodeStatusUnknown",
+            "Kubelet stopped posting node status.",
+        )
     };
-    let cond = |t: &str, s: &str, r: &str, m: &str| {
-        json!({"type": t, "status": s, "reason": r, "message": m, "lastHeartbeatTime": hb, "lastTransitionTime": created})
-    };
+    let cond = |t: &str, s: &str, r: &str, m: &str| json!({"type": t, "status": s, "reason": r, "message": m, "lastHeartbeatTime": hb, "lastTransitionTime": created});
     let mut taints: Vec<Value> = n
         .taints
         .iter()
@@ -192,20 +204,35 @@ fn template(w: &WorkloadSpec) -> Value {
                 v["resources"]["limits"] = json!(c.limits);
             }
             if !c.ports.is_empty() {
-                v["ports"] = json!(c.ports.iter().map(|p| json!({"containerPort": p, "protocol": "TCP"})).collect::<Vec<_>>());
+                v["ports"] = json!(
+                    c.ports
+                        .iter()
+                        .map(|p| json!({"containerPort": p, "protocol": "TCP"}))
+                        .collect::<Vec<_>>()
+                );
             }
             if !c.args.is_empty() {
                 v["args"] = json!(c.args);
             }
             if i == 0 && !w.empty_dir.is_empty() {
-                v["volumeMounts"] = json!(w.empty_dir.iter().map(|n| json!({"name": n, "mountPath": format!("/{n}")})).collect::<Vec<_>>());
+                v["volumeMounts"] = json!(
+                    w.empty_dir
+                        .iter()
+                        .map(|n| json!({"name": n, "mountPath": format!("/{n}")}))
+                        .collect::<Vec<_>>()
+                );
             }
             v
         })
         .collect();
     let mut spec = json!({"containers": containers});
     if !w.empty_dir.is_empty() {
-        spec["volumes"] = json!(w.empty_dir.iter().map(|n| json!({"name": n, "emptyDir": {}})).collect::<Vec<_>>());
+        spec["volumes"] = json!(
+            w.empty_dir
+                .iter()
+                .map(|n| json!({"name": n, "emptyDir": {}}))
+                .collect::<Vec<_>>()
+        );
     }
     if !w.node_selector.is_empty() {
         spec["nodeSelector"] = json!(w.node_selector);
@@ -219,7 +246,11 @@ fn template(w: &WorkloadSpec) -> Value {
     }
     if let Some(p) = &w.priority_class_name {
         spec["priorityClassName"] = json!(p);
-        spec["priority"] = json!(if p == "system-node-critical" { 2000001000 } else { 2000000000 });
+        spec["priority"] = json!(if p == "system-node-critical" {
+            2000001000
+        } else {
+            2000000000
+        });
     }
     if let Some(g) = w.termination_grace_period_seconds {
         spec["terminationGracePeriodSeconds"] = json!(g);
@@ -259,11 +290,23 @@ impl Builder<'_> {
     }
 
     /// Places (unless pending), starts and creates one pod.
-    fn place(&mut self, w: &WorkloadSpec, i: usize, mut pod: Value, node: Option<String>) -> Result<Arc<Value>> {
+    fn place(
+        &mut self,
+        w: &WorkloadSpec,
+        i: usize,
+        mut pod: Value,
+        node: Option<String>,
+    ) -> Result<Arc<Value>> {
         if let Some(name) = w.pod_names.get(i) {
             pod["metadata"]["name"] = json!(name);
         }
-        let age = w.pod_ages.get(i).map(String::as_str).or(w.pod_age.as_deref()).or(w.age.as_deref()).unwrap_or("1h");
+        let age = w
+            .pod_ages
+            .get(i)
+            .map(String::as_str)
+            .or(w.pod_age.as_deref())
+            .or(w.age.as_deref())
+            .unwrap_or("1h");
         let created = ago(self.now, age);
         pod["metadata"]["creationTimestamp"] = json!(fmt(created));
         if w.pending {
@@ -271,7 +314,14 @@ impl Builder<'_> {
         }
         let node = match node.or_else(|| w.nodes.get(i).cloned()) {
             Some(n) => Some(n),
-            None => scheduler::pick(&pod, self.node_order.iter().map(|n| &**self.nodes.get(n).unwrap()), &self.usage).ok(),
+            None => scheduler::pick(
+                &pod,
+                self.node_order
+                    .iter()
+                    .map(|n| &**self.nodes.get(n).unwrap()),
+                &self.usage,
+            )
+            .ok(),
         };
         let Some(node_name) = node else {
             // Nothing fits: the pod waits, and the scheduler reports why.
@@ -290,21 +340,29 @@ impl Builder<'_> {
         self.used_ips.insert(ip.clone());
         pod["spec"]["nodeName"] = json!(node_name);
         let start = fmt(created);
-        let started_at = fmt(created.checked_add(SignedDuration::from_secs(2)).unwrap_or(created));
+        let started_at = fmt(created
+            .checked_add(SignedDuration::from_secs(2))
+            .unwrap_or(created));
         if w.completed {
-            let end = fmt(created.checked_add(SignedDuration::from_secs(20)).unwrap_or(created));
+            let end = fmt(created
+                .checked_add(SignedDuration::from_secs(20))
+                .unwrap_or(created));
             pod["status"] = succeeded_status(&pod, &host_ip, &ip, &start, &end);
         } else {
             let last = w.last_restart_age.as_deref().map(|a| fmt(ago(self.now, a)));
             let running_since = last.clone().unwrap_or(started_at.clone());
-            pod["status"] = running_status(&pod, &RunningOpts {
-                host_ip: &host_ip,
-                pod_ip: &ip,
-                start: &start,
-                started_at: &running_since,
-                ready: true,
-                restarts: (w.restarts > 0).then(|| (w.restarts, last.as_deref().unwrap_or(&started_at))),
-            });
+            pod["status"] = running_status(
+                &pod,
+                &RunningOpts {
+                    host_ip: &host_ip,
+                    pod_ip: &ip,
+                    start: &start,
+                    started_at: &running_since,
+                    ready: true,
+                    restarts: (w.restarts > 0)
+                        .then(|| (w.restarts, last.as_deref().unwrap_or(&started_at))),
+                },
+            );
             let u = self.usage.entry(node_name).or_default();
             let r = pod_requests(&pod);
             u.cpu += r.cpu;
@@ -340,7 +398,10 @@ impl Builder<'_> {
         let mut dep = dep;
         merge_meta(&mut dep, self.workload_meta(w));
         let dep = self.create(Kind::Deployment, dep)?;
-        let hash = w.pod_template_hash.clone().unwrap_or_else(|| template_hash(&dep["spec"]["template"]));
+        let hash = w
+            .pod_template_hash
+            .clone()
+            .unwrap_or_else(|| template_hash(&dep["spec"]["template"]));
         let rs = self.create(Kind::ReplicaSet, new_replicaset(&dep, &hash, w.replicas))?;
         let n = self.rs_pods(w, &rs)?;
         let now = fmt(self.now);
@@ -358,12 +419,22 @@ impl Builder<'_> {
         let (ns, name) = crate::sim::controllers::util::key_of(rs);
         let mut running = 0;
         for i in 0..w.replicas as usize {
-            let pod = pod_from_template(&rs["spec"]["template"], &ns, &format!("{name}-{}", random_suffix(5)), Some(owner_ref(rs)), &[]);
+            let pod = pod_from_template(
+                &rs["spec"]["template"],
+                &ns,
+                &format!("{name}-{}", random_suffix(5)),
+                Some(owner_ref(rs)),
+                &[],
+            );
             let p = self.place(w, i, pod, None)?;
             running += i64::from(p["status"]["phase"] == "Running");
         }
-        self.set_status(Kind::ReplicaSet, rs, json!({"replicas": w.replicas, "fullyLabeledReplicas": w.replicas,
-            "readyReplicas": running, "availableReplicas": running, "observedGeneration": 1}))?;
+        self.set_status(
+            Kind::ReplicaSet,
+            rs,
+            json!({"replicas": w.replicas, "fullyLabeledReplicas": w.replicas,
+            "readyReplicas": running, "availableReplicas": running, "observedGeneration": 1}),
+        )?;
         Ok(running)
     }
 
@@ -426,17 +497,24 @@ impl Builder<'_> {
         let uid = job["metadata"]["uid"].as_str().unwrap_or("").to_string();
         let (ns, name) = crate::sim::controllers::util::key_of(&job);
         // The selector and template labels the API server adds (needs the uid).
-        let job = self.store.update(Kind::Job, &ns, &name, |j| {
-            j["spec"]["selector"] = json!({"matchLabels": {"controller-uid": uid}});
-            for (k, v) in [("controller-uid", uid.as_str()), ("job-name", name.as_str())] {
-                j["spec"]["template"]["metadata"]["labels"][k] = json!(v);
-            }
-            Ok(())
-        }).map_err(err)?;
+        let job = self
+            .store
+            .update(Kind::Job, &ns, &name, |j| {
+                j["spec"]["selector"] = json!({"matchLabels": {"controller-uid": uid}});
+                for (k, v) in [
+                    ("controller-uid", uid.as_str()),
+                    ("job-name", name.as_str()),
+                ] {
+                    j["spec"]["template"]["metadata"]["labels"][k] = json!(v);
+                }
+                Ok(())
+            })
+            .map_err(err)?;
         let p = self.place(w, 0, job_pod(&job), None)?;
         let start = job["metadata"]["creationTimestamp"].clone();
         let status = if w.completed {
-            let end = p["status"]["containerStatuses"][0]["state"]["terminated"]["finishedAt"].clone();
+            let end =
+                p["status"]["containerStatuses"][0]["state"]["terminated"]["finishedAt"].clone();
             json!({"startTime": start, "completionTime": end, "succeeded": 1, "ready": 0,
                    "conditions": [{"type": "Complete", "status": "True", "lastProbeTime": end, "lastTransitionTime": end}]})
         } else {
@@ -456,7 +534,8 @@ impl Builder<'_> {
             let hash = random_hex(32);
             pod["metadata"]["annotations"]["kubernetes.io/config.hash"] = json!(hash);
             pod["metadata"]["annotations"]["kubernetes.io/config.mirror"] = json!(hash);
-            pod["metadata"]["annotations"]["kubernetes.io/config.seen"] = json!(n["metadata"]["creationTimestamp"]);
+            pod["metadata"]["annotations"]["kubernetes.io/config.seen"] =
+                json!(n["metadata"]["creationTimestamp"]);
             pod["metadata"]["annotations"]["kubernetes.io/config.source"] = json!("file");
             pod["metadata"]["ownerReferences"] = json!([{"apiVersion": "v1", "kind": "Node", "name": node,
                 "uid": n["metadata"]["uid"], "controller": true}]);
@@ -464,12 +543,26 @@ impl Builder<'_> {
             let spec = pod["spec"].as_object_mut().unwrap();
             spec.remove("serviceAccount");
             spec.remove("serviceAccountName");
-            spec.insert("tolerations".into(), json!([{"operator": "Exists", "effect": "NoExecute"}]));
-            let vols: Vec<Value> = spec["volumes"].as_array().unwrap().iter().filter(|v| v["projected"].is_null()).cloned().collect();
+            spec.insert(
+                "tolerations".into(),
+                json!([{"operator": "Exists", "effect": "NoExecute"}]),
+            );
+            let vols: Vec<Value> = spec["volumes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|v| v["projected"].is_null())
+                .cloned()
+                .collect();
             spec.insert("volumes".into(), json!(vols));
             for c in spec["containers"].as_array_mut().unwrap() {
-                let mounts: Vec<Value> = c["volumeMounts"].as_array().into_iter().flatten()
-                    .filter(|m| m["mountPath"] != "/var/run/secrets/kubernetes.io/serviceaccount").cloned().collect();
+                let mounts: Vec<Value> = c["volumeMounts"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter(|m| m["mountPath"] != "/var/run/secrets/kubernetes.io/serviceaccount")
+                    .cloned()
+                    .collect();
                 c["volumeMounts"] = json!(mounts);
             }
             self.place(w, 0, pod, Some(node.clone()))?;
@@ -491,17 +584,25 @@ impl Builder<'_> {
             "metadata": {"name": p.name, "namespace": p.namespace, "creationTimestamp": fmt(ago(self.now, "1h"))},
             "spec": spec,
         }))?;
-        let matching: Vec<&Arc<Value>> = self.pods.iter()
-            .filter(|pod| pod["metadata"]["namespace"] == p.namespace.as_str()
-                && selector_matches(&pdb["spec"]["selector"], &pod["metadata"]["labels"])
-                && pod["status"]["phase"] != "Succeeded")
+        let matching: Vec<&Arc<Value>> = self
+            .pods
+            .iter()
+            .filter(|pod| {
+                pod["metadata"]["namespace"] == p.namespace.as_str()
+                    && selector_matches(&pdb["spec"]["selector"], &pod["metadata"]["labels"])
+                    && pod["status"]["phase"] != "Succeeded"
+            })
             .collect();
         let count = matching.len() as i64;
         let (expected, desired) = disruption::desired(&pdb["spec"], count, count);
         let healthy = count;
         let allowed = (healthy - desired).max(0);
         let now = fmt(self.now);
-        let (s, r) = if allowed > 0 { ("True", "SufficientPods") } else { ("False", "InsufficientPods") };
+        let (s, r) = if allowed > 0 {
+            ("True", "SufficientPods")
+        } else {
+            ("False", "InsufficientPods")
+        };
         self.set_status(Kind::PodDisruptionBudget, &pdb, json!({
             "currentHealthy": healthy, "desiredHealthy": desired, "disruptionsAllowed": allowed,
             "expectedPods": expected, "observedGeneration": 1,
@@ -520,18 +621,40 @@ fn merge_meta(obj: &mut Value, meta: Value) {
 /// Creates every object of the scenario file in `store`.
 pub(super) fn populate(f: &ScenarioFile, store: &Store) -> Result<()> {
     let now = store.clock().now();
-    let oldest = f.nodes.iter().filter_map(|n| n.age.as_deref()).max_by_key(|a| parse_age(a).unwrap_or_default()).unwrap_or("30d");
+    let oldest = f
+        .nodes
+        .iter()
+        .filter_map(|n| n.age.as_deref())
+        .max_by_key(|a| parse_age(a).unwrap_or_default())
+        .unwrap_or("30d");
     let ns_created = fmt(ago(now, oldest));
-    let mut namespaces: Vec<String> = ["default", "kube-node-lease", "kube-public", "kube-system"].iter().map(|s| s.to_string()).collect();
-    let all = [&f.deployments, &f.replicasets, &f.daemonsets, &f.statefulsets, &f.jobs, &f.pods];
-    for ns in f.namespaces.iter().chain(all.iter().flat_map(|l| l.iter().map(|w| &w.namespace))).chain(f.pdbs.iter().map(|p| &p.namespace)) {
+    let mut namespaces: Vec<String> = ["default", "kube-node-lease", "kube-public", "kube-system"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    let all = [
+        &f.deployments,
+        &f.replicasets,
+        &f.daemonsets,
+        &f.statefulsets,
+        &f.jobs,
+        &f.pods,
+    ];
+    for ns in f
+        .namespaces
+        .iter()
+        .chain(all.iter().flat_map(|l| l.iter().map(|w| &w.namespace)))
+        .chain(f.pdbs.iter().map(|p| &p.namespace))
+    {
         if !namespaces.contains(ns) {
             namespaces.push(ns.clone());
         }
     }
     for ns in &namespaces {
         if store.get(Kind::Namespace, "", ns).is_none() {
-            store.create(Kind::Namespace, namespace_object(ns, &ns_created)).map_err(err)?;
+            store
+                .create(Kind::Namespace, namespace_object(ns, &ns_created))
+                .map_err(err)?;
         }
     }
     let mut b = Builder {
@@ -541,7 +664,10 @@ pub(super) fn populate(f: &ScenarioFile, store: &Store) -> Result<()> {
         nodes: BTreeMap::new(),
         node_order: Vec::new(),
         usage: HashMap::new(),
-        used_ips: all.iter().flat_map(|l| l.iter().flat_map(|w| w.pod_ips.iter().cloned())).collect(),
+        used_ips: all
+            .iter()
+            .flat_map(|l| l.iter().flat_map(|w| w.pod_ips.iter().cloned()))
+            .collect(),
         pods: Vec::new(),
     };
     for (i, n) in f.nodes.iter().enumerate() {

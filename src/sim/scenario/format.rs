@@ -75,7 +75,11 @@ fn pods110() -> u32 {
 }
 impl Default for Capacity {
     fn default() -> Self {
-        Self { cpu: cpu4(), memory: mem8(), pods: pods110() }
+        Self {
+            cpu: cpu4(),
+            memory: mem8(),
+            pods: pods110(),
+        }
     }
 }
 
@@ -254,13 +258,19 @@ impl ScenarioFile {
                     }
                 }
                 if w.containers.is_empty() {
-                    return Err(format!("{section}.{}: containers: at least one is required", w.name));
+                    return Err(format!(
+                        "{section}.{}: containers: at least one is required",
+                        w.name
+                    ));
                 }
             }
         }
         for p in &self.pdbs {
             if p.min_available.is_some() == p.max_unavailable.is_some() {
-                return Err(format!("pdbs.{}: exactly one of minAvailable and maxUnavailable is required", p.name));
+                return Err(format!(
+                    "pdbs.{}: exactly one of minAvailable and maxUnavailable is required",
+                    p.name
+                ));
             }
         }
         Ok(())

@@ -15,9 +15,18 @@ pub use format::ScenarioFile;
 /// The built-in scenarios, by name.
 pub const BUILTIN: [(&str, &str); 4] = [
     ("seed", include_str!("../../../assets/scenarios/seed.yaml")),
-    ("pdb-blocked", include_str!("../../../assets/scenarios/pdb-blocked.yaml")),
-    ("no-room", include_str!("../../../assets/scenarios/no-room.yaml")),
-    ("mixed", include_str!("../../../assets/scenarios/mixed.yaml")),
+    (
+        "pdb-blocked",
+        include_str!("../../../assets/scenarios/pdb-blocked.yaml"),
+    ),
+    (
+        "no-room",
+        include_str!("../../../assets/scenarios/no-room.yaml"),
+    ),
+    (
+        "mixed",
+        include_str!("../../../assets/scenarios/mixed.yaml"),
+    ),
 ];
 
 /// Where a scenario's objects come from.
@@ -48,7 +57,11 @@ pub struct Scenario {
 /// `generated:NODESxPODS`), or a YAML file by path.
 pub fn load(name_or_path: &str) -> Result<Scenario> {
     if let Some((_, text)) = BUILTIN.iter().find(|(n, _)| *n == name_or_path) {
-        return parse(name_or_path, &format!("assets/scenarios/{name_or_path}.yaml"), text);
+        return parse(
+            name_or_path,
+            &format!("assets/scenarios/{name_or_path}.yaml"),
+            text,
+        );
     }
     if let Some(size) = name_or_path.strip_prefix("generated") {
         let size = size.trim_start_matches(':');
@@ -70,8 +83,12 @@ pub fn load(name_or_path: &str) -> Result<Scenario> {
             names.join(", ")
         ));
     }
-    let text = std::fs::read_to_string(path).wrap_err_with(|| format!("reading scenario {}", path.display()))?;
-    let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("scenario");
+    let text = std::fs::read_to_string(path)
+        .wrap_err_with(|| format!("reading scenario {}", path.display()))?;
+    let stem = path
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or("scenario");
     parse(stem, &path.display().to_string(), &text)
 }
 
@@ -99,7 +116,10 @@ pub fn generated(nodes: usize, pods_per_node: usize) -> Scenario {
         server_version: "v1.29.4".into(),
         speed: 1.0,
         description: format!("{nodes} nodes × {pods_per_node} pods, generated"),
-        source: Source::Generated { nodes, pods_per_node },
+        source: Source::Generated {
+            nodes,
+            pods_per_node,
+        },
     }
 }
 
@@ -109,7 +129,10 @@ impl Scenario {
     pub fn populate(&self, store: &Store) -> Result<()> {
         match &self.source {
             Source::File(f) => build::populate(f, store),
-            Source::Generated { nodes, pods_per_node } => {
+            Source::Generated {
+                nodes,
+                pods_per_node,
+            } => {
                 super::generate::populate(store, *nodes, *pods_per_node);
                 Ok(())
             }
@@ -127,7 +150,13 @@ mod tests {
             let s = load(name).unwrap();
             assert!(s.server_version.starts_with('v'), "{name}");
         }
-        assert!(matches!(load("generated:3x2").unwrap().source, Source::Generated { nodes: 3, pods_per_node: 2 }));
+        assert!(matches!(
+            load("generated:3x2").unwrap().source,
+            Source::Generated {
+                nodes: 3,
+                pods_per_node: 2
+            }
+        ));
     }
 
     #[test]
@@ -136,7 +165,8 @@ mod tests {
         let err = parse("x", "bad.yaml", yaml).unwrap_err().to_string();
         assert!(err.starts_with("bad.yaml:4:"), "{err}");
         assert!(err.contains("cpuz"), "{err}");
-        let yaml = "serverVersion: v1.25.4\nnodes:\n  - name: n0\n    capacity: {cpu: 4, pods: many}\n";
+        let yaml =
+            "serverVersion: v1.25.4\nnodes:\n  - name: n0\n    capacity: {cpu: 4, pods: many}\n";
         let err = parse("x", "bad.yaml", yaml).unwrap_err().to_string();
         assert!(err.starts_with("bad.yaml:4:"), "{err}");
         let yaml = "nodes: []\ndeployments:\n  - name: d\n    nodes: [nowhere]\n    containers: [{name: c, image: i}]\n";

@@ -230,3 +230,186 @@ async fn terminating_pods_stay_on_a_not_ready_node() {
     })
     .await;
 }
+
+#[tokio::test]
+#[ignore = "prints objects for eyeballing"]
+async fn dump_seed_objects() {
+    let (store, _c) = start("seed", 20.0);
+    cordon(&store, "node0", true);
+    delete_graceful(&store, "default", "http-spring-766c586cb9-xn9lf", 30);
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let newest = pods(&store, Some("default"))
+        .into_iter()
+        .max_by_key(|p| {
+            p["metadata"]["creationTimestamp"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .unwrap();
+    println!("{}", serde_json::to_string_pretty(&*newest).unwrap());
+    for e in store.list(Kind::Event, None).1 {
+        println!(
+            "{} {} {} {} {}",
+            e["involvedObject"]["name"], e["reason"], e["message"], e["source"], e["count"]
+        );
+    }
+}
+
+/// What the eviction API does (one matching PDB assumed): 429 → false.
+fn evict(store: &Store, ns: &str, name: &str, pdb: &str) -> bool {
+    let now = kubedrain::sim::clock::format_time(store.clock().now());
+    let ok = store
+        .update(Kind::PodDisruptionBudget, ns, pdb, |p| {
+            let allowed = p["status"]["disruptionsAllowed"].as_i64().unwrap_or(0);
+            if allowed <= 0 {
+                return Err(kubedrain::sim::store::StoreError::Conflict("429".into()));
+            }
+            p["status"]["disruptionsAllowed"] = json!(allowed - 1);
+            p["status"]["disruptedPods"][name] = json!(now);
+            Ok(())
+        })
+        .is_ok();
+    if ok {
+        delete_graceful(store, ns, name, 30);
+    }
+    ok
+}
+
+#[tokio::test]
+async fn pdb_blocks_until_replacement_is_ready() {
+    let (store, _c) = start("pdb-blocked", 10.0);
+    let pdb = store
+        .get(Kind::PodDisruptionBudget, "shop", "checkout")
+        .unwrap();
+    assert_eq!(pdb["status"]["disruptionsAllowed"], 1);
+    cordon(&store, "node0", true);
+    let victims: Vec<String> = pods(&store, Some("shop"))
+        .iter()
+        .filter(|p| {
+            p["spec"]["nodeName"] == "node0" && p["metadata"]["labels"]["app"] == "checkout"
+        })
+        .map(|p| p["metadata"]["name"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(victims.len(), 2);
+    assert!(evict(&store, "shop", &victims[0], "checkout"));
+    assert!(
+        !evict(&store, "shop", &victims[1], "checkout"),
+        "second eviction is blocked"
+    );
+    // The controller keeps the budget at 0 while the replacement is not Ready.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let pdb = store
+        .get(Kind::PodDisruptionBudget, "shop", "checkout")
+        .unwrap();
+    assert_eq!(pdb["status"]["disruptionsAllowed"], 0);
+    assert_eq!(pdb["status"]["currentHealthy"], 2);
+    until("second eviction allowed", 30, || {
+        evict(&store, "shop", &victims[1], "checkout")
+    })
+    .await;
+    until("drained", 30, || {
+        on(&store, "node0", "checkout-") == 0
+            && pods(&store, Some("shop")).iter().all(|p| running_ready(p))
+            && pods(&store, Some("shop")).len() == 5
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn no_room_leaves_pods_pending_until_uncordon() {
+    let (store, _c) = start("no-room", 20.0);
+    cordon(&store, "node0", true);
+    for p in pods(&store, Some("jobs")) {
+        if p["spec"]["nodeName"] == "node0" {
+            delete_graceful(&store, "jobs", p["metadata"]["name"].as_str().unwrap(), 30);
+        }
+    }
+    let pending = |s: &Store| {
+        pods(s, Some("jobs"))
+            .iter()
+            .filter(|p| p["spec"]["nodeName"].is_null())
+            .count()
+    };
+    until("two pending", 20, || {
+        pending(&store) == 2 && on(&store, "node1", "renderer-") == 4
+    })
+    .await;
+    let fs = events(&store, "FailedScheduling");
+    assert!(!fs.is_empty());
+    assert_eq!(
+        fs[0]["message"],
+        "0/3 nodes are available: 1 Insufficient cpu, 1 node(s) had untolerated taint {node-role.kubernetes.io/control-plane: }, 1 node(s) were unschedulable. preemption: 0/3 nodes are available: 1 No preemption victims found for incoming pod, 2 Preemption is not helpful for scheduling."
+    );
+    let p = pods(&store, Some("jobs"))
+        .into_iter()
+        .find(|p| p["spec"]["nodeName"].is_null())
+        .unwrap();
+    let cond = p["status"]["conditions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["type"] == "PodScheduled")
+        .unwrap()
+        .clone();
+    assert_eq!(cond["reason"], "Unschedulable");
+    cordon(&store, "node0", false);
+    until("placed after uncordon", 20, || {
+        pending(&store) == 0
+            && on(&store, "node0", "renderer-") == 2
+            && pods(&store, Some("jobs")).iter().all(|p| running_ready(p))
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn mixed_has_every_kind_of_pod_on_node0() {
+    let (store, _c) = start("mixed", 20.0);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let on0: Vec<Arc<Value>> = pods(&store, None)
+        .into_iter()
+        .filter(|p| p["spec"]["nodeName"] == "node0")
+        .collect();
+    let names: Vec<&str> = on0
+        .iter()
+        .map(|p| p["metadata"]["name"].as_str().unwrap())
+        .collect();
+    assert!(names.contains(&"debug-shell"));
+    assert!(names.contains(&"postgres-0"));
+    assert_eq!(
+        on0.iter()
+            .filter(|p| p["status"]["phase"] == "Succeeded")
+            .count(),
+        1
+    );
+    assert!(on0.iter().any(|p| {
+        p["spec"]["volumes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|v| !v["emptyDir"].is_null())
+    }));
+    assert_eq!(
+        names
+            .iter()
+            .filter(|n| n.starts_with("kube-proxy-") || n.starts_with("node-exporter-"))
+            .count(),
+        2
+    );
+    let pdb =
+        |n: &str, ns: &str| store.get(Kind::PodDisruptionBudget, ns, n).unwrap()["status"].clone();
+    assert_eq!(pdb("postgres", "data")["disruptionsAllowed"], 0);
+    assert_eq!(pdb("storefront", "web")["disruptionsAllowed"], 0);
+    assert_eq!(pdb("frontend-tier", "web")["disruptionsAllowed"], 1);
+    // The job is done: nothing new is started for it.
+    assert_eq!(pods(&store, Some("data")).len(), 2);
+    // A deleted StatefulSet pod comes back under the same name with a new uid.
+    let old_uid = store.get(Kind::Pod, "data", "postgres-0").unwrap()["metadata"]["uid"].clone();
+    delete_graceful(&store, "data", "postgres-0", 60);
+    until("postgres-0 recreated", 20, || {
+        store
+            .get(Kind::Pod, "data", "postgres-0")
+            .is_some_and(|p| p["metadata"]["uid"] != old_uid && running_ready(&p))
+    })
+    .await;
+}

@@ -49,7 +49,7 @@ fn scaled(q: &str) -> Option<f64> {
 
 /// Millicores as kubectl prints them: `250m`, `2`.
 pub fn format_cpu(millis: u64) -> String {
-    if millis % 1000 == 0 {
+    if millis.is_multiple_of(1000) {
         format!("{}", millis / 1000)
     } else {
         format!("{millis}m")

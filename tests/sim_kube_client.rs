@@ -123,16 +123,15 @@ async fn watch_sees_init_then_changes(cfg: watcher::Config) {
             .unwrap()
             .unwrap()
             .unwrap();
-        if let Event::Apply(n) = e {
-            if n.metadata
+        if let Event::Apply(n) = e
+            && n.metadata
                 .labels
                 .unwrap_or_default()
                 .get("seen")
                 .map(String::as_str)
                 == Some("yes")
-            {
-                break;
-            }
+        {
+            break;
         }
     }
     // A forced 410 makes the watcher relist and come back.
@@ -153,16 +152,15 @@ async fn watch_sees_init_then_changes(cfg: watcher::Config) {
             .await
             .expect("watcher recovers")
             .unwrap();
-        if let Ok(Event::Apply(n) | Event::InitApply(n)) = e {
-            if n.metadata
+        if let Ok(Event::Apply(n) | Event::InitApply(n)) = e
+            && n.metadata
                 .labels
                 .unwrap_or_default()
                 .get("seen")
                 .map(String::as_str)
                 == Some("again")
-            {
-                break;
-            }
+        {
+            break;
         }
     }
     assert!(

@@ -413,3 +413,59 @@ async fn mixed_has_every_kind_of_pod_on_node0() {
     })
     .await;
 }
+
+/// Idle clusters stay idle: after the first pass, the controllers write nothing.
+async fn assert_settles(store: &Store) {
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    let rv = store.resource_version();
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    let changed: Vec<String> = store
+        .watch(Kind::Pod, Some(rv))
+        .map(|w| {
+            w.backlog
+                .iter()
+                .map(|c| format!("{:?}", c.object["metadata"]["name"]))
+                .collect()
+        })
+        .unwrap_or_default();
+    assert_eq!(
+        store.resource_version(),
+        rv,
+        "idle cluster changed: pods {changed:?}"
+    );
+}
+
+fn writes_since(store: &Store, rv: u64) -> Vec<String> {
+    let mut changed = Vec::new();
+    for kind in Kind::ALL {
+        for c in store.watch(kind, Some(rv)).unwrap().backlog {
+            changed.push(format!(
+                "{kind:?} {} {}",
+                c.object["metadata"]["name"], c.object["status"]
+            ));
+        }
+    }
+    changed
+}
+
+#[tokio::test]
+async fn idle_scenarios_do_not_churn() {
+    for name in ["seed", "pdb-blocked", "no-room", "mixed"] {
+        let store = Store::new(Arc::new(SimClock::new(20.0)), 100_000);
+        scenario::load(name).unwrap().populate(&store).unwrap();
+        let rv = store.resource_version();
+        let _c = controllers::spawn(store.clone());
+        assert_settles(&store).await;
+        assert_eq!(writes_since(&store, rv), Vec::<String>::new(), "{name}");
+    }
+}
+
+#[tokio::test]
+async fn generated_cluster_starts_without_writes() {
+    let store = Store::new(Arc::new(SimClock::new(20.0)), 1000);
+    scenario::generated(30, 30).populate(&store).unwrap();
+    let rv = store.resource_version();
+    let _c = controllers::spawn(store.clone());
+    assert_settles(&store).await;
+    assert_eq!(writes_since(&store, rv), Vec::<String>::new());
+}

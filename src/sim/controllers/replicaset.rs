@@ -6,7 +6,7 @@ use std::sync::Arc;
 use serde_json::{Value, json};
 
 use super::podspec::pod_from_template;
-use super::util::{controller_uid, fmt, is_active, owner_ref, pod_ready};
+use super::util::{fmt, is_active, owner_ref, pod_ready};
 use super::{Manager, events};
 use crate::sim::kinds::Kind;
 use crate::sim::store::{ChangeType, ObjKey, random_suffix};
@@ -113,11 +113,14 @@ impl Manager {
     /// Replaces `status` (dropping zero counts the real controllers omit).
     pub(super) fn set_status(&mut self, kind: Kind, k: &ObjKey, mut status: Value) {
         if let Some(m) = status.as_object_mut() {
+            // DaemonSet counts are required fields; other zero counts are omitted.
             m.retain(|key, v| {
-                !(v == &json!(0)
-                    && key != "replicas"
-                    && !key.contains("Number")
-                    && key != "observedGeneration")
+                v != &json!(0)
+                    || key == "replicas"
+                    || key == "observedGeneration"
+                    || key == "collisionCount"
+                    || key.starts_with("number")
+                    || key.contains("Number")
             });
         }
         if let Ok(o) = self.store.update(kind, &k.0, &k.1, |o| {
@@ -137,9 +140,8 @@ impl Manager {
         let want = replicas(&dep);
         let rs = self
             .index
-            .of(Kind::ReplicaSet)
-            .filter(|(rk, r)| rk.0 == k.0 && controller_uid(r) == Some(uid.as_str()))
-            .map(|(_, r)| r.clone())
+            .children_of(&uid, Kind::ReplicaSet)
+            .into_iter()
             .next();
         let rs = match rs {
             Some(rs) => {

@@ -49,9 +49,10 @@ impl Manager {
             .iter()
             .filter(|t| {
                 let key = t["key"].as_str().unwrap_or("");
-                !(key == UNSCHEDULABLE_TAINT && !cordoned
-                    || key == NOT_READY_TAINT && !want_not_ready
-                    || key == UNREACHABLE_TAINT && !want_unreachable)
+                // Keep a controller taint only while its condition holds; keep all others.
+                (cordoned || key != UNSCHEDULABLE_TAINT)
+                    && (want_not_ready || key != NOT_READY_TAINT)
+                    && (want_unreachable || key != UNREACHABLE_TAINT)
             })
             .cloned()
             .collect();

@@ -469,3 +469,33 @@ async fn generated_cluster_starts_without_writes() {
     assert_settles(&store).await;
     assert_eq!(writes_since(&store, rv), Vec::<String>::new());
 }
+
+/// `SIM_NODES=5000 cargo test --release --test sim_controllers scale -- --ignored --nocapture`
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "scale check, run by hand"]
+async fn scale_generated() {
+    let nodes: usize = std::env::var("SIM_NODES").ok().and_then(|s| s.parse().ok()).unwrap_or(5000);
+    let store = Store::new(Arc::new(SimClock::new(10.0)), 10_000);
+    let t = Instant::now();
+    scenario::generated(nodes, 30).populate(&store).unwrap();
+    println!("populate: {} pods in {:?}", store.count(Kind::Pod), t.elapsed());
+    let t = Instant::now();
+    let _c = controllers::spawn(store.clone());
+    println!("spawn (index load): {:?}", t.elapsed());
+    let t = Instant::now();
+    cordon(&store, "node-00001", true);
+    until("taint", 120, || !store.get(Kind::Node, "", "node-00001").unwrap()["spec"]["taints"].is_null()).await;
+    println!("first pass + cordon reaction: {:?}", t.elapsed());
+    let victim = pods(&store, Some("team-00")).into_iter().find(|p| p["spec"]["nodeName"] == "node-00001").unwrap();
+    let name = victim["metadata"]["name"].as_str().unwrap().to_string();
+    let t = Instant::now();
+    let before = store.count(Kind::Pod);
+    delete_graceful(&store, "team-00", &name, 1);
+    until("replacement", 60, || store.count(Kind::Pod) == before + 1).await;
+    println!("replacement created: {:?}", t.elapsed());
+    until("old gone", 60, || store.get(Kind::Pod, "team-00", &name).is_none()).await;
+    println!("terminated + replaced: {:?}", t.elapsed());
+    let rv = store.resource_version();
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    println!("idle writes in 3 s: {}", store.resource_version() - rv);
+}

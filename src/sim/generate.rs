@@ -25,13 +25,18 @@ pub const PACKED_PODS: usize = 110;
 /// The server version generated clusters report.
 pub const VERSION: &str = "v1.29.4";
 
-/// Managed-fields set (`fieldsV1`) describing every field of `v`, as the API server records.
-fn fields_of(v: &Value) -> Value {
+/// Managed-fields set (`fieldsV1`) describing the fields of `v` down to `depth` levels.
+/// Real sets go all the way down, but every small map costs a ~600-byte BTreeMap node in the
+/// store; below the cap, leaves are empty maps, which allocate nothing.
+fn fields_of(v: &Value, depth: usize) -> Value {
+    if depth == 0 {
+        return json!({});
+    }
     match v {
         Value::Object(m) => {
             let mut out = Map::new();
             for (k, v) in m {
-                out.insert(format!("f:{k}"), fields_of(v));
+                out.insert(format!("f:{k}"), fields_of(v, depth - 1));
             }
             Value::Object(out)
         }
@@ -42,8 +47,10 @@ fn fields_of(v: &Value) -> Value {
                     .iter()
                     .find_map(|k| item.get(*k).map(|v| (k, v)));
                 if let Some((k, id)) = key {
-                    let mut f = fields_of(item);
-                    if let Some(m) = f.as_object_mut() {
+                    let mut f = fields_of(item, depth - 1);
+                    if let Some(m) = f.as_object_mut()
+                        && !m.is_empty()
+                    {
                         m.insert(".".into(), json!({}));
                     }
                     out.insert(format!("k:{{\"{k}\":{id}}}"), f);
@@ -145,8 +152,8 @@ impl Base {
             "type": "PodReadyToStartContainers", "status": "True", "lastProbeTime": null, "lastTransitionTime": time}));
         let spec_fields = json!({"f:metadata": fields_of(&json!({
             "generateName": 0, "labels": pod["metadata"]["labels"], "annotations": pod["metadata"]["annotations"],
-            "ownerReferences": 0})), "f:spec": fields_of(&pod["spec"])});
-        let status_fields = json!({"f:status": fields_of(&pod["status"])});
+            "ownerReferences": 0}), 1), "f:spec": fields_of(&pod["spec"], 1)});
+        let status_fields = json!({"f:status": fields_of(&pod["status"], 1)});
         pod["metadata"]["managedFields"] = json!([
             managed("kube-controller-manager", time, spec_fields, None),
             managed("kubelet", time, status_fields, Some("status")),
@@ -469,5 +476,26 @@ mod tests {
         for p in pods.iter().filter(|p| p["spec"]["hostNetwork"] != true) {
             assert!(seen.insert(p["status"]["podIP"].as_str().unwrap().to_string()));
         }
+    }
+}
+#[cfg(test)]
+mod size_probe {
+    use super::*;
+    fn count(v: &Value) -> (usize, usize) {
+        match v {
+            Value::Object(m) => m.values().fold((1, 0), |(a, b), v| { let (c, d) = count(v); (a + c, b + d) }),
+            Value::Array(a) => a.iter().fold((0, 1), |(x, y), v| { let (c, d) = count(v); (x + c, y + d) }),
+            _ => (0, 0),
+        }
+    }
+    #[test]
+    fn probe() {
+        let store = Store::new(std::sync::Arc::new(crate::sim::SimClock::new(1.0)), 10);
+        populate(&store, 2, 30);
+        let p = store.list(Kind::Pod, Some("team-00")).1[0].clone();
+        let mut q = (*p).clone();
+        println!("all maps/arrays {:?} json {}", count(&q), serde_json::to_vec(&q).unwrap().len());
+        q["metadata"].as_object_mut().unwrap().remove("managedFields");
+        println!("no mf maps/arrays {:?} json {}", count(&q), serde_json::to_vec(&q).unwrap().len());
     }
 }

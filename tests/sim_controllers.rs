@@ -474,28 +474,76 @@ async fn generated_cluster_starts_without_writes() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "scale check, run by hand"]
 async fn scale_generated() {
-    let nodes: usize = std::env::var("SIM_NODES").ok().and_then(|s| s.parse().ok()).unwrap_or(5000);
+    let nodes: usize = std::env::var("SIM_NODES")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(5000);
     let store = Store::new(Arc::new(SimClock::new(10.0)), 10_000);
     let t = Instant::now();
     scenario::generated(nodes, 30).populate(&store).unwrap();
-    println!("populate: {} pods in {:?}", store.count(Kind::Pod), t.elapsed());
+    println!(
+        "populate: {} pods in {:?}",
+        store.count(Kind::Pod),
+        t.elapsed()
+    );
     let t = Instant::now();
     let _c = controllers::spawn(store.clone());
     println!("spawn (index load): {:?}", t.elapsed());
     let t = Instant::now();
     cordon(&store, "node-00001", true);
-    until("taint", 120, || !store.get(Kind::Node, "", "node-00001").unwrap()["spec"]["taints"].is_null()).await;
+    until("taint", 120, || {
+        !store.get(Kind::Node, "", "node-00001").unwrap()["spec"]["taints"].is_null()
+    })
+    .await;
     println!("first pass + cordon reaction: {:?}", t.elapsed());
-    let victim = pods(&store, Some("team-00")).into_iter().find(|p| p["spec"]["nodeName"] == "node-00001").unwrap();
+    let victim = pods(&store, Some("team-00"))
+        .into_iter()
+        .find(|p| p["spec"]["nodeName"] == "node-00001")
+        .unwrap();
     let name = victim["metadata"]["name"].as_str().unwrap().to_string();
     let t = Instant::now();
     let before = store.count(Kind::Pod);
     delete_graceful(&store, "team-00", &name, 1);
     until("replacement", 60, || store.count(Kind::Pod) == before + 1).await;
     println!("replacement created: {:?}", t.elapsed());
-    until("old gone", 60, || store.get(Kind::Pod, "team-00", &name).is_none()).await;
+    until("old gone", 60, || {
+        store.get(Kind::Pod, "team-00", &name).is_none()
+    })
+    .await;
     println!("terminated + replaced: {:?}", t.elapsed());
     let rv = store.resource_version();
     tokio::time::sleep(Duration::from_secs(3)).await;
     println!("idle writes in 3 s: {}", store.resource_version() - rv);
+}
+
+#[tokio::test]
+async fn pods_leave_a_dead_node_after_five_minutes() {
+    let (store, _c) = start("seed", 20.0);
+    controllers::set_node_ready(&store, "node0", false).unwrap();
+    until("not-ready taints", 10, || {
+        store.get(Kind::Node, "", "node0").unwrap()["spec"]["taints"]
+            .as_array()
+            .is_some_and(|t| {
+                t.iter().any(|t| {
+                    t["key"] == "node.kubernetes.io/unreachable" && t["effect"] == "NoExecute"
+                })
+            })
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(events(&store, "TaintManagerEviction").is_empty());
+    store.clock().advance(Duration::from_secs(301));
+    until("evicted and replaced on node1", 20, || {
+        on(&store, "node1", "http-spring-") == 10
+            && pods(&store, Some("default"))
+                .iter()
+                .filter(|p| running_ready(p))
+                .count()
+                == 10
+    })
+    .await;
+    // The kubelet is gone: the evicted pods stay Terminating; DaemonSet pods stay put.
+    assert_eq!(on(&store, "node0", "http-spring-"), 5);
+    assert_eq!(events(&store, "TaintManagerEviction").len(), 6);
+    assert_eq!(on(&store, "node0", "weave-net-"), 1);
 }

@@ -483,8 +483,14 @@ mod size_probe {
     use super::*;
     fn count(v: &Value) -> (usize, usize) {
         match v {
-            Value::Object(m) => m.values().fold((1, 0), |(a, b), v| { let (c, d) = count(v); (a + c, b + d) }),
-            Value::Array(a) => a.iter().fold((0, 1), |(x, y), v| { let (c, d) = count(v); (x + c, y + d) }),
+            Value::Object(m) => m.values().fold((1, 0), |(a, b), v| {
+                let (c, d) = count(v);
+                (a + c, b + d)
+            }),
+            Value::Array(a) => a.iter().fold((0, 1), |(x, y), v| {
+                let (c, d) = count(v);
+                (x + c, y + d)
+            }),
             _ => (0, 0),
         }
     }
@@ -494,8 +500,19 @@ mod size_probe {
         populate(&store, 2, 30);
         let p = store.list(Kind::Pod, Some("team-00")).1[0].clone();
         let mut q = (*p).clone();
-        println!("all maps/arrays {:?} json {}", count(&q), serde_json::to_vec(&q).unwrap().len());
-        q["metadata"].as_object_mut().unwrap().remove("managedFields");
-        println!("no mf maps/arrays {:?} json {}", count(&q), serde_json::to_vec(&q).unwrap().len());
+        println!(
+            "all maps/arrays {:?} json {}",
+            count(&q),
+            serde_json::to_vec(&q).unwrap().len()
+        );
+        q["metadata"]
+            .as_object_mut()
+            .unwrap()
+            .remove("managedFields");
+        println!(
+            "no mf maps/arrays {:?} json {}",
+            count(&q),
+            serde_json::to_vec(&q).unwrap().len()
+        );
     }
 }

@@ -77,6 +77,8 @@ pub(crate) enum Timer {
     Remove(ObjKey, String),
     /// PDB re-evaluation (a disruptedPods entry expires).
     Pdb(ObjKey),
+    /// Node re-evaluation (a NoExecute toleration runs out).
+    Node(String),
 }
 
 /// Clusters with more pods than this skip the periodic full resync.
@@ -297,6 +299,9 @@ impl Manager {
             self.armed.remove(&t);
             match t {
                 Timer::Pdb(k) => self.dirty(Kind::PodDisruptionBudget, k),
+                Timer::Node(n) => {
+                    self.nodes_dirty.insert(n);
+                }
                 t => self.kubelet_timer(t),
             }
         }

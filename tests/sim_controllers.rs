@@ -547,3 +547,47 @@ async fn pods_leave_a_dead_node_after_five_minutes() {
     assert_eq!(events(&store, "TaintManagerEviction").len(), 6);
     assert_eq!(on(&store, "node0", "weave-net-"), 1);
 }
+
+#[tokio::test]
+async fn rollout_restart_replaces_pods_with_a_new_replicaset() {
+    let (store, _c) = start("seed", 20.0);
+    store
+        .update(Kind::Deployment, "default", "http-spring", |d| {
+            d["spec"]["template"]["metadata"]["annotations"]["kubectl.kubernetes.io/restartedAt"] =
+                json!("2026-01-01T00:00:00Z");
+            Ok(())
+        })
+        .unwrap();
+    until("new revision rolled out", 30, || {
+        let (_, rss) = store.list(Kind::ReplicaSet, Some("default"));
+        let old = rss
+            .iter()
+            .find(|r| r["metadata"]["name"] == "http-spring-766c586cb9")
+            .unwrap();
+        let live: Vec<_> = pods(&store, Some("default"))
+            .into_iter()
+            .filter(|p| p["metadata"]["deletionTimestamp"].is_null())
+            .collect();
+        rss.len() == 2
+            && old["spec"]["replicas"] == 0
+            && live.len() == 10
+            && live.iter().all(|p| {
+                running_ready(p) && p["metadata"]["labels"]["pod-template-hash"] != "766c586cb9"
+            })
+    })
+    .await;
+    let d = store
+        .get(Kind::Deployment, "default", "http-spring")
+        .unwrap();
+    assert_eq!(
+        d["metadata"]["annotations"]["deployment.kubernetes.io/revision"],
+        "2"
+    );
+    until("deployment status", 10, || {
+        let d = store
+            .get(Kind::Deployment, "default", "http-spring")
+            .unwrap();
+        d["status"]["updatedReplicas"] == 10 && d["status"]["availableReplicas"] == 10
+    })
+    .await;
+}

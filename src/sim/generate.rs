@@ -12,8 +12,8 @@ use super::controllers::podspec::{RunningOpts, pod_from_template, running_status
 use super::controllers::replicaset::new_replicaset;
 use super::controllers::util::owner_ref;
 use super::kinds::Kind;
-use super::scenario::build::{ago, namespace_object, node_object};
 use super::scenario::format::{Capacity, NodeSpec};
+use super::scenario::objects::{ago, namespace_object, node_object};
 use super::store::{Store, random_suffix};
 
 /// Pods per Deployment in generated clusters.

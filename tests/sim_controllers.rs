@@ -591,3 +591,71 @@ async fn rollout_restart_replaces_pods_with_a_new_replicaset() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn workloads_created_by_kubectl_come_up() {
+    let (store, _c) = start("seed", 20.0);
+    let template = |app: &str| json!({"metadata": {"labels": {"app": app}}, "spec": {"containers": [{"name": app, "image": "nginx"}]}});
+    store
+        .create(Kind::Deployment, json!({"metadata": {"name": "web", "namespace": "default"},
+            "spec": {"replicas": 3, "selector": {"matchLabels": {"app": "web"}}, "template": template("web")}}))
+        .unwrap();
+    store
+        .create(Kind::DaemonSet, json!({"metadata": {"name": "agent", "namespace": "default"},
+            "spec": {"selector": {"matchLabels": {"app": "agent"}}, "template": template("agent")}}))
+        .unwrap();
+    let mut job_tpl = template("once");
+    job_tpl["spec"]["restartPolicy"] = json!("Never");
+    store
+        .create(Kind::Job, json!({"metadata": {"name": "once", "namespace": "default"}, "spec": {"template": job_tpl}}))
+        .unwrap();
+    store
+        .create(
+            Kind::Pod,
+            json!({"metadata": {"name": "solo", "namespace": "default"},
+            "spec": {"containers": [{"name": "solo", "image": "busybox"}]}}),
+        )
+        .unwrap();
+    until("all up", 30, || {
+        let ps = pods(&store, Some("default"));
+        let up = |prefix: &str| {
+            ps.iter()
+                .filter(|p| {
+                    p["metadata"]["name"].as_str().unwrap().starts_with(prefix) && running_ready(p)
+                })
+                .count()
+        };
+        up("web-") == 3 && up("agent-") == 2 && up("solo") == 1
+    })
+    .await;
+    until("job done", 30, || {
+        store.get(Kind::Job, "default", "once").unwrap()["status"]["succeeded"] == 1
+    })
+    .await;
+    until("deployment available", 10, || {
+        store.get(Kind::Deployment, "default", "web").unwrap()["status"]["availableReplicas"] == 3
+    })
+    .await;
+    // A new node gets the DaemonSet pod.
+    let mut n = (*store.get(Kind::Node, "", "node1").unwrap()).clone();
+    n["metadata"] = json!({"name": "node2", "labels": {"kubernetes.io/hostname": "node2", "kubernetes.io/os": "linux"}});
+    n["spec"] = json!({"podCIDR": "10.44.0.0/16"});
+    n["status"]["addresses"] = json!([{"type": "InternalIP", "address": "192.168.138.131"}]);
+    store.create(Kind::Node, n).unwrap();
+    until("agent on node2", 20, || {
+        pods(&store, Some("default")).iter().any(|p| {
+            p["spec"]["nodeName"] == "node2"
+                && p["metadata"]["name"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with("agent-")
+                && running_ready(p)
+        })
+    })
+    .await;
+    let ds = pods(&store, Some("kube-system"))
+        .into_iter()
+        .filter(|p| p["spec"]["nodeName"] == "node2")
+        .count();
+    assert_eq!(ds, 2, "kube-proxy and weave-net on the new node");
+}

@@ -659,3 +659,21 @@ async fn workloads_created_by_kubectl_come_up() {
         .count();
     assert_eq!(ds, 2, "kube-proxy and weave-net on the new node");
 }
+
+#[tokio::test]
+async fn dropping_controllers_stops_them() {
+    let (store, c) = start("seed", 20.0);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    drop(c);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let before = store.count(Kind::Pod);
+    store
+        .delete(Kind::Pod, "default", "http-spring-766c586cb9-2h8rs")
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(
+        store.count(Kind::Pod),
+        before - 1,
+        "no replacement once stopped"
+    );
+}

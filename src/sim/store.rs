@@ -113,12 +113,12 @@ impl Inner {
         if old_node == new_node {
             return;
         }
-        if let Some(n) = old_node {
-            if let Some(set) = self.pods_by_node.get_mut(n) {
-                set.remove(key);
-                if set.is_empty() {
-                    self.pods_by_node.remove(n);
-                }
+        if let Some(n) = old_node
+            && let Some(set) = self.pods_by_node.get_mut(n)
+        {
+            set.remove(key);
+            if set.is_empty() {
+                self.pods_by_node.remove(n);
             }
         }
         if let Some(n) = new_node {

@@ -408,3 +408,57 @@ async fn pod_delete_honours_grace() {
         "NotFound",
     );
 }
+
+#[tokio::test]
+async fn scale_subresource() {
+    let sim = static_sim().await;
+    let h = Http::new(&sim);
+    put(
+        &sim,
+        Kind::Deployment,
+        json!({"metadata": {"name": "web", "namespace": "default"}, "spec": {"replicas": 2, "selector": {"matchLabels": {"app": "web"}}}}),
+    );
+    let path = "/apis/apps/v1/namespaces/default/deployments/web/scale";
+    let s = h.get(path).await;
+    assert_eq!(
+        (s.body["kind"].as_str(), s.body["spec"]["replicas"].as_i64()),
+        (Some("Scale"), Some(2))
+    );
+    assert_eq!(s.body["status"]["selector"], "app=web");
+    let s = h
+        .patch(
+            path,
+            "application/merge-patch+json",
+            r#"{"spec":{"replicas":5}}"#,
+        )
+        .await;
+    assert_eq!(s.body["spec"]["replicas"], 5);
+    assert_eq!(
+        sim.store().get(Kind::Deployment, "default", "web").unwrap()["spec"]["replicas"],
+        5
+    );
+    assert_status(
+        &h.patch(
+            path,
+            "application/merge-patch+json",
+            r#"{"spec":{"replicas":-1}}"#,
+        )
+        .await,
+        422,
+        "Invalid",
+    );
+    let apps = h.get("/apis/apps/v1").await.body;
+    assert!(
+        apps["resources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["name"] == "deployments/scale" && r["group"] == "autoscaling")
+    );
+    assert_status(
+        &h.get("/apis/apps/v1/namespaces/default/daemonsets/x/scale")
+            .await,
+        404,
+        "NotFound",
+    );
+}

@@ -510,7 +510,17 @@ async fn scale_generated() {
         store.get(Kind::Pod, "team-00", &name).is_none()
     })
     .await;
-    println!("terminated + replaced: {:?}", t.elapsed());
+    println!("terminated: {:?}", t.elapsed());
+    until("replacement running", 60, || {
+        pods(&store, Some("team-00"))
+            .iter()
+            .filter(|p| !running_ready(p))
+            .count()
+            == 0
+    })
+    .await;
+    println!("replacement running: {:?}", t.elapsed());
+    tokio::time::sleep(Duration::from_millis(500)).await;
     let rv = store.resource_version();
     tokio::time::sleep(Duration::from_secs(3)).await;
     println!("idle writes in 3 s: {}", store.resource_version() - rv);

@@ -687,3 +687,51 @@ async fn dropping_controllers_stops_them() {
         "no replacement once stopped"
     );
 }
+
+#[tokio::test]
+async fn pending_workloads_from_a_file_are_scheduled_and_started() {
+    let yaml = "
+nodes:
+  - {name: a, capacity: {cpu: 1, memory: 2Gi}}
+  - {name: b, capacity: {cpu: 1, memory: 2Gi}}
+deployments:
+  - name: web
+    replicas: 4
+    pending: true
+    readinessDelaySeconds: 2
+    containers: [{name: web, image: nginx, requests: {cpu: 300m}}]
+";
+    let store = Store::new(Arc::new(SimClock::new(20.0)), 10_000);
+    scenario::parse("t", "t.yaml", yaml)
+        .unwrap()
+        .populate(&store)
+        .unwrap();
+    assert!(
+        pods(&store, None)
+            .iter()
+            .all(|p| p["spec"]["nodeName"].is_null())
+    );
+    let _c = controllers::spawn(store.clone());
+    until("spread and running", 20, || {
+        let ps = pods(&store, None);
+        ps.len() == 4 && ps.iter().all(|p| running_ready(p)) && on(&store, "a", "web-") == 2
+    })
+    .await;
+    // Deleting a node removes its pods; only one replacement fits on the other node.
+    store.delete(Kind::Node, "", "a").unwrap();
+    until("replacements pending", 20, || {
+        on(&store, "a", "web-") == 0
+            && on(&store, "b", "web-") == 3
+            && pods(&store, None)
+                .iter()
+                .filter(|p| p["spec"]["nodeName"].is_null())
+                .count()
+                == 1
+    })
+    .await;
+    let msg = events(&store, "FailedScheduling")[0]["message"].clone();
+    assert_eq!(
+        msg,
+        "0/1 nodes are available: 1 Insufficient cpu. preemption: 0/1 nodes are available: 1 No preemption victims found for incoming pod."
+    );
+}

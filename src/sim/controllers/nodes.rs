@@ -31,7 +31,17 @@ impl Manager {
     /// Reconciles a node's controller-managed taints and the kubelet's view of its readiness.
     pub(super) fn node_sync(&mut self, name: &str) {
         let Some(node) = self.index.nodes.get(name).cloned() else {
+            // Deleted: its pods go too (pod GC, via the kubelet pass).
             self.node_ready.remove(name);
+            let keys: Vec<_> = self
+                .index
+                .by_node
+                .get(name)
+                .into_iter()
+                .flatten()
+                .cloned()
+                .collect();
+            self.kubelet_dirty.extend(keys);
             return;
         };
         let now = fmt(self.store.clock().now());

@@ -735,3 +735,26 @@ deployments:
         "0/1 nodes are available: 1 Insufficient cpu. preemption: 0/1 nodes are available: 1 No preemption victims found for incoming pod."
     );
 }
+
+#[tokio::test]
+async fn a_second_delete_can_shorten_the_grace_period() {
+    let (store, _c) = start("mixed", 10.0);
+    // postgres: 60 s grace, 5 s shutdown → removed after ~5 s; shorten to 1 s.
+    delete_graceful(&store, "data", "postgres-0", 60);
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    delete_graceful(&store, "data", "postgres-0", 1);
+    let t = Instant::now();
+    let uid = store.get(Kind::Pod, "data", "postgres-0").unwrap()["metadata"]["uid"].clone();
+    until("gone after the shorter grace", 10, || {
+        store
+            .get(Kind::Pod, "data", "postgres-0")
+            .is_none_or(|p| p["metadata"]["uid"] != uid)
+    })
+    .await;
+    // 1 simulated second at 10x is 0.1 s; the 5 s shutdown would be 0.5 s.
+    assert!(
+        t.elapsed() < Duration::from_millis(400),
+        "{:?}",
+        t.elapsed()
+    );
+}

@@ -114,8 +114,8 @@ pub(crate) struct Manager {
     unschedulable: HashSet<ObjKey>,
     /// Last seen readiness per node (the kubelet reacts to transitions).
     node_ready: HashMap<String, bool>,
-    /// Pods (uid) whose termination the kubelet has begun.
-    killing: HashSet<String>,
+    /// Pods (uid) whose termination the kubelet has begun, with when they will be removed.
+    killing: HashMap<String, Timestamp>,
     last_resync: Timestamp,
 }
 
@@ -139,7 +139,7 @@ impl Manager {
             retry_unschedulable: true,
             unschedulable: HashSet::new(),
             node_ready: HashMap::new(),
-            killing: HashSet::new(),
+            killing: HashMap::new(),
             last_resync: now,
         };
         m.mark_all();
@@ -306,6 +306,14 @@ impl Manager {
             self.timer_seq += 1;
             self.timers.push(Reverse((millis(at), self.timer_seq, t)));
         }
+    }
+
+    /// Schedules `t` at `at` even if it is pending already (an earlier time came up; the
+    /// later firing finds nothing to do).
+    fn arm_again(&mut self, at: Timestamp, t: Timer) {
+        self.armed.insert(t.clone());
+        self.timer_seq += 1;
+        self.timers.push(Reverse((millis(at), self.timer_seq, t)));
     }
 
     fn fire_timers(&mut self) {

@@ -1,1 +1,6 @@
-//! The Kubernetes side of the app: clients, slim rows decoded from watch streams, indexes.
+//! The Kubernetes side of the app: slim rows decoded from watch streams, selectors, quantities.
+
+pub mod labels;
+pub mod quantity;
+mod raw;
+pub mod rows;

@@ -1,0 +1,246 @@
+//! Wire shapes: only the JSON fields kubedrain shows or plans on. serde skips everything else
+//! (managedFields, env, probes, images, ...) without allocating it.
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, OwnerReference, Time};
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+use serde::Deserialize;
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub(crate) struct Meta {
+    pub name: Option<String>,
+    pub namespace: Option<String>,
+    pub uid: Option<String>,
+    pub resource_version: Option<String>,
+    pub generation: Option<i64>,
+    pub creation_timestamp: Option<Time>,
+    pub deletion_timestamp: Option<Time>,
+    pub deletion_grace_period_seconds: Option<i64>,
+    pub labels: Option<BTreeMap<String, String>>,
+    pub annotations: Option<BTreeMap<String, String>>,
+    pub owner_references: Option<Vec<OwnerReference>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub(crate) struct Pod {
+    pub metadata: Meta,
+    pub spec: PodSpec,
+    pub status: PodStatus,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub(crate) struct PodSpec {
+    pub node_name: Option<String>,
+    pub containers: Vec<Container>,
+    pub init_containers: Vec<Container>,
+    pub volumes: Vec<Volume>,
+    pub tolerations: Vec<Toleration>,
+    pub node_selector: BTreeMap<String, String>,
+    pub termination_grace_period_seconds: Option<i64>,
+    pub priority_class_name: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub(crate) struct Container {
+    pub name: String,
+    pub resources: Resources,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(crate) struct Resources {
+    pub requests: BTreeMap<String, String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub(crate) struct Volume {
+    pub name: String,
+    pub empty_dir: Option<serde::de::IgnoredAny>,
+}
+
+#[derive(Deserialize, Default, Clone, Debug, PartialEq, Eq)]
+#[serde(rename_all = "camelCase", default)]
+pub(crate) struct Toleration {
+    pub key: Option<String>,
+    pub operator: Option<String>,
+    pub value: Option<String>,
+    pub effect: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub(crate) struct PodStatus {
+    pub phase: Option<String>,
+    pub reason: Option<String>,
+    pub pod_ip: Option<String>,
+    pub host_ip: Option<String>,
+    pub nominated_node_name: Option<String>,
+    pub conditions: Vec<Condition>,
+    pub container_statuses: Vec<ContainerStatus>,
+    pub init_container_statuses: Vec<ContainerStatus>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub(crate) struct Condition {
+    #[serde(rename = "type")]
+    pub type_: String,
+    pub status: String,
+    pub reason: Option<String>,
+    pub message: Option<String>,
+    pub last_transition_time: Option<Time>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub(crate) struct ContainerStatus {
+    pub ready: bool,
+    pub restart_count: u32,
+    pub state: ContainerState,
+    pub last_state: ContainerState,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(crate) struct ContainerState {
+    pub waiting: Option<StateDetail>,
+    pub running: Option<StateDetail>,
+    pub terminated: Option<StateDetail>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub(crate) struct StateDetail {
+    pub reason: Option<String>,
+    pub exit_code: Option<i32>,
+    pub started_at: Option<Time>,
+    pub finished_at: Option<Time>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub(crate) struct Node {
+    pub metadata: Meta,
+    pub spec: NodeSpec,
+    pub status: NodeStatus,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub(crate) struct NodeSpec {
+    pub unschedulable: Option<bool>,
+    pub taints: Vec<Taint>,
+    pub pod_cidr: Option<String>,
+}
+
+#[derive(Deserialize, Default, Clone, Debug, PartialEq, Eq)]
+#[serde(rename_all = "camelCase", default)]
+pub(crate) struct Taint {
+    pub key: String,
+    pub value: Option<String>,
+    pub effect: String,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub(crate) struct NodeStatus {
+    pub capacity: BTreeMap<String, String>,
+    pub allocatable: BTreeMap<String, String>,
+    pub conditions: Vec<Condition>,
+    pub addresses: Vec<Address>,
+    pub node_info: NodeInfo,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(crate) struct Address {
+    #[serde(rename = "type")]
+    pub type_: String,
+    pub address: String,
+}
+
+#[derive(Deserialize, Default, Clone, Debug, PartialEq, Eq)]
+#[serde(rename_all = "camelCase", default)]
+pub(crate) struct NodeInfo {
+    pub kubelet_version: String,
+    pub kube_proxy_version: String,
+    pub os_image: String,
+    pub kernel_version: String,
+    pub container_runtime_version: String,
+    pub architecture: String,
+    pub operating_system: String,
+    pub boot_id: String,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub(crate) struct Pdb {
+    pub metadata: Meta,
+    pub spec: PdbSpec,
+    pub status: PdbStatus,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub(crate) struct PdbSpec {
+    pub selector: Option<LabelSelector>,
+    pub min_available: Option<IntOrString>,
+    pub max_unavailable: Option<IntOrString>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub(crate) struct PdbStatus {
+    pub current_healthy: i32,
+    pub desired_healthy: i32,
+    pub disruptions_allowed: i32,
+    pub expected_pods: i32,
+    pub observed_generation: Option<i64>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub(crate) struct Event {
+    pub metadata: Meta,
+    #[serde(rename = "type")]
+    pub type_: Option<String>,
+    pub reason: Option<String>,
+    pub message: Option<String>,
+    pub involved_object: InvolvedObject,
+    pub count: Option<i32>,
+    pub first_timestamp: Option<Time>,
+    pub last_timestamp: Option<Time>,
+    pub event_time: Option<serde_json::Value>,
+    pub series: Option<EventSeries>,
+    pub source: EventSource,
+    pub reporting_component: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub(crate) struct InvolvedObject {
+    pub kind: Option<String>,
+    pub name: Option<String>,
+    pub namespace: Option<String>,
+    pub uid: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub(crate) struct EventSeries {
+    pub count: Option<i32>,
+    pub last_observed_time: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(crate) struct EventSource {
+    pub component: Option<String>,
+    pub host: Option<String>,
+}

@@ -198,20 +198,14 @@ fn message(b: &[u8], schema: &[Field]) -> Option<Value> {
         match (*kind, wt) {
             // Go's non-pointer fields are always encoded: empty strings, false and 0 mean "unset",
             // except for pointer fields, where an explicit 0 is a value.
-            (F::Str, 2) => {
-                if !bytes.is_empty() {
-                    out.insert(name, string(bytes)?);
-                }
+            (F::Str, 2) if !bytes.is_empty() => {
+                out.insert(name, string(bytes)?);
             }
-            (F::Int, 0) => {
-                if n != 0 || POINTER_INTS.contains(&name.as_str()) {
-                    out.insert(name, json!(n as i64 as i32));
-                }
+            (F::Int, 0) if (n != 0 || POINTER_INTS.contains(&name.as_str())) => {
+                out.insert(name, json!(n as i64 as i32));
             }
-            (F::Bool, 0) => {
-                if n != 0 {
-                    out.insert(name, json!(true));
-                }
+            (F::Bool, 0) if n != 0 => {
+                out.insert(name, json!(true));
             }
             (F::Msg(s), 2) => {
                 let m = message(bytes, s)?;

@@ -62,9 +62,11 @@ pub fn router(state: Arc<ApiState>) -> Router {
 /// A request for a resource: `/api/v1/namespaces/{ns}/pods/{name}/{sub}` and the like.
 #[derive(Debug, Clone)]
 pub struct Target {
+    /// The resource's kind.
     pub kind: Kind,
     /// The namespace in the path, if any.
     pub ns: Option<String>,
+    /// The object's name, for single-object requests.
     pub name: Option<String>,
     /// Subresource, e.g. `eviction`, `status`.
     pub sub: Option<String>,

@@ -116,9 +116,9 @@ pub struct WatchStart {
     pub rv: u64,
 }
 
-/// Kinds whose `metadata.generation` moves when `spec` changes.
+/// Kinds whose `metadata.generation` moves when `spec` changes (pods had none before 1.33).
 fn has_generation(kind: Kind) -> bool {
-    !matches!(kind, Kind::Event | Kind::Namespace | Kind::Node)
+    !matches!(kind, Kind::Event | Kind::Namespace | Kind::Node | Kind::Pod)
 }
 
 impl Store {

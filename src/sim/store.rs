@@ -375,7 +375,9 @@ impl Store {
                 })
                 .unwrap_or_default(),
             Some(rv) => {
-                if rv < inner.compacted_rv {
+                // A version from the future means the client saw another server (e.g. the
+                // simulator restarted): answer 410 so it relists instead of trusting its cache.
+                if rv < inner.compacted_rv || rv > inner.rv {
                     return Err(StoreError::Gone {
                         requested: rv,
                         oldest: inner.compacted_rv + 1,
@@ -519,6 +521,10 @@ mod tests {
         }
         assert!(matches!(
             s.watch(Kind::Node, Some(2)),
+            Err(StoreError::Gone { .. })
+        ));
+        assert!(matches!(
+            s.watch(Kind::Node, Some(s.resource_version() + 5)),
             Err(StoreError::Gone { .. })
         ));
         let all = s.watch(Kind::Node, None).unwrap();

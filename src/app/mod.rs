@@ -1,1 +1,12 @@
 //! The application core: one model, a pure `update`, and the loop that owns them.
+
+pub mod keymap;
+pub mod model;
+pub mod msg;
+pub mod run;
+pub mod update;
+pub mod views;
+
+pub use model::Model;
+pub use msg::{Cmd, Msg};
+pub use update::update;

@@ -47,6 +47,11 @@ impl NodeAction {
 /// A side effect `update` asks for; executed by the loop, never by `update` itself.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Cmd {
+    /// (Re)start the watchers for connection `generation` (pods of `namespace`, or all).
+    Watch {
+        generation: u64,
+        namespace: Option<String>,
+    },
     /// Run a node action (drain engine hook).
     Node { action: NodeAction, node: String },
 }

@@ -249,9 +249,16 @@ fn action(m: &mut Model, a: Action) -> Vec<Cmd> {
         Action::Help => m.overlay = Some(Overlay::Help),
         Action::AllNamespaces => {
             if m.namespace.take().is_some() {
+                // The pod watcher was namespaced: restart all watchers as a new generation;
+                // the relist swaps in whole, so nothing half-loaded shows.
+                m.generation += 1;
                 m.flash = Some(("showing all namespaces".into(), m.now));
+                m.stale = true;
+                return vec![Cmd::Watch {
+                    generation: m.generation,
+                    namespace: None,
+                }];
             }
-            m.stale = true;
         }
         Action::PodsAll => toggle_scope(m, PodScope::All),
         Action::PodsPending => toggle_scope(m, PodScope::Pending),

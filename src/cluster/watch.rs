@@ -9,6 +9,7 @@ use kube::runtime::watcher::{self, Event};
 use kube::{Api, Client};
 use serde::de::DeserializeOwned;
 use tokio::sync::mpsc::Sender;
+use tokio::task::JoinHandle;
 
 use super::rows::{EventRow, NodeRow, PdbRow, PodRow};
 
@@ -96,7 +97,12 @@ pub enum WatchReport {
 
 /// Spawns the four watchers; each report goes through `wrap` (which adds the generation tag)
 /// into `tx`. Watchers end when the receiver is dropped.
-pub fn spawn_all<M, F>(client: &Client, namespace: Option<&str>, tx: Sender<M>, wrap: F)
+pub fn spawn_all<M, F>(
+    client: &Client,
+    namespace: Option<&str>,
+    tx: Sender<M>,
+    wrap: F,
+) -> Vec<JoinHandle<()>>
 where
     M: Send + 'static,
     F: Fn(WatchReport) -> M + Clone + Send + Sync + 'static,
@@ -105,10 +111,12 @@ where
         Some(ns) => Api::namespaced(client.clone(), ns),
         None => Api::all(client.clone()),
     };
-    spawn_one(Api::<NodeRow>::all(client.clone()), Kind::Nodes, Feed::Nodes, tx.clone(), wrap.clone());
-    spawn_one(pods, Kind::Pods, Feed::Pods, tx.clone(), wrap.clone());
-    spawn_one(Api::<EventRow>::all(client.clone()), Kind::Events, Feed::Events, tx.clone(), wrap.clone());
-    spawn_one(Api::<PdbRow>::all(client.clone()), Kind::Pdbs, Feed::Pdbs, tx, wrap);
+    vec![
+        spawn_one(Api::<NodeRow>::all(client.clone()), Kind::Nodes, Feed::Nodes, tx.clone(), wrap.clone()),
+        spawn_one(pods, Kind::Pods, Feed::Pods, tx.clone(), wrap.clone()),
+        spawn_one(Api::<EventRow>::all(client.clone()), Kind::Events, Feed::Events, tx.clone(), wrap.clone()),
+        spawn_one(Api::<PdbRow>::all(client.clone()), Kind::Pdbs, Feed::Pdbs, tx, wrap),
+    ]
 }
 
 fn spawn_one<K, M, F>(
@@ -117,7 +125,8 @@ fn spawn_one<K, M, F>(
     to_feed: fn(Ev<K>) -> Feed,
     tx: Sender<M>,
     wrap: F,
-) where
+) -> JoinHandle<()>
+where
     K: kube::Resource + Clone + DeserializeOwned + Debug + Send + 'static,
     K::DynamicType: Default,
     M: Send + 'static,
@@ -136,7 +145,7 @@ fn spawn_one<K, M, F>(
                 break;
             }
         }
-    });
+    })
 }
 
 /// The innermost cause of a watcher error, which is what a human wants to read.

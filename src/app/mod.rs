@@ -1,5 +1,6 @@
 //! The application core: one model, a pure `update`, and the loop that owns them.
 
+pub mod fixtures;
 pub mod keymap;
 pub mod model;
 pub mod msg;
@@ -10,3 +11,6 @@ pub mod views;
 pub use model::Model;
 pub use msg::{Cmd, Msg};
 pub use update::update;
+
+#[cfg(test)]
+mod tests;

@@ -151,6 +151,10 @@ pub struct Views {
     pub pods: Vec<String>,
     pub events: Vec<String>,
     pub pdbs: Vec<String>,
+    /// Width of the nodes' NAME column (longest name), so other columns sit close.
+    pub node_name_w: u16,
+    /// Width of the pods' NAME column.
+    pub pod_name_w: u16,
 }
 
 impl Views {

@@ -252,6 +252,9 @@ fn action(m: &mut Model, a: Action) -> Vec<Cmd> {
                 // The pod watcher was namespaced: restart all watchers as a new generation;
                 // the relist swaps in whole, so nothing half-loaded shows.
                 m.generation += 1;
+                for s in m.watch.values_mut() {
+                    *s = WatchState::Resyncing;
+                }
                 m.flash = Some(("showing all namespaces".into(), m.now));
                 m.stale = true;
                 return vec![Cmd::Watch {

@@ -25,6 +25,14 @@ pub fn rebuild(m: &mut Model) {
         nav.selected = i;
     }
     set_nav(m, Table::Nodes, nav);
+    m.views.node_name_w = m
+        .views
+        .nodes
+        .iter()
+        .map(|n| n.chars().count() + 5)
+        .max()
+        .unwrap_or(0)
+        .clamp(8, 40) as u16;
     let new_sel = m.views.nodes.get(m.nav(Table::Nodes).selected).cloned();
     if new_sel != m.selected_node {
         m.selected_node = new_sel;
@@ -57,6 +65,12 @@ pub fn rebuild(m: &mut Model) {
         .filter(|(_, p)| f.as_ref().is_none_or(|f| f.matches(&panes::pods::cells(m, p))))
         .map(|(k, _)| k.clone())
         .collect();
+    m.views.pod_name_w = pods
+        .iter()
+        .map(|k| k.len().saturating_sub(k.find('/').map_or(0, |i| i + 1)))
+        .max()
+        .unwrap_or(0)
+        .clamp(20, 63) as u16;
     m.views.pods = pods;
     let nav = m.nav(Table::Pods);
     set_nav(m, Table::Pods, nav);

@@ -83,7 +83,7 @@ pub fn render<'a>(
     let rows: Vec<Row> = (nav.offset.min(end)..end)
         .map(|i| Row::new(row(i, &keep)))
         .collect();
-    let widths: Vec<Constraint> = keep
+    let mut widths: Vec<Constraint> = keep
         .iter()
         .map(|&i| {
             if cols[i].flex {
@@ -93,6 +93,10 @@ pub fn render<'a>(
             }
         })
         .collect();
+    if !keep.iter().any(|&i| cols[i].flex) {
+        // Spare width goes to the right edge, not between columns.
+        widths.push(Constraint::Fill(1));
+    }
     let header = Row::new(
         keep.iter()
             .map(|&i| Cell::from(cols[i].title).style(theme::header())),

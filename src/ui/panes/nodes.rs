@@ -8,11 +8,11 @@ use ratatui::widgets::Cell;
 use crate::app::model::{Model, Table};
 use crate::cluster::age;
 use crate::cluster::rows::{NodeReady, NodeRow};
-use crate::ui::table::{self, Col, fixed, flex};
+use crate::ui::table::{self, Col, fixed};
 use crate::ui::theme;
 
 const COLS: &[Col] = &[
-    flex("NAME", 12, 0),
+    fixed("NAME", 12, 0),
     fixed("STATUS", 24, 0),
     fixed("ROLES", 13, 2),
     fixed("VERSION", 9, 1),
@@ -93,7 +93,9 @@ pub fn render(m: &Model, f: &mut Frame, area: Rect, focused: bool) {
         detail.push(format!("{not_ready} not ready"));
     }
     let title = table::title("Nodes", &detail.join(", "), m.views.nodes.len(), filter);
-    let roles_shown = table::fit(COLS, area.width.saturating_sub(2)).contains(&2);
+    let mut cols = COLS.to_vec();
+    cols[0].width = m.views.node_name_w;
+    let roles_shown = table::fit(&cols, area.width.saturating_sub(2)).contains(&2);
     let empty = if m.cache.nodes.is_empty() {
         "waiting for the node list…"
     } else {
@@ -103,7 +105,7 @@ pub fn render(m: &Model, f: &mut Frame, area: Rect, focused: bool) {
         f,
         area,
         table::block(title, focused),
-        COLS,
+        &cols,
         m.views.nodes.len(),
         m.nav(Table::Nodes),
         focused,

@@ -7,12 +7,12 @@ use ratatui::layout::Rect;
 use crate::app::model::{Model, PodScope, Table};
 use crate::cluster::age;
 use crate::cluster::rows::PodRow;
-use crate::ui::table::{self, Col, fixed, flex};
+use crate::ui::table::{self, Col, fixed};
 use crate::ui::theme;
 
 const COLS: &[Col] = &[
     fixed("NAMESPACE", 14, 2),
-    flex("NAME", 24, 0),
+    fixed("NAME", 24, 0),
     fixed("READY", 5, 1),
     fixed("STATUS", 17, 0),
     fixed("RESTARTS", 12, 3),
@@ -68,11 +68,13 @@ pub fn render(m: &Model, f: &mut Frame, area: Rect, focused: bool) {
     };
     let title = table::title(name, &detail, m.views.pods.len(), filter);
     let empty = if filter.is_some() { "no pod matches the filter (Esc clears it)".into() } else { empty };
+    let mut cols = COLS.to_vec();
+    cols[1].width = m.views.pod_name_w;
     table::render(
         f,
         area,
         table::block(title, focused),
-        COLS,
+        &cols,
         m.views.pods.len(),
         m.nav(Table::Pods),
         focused,

@@ -17,7 +17,12 @@ fn screen(m: &Model) -> String {
     t.draw(|f| kubedrain::ui::render(m, f)).unwrap();
     let buf = t.backend().buffer();
     (0..m.size.1)
-        .map(|y| (0..m.size.0).map(|x| buf[(x, y)].symbol()).collect::<String>() + "\n")
+        .map(|y| {
+            (0..m.size.0)
+                .map(|x| buf[(x, y)].symbol())
+                .collect::<String>()
+                + "\n"
+        })
         .collect()
 }
 
@@ -42,20 +47,32 @@ fn every_real_pod_node_and_event_renders() {
         let m = model_with(pod.clone());
         let s = screen(&m);
         // Node pane: the minikube node with its kubelet version and master role.
-        assert!(s.contains("minikube") && s.contains("v1.15.2") && s.contains("master"), "{f}\n{s}");
+        assert!(
+            s.contains("minikube") && s.contains("v1.15.2") && s.contains("master"),
+            "{f}\n{s}"
+        );
         // Pods pane: name, READY, STATUS, IP exactly as decoded.
         let row = s
             .lines()
             .find(|l| l.contains(&format!(" {} ", pod.name())) && l.contains(pod.namespace()))
             .unwrap_or_else(|| panic!("{f}: pod row missing\n{s}"));
-        assert!(row.contains(&format!("{}/{}", pod.ready_containers, pod.total_containers)), "{f}: {row}");
+        assert!(
+            row.contains(&format!(
+                "{}/{}",
+                pod.ready_containers, pod.total_containers
+            )),
+            "{f}: {row}"
+        );
         assert!(row.contains(pod.status_text()), "{f}: {row}");
         if let Some(ip) = &pod.pod_ip {
             assert!(row.contains(ip.as_str()), "{f}: {row}");
         }
         assert!(pod.total_containers >= 1);
         // Events pane: the real event.
-        assert!(s.contains("Pulled") && s.contains("pod/hello-1567197780-mn4mv"), "{f}\n{s}");
+        assert!(
+            s.contains("Pulled") && s.contains("pod/hello-1567197780-mn4mv"),
+            "{f}\n{s}"
+        );
     }
     // The sidecar fixture really has its IP decoded (podIP, not podIp).
     let p: PodRow = read("po.json");
@@ -68,5 +85,8 @@ fn real_pdb_renders_in_the_pdb_view() {
     let mut m = model_with(pod);
     m.view = kubedrain::app::model::View::Pdbs;
     let s = screen(&m);
-    assert!(s.contains("PodDisruptionBudgets") && s.contains("fred"), "{s}");
+    assert!(
+        s.contains("PodDisruptionBudgets") && s.contains("fred"),
+        "{s}"
+    );
 }

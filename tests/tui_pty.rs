@@ -27,7 +27,12 @@ impl Pty {
     fn spawn(args: &[&str]) -> Pty {
         let (rows, cols) = (40, 140);
         let pair = native_pty_system()
-            .openpty(PtySize { rows, cols, pixel_width: 0, pixel_height: 0 })
+            .openpty(PtySize {
+                rows,
+                cols,
+                pixel_width: 0,
+                pixel_height: 0,
+            })
             .unwrap();
         let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_kubedrain"));
         cmd.args(args);
@@ -51,7 +56,12 @@ impl Pty {
                 r.lock().unwrap().extend_from_slice(&buf[..n]);
             }
         });
-        Pty { parser, raw, writer, child }
+        Pty {
+            parser,
+            raw,
+            writer,
+            child,
+        }
     }
 
     fn screen(&self) -> String {
@@ -89,7 +99,10 @@ impl Pty {
             }
             if start.elapsed() > timeout {
                 let _ = self.child.kill();
-                panic!("did not exit within {timeout:?}; screen:\n{}", self.screen());
+                panic!(
+                    "did not exit within {timeout:?}; screen:\n{}",
+                    self.screen()
+                );
             }
             std::thread::sleep(Duration::from_millis(20));
         }
@@ -134,9 +147,12 @@ fn pod(name: &str, node: &str) -> serde_json::Value {
 /// A simulator with master0, node0, node1 and two pods on node0; controllers off so nothing
 /// moves but what the test does.
 async fn simulator() -> Simulator {
-    let sim = Simulator::start(SimOptions { controllers: false, ..Default::default() })
-        .await
-        .unwrap();
+    let sim = Simulator::start(SimOptions {
+        controllers: false,
+        ..Default::default()
+    })
+    .await
+    .unwrap();
     let store = sim.store();
     for (n, cp) in [("master0", true), ("node0", false), ("node1", false)] {
         store.create(Kind::Node, node(n, cp)).unwrap();
@@ -160,14 +176,20 @@ async fn live_tui_follows_the_cluster_and_restores_the_terminal() {
     });
     // Select node0 (master0 sorts first): its pods show.
     pty.send(b"j");
-    pty.wait_for("node0's pods", long, |s| s.contains("web-one") && s.contains("web-two"));
+    pty.wait_for("node0's pods", long, |s| {
+        s.contains("web-one") && s.contains("web-two")
+    });
 
     // Cordon node0 through the API, as kubectl cordon does.
     let nodes: Api<Node> = Api::all(sim.client().await.unwrap());
     let patch = json!({"spec": {"unschedulable": true}});
-    nodes.patch("node0", &PatchParams::default(), &Patch::Merge(&patch)).await.unwrap();
+    nodes
+        .patch("node0", &PatchParams::default(), &Patch::Merge(&patch))
+        .await
+        .unwrap();
     let took = pty.wait_for("node0 cordoned", Duration::from_secs(2), |s| {
-        s.lines().any(|l| l.contains("node0") && l.contains("SchedulingDisabled"))
+        s.lines()
+            .any(|l| l.contains("node0") && l.contains("SchedulingDisabled"))
     });
     assert!(took < Duration::from_secs(2), "{took:?}");
 
@@ -178,7 +200,10 @@ async fn live_tui_follows_the_cluster_and_restores_the_terminal() {
     });
 
     pty.send(b"q");
-    assert!(pty.wait_exit(Duration::from_secs(5)), "q exits successfully");
+    assert!(
+        pty.wait_exit(Duration::from_secs(5)),
+        "q exits successfully"
+    );
     let raw = pty.raw();
     let entered = find(&raw, ENTER_ALT).expect("alternate screen entered");
     let left = find(&raw, LEAVE_ALT).expect("alternate screen left");
@@ -192,7 +217,10 @@ fn assert_clean_failure(args: &[&str], expect: &str) {
     let ok = pty.wait_exit(Duration::from_secs(20));
     assert!(!ok, "must exit non-zero");
     let raw = pty.raw();
-    assert!(find(&raw, ENTER_ALT).is_none(), "no alternate screen before the error");
+    assert!(
+        find(&raw, ENTER_ALT).is_none(),
+        "no alternate screen before the error"
+    );
     let text = String::from_utf8_lossy(&raw);
     assert!(text.contains(expect), "expected {expect:?} in:\n{text}");
 }
@@ -202,13 +230,20 @@ fn bad_kubeconfig_is_a_clear_error_on_a_normal_terminal() {
     let dir = tempfile::tempdir().unwrap();
     let kc = dir.path().join("kubeconfig");
     std::fs::write(&kc, "this: is: not [ a kubeconfig").unwrap();
-    assert_clean_failure(&["--kubeconfig", kc.to_str().unwrap()], "cannot read kubeconfig");
+    assert_clean_failure(
+        &["--kubeconfig", kc.to_str().unwrap()],
+        "cannot read kubeconfig",
+    );
 }
 
 #[test]
 fn unreachable_server_is_a_clear_error_on_a_normal_terminal() {
     // Bind and drop a listener: its port is closed now.
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let dir = tempfile::tempdir().unwrap();
     let kc = dir.path().join("kubeconfig");
     std::fs::write(
@@ -219,5 +254,8 @@ fn unreachable_server_is_a_clear_error_on_a_normal_terminal() {
         ),
     )
     .unwrap();
-    assert_clean_failure(&["--kubeconfig", kc.to_str().unwrap()], "cannot reach the API server");
+    assert_clean_failure(
+        &["--kubeconfig", kc.to_str().unwrap()],
+        "cannot reach the API server",
+    );
 }

@@ -25,7 +25,10 @@ fn screen(m: &Model) -> String {
 }
 
 fn key(m: &mut Model, c: char) {
-    update(m, Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE)));
+    update(
+        m,
+        Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE)),
+    );
 }
 
 #[test]

@@ -47,7 +47,11 @@ pub fn pod(ns: &str, name: &str, node: Option<&str>, status: &str, age_secs: i64
         "ContainerCreating" | "CrashLoopBackOff" => ("Pending", json!({"reason": status}), false),
         _ => ("Pending", Value::Null, false),
     };
-    let state = if waiting.is_null() { json!({"running": {}}) } else { json!({"waiting": waiting}) };
+    let state = if waiting.is_null() {
+        json!({"running": {}})
+    } else {
+        json!({"waiting": waiting})
+    };
     let restarts = if status == "CrashLoopBackOff" { 4 } else { 0 };
     let mut cs = json!([{"name": "app", "ready": ready, "restartCount": restarts, "state": state}]);
     if restarts > 0 {
@@ -73,7 +77,15 @@ pub fn pod(ns: &str, name: &str, node: Option<&str>, status: &str, age_secs: i64
 }
 
 /// An event about `kind/name`.
-pub fn event(ns: &str, kind: &str, name: &str, reason: &str, warning: bool, msg: &str, secs: i64) -> EventRow {
+pub fn event(
+    ns: &str,
+    kind: &str,
+    name: &str,
+    reason: &str,
+    warning: bool,
+    msg: &str,
+    secs: i64,
+) -> EventRow {
     serde_json::from_value(json!({
         "metadata": {"name": format!("{name}.{reason}.{secs}"), "namespace": ns, "creationTimestamp": ago(secs)},
         "type": if warning {"Warning"} else {"Normal"}, "reason": reason, "message": msg,
@@ -103,11 +115,35 @@ pub fn seed() -> (Vec<NodeRow>, Vec<PodRow>, Vec<EventRow>, Vec<PdbRow>) {
     ];
     let mut pods = Vec::new();
     for (i, n) in ["master0", "node0", "node1"].iter().enumerate() {
-        pods.push(pod("kube-system", &format!("kube-proxy-{}x{i}q", "abc"), Some(n), "Running", 77 * 86400));
-        pods.push(pod("kube-system", &format!("weave-net-{}k{i}z", "de"), Some(n), "Running", 77 * 86400));
+        pods.push(pod(
+            "kube-system",
+            &format!("kube-proxy-{}x{i}q", "abc"),
+            Some(n),
+            "Running",
+            77 * 86400,
+        ));
+        pods.push(pod(
+            "kube-system",
+            &format!("weave-net-{}k{i}z", "de"),
+            Some(n),
+            "Running",
+            77 * 86400,
+        ));
     }
-    pods.push(pod("kube-system", "coredns-5d78c9869d-7xk2p", Some("master0"), "Running", 77 * 86400));
-    pods.push(pod("ingress-nginx", "ingress-nginx-controller-7c6974c4d8-9wz4m", Some("node1"), "Running", 5 * 86400));
+    pods.push(pod(
+        "kube-system",
+        "coredns-5d78c9869d-7xk2p",
+        Some("master0"),
+        "Running",
+        77 * 86400,
+    ));
+    pods.push(pod(
+        "ingress-nginx",
+        "ingress-nginx-controller-7c6974c4d8-9wz4m",
+        Some("node1"),
+        "Running",
+        5 * 86400,
+    ));
     for i in 0..10 {
         let n = if i % 2 == 0 { "node0" } else { "node1" };
         let status = match i {
@@ -115,16 +151,74 @@ pub fn seed() -> (Vec<NodeRow>, Vec<PodRow>, Vec<EventRow>, Vec<PdbRow>) {
             7 => "ContainerCreating",
             _ => "Running",
         };
-        pods.push(pod("default", &format!("http-spring-6d9f8b7c5-{:05}", i * 7919 % 99991), Some(n), status, 3600 + i * 60));
+        pods.push(pod(
+            "default",
+            &format!("http-spring-6d9f8b7c5-{:05}", i * 7919 % 99991),
+            Some(n),
+            status,
+            3600 + i * 60,
+        ));
     }
-    pods.push(pod("default", "batch-report-28934-x7d2k", Some("node0"), "Completed", 7200));
-    pods.push(pod("default", "http-spring-6d9f8b7c5-pend1", None, "Pending", 30));
+    pods.push(pod(
+        "default",
+        "batch-report-28934-x7d2k",
+        Some("node0"),
+        "Completed",
+        7200,
+    ));
+    pods.push(pod(
+        "default",
+        "http-spring-6d9f8b7c5-pend1",
+        None,
+        "Pending",
+        30,
+    ));
     let events = vec![
-        event("default", "Node", "node0", "NodeReady", false, "Node node0 status is now: NodeReady", 3600),
-        event("default", "Pod", "http-spring-6d9f8b7c5-23757", "BackOff", true, "Back-off restarting failed container app", 40),
-        event("default", "Pod", "http-spring-6d9f8b7c5-00000", "Scheduled", false, "Successfully assigned default/http-spring-6d9f8b7c5-00000 to node0", 3600),
-        event("default", "Pod", "http-spring-6d9f8b7c5-pend1", "FailedScheduling", true, "0/3 nodes are available: 1 Insufficient cpu", 25),
-        event("kube-system", "Pod", "coredns-5d78c9869d-7xk2p", "Pulled", false, "Container image already present on machine", 86400),
+        event(
+            "default",
+            "Node",
+            "node0",
+            "NodeReady",
+            false,
+            "Node node0 status is now: NodeReady",
+            3600,
+        ),
+        event(
+            "default",
+            "Pod",
+            "http-spring-6d9f8b7c5-23757",
+            "BackOff",
+            true,
+            "Back-off restarting failed container app",
+            40,
+        ),
+        event(
+            "default",
+            "Pod",
+            "http-spring-6d9f8b7c5-00000",
+            "Scheduled",
+            false,
+            "Successfully assigned default/http-spring-6d9f8b7c5-00000 to node0",
+            3600,
+        ),
+        event(
+            "default",
+            "Pod",
+            "http-spring-6d9f8b7c5-pend1",
+            "FailedScheduling",
+            true,
+            "0/3 nodes are available: 1 Insufficient cpu",
+            25,
+        ),
+        event(
+            "kube-system",
+            "Pod",
+            "coredns-5d78c9869d-7xk2p",
+            "Pulled",
+            false,
+            "Container image already present on machine",
+            86400,
+        ),
     ];
     let pdbs = vec![pdb("default", "http-spring", "http-spring", 9, 0)];
     (nodes, pods, events, pdbs)
@@ -133,7 +227,13 @@ pub fn seed() -> (Vec<NodeRow>, Vec<PodRow>, Vec<EventRow>, Vec<PdbRow>) {
 fn relist<K>(m: &mut Model, rows: Vec<K>, wrap: fn(Ev<K>) -> Feed) {
     let g = m.generation;
     let mut send = |f: Feed| {
-        update(m, Msg::Watch { generation: g, report: WatchReport::Feed(f) });
+        update(
+            m,
+            Msg::Watch {
+                generation: g,
+                report: WatchReport::Feed(f),
+            },
+        );
     };
     send(wrap(Ev::Init));
     for r in rows {

@@ -135,7 +135,12 @@ const fn b(
     }
 }
 
-const fn m(keys: &'static [Key], action: Action, help: &'static str, hint: &'static str) -> Binding {
+const fn m(
+    keys: &'static [Key],
+    action: Action,
+    help: &'static str,
+    hint: &'static str,
+) -> Binding {
     Binding {
         keys,
         action,
@@ -151,27 +156,145 @@ use Key::{Ch, Code, Ctrl};
 
 /// Every key binding, in help-screen order.
 pub const BINDINGS: &[Binding] = &[
-    b(&[Ch('?')], Action::Help, Scope::Global, "show / hide this help", Some("help")),
-    b(&[Ch('q'), Ctrl('c')], Action::Quit, Scope::Global, "quit", Some("quit")),
-    b(&[Ch('j'), Code(KeyCode::Down)], Action::Down, Scope::Global, "move down", None),
-    b(&[Ch('k'), Code(KeyCode::Up)], Action::Up, Scope::Global, "move up", None),
-    b(&[Ch('g'), Code(KeyCode::Home)], Action::Top, Scope::Global, "go to the first row", None),
-    b(&[Ch('G'), Code(KeyCode::End)], Action::Bottom, Scope::Global, "go to the last row", None),
-    b(&[Code(KeyCode::PageUp), Ctrl('b')], Action::PageUp, Scope::Global, "page up", None),
-    b(&[Code(KeyCode::PageDown), Ctrl('f')], Action::PageDown, Scope::Global, "page down", None),
-    b(&[Code(KeyCode::Tab)], Action::NextPane, Scope::Global, "next pane", Some("pane")),
-    b(&[Code(KeyCode::BackTab)], Action::PrevPane, Scope::Global, "previous pane", None),
-    b(&[Code(KeyCode::Esc)], Action::Back, Scope::Global, "back: clear filter, close view", None),
-    b(&[Ch('/')], Action::Filter, Scope::Global, "filter rows (substring or regex)", Some("filter")),
-    b(&[Ch(':')], Action::Command, Scope::Global, "command (:nodes :pods :events :pdb :q)", Some("cmd")),
-    b(&[Ch('0')], Action::AllNamespaces, Scope::Global, "all namespaces (drop -n)", None),
-    b(&[Code(KeyCode::Enter)], Action::Enter, Scope::Nodes, "show the node's pods", Some("pods")),
+    b(
+        &[Ch('?')],
+        Action::Help,
+        Scope::Global,
+        "show / hide this help",
+        Some("help"),
+    ),
+    b(
+        &[Ch('q'), Ctrl('c')],
+        Action::Quit,
+        Scope::Global,
+        "quit",
+        Some("quit"),
+    ),
+    b(
+        &[Ch('j'), Code(KeyCode::Down)],
+        Action::Down,
+        Scope::Global,
+        "move down",
+        None,
+    ),
+    b(
+        &[Ch('k'), Code(KeyCode::Up)],
+        Action::Up,
+        Scope::Global,
+        "move up",
+        None,
+    ),
+    b(
+        &[Ch('g'), Code(KeyCode::Home)],
+        Action::Top,
+        Scope::Global,
+        "go to the first row",
+        None,
+    ),
+    b(
+        &[Ch('G'), Code(KeyCode::End)],
+        Action::Bottom,
+        Scope::Global,
+        "go to the last row",
+        None,
+    ),
+    b(
+        &[Code(KeyCode::PageUp), Ctrl('b')],
+        Action::PageUp,
+        Scope::Global,
+        "page up",
+        None,
+    ),
+    b(
+        &[Code(KeyCode::PageDown), Ctrl('f')],
+        Action::PageDown,
+        Scope::Global,
+        "page down",
+        None,
+    ),
+    b(
+        &[Code(KeyCode::Tab)],
+        Action::NextPane,
+        Scope::Global,
+        "next pane",
+        Some("pane"),
+    ),
+    b(
+        &[Code(KeyCode::BackTab)],
+        Action::PrevPane,
+        Scope::Global,
+        "previous pane",
+        None,
+    ),
+    b(
+        &[Code(KeyCode::Esc)],
+        Action::Back,
+        Scope::Global,
+        "back: clear filter, close view",
+        None,
+    ),
+    b(
+        &[Ch('/')],
+        Action::Filter,
+        Scope::Global,
+        "filter rows (substring or regex)",
+        Some("filter"),
+    ),
+    b(
+        &[Ch(':')],
+        Action::Command,
+        Scope::Global,
+        "command (:nodes :pods :events :pdb :q)",
+        Some("cmd"),
+    ),
+    b(
+        &[Ch('0')],
+        Action::AllNamespaces,
+        Scope::Global,
+        "all namespaces (drop -n)",
+        None,
+    ),
+    b(
+        &[Code(KeyCode::Enter)],
+        Action::Enter,
+        Scope::Nodes,
+        "show the node's pods",
+        Some("pods"),
+    ),
     m(&[Ch('c')], Action::Cordon, "cordon the node", "cordon"),
-    m(&[Ch('u')], Action::Uncordon, "uncordon the node", "uncordon"),
-    m(&[Ch('r')], Action::Drain, "drain the node (plan first)", "drain"),
-    b(&[Ch('a')], Action::PodsAll, Scope::Pods, "toggle: all pods / the node's pods", Some("all")),
-    b(&[Ch('p')], Action::PodsPending, Scope::Pods, "toggle: Pending pods cluster-wide", Some("pending")),
-    b(&[Ch('a')], Action::EventsAll, Scope::Events, "toggle: all events / the node's", Some("all")),
+    m(
+        &[Ch('u')],
+        Action::Uncordon,
+        "uncordon the node",
+        "uncordon",
+    ),
+    m(
+        &[Ch('r')],
+        Action::Drain,
+        "drain the node (plan first)",
+        "drain",
+    ),
+    b(
+        &[Ch('a')],
+        Action::PodsAll,
+        Scope::Pods,
+        "toggle: all pods / the node's pods",
+        Some("all"),
+    ),
+    b(
+        &[Ch('p')],
+        Action::PodsPending,
+        Scope::Pods,
+        "toggle: Pending pods cluster-wide",
+        Some("pending"),
+    ),
+    b(
+        &[Ch('a')],
+        Action::EventsAll,
+        Scope::Events,
+        "toggle: all events / the node's",
+        Some("all"),
+    ),
 ];
 
 /// `:` commands: (names, help).
@@ -179,7 +302,10 @@ pub const COMMANDS: &[(&[&str], &str)] = &[
     (&["nodes", "no", "node"], "focus the nodes pane"),
     (&["pods", "po", "pod"], "focus the pods pane"),
     (&["events", "ev", "event"], "focus the events pane"),
-    (&["pdb", "pdbs", "poddisruptionbudgets"], "PodDisruptionBudgets view"),
+    (
+        &["pdb", "pdbs", "poddisruptionbudgets"],
+        "PodDisruptionBudgets view",
+    ),
     (&["help"], "this help"),
     (&["q", "quit", "q!"], "quit"),
 ];

@@ -86,7 +86,10 @@ pub enum WatchState {
     Resyncing,
     Live,
     /// The stream failed at `since`; the watcher is backing off.
-    Failed { since: Timestamp, error: String },
+    Failed {
+        since: Timestamp,
+        error: String,
+    },
 }
 
 /// The connection as the status bar shows it.
@@ -211,7 +214,10 @@ impl Model {
             cache: Cache::default(),
             generation: 1,
             conn,
-            watch: Kind::ALL.iter().map(|k| (*k, WatchState::Connecting)).collect(),
+            watch: Kind::ALL
+                .iter()
+                .map(|k| (*k, WatchState::Connecting))
+                .collect(),
             now,
             size: (80, 24),
             focus: Pane::Nodes,

@@ -6,6 +6,7 @@ use jiff::Timestamp;
 use crate::cluster::watch::WatchReport;
 
 /// Everything that can change the model. Background tasks only ever send these.
+#[allow(clippy::large_enum_variant)] // see WatchReport
 #[derive(Debug, Clone)]
 pub enum Msg {
     /// A key press.
@@ -16,7 +17,10 @@ pub enum Msg {
     Tick(Timestamp),
     /// A watcher report, tagged with the connection generation it belongs to; reports of an
     /// older generation are dropped.
-    Watch { generation: u64, report: WatchReport },
+    Watch {
+        generation: u64,
+        report: WatchReport,
+    },
     /// A short message for the status line (results of commands).
     Flash(String),
     /// Quit now (Ctrl-C signal, fatal error).

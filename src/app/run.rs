@@ -85,7 +85,12 @@ pub async fn run(conn: Connection, opts: RunOptions) -> Result<()> {
         version: conn.version.clone(),
         demo: opts.demo.clone(),
     };
-    let mut model = Model::new(info, opts.namespace.clone(), opts.readonly, Timestamp::now());
+    let mut model = Model::new(
+        info,
+        opts.namespace.clone(),
+        opts.readonly,
+        Timestamp::now(),
+    );
     let (tx, rx) = mpsc::channel::<Msg>(4096);
     let mut exec = Executor {
         client: conn.client.clone(),
@@ -111,7 +116,8 @@ async fn event_loop(
     let mut input = EventStream::new();
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
-    let mut term_signal = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    let mut term_signal =
+        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     loop {
         if model.quit {
             return Ok(());
@@ -140,7 +146,11 @@ async fn event_loop(
                 exec.run(cmd, &mut model);
             }
             n += 1;
-            next = if n < MAX_BATCH && !model.quit { rx.try_recv().ok() } else { None };
+            next = if n < MAX_BATCH && !model.quit {
+                rx.try_recv().ok()
+            } else {
+                None
+            };
         }
     }
 }
@@ -168,7 +178,10 @@ impl Executor {
 
     fn run(&mut self, cmd: Cmd, model: &mut Model) {
         match cmd {
-            Cmd::Watch { generation, namespace } => self.watch(generation, namespace.as_deref()),
+            Cmd::Watch {
+                generation,
+                namespace,
+            } => self.watch(generation, namespace.as_deref()),
             Cmd::Node { action, node } => {
                 // Drain engine hook: it will start the action and report progress as Msgs.
                 let verb = action.verb();

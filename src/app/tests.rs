@@ -20,11 +20,21 @@ fn typ(m: &mut Model, s: &str) {
 
 fn feed(m: &mut Model, f: Feed) {
     let generation = m.generation;
-    update(m, Msg::Watch { generation, report: WatchReport::Feed(f) });
+    update(
+        m,
+        Msg::Watch {
+            generation,
+            report: WatchReport::Feed(f),
+        },
+    );
 }
 
 fn pod_names(m: &Model) -> Vec<String> {
-    m.views.pods.iter().map(|k| k.split('/').nth(1).unwrap().to_string()).collect()
+    m.views
+        .pods
+        .iter()
+        .map(|k| k.split('/').nth(1).unwrap().to_string())
+        .collect()
 }
 
 #[test]
@@ -39,7 +49,11 @@ fn j_k_move_node_selection_and_pods_follow() {
     press(&mut m, KeyCode::Char('G'));
     assert_eq!(m.selected_node.as_deref(), Some("node1"));
     press(&mut m, KeyCode::Char('j'));
-    assert_eq!(m.selected_node.as_deref(), Some("node1"), "stays on the last row");
+    assert_eq!(
+        m.selected_node.as_deref(),
+        Some("node1"),
+        "stays on the last row"
+    );
     press(&mut m, KeyCode::Char('g'));
     assert_eq!(m.selected_node.as_deref(), Some("master0"));
     press(&mut m, KeyCode::Up);
@@ -51,7 +65,10 @@ fn selection_follows_the_node_by_name_when_nodes_are_added() {
     let mut m = seed_model((80, 24));
     press(&mut m, KeyCode::Char('j'));
     assert_eq!(m.selected_node.as_deref(), Some("node0"));
-    feed(&mut m, Feed::Nodes(Ev::Apply(fixtures::node("a-new-node", "", false, true))));
+    feed(
+        &mut m,
+        Feed::Nodes(Ev::Apply(fixtures::node("a-new-node", "", false, true))),
+    );
     m.refresh();
     assert_eq!(m.selected_node.as_deref(), Some("node0"));
     assert_eq!(m.views.nodes[m.nav(Table::Nodes).selected], "node0");
@@ -93,7 +110,11 @@ fn filter_is_substring_or_regex_and_esc_clears_it() {
     press(&mut m, KeyCode::Char('/'));
     typ(&mut m, "crashloop");
     assert_eq!(m.input, Input::Filter("crashloop".into()));
-    assert_eq!(pod_names(&m).len(), 1, "matches the STATUS column, case-insensitive");
+    assert_eq!(
+        pod_names(&m).len(),
+        1,
+        "matches the STATUS column, case-insensitive"
+    );
     press(&mut m, KeyCode::Enter);
     assert_eq!(m.input, Input::Normal);
     assert_eq!(pod_names(&m).len(), 1, "Enter keeps the filter");
@@ -102,7 +123,12 @@ fn filter_is_substring_or_regex_and_esc_clears_it() {
         press(&mut m, KeyCode::Backspace);
     }
     typ(&mut m, "^kube-(proxy|dns)");
-    assert_eq!(pod_names(&m).len(), 3, "regex over NAME: {:?}", pod_names(&m));
+    assert_eq!(
+        pod_names(&m).len(),
+        3,
+        "regex over NAME: {:?}",
+        pod_names(&m)
+    );
     press(&mut m, KeyCode::Backspace);
     typ(&mut m, "[");
     // "^kube-(proxy|dns[" does not parse: substring match, which finds nothing.
@@ -129,15 +155,28 @@ fn relist_swaps_in_the_new_set_and_drops_stale_pods() {
     let before = pod_names(&m);
     assert!(before.contains(&"http-spring-6d9f8b7c5-00000".to_string()));
     feed(&mut m, Feed::Pods(Ev::Init));
-    feed(&mut m, Feed::Pods(Ev::InitApply(pod("default", "fresh-pod", Some("node0"), "Running", 5))));
+    feed(
+        &mut m,
+        Feed::Pods(Ev::InitApply(pod(
+            "default",
+            "fresh-pod",
+            Some("node0"),
+            "Running",
+            5,
+        ))),
+    );
     m.refresh();
-    assert_eq!(pod_names(&m), before, "old set stays until the relist completes");
+    assert_eq!(
+        pod_names(&m),
+        before,
+        "old set stays until the relist completes"
+    );
     assert_eq!(m.conn_state(), ConnState::Resyncing);
     feed(&mut m, Feed::Pods(Ev::InitDone));
     m.refresh();
     assert_eq!(pod_names(&m), vec!["fresh-pod"]);
     assert_eq!(m.cache.index.load["node0"].pods, 1);
-    assert!(!m.cache.index.load.get("node1").is_some_and(|l| l.pods > 0));
+    assert!(m.cache.index.load.get("node1").is_none_or(|l| l.pods == 0));
     assert!(m.cache.index.pending.is_empty());
     assert_eq!(m.conn_state(), ConnState::Live);
 }
@@ -148,7 +187,13 @@ fn apply_and_delete_update_the_pods_pane_and_node_load() {
     press(&mut m, KeyCode::Char('j')); // node0
     let n = m.views.pods.len();
     let load = m.cache.index.load["node0"];
-    let p = pod("default", "http-spring-6d9f8b7c5-00000", Some("node0"), "Running", 3600);
+    let p = pod(
+        "default",
+        "http-spring-6d9f8b7c5-00000",
+        Some("node0"),
+        "Running",
+        3600,
+    );
     feed(&mut m, Feed::Pods(Ev::Delete(p.clone())));
     m.refresh();
     assert_eq!(m.views.pods.len(), n - 1);
@@ -156,7 +201,13 @@ fn apply_and_delete_update_the_pods_pane_and_node_load() {
     assert_eq!(m.cache.index.load["node0"].pods, load.pods - 1);
     assert_eq!(m.cache.index.load["node0"].cpu_m, load.cpu_m - 100);
     // Rescheduled on node1: it appears there, not on node0.
-    let moved = pod("default", "http-spring-6d9f8b7c5-00000", Some("node1"), "Running", 1);
+    let moved = pod(
+        "default",
+        "http-spring-6d9f8b7c5-00000",
+        Some("node1"),
+        "Running",
+        1,
+    );
     feed(&mut m, Feed::Pods(Ev::Apply(moved)));
     m.refresh();
     assert_eq!(m.views.pods.len(), n - 1);
@@ -167,9 +218,15 @@ fn apply_and_delete_update_the_pods_pane_and_node_load() {
 #[test]
 fn cordon_apply_shows_scheduling_disabled() {
     let mut m = seed_model((80, 24));
-    feed(&mut m, Feed::Nodes(Ev::Apply(fixtures::node("node0", "", true, true))));
+    feed(
+        &mut m,
+        Feed::Nodes(Ev::Apply(fixtures::node("node0", "", true, true))),
+    );
     m.refresh();
-    assert_eq!(m.cache.nodes["node0"].status_text(), "Ready,SchedulingDisabled");
+    assert_eq!(
+        m.cache.nodes["node0"].status_text(),
+        "Ready,SchedulingDisabled"
+    );
     assert!(m.redraw);
 }
 
@@ -182,7 +239,13 @@ fn stale_generation_reports_are_dropped() {
         &mut m,
         Msg::Watch {
             generation,
-            report: WatchReport::Feed(Feed::Pods(Ev::Apply(pod("x", "ghost", Some("node0"), "Running", 1)))),
+            report: WatchReport::Feed(Feed::Pods(Ev::Apply(pod(
+                "x",
+                "ghost",
+                Some("node0"),
+                "Running",
+                1,
+            )))),
         },
     );
     assert_eq!(m.cache.pods.len(), n);
@@ -192,12 +255,27 @@ fn stale_generation_reports_are_dropped() {
 fn watch_errors_show_disconnected_since_first_failure() {
     let mut m = seed_model((80, 24));
     let t0 = m.now;
-    update(&mut m, Msg::Watch { generation: 1, report: WatchReport::Error(Kind::Pods, "connection refused".into()) });
+    update(
+        &mut m,
+        Msg::Watch {
+            generation: 1,
+            report: WatchReport::Error(Kind::Pods, "connection refused".into()),
+        },
+    );
     update(&mut m, Msg::Tick(t0 + jiff::SignedDuration::from_secs(10)));
-    update(&mut m, Msg::Watch { generation: 1, report: WatchReport::Error(Kind::Pods, "connection refused".into()) });
+    update(
+        &mut m,
+        Msg::Watch {
+            generation: 1,
+            report: WatchReport::Error(Kind::Pods, "connection refused".into()),
+        },
+    );
     assert_eq!(
         m.conn_state(),
-        ConnState::Disconnected { since: t0, error: "connection refused".into() }
+        ConnState::Disconnected {
+            since: t0,
+            error: "connection refused".into()
+        }
     );
     feed(&mut m, Feed::Pods(Ev::Init));
     assert_eq!(m.conn_state(), ConnState::Resyncing);
@@ -210,15 +288,33 @@ fn mutating_keys_emit_node_commands_unless_readonly() {
     let mut m = seed_model((80, 24));
     press(&mut m, KeyCode::Char('j'));
     let cmds = press(&mut m, KeyCode::Char('c'));
-    assert_eq!(cmds, vec![Cmd::Node { action: NodeAction::Cordon, node: "node0".into() }]);
+    assert_eq!(
+        cmds,
+        vec![Cmd::Node {
+            action: NodeAction::Cordon,
+            node: "node0".into()
+        }]
+    );
     let cmds = press(&mut m, KeyCode::Char('r'));
-    assert_eq!(cmds, vec![Cmd::Node { action: NodeAction::Drain, node: "node0".into() }]);
+    assert_eq!(
+        cmds,
+        vec![Cmd::Node {
+            action: NodeAction::Drain,
+            node: "node0".into()
+        }]
+    );
     m.readonly = true;
     assert!(press(&mut m, KeyCode::Char('c')).is_empty());
     assert!(press(&mut m, KeyCode::Char('u')).is_empty());
     let hints = super::keymap::hints(Pane::Nodes, true);
-    assert!(hints.iter().all(|(k, _)| k != "c" && k != "u" && k != "r"), "{hints:?}");
-    let help: String = crate::ui::help::lines(true).iter().map(|l| l.to_string()).collect();
+    assert!(
+        hints.iter().all(|(k, _)| k != "c" && k != "u" && k != "r"),
+        "{hints:?}"
+    );
+    let help: String = crate::ui::help::lines(true)
+        .iter()
+        .map(|l| l.to_string())
+        .collect();
     assert!(!help.contains("cordon"), "{help}");
 }
 
@@ -230,7 +326,11 @@ fn commands_switch_views_and_quit() {
     press(&mut m, KeyCode::Enter);
     assert_eq!(m.view, View::Pdbs);
     assert_eq!(m.views.pdbs, vec!["default/http-spring"]);
-    assert_eq!(m.cache.index.pdb_pods["default/http-spring"].len(), 11, "10 replicas + the Pending one");
+    assert_eq!(
+        m.cache.index.pdb_pods["default/http-spring"].len(),
+        11,
+        "10 replicas + the Pending one"
+    );
     press(&mut m, KeyCode::Esc);
     assert_eq!(m.view, View::Main);
     press(&mut m, KeyCode::Char(':'));
@@ -240,7 +340,11 @@ fn commands_switch_views_and_quit() {
     press(&mut m, KeyCode::Char(':'));
     typ(&mut m, "bogus");
     press(&mut m, KeyCode::Enter);
-    assert!(m.flash.as_ref().is_some_and(|(t, _)| t.contains("unknown command")));
+    assert!(
+        m.flash
+            .as_ref()
+            .is_some_and(|(t, _)| t.contains("unknown command"))
+    );
     assert!(!m.quit);
     press(&mut m, KeyCode::Char(':'));
     typ(&mut m, "q");
@@ -254,7 +358,10 @@ fn q_and_ctrl_c_quit_but_q_in_the_filter_line_is_text() {
     press(&mut m, KeyCode::Char('/'));
     press(&mut m, KeyCode::Char('q'));
     assert!(!m.quit);
-    update(&mut m, Msg::Key(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL)));
+    update(
+        &mut m,
+        Msg::Key(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL)),
+    );
     assert!(m.quit);
     let mut m = seed_model((80, 24));
     press(&mut m, KeyCode::Char('q'));
@@ -269,7 +376,13 @@ fn zero_drops_the_namespace_and_rewatches_as_a_new_generation() {
     m.refresh();
     assert!(m.views.pods.iter().all(|k| k.starts_with("default/")));
     let cmds = press(&mut m, KeyCode::Char('0'));
-    assert_eq!(cmds, vec![Cmd::Watch { generation: 2, namespace: None }]);
+    assert_eq!(
+        cmds,
+        vec![Cmd::Watch {
+            generation: 2,
+            namespace: None
+        }]
+    );
     assert_eq!(m.namespace, None);
     assert!(m.views.pods.iter().any(|k| k.starts_with("kube-system/")));
 }
@@ -280,12 +393,33 @@ fn events_default_to_the_node_and_its_pods_newest_first() {
     press(&mut m, KeyCode::Char('j')); // node0
     assert_eq!(m.views.events.len(), 2);
     // Events of a pod that left node0 stay with node0.
-    let p = pod("default", "http-spring-6d9f8b7c5-00000", Some("node0"), "Running", 3600);
+    let p = pod(
+        "default",
+        "http-spring-6d9f8b7c5-00000",
+        Some("node0"),
+        "Running",
+        3600,
+    );
     feed(&mut m, Feed::Pods(Ev::Delete(p)));
-    feed(&mut m, Feed::Events(Ev::Apply(fixtures::event("default", "Pod", "http-spring-6d9f8b7c5-00000", "Killing", false, "Stopping container app", 1))));
+    feed(
+        &mut m,
+        Feed::Events(Ev::Apply(fixtures::event(
+            "default",
+            "Pod",
+            "http-spring-6d9f8b7c5-00000",
+            "Killing",
+            false,
+            "Stopping container app",
+            1,
+        ))),
+    );
     m.refresh();
     assert_eq!(m.views.events.len(), 3);
-    assert!(m.views.events[0].contains("Killing"), "newest first: {:?}", m.views.events);
+    assert!(
+        m.views.events[0].contains("Killing"),
+        "newest first: {:?}",
+        m.views.events
+    );
     press(&mut m, KeyCode::Tab);
     press(&mut m, KeyCode::Tab);
     press(&mut m, KeyCode::Char('a'));

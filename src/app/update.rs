@@ -22,7 +22,10 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Cmd> {
         }
         Msg::Tick(now) => {
             m.now = now;
-            if m.flash.as_ref().is_some_and(|(_, t)| (now - *t).get_seconds() >= FLASH_SECS) {
+            if m.flash
+                .as_ref()
+                .is_some_and(|(_, t)| (now - *t).get_seconds() >= FLASH_SECS)
+            {
                 m.flash = None;
             }
             // Ages and "disconnected since" change every second.
@@ -116,7 +119,10 @@ fn key(m: &mut Model, k: KeyEvent) -> Vec<Cmd> {
         Input::Normal => {
             if m.overlay == Some(Overlay::Help) {
                 // Any of these closes help; other keys are ignored while it is open.
-                if matches!(k.code, KeyCode::Esc | KeyCode::Char('?') | KeyCode::Char('q')) {
+                if matches!(
+                    k.code,
+                    KeyCode::Esc | KeyCode::Char('?') | KeyCode::Char('q')
+                ) {
                     m.overlay = None;
                 }
                 return Vec::new();
@@ -192,7 +198,12 @@ fn run_command(m: &mut Model, cmd: &str) {
         Some("help") => m.overlay = Some(Overlay::Help),
         Some("q") => m.quit = true,
         _ if name.is_empty() => {}
-        _ => m.flash = Some((format!("unknown command :{name} (try :nodes :pods :events :pdb :q)"), m.now)),
+        _ => {
+            m.flash = Some((
+                format!("unknown command :{name} (try :nodes :pods :events :pdb :q)"),
+                m.now,
+            ))
+        }
     }
 }
 
@@ -231,7 +242,11 @@ fn action(m: &mut Model, a: Action) -> Vec<Cmd> {
         Action::PageDown => move_by(m, page),
         Action::NextPane | Action::PrevPane => {
             let i = Pane::ALL.iter().position(|p| *p == m.focus).unwrap_or(0);
-            let step = if a == Action::NextPane { 1 } else { Pane::ALL.len() - 1 };
+            let step = if a == Action::NextPane {
+                1
+            } else {
+                Pane::ALL.len() - 1
+            };
             focus(m, Pane::ALL[(i + step) % Pane::ALL.len()]);
         }
         Action::Enter => {

@@ -14,7 +14,10 @@ pub fn rebuild(m: &mut Model) {
         .cache
         .nodes
         .values()
-        .filter(|n| f.as_ref().is_none_or(|f| f.matches(&panes::nodes::cells(m, n))))
+        .filter(|n| {
+            f.as_ref()
+                .is_none_or(|f| f.matches(&panes::nodes::cells(m, n)))
+        })
         .map(|n| n.name().to_string())
         .collect();
     // The selection follows the node by name across re-sorts and filters.
@@ -62,7 +65,10 @@ pub fn rebuild(m: &mut Model) {
         .into_iter()
         .filter_map(|k| m.cache.pods.get(k).map(|p| (k, p)))
         .filter(|(_, p)| m.namespace.as_deref().is_none_or(|ns| p.namespace() == ns))
-        .filter(|(_, p)| f.as_ref().is_none_or(|f| f.matches(&panes::pods::cells(m, p))))
+        .filter(|(_, p)| {
+            f.as_ref()
+                .is_none_or(|f| f.matches(&panes::pods::cells(m, p)))
+        })
         .map(|(k, _)| k.clone())
         .collect();
     m.views.pod_name_w = pods
@@ -85,11 +91,16 @@ pub fn rebuild(m: &mut Model) {
         .iter()
         .filter(|(_, e)| {
             m.namespace.as_deref().is_none_or(|ns| {
-                e.object_namespace.as_deref().is_none_or(|o| o.is_empty() || o == ns)
+                e.object_namespace
+                    .as_deref()
+                    .is_none_or(|o| o.is_empty() || o == ns)
             })
         })
         .filter(|(_, e)| m.events_all || node.as_deref().is_some_and(|n| event_is_about(m, e, n)))
-        .filter(|(_, e)| f.as_ref().is_none_or(|f| f.matches(&panes::events::cells(m, e))))
+        .filter(|(_, e)| {
+            f.as_ref()
+                .is_none_or(|f| f.matches(&panes::events::cells(m, e)))
+        })
         .collect();
     events.sort_by(|a, b| b.1.last_seen.cmp(&a.1.last_seen).then_with(|| a.0.cmp(b.0)));
     m.views.events = events.into_iter().map(|(k, _)| k.clone()).collect();
@@ -102,7 +113,10 @@ pub fn rebuild(m: &mut Model) {
         .cache
         .pdbs
         .iter()
-        .filter(|(_, p)| f.as_ref().is_none_or(|f| f.matches(&panes::pdbs::cells(m, p))))
+        .filter(|(_, p)| {
+            f.as_ref()
+                .is_none_or(|f| f.matches(&panes::pdbs::cells(m, p)))
+        })
         .map(|(k, _)| k.clone())
         .collect();
     pdbs.sort_unstable();

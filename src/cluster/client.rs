@@ -75,9 +75,7 @@ pub async fn config_from_args(args: &KubeArgs) -> Result<(Config, String), Conne
             c.clone()
         }
         None => kubeconfig.current_context.clone().ok_or_else(|| {
-            ConnectError(
-                "the kubeconfig has no current context; pass --context NAME".to_string(),
-            )
+            ConnectError("the kubeconfig has no current context; pass --context NAME".to_string())
         })?,
     };
     let opts = KubeConfigOptions {

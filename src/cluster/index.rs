@@ -110,7 +110,10 @@ impl Index {
             .cloned()
             .collect();
         self.pdb_pods.insert(key.to_string(), selected);
-        self.pdbs_by_ns.entry(ns).or_default().insert(key.to_string());
+        self.pdbs_by_ns
+            .entry(ns)
+            .or_default()
+            .insert(key.to_string());
     }
 
     /// Removes PDB `key`.

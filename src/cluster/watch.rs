@@ -87,6 +87,9 @@ impl Feed {
 }
 
 /// What a watcher task reports.
+// Rows are moved through the channel, never stored in it for long: boxing would only add an
+// allocation per watch event.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone)]
 pub enum WatchReport {
     /// An event from the stream.
@@ -112,10 +115,28 @@ where
         None => Api::all(client.clone()),
     };
     vec![
-        spawn_one(Api::<NodeRow>::all(client.clone()), Kind::Nodes, Feed::Nodes, tx.clone(), wrap.clone()),
+        spawn_one(
+            Api::<NodeRow>::all(client.clone()),
+            Kind::Nodes,
+            Feed::Nodes,
+            tx.clone(),
+            wrap.clone(),
+        ),
         spawn_one(pods, Kind::Pods, Feed::Pods, tx.clone(), wrap.clone()),
-        spawn_one(Api::<EventRow>::all(client.clone()), Kind::Events, Feed::Events, tx.clone(), wrap.clone()),
-        spawn_one(Api::<PdbRow>::all(client.clone()), Kind::Pdbs, Feed::Pdbs, tx, wrap),
+        spawn_one(
+            Api::<EventRow>::all(client.clone()),
+            Kind::Events,
+            Feed::Events,
+            tx.clone(),
+            wrap.clone(),
+        ),
+        spawn_one(
+            Api::<PdbRow>::all(client.clone()),
+            Kind::Pdbs,
+            Feed::Pdbs,
+            tx,
+            wrap,
+        ),
     ]
 }
 

@@ -39,7 +39,11 @@ pub fn lines(readonly: bool) -> Vec<Line<'static>> {
     out.push(Line::raw(""));
     out.push(Line::from(Span::styled("Commands", theme::title())));
     for (names, help) in COMMANDS {
-        let aliases = names.iter().map(|n| format!(":{n}")).collect::<Vec<_>>().join(" ");
+        let aliases = names
+            .iter()
+            .map(|n| format!(":{n}"))
+            .collect::<Vec<_>>()
+            .join(" ");
         out.push(Line::from(vec![
             Span::styled(format!("  {aliases:<34}"), theme::key()),
             Span::raw(*help),
@@ -64,6 +68,9 @@ pub fn render(m: &Model, f: &mut Frame, area: Rect) {
         .borders(Borders::ALL)
         .border_type(BorderType::Thick)
         .border_style(theme::focus_border())
-        .title(Line::from(Span::styled(" Help · Esc or ? to close ", theme::title())));
+        .title(Line::from(Span::styled(
+            " Help · Esc or ? to close ",
+            theme::title(),
+        )));
     f.render_widget(Paragraph::new(text).block(block), r);
 }

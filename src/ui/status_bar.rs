@@ -32,7 +32,10 @@ pub fn header(m: &Model, f: &mut Frame, area: Rect) {
     let mut spans = vec![Span::styled(" kubedrain ", theme::badge()), Span::raw(" ")];
     match &m.conn.demo {
         Some(scenario) => {
-            spans.push(Span::styled(" demo: built-in simulated cluster ", theme::demo_badge()));
+            spans.push(Span::styled(
+                " demo: built-in simulated cluster ",
+                theme::demo_badge(),
+            ));
             spans.push(Span::styled(format!(" scenario {scenario}"), theme::dim()));
         }
         None => {
@@ -70,7 +73,10 @@ pub fn footer(m: &Model, f: &mut Frame, area: Rect) {
             Span::styled(":", theme::key()),
             Span::raw(text.clone()),
             Span::styled("█", theme::dim()),
-            Span::styled("   nodes pods events pdb q · Enter run · Esc cancel", theme::dim()),
+            Span::styled(
+                "   nodes pods events pdb q · Enter run · Esc cancel",
+                theme::dim(),
+            ),
         ]),
         Input::Normal => match &m.flash {
             Some((text, _)) => Line::from(Span::styled(format!(" {text}"), theme::warn())),
@@ -82,7 +88,11 @@ pub fn footer(m: &Model, f: &mut Frame, area: Rect) {
 
 /// `<key> label` pairs for the focused pane, as many as fit.
 fn hints_line(m: &Model, width: u16) -> Line<'static> {
-    let pane = if m.view == View::Main { m.focus } else { crate::app::model::Pane::Events };
+    let pane = if m.view == View::Main {
+        m.focus
+    } else {
+        crate::app::model::Pane::Events
+    };
     let mut spans = Vec::new();
     let mut used = 0usize;
     for (key, label) in keymap::hints(pane, m.readonly) {

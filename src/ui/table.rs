@@ -26,20 +26,28 @@ pub struct Col {
 
 /// Fixed-width column.
 pub const fn fixed(title: &'static str, width: u16, prio: u8) -> Col {
-    Col { title, width, flex: false, prio }
+    Col {
+        title,
+        width,
+        flex: false,
+        prio,
+    }
 }
 
 /// Flexible column with a minimum width.
 pub const fn flex(title: &'static str, min: u16, prio: u8) -> Col {
-    Col { title, width: min, flex: true, prio }
+    Col {
+        title,
+        width: min,
+        flex: true,
+        prio,
+    }
 }
 
 /// Which columns fit in `width` (indices, in order), dropping the highest priorities first.
 pub fn fit(cols: &[Col], width: u16) -> Vec<usize> {
     let mut keep: Vec<usize> = (0..cols.len()).collect();
-    let need = |keep: &[usize]| -> u16 {
-        keep.iter().map(|&i| cols[i].width + 1).sum::<u16>()
-    };
+    let need = |keep: &[usize]| -> u16 { keep.iter().map(|&i| cols[i].width + 1).sum::<u16>() };
     while need(&keep) > width {
         let Some((pos, _)) = keep
             .iter()
@@ -58,8 +66,16 @@ pub fn fit(cols: &[Col], width: u16) -> Vec<usize> {
 pub fn block(title: Line<'static>, focused: bool) -> Block<'static> {
     Block::default()
         .borders(Borders::ALL)
-        .border_type(if focused { BorderType::Thick } else { BorderType::Rounded })
-        .border_style(if focused { theme::focus_border() } else { theme::border() })
+        .border_type(if focused {
+            BorderType::Thick
+        } else {
+            BorderType::Rounded
+        })
+        .border_style(if focused {
+            theme::focus_border()
+        } else {
+            theme::border()
+        })
         .title(title)
 }
 
@@ -101,7 +117,11 @@ pub fn render<'a>(
         keep.iter()
             .map(|&i| Cell::from(cols[i].title).style(theme::header())),
     );
-    let highlight = if focused { theme::selected() } else { theme::selected_dim() };
+    let highlight = if focused {
+        theme::selected()
+    } else {
+        theme::selected_dim()
+    };
     let table = Table::new(rows, widths)
         .header(header)
         .block(block)
@@ -114,7 +134,10 @@ pub fn render<'a>(
     f.render_stateful_widget(table, area, &mut state);
     if len == 0 && area.height > 3 {
         let msg = Rect::new(area.x + 2, area.y + 2, area.width.saturating_sub(4), 1);
-        f.render_widget(Paragraph::new(Span::styled(empty.to_string(), theme::dim())), msg);
+        f.render_widget(
+            Paragraph::new(Span::styled(empty.to_string(), theme::dim())),
+            msg,
+        );
     }
     if len > height && height > 0 {
         let mut sb = ScrollbarState::new(len.saturating_sub(height)).position(nav.offset);
@@ -123,7 +146,10 @@ pub fn render<'a>(
                 .begin_symbol(None)
                 .end_symbol(None)
                 .style(theme::dim()),
-            area.inner(Margin { vertical: 1, horizontal: 0 }),
+            area.inner(Margin {
+                vertical: 1,
+                horizontal: 0,
+            }),
             &mut sb,
         );
     }

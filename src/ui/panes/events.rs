@@ -40,7 +40,10 @@ pub fn render(m: &Model, f: &mut Frame, area: Rect, focused: bool) {
     let detail = if m.events_all {
         "all".to_string()
     } else {
-        m.selected_node.clone().map(|n| format!("{n} and its pods")).unwrap_or_default()
+        m.selected_node
+            .clone()
+            .map(|n| format!("{n} and its pods"))
+            .unwrap_or_default()
     };
     let title = table::title("Events", &detail, m.views.events.len(), filter);
     table::render(
@@ -51,7 +54,11 @@ pub fn render(m: &Model, f: &mut Frame, area: Rect, focused: bool) {
         m.views.events.len(),
         m.nav(Table::Events),
         focused,
-        if filter.is_some() { "no event matches the filter (Esc clears it)" } else { "no events" },
+        if filter.is_some() {
+            "no event matches the filter (Esc clears it)"
+        } else {
+            "no events"
+        },
         |i, keep| {
             let Some(e) = m.cache.events.get(&m.views.events[i]) else {
                 return Vec::new();
@@ -60,11 +67,20 @@ pub fn render(m: &Model, f: &mut Frame, area: Rect, focused: bool) {
             keep.iter()
                 .map(|&c| match c {
                     0 => table::cell(age::since(e.last_seen, m.now), theme::dim()),
-                    1 => table::cell(e.type_.clone(), if warn { theme::bad() } else { theme::dim() }),
-                    2 => table::cell(e.reason.clone(), if warn { theme::bad() } else { theme::text() }),
+                    1 => table::cell(
+                        e.type_.clone(),
+                        if warn { theme::bad() } else { theme::dim() },
+                    ),
+                    2 => table::cell(
+                        e.reason.clone(),
+                        if warn { theme::bad() } else { theme::text() },
+                    ),
                     3 => table::cell(object(e), theme::text()),
                     4 => table::cell(e.count.to_string(), theme::dim()),
-                    _ => table::cell(e.message.clone(), if warn { theme::warn() } else { theme::text() }),
+                    _ => table::cell(
+                        e.message.clone(),
+                        if warn { theme::warn() } else { theme::text() },
+                    ),
                 })
                 .collect()
         },

@@ -29,7 +29,13 @@ fn pct(used: u64, total: u64) -> u64 {
 
 /// Visible text of every column (what `/` filters on).
 pub fn cells(m: &Model, n: &NodeRow) -> Vec<String> {
-    let load = m.cache.index.load.get(n.name()).copied().unwrap_or_default();
+    let load = m
+        .cache
+        .index
+        .load
+        .get(n.name())
+        .copied()
+        .unwrap_or_default();
     vec![
         n.name().to_string(),
         n.status_text(),
@@ -114,7 +120,13 @@ pub fn render(m: &Model, f: &mut Frame, area: Rect, focused: bool) {
             let Some(n) = m.cache.nodes.get(&m.views.nodes[i]) else {
                 return Vec::new();
             };
-            let load = m.cache.index.load.get(n.name()).copied().unwrap_or_default();
+            let load = m
+                .cache
+                .index
+                .load
+                .get(n.name())
+                .copied()
+                .unwrap_or_default();
             keep.iter()
                 .map(|&c| match c {
                     0 => {
@@ -125,11 +137,21 @@ pub fn render(m: &Model, f: &mut Frame, area: Rect, focused: bool) {
                         Cell::from(Line::from(spans))
                     }
                     1 => status_cell(n),
-                    2 => table::cell(roles(n), if n.is_control_plane() { theme::header() } else { theme::dim() }),
+                    2 => table::cell(
+                        roles(n),
+                        if n.is_control_plane() {
+                            theme::header()
+                        } else {
+                            theme::dim()
+                        },
+                    ),
                     3 => table::cell(n.kubelet_version.clone(), theme::text()),
                     4 => {
                         let p = pct(load.pods, n.pods_allocatable);
-                        table::cell(format!("{}/{}", load.pods, n.pods_allocatable), theme::usage(p))
+                        table::cell(
+                            format!("{}/{}", load.pods, n.pods_allocatable),
+                            theme::usage(p),
+                        )
                     }
                     5 => usage_cell(load.cpu_m, n.cpu_allocatable_m),
                     6 => usage_cell(load.mem, n.mem_allocatable),

@@ -47,8 +47,17 @@ pub fn cells(m: &Model, p: &PdbRow) -> Vec<String> {
 /// Draws the PDB view over the whole body.
 pub fn render(m: &Model, f: &mut Frame, area: Rect) {
     let filter = m.filters.get(&Table::Pdbs).map(|f| f.text.as_str());
-    let blocking = m.cache.pdbs.values().filter(|p| p.disruptions_allowed == 0).count();
-    let detail = if blocking > 0 { format!("{blocking} allow no disruption") } else { String::new() };
+    let blocking = m
+        .cache
+        .pdbs
+        .values()
+        .filter(|p| p.disruptions_allowed == 0)
+        .count();
+    let detail = if blocking > 0 {
+        format!("{blocking} allow no disruption")
+    } else {
+        String::new()
+    };
     let title = table::title("PodDisruptionBudgets", &detail, m.views.pdbs.len(), filter);
     table::render(
         f,

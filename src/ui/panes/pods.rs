@@ -48,7 +48,11 @@ pub fn cells(m: &Model, p: &PodRow) -> Vec<String> {
 /// Draws the pods pane.
 pub fn render(m: &Model, f: &mut Frame, area: Rect, focused: bool) {
     let filter = m.filters.get(&Table::Pods).map(|f| f.text.as_str());
-    let ns = m.namespace.as_deref().map(|n| format!(" in {n}")).unwrap_or_default();
+    let ns = m
+        .namespace
+        .as_deref()
+        .map(|n| format!(" in {n}"))
+        .unwrap_or_default();
     let (name, detail, empty) = match m.pod_scope {
         PodScope::Node => {
             let node = m.selected_node.clone().unwrap_or_else(|| "no node".into());
@@ -57,7 +61,10 @@ pub fn render(m: &Model, f: &mut Frame, area: Rect, focused: bool) {
         }
         PodScope::All => (
             "Pods",
-            m.namespace.clone().map(|n| format!("namespace {n}")).unwrap_or_else(|| "all namespaces".into()),
+            m.namespace
+                .clone()
+                .map(|n| format!("namespace {n}"))
+                .unwrap_or_else(|| "all namespaces".into()),
             "no pods".into(),
         ),
         PodScope::Pending => (
@@ -67,7 +74,11 @@ pub fn render(m: &Model, f: &mut Frame, area: Rect, focused: bool) {
         ),
     };
     let title = table::title(name, &detail, m.views.pods.len(), filter);
-    let empty = if filter.is_some() { "no pod matches the filter (Esc clears it)".into() } else { empty };
+    let empty = if filter.is_some() {
+        "no pod matches the filter (Esc clears it)".into()
+    } else {
+        empty
+    };
     let mut cols = COLS.to_vec();
     cols[1].width = m.views.pod_name_w;
     table::render(
@@ -91,13 +102,30 @@ pub fn render(m: &Model, f: &mut Frame, area: Rect, focused: bool) {
                     1 => table::cell(p.name().to_string(), theme::text()),
                     2 => table::cell(
                         format!("{}/{}", p.ready_containers, p.total_containers),
-                        if all_ready || p.phase.is_finished() { theme::text() } else { theme::warn() },
+                        if all_ready || p.phase.is_finished() {
+                            theme::text()
+                        } else {
+                            theme::warn()
+                        },
                     ),
                     3 => table::cell(status.to_string(), theme::pod_status(status)),
-                    4 => table::cell(restarts(m, p), if p.restarts > 0 { theme::warn() } else { theme::text() }),
+                    4 => table::cell(
+                        restarts(m, p),
+                        if p.restarts > 0 {
+                            theme::warn()
+                        } else {
+                            theme::text()
+                        },
+                    ),
                     5 => table::cell(age::since(p.created(), m.now), theme::dim()),
-                    6 => table::cell(p.pod_ip.clone().unwrap_or_else(|| "<none>".into()), theme::dim()),
-                    _ => table::cell(p.node_name.clone().unwrap_or_else(|| "<none>".into()), theme::dim()),
+                    6 => table::cell(
+                        p.pod_ip.clone().unwrap_or_else(|| "<none>".into()),
+                        theme::dim(),
+                    ),
+                    _ => table::cell(
+                        p.node_name.clone().unwrap_or_else(|| "<none>".into()),
+                        theme::dim(),
+                    ),
                 })
                 .collect()
         },

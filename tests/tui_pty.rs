@@ -259,3 +259,48 @@ fn unreachable_server_is_a_clear_error_on_a_normal_terminal() {
         "cannot reach the API server",
     );
 }
+
+/// Not a test: a populated simulator for trying the TUI by hand until the built-in scenarios
+/// land. `KD_KUBECONFIG=/tmp/kd.kc cargo test --test tui_pty manual -- --ignored`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore]
+async fn manual_simulator() {
+    let sim = simulator().await;
+    let store = sim.store();
+    for i in 0..10 {
+        let n = ["node0", "node1"][i % 2];
+        let mut p = pod(&format!("http-spring-6d9f8b7c5-{:05x}", i * 7919), n);
+        p["metadata"]["labels"]["app"] = json!("http-spring");
+        store.create(Kind::Pod, p).unwrap();
+    }
+    for n in ["master0", "node0", "node1"] {
+        let mut p = pod(&format!("kube-proxy-{n}"), n);
+        p["metadata"]["namespace"] = json!("kube-system");
+        store.create(Kind::Pod, p).unwrap();
+    }
+    let mut pending = pod("http-spring-6d9f8b7c5-pend1", "");
+    pending["spec"]["nodeName"] = serde_json::Value::Null;
+    pending["status"] = json!({"phase": "Pending"});
+    store.create(Kind::Pod, pending).unwrap();
+    store
+        .create(
+            Kind::PodDisruptionBudget,
+            json!({"metadata": {"name": "http-spring", "namespace": "default"},
+                "spec": {"minAvailable": 9, "selector": {"matchLabels": {"app": "http-spring"}}},
+                "status": {"currentHealthy": 10, "desiredHealthy": 9, "disruptionsAllowed": 1, "expectedPods": 10}}),
+        )
+        .unwrap();
+    store
+        .create(
+            Kind::Event,
+            json!({"metadata": {"name": "ev1", "namespace": "default"}, "type": "Warning",
+                "reason": "FailedScheduling", "message": "0/3 nodes are available: 3 Insufficient cpu.",
+                "involvedObject": {"kind": "Pod", "name": "http-spring-6d9f8b7c5-pend1", "namespace": "default"},
+                "count": 3}),
+        )
+        .unwrap();
+    let path = std::env::var("KD_KUBECONFIG").unwrap_or_else(|_| "/tmp/kd.kc".into());
+    sim.write_kubeconfig(std::path::Path::new(&path)).unwrap();
+    eprintln!("kubeconfig: {path}");
+    tokio::time::sleep(Duration::from_secs(900)).await;
+}

@@ -326,11 +326,18 @@ pub fn lookup(ev: &KeyEvent, pane: Pane, readonly: bool) -> Option<Action> {
         .map(|b| b.action)
 }
 
-/// Status-bar hints for `pane`: (keys, label), pane-specific ones first.
-pub fn hints(pane: Pane, readonly: bool) -> Vec<(String, &'static str)> {
+/// Status-bar hints for `pane` (`None`: a full-screen view, global keys only): (keys, label),
+/// pane-specific ones first.
+pub fn hints(pane: Option<Pane>, readonly: bool) -> Vec<(String, &'static str)> {
     let mut out: Vec<(bool, String, &'static str)> = BINDINGS
         .iter()
-        .filter(|b| enabled(b, readonly) && b.scope.applies(pane))
+        .filter(|b| {
+            enabled(b, readonly)
+                && match pane {
+                    Some(p) => b.scope.applies(p),
+                    None => b.scope == Scope::Global,
+                }
+        })
         .filter_map(|b| Some((b.scope == Scope::Global, b.keys[0].label(), b.hint?)))
         .collect();
     out.sort_by_key(|(global, _, _)| *global);

@@ -158,6 +158,8 @@ pub struct Views {
     pub node_name_w: u16,
     /// Width of the pods' NAME column.
     pub pod_name_w: u16,
+    /// Width of the events' OBJECT column.
+    pub event_object_w: u16,
 }
 
 impl Views {

@@ -306,7 +306,7 @@ fn mutating_keys_emit_node_commands_unless_readonly() {
     m.readonly = true;
     assert!(press(&mut m, KeyCode::Char('c')).is_empty());
     assert!(press(&mut m, KeyCode::Char('u')).is_empty());
-    let hints = super::keymap::hints(Pane::Nodes, true);
+    let hints = super::keymap::hints(Some(Pane::Nodes), true);
     assert!(
         hints.iter().all(|(k, _)| k != "c" && k != "u" && k != "r"),
         "{hints:?}"

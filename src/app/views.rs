@@ -103,6 +103,12 @@ pub fn rebuild(m: &mut Model) {
         })
         .collect();
     events.sort_by(|a, b| b.1.last_seen.cmp(&a.1.last_seen).then_with(|| a.0.cmp(b.0)));
+    m.views.event_object_w = events
+        .iter()
+        .map(|(_, e)| e.object_kind.len() + 1 + e.object_name.chars().count())
+        .max()
+        .unwrap_or(0)
+        .clamp(20, 60) as u16;
     m.views.events = events.into_iter().map(|(k, _)| k.clone()).collect();
     let nav = m.nav(Table::Events);
     set_nav(m, Table::Events, nav);

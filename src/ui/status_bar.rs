@@ -88,14 +88,15 @@ pub fn footer(m: &Model, f: &mut Frame, area: Rect) {
 
 /// `<key> label` pairs for the focused pane, as many as fit.
 fn hints_line(m: &Model, width: u16) -> Line<'static> {
-    let pane = if m.view == View::Main {
-        m.focus
-    } else {
-        crate::app::model::Pane::Events
-    };
+    let pane = (m.view == View::Main).then_some(m.focus);
     let mut spans = Vec::new();
     let mut used = 0usize;
-    for (key, label) in keymap::hints(pane, m.readonly) {
+    let mut hints = keymap::hints(pane, m.readonly);
+    // Esc only earns a hint when there is something to go back from.
+    if pane.is_none() || m.filters.contains_key(&m.active_table()) {
+        hints.insert(0, ("Esc".into(), "back"));
+    }
+    for (key, label) in hints {
         let w = key.chars().count() + label.len() + 3;
         if used + w > width as usize {
             break;

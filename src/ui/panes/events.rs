@@ -46,11 +46,13 @@ pub fn render(m: &Model, f: &mut Frame, area: Rect, focused: bool) {
             .unwrap_or_default()
     };
     let title = table::title("Events", &detail, m.views.events.len(), filter);
+    let mut cols = COLS.to_vec();
+    cols[3].width = m.views.event_object_w;
     table::render(
         f,
         area,
         table::block(title, focused),
-        COLS,
+        &cols,
         m.views.events.len(),
         m.nav(Table::Events),
         focused,

@@ -20,6 +20,9 @@ const COLS: &[Col] = &[
     fixed("CPU", 10, 1),
     fixed("MEM", 10, 3),
     fixed("AGE", 5, 1),
+    fixed("INTERNAL-IP", 15, 4),
+    fixed("KERNEL", 18, 5),
+    fixed("OS-IMAGE", 22, 6),
 ];
 
 /// Percent of `used` in `total` (0 when unknown).
@@ -45,6 +48,9 @@ pub fn cells(m: &Model, n: &NodeRow) -> Vec<String> {
         format!("{}%", pct(load.cpu_m, n.cpu_allocatable_m)),
         format!("{}%", pct(load.mem, n.mem_allocatable)),
         age::since(n.created(), m.now),
+        n.internal_ip.clone().unwrap_or_else(|| "<none>".into()),
+        n.kernel_version.clone(),
+        n.os_image.clone(),
     ]
 }
 
@@ -155,7 +161,13 @@ pub fn render(m: &Model, f: &mut Frame, area: Rect, focused: bool) {
                     }
                     5 => usage_cell(load.cpu_m, n.cpu_allocatable_m),
                     6 => usage_cell(load.mem, n.mem_allocatable),
-                    _ => table::cell(age::since(n.created(), m.now), theme::dim()),
+                    7 => table::cell(age::since(n.created(), m.now), theme::dim()),
+                    8 => table::cell(
+                        n.internal_ip.clone().unwrap_or_else(|| "<none>".into()),
+                        theme::dim(),
+                    ),
+                    9 => table::cell(n.kernel_version.clone(), theme::dim()),
+                    _ => table::cell(n.os_image.clone(), theme::dim()),
                 })
                 .collect()
         },

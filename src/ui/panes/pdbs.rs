@@ -7,12 +7,12 @@ use ratatui::layout::Rect;
 use crate::app::model::{Model, Table};
 use crate::cluster::age;
 use crate::cluster::rows::PdbRow;
-use crate::ui::table::{self, Col, fixed, flex};
+use crate::ui::table::{self, Col, fixed};
 use crate::ui::theme;
 
 const COLS: &[Col] = &[
     fixed("NAMESPACE", 14, 2),
-    flex("NAME", 20, 0),
+    fixed("NAME", 20, 0),
     fixed("MIN AVAILABLE", 13, 1),
     fixed("MAX UNAVAILABLE", 15, 1),
     fixed("ALLOWED DISRUPTIONS", 19, 0),
@@ -59,11 +59,21 @@ pub fn render(m: &Model, f: &mut Frame, area: Rect) {
         String::new()
     };
     let title = table::title("PodDisruptionBudgets", &detail, m.views.pdbs.len(), filter);
+    let mut cols = COLS.to_vec();
+    // A handful of PDBs: measuring them per frame is cheap.
+    cols[1].width = m
+        .cache
+        .pdbs
+        .values()
+        .map(|p| p.meta.name.as_deref().unwrap_or("").len())
+        .max()
+        .unwrap_or(0)
+        .clamp(12, 63) as u16;
     table::render(
         f,
         area,
         table::block(title, true),
-        COLS,
+        &cols,
         m.views.pdbs.len(),
         m.nav(Table::Pdbs),
         true,

@@ -57,7 +57,9 @@ pub fn render(m: &Model, f: &mut Frame, area: Rect, focused: bool) {
         PodScope::Node => {
             let node = m.selected_node.clone().unwrap_or_else(|| "no node".into());
             let empty = format!("no pods on {node}{ns}");
-            ("Pods", format!("{node}{ns}"), empty)
+            let cordoned = m.cache.nodes.get(&node).is_some_and(|n| n.unschedulable);
+            let state = if cordoned { " (cordoned)" } else { "" };
+            ("Pods", format!("{node}{state}{ns}"), empty)
         }
         PodScope::All => (
             "Pods",

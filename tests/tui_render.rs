@@ -64,3 +64,16 @@ fn too_small() {
     assert!(s.contains("need ≥ 60×15, have 50×12"), "{s}");
     insta::assert_snapshot!(s);
 }
+
+#[test]
+fn help_fits_80x24_in_two_columns() {
+    let mut m = fixtures::seed_model((80, 24));
+    key(&mut m, '?');
+    let s = screen(&m);
+    // Every binding's help text is on screen, generated from the keymap.
+    for b in kubedrain::app::keymap::BINDINGS {
+        assert!(s.contains(b.help), "{:?} missing:\n{s}", b.help);
+    }
+    assert!(s.contains(":pdb"));
+    insta::assert_snapshot!(s);
+}

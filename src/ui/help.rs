@@ -9,8 +9,11 @@ use super::theme;
 use crate::app::keymap::{self, BINDINGS, COMMANDS, Scope};
 use crate::app::model::Model;
 
-/// The help text, one line per binding, grouped by scope.
-pub fn lines(readonly: bool) -> Vec<Line<'static>> {
+/// Width of the key column.
+const KEYS_W: usize = 11;
+
+/// The help sections (title + one line per binding), in display order.
+pub fn sections(readonly: bool) -> Vec<Vec<Line<'static>>> {
     let mut out = Vec::new();
     for scope in [Scope::Global, Scope::Nodes, Scope::Pods, Scope::Events] {
         let rows: Vec<_> = BINDINGS
@@ -20,43 +23,81 @@ pub fn lines(readonly: bool) -> Vec<Line<'static>> {
         if rows.is_empty() {
             continue;
         }
+        // Keys the drain engine will provide are listed, and marked once in the title.
+        let reserved: Vec<String> = rows
+            .iter()
+            .filter(|b| b.reserved)
+            .map(|b| b.keys[0].label())
+            .collect();
+        let mut title = vec![Span::styled(scope.title(), theme::title())];
+        if !reserved.is_empty() {
+            title.push(Span::styled(
+                format!(" ({}: soon)", reserved.join(" ")),
+                theme::dim(),
+            ));
+        }
+        let mut sec = vec![Line::from(title)];
+        for b in rows {
+            let keys: Vec<String> = b.keys.iter().map(|k| k.label()).collect();
+            sec.push(Line::from(vec![
+                Span::styled(format!(" {:<KEYS_W$} ", keys.join(" ")), theme::key()),
+                Span::styled(
+                    b.help,
+                    if b.reserved {
+                        theme::dim()
+                    } else {
+                        theme::text()
+                    },
+                ),
+            ]));
+        }
+        out.push(sec);
+    }
+    let mut sec = vec![Line::from(Span::styled("Commands", theme::title()))];
+    for (names, help) in COMMANDS {
+        let alias = names.get(1).map(|a| format!(" (:{a})")).unwrap_or_default();
+        sec.push(Line::from(vec![
+            Span::styled(format!(" :{:<7} ", names[0]), theme::key()),
+            Span::raw(*help),
+            Span::styled(alias, theme::dim()),
+        ]));
+    }
+    out.push(sec);
+    out
+}
+
+/// All help lines in one column.
+pub fn lines(readonly: bool) -> Vec<Line<'static>> {
+    join(sections(readonly))
+}
+
+fn join(sections: Vec<Vec<Line<'static>>>) -> Vec<Line<'static>> {
+    let mut out = Vec::new();
+    for s in sections {
         if !out.is_empty() {
             out.push(Line::raw(""));
         }
-        out.push(Line::from(Span::styled(scope.title(), theme::title())));
-        for b in rows {
-            let keys: Vec<String> = b.keys.iter().map(|k| k.label()).collect();
-            let mut spans = vec![
-                Span::styled(format!("  {:<16}", keys.join(" ")), theme::key()),
-                Span::raw(b.help),
-            ];
-            if b.reserved {
-                spans.push(Span::styled("  (drain engine: coming)", theme::dim()));
-            }
-            out.push(Line::from(spans));
-        }
-    }
-    out.push(Line::raw(""));
-    out.push(Line::from(Span::styled("Commands", theme::title())));
-    for (names, help) in COMMANDS {
-        let aliases = names
-            .iter()
-            .map(|n| format!(":{n}"))
-            .collect::<Vec<_>>()
-            .join(" ");
-        out.push(Line::from(vec![
-            Span::styled(format!("  {aliases:<34}"), theme::key()),
-            Span::raw(*help),
-        ]));
+        out.extend(s);
     }
     out
 }
 
-/// Draws the help box centred over the screen.
+/// Draws the help box centred over the screen: one column when it fits, else two (general
+/// keys left, pane keys and commands right), so 80×24 shows everything.
 pub fn render(m: &Model, f: &mut Frame, area: Rect) {
-    let text = lines(m.readonly);
-    let w = 72.min(area.width.saturating_sub(2));
-    let h = (text.len() as u16 + 2).min(area.height.saturating_sub(2));
+    let mut secs = sections(m.readonly);
+    let one = lines(m.readonly);
+    let two_cols = one.len() as u16 + 2 > area.height.saturating_sub(2);
+    let (left, right) = if two_cols {
+        let rest = secs.split_off(1);
+        (join(secs), Some(join(rest)))
+    } else {
+        (one, None)
+    };
+    let rows = left.len().max(right.as_ref().map_or(0, |r| r.len())) as u16;
+    let want_w = if right.is_some() { 100 } else { 72 };
+    let w = want_w.min(area.width.saturating_sub(2));
+    let h = (rows + 2).min(area.height.saturating_sub(2));
     let r = Rect::new(
         area.x + (area.width - w) / 2,
         area.y + (area.height - h) / 2,
@@ -72,5 +113,21 @@ pub fn render(m: &Model, f: &mut Frame, area: Rect) {
             " Help · Esc or ? to close ",
             theme::title(),
         )));
-    f.render_widget(Paragraph::new(text).block(block), r);
+    let inner = block.inner(r);
+    f.render_widget(block, r);
+    match right {
+        None => f.render_widget(Paragraph::new(left), inner),
+        Some(right) => {
+            let half = inner.width / 2;
+            let l = Rect::new(inner.x, inner.y, half.saturating_sub(1), inner.height);
+            let rr = Rect::new(
+                inner.x + half + 1,
+                inner.y,
+                inner.width - half - 1,
+                inner.height,
+            );
+            f.render_widget(Paragraph::new(left), l);
+            f.render_widget(Paragraph::new(right), rr);
+        }
+    }
 }

@@ -140,12 +140,17 @@ pub fn render<'a>(
         );
     }
     if len > height && height > 0 {
-        let mut sb = ScrollbarState::new(len.saturating_sub(height)).position(nav.offset);
+        // Thumb only: the pane border stays visible as the track.
+        let mut sb = ScrollbarState::new(len.saturating_sub(height))
+            .viewport_content_length(height)
+            .position(nav.offset);
         f.render_stateful_widget(
             Scrollbar::new(ScrollbarOrientation::VerticalRight)
                 .begin_symbol(None)
                 .end_symbol(None)
-                .style(theme::dim()),
+                .track_symbol(None)
+                .thumb_symbol("▐")
+                .thumb_style(if focused { theme::key() } else { theme::text() }),
             area.inner(Margin {
                 vertical: 1,
                 horizontal: 0,

@@ -212,13 +212,12 @@ preferences: {{}}
         self.controllers.lock().unwrap().take();
         let _ = self.shutdown.send(true);
         let server = self.server.lock().unwrap().take();
-        if let Some(s) = server {
-            if tokio::time::timeout(Duration::from_secs(5), s)
+        if let Some(s) = server
+            && tokio::time::timeout(Duration::from_secs(5), s)
                 .await
                 .is_err()
-            {
-                tracing::warn!("simulator server did not stop within 5s");
-            }
+        {
+            tracing::warn!("simulator server did not stop within 5s");
         }
     }
 }

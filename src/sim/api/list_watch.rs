@@ -20,10 +20,13 @@ use super::{ApiState, Params};
 use crate::sim::kinds::Kind;
 use crate::sim::store::{Change, ChangeType, ObjKey, StoreError};
 
+/// A list result shared by its pages.
+type Snapshot = Arc<Vec<Arc<Value>>>;
+
 /// Snapshots behind `continue` tokens, so every page of a list comes from the same state.
 #[derive(Default)]
 pub struct PageCache {
-    snapshots: HashMap<u64, (u64, Arc<Vec<Arc<Value>>>)>,
+    snapshots: HashMap<u64, (u64, Snapshot)>,
     order: VecDeque<u64>,
     next: u64,
 }
@@ -31,7 +34,7 @@ pub struct PageCache {
 const PAGE_CACHE_CAP: usize = 64;
 
 impl PageCache {
-    fn put(&mut self, rv: u64, items: Arc<Vec<Arc<Value>>>) -> u64 {
+    fn put(&mut self, rv: u64, items: Snapshot) -> u64 {
         self.next += 1;
         let id = self.next;
         self.snapshots.insert(id, (rv, items));
@@ -44,7 +47,7 @@ impl PageCache {
         id
     }
 
-    fn get(&self, id: u64) -> Option<(u64, Arc<Vec<Arc<Value>>>)> {
+    fn get(&self, id: u64) -> Option<(u64, Snapshot)> {
         self.snapshots.get(&id).cloned()
     }
 }
@@ -223,10 +226,10 @@ impl Watcher {
         }
         self.last_rv = self.last_rv.max(c.rv);
         let o = &c.object;
-        if let Some(ns) = &self.ns {
-            if o["metadata"]["namespace"].as_str() != Some(ns) {
-                return true;
-            }
+        if let Some(ns) = &self.ns
+            && o["metadata"]["namespace"].as_str() != Some(ns)
+        {
+            return true;
         }
         let ty = match &mut self.seen {
             None => Some(c.change.as_str()),

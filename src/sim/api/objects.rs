@@ -108,15 +108,13 @@ fn defaults(kind: Kind, obj: &mut Value) {
                 obj["spec"]["terminationGracePeriodSeconds"] = json!(30);
             }
         }
-        Kind::Namespace => {
-            if !obj["status"]["phase"].is_string() {
-                obj["status"]["phase"] = json!("Active");
-            }
+        Kind::Namespace if !obj["status"]["phase"].is_string() => {
+            obj["status"]["phase"] = json!("Active");
         }
-        Kind::Deployment | Kind::ReplicaSet | Kind::StatefulSet => {
-            if obj["spec"]["replicas"].is_null() {
-                obj["spec"]["replicas"] = json!(1);
-            }
+        Kind::Deployment | Kind::ReplicaSet | Kind::StatefulSet
+            if obj["spec"]["replicas"].is_null() =>
+        {
+            obj["spec"]["replicas"] = json!(1);
         }
         _ => {}
     }
@@ -135,13 +133,13 @@ pub fn create(
         return Err(ApiError::method_not_allowed("POST"));
     }
     let mut obj = decode_object(ct, body)?;
-    if let Some(k) = obj["kind"].as_str() {
-        if k != kind.name() {
-            return Err(ApiError::bad_request(format!(
-                "the kind in the data ({k}) does not match the expected kind ({})",
-                kind.name()
-            )));
-        }
+    if let Some(k) = obj["kind"].as_str()
+        && k != kind.name()
+    {
+        return Err(ApiError::bad_request(format!(
+            "the kind in the data ({k}) does not match the expected kind ({})",
+            kind.name()
+        )));
     }
     if let Some(ns) = path_ns {
         match obj["metadata"]["namespace"].as_str() {
@@ -322,18 +320,18 @@ pub fn delete(st: &ApiState, kind: Kind, ns: &str, name: &str, opts: &DeleteOpti
         .store
         .get(kind, ns, name)
         .ok_or_else(|| ApiError::not_found(kind, name))?;
-    if let Some(uid) = &opts.uid {
-        if cur["metadata"]["uid"].as_str() != Some(uid) {
-            return Err(ApiError::new(
-                409,
-                "Conflict",
-                format!(
-                    "Operation cannot be fulfilled on {} \"{name}\": Precondition failed: UID in precondition: {uid}, UID in object meta: {}",
-                    crate::sim::store::resource_label(kind),
-                    cur["metadata"]["uid"].as_str().unwrap_or("")
-                ),
-            ));
-        }
+    if let Some(uid) = &opts.uid
+        && cur["metadata"]["uid"].as_str() != Some(uid)
+    {
+        return Err(ApiError::new(
+            409,
+            "Conflict",
+            format!(
+                "Operation cannot be fulfilled on {} \"{name}\": Precondition failed: UID in precondition: {uid}, UID in object meta: {}",
+                crate::sim::store::resource_label(kind),
+                cur["metadata"]["uid"].as_str().unwrap_or("")
+            ),
+        ));
     }
     if !opts.dry_run {
         st.store.delete(kind, ns, name)?;

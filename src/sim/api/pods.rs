@@ -45,17 +45,17 @@ pub fn delete_pod(
         .store
         .get(Kind::Pod, ns, name)
         .ok_or_else(|| ApiError::not_found(Kind::Pod, name))?;
-    if let Some(uid) = &opts.uid {
-        if pod["metadata"]["uid"].as_str() != Some(uid) {
-            return Err(ApiError::new(
-                409,
-                "Conflict",
-                format!(
-                    "Operation cannot be fulfilled on pods \"{name}\": Precondition failed: UID in precondition: {uid}, UID in object meta: {}",
-                    pod["metadata"]["uid"].as_str().unwrap_or("")
-                ),
-            ));
-        }
+    if let Some(uid) = &opts.uid
+        && pod["metadata"]["uid"].as_str() != Some(uid)
+    {
+        return Err(ApiError::new(
+            409,
+            "Conflict",
+            format!(
+                "Operation cannot be fulfilled on pods \"{name}\": Precondition failed: UID in precondition: {uid}, UID in object meta: {}",
+                pod["metadata"]["uid"].as_str().unwrap_or("")
+            ),
+        ));
     }
     let grace = effective_grace(&pod, opts.grace);
     if opts.dry_run {
@@ -91,12 +91,12 @@ pub fn evict(st: &ApiState, ns: &str, name: &str, ct: &str, body: &[u8], q: &Par
             )));
         }
     }
-    if let Some(n) = ev["metadata"]["name"].as_str() {
-        if n != name {
-            return Err(ApiError::bad_request(
-                "name in URL does not match name in Eviction object",
-            ));
-        }
+    if let Some(n) = ev["metadata"]["name"].as_str()
+        && n != name
+    {
+        return Err(ApiError::bad_request(
+            "name in URL does not match name in Eviction object",
+        ));
     }
     let mut opts = DeleteOptions {
         dry_run: dry_run(q),

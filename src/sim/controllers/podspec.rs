@@ -34,7 +34,13 @@ pub fn daemonset_tolerations(host_network: bool) -> Vec<Value> {
 /// stored in workload objects.
 pub fn default_template_spec(spec: &mut Value) {
     for key in ["containers", "initContainers"] {
-        for c in spec[key].as_array_mut().into_iter().flatten() {
+        // `get_mut`, not indexing: indexing a missing key would insert `null`.
+        for c in spec
+            .get_mut(key)
+            .and_then(Value::as_array_mut)
+            .into_iter()
+            .flatten()
+        {
             default_container(c);
         }
     }
@@ -233,7 +239,7 @@ pub fn image_id(image: &str) -> String {
     for i in 0..4u64 {
         digest.push_str(&format!(
             "{:016x}",
-            h.rotate_left((i * 17) as u32) ^ (i * 0x9e3779b97f4a7c15)
+            h.rotate_left((i * 17) as u32) ^ i.wrapping_mul(0x9e3779b97f4a7c15)
         ));
     }
     format!("{repo}@sha256:{digest}")
@@ -401,8 +407,9 @@ pub fn succeeded_status(pod: &Value, host_ip: &str, pod_ip: &str, start: &str, e
 
 /// Sets every container's `ready` and the Ready/ContainersReady conditions (in place).
 pub fn set_ready(pod: &mut Value, ready: bool, now: &str) {
-    for s in pod["status"]["containerStatuses"]
-        .as_array_mut()
+    for s in pod["status"]
+        .get_mut("containerStatuses")
+        .and_then(Value::as_array_mut)
         .into_iter()
         .flatten()
     {

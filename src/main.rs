@@ -20,7 +20,7 @@ fn main() -> color_eyre::Result<()> {
                 let opts = RunOptions {
                     namespace: cli.kube.namespace.clone(),
                     readonly: cli.readonly,
-                    demo: None,
+                    ..Default::default()
                 };
                 run(conn, opts).await
             }
@@ -51,16 +51,23 @@ async fn demo(args: DemoArgs, namespace: Option<String>, readonly: bool) -> colo
         ..Default::default()
     })
     .await?;
-    let url: http::Uri = format!("http://{}", sim.addr()).parse()?;
+    // A kubeconfig beside the demo, so a presenter can run kubectl against the same cluster.
+    let kc = std::env::temp_dir().join(format!("kubedrain-demo-{}.kubeconfig", std::process::id()));
+    sim.write_kubeconfig(&kc)?;
+    let url: http::Uri = sim.url().parse()?;
     let config = kube::Config::new(url);
     let conn: Connection = client::probe(config, "demo".into()).await?;
-    run(
+    let result = run(
         conn,
         RunOptions {
             namespace,
             readonly,
             demo: Some(args.scenario),
+            demo_kubeconfig: Some(kc.display().to_string()),
         },
     )
-    .await
+    .await;
+    let _ = std::fs::remove_file(&kc);
+    sim.stop().await;
+    result
 }

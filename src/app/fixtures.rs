@@ -258,7 +258,7 @@ pub fn seed_model(size: (u16, u16)) -> Model {
         context: "kind-demo".into(),
         server: "https://127.0.0.1:6443".into(),
         version: "v1.33.1".into(),
-        demo: None,
+        ..ConnInfo::default()
     };
     let mut m = Model::new(conn, None, false, now());
     m.size = size;

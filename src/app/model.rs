@@ -109,6 +109,8 @@ pub struct ConnInfo {
     pub version: String,
     /// `Some(scenario)` when showing the built-in simulator.
     pub demo: Option<String>,
+    /// In demo mode: the kubeconfig written for the simulator, so kubectl can be used beside.
+    pub demo_kubeconfig: Option<String>,
 }
 
 /// A row filter: regex when the text parses as one (case-insensitive), else a substring.

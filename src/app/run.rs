@@ -30,6 +30,8 @@ pub struct RunOptions {
     pub readonly: bool,
     /// `Some(scenario)` when the data comes from the built-in simulator.
     pub demo: Option<String>,
+    /// The simulator's kubeconfig file, shown so kubectl can be run beside the demo.
+    pub demo_kubeconfig: Option<String>,
 }
 
 /// At most this many queued messages are applied per loop turn, so keys stay responsive
@@ -84,6 +86,7 @@ pub async fn run(conn: Connection, opts: RunOptions) -> Result<()> {
         server: conn.server.clone(),
         version: conn.version.clone(),
         demo: opts.demo.clone(),
+        demo_kubeconfig: opts.demo_kubeconfig.clone(),
     };
     let mut model = Model::new(
         info,

@@ -57,6 +57,13 @@ pub fn header(m: &Model, f: &mut Frame, area: Rect) {
     }
     spans.push(Span::styled(" · ", theme::dim()));
     spans.push(conn_span(m));
+    if let Some(kc) = &m.conn.demo_kubeconfig {
+        spans.push(Span::styled("   kubectl: ", theme::dim()));
+        spans.push(Span::styled(
+            format!("export KUBECONFIG={kc}"),
+            theme::key(),
+        ));
+    }
     f.render_widget(Paragraph::new(Line::from(spans)), area);
 }
 

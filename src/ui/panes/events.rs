@@ -12,10 +12,10 @@ use crate::ui::theme;
 const COLS: &[Col] = &[
     fixed("LAST SEEN", 9, 1),
     fixed("TYPE", 7, 2),
-    fixed("REASON", 19, 0),
+    fixed("REASON", 18, 0),
     fixed("OBJECT", 28, 0),
     fixed("COUNT", 5, 3),
-    flex("MESSAGE", 20, 0),
+    flex("MESSAGE", 16, 0),
 ];
 
 fn object(e: &EventRow) -> String {

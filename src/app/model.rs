@@ -90,6 +90,9 @@ pub enum WatchState {
         since: Timestamp,
         error: String,
     },
+    /// Failed, but the API server answers again: the watcher resumes after its backoff,
+    /// possibly without any event to show for it.
+    Reconnecting,
 }
 
 /// The connection as the status bar shows it.
@@ -98,6 +101,7 @@ pub enum ConnState {
     Connecting,
     Live,
     Resyncing,
+    Reconnecting,
     Disconnected { since: Timestamp, error: String },
 }
 
@@ -261,6 +265,7 @@ impl Model {
         let mut failed: Option<(Timestamp, &str)> = None;
         let mut connecting = false;
         let mut resyncing = false;
+        let mut reconnecting = false;
         for s in self.watch.values() {
             match s {
                 WatchState::Failed { since, error } => {
@@ -270,6 +275,7 @@ impl Model {
                 }
                 WatchState::Connecting => connecting = true,
                 WatchState::Resyncing => resyncing = true,
+                WatchState::Reconnecting => reconnecting = true,
                 WatchState::Live => {}
             }
         }
@@ -279,6 +285,7 @@ impl Model {
                 error: error.to_string(),
             },
             None if connecting => ConnState::Connecting,
+            None if reconnecting => ConnState::Reconnecting,
             None if resyncing => ConnState::Resyncing,
             None => ConnState::Live,
         }

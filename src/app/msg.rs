@@ -21,6 +21,8 @@ pub enum Msg {
         generation: u64,
         report: WatchReport,
     },
+    /// Result of the periodic `/version` probe: whether the API server answers.
+    Health(bool),
     /// A short message for the status line (results of commands).
     Flash(String),
     /// Quit now (Ctrl-C signal, fatal error).

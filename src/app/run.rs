@@ -101,11 +101,13 @@ pub async fn run(conn: Connection, opts: RunOptions) -> Result<()> {
         watchers: Vec::new(),
     };
     exec.watch(model.generation, opts.namespace.as_deref());
+    let health = spawn_health(conn.client.clone(), tx.clone());
     let mut guard = TerminalGuard::enter()?;
     let size = guard.terminal.size()?;
     model.size = (size.width, size.height);
     let result = event_loop(&mut guard.terminal, model, rx, &mut exec).await;
     exec.stop();
+    health.abort();
     drop(guard);
     result
 }
@@ -156,6 +158,24 @@ async fn event_loop(
             };
         }
     }
+}
+
+/// Every few seconds, asks the API server for `/version`, so the connection state recovers
+/// even when a resumed watch has nothing new to say.
+fn spawn_health(client: kube::Client, tx: mpsc::Sender<Msg>) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(Duration::from_secs(5));
+        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        every.tick().await;
+        loop {
+            every.tick().await;
+            let probe = tokio::time::timeout(Duration::from_secs(4), client.apiserver_version());
+            let ok = matches!(probe.await, Ok(Ok(_)));
+            if tx.send(Msg::Health(ok)).await.is_err() {
+                break;
+            }
+        }
+    })
 }
 
 /// Executes `Cmd`s: the only place side effects start.

@@ -442,3 +442,22 @@ fn scrolling_keeps_the_selection_visible() {
     press(&mut m, KeyCode::Char('g'));
     assert_eq!(m.nav(Table::Pods).offset, 0);
 }
+
+#[test]
+fn health_probe_clears_a_failure_that_no_event_will_clear() {
+    let mut m = seed_model((80, 24));
+    update(
+        &mut m,
+        Msg::Watch {
+            generation: 1,
+            report: WatchReport::Error(Kind::Nodes, "refused".into()),
+        },
+    );
+    assert!(matches!(m.conn_state(), ConnState::Disconnected { .. }));
+    update(&mut m, Msg::Health(false));
+    assert!(matches!(m.conn_state(), ConnState::Disconnected { .. }));
+    update(&mut m, Msg::Health(true));
+    assert_eq!(m.conn_state(), ConnState::Reconnecting);
+    update(&mut m, Msg::Health(true));
+    assert_eq!(m.conn_state(), ConnState::Live);
+}

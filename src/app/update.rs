@@ -39,6 +39,10 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Cmd> {
             m.refresh();
             Vec::new()
         }
+        Msg::Health(ok) => {
+            health(m, ok);
+            Vec::new()
+        }
         Msg::Flash(text) => {
             m.flash = Some((text, m.now));
             m.redraw = true;
@@ -60,6 +64,24 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Cmd> {
     }
 }
 
+/// A watcher that resumed from its resourceVersion reports nothing until an object changes,
+/// so a failed state is cleared by the server answering again: first to "reconnecting", and
+/// to live when the next probe still finds no new error.
+fn health(m: &mut Model, ok: bool) {
+    if !ok {
+        return;
+    }
+    for s in m.watch.values_mut() {
+        let next = match s {
+            WatchState::Failed { .. } => WatchState::Reconnecting,
+            WatchState::Reconnecting => WatchState::Live,
+            _ => continue,
+        };
+        *s = next;
+        m.redraw = true;
+    }
+}
+
 fn watch(m: &mut Model, report: WatchReport) {
     match report {
         WatchReport::Error(kind, error) => {
@@ -67,8 +89,11 @@ fn watch(m: &mut Model, report: WatchReport) {
                 Some(WatchState::Failed { since, .. }) => *since,
                 _ => m.now,
             };
-            m.watch.insert(kind, WatchState::Failed { since, error });
-            m.redraw = true;
+            let state = WatchState::Failed { since, error };
+            if m.watch.get(&kind) != Some(&state) {
+                m.watch.insert(kind, state);
+                m.redraw = true;
+            }
         }
         WatchReport::Feed(feed) => {
             let kind = feed.kind();

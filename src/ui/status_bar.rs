@@ -17,14 +17,23 @@ fn conn_span(m: &Model) -> Span<'static> {
         ConnState::Live => Span::styled("● live", theme::ok()),
         ConnState::Connecting => Span::styled("◌ connecting…", theme::warn()),
         ConnState::Resyncing => Span::styled("◌ resyncing…", theme::warn()),
-        ConnState::Disconnected { since, error } => Span::styled(
+        ConnState::Reconnecting => Span::styled("◌ reconnecting…", theme::warn()),
+        ConnState::Disconnected { since, .. } => Span::styled(
             format!(
-                "✖ disconnected {} ago: {error}",
+                "✖ disconnected since {} ({} ago)",
+                clock(since),
                 age::human((m.now - since).get_seconds())
             ),
             theme::bad(),
         ),
     }
+}
+
+/// Time of day in the local zone (what the operator's wall clock says).
+fn clock(t: jiff::Timestamp) -> String {
+    t.to_zoned(jiff::tz::TimeZone::system())
+        .strftime("%H:%M:%S")
+        .to_string()
 }
 
 /// Draws the header line.
@@ -85,9 +94,16 @@ pub fn footer(m: &Model, f: &mut Frame, area: Rect) {
                 theme::dim(),
             ),
         ]),
-        Input::Normal => match &m.flash {
-            Some((text, _)) => Line::from(Span::styled(format!(" {text}"), theme::warn())),
-            None => hints_line(m, area.width),
+        Input::Normal => match (&m.flash, m.conn_state()) {
+            (Some((text, _)), _) => Line::from(Span::styled(format!(" {text}"), theme::warn())),
+            // While disconnected the screen shows the last known state: say why, where the
+            // hints were.
+            (None, ConnState::Disconnected { error, .. }) => Line::from(vec![
+                Span::styled(" API server unreachable: ", theme::bad()),
+                Span::styled(error, theme::warn()),
+                Span::styled("  (last known state shown; retrying)", theme::dim()),
+            ]),
+            (None, _) => hints_line(m, area.width),
         },
     };
     f.render_widget(Paragraph::new(line), area);

@@ -77,3 +77,12 @@ fn help_fits_80x24_in_two_columns() {
     assert!(s.contains(":pdb"));
     insta::assert_snapshot!(s);
 }
+
+#[test]
+fn minimum_size_60x15_is_still_readable() {
+    let mut m = fixtures::seed_model((60, 15));
+    key(&mut m, 'j');
+    let s = screen(&m);
+    assert!(s.contains("node0") && s.contains("http-spring"), "{s}");
+    insta::assert_snapshot!(s);
+}

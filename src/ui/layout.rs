@@ -3,7 +3,7 @@
 
 use ratatui::layout::Rect;
 
-use crate::app::model::{Model, Table, View};
+use crate::app::model::{Model, Pane, Table, View};
 
 /// Where each part of the screen goes.
 #[derive(Debug, Clone, Copy, Default)]
@@ -26,8 +26,19 @@ pub fn split(m: &Model, area: Rect) -> Areas {
     let body_y = area.y + 1;
     let full = Rect::new(area.x, body_y, area.width, body_h);
     let want_nodes = (m.views.nodes.len().max(1) as u16).saturating_add(3);
-    let nodes_h = want_nodes.clamp(5, (body_h * 2 / 5).max(5));
-    let events_h = (body_h * 3 / 10).max(5);
+    // On short terminals the focused pane gets the rows; the others keep their title (with
+    // its count) and one row at most.
+    let small = body_h < 20;
+    let nodes_h = if small && m.focus != Pane::Nodes {
+        4
+    } else {
+        want_nodes.clamp(5, (body_h * 2 / 5).max(5))
+    };
+    let events_h = match (small, m.focus) {
+        (false, _) => (body_h * 3 / 10).max(5),
+        (true, Pane::Events) => body_h.saturating_sub(nodes_h + 3),
+        (true, _) => 3,
+    };
     let pods_h = body_h.saturating_sub(nodes_h + events_h);
     Areas {
         header,

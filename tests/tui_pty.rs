@@ -117,49 +117,21 @@ fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
     hay.windows(needle.len()).rposition(|w| w == needle)
 }
 
-fn node(name: &str, control_plane: bool) -> serde_json::Value {
-    let mut labels = json!({"kubernetes.io/hostname": name});
-    if control_plane {
-        labels["node-role.kubernetes.io/control-plane"] = json!("");
-    }
-    json!({
-        "metadata": {"name": name, "labels": labels},
-        "spec": {},
-        "status": {
-            "conditions": [{"type": "Ready", "status": "True"}],
-            "allocatable": {"cpu": "2", "memory": "4Gi", "pods": "110"},
-            "capacity": {"cpu": "2", "memory": "4Gi", "pods": "110"},
-            "nodeInfo": {"kubeletVersion": "v1.25.4"}
-        }
-    })
-}
-
-fn pod(name: &str, node: &str) -> serde_json::Value {
-    json!({
-        "metadata": {"name": name, "namespace": "default", "labels": {"app": "web"}},
-        "spec": {"nodeName": node, "containers": [{"name": "app", "image": "nginx"}]},
-        "status": {"phase": "Running", "podIP": "10.32.0.9",
-            "conditions": [{"type": "Ready", "status": "True"}],
-            "containerStatuses": [{"name": "app", "ready": true, "restartCount": 0, "state": {"running": {}}}]}
-    })
-}
-
-/// A simulator with master0, node0, node1 and two pods on node0; controllers off so nothing
-/// moves but what the test does.
+/// The seed scenario (master0, node0, node1, http-spring ×10, DaemonSets, coredns), with its
+/// controllers running.
 async fn simulator() -> Simulator {
-    let sim = Simulator::start(SimOptions {
-        controllers: false,
-        ..Default::default()
-    })
-    .await
-    .unwrap();
-    let store = sim.store();
-    for (n, cp) in [("master0", true), ("node0", false), ("node1", false)] {
-        store.create(Kind::Node, node(n, cp)).unwrap();
-    }
-    store.create(Kind::Pod, pod("web-one", "node0")).unwrap();
-    store.create(Kind::Pod, pod("web-two", "node0")).unwrap();
-    sim
+    Simulator::start(SimOptions::default()).await.unwrap()
+}
+
+/// An http-spring pod on node0, straight from the simulator's store.
+fn spring_pod_on_node0(sim: &Simulator) -> String {
+    let (_, pods) = sim.store().list(Kind::Pod, Some("default"));
+    pods.iter()
+        .filter(|p| p["spec"]["nodeName"] == "node0")
+        .filter_map(|p| p["metadata"]["name"].as_str())
+        .find(|n| n.starts_with("http-spring"))
+        .expect("seed has http-spring pods on node0")
+        .to_string()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -176,9 +148,8 @@ async fn live_tui_follows_the_cluster_and_restores_the_terminal() {
     });
     // Select node0 (master0 sorts first): its pods show.
     pty.send(b"j");
-    pty.wait_for("node0's pods", long, |s| {
-        s.contains("web-one") && s.contains("web-two")
-    });
+    let victim = spring_pod_on_node0(&sim);
+    pty.wait_for("node0's pods", long, |s| s.contains(&victim));
 
     // Cordon node0 through the API, as kubectl cordon does.
     let nodes: Api<Node> = Api::all(sim.client().await.unwrap());
@@ -194,9 +165,9 @@ async fn live_tui_follows_the_cluster_and_restores_the_terminal() {
     assert!(took < Duration::from_secs(2), "{took:?}");
 
     // A deleted pod leaves the pods pane.
-    sim.store().delete(Kind::Pod, "default", "web-one").unwrap();
-    pty.wait_for("web-one gone", Duration::from_secs(2), |s| {
-        !s.contains("web-one") && s.contains("web-two")
+    sim.store().delete(Kind::Pod, "default", &victim).unwrap();
+    pty.wait_for("the deleted pod gone", Duration::from_secs(2), |s| {
+        !s.contains(&victim) && s.contains("kube-proxy")
     });
 
     pty.send(b"q");
@@ -258,49 +229,4 @@ fn unreachable_server_is_a_clear_error_on_a_normal_terminal() {
         &["--kubeconfig", kc.to_str().unwrap()],
         "cannot reach the API server",
     );
-}
-
-/// Not a test: a populated simulator for trying the TUI by hand until the built-in scenarios
-/// land. `KD_KUBECONFIG=/tmp/kd.kc cargo test --test tui_pty manual -- --ignored`.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore]
-async fn manual_simulator() {
-    let sim = simulator().await;
-    let store = sim.store();
-    for i in 0..10 {
-        let n = ["node0", "node1"][i % 2];
-        let mut p = pod(&format!("http-spring-6d9f8b7c5-{:05x}", i * 7919), n);
-        p["metadata"]["labels"]["app"] = json!("http-spring");
-        store.create(Kind::Pod, p).unwrap();
-    }
-    for n in ["master0", "node0", "node1"] {
-        let mut p = pod(&format!("kube-proxy-{n}"), n);
-        p["metadata"]["namespace"] = json!("kube-system");
-        store.create(Kind::Pod, p).unwrap();
-    }
-    let mut pending = pod("http-spring-6d9f8b7c5-pend1", "");
-    pending["spec"]["nodeName"] = serde_json::Value::Null;
-    pending["status"] = json!({"phase": "Pending"});
-    store.create(Kind::Pod, pending).unwrap();
-    store
-        .create(
-            Kind::PodDisruptionBudget,
-            json!({"metadata": {"name": "http-spring", "namespace": "default"},
-                "spec": {"minAvailable": 9, "selector": {"matchLabels": {"app": "http-spring"}}},
-                "status": {"currentHealthy": 10, "desiredHealthy": 9, "disruptionsAllowed": 1, "expectedPods": 10}}),
-        )
-        .unwrap();
-    store
-        .create(
-            Kind::Event,
-            json!({"metadata": {"name": "ev1", "namespace": "default"}, "type": "Warning",
-                "reason": "FailedScheduling", "message": "0/3 nodes are available: 3 Insufficient cpu.",
-                "involvedObject": {"kind": "Pod", "name": "http-spring-6d9f8b7c5-pend1", "namespace": "default"},
-                "count": 3}),
-        )
-        .unwrap();
-    let path = std::env::var("KD_KUBECONFIG").unwrap_or_else(|_| "/tmp/kd.kc".into());
-    sim.write_kubeconfig(std::path::Path::new(&path)).unwrap();
-    eprintln!("kubeconfig: {path}");
-    tokio::time::sleep(Duration::from_secs(900)).await;
 }

@@ -38,41 +38,61 @@ fn clock(t: jiff::Timestamp) -> String {
 
 /// Draws the header line.
 pub fn header(m: &Model, f: &mut Frame, area: Rect) {
-    let mut spans = vec![Span::styled(" kubedrain ", theme::badge()), Span::raw(" ")];
+    // Groups in priority order: a group is shown only if it fits whole, and the connection
+    // state is always shown (it is what an operator must never miss).
+    let sep = || Span::styled(" · ", theme::dim());
+    let mut groups: Vec<Vec<Span<'static>>> = Vec::new();
+    let mut first = vec![Span::styled(" kubedrain ", theme::badge()), Span::raw(" ")];
     match &m.conn.demo {
-        Some(scenario) => {
-            spans.push(Span::styled(
-                " demo: built-in simulated cluster ",
-                theme::demo_badge(),
-            ));
-            spans.push(Span::styled(format!(" scenario {scenario}"), theme::dim()));
-        }
+        Some(_) => first.push(Span::styled(
+            " demo: built-in simulated cluster ",
+            theme::demo_badge(),
+        )),
         None => {
-            spans.push(Span::styled("ctx ", theme::dim()));
-            spans.push(Span::styled(m.conn.context.clone(), theme::title()));
+            first.push(Span::styled("ctx ", theme::dim()));
+            first.push(Span::styled(m.conn.context.clone(), theme::title()));
         }
     }
-    if !m.conn.version.is_empty() {
-        spans.push(Span::styled(" · ", theme::dim()));
-        spans.push(Span::raw(m.conn.version.clone()));
+    groups.push(first);
+    if m.readonly {
+        groups.push(vec![sep(), Span::styled("READ-ONLY", theme::warn())]);
     }
     if let Some(ns) = &m.namespace {
-        spans.push(Span::styled(" · ns ", theme::dim()));
-        spans.push(Span::styled(ns.clone(), theme::warn()));
+        groups.push(vec![
+            Span::styled(" · ns ", theme::dim()),
+            Span::styled(ns.clone(), theme::warn()),
+        ]);
     }
-    if m.readonly {
-        spans.push(Span::styled(" · ", theme::dim()));
-        spans.push(Span::styled("READ-ONLY", theme::warn()));
+    let conn = vec![sep(), conn_span(m)];
+    let mut optional = Vec::new();
+    if !m.conn.version.is_empty() {
+        optional.push(vec![sep(), Span::raw(m.conn.version.clone())]);
     }
-    spans.push(Span::styled(" · ", theme::dim()));
-    spans.push(conn_span(m));
+    if let Some(scenario) = &m.conn.demo {
+        optional.push(vec![Span::styled(
+            format!(" · scenario {scenario}"),
+            theme::dim(),
+        )]);
+    }
+    let width = |g: &[Span]| g.iter().map(|s| s.width()).sum::<usize>();
+    let mut used = groups.iter().map(|g| width(g)).sum::<usize>() + width(&conn);
+    for g in optional {
+        if used + width(&g) <= area.width as usize {
+            used += width(&g);
+            groups.push(g);
+        }
+    }
+    groups.push(conn);
     if let Some(kc) = &m.conn.demo_kubeconfig {
-        spans.push(Span::styled("   kubectl: ", theme::dim()));
-        spans.push(Span::styled(
-            format!("export KUBECONFIG={kc}"),
-            theme::key(),
-        ));
+        let g = vec![
+            Span::styled("   kubectl: ", theme::dim()),
+            Span::styled(format!("export KUBECONFIG={kc}"), theme::key()),
+        ];
+        if used + width(&g) <= area.width as usize {
+            groups.push(g);
+        }
     }
+    let spans: Vec<Span> = groups.into_iter().flatten().collect();
     f.render_widget(Paragraph::new(Line::from(spans)), area);
 }
 

@@ -183,6 +183,27 @@ async fn live_tui_follows_the_cluster_and_restores_the_terminal() {
     sim.stop().await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ctrl_c_quits_from_the_filter_line_and_restores_the_terminal() {
+    let sim = simulator().await;
+    let dir = tempfile::tempdir().unwrap();
+    let kc = dir.path().join("kubeconfig");
+    sim.write_kubeconfig(&kc).unwrap();
+    let mut pty = Pty::spawn(&["--kubeconfig", kc.to_str().unwrap(), "--readonly"]);
+    pty.wait_for("nodes", Duration::from_secs(20), |s| s.contains("node1"));
+    let s = pty.screen();
+    assert!(s.contains("READ-ONLY") && !s.contains("cordon"), "{s}");
+    pty.send(b"/spring");
+    pty.wait_for("filter line", Duration::from_secs(5), |s| {
+        s.contains("/spring")
+    });
+    pty.send(b"\x03");
+    assert!(pty.wait_exit(Duration::from_secs(5)));
+    let raw = pty.raw();
+    assert!(find(&raw, LEAVE_ALT) > find(&raw, ENTER_ALT));
+    sim.stop().await;
+}
+
 fn assert_clean_failure(args: &[&str], expect: &str) {
     let mut pty = Pty::spawn(args);
     let ok = pty.wait_exit(Duration::from_secs(20));

@@ -24,6 +24,7 @@ use std::time::Duration;
 
 use jiff::Timestamp;
 use tokio::sync::broadcast::{self, error::RecvError, error::TryRecvError};
+use tokio::sync::oneshot;
 
 use super::kinds::Kind;
 use super::store::{Change, ChangeType, ObjKey, Store};
@@ -35,25 +36,38 @@ pub use nodes::{
 };
 
 /// The running controllers; dropping this stops them.
+///
+/// They run on their own thread (with a current-thread runtime), so a long pass over a huge
+/// cluster never stalls the API server's runtime.
 pub struct Controllers {
-    tasks: Vec<tokio::task::JoinHandle<()>>,
+    stop: Option<oneshot::Sender<()>>,
 }
 
 impl Drop for Controllers {
     fn drop(&mut self) {
-        for t in &self.tasks {
-            t.abort();
-        }
+        // Dropping the sender wakes the loop, which returns.
+        self.stop.take();
     }
 }
 
-/// Starts every controller against `store` (needs a tokio runtime).
+/// Starts every controller against `store`. Changes made after this call are all seen.
 pub fn spawn(store: Arc<Store>) -> Controllers {
     let rx = subscribe(&store);
-    let mgr = Manager::new(store);
-    Controllers {
-        tasks: vec![tokio::spawn(mgr.run(rx))],
-    }
+    let (stop, stop_rx) = oneshot::channel();
+    std::thread::Builder::new()
+        .name("sim-controllers".into())
+        .spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("controller runtime");
+            rt.block_on(async move {
+                let mgr = Manager::new(store);
+                mgr.run(rx, stop_rx).await;
+            });
+        })
+        .expect("controller thread");
+    Controllers { stop: Some(stop) }
 }
 
 fn subscribe(store: &Store) -> broadcast::Receiver<Arc<Change>> {
@@ -77,6 +91,8 @@ pub(crate) enum Timer {
     Remove(ObjKey, String),
     /// PDB re-evaluation (a disruptedPods entry expires).
     Pdb(ObjKey),
+    /// Node re-evaluation (a NoExecute toleration runs out).
+    Node(String),
 }
 
 /// Clusters with more pods than this skip the periodic full resync.
@@ -147,11 +163,16 @@ impl Manager {
         self.retry_unschedulable = true;
     }
 
-    async fn run(mut self, mut rx: broadcast::Receiver<Arc<Change>>) {
+    async fn run(
+        mut self,
+        mut rx: broadcast::Receiver<Arc<Change>>,
+        mut stop: oneshot::Receiver<()>,
+    ) {
         loop {
             self.pass();
             let wait = self.next_wait();
             tokio::select! {
+                _ = &mut stop => return,
                 r = rx.recv() => match r {
                     Ok(c) => self.on_change(&c),
                     Err(RecvError::Lagged(_)) => self.resync(),
@@ -297,6 +318,9 @@ impl Manager {
             self.armed.remove(&t);
             match t {
                 Timer::Pdb(k) => self.dirty(Kind::PodDisruptionBudget, k),
+                Timer::Node(n) => {
+                    self.nodes_dirty.insert(n);
+                }
                 t => self.kubelet_timer(t),
             }
         }

@@ -1,8 +1,9 @@
 //! Scenarios: YAML descriptions of a starting cluster (`assets/scenarios/*.yaml`, embedded in
 //! the binary; format in `assets/scenarios/README.md`), or generated large clusters.
 
-pub(crate) mod build;
+mod build;
 pub mod format;
+pub mod objects;
 
 use std::path::Path;
 

@@ -8,6 +8,9 @@ use regex::Regex;
 use crate::cluster::cache::Cache;
 use crate::cluster::watch::Kind;
 
+/// How long a pod that just landed on a node stays highlighted, in seconds.
+pub const ARRIVAL_SECS: i64 = 10;
+
 /// The three panes of the main view.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Pane {
@@ -206,6 +209,8 @@ pub struct Model {
     /// The node whose pods and events are shown; follows the nodes selection by name.
     pub selected_node: Option<String>,
     pub views: Views,
+    /// Pods that recently landed on a node (key → when), highlighted for `ARRIVAL_SECS`.
+    pub arrivals: std::collections::HashMap<String, Timestamp>,
     /// Status-line message and when it was set.
     pub flash: Option<(String, Timestamp)>,
     /// Views must be rebuilt before the next render.
@@ -240,6 +245,7 @@ impl Model {
             filters: BTreeMap::new(),
             selected_node: None,
             views: Views::default(),
+            arrivals: Default::default(),
             flash: None,
             stale: true,
             redraw: true,

@@ -461,3 +461,35 @@ fn health_probe_clears_a_failure_that_no_event_will_clear() {
     update(&mut m, Msg::Health(true));
     assert_eq!(m.conn_state(), ConnState::Live);
 }
+
+#[test]
+fn pods_landing_on_a_node_are_marked_for_a_while() {
+    let mut m = seed_model((80, 24));
+    let p = pod(
+        "default",
+        "http-spring-6d9f8b7c5-00000",
+        Some("node1"),
+        "Running",
+        1,
+    );
+    feed(&mut m, Feed::Pods(Ev::Apply(p.clone())));
+    assert!(
+        m.arrivals
+            .contains_key("default/http-spring-6d9f8b7c5-00000"),
+        "moved node0 → node1"
+    );
+    feed(
+        &mut m,
+        Feed::Pods(Ev::Apply(pod(
+            "default",
+            "http-spring-6d9f8b7c5-15838",
+            Some("node0"),
+            "Running",
+            1,
+        ))),
+    );
+    assert_eq!(m.arrivals.len(), 1, "an update in place is not an arrival");
+    let later = m.now + jiff::SignedDuration::from_secs(super::model::ARRIVAL_SECS);
+    update(&mut m, Msg::Tick(later));
+    assert!(m.arrivals.is_empty());
+}

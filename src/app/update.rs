@@ -22,6 +22,8 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Cmd> {
         }
         Msg::Tick(now) => {
             m.now = now;
+            m.arrivals
+                .retain(|_, t| (now - *t).get_seconds() < super::model::ARRIVAL_SECS);
             if m.flash
                 .as_ref()
                 .is_some_and(|(_, t)| (now - *t).get_seconds() >= FLASH_SECS)
@@ -117,6 +119,15 @@ fn watch(m: &mut Model, report: WatchReport) {
             {
                 m.watch.insert(kind, s);
                 m.redraw = true;
+            }
+            // A pod that appears outside a relist has just been created or scheduled here:
+            // remember when, so it can stand out for a moment (pods landing during a drain).
+            if let Feed::Pods(Ev::Apply(p)) = &feed {
+                let key = format!("{}/{}", p.namespace(), p.name());
+                let was = m.cache.pods.get(&key).and_then(|o| o.node_name.clone());
+                if p.node_name.is_some() && was != p.node_name {
+                    m.arrivals.insert(key, m.now);
+                }
             }
             if m.cache.apply(feed) {
                 m.stale = true;

@@ -34,6 +34,12 @@ pub fn bad() -> Style {
 pub fn leaving() -> Style {
     Style::default().fg(Color::Magenta)
 }
+/// A pod that just landed on its node.
+pub fn arrived() -> Style {
+    Style::default()
+        .fg(Color::Green)
+        .add_modifier(Modifier::BOLD)
+}
 /// Border of the focused pane.
 pub fn focus_border() -> Style {
     Style::default().fg(ACCENT)

@@ -98,10 +98,18 @@ pub fn render(m: &Model, f: &mut Frame, area: Rect, focused: bool) {
             };
             let status = p.status_text();
             let all_ready = p.ready_containers == p.total_containers;
+            let arrived = m.arrivals.contains_key(&m.views.pods[i]);
             keep.iter()
                 .map(|&c| match c {
                     0 => table::cell(p.namespace().to_string(), theme::dim()),
-                    1 => table::cell(p.name().to_string(), theme::text()),
+                    1 => table::cell(
+                        p.name().to_string(),
+                        if arrived {
+                            theme::arrived()
+                        } else {
+                            theme::text()
+                        },
+                    ),
                     2 => table::cell(
                         format!("{}/{}", p.ready_containers, p.total_containers),
                         if all_ready || p.phase.is_finished() {

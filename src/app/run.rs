@@ -148,7 +148,7 @@ async fn event_loop(
         let mut n = 0;
         while let Some(msg) = next {
             for cmd in update(&mut model, msg) {
-                exec.run(cmd, &mut model);
+                exec.run(cmd);
             }
             n += 1;
             next = if n < MAX_BATCH && !model.quit {
@@ -199,7 +199,7 @@ impl Executor {
         }
     }
 
-    fn run(&mut self, cmd: Cmd, model: &mut Model) {
+    fn run(&mut self, cmd: Cmd) {
         match cmd {
             Cmd::Watch {
                 generation,
@@ -211,7 +211,8 @@ impl Executor {
                 let text = format!(
                     "{verb} {node}: not wired into the TUI yet; run `kubedrain {verb} {node}`"
                 );
-                let _ = update(model, Msg::Flash(text));
+                // Results come back as messages, like everything else.
+                let _ = self.tx.try_send(Msg::Flash(text));
             }
         }
     }

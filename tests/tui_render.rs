@@ -142,3 +142,22 @@ fn scale_150k_pods_frame_is_windowed() {
     assert!(s.contains("pod-000000"));
     assert!(frame < std::time::Duration::from_millis(500), "{frame:?}");
 }
+
+#[test]
+fn pending_view_says_why_and_all_pods_view_shows_the_node() {
+    let mut m = fixtures::seed_model((80, 24));
+    update(
+        &mut m,
+        Msg::Key(KeyEvent::new(KeyCode::Tab, KeyModifiers::NONE)),
+    );
+    key(&mut m, 'p');
+    let s = screen(&m);
+    assert!(
+        s.contains("WHY PENDING") && s.contains("0/3 nodes are avail"),
+        "{s}"
+    );
+    key(&mut m, 'a');
+    let s = screen(&m);
+    assert!(s.contains("NODE") && !s.contains("WHY PENDING"), "{s}");
+    insta::assert_snapshot!(s);
+}

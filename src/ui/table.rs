@@ -19,6 +19,9 @@ pub struct Col {
     pub title: &'static str,
     /// Fixed width, or the minimum width of a flexible column.
     pub width: u16,
+    /// A fixed column may shrink down to this before priority-1 columns are dropped
+    /// (long pod names are cut rather than losing READY or NODE).
+    pub min: u16,
     /// A flexible column takes the remaining space.
     pub flex: bool,
     pub prio: u8,
@@ -29,6 +32,7 @@ pub const fn fixed(title: &'static str, width: u16, prio: u8) -> Col {
     Col {
         title,
         width,
+        min: width,
         flex: false,
         prio,
     }
@@ -39,26 +43,39 @@ pub const fn flex(title: &'static str, min: u16, prio: u8) -> Col {
     Col {
         title,
         width: min,
+        min,
         flex: true,
         prio,
     }
 }
 
-/// Which columns fit in `width` (indices, in order), dropping the highest priorities first.
-pub fn fit(cols: &[Col], width: u16) -> Vec<usize> {
-    let mut keep: Vec<usize> = (0..cols.len()).collect();
-    let need = |keep: &[usize]| -> u16 { keep.iter().map(|&i| cols[i].width + 1).sum::<u16>() };
-    while need(&keep) > width {
-        let Some((pos, _)) = keep
+/// Which columns fit in `width`, as (index, width) in order: first the columns of priority
+/// 2 and up are dropped (highest first), then shrinkable columns give up their slack, then
+/// priority-1 columns go. Width 0 hides a column.
+pub fn fit(cols: &[Col], width: u16) -> Vec<(usize, u16)> {
+    let mut keep: Vec<(usize, u16)> = (0..cols.len())
+        .filter(|&i| cols[i].width > 0)
+        .map(|i| (i, cols[i].width))
+        .collect();
+    let need = |keep: &[(usize, u16)]| -> u16 { keep.iter().map(|(_, w)| w + 1).sum::<u16>() };
+    let drop_one = |keep: &mut Vec<(usize, u16)>, min_prio: u8| -> bool {
+        let victim = keep
             .iter()
             .enumerate()
-            .filter(|(_, i)| cols[**i].prio > 0)
-            .max_by_key(|(pos, i)| (cols[**i].prio, *pos))
-        else {
-            break;
-        };
-        keep.remove(pos);
+            .filter(|(_, (i, _))| cols[*i].prio >= min_prio)
+            .max_by_key(|(pos, (i, _))| (cols[*i].prio, *pos))
+            .map(|(pos, _)| pos);
+        victim.map(|pos| keep.remove(pos)).is_some()
+    };
+    while need(&keep) > width && drop_one(&mut keep, 2) {}
+    let mut over = need(&keep).saturating_sub(width);
+    for (i, w) in keep.iter_mut() {
+        let slack = w.saturating_sub(cols[*i].min);
+        let cut = slack.min(over);
+        *w -= cut;
+        over -= cut;
     }
+    while need(&keep) > width && drop_one(&mut keep, 1) {}
     keep
 }
 
@@ -94,28 +111,29 @@ pub fn render<'a>(
 ) {
     let inner_w = area.width.saturating_sub(2);
     let keep = fit(cols, inner_w);
+    let idx: Vec<usize> = keep.iter().map(|&(i, _)| i).collect();
     let height = area.height.saturating_sub(3) as usize;
     let end = (nav.offset + height).min(len);
     let rows: Vec<Row> = (nav.offset.min(end)..end)
-        .map(|i| Row::new(row(i, &keep)))
+        .map(|i| Row::new(row(i, &idx)))
         .collect();
     let mut widths: Vec<Constraint> = keep
         .iter()
-        .map(|&i| {
+        .map(|&(i, w)| {
             if cols[i].flex {
-                Constraint::Min(cols[i].width)
+                Constraint::Min(w)
             } else {
-                Constraint::Length(cols[i].width)
+                Constraint::Length(w)
             }
         })
         .collect();
-    if !keep.iter().any(|&i| cols[i].flex) {
+    if !keep.iter().any(|&(i, _)| cols[i].flex) {
         // Spare width goes to the right edge, not between columns.
         widths.push(Constraint::Fill(1));
     }
     let header = Row::new(
         keep.iter()
-            .map(|&i| Cell::from(cols[i].title).style(theme::header())),
+            .map(|&(i, _)| Cell::from(cols[i].title).style(theme::header())),
     );
     let highlight = if focused {
         theme::selected()

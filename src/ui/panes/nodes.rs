@@ -107,7 +107,9 @@ pub fn render(m: &Model, f: &mut Frame, area: Rect, focused: bool) {
     let title = table::title("Nodes", &detail.join(", "), m.views.nodes.len(), filter);
     let mut cols = COLS.to_vec();
     cols[0].width = m.views.node_name_w;
-    let roles_shown = table::fit(&cols, area.width.saturating_sub(2)).contains(&2);
+    let roles_shown = table::fit(&cols, area.width.saturating_sub(2))
+        .iter()
+        .any(|&(i, _)| i == 2);
     let empty = if m.cache.nodes.is_empty() {
         "waiting for the node list…"
     } else {

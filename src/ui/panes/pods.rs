@@ -7,7 +7,7 @@ use ratatui::layout::Rect;
 use crate::app::model::{Model, PodScope, Table};
 use crate::cluster::age;
 use crate::cluster::rows::PodRow;
-use crate::ui::table::{self, Col, fixed};
+use crate::ui::table::{self, Col, fixed, flex};
 use crate::ui::theme;
 
 const COLS: &[Col] = &[
@@ -19,6 +19,7 @@ const COLS: &[Col] = &[
     fixed("AGE", 5, 1),
     fixed("IP", 15, 4),
     fixed("NODE", 12, 5),
+    flex("WHY PENDING", 16, 0),
 ];
 
 /// kubectl's RESTARTS: `3` or `1 (77d ago)`.
@@ -42,6 +43,7 @@ pub fn cells(m: &Model, p: &PodRow) -> Vec<String> {
         age::since(p.created(), m.now),
         p.pod_ip.clone().unwrap_or_else(|| "<none>".into()),
         p.node_name.clone().unwrap_or_else(|| "<none>".into()),
+        p.unschedulable_message.clone().unwrap_or_default(),
     ]
 }
 
@@ -83,6 +85,21 @@ pub fn render(m: &Model, f: &mut Frame, area: Rect, focused: bool) {
     };
     let mut cols = COLS.to_vec();
     cols[1].width = m.views.pod_name_w;
+    cols[1].min = m.views.pod_name_w.min(24);
+    match m.pod_scope {
+        // The node is in the title.
+        PodScope::Node => cols[8].width = 0,
+        // Across nodes, where a pod runs matters more than its IP.
+        PodScope::All => {
+            cols[7].prio = 1;
+            cols[8].width = 0;
+        }
+        // Unscheduled pods have no IP or node, but the scheduler says why.
+        PodScope::Pending => {
+            cols[6].width = 0;
+            cols[7].width = 0;
+        }
+    }
     table::render(
         f,
         area,
@@ -132,9 +149,13 @@ pub fn render(m: &Model, f: &mut Frame, area: Rect, focused: bool) {
                         p.pod_ip.clone().unwrap_or_else(|| "<none>".into()),
                         theme::dim(),
                     ),
-                    _ => table::cell(
+                    7 => table::cell(
                         p.node_name.clone().unwrap_or_else(|| "<none>".into()),
                         theme::dim(),
+                    ),
+                    _ => table::cell(
+                        p.unschedulable_message.clone().unwrap_or_default(),
+                        theme::warn(),
                     ),
                 })
                 .collect()

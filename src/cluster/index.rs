@@ -151,6 +151,59 @@ impl Index {
     }
 }
 
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::Index;
+    use crate::app::fixtures::{pdb, pod};
+    use crate::cluster::rows::PodRow;
+
+    /// Incremental updates must end where a rebuild from scratch ends.
+    #[test]
+    fn incremental_matches_rebuild() {
+        let mut pdbs = HashMap::new();
+        pdbs.insert(
+            "default/web".to_string(),
+            pdb("default", "web", "web", 1, 0),
+        );
+        let mut pods: HashMap<String, PodRow> = HashMap::new();
+        let mut idx = Index::default();
+        idx.add_pdb("default/web", &pdbs["default/web"], &pods);
+        let nodes = [Some("n0"), Some("n1"), None];
+        for step in 0..200usize {
+            let name = format!("web-{}-a", step % 17);
+            let key = format!("default/{name}");
+            if let Some(old) = pods.remove(&key) {
+                idx.remove_pod(&key, &old);
+            }
+            if step % 5 != 0 {
+                let status = ["Running", "Completed", "Pending"][step % 3];
+                let p = pod("default", &name, nodes[step % 3], status, 1);
+                idx.add_pod(&key, &p, &pdbs);
+                pods.insert(key, p);
+            }
+        }
+        let mut fresh = Index::default();
+        fresh.rebuild(&pods, &pdbs);
+        assert_eq!(idx.by_node, fresh.by_node);
+        assert_eq!(idx.pending, fresh.pending);
+        assert_eq!(idx.pdb_pods, fresh.pdb_pods);
+        let nonzero = |i: &Index| {
+            let mut v: Vec<_> = i
+                .load
+                .iter()
+                .filter(|(_, l)| l.pods > 0)
+                .map(|(k, l)| (k.clone(), *l))
+                .collect();
+            v.sort_by(|a, b| a.0.cmp(&b.0));
+            v
+        };
+        assert_eq!(nonzero(&idx), nonzero(&fresh));
+        assert!(!fresh.pdb_pods["default/web"].is_empty());
+    }
+}
+
 fn remove_from(map: &mut HashMap<String, BTreeSet<String>>, bucket: &str, key: &str) {
     if let Some(set) = map.get_mut(bucket) {
         set.remove(key);

@@ -104,6 +104,12 @@ pub fn render(m: &Model, f: &mut Frame, area: Rect, focused: bool) {
     if not_ready > 0 {
         detail.push(format!("{not_ready} not ready"));
     }
+    // Pods with nowhere to go: what a drain on a full cluster produces (press p in pods).
+    let pending = m.cache.index.pending.len();
+    if pending > 0 {
+        let s = if pending == 1 { "" } else { "s" };
+        detail.push(format!("{pending} pod{s} pending"));
+    }
     let title = table::title("Nodes", &detail.join(", "), m.views.nodes.len(), filter);
     let mut cols = COLS.to_vec();
     cols[0].width = m.views.node_name_w;

@@ -184,10 +184,10 @@ pub fn title(name: &str, detail: &str, count: usize, filter: Option<&str>) -> Li
         Span::raw(" "),
         Span::styled(name.to_string(), theme::title()),
     ];
+    spans.push(Span::styled(format!(" ({count})"), theme::dim()));
     if !detail.is_empty() {
         spans.push(Span::styled(format!(" · {detail}"), theme::text()));
     }
-    spans.push(Span::styled(format!(" ({count})"), theme::dim()));
     if let Some(f) = filter {
         spans.push(Span::styled(format!(" /{f}"), theme::warn()));
     }

@@ -493,3 +493,16 @@ fn pods_landing_on_a_node_are_marked_for_a_while() {
     update(&mut m, Msg::Tick(later));
     assert!(m.arrivals.is_empty());
 }
+
+#[test]
+fn a_410_expiry_shows_resyncing_not_disconnected() {
+    let mut m = seed_model((80, 24));
+    update(
+        &mut m,
+        Msg::Watch {
+            generation: 1,
+            report: WatchReport::Expired(Kind::Pods),
+        },
+    );
+    assert_eq!(m.conn_state(), ConnState::Resyncing);
+}

@@ -86,6 +86,10 @@ fn health(m: &mut Model, ok: bool) {
 
 fn watch(m: &mut Model, report: WatchReport) {
     match report {
+        WatchReport::Expired(kind) => {
+            m.watch.insert(kind, WatchState::Resyncing);
+            m.redraw = true;
+        }
         WatchReport::Error(kind, error) => {
             let since = match m.watch.get(&kind) {
                 Some(WatchState::Failed { since, .. }) => *since,

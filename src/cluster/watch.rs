@@ -234,7 +234,7 @@ mod tests {
         assert!(
             describe(&Error::NoResourceVersion)
                 .unwrap()
-                .starts_with("API server unreachable")
+                .starts_with("unexpected answer")
         );
     }
 }

@@ -350,6 +350,7 @@ pub fn watch(
     };
     let interval = st.bookmark_interval.max(Duration::from_millis(10));
     let mut shutdown = st.shutdown.clone();
+    let mut expiry = st.faults.expiry();
     let mut w = Watcher {
         st,
         kind,
@@ -379,6 +380,10 @@ pub fn watch(
                 _ = async { let _ = shutdown.wait_for(|v| *v).await; } => return,
                 _ = async { tokio::time::sleep_until(deadline.unwrap()).await }, if deadline.is_some() => return,
                 _ = w.tx.closed() => return,
+                _ = expiry.changed() => {
+                    let _ = w.tx.send(gone_event(format!("too old resource version: {} ({})", w.last_rv, w.st.store.oldest_watchable() + 1))).await;
+                    return;
+                }
                 _ = tick.tick(), if bookmarks => {
                     // Everything up to `rv` is already in the channel: drain it, then bookmark.
                     let rv = w.st.store.resource_version();

@@ -83,8 +83,15 @@ fn static_reason(node: &NodeRow, pod: &PodRow) -> Option<String> {
             continue;
         }
         if !pod.tolerations.iter().any(|t| t.tolerates(taint)) {
-            let v = taint.value.as_deref().map(|v| format!(": {v}")).unwrap_or_default();
-            return Some(format!("node(s) had untolerated taint {{{}{v}}}", taint.key));
+            let v = taint
+                .value
+                .as_deref()
+                .map(|v| format!(": {v}"))
+                .unwrap_or_default();
+            return Some(format!(
+                "node(s) had untolerated taint {{{}{v}}}",
+                taint.key
+            ));
         }
     }
     let labels = node.meta.labels.as_ref();
@@ -115,7 +122,12 @@ fn fit_reason(room: &Room, pod: &PodRow) -> Option<String> {
 
 /// Simulates scheduling the replacements of `evicted` (pods leaving `drained`) onto `nodes`.
 /// `pods` are all pods of the cluster (those on `drained` are ignored).
-pub fn simulate(drained: &NodeRow, evicted: &[&PodRow], nodes: &[&NodeRow], pods: &[&PodRow]) -> CapacityReport {
+pub fn simulate(
+    drained: &NodeRow,
+    evicted: &[&PodRow],
+    nodes: &[&NodeRow],
+    pods: &[&PodRow],
+) -> CapacityReport {
     let mut rooms: Vec<Room> = nodes
         .iter()
         .filter(|n| n.name() != drained.name())
@@ -162,17 +174,17 @@ pub fn simulate(drained: &NodeRow, evicted: &[&PodRow], nodes: &[&NodeRow], pods
         ..Default::default()
     };
     for pod in evicted {
-        let replaced = pod
-            .controller()
-            .is_some_and(|c| c.kind != "DaemonSet")
-            && !pod.phase.is_finished();
+        let replaced =
+            pod.controller().is_some_and(|c| c.kind != "DaemonSet") && !pod.phase.is_finished();
         if !replaced {
             report.not_replaced.push(pod.key());
             continue;
         }
         let mut reasons: BTreeMap<String, usize> = BTreeMap::new();
         // The drained node itself is cordoned: the scheduler counts it too.
-        *reasons.entry("node(s) were unschedulable".into()).or_default() += 1;
+        *reasons
+            .entry("node(s) were unschedulable".into())
+            .or_default() += 1;
         let mut chosen = None;
         for (i, room) in rooms.iter().enumerate() {
             match static_reason(room.node, pod).or_else(|| fit_reason(room, pod)) {

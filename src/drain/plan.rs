@@ -154,7 +154,11 @@ pub struct DrainPlan {
 impl DrainPlan {
     /// No pre-flight error and no blocker finding.
     pub fn can_proceed(&self) -> bool {
-        self.errors.is_empty() && !self.findings.iter().any(|f| f.severity == Severity::Blocker)
+        self.errors.is_empty()
+            && !self
+                .findings
+                .iter()
+                .any(|f| f.severity == Severity::Blocker)
     }
 
     /// kubectl's stderr warning line (`Warning: ...`), if any.
@@ -211,8 +215,7 @@ pub fn plan(input: &PlanInput) -> DrainPlan {
         .pods
         .iter()
         .map(|p| {
-            let (action, warning) =
-                filters::classify(p, opts, input.daemonset_exists, input.now);
+            let (action, warning) = filters::classify(p, opts, input.daemonset_exists, input.now);
             PodPlan {
                 namespace: p.namespace().to_string(),
                 name: p.name().to_string(),
@@ -291,7 +294,11 @@ pub fn plan(input: &PlanInput) -> DrainPlan {
     }
 }
 
-fn pdb_findings(input: &PlanInput, pods: &[PodPlan], findings: &mut Vec<Finding>) -> Vec<PdbFinding> {
+fn pdb_findings(
+    input: &PlanInput,
+    pods: &[PodPlan],
+    findings: &mut Vec<Finding>,
+) -> Vec<PdbFinding> {
     if input.opts.disable_eviction {
         return Vec::new(); // DELETE bypasses PDBs entirely.
     }
@@ -362,7 +369,9 @@ fn pdb_findings(input: &PlanInput, pods: &[PodPlan], findings: &mut Vec<Finding>
 fn data_and_node_findings(input: &PlanInput, pods: &[PodPlan], findings: &mut Vec<Finding>) {
     let lost: Vec<String> = pods
         .iter()
-        .filter(|p| p.removed() && !p.empty_dirs.is_empty() && !matches!(p.phase, "Succeeded" | "Failed"))
+        .filter(|p| {
+            p.removed() && !p.empty_dirs.is_empty() && !matches!(p.phase, "Succeeded" | "Failed")
+        })
         .map(|p| format!("{} ({})", p.key(), p.empty_dirs.join(", ")))
         .collect();
     if !lost.is_empty() {
@@ -405,7 +414,11 @@ fn data_and_node_findings(input: &PlanInput, pods: &[PodPlan], findings: &mut Ve
             message: format!(
                 "node {} is NotReady: evicted pods stay Terminating until its kubelet returns{}",
                 input.node.name(),
-                if skip_set { "" } else { " (consider --skip-wait-for-delete-timeout)" }
+                if skip_set {
+                    ""
+                } else {
+                    " (consider --skip-wait-for-delete-timeout)"
+                }
             ),
             pods: others,
         });

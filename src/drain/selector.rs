@@ -106,10 +106,7 @@ impl PodSelector {
                 return Err("empty requirement".into());
             }
             let req = if let Some(c) = SET.captures(p) {
-                let vals = c[3]
-                    .split(',')
-                    .map(value)
-                    .collect::<Result<Vec<_>, _>>()?;
+                let vals = c[3].split(',').map(value).collect::<Result<Vec<_>, _>>()?;
                 if c[2].eq("in") {
                     Requirement::In(key(&c[1])?, vals)
                 } else {
@@ -163,10 +160,17 @@ mod tests {
 
     #[test]
     fn parses_all_operators() {
-        let s = PodSelector::parse("app=web,tier==front,env!=prod,zone in (a, b),x notin (y),team,!debug")
-            .unwrap();
+        let s = PodSelector::parse(
+            "app=web,tier==front,env!=prod,zone in (a, b),x notin (y),team,!debug",
+        )
+        .unwrap();
         assert_eq!(s.requirements.len(), 7);
-        let ok = l(&[("app", "web"), ("tier", "front"), ("zone", "b"), ("team", "t")]);
+        let ok = l(&[
+            ("app", "web"),
+            ("tier", "front"),
+            ("zone", "b"),
+            ("team", "t"),
+        ]);
         assert!(s.matches(&ok));
         let mut bad = ok.clone();
         bad.insert("debug".into(), "1".into());

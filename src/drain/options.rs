@@ -44,7 +44,7 @@ mod opt_secs {
 impl DrainOptions {
     /// Validates kubectl-style flags; errors carry kubectl's wording.
     pub fn from_flags(f: &DrainFlags) -> Result<Self, String> {
-        let timeout = parse_go_duration(&f.timeout).map_err(|_| {
+        let timeout = parse_go_duration(&f.timeout).ok_or_else(|| {
             format!(
                 "invalid argument \"{}\" for \"--timeout\" flag: time: invalid duration \"{}\"",
                 f.timeout, f.timeout
@@ -76,25 +76,23 @@ impl DrainOptions {
 }
 
 /// Parses Go's `time.ParseDuration` syntax (`90s`, `5m`, `1h30m`, `1.5s`, `300ms`, `0`).
-pub fn parse_go_duration(s: &str) -> Result<Duration, ()> {
+pub fn parse_go_duration(s: &str) -> Option<Duration> {
     let s = s.trim();
     if s == "0" {
-        return Ok(Duration::ZERO);
+        return Some(Duration::ZERO);
     }
     if s.is_empty() || s.starts_with('-') {
-        return Err(());
+        return None;
     }
     let s = s.strip_prefix('+').unwrap_or(s);
     let mut total = 0f64;
     let mut rest = s;
     while !rest.is_empty() {
-        let num_len = rest
-            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-            .ok_or(())?;
+        let num_len = rest.find(|c: char| !(c.is_ascii_digit() || c == '.'))?;
         if num_len == 0 {
-            return Err(());
+            return None;
         }
-        let n: f64 = rest[..num_len].parse().map_err(|_| ())?;
+        let n: f64 = rest[..num_len].parse().ok()?;
         rest = &rest[num_len..];
         let unit_len = rest
             .find(|c: char| c.is_ascii_digit() || c == '.')
@@ -106,12 +104,12 @@ pub fn parse_go_duration(s: &str) -> Result<Duration, ()> {
             "s" => 1.0,
             "m" => 60.0,
             "h" => 3600.0,
-            _ => return Err(()),
+            _ => return None,
         };
         total += n * factor;
         rest = &rest[unit_len..];
     }
-    Ok(Duration::from_secs_f64(total))
+    Some(Duration::from_secs_f64(total))
 }
 
 /// Formats like Go's `Duration.String()` for whole seconds and above (`1m0s`, `1h2m3s`, `90ms`).
@@ -143,13 +141,13 @@ mod tests {
 
     #[test]
     fn go_durations() {
-        assert_eq!(parse_go_duration("0s"), Ok(Duration::ZERO));
-        assert_eq!(parse_go_duration("0"), Ok(Duration::ZERO));
-        assert_eq!(parse_go_duration("90s"), Ok(Duration::from_secs(90)));
-        assert_eq!(parse_go_duration("1h30m"), Ok(Duration::from_secs(5400)));
-        assert_eq!(parse_go_duration("300ms"), Ok(Duration::from_millis(300)));
-        assert!(parse_go_duration("5").is_err());
-        assert!(parse_go_duration("abc").is_err());
+        assert_eq!(parse_go_duration("0s"), Some(Duration::ZERO));
+        assert_eq!(parse_go_duration("0"), Some(Duration::ZERO));
+        assert_eq!(parse_go_duration("90s"), Some(Duration::from_secs(90)));
+        assert_eq!(parse_go_duration("1h30m"), Some(Duration::from_secs(5400)));
+        assert_eq!(parse_go_duration("300ms"), Some(Duration::from_millis(300)));
+        assert!(parse_go_duration("5").is_none());
+        assert!(parse_go_duration("abc").is_none());
         assert_eq!(format_go_duration(Duration::from_secs(60)), "1m0s");
         assert_eq!(format_go_duration(Duration::from_secs(3723)), "1h2m3s");
         assert_eq!(format_go_duration(Duration::from_secs(5)), "5s");

@@ -1,7 +1,11 @@
 //! The drain engine: a pure planner, an executor, and a journal of maintenance actions.
 
 pub mod capacity;
+pub mod client;
+pub mod fetch;
 pub mod filters;
+pub mod journal;
+pub mod node_ops;
 pub mod options;
 pub mod plan;
 pub mod selector;

@@ -13,3 +13,6 @@ pub mod selector;
 pub use filters::DsLookup;
 pub use options::DrainOptions;
 pub use plan::{ClusterView, DrainPlan, PlanInput, PodAction, SkipReason, plan};
+pub mod events;
+pub mod evict;
+pub mod exec;

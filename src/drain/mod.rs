@@ -13,6 +13,8 @@ pub mod selector;
 pub use filters::DsLookup;
 pub use options::DrainOptions;
 pub use plan::{ClusterView, DrainPlan, PlanInput, PodAction, SkipReason, plan};
+pub mod commands;
 pub mod events;
 pub mod evict;
 pub mod exec;
+pub mod render;

@@ -28,3 +28,11 @@ impl Scenario {
         Ok(())
     }
 }
+
+/// A generated large cluster (stub until the scenarios land).
+pub fn generated(nodes: usize, pods_per_node: usize) -> Scenario {
+    Scenario {
+        name: format!("generated-{nodes}x{pods_per_node}"),
+        server_version: "v1.25.4".into(),
+    }
+}

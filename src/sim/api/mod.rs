@@ -1,1 +1,442 @@
 //! The HTTP surface: the subset of the Kubernetes API the simulator serves.
+//!
+//! Requests go through one fallback handler that parses the path itself, so every answer,
+//! including for unknown paths and malformed requests, is a Kubernetes `Status`.
+
+pub mod discovery;
+pub mod faults;
+pub mod list_watch;
+pub mod objects;
+pub mod patch;
+pub mod pods;
+pub mod selectors;
+pub mod stats;
+pub mod status;
+pub mod table;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::{Query, Request, State};
+use axum::response::{IntoResponse, Response};
+use http::{Method, header};
+use serde_json::Value;
+
+use self::faults::{FaultAction, Faults};
+use self::stats::{RequestRecord, Stats};
+use self::status::{ApiError, ApiResult, json_value};
+use self::table::IncludeObject;
+use crate::sim::kinds::Kind;
+use crate::sim::store::Store;
+
+/// Everything request handlers share.
+pub struct ApiState {
+    /// The object store.
+    pub store: Arc<Store>,
+    /// Fault injection switchboard.
+    pub faults: Arc<Faults>,
+    /// Request counters and log.
+    pub stats: Arc<Stats>,
+    /// `gitVersion` served on `/version`.
+    pub git_version: String,
+    /// `host:port` advertised in `/api`.
+    pub server_address: String,
+    /// How often watches with `allowWatchBookmarks` get a BOOKMARK.
+    pub bookmark_interval: Duration,
+    /// Flips to true when the server shuts down (ends watches and hung requests).
+    pub shutdown: tokio::sync::watch::Receiver<bool>,
+    /// Snapshots behind `continue` tokens.
+    pub pages: Mutex<list_watch::PageCache>,
+}
+
+/// The axum router serving the API for `state`.
+pub fn router(state: Arc<ApiState>) -> Router {
+    Router::new().fallback(handle).with_state(state)
+}
+
+/// A request for a resource: `/api/v1/namespaces/{ns}/pods/{name}/{sub}` and the like.
+#[derive(Debug, Clone)]
+pub struct Target {
+    pub kind: Kind,
+    /// The namespace in the path, if any.
+    pub ns: Option<String>,
+    pub name: Option<String>,
+    /// Subresource, e.g. `eviction`, `status`.
+    pub sub: Option<String>,
+}
+
+enum Route {
+    Version,
+    Health,
+    Api,
+    Apis,
+    Group(String),
+    ResourceList(String, String),
+    Resource(Target),
+    NotFound,
+}
+
+fn parse_route(path: &str) -> Route {
+    let segs: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    let (group, version, rest) = match segs.as_slice() {
+        ["version"] => return Route::Version,
+        ["healthz" | "readyz" | "livez", ..] => return Route::Health,
+        ["api"] => return Route::Api,
+        ["apis"] => return Route::Apis,
+        ["apis", g] => return Route::Group(g.to_string()),
+        ["api", v] => return Route::ResourceList(String::new(), v.to_string()),
+        ["apis", g, v] => return Route::ResourceList(g.to_string(), v.to_string()),
+        ["api", v, rest @ ..] => ("", *v, rest),
+        ["apis", g, v, rest @ ..] => (*g, *v, rest),
+        _ => return Route::NotFound,
+    };
+    if version != "v1" {
+        return Route::NotFound;
+    }
+    let find = |plural: &str| Kind::from_plural(group, plural);
+    let target = match rest {
+        ["namespaces", ns, plural, tail @ ..] if find(plural).is_some_and(|k| k.namespaced()) => {
+            let kind = find(plural).unwrap();
+            match tail {
+                [] => Target {
+                    kind,
+                    ns: Some(ns.to_string()),
+                    name: None,
+                    sub: None,
+                },
+                [name] => Target {
+                    kind,
+                    ns: Some(ns.to_string()),
+                    name: Some(name.to_string()),
+                    sub: None,
+                },
+                [name, sub] => Target {
+                    kind,
+                    ns: Some(ns.to_string()),
+                    name: Some(name.to_string()),
+                    sub: Some(sub.to_string()),
+                },
+                _ => return Route::NotFound,
+            }
+        }
+        [plural, tail @ ..] => {
+            let Some(kind) = find(plural) else {
+                return Route::NotFound;
+            };
+            match tail {
+                [] => Target {
+                    kind,
+                    ns: None,
+                    name: None,
+                    sub: None,
+                },
+                [name] if !kind.namespaced() => Target {
+                    kind,
+                    ns: None,
+                    name: Some(name.to_string()),
+                    sub: None,
+                },
+                [name, sub] if !kind.namespaced() => Target {
+                    kind,
+                    ns: None,
+                    name: Some(name.to_string()),
+                    sub: Some(sub.to_string()),
+                },
+                _ => return Route::NotFound,
+            }
+        }
+        _ => return Route::NotFound,
+    };
+    Route::Resource(target)
+}
+
+/// Parsed query parameters.
+pub type Params = HashMap<String, String>;
+
+/// Whether the query asks for a server dry run.
+pub fn dry_run(q: &Params) -> bool {
+    q.get("dryRun").is_some_and(|v| v == "All")
+}
+
+fn verb_of(method: &Method, route: &Route, q: &Params) -> (&'static str, String) {
+    match route {
+        Route::Resource(t) => {
+            let resource = match &t.sub {
+                Some(s) => format!("{}/{s}", t.kind.plural()),
+                None => t.kind.plural().to_string(),
+            };
+            let verb = match (method.as_str(), &t.name) {
+                ("GET", None) if q.get("watch").is_some_and(|w| w == "true" || w == "1") => "watch",
+                ("GET", None) => "list",
+                ("GET", Some(_)) => "get",
+                ("POST", _) => "create",
+                ("PUT", _) => "update",
+                ("PATCH", _) => "patch",
+                ("DELETE", _) => "delete",
+                _ => "other",
+            };
+            (verb, resource)
+        }
+        _ => ("get", String::new()),
+    }
+}
+
+async fn handle(State(st): State<Arc<ApiState>>, req: Request) -> Response {
+    let method = req.method().clone();
+    let uri = req.uri().clone();
+    let path = uri.path().to_string();
+    let q: Params = Query::<Params>::try_from_uri(&uri)
+        .map(|q| q.0)
+        .unwrap_or_default();
+    let route = parse_route(&path);
+    let (verb, mut resource) = verb_of(&method, &route, &q);
+    if resource.is_empty() {
+        resource = path.clone();
+    }
+    let resp = match st.faults.check(method.as_str(), &path) {
+        Some(FaultAction::Status(code)) => injected(code, &path),
+        Some(FaultAction::Hang) => {
+            let mut sd = st.shutdown.clone();
+            let _ = sd.wait_for(|v| *v).await;
+            ApiError::new(503, "ServiceUnavailable", "the simulator is shutting down")
+                .into_response()
+        }
+        None => match serve(&st, method.clone(), route, &q, req).await {
+            Ok(r) => r,
+            Err(e) => e.into_response(),
+        },
+    };
+    let bytes = if verb == "watch" {
+        0
+    } else {
+        axum::body::HttpBody::size_hint(resp.body())
+            .exact()
+            .unwrap_or(0) as usize
+    };
+    st.stats.record(RequestRecord {
+        at: SystemTime::now(),
+        verb,
+        resource,
+        method: method.to_string(),
+        path: uri.to_string(),
+        status: resp.status().as_u16(),
+        bytes,
+    });
+    resp
+}
+
+fn injected(code: u16, path: &str) -> Response {
+    let (reason, message) = match code {
+        401 => ("Unauthorized", "Unauthorized".to_string()),
+        403 => ("Forbidden", format!("{path} is forbidden: injected fault")),
+        404 => (
+            "NotFound",
+            "the server could not find the requested resource".into(),
+        ),
+        409 => ("Conflict", "injected conflict".into()),
+        410 => ("Expired", "injected 410 Gone".into()),
+        429 => (
+            "TooManyRequests",
+            "injected: too many requests, please try again later".into(),
+        ),
+        503 => (
+            "ServiceUnavailable",
+            "injected: the server is currently unable to handle the request".into(),
+        ),
+        504 => (
+            "Timeout",
+            "injected: the server was unable to return a response in the time allotted".into(),
+        ),
+        _ => (
+            "InternalError",
+            "Internal error occurred: injected fault".into(),
+        ),
+    };
+    ApiError::new(code, reason, message).into_response()
+}
+
+/// Reads a request body (bounded) as JSON, or YAML when the Content-Type says so.
+pub async fn read_body(req: Request) -> ApiResult<(String, Bytes)> {
+    let ct = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    let bytes = axum::body::to_bytes(req.into_body(), 512 << 20)
+        .await
+        .map_err(|e| ApiError::bad_request(format!("reading request body: {e}")))?;
+    Ok((ct, bytes))
+}
+
+/// Decodes a JSON (or YAML) object body.
+pub fn decode_object(ct: &str, bytes: &[u8]) -> ApiResult<Value> {
+    let v: Value = if ct.contains("yaml") {
+        serde_yaml::from_slice(bytes)
+            .map_err(|e| ApiError::bad_request(format!("error decoding YAML: {e}")))?
+    } else {
+        serde_json::from_slice(bytes)
+            .map_err(|e| ApiError::bad_request(format!("error decoding JSON: {e}")))?
+    };
+    if !v.is_object() {
+        return Err(ApiError::bad_request(
+            "the request body must be a JSON object",
+        ));
+    }
+    Ok(v)
+}
+
+/// How the client wants objects: plain JSON or a Table (with which `includeObject`).
+pub fn table_request(req_accept: &str, q: &Params) -> ApiResult<Option<IncludeObject>> {
+    if !table::wants_table(req_accept) {
+        return Ok(None);
+    }
+    IncludeObject::parse(q.get("includeObject").map(String::as_str))
+        .map(Some)
+        .map_err(ApiError::bad_request)
+}
+
+async fn serve(
+    st: &Arc<ApiState>,
+    method: Method,
+    route: Route,
+    q: &Params,
+    req: Request,
+) -> ApiResult {
+    let accept = req
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    let get_only = |r: ApiResult| {
+        if method == Method::GET {
+            r
+        } else {
+            Err(ApiError::method_not_allowed(method.as_str()))
+        }
+    };
+    match route {
+        Route::Version => get_only(Ok(json_value(200, &discovery::version(&st.git_version)))),
+        Route::Health => {
+            let mut r = Response::new(Body::from("ok"));
+            r.headers_mut().insert(
+                header::CONTENT_TYPE,
+                "text/plain; charset=utf-8".parse().unwrap(),
+            );
+            Ok(r)
+        }
+        Route::Api => get_only(Ok(json_value(
+            200,
+            &discovery::api_versions(&st.server_address),
+        ))),
+        Route::Apis => get_only(Ok(json_value(200, &discovery::api_group_list()))),
+        Route::Group(g) => discovery::api_group(&g)
+            .map(|v| json_value(200, &v))
+            .ok_or_else(ApiError::no_route),
+        Route::ResourceList(g, v) => discovery::resource_list(&g, &v)
+            .map(|v| json_value(200, &v))
+            .ok_or_else(ApiError::no_route),
+        Route::NotFound => Err(ApiError::no_route()),
+        Route::Resource(t) => {
+            let table = table_request(&accept, q)?;
+            serve_resource(st, method, t, q, table, req).await
+        }
+    }
+}
+
+async fn serve_resource(
+    st: &Arc<ApiState>,
+    method: Method,
+    t: Target,
+    q: &Params,
+    table: Option<IncludeObject>,
+    req: Request,
+) -> ApiResult {
+    let ns = t.ns.as_deref().unwrap_or("");
+    let sub = t.sub.as_deref();
+    if let Some(s) = sub {
+        let ok = match s {
+            "status" => true,
+            "eviction" => t.kind == Kind::Pod && method == Method::POST,
+            _ => false,
+        };
+        if !ok {
+            return Err(ApiError::no_route());
+        }
+    }
+    match (method.as_str(), t.name.as_deref()) {
+        ("GET", None) => {
+            if q.get("watch").is_some_and(|w| w == "true" || w == "1") {
+                list_watch::watch(st.clone(), t.kind, t.ns.clone(), q, table)
+            } else {
+                list_watch::list(st, t.kind, t.ns.as_deref(), q, table)
+            }
+        }
+        ("GET", Some(name)) => objects::get(st, t.kind, ns, name, table),
+        ("POST", None) => {
+            let (ct, body) = read_body(req).await?;
+            objects::create(st, t.kind, t.ns.as_deref(), &ct, &body, q)
+        }
+        ("POST", Some(name)) if sub == Some("eviction") => {
+            let (ct, body) = read_body(req).await?;
+            pods::evict(st, ns, name, &ct, &body, q)
+        }
+        ("PUT", Some(name)) => {
+            let (ct, body) = read_body(req).await?;
+            objects::replace(st, t.kind, ns, name, sub, &ct, &body, q)
+        }
+        ("PATCH", Some(name)) => {
+            let (ct, body) = read_body(req).await?;
+            objects::patch(st, t.kind, ns, name, sub, &ct, &body, q)
+        }
+        ("DELETE", Some(name)) => {
+            let (ct, body) = read_body(req).await?;
+            let opts = objects::DeleteOptions::from_request(q, &ct, &body)?;
+            if t.kind == Kind::Pod {
+                let pod = pods::delete_pod(st, ns, name, &opts)?;
+                Ok(json_value(200, &pod))
+            } else {
+                objects::delete(st, t.kind, ns, name, &opts)
+            }
+        }
+        _ => Err(ApiError::method_not_allowed(method.as_str())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn routes() {
+        let r = |p: &str| match parse_route(p) {
+            Route::Resource(t) => format!("{:?} {:?} {:?} {:?}", t.kind, t.ns, t.name, t.sub),
+            Route::NotFound => "404".into(),
+            _ => "other".into(),
+        };
+        assert_eq!(r("/api/v1/pods"), "Pod None None None");
+        assert_eq!(
+            r("/api/v1/namespaces/default/pods/x/eviction"),
+            "Pod Some(\"default\") Some(\"x\") Some(\"eviction\")"
+        );
+        assert_eq!(
+            r("/api/v1/namespaces/default"),
+            "Namespace None Some(\"default\") None"
+        );
+        assert_eq!(
+            r("/api/v1/namespaces/default/status"),
+            "Namespace None Some(\"default\") Some(\"status\")"
+        );
+        assert_eq!(
+            r("/apis/apps/v1/namespaces/kube-system/daemonsets/x"),
+            "DaemonSet Some(\"kube-system\") Some(\"x\") None"
+        );
+        assert_eq!(r("/apis/apps/v1/nodes"), "404");
+        assert_eq!(r("/api/v1/pods/x"), "404");
+        assert_eq!(r("/nope"), "404");
+    }
+}

@@ -1,0 +1,411 @@
+//! List (selectors, `limit`/`continue` paging over a consistent snapshot) and watch (replay from
+//! a resourceVersion, bookmarks, `timeoutSeconds`, 410 Gone as an ERROR event).
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::{Body, Bytes};
+use axum::response::Response;
+use http::{HeaderValue, header};
+use serde_json::{Value, json};
+use tokio::sync::broadcast::error::{RecvError, TryRecvError};
+use tokio::sync::mpsc;
+
+use super::selectors::{FieldSelector, LabelSelector};
+use super::status::{ApiError, ApiResult, json_response, json_value};
+use super::table::{self, IncludeObject};
+use super::{ApiState, Params};
+use crate::sim::kinds::Kind;
+use crate::sim::store::{Change, ChangeType, ObjKey, StoreError};
+
+/// A list result shared by its pages.
+type Snapshot = Arc<Vec<Arc<Value>>>;
+
+/// Snapshots behind `continue` tokens, so every page of a list comes from the same state.
+#[derive(Default)]
+pub struct PageCache {
+    snapshots: HashMap<u64, (u64, Snapshot)>,
+    order: VecDeque<u64>,
+    next: u64,
+}
+
+const PAGE_CACHE_CAP: usize = 64;
+
+impl PageCache {
+    fn put(&mut self, rv: u64, items: Snapshot) -> u64 {
+        self.next += 1;
+        let id = self.next;
+        self.snapshots.insert(id, (rv, items));
+        self.order.push_back(id);
+        while self.order.len() > PAGE_CACHE_CAP {
+            if let Some(old) = self.order.pop_front() {
+                self.snapshots.remove(&old);
+            }
+        }
+        id
+    }
+
+    fn get(&self, id: u64) -> Option<(u64, Snapshot)> {
+        self.snapshots.get(&id).cloned()
+    }
+}
+
+fn parse_continue(token: &str) -> Option<(u64, usize)> {
+    let rest = token.strip_prefix("kds.")?;
+    let (id, off) = rest.split_once('.')?;
+    Some((
+        u64::from_str_radix(id, 16).ok()?,
+        usize::from_str_radix(off, 16).ok()?,
+    ))
+}
+
+/// Parsed selectors of a list or watch.
+struct Filter {
+    labels: LabelSelector,
+    fields: FieldSelector,
+}
+
+impl Filter {
+    fn from_query(kind: Kind, q: &Params) -> ApiResult<Self> {
+        let labels = LabelSelector::parse(q.get("labelSelector").map_or("", String::as_str))
+            .map_err(ApiError::bad_request)?;
+        let fields = FieldSelector::parse(kind, q.get("fieldSelector").map_or("", String::as_str))
+            .map_err(ApiError::bad_request)?;
+        Ok(Self { labels, fields })
+    }
+
+    fn is_empty(&self) -> bool {
+        self.labels.is_empty() && self.fields.is_empty()
+    }
+
+    fn matches(&self, o: &Value) -> bool {
+        self.labels.matches(o) && self.fields.matches(o)
+    }
+}
+
+fn list_kind(kind: Kind) -> String {
+    format!("{}List", kind.name())
+}
+
+/// LIST objects of a kind.
+pub fn list(
+    st: &ApiState,
+    kind: Kind,
+    ns: Option<&str>,
+    q: &Params,
+    table_opt: Option<IncludeObject>,
+) -> ApiResult {
+    let filter = Filter::from_query(kind, q)?;
+    let limit: usize = match q.get("limit") {
+        Some(l) => l
+            .parse::<i64>()
+            .map_err(|_| ApiError::bad_request(format!("invalid limit {l:?}")))?
+            .max(0) as usize,
+        None => 0,
+    };
+    let (rv, items, offset, snap_id) = match q.get("continue").filter(|c| !c.is_empty()) {
+        Some(token) => {
+            let (id, off) = parse_continue(token)
+                .ok_or_else(|| ApiError::bad_request("continue key is not valid"))?;
+            let (rv, items) = st.pages.lock().unwrap().get(id).ok_or_else(|| {
+                ApiError::expired("The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.")
+            })?;
+            (rv, items, off, Some(id))
+        }
+        None => {
+            // A namespace in the field selector narrows the scan like a namespaced path does.
+            let ns = ns.or_else(|| filter.fields.required("metadata.namespace"));
+            let (rv, items) = if filter.is_empty() {
+                st.store.list(kind, ns)
+            } else {
+                st.store.list_where(kind, ns, |o| filter.matches(o))
+            };
+            (rv, Arc::new(items), 0, None)
+        }
+    };
+    let end = if limit == 0 {
+        items.len()
+    } else {
+        (offset + limit).min(items.len())
+    };
+    let page = &items[offset.min(end)..end];
+    let mut meta = json!({"resourceVersion": rv.to_string()});
+    if end < items.len() {
+        let id = match snap_id {
+            Some(id) => id,
+            None => st.pages.lock().unwrap().put(rv, items.clone()),
+        };
+        meta["continue"] = json!(format!("kds.{id:x}.{end:x}"));
+        meta["remainingItemCount"] = json!(items.len() - end);
+    }
+    if let Some(inc) = table_opt {
+        let t = table::table(
+            kind,
+            page.iter().map(|a| a.as_ref()),
+            st.store.clock().now(),
+            inc,
+            meta,
+        );
+        return Ok(json_value(200, &t));
+    }
+    // Serialized by hand to avoid copying every object into one big Value.
+    let mut out = Vec::with_capacity(256 + page.len() * 1024);
+    out.extend_from_slice(b"{\"kind\":\"");
+    out.extend_from_slice(list_kind(kind).as_bytes());
+    out.extend_from_slice(b"\",\"apiVersion\":\"");
+    out.extend_from_slice(kind.api_version().as_bytes());
+    out.extend_from_slice(b"\",\"metadata\":");
+    serde_json::to_writer(&mut out, &meta).map_err(|e| ApiError::internal(e.to_string()))?;
+    out.extend_from_slice(b",\"items\":[");
+    for (i, o) in page.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        serde_json::to_writer(&mut out, o.as_ref())
+            .map_err(|e| ApiError::internal(e.to_string()))?;
+    }
+    out.extend_from_slice(b"]}");
+    Ok(json_response(200, out))
+}
+
+fn encode_event(ty: &str, object: &Value) -> Bytes {
+    let mut out = Vec::with_capacity(1024);
+    out.extend_from_slice(b"{\"type\":\"");
+    out.extend_from_slice(ty.as_bytes());
+    out.extend_from_slice(b"\",\"object\":");
+    let _ = serde_json::to_writer(&mut out, object);
+    out.extend_from_slice(b"}\n");
+    Bytes::from(out)
+}
+
+fn gone_event(message: String) -> Bytes {
+    encode_event("ERROR", &ApiError::expired(message).to_value())
+}
+
+fn key_of(o: &Value) -> ObjKey {
+    let m = &o["metadata"];
+    (
+        m["namespace"].as_str().unwrap_or("").to_string(),
+        m["name"].as_str().unwrap_or("").to_string(),
+    )
+}
+
+/// One watch stream's state.
+struct Watcher {
+    st: Arc<ApiState>,
+    kind: Kind,
+    ns: Option<String>,
+    filter: Filter,
+    /// With selectors: objects the client currently knows (to turn "no longer matches" into DELETED).
+    seen: Option<HashSet<ObjKey>>,
+    table: Option<IncludeObject>,
+    tx: mpsc::Sender<Bytes>,
+    last_rv: u64,
+}
+
+impl Watcher {
+    fn object_for(&self, o: &Value) -> Value {
+        match self.table {
+            Some(inc) => table::table(
+                self.kind,
+                [o],
+                self.st.store.clock().now(),
+                inc,
+                json!({"resourceVersion": o["metadata"]["resourceVersion"]}),
+            ),
+            None => o.clone(),
+        }
+    }
+
+    /// Sends one change if it concerns this watch; false when the client is gone.
+    async fn deliver(&mut self, c: &Change) -> bool {
+        if c.kind != self.kind {
+            return true;
+        }
+        self.last_rv = self.last_rv.max(c.rv);
+        let o = &c.object;
+        if let Some(ns) = &self.ns
+            && o["metadata"]["namespace"].as_str() != Some(ns)
+        {
+            return true;
+        }
+        let ty = match &mut self.seen {
+            None => Some(c.change.as_str()),
+            Some(seen) => {
+                let key = key_of(o);
+                let matches = self.filter.matches(o);
+                match (c.change, matches) {
+                    (ChangeType::Deleted, _) => seen.remove(&key).then_some("DELETED"),
+                    (_, true) => Some(if seen.insert(key) {
+                        "ADDED"
+                    } else {
+                        "MODIFIED"
+                    }),
+                    (_, false) => seen.remove(&key).then_some("DELETED"),
+                }
+            }
+        };
+        match ty {
+            Some(ty) => {
+                let ev = if self.table.is_none() {
+                    encode_event(ty, o)
+                } else {
+                    encode_event(ty, &self.object_for(o))
+                };
+                self.tx.send(ev).await.is_ok()
+            }
+            None => true,
+        }
+    }
+
+    fn bookmark(&self, rv: u64, initial_end: bool) -> Bytes {
+        let mut meta = json!({"resourceVersion": rv.to_string(), "creationTimestamp": null});
+        if initial_end {
+            meta["annotations"] = json!({"k8s.io/initial-events-end": "true"});
+        }
+        encode_event(
+            "BOOKMARK",
+            &json!({"kind": self.kind.name(), "apiVersion": self.kind.api_version(), "metadata": meta}),
+        )
+    }
+}
+
+/// WATCH a kind: a chunked stream of JSON watch events, one per line.
+pub fn watch(
+    st: Arc<ApiState>,
+    kind: Kind,
+    ns: Option<String>,
+    q: &Params,
+    table_opt: Option<IncludeObject>,
+) -> ApiResult {
+    let filter = Filter::from_query(kind, q)?;
+    let rv_param = q.get("resourceVersion").map(String::as_str).unwrap_or("");
+    let from = match rv_param {
+        "" => None,
+        s => Some(
+            s.parse::<u64>()
+                .map_err(|_| ApiError::bad_request(format!("invalid resource version {s:?}")))?,
+        ),
+    };
+    let send_initial = q.get("sendInitialEvents").is_some_and(|v| v == "true");
+    let bookmarks = q.get("allowWatchBookmarks").is_some_and(|v| v == "true");
+    let timeout = match q.get("timeoutSeconds") {
+        Some(t) => Some(Duration::from_secs(t.parse().map_err(|_| {
+            ApiError::bad_request(format!("invalid timeoutSeconds {t:?}"))
+        })?)),
+        None => None,
+    };
+    let (tx, rx) = mpsc::channel::<Bytes>(256);
+    let ct = if table_opt.is_some() {
+        "application/json;as=Table;v=v1;g=meta.k8s.io"
+    } else {
+        "application/json"
+    };
+    let mut resp = Response::new(Body::from_stream(futures::stream::unfold(
+        rx,
+        |mut rx| async move { rx.recv().await.map(|b| (Ok::<_, Infallible>(b), rx)) },
+    )));
+    resp.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(ct));
+    resp.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("no-cache, private"),
+    );
+
+    if st.faults.take_gone() {
+        let oldest = st.store.oldest_watchable();
+        let ev = gone_event(format!(
+            "too old resource version: {} ({})",
+            from.unwrap_or(0),
+            oldest + 1
+        ));
+        tokio::spawn(async move {
+            let _ = tx.send(ev).await;
+        });
+        return Ok(resp);
+    }
+    let start = match st.store.watch(kind, if send_initial { None } else { from }) {
+        Ok(s) => s,
+        Err(StoreError::Gone { requested, oldest }) => {
+            let ev = gone_event(format!("too old resource version: {requested} ({oldest})"));
+            tokio::spawn(async move {
+                let _ = tx.send(ev).await;
+            });
+            return Ok(resp);
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let seen = if filter.is_empty() {
+        None
+    } else if from.is_some_and(|r| r > 0) && !send_initial {
+        // Resuming: the client knows the objects that match now (close enough to "then").
+        let (_, items) = st
+            .store
+            .list_where(kind, ns.as_deref(), |o| filter.matches(o));
+        Some(items.iter().map(|o| key_of(o)).collect())
+    } else {
+        Some(HashSet::new())
+    };
+    let interval = st.bookmark_interval.max(Duration::from_millis(10));
+    let mut shutdown = st.shutdown.clone();
+    let mut w = Watcher {
+        st,
+        kind,
+        ns,
+        filter,
+        seen,
+        table: table_opt,
+        tx,
+        last_rv: start.rv,
+    };
+    tokio::spawn(async move {
+        let mut live = start.live;
+        for c in &start.backlog {
+            if !w.deliver(c).await {
+                return;
+            }
+        }
+        w.last_rv = w.last_rv.max(start.rv);
+        if send_initial && bookmarks && w.tx.send(w.bookmark(start.rv, true)).await.is_err() {
+            return;
+        }
+        let deadline = timeout.map(|t| tokio::time::Instant::now() + t);
+        let first = tokio::time::Instant::now() + interval.min(Duration::from_secs(1));
+        let mut tick = tokio::time::interval_at(first, interval);
+        loop {
+            tokio::select! {
+                _ = async { let _ = shutdown.wait_for(|v| *v).await; } => return,
+                _ = async { tokio::time::sleep_until(deadline.unwrap()).await }, if deadline.is_some() => return,
+                _ = w.tx.closed() => return,
+                _ = tick.tick(), if bookmarks => {
+                    // Everything up to `rv` is already in the channel: drain it, then bookmark.
+                    let rv = w.st.store.resource_version();
+                    loop {
+                        match live.try_recv() {
+                            Ok(c) => if c.rv > start.rv && !w.deliver(&c).await { return },
+                            Err(TryRecvError::Empty) => break,
+                            Err(TryRecvError::Lagged(_)) => {
+                                let _ = w.tx.send(gone_event("watch fell behind; too old resource version".into())).await;
+                                return;
+                            }
+                            Err(TryRecvError::Closed) => return,
+                        }
+                    }
+                    let bm = w.bookmark(rv.max(w.last_rv), false);
+                    if w.tx.send(bm).await.is_err() { return }
+                }
+                r = live.recv() => match r {
+                    Ok(c) => if c.rv > start.rv && !w.deliver(&c).await { return },
+                    Err(RecvError::Lagged(_)) => {
+                        let _ = w.tx.send(gone_event("watch fell behind; too old resource version".into())).await;
+                        return;
+                    }
+                    Err(RecvError::Closed) => return,
+                }
+            }
+        }
+    });
+    Ok(resp)
+}

@@ -84,6 +84,24 @@ async fn discovery_lists_what_is_served() {
     );
     assert_status(&h.get("/apis/apps/v2").await, 404, "NotFound");
     assert_status(&h.get("/openapi/v2").await, 404, "NotFound");
+    let oa = h.get("/openapi/v3").await.body;
+    let url = oa["paths"]["apis/policy/v1"]["serverRelativeURL"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let doc = h.get(&url).await.body;
+    let op = &doc["paths"]["/apis/policy/v1/namespaces/{namespace}/poddisruptionbudgets/{name}"]["patch"];
+    assert_eq!(
+        op["x-kubernetes-group-version-kind"]["kind"],
+        "PodDisruptionBudget"
+    );
+    assert!(
+        op["parameters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["name"] == "fieldValidation")
+    );
     assert_status(&h.get("/api/v1/widgets").await, 404, "NotFound");
     assert_eq!(h.get("/healthz").await.code, 200);
     assert_eq!(h.get("/readyz").await.code, 200);

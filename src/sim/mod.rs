@@ -4,6 +4,7 @@
 pub mod api;
 pub mod clock;
 pub mod controllers;
+pub mod generate;
 pub mod kinds;
 pub mod scenario;
 pub mod server;

@@ -140,3 +140,61 @@ pub fn resource_list(group: &str, version: &str) -> Option<Value> {
         json!({"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": gv, "resources": resources}),
     )
 }
+
+/// `/openapi/v3`: one entry per served group/version. kubectl only reads it to learn that the
+/// server validates fields itself (`fieldValidation`), which spares it client-side validation
+/// against a full OpenAPI v2 schema the simulator does not serve.
+pub fn openapi_v3_root() -> Value {
+    let mut paths = serde_json::Map::new();
+    paths.insert(
+        "api/v1".into(),
+        json!({"serverRelativeURL": "/openapi/v3/api/v1?hash=kubedrain-sim"}),
+    );
+    for g in groups() {
+        paths.insert(
+            format!("apis/{g}/v1"),
+            json!({"serverRelativeURL": format!("/openapi/v3/apis/{g}/v1?hash=kubedrain-sim")}),
+        );
+    }
+    json!({"paths": paths})
+}
+
+/// `/openapi/v3/api/v1`, `/openapi/v3/apis/{group}/v1`: PATCH operations with their GVK and the
+/// `fieldValidation` parameter; no schemas.
+pub fn openapi_v3_group_version(group: &str, version: &str) -> Option<Value> {
+    if version != "v1" || (!group.is_empty() && !groups().contains(&group)) {
+        return None;
+    }
+    let prefix = if group.is_empty() {
+        "/api/v1".to_string()
+    } else {
+        format!("/apis/{group}/v1")
+    };
+    let mut paths = serde_json::Map::new();
+    for k in Kind::ALL.into_iter().filter(|k| k.group() == group) {
+        let path = if k.namespaced() {
+            format!("{prefix}/namespaces/{{namespace}}/{}/{{name}}", k.plural())
+        } else {
+            format!("{prefix}/{}/{{name}}", k.plural())
+        };
+        let op = json!({
+            "operationId": format!("patch{}", k.name()),
+            "x-kubernetes-action": "patch",
+            "x-kubernetes-group-version-kind": {"group": group, "version": "v1", "kind": k.name()},
+            "parameters": [
+                {"name": "dryRun", "in": "query", "schema": {"type": "string"}},
+                {"name": "fieldManager", "in": "query", "schema": {"type": "string"}},
+                {"name": "fieldValidation", "in": "query", "schema": {"type": "string"}},
+                {"name": "force", "in": "query", "schema": {"type": "boolean"}},
+            ],
+            "responses": {"200": {"description": "OK"}},
+        });
+        paths.insert(path, json!({"patch": op}));
+    }
+    Some(json!({
+        "openapi": "3.0.0",
+        "info": {"title": "Kubernetes", "version": "v1.25.4"},
+        "paths": paths,
+        "components": {"schemas": {}},
+    }))
+}

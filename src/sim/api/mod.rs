@@ -75,6 +75,8 @@ enum Route {
     Apis,
     Group(String),
     ResourceList(String, String),
+    OpenApiRoot,
+    OpenApi(String, String),
     Resource(Target),
     NotFound,
 }
@@ -84,6 +86,9 @@ fn parse_route(path: &str) -> Route {
     let (group, version, rest) = match segs.as_slice() {
         ["version"] => return Route::Version,
         ["healthz" | "readyz" | "livez", ..] => return Route::Health,
+        ["openapi", "v3"] => return Route::OpenApiRoot,
+        ["openapi", "v3", "api", v] => return Route::OpenApi(String::new(), v.to_string()),
+        ["openapi", "v3", "apis", g, v] => return Route::OpenApi(g.to_string(), v.to_string()),
         ["api"] => return Route::Api,
         ["apis"] => return Route::Apis,
         ["apis", g] => return Route::Group(g.to_string()),
@@ -274,6 +279,16 @@ pub async fn read_body(req: Request) -> ApiResult<(String, Bytes)> {
 
 /// Decodes a JSON (or YAML) object body.
 pub fn decode_object(ct: &str, bytes: &[u8]) -> ApiResult<Value> {
+    if ct.contains("protobuf") || ct.contains("cbor") {
+        // kubectl's built-in generators (`kubectl create deployment ...`) send protobuf.
+        return Err(ApiError::new(
+            415,
+            "UnsupportedMediaType",
+            format!(
+                "the body of the request was in an unknown format - accepted media types include: application/json, application/yaml (got {ct:?}; the kubedrain simulator does not decode protobuf, use `kubectl create -f` or `kubectl apply -f`)"
+            ),
+        ));
+    }
     let v: Value = if ct.contains("yaml") {
         serde_yaml::from_slice(bytes)
             .map_err(|e| ApiError::bad_request(format!("error decoding YAML: {e}")))?
@@ -338,6 +353,10 @@ async fn serve(
             .map(|v| json_value(200, &v))
             .ok_or_else(ApiError::no_route),
         Route::ResourceList(g, v) => discovery::resource_list(&g, &v)
+            .map(|v| json_value(200, &v))
+            .ok_or_else(ApiError::no_route),
+        Route::OpenApiRoot => get_only(Ok(json_value(200, &discovery::openapi_v3_root()))),
+        Route::OpenApi(g, v) => discovery::openapi_v3_group_version(&g, &v)
             .map(|v| json_value(200, &v))
             .ok_or_else(ApiError::no_route),
         Route::NotFound => Err(ApiError::no_route()),

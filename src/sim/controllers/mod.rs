@@ -1,8 +1,38 @@
 //! Controllers that make the simulated cluster behave like a real one.
+//!
+//! One task runs them all over a shared [`index::Index`] kept current from the store's change
+//! feed: every change marks what it affects as dirty (a pod marks its owner, its PDBs and the
+//! kubelet's interest in it), and each pass reconciles only what is dirty or whose timer fired.
+//! An idle cluster costs nothing, whatever its size.
 
+pub mod daemonset;
+pub mod disruption;
+pub mod events;
+pub mod index;
+pub mod kubelet;
+pub mod nodes;
+pub mod podspec;
+pub mod replicaset;
+pub mod scheduler;
+pub mod statefulset;
+pub mod util;
+
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap, HashSet};
 use std::sync::Arc;
+use std::time::Duration;
 
-use super::store::Store;
+use jiff::Timestamp;
+use tokio::sync::broadcast::{self, error::RecvError, error::TryRecvError};
+
+use super::kinds::Kind;
+use super::store::{Change, ChangeType, ObjKey, Store};
+use index::Index;
+use util::{controller_uid, selector_matches};
+
+pub use nodes::{
+    UpgradeTarget, default_upgrade_target, set_node_ready, start_upgrade, start_upgrade_with,
+};
 
 /// The running controllers; dropping this stops them.
 pub struct Controllers {
@@ -17,8 +47,330 @@ impl Drop for Controllers {
     }
 }
 
-/// Starts every controller against `store`.
+/// Starts every controller against `store` (needs a tokio runtime).
 pub fn spawn(store: Arc<Store>) -> Controllers {
-    let _ = store;
-    Controllers { tasks: Vec::new() }
+    let rx = subscribe(&store);
+    let mgr = Manager::new(store);
+    Controllers {
+        tasks: vec![tokio::spawn(mgr.run(rx))],
+    }
+}
+
+fn subscribe(store: &Store) -> broadcast::Receiver<Arc<Change>> {
+    let rv = store.resource_version();
+    match store.watch(Kind::Namespace, Some(rv)) {
+        Ok(w) => w.live,
+        Err(_) => store.watch(Kind::Namespace, None).unwrap().live,
+    }
+}
+
+/// Something to do at a simulated instant.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub(crate) enum Timer {
+    /// Containers of pod (key, uid) start.
+    Start(ObjKey, String),
+    /// Pod becomes Ready.
+    Ready(ObjKey, String),
+    /// Job pod completes.
+    Complete(ObjKey, String),
+    /// Terminating pod is removed.
+    Remove(ObjKey, String),
+    /// PDB re-evaluation (a disruptedPods entry expires).
+    Pdb(ObjKey),
+}
+
+/// Clusters with more pods than this skip the periodic full resync.
+const RESYNC_MAX_PODS: usize = 5_000;
+/// Simulated seconds between periodic resyncs (small clusters only).
+const RESYNC_EVERY: f64 = 10.0;
+
+pub(crate) struct Manager {
+    store: Arc<Store>,
+    index: Index,
+    timers: BinaryHeap<Reverse<(i64, u64, Timer)>>,
+    timer_seq: u64,
+    /// Timers pending, to avoid scheduling one twice.
+    armed: HashSet<Timer>,
+    dirty: HashMap<Kind, HashSet<ObjKey>>,
+    nodes_dirty: HashSet<String>,
+    kubelet_dirty: HashSet<ObjKey>,
+    retry_unschedulable: bool,
+    unschedulable: HashSet<ObjKey>,
+    /// Last seen readiness per node (the kubelet reacts to transitions).
+    node_ready: HashMap<String, bool>,
+    /// Pods (uid) whose termination the kubelet has begun.
+    killing: HashSet<String>,
+    last_resync: Timestamp,
+}
+
+fn millis(t: Timestamp) -> i64 {
+    t.as_millisecond()
+}
+
+impl Manager {
+    fn new(store: Arc<Store>) -> Self {
+        let index = Index::load(&store);
+        let now = store.clock().now();
+        let mut m = Manager {
+            store,
+            index,
+            timers: BinaryHeap::new(),
+            timer_seq: 0,
+            armed: HashSet::new(),
+            dirty: HashMap::new(),
+            nodes_dirty: HashSet::new(),
+            kubelet_dirty: HashSet::new(),
+            retry_unschedulable: true,
+            unschedulable: HashSet::new(),
+            node_ready: HashMap::new(),
+            killing: HashSet::new(),
+            last_resync: now,
+        };
+        m.mark_all();
+        m.kubelet_dirty = m.index.pods.keys().cloned().collect();
+        m
+    }
+
+    fn mark_all(&mut self) {
+        for kind in [
+            Kind::Deployment,
+            Kind::ReplicaSet,
+            Kind::StatefulSet,
+            Kind::Job,
+            Kind::DaemonSet,
+            Kind::PodDisruptionBudget,
+        ] {
+            let keys: HashSet<ObjKey> = self.index.of(kind).map(|(k, _)| k.clone()).collect();
+            self.dirty.entry(kind).or_default().extend(keys);
+        }
+        self.nodes_dirty.extend(self.index.nodes.keys().cloned());
+        self.retry_unschedulable = true;
+    }
+
+    async fn run(mut self, mut rx: broadcast::Receiver<Arc<Change>>) {
+        loop {
+            self.pass();
+            let wait = self.next_wait();
+            tokio::select! {
+                r = rx.recv() => match r {
+                    Ok(c) => self.on_change(&c),
+                    Err(RecvError::Lagged(_)) => self.resync(),
+                    Err(RecvError::Closed) => return,
+                },
+                _ = tokio::time::sleep(wait) => {}
+            }
+            // Take everything already queued before reconciling, so bursts coalesce.
+            for _ in 0..100_000 {
+                match rx.try_recv() {
+                    Ok(c) => self.on_change(&c),
+                    Err(TryRecvError::Lagged(_)) => self.resync(),
+                    Err(_) => break,
+                }
+            }
+        }
+    }
+
+    /// Real time until the next timer (bounded, so clock jumps and speed changes are noticed).
+    fn next_wait(&self) -> Duration {
+        let cap = Duration::from_millis(250);
+        let Some(Reverse((due, _, _))) = self.timers.peek() else {
+            return cap;
+        };
+        let now = millis(self.store.clock().now());
+        if *due <= now {
+            return Duration::ZERO;
+        }
+        self.store
+            .clock()
+            .real_duration(Duration::from_millis((*due - now) as u64))
+            .min(cap)
+    }
+
+    /// Rebuilds the index after missing changes (the feed lagged).
+    fn resync(&mut self) {
+        self.index = Index::load(&self.store);
+        self.mark_all();
+        self.kubelet_dirty = self.index.pods.keys().cloned().collect();
+    }
+
+    fn dirty(&mut self, kind: Kind, k: ObjKey) {
+        self.dirty.entry(kind).or_default().insert(k);
+    }
+
+    fn take_dirty(&mut self, kind: Kind) -> Vec<ObjKey> {
+        let mut v: Vec<ObjKey> = self
+            .dirty
+            .get_mut(&kind)
+            .map(|s| s.drain().collect())
+            .unwrap_or_default();
+        v.sort();
+        v
+    }
+
+    fn on_change(&mut self, c: &Change) {
+        if !index::indexed(c.kind) {
+            return;
+        }
+        let Some((old, new)) = self.index.apply(c.kind, c.change, c.object.clone()) else {
+            return;
+        };
+        let obj = new.as_ref().or(old.as_ref()).unwrap().clone();
+        let k = util::key_of(&obj);
+        match c.kind {
+            Kind::Pod => {
+                self.kubelet_dirty.insert(k.clone());
+                let freed = match (&old, &new) {
+                    (_, None) => true,
+                    (Some(o), Some(n)) => !util::is_finished(o) && util::is_finished(n),
+                    _ => false,
+                };
+                if freed {
+                    self.retry_unschedulable = true;
+                }
+                if new.is_none() {
+                    self.unschedulable.remove(&k);
+                    if let Some(uid) = obj["metadata"]["uid"].as_str() {
+                        self.killing.remove(uid);
+                    }
+                }
+                for p in [&old, &new].into_iter().flatten() {
+                    if let Some(uid) = controller_uid(p)
+                        && let Some((kind, key)) = self.index.owners.get(uid).cloned()
+                    {
+                        self.dirty(kind, key);
+                    }
+                }
+                let pdbs: Vec<ObjKey> = self
+                    .index
+                    .of(Kind::PodDisruptionBudget)
+                    .filter(|(pk, pdb)| {
+                        pk.0 == k.0
+                            && [&old, &new].into_iter().flatten().any(|p| {
+                                selector_matches(&pdb["spec"]["selector"], &p["metadata"]["labels"])
+                            })
+                    })
+                    .map(|(pk, _)| pk.clone())
+                    .collect();
+                for pk in pdbs {
+                    self.dirty(Kind::PodDisruptionBudget, pk);
+                }
+            }
+            Kind::Node => {
+                self.nodes_dirty.insert(k.1.clone());
+                self.retry_unschedulable = true;
+                let ds: Vec<ObjKey> = self
+                    .index
+                    .of(Kind::DaemonSet)
+                    .map(|(k, _)| k.clone())
+                    .collect();
+                self.dirty.entry(Kind::DaemonSet).or_default().extend(ds);
+            }
+            kind => {
+                if kind == Kind::ReplicaSet
+                    && let Some(uid) = controller_uid(&obj)
+                    && let Some((Kind::Deployment, key)) = self.index.owners.get(uid).cloned()
+                {
+                    self.dirty(Kind::Deployment, key);
+                }
+                if new.is_some() {
+                    self.dirty(kind, k);
+                }
+            }
+        }
+    }
+
+    /// Schedules `t` at simulated time `at` unless it is already pending.
+    fn arm(&mut self, at: Timestamp, t: Timer) {
+        if self.armed.insert(t.clone()) {
+            self.timer_seq += 1;
+            self.timers.push(Reverse((millis(at), self.timer_seq, t)));
+        }
+    }
+
+    fn fire_timers(&mut self) {
+        let now = millis(self.store.clock().now());
+        while let Some(Reverse((due, _, _))) = self.timers.peek() {
+            if *due > now {
+                break;
+            }
+            let Reverse((_, _, t)) = self.timers.pop().unwrap();
+            self.armed.remove(&t);
+            match t {
+                Timer::Pdb(k) => self.dirty(Kind::PodDisruptionBudget, k),
+                t => self.kubelet_timer(t),
+            }
+        }
+    }
+
+    /// One reconcile pass over everything dirty.
+    fn pass(&mut self) {
+        let now = self.store.clock().now();
+        if self.index.pods.len() <= RESYNC_MAX_PODS
+            && now.duration_since(self.last_resync).as_secs_f64() >= RESYNC_EVERY
+        {
+            self.last_resync = now;
+            self.mark_all();
+        }
+        for n in std::mem::take(&mut self.nodes_dirty) {
+            self.node_sync(&n);
+        }
+        for k in self.take_dirty(Kind::Deployment) {
+            self.deployment_sync(&k);
+        }
+        for k in self.take_dirty(Kind::ReplicaSet) {
+            self.replicaset_sync(&k);
+        }
+        for k in self.take_dirty(Kind::StatefulSet) {
+            self.statefulset_sync(&k);
+        }
+        for k in self.take_dirty(Kind::Job) {
+            self.job_sync(&k);
+        }
+        for k in self.take_dirty(Kind::DaemonSet) {
+            self.daemonset_sync(&k);
+        }
+        self.schedule();
+        self.fire_timers();
+        let pods: Vec<ObjKey> = self.kubelet_dirty.drain().collect();
+        for k in pods {
+            self.kubelet_sync(&k);
+        }
+        for k in self.take_dirty(Kind::PodDisruptionBudget) {
+            self.pdb_sync(&k);
+        }
+    }
+
+    /// Applies the controller's own write to the index at once (the feed echoes it later,
+    /// and the echo is ignored as stale).
+    fn saw(&mut self, kind: Kind, obj: &Arc<serde_json::Value>) {
+        let _ = self.index.apply(kind, ChangeType::Modified, obj.clone());
+    }
+
+    /// Deletes a pod the way the API does: with the pod's grace period (deletionTimestamp),
+    /// or at once for unbound pods or a zero grace period.
+    fn delete_pod(&mut self, pod: &serde_json::Value) {
+        graceful_delete(&self.store, pod);
+    }
+}
+
+/// Deletes a pod gracefully, as `DELETE` with the pod's own grace period would.
+pub fn graceful_delete(store: &Store, pod: &serde_json::Value) {
+    let (ns, name) = util::key_of(pod);
+    let grace = pod["spec"]["terminationGracePeriodSeconds"]
+        .as_i64()
+        .unwrap_or(30);
+    if grace <= 0 || pod["spec"]["nodeName"].is_null() {
+        let _ = store.delete(Kind::Pod, &ns, &name);
+        return;
+    }
+    let at = util::fmt(util::add_secs(store.clock().now(), grace as f64));
+    let uid = pod["metadata"]["uid"].clone();
+    let _ = store.update(Kind::Pod, &ns, &name, |p| {
+        if p["metadata"]["uid"] != uid || util::is_terminating(p) {
+            return Ok(());
+        }
+        p["metadata"]["deletionTimestamp"] = serde_json::json!(at);
+        p["metadata"]["deletionGracePeriodSeconds"] = serde_json::json!(grace);
+        Ok(())
+    });
 }

@@ -1,0 +1,232 @@
+//! The controllers' shared view of the store, kept current from change notifications, with
+//! the lookups they need so that no controller scans every pod on a change.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::sync::Arc;
+
+use serde_json::Value;
+
+use super::util::{Requests, controller_uid, is_finished, is_terminating, pod_requests};
+use crate::sim::kinds::Kind;
+use crate::sim::store::{ChangeType, ObjKey, Store, rv_of};
+
+/// Requested resources and pod count bound to one node.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Usage {
+    pub cpu: i64,
+    pub mem: i64,
+    pub pods: i64,
+}
+
+/// Indexed objects.
+#[derive(Default)]
+pub struct Index {
+    pub pods: HashMap<ObjKey, Arc<Value>>,
+    /// Pods bound to each node.
+    pub by_node: HashMap<String, HashSet<ObjKey>>,
+    /// Pods by their controller's uid.
+    pub by_owner: HashMap<String, HashSet<ObjKey>>,
+    /// Pods by namespace.
+    pub by_ns: HashMap<String, HashSet<ObjKey>>,
+    /// Pending pods without a node (the scheduler's queue).
+    pub unbound: BTreeSet<ObjKey>,
+    /// Requests of the (unfinished) pods bound to each node, terminating ones included.
+    pub usage: HashMap<String, Usage>,
+    pub nodes: BTreeMap<String, Arc<Value>>,
+    /// Workloads and PDBs.
+    pub objs: HashMap<Kind, BTreeMap<ObjKey, Arc<Value>>>,
+    /// uid → (kind, key) for workloads, to find a pod's controller.
+    pub owners: HashMap<String, (Kind, ObjKey)>,
+}
+
+/// Kinds the index follows.
+pub fn indexed(kind: Kind) -> bool {
+    !matches!(kind, Kind::Event | Kind::Namespace)
+}
+
+fn contribution(pod: &Value) -> Option<(String, Requests)> {
+    let node = pod["spec"]["nodeName"].as_str()?;
+    if is_finished(pod) {
+        return None;
+    }
+    Some((node.to_string(), pod_requests(pod)))
+}
+
+fn key(kind: Kind, obj: &Value) -> ObjKey {
+    let ns = if kind.namespaced() {
+        obj["metadata"]["namespace"].as_str().unwrap_or("")
+    } else {
+        ""
+    };
+    (
+        ns.to_string(),
+        obj["metadata"]["name"].as_str().unwrap_or("").to_string(),
+    )
+}
+
+impl Index {
+    /// Builds the index from the store's current contents.
+    pub fn load(store: &Store) -> Self {
+        let mut ix = Index::default();
+        for kind in Kind::ALL {
+            if !indexed(kind) {
+                continue;
+            }
+            for o in store.list(kind, None).1 {
+                ix.apply(kind, ChangeType::Added, o);
+            }
+        }
+        ix
+    }
+
+    fn current(&self, kind: Kind, k: &ObjKey) -> Option<&Arc<Value>> {
+        match kind {
+            Kind::Pod => self.pods.get(k),
+            Kind::Node => self.nodes.get(&k.1),
+            _ => self.objs.get(&kind)?.get(k),
+        }
+    }
+
+    /// Applies a change; returns `(old, new)` or `None` when the change is stale (the index
+    /// already holds this version or a newer one, e.g. after a controller's own write).
+    #[allow(clippy::type_complexity)]
+    pub fn apply(
+        &mut self,
+        kind: Kind,
+        change: ChangeType,
+        obj: Arc<Value>,
+    ) -> Option<(Option<Arc<Value>>, Option<Arc<Value>>)> {
+        let k = key(kind, &obj);
+        let old = self.current(kind, &k).cloned();
+        if let Some(o) = &old
+            && rv_of(o) >= rv_of(&obj)
+        {
+            return None;
+        }
+        if change == ChangeType::Deleted && old.is_none() {
+            return None;
+        }
+        let new = (change != ChangeType::Deleted).then_some(obj);
+        match kind {
+            Kind::Pod => self.apply_pod(&k, old.as_deref(), new.clone()),
+            Kind::Node => {
+                match &new {
+                    Some(n) => self.nodes.insert(k.1.clone(), n.clone()),
+                    None => self.nodes.remove(&k.1),
+                };
+            }
+            _ => {
+                if let Some(o) = &old
+                    && let Some(uid) = o["metadata"]["uid"].as_str()
+                {
+                    self.owners.remove(uid);
+                }
+                let map = self.objs.entry(kind).or_default();
+                match &new {
+                    Some(n) => {
+                        if let Some(uid) = n["metadata"]["uid"].as_str() {
+                            self.owners.insert(uid.to_string(), (kind, k.clone()));
+                        }
+                        map.insert(k, n.clone());
+                    }
+                    None => {
+                        map.remove(&k);
+                    }
+                }
+            }
+        }
+        Some((old, new))
+    }
+
+    fn apply_pod(&mut self, k: &ObjKey, old: Option<&Value>, new: Option<Arc<Value>>) {
+        if let Some(o) = old {
+            if let Some((node, r)) = contribution(o) {
+                let u = self.usage.entry(node).or_default();
+                u.cpu -= r.cpu;
+                u.mem -= r.mem;
+                u.pods -= 1;
+            }
+            if let Some(node) = o["spec"]["nodeName"].as_str()
+                && let Some(s) = self.by_node.get_mut(node)
+            {
+                s.remove(k);
+            }
+            if let Some(uid) = controller_uid(o)
+                && let Some(s) = self.by_owner.get_mut(uid)
+            {
+                s.remove(k);
+                if s.is_empty() {
+                    self.by_owner.remove(uid);
+                }
+            }
+            self.unbound.remove(k);
+        }
+        match new {
+            Some(n) => {
+                if let Some((node, r)) = contribution(&n) {
+                    let u = self.usage.entry(node).or_default();
+                    u.cpu += r.cpu;
+                    u.mem += r.mem;
+                    u.pods += 1;
+                }
+                match n["spec"]["nodeName"].as_str() {
+                    Some(node) => {
+                        self.by_node
+                            .entry(node.to_string())
+                            .or_default()
+                            .insert(k.clone());
+                    }
+                    None => {
+                        if !is_terminating(&n) && !is_finished(&n) {
+                            self.unbound.insert(k.clone());
+                        }
+                    }
+                }
+                if let Some(uid) = controller_uid(&n) {
+                    self.by_owner
+                        .entry(uid.to_string())
+                        .or_default()
+                        .insert(k.clone());
+                }
+                self.by_ns.entry(k.0.clone()).or_default().insert(k.clone());
+                self.pods.insert(k.clone(), n);
+            }
+            None => {
+                if let Some(s) = self.by_ns.get_mut(&k.0) {
+                    s.remove(k);
+                }
+                self.pods.remove(k);
+            }
+        }
+    }
+
+    /// Objects of a workload kind.
+    pub fn of(&self, kind: Kind) -> impl Iterator<Item = (&ObjKey, &Arc<Value>)> {
+        self.objs.get(&kind).into_iter().flatten()
+    }
+
+    /// One workload object.
+    pub fn get(&self, kind: Kind, k: &ObjKey) -> Option<&Arc<Value>> {
+        self.objs.get(&kind)?.get(k)
+    }
+
+    /// The pods a controller (by uid) owns.
+    pub fn owned(&self, uid: &str) -> Vec<Arc<Value>> {
+        self.by_owner
+            .get(uid)
+            .into_iter()
+            .flatten()
+            .filter_map(|k| self.pods.get(k).cloned())
+            .collect()
+    }
+
+    /// The pods bound to a node.
+    pub fn on_node(&self, node: &str) -> Vec<Arc<Value>> {
+        self.by_node
+            .get(node)
+            .into_iter()
+            .flatten()
+            .filter_map(|k| self.pods.get(k).cloned())
+            .collect()
+    }
+}

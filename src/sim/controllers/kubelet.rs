@@ -1,0 +1,341 @@
+//! The kubelet: takes bound pods through ContainerCreating to Running and Ready, stops
+//! terminating pods and removes them when their grace period is up, finishes Job pods. On a
+//! NotReady node it does nothing (it is "down"): terminating pods stay, which is how a real
+//! drain hangs.
+
+use std::collections::HashSet;
+use std::net::Ipv4Addr;
+use std::sync::Arc;
+
+use serde_json::Value;
+
+use super::podspec::{
+    RunningOpts, creating_status, host_network, running_status, set_ready, succeeded_status,
+};
+use super::util::{
+    READY_AFTER, RUN_FOR, SHUTDOWN_AFTER, add_secs, annotation_secs, fmt, is_terminating,
+    node_ready, parse_time, phase, pod_ready,
+};
+use super::{Manager, Timer, events};
+use crate::sim::kinds::Kind;
+use crate::sim::store::{ObjKey, StoreError};
+
+/// The node's InternalIP.
+pub fn host_ip(node: &Value) -> String {
+    node["status"]["addresses"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|a| a["type"] == "InternalIP")
+        .and_then(|a| a["address"].as_str())
+        .unwrap_or("")
+        .to_string()
+}
+
+/// The lowest free address in `cidr` (`10.40.0.0/16`) not in `used`.
+pub fn allocate_ip(cidr: &str, used: &HashSet<String>) -> Option<String> {
+    let (base, len) = cidr.split_once('/')?;
+    let base: Ipv4Addr = base.parse().ok()?;
+    let len: u32 = len.parse().ok()?;
+    let size = 1u64 << (32 - len.min(32));
+    let base = u32::from(base);
+    (1..size.saturating_sub(1).max(2))
+        .map(|i| Ipv4Addr::from(base.wrapping_add(i as u32)).to_string())
+        .find(|ip| !used.contains(ip))
+}
+
+fn owner_kind(pod: &Value) -> Option<&str> {
+    pod["metadata"]["ownerReferences"]
+        .as_array()?
+        .iter()
+        .find(|o| o["controller"] == true)?["kind"]
+        .as_str()
+}
+
+impl Manager {
+    fn update_pod(
+        &mut self,
+        k: &ObjKey,
+        uid: &str,
+        f: impl FnOnce(&mut Value),
+    ) -> Option<Arc<Value>> {
+        let r = self.store.update(Kind::Pod, &k.0, &k.1, |p| {
+            if p["metadata"]["uid"] != uid {
+                return Err(StoreError::Conflict("replaced".into()));
+            }
+            f(p);
+            Ok(())
+        });
+        let p = r.ok()?;
+        self.saw(Kind::Pod, &p);
+        Some(p)
+    }
+
+    fn pod_node(&self, pod: &Value) -> Option<(String, Arc<Value>)> {
+        let name = pod["spec"]["nodeName"].as_str()?;
+        Some((name.to_string(), self.index.nodes.get(name)?.clone()))
+    }
+
+    /// Brings one pod's state a step closer to what the kubelet would show.
+    pub(super) fn kubelet_sync(&mut self, k: &ObjKey) {
+        let Some(pod) = self.index.pods.get(k).cloned() else {
+            return;
+        };
+        let uid = pod["metadata"]["uid"].as_str().unwrap_or("").to_string();
+        let Some((node_name, node)) = self.pod_node(&pod) else {
+            if is_terminating(&pod) && pod["spec"]["nodeName"].is_null() {
+                // Never ran anywhere: nothing to stop.
+                let _ = self.store.delete(Kind::Pod, &k.0, &k.1);
+            }
+            return;
+        };
+        let ready_node = node_ready(&node);
+        let now_t = self.store.clock().now();
+        let now = fmt(now_t);
+        let source = format!("kubelet@{node_name}");
+        if is_terminating(&pod) {
+            if !ready_node || !self.killing.insert(uid.clone()) {
+                return;
+            }
+            for c in pod["spec"]["containers"].as_array().into_iter().flatten() {
+                let name = c["name"].as_str().unwrap_or("");
+                events::record_at(
+                    &self.store,
+                    &pod,
+                    Some(&format!("spec.containers{{{name}}}")),
+                    "Normal",
+                    "Killing",
+                    &format!("Stopping container {name}"),
+                    &source,
+                );
+            }
+            let deadline = parse_time(&pod["metadata"]["deletionTimestamp"]).unwrap_or(now_t);
+            let due = match annotation_secs(&pod, SHUTDOWN_AFTER) {
+                Some(s) => deadline.min(add_secs(now_t, s)),
+                None => deadline,
+            };
+            self.arm(due, Timer::Remove(k.clone(), uid));
+            return;
+        }
+        match phase(&pod) {
+            "Pending" => {
+                if !ready_node {
+                    return;
+                }
+                let t = Timer::Start(k.clone(), uid.clone());
+                if self.armed.contains(&t) {
+                    return;
+                }
+                let hip = host_ip(&node);
+                self.update_pod(k, &uid, |p| {
+                    let mut st = creating_status(p, &hip, &now);
+                    // Keep the scheduler's PodScheduled transition time.
+                    if let Some(ps) = p["status"]["conditions"]
+                        .as_array()
+                        .and_then(|a| a.iter().find(|c| c["type"] == "PodScheduled"))
+                    {
+                        for c in st["conditions"].as_array_mut().unwrap() {
+                            if c["type"] == "PodScheduled" {
+                                *c = ps.clone();
+                            }
+                        }
+                    }
+                    p["status"] = st;
+                });
+                let delay = rand::random_range(1.0..4.0);
+                self.arm(add_secs(now_t, delay), t);
+            }
+            "Running" => {
+                if !ready_node {
+                    if pod_ready(&pod) {
+                        self.update_pod(k, &uid, |p| set_ready(p, false, &now));
+                    }
+                } else if !pod_ready(&pod) {
+                    let delay = annotation_secs(&pod, READY_AFTER)
+                        .unwrap_or(0.0)
+                        .max(rand::random_range(1.0..3.0));
+                    self.arm(add_secs(now_t, delay), Timer::Ready(k.clone(), uid));
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// A kubelet timer fired.
+    pub(super) fn kubelet_timer(&mut self, t: Timer) {
+        let (k, uid) = match &t {
+            Timer::Start(k, u)
+            | Timer::Ready(k, u)
+            | Timer::Complete(k, u)
+            | Timer::Remove(k, u) => (k.clone(), u.clone()),
+            Timer::Pdb(_) => return,
+        };
+        let Some(pod) = self.index.pods.get(&k).cloned() else {
+            return;
+        };
+        if pod["metadata"]["uid"] != uid.as_str() {
+            return;
+        }
+        let Some((node_name, node)) = self.pod_node(&pod) else {
+            return;
+        };
+        if !node_ready(&node) {
+            // The kubelet is down; it picks the pod up again when the node is back.
+            self.killing.remove(&uid);
+            return;
+        }
+        let now_t = self.store.clock().now();
+        let now = fmt(now_t);
+        let source = format!("kubelet@{node_name}");
+        match t {
+            Timer::Remove(..) => {
+                let _ = self.store.delete(Kind::Pod, &k.0, &k.1);
+            }
+            Timer::Start(..) => {
+                if is_terminating(&pod) || phase(&pod) != "Pending" {
+                    return;
+                }
+                let hip = host_ip(&node);
+                let ip = if host_network(&pod) {
+                    hip.clone()
+                } else {
+                    let used: HashSet<String> = self
+                        .index
+                        .on_node(&node_name)
+                        .iter()
+                        .filter_map(|p| p["status"]["podIP"].as_str().map(String::from))
+                        .collect();
+                    let cidr = node["spec"]["podCIDR"].as_str().unwrap_or("10.244.0.0/24");
+                    allocate_ip(cidr, &used).unwrap_or_default()
+                };
+                let ready_after = annotation_secs(&pod, READY_AFTER).unwrap_or(0.0);
+                let ready = ready_after <= 0.0;
+                let start = pod["status"]["startTime"]
+                    .as_str()
+                    .unwrap_or(&now)
+                    .to_string();
+                let updated = self.update_pod(&k, &uid, |p| {
+                    let mut st = running_status(
+                        p,
+                        &RunningOpts {
+                            host_ip: &hip,
+                            pod_ip: &ip,
+                            start: &start,
+                            started_at: &now,
+                            ready,
+                            restarts: None,
+                        },
+                    );
+                    st["conditions"] = p["status"]["conditions"].clone();
+                    p["status"] = st;
+                    set_ready(p, ready, &now);
+                });
+                let Some(p) = updated else { return };
+                for c in pod["spec"]["containers"].as_array().into_iter().flatten() {
+                    let name = c["name"].as_str().unwrap_or("");
+                    let image = c["image"].as_str().unwrap_or("");
+                    let fp = format!("spec.containers{{{name}}}");
+                    if c["imagePullPolicy"] == "Always" {
+                        events::record_at(
+                            &self.store,
+                            &p,
+                            Some(&fp),
+                            "Normal",
+                            "Pulling",
+                            &format!("Pulling image \"{image}\""),
+                            &source,
+                        );
+                        let took = rand::random_range(0.5..3.0);
+                        events::record_at(
+                            &self.store,
+                            &p,
+                            Some(&fp),
+                            "Normal",
+                            "Pulled",
+                            &format!("Successfully pulled image \"{image}\" in {took:.6}s"),
+                            &source,
+                        );
+                    } else {
+                        events::record_at(
+                            &self.store,
+                            &p,
+                            Some(&fp),
+                            "Normal",
+                            "Pulled",
+                            &format!("Container image \"{image}\" already present on machine"),
+                            &source,
+                        );
+                    }
+                    events::record_at(
+                        &self.store,
+                        &p,
+                        Some(&fp),
+                        "Normal",
+                        "Created",
+                        &format!("Created container {name}"),
+                        &source,
+                    );
+                    events::record_at(
+                        &self.store,
+                        &p,
+                        Some(&fp),
+                        "Normal",
+                        "Started",
+                        &format!("Started container {name}"),
+                        &source,
+                    );
+                }
+                if !ready {
+                    self.arm(
+                        add_secs(now_t, ready_after),
+                        Timer::Ready(k.clone(), uid.clone()),
+                    );
+                }
+                let run_for = annotation_secs(&pod, RUN_FOR)
+                    .or((owner_kind(&pod) == Some("Job")).then_some(5.0));
+                if let Some(secs) = run_for {
+                    self.arm(add_secs(now_t, secs), Timer::Complete(k, uid));
+                }
+            }
+            Timer::Ready(..) => {
+                if is_terminating(&pod) || phase(&pod) != "Running" || pod_ready(&pod) {
+                    return;
+                }
+                self.update_pod(&k, &uid, |p| set_ready(p, true, &now));
+            }
+            Timer::Complete(..) => {
+                if is_terminating(&pod) || phase(&pod) != "Running" {
+                    return;
+                }
+                let hip = host_ip(&node);
+                self.update_pod(&k, &uid, |p| {
+                    let ip = p["status"]["podIP"].as_str().unwrap_or("").to_string();
+                    let start = p["status"]["startTime"]
+                        .as_str()
+                        .unwrap_or(&now)
+                        .to_string();
+                    p["status"] = succeeded_status(p, &hip, &ip, &start, &now);
+                });
+            }
+            Timer::Pdb(_) => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn allocates_lowest_free_ip() {
+        let used: HashSet<String> = ["10.40.0.1", "10.40.0.2"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        assert_eq!(allocate_ip("10.40.0.0/16", &used).unwrap(), "10.40.0.3");
+        assert_eq!(
+            allocate_ip("10.32.0.0/24", &HashSet::new()).unwrap(),
+            "10.32.0.1"
+        );
+    }
+}

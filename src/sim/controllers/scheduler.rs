@@ -1,0 +1,392 @@
+//! The scheduler: binds pending pods to nodes that fit (requests vs allocatable, pod count,
+//! cordon, taints, nodeSelector/affinity), least-allocated first; explains failures with the
+//! real `FailedScheduling` message shape.
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde_json::{Value, json};
+
+use super::Manager;
+use super::events;
+use super::index::Usage;
+use super::util::{
+    UNSCHEDULABLE_TAINT, bytes, cpu_millis, expression_matches, fmt, pod_requests, tolerates,
+};
+use crate::sim::kinds::Kind;
+use crate::sim::store::ObjKey;
+
+/// Why one node does not fit a pod (the scheduler's filter reasons, real wording).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Misfit {
+    Unschedulable,
+    Taint(String, String),
+    Selector,
+    InsufficientCpu,
+    InsufficientMemory,
+    TooManyPods,
+}
+
+impl Misfit {
+    /// The reason text as the scheduler prints it.
+    pub fn text(&self) -> String {
+        match self {
+            Misfit::Unschedulable => "node(s) were unschedulable".into(),
+            Misfit::Taint(k, v) => format!("node(s) had untolerated taint {{{k}: {v}}}"),
+            Misfit::Selector => "node(s) didn't match Pod's node affinity/selector".into(),
+            Misfit::InsufficientCpu => "Insufficient cpu".into(),
+            Misfit::InsufficientMemory => "Insufficient memory".into(),
+            Misfit::TooManyPods => "Too many pods".into(),
+        }
+    }
+
+    /// Whether evicting lower-priority pods could help (resource shortages only).
+    fn preemptable(&self) -> bool {
+        matches!(
+            self,
+            Misfit::InsufficientCpu | Misfit::InsufficientMemory | Misfit::TooManyPods
+        )
+    }
+}
+
+/// Checks one node for a pod, in the default plugins' order (the first failing filter wins,
+/// except resource fit, which reports every short resource).
+pub fn filter(pod: &Value, node: &Value, used: Usage) -> Result<(), Vec<Misfit>> {
+    let tolerations = &pod["spec"]["tolerations"];
+    if node["spec"]["unschedulable"] == true {
+        let t = json!({"key": UNSCHEDULABLE_TAINT, "effect": "NoSchedule"});
+        if !tolerates(tolerations, &t) {
+            return Err(vec![Misfit::Unschedulable]);
+        }
+    }
+    for taint in node["spec"]["taints"].as_array().into_iter().flatten() {
+        let effect = taint["effect"].as_str().unwrap_or("");
+        if (effect == "NoSchedule" || effect == "NoExecute") && !tolerates(tolerations, taint) {
+            return Err(vec![Misfit::Taint(
+                taint["key"].as_str().unwrap_or("").into(),
+                taint["value"].as_str().unwrap_or("").into(),
+            )]);
+        }
+    }
+    if !matches_node(pod, node) {
+        return Err(vec![Misfit::Selector]);
+    }
+    let alloc = &node["status"]["allocatable"];
+    let req = pod_requests(pod);
+    let mut short = Vec::new();
+    let max_pods = alloc["pods"]
+        .as_str()
+        .and_then(|s| s.parse::<i64>().ok())
+        .or_else(|| alloc["pods"].as_i64())
+        .unwrap_or(110);
+    if used.pods + 1 > max_pods {
+        short.push(Misfit::TooManyPods);
+    }
+    if req.cpu > 0 && used.cpu + req.cpu > cpu_millis(&alloc["cpu"]) {
+        short.push(Misfit::InsufficientCpu);
+    }
+    if req.mem > 0 && used.mem + req.mem > bytes(&alloc["memory"]) {
+        short.push(Misfit::InsufficientMemory);
+    }
+    if short.is_empty() { Ok(()) } else { Err(short) }
+}
+
+/// nodeSelector and required node affinity (labels and `metadata.name` fields).
+fn matches_node(pod: &Value, node: &Value) -> bool {
+    let labels = &node["metadata"]["labels"];
+    if let Some(sel) = pod["spec"]["nodeSelector"].as_object() {
+        for (k, v) in sel {
+            if labels.get(k) != Some(v) {
+                return false;
+            }
+        }
+    }
+    let terms = &pod["spec"]["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]
+        ["nodeSelectorTerms"];
+    let Some(terms) = terms.as_array() else {
+        return true;
+    };
+    let name = node["metadata"]["name"].as_str();
+    // Terms are ORed; expressions within a term are ANDed.
+    terms.iter().any(|t| {
+        t["matchExpressions"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .all(|e| expression_matches(e, |k| labels.get(k).and_then(Value::as_str)))
+            && t["matchFields"].as_array().into_iter().flatten().all(|e| {
+                expression_matches(e, |k| (k == "metadata.name").then_some(name).flatten())
+            })
+    })
+}
+
+/// Share of the node left free after placing the pod (higher is better), for least-allocated.
+fn score(pod: &Value, node: &Value, used: Usage) -> f64 {
+    let alloc = &node["status"]["allocatable"];
+    let req = pod_requests(pod);
+    let cpu = cpu_millis(&alloc["cpu"]).max(1) as f64;
+    let mem = bytes(&alloc["memory"]).max(1) as f64;
+    let free_cpu = 1.0 - (used.cpu + req.cpu.max(100)) as f64 / cpu;
+    let free_mem = 1.0 - (used.mem + req.mem.max(200 << 20)) as f64 / mem;
+    (free_cpu + free_mem) / 2.0
+}
+
+/// Picks the best node for `pod`, or returns the FailedScheduling message.
+pub fn pick<'a>(
+    pod: &Value,
+    nodes: impl Iterator<Item = &'a Value>,
+    usage: &HashMap<String, Usage>,
+) -> Result<String, String> {
+    let mut best: Option<(f64, i64, &str)> = None;
+    let mut misfits: BTreeMap<Misfit, usize> = BTreeMap::new();
+    let mut total = 0;
+    let mut not_helpful = 0;
+    let mut no_victims = 0;
+    for node in nodes {
+        total += 1;
+        let name = node["metadata"]["name"].as_str().unwrap_or("");
+        let used = usage.get(name).copied().unwrap_or_default();
+        match filter(pod, node, used) {
+            Ok(()) => {
+                let s = score(pod, node, used);
+                // Ties go to the node with fewer pods, which spreads equal workloads evenly.
+                if best.is_none_or(|(bs, bp, _)| {
+                    s > bs + 1e-9 || ((s - bs).abs() <= 1e-9 && used.pods < bp)
+                }) {
+                    best = Some((s, used.pods, name));
+                }
+            }
+            Err(reasons) => {
+                if reasons.iter().all(Misfit::preemptable) {
+                    no_victims += 1;
+                } else {
+                    not_helpful += 1;
+                }
+                for r in reasons {
+                    *misfits.entry(r).or_default() += 1;
+                }
+            }
+        }
+    }
+    if let Some((_, _, name)) = best {
+        return Ok(name.to_string());
+    }
+    Err(failure_message(total, &misfits, not_helpful, no_victims))
+}
+
+/// `0/3 nodes are available: 1 node(s) were unschedulable, 2 Insufficient cpu. preemption: ...`
+pub fn failure_message(
+    total: usize,
+    misfits: &BTreeMap<Misfit, usize>,
+    not_helpful: usize,
+    no_victims: usize,
+) -> String {
+    let mut reasons: Vec<String> = misfits
+        .iter()
+        .map(|(m, n)| format!("{n} {}", m.text()))
+        .collect();
+    reasons.sort();
+    let mut pre = Vec::new();
+    if no_victims > 0 {
+        pre.push(format!(
+            "{no_victims} No preemption victims found for incoming pod"
+        ));
+    }
+    if not_helpful > 0 {
+        pre.push(format!(
+            "{not_helpful} Preemption is not helpful for scheduling"
+        ));
+    }
+    pre.sort();
+    if total == 0 {
+        return "no nodes available to schedule pods".into();
+    }
+    format!(
+        "0/{total} nodes are available: {}. preemption: 0/{total} nodes are available: {}.",
+        reasons.join(", "),
+        pre.join(", ")
+    )
+}
+
+impl Manager {
+    /// Tries to bind every queued pod. Pods that failed before are retried only when the
+    /// cluster changed (`retry_unschedulable`), so an idle cluster costs nothing.
+    pub(super) fn schedule(&mut self) {
+        let retry = std::mem::take(&mut self.retry_unschedulable);
+        let queue: Vec<ObjKey> = self
+            .index
+            .unbound
+            .iter()
+            .filter(|k| retry || !self.unschedulable.contains(*k))
+            .cloned()
+            .collect();
+        for k in queue {
+            let Some(pod) = self.index.pods.get(&k).cloned() else {
+                continue;
+            };
+            if pod["spec"]["schedulerName"]
+                .as_str()
+                .unwrap_or("default-scheduler")
+                != "default-scheduler"
+            {
+                continue;
+            }
+            let result = pick(
+                &pod,
+                self.index.nodes.values().map(|n| &**n),
+                &self.index.usage,
+            );
+            let now = fmt(self.store.clock().now());
+            match result {
+                Ok(node) => {
+                    self.unschedulable.remove(&k);
+                    let uid = pod["metadata"]["uid"].clone();
+                    let bound = self.store.update(Kind::Pod, &k.0, &k.1, |p| {
+                        if p["metadata"]["uid"] != uid || !p["spec"]["nodeName"].is_null() {
+                            return Err(crate::sim::store::StoreError::Conflict("moved".into()));
+                        }
+                        p["spec"]["nodeName"] = json!(node);
+                        super::util::set_condition(
+                            &mut p["status"]["conditions"],
+                            json!({"type": "PodScheduled", "status": "True", "lastProbeTime": null}),
+                            &now,
+                        );
+                        Ok(())
+                    });
+                    if let Ok(b) = bound {
+                        self.index.apply(
+                            Kind::Pod,
+                            crate::sim::store::ChangeType::Modified,
+                            b.clone(),
+                        );
+                        self.kubelet_dirty.insert(k.clone());
+                        events::record(
+                            &self.store,
+                            &b,
+                            "Normal",
+                            "Scheduled",
+                            &format!("Successfully assigned {}/{} to {node}", k.0, k.1),
+                            "default-scheduler",
+                        );
+                    }
+                }
+                Err(msg) => {
+                    self.unschedulable.insert(k.clone());
+                    let updated = self.store.update(Kind::Pod, &k.0, &k.1, |p| {
+                        super::util::set_condition(
+                            &mut p["status"]["conditions"],
+                            json!({"type": "PodScheduled", "status": "False", "lastProbeTime": null,
+                                   "reason": "Unschedulable", "message": msg}),
+                            &now,
+                        );
+                        Ok(())
+                    });
+                    if let Ok(p) = updated {
+                        self.index.apply(
+                            Kind::Pod,
+                            crate::sim::store::ChangeType::Modified,
+                            p.clone(),
+                        );
+                        events::record(
+                            &self.store,
+                            &p,
+                            "Warning",
+                            "FailedScheduling",
+                            &msg,
+                            "default-scheduler",
+                        );
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn node(name: &str, cpu: &str, unsched: bool, taints: Value) -> Value {
+        json!({"metadata": {"name": name, "labels": {"kubernetes.io/hostname": name}},
+               "spec": {"unschedulable": unsched, "taints": taints},
+               "status": {"allocatable": {"cpu": cpu, "memory": "4Gi", "pods": "110"}}})
+    }
+
+    fn pod(cpu: &str) -> Value {
+        json!({"metadata": {"name": "p"}, "spec": {"containers": [
+            {"name": "c", "resources": {"requests": {"cpu": cpu, "memory": "100Mi"}}}]}})
+    }
+
+    #[test]
+    fn fit_by_cpu_and_least_allocated() {
+        let nodes = [
+            node("a", "1", false, json!([])),
+            node("b", "2", false, json!([])),
+        ];
+        let usage = HashMap::from([(
+            "b".to_string(),
+            Usage {
+                cpu: 1500,
+                mem: 0,
+                pods: 3,
+            },
+        )]);
+        // b has 500m left, a has 1000m: a is less allocated.
+        assert_eq!(pick(&pod("400m"), nodes.iter(), &usage).unwrap(), "a");
+        let err = pick(&pod("1200m"), nodes.iter(), &usage).unwrap_err();
+        assert_eq!(
+            err,
+            "0/2 nodes are available: 2 Insufficient cpu. preemption: 0/2 nodes are available: 2 No preemption victims found for incoming pod."
+        );
+    }
+
+    #[test]
+    fn cordon_and_taints_block() {
+        let nodes = [
+            node(
+                "m",
+                "4",
+                false,
+                json!([{"key": "node-role.kubernetes.io/control-plane", "effect": "NoSchedule"}]),
+            ),
+            node("a", "4", true, json!([])),
+            node("b", "1", false, json!([])),
+        ];
+        let err = pick(&pod("2"), nodes.iter(), &HashMap::new()).unwrap_err();
+        assert_eq!(
+            err,
+            "0/3 nodes are available: 1 Insufficient cpu, 1 node(s) had untolerated taint {node-role.kubernetes.io/control-plane: }, 1 node(s) were unschedulable. preemption: 0/3 nodes are available: 1 No preemption victims found for incoming pod, 2 Preemption is not helpful for scheduling."
+        );
+        let mut tolerant = pod("2");
+        tolerant["spec"]["tolerations"] =
+            json!([{"key": UNSCHEDULABLE_TAINT, "operator": "Exists", "effect": "NoSchedule"}]);
+        assert_eq!(pick(&tolerant, nodes.iter(), &HashMap::new()).unwrap(), "a");
+    }
+
+    #[test]
+    fn selector_and_pod_count() {
+        let mut n = node("a", "4", false, json!([]));
+        n["status"]["allocatable"]["pods"] = json!("1");
+        let mut p = pod("100m");
+        p["spec"]["nodeSelector"] = json!({"disk": "ssd"});
+        assert_eq!(
+            filter(&p, &n, Usage::default()),
+            Err(vec![Misfit::Selector])
+        );
+        let full = Usage {
+            cpu: 0,
+            mem: 0,
+            pods: 1,
+        };
+        assert_eq!(
+            filter(&pod("100m"), &n, full),
+            Err(vec![Misfit::TooManyPods])
+        );
+        let mut ds = pod("100m");
+        ds["spec"]["affinity"] = json!({"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {
+            "nodeSelectorTerms": [{"matchFields": [{"key": "metadata.name", "operator": "In", "values": ["b"]}]}]}}});
+        assert_eq!(
+            filter(&ds, &n, Usage::default()),
+            Err(vec![Misfit::Selector])
+        );
+    }
+}

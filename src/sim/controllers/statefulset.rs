@@ -1,0 +1,208 @@
+//! StatefulSets (pods `<sts>-0..n`, created in order, recreated under the same name with a new
+//! uid after deletion) and Jobs (pods that run, then Succeed).
+
+use serde_json::{Value, json};
+
+use super::podspec::pod_from_template;
+use super::util::{fmt, is_active, is_terminating, owner_ref, phase, pod_ready};
+use super::{Manager, events};
+use crate::sim::kinds::Kind;
+use crate::sim::store::{ChangeType, ObjKey, random_suffix};
+
+/// The pod `<sts>-<ordinal>` of a StatefulSet.
+pub fn sts_pod(sts: &Value, ordinal: i64) -> Value {
+    let (ns, name) = super::util::key_of(sts);
+    let pod_name = format!("{name}-{ordinal}");
+    let rev = format!(
+        "{name}-{}",
+        super::replicaset::template_hash(&sts["spec"]["template"])
+    );
+    let mut pod = pod_from_template(
+        &sts["spec"]["template"],
+        &ns,
+        &pod_name,
+        Some(owner_ref(sts)),
+        &[
+            ("controller-revision-hash", rev),
+            ("statefulset.kubernetes.io/pod-name", pod_name.clone()),
+            ("apps.kubernetes.io/pod-index", ordinal.to_string()),
+        ],
+    );
+    pod["spec"]["hostname"] = json!(pod_name);
+    if let Some(svc) = sts["spec"]["serviceName"].as_str() {
+        pod["spec"]["subdomain"] = json!(svc);
+    }
+    pod
+}
+
+/// A pod of a Job, named `<job>-<5 random chars>`.
+pub fn job_pod(job: &Value) -> Value {
+    let (ns, name) = super::util::key_of(job);
+    let uid = job["metadata"]["uid"].as_str().unwrap_or("").to_string();
+    let mut t = job["spec"]["template"].clone();
+    if t["spec"]["restartPolicy"].is_null() {
+        t["spec"]["restartPolicy"] = json!("Never");
+    }
+    pod_from_template(
+        &t,
+        &ns,
+        &format!("{name}-{}", random_suffix(5)),
+        Some(owner_ref(job)),
+        &[
+            ("controller-uid", uid.clone()),
+            ("job-name", name.clone()),
+            ("batch.kubernetes.io/controller-uid", uid),
+            ("batch.kubernetes.io/job-name", name),
+        ],
+    )
+}
+
+impl Manager {
+    /// Keeps pods `<sts>-0..replicas` (OrderedReady: the next is created once the previous is
+    /// Ready), removes higher ordinals, and the status.
+    pub(super) fn statefulset_sync(&mut self, k: &ObjKey) {
+        let Some(sts) = self.index.get(Kind::StatefulSet, k).cloned() else {
+            return;
+        };
+        let want = sts["spec"]["replicas"].as_i64().unwrap_or(1);
+        let uid = sts["metadata"]["uid"].as_str().unwrap_or("").to_string();
+        let owned = self.index.owned(&uid);
+        let (mut replicas, mut ready) = (0, 0);
+        for i in 0..want {
+            let name = format!("{}-{i}", k.1);
+            match self.index.pods.get(&(k.0.clone(), name.clone())).cloned() {
+                Some(p) => {
+                    replicas += 1;
+                    if pod_ready(&p) && !is_terminating(&p) {
+                        ready += 1;
+                    } else if sts["spec"]["podManagementPolicy"] != "Parallel" {
+                        break;
+                    }
+                }
+                None => {
+                    let pod = sts_pod(&sts, i);
+                    if let Ok(p) = self.store.create(Kind::Pod, pod) {
+                        let _ = self.index.apply(Kind::Pod, ChangeType::Added, p);
+                        replicas += 1;
+                        events::record(
+                            &self.store,
+                            &sts,
+                            "Normal",
+                            "SuccessfulCreate",
+                            &format!("create Pod {name} in StatefulSet {} successful", k.1),
+                            "statefulset-controller",
+                        );
+                    }
+                    if sts["spec"]["podManagementPolicy"] != "Parallel" {
+                        break;
+                    }
+                }
+            }
+        }
+        for p in owned {
+            let name = p["metadata"]["name"].as_str().unwrap_or("");
+            let ordinal = name
+                .rsplit('-')
+                .next()
+                .and_then(|o| o.parse::<i64>().ok())
+                .unwrap_or(0);
+            if ordinal >= want && is_active(&p) {
+                self.delete_pod(&p);
+                events::record(
+                    &self.store,
+                    &sts,
+                    "Normal",
+                    "SuccessfulDelete",
+                    &format!("delete Pod {name} in StatefulSet {} successful", k.1),
+                    "statefulset-controller",
+                );
+            }
+        }
+        let rev = format!(
+            "{}-{}",
+            k.1,
+            super::replicaset::template_hash(&sts["spec"]["template"])
+        );
+        let status = json!({
+            "replicas": replicas,
+            "readyReplicas": ready,
+            "currentReplicas": replicas,
+            "updatedReplicas": replicas,
+            "availableReplicas": ready,
+            "currentRevision": rev,
+            "updateRevision": rev,
+            "collisionCount": 0,
+            "observedGeneration": sts["metadata"]["generation"],
+        });
+        self.set_status(Kind::StatefulSet, k, status);
+    }
+
+    /// Runs a Job's pods until `completions` have Succeeded.
+    pub(super) fn job_sync(&mut self, k: &ObjKey) {
+        let Some(job) = self.index.get(Kind::Job, k).cloned() else {
+            return;
+        };
+        let uid = job["metadata"]["uid"].as_str().unwrap_or("").to_string();
+        let completions = job["spec"]["completions"].as_i64().unwrap_or(1);
+        let parallelism = job["spec"]["parallelism"].as_i64().unwrap_or(1);
+        let owned = self.index.owned(&uid);
+        let succeeded = owned.iter().filter(|p| phase(p) == "Succeeded").count() as i64;
+        let failed = owned.iter().filter(|p| phase(p) == "Failed").count() as i64;
+        let mut active = owned.iter().filter(|p| is_active(p)).count() as i64;
+        let done = succeeded >= completions;
+        if !done && job["spec"]["suspend"] != true {
+            let want = parallelism.min(completions - succeeded);
+            for _ in active..want {
+                let pod = job_pod(&job);
+                let name = pod["metadata"]["name"].as_str().unwrap_or("").to_string();
+                if let Ok(p) = self.store.create(Kind::Pod, pod) {
+                    let _ = self.index.apply(Kind::Pod, ChangeType::Added, p);
+                    active += 1;
+                    events::record(
+                        &self.store,
+                        &job,
+                        "Normal",
+                        "SuccessfulCreate",
+                        &format!("Created pod: {name}"),
+                        "job-controller",
+                    );
+                }
+            }
+        }
+        let now = fmt(self.store.clock().now());
+        let mut status = job["status"].clone();
+        if !status.is_object() {
+            status = json!({});
+        }
+        status["active"] = json!(active);
+        status["succeeded"] = json!(succeeded);
+        status["failed"] = json!(failed);
+        status["ready"] = json!(owned.iter().filter(|p| pod_ready(p)).count());
+        if status["startTime"].is_null() {
+            status["startTime"] = json!(job["metadata"]["creationTimestamp"]);
+        }
+        if done && status["completionTime"].is_null() {
+            status["completionTime"] = json!(now);
+            status["conditions"] = json!([{"type": "Complete", "status": "True", "lastProbeTime": now, "lastTransitionTime": now}]);
+            events::record(
+                &self.store,
+                &job,
+                "Normal",
+                "Completed",
+                "Job completed",
+                "job-controller",
+            );
+        }
+        for f in ["active", "succeeded", "failed"] {
+            if status[f] == 0 {
+                status.as_object_mut().unwrap().remove(f);
+            }
+        }
+        if let Ok(o) = self.store.update(Kind::Job, &k.0, &k.1, |o| {
+            o["status"] = status;
+            Ok(())
+        }) {
+            self.saw(Kind::Job, &o);
+        }
+    }
+}

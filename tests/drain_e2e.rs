@@ -207,11 +207,12 @@ async fn pdb_blocked_never_violates_the_budget_and_names_it() {
     assert_eq!(plan.pdbs[0].pods.len(), 2);
 
     let (handle, mut rx) = start_drain(c.clone(), "node0", ignore_ds(), journal(&sim, &dir));
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let sampler = {
-        let c = c.clone();
+        let (c, stop) = (c.clone(), stop.clone());
         tokio::spawn(async move {
             let mut min_healthy = i32::MAX;
-            for _ in 0..600 {
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
                 let ps = pods(&c).await;
                 let healthy = ps
                     .iter()
@@ -253,7 +254,9 @@ async fn pdb_blocked_never_violates_the_budget_and_names_it() {
     );
     assert_eq!(blocked[0].0.as_deref(), Some("shop/checkout"));
     assert_eq!(blocked[0].2, Some(2));
-    sampler.abort();
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let min_healthy = sampler.await.unwrap();
+    assert!(min_healthy >= 2, "checkout fell to {min_healthy} healthy pods (PDB needs 2)");
     let ps = pods(&c).await;
     let healthy = ps
         .iter()

@@ -79,7 +79,7 @@ async fn finish(
     rx: &mut UnboundedReceiver<DrainEvent>,
     events: &mut Vec<DrainEvent>,
 ) -> DrainOutcome {
-    let out = tokio::time::timeout(DEADLINE, async {
+    tokio::time::timeout(DEADLINE, async {
         while let Some(e) = rx.recv().await {
             let done = matches!(e, DrainEvent::Finished(_));
             events.push(e);
@@ -90,8 +90,7 @@ async fn finish(
         handle.wait().await
     })
     .await
-    .expect("drain finishes in time");
-    out
+    .expect("drain finishes in time")
 }
 
 fn ignore_ds() -> DrainOptions {
@@ -256,7 +255,10 @@ async fn pdb_blocked_never_violates_the_budget_and_names_it() {
     assert_eq!(blocked[0].2, Some(2));
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     let min_healthy = sampler.await.unwrap();
-    assert!(min_healthy >= 2, "checkout fell to {min_healthy} healthy pods (PDB needs 2)");
+    assert!(
+        min_healthy >= 2,
+        "checkout fell to {min_healthy} healthy pods (PDB needs 2)"
+    );
     let ps = pods(&c).await;
     let healthy = ps
         .iter()

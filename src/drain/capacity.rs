@@ -18,6 +18,8 @@ pub struct TargetNode {
     pub name: String,
     /// Why no pod can go there at all (cordoned, NotReady), if so.
     pub excluded: Option<String>,
+    /// NoSchedule/NoExecute taints (`key=value:effect`): only pods tolerating them go there.
+    pub taints: Vec<String>,
     /// Free CPU in millicores (allocatable − requests of its pods).
     pub cpu_free_m: i64,
     /// Free memory in bytes.
@@ -166,6 +168,16 @@ pub fn simulate(
                 } else {
                     None
                 },
+                taints: r
+                    .node
+                    .taints
+                    .iter()
+                    .filter(|t| t.effect != "PreferNoSchedule" && t.key != UNSCHEDULABLE_TAINT)
+                    .map(|t| match &t.value {
+                        Some(v) => format!("{}={v}:{}", t.key, t.effect),
+                        None => format!("{}:{}", t.key, t.effect),
+                    })
+                    .collect(),
                 cpu_free_m: r.cpu,
                 mem_free: r.mem,
                 pods_free: r.pods,

@@ -121,7 +121,7 @@ pub enum Severity {
 #[derive(Debug, Clone, Serialize)]
 pub struct Finding {
     pub severity: Severity,
-    /// Stable identifier: `pdb-zero`, `pdb-never`, `multiple-pdbs`, `emptydir-data-loss`,
+    /// Stable identifier: `pdb-zero`, `pdb-never`, `pdb-wait`, `multiple-pdbs`, `emptydir-data-loss`,
     /// `no-room`, `terminating-on-notready`, `node-notready`.
     pub kind: &'static str,
     /// One line for humans.
@@ -358,6 +358,18 @@ fn pdb_findings(
                         f.pdb, f.current_healthy, f.desired_healthy
                     )
                 },
+                pods: f.pods.clone(),
+            });
+        } else if f.pods.len() as i32 > f.disruptions_allowed {
+            findings.push(Finding {
+                severity: Severity::Warning,
+                kind: "pdb-wait",
+                message: format!(
+                    "PodDisruptionBudget {} allows {} disruption(s) now for {} pods on this node: the rest wait until replacements are Ready",
+                    f.pdb,
+                    f.disruptions_allowed,
+                    f.pods.len()
+                ),
                 pods: f.pods.clone(),
             });
         }

@@ -48,7 +48,7 @@ pub fn plan_text(p: &DrainPlan) -> String {
             PodAction::Blocked { reason } => ("BLOCKED", reason.clone()),
         };
         let mut reason = reason;
-        if let Some(w) = &pod.warning {
+        if let Some(w) = pod.warning.as_ref().filter(|_| action != "skip") {
             reason = if reason.is_empty() {
                 w.clone()
             } else {
@@ -98,9 +98,14 @@ pub fn plan_text(p: &DrainPlan) -> String {
                     let _ = writeln!(s, "  {}: excluded ({why})", t.name);
                 }
                 None => {
+                    let taints = if t.taints.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" (tainted {})", t.taints.join(", "))
+                    };
                     let _ = writeln!(
                         s,
-                        "  {}: {}m CPU, {} memory, {} pods free; would receive {placed} pod(s)",
+                        "  {}: {}m CPU, {} memory, {} pods free{taints}; would receive {placed} pod(s)",
                         t.name,
                         t.cpu_free_m,
                         human_bytes(t.mem_free),

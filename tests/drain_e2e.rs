@@ -82,6 +82,7 @@ async fn finish(
     tokio::time::timeout(DEADLINE, async {
         while let Some(e) = rx.recv().await {
             let done = matches!(e, DrainEvent::Finished(_));
+            eprintln!("{e:?}");
             events.push(e);
             if done {
                 break;
@@ -130,6 +131,21 @@ async fn seed_drain_moves_everything_to_node1() {
         })
         .count();
     assert_eq!(gone, 6, "five http-spring pods and the ingress controller");
+    let replaced: std::collections::HashSet<&str> = events
+        .iter()
+        .filter_map(|e| match e {
+            DrainEvent::Replacement {
+                evicted,
+                on_node: Some(n),
+                ..
+            } if n == "node1" => Some(evicted.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert!(
+        !replaced.is_empty(),
+        "replacements are reported: {events:#?}"
+    );
     eventually("10 http-spring + ingress Running on node1", || async {
         let ps = pods(&c).await;
         let ok = |p: &&PodRow| {
@@ -336,6 +352,7 @@ async fn node_deleted_mid_drain_fails_clearly() {
         .delete("node0", &DeleteParams::default())
         .await
         .unwrap();
+    eprintln!("deleted node0");
     let out = finish(handle, &mut rx, &mut events).await;
     assert_eq!(out.state, NodeState::Failed);
     assert_eq!(out.message, "node node0 was deleted during the drain");

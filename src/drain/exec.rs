@@ -3,7 +3,7 @@
 //! reporting [`DrainEvent`]s. Pods are waited for through a watch on the node's pods
 //! (gone, or same name with a new UID), never by polling each pod.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -20,8 +20,10 @@ use super::events::{DrainEvent, DrainOutcome, GoneHow, NodeState, PodState};
 use super::evict::{self, Ended, Target};
 use super::fetch;
 use super::journal::{Action, Journal};
+use super::live::{LivePods, NodeSignal, NodeWatch};
 use super::node_ops;
 use super::options::{DrainOptions, format_go_duration};
+use super::replacements::Replacements;
 use crate::cluster::rows::{NodeRow, PodRow};
 
 /// Evictions in flight at once per node (kubectl has no limit; client-go throttles to ~5/s).
@@ -123,6 +125,8 @@ enum Step {
 struct Tracked {
     target: Target,
     uid: String,
+    /// UID of its controller (to spot its replacement).
+    controller: Option<String>,
     grace: i64,
     step: Step,
     ok: bool,
@@ -296,6 +300,7 @@ impl Run {
                         name: pp.name.clone(),
                     },
                     uid: pp.uid.clone(),
+                    controller: row.controller().map(|c| c.uid.clone()),
                     grace,
                     step: Step::Evicting,
                     ok: false,
@@ -303,6 +308,37 @@ impl Run {
             );
         }
         self.drive(tracked, deadline, cancel).await
+    }
+
+    /// Lists the evicted pods' namespaces (pods there now are not replacements), then watches them.
+    async fn replacements(
+        &self,
+        tracked: &HashMap<String, Tracked>,
+    ) -> (
+        Replacements,
+        futures::stream::BoxStream<'static, Event<PodRow>>,
+    ) {
+        let evicted: Vec<(String, String)> = tracked
+            .iter()
+            .filter_map(|(k, t)| Some((k.clone(), t.controller.clone()?)))
+            .collect();
+        let namespaces: HashSet<String> = tracked
+            .values()
+            .filter(|t| t.controller.is_some())
+            .map(|t| t.target.namespace.clone())
+            .collect();
+        let mut original = HashSet::new();
+        for ns in &namespaces {
+            match Api::<PodRow>::namespaced(self.client.clone(), ns)
+                .list(&Default::default())
+                .await
+            {
+                Ok(l) => original.extend(l.items.iter().map(|p| p.uid().to_string())),
+                Err(e) => self.notice(format!("listing pods in {ns} failed: {e}")),
+            }
+        }
+        let stream = Replacements::stream(&self.client, &namespaces);
+        (Replacements::new(&self.node, &evicted, original), stream)
     }
 
     async fn drive(
@@ -322,6 +358,7 @@ impl Run {
         let mut nodes = watcher::watcher(Api::<NodeRow>::all(self.client.clone()), ncfg)
             .default_backoff()
             .boxed();
+        let (mut repl, mut repl_stream) = self.replacements(&tracked).await;
         self.state(NodeState::Evicting);
         let slots = Arc::new(Semaphore::new(MAX_IN_FLIGHT));
         let mut tasks: JoinSet<(String, Ended)> = JoinSet::new();
@@ -352,10 +389,8 @@ impl Run {
                 (key, ended)
             });
         }
-        // key -> (uid, deletionTimestamp) of pods on the node, per the watch.
-        let mut live: HashMap<String, (String, Option<Timestamp>)> = HashMap::new();
-        let mut init: Option<HashMap<String, (String, Option<Timestamp>)>> = None;
-        let mut synced = false;
+        let mut live = LivePods::default();
+        let mut node_watch = NodeWatch::default();
         let mut errors: Vec<String> = Vec::new();
         let mut waiting_reported = false;
         let mut tick = tokio::time::interval(Duration::from_secs(1));
@@ -366,12 +401,10 @@ impl Run {
         };
         loop {
             // Pods whose watch state says they are gone.
-            if synced {
+            {
                 let gone: Vec<String> = tracked
                     .iter()
-                    .filter(|(k, t)| {
-                        t.step == Step::Waiting && live.get(*k).is_none_or(|(uid, _)| *uid != t.uid)
-                    })
+                    .filter(|(k, t)| t.step == Step::Waiting && live.gone(k, &t.uid))
                     .map(|(k, _)| k.clone())
                     .collect();
                 for k in gone {
@@ -433,33 +466,24 @@ impl Run {
                     }
                 }
                 ev = pods.next() => match ev {
-                    Some(Ok(Event::Init)) => init = Some(HashMap::new()),
-                    Some(Ok(Event::InitApply(p))) => {
-                        init.get_or_insert_with(HashMap::new).insert(p.key(), (p.uid().to_string(), p.deletion_timestamp()));
-                    }
-                    Some(Ok(Event::InitDone)) => {
-                        live = init.take().unwrap_or_default();
-                        synced = true;
-                    }
-                    Some(Ok(Event::Apply(p))) => {
-                        live.insert(p.key(), (p.uid().to_string(), p.deletion_timestamp()));
-                    }
-                    Some(Ok(Event::Delete(p))) if live.get(&p.key()).is_some_and(|(uid, _)| uid == p.uid()) => {
-                        live.remove(&p.key());
-                    }
+                    Some(Ok(e)) => live.apply(e),
                     // The watcher retries with backoff; a transient error is not fatal.
                     Some(Err(e)) => self.notice(format!("watching pods on node/{node} failed, retrying: {e}")),
                     _ => {}
                 },
-                ev = nodes.next() => match ev {
-                    Some(Ok(Event::Delete(_))) => {
+                Some(ev) = repl_stream.next() => {
+                    if let Some(e) = repl.on_event(ev) {
+                        self.emit(e);
+                    }
+                }
+                ev = nodes.next() => match ev.map(|e| e.map(|e| node_watch.apply(e))) {
+                    Some(Ok(NodeSignal::Deleted)) => {
                         tasks.abort_all();
                         let pending = pending_names(&tracked);
                         let msg = format!("node {node} was deleted during the drain");
                         return self.finish(NodeState::Failed, vec![msg.clone()], pending, msg, false).await;
                     }
-                    Some(Ok(Event::InitDone)) | Some(Ok(Event::Init)) => {}
-                    Some(Ok(Event::Apply(n))) | Some(Ok(Event::InitApply(n))) if !n.unschedulable => {
+                    Some(Ok(NodeSignal::Uncordoned)) => {
                         self.notice(format!("node/{node} was uncordoned by someone else during the drain"));
                     }
                     Some(Err(e)) => self.notice(format!("watching node/{node} failed, retrying: {e}")),
@@ -469,7 +493,7 @@ impl Run {
                     if let Some(limit) = self.opts.skip_wait_for_delete_timeout {
                         let now = Timestamp::now();
                         for (k, t) in tracked.iter_mut().filter(|(_, t)| t.step == Step::Waiting) {
-                            let old = live.get(k).and_then(|(_, d)| *d).is_some_and(|d| now.duration_since(d).as_secs() > limit as i64);
+                            let old = live.deletion(k).is_some_and(|d| now.duration_since(d).as_secs() > limit as i64);
                             if old {
                                 t.step = Step::Done;
                                 t.ok = true;

@@ -5,9 +5,11 @@ pub mod client;
 pub mod fetch;
 pub mod filters;
 pub mod journal;
+pub mod live;
 pub mod node_ops;
 pub mod options;
 pub mod plan;
+pub mod replacements;
 pub mod selector;
 
 pub use filters::DsLookup;

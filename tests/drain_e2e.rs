@@ -79,19 +79,18 @@ async fn finish(
     rx: &mut UnboundedReceiver<DrainEvent>,
     events: &mut Vec<DrainEvent>,
 ) -> DrainOutcome {
-    tokio::time::timeout(DEADLINE, async {
+    let res = tokio::time::timeout(DEADLINE, async {
         while let Some(e) = rx.recv().await {
             let done = matches!(e, DrainEvent::Finished(_));
-            eprintln!("{e:?}");
             events.push(e);
             if done {
                 break;
             }
         }
-        handle.wait().await
     })
-    .await
-    .expect("drain finishes in time")
+    .await;
+    assert!(res.is_ok(), "drain did not finish in time: {events:#?}");
+    handle.wait().await
 }
 
 fn ignore_ds() -> DrainOptions {

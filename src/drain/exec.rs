@@ -29,6 +29,9 @@ use crate::cluster::rows::{NodeRow, PodRow};
 /// Evictions in flight at once per node (kubectl has no limit; client-go throttles to ~5/s).
 pub const MAX_IN_FLIGHT: usize = 32;
 
+/// How long to wait for the pod and node watches' first listing before evicting anyway.
+const SYNC_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// Receives every event of a drain.
 pub type Sink = Arc<dyn Fn(DrainEvent) + Send + Sync>;
 
@@ -358,6 +361,38 @@ impl Run {
         let mut nodes = watcher::watcher(Api::<NodeRow>::all(self.client.clone()), ncfg)
             .default_backoff()
             .boxed();
+        let mut live = LivePods::default();
+        let mut node_watch = NodeWatch::default();
+        // Both watches list before the first eviction, so every later change arrives live.
+        let synced = tokio::time::timeout(SYNC_TIMEOUT, async {
+            let (mut pods_ok, mut node_ok, mut node_gone) = (false, false, false);
+            while !(pods_ok && node_ok) {
+                tokio::select! {
+                    Some(ev) = pods.next(), if !pods_ok => if let Ok(e) = ev {
+                        pods_ok |= matches!(e, Event::InitDone);
+                        live.apply(e);
+                    },
+                    Some(ev) = nodes.next(), if !node_ok => if let Ok(e) = ev {
+                        node_ok |= matches!(e, Event::InitDone);
+                        node_gone |= node_watch.apply(e) == NodeSignal::Deleted;
+                    },
+                }
+            }
+            node_gone
+        })
+        .await;
+        match synced {
+            Ok(true) => {
+                let msg = format!("node {node} was deleted during the drain");
+                return self
+                    .finish(NodeState::Failed, vec![msg.clone()], vec![], msg, false)
+                    .await;
+            }
+            Ok(false) => {}
+            Err(_) => self.notice(format!(
+                "watches on node/{node} are slow to start; evicting anyway"
+            )),
+        }
         let (mut repl, mut repl_stream) = self.replacements(&tracked).await;
         self.state(NodeState::Evicting);
         let slots = Arc::new(Semaphore::new(MAX_IN_FLIGHT));
@@ -389,8 +424,6 @@ impl Run {
                 (key, ended)
             });
         }
-        let mut live = LivePods::default();
-        let mut node_watch = NodeWatch::default();
         let mut errors: Vec<String> = Vec::new();
         let mut waiting_reported = false;
         let mut tick = tokio::time::interval(Duration::from_secs(1));

@@ -16,6 +16,7 @@ pub use filters::DsLookup;
 pub use options::DrainOptions;
 pub use plan::{ClusterView, DrainPlan, PlanInput, PodAction, SkipReason, plan};
 pub mod commands;
+mod drive;
 pub mod events;
 pub mod evict;
 pub mod exec;

@@ -575,3 +575,96 @@ async fn transient_watch_errors_are_retried() {
     );
     sim.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn timeout_and_cancel_leave_the_node_cordoned() {
+    let sim = sim("pdb-blocked").await;
+    let c = client(&sim).await;
+    let dir = tempfile::tempdir().unwrap();
+    // Every eviction of checkout is refused: the drain can only time out.
+    sim.faults().add(FaultRule {
+        method: Some("POST".into()),
+        path: "/api/v1/namespaces/shop/pods/checkout-*/eviction".into(),
+        action: FaultAction::Status(429),
+        remaining: None,
+    });
+    let opts = DrainOptions {
+        timeout: Some(Duration::from_secs(2)),
+        ..ignore_ds()
+    };
+    let (handle, mut rx) = start_drain(c.clone(), "node0", opts, journal(&sim, &dir));
+    let out = finish(handle, &mut rx, &mut vec![]).await;
+    assert_eq!(out.state, NodeState::TimedOut, "{out:?}");
+    assert!(
+        out.errors
+            .iter()
+            .all(|e| e.contains("global timeout reached: 2s")),
+        "{out:?}"
+    );
+    assert!(out.message.contains("left cordoned"), "{}", out.message);
+    assert_eq!(out.pending_pods.len(), 2);
+    let n = node(&c, "node0").await;
+    assert!(n.unschedulable);
+    assert_eq!(n.annotation(ann::DRAIN_STATE), Some("timed-out"));
+
+    let (handle, mut rx) = start_drain(c.clone(), "node0", ignore_ds(), journal(&sim, &dir));
+    let mut events = vec![];
+    tokio::time::timeout(DEADLINE, async {
+        while let Some(e) = rx.recv().await {
+            let retrying = matches!(
+                e,
+                DrainEvent::Pod {
+                    state: PodState::Retrying { .. },
+                    ..
+                }
+            );
+            events.push(e);
+            if retrying {
+                return;
+            }
+        }
+    })
+    .await
+    .unwrap();
+    handle.cancel();
+    let out = finish(handle, &mut rx, &mut events).await;
+    assert_eq!(out.state, NodeState::Cancelled);
+    assert!(out.message.contains("left cordoned"));
+    assert_eq!(
+        node(&c, "node0").await.annotation(ann::DRAIN_STATE),
+        Some("cancelled")
+    );
+    sim.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn disable_eviction_deletes_pods() {
+    let sim = sim("seed").await;
+    let c = client(&sim).await;
+    let dir = tempfile::tempdir().unwrap();
+    let opts = DrainOptions {
+        disable_eviction: true,
+        grace_period: Some(0),
+        ..ignore_ds()
+    };
+    let (handle, mut rx) = start_drain(c.clone(), "node0", opts, journal(&sim, &dir));
+    let mut events = vec![];
+    let out = finish(handle, &mut rx, &mut events).await;
+    assert_eq!(out.state, NodeState::Drained, "{out:?}");
+    let deleted = events
+        .iter()
+        .filter(|e| {
+            matches!(
+                e,
+                DrainEvent::Pod {
+                    state: PodState::Gone {
+                        how: kubedrain::drain::events::GoneHow::Deleted
+                    },
+                    ..
+                }
+            )
+        })
+        .count();
+    assert_eq!(deleted, 6);
+    sim.stop().await;
+}

@@ -413,3 +413,348 @@ async fn mixed_has_every_kind_of_pod_on_node0() {
     })
     .await;
 }
+
+/// Idle clusters stay idle: after the first pass, the controllers write nothing.
+async fn assert_settles(store: &Store) {
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    let rv = store.resource_version();
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    let changed: Vec<String> = store
+        .watch(Kind::Pod, Some(rv))
+        .map(|w| {
+            w.backlog
+                .iter()
+                .map(|c| format!("{:?}", c.object["metadata"]["name"]))
+                .collect()
+        })
+        .unwrap_or_default();
+    assert_eq!(
+        store.resource_version(),
+        rv,
+        "idle cluster changed: pods {changed:?}"
+    );
+}
+
+fn writes_since(store: &Store, rv: u64) -> Vec<String> {
+    let mut changed = Vec::new();
+    for kind in Kind::ALL {
+        for c in store.watch(kind, Some(rv)).unwrap().backlog {
+            changed.push(format!(
+                "{kind:?} {} {}",
+                c.object["metadata"]["name"], c.object["status"]
+            ));
+        }
+    }
+    changed
+}
+
+#[tokio::test]
+async fn idle_scenarios_do_not_churn() {
+    for name in ["seed", "pdb-blocked", "no-room", "mixed"] {
+        let store = Store::new(Arc::new(SimClock::new(20.0)), 100_000);
+        scenario::load(name).unwrap().populate(&store).unwrap();
+        let rv = store.resource_version();
+        let _c = controllers::spawn(store.clone());
+        assert_settles(&store).await;
+        assert_eq!(writes_since(&store, rv), Vec::<String>::new(), "{name}");
+    }
+}
+
+#[tokio::test]
+async fn generated_cluster_starts_without_writes() {
+    let store = Store::new(Arc::new(SimClock::new(20.0)), 1000);
+    scenario::generated(30, 30).populate(&store).unwrap();
+    let rv = store.resource_version();
+    let _c = controllers::spawn(store.clone());
+    assert_settles(&store).await;
+    assert_eq!(writes_since(&store, rv), Vec::<String>::new());
+}
+
+/// `SIM_NODES=5000 cargo test --release --test sim_controllers scale -- --ignored --nocapture`
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "scale check, run by hand"]
+async fn scale_generated() {
+    let nodes: usize = std::env::var("SIM_NODES")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(5000);
+    let store = Store::new(Arc::new(SimClock::new(10.0)), 10_000);
+    let t = Instant::now();
+    scenario::generated(nodes, 30).populate(&store).unwrap();
+    println!(
+        "populate: {} pods in {:?}",
+        store.count(Kind::Pod),
+        t.elapsed()
+    );
+    let t = Instant::now();
+    let _c = controllers::spawn(store.clone());
+    println!("spawn (index load): {:?}", t.elapsed());
+    let t = Instant::now();
+    cordon(&store, "node-00001", true);
+    until("taint", 120, || {
+        !store.get(Kind::Node, "", "node-00001").unwrap()["spec"]["taints"].is_null()
+    })
+    .await;
+    println!("first pass + cordon reaction: {:?}", t.elapsed());
+    let victim = pods(&store, Some("team-00"))
+        .into_iter()
+        .find(|p| p["spec"]["nodeName"] == "node-00001")
+        .unwrap();
+    let name = victim["metadata"]["name"].as_str().unwrap().to_string();
+    let t = Instant::now();
+    let before = store.count(Kind::Pod);
+    delete_graceful(&store, "team-00", &name, 1);
+    until("replacement", 60, || store.count(Kind::Pod) == before + 1).await;
+    println!("replacement created: {:?}", t.elapsed());
+    until("old gone", 60, || {
+        store.get(Kind::Pod, "team-00", &name).is_none()
+    })
+    .await;
+    println!("terminated: {:?}", t.elapsed());
+    until("replacement running", 60, || {
+        pods(&store, Some("team-00"))
+            .iter()
+            .filter(|p| !running_ready(p))
+            .count()
+            == 0
+    })
+    .await;
+    println!("replacement running: {:?}", t.elapsed());
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let rv = store.resource_version();
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    println!("idle writes in 3 s: {}", store.resource_version() - rv);
+}
+
+#[tokio::test]
+async fn pods_leave_a_dead_node_after_five_minutes() {
+    let (store, _c) = start("seed", 20.0);
+    controllers::set_node_ready(&store, "node0", false).unwrap();
+    until("not-ready taints", 10, || {
+        store.get(Kind::Node, "", "node0").unwrap()["spec"]["taints"]
+            .as_array()
+            .is_some_and(|t| {
+                t.iter().any(|t| {
+                    t["key"] == "node.kubernetes.io/unreachable" && t["effect"] == "NoExecute"
+                })
+            })
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(events(&store, "TaintManagerEviction").is_empty());
+    store.clock().advance(Duration::from_secs(301));
+    until("evicted and replaced on node1", 20, || {
+        on(&store, "node1", "http-spring-") == 10
+            && pods(&store, Some("default"))
+                .iter()
+                .filter(|p| running_ready(p))
+                .count()
+                == 10
+    })
+    .await;
+    // The kubelet is gone: the evicted pods stay Terminating; DaemonSet pods stay put.
+    assert_eq!(on(&store, "node0", "http-spring-"), 5);
+    assert_eq!(events(&store, "TaintManagerEviction").len(), 6);
+    assert_eq!(on(&store, "node0", "weave-net-"), 1);
+}
+
+#[tokio::test]
+async fn rollout_restart_replaces_pods_with_a_new_replicaset() {
+    let (store, _c) = start("seed", 20.0);
+    store
+        .update(Kind::Deployment, "default", "http-spring", |d| {
+            d["spec"]["template"]["metadata"]["annotations"]["kubectl.kubernetes.io/restartedAt"] =
+                json!("2026-01-01T00:00:00Z");
+            Ok(())
+        })
+        .unwrap();
+    until("new revision rolled out", 30, || {
+        let (_, rss) = store.list(Kind::ReplicaSet, Some("default"));
+        let old = rss
+            .iter()
+            .find(|r| r["metadata"]["name"] == "http-spring-766c586cb9")
+            .unwrap();
+        let live: Vec<_> = pods(&store, Some("default"))
+            .into_iter()
+            .filter(|p| p["metadata"]["deletionTimestamp"].is_null())
+            .collect();
+        rss.len() == 2
+            && old["spec"]["replicas"] == 0
+            && live.len() == 10
+            && live.iter().all(|p| {
+                running_ready(p) && p["metadata"]["labels"]["pod-template-hash"] != "766c586cb9"
+            })
+    })
+    .await;
+    let d = store
+        .get(Kind::Deployment, "default", "http-spring")
+        .unwrap();
+    assert_eq!(
+        d["metadata"]["annotations"]["deployment.kubernetes.io/revision"],
+        "2"
+    );
+    until("deployment status", 10, || {
+        let d = store
+            .get(Kind::Deployment, "default", "http-spring")
+            .unwrap();
+        d["status"]["updatedReplicas"] == 10 && d["status"]["availableReplicas"] == 10
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn workloads_created_by_kubectl_come_up() {
+    let (store, _c) = start("seed", 20.0);
+    let template = |app: &str| json!({"metadata": {"labels": {"app": app}}, "spec": {"containers": [{"name": app, "image": "nginx"}]}});
+    store
+        .create(Kind::Deployment, json!({"metadata": {"name": "web", "namespace": "default"},
+            "spec": {"replicas": 3, "selector": {"matchLabels": {"app": "web"}}, "template": template("web")}}))
+        .unwrap();
+    store
+        .create(Kind::DaemonSet, json!({"metadata": {"name": "agent", "namespace": "default"},
+            "spec": {"selector": {"matchLabels": {"app": "agent"}}, "template": template("agent")}}))
+        .unwrap();
+    let mut job_tpl = template("once");
+    job_tpl["spec"]["restartPolicy"] = json!("Never");
+    store
+        .create(Kind::Job, json!({"metadata": {"name": "once", "namespace": "default"}, "spec": {"template": job_tpl}}))
+        .unwrap();
+    store
+        .create(
+            Kind::Pod,
+            json!({"metadata": {"name": "solo", "namespace": "default"},
+            "spec": {"containers": [{"name": "solo", "image": "busybox"}]}}),
+        )
+        .unwrap();
+    until("all up", 30, || {
+        let ps = pods(&store, Some("default"));
+        let up = |prefix: &str| {
+            ps.iter()
+                .filter(|p| {
+                    p["metadata"]["name"].as_str().unwrap().starts_with(prefix) && running_ready(p)
+                })
+                .count()
+        };
+        up("web-") == 3 && up("agent-") == 2 && up("solo") == 1
+    })
+    .await;
+    until("job done", 30, || {
+        store.get(Kind::Job, "default", "once").unwrap()["status"]["succeeded"] == 1
+    })
+    .await;
+    until("deployment available", 10, || {
+        store.get(Kind::Deployment, "default", "web").unwrap()["status"]["availableReplicas"] == 3
+    })
+    .await;
+    // A new node gets the DaemonSet pod.
+    let mut n = (*store.get(Kind::Node, "", "node1").unwrap()).clone();
+    n["metadata"] = json!({"name": "node2", "labels": {"kubernetes.io/hostname": "node2", "kubernetes.io/os": "linux"}});
+    n["spec"] = json!({"podCIDR": "10.44.0.0/16"});
+    n["status"]["addresses"] = json!([{"type": "InternalIP", "address": "192.168.138.131"}]);
+    store.create(Kind::Node, n).unwrap();
+    until("agent on node2", 20, || {
+        pods(&store, Some("default")).iter().any(|p| {
+            p["spec"]["nodeName"] == "node2"
+                && p["metadata"]["name"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with("agent-")
+                && running_ready(p)
+        })
+    })
+    .await;
+    let ds = pods(&store, Some("kube-system"))
+        .into_iter()
+        .filter(|p| p["spec"]["nodeName"] == "node2")
+        .count();
+    assert_eq!(ds, 2, "kube-proxy and weave-net on the new node");
+}
+
+#[tokio::test]
+async fn dropping_controllers_stops_them() {
+    let (store, c) = start("seed", 20.0);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    drop(c);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let before = store.count(Kind::Pod);
+    store
+        .delete(Kind::Pod, "default", "http-spring-766c586cb9-2h8rs")
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(
+        store.count(Kind::Pod),
+        before - 1,
+        "no replacement once stopped"
+    );
+}
+
+#[tokio::test]
+async fn pending_workloads_from_a_file_are_scheduled_and_started() {
+    let yaml = "
+nodes:
+  - {name: a, capacity: {cpu: 1, memory: 2Gi}}
+  - {name: b, capacity: {cpu: 1, memory: 2Gi}}
+deployments:
+  - name: web
+    replicas: 4
+    pending: true
+    readinessDelaySeconds: 2
+    containers: [{name: web, image: nginx, requests: {cpu: 300m}}]
+";
+    let store = Store::new(Arc::new(SimClock::new(20.0)), 10_000);
+    scenario::parse("t", "t.yaml", yaml)
+        .unwrap()
+        .populate(&store)
+        .unwrap();
+    assert!(
+        pods(&store, None)
+            .iter()
+            .all(|p| p["spec"]["nodeName"].is_null())
+    );
+    let _c = controllers::spawn(store.clone());
+    until("spread and running", 20, || {
+        let ps = pods(&store, None);
+        ps.len() == 4 && ps.iter().all(|p| running_ready(p)) && on(&store, "a", "web-") == 2
+    })
+    .await;
+    // Deleting a node removes its pods; only one replacement fits on the other node.
+    store.delete(Kind::Node, "", "a").unwrap();
+    until("replacements pending", 20, || {
+        on(&store, "a", "web-") == 0
+            && on(&store, "b", "web-") == 3
+            && pods(&store, None)
+                .iter()
+                .filter(|p| p["spec"]["nodeName"].is_null())
+                .count()
+                == 1
+    })
+    .await;
+    let msg = events(&store, "FailedScheduling")[0]["message"].clone();
+    assert_eq!(
+        msg,
+        "0/1 nodes are available: 1 Insufficient cpu. preemption: 0/1 nodes are available: 1 No preemption victims found for incoming pod."
+    );
+}
+
+#[tokio::test]
+async fn a_second_delete_can_shorten_the_grace_period() {
+    let (store, _c) = start("mixed", 10.0);
+    // postgres: 60 s grace, 5 s shutdown → removed after ~5 s; shorten to 1 s.
+    delete_graceful(&store, "data", "postgres-0", 60);
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    delete_graceful(&store, "data", "postgres-0", 1);
+    let t = Instant::now();
+    let uid = store.get(Kind::Pod, "data", "postgres-0").unwrap()["metadata"]["uid"].clone();
+    until("gone after the shorter grace", 10, || {
+        store
+            .get(Kind::Pod, "data", "postgres-0")
+            .is_none_or(|p| p["metadata"]["uid"] != uid)
+    })
+    .await;
+    // 1 simulated second at 10x is 0.1 s; the 5 s shutdown would be 0.5 s.
+    assert!(
+        t.elapsed() < Duration::from_millis(400),
+        "{:?}",
+        t.elapsed()
+    );
+}

@@ -240,6 +240,24 @@ fn default_kubeconfig_path() -> PathBuf {
         .join(format!("sim-{}.kubeconfig", std::process::id()))
 }
 
+/// Ctrl-C, or SIGTERM (so `kill` also cleans up the kubeconfig).
+async fn wait_for_stop_signal() -> Result<()> {
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+        tokio::select! {
+            r = tokio::signal::ctrl_c() => r?,
+            _ = term.recv() => {}
+        }
+        Ok(())
+    }
+    #[cfg(not(unix))]
+    {
+        tokio::signal::ctrl_c().await?;
+        Ok(())
+    }
+}
+
 /// `kubedrain sim`: runs until Ctrl-C.
 pub async fn run_cli(args: crate::cli::SimArgs) -> Result<()> {
     if !args.listen.ip().is_loopback() {
@@ -273,7 +291,7 @@ pub async fn run_cli(args: crate::cli::SimArgs) -> Result<()> {
         sim.url()
     );
     println!("export KUBECONFIG={}", path.display());
-    tokio::signal::ctrl_c().await?;
+    wait_for_stop_signal().await?;
     eprintln!("stopping the simulator");
     sim.stop().await;
     if args.kubeconfig_out.is_none() {

@@ -37,11 +37,24 @@ struct Entry {
 }
 
 /// The simulator's fault switchboard (shared; every method takes `&self`).
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Faults {
     rules: Mutex<Vec<Entry>>,
     gone_watches: AtomicUsize,
     next_id: AtomicU64,
+    /// Bumped to end every open watch with a 410 (forced relist).
+    expire: tokio::sync::watch::Sender<u64>,
+}
+
+impl Default for Faults {
+    fn default() -> Self {
+        Self {
+            rules: Mutex::default(),
+            gone_watches: AtomicUsize::new(0),
+            next_id: AtomicU64::new(0),
+            expire: tokio::sync::watch::Sender::new(0),
+        }
+    }
 }
 
 /// `*`-glob match.
@@ -121,6 +134,18 @@ impl Faults {
     /// The next `n` watches (that start from a resourceVersion or not) get a 410 Gone ERROR event.
     pub fn gone_next_watches(&self, n: usize) {
         self.gone_watches.fetch_add(n, Ordering::Relaxed);
+    }
+
+    /// Ends every open watch with a 410 Gone ERROR event (clients must relist), as when the
+    /// apiserver's watch cache is re-initialised. Combine with `Store::compact` so that
+    /// resuming from the last seen version fails too.
+    pub fn expire_open_watches(&self) {
+        self.expire.send_modify(|n| *n += 1);
+    }
+
+    /// A receiver that changes when [`Faults::expire_open_watches`] is called.
+    pub fn expiry(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.expire.subscribe()
     }
 
     /// Takes one pending 410 for a starting watch.

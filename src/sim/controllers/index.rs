@@ -37,6 +37,8 @@ pub struct Index {
     pub objs: HashMap<Kind, BTreeMap<ObjKey, Arc<Value>>>,
     /// uid → (kind, key) for workloads, to find a pod's controller.
     pub owners: HashMap<String, (Kind, ObjKey)>,
+    /// Workload objects (ReplicaSets) by their controller's uid.
+    pub children: HashMap<String, HashSet<(Kind, ObjKey)>>,
 }
 
 /// Kinds the index follows.
@@ -116,16 +118,30 @@ impl Index {
                 };
             }
             _ => {
-                if let Some(o) = &old
-                    && let Some(uid) = o["metadata"]["uid"].as_str()
-                {
-                    self.owners.remove(uid);
+                if let Some(o) = &old {
+                    if let Some(uid) = o["metadata"]["uid"].as_str() {
+                        self.owners.remove(uid);
+                    }
+                    if let Some(owner) = controller_uid(o)
+                        && let Some(s) = self.children.get_mut(owner)
+                    {
+                        s.remove(&(kind, k.clone()));
+                        if s.is_empty() {
+                            self.children.remove(owner);
+                        }
+                    }
                 }
                 let map = self.objs.entry(kind).or_default();
                 match &new {
                     Some(n) => {
                         if let Some(uid) = n["metadata"]["uid"].as_str() {
                             self.owners.insert(uid.to_string(), (kind, k.clone()));
+                        }
+                        if let Some(owner) = controller_uid(n) {
+                            self.children
+                                .entry(owner.to_string())
+                                .or_default()
+                                .insert((kind, k.clone()));
                         }
                         map.insert(k, n.clone());
                     }
@@ -217,6 +233,17 @@ impl Index {
             .into_iter()
             .flatten()
             .filter_map(|k| self.pods.get(k).cloned())
+            .collect()
+    }
+
+    /// Workload objects of `kind` controlled by `uid`.
+    pub fn children_of(&self, uid: &str, kind: Kind) -> Vec<Arc<Value>> {
+        self.children
+            .get(uid)
+            .into_iter()
+            .flatten()
+            .filter(|(k, _)| *k == kind)
+            .filter_map(|(k, key)| self.get(*k, key).cloned())
             .collect()
     }
 

@@ -83,8 +83,9 @@ impl Manager {
         };
         let uid = pod["metadata"]["uid"].as_str().unwrap_or("").to_string();
         let Some((node_name, node)) = self.pod_node(&pod) else {
-            if is_terminating(&pod) && pod["spec"]["nodeName"].is_null() {
-                // Never ran anywhere: nothing to stop.
+            let orphan = !pod["spec"]["nodeName"].is_null();
+            if orphan || is_terminating(&pod) {
+                // Never ran anywhere (nothing to stop), or its node is gone (pod GC).
                 let _ = self.store.delete(Kind::Pod, &k.0, &k.1);
             }
             return;
@@ -94,10 +95,25 @@ impl Manager {
         let now = fmt(now_t);
         let source = format!("kubelet@{node_name}");
         if is_terminating(&pod) {
-            if !ready_node || !self.killing.insert(uid.clone()) {
+            if !ready_node {
                 return;
             }
-            for c in pod["spec"]["containers"].as_array().into_iter().flatten() {
+            let deadline = parse_time(&pod["metadata"]["deletionTimestamp"]).unwrap_or(now_t);
+            if let Some(due) = self.killing.get(&uid).copied() {
+                // A second delete may shorten the grace period: honour the earlier time.
+                if deadline < due {
+                    self.killing.insert(uid.clone(), deadline);
+                    self.arm_again(deadline, Timer::Remove(k.clone(), uid));
+                }
+                return;
+            }
+            // Finished containers have nothing to stop.
+            let containers = if super::util::is_finished(&pod) {
+                None
+            } else {
+                pod["spec"]["containers"].as_array()
+            };
+            for c in containers.into_iter().flatten() {
                 let name = c["name"].as_str().unwrap_or("");
                 events::record_at(
                     &self.store,
@@ -109,11 +125,11 @@ impl Manager {
                     &source,
                 );
             }
-            let deadline = parse_time(&pod["metadata"]["deletionTimestamp"]).unwrap_or(now_t);
             let due = match annotation_secs(&pod, SHUTDOWN_AFTER) {
                 Some(s) => deadline.min(add_secs(now_t, s)),
                 None => deadline,
             };
+            self.killing.insert(uid.clone(), due);
             self.arm(due, Timer::Remove(k.clone(), uid));
             return;
         }
@@ -168,7 +184,7 @@ impl Manager {
             | Timer::Ready(k, u)
             | Timer::Complete(k, u)
             | Timer::Remove(k, u) => (k.clone(), u.clone()),
-            Timer::Pdb(_) => return,
+            Timer::Pdb(_) | Timer::Node(_) => return,
         };
         let Some(pod) = self.index.pods.get(&k).cloned() else {
             return;
@@ -317,7 +333,7 @@ impl Manager {
                     p["status"] = succeeded_status(p, &hip, &ip, &start, &now);
                 });
             }
-            Timer::Pdb(_) => {}
+            Timer::Pdb(_) | Timer::Node(_) => {}
         }
     }
 }

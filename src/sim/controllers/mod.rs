@@ -24,6 +24,7 @@ use std::time::Duration;
 
 use jiff::Timestamp;
 use tokio::sync::broadcast::{self, error::RecvError, error::TryRecvError};
+use tokio::sync::oneshot;
 
 use super::kinds::Kind;
 use super::store::{Change, ChangeType, ObjKey, Store};
@@ -35,25 +36,38 @@ pub use nodes::{
 };
 
 /// The running controllers; dropping this stops them.
+///
+/// They run on their own thread (with a current-thread runtime), so a long pass over a huge
+/// cluster never stalls the API server's runtime.
 pub struct Controllers {
-    tasks: Vec<tokio::task::JoinHandle<()>>,
+    stop: Option<oneshot::Sender<()>>,
 }
 
 impl Drop for Controllers {
     fn drop(&mut self) {
-        for t in &self.tasks {
-            t.abort();
-        }
+        // Dropping the sender wakes the loop, which returns.
+        self.stop.take();
     }
 }
 
-/// Starts every controller against `store` (needs a tokio runtime).
+/// Starts every controller against `store`. Changes made after this call are all seen.
 pub fn spawn(store: Arc<Store>) -> Controllers {
     let rx = subscribe(&store);
-    let mgr = Manager::new(store);
-    Controllers {
-        tasks: vec![tokio::spawn(mgr.run(rx))],
-    }
+    let (stop, stop_rx) = oneshot::channel();
+    std::thread::Builder::new()
+        .name("sim-controllers".into())
+        .spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("controller runtime");
+            rt.block_on(async move {
+                let mgr = Manager::new(store);
+                mgr.run(rx, stop_rx).await;
+            });
+        })
+        .expect("controller thread");
+    Controllers { stop: Some(stop) }
 }
 
 fn subscribe(store: &Store) -> broadcast::Receiver<Arc<Change>> {
@@ -77,12 +91,17 @@ pub(crate) enum Timer {
     Remove(ObjKey, String),
     /// PDB re-evaluation (a disruptedPods entry expires).
     Pdb(ObjKey),
+    /// Node re-evaluation (a NoExecute toleration runs out).
+    Node(String),
 }
 
 /// Clusters with more pods than this skip the periodic full resync.
 const RESYNC_MAX_PODS: usize = 5_000;
 /// Simulated seconds between periodic resyncs (small clusters only).
 const RESYNC_EVERY: f64 = 10.0;
+/// Simulated seconds between retries of unschedulable pods when nothing changed (the real
+/// scheduler's backoff is similar; a cluster change retries them at once).
+const UNSCHEDULABLE_RETRY: f64 = 60.0;
 
 pub(crate) struct Manager {
     store: Arc<Store>,
@@ -98,9 +117,10 @@ pub(crate) struct Manager {
     unschedulable: HashSet<ObjKey>,
     /// Last seen readiness per node (the kubelet reacts to transitions).
     node_ready: HashMap<String, bool>,
-    /// Pods (uid) whose termination the kubelet has begun.
-    killing: HashSet<String>,
+    /// Pods (uid) whose termination the kubelet has begun, with when they will be removed.
+    killing: HashMap<String, Timestamp>,
     last_resync: Timestamp,
+    last_unschedulable_retry: Timestamp,
 }
 
 fn millis(t: Timestamp) -> i64 {
@@ -123,8 +143,9 @@ impl Manager {
             retry_unschedulable: true,
             unschedulable: HashSet::new(),
             node_ready: HashMap::new(),
-            killing: HashSet::new(),
+            killing: HashMap::new(),
             last_resync: now,
+            last_unschedulable_retry: now,
         };
         m.mark_all();
         m.kubelet_dirty = m.index.pods.keys().cloned().collect();
@@ -144,14 +165,18 @@ impl Manager {
             self.dirty.entry(kind).or_default().extend(keys);
         }
         self.nodes_dirty.extend(self.index.nodes.keys().cloned());
-        self.retry_unschedulable = true;
     }
 
-    async fn run(mut self, mut rx: broadcast::Receiver<Arc<Change>>) {
+    async fn run(
+        mut self,
+        mut rx: broadcast::Receiver<Arc<Change>>,
+        mut stop: oneshot::Receiver<()>,
+    ) {
         loop {
             self.pass();
             let wait = self.next_wait();
             tokio::select! {
+                _ = &mut stop => return,
                 r = rx.recv() => match r {
                     Ok(c) => self.on_change(&c),
                     Err(RecvError::Lagged(_)) => self.resync(),
@@ -190,6 +215,7 @@ impl Manager {
     fn resync(&mut self) {
         self.index = Index::load(&self.store);
         self.mark_all();
+        self.retry_unschedulable = true;
         self.kubelet_dirty = self.index.pods.keys().cloned().collect();
     }
 
@@ -287,6 +313,14 @@ impl Manager {
         }
     }
 
+    /// Schedules `t` at `at` even if it is pending already (an earlier time came up; the
+    /// later firing finds nothing to do).
+    fn arm_again(&mut self, at: Timestamp, t: Timer) {
+        self.armed.insert(t.clone());
+        self.timer_seq += 1;
+        self.timers.push(Reverse((millis(at), self.timer_seq, t)));
+    }
+
     fn fire_timers(&mut self) {
         let now = millis(self.store.clock().now());
         while let Some(Reverse((due, _, _))) = self.timers.peek() {
@@ -297,6 +331,9 @@ impl Manager {
             self.armed.remove(&t);
             match t {
                 Timer::Pdb(k) => self.dirty(Kind::PodDisruptionBudget, k),
+                Timer::Node(n) => {
+                    self.nodes_dirty.insert(n);
+                }
                 t => self.kubelet_timer(t),
             }
         }
@@ -310,6 +347,14 @@ impl Manager {
         {
             self.last_resync = now;
             self.mark_all();
+        }
+        if now
+            .duration_since(self.last_unschedulable_retry)
+            .as_secs_f64()
+            >= UNSCHEDULABLE_RETRY
+        {
+            self.last_unschedulable_retry = now;
+            self.retry_unschedulable = true;
         }
         for n in std::mem::take(&mut self.nodes_dirty) {
             self.node_sync(&n);

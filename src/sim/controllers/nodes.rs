@@ -31,7 +31,17 @@ impl Manager {
     /// Reconciles a node's controller-managed taints and the kubelet's view of its readiness.
     pub(super) fn node_sync(&mut self, name: &str) {
         let Some(node) = self.index.nodes.get(name).cloned() else {
+            // Deleted: its pods go too (pod GC, via the kubelet pass).
             self.node_ready.remove(name);
+            let keys: Vec<_> = self
+                .index
+                .by_node
+                .get(name)
+                .into_iter()
+                .flatten()
+                .cloned()
+                .collect();
+            self.kubelet_dirty.extend(keys);
             return;
         };
         let now = fmt(self.store.clock().now());
@@ -49,9 +59,10 @@ impl Manager {
             .iter()
             .filter(|t| {
                 let key = t["key"].as_str().unwrap_or("");
-                !(key == UNSCHEDULABLE_TAINT && !cordoned
-                    || key == NOT_READY_TAINT && !want_not_ready
-                    || key == UNREACHABLE_TAINT && !want_unreachable)
+                // Keep a controller taint only while its condition holds; keep all others.
+                (cordoned || key != UNSCHEDULABLE_TAINT)
+                    && (want_not_ready || key != NOT_READY_TAINT)
+                    && (want_unreachable || key != UNREACHABLE_TAINT)
             })
             .cloned()
             .collect();
@@ -107,6 +118,8 @@ impl Manager {
                 &source,
             );
         }
+        let current = self.index.nodes.get(name).cloned().unwrap_or(node.clone());
+        self.noexecute_sync(name, &current);
         let ready = node_ready(&node);
         if self.node_ready.insert(name.to_string(), ready) != Some(ready) {
             // Readiness changed: every pod there needs the kubelet's attention.
@@ -119,6 +132,80 @@ impl Manager {
                 .cloned()
                 .collect();
             self.kubelet_dirty.extend(keys);
+        }
+    }
+}
+
+impl Manager {
+    /// The taint manager: evicts pods that don't tolerate a NoExecute taint, or once their
+    /// `tolerationSeconds` (300 s by default for not-ready/unreachable) have run out. This is
+    /// how pods leave a node that just died, minutes later.
+    fn noexecute_sync(&mut self, name: &str, node: &Value) {
+        let taints: Vec<Value> = node["spec"]["taints"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|t| t["effect"] == "NoExecute")
+            .cloned()
+            .collect();
+        if taints.is_empty() {
+            return;
+        }
+        let now = self.store.clock().now();
+        let mut next: Option<jiff::Timestamp> = None;
+        for pod in self.index.on_node(name) {
+            if is_terminating(&pod) || super::util::is_finished(&pod) {
+                continue;
+            }
+            let mut evict_at: Option<jiff::Timestamp> = None;
+            let mut never = true;
+            for t in &taints {
+                let matching: Vec<&Value> = pod["spec"]["tolerations"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter(|tol| super::util::tolerates(&json!([tol]), t))
+                    .collect();
+                let at = if matching.is_empty() {
+                    Some(now)
+                } else if matching
+                    .iter()
+                    .any(|tol| tol["tolerationSeconds"].is_null())
+                {
+                    None
+                } else {
+                    let secs = matching
+                        .iter()
+                        .filter_map(|tol| tol["tolerationSeconds"].as_f64())
+                        .fold(f64::MAX, f64::min);
+                    let added = super::util::parse_time(&t["timeAdded"]).unwrap_or(now);
+                    Some(super::util::add_secs(added, secs))
+                };
+                if let Some(at) = at {
+                    never = false;
+                    evict_at = Some(evict_at.map_or(at, |e: jiff::Timestamp| e.min(at)));
+                }
+            }
+            let Some(at) = evict_at.filter(|_| !never) else {
+                continue;
+            };
+            if at <= now {
+                let (ns, pn) = super::util::key_of(&pod);
+                events::record(
+                    &self.store,
+                    &pod,
+                    "Normal",
+                    "TaintManagerEviction",
+                    &format!("Marking for deletion Pod {ns}/{pn}"),
+                    "taint-controller",
+                );
+                self.delete_pod(&pod);
+            } else {
+                next = Some(next.map_or(at, |n: jiff::Timestamp| n.min(at)));
+            }
+        }
+        if let Some(at) = next {
+            self.arm(at, super::Timer::Node(name.to_string()));
         }
     }
 }
@@ -270,7 +357,8 @@ fn version_key(v: &str) -> Vec<u64> {
         .collect()
 }
 
-/// Simulates an OS upgrade with a reboot of [`REBOOT_SECS`]: see [`start_upgrade_with`].
+/// Simulates an OS upgrade with a reboot of [`REBOOT_SECS`] simulated seconds: see
+/// [`start_upgrade_with`].
 pub fn start_upgrade(
     store: &Arc<Store>,
     node: &str,
@@ -280,8 +368,8 @@ pub fn start_upgrade(
 }
 
 /// Simulates an OS upgrade: the node goes NotReady at once, and after `downtime` (simulated)
-/// comes back Ready with the new versions, its pods' containers restarted. Needs a tokio
-/// runtime.
+/// comes back Ready with the new versions, its pods' containers restarted. Runs on its own
+/// thread, following simulated time (speed changes and clock jumps apply).
 pub fn start_upgrade_with(
     store: &Arc<Store>,
     node: &str,
@@ -291,10 +379,26 @@ pub fn start_upgrade_with(
     set_node_ready(store, node, false)?;
     let store = store.clone();
     let name = node.to_string();
-    tokio::spawn(async move {
-        tokio::time::sleep(store.clock().real_duration(downtime)).await;
-        finish_upgrade(&store, &name, &target);
-    });
+    let due = super::util::add_secs(store.clock().now(), downtime.as_secs_f64());
+    std::thread::Builder::new()
+        .name(format!("sim-upgrade-{name}"))
+        .spawn(move || {
+            loop {
+                let now = store.clock().now();
+                if now >= due {
+                    break;
+                }
+                let left = Duration::try_from(due.duration_since(now)).unwrap_or_default();
+                std::thread::sleep(
+                    store
+                        .clock()
+                        .real_duration(left)
+                        .min(Duration::from_millis(50)),
+                );
+            }
+            finish_upgrade(&store, &name, &target);
+        })
+        .map_err(|e| StoreError::Invalid(format!("cannot start upgrade thread: {e}")))?;
     Ok(())
 }
 

@@ -1,7 +1,7 @@
 //! Building pods the way the API server and kubelet shape them: spec defaults from a template,
 //! and the status at each lifecycle stage (pending, creating, running, succeeded).
 
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 use super::util::{bytes, cpu_millis, random_hex};
 use crate::sim::store::random_suffix;
@@ -428,11 +428,6 @@ pub fn set_ready(pod: &mut Value, ready: bool, now: &str) {
         }
         super::util::set_condition(&mut pod["status"]["conditions"], c, now);
     }
-}
-
-/// An empty JSON object.
-pub fn obj() -> Map<String, Value> {
-    Map::new()
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use serde_json::{Value, json};
 
 use super::podspec::pod_from_template;
-use super::util::{controller_uid, fmt, is_active, owner_ref, pod_ready};
+use super::util::{fmt, is_active, owner_ref, pod_ready};
 use super::{Manager, events};
 use crate::sim::kinds::Kind;
 use crate::sim::store::{ChangeType, ObjKey, random_suffix};
@@ -113,12 +113,23 @@ impl Manager {
     /// Replaces `status` (dropping zero counts the real controllers omit).
     pub(super) fn set_status(&mut self, kind: Kind, k: &ObjKey, mut status: Value) {
         if let Some(m) = status.as_object_mut() {
+            // DaemonSet counts are required fields; other zero counts are omitted.
             m.retain(|key, v| {
-                !(v == &json!(0)
-                    && key != "replicas"
-                    && !key.contains("Number")
-                    && key != "observedGeneration")
+                v != &json!(0)
+                    || key == "replicas"
+                    || key == "observedGeneration"
+                    || key == "collisionCount"
+                    || key.starts_with("number")
+                    || key.contains("Number")
             });
+        }
+        // Skip the store (which clones the object) when nothing changed: the common case.
+        if self
+            .index
+            .get(kind, k)
+            .is_some_and(|o| o["status"] == status)
+        {
+            return;
         }
         if let Ok(o) = self.store.update(kind, &k.0, &k.1, |o| {
             o["status"] = status;
@@ -135,53 +146,40 @@ impl Manager {
         };
         let uid = dep["metadata"]["uid"].as_str().unwrap_or("").to_string();
         let want = replicas(&dep);
-        let rs = self
-            .index
-            .of(Kind::ReplicaSet)
-            .filter(|(rk, r)| rk.0 == k.0 && controller_uid(r) == Some(uid.as_str()))
-            .map(|(_, r)| r.clone())
-            .next();
-        let rs = match rs {
-            Some(rs) => {
-                if replicas(&rs) != want {
-                    let (ns, name) = super::util::key_of(&rs);
-                    let up = want > replicas(&rs);
-                    if let Ok(r) = self.store.update(Kind::ReplicaSet, &ns, &name, |r| {
-                        r["spec"]["replicas"] = json!(want);
-                        r["metadata"]["annotations"]["deployment.kubernetes.io/desired-replicas"] =
-                            json!(want.to_string());
-                        Ok(())
-                    }) {
-                        self.saw(Kind::ReplicaSet, &r);
-                        self.dirty(Kind::ReplicaSet, (ns, name.clone()));
-                        events::record(
-                            &self.store,
-                            &dep,
-                            "Normal",
-                            "ScalingReplicaSet",
-                            &format!(
-                                "Scaled {} replica set {name} to {want}",
-                                if up { "up" } else { "down" }
-                            ),
-                            "deployment-controller",
-                        );
-                    }
-                }
-                self.index
-                    .get(Kind::ReplicaSet, &super::util::key_of(&rs))
-                    .cloned()
-                    .unwrap_or(rs)
-            }
+        let all = self.index.children_of(&uid, Kind::ReplicaSet);
+        let (mut current, mut old): (Vec<_>, Vec<_>) =
+            all.into_iter().partition(|r| template_matches(r, &dep));
+        let rs = match current.pop() {
+            Some(rs) => self.scale_rs(&dep, &rs, want),
             None => {
-                let Some(rs) = self.create_replicaset(&dep, want) else {
+                // A changed template (e.g. `kubectl rollout restart`): a new revision.
+                let revision = old.iter().map(revision_of).max().unwrap_or(0) + 1;
+                let Some(rs) = self.create_replicaset(&dep, want, revision) else {
                     return;
                 };
                 rs
             }
         };
-        let st = &rs["status"];
-        let n = |f: &str| st[f].as_i64().unwrap_or(0);
-        let available = n("availableReplicas");
+        old.extend(current);
+        // Old revisions keep what the new one can't serve yet (availability first), newest
+        // first, and go to 0 once the new pods are available.
+        old.sort_by_key(|r| std::cmp::Reverse(revision_of(r)));
+        let new_available = rs["status"]["availableReplicas"].as_i64().unwrap_or(0);
+        let mut keep = (want - new_available).max(0);
+        let mut olds = Vec::new();
+        for o in old {
+            let to = keep.min(replicas(&o));
+            keep -= to;
+            olds.push(self.scale_rs(&dep, &o, to));
+        }
+        let sum = |f: &str| {
+            std::iter::once(&rs)
+                .chain(olds.iter())
+                .map(|r| r["status"][f].as_i64().unwrap_or(0))
+                .sum::<i64>()
+        };
+        let available = sum("availableReplicas");
+        let old_left: i64 = olds.iter().map(|r| replicas(r)).sum();
         let now = fmt(self.store.clock().now());
         let max_unavailable = (want as f64 * 0.25).floor() as i64;
         let avail_ok = available >= want - max_unavailable;
@@ -204,7 +202,7 @@ impl Manager {
             "reason": a_reason, "message": a_msg, "lastUpdateTime": now}),
             &now,
         );
-        let progressed = available >= want;
+        let progressed = new_available >= want && old_left == 0;
         let (p_reason, p_msg) = if progressed {
             (
                 "NewReplicaSetAvailable",
@@ -241,9 +239,9 @@ impl Manager {
         let unavailable = (want - available).max(0);
         let mut status = json!({
             "observedGeneration": dep["metadata"]["generation"],
-            "replicas": n("replicas"),
-            "updatedReplicas": n("replicas"),
-            "readyReplicas": n("readyReplicas"),
+            "replicas": sum("replicas"),
+            "updatedReplicas": rs["status"]["replicas"].as_i64().unwrap_or(0),
+            "readyReplicas": sum("readyReplicas"),
             "availableReplicas": available,
             "conditions": conditions,
         });
@@ -253,16 +251,58 @@ impl Manager {
         self.set_status(Kind::Deployment, k, status);
     }
 
-    fn create_replicaset(&mut self, dep: &Value, want: i64) -> Option<Arc<Value>> {
+    /// Sets a ReplicaSet's replicas (with the deployment controller's event); returns it.
+    fn scale_rs(&mut self, dep: &Value, rs: &Arc<Value>, to: i64) -> Arc<Value> {
+        let from = replicas(rs);
+        if from == to {
+            return rs.clone();
+        }
+        let (ns, name) = super::util::key_of(rs);
+        let Ok(r) = self.store.update(Kind::ReplicaSet, &ns, &name, |r| {
+            r["spec"]["replicas"] = json!(to);
+            r["metadata"]["annotations"]["deployment.kubernetes.io/desired-replicas"] =
+                json!(replicas(dep).to_string());
+            Ok(())
+        }) else {
+            return rs.clone();
+        };
+        self.saw(Kind::ReplicaSet, &r);
+        self.dirty(Kind::ReplicaSet, (ns, name.clone()));
+        let dir = if to > from { "up" } else { "down" };
+        events::record(
+            &self.store,
+            dep,
+            "Normal",
+            "ScalingReplicaSet",
+            &format!("Scaled {dir} replica set {name} to {to}"),
+            "deployment-controller",
+        );
+        r
+    }
+
+    fn create_replicaset(&mut self, dep: &Value, want: i64, revision: i64) -> Option<Arc<Value>> {
         let (ns, name) = super::util::key_of(dep);
         let hash = template_hash(&dep["spec"]["template"]);
-        let rs = new_replicaset(dep, &hash, want);
+        let mut rs = new_replicaset(dep, &hash, want);
+        rs["metadata"]["annotations"]["deployment.kubernetes.io/revision"] =
+            json!(revision.to_string());
+        rs["metadata"]["creationTimestamp"] = Value::Null;
+        if let Some(m) = rs["metadata"].as_object_mut() {
+            m.remove("creationTimestamp");
+        }
         let rs_name = format!("{name}-{hash}");
         let r = self.store.create(Kind::ReplicaSet, rs).ok()?;
         let _ = self
             .index
             .apply(Kind::ReplicaSet, ChangeType::Added, r.clone());
-        self.dirty(Kind::ReplicaSet, (ns, rs_name.clone()));
+        self.dirty(Kind::ReplicaSet, (ns.clone(), rs_name.clone()));
+        if revision > 1 {
+            let _ = self.store.update(Kind::Deployment, &ns, &name, |d| {
+                d["metadata"]["annotations"]["deployment.kubernetes.io/revision"] =
+                    json!(revision.to_string());
+                Ok(())
+            });
+        }
         events::record(
             &self.store,
             dep,
@@ -273,6 +313,26 @@ impl Manager {
         );
         Some(r)
     }
+}
+
+fn revision_of(rs: &Arc<Value>) -> i64 {
+    rs["metadata"]["annotations"]["deployment.kubernetes.io/revision"]
+        .as_str()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(0)
+}
+
+/// Whether a ReplicaSet runs the Deployment's current template (ignoring the hash label).
+fn template_matches(rs: &Value, dep: &Value) -> bool {
+    let mut t = rs["spec"]["template"].clone();
+    if let Some(l) = t["metadata"]["labels"].as_object_mut() {
+        l.remove("pod-template-hash");
+    }
+    let mut d = dep["spec"]["template"].clone();
+    if let Some(l) = d["metadata"]["labels"].as_object_mut() {
+        l.remove("pod-template-hash");
+    }
+    t == d
 }
 
 /// The ReplicaSet a Deployment owns for template hash `hash`.

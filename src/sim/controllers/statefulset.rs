@@ -152,7 +152,8 @@ impl Manager {
         let done = succeeded >= completions;
         if !done && job["spec"]["suspend"] != true {
             let want = parallelism.min(completions - succeeded);
-            for _ in active..want {
+            let missing = want - active;
+            for _ in 0..missing {
                 let pod = job_pod(&job);
                 let name = pod["metadata"]["name"].as_str().unwrap_or("").to_string();
                 if let Ok(p) = self.store.create(Kind::Pod, pod) {

@@ -1,6 +1,5 @@
 //! Small helpers shared by the controllers: quantities, selectors, taints, pod predicates, time.
 
-use std::collections::BTreeMap;
 use std::time::Duration;
 
 use jiff::{SignedDuration, Timestamp};
@@ -303,18 +302,6 @@ pub fn random_hex(len: usize) -> String {
     (0..len)
         .map(|_| char::from_digit(rand::random_range(0..16), 16).unwrap())
         .collect()
-}
-
-/// Labels as a map (for display/tests).
-pub fn labels_of(obj: &Value) -> BTreeMap<String, String> {
-    obj["metadata"]["labels"]
-        .as_object()
-        .map(|m| {
-            m.iter()
-                .map(|(k, v)| (k.clone(), v.as_str().unwrap_or("").to_string()))
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 /// A pod annotation parsed as seconds (the simulator's per-pod behaviour knobs).

@@ -1,6 +1,8 @@
 //! Builders shared by the planner tests.
 #![allow(dead_code)]
 
+pub mod sim;
+
 use kubedrain::cluster::rows::{NodeRow, PdbRow, PodRow};
 use kubedrain::drain::{
     ClusterView, DrainOptions, DrainPlan, DsLookup, PlanInput, PodAction, SkipReason, plan,

@@ -337,6 +337,7 @@ impl Run {
                     tasks.abort_all();
                     let pending = pending_names(&tracked);
                     let msg = format!("drain of node/{node} cancelled; {}", self.left_cordoned());
+                    errors.push("drain cancelled".into());
                     return self.finish(NodeState::Cancelled, errors, pending, msg, true).await;
                 }
             }

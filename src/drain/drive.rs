@@ -136,6 +136,7 @@ impl Run {
                         node_ok |= matches!(e, Event::InitDone);
                         node_gone |= node_watch.apply(e) == NodeSignal::Deleted;
                     },
+                    else => break,
                 }
             }
             node_gone

@@ -1,7 +1,9 @@
 //! The `kubedrain` binary: parses the command line and dispatches.
 
 use clap::Parser;
-use kubedrain::cli::{Cli, Command};
+use kubedrain::app::run::{RunOptions, run};
+use kubedrain::cli::{Cli, Command, DemoArgs};
+use kubedrain::cluster::client::{self, ConnectError, Connection};
 
 fn main() -> color_eyre::Result<()> {
     color_eyre::install()?;
@@ -9,8 +11,20 @@ fn main() -> color_eyre::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    runtime.block_on(async move {
+    let result = runtime.block_on(async move {
         match cli.command {
+            None => {
+                // Probe before the screen switches: every connection problem is printed on a
+                // normal terminal, in plain words.
+                let conn = client::connect(&cli.kube).await?;
+                let opts = RunOptions {
+                    namespace: cli.kube.namespace.clone(),
+                    readonly: cli.readonly,
+                    ..Default::default()
+                };
+                run(conn, opts).await
+            }
+            Some(Command::Demo(args)) => demo(args, cli.kube.namespace, cli.readonly).await,
             Some(Command::Sim(args)) => kubedrain::sim::server::run_cli(args).await,
             Some(
                 cmd @ (Command::Plan(_)
@@ -25,5 +39,43 @@ fn main() -> color_eyre::Result<()> {
                 color_eyre::eyre::bail!("not implemented yet")
             }
         }
+    });
+    // Shutting the runtime down here would wait for blocking tasks (the terminal reader).
+    runtime.shutdown_background();
+    if let Err(e) = &result
+        && let Some(ce) = e.downcast_ref::<ConnectError>()
+    {
+        eprintln!("kubedrain: {ce}");
+        std::process::exit(1);
+    }
+    result
+}
+
+/// `kubedrain demo`: the built-in simulator on loopback, and the TUI on it.
+async fn demo(args: DemoArgs, namespace: Option<String>, readonly: bool) -> color_eyre::Result<()> {
+    let sim = kubedrain::sim::server::Simulator::start(kubedrain::sim::server::SimOptions {
+        scenario: args.scenario.clone(),
+        speed: args.speed,
+        ..Default::default()
     })
+    .await?;
+    // A kubeconfig beside the demo, so a presenter can run kubectl against the same cluster.
+    let kc = std::env::temp_dir().join(format!("kubedrain-demo-{}.kubeconfig", std::process::id()));
+    sim.write_kubeconfig(&kc)?;
+    let url: http::Uri = sim.url().parse()?;
+    let config = kube::Config::new(url);
+    let conn: Connection = client::probe(config, "demo".into()).await?;
+    let result = run(
+        conn,
+        RunOptions {
+            namespace,
+            readonly,
+            demo: Some(args.scenario),
+            demo_kubeconfig: Some(kc.display().to_string()),
+        },
+    )
+    .await;
+    let _ = std::fs::remove_file(&kc);
+    sim.stop().await;
+    result
 }

@@ -1,6 +1,12 @@
-//! The Kubernetes side of the app: slim rows decoded from watch streams, selectors, quantities.
+//! The Kubernetes side of the app: slim rows decoded from watch streams, selectors, quantities,
+//! the client and the watchers, and the incremental cache the UI reads.
 
+pub mod age;
+pub mod cache;
+pub mod client;
+pub mod index;
 pub mod labels;
 pub mod quantity;
 mod raw;
 pub mod rows;
+pub mod watch;

@@ -78,7 +78,10 @@ pub(crate) struct Toleration {
 pub(crate) struct PodStatus {
     pub phase: Option<String>,
     pub reason: Option<String>,
+    // The API spells these with capital IP, which camelCase would not produce.
+    #[serde(rename = "podIP")]
     pub pod_ip: Option<String>,
+    #[serde(rename = "hostIP")]
     pub host_ip: Option<String>,
     pub nominated_node_name: Option<String>,
     pub conditions: Vec<Condition>,
@@ -175,6 +178,7 @@ pub(crate) struct NodeInfo {
     pub container_runtime_version: String,
     pub architecture: String,
     pub operating_system: String,
+    #[serde(rename = "bootID")]
     pub boot_id: String,
 }
 

@@ -1,0 +1,310 @@
+//! The model: everything the screen shows, owned by one task.
+
+use std::collections::BTreeMap;
+
+use jiff::Timestamp;
+use regex::Regex;
+
+use crate::cluster::cache::Cache;
+use crate::cluster::watch::Kind;
+
+/// How long a pod that just landed on a node stays highlighted, in seconds.
+pub const ARRIVAL_SECS: i64 = 10;
+
+/// The three panes of the main view.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Pane {
+    Nodes,
+    Pods,
+    Events,
+}
+
+impl Pane {
+    /// Tab order.
+    pub const ALL: [Pane; 3] = [Pane::Nodes, Pane::Pods, Pane::Events];
+}
+
+/// A table the user can move in (the panes plus full-screen views).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Table {
+    Nodes,
+    Pods,
+    Events,
+    Pdbs,
+}
+
+impl From<Pane> for Table {
+    fn from(p: Pane) -> Table {
+        match p {
+            Pane::Nodes => Table::Nodes,
+            Pane::Pods => Table::Pods,
+            Pane::Events => Table::Events,
+        }
+    }
+}
+
+/// What fills the screen between header and status bar.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum View {
+    /// Nodes, pods and events.
+    Main,
+    /// The PodDisruptionBudget list.
+    Pdbs,
+}
+
+/// Something drawn over the view. The drain engine's plan / progress view plugs in here as a
+/// new variant, with its own keys in the keymap and `Msg`s from the executor.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Overlay {
+    Help,
+}
+
+/// Which pods the pods pane lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PodScope {
+    /// The selected node's pods.
+    Node,
+    /// Every pod (of the namespace, if one is set).
+    All,
+    /// Unscheduled pods cluster-wide.
+    Pending,
+}
+
+/// What the keyboard is typing into.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Input {
+    Normal,
+    /// `/` filter line (applied live to the focused table).
+    Filter(String),
+    /// `:` command line.
+    Command(String),
+}
+
+/// State of one watcher.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WatchState {
+    /// Listing for the first time.
+    Connecting,
+    /// Relisting after an error or expiry; the previous data is still shown.
+    Resyncing,
+    Live,
+    /// The stream failed at `since`; the watcher is backing off.
+    Failed {
+        since: Timestamp,
+        error: String,
+    },
+    /// Failed, but the API server answers again: the watcher resumes after its backoff,
+    /// possibly without any event to show for it.
+    Reconnecting,
+}
+
+/// The connection as the status bar shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConnState {
+    Connecting,
+    Live,
+    Resyncing,
+    Reconnecting,
+    Disconnected { since: Timestamp, error: String },
+}
+
+/// Where the data comes from.
+#[derive(Debug, Clone, Default)]
+pub struct ConnInfo {
+    pub context: String,
+    pub server: String,
+    pub version: String,
+    /// `Some(scenario)` when showing the built-in simulator.
+    pub demo: Option<String>,
+    /// In demo mode: the kubeconfig written for the simulator, so kubectl can be used beside.
+    pub demo_kubeconfig: Option<String>,
+}
+
+/// A row filter: regex when the text parses as one (case-insensitive), else a substring.
+#[derive(Debug, Clone)]
+pub struct Filter {
+    pub text: String,
+    re: Option<Regex>,
+    lower: String,
+}
+
+impl Filter {
+    /// Compiles `text`.
+    pub fn new(text: &str) -> Filter {
+        Filter {
+            text: text.to_string(),
+            re: Regex::new(&format!("(?i){text}")).ok(),
+            lower: text.to_lowercase(),
+        }
+    }
+
+    /// Whether any of `cells` matches.
+    pub fn matches<S: AsRef<str>>(&self, cells: &[S]) -> bool {
+        cells.iter().any(|c| match &self.re {
+            Some(re) => re.is_match(c.as_ref()),
+            None => c.as_ref().to_lowercase().contains(&self.lower),
+        })
+    }
+}
+
+/// Selection and scroll position of one table.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Nav {
+    pub selected: usize,
+    /// First visible row.
+    pub offset: usize,
+}
+
+/// The rows each table shows, in order (keys into the cache), rebuilt when data or
+/// filters change — not per frame.
+#[derive(Debug, Clone, Default)]
+pub struct Views {
+    pub nodes: Vec<String>,
+    pub pods: Vec<String>,
+    pub events: Vec<String>,
+    pub pdbs: Vec<String>,
+    /// Width of the nodes' NAME column (longest name), so other columns sit close.
+    pub node_name_w: u16,
+    /// Width of the pods' NAME column.
+    pub pod_name_w: u16,
+    /// The most recent creation / last-seen / restart time among the listed rows: while it
+    /// is young, ages tick every second.
+    pub youngest: Option<Timestamp>,
+    /// Width of the events' OBJECT column.
+    pub event_object_w: u16,
+}
+
+impl Views {
+    /// Number of rows of `t`.
+    pub fn len(&self, t: Table) -> usize {
+        match t {
+            Table::Nodes => self.nodes.len(),
+            Table::Pods => self.pods.len(),
+            Table::Events => self.events.len(),
+            Table::Pdbs => self.pdbs.len(),
+        }
+    }
+}
+
+/// Everything the UI knows.
+#[derive(Debug)]
+pub struct Model {
+    pub cache: Cache,
+    /// Connection generation: watch reports from another generation are dropped.
+    pub generation: u64,
+    pub conn: ConnInfo,
+    pub watch: BTreeMap<Kind, WatchState>,
+    /// The clock render uses for ages (injected, so snapshots are deterministic).
+    pub now: Timestamp,
+    /// Terminal size (columns, rows).
+    pub size: (u16, u16),
+    pub focus: Pane,
+    pub view: View,
+    pub overlay: Option<Overlay>,
+    pub input: Input,
+    pub pod_scope: PodScope,
+    pub events_all: bool,
+    /// `-n`: restrict pods (and their events) to one namespace.
+    pub namespace: Option<String>,
+    pub readonly: bool,
+    pub nav: BTreeMap<Table, Nav>,
+    pub filters: BTreeMap<Table, Filter>,
+    /// The node whose pods and events are shown; follows the nodes selection by name.
+    pub selected_node: Option<String>,
+    pub views: Views,
+    /// Pods that recently landed on a node (key → when), highlighted for `ARRIVAL_SECS`.
+    pub arrivals: std::collections::HashMap<String, Timestamp>,
+    /// Status-line message and when it was set.
+    pub flash: Option<(String, Timestamp)>,
+    /// Views must be rebuilt before the next render.
+    pub stale: bool,
+    /// Something visible changed: render on this loop turn.
+    pub redraw: bool,
+    pub quit: bool,
+}
+
+impl Model {
+    /// A fresh model for connection generation 1.
+    pub fn new(conn: ConnInfo, namespace: Option<String>, readonly: bool, now: Timestamp) -> Model {
+        Model {
+            cache: Cache::default(),
+            generation: 1,
+            conn,
+            watch: Kind::ALL
+                .iter()
+                .map(|k| (*k, WatchState::Connecting))
+                .collect(),
+            now,
+            size: (80, 24),
+            focus: Pane::Nodes,
+            view: View::Main,
+            overlay: None,
+            input: Input::Normal,
+            pod_scope: PodScope::Node,
+            events_all: false,
+            namespace,
+            readonly,
+            nav: BTreeMap::new(),
+            filters: BTreeMap::new(),
+            selected_node: None,
+            views: Views::default(),
+            arrivals: Default::default(),
+            flash: None,
+            stale: true,
+            redraw: true,
+            quit: false,
+        }
+    }
+
+    /// The table the keyboard moves in.
+    pub fn active_table(&self) -> Table {
+        match self.view {
+            View::Pdbs => Table::Pdbs,
+            View::Main => self.focus.into(),
+        }
+    }
+
+    /// Selection of `t`.
+    pub fn nav(&self, t: Table) -> Nav {
+        self.nav.get(&t).copied().unwrap_or_default()
+    }
+
+    /// The connection state: the worst of the four watchers.
+    pub fn conn_state(&self) -> ConnState {
+        let mut failed: Option<(Timestamp, &str)> = None;
+        let mut connecting = false;
+        let mut resyncing = false;
+        let mut reconnecting = false;
+        for s in self.watch.values() {
+            match s {
+                WatchState::Failed { since, error } => {
+                    if failed.is_none_or(|(t, _)| *since < t) {
+                        failed = Some((*since, error));
+                    }
+                }
+                WatchState::Connecting => connecting = true,
+                WatchState::Resyncing => resyncing = true,
+                WatchState::Reconnecting => reconnecting = true,
+                WatchState::Live => {}
+            }
+        }
+        match failed {
+            Some((since, error)) => ConnState::Disconnected {
+                since,
+                error: error.to_string(),
+            },
+            None if connecting => ConnState::Connecting,
+            None if reconnecting => ConnState::Reconnecting,
+            None if resyncing => ConnState::Resyncing,
+            None => ConnState::Live,
+        }
+    }
+
+    /// Rebuilds the views if data or filters changed since the last call.
+    pub fn refresh(&mut self) {
+        if self.stale {
+            super::views::rebuild(self);
+            self.stale = false;
+        }
+    }
+}

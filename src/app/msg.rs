@@ -1,0 +1,63 @@
+//! Messages into `update` and commands out of it.
+
+use crossterm::event::KeyEvent;
+use jiff::Timestamp;
+
+use crate::cluster::watch::WatchReport;
+
+/// Everything that can change the model. Background tasks only ever send these.
+#[allow(clippy::large_enum_variant)] // see WatchReport
+#[derive(Debug, Clone)]
+pub enum Msg {
+    /// A key press.
+    Key(KeyEvent),
+    /// The terminal was resized to (columns, rows).
+    Resize(u16, u16),
+    /// The 1 s clock (ages and timers).
+    Tick(Timestamp),
+    /// A watcher report, tagged with the connection generation it belongs to; reports of an
+    /// older generation are dropped.
+    Watch {
+        generation: u64,
+        report: WatchReport,
+    },
+    /// Result of the periodic `/version` probe: whether the API server answers.
+    Health(bool),
+    /// A short message for the status line (results of commands).
+    Flash(String),
+    /// Quit now (Ctrl-C signal, fatal error).
+    Quit,
+}
+
+/// A node-level mutation. Reserved for the drain engine: today `update` emits these and the
+/// executor answers with a flash saying the engine is not wired in yet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NodeAction {
+    Cordon,
+    Uncordon,
+    /// Open the drain plan / options for the node (the drain view).
+    Drain,
+}
+
+impl NodeAction {
+    /// The verb, as kubectl spells it.
+    pub fn verb(self) -> &'static str {
+        match self {
+            NodeAction::Cordon => "cordon",
+            NodeAction::Uncordon => "uncordon",
+            NodeAction::Drain => "drain",
+        }
+    }
+}
+
+/// A side effect `update` asks for; executed by the loop, never by `update` itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Cmd {
+    /// (Re)start the watchers for connection `generation` (pods of `namespace`, or all).
+    Watch {
+        generation: u64,
+        namespace: Option<String>,
+    },
+    /// Run a node action (drain engine hook).
+    Node { action: NodeAction, node: String },
+}

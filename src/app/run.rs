@@ -1,0 +1,219 @@
+//! The loop that owns the model, terminal setup and restore, and the `Cmd` executor.
+
+use std::io::{Stdout, stdout};
+use std::time::Duration;
+
+use color_eyre::Result;
+use crossterm::event::{Event, EventStream};
+use crossterm::execute;
+use crossterm::terminal::{
+    EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
+};
+use futures::StreamExt;
+use jiff::Timestamp;
+use ratatui::Terminal;
+use ratatui::backend::CrosstermBackend;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+
+use super::model::{ConnInfo, Model};
+use super::msg::{Cmd, Msg};
+use super::update::update;
+use crate::cluster::client::Connection;
+use crate::cluster::watch;
+
+/// How the TUI was asked to run.
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    /// `-n`: watch and show pods of one namespace only.
+    pub namespace: Option<String>,
+    pub readonly: bool,
+    /// `Some(scenario)` when the data comes from the built-in simulator.
+    pub demo: Option<String>,
+    /// The simulator's kubeconfig file, shown so kubectl can be run beside the demo.
+    pub demo_kubeconfig: Option<String>,
+}
+
+/// At most this many queued messages are applied per loop turn, so keys stay responsive
+/// while a 150,000-pod relist streams in.
+const MAX_BATCH: usize = 20_000;
+
+/// Puts the terminal back to normal. Safe to call twice (quit path and panic hook).
+pub fn restore_terminal() {
+    let _ = disable_raw_mode();
+    let _ = execute!(stdout(), LeaveAlternateScreen, crossterm::cursor::Show);
+}
+
+/// Restores the terminal before the previously installed hook (color-eyre's) prints, so the
+/// panic report lands on a usable screen.
+fn install_panic_hook() {
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        restore_terminal();
+        previous(info);
+    }));
+}
+
+/// Owns raw mode and the alternate screen; restores them when dropped (quit and error paths).
+struct TerminalGuard {
+    terminal: Terminal<CrosstermBackend<Stdout>>,
+}
+
+impl TerminalGuard {
+    fn enter() -> Result<TerminalGuard> {
+        install_panic_hook();
+        enable_raw_mode()?;
+        let mut out = stdout();
+        if let Err(e) = execute!(out, EnterAlternateScreen, crossterm::cursor::Hide) {
+            restore_terminal();
+            return Err(e.into());
+        }
+        let terminal = Terminal::new(CrosstermBackend::new(out))?;
+        Ok(TerminalGuard { terminal })
+    }
+}
+
+impl Drop for TerminalGuard {
+    fn drop(&mut self) {
+        restore_terminal();
+    }
+}
+
+/// Runs the TUI on `conn` until the user quits.
+pub async fn run(conn: Connection, opts: RunOptions) -> Result<()> {
+    let info = ConnInfo {
+        context: conn.context.clone(),
+        server: conn.server.clone(),
+        version: conn.version.clone(),
+        demo: opts.demo.clone(),
+        demo_kubeconfig: opts.demo_kubeconfig.clone(),
+    };
+    let mut model = Model::new(
+        info,
+        opts.namespace.clone(),
+        opts.readonly,
+        Timestamp::now(),
+    );
+    let (tx, rx) = mpsc::channel::<Msg>(4096);
+    let mut exec = Executor {
+        client: conn.client.clone(),
+        tx: tx.clone(),
+        watchers: Vec::new(),
+    };
+    exec.watch(model.generation, opts.namespace.as_deref());
+    let health = spawn_health(conn.client.clone(), tx.clone());
+    let mut guard = TerminalGuard::enter()?;
+    let size = guard.terminal.size()?;
+    model.size = (size.width, size.height);
+    let result = event_loop(&mut guard.terminal, model, rx, &mut exec).await;
+    exec.stop();
+    health.abort();
+    drop(guard);
+    result
+}
+
+async fn event_loop(
+    terminal: &mut Terminal<CrosstermBackend<Stdout>>,
+    mut model: Model,
+    mut rx: mpsc::Receiver<Msg>,
+    exec: &mut Executor,
+) -> Result<()> {
+    let mut input = EventStream::new();
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    let mut term_signal =
+        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    loop {
+        if model.quit {
+            return Ok(());
+        }
+        if model.redraw {
+            model.refresh();
+            terminal.draw(|f| crate::ui::render(&model, f))?;
+            model.redraw = false;
+        }
+        let first = tokio::select! {
+            ev = input.next() => match ev {
+                Some(Ok(Event::Key(k))) => Msg::Key(k),
+                Some(Ok(Event::Resize(w, h))) => Msg::Resize(w, h),
+                Some(Ok(_)) => continue,
+                Some(Err(e)) => return Err(e.into()),
+                None => return Ok(()),
+            },
+            Some(msg) = rx.recv() => msg,
+            _ = tick.tick() => Msg::Tick(Timestamp::now()),
+            _ = term_signal.recv() => Msg::Quit,
+        };
+        let mut next = Some(first);
+        let mut n = 0;
+        while let Some(msg) = next {
+            for cmd in update(&mut model, msg) {
+                exec.run(cmd);
+            }
+            n += 1;
+            next = if n < MAX_BATCH && !model.quit {
+                rx.try_recv().ok()
+            } else {
+                None
+            };
+        }
+    }
+}
+
+/// Every few seconds, asks the API server for `/version`, so the connection state recovers
+/// even when a resumed watch has nothing new to say.
+fn spawn_health(client: kube::Client, tx: mpsc::Sender<Msg>) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(Duration::from_secs(5));
+        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        every.tick().await;
+        loop {
+            every.tick().await;
+            let probe = tokio::time::timeout(Duration::from_secs(4), client.apiserver_version());
+            let ok = matches!(probe.await, Ok(Ok(_)));
+            if tx.send(Msg::Health(ok)).await.is_err() {
+                break;
+            }
+        }
+    })
+}
+
+/// Executes `Cmd`s: the only place side effects start.
+struct Executor {
+    client: kube::Client,
+    tx: mpsc::Sender<Msg>,
+    watchers: Vec<JoinHandle<()>>,
+}
+
+impl Executor {
+    fn watch(&mut self, generation: u64, namespace: Option<&str>) {
+        self.stop();
+        self.watchers = watch::spawn_all(&self.client, namespace, self.tx.clone(), move |report| {
+            Msg::Watch { generation, report }
+        });
+    }
+
+    fn stop(&mut self) {
+        for h in self.watchers.drain(..) {
+            h.abort();
+        }
+    }
+
+    fn run(&mut self, cmd: Cmd) {
+        match cmd {
+            Cmd::Watch {
+                generation,
+                namespace,
+            } => self.watch(generation, namespace.as_deref()),
+            Cmd::Node { action, node } => {
+                // Drain engine hook: it will start the action and report progress as Msgs.
+                let verb = action.verb();
+                let text = format!(
+                    "{verb} {node}: not wired into the TUI yet; run `kubedrain {verb} {node}`"
+                );
+                // Results come back as messages, like everything else.
+                let _ = self.tx.try_send(Msg::Flash(text));
+            }
+        }
+    }
+}

@@ -1,0 +1,379 @@
+//! The pure reducer: `update(&mut Model, Msg) -> Vec<Cmd>`. No I/O here.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+
+use super::keymap::{self, Action, COMMANDS};
+use super::model::{
+    ConnState, Filter, Input, Model, Nav, Overlay, Pane, PodScope, Table, View, WatchState,
+};
+use super::msg::{Cmd, Msg, NodeAction};
+use super::views::set_nav;
+use crate::cluster::watch::{Ev, Feed, WatchReport};
+
+/// How long a flash message stays in the status line, in seconds.
+const FLASH_SECS: i64 = 5;
+
+/// Applies `msg` to `m`; returns the side effects to run.
+pub fn update(m: &mut Model, msg: Msg) -> Vec<Cmd> {
+    match msg {
+        Msg::Watch { generation, report } => {
+            if generation == m.generation {
+                watch(m, report);
+            }
+            Vec::new()
+        }
+        Msg::Tick(now) => {
+            let before = m.now;
+            m.now = now;
+            let arrivals = m.arrivals.len();
+            m.arrivals
+                .retain(|_, t| (now - *t).get_seconds() < super::model::ARRIVAL_SECS);
+            let mut changed = m.arrivals.len() != arrivals;
+            if m.flash
+                .as_ref()
+                .is_some_and(|(_, t)| (now - *t).get_seconds() >= FLASH_SECS)
+            {
+                m.flash = None;
+                changed = true;
+            }
+            // Ages shown to the second exist only for things younger than 10 minutes (and the
+            // "disconnected for" timer); older ages change at most once a minute.
+            let young = m
+                .views
+                .youngest
+                .is_some_and(|t| (now - t).get_seconds() < 600);
+            let disconnected = matches!(m.conn_state(), ConnState::Disconnected { .. });
+            let new_minute = before.as_second() / 60 != now.as_second() / 60;
+            if changed || young || disconnected || new_minute {
+                m.redraw = true;
+            }
+            Vec::new()
+        }
+        Msg::Resize(w, h) => {
+            m.size = (w, h);
+            m.stale = true;
+            m.redraw = true;
+            m.refresh();
+            Vec::new()
+        }
+        Msg::Health(ok) => {
+            health(m, ok);
+            Vec::new()
+        }
+        Msg::Flash(text) => {
+            m.flash = Some((text, m.now));
+            m.redraw = true;
+            Vec::new()
+        }
+        Msg::Quit => {
+            m.quit = true;
+            Vec::new()
+        }
+        Msg::Key(k) => {
+            if k.kind == KeyEventKind::Release {
+                return Vec::new();
+            }
+            m.redraw = true;
+            let cmds = key(m, k);
+            m.refresh();
+            cmds
+        }
+    }
+}
+
+/// A watcher that resumed from its resourceVersion reports nothing until an object changes,
+/// so a failed state is cleared by the server answering again: first to "reconnecting", and
+/// to live when the next probe still finds no new error.
+fn health(m: &mut Model, ok: bool) {
+    if !ok {
+        return;
+    }
+    for s in m.watch.values_mut() {
+        let next = match s {
+            WatchState::Failed { .. } => WatchState::Reconnecting,
+            WatchState::Reconnecting => WatchState::Live,
+            _ => continue,
+        };
+        *s = next;
+        m.redraw = true;
+    }
+}
+
+fn watch(m: &mut Model, report: WatchReport) {
+    match report {
+        WatchReport::Expired(kind) => {
+            m.watch.insert(kind, WatchState::Resyncing);
+            m.redraw = true;
+        }
+        WatchReport::Error(kind, error) => {
+            let since = match m.watch.get(&kind) {
+                Some(WatchState::Failed { since, .. }) => *since,
+                _ => m.now,
+            };
+            let state = WatchState::Failed { since, error };
+            if m.watch.get(&kind) != Some(&state) {
+                m.watch.insert(kind, state);
+                m.redraw = true;
+            }
+        }
+        WatchReport::Feed(feed) => {
+            let kind = feed.kind();
+            let state = match &feed {
+                Feed::Nodes(Ev::Init)
+                | Feed::Pods(Ev::Init)
+                | Feed::Events(Ev::Init)
+                | Feed::Pdbs(Ev::Init) => Some(match m.watch.get(&kind) {
+                    Some(WatchState::Connecting) => WatchState::Connecting,
+                    _ => WatchState::Resyncing,
+                }),
+                Feed::Nodes(Ev::InitApply(_))
+                | Feed::Pods(Ev::InitApply(_))
+                | Feed::Events(Ev::InitApply(_))
+                | Feed::Pdbs(Ev::InitApply(_)) => None,
+                // InitDone, or an event on a stream that resumed without relisting.
+                _ => Some(WatchState::Live),
+            };
+            if let Some(s) = state
+                && m.watch.get(&kind) != Some(&s)
+            {
+                m.watch.insert(kind, s);
+                m.redraw = true;
+            }
+            // A pod that appears outside a relist has just been created or scheduled here:
+            // remember when, so it can stand out for a moment (pods landing during a drain).
+            if let Feed::Pods(Ev::Apply(p)) = &feed {
+                let key = format!("{}/{}", p.namespace(), p.name());
+                let was = m.cache.pods.get(&key).and_then(|o| o.node_name.clone());
+                if p.node_name.is_some() && was != p.node_name {
+                    m.arrivals.insert(key, m.now);
+                }
+            }
+            if m.cache.apply(feed) {
+                m.stale = true;
+                m.redraw = true;
+            }
+        }
+    }
+}
+
+fn key(m: &mut Model, k: KeyEvent) -> Vec<Cmd> {
+    // Ctrl-C quits from anywhere, whatever is being typed.
+    if k.modifiers.contains(KeyModifiers::CONTROL) && k.code == KeyCode::Char('c') {
+        m.quit = true;
+        return Vec::new();
+    }
+    match m.input.clone() {
+        Input::Filter(text) => {
+            edit_line(m, k, text, true);
+            Vec::new()
+        }
+        Input::Command(text) => {
+            edit_line(m, k, text, false);
+            Vec::new()
+        }
+        Input::Normal => {
+            if m.overlay == Some(Overlay::Help) {
+                // Any of these closes help; other keys are ignored while it is open.
+                if matches!(
+                    k.code,
+                    KeyCode::Esc | KeyCode::Char('?') | KeyCode::Char('q')
+                ) {
+                    m.overlay = None;
+                }
+                return Vec::new();
+            }
+            match keymap::lookup(&k, m.focus, m.readonly) {
+                Some(a) => action(m, a),
+                None => Vec::new(),
+            }
+        }
+    }
+}
+
+/// Typing into the filter or command line.
+fn edit_line(m: &mut Model, k: KeyEvent, mut text: String, is_filter: bool) {
+    match k.code {
+        KeyCode::Esc => {
+            m.input = Input::Normal;
+            if is_filter {
+                set_filter(m, "");
+            }
+            return;
+        }
+        KeyCode::Enter => {
+            m.input = Input::Normal;
+            if !is_filter {
+                run_command(m, text.trim());
+            }
+            return;
+        }
+        KeyCode::Backspace => {
+            if text.pop().is_none() {
+                m.input = Input::Normal;
+                return;
+            }
+        }
+        KeyCode::Char(c) => text.push(c),
+        _ => return,
+    }
+    if is_filter {
+        set_filter(m, &text);
+        m.input = Input::Filter(text);
+    } else {
+        m.input = Input::Command(text);
+    }
+}
+
+fn set_filter(m: &mut Model, text: &str) {
+    let t = m.active_table();
+    if text.is_empty() {
+        m.filters.remove(&t);
+    } else {
+        m.filters.insert(t, Filter::new(text));
+    }
+    let mut nav = m.nav(t);
+    nav.selected = 0;
+    nav.offset = 0;
+    // Keep the node selection by name when filtering nodes.
+    m.nav.insert(t, nav);
+    m.stale = true;
+}
+
+fn run_command(m: &mut Model, cmd: &str) {
+    let name = cmd.trim_start_matches(':');
+    let found = COMMANDS.iter().find(|(names, _)| names.contains(&name));
+    match found.map(|(names, _)| names[0]) {
+        Some("nodes") => focus(m, Pane::Nodes),
+        Some("pods") => focus(m, Pane::Pods),
+        Some("events") => focus(m, Pane::Events),
+        Some("pdb") => {
+            m.view = View::Pdbs;
+            m.stale = true;
+        }
+        Some("help") => m.overlay = Some(Overlay::Help),
+        Some("q") => m.quit = true,
+        _ if name.is_empty() => {}
+        _ => {
+            m.flash = Some((
+                format!("unknown command :{name} (try :nodes :pods :events :pdb :q)"),
+                m.now,
+            ))
+        }
+    }
+}
+
+fn focus(m: &mut Model, p: Pane) {
+    m.view = View::Main;
+    m.focus = p;
+    m.stale = true;
+}
+
+fn move_by(m: &mut Model, delta: isize) {
+    let t = m.active_table();
+    let len = m.views.len(t);
+    if len == 0 {
+        return;
+    }
+    let mut nav = m.nav(t);
+    nav.selected = nav.selected.saturating_add_signed(delta).min(len - 1);
+    if t == Table::Nodes {
+        m.selected_node = m.views.nodes.get(nav.selected).cloned();
+        m.nav.insert(Table::Pods, Nav::default());
+        m.nav.insert(Table::Events, Nav::default());
+        m.stale = true;
+    }
+    set_nav(m, t, nav);
+}
+
+fn action(m: &mut Model, a: Action) -> Vec<Cmd> {
+    let page = crate::ui::layout::table_rows(m, m.active_table()).max(1) as isize;
+    match a {
+        Action::Quit => m.quit = true,
+        Action::Up => move_by(m, -1),
+        Action::Down => move_by(m, 1),
+        Action::Top => move_by(m, isize::MIN / 2),
+        Action::Bottom => move_by(m, isize::MAX / 2),
+        Action::PageUp => move_by(m, -page),
+        Action::PageDown => move_by(m, page),
+        Action::NextPane | Action::PrevPane => {
+            let i = Pane::ALL.iter().position(|p| *p == m.focus).unwrap_or(0);
+            let step = if a == Action::NextPane {
+                1
+            } else {
+                Pane::ALL.len() - 1
+            };
+            focus(m, Pane::ALL[(i + step) % Pane::ALL.len()]);
+        }
+        Action::Enter => {
+            if m.focus == Pane::Nodes && m.view == View::Main {
+                m.pod_scope = PodScope::Node;
+                focus(m, Pane::Pods);
+            }
+        }
+        Action::Back => back(m),
+        Action::Filter => {
+            let current = m.filters.get(&m.active_table()).map(|f| f.text.clone());
+            m.input = Input::Filter(current.unwrap_or_default());
+        }
+        Action::Command => m.input = Input::Command(String::new()),
+        Action::Help => m.overlay = Some(Overlay::Help),
+        Action::AllNamespaces => {
+            if m.namespace.take().is_some() {
+                // The pod watcher was namespaced: restart all watchers as a new generation;
+                // the relist swaps in whole, so nothing half-loaded shows.
+                m.generation += 1;
+                for s in m.watch.values_mut() {
+                    *s = WatchState::Resyncing;
+                }
+                m.flash = Some(("showing all namespaces".into(), m.now));
+                m.stale = true;
+                return vec![Cmd::Watch {
+                    generation: m.generation,
+                    namespace: None,
+                }];
+            }
+        }
+        Action::PodsAll => toggle_scope(m, PodScope::All),
+        Action::PodsPending => toggle_scope(m, PodScope::Pending),
+        Action::EventsAll => {
+            m.events_all = !m.events_all;
+            m.nav.insert(Table::Events, Nav::default());
+            m.stale = true;
+        }
+        Action::Cordon | Action::Uncordon | Action::Drain => {
+            let action = match a {
+                Action::Cordon => NodeAction::Cordon,
+                Action::Uncordon => NodeAction::Uncordon,
+                _ => NodeAction::Drain,
+            };
+            if m.readonly {
+                return Vec::new();
+            }
+            if let Some(node) = m.selected_node.clone() {
+                return vec![Cmd::Node { action, node }];
+            }
+        }
+    }
+    Vec::new()
+}
+
+fn toggle_scope(m: &mut Model, s: PodScope) {
+    m.pod_scope = if m.pod_scope == s { PodScope::Node } else { s };
+    m.nav.insert(Table::Pods, Nav::default());
+    m.stale = true;
+}
+
+/// Esc: undo the most recent narrowing, one step at a time.
+fn back(m: &mut Model) {
+    let t = m.active_table();
+    if m.filters.contains_key(&t) {
+        set_filter(m, "");
+    } else if m.view != View::Main {
+        m.view = View::Main;
+    } else if m.focus == Pane::Pods && m.pod_scope != PodScope::Node {
+        m.pod_scope = PodScope::Node;
+    } else if m.focus != Pane::Nodes {
+        m.focus = Pane::Nodes;
+    }
+    m.stale = true;
+}

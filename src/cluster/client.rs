@@ -1,0 +1,148 @@
+//! Building a kube `Client` from kubeconfig and probing it before the screen switches, so
+//! every connection problem is reported in plain words on a normal terminal.
+
+use std::fmt;
+use std::time::Duration;
+
+use kube::config::{KubeConfigOptions, Kubeconfig};
+use kube::{Client, Config};
+
+use crate::cli::KubeArgs;
+
+/// A client that answered `/version`.
+#[derive(Clone)]
+pub struct Connection {
+    /// The client every watcher shares.
+    pub client: Client,
+    /// The kubeconfig context in use (or a label such as `demo`).
+    pub context: String,
+    /// The API server URL.
+    pub server: String,
+    /// The API server's `gitVersion`.
+    pub version: String,
+}
+
+/// Why kubedrain could not connect; `Display` is the sentence shown to the user.
+#[derive(Debug)]
+pub struct ConnectError(pub String);
+
+impl fmt::Display for ConnectError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for ConnectError {}
+
+/// How long the `/version` probe may take before the server counts as unreachable.
+const PROBE_TIMEOUT: Duration = Duration::from_secs(8);
+
+/// Reads the kubeconfig, picks the context and builds a client (no network yet).
+pub async fn config_from_args(args: &KubeArgs) -> Result<(Config, String), ConnectError> {
+    let kubeconfig = match &args.kubeconfig {
+        // KUBECONFIG may list several files; kube's `read` merges them like kubectl.
+        Some(p) if p.to_string_lossy().contains(':') => Kubeconfig::read(),
+        Some(p) => Kubeconfig::read_from(p),
+        None => Kubeconfig::read(),
+    }
+    .map_err(|e| {
+        let path = args
+            .kubeconfig
+            .as_ref()
+            .map(|p| p.display().to_string())
+            .unwrap_or_else(|| "~/.kube/config".into());
+        ConnectError(format!(
+            "cannot read kubeconfig {path}: {e}\n  (use --kubeconfig FILE, or `kubedrain demo` to try the built-in simulated cluster)"
+        ))
+    })?;
+    let context = match &args.context {
+        Some(c) => {
+            if !kubeconfig.contexts.iter().any(|n| &n.name == c) {
+                let known: Vec<&str> = kubeconfig
+                    .contexts
+                    .iter()
+                    .map(|n| n.name.as_str())
+                    .collect();
+                return Err(ConnectError(format!(
+                    "context \"{c}\" is not in the kubeconfig (known contexts: {})",
+                    if known.is_empty() {
+                        "none".to_string()
+                    } else {
+                        known.join(", ")
+                    }
+                )));
+            }
+            c.clone()
+        }
+        None => kubeconfig.current_context.clone().ok_or_else(|| {
+            ConnectError("the kubeconfig has no current context; pass --context NAME".to_string())
+        })?,
+    };
+    let opts = KubeConfigOptions {
+        context: Some(context.clone()),
+        ..Default::default()
+    };
+    let mut config = Config::from_custom_kubeconfig(kubeconfig, &opts)
+        .await
+        .map_err(|e| ConnectError(format!("kubeconfig context \"{context}\" is unusable: {e}")))?;
+    config.connect_timeout = Some(Duration::from_secs(5));
+    Ok((config, context))
+}
+
+/// Builds a client for `config` and checks the server answers `/version`.
+pub async fn probe(config: Config, context: String) -> Result<Connection, ConnectError> {
+    let server = config.cluster_url.to_string();
+    let server = server.trim_end_matches('/').to_string();
+    let client = Client::try_from(config)
+        .map_err(|e| ConnectError(format!("cannot build a client for {server}: {e}")))?;
+    let answer = tokio::time::timeout(PROBE_TIMEOUT, client.apiserver_version()).await;
+    let info = match answer {
+        Err(_) => {
+            return Err(ConnectError(format!(
+                "the API server at {server} did not answer within {}s (context \"{context}\")",
+                PROBE_TIMEOUT.as_secs()
+            )));
+        }
+        Ok(Err(e)) => return Err(ConnectError(explain(&e, &server, &context))),
+        Ok(Ok(info)) => info,
+    };
+    Ok(Connection {
+        client,
+        context,
+        server,
+        version: info.git_version,
+    })
+}
+
+/// Reads kubeconfig and probes the server: what `kubedrain` does before opening the screen.
+pub async fn connect(args: &KubeArgs) -> Result<Connection, ConnectError> {
+    let (config, context) = config_from_args(args).await?;
+    probe(config, context).await
+}
+
+/// Turns a kube error into a sentence an operator can act on.
+fn explain(e: &kube::Error, server: &str, context: &str) -> String {
+    match e {
+        kube::Error::Api(s) if s.code == 401 => format!(
+            "the API server at {server} rejected the credentials of context \"{context}\" (401 Unauthorized): log in again or refresh the token"
+        ),
+        kube::Error::Api(s) if s.code == 403 => format!(
+            "the credentials of context \"{context}\" are not allowed to read the API server at {server} (403 Forbidden): {}",
+            s.message
+        ),
+        kube::Error::Api(s) => format!(
+            "the API server at {server} answered {} {}: {}",
+            s.code, s.reason, s.message
+        ),
+        other => {
+            // Walk the source chain: "connection refused" sits a few levels down.
+            let mut cause = other.to_string();
+            let mut src = std::error::Error::source(other);
+            while let Some(s) = src {
+                cause = s.to_string();
+                src = s.source();
+            }
+            format!("cannot reach the API server at {server} (context \"{context}\"): {cause}")
+        }
+    }
+}

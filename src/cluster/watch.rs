@@ -1,0 +1,240 @@
+//! kube-rs watchers for nodes, pods (all namespaces), events and PDBs, turned into
+//! generation-tagged messages. Watchers never touch the model: they only send.
+
+use std::fmt::Debug;
+
+use futures::StreamExt;
+use kube::runtime::WatchStreamExt;
+use kube::runtime::watcher::{self, Event};
+use kube::{Api, Client};
+use serde::de::DeserializeOwned;
+use tokio::sync::mpsc::Sender;
+use tokio::task::JoinHandle;
+
+use super::rows::{EventRow, NodeRow, PdbRow, PodRow};
+
+/// Which watched collection a message is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Kind {
+    Nodes,
+    Pods,
+    Events,
+    Pdbs,
+}
+
+impl Kind {
+    /// All watched kinds.
+    pub const ALL: [Kind; 4] = [Kind::Nodes, Kind::Pods, Kind::Events, Kind::Pdbs];
+
+    /// Lower-case plural, as kubectl names it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Nodes => "nodes",
+            Kind::Pods => "pods",
+            Kind::Events => "events",
+            Kind::Pdbs => "poddisruptionbudgets",
+        }
+    }
+}
+
+/// One watcher event for rows of type `K` (kube's `watcher::Event`, mirrored so tests can
+/// build it).
+#[derive(Debug, Clone)]
+pub enum Ev<K> {
+    /// A (re)list starts: collect the following `InitApply`s apart.
+    Init,
+    /// One object of the (re)list.
+    InitApply(K),
+    /// The (re)list is complete: swap the collected set in.
+    InitDone,
+    /// An object was added or changed.
+    Apply(K),
+    /// An object was deleted.
+    Delete(K),
+}
+
+impl<K> From<Event<K>> for Ev<K> {
+    fn from(e: Event<K>) -> Self {
+        match e {
+            Event::Init => Ev::Init,
+            Event::InitApply(k) => Ev::InitApply(k),
+            Event::InitDone => Ev::InitDone,
+            Event::Apply(k) => Ev::Apply(k),
+            Event::Delete(k) => Ev::Delete(k),
+        }
+    }
+}
+
+/// A watcher event of any watched kind.
+#[derive(Debug, Clone)]
+pub enum Feed {
+    Nodes(Ev<NodeRow>),
+    Pods(Ev<PodRow>),
+    Events(Ev<EventRow>),
+    Pdbs(Ev<PdbRow>),
+}
+
+impl Feed {
+    /// The kind this event is about.
+    pub fn kind(&self) -> Kind {
+        match self {
+            Feed::Nodes(_) => Kind::Nodes,
+            Feed::Pods(_) => Kind::Pods,
+            Feed::Events(_) => Kind::Events,
+            Feed::Pdbs(_) => Kind::Pdbs,
+        }
+    }
+}
+
+/// What a watcher task reports.
+// Rows are moved through the channel, never stored in it for long: boxing would only add an
+// allocation per watch event.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Clone)]
+pub enum WatchReport {
+    /// An event from the stream.
+    Feed(Feed),
+    /// The stream failed (the text says how, for humans); the watcher backs off and retries.
+    Error(Kind, String),
+    /// The server expired our resourceVersion (410 Gone): routine, a relist follows.
+    Expired(Kind),
+}
+
+/// Spawns the four watchers; each report goes through `wrap` (which adds the generation tag)
+/// into `tx`. Watchers end when the receiver is dropped.
+pub fn spawn_all<M, F>(
+    client: &Client,
+    namespace: Option<&str>,
+    tx: Sender<M>,
+    wrap: F,
+) -> Vec<JoinHandle<()>>
+where
+    M: Send + 'static,
+    F: Fn(WatchReport) -> M + Clone + Send + Sync + 'static,
+{
+    let pods: Api<PodRow> = match namespace {
+        Some(ns) => Api::namespaced(client.clone(), ns),
+        None => Api::all(client.clone()),
+    };
+    vec![
+        spawn_one(
+            Api::<NodeRow>::all(client.clone()),
+            Kind::Nodes,
+            Feed::Nodes,
+            tx.clone(),
+            wrap.clone(),
+        ),
+        spawn_one(pods, Kind::Pods, Feed::Pods, tx.clone(), wrap.clone()),
+        spawn_one(
+            Api::<EventRow>::all(client.clone()),
+            Kind::Events,
+            Feed::Events,
+            tx.clone(),
+            wrap.clone(),
+        ),
+        spawn_one(
+            Api::<PdbRow>::all(client.clone()),
+            Kind::Pdbs,
+            Feed::Pdbs,
+            tx,
+            wrap,
+        ),
+    ]
+}
+
+fn spawn_one<K, M, F>(
+    api: Api<K>,
+    kind: Kind,
+    to_feed: fn(Ev<K>) -> Feed,
+    tx: Sender<M>,
+    wrap: F,
+) -> JoinHandle<()>
+where
+    K: kube::Resource + Clone + DeserializeOwned + Debug + Send + 'static,
+    K::DynamicType: Default,
+    M: Send + 'static,
+    F: Fn(WatchReport) -> M + Send + 'static,
+{
+    tokio::spawn(async move {
+        // Smaller pages than the default 500 keep the peak low on huge clusters.
+        let cfg = watcher::Config::default().page_size(250);
+        let mut stream = watcher::watcher(api, cfg).default_backoff().boxed();
+        while let Some(item) = stream.next().await {
+            let report = match item {
+                Ok(ev) => WatchReport::Feed(to_feed(ev.into())),
+                Err(e) => match describe(&e) {
+                    None => WatchReport::Expired(kind),
+                    Some(text) => WatchReport::Error(kind, text),
+                },
+            };
+            if tx.send(wrap(report)).await.is_err() {
+                break;
+            }
+        }
+    })
+}
+
+/// A watcher error in plain words, or `None` for a 410 Gone (expiry, not a failure).
+pub fn describe(e: &watcher::Error) -> Option<String> {
+    let status = match e {
+        watcher::Error::WatchError(s) => Some(s.as_ref()),
+        watcher::Error::InitialListFailed(kube::Error::Api(s))
+        | watcher::Error::WatchStartFailed(kube::Error::Api(s))
+        | watcher::Error::WatchFailed(kube::Error::Api(s)) => Some(s.as_ref()),
+        _ => None,
+    };
+    match status {
+        Some(s) if s.code == 410 => None,
+        Some(s) if s.code == 401 || s.code == 403 => {
+            Some(format!("access denied ({}): {}", s.code, s.message))
+        }
+        Some(s) => Some(format!("API error {}: {}", s.code, s.message)),
+        None if matches!(
+            e,
+            watcher::Error::InitialListFailed(kube::Error::SerdeError(_))
+                | watcher::Error::WatchFailed(kube::Error::SerdeError(_))
+                | watcher::Error::NoResourceVersion
+        ) =>
+        {
+            Some(format!("unexpected answer from the API server: {e}"))
+        }
+        None => {
+            // "connection refused" sits a few levels down the source chain.
+            let mut msg = e.to_string();
+            let mut src = std::error::Error::source(e);
+            while let Some(s) = src {
+                msg = s.to_string();
+                src = s.source();
+            }
+            Some(format!("API server unreachable: {msg}"))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use kube::core::Status;
+    use kube::runtime::watcher::Error;
+
+    use super::describe;
+
+    #[test]
+    fn expiry_is_not_a_failure_and_denials_say_so() {
+        let gone = Error::WatchError(Status::failure("too old", "Expired").with_code(410).boxed());
+        assert_eq!(describe(&gone), None);
+        let denied = Error::InitialListFailed(kube::Error::Api(
+            Status::failure("nodes is forbidden", "Forbidden")
+                .with_code(403)
+                .boxed(),
+        ));
+        assert_eq!(
+            describe(&denied).as_deref(),
+            Some("access denied (403): nodes is forbidden")
+        );
+        assert!(
+            describe(&Error::NoResourceVersion)
+                .unwrap()
+                .starts_with("unexpected answer")
+        );
+    }
+}

@@ -1,0 +1,137 @@
+//! The help overlay, generated from the keymap (the same table the keys are looked up in).
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, BorderType, Borders, Clear, Paragraph};
+
+use super::theme;
+use crate::app::keymap::{self, BINDINGS, COMMANDS, Scope};
+use crate::app::model::Model;
+
+/// Width of the key column.
+const KEYS_W: usize = 11;
+
+/// The help sections (title + one line per binding), in display order.
+pub fn sections(readonly: bool) -> Vec<Vec<Line<'static>>> {
+    let mut out = Vec::new();
+    for scope in [Scope::Global, Scope::Nodes, Scope::Pods, Scope::Events] {
+        let rows: Vec<_> = BINDINGS
+            .iter()
+            .filter(|b| b.scope == scope && keymap::enabled(b, readonly))
+            .collect();
+        if rows.is_empty() {
+            continue;
+        }
+        // Keys the drain engine will provide are listed, and marked once in the title.
+        let reserved: Vec<String> = rows
+            .iter()
+            .filter(|b| b.reserved)
+            .map(|b| b.keys[0].label())
+            .collect();
+        let mut title = vec![Span::styled(scope.title(), theme::title())];
+        if !reserved.is_empty() {
+            title.push(Span::styled(
+                format!(" ({}: soon)", reserved.join(" ")),
+                theme::dim(),
+            ));
+        }
+        let mut sec = vec![Line::from(title)];
+        for b in rows {
+            let keys: Vec<String> = b.keys.iter().map(|k| k.label()).collect();
+            sec.push(Line::from(vec![
+                Span::styled(format!(" {:<KEYS_W$} ", keys.join(" ")), theme::key()),
+                Span::styled(
+                    b.help,
+                    if b.reserved {
+                        theme::dim()
+                    } else {
+                        theme::text()
+                    },
+                ),
+            ]));
+        }
+        out.push(sec);
+    }
+    let mut sec = vec![Line::from(Span::styled("Commands", theme::title()))];
+    for (names, help) in COMMANDS {
+        let alias = names.get(1).map(|a| format!(" (:{a})")).unwrap_or_default();
+        sec.push(Line::from(vec![
+            Span::styled(format!(" :{:<7} ", names[0]), theme::key()),
+            Span::raw(*help),
+            Span::styled(alias, theme::dim()),
+        ]));
+    }
+    out.push(sec);
+    out
+}
+
+/// All help lines in one column.
+pub fn lines(readonly: bool) -> Vec<Line<'static>> {
+    join(sections(readonly))
+}
+
+fn join(sections: Vec<Vec<Line<'static>>>) -> Vec<Line<'static>> {
+    let mut out = Vec::new();
+    for s in sections {
+        if !out.is_empty() {
+            out.push(Line::raw(""));
+        }
+        out.extend(s);
+    }
+    out
+}
+
+/// Draws the help box centred over the screen: one column when it fits, else two (general
+/// keys left, pane keys and commands right), so 80×24 shows everything.
+pub fn render(m: &Model, f: &mut Frame, area: Rect) {
+    let mut secs = sections(m.readonly);
+    let one = lines(m.readonly);
+    let two_cols = one.len() as u16 + 2 > area.height.saturating_sub(2);
+    let (left, right) = if two_cols {
+        let rest = secs.split_off(1);
+        (join(secs), Some(join(rest)))
+    } else {
+        (one, None)
+    };
+    let rows = left.len().max(right.as_ref().map_or(0, |r| r.len())) as u16;
+    let widest = |ls: &[Line]| ls.iter().map(Line::width).max().unwrap_or(0) as u16;
+    let want_w = match &right {
+        Some(r) => 2 * widest(&left).max(widest(r)) + 6,
+        None => widest(&left) + 4,
+    };
+    let w = want_w.min(area.width.saturating_sub(2));
+    let h = (rows + 2).min(area.height.saturating_sub(2));
+    let r = Rect::new(
+        area.x + (area.width - w) / 2,
+        area.y + (area.height - h) / 2,
+        w,
+        h,
+    );
+    f.render_widget(Clear, r);
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_type(BorderType::Thick)
+        .border_style(theme::focus_border())
+        .title(Line::from(Span::styled(
+            " Help · Esc or ? to close ",
+            theme::title(),
+        )));
+    let inner = block.inner(r);
+    f.render_widget(block, r);
+    match right {
+        None => f.render_widget(Paragraph::new(left), inner),
+        Some(right) => {
+            let half = inner.width / 2;
+            let l = Rect::new(inner.x, inner.y, half.saturating_sub(1), inner.height);
+            let rr = Rect::new(
+                inner.x + half + 1,
+                inner.y,
+                inner.width - half - 1,
+                inner.height,
+            );
+            f.render_widget(Paragraph::new(left), l);
+            f.render_widget(Paragraph::new(right), rr);
+        }
+    }
+}

@@ -1,0 +1,100 @@
+//! The PodDisruptionBudgets view (`:pdb`): what will block a drain.
+
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+use ratatui::Frame;
+use ratatui::layout::Rect;
+
+use crate::app::model::{Model, Table};
+use crate::cluster::age;
+use crate::cluster::rows::PdbRow;
+use crate::ui::table::{self, Col, fixed};
+use crate::ui::theme;
+
+const COLS: &[Col] = &[
+    fixed("NAMESPACE", 14, 2),
+    fixed("NAME", 20, 0),
+    fixed("MIN AVAILABLE", 13, 1),
+    fixed("MAX UNAVAILABLE", 15, 1),
+    fixed("ALLOWED DISRUPTIONS", 19, 0),
+    fixed("HEALTHY", 8, 1),
+    fixed("PODS", 5, 3),
+    fixed("AGE", 5, 3),
+];
+
+fn intstr(v: &Option<IntOrString>) -> String {
+    match v {
+        Some(IntOrString::Int(i)) => i.to_string(),
+        Some(IntOrString::String(s)) => s.clone(),
+        None => "N/A".into(),
+    }
+}
+
+/// Visible text of every column (what `/` filters on).
+pub fn cells(m: &Model, p: &PdbRow) -> Vec<String> {
+    let pods = m.cache.index.pdb_pods.get(&p.key()).map_or(0, |s| s.len());
+    vec![
+        p.meta.namespace.clone().unwrap_or_default(),
+        p.meta.name.clone().unwrap_or_default(),
+        intstr(&p.min_available),
+        intstr(&p.max_unavailable),
+        p.disruptions_allowed.to_string(),
+        format!("{}/{}", p.current_healthy, p.desired_healthy),
+        pods.to_string(),
+        age::since(p.meta.creation_timestamp.as_ref().map(|t| t.0), m.now),
+    ]
+}
+
+/// Draws the PDB view over the whole body.
+pub fn render(m: &Model, f: &mut Frame, area: Rect) {
+    let filter = m.filters.get(&Table::Pdbs).map(|f| f.text.as_str());
+    let blocking = m
+        .cache
+        .pdbs
+        .values()
+        .filter(|p| p.disruptions_allowed == 0)
+        .count();
+    let detail = if blocking > 0 {
+        format!("{blocking} allow no disruption")
+    } else {
+        String::new()
+    };
+    let title = table::title("PodDisruptionBudgets", &detail, m.views.pdbs.len(), filter);
+    let mut cols = COLS.to_vec();
+    // A handful of PDBs: measuring them per frame is cheap.
+    cols[1].width = m
+        .cache
+        .pdbs
+        .values()
+        .map(|p| p.meta.name.as_deref().unwrap_or("").len())
+        .max()
+        .unwrap_or(0)
+        .clamp(12, 63) as u16;
+    table::render(
+        f,
+        area,
+        table::block(title, true),
+        &cols,
+        m.views.pdbs.len(),
+        m.nav(Table::Pdbs),
+        true,
+        "no PodDisruptionBudgets",
+        |i, keep| {
+            let Some(p) = m.cache.pdbs.get(&m.views.pdbs[i]) else {
+                return Vec::new();
+            };
+            let text = cells(m, p);
+            keep.iter()
+                .map(|&c| {
+                    let style = match c {
+                        0 | 7 => theme::dim(),
+                        // Zero allowed disruptions blocks every eviction it covers.
+                        4 if p.disruptions_allowed == 0 => theme::bad(),
+                        4 => theme::ok(),
+                        _ => theme::text(),
+                    };
+                    table::cell(text[c].clone(), style)
+                })
+                .collect()
+        },
+    );
+}

@@ -1,0 +1,164 @@
+//! The pods pane: `kubectl get pods -o wide` columns for the selected node, all pods, or
+//! Pending pods cluster-wide.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+
+use crate::app::model::{Model, PodScope, Table};
+use crate::cluster::age;
+use crate::cluster::rows::PodRow;
+use crate::ui::table::{self, Col, fixed, flex};
+use crate::ui::theme;
+
+const COLS: &[Col] = &[
+    fixed("NAMESPACE", 14, 2),
+    fixed("NAME", 24, 0),
+    fixed("READY", 5, 1),
+    fixed("STATUS", 17, 0),
+    fixed("RESTARTS", 12, 3),
+    fixed("AGE", 5, 1),
+    fixed("IP", 15, 4),
+    fixed("NODE", 12, 5),
+    flex("WHY PENDING", 16, 0),
+];
+
+/// kubectl's RESTARTS: `3` or `1 (77d ago)`.
+fn restarts(m: &Model, p: &PodRow) -> String {
+    match p.last_restart {
+        Some(t) if p.restarts > 0 => {
+            format!("{} ({} ago)", p.restarts, age::since(Some(t), m.now))
+        }
+        _ => p.restarts.to_string(),
+    }
+}
+
+/// Visible text of every column (what `/` filters on).
+pub fn cells(m: &Model, p: &PodRow) -> Vec<String> {
+    vec![
+        p.namespace().to_string(),
+        p.name().to_string(),
+        format!("{}/{}", p.ready_containers, p.total_containers),
+        p.status_text().to_string(),
+        restarts(m, p),
+        age::since(p.created(), m.now),
+        p.pod_ip.clone().unwrap_or_else(|| "<none>".into()),
+        p.node_name.clone().unwrap_or_else(|| "<none>".into()),
+        p.unschedulable_message.clone().unwrap_or_default(),
+    ]
+}
+
+/// Draws the pods pane.
+pub fn render(m: &Model, f: &mut Frame, area: Rect, focused: bool) {
+    let filter = m.filters.get(&Table::Pods).map(|f| f.text.as_str());
+    let ns = m
+        .namespace
+        .as_deref()
+        .map(|n| format!(" in {n}"))
+        .unwrap_or_default();
+    let (name, detail, empty) = match m.pod_scope {
+        PodScope::Node => {
+            let node = m.selected_node.clone().unwrap_or_else(|| "no node".into());
+            let empty = format!("no pods on {node}{ns}");
+            let cordoned = m.cache.nodes.get(&node).is_some_and(|n| n.unschedulable);
+            let state = if cordoned { " (cordoned)" } else { "" };
+            ("Pods", format!("{node}{state}{ns}"), empty)
+        }
+        PodScope::All => (
+            "Pods",
+            m.namespace
+                .clone()
+                .map(|n| format!("namespace {n}"))
+                .unwrap_or_else(|| "all namespaces".into()),
+            "no pods".into(),
+        ),
+        PodScope::Pending => (
+            "Pending pods",
+            format!("cluster-wide{ns}"),
+            "no Pending pods: everything is scheduled".into(),
+        ),
+    };
+    let title = table::title(name, &detail, m.views.pods.len(), filter);
+    let empty = if filter.is_some() {
+        "no pod matches the filter (Esc clears it)".into()
+    } else {
+        empty
+    };
+    let mut cols = COLS.to_vec();
+    cols[1].width = m.views.pod_name_w;
+    cols[1].min = m.views.pod_name_w.min(24);
+    match m.pod_scope {
+        // The node is in the title.
+        PodScope::Node => cols[8].width = 0,
+        // Across nodes, where a pod runs matters more than its IP.
+        PodScope::All => {
+            cols[7].prio = 1;
+            cols[8].width = 0;
+        }
+        // Unscheduled pods have no IP or node, but the scheduler says why.
+        PodScope::Pending => {
+            cols[6].width = 0;
+            cols[7].width = 0;
+        }
+    }
+    table::render(
+        f,
+        area,
+        table::block(title, focused),
+        &cols,
+        m.views.pods.len(),
+        m.nav(Table::Pods),
+        focused,
+        &empty,
+        |i, keep| {
+            let Some(p) = m.cache.pods.get(&m.views.pods[i]) else {
+                return Vec::new();
+            };
+            let status = p.status_text();
+            let all_ready = p.ready_containers == p.total_containers;
+            let arrived = m.arrivals.contains_key(&m.views.pods[i]);
+            keep.iter()
+                .map(|&c| match c {
+                    0 => table::cell(p.namespace().to_string(), theme::dim()),
+                    1 => table::cell(
+                        p.name().to_string(),
+                        if arrived {
+                            theme::arrived()
+                        } else {
+                            theme::text()
+                        },
+                    ),
+                    2 => table::cell(
+                        format!("{}/{}", p.ready_containers, p.total_containers),
+                        if all_ready || p.phase.is_finished() {
+                            theme::text()
+                        } else {
+                            theme::warn()
+                        },
+                    ),
+                    3 => table::cell(status.to_string(), theme::pod_status(status)),
+                    4 => table::cell(
+                        restarts(m, p),
+                        if p.restarts > 0 {
+                            theme::warn()
+                        } else {
+                            theme::text()
+                        },
+                    ),
+                    5 => table::cell(age::since(p.created(), m.now), theme::dim()),
+                    6 => table::cell(
+                        p.pod_ip.clone().unwrap_or_else(|| "<none>".into()),
+                        theme::dim(),
+                    ),
+                    7 => table::cell(
+                        p.node_name.clone().unwrap_or_else(|| "<none>".into()),
+                        theme::dim(),
+                    ),
+                    _ => table::cell(
+                        p.unschedulable_message.clone().unwrap_or_default(),
+                        theme::warn(),
+                    ),
+                })
+                .collect()
+        },
+    );
+}

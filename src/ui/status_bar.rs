@@ -1,0 +1,151 @@
+//! The header (where we are connected and how well) and the footer (key hints generated from
+//! the keymap, or the filter / command line, or a flash message).
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+use super::theme;
+use crate::app::keymap;
+use crate::app::model::{ConnState, Input, Model, View};
+use crate::cluster::age;
+
+/// The connection state as a coloured phrase.
+fn conn_span(m: &Model) -> Span<'static> {
+    match m.conn_state() {
+        ConnState::Live => Span::styled("● live", theme::ok()),
+        ConnState::Connecting => Span::styled("◌ connecting…", theme::warn()),
+        ConnState::Resyncing => Span::styled("◌ resyncing…", theme::warn()),
+        ConnState::Reconnecting => Span::styled("◌ reconnecting…", theme::warn()),
+        ConnState::Disconnected { since, .. } => Span::styled(
+            format!(
+                "✖ disconnected since {} ({} ago)",
+                clock(since),
+                age::human((m.now - since).get_seconds())
+            ),
+            theme::bad(),
+        ),
+    }
+}
+
+/// Time of day in the local zone (what the operator's wall clock says).
+fn clock(t: jiff::Timestamp) -> String {
+    t.to_zoned(jiff::tz::TimeZone::system())
+        .strftime("%H:%M:%S")
+        .to_string()
+}
+
+/// Draws the header line.
+pub fn header(m: &Model, f: &mut Frame, area: Rect) {
+    // Groups in priority order: a group is shown only if it fits whole, and the connection
+    // state is always shown (it is what an operator must never miss).
+    let sep = || Span::styled(" · ", theme::dim());
+    let mut groups: Vec<Vec<Span<'static>>> = Vec::new();
+    let mut first = vec![Span::styled(" kubedrain ", theme::badge()), Span::raw(" ")];
+    match &m.conn.demo {
+        Some(_) => first.push(Span::styled(
+            " demo: built-in simulated cluster ",
+            theme::demo_badge(),
+        )),
+        None => {
+            first.push(Span::styled("ctx ", theme::dim()));
+            first.push(Span::styled(m.conn.context.clone(), theme::title()));
+        }
+    }
+    groups.push(first);
+    if m.readonly {
+        groups.push(vec![sep(), Span::styled("READ-ONLY", theme::warn())]);
+    }
+    if let Some(ns) = &m.namespace {
+        groups.push(vec![
+            Span::styled(" · ns ", theme::dim()),
+            Span::styled(ns.clone(), theme::warn()),
+        ]);
+    }
+    let conn = vec![sep(), conn_span(m)];
+    let mut optional = Vec::new();
+    if !m.conn.version.is_empty() {
+        optional.push(vec![sep(), Span::raw(m.conn.version.clone())]);
+    }
+    if let Some(scenario) = &m.conn.demo {
+        optional.push(vec![Span::styled(
+            format!(" · scenario {scenario}"),
+            theme::dim(),
+        )]);
+    }
+    let width = |g: &[Span]| g.iter().map(|s| s.width()).sum::<usize>();
+    let mut used = groups.iter().map(|g| width(g)).sum::<usize>() + width(&conn);
+    for g in optional {
+        if used + width(&g) <= area.width as usize {
+            used += width(&g);
+            groups.push(g);
+        }
+    }
+    groups.push(conn);
+    if let Some(kc) = &m.conn.demo_kubeconfig {
+        let g = vec![
+            Span::styled("   kubectl: ", theme::dim()),
+            Span::styled(format!("export KUBECONFIG={kc}"), theme::key()),
+        ];
+        if used + width(&g) <= area.width as usize {
+            groups.push(g);
+        }
+    }
+    let spans: Vec<Span> = groups.into_iter().flatten().collect();
+    f.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+/// Draws the footer line.
+pub fn footer(m: &Model, f: &mut Frame, area: Rect) {
+    let line = match &m.input {
+        Input::Filter(text) => Line::from(vec![
+            Span::styled("/", theme::key()),
+            Span::raw(text.clone()),
+            Span::styled("█", theme::dim()),
+            Span::styled("   Enter keep · Esc clear", theme::dim()),
+        ]),
+        Input::Command(text) => Line::from(vec![
+            Span::styled(":", theme::key()),
+            Span::raw(text.clone()),
+            Span::styled("█", theme::dim()),
+            Span::styled(
+                "   nodes pods events pdb q · Enter run · Esc cancel",
+                theme::dim(),
+            ),
+        ]),
+        Input::Normal => match (&m.flash, m.conn_state()) {
+            (Some((text, _)), _) => Line::from(Span::styled(format!(" {text}"), theme::warn())),
+            // While disconnected the screen shows the last known state: say why, where the
+            // hints were.
+            (None, ConnState::Disconnected { error, .. }) => Line::from(vec![
+                Span::styled(format!(" {error}"), theme::bad()),
+                Span::styled("  (last known state shown; retrying)", theme::dim()),
+            ]),
+            (None, _) => hints_line(m, area.width),
+        },
+    };
+    f.render_widget(Paragraph::new(line), area);
+}
+
+/// `<key> label` pairs for the focused pane, as many as fit.
+fn hints_line(m: &Model, width: u16) -> Line<'static> {
+    let pane = (m.view == View::Main).then_some(m.focus);
+    let mut spans = Vec::new();
+    let mut used = 0usize;
+    let mut hints = keymap::hints(pane, m.readonly);
+    // Esc only earns a hint when there is something to go back from.
+    if pane.is_none() || m.filters.contains_key(&m.active_table()) {
+        hints.insert(0, ("Esc".into(), "back"));
+    }
+    for (key, label) in hints {
+        let w = key.chars().count() + label.len() + 3;
+        if used + w > width as usize {
+            break;
+        }
+        used += w;
+        spans.push(Span::styled(format!(" {key}"), theme::key()));
+        spans.push(Span::styled(format!(" {label} "), theme::dim()));
+    }
+    Line::from(spans)
+}

@@ -1,0 +1,253 @@
+//! The real binary in a pseudo-terminal, against a simulator started by the test.
+
+use std::io::{Read, Write};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use k8s_openapi::api::core::v1::Node;
+use kube::Api;
+use kube::api::{Patch, PatchParams};
+use kubedrain::sim::kinds::Kind;
+use kubedrain::sim::server::{SimOptions, Simulator};
+use portable_pty::{Child, CommandBuilder, PtySize, native_pty_system};
+use serde_json::json;
+
+const ENTER_ALT: &[u8] = b"\x1b[?1049h";
+const LEAVE_ALT: &[u8] = b"\x1b[?1049l";
+
+/// The binary running in a PTY, its output parsed by a vt100 emulator.
+struct Pty {
+    parser: Arc<Mutex<vt100::Parser>>,
+    raw: Arc<Mutex<Vec<u8>>>,
+    writer: Box<dyn Write + Send>,
+    child: Box<dyn Child + Send + Sync>,
+}
+
+impl Pty {
+    fn spawn(args: &[&str]) -> Pty {
+        let (rows, cols) = (40, 140);
+        let pair = native_pty_system()
+            .openpty(PtySize {
+                rows,
+                cols,
+                pixel_width: 0,
+                pixel_height: 0,
+            })
+            .unwrap();
+        let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_kubedrain"));
+        cmd.args(args);
+        cmd.env("TERM", "xterm-256color");
+        cmd.env_remove("KUBECONFIG");
+        let child = pair.slave.spawn_command(cmd).unwrap();
+        drop(pair.slave);
+        let mut reader = pair.master.try_clone_reader().unwrap();
+        let writer = pair.master.take_writer().unwrap();
+        let parser = Arc::new(Mutex::new(vt100::Parser::new(rows, cols, 0)));
+        let raw = Arc::new(Mutex::new(Vec::new()));
+        let (p, r) = (parser.clone(), raw.clone());
+        std::thread::spawn(move || {
+            let _master = pair.master; // keep the PTY open while reading
+            let mut buf = [0u8; 8192];
+            while let Ok(n) = reader.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                p.lock().unwrap().process(&buf[..n]);
+                r.lock().unwrap().extend_from_slice(&buf[..n]);
+            }
+        });
+        Pty {
+            parser,
+            raw,
+            writer,
+            child,
+        }
+    }
+
+    fn screen(&self) -> String {
+        self.parser.lock().unwrap().screen().contents()
+    }
+
+    /// Waits until the screen satisfies `pred`; panics with the screen after `timeout`.
+    fn wait_for(&self, what: &str, timeout: Duration, pred: impl Fn(&str) -> bool) -> Duration {
+        let start = Instant::now();
+        loop {
+            let s = self.screen();
+            if pred(&s) {
+                return start.elapsed();
+            }
+            if start.elapsed() > timeout {
+                panic!("timed out after {timeout:?} waiting for {what}; screen:\n{s}");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    fn send(&mut self, bytes: &[u8]) {
+        self.writer.write_all(bytes).unwrap();
+        self.writer.flush().unwrap();
+    }
+
+    /// Waits for the process to exit; returns its success flag.
+    fn wait_exit(&mut self, timeout: Duration) -> bool {
+        let start = Instant::now();
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                // Let the reader thread catch the last bytes.
+                std::thread::sleep(Duration::from_millis(200));
+                return status.success();
+            }
+            if start.elapsed() > timeout {
+                let _ = self.child.kill();
+                panic!(
+                    "did not exit within {timeout:?}; screen:\n{}",
+                    self.screen()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    fn raw(&self) -> Vec<u8> {
+        self.raw.lock().unwrap().clone()
+    }
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).rposition(|w| w == needle)
+}
+
+/// The seed scenario (master0, node0, node1, http-spring ×10, DaemonSets, coredns), with its
+/// controllers running.
+async fn simulator() -> Simulator {
+    Simulator::start(SimOptions::default()).await.unwrap()
+}
+
+/// An http-spring pod on node0, straight from the simulator's store.
+fn spring_pod_on_node0(sim: &Simulator) -> String {
+    let (_, pods) = sim.store().list(Kind::Pod, Some("default"));
+    pods.iter()
+        .filter(|p| p["spec"]["nodeName"] == "node0")
+        .filter_map(|p| p["metadata"]["name"].as_str())
+        .find(|n| n.starts_with("http-spring"))
+        .expect("seed has http-spring pods on node0")
+        .to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn live_tui_follows_the_cluster_and_restores_the_terminal() {
+    let sim = simulator().await;
+    let dir = tempfile::tempdir().unwrap();
+    let kc = dir.path().join("kubeconfig");
+    sim.write_kubeconfig(&kc).unwrap();
+    let mut pty = Pty::spawn(&["--kubeconfig", kc.to_str().unwrap()]);
+    let long = Duration::from_secs(20);
+
+    pty.wait_for("the three nodes", long, |s| {
+        s.contains("master0") && s.contains("node0") && s.contains("node1") && s.contains("live")
+    });
+    // Select node0 (master0 sorts first): its pods show.
+    pty.send(b"j");
+    let victim = spring_pod_on_node0(&sim);
+    pty.wait_for("node0's pods", long, |s| s.contains(&victim));
+
+    // Cordon node0 through the API, as kubectl cordon does.
+    let nodes: Api<Node> = Api::all(sim.client().await.unwrap());
+    let patch = json!({"spec": {"unschedulable": true}});
+    nodes
+        .patch("node0", &PatchParams::default(), &Patch::Merge(&patch))
+        .await
+        .unwrap();
+    let took = pty.wait_for("node0 cordoned", Duration::from_secs(2), |s| {
+        s.lines()
+            .any(|l| l.contains("node0") && l.contains("SchedulingDisabled"))
+    });
+    assert!(took < Duration::from_secs(2), "{took:?}");
+
+    // A deleted pod leaves the pods pane.
+    sim.store().delete(Kind::Pod, "default", &victim).unwrap();
+    pty.wait_for("the deleted pod gone", Duration::from_secs(2), |s| {
+        !s.contains(&victim) && s.contains("kube-proxy")
+    });
+
+    pty.send(b"q");
+    assert!(
+        pty.wait_exit(Duration::from_secs(5)),
+        "q exits successfully"
+    );
+    let raw = pty.raw();
+    let entered = find(&raw, ENTER_ALT).expect("alternate screen entered");
+    let left = find(&raw, LEAVE_ALT).expect("alternate screen left");
+    assert!(left > entered, "alternate screen left after the last enter");
+    assert!(!pty.parser.lock().unwrap().screen().alternate_screen());
+    sim.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ctrl_c_quits_from_the_filter_line_and_restores_the_terminal() {
+    let sim = simulator().await;
+    let dir = tempfile::tempdir().unwrap();
+    let kc = dir.path().join("kubeconfig");
+    sim.write_kubeconfig(&kc).unwrap();
+    let mut pty = Pty::spawn(&["--kubeconfig", kc.to_str().unwrap(), "--readonly"]);
+    pty.wait_for("nodes", Duration::from_secs(20), |s| s.contains("node1"));
+    let s = pty.screen();
+    assert!(s.contains("READ-ONLY") && !s.contains("cordon"), "{s}");
+    pty.send(b"/spring");
+    pty.wait_for("filter line", Duration::from_secs(5), |s| {
+        s.contains("/spring")
+    });
+    pty.send(b"\x03");
+    assert!(pty.wait_exit(Duration::from_secs(5)));
+    let raw = pty.raw();
+    assert!(find(&raw, LEAVE_ALT) > find(&raw, ENTER_ALT));
+    sim.stop().await;
+}
+
+fn assert_clean_failure(args: &[&str], expect: &str) {
+    let mut pty = Pty::spawn(args);
+    let ok = pty.wait_exit(Duration::from_secs(20));
+    assert!(!ok, "must exit non-zero");
+    let raw = pty.raw();
+    assert!(
+        find(&raw, ENTER_ALT).is_none(),
+        "no alternate screen before the error"
+    );
+    let text = String::from_utf8_lossy(&raw);
+    assert!(text.contains(expect), "expected {expect:?} in:\n{text}");
+}
+
+#[test]
+fn bad_kubeconfig_is_a_clear_error_on_a_normal_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    let kc = dir.path().join("kubeconfig");
+    std::fs::write(&kc, "this: is: not [ a kubeconfig").unwrap();
+    assert_clean_failure(
+        &["--kubeconfig", kc.to_str().unwrap()],
+        "cannot read kubeconfig",
+    );
+}
+
+#[test]
+fn unreachable_server_is_a_clear_error_on_a_normal_terminal() {
+    // Bind and drop a listener: its port is closed now.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let dir = tempfile::tempdir().unwrap();
+    let kc = dir.path().join("kubeconfig");
+    std::fs::write(
+        &kc,
+        format!(
+            "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster: {{server: \"http://127.0.0.1:{port}\"}}\n\
+             users:\n- name: u\n  user: {{token: t}}\ncontexts:\n- name: x\n  context: {{cluster: c, user: u}}\ncurrent-context: x\n"
+        ),
+    )
+    .unwrap();
+    assert_clean_failure(
+        &["--kubeconfig", kc.to_str().unwrap()],
+        "cannot reach the API server",
+    );
+}

@@ -131,6 +131,45 @@ async fn watch_without_version_starts_with_current_state_and_filters() {
 }
 
 #[tokio::test]
+async fn resumed_filtered_watch_sees_deletions_made_while_away() {
+    let sim = static_sim().await;
+    let h = Http::new(&sim);
+    put(&sim, Kind::Pod, pod("default", "gone", "web", "n1"));
+    put(&sim, Kind::Pod, pod("default", "moved", "web", "n1"));
+    let from = sim.store().resource_version();
+    // While no watch is open: one pod is deleted, one leaves the selection.
+    sim.store().delete(Kind::Pod, "default", "gone").unwrap();
+    sim.store()
+        .update(Kind::Pod, "default", "moved", |p| {
+            p["spec"]["nodeName"] = json!("n2");
+            Ok(())
+        })
+        .unwrap();
+    let mut w = h
+        .watch(&format!(
+            "/api/v1/pods?watch=1&fieldSelector=spec.nodeName%3Dn1&resourceVersion={from}&timeoutSeconds=2"
+        ))
+        .await;
+    let mut seen = Vec::new();
+    while let Some(e) = w.next_within(Duration::from_secs(4)).await {
+        seen.push((
+            e["type"].as_str().unwrap_or("").to_string(),
+            e["object"]["metadata"]["name"]
+                .as_str()
+                .unwrap_or("")
+                .to_string(),
+        ));
+    }
+    assert_eq!(
+        seen,
+        vec![
+            ("DELETED".to_string(), "gone".to_string()),
+            ("DELETED".to_string(), "moved".to_string())
+        ]
+    );
+}
+
+#[tokio::test]
 async fn compacted_versions_get_410_gone_as_an_error_event() {
     let sim = static_sim().await;
     let h = Http::new(&sim);

@@ -41,6 +41,9 @@ pub struct Change {
     pub change: ChangeType,
     /// The object after the change (for deletes: its last state, with the new resourceVersion).
     pub object: Arc<Value>,
+    /// The object before a MODIFIED change, so a filtered watch can tell an object entering or
+    /// leaving its selection (ADDED / DELETED), as the real watch cache does.
+    pub prev: Option<Arc<Value>>,
 }
 
 /// Why a store operation failed; the API layer maps these to `Status` objects.
@@ -322,7 +325,7 @@ impl Store {
             .entry(kind)
             .or_default()
             .insert(key, obj.clone());
-        self.record(&mut inner, kind, ChangeType::Added, obj.clone());
+        self.record(&mut inner, kind, ChangeType::Added, obj.clone(), None);
         Ok(obj)
     }
 
@@ -385,7 +388,13 @@ impl Store {
             .get_mut(&kind)
             .unwrap()
             .insert(key, next.clone());
-        self.record(&mut inner, kind, ChangeType::Modified, next.clone());
+        self.record(
+            &mut inner,
+            kind,
+            ChangeType::Modified,
+            next.clone(),
+            Some(current),
+        );
         Ok(next)
     }
 
@@ -409,7 +418,7 @@ impl Store {
         let mut last = (*removed).clone();
         last["metadata"]["resourceVersion"] = json!(rv.to_string());
         let last = Arc::new(last);
-        self.record(&mut inner, kind, ChangeType::Deleted, last.clone());
+        self.record(&mut inner, kind, ChangeType::Deleted, last.clone(), None);
         Ok(last)
     }
 
@@ -433,6 +442,7 @@ impl Store {
                                 kind,
                                 change: ChangeType::Added,
                                 object: o.clone(),
+                                prev: None,
                             })
                         })
                         .collect()
@@ -474,12 +484,20 @@ impl Store {
         self.inner.lock().unwrap().compacted_rv
     }
 
-    fn record(&self, inner: &mut Inner, kind: Kind, change: ChangeType, object: Arc<Value>) {
+    fn record(
+        &self,
+        inner: &mut Inner,
+        kind: Kind,
+        change: ChangeType,
+        object: Arc<Value>,
+        prev: Option<Arc<Value>>,
+    ) {
         let c = Arc::new(Change {
             rv: inner.rv,
             kind,
             change,
             object,
+            prev,
         });
         inner.history.push_back(c.clone());
         while inner.history.len() > self.history_cap {

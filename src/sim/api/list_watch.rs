@@ -1,7 +1,7 @@
 //! List (selectors, `limit`/`continue` paging over a consistent snapshot) and watch (replay from
 //! a resourceVersion, bookmarks, `timeoutSeconds`, 410 Gone as an ERROR event).
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashMap, VecDeque};
 use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
@@ -18,7 +18,7 @@ use super::status::{ApiError, ApiResult, json_response, json_value};
 use super::table::{self, IncludeObject};
 use super::{ApiState, Params};
 use crate::sim::kinds::Kind;
-use crate::sim::store::{Change, ChangeType, ObjKey, StoreError};
+use crate::sim::store::{Change, ChangeType, StoreError};
 
 /// A list result shared by its pages.
 type Snapshot = Arc<Vec<Arc<Value>>>;
@@ -194,22 +194,12 @@ fn gone_event(message: String) -> Bytes {
     encode_event("ERROR", &ApiError::expired(message).to_value())
 }
 
-fn key_of(o: &Value) -> ObjKey {
-    let m = &o["metadata"];
-    (
-        m["namespace"].as_str().unwrap_or("").to_string(),
-        m["name"].as_str().unwrap_or("").to_string(),
-    )
-}
-
 /// One watch stream's state.
 struct Watcher {
     st: Arc<ApiState>,
     kind: Kind,
     ns: Option<String>,
     filter: Filter,
-    /// With selectors: objects the client currently knows (to turn "no longer matches" into DELETED).
-    seen: Option<HashSet<ObjKey>>,
     table: Option<IncludeObject>,
     tx: mpsc::Sender<Bytes>,
     last_rv: u64,
@@ -241,19 +231,21 @@ impl Watcher {
         {
             return true;
         }
-        let ty = match &mut self.seen {
-            None => Some(c.change.as_str()),
-            Some(seen) => {
-                let key = key_of(o);
-                let matches = self.filter.matches(o);
-                match (c.change, matches) {
-                    (ChangeType::Deleted, _) => seen.remove(&key).then_some("DELETED"),
-                    (_, true) => Some(if seen.insert(key) {
-                        "ADDED"
-                    } else {
-                        "MODIFIED"
-                    }),
-                    (_, false) => seen.remove(&key).then_some("DELETED"),
+        // The watch cache's rule: compare the selection before and after the change.
+        let ty = if self.filter.is_empty() {
+            Some(c.change.as_str())
+        } else {
+            let now = self.filter.matches(o);
+            match c.change {
+                ChangeType::Added | ChangeType::Deleted => now.then_some(c.change.as_str()),
+                ChangeType::Modified => {
+                    let before = c.prev.as_deref().is_some_and(|p| self.filter.matches(p));
+                    match (before, now) {
+                        (true, true) => Some("MODIFIED"),
+                        (false, true) => Some("ADDED"),
+                        (true, false) => Some("DELETED"),
+                        (false, false) => None,
+                    }
                 }
             }
         };
@@ -347,17 +339,6 @@ pub fn watch(
         }
         Err(e) => return Err(e.into()),
     };
-    let seen = if filter.is_empty() {
-        None
-    } else if from.is_some_and(|r| r > 0) && !send_initial {
-        // Resuming: the client knows the objects that match now (close enough to "then").
-        let (_, items) = st
-            .store
-            .list_where(kind, ns.as_deref(), |o| filter.matches(o));
-        Some(items.iter().map(|o| key_of(o)).collect())
-    } else {
-        Some(HashSet::new())
-    };
     let interval = st.bookmark_interval.max(Duration::from_millis(10));
     let mut shutdown = st.shutdown.clone();
     let mut expiry = st.faults.expiry();
@@ -366,7 +347,6 @@ pub fn watch(
         kind,
         ns,
         filter,
-        seen,
         table: table_opt,
         tx,
         last_rv: start.rv,

@@ -50,7 +50,7 @@ pub enum Command {
     /// Mark NODE unschedulable.
     Cordon(NodeArg),
     /// Mark NODE schedulable again.
-    Uncordon(NodeArg),
+    Uncordon(UncordonArgs),
 }
 
 /// `kubedrain demo`.
@@ -92,6 +92,16 @@ pub struct SimArgs {
 pub struct NodeArg {
     /// The node's name.
     pub node: String,
+}
+
+/// `kubedrain uncordon`.
+#[derive(Debug, Clone, Args)]
+pub struct UncordonArgs {
+    /// The node's name.
+    pub node: String,
+    /// Also lift a cordon that kubedrain did not put there (or that predates it).
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// kubectl drain's flags, with kubectl's defaults.

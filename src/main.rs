@@ -26,6 +26,14 @@ fn main() -> color_eyre::Result<()> {
             }
             Some(Command::Demo(args)) => demo(args, cli.kube.namespace, cli.readonly).await,
             Some(Command::Sim(args)) => kubedrain::sim::server::run_cli(args).await,
+            Some(
+                cmd @ (Command::Plan(_)
+                | Command::Drain(_)
+                | Command::Cordon(_)
+                | Command::Uncordon(_)),
+            ) => std::process::exit(
+                kubedrain::drain::commands::run(&cli.kube, cli.readonly, cmd).await,
+            ),
             other => {
                 let _ = other;
                 color_eyre::eyre::bail!("not implemented yet")

@@ -1,0 +1,322 @@
+//! The eviction and wait phase of a drain: evictions with bounded concurrency, a watch on the
+//! node's pods to see them go, the node watch, replacements, timeout and cancel.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::StreamExt;
+use jiff::{SignedDuration, Timestamp};
+use kube::api::Api;
+use kube::runtime::WatchStreamExt;
+use kube::runtime::watcher::{self, Event};
+use tokio::sync::{Semaphore, watch};
+use tokio::task::JoinSet;
+
+use super::events::{DrainEvent, DrainOutcome, GoneHow, NodeState, PodState};
+use super::evict::{self, Ended, Target};
+use super::exec::{MAX_IN_FLIGHT, Run, cancelled};
+use super::journal::Action;
+use super::live::{LivePods, NodeSignal, NodeWatch};
+use super::options::format_go_duration;
+use super::replacements::Replacements;
+use crate::cluster::rows::{NodeRow, PodRow};
+
+/// How long to wait for the pod and node watches' first listing before evicting anyway.
+const SYNC_TIMEOUT: Duration = Duration::from_secs(10);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Step {
+    Evicting,
+    Waiting,
+    Done,
+}
+
+pub(super) struct Tracked {
+    pub(super) target: Target,
+    pub(super) uid: String,
+    /// UID of its controller (to spot its replacement).
+    pub(super) controller: Option<String>,
+    pub(super) grace: i64,
+    pub(super) step: Step,
+    pub(super) ok: bool,
+}
+
+impl Run {
+    /// Lists the evicted pods' namespaces (pods there now are not replacements), then watches them.
+    async fn replacements(
+        &self,
+        tracked: &HashMap<String, Tracked>,
+    ) -> (
+        Replacements,
+        futures::stream::BoxStream<'static, Event<PodRow>>,
+    ) {
+        let evicted: Vec<(String, String)> = tracked
+            .iter()
+            .filter_map(|(k, t)| Some((k.clone(), t.controller.clone()?)))
+            .collect();
+        let namespaces: HashSet<String> = tracked
+            .values()
+            .filter(|t| t.controller.is_some())
+            .map(|t| t.target.namespace.clone())
+            .collect();
+        let mut original = HashSet::new();
+        for ns in &namespaces {
+            match Api::<PodRow>::namespaced(self.client.clone(), ns)
+                .list(&Default::default())
+                .await
+            {
+                Ok(l) => original.extend(l.items.iter().map(|p| p.uid().to_string())),
+                Err(e) => self.notice(format!("listing pods in {ns} failed: {e}")),
+            }
+        }
+        let stream = Replacements::stream(&self.client, &namespaces);
+        (Replacements::new(&self.node, &evicted, original), stream)
+    }
+
+    pub(super) async fn drive(
+        self,
+        mut tracked: HashMap<String, Tracked>,
+        deadline: Option<tokio::time::Instant>,
+        mut cancel: watch::Receiver<bool>,
+    ) -> DrainOutcome {
+        let node = self.node.clone();
+        let delete = self.opts.disable_eviction;
+        // Watch first, so a pod deleted right after its eviction cannot be missed.
+        let wcfg = watcher::Config::default().fields(&format!("spec.nodeName={node}"));
+        let mut pods = watcher::watcher(Api::<PodRow>::all(self.client.clone()), wcfg)
+            .default_backoff()
+            .boxed();
+        let ncfg = watcher::Config::default().fields(&format!("metadata.name={node}"));
+        let mut nodes = watcher::watcher(Api::<NodeRow>::all(self.client.clone()), ncfg)
+            .default_backoff()
+            .boxed();
+        let mut live = LivePods::default();
+        let mut node_watch = NodeWatch::default();
+        // Both watches list before the first eviction, so every later change arrives live.
+        let synced = tokio::time::timeout(SYNC_TIMEOUT, async {
+            let (mut pods_ok, mut node_ok, mut node_gone) = (false, false, false);
+            while !(pods_ok && node_ok) {
+                tokio::select! {
+                    Some(ev) = pods.next(), if !pods_ok => if let Ok(e) = ev {
+                        pods_ok |= matches!(e, Event::InitDone);
+                        live.apply(e);
+                    },
+                    Some(ev) = nodes.next(), if !node_ok => if let Ok(e) = ev {
+                        node_ok |= matches!(e, Event::InitDone);
+                        node_gone |= node_watch.apply(e) == NodeSignal::Deleted;
+                    },
+                }
+            }
+            node_gone
+        })
+        .await;
+        match synced {
+            Ok(true) => {
+                let msg = format!("node {node} was deleted during the drain");
+                return self
+                    .finish(NodeState::Failed, vec![msg.clone()], vec![], msg, false)
+                    .await;
+            }
+            Ok(false) => {}
+            Err(_) => self.notice(format!(
+                "watches on node/{node} are slow to start; evicting anyway"
+            )),
+        }
+        let (mut repl, mut repl_stream) = self.replacements(&tracked).await;
+        self.state(NodeState::Evicting);
+        let slots = Arc::new(Semaphore::new(MAX_IN_FLIGHT));
+        let mut tasks: JoinSet<(String, Ended)> = JoinSet::new();
+        let mut keys: Vec<&String> = tracked.keys().collect();
+        keys.sort();
+        for key in keys {
+            self.pod(key.clone(), PodState::Queued);
+        }
+        for (key, t) in &tracked {
+            let (client, target, slots, sink, node, key) = (
+                self.client.clone(),
+                t.target.clone(),
+                slots.clone(),
+                self.sink.clone(),
+                node.clone(),
+                key.clone(),
+            );
+            let grace = self.opts.grace_period;
+            tasks.spawn(async move {
+                let report = |state| {
+                    sink(DrainEvent::Pod {
+                        node: node.clone(),
+                        pod: key.clone(),
+                        state,
+                    })
+                };
+                let ended = evict::run(client, target, grace, delete, slots, report).await;
+                (key, ended)
+            });
+        }
+        let mut errors: Vec<String> = Vec::new();
+        let mut waiting_reported = false;
+        let mut tick = tokio::time::interval(Duration::from_secs(1));
+        let gone_how = if delete {
+            GoneHow::Deleted
+        } else {
+            GoneHow::Evicted
+        };
+        loop {
+            // Pods whose watch state says they are gone.
+            {
+                let gone: Vec<String> = tracked
+                    .iter()
+                    .filter(|(k, t)| t.step == Step::Waiting && live.gone(k, &t.uid))
+                    .map(|(k, _)| k.clone())
+                    .collect();
+                for k in gone {
+                    let t = tracked.get_mut(&k).expect("tracked");
+                    t.step = Step::Done;
+                    t.ok = true;
+                    let outcome = if delete { "deleted" } else { "evicted" };
+                    let _ = self.journal.record(
+                        &node,
+                        if delete {
+                            Action::Delete
+                        } else {
+                            Action::Evict
+                        },
+                        outcome,
+                        Some(&k),
+                        None,
+                    );
+                    self.pod(k, PodState::Gone { how: gone_how });
+                }
+            }
+            if tracked.values().all(|t| t.step == Step::Done) {
+                break;
+            }
+            if !waiting_reported && tracked.values().all(|t| t.step != Step::Evicting) {
+                waiting_reported = true;
+                self.state(NodeState::Waiting);
+            }
+            let timeout = async {
+                match deadline {
+                    Some(d) => tokio::time::sleep_until(d).await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                Some(res) = tasks.join_next() => {
+                    let Ok((key, ended)) = res else { continue };
+                    let t = tracked.get_mut(&key).expect("tracked");
+                    let action = if delete { Action::Delete } else { Action::Evict };
+                    match ended {
+                        Ended::Accepted => {
+                            t.step = Step::Waiting;
+                            let deadline = Timestamp::now().checked_add(SignedDuration::from_secs(t.grace)).ok();
+                            let _ = self.journal.record(&node, action, "accepted", Some(&key), None);
+                            self.pod(key, PodState::Terminating { grace_deadline: deadline });
+                        }
+                        Ended::AlreadyGone => {
+                            t.step = Step::Done;
+                            t.ok = true;
+                            let _ = self.journal.record(&node, action, "already-gone", Some(&key), None);
+                            self.pod(key, PodState::Gone { how: GoneHow::AlreadyGone });
+                        }
+                        Ended::Failed(reason) => {
+                            t.step = Step::Done;
+                            errors.push(reason.clone());
+                            let _ = self.journal.record(&node, action, "failed", Some(&key), Some(&reason));
+                            self.pod(key, PodState::Failed { reason });
+                        }
+                    }
+                }
+                ev = pods.next() => match ev {
+                    Some(Ok(e)) => live.apply(e),
+                    // The watcher retries with backoff; a transient error is not fatal.
+                    Some(Err(e)) => self.notice(format!("watching pods on node/{node} failed, retrying: {e}")),
+                    _ => {}
+                },
+                Some(ev) = repl_stream.next() => {
+                    if let Some(e) = repl.on_event(ev) {
+                        self.emit(e);
+                    }
+                }
+                ev = nodes.next() => match ev.map(|e| e.map(|e| node_watch.apply(e))) {
+                    Some(Ok(NodeSignal::Deleted)) => {
+                        tasks.abort_all();
+                        let pending = pending_names(&tracked);
+                        let msg = format!("node {node} was deleted during the drain");
+                        return self.finish(NodeState::Failed, vec![msg.clone()], pending, msg, false).await;
+                    }
+                    Some(Ok(NodeSignal::Uncordoned)) => {
+                        self.notice(format!("node/{node} was uncordoned by someone else during the drain"));
+                    }
+                    Some(Err(e)) => self.notice(format!("watching node/{node} failed, retrying: {e}")),
+                    _ => {}
+                },
+                _ = tick.tick() => {
+                    if let Some(limit) = self.opts.skip_wait_for_delete_timeout {
+                        let now = Timestamp::now();
+                        for (k, t) in tracked.iter_mut().filter(|(_, t)| t.step == Step::Waiting) {
+                            let old = live.deletion(k).is_some_and(|d| now.duration_since(d).as_secs() > limit as i64);
+                            if old {
+                                t.step = Step::Done;
+                                t.ok = true;
+                                self.pod(k.clone(), PodState::SkippedWait { seconds: limit });
+                            }
+                        }
+                    }
+                }
+                _ = timeout => {
+                    tasks.abort_all();
+                    let d = format_go_duration(self.opts.timeout.unwrap_or_default());
+                    let mut keys: Vec<&String> = tracked.keys().collect();
+                    keys.sort();
+                    for k in keys {
+                        let t = &tracked[k];
+                        let reason = match t.step {
+                            Step::Done => continue,
+                            Step::Evicting => format!("error when evicting pods/\"{}\" -n \"{}\": global timeout reached: {d}", t.target.name, t.target.namespace),
+                            Step::Waiting => format!("error when waiting for pod \"{}\" in namespace \"{}\" to terminate: context deadline exceeded", t.target.name, t.target.namespace),
+                        };
+                        errors.push(reason.clone());
+                        self.pod(k.clone(), PodState::Failed { reason });
+                    }
+                    let pending = pending_names(&tracked);
+                    let msg = format!("drain of node/{node} timed out after {d}; {}", self.left_cordoned());
+                    return self.finish(NodeState::TimedOut, errors, pending, msg, true).await;
+                }
+                _ = cancelled(&mut cancel) => {
+                    tasks.abort_all();
+                    let pending = pending_names(&tracked);
+                    let msg = format!("drain of node/{node} cancelled; {}", self.left_cordoned());
+                    return self.finish(NodeState::Cancelled, errors, pending, msg, true).await;
+                }
+            }
+        }
+        let pending = pending_names(&tracked);
+        if errors.is_empty() {
+            self.finish(
+                NodeState::Drained,
+                errors,
+                pending,
+                format!("node/{node} drained"),
+                true,
+            )
+            .await
+        } else {
+            let msg = self.left_cordoned();
+            self.finish(NodeState::Failed, errors, pending, msg, true)
+                .await
+        }
+    }
+}
+
+/// Names (without namespace, as kubectl prints them) of pods not known to be gone.
+fn pending_names(tracked: &HashMap<String, Tracked>) -> Vec<String> {
+    let mut v: Vec<String> = tracked
+        .values()
+        .filter(|t| !t.ok)
+        .map(|t| t.target.name.clone())
+        .collect();
+    v.sort();
+    v
+}

@@ -1,0 +1,289 @@
+//! The drain executor: one tokio task per node running
+//! Cordoning → Evicting → Waiting → Drained | Failed | TimedOut | Cancelled,
+//! reporting [`DrainEvent`]s. Pods are waited for through a watch on the node's pods
+//! (gone, or same name with a new UID), never by polling each pod.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use jiff::Timestamp;
+use kube::Client;
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinHandle;
+
+use super::drive::{Step, Tracked};
+use super::events::{DrainEvent, DrainOutcome, NodeState, PodState};
+use super::evict::Target;
+use super::fetch;
+use super::journal::{Action, Journal};
+use super::node_ops;
+use super::options::DrainOptions;
+
+/// Evictions in flight at once per node (kubectl has no limit; client-go throttles to ~5/s).
+pub const MAX_IN_FLIGHT: usize = 32;
+
+/// Receives every event of a drain.
+pub type Sink = Arc<dyn Fn(DrainEvent) + Send + Sync>;
+
+/// A running drain: cancel it, or wait for its outcome. Dropping the handle does not stop it.
+pub struct DrainHandle {
+    node: String,
+    cancel: watch::Sender<bool>,
+    task: JoinHandle<DrainOutcome>,
+}
+
+impl DrainHandle {
+    /// The node being drained.
+    pub fn node(&self) -> &str {
+        &self.node
+    }
+
+    /// Asks the drain to stop: in-flight evictions are abandoned, the node stays cordoned,
+    /// and the drain ends `Cancelled`.
+    pub fn cancel(&self) {
+        let _ = self.cancel.send(true);
+    }
+
+    /// Kills the task without any cleanup (as if the process died): annotations and the
+    /// journal keep saying "draining", which [`super::journal::find_unfinished`] detects.
+    pub fn abort(&self) {
+        self.task.abort();
+    }
+
+    /// Whether the drain is over.
+    pub fn is_finished(&self) -> bool {
+        self.task.is_finished()
+    }
+
+    /// Waits for the outcome.
+    pub async fn wait(self) -> DrainOutcome {
+        let node = self.node.clone();
+        self.task.await.unwrap_or_else(|e| DrainOutcome {
+            node: node.clone(),
+            state: NodeState::Failed,
+            errors: vec![format!("drain task ended: {e}")],
+            pending_pods: vec![],
+            message: format!("the drain of node/{node} stopped unexpectedly"),
+        })
+    }
+}
+
+/// Starts draining `node`; events arrive on the returned channel.
+///
+/// `client` should come from [`super::client::client_without_retry`] so PDB 429s are seen
+/// at once instead of being retried silently by kube-client.
+pub fn start_drain(
+    client: Client,
+    node: &str,
+    opts: DrainOptions,
+    journal: Journal,
+) -> (DrainHandle, mpsc::UnboundedReceiver<DrainEvent>) {
+    let (tx, rx) = mpsc::unbounded_channel();
+    let handle = start_drain_with(client, node, opts, journal, move |e| {
+        let _ = tx.send(e);
+    });
+    (handle, rx)
+}
+
+/// Starts draining `node`, calling `sink` for each event (e.g. to wrap it into a UI message).
+pub fn start_drain_with(
+    client: Client,
+    node: &str,
+    opts: DrainOptions,
+    journal: Journal,
+    sink: impl Fn(DrainEvent) + Send + Sync + 'static,
+) -> DrainHandle {
+    let (cancel, cancel_rx) = watch::channel(false);
+    let run = Run {
+        client,
+        node: node.to_string(),
+        opts,
+        journal,
+        sink: Arc::new(sink),
+    };
+    DrainHandle {
+        node: node.to_string(),
+        cancel,
+        task: tokio::spawn(run.run(cancel_rx)),
+    }
+}
+
+/// One drain's context (shared by the pre-flight here and the eviction phase in `drive.rs`).
+pub(super) struct Run {
+    pub(super) client: Client,
+    pub(super) node: String,
+    pub(super) opts: DrainOptions,
+    pub(super) journal: Journal,
+    pub(super) sink: Sink,
+}
+
+/// Resolves when cancellation is asked for; never if the handle is gone.
+pub(super) async fn cancelled(rx: &mut watch::Receiver<bool>) {
+    if rx.wait_for(|c| *c).await.is_err() {
+        std::future::pending::<()>().await;
+    }
+}
+
+impl Run {
+    pub(super) fn emit(&self, e: DrainEvent) {
+        (self.sink)(e);
+    }
+
+    pub(super) fn state(&self, state: NodeState) {
+        self.emit(DrainEvent::State {
+            node: self.node.clone(),
+            state,
+        });
+    }
+
+    pub(super) fn pod(&self, pod: String, state: PodState) {
+        self.emit(DrainEvent::Pod {
+            node: self.node.clone(),
+            pod,
+            state,
+        });
+    }
+
+    pub(super) fn notice(&self, message: String) {
+        self.emit(DrainEvent::Notice {
+            node: self.node.clone(),
+            message,
+        });
+    }
+
+    pub(super) async fn finish(
+        &self,
+        state: NodeState,
+        errors: Vec<String>,
+        pending_pods: Vec<String>,
+        message: String,
+        annotate: bool,
+    ) -> DrainOutcome {
+        if annotate
+            && let Err(e) =
+                node_ops::set_drain_state(&self.client, &self.node, state.annotation()).await
+        {
+            self.notice(format!(
+                "could not record drain state on node/{}: {e}",
+                self.node
+            ));
+        }
+        let detail = if errors.is_empty() {
+            message.clone()
+        } else {
+            errors.join("; ")
+        };
+        let _ = self.journal.record(
+            &self.node,
+            Action::DrainResult,
+            state.annotation(),
+            None,
+            Some(&detail),
+        );
+        let outcome = DrainOutcome {
+            node: self.node.clone(),
+            state,
+            errors,
+            pending_pods,
+            message,
+        };
+        self.state(state);
+        self.emit(DrainEvent::Finished(outcome.clone()));
+        outcome
+    }
+
+    pub(super) fn left_cordoned(&self) -> String {
+        format!(
+            "node/{0} left cordoned; uncordon it with `kubedrain uncordon {0}`",
+            self.node
+        )
+    }
+
+    async fn run(self, mut cancel: watch::Receiver<bool>) -> DrainOutcome {
+        let node = self.node.clone();
+        let started = tokio::time::Instant::now();
+        let deadline = self.opts.timeout.map(|t| started + t);
+        let opts_json = serde_json::to_string(&self.opts).unwrap_or_default();
+        let _ = self
+            .journal
+            .record(&node, Action::DrainStart, "started", None, Some(&opts_json));
+        self.state(NodeState::Cordoning);
+        let cordon = tokio::select! {
+            r = node_ops::cordon(&self.client, &node, true, &self.journal) => r,
+            _ = cancelled(&mut cancel) => {
+                return self.finish(NodeState::Cancelled, vec![], vec![], "cancelled before the cordon finished".into(), false).await;
+            }
+        };
+        match cordon {
+            Ok(c) => self.emit(DrainEvent::Cordoned {
+                node: node.clone(),
+                already: c.already,
+            }),
+            // Unlike kubectl, never evict from a node we could not cordon.
+            Err(e) => {
+                let err = match e {
+                    node_ops::NodeOpError::NotFound(_) => e.to_string(),
+                    _ => format!("unable to cordon node \"{node}\": {e}"),
+                };
+                return self
+                    .finish(
+                        NodeState::Failed,
+                        vec![err],
+                        vec![],
+                        "nothing was evicted because the cordon failed".into(),
+                        false,
+                    )
+                    .await;
+            }
+        }
+        let snap = match fetch::snapshot(&self.client, &node, false).await {
+            Ok(s) => s,
+            Err(e) => {
+                let msg = self.left_cordoned();
+                return self
+                    .finish(NodeState::Failed, vec![e.to_string()], vec![], msg, true)
+                    .await;
+            }
+        };
+        let plan = snap.plan(&self.opts, Timestamp::now());
+        self.emit(DrainEvent::Planned {
+            node: node.clone(),
+            plan: Box::new(plan.clone()),
+        });
+        if !plan.errors.is_empty() {
+            let msg = self.left_cordoned();
+            return self
+                .finish(NodeState::Failed, plan.errors.clone(), vec![], msg, true)
+                .await;
+        }
+        let mut tracked: HashMap<String, Tracked> = HashMap::new();
+        for (pp, row) in plan
+            .pods
+            .iter()
+            .zip(&snap.pods)
+            .filter(|(pp, _)| pp.removed())
+        {
+            let grace = self
+                .opts
+                .grace_period
+                .map(i64::from)
+                .or(row.termination_grace_seconds)
+                .unwrap_or(30);
+            tracked.insert(
+                pp.key(),
+                Tracked {
+                    target: Target {
+                        namespace: pp.namespace.clone(),
+                        name: pp.name.clone(),
+                    },
+                    uid: pp.uid.clone(),
+                    controller: row.controller().map(|c| c.uid.clone()),
+                    grace,
+                    step: Step::Evicting,
+                    ok: false,
+                },
+            );
+        }
+        self.drive(tracked, deadline, cancel).await
+    }
+}

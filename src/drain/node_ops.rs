@@ -1,0 +1,201 @@
+//! Cordon, uncordon and drain-state annotations on a node, with kubectl's idempotency checks
+//! and kubedrain's bookkeeping (journal + annotations).
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use jiff::Timestamp;
+use kube::api::{Api, Patch, PatchParams};
+use kube::{Client, Error};
+use serde_json::{Value, json};
+
+use super::journal::{Action, Journal, ann, cordon_annotations, may_uncordon};
+use crate::cluster::rows::NodeRow;
+
+/// Why a node operation failed.
+#[derive(Debug)]
+pub enum NodeOpError {
+    /// The node does not exist.
+    NotFound(String),
+    /// kubedrain refuses (e.g. uncordoning a cordon that predates it without `--force`).
+    Refused(String),
+    /// Any other API or transport error.
+    Api(Error),
+}
+
+impl fmt::Display for NodeOpError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            NodeOpError::NotFound(n) => {
+                write!(f, "Error from server (NotFound): nodes \"{n}\" not found")
+            }
+            NodeOpError::Refused(m) => f.write_str(m),
+            NodeOpError::Api(e) => f.write_str(&api_error_text(e)),
+        }
+    }
+}
+
+impl std::error::Error for NodeOpError {}
+
+/// kubectl's rendering of an API error: `Error from server (Reason): message`.
+pub fn api_error_text(e: &Error) -> String {
+    match e {
+        Error::Api(s) if !s.reason.is_empty() => {
+            format!("Error from server ({}): {}", s.reason, s.message)
+        }
+        Error::Api(s) => format!("Error from server: {}", s.message),
+        other => other.to_string(),
+    }
+}
+
+/// The API error's message alone (what kubectl puts after `error when evicting ...: `).
+pub fn api_message(e: &Error) -> String {
+    match e {
+        Error::Api(s) => s.message.clone(),
+        other => other.to_string(),
+    }
+}
+
+fn map_err(name: &str, e: Error) -> NodeOpError {
+    match &e {
+        Error::Api(s) if s.code == 404 => NodeOpError::NotFound(name.to_string()),
+        _ => NodeOpError::Api(e),
+    }
+}
+
+/// GETs a node.
+pub async fn get_node(client: &Client, name: &str) -> Result<NodeRow, NodeOpError> {
+    Api::<NodeRow>::all(client.clone())
+        .get(name)
+        .await
+        .map_err(|e| map_err(name, e))
+}
+
+async fn patch_node(client: &Client, name: &str, body: Value) -> Result<NodeRow, NodeOpError> {
+    Api::<NodeRow>::all(client.clone())
+        .patch(name, &PatchParams::default(), &Patch::Merge(body))
+        .await
+        .map_err(|e| map_err(name, e))
+}
+
+/// The result of a cordon.
+#[derive(Debug, Clone)]
+pub struct Cordoned {
+    /// It was cordoned already (kubectl: `already cordoned`).
+    pub already: bool,
+    /// The node as fetched before the cordon.
+    pub before: NodeRow,
+}
+
+/// Cordons `name`. With `drain`, also marks `drain-state: draining` (and records who cordoned
+/// even when it was cordoned already, so a pre-existing cordon is remembered as such).
+pub async fn cordon(
+    client: &Client,
+    name: &str,
+    drain: bool,
+    journal: &Journal,
+) -> Result<Cordoned, NodeOpError> {
+    let node = get_node(client, name).await?;
+    let already = node.unschedulable;
+    let ours = node.annotation(ann::CORDONED_BY) == Some("kubedrain");
+    let mut annotations: BTreeMap<String, String> = BTreeMap::new();
+    if !already || (drain && !ours) {
+        annotations = cordon_annotations(&node, Timestamp::now());
+    }
+    if drain {
+        annotations.insert(ann::DRAIN_STATE.into(), "draining".into());
+    }
+    if !annotations.is_empty() {
+        let body =
+            json!({"metadata": {"annotations": annotations}, "spec": {"unschedulable": true}});
+        if let Err(e) = patch_node(client, name, body).await {
+            let _ = journal.record(name, Action::Cordon, "failed", None, Some(&e.to_string()));
+            return Err(e);
+        }
+    }
+    let outcome = if already {
+        "already-cordoned"
+    } else {
+        "cordoned"
+    };
+    let _ = journal.record(name, Action::Cordon, outcome, None, None);
+    Ok(Cordoned {
+        already,
+        before: node,
+    })
+}
+
+/// The result of an uncordon.
+#[derive(Debug, Clone)]
+pub struct Uncordoned {
+    /// It was schedulable already (kubectl: `already uncordoned`).
+    pub already: bool,
+    /// Kernel/OS/kubelet before → now, when kubedrain recorded them and they changed.
+    pub changes: Vec<String>,
+}
+
+/// What changed on the node since kubedrain cordoned it (kernel, OS image, kubelet).
+pub fn version_changes(node: &NodeRow) -> Vec<String> {
+    [
+        ("kernel", ann::PRE_KERNEL, &node.kernel_version),
+        ("os-image", ann::PRE_OS_IMAGE, &node.os_image),
+        ("kubelet", ann::PRE_KUBELET, &node.kubelet_version),
+    ]
+    .into_iter()
+    .filter_map(|(what, key, now)| {
+        let before = node.annotation(key)?;
+        (before != now.as_str()).then(|| format!("{what} {before} → {now}"))
+    })
+    .collect()
+}
+
+/// Uncordons `name`, refusing (unless `force`) to lift a cordon kubedrain did not put there
+/// or that predates it. Clears kubedrain's annotations.
+pub async fn uncordon(
+    client: &Client,
+    name: &str,
+    force: bool,
+    journal: &Journal,
+) -> Result<Uncordoned, NodeOpError> {
+    let node = get_node(client, name).await?;
+    if !node.unschedulable {
+        let _ = journal.record(name, Action::Uncordon, "already-uncordoned", None, None);
+        return Ok(Uncordoned {
+            already: true,
+            changes: vec![],
+        });
+    }
+    if !force && let Err(why) = may_uncordon(&node) {
+        let _ = journal.record(name, Action::Uncordon, "refused", None, Some(&why));
+        return Err(NodeOpError::Refused(why));
+    }
+    let changes = version_changes(&node);
+    let cleared: BTreeMap<&str, Value> = ann::ALL.iter().map(|k| (*k, Value::Null)).collect();
+    let body = json!({"metadata": {"annotations": cleared}, "spec": {"unschedulable": false}});
+    match patch_node(client, name, body).await {
+        Ok(_) => {
+            let detail = (!changes.is_empty()).then(|| changes.join(", "));
+            let _ = journal.record(
+                name,
+                Action::Uncordon,
+                "uncordoned",
+                None,
+                detail.as_deref(),
+            );
+            Ok(Uncordoned {
+                already: false,
+                changes,
+            })
+        }
+        Err(e) => {
+            let _ = journal.record(name, Action::Uncordon, "failed", None, Some(&e.to_string()));
+            Err(e)
+        }
+    }
+}
+
+/// Sets the `kubedrain.io/drain-state` annotation.
+pub async fn set_drain_state(client: &Client, name: &str, state: &str) -> Result<(), NodeOpError> {
+    let body = json!({"metadata": {"annotations": {ann::DRAIN_STATE: state}}});
+    patch_node(client, name, body).await.map(|_| ())
+}

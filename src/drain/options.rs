@@ -1,0 +1,155 @@
+//! Drain options: kubectl's flags, validated, with "unset" modelled explicitly.
+
+use std::time::Duration;
+
+use serde::Serialize;
+
+use super::selector::PodSelector;
+use crate::cli::DrainFlags;
+
+/// Validated drain options (from [`DrainFlags`] or built directly by the TUI).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct DrainOptions {
+    /// Skip DaemonSet-managed pods instead of failing pre-flight.
+    pub ignore_daemonsets: bool,
+    /// Allow evicting pods with emptyDir volumes.
+    pub delete_emptydir_data: bool,
+    /// Allow deleting pods without a controller (and orphaned DaemonSet pods).
+    pub force: bool,
+    /// Grace period for each pod; `None` uses the pod's own `terminationGracePeriodSeconds`.
+    pub grace_period: Option<u32>,
+    /// Per-node deadline for evicting and waiting; `None` waits forever.
+    #[serde(with = "opt_secs")]
+    pub timeout: Option<Duration>,
+    /// Only pods matching this selector are drained (others are invisible to kubectl).
+    pub pod_selector: Option<PodSelector>,
+    /// DELETE pods instead of evicting them (bypasses PodDisruptionBudgets).
+    pub disable_eviction: bool,
+    /// Skip pods whose deletion started more than this many seconds ago.
+    pub skip_wait_for_delete_timeout: Option<u64>,
+}
+
+mod opt_secs {
+    use serde::Serializer;
+    use std::time::Duration;
+
+    pub fn serialize<S: Serializer>(d: &Option<Duration>, s: S) -> Result<S::Ok, S::Error> {
+        match d {
+            Some(d) => s.serialize_some(&d.as_secs_f64()),
+            None => s.serialize_none(),
+        }
+    }
+}
+
+impl DrainOptions {
+    /// Validates kubectl-style flags; errors carry kubectl's wording.
+    pub fn from_flags(f: &DrainFlags) -> Result<Self, String> {
+        let timeout = parse_go_duration(&f.timeout).ok_or_else(|| {
+            format!(
+                "invalid argument \"{}\" for \"--timeout\" flag: time: invalid duration \"{}\"",
+                f.timeout, f.timeout
+            )
+        })?;
+        let pod_selector = if f.pod_selector.trim().is_empty() {
+            None
+        } else {
+            Some(PodSelector::parse(&f.pod_selector).map_err(|_| {
+                format!(
+                    "--pod-selector={} must be a valid label selector",
+                    f.pod_selector
+                )
+            })?)
+        };
+        Ok(DrainOptions {
+            ignore_daemonsets: f.ignore_daemonsets,
+            delete_emptydir_data: f.delete_emptydir_data,
+            force: f.force,
+            // kubectl: only values >= 0 are sent; negative means "the pod's own setting".
+            grace_period: u32::try_from(f.grace_period).ok(),
+            timeout: (!timeout.is_zero()).then_some(timeout),
+            pod_selector,
+            disable_eviction: f.disable_eviction,
+            skip_wait_for_delete_timeout: (f.skip_wait_for_delete_timeout > 0)
+                .then_some(f.skip_wait_for_delete_timeout),
+        })
+    }
+}
+
+/// Parses Go's `time.ParseDuration` syntax (`90s`, `5m`, `1h30m`, `1.5s`, `300ms`, `0`).
+pub fn parse_go_duration(s: &str) -> Option<Duration> {
+    let s = s.trim();
+    if s == "0" {
+        return Some(Duration::ZERO);
+    }
+    if s.is_empty() || s.starts_with('-') {
+        return None;
+    }
+    let s = s.strip_prefix('+').unwrap_or(s);
+    let mut total = 0f64;
+    let mut rest = s;
+    while !rest.is_empty() {
+        let num_len = rest.find(|c: char| !(c.is_ascii_digit() || c == '.'))?;
+        if num_len == 0 {
+            return None;
+        }
+        let n: f64 = rest[..num_len].parse().ok()?;
+        rest = &rest[num_len..];
+        let unit_len = rest
+            .find(|c: char| c.is_ascii_digit() || c == '.')
+            .unwrap_or(rest.len());
+        let factor = match &rest[..unit_len] {
+            "ns" => 1e-9,
+            "us" | "µs" | "μs" => 1e-6,
+            "ms" => 1e-3,
+            "s" => 1.0,
+            "m" => 60.0,
+            "h" => 3600.0,
+            _ => return None,
+        };
+        total += n * factor;
+        rest = &rest[unit_len..];
+    }
+    Some(Duration::from_secs_f64(total))
+}
+
+/// Formats like Go's `Duration.String()` for whole seconds and above (`1m0s`, `1h2m3s`, `90ms`).
+pub fn format_go_duration(d: Duration) -> String {
+    if d.is_zero() {
+        return "0s".into();
+    }
+    if d < Duration::from_secs(1) {
+        return format!("{}ms", d.as_millis());
+    }
+    let total = d.as_secs();
+    let frac = d.subsec_millis();
+    let (h, m, s) = (total / 3600, (total / 60) % 60, total % 60);
+    let secs = if frac > 0 {
+        format!("{s}.{:03}", frac).trim_end_matches('0').to_string()
+    } else {
+        s.to_string()
+    };
+    match (h, m) {
+        (0, 0) => format!("{secs}s"),
+        (0, m) => format!("{m}m{secs}s"),
+        (h, m) => format!("{h}h{m}m{secs}s"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn go_durations() {
+        assert_eq!(parse_go_duration("0s"), Some(Duration::ZERO));
+        assert_eq!(parse_go_duration("0"), Some(Duration::ZERO));
+        assert_eq!(parse_go_duration("90s"), Some(Duration::from_secs(90)));
+        assert_eq!(parse_go_duration("1h30m"), Some(Duration::from_secs(5400)));
+        assert_eq!(parse_go_duration("300ms"), Some(Duration::from_millis(300)));
+        assert!(parse_go_duration("5").is_none());
+        assert!(parse_go_duration("abc").is_none());
+        assert_eq!(format_go_duration(Duration::from_secs(60)), "1m0s");
+        assert_eq!(format_go_duration(Duration::from_secs(3723)), "1h2m3s");
+        assert_eq!(format_go_duration(Duration::from_secs(5)), "5s");
+    }
+}

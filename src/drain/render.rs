@@ -1,0 +1,253 @@
+//! Text renderings for the headless commands: the plan table and kubectl's drain lines.
+
+use std::fmt::Write;
+
+use super::events::{DrainEvent, DrainOutcome, GoneHow, NodeState, PodState};
+use super::plan::{DrainPlan, PodAction, Severity};
+
+/// Go's `utilerrors.NewAggregate(...).Error()`: one error as is, several as `[a, b]`.
+pub fn aggregate(errors: &[String]) -> String {
+    match errors {
+        [one] => one.clone(),
+        many => format!("[{}]", many.join(", ")),
+    }
+}
+
+fn human_bytes(b: i64) -> String {
+    let gi = 1i64 << 30;
+    let mi = 1i64 << 20;
+    if b.abs() >= gi {
+        format!("{:.1}Gi", b as f64 / gi as f64)
+    } else {
+        format!("{}Mi", b / mi)
+    }
+}
+
+/// The human plan: one row per pod, then kubectl's warning/errors, then kubedrain's findings.
+pub fn plan_text(p: &DrainPlan) -> String {
+    let mut s = String::new();
+    let cordoned = if p.node_unschedulable {
+        " (already cordoned)"
+    } else {
+        ""
+    };
+    let _ = writeln!(s, "Drain plan for node/{}{cordoned}", p.node);
+    let width = p
+        .pods
+        .iter()
+        .map(|x| x.key().len())
+        .max()
+        .unwrap_or(3)
+        .max(3);
+    let _ = writeln!(s, "\n{:<width$}  {:<7}  REASON", "POD", "ACTION");
+    for pod in &p.pods {
+        let (action, reason) = match &pod.action {
+            PodAction::Evict => ("evict", String::new()),
+            PodAction::Delete => ("delete", String::new()),
+            PodAction::Skip { reason } => ("skip", reason.text().to_string()),
+            PodAction::Blocked { reason } => ("BLOCKED", reason.clone()),
+        };
+        let mut reason = reason;
+        if let Some(w) = pod.warning.as_ref().filter(|_| action != "skip") {
+            reason = if reason.is_empty() {
+                w.clone()
+            } else {
+                format!("{reason}; {w}")
+            };
+        }
+        let _ = writeln!(s, "{:<width$}  {action:<7}  {reason}", pod.key());
+    }
+    if let Some(w) = p.warning_line() {
+        let _ = writeln!(s, "\n{w}");
+    }
+    for e in &p.errors {
+        let _ = writeln!(s, "error: {e}");
+    }
+    if !p.pdbs.is_empty() {
+        let _ = writeln!(s, "\nPodDisruptionBudgets:");
+        for b in &p.pdbs {
+            let flag = if b.never_allows {
+                "  NEVER ALLOWS AN EVICTION"
+            } else if b.blocks_now {
+                "  BLOCKS NOW"
+            } else {
+                ""
+            };
+            let _ = writeln!(
+                s,
+                "  {}: {} disruption(s) allowed, {} healthy, needs {}, expects {}; holds {}{flag}",
+                b.pdb,
+                b.disruptions_allowed,
+                b.current_healthy,
+                b.desired_healthy,
+                b.expected_pods,
+                b.pods.join(", ")
+            );
+        }
+    }
+    if let Some(cap) = &p.capacity {
+        let _ = writeln!(s, "\nCapacity on the other nodes:");
+        for t in &cap.targets {
+            let placed = cap
+                .placements
+                .iter()
+                .filter(|x| x.node.as_deref() == Some(&t.name))
+                .count();
+            match &t.excluded {
+                Some(why) => {
+                    let _ = writeln!(s, "  {}: excluded ({why})", t.name);
+                }
+                None => {
+                    let taints = if t.taints.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" (tainted {})", t.taints.join(", "))
+                    };
+                    let _ = writeln!(
+                        s,
+                        "  {}: {}m CPU, {} memory, {} pods free{taints}; would receive {placed} pod(s)",
+                        t.name,
+                        t.cpu_free_m,
+                        human_bytes(t.mem_free),
+                        t.pods_free
+                    );
+                }
+            }
+        }
+        for x in cap.pending() {
+            let _ = writeln!(
+                s,
+                "  Pending: {}: {}",
+                x.pod,
+                x.reason.as_deref().unwrap_or("")
+            );
+        }
+    }
+    if !p.findings.is_empty() {
+        let _ = writeln!(s, "\nFindings:");
+        for f in &p.findings {
+            let sev = match f.severity {
+                Severity::Blocker => "BLOCKER",
+                Severity::Warning => "warning",
+            };
+            let _ = writeln!(s, "  [{sev}] {}", f.message);
+            for pod in &f.pods {
+                let _ = writeln!(s, "      {pod}");
+            }
+        }
+    }
+    let verdict = if p.can_proceed() {
+        "The drain can proceed."
+    } else {
+        "The drain is blocked."
+    };
+    let n = p.removals().count();
+    let verb = if p.options.disable_eviction {
+        "delete"
+    } else {
+        "evict"
+    };
+    let _ = writeln!(s, "\n{verdict} It would {verb} {n} pod(s).");
+    s
+}
+
+fn split_key(key: &str) -> (&str, &str) {
+    key.split_once('/').unwrap_or(("", key))
+}
+
+/// A line for stdout or stderr.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Line {
+    Out(String),
+    Err(String),
+}
+
+/// kubectl's lines for one drain event (`delete`: `--disable-eviction`).
+pub fn event_lines(e: &DrainEvent, delete: bool) -> Vec<Line> {
+    match e {
+        DrainEvent::Cordoned { node, already } => vec![Line::Out(if *already {
+            format!("node/{node} already cordoned")
+        } else {
+            format!("node/{node} cordoned")
+        })],
+        DrainEvent::Planned { plan, .. } => {
+            plan.warning_line().map(Line::Err).into_iter().collect()
+        }
+        DrainEvent::Pod { pod, state, .. } => {
+            let (ns, name) = split_key(pod);
+            match state {
+                PodState::Evicting { .. } if !delete => {
+                    vec![Line::Out(format!("evicting pod {pod}"))]
+                }
+                PodState::BlockedByPdb {
+                    pdb,
+                    healthy,
+                    needed,
+                    message,
+                    retry_in,
+                    ..
+                } => {
+                    let mut l = format!(
+                        "error when evicting pods/\"{name}\" -n \"{ns}\" (will retry after {}s): {message}",
+                        retry_in.as_secs()
+                    );
+                    // kubectl never names the PDB; we do.
+                    if let Some(pdb) = pdb {
+                        l.push_str(&format!(" (PodDisruptionBudget {pdb}"));
+                        if let (Some(h), Some(n)) = (healthy, needed) {
+                            l.push_str(&format!(": {h} healthy, needs {n}"));
+                        }
+                        l.push(')');
+                    }
+                    vec![Line::Err(l)]
+                }
+                PodState::Retrying { message, retry_in } => vec![Line::Err(format!(
+                    "error when evicting pods/\"{name}\" -n \"{ns}\" (will retry after {}s): {message}",
+                    retry_in.as_secs()
+                ))],
+                PodState::Gone {
+                    how: GoneHow::Evicted,
+                } => vec![Line::Out(format!("pod/{name} evicted"))],
+                PodState::Gone {
+                    how: GoneHow::Deleted,
+                } => vec![Line::Out(format!("pod/{name} deleted"))],
+                PodState::SkippedWait { seconds } => vec![Line::Out(format!(
+                    "pod \"{name}\" has DeletionTimestamp older than {seconds} seconds, skipping"
+                ))],
+                _ => vec![],
+            }
+        }
+        DrainEvent::Notice { message, .. } => vec![Line::Err(format!("Warning: {message}"))],
+        DrainEvent::Finished(o) => outcome_lines(o),
+        _ => vec![],
+    }
+}
+
+/// kubectl's closing lines (`node/X drained`, or its failure report) plus where the node stands.
+pub fn outcome_lines(o: &DrainOutcome) -> Vec<Line> {
+    let node = &o.node;
+    if o.state == NodeState::Drained {
+        return vec![Line::Out(format!("node/{node} drained"))];
+    }
+    let mut v = Vec::new();
+    if o.errors.len() == 1 && o.errors[0].starts_with("Error from server (NotFound)") {
+        return vec![Line::Err(o.errors[0].clone())];
+    }
+    let agg = aggregate(&o.errors);
+    if !o.pending_pods.is_empty() {
+        v.push(Line::Err(format!(
+            "There are pending pods in node \"{node}\" when an error occurred: {agg}"
+        )));
+        v.extend(o.pending_pods.iter().map(|p| Line::Err(format!("pod/{p}"))));
+    }
+    if !o.errors.is_empty() {
+        v.push(Line::Err(format!(
+            "error: unable to drain node \"{node}\" due to error: {agg}, continuing command..."
+        )));
+    }
+    v.push(Line::Err("There are pending nodes to be drained:".into()));
+    v.push(Line::Err(format!(" {node}")));
+    v.extend(o.errors.iter().map(|e| Line::Err(format!("error: {e}"))));
+    v.push(Line::Err(o.message.clone()));
+    v
+}

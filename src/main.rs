@@ -34,10 +34,6 @@ fn main() -> color_eyre::Result<()> {
             ) => std::process::exit(
                 kubedrain::drain::commands::run(&cli.kube, cli.readonly, cmd).await,
             ),
-            other => {
-                let _ = other;
-                color_eyre::eyre::bail!("not implemented yet")
-            }
         }
     });
     // Shutting the runtime down here would wait for blocking tasks (the terminal reader).

@@ -54,11 +54,7 @@ pub fn rebuild(m: &mut Model) {
         PodScope::Pending => idx.pending.iter().collect(),
         PodScope::All => match &m.namespace {
             Some(ns) => idx.by_ns.get(ns).into_iter().flatten().collect(),
-            None => {
-                let mut all: Vec<&String> = m.cache.pods.keys().collect();
-                all.sort_unstable();
-                all
-            }
+            None => idx.all.iter().collect(),
         },
     };
     let pods: Vec<String> = keys

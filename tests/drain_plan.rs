@@ -466,6 +466,17 @@ fn pdb_with_zero_disruptions_is_reported_with_its_pods() {
 }
 
 #[test]
+fn pdb_allowing_fewer_disruptions_than_pods_means_waiting() {
+    let mut c = Case::new(vec![pod("web-a", json!({})), pod("web-b", json!({}))]);
+    c.pdbs = vec![pdb("web-pdb", "web", 1, 3, 2, 3)];
+    let p = c.run();
+    assert!(!p.pdbs[0].blocks_now);
+    let f = p.findings.iter().find(|f| f.kind == "pdb-wait").unwrap();
+    assert_eq!(f.severity, Severity::Warning);
+    assert!(p.can_proceed());
+}
+
+#[test]
 fn pdb_that_never_allows_blocks() {
     let mut c = Case::new(vec![pod("web-a", json!({}))]);
     c.pdbs = vec![pdb("all", "web", 0, 3, 3, 3)];

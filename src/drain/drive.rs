@@ -10,7 +10,7 @@ use jiff::{SignedDuration, Timestamp};
 use kube::api::Api;
 use kube::runtime::WatchStreamExt;
 use kube::runtime::watcher::{self, Event};
-use tokio::sync::{Semaphore, watch};
+use tokio::sync::{Notify, Semaphore, watch};
 use tokio::task::JoinSet;
 
 use super::events::{DrainEvent, DrainOutcome, GoneHow, NodeState, PodState};
@@ -20,7 +20,7 @@ use super::journal::Action;
 use super::live::{LivePods, NodeSignal, NodeWatch};
 use super::options::format_go_duration;
 use super::replacements::Replacements;
-use crate::cluster::rows::{NodeRow, PodRow};
+use crate::cluster::rows::{NodeRow, PdbRow, PodRow};
 
 /// How long to wait for the pod and node watches' first listing before evicting anyway.
 const SYNC_TIMEOUT: Duration = Duration::from_secs(10);
@@ -126,6 +126,17 @@ impl Run {
         let (mut repl, mut repl_stream) = self.replacements(&tracked).await;
         self.state(NodeState::Evicting);
         let slots = Arc::new(Semaphore::new(MAX_IN_FLIGHT));
+        let pdb_changed = Arc::new(Notify::new());
+        let mut pdbs = if delete {
+            futures::stream::empty().boxed()
+        } else {
+            watcher::watcher(
+                Api::<PdbRow>::all(self.client.clone()),
+                watcher::Config::default(),
+            )
+            .default_backoff()
+            .boxed()
+        };
         let mut tasks: JoinSet<(String, Ended)> = JoinSet::new();
         let mut keys: Vec<&String> = tracked.keys().collect();
         keys.sort();
@@ -142,6 +153,7 @@ impl Run {
                 key.clone(),
             );
             let grace = self.opts.grace_period;
+            let wake = pdb_changed.clone();
             tasks.spawn(async move {
                 let report = |state| {
                     sink(DrainEvent::Pod {
@@ -150,7 +162,7 @@ impl Run {
                         state,
                     })
                 };
-                let ended = evict::run(client, target, grace, delete, slots, report).await;
+                let ended = evict::run(client, target, grace, delete, slots, wake, report).await;
                 (key, ended)
             });
         }
@@ -234,6 +246,11 @@ impl Run {
                     Some(Err(e)) => self.notice(format!("watching pods on node/{node} failed, retrying: {e}")),
                     _ => {}
                 },
+                Some(ev) = pdbs.next() => {
+                    if let Ok(Event::Apply(p)) = ev && p.disruptions_allowed > 0 {
+                        pdb_changed.notify_waiters();
+                    }
+                }
                 Some(ev) = repl_stream.next() => {
                     if let Some(e) = repl.on_event(ev) {
                         self.emit(e);

@@ -1,6 +1,8 @@
 //! The application core: one model, a pure `update`, and the loop that owns them.
 
+pub mod drain_flow;
 pub mod fixtures;
+pub mod flow_exec;
 pub mod keymap;
 pub mod model;
 pub mod msg;

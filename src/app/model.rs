@@ -218,6 +218,8 @@ pub struct Model {
     /// Something visible changed: render on this loop turn.
     pub redraw: bool,
     pub quit: bool,
+    /// The maintenance workflow: dialogs, the live drain, the demo upgrade.
+    pub flow: super::drain_flow::Flow,
 }
 
 impl Model {
@@ -250,6 +252,7 @@ impl Model {
             stale: true,
             redraw: true,
             quit: false,
+            flow: Default::default(),
         }
     }
 

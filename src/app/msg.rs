@@ -27,6 +27,8 @@ pub enum Msg {
     Flash(String),
     /// Quit now (Ctrl-C signal, fatal error).
     Quit,
+    /// The maintenance workflow (drain events, cordon/uncordon results, journal).
+    Flow(super::drain_flow::FlowMsg),
 }
 
 /// A node-level mutation. Reserved for the drain engine: today `update` emits these and the
@@ -60,4 +62,6 @@ pub enum Cmd {
     },
     /// Run a node action (drain engine hook).
     Node { action: NodeAction, node: String },
+    /// A maintenance-workflow side effect (cordon, uncordon, drain, cancel, demo upgrade).
+    Flow(super::drain_flow::FlowCmd),
 }

@@ -17,6 +17,7 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Cmd> {
         Msg::Watch { generation, report } => {
             if generation == m.generation {
                 watch(m, report);
+                super::drain_flow::check_resume(m);
             }
             Vec::new()
         }
@@ -30,6 +31,7 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Cmd> {
             {
                 m.flash = None;
             }
+            super::drain_flow::tick(m);
             // Ages and "disconnected since" change every second.
             m.redraw = true;
             Vec::new()
@@ -54,6 +56,7 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Cmd> {
             m.quit = true;
             Vec::new()
         }
+        Msg::Flow(msg) => super::drain_flow::on_msg(m, msg),
         Msg::Key(k) => {
             if k.kind == KeyEventKind::Release {
                 return Vec::new();
@@ -162,6 +165,9 @@ fn key(m: &mut Model, k: KeyEvent) -> Vec<Cmd> {
                     m.overlay = None;
                 }
                 return Vec::new();
+            }
+            if let Some(cmds) = super::drain_flow::key(m, &k) {
+                return cmds;
             }
             match keymap::lookup(&k, m.focus, m.readonly) {
                 Some(a) => action(m, a),
@@ -331,7 +337,7 @@ fn action(m: &mut Model, a: Action) -> Vec<Cmd> {
                 return Vec::new();
             }
             if let Some(node) = m.selected_node.clone() {
-                return vec![Cmd::Node { action, node }];
+                return super::drain_flow::open(m, action, node);
             }
         }
     }

@@ -148,7 +148,7 @@ const fn m(
         help,
         hint: Some(hint),
         mutating: true,
-        reserved: true,
+        reserved: false,
     }
 }
 

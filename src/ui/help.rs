@@ -86,7 +86,11 @@ fn join(sections: Vec<Vec<Line<'static>>>) -> Vec<Line<'static>> {
 /// keys left, pane keys and commands right), so 80×24 shows everything.
 pub fn render(m: &Model, f: &mut Frame, area: Rect) {
     let mut secs = sections(m.readonly);
-    let one = lines(m.readonly);
+    // The workflow's dialogs list their keys before the `:` commands.
+    let commands = secs.pop();
+    secs.extend(super::dialogs::help_sections(m));
+    secs.extend(commands);
+    let one = join(secs.clone());
     let two_cols = one.len() as u16 + 2 > area.height.saturating_sub(2);
     let (left, right) = if two_cols {
         let rest = secs.split_off(1);

@@ -1,0 +1,336 @@
+//! The live drain: one row per pod moving through queued → evicting → blocked by PDB →
+//! terminating (grace countdown) → gone → its replacement elsewhere; a gauge of pods left,
+//! elapsed time and the timeout countdown; and, at the end, what state the node is in.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, BorderType, Borders, Clear, Paragraph, Wrap};
+
+use super::{ellipsize, keys_line};
+use crate::app::drain_flow::{self, Ctx, LiveDrain, PodProgress};
+use crate::app::model::Model;
+use crate::drain::events::{GoneHow, NodeState, PodState};
+use crate::ui::theme;
+
+/// `m:ss`.
+fn clock(secs: i64) -> String {
+    let s = secs.max(0);
+    if s >= 3600 {
+        format!("{}:{:02}:{:02}", s / 3600, (s / 60) % 60, s % 60)
+    } else {
+        format!("{}:{:02}", s / 60, s % 60)
+    }
+}
+
+fn state_word(s: NodeState) -> &'static str {
+    match s {
+        NodeState::Cordoning => "cordoning",
+        NodeState::Evicting => "evicting",
+        NodeState::Waiting => "waiting for pods to go",
+        NodeState::Drained => "drained",
+        NodeState::Failed => "failed",
+        NodeState::TimedOut => "timed out",
+        NodeState::Cancelled => "cancelled",
+    }
+}
+
+/// (mark, state text, style) of a pod row.
+fn pod_cells(m: &Model, live: &LiveDrain, r: &PodProgress) -> (String, Vec<Span<'static>>) {
+    let short = |d: std::time::Duration| format!("{}s", d.as_secs_f64().ceil() as u64);
+    let (mark, mut spans): (&str, Vec<Span>) = match &r.state {
+        PodState::Queued => ("·", vec![Span::styled("queued", theme::dim())]),
+        PodState::Evicting { attempt } => (
+            "→",
+            vec![Span::styled(
+                if *attempt > 1 {
+                    format!("evicting (attempt {attempt})")
+                } else {
+                    "evicting".into()
+                },
+                theme::leaving(),
+            )],
+        ),
+        PodState::BlockedByPdb {
+            pdb,
+            healthy,
+            needed,
+            retry_in,
+            ..
+        } => {
+            let mut t = format!("blocked by PDB {}", pdb.as_deref().unwrap_or("(unnamed)"));
+            if let (Some(h), Some(n)) = (healthy, needed) {
+                t.push_str(&format!(" ({h} healthy, {n} needed)"));
+            }
+            (
+                "■",
+                vec![
+                    Span::styled(t, theme::warn()),
+                    Span::styled(format!(" · retry in {}", short(*retry_in)), theme::dim()),
+                ],
+            )
+        }
+        PodState::Retrying { message, retry_in } => (
+            "↻",
+            vec![
+                Span::styled(format!("refused: {message}"), theme::warn()),
+                Span::styled(format!(" · retry in {}", short(*retry_in)), theme::dim()),
+            ],
+        ),
+        PodState::Terminating { grace_deadline } => {
+            let left = grace_deadline.map(|d| (d - m.now).get_seconds());
+            let detail = match left {
+                Some(s) if s > 0 => format!(" · {s}s of grace left"),
+                Some(_) => " · grace over, waiting for the kubelet".into(),
+                None => String::new(),
+            };
+            (
+                "◷",
+                vec![
+                    Span::styled("terminating", theme::leaving()),
+                    Span::styled(detail, theme::dim()),
+                ],
+            )
+        }
+        PodState::Gone { how } => {
+            let word = match how {
+                GoneHow::Evicted => "gone (evicted)",
+                GoneHow::Deleted => "gone (deleted)",
+                GoneHow::AlreadyGone => "gone",
+            };
+            ("✔", vec![Span::styled(word, theme::ok())])
+        }
+        PodState::SkippedWait { seconds } => (
+            "»",
+            vec![Span::styled(
+                format!("deleting for over {seconds}s: not waited for"),
+                theme::dim(),
+            )],
+        ),
+        PodState::Failed { reason } => ("✖", vec![Span::styled(reason.clone(), theme::bad())]),
+    };
+    if let Some(rep) = live.replacements.get(&r.key) {
+        let name = rep.pod.rsplit('/').next().unwrap_or(&rep.pod).to_string();
+        let (where_, style) = match (&rep.on_node, rep.phase.as_str(), rep.ready) {
+            (Some(n), "Running", true) => (format!("on {n} (Running)"), theme::ok()),
+            (Some(n), phase, _) => (format!("on {n} ({phase})"), theme::warn()),
+            (None, _, _) => ("Pending: no node has room".into(), theme::warn()),
+        };
+        spans.push(Span::styled(" → replacement ", theme::dim()));
+        spans.push(Span::styled(name, theme::text()));
+        spans.push(Span::styled(format!(" {where_}"), style));
+    }
+    (mark.to_string(), spans)
+}
+
+fn mark_style(s: &PodState) -> Style {
+    match s {
+        PodState::Gone { .. } => theme::ok(),
+        PodState::BlockedByPdb { .. } | PodState::Retrying { .. } => theme::warn(),
+        PodState::Failed { .. } => theme::bad(),
+        PodState::Queued | PodState::SkippedWait { .. } => theme::dim(),
+        _ => theme::leaving(),
+    }
+}
+
+/// A text gauge: `▰▰▰▱▱▱`.
+fn gauge(done: usize, total: usize, width: usize) -> Vec<Span<'static>> {
+    let filled = if total == 0 {
+        width
+    } else {
+        done * width / total
+    };
+    vec![
+        Span::styled("▰".repeat(filled), theme::ok()),
+        Span::styled("▱".repeat(width - filled), theme::dim()),
+    ]
+}
+
+/// Draws the live drain into `area` (the space below the nodes pane).
+pub fn render(m: &Model, f: &mut Frame, area: Rect) {
+    let Some(live) = &m.flow.live else {
+        return;
+    };
+    f.render_widget(Clear, area);
+    let total = live.rows.len();
+    let left = live.left();
+    let over = live.outcome.is_some();
+    let border = match live.outcome.as_ref().map(|o| o.state) {
+        Some(NodeState::Drained) => theme::ok(),
+        Some(NodeState::Failed) => theme::bad(),
+        Some(_) => theme::warn(),
+        None => theme::focus_border(),
+    };
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_type(BorderType::Thick)
+        .border_style(border)
+        .title(Line::from(vec![
+            Span::styled(" Drain ", theme::title()),
+            Span::styled(live.node.clone(), theme::title()),
+            Span::styled(format!(" · {} ", state_word(live.state)), theme::text()),
+        ]))
+        .title_bottom(keys_line(m, Ctx::Live).right_aligned());
+    let inner = block.inner(area);
+    f.render_widget(block, area);
+    let inner = Rect::new(
+        inner.x + 1,
+        inner.y,
+        inner.width.saturating_sub(2),
+        inner.height,
+    );
+    let w = inner.width as usize;
+    let mut head: Vec<Line> = Vec::new();
+    // Gauge, elapsed, timeout.
+    let elapsed = live.elapsed(m.now);
+    let mut g = gauge(total - left, total, 20.min(w / 4));
+    g.push(Span::styled(
+        format!("  {left} of {total} pods left"),
+        theme::title(),
+    ));
+    g.push(Span::styled(
+        format!("   elapsed {}", clock(elapsed)),
+        theme::dim(),
+    ));
+    match live.timeout {
+        Some(t) if !over => {
+            let rest = t as i64 - elapsed;
+            g.push(Span::styled(
+                format!("   timeout in {}", clock(rest)),
+                if rest < 30 { theme::bad() } else { theme::warn() },
+            ));
+        }
+        None if !over => g.push(Span::styled("   no timeout", theme::dim())),
+        _ => {}
+    }
+    head.push(Line::from(g));
+    head.push(status_line(m, live));
+    for n in live.notices.iter().rev().take(2).rev() {
+        head.push(Line::from(Span::styled(
+            format!("! {}", ellipsize(n, w.saturating_sub(2))),
+            theme::warn(),
+        )));
+    }
+    if let Some(o) = &live.outcome {
+        for e in &o.errors {
+            head.push(Line::from(Span::styled(format!("✖ {e}"), theme::bad())));
+        }
+    }
+    let head_h = (head.len() as u16).min(inner.height);
+    let head_area = Rect::new(inner.x, inner.y, inner.width, head_h);
+    f.render_widget(Paragraph::new(head).wrap(Wrap { trim: false }), head_area);
+    // Pod rows.
+    let rows_area = Rect::new(
+        inner.x,
+        inner.y + head_h + 1,
+        inner.width,
+        inner.height.saturating_sub(head_h + 1),
+    );
+    let name_w = live
+        .rows
+        .iter()
+        .map(|r| r.key.chars().count())
+        .max()
+        .unwrap_or(10)
+        .clamp(10, (w / 2).max(16));
+    let mut lines = Vec::new();
+    for r in &live.rows {
+        let (mark, spans) = pod_cells(m, live, r);
+        let mut l = vec![
+            Span::styled(format!("{mark} "), mark_style(&r.state)),
+            Span::styled(
+                format!("{:<name_w$}  ", ellipsize(&r.key, name_w)),
+                if r.state.is_final() {
+                    theme::dim()
+                } else {
+                    theme::text()
+                },
+            ),
+        ];
+        l.extend(spans);
+        lines.push(Line::from(l));
+    }
+    if live.skipped > 0 {
+        lines.push(Line::from(Span::styled(
+            format!(
+                "  + {} pod(s) left alone (DaemonSet, static, not selected)",
+                live.skipped
+            ),
+            theme::dim(),
+        )));
+    }
+    let max = lines.len().saturating_sub(rows_area.height as usize);
+    let top = live.scroll.min(max);
+    f.render_widget(Paragraph::new(lines).scroll((top as u16, 0)), rows_area);
+}
+
+/// One sentence on where the node stands.
+fn status_line(m: &Model, live: &LiveDrain) -> Line<'static> {
+    let node = &live.node;
+    match live.outcome.as_ref().map(|o| o.state) {
+        None if live.cancel_sent => Line::from(Span::styled(
+            format!("cancelling… {node} stays cordoned"),
+            theme::warn(),
+        )),
+        None => match live.cordoned {
+            Some(already) => Line::from(vec![
+                Span::styled("✔ cordoned", theme::ok()),
+                Span::styled(
+                    if already {
+                        " (it already was)"
+                    } else {
+                        " (SchedulingDisabled)"
+                    },
+                    theme::dim(),
+                ),
+                Span::styled(
+                    " · evicted pods are recreated on the other nodes (see above)",
+                    theme::dim(),
+                ),
+            ]),
+            None => Line::from(Span::styled(format!("cordoning {node}…"), theme::dim())),
+        },
+        Some(NodeState::Drained) => {
+            let (stay, others) = drain_flow::node_pods(m, node);
+            if others.is_empty() {
+                Line::from(vec![
+                    Span::styled(
+                        format!("✔ {node} is drained and safe to upgrade"),
+                        theme::ok().add_modifier(ratatui::style::Modifier::BOLD),
+                    ),
+                    Span::styled(
+                        format!(
+                            " — only {} DaemonSet/static pod(s) left; it stays cordoned",
+                            stay.len()
+                        ),
+                        theme::dim(),
+                    ),
+                ])
+            } else {
+                Line::from(Span::styled(
+                    format!(
+                        "✔ drained · {} other pod(s) still on {node} (not part of this drain)",
+                        others.len()
+                    ),
+                    theme::warn(),
+                ))
+            }
+        }
+        Some(NodeState::Cancelled) => Line::from(Span::styled(
+            format!("✖ cancelled: {node} stays cordoned — drain again (r) or uncordon it (u)"),
+            theme::warn(),
+        )),
+        Some(NodeState::TimedOut) => Line::from(Span::styled(
+            format!("✖ timed out: {node} stays cordoned — drain again (r) or uncordon it (u)"),
+            theme::warn(),
+        )),
+        Some(_) => Line::from(Span::styled(
+            live.outcome
+                .as_ref()
+                .map(|o| format!("✖ the drain failed: {}", o.message))
+                .unwrap_or_default(),
+            theme::bad(),
+        )),
+    }
+}

@@ -371,8 +371,16 @@ pub fn hints(m: &Model, c: Ctx) -> Vec<(String, &'static str)> {
     FLOW_BINDINGS
         .iter()
         .filter(|b| b.ctx == c && !b.hint.is_empty() && available(m, b))
-        .map(|b| (b.keys[0].label(), b.hint))
+        .map(|b| (key_label(b.keys[0]), b.hint))
         .collect()
+}
+
+/// A key as hints and help write it (`Space` for the space bar).
+pub fn key_label(k: Key) -> String {
+    match k {
+        Key::Ch(' ') => "Space".into(),
+        k => k.label(),
+    }
 }
 
 fn lookup(m: &Model, c: Ctx, k: &KeyEvent) -> Option<FlowAction> {

@@ -79,7 +79,7 @@ pub fn help_sections(m: &Model) -> Vec<Vec<Line<'static>>> {
         }
         let mut sec = vec![Line::from(Span::styled(c.title(), theme::title()))];
         for b in rows {
-            let keys: Vec<String> = b.keys.iter().map(|k| k.label()).collect();
+            let keys: Vec<String> = b.keys.iter().map(|k| drain_flow::key_label(*k)).collect();
             sec.push(Line::from(vec![
                 Span::styled(format!(" {:<11} ", keys.join(" ")), theme::key()),
                 Span::styled(b.help, theme::text()),
@@ -332,8 +332,11 @@ fn options(m: &Model, f: &mut Frame, area: Rect, form: &OptionsForm) {
         ]));
     }
     lines.push(Line::from(Span::styled(
-        "--ignore-daemonsets is ticked for you (kubectl's default is off): DaemonSet pods can't \
-         move, so kubectl refuses to drain without it.",
+        "--ignore-daemonsets is ticked for you (kubectl's default is off):",
+        theme::dim(),
+    )));
+    lines.push(Line::from(Span::styled(
+        "DaemonSet pods cannot move, and kubectl refuses to drain without it.",
         theme::dim(),
     )));
     lines.push(Line::from(Span::styled(
@@ -344,8 +347,7 @@ fn options(m: &Model, f: &mut Frame, area: Rect, form: &OptionsForm) {
         lines.push(Line::from(Span::styled(format!("✖ {e}"), theme::bad())));
     }
     let w = if wide { 96 } else { 76 };
-    // The explanation wraps to two lines on the narrow form.
-    let h = lines.len() as u16 + if wide { 0 } else { 1 };
+    let h = lines.len() as u16;
     let inner = popup(
         m,
         f,

@@ -136,7 +136,12 @@ fn hints_line(m: &Model, width: u16) -> Line<'static> {
     let mut used = 0usize;
     let mut hints = keymap::hints(pane, m.readonly);
     if pane == Some(crate::app::model::Pane::Nodes) {
-        hints.splice(0..0, super::dialogs::node_hints(m));
+        // The demo's upgrade key right after drain, in workflow order.
+        let at = hints
+            .iter()
+            .position(|(k, _)| k == "r")
+            .map_or(0, |i| i + 1);
+        hints.splice(at..at, super::dialogs::node_hints(m));
     }
 
     // Esc only earns a hint when there is something to go back from.

@@ -37,7 +37,12 @@ fn state_word(s: NodeState) -> &'static str {
 }
 
 /// (mark, state text, style) of a pod row.
-fn pod_cells(m: &Model, live: &LiveDrain, r: &PodProgress) -> (String, Vec<Span<'static>>) {
+fn pod_cells(
+    m: &Model,
+    live: &LiveDrain,
+    r: &PodProgress,
+    compact: bool,
+) -> (String, Vec<Span<'static>>) {
     let short = |d: std::time::Duration| format!("{}s", d.as_secs_f64().ceil() as u64);
     let (mark, mut spans): (&str, Vec<Span>) = match &r.state {
         PodState::Queued => ("·", vec![Span::styled("queued", theme::dim())]),
@@ -59,15 +64,29 @@ fn pod_cells(m: &Model, live: &LiveDrain, r: &PodProgress) -> (String, Vec<Span<
             retry_in,
             ..
         } => {
-            let mut t = format!("blocked by PDB {}", pdb.as_deref().unwrap_or("(unnamed)"));
-            if let (Some(h), Some(n)) = (healthy, needed) {
-                t.push_str(&format!(" ({h} healthy, {n} needed)"));
+            let pdb = pdb.as_deref().unwrap_or("(unnamed)");
+            let mut t = if compact {
+                format!("held by PDB {pdb}")
+            } else {
+                format!("blocked by PDB {pdb}")
+            };
+            match (healthy, needed) {
+                (Some(h), Some(n)) if compact => t.push_str(&format!(" ({h} up, {n} needed)")),
+                (Some(h), Some(n)) => t.push_str(&format!(" ({h} healthy, {n} needed)")),
+                _ => {}
             }
             (
                 "■",
                 vec![
                     Span::styled(t, theme::warn()),
-                    Span::styled(format!(" · retry in {}", short(*retry_in)), theme::dim()),
+                    Span::styled(
+                        if compact {
+                            String::new()
+                        } else {
+                            format!(" · retry in {}", short(*retry_in))
+                        },
+                        theme::dim(),
+                    ),
                 ],
             )
         }
@@ -94,10 +113,12 @@ fn pod_cells(m: &Model, live: &LiveDrain, r: &PodProgress) -> (String, Vec<Span<
             )
         }
         PodState::Gone { how } => {
-            let word = match how {
-                GoneHow::Evicted => "gone (evicted)",
-                GoneHow::Deleted => "gone (deleted)",
-                GoneHow::AlreadyGone => "gone",
+            let word = match (how, compact) {
+                (GoneHow::Evicted, false) => "gone (evicted)",
+                (GoneHow::Deleted, false) => "gone (deleted)",
+                (GoneHow::Evicted, true) => "evicted",
+                (GoneHow::Deleted, true) => "deleted",
+                (GoneHow::AlreadyGone, _) => "gone",
             };
             ("✔", vec![Span::styled(word, theme::ok())])
         }
@@ -112,12 +133,20 @@ fn pod_cells(m: &Model, live: &LiveDrain, r: &PodProgress) -> (String, Vec<Span<
     };
     if let Some(rep) = live.replacements.get(&r.key) {
         let name = rep.pod.rsplit('/').next().unwrap_or(&rep.pod).to_string();
-        let (where_, style) = match (&rep.on_node, rep.phase.as_str(), rep.ready) {
+        // The watchers keep the replacement current after the engine stops reporting.
+        let (on_node, phase, ready) = match m.cache.pods.get(&rep.pod) {
+            Some(p) => (p.node_name.clone(), p.status_text().to_string(), p.ready),
+            None => (rep.on_node.clone(), rep.phase.clone(), rep.ready),
+        };
+        let (where_, style) = match (&on_node, phase.as_str(), ready) {
             (Some(n), "Running", true) => (format!("on {n} (Running)"), theme::ok()),
             (Some(n), phase, _) => (format!("on {n} ({phase})"), theme::warn()),
             (None, _, _) => ("Pending: no node has room".into(), theme::warn()),
         };
-        spans.push(Span::styled(" → replacement ", theme::dim()));
+        spans.push(Span::styled(
+            if compact { " → " } else { " → replacement " },
+            theme::dim(),
+        ));
         spans.push(Span::styled(name, theme::text()));
         spans.push(Span::styled(format!(" {where_}"), style));
     }
@@ -233,10 +262,10 @@ pub fn render(m: &Model, f: &mut Frame, area: Rect) {
         .map(|r| r.key.chars().count())
         .max()
         .unwrap_or(10)
-        .clamp(10, (w / 2).max(16));
+        .clamp(10, (w * 2 / 5).max(16));
     let mut lines = Vec::new();
     for r in &live.rows {
-        let (mark, spans) = pod_cells(m, live, r);
+        let (mark, spans) = pod_cells(m, live, r, w < 110);
         let mut l = vec![
             Span::styled(format!("{mark} "), mark_style(&r.state)),
             Span::styled(
@@ -262,7 +291,12 @@ pub fn render(m: &Model, f: &mut Frame, area: Rect) {
     }
     let max = lines.len().saturating_sub(rows_area.height as usize);
     let top = live.scroll.min(max);
-    f.render_widget(Paragraph::new(lines).scroll((top as u16, 0)), rows_area);
+    f.render_widget(
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .scroll((top as u16, 0)),
+        rows_area,
+    );
 }
 
 /// One sentence on where the node stands.

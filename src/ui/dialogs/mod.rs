@@ -29,15 +29,11 @@ pub fn render(m: &Model, f: &mut Frame, l: &Areas) {
     match d {
         Dialog::Live => {
             // Below the nodes pane, which stays in view: pods arriving elsewhere show there.
-            let lower = Rect::new(
-                l.pods.x,
-                l.pods.y,
-                l.pods.width,
-                l.events.bottom().saturating_sub(l.pods.y),
-            );
-            drain::render(m, f, lower);
+            drain::render(m, f, lower(l));
         }
-        Dialog::Plan { form, plan, scroll } => plan::render(m, f, l.full, form, plan, *scroll),
+        Dialog::Plan { form, plan, scroll } => {
+            plan::render(m, f, lower(l), form, plan, *scroll)
+        }
         Dialog::Cordon { node } => cordon(m, f, area, node),
         Dialog::Uncordon { node } => match drain_flow::uncordon_facts(m, node) {
             Some(facts) => uncordon(m, f, area, &facts),
@@ -52,6 +48,16 @@ pub fn render(m: &Model, f: &mut Frame, l: &Areas) {
         Dialog::Options(form) => options(m, f, area, form),
         Dialog::Resume { items, selected } => resume(m, f, area, items, *selected),
     }
+}
+
+/// The space below the nodes pane (pods and events panes together).
+fn lower(l: &Areas) -> Rect {
+    Rect::new(
+        l.pods.x,
+        l.pods.y,
+        l.pods.width,
+        l.events.bottom().saturating_sub(l.pods.y),
+    )
 }
 
 /// The footer's hints while the workflow has the keyboard.
@@ -206,11 +212,11 @@ fn uncordon(m: &Model, f: &mut Frame, area: Rect, x: &UncordonFacts) {
             Some(b) => {
                 l.push(Span::raw(format!("{:<24}", ellipsize(b, 23))));
                 if b == now {
-                    l.push(Span::styled(now.clone(), theme::text()));
-                    l.push(Span::styled("  (same)", theme::dim()));
+                    l.push(Span::styled(format!("{now:<22}"), theme::text()));
+                    l.push(Span::styled("(same)", theme::dim()));
                 } else {
-                    l.push(Span::styled(now.clone(), theme::ok()));
-                    l.push(Span::styled("  ← new", theme::ok()));
+                    l.push(Span::styled(format!("{now:<22}"), theme::ok()));
+                    l.push(Span::styled("← new", theme::ok()));
                 }
             }
             None => {

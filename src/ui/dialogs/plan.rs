@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, BorderType, Borders, Clear, Paragraph};
+use ratatui::widgets::{Block, BorderType, Borders, Clear, Paragraph, Wrap};
 
 use super::{ellipsize, keys_line};
 use crate::app::drain_flow::{self, Ctx, OptionsForm};
@@ -63,8 +63,11 @@ pub fn lines(plan: &DrainPlan, form: &OptionsForm, width: u16) -> Vec<Line<'stat
                 theme::dim()
             },
         ),
-        Span::styled(format!("   $ {}", form.kubectl()), theme::dim()),
     ]));
+    out.push(Line::from(Span::styled(
+        format!(" $ {}", form.kubectl()),
+        theme::dim(),
+    )));
     out.push(Line::raw(""));
     // Where each evicted pod's replacement would go.
     let dest: HashMap<&str, Option<&str>> = plan
@@ -73,11 +76,10 @@ pub fn lines(plan: &DrainPlan, form: &OptionsForm, width: u16) -> Vec<Line<'stat
         .flat_map(|c| c.placements.iter())
         .map(|p| (p.pod.as_str(), p.node.as_deref()))
         .collect();
-    let zero: HashMap<&str, &str> = plan
+    let pdb_of: HashMap<&str, &crate::drain::plan::PdbFinding> = plan
         .pdbs
         .iter()
-        .filter(|b| b.blocks_now)
-        .flat_map(|b| b.pods.iter().map(move |p| (p.as_str(), b.pdb.as_str())))
+        .flat_map(|b| b.pods.iter().map(move |p| (p.as_str(), b)))
         .collect();
     let name_w = plan
         .pods
@@ -115,9 +117,19 @@ pub fn lines(plan: &DrainPlan, form: &OptionsForm, width: u16) -> Vec<Line<'stat
             if p.pdbs.len() > 1 {
                 why.push(format!("under {} PDBs ({})", p.pdbs.len(), p.pdbs.join(", ")));
                 why_style = theme::bad();
-            } else if let Some(b) = zero.get(key.as_str()) {
-                why.push(format!("PDB {b} allows 0 now: waits"));
-                why_style = theme::warn();
+            } else if let Some(b) = pdb_of.get(key.as_str()) {
+                if b.never_allows {
+                    why.push(format!("PDB {} never allows an eviction", b.pdb));
+                    why_style = theme::bad();
+                } else if b.blocks_now {
+                    why.push(format!("PDB {} allows 0 now: waits", b.pdb));
+                    why_style = theme::warn();
+                } else {
+                    why.push(format!(
+                        "PDB {}: {} at a time",
+                        b.pdb, b.disruptions_allowed
+                    ));
+                }
             }
             if !p.empty_dirs.is_empty() {
                 why.push(format!("emptyDir {} lost", p.empty_dirs.join(",")));
@@ -206,7 +218,15 @@ pub fn render(
     let inner = block.inner(area);
     f.render_widget(block, area);
     let all = lines(plan, form, inner.width);
-    let max = all.len().saturating_sub(inner.height as usize);
+    // Long lines wrap: count rendered rows to bound the scroll.
+    let w = inner.width.max(1) as usize;
+    let rows: usize = all.iter().map(|l| l.width().max(1).div_ceil(w)).sum();
+    let max = rows.saturating_sub(inner.height as usize);
     let top = scroll.min(max);
-    f.render_widget(Paragraph::new(all).scroll((top as u16, 0)), inner);
+    f.render_widget(
+        Paragraph::new(all)
+            .wrap(Wrap { trim: false })
+            .scroll((top as u16, 0)),
+        inner,
+    );
 }

@@ -2,6 +2,7 @@
 
 pub mod drain_flow;
 pub mod fixtures;
+pub mod flow_fixtures;
 pub mod flow_exec;
 pub mod keymap;
 pub mod model;
@@ -14,5 +15,7 @@ pub use model::Model;
 pub use msg::{Cmd, Msg};
 pub use update::update;
 
+#[cfg(test)]
+mod flow_tests;
 #[cfg(test)]
 mod tests;

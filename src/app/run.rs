@@ -219,15 +219,6 @@ impl Executor {
                 generation,
                 namespace,
             } => self.watch(generation, namespace.as_deref()),
-            Cmd::Node { action, node } => {
-                // Drain engine hook: it will start the action and report progress as Msgs.
-                let verb = action.verb();
-                let text = format!(
-                    "{verb} {node}: not wired into the TUI yet; run `kubedrain {verb} {node}`"
-                );
-                // Results come back as messages, like everything else.
-                let _ = self.tx.try_send(Msg::Flash(text));
-            }
             Cmd::Flow(cmd) => self.flow.run(cmd),
         }
     }

@@ -75,7 +75,12 @@ impl Pty {
     }
 
     /// Like `wait_for`, returning the screen that matched.
-    fn wait_for_screen(&self, what: &str, timeout: Duration, pred: impl Fn(&str) -> bool) -> String {
+    fn wait_for_screen(
+        &self,
+        what: &str,
+        timeout: Duration,
+        pred: impl Fn(&str) -> bool,
+    ) -> String {
         self.wait_for(what, timeout, &pred);
         self.screen()
     }
@@ -104,7 +109,6 @@ impl Pty {
             std::thread::sleep(Duration::from_millis(20));
         }
     }
-
 }
 
 /// The line of the nodes pane showing `node`.
@@ -190,7 +194,10 @@ fn demo_cordon_drain_upgrade_uncordon() {
     });
 
     pty.send(b"q");
-    assert!(pty.wait_exit(Duration::from_secs(10)), "q exits successfully");
+    assert!(
+        pty.wait_exit(Duration::from_secs(10)),
+        "q exits successfully"
+    );
     // Everything went through the journal in KUBEDRAIN_STATE_DIR.
     let journal = std::fs::read_to_string(state.path().join("journal.jsonl")).unwrap();
     for action in ["\"cordon\"", "\"drain-result\"", "\"uncordon\""] {

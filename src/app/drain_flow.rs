@@ -15,7 +15,7 @@ use crate::cluster::rows::{NodeReady, NodeRow, PodRow};
 use crate::drain::events::{DrainEvent, DrainOutcome, NodeState, PodState};
 use crate::drain::journal::{self, Entry, Unfinished, ann};
 use crate::drain::options::DrainOptions;
-use crate::drain::plan::{DrainPlan, PlanInput, Severity};
+use crate::drain::plan::{DrainPlan, PlanInput, PodAction, Severity};
 use crate::drain::{ClusterView, DsLookup};
 
 /// Results coming back from the executor.
@@ -42,14 +42,24 @@ pub enum FlowMsg {
 /// Side effects of the workflow.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FlowCmd {
-    Cordon { node: String },
+    Cordon {
+        node: String,
+    },
     /// `force`: the user confirmed lifting a cordon kubedrain did not put there.
-    Uncordon { node: String, force: bool },
-    Drain { node: String, form: OptionsForm },
+    Uncordon {
+        node: String,
+        force: bool,
+    },
+    Drain {
+        node: String,
+        form: OptionsForm,
+    },
     /// Cancel the running drain (the node stays cordoned).
     CancelDrain,
     /// Demo only: simulate the node's OS upgrade (reboot, new versions).
-    Upgrade { node: String },
+    Upgrade {
+        node: String,
+    },
 }
 
 /// The workflow's part of the model.
@@ -71,9 +81,13 @@ pub struct Flow {
 /// What is drawn over the screen.
 #[derive(Debug, Clone)]
 pub enum Dialog {
-    Cordon { node: String },
+    Cordon {
+        node: String,
+    },
     /// The facts are recomputed from the cache at every frame (Ready may change meanwhile).
-    Uncordon { node: String },
+    Uncordon {
+        node: String,
+    },
     Options(OptionsForm),
     Plan {
         form: OptionsForm,
@@ -804,16 +818,32 @@ pub fn plan_from_cache(m: &Model, node: &str, opts: &DrainOptions) -> Option<Dra
 
 /// What to change to unblock a blocked plan, one line per blocker.
 pub fn unblock_hints(plan: &DrainPlan) -> Vec<String> {
-    let mut out = Vec::new();
-    for e in &plan.errors {
-        // kubectl's own messages name the flag: "(use --force to override)".
-        let flag = ["--ignore-daemonsets", "--delete-emptydir-data", "--force"]
-            .into_iter()
-            .find(|f| e.contains(f));
+    let mut out: Vec<String> = Vec::new();
+    // kubectl's reasons name the flag: "Pods with local storage (use --delete-emptydir-data to
+    // override)". One line per reason: what, which pods, which flag.
+    let mut groups: Vec<(&str, Vec<String>)> = Vec::new();
+    for p in &plan.pods {
+        if let PodAction::Blocked { reason } = &p.action {
+            match groups.iter_mut().find(|(r, _)| r == reason) {
+                Some((_, pods)) => pods.push(p.key()),
+                None => groups.push((reason, vec![p.key()])),
+            }
+        }
+    }
+    for (reason, pods) in groups {
+        let flag = reason
+            .split_once("(use ")
+            .and_then(|(_, rest)| rest.split_once(" to override)"))
+            .map(|(f, _)| f);
+        let what = reason.split(" (use ").next().unwrap_or(reason);
         out.push(match flag {
-            Some(f) => format!("{e} → tick {f}"),
-            None => e.clone(),
+            Some(f) => format!("{what}: {} → tick {f}", pods.join(", ")),
+            None => format!("{what}: {}", pods.join(", ")),
         });
+    }
+    // Errors not tied to a pod's action (e.g. a DaemonSet lookup failure).
+    if out.is_empty() {
+        out.extend(plan.errors.iter().cloned());
     }
     for f in plan
         .findings
@@ -919,9 +949,10 @@ pub fn open(m: &mut Model, action: NodeAction, node: String) -> Vec<Cmd> {
         return Vec::new();
     };
     match action {
-        NodeAction::Cordon if n.unschedulable => {
-            flash(m, format!("{node} is already cordoned (SchedulingDisabled)"))
-        }
+        NodeAction::Cordon if n.unschedulable => flash(
+            m,
+            format!("{node} is already cordoned (SchedulingDisabled)"),
+        ),
         NodeAction::Cordon => m.flow.dialog = Some(Dialog::Cordon { node }),
         NodeAction::Uncordon if !n.unschedulable => {
             flash(m, format!("{node} is already schedulable"))
@@ -1274,8 +1305,8 @@ pub fn check_resume(m: &mut Model) {
     if m.flow.resume_checked {
         return;
     }
-    let nodes_live = m.watch.get(&crate::cluster::watch::Kind::Nodes)
-        == Some(&super::model::WatchState::Live);
+    let nodes_live =
+        m.watch.get(&crate::cluster::watch::Kind::Nodes) == Some(&super::model::WatchState::Live);
     let Some(entries) = &m.flow.journal else {
         return;
     };

@@ -98,7 +98,9 @@ impl FlowExec {
                         Err(e) => Err(plain(&e)),
                     };
                     let verb = "cordon";
-                    let _ = tx.send(Msg::Flow(FlowMsg::NodeOp { node, verb, result })).await;
+                    let _ = tx
+                        .send(Msg::Flow(FlowMsg::NodeOp { node, verb, result }))
+                        .await;
                 });
             }
             FlowCmd::Uncordon { node, force } => {
@@ -106,14 +108,13 @@ impl FlowExec {
                     let result = match node_ops::uncordon(&client, &node, force, &journal).await {
                         Ok(u) if u.already => Ok(format!("node/{node} already uncordoned")),
                         Ok(u) if u.changes.is_empty() => Ok(format!("node/{node} uncordoned")),
-                        Ok(u) => Ok(format!(
-                            "node/{node} uncordoned ({})",
-                            u.changes.join(", ")
-                        )),
+                        Ok(u) => Ok(format!("node/{node} uncordoned ({})", u.changes.join(", "))),
                         Err(e) => Err(plain(&e)),
                     };
                     let verb = "uncordon";
-                    let _ = tx.send(Msg::Flow(FlowMsg::NodeOp { node, verb, result })).await;
+                    let _ = tx
+                        .send(Msg::Flow(FlowMsg::NodeOp { node, verb, result }))
+                        .await;
                 });
             }
             FlowCmd::Drain { node, form } => {

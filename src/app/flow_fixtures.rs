@@ -38,7 +38,13 @@ pub fn pods() -> Vec<PodRow> {
     cache.empty_dirs = vec!["scratch".into()];
     vec![
         owned(
-            pod("kube-system", "kube-proxy-n0abc", Some("node0"), "Running", 9 * day),
+            pod(
+                "kube-system",
+                "kube-proxy-n0abc",
+                Some("node0"),
+                "Running",
+                9 * day,
+            ),
             "DaemonSet",
             "kube-proxy",
         ),
@@ -55,7 +61,13 @@ pub fn pods() -> Vec<PodRow> {
         cache,
         pod("default", "debug-shell", Some("node0"), "Running", 600),
         owned(
-            pod("kube-system", "kube-proxy-n1xyz", Some("node1"), "Running", 9 * day),
+            pod(
+                "kube-system",
+                "kube-proxy-n1xyz",
+                Some("node1"),
+                "Running",
+                9 * day,
+            ),
             "DaemonSet",
             "kube-proxy",
         ),
@@ -216,8 +228,7 @@ pub fn live_midway(m: &mut Model) {
                 pdb: Some("default/web".into()),
                 healthy: Some(2),
                 needed: Some(3),
-                message: "Cannot evict pod as it would violate the pod's disruption budget."
-                    .into(),
+                message: "Cannot evict pod as it would violate the pod's disruption budget.".into(),
                 cause: None,
                 retry_in: std::time::Duration::from_secs(5),
             },

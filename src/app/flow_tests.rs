@@ -38,7 +38,10 @@ fn r_opens_options_then_plan_then_refuses_blocked_then_starts() {
     };
     assert!(!plan.can_proceed());
     let hints = super::drain_flow::unblock_hints(plan);
-    assert!(hints.iter().any(|h| h.contains("tick --force")), "{hints:?}");
+    assert!(
+        hints.iter().any(|h| h.contains("tick --force")),
+        "{hints:?}"
+    );
     // Enter on a blocked plan starts nothing and says why.
     assert!(press(&mut m, KeyCode::Enter).is_empty());
     assert!(matches!(m.flow.dialog, Some(Dialog::Plan { .. })));
@@ -113,7 +116,10 @@ fn drain_events_move_the_pod_rows() {
     assert_eq!(live.cordoned, Some(false));
     assert_eq!(live.left(), 3);
     let row = |k: &str| live.rows.iter().find(|r| r.key == k).unwrap().state.clone();
-    assert!(matches!(row("default/web-7c9d-aaaaa"), PodState::Gone { .. }));
+    assert!(matches!(
+        row("default/web-7c9d-aaaaa"),
+        PodState::Gone { .. }
+    ));
     assert!(matches!(
         row("default/web-7c9d-bbbbb"),
         PodState::BlockedByPdb {
@@ -128,7 +134,9 @@ fn drain_events_move_the_pod_rows() {
     ));
     assert_eq!(row("default/debug-shell"), PodState::Queued);
     assert_eq!(
-        live.replacements["default/web-7c9d-aaaaa"].on_node.as_deref(),
+        live.replacements["default/web-7c9d-aaaaa"]
+            .on_node
+            .as_deref(),
         Some("node1")
     );
     // Events of another node are not this drain's.
@@ -177,7 +185,11 @@ fn readonly_refuses_cordon_drain_uncordon_and_upgrade() {
         assert!(m.flow.dialog.is_none(), "{c}");
     }
     let hints = super::keymap::hints(Some(super::model::Pane::Nodes), true);
-    assert!(hints.iter().all(|(k, _)| !["c", "u", "r"].contains(&k.as_str())));
+    assert!(
+        hints
+            .iter()
+            .all(|(k, _)| !["c", "u", "r"].contains(&k.as_str()))
+    );
     assert!(super::drain_flow::hints(&m, super::drain_flow::Ctx::NodesDemo).is_empty());
 }
 
@@ -203,7 +215,13 @@ fn cordon_asks_then_sends_the_command() {
             result: Err("not allowed (403 Forbidden)".into()),
         }),
     );
-    assert!(m.flash.as_ref().unwrap().0.contains("could not cordon node0"));
+    assert!(
+        m.flash
+            .as_ref()
+            .unwrap()
+            .0
+            .contains("could not cordon node0")
+    );
 }
 
 #[test]
@@ -216,7 +234,11 @@ fn uncordon_confirmation_shows_versions_before_and_now() {
     assert_eq!(
         f.versions,
         vec![
-            ("OS image", Some("Ubuntu 24.04".into()), "Ubuntu 24.04.1".into()),
+            (
+                "OS image",
+                Some("Ubuntu 24.04".into()),
+                "Ubuntu 24.04.1".into()
+            ),
             ("kernel", Some("6.8.0".into()), "6.8.0-2".into()),
             ("kubelet", Some("v1.33.1".into()), "v1.33.2".into()),
         ]
@@ -239,7 +261,9 @@ fn uncordon_of_a_foreign_cordon_says_so_and_forces_only_when_confirmed() {
     let mut m = flow_model((120, 40));
     fx::feed(
         &mut m,
-        Feed::Nodes(Ev::Apply(crate::app::fixtures::node("node0", "", true, true))),
+        Feed::Nodes(Ev::Apply(crate::app::fixtures::node(
+            "node0", "", true, true,
+        ))),
     );
     ch(&mut m, 'u');
     let f = super::drain_flow::uncordon_facts(&m, "node0").unwrap();

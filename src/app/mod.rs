@@ -2,8 +2,8 @@
 
 pub mod drain_flow;
 pub mod fixtures;
-pub mod flow_fixtures;
 pub mod flow_exec;
+pub mod flow_fixtures;
 pub mod keymap;
 pub mod model;
 pub mod msg;

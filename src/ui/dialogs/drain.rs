@@ -144,7 +144,11 @@ fn pod_cells(
             (None, _, _) => ("Pending: no node has room".into(), theme::warn()),
         };
         spans.push(Span::styled(
-            if compact { " → " } else { " → replacement " },
+            if compact {
+                " → "
+            } else {
+                " → replacement "
+            },
             theme::dim(),
         ));
         spans.push(Span::styled(name, theme::text()));
@@ -165,11 +169,7 @@ fn mark_style(s: &PodState) -> Style {
 
 /// A text gauge: `▰▰▰▱▱▱`.
 fn gauge(done: usize, total: usize, width: usize) -> Vec<Span<'static>> {
-    let filled = if total == 0 {
-        width
-    } else {
-        done * width / total
-    };
+    let filled = (done * width).checked_div(total).unwrap_or(width);
     vec![
         Span::styled("▰".repeat(filled), theme::ok()),
         Span::styled("▱".repeat(width - filled), theme::dim()),
@@ -227,7 +227,11 @@ pub fn render(m: &Model, f: &mut Frame, area: Rect) {
             let rest = t as i64 - elapsed;
             g.push(Span::styled(
                 format!("   timeout in {}", clock(rest)),
-                if rest < 30 { theme::bad() } else { theme::warn() },
+                if rest < 30 {
+                    theme::bad()
+                } else {
+                    theme::warn()
+                },
             ));
         }
         None if !over => g.push(Span::styled("   no timeout", theme::dim())),
@@ -246,7 +250,10 @@ pub fn render(m: &Model, f: &mut Frame, area: Rect) {
             head.push(Line::from(Span::styled(format!("✖ {e}"), theme::bad())));
         }
     }
-    let head_h = (head.len() as u16).min(inner.height);
+    // Long lines wrap (errors, narrow terminals): count the rendered rows.
+    let ww = inner.width.max(1) as usize;
+    let head_rows: usize = head.iter().map(|l| l.width().max(1).div_ceil(ww)).sum();
+    let head_h = (head_rows as u16).min(inner.height);
     let head_area = Rect::new(inner.x, inner.y, inner.width, head_h);
     f.render_widget(Paragraph::new(head).wrap(Wrap { trim: false }), head_area);
     // Pod rows.

@@ -12,9 +12,7 @@ use ratatui::widgets::{Block, BorderType, Borders, Clear, Paragraph, Wrap};
 
 use super::layout::Areas;
 use super::theme;
-use crate::app::drain_flow::{
-    self, Ctx, Dialog, FLOW_BINDINGS, Field, OptionsForm, UncordonFacts,
-};
+use crate::app::drain_flow::{self, Ctx, Dialog, FLOW_BINDINGS, Field, OptionsForm, UncordonFacts};
 use crate::app::model::Model;
 use crate::cluster::age;
 use crate::cluster::rows::NodeReady;
@@ -31,9 +29,7 @@ pub fn render(m: &Model, f: &mut Frame, l: &Areas) {
             // Below the nodes pane, which stays in view: pods arriving elsewhere show there.
             drain::render(m, f, lower(l));
         }
-        Dialog::Plan { form, plan, scroll } => {
-            plan::render(m, f, lower(l), form, plan, *scroll)
-        }
+        Dialog::Plan { form, plan, scroll } => plan::render(m, f, lower(l), form, plan, *scroll),
         Dialog::Cordon { node } => cordon(m, f, area, node),
         Dialog::Uncordon { node } => match drain_flow::uncordon_facts(m, node) {
             Some(facts) => uncordon(m, f, area, &facts),
@@ -142,7 +138,12 @@ fn popup(
         .title_bottom(keys_line(m, c).right_aligned());
     let inner = block.inner(r);
     f.render_widget(block, r);
-    Rect::new(inner.x + 1, inner.y, inner.width.saturating_sub(2), inner.height)
+    Rect::new(
+        inner.x + 1,
+        inner.y,
+        inner.width.saturating_sub(2),
+        inner.height,
+    )
 }
 
 fn cordon(m: &Model, f: &mut Frame, area: Rect, node: &str) {
@@ -164,7 +165,10 @@ fn cordon(m: &Model, f: &mut Frame, area: Rect, node: &str) {
             Span::raw("."),
         ]),
         Line::raw(""),
-        Line::from(Span::styled(format!("$ kubectl cordon {node}"), theme::dim())),
+        Line::from(Span::styled(
+            format!("$ kubectl cordon {node}"),
+            theme::dim(),
+        )),
     ];
     let inner = popup(
         m,
@@ -191,7 +195,10 @@ fn uncordon(m: &Model, f: &mut Frame, area: Rect, x: &UncordonFacts) {
         Span::styled(ready, style),
     ];
     if let Some(s) = x.ready_for {
-        l.push(Span::styled(format!(" for {}", age::human(s)), theme::dim()));
+        l.push(Span::styled(
+            format!(" for {}", age::human(s)),
+            theme::dim(),
+        ));
     }
     if x.ready != NodeReady::True {
         l.push(Span::styled(
@@ -220,7 +227,10 @@ fn uncordon(m: &Model, f: &mut Frame, area: Rect, x: &UncordonFacts) {
                 }
             }
             None => {
-                l.push(Span::styled(format!("{:<24}", "not recorded"), theme::dim()));
+                l.push(Span::styled(
+                    format!("{:<24}", "not recorded"),
+                    theme::dim(),
+                ));
                 l.push(Span::raw(now.clone()));
             }
         }
@@ -277,7 +287,12 @@ fn uncordon(m: &Model, f: &mut Frame, area: Rect, x: &UncordonFacts) {
         },
         Ctx::Confirm,
     );
-    let inner = Rect::new(inner.x, inner.y + 1, inner.width, inner.height.saturating_sub(1));
+    let inner = Rect::new(
+        inner.x,
+        inner.y + 1,
+        inner.width,
+        inner.height.saturating_sub(1),
+    );
     f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
 }
 
@@ -298,15 +313,8 @@ fn options(m: &Model, f: &mut Frame, area: Rect, form: &OptionsForm) {
     let mut lines = vec![Line::raw("")];
     for (i, field) in Field::ALL.iter().enumerate() {
         let at = i == form.cursor;
-        let mut l = vec![Span::styled(
-            if at { "▸ " } else { "  " },
-            theme::key(),
-        )];
-        let flag_style = if at {
-            theme::title()
-        } else {
-            theme::text()
-        };
+        let mut l = vec![Span::styled(if at { "▸ " } else { "  " }, theme::key())];
+        let flag_style = if at { theme::title() } else { theme::text() };
         if field.is_bool() {
             let on = form.get_bool(*field);
             l.push(Span::styled(
@@ -382,10 +390,9 @@ fn resume(
         let at = i == selected;
         let what = match (u.pending, u.interrupted) {
             (Pending::ResumeDrain, true) => "drain interrupted".to_string(),
-            (Pending::ResumeDrain, false) => format!(
-                "drain {}",
-                u.drain_state.as_deref().unwrap_or("unfinished")
-            ),
+            (Pending::ResumeDrain, false) => {
+                format!("drain {}", u.drain_state.as_deref().unwrap_or("unfinished"))
+            }
             (Pending::Uncordon, _) => "drained, still cordoned".to_string(),
         };
         let style = match u.pending {

@@ -115,7 +115,11 @@ pub fn lines(plan: &DrainPlan, form: &OptionsForm, width: u16) -> Vec<Line<'stat
                 why.push("already terminating".into());
             }
             if p.pdbs.len() > 1 {
-                why.push(format!("under {} PDBs ({})", p.pdbs.len(), p.pdbs.join(", ")));
+                why.push(format!(
+                    "under {} PDBs ({})",
+                    p.pdbs.len(),
+                    p.pdbs.join(", ")
+                ));
                 why_style = theme::bad();
             } else if let Some(b) = pdb_of.get(key.as_str()) {
                 if b.never_allows {
@@ -185,7 +189,10 @@ pub fn lines(plan: &DrainPlan, form: &OptionsForm, width: u16) -> Vec<Line<'stat
     }
     if let Some(w) = plan.warning_line() {
         out.push(Line::raw(""));
-        out.push(Line::from(Span::styled(format!(" kubectl: {w}"), theme::dim())));
+        out.push(Line::from(Span::styled(
+            format!(" kubectl: {w}"),
+            theme::dim(),
+        )));
     }
     out
 }

@@ -1323,9 +1323,17 @@ pub fn check_resume(m: &mut Model) {
 }
 
 /// Every second: notice demo upgrades that finished (node back Ready after a new boot).
-pub fn tick(m: &mut Model) {
+/// Returns whether the workflow shows something that changes with time.
+pub fn tick(m: &mut Model) -> bool {
+    let timers = match &m.flow.dialog {
+        // Elapsed, timeout and grace countdowns.
+        Some(Dialog::Live) => m.flow.live.as_ref().is_some_and(|l| l.outcome.is_none()),
+        // "Ready for 12s", "cordoned 3m ago".
+        Some(Dialog::Uncordon { .. } | Dialog::Resume { .. }) => true,
+        _ => false,
+    };
     if m.flow.upgrading.is_empty() {
-        return;
+        return timers;
     }
     let mut done = Vec::new();
     for (node, (boot, kubelet)) in &m.flow.upgrading {
@@ -1344,4 +1352,5 @@ pub fn tick(m: &mut Model) {
             format!("{node} is back Ready: kubelet {before} → {now}; uncordon it with u"),
         );
     }
+    true
 }

@@ -167,6 +167,9 @@ pub struct Views {
     pub node_name_w: u16,
     /// Width of the pods' NAME column.
     pub pod_name_w: u16,
+    /// The most recent creation / last-seen / restart time among the listed rows: while it
+    /// is young, ages tick every second.
+    pub youngest: Option<Timestamp>,
     /// Width of the events' OBJECT column.
     pub event_object_w: u16,
 }

@@ -155,6 +155,15 @@ impl Index {
     }
 }
 
+fn remove_from(map: &mut HashMap<String, BTreeSet<String>>, bucket: &str, key: &str) {
+    if let Some(set) = map.get_mut(bucket) {
+        set.remove(key);
+        if set.is_empty() {
+            map.remove(bucket);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::collections::HashMap;
@@ -207,14 +216,5 @@ mod tests {
         };
         assert_eq!(nonzero(&idx), nonzero(&fresh));
         assert!(!fresh.pdb_pods["default/web"].is_empty());
-    }
-}
-
-fn remove_from(map: &mut HashMap<String, BTreeSet<String>>, bucket: &str, key: &str) {
-    if let Some(set) = map.get_mut(bucket) {
-        set.remove(key);
-        if set.is_empty() {
-            map.remove(bucket);
-        }
     }
 }

@@ -99,7 +99,11 @@ pub fn render(m: &Model, f: &mut Frame, area: Rect) {
         (one, None)
     };
     let rows = left.len().max(right.as_ref().map_or(0, |r| r.len())) as u16;
-    let want_w = if right.is_some() { 100 } else { 72 };
+    let widest = |ls: &[Line]| ls.iter().map(Line::width).max().unwrap_or(0) as u16;
+    let want_w = match &right {
+        Some(r) => 2 * widest(&left).max(widest(r)) + 6,
+        None => widest(&left) + 4,
+    };
     let w = want_w.min(area.width.saturating_sub(2));
     let h = (rows + 2).min(area.height.saturating_sub(2));
     let r = Rect::new(

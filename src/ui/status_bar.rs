@@ -119,8 +119,7 @@ pub fn footer(m: &Model, f: &mut Frame, area: Rect) {
             // While disconnected the screen shows the last known state: say why, where the
             // hints were.
             (None, ConnState::Disconnected { error, .. }) => Line::from(vec![
-                Span::styled(" API server unreachable: ", theme::bad()),
-                Span::styled(error, theme::warn()),
+                Span::styled(format!(" {error}"), theme::bad()),
                 Span::styled("  (last known state shown; retrying)", theme::dim()),
             ]),
             (None, _) => hints_line(m, area.width),

@@ -423,3 +423,88 @@ async fn no_room_leaves_pods_pending_until_uncordon() {
     let wide = k.ok(&["get", "pods", "-n", "jobs", "-o", "wide"]).await;
     assert!(!wide.contains("Pending"), "{wide}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_dry_run_and_get_watch() {
+    let Some(k) = Kubectl::start("seed", 1.0).await else {
+        return;
+    };
+    // --dry-run=server: the cordon patch and the evictions go out with dryRun=All; nothing changes.
+    let o = k
+        .run(&["drain", "node0", "--ignore-daemonsets", "--dry-run=server"])
+        .await;
+    assert_eq!(o.code, 0, "{}\n{}", o.stdout, o.stderr);
+    assert!(
+        o.stdout.contains("node/node0 cordoned (server dry run)"),
+        "{}",
+        o.stdout
+    );
+    assert_eq!(
+        o.stdout
+            .lines()
+            .filter(|l| l.starts_with("evicting pod ") && l.ends_with(" (server dry run)"))
+            .count(),
+        6,
+        "{}",
+        o.stdout
+    );
+    assert!(
+        o.stdout.contains("node/node0 drained (server dry run)"),
+        "{}",
+        o.stdout
+    );
+    assert_eq!(
+        k.pods()
+            .iter()
+            .filter(|p| on(p, "node0") && running(p))
+            .count(),
+        8
+    );
+    let node0 = k.sim.store().get(Kind::Node, "", "node0").unwrap();
+    assert!(node0["spec"]["unschedulable"].as_bool() != Some(true));
+
+    // `kubectl get -w`: server-side Table rows over a watch.
+    let kc = k.dir.path().join("kubeconfig");
+    let mut child = tokio::process::Command::new(&k.bin)
+        .arg("--kubeconfig")
+        .arg(&kc)
+        .arg("--cache-dir")
+        .arg(k.dir.path().join("cache"))
+        .args(["get", "nodes", "-w"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    use tokio::io::AsyncBufReadExt;
+    let mut lines = tokio::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut seen = Vec::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    let mut cordoned = false;
+    loop {
+        let line = tokio::time::timeout_at(deadline, lines.next_line())
+            .await
+            .expect("watch line in time")
+            .unwrap()
+            .expect("kubectl still watching");
+        seen.push(line.clone());
+        if seen.len() == 4 && !cordoned {
+            // Header plus three nodes listed: now change one.
+            k.ok(&["cordon", "node1"]).await;
+            cordoned = true;
+        }
+        if line.starts_with("node1") && line.contains("Ready,SchedulingDisabled") {
+            break;
+        }
+    }
+    assert_eq!(
+        seen[0].split_whitespace().collect::<Vec<_>>(),
+        ["NAME", "STATUS", "ROLES", "AGE", "VERSION"]
+    );
+    assert_eq!(
+        seen.iter().filter(|l| l.starts_with("NAME")).count(),
+        1,
+        "one header: {seen:?}"
+    );
+    child.kill().await.ok();
+}

@@ -22,6 +22,11 @@ use super::options::format_go_duration;
 use super::replacements::Replacements;
 use crate::cluster::rows::{NodeRow, PdbRow, PodRow};
 
+/// After a pod's grace period, how long to trust the watch alone before one GET checks it.
+const RECHECK_SLACK: Duration = Duration::from_secs(5);
+/// Between two such checks of the same pod.
+const RECHECK_EVERY: Duration = Duration::from_secs(10);
+
 /// How long to wait for the pod and node watches' first listing before evicting anyway.
 const SYNC_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -40,9 +45,34 @@ pub(super) struct Tracked {
     pub(super) grace: i64,
     pub(super) step: Step,
     pub(super) ok: bool,
+    /// When to double-check with a GET that a terminating pod is gone (the watch is the
+    /// primary signal; this only catches events a watch lost).
+    pub(super) recheck_at: Option<tokio::time::Instant>,
 }
 
 impl Run {
+    /// GETs terminating pods that are overdue (past grace + slack) to catch a deletion the
+    /// watch missed; found gone (404 or new UID) → back to `Waiting` with `recheck_at` cleared
+    /// so the main loop reports them. Errors are ignored: the next round retries.
+    async fn recheck_overdue(&self, tracked: &mut HashMap<String, Tracked>) {
+        let now = tokio::time::Instant::now();
+        let overdue = tracked
+            .values_mut()
+            .filter(|t| t.step == Step::Waiting && t.recheck_at.is_some_and(|r| r <= now))
+            .take(MAX_IN_FLIGHT);
+        for t in overdue {
+            t.recheck_at = Some(now + RECHECK_EVERY);
+            let api = Api::<PodRow>::namespaced(self.client.clone(), &t.target.namespace);
+            let got = tokio::time::timeout(RECHECK_EVERY, api.get_opt(&t.target.name)).await;
+            if let Ok(Ok(p)) = got
+                && p.is_none_or(|p| p.uid() != t.uid)
+            {
+                t.recheck_at = None;
+                t.ok = true;
+            }
+        }
+    }
+
     /// Lists the evicted pods' namespaces (pods there now are not replacements), then watches them.
     async fn replacements(
         &self,
@@ -179,7 +209,7 @@ impl Run {
             {
                 let gone: Vec<String> = tracked
                     .iter()
-                    .filter(|(k, t)| t.step == Step::Waiting && live.gone(k, &t.uid))
+                    .filter(|(k, t)| t.step == Step::Waiting && (t.ok || live.gone(k, &t.uid)))
                     .map(|(k, _)| k.clone())
                     .collect();
                 for k in gone {
@@ -222,6 +252,7 @@ impl Run {
                     match ended {
                         Ended::Accepted => {
                             t.step = Step::Waiting;
+                            t.recheck_at = Some(tokio::time::Instant::now() + Duration::from_secs(t.grace.max(0) as u64) + RECHECK_SLACK);
                             let deadline = Timestamp::now().checked_add(SignedDuration::from_secs(t.grace)).ok();
                             let _ = self.journal.record(&node, action, "accepted", Some(&key), None);
                             self.pod(key, PodState::Terminating { grace_deadline: deadline });
@@ -270,6 +301,7 @@ impl Run {
                     _ => {}
                 },
                 _ = tick.tick() => {
+                    self.recheck_overdue(&mut tracked).await;
                     if let Some(limit) = self.opts.skip_wait_for_delete_timeout {
                         let now = Timestamp::now();
                         for (k, t) in tracked.iter_mut().filter(|(_, t)| t.step == Step::Waiting) {

@@ -281,6 +281,7 @@ impl Run {
                     grace,
                     step: Step::Evicting,
                     ok: false,
+                    recheck_at: None,
                 },
             );
         }

@@ -9,6 +9,7 @@ pub mod list_watch;
 pub mod objects;
 pub mod patch;
 pub mod pods;
+pub mod scale;
 pub mod selectors;
 pub mod stats;
 pub mod status;
@@ -381,6 +382,7 @@ async fn serve_resource(
         let ok = match s {
             "status" => true,
             "eviction" => t.kind == Kind::Pod && method == Method::POST,
+            "scale" => scale::has_scale(t.kind),
             _ => false,
         };
         if !ok {
@@ -395,7 +397,13 @@ async fn serve_resource(
                 list_watch::list(st, t.kind, t.ns.as_deref(), q, table)
             }
         }
+        ("GET", Some(name)) if sub == Some("scale") => scale::get(st, t.kind, ns, name),
         ("GET", Some(name)) => objects::get(st, t.kind, ns, name, table),
+        ("PUT" | "PATCH", Some(name)) if sub == Some("scale") => {
+            let (ct, body) = read_body(req).await?;
+            let patch_type = (method == Method::PATCH).then_some(ct.as_str());
+            scale::change(st, t.kind, ns, name, patch_type, &ct, &body, q)
+        }
         ("POST", None) => {
             let (ct, body) = read_body(req).await?;
             objects::create(st, t.kind, t.ns.as_deref(), &ct, &body, q)

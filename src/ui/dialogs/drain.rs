@@ -44,6 +44,18 @@ fn pod_cells(
     compact: bool,
 ) -> (String, Vec<Span<'static>>) {
     let short = |d: std::time::Duration| format!("{}s", d.as_secs_f64().ceil() as u64);
+    // The drain is over but this pod never left: say so rather than a stale "blocked".
+    if let Some(o) = &live.outcome
+        && !r.state.is_final()
+        && !matches!(r.state, PodState::Terminating { .. })
+    {
+        let why = match o.state {
+            NodeState::Cancelled => "not evicted: drain cancelled",
+            NodeState::TimedOut => "not evicted: timed out",
+            _ => "not evicted",
+        };
+        return ("○".into(), vec![Span::styled(why, theme::warn())]);
+    }
     let (mark, mut spans): (&str, Vec<Span>) = match &r.state {
         PodState::Queued => ("·", vec![Span::styled("queued", theme::dim())]),
         PodState::Evicting { attempt } => (

@@ -424,7 +424,7 @@ fn resume(
     }
     lines.push(Line::raw(""));
     lines.push(Line::from(Span::styled(
-        "Resume re-runs the drain (options and plan first); nothing happens without you.",
+        "Resume re-runs the drain: options and plan first, as always.",
         theme::dim(),
     )));
     let inner = popup(

@@ -204,7 +204,7 @@ pub const FLOW_BINDINGS: &[FlowBinding] = &[
         &[Code(KeyCode::Up), Code(KeyCode::BackTab)],
         FlowAction::Up,
         Ctx::Options,
-        "previous option",
+        "move; type to edit",
         "move",
     ),
     fb(
@@ -225,7 +225,7 @@ pub const FLOW_BINDINGS: &[FlowBinding] = &[
         &[Code(KeyCode::Enter)],
         FlowAction::Plan,
         Ctx::Options,
-        "show what the drain would do",
+        "show the plan",
         "plan",
     ),
     fb(
@@ -239,14 +239,14 @@ pub const FLOW_BINDINGS: &[FlowBinding] = &[
         &[Code(KeyCode::Enter)],
         FlowAction::Start,
         Ctx::Plan,
-        "start the drain (refused while blocked)",
+        "start (unless blocked)",
         "start drain",
     ),
     fb(
         &[Ch('j'), Code(KeyCode::Down)],
         FlowAction::Down,
         Ctx::Plan,
-        "scroll down",
+        "scroll (k up)",
         "scroll",
     ),
     fb(
@@ -267,21 +267,21 @@ pub const FLOW_BINDINGS: &[FlowBinding] = &[
         &[Ch('x')],
         FlowAction::CancelDrain,
         Ctx::Live,
-        "cancel the drain (the node stays cordoned)",
+        "cancel; stays cordoned",
         "cancel drain",
     ),
     fb(
         &[Ch('U')],
         FlowAction::Upgrade,
         Ctx::Live,
-        "simulate the OS upgrade (demo, once drained)",
+        "simulated OS upgrade",
         "upgrade (demo)",
     ),
     fb(
         &[Ch('j'), Code(KeyCode::Down)],
         FlowAction::Down,
         Ctx::Live,
-        "scroll down",
+        "scroll (k up)",
         "scroll",
     ),
     fb(
@@ -295,14 +295,14 @@ pub const FLOW_BINDINGS: &[FlowBinding] = &[
         &[Code(KeyCode::Esc), Code(KeyCode::Enter)],
         FlowAction::Close,
         Ctx::Live,
-        "close (once the drain is over)",
+        "close (when over)",
         "close",
     ),
     fb(
         &[Ch('j'), Code(KeyCode::Down)],
         FlowAction::Down,
         Ctx::Resume,
-        "next node",
+        "move (k up)",
         "move",
     ),
     fb(
@@ -316,14 +316,14 @@ pub const FLOW_BINDINGS: &[FlowBinding] = &[
         &[Ch('r')],
         FlowAction::Resume,
         Ctx::Resume,
-        "drain it again (options, plan first)",
+        "drain it again",
         "resume drain",
     ),
     fb(
         &[Ch('u')],
         FlowAction::Uncordon,
         Ctx::Resume,
-        "uncordon it (asks first)",
+        "uncordon (asks first)",
         "uncordon",
     ),
     fb(
@@ -337,7 +337,7 @@ pub const FLOW_BINDINGS: &[FlowBinding] = &[
         &[Ch('U')],
         FlowAction::Upgrade,
         Ctx::NodesDemo,
-        "simulate the OS upgrade of a drained node",
+        "simulated OS upgrade",
         "upgrade (demo)",
     ),
 ];
@@ -984,8 +984,9 @@ pub fn key(m: &mut Model, k: &KeyEvent) -> Option<Vec<Cmd>> {
         return None;
     };
     let action = lookup(m, c, k);
+    let on_text = matches!(&m.flow.dialog, Some(Dialog::Options(f)) if !f.field().is_bool());
     let cmds = match (c, action) {
-        (Ctx::Options, None) => {
+        (Ctx::Options, None) if on_text || k.code != KeyCode::Char('?') => {
             options_typing(m, k);
             Vec::new()
         }

@@ -8,7 +8,7 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Borders, Clear, Paragraph, Wrap};
 
-use super::{ellipsize, keys_line};
+use super::{ellipsize, ellipsize_mid, keys_line};
 use crate::app::drain_flow::{self, Ctx, LiveDrain, PodProgress};
 use crate::app::model::Model;
 use crate::drain::events::{GoneHow, NodeState, PodState};
@@ -112,6 +112,7 @@ fn pod_cells(
         PodState::Terminating { grace_deadline } => {
             let left = grace_deadline.map(|d| (d - m.now).get_seconds());
             let detail = match left {
+                Some(s) if s > 0 && compact => format!(" ({s}s)"),
                 Some(s) if s > 0 => format!(" · {s}s of grace left"),
                 Some(_) => " · grace over, waiting for the kubelet".into(),
                 None => String::new(),
@@ -144,7 +145,12 @@ fn pod_cells(
         PodState::Failed { reason } => ("✖", vec![Span::styled(reason.clone(), theme::bad())]),
     };
     if let Some(rep) = live.replacements.get(&r.key) {
-        let name = rep.pod.rsplit('/').next().unwrap_or(&rep.pod).to_string();
+        let mut name = rep.pod.rsplit('/').next().unwrap_or(&rep.pod).to_string();
+        if compact {
+            // The random suffix tells replacements apart; the prefix is the evicted pod's.
+            let suffix = name.rsplit('-').next().unwrap_or(&name).to_string();
+            name = format!("…{suffix}");
+        }
         // The watchers keep the replacement current after the engine stops reporting.
         let (on_node, phase, ready) = match m.cache.pods.get(&rep.pod) {
             Some(p) => (p.node_name.clone(), p.status_text().to_string(), p.ready),
@@ -152,6 +158,9 @@ fn pod_cells(
         };
         let (where_, style) = match (&on_node, phase.as_str(), ready) {
             (Some(n), "Running", true) => (format!("on {n} (Running)"), theme::ok()),
+            (Some(n), "ContainerCreating", _) if compact => {
+                (format!("on {n} (starting)"), theme::warn())
+            }
             (Some(n), phase, _) => (format!("on {n} ({phase})"), theme::warn()),
             (None, _, _) => ("Pending: no node has room".into(), theme::warn()),
         };
@@ -281,14 +290,14 @@ pub fn render(m: &Model, f: &mut Frame, area: Rect) {
         .map(|r| r.key.chars().count())
         .max()
         .unwrap_or(10)
-        .clamp(10, (w * 2 / 5).max(16));
+        .clamp(10, if w < 110 { 26 } else { (w * 2 / 5).max(16) });
     let mut lines = Vec::new();
     for r in &live.rows {
         let (mark, spans) = pod_cells(m, live, r, w < 110);
         let mut l = vec![
             Span::styled(format!("{mark} "), mark_style(&r.state)),
             Span::styled(
-                format!("{:<name_w$}  ", ellipsize(&r.key, name_w)),
+                format!("{:<name_w$}  ", ellipsize_mid(&r.key, name_w)),
                 if r.state.is_final() {
                     theme::dim()
                 } else {
@@ -337,10 +346,7 @@ fn status_line(m: &Model, live: &LiveDrain) -> Line<'static> {
                     },
                     theme::dim(),
                 ),
-                Span::styled(
-                    " · evicted pods are recreated on the other nodes (see above)",
-                    theme::dim(),
-                ),
+                Span::styled(" · replacements start on other nodes (above)", theme::dim()),
             ]),
             None => Line::from(Span::styled(format!("cordoning {node}…"), theme::dim())),
         },

@@ -74,7 +74,8 @@ pub fn help_sections(m: &Model) -> Vec<Vec<Line<'static>>> {
     for c in Ctx::ALL.into_iter().filter(|c| *c == now) {
         let rows: Vec<_> = FLOW_BINDINGS
             .iter()
-            .filter(|b| b.ctx == c && drain_flow::in_help(m, b))
+            // Secondary keys (k beside j) are named in their partner's help line.
+            .filter(|b| b.ctx == c && !b.hint.is_empty() && drain_flow::in_help(m, b))
             .collect();
         if rows.is_empty() {
             continue;
@@ -294,6 +295,21 @@ fn uncordon(m: &Model, f: &mut Frame, area: Rect, x: &UncordonFacts) {
         inner.height.saturating_sub(1),
     );
     f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
+}
+
+/// Cuts `s` to `w` characters with an ellipsis in the middle, keeping the end (pod names
+/// differ in their suffix).
+pub fn ellipsize_mid(s: &str, w: usize) -> String {
+    let n = s.chars().count();
+    if n <= w || w < 5 {
+        return ellipsize(s, w);
+    }
+    let head = w / 2;
+    let tail = w - head - 1;
+    let mut t: String = s.chars().take(head).collect();
+    t.push('…');
+    t.extend(s.chars().skip(n - tail));
+    t
 }
 
 /// Cuts `s` to `w` characters with an ellipsis.

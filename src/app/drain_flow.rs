@@ -992,6 +992,17 @@ pub fn key(m: &mut Model, k: &KeyEvent) -> Option<Vec<Cmd>> {
         }
         // Help stays reachable from every dialog.
         (_, None) if k.code == KeyCode::Char('?') => return None,
+        // Looking for the way out of a running drain.
+        (Ctx::Live, None) if matches!(k.code, KeyCode::Esc | KeyCode::Char('q')) => {
+            if let Some(l) = &m.flow.live {
+                let text = format!(
+                    "draining {}: x cancels (it stays cordoned); Ctrl-C quits kubedrain",
+                    l.node
+                );
+                flash(m, text);
+            }
+            Vec::new()
+        }
         (_, None) => Vec::new(),
         (_, Some(a)) => act(m, c, a),
     };

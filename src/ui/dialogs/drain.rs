@@ -78,14 +78,12 @@ fn pod_cells(
         } => {
             let pdb = pdb.as_deref().unwrap_or("(unnamed)");
             let mut t = if compact {
-                format!("held by PDB {pdb}")
+                format!("blocked: PDB {pdb}")
             } else {
                 format!("blocked by PDB {pdb}")
             };
-            match (healthy, needed) {
-                (Some(h), Some(n)) if compact => t.push_str(&format!(" ({h} up, {n} needed)")),
-                (Some(h), Some(n)) => t.push_str(&format!(" ({h} healthy, {n} needed)")),
-                _ => {}
+            if let (Some(h), Some(n)) = (healthy, needed) {
+                t.push_str(&format!(" ({h} healthy, {n} needed)"));
             }
             (
                 "■",

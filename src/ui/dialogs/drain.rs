@@ -382,12 +382,17 @@ fn status_line(m: &Model, live: &LiveDrain) -> Line<'static> {
             format!("✖ timed out: {node} stays cordoned — drain again (r) or uncordon it (u)"),
             theme::warn(),
         )),
-        Some(_) => Line::from(Span::styled(
-            live.outcome
-                .as_ref()
-                .map(|o| format!("✖ the drain failed: {}", o.message))
-                .unwrap_or_default(),
-            theme::bad(),
-        )),
+        Some(_) => {
+            let o = live.outcome.as_ref();
+            // The errors are listed below; the message says what state the node is left in.
+            let text = match o {
+                Some(o) if o.errors.iter().any(|e| *e == o.message) => {
+                    "✖ the drain failed".to_string()
+                }
+                Some(o) => format!("✖ the drain failed: {}", o.message),
+                None => String::new(),
+            };
+            Line::from(Span::styled(text, theme::bad()))
+        }
     }
 }

@@ -386,9 +386,7 @@ fn status_line(m: &Model, live: &LiveDrain) -> Line<'static> {
             let o = live.outcome.as_ref();
             // The errors are listed below; the message says what state the node is left in.
             let text = match o {
-                Some(o) if o.errors.iter().any(|e| *e == o.message) => {
-                    "✖ the drain failed".to_string()
-                }
+                Some(o) if o.errors.contains(&o.message) => "✖ the drain failed".to_string(),
                 Some(o) => format!("✖ the drain failed: {}", o.message),
                 None => String::new(),
             };

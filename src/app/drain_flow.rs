@@ -850,17 +850,24 @@ pub fn unblock_hints(plan: &DrainPlan) -> Vec<String> {
         .iter()
         .filter(|f| f.severity == Severity::Blocker)
     {
-        let fix = match f.kind {
-            "multiple-pdbs" | "pdb-never" => {
-                "fix the PodDisruptionBudget, or tick --disable-eviction (bypasses PDBs)"
+        // Short: the findings below give the whole story.
+        let pods: Vec<&str> = f
+            .pods
+            .iter()
+            .map(|p| p.split(" (").next().unwrap_or(p))
+            .collect();
+        let pods = pods.join(", ");
+        out.push(match f.kind {
+            "multiple-pdbs" => {
+                format!("under two PDBs: {pods} → fix the PDBs, or tick --disable-eviction")
             }
-            "terminating-on-notready" => "set --skip-wait-for-delete-timeout (e.g. 60)",
-            _ => "",
-        };
-        out.push(if fix.is_empty() {
-            f.message.clone()
-        } else {
-            format!("{} → {fix}", f.message)
+            "pdb-never" => {
+                format!("a PDB never allows evicting {pods} → fix it, or tick --disable-eviction")
+            }
+            "terminating-on-notready" => format!(
+                "terminating on a NotReady node: {pods} → set --skip-wait-for-delete-timeout"
+            ),
+            _ => f.message.clone(),
         });
     }
     out
@@ -1121,7 +1128,11 @@ fn plan_action(m: &mut Model, a: FlowAction) -> Vec<Cmd> {
         return Vec::new();
     };
     match a {
-        FlowAction::Down => *scroll += 1,
+        // Bounded by the plan's length (render bounds it exactly, with wrapping).
+        FlowAction::Down => {
+            let len = plan.pods.len() + 3 * plan.findings.len() + 12;
+            *scroll = (*scroll + 1).min(len);
+        }
         FlowAction::Up => *scroll = scroll.saturating_sub(1),
         FlowAction::Back => {
             let form = form.clone();
@@ -1167,7 +1178,7 @@ fn live_action(m: &mut Model, a: FlowAction) -> Vec<Cmd> {
         return Vec::new();
     };
     match a {
-        FlowAction::Down => live.scroll += 1,
+        FlowAction::Down => live.scroll = (live.scroll + 1).min(live.rows.len()),
         FlowAction::Up => live.scroll = live.scroll.saturating_sub(1),
         FlowAction::CancelDrain if !live.cancel_sent => {
             live.cancel_sent = true;

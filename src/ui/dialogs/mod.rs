@@ -150,6 +150,10 @@ fn popup(
 fn cordon(m: &Model, f: &mut Frame, area: Rect, node: &str) {
     let (stay, others) = drain_flow::node_pods(m, node);
     let running = others.len();
+    let fixed = stay
+        .iter()
+        .filter(|p| p.is_daemonset_pod() || p.is_mirror())
+        .count();
     let lines = vec![
         Line::raw(""),
         Line::from(vec![
@@ -157,8 +161,7 @@ fn cordon(m: &Model, f: &mut Frame, area: Rect, node: &str) {
             Span::raw(" will be marked unschedulable: no new pods land on it."),
         ]),
         Line::from(format!(
-            "Its {running} pod(s) keep running (and {} DaemonSet/static pod(s)).",
-            stay.len()
+            "Its {running} pod(s) keep running (and {fixed} DaemonSet/static pod(s))."
         )),
         Line::from(vec![
             Span::raw("To move them away, drain it next with "),

@@ -145,8 +145,10 @@ pub fn lines(plan: &DrainPlan, form: &OptionsForm, width: u16) -> Vec<Line<'stat
                     why.push("→ Pending: no room elsewhere".into());
                     why_style = theme::warn();
                 }
-                None if p.controller.is_none() => why.push("not recreated (no controller)".into()),
-                None => {}
+                None if matches!(p.phase, "Succeeded" | "Failed") => {
+                    why.push("finished: just removed".into())
+                }
+                None => why.push("not recreated (no controller)".into()),
             }
         }
         out.push(Line::from(vec![

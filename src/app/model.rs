@@ -52,8 +52,7 @@ pub enum View {
     Pdbs,
 }
 
-/// Something drawn over the view. The drain engine's plan / progress view plugs in here as a
-/// new variant, with its own keys in the keymap and `Msg`s from the executor.
+/// Something drawn over the view (the maintenance workflow's dialogs live in `Model::flow`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Overlay {
     Help,

@@ -115,3 +115,32 @@ fn cordon_confirmation() {
     press(&mut m, KeyCode::Char('c'));
     insta::assert_snapshot!(screen(&m));
 }
+
+#[test]
+fn resume_offer_on_start() {
+    use kubedrain::app::drain_flow::FlowMsg;
+    use kubedrain::drain::journal::{Action, Entry};
+    let mut m = flow_model((100, 30));
+    let mut n = cordoned_node0(false);
+    n.meta
+        .annotations
+        .as_mut()
+        .unwrap()
+        .insert("kubedrain.io/drain-state".into(), "draining".into());
+    fx::feed(&mut m, Feed::Nodes(Ev::Apply(n)));
+    let entry = Entry {
+        time: kubedrain::app::fixtures::now(),
+        context: "demo".into(),
+        server: "http://127.0.0.1:6443".into(),
+        user: "sre".into(),
+        node: "node0".into(),
+        action: Action::DrainStart,
+        outcome: "started".into(),
+        pod: None,
+        detail: None,
+    };
+    update(&mut m, Msg::Flow(FlowMsg::Journal(vec![entry])));
+    let s = screen(&m);
+    assert!(s.contains("Unfinished maintenance") && s.contains("drain interrupted"));
+    insta::assert_snapshot!(s);
+}

@@ -508,3 +508,106 @@ async fn server_dry_run_and_get_watch() {
     );
     child.kill().await.ok();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn create_generators_and_apply() {
+    let Some(k) = Kubectl::start("seed", 2.0).await else {
+        return;
+    };
+    // Generators send protobuf; files go as JSON with server-side field validation.
+    assert_eq!(
+        k.ok(&["create", "namespace", "team"]).await.trim(),
+        "namespace/team created"
+    );
+    assert_eq!(
+        k.ok(&[
+            "create",
+            "deployment",
+            "web",
+            "--image=nginx:1.25",
+            "--replicas=3",
+            "-n",
+            "team"
+        ])
+        .await
+        .trim(),
+        "deployment.apps/web created"
+    );
+    let d = k
+        .sim
+        .store()
+        .get(Kind::Deployment, "team", "web")
+        .expect("deployment stored");
+    assert_eq!(d["spec"]["replicas"], 3);
+    assert_eq!(
+        d["spec"]["template"]["spec"]["containers"][0]["image"],
+        "nginx:1.25"
+    );
+    k.wait_pods("3 web pods Running", |pods| {
+        pods.iter()
+            .filter(|p| s(&p["metadata"]["namespace"]) == "team" && running(p))
+            .count()
+            == 3
+    })
+    .await;
+    let file = k.dir.path().join("pdb.yaml");
+    std::fs::write(
+        &file,
+        "apiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata:\n  name: web\n  namespace: team\nspec:\n  minAvailable: 2\n  selector:\n    matchLabels: {app: web}\n",
+    )
+    .unwrap();
+    let f = file.to_str().unwrap();
+    assert_eq!(
+        k.ok(&["apply", "-f", f]).await.trim(),
+        "poddisruptionbudget.policy/web created"
+    );
+    // (A PDB re-applied as is reports "configured": its selector is patchStrategy=replace, as on
+    // a real cluster. A namespace shows the "unchanged" path.)
+    let ns_file = k.dir.path().join("ns.yaml");
+    std::fs::write(
+        &ns_file,
+        "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: tools\n  labels: {team: sre}\n",
+    )
+    .unwrap();
+    let nf = ns_file.to_str().unwrap();
+    assert_eq!(
+        k.ok(&["apply", "-f", nf]).await.trim(),
+        "namespace/tools created"
+    );
+    assert_eq!(
+        k.ok(&["apply", "-f", nf]).await.trim(),
+        "namespace/tools unchanged"
+    );
+    std::fs::write(
+        &file,
+        std::fs::read_to_string(&file)
+            .unwrap()
+            .replace("minAvailable: 2", "minAvailable: 1"),
+    )
+    .unwrap();
+    assert_eq!(
+        k.ok(&["apply", "-f", f]).await.trim(),
+        "poddisruptionbudget.policy/web configured"
+    );
+    assert_eq!(
+        k.sim
+            .store()
+            .get(Kind::PodDisruptionBudget, "team", "web")
+            .unwrap()["spec"]["minAvailable"],
+        1
+    );
+    assert_eq!(
+        k.ok(&["scale", "deployment", "web", "-n", "team", "--replicas=1"])
+            .await
+            .trim(),
+        "deployment.apps/web scaled"
+    );
+    assert_eq!(
+        k.sim.store().get(Kind::Deployment, "team", "web").unwrap()["spec"]["replicas"],
+        1
+    );
+    assert_eq!(
+        k.ok(&["delete", "-f", f]).await.trim(),
+        "poddisruptionbudget.policy \"web\" deleted"
+    );
+}

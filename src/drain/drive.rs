@@ -136,6 +136,7 @@ impl Run {
                         node_ok |= matches!(e, Event::InitDone);
                         node_gone |= node_watch.apply(e) == NodeSignal::Deleted;
                     },
+                    else => break,
                 }
             }
             node_gone
@@ -337,6 +338,7 @@ impl Run {
                     tasks.abort_all();
                     let pending = pending_names(&tracked);
                     let msg = format!("drain of node/{node} cancelled; {}", self.left_cordoned());
+                    errors.push("drain cancelled".into());
                     return self.finish(NodeState::Cancelled, errors, pending, msg, true).await;
                 }
             }

@@ -146,9 +146,9 @@ pub struct WatchStart {
     pub rv: u64,
 }
 
-/// Kinds whose `metadata.generation` moves when `spec` changes.
+/// Kinds whose `metadata.generation` moves when `spec` changes (pods had none before 1.33).
 fn has_generation(kind: Kind) -> bool {
-    !matches!(kind, Kind::Event | Kind::Namespace | Kind::Node)
+    !matches!(kind, Kind::Event | Kind::Namespace | Kind::Node | Kind::Pod)
 }
 
 impl Store {
@@ -439,7 +439,9 @@ impl Store {
                 })
                 .unwrap_or_default(),
             Some(rv) => {
-                if rv < inner.compacted_rv {
+                // A version from the future means the client saw another server (e.g. the
+                // simulator restarted): answer 410 so it relists instead of trusting its cache.
+                if rv < inner.compacted_rv || rv > inner.rv {
                     return Err(StoreError::Gone {
                         requested: rv,
                         oldest: inner.compacted_rv + 1,
@@ -615,6 +617,10 @@ mod tests {
         }
         assert!(matches!(
             s.watch(Kind::Node, Some(2)),
+            Err(StoreError::Gone { .. })
+        ));
+        assert!(matches!(
+            s.watch(Kind::Node, Some(s.resource_version() + 5)),
             Err(StoreError::Gone { .. })
         ));
         let all = s.watch(Kind::Node, None).unwrap();

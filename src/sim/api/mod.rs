@@ -9,6 +9,7 @@ pub mod list_watch;
 pub mod objects;
 pub mod patch;
 pub mod pods;
+pub mod protobuf;
 pub mod scale;
 pub mod selectors;
 pub mod stats;
@@ -61,9 +62,11 @@ pub fn router(state: Arc<ApiState>) -> Router {
 /// A request for a resource: `/api/v1/namespaces/{ns}/pods/{name}/{sub}` and the like.
 #[derive(Debug, Clone)]
 pub struct Target {
+    /// The resource's kind.
     pub kind: Kind,
     /// The namespace in the path, if any.
     pub ns: Option<String>,
+    /// The object's name, for single-object requests.
     pub name: Option<String>,
     /// Subresource, e.g. `eviction`, `status`.
     pub sub: Option<String>,
@@ -280,13 +283,18 @@ pub async fn read_body(req: Request) -> ApiResult<(String, Bytes)> {
 
 /// Decodes a JSON (or YAML) object body.
 pub fn decode_object(ct: &str, bytes: &[u8]) -> ApiResult<Value> {
+    if ct.contains("protobuf")
+        && let Some(v) = protobuf::decode(bytes)
+    {
+        return Ok(v);
+    }
     if ct.contains("protobuf") || ct.contains("cbor") {
-        // kubectl's built-in generators (`kubectl create deployment ...`) send protobuf.
+        // kubectl's generators send protobuf; only the kinds in `protobuf.rs` are understood.
         return Err(ApiError::new(
             415,
             "UnsupportedMediaType",
             format!(
-                "the body of the request was in an unknown format - accepted media types include: application/json, application/yaml (got {ct:?}; the kubedrain simulator does not decode protobuf, use `kubectl create -f` or `kubectl apply -f`)"
+                "the body of the request was in an unknown format - accepted media types include: application/json, application/yaml (got {ct:?}; the kubedrain simulator decodes protobuf only for namespaces, pods, deployments, jobs and PDBs; use `kubectl create -f` or `kubectl apply -f`)"
             ),
         ));
     }

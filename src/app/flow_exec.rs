@@ -72,7 +72,9 @@ impl FlowExec {
         let journal = self.journal.clone();
         let tx = self.tx.clone();
         tokio::task::spawn_blocking(move || {
-            let entries = journal.entries();
+            // Only this cluster's lines: the journal is shared by every cluster (and demo).
+            let mut entries = journal.entries();
+            entries.retain(|e| e.server == journal.target.server);
             let _ = tx.blocking_send(Msg::Flow(FlowMsg::Journal(entries)));
         });
     }

@@ -715,17 +715,24 @@ impl LiveDrain {
             DrainEvent::State { state, .. } => self.state = state,
             DrainEvent::Cordoned { already, .. } => self.cordoned = Some(already),
             DrainEvent::Planned { plan, .. } => {
+                // The engine's plan (made after the cordon) is the one that runs: pods that left
+                // meanwhile drop out, new ones join.
                 self.skipped = plan.pods.len() - plan.removals().count();
-                for p in plan.removals() {
-                    let key = p.key();
-                    if !self.rows.iter().any(|r| r.key == key) {
-                        self.rows.push(PodProgress {
-                            key,
-                            state: PodState::Queued,
-                            since: now,
-                        });
-                    }
-                }
+                let old = std::mem::take(&mut self.rows);
+                self.rows = plan
+                    .removals()
+                    .map(|p| {
+                        let key = p.key();
+                        old.iter()
+                            .find(|r| r.key == key)
+                            .cloned()
+                            .unwrap_or(PodProgress {
+                                key,
+                                state: PodState::Queued,
+                                since: now,
+                            })
+                    })
+                    .collect();
             }
             DrainEvent::Pod { pod, state, .. } => match self.rows.iter_mut().find(|r| r.key == pod)
             {

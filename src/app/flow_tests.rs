@@ -343,3 +343,35 @@ fn on_start_unfinished_nodes_are_offered_for_resume() {
     update(&mut m, Msg::Flow(FlowMsg::Journal(vec![])));
     assert!(m.flow.dialog.is_none());
 }
+
+#[test]
+fn the_engines_plan_replaces_the_rows() {
+    let mut m = flow_model((120, 40));
+    fx::live_midway(&mut m);
+    let opts = crate::drain::DrainOptions {
+        ignore_daemonsets: true,
+        force: true,
+        delete_emptydir_data: true,
+        ..Default::default()
+    };
+    let mut plan = super::drain_flow::plan_from_cache(&m, "node0", &opts).unwrap();
+    // debug-shell finished meanwhile: the engine does not drain it.
+    plan.pods.retain(|p| p.name != "debug-shell");
+    drain_event(
+        &mut m,
+        DrainEvent::Planned {
+            node: "node0".into(),
+            plan: Box::new(plan),
+        },
+    );
+    let live = m.flow.live.as_ref().unwrap();
+    assert_eq!(live.rows.len(), 3);
+    let web = live
+        .rows
+        .iter()
+        .find(|r| r.key == "default/web-7c9d-aaaaa")
+        .unwrap();
+    assert!(matches!(web.state, PodState::Gone { .. }), "states kept");
+    assert!(live.rows.iter().all(|r| r.key != "default/debug-shell"));
+    assert_eq!(live.skipped, 1);
+}

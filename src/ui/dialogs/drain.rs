@@ -258,6 +258,24 @@ pub fn render(m: &Model, f: &mut Frame, area: Rect) {
     }
     head.push(Line::from(g));
     head.push(status_line(m, live));
+    // Replacements with nowhere to go: the service runs short until this node is back.
+    let stuck = live
+        .replacements
+        .values()
+        .filter(|r| match m.cache.pods.get(&r.pod) {
+            Some(p) => p.node_name.is_none(),
+            None => r.on_node.is_none(),
+        })
+        .count();
+    if stuck > 0 {
+        head.push(Line::from(Span::styled(
+            format!(
+                "⚠ {stuck} replacement(s) Pending, no room elsewhere: they start once {} is uncordoned",
+                live.node
+            ),
+            theme::warn(),
+        )));
+    }
     for n in live.notices.iter().rev().take(2).rev() {
         head.push(Line::from(Span::styled(
             format!("! {}", ellipsize(n, w.saturating_sub(2))),

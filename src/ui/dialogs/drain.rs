@@ -14,6 +14,19 @@ use crate::app::model::Model;
 use crate::drain::events::{GoneHow, NodeState, PodState};
 use crate::ui::theme;
 
+/// kube-client's wording for transport errors, in plain words for the operator.
+pub fn plain(s: &str) -> String {
+    s.replace(
+        "failed to start watching object: ServiceError: client error (Connect)",
+        "the API server cannot be reached",
+    )
+    .replace(
+        "ServiceError: client error (Connect)",
+        "the API server cannot be reached",
+    )
+    .replace("ServiceError: ", "")
+}
+
 /// `m:ss`.
 fn clock(secs: i64) -> String {
     let s = secs.max(0);
@@ -140,7 +153,7 @@ fn pod_cells(
                 theme::dim(),
             )],
         ),
-        PodState::Failed { reason } => ("✖", vec![Span::styled(reason.clone(), theme::bad())]),
+        PodState::Failed { reason } => ("✖", vec![Span::styled(plain(reason), theme::bad())]),
     };
     if let Some(rep) = live.replacements.get(&r.key) {
         let mut name = rep.pod.rsplit('/').next().unwrap_or(&rep.pod).to_string();
@@ -278,13 +291,16 @@ pub fn render(m: &Model, f: &mut Frame, area: Rect) {
     }
     for n in live.notices.iter().rev().take(2).rev() {
         head.push(Line::from(Span::styled(
-            format!("! {}", ellipsize(n, w.saturating_sub(2))),
+            format!("! {}", ellipsize(&plain(n), w.saturating_sub(2))),
             theme::warn(),
         )));
     }
     if let Some(o) = &live.outcome {
         for e in &o.errors {
-            head.push(Line::from(Span::styled(format!("✖ {e}"), theme::bad())));
+            head.push(Line::from(Span::styled(
+                format!("✖ {}", plain(e)),
+                theme::bad(),
+            )));
         }
     }
     // Long lines wrap (errors, narrow terminals): count the rendered rows.

@@ -325,7 +325,7 @@ impl Run {
                         let reason = match t.step {
                             Step::Done => continue,
                             Step::Evicting => format!("error when evicting pods/\"{}\" -n \"{}\": global timeout reached: {d}", t.target.name, t.target.namespace),
-                            Step::Waiting => format!("error when waiting for pod \"{}\" in namespace \"{}\" to terminate: context deadline exceeded", t.target.name, t.target.namespace),
+                            Step::Waiting => format!("error when waiting for pod \"{}\" in namespace \"{}\" to terminate: global timeout reached: {d}", t.target.name, t.target.namespace),
                         };
                         errors.push(reason.clone());
                         self.pod(k.clone(), PodState::Failed { reason });

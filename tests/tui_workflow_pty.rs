@@ -204,3 +204,30 @@ fn demo_cordon_drain_upgrade_uncordon() {
         assert!(journal.contains(action), "{action} in:\n{journal}");
     }
 }
+
+#[test]
+fn demo_readonly_hides_and_refuses_the_workflow() {
+    let state = tempfile::tempdir().unwrap();
+    let mut pty = Pty::spawn(&["demo", "--readonly"], state.path());
+    let long = Duration::from_secs(60);
+    pty.wait_for("the demo cluster", long, |s| {
+        s.contains("node0") && s.contains("live") && s.contains("READ-ONLY")
+    });
+    pty.send(b"j");
+    pty.wait_for("node0 selected", long, |s| s.contains("· node0"));
+    let s = pty.screen();
+    assert!(!s.contains("cordon") && !s.contains("upgrade"), "{s}");
+    pty.send(b"crU");
+    std::thread::sleep(Duration::from_millis(500));
+    let s = pty.screen();
+    assert!(
+        !s.contains("Cordon node0?") && !s.contains("options") && !s.contains("upgrading"),
+        "{s}"
+    );
+    assert!(
+        !node_line(&s, "node0").contains("SchedulingDisabled"),
+        "{s}"
+    );
+    pty.send(b"q");
+    assert!(pty.wait_exit(Duration::from_secs(10)));
+}

@@ -52,8 +52,7 @@ pub enum View {
     Pdbs,
 }
 
-/// Something drawn over the view. The drain engine's plan / progress view plugs in here as a
-/// new variant, with its own keys in the keymap and `Msg`s from the executor.
+/// Something drawn over the view (the maintenance workflow's dialogs live in `Model::flow`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Overlay {
     Help,
@@ -221,6 +220,8 @@ pub struct Model {
     /// Something visible changed: render on this loop turn.
     pub redraw: bool,
     pub quit: bool,
+    /// The maintenance workflow: dialogs, the live drain, the demo upgrade.
+    pub flow: super::drain_flow::Flow,
 }
 
 impl Model {
@@ -253,6 +254,7 @@ impl Model {
             stale: true,
             redraw: true,
             quit: false,
+            flow: Default::default(),
         }
     }
 

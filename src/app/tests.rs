@@ -4,7 +4,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::fixtures::{self, pod, seed_model};
 use super::model::{ConnState, Input, Model, Pane, PodScope, Table, View};
-use super::msg::{Cmd, Msg, NodeAction};
+use super::msg::{Cmd, Msg};
 use super::update;
 use crate::cluster::watch::{Ev, Feed, Kind, WatchReport};
 
@@ -287,22 +287,21 @@ fn watch_errors_show_disconnected_since_first_failure() {
 fn mutating_keys_emit_node_commands_unless_readonly() {
     let mut m = seed_model((80, 24));
     press(&mut m, KeyCode::Char('j'));
-    let cmds = press(&mut m, KeyCode::Char('c'));
+    // Each opens its dialog first (drain_flow); confirming sends the command.
+    assert!(press(&mut m, KeyCode::Char('c')).is_empty());
+    let cmds = press(&mut m, KeyCode::Enter);
     assert_eq!(
         cmds,
-        vec![Cmd::Node {
-            action: NodeAction::Cordon,
+        vec![Cmd::Flow(super::drain_flow::FlowCmd::Cordon {
             node: "node0".into()
-        }]
+        })]
     );
-    let cmds = press(&mut m, KeyCode::Char('r'));
-    assert_eq!(
-        cmds,
-        vec![Cmd::Node {
-            action: NodeAction::Drain,
-            node: "node0".into()
-        }]
-    );
+    assert!(press(&mut m, KeyCode::Char('r')).is_empty());
+    assert!(matches!(
+        m.flow.dialog,
+        Some(super::drain_flow::Dialog::Options(_))
+    ));
+    press(&mut m, KeyCode::Esc);
     m.readonly = true;
     assert!(press(&mut m, KeyCode::Char('c')).is_empty());
     assert!(press(&mut m, KeyCode::Char('u')).is_empty());

@@ -19,6 +19,7 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Cmd> {
         Msg::Watch { generation, report } => {
             if generation == m.generation {
                 watch(m, report);
+                super::drain_flow::check_resume(m);
             }
             Vec::new()
         }
@@ -47,6 +48,10 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Cmd> {
             if changed || young || disconnected || new_minute {
                 m.redraw = true;
             }
+            // The live drain's clocks and countdowns, the demo upgrade's progress.
+            if super::drain_flow::tick(m) {
+                m.redraw = true;
+            }
             Vec::new()
         }
         Msg::Resize(w, h) => {
@@ -69,6 +74,7 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Cmd> {
             m.quit = true;
             Vec::new()
         }
+        Msg::Flow(msg) => super::drain_flow::on_msg(m, msg),
         Msg::Key(k) => {
             if k.kind == KeyEventKind::Release {
                 return Vec::new();
@@ -181,6 +187,9 @@ fn key(m: &mut Model, k: KeyEvent) -> Vec<Cmd> {
                     m.overlay = None;
                 }
                 return Vec::new();
+            }
+            if let Some(cmds) = super::drain_flow::key(m, &k) {
+                return cmds;
             }
             match keymap::lookup(&k, m.focus, m.readonly) {
                 Some(a) => action(m, a),
@@ -350,7 +359,7 @@ fn action(m: &mut Model, a: Action) -> Vec<Cmd> {
                 return Vec::new();
             }
             if let Some(node) = m.selected_node.clone() {
-                return vec![Cmd::Node { action, node }];
+                return super::drain_flow::open(m, action, node);
             }
         }
     }

@@ -541,12 +541,12 @@ impl NodeRow {
             .any(|r| r == "control-plane" || r == "master")
     }
 
-    /// kubectl's STATUS column: `Ready`, `NotReady`, `Unknown`, plus `,SchedulingDisabled`.
+    /// kubectl's STATUS column: `Ready` or `NotReady` (also for Unknown, as kubectl prints it),
+    /// plus `,SchedulingDisabled`.
     pub fn status_text(&self) -> String {
         let base = match self.ready {
             NodeReady::True => "Ready",
-            NodeReady::False => "NotReady",
-            NodeReady::Unknown => "Unknown",
+            NodeReady::False | NodeReady::Unknown => "NotReady",
         };
         if self.unschedulable {
             format!("{base},SchedulingDisabled")

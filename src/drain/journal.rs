@@ -125,9 +125,7 @@ impl Journal {
             time: Timestamp::now(),
             context: self.target.context.clone(),
             server: self.target.server.clone(),
-            user: std::env::var("USER")
-                .or_else(|_| std::env::var("LOGNAME"))
-                .unwrap_or_default(),
+            user: current_user(),
             node: node.to_string(),
             action,
             outcome: outcome.to_string(),
@@ -249,4 +247,18 @@ pub fn find_unfinished(nodes: &[&NodeRow], entries: &[Entry]) -> Vec<Unfinished>
         });
     }
     out
+}
+
+/// Who is acting: `$USER`, `$LOGNAME`, else the numeric uid (cron and tmux may set neither).
+fn current_user() -> String {
+    std::env::var("USER")
+        .or_else(|_| std::env::var("LOGNAME"))
+        .ok()
+        .filter(|u| !u.is_empty())
+        .or_else(|| {
+            let status = std::fs::read_to_string("/proc/self/status").ok()?;
+            let uid = status.lines().find_map(|l| l.strip_prefix("Uid:"))?;
+            Some(format!("uid {}", uid.split_whitespace().next()?))
+        })
+        .unwrap_or_else(|| "unknown".into())
 }

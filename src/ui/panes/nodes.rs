@@ -13,7 +13,7 @@ use crate::ui::theme;
 
 const COLS: &[Col] = &[
     fixed("NAME", 12, 0),
-    fixed("STATUS", 24, 0),
+    fixed("STATUS", 27, 0),
     fixed("ROLES", 13, 2),
     fixed("VERSION", 9, 1),
     fixed("PODS", 7, 1),
@@ -76,8 +76,8 @@ fn usage_cell(used: u64, total: u64) -> Cell<'static> {
 fn status_cell(n: &NodeRow) -> Cell<'static> {
     let (base, style) = match n.ready {
         NodeReady::True => ("Ready", theme::ok()),
-        NodeReady::False => ("NotReady", theme::bad()),
-        NodeReady::Unknown => ("Unknown", theme::bad()),
+        // kubectl prints NotReady for Unknown too (the kubelet stopped reporting).
+        NodeReady::False | NodeReady::Unknown => ("NotReady", theme::bad()),
     };
     let mut spans = vec![Span::styled(base, style)];
     if n.unschedulable {

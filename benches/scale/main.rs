@@ -1,0 +1,63 @@
+//! `cargo bench --bench scale -- [--nodes N] [--pods-per-node M] [--quick] [--no-kubectl]
+//! [--out DIR]`: kubedrain beside kubectl at scale on the built-in simulator. Prints one table
+//! and writes it to `target/bench/results.{md,json}`. See README, "Performance".
+
+#[path = "../common/model.rs"]
+mod model;
+
+mod harness;
+
+use std::path::PathBuf;
+
+fn main() -> color_eyre::Result<()> {
+    color_eyre::install()?;
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mut nodes = 5_000;
+    let mut per_node = 30;
+    let mut quick = false;
+    let mut no_kubectl = false;
+    let mut out = None;
+    let mut graces = None;
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--nodes" => nodes = it.next().and_then(|v| v.parse().ok()).unwrap_or(nodes),
+            "--pods-per-node" => {
+                per_node = it.next().and_then(|v| v.parse().ok()).unwrap_or(per_node)
+            }
+            "--quick" => quick = true,
+            "--no-kubectl" => no_kubectl = true,
+            "--out" => out = it.next().map(PathBuf::from),
+            "--graces" => {
+                graces = it
+                    .next()
+                    .map(|v| v.split(',').filter_map(|g| g.parse().ok()).collect())
+            }
+            // cargo bench passes --bench; criterion-style filters are ignored.
+            _ => {}
+        }
+    }
+    let mut cfg = harness::Config::new(nodes, per_node, env!("CARGO_BIN_EXE_kubedrain").into());
+    if quick {
+        cfg = cfg.quick();
+    }
+    cfg.no_kubectl = no_kubectl;
+    if let Some(o) = out {
+        cfg.out_dir = o;
+    }
+    if let Some(g) = graces {
+        cfg.graces = g;
+    }
+    let command = format!(
+        "cargo bench --bench scale -- --nodes {nodes} --pods-per-node {per_node}{}{}",
+        if quick { " --quick" } else { "" },
+        if no_kubectl { " --no-kubectl" } else { "" }
+    );
+    let report = harness::run(&cfg, &command)?;
+    println!("{}", report.document());
+    println!(
+        "written: {}/results.md and results.json",
+        cfg.out_dir.display()
+    );
+    Ok(())
+}

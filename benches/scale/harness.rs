@@ -357,20 +357,32 @@ struct RssSampler {
 }
 
 impl RssSampler {
-    fn start(pid: u32) -> RssSampler {
+    /// Samples VmRSS and VmHWM of `pid` every `period` once it runs `program` (samples taken
+    /// before the exec would show the harness's own memory: a spawned child shares it until
+    /// then, which is also why `ru_maxrss` is not used).
+    fn start(pid: u32, program: &Path, period: Duration) -> RssSampler {
         let max = Arc::new(Mutex::new(0.0f64));
         let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let (m, s) = (max.clone(), stop.clone());
+        let comm: String = program
+            .file_name()
+            .map(|n| n.to_string_lossy().chars().take(15).collect())
+            .unwrap_or_default();
         let thread = std::thread::spawn(move || {
             while !s.load(std::sync::atomic::Ordering::Relaxed) {
-                match rss_hwm(pid) {
-                    Some((rss, _)) => {
-                        let mut m = m.lock().unwrap();
-                        *m = m.max(rss);
+                let Ok(c) = std::fs::read_to_string(format!("/proc/{pid}/comm")) else {
+                    break;
+                };
+                if c.trim_end() == comm {
+                    match rss_hwm(pid) {
+                        Some((rss, hwm)) => {
+                            let mut m = m.lock().unwrap();
+                            *m = m.max(rss).max(hwm);
+                        }
+                        None => break,
                     }
-                    None => break,
                 }
-                std::thread::sleep(Duration::from_millis(100));
+                std::thread::sleep(period);
             }
         });
         RssSampler {
@@ -425,6 +437,7 @@ fn run_pinned(program: &Path, args: &[&str], envs: &[(&str, &str)]) -> Result<Ru
         .spawn()
         .wrap_err_with(|| format!("starting {}", program.display()))?;
     let pid = child.id() as libc::pid_t;
+    let sampler = RssSampler::start(child.id(), program, Duration::from_millis(20));
     let mut out = child.stdout.take().unwrap();
     let mut err = child.stderr.take().unwrap();
     let counter = std::thread::spawn(move || {
@@ -457,7 +470,7 @@ fn run_pinned(program: &Path, args: &[&str], envs: &[(&str, &str)]) -> Result<Ru
     std::mem::forget(child); // reaped by wait4 above
     Ok(Run {
         wall,
-        max_rss_mb: ru.ru_maxrss as f64 / 1024.0,
+        max_rss_mb: sampler.max(),
         cpu_s: tv(ru.ru_utime) + tv(ru.ru_stime),
         ok: libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
         stdout_lines: lines,
@@ -1057,7 +1070,7 @@ fn run_tui(cfg: &Config, sim: &Sim, dir: &Path, notes: &mut Vec<String>) -> Resu
     let t0 = Instant::now();
     let mut term = Term::spawn(&cfg.bin, &["--kubeconfig", sim.kc()], &envs, Mode::Screen)?;
     let pid = term.pid;
-    let sampler = RssSampler::start(pid);
+    let sampler = RssSampler::start(pid, &cfg.bin, Duration::from_millis(100));
     let sync_timeout = Duration::from_secs(300);
     let first_rows = term.wait_screen(sync_timeout, |s| s.contains("node-0"));
     let nodes_synced = wait_log(&log_path, "synced nodes", 1, sync_timeout);
@@ -1093,7 +1106,7 @@ fn run_tui(cfg: &Config, sim: &Sim, dir: &Path, notes: &mut Vec<String>) -> Resu
     // M4: key → frame (j moves the node selection down; k back up).
     log(cfg, format!("M4: {} key presses", cfg.keys));
     let mut keys = Vec::new();
-    for i in 0..cfg.keys {
+    for i in 0..cfg.keys.div_ceil(2) * 2 {
         let k: &[u8] = if i % 2 == 0 { b"j" } else { b"k" };
         if let Some(d) = term.key_latency(k, Duration::from_secs(2)) {
             keys.push(d.as_secs_f64() * 1000.0);
@@ -1111,11 +1124,15 @@ fn run_tui(cfg: &Config, sim: &Sim, dir: &Path, notes: &mut Vec<String>) -> Resu
 
     // M3: which pods of the selected node are on screen? Stamp each, see which show up.
     let screen = term.screen();
+    // The pods pane's title names the selected node: "Pods (30) · node-00000".
     let node = screen
-        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '-'))
-        .find(|w| w.starts_with("node-") && w.len() > 5)
-        .unwrap_or("node-00000")
-        .to_string();
+        .lines()
+        .find_map(|l| {
+            let rest = &l[l.find("Pods (")?..];
+            let after = &rest[rest.find(") · ")? + ") · ".len()..];
+            after.split_whitespace().next().map(str::to_string)
+        })
+        .unwrap_or_else(|| "node-00000".to_string());
     let candidates = sim.pods_on(&node);
     term.track((SEQ_CALIBRATE, SEQ_CALIBRATE + candidates.len() as u64));
     let cal = Churn::start(
@@ -1210,6 +1227,7 @@ fn run_tui(cfg: &Config, sim: &Sim, dir: &Path, notes: &mut Vec<String>) -> Resu
         notes.push(format!(
             "M3: no pod of {node} was visible on the TUI's screen"
         ));
+        log(cfg, format!("screen:\n{screen}"));
     }
     let churn_frames = frame_times_us(&log_path, churn_from, u128::MAX);
 
@@ -1220,7 +1238,7 @@ fn run_tui(cfg: &Config, sim: &Sim, dir: &Path, notes: &mut Vec<String>) -> Resu
         .iter()
         .filter(|e| e.what == "synced pods")
         .count();
-    let sampler2 = RssSampler::start(pid);
+    let sampler2 = RssSampler::start(pid, &cfg.bin, Duration::from_millis(100));
     let t = Instant::now();
     sim.sim().store().compact();
     sim.sim().faults().expire_open_watches();

@@ -374,11 +374,29 @@ pub fn watch(
     let seen = if filter.is_empty() {
         None
     } else if from.is_some_and(|r| r > 0) && !send_initial {
-        // Resuming: the client knows the objects that match now (close enough to "then").
+        // Resuming: the client knows the objects that matched at `from`. Start from those
+        // that match now, then correct with the replayed changes: an object first ADDED
+        // after `from` was unknown; one first changed or deleted after `from` existed then,
+        // and (close enough) matched if that change's state matches. Without the correction
+        // a pod deleted between a list and its watch would never get its DELETED event.
         let (_, items) = st
             .store
             .list_where(kind, ns.as_deref(), |o| filter.matches(o));
-        Some(items.iter().map(|o| key_of(o)).collect())
+        let mut seen: HashSet<ObjKey> = items.iter().map(|o| key_of(o)).collect();
+        let mut first = HashSet::new();
+        for c in &start.backlog {
+            let key = key_of(&c.object);
+            if !first.insert(key.clone()) {
+                continue;
+            }
+            let known = c.change != ChangeType::Added && filter.matches(&c.object);
+            if known {
+                seen.insert(key);
+            } else {
+                seen.remove(&key);
+            }
+        }
+        Some(seen)
     } else {
         Some(HashSet::new())
     };

@@ -1322,7 +1322,7 @@ fn run_kubectl_reads(
     log(cfg, "M3/M6: kubectl get pods -A -w");
     let pod_count = sim.sim().store().count(Kind::Pod) as u64;
     let envs = [("KUBECACHEDIR", cache_s.clone())];
-    let mut term = Term::spawn(
+    let term = Term::spawn(
         kubectl,
         &["--kubeconfig", kc, "get", "pods", "-A", "-w"],
         &envs,

@@ -1,6 +1,7 @@
 //! `cargo bench --bench scale -- [--nodes N] [--pods-per-node M] [--quick] [--no-kubectl]
-//! [--out DIR]`: kubedrain beside kubectl at scale on the built-in simulator. Prints one table
-//! and writes it to `target/bench/results.{md,json}`. See README, "Performance".
+//! [--out DIR] [--kubectl PATH] [--graces 0,2]`: kubedrain beside kubectl at scale on the
+//! built-in simulator. Prints one table and writes it to `target/bench/results.{md,json}`.
+//! `BENCH_KUBECTL` also names the kubectl to use. See README, "Performance".
 
 #[path = "../common/model.rs"]
 mod model;
@@ -18,6 +19,7 @@ fn main() -> color_eyre::Result<()> {
     let mut no_kubectl = false;
     let mut out = None;
     let mut graces = None;
+    let mut kubectl = std::env::var_os("BENCH_KUBECTL").map(PathBuf::from);
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
@@ -28,6 +30,7 @@ fn main() -> color_eyre::Result<()> {
             "--quick" => quick = true,
             "--no-kubectl" => no_kubectl = true,
             "--out" => out = it.next().map(PathBuf::from),
+            "--kubectl" => kubectl = it.next().map(PathBuf::from),
             "--graces" => {
                 graces = it
                     .next()
@@ -45,13 +48,19 @@ fn main() -> color_eyre::Result<()> {
     if let Some(o) = out {
         cfg.out_dir = o;
     }
+    if kubectl.is_some() {
+        cfg.kubectl = kubectl.clone();
+    }
     if let Some(g) = graces {
         cfg.graces = g;
     }
     let command = format!(
-        "cargo bench --bench scale -- --nodes {nodes} --pods-per-node {per_node}{}{}",
+        "cargo bench --bench scale -- --nodes {nodes} --pods-per-node {per_node}{}{}{}",
         if quick { " --quick" } else { "" },
-        if no_kubectl { " --no-kubectl" } else { "" }
+        if no_kubectl { " --no-kubectl" } else { "" },
+        kubectl
+            .as_ref()
+            .map_or(String::new(), |k| format!(" --kubectl {}", k.display()))
     );
     let report = harness::run(&cfg, &command)?;
     println!("{}", report.document());

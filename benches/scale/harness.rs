@@ -67,6 +67,9 @@ pub struct Config {
     pub no_kubectl: bool,
     /// Print progress to stderr.
     pub verbose: bool,
+    /// Live heap bytes of this process, when a counting allocator is installed (the bench
+    /// binary has one): used for the per-pod memory breakdown.
+    pub live_bytes: Option<fn() -> usize>,
 }
 
 impl Config {
@@ -88,6 +91,7 @@ impl Config {
             graces: vec![0, 2],
             no_kubectl: false,
             verbose: true,
+            live_bytes: None,
         }
     }
 
@@ -1043,6 +1047,8 @@ fn interleave(
 struct TuiFigures {
     first_rows_s: Option<f64>,
     synced_s: Option<f64>,
+    /// The TUI's CPU time (user + sys) when it had synced.
+    sync_cpu_s: Option<f64>,
     rss_after_sync: Option<f64>,
     hwm_sync: Option<f64>,
     hwm_relist: Option<f64>,
@@ -1077,6 +1083,7 @@ fn run_tui(cfg: &Config, sim: &Sim, dir: &Path, notes: &mut Vec<String>) -> Resu
     let pods_synced = wait_log(&log_path, "synced pods", 1, sync_timeout);
     let synced_at = nodes_synced.first().max(pods_synced.first()).copied();
     let synced_s = synced_at.map(|t| (t.saturating_sub(unix_nanos(launched))) as f64 / 1e9);
+    let sync_cpu_s = cpu_secs(pid);
     log(
         cfg,
         format!(
@@ -1265,6 +1272,7 @@ fn run_tui(cfg: &Config, sim: &Sim, dir: &Path, notes: &mut Vec<String>) -> Resu
     Ok(TuiFigures {
         first_rows_s: first_rows.map(|d| d.as_secs_f64()),
         synced_s,
+        sync_cpu_s,
         rss_after_sync,
         hwm_sync,
         hwm_relist,
@@ -1469,6 +1477,54 @@ fn drain_once(
     })
 }
 
+/// Heap per pod (counting allocator): the TUI's pod row as decoded from the simulator's
+/// JSON, and the same rows once applied to the TUI model (cache + index), in bytes.
+fn memory_breakdown(cfg: &Config, sim: &Sim) -> Option<(usize, f64, f64, f64)> {
+    use kubedrain::app::{Msg, update};
+    use kubedrain::cluster::rows::PodRow;
+    use kubedrain::cluster::watch::{Ev, Feed, WatchReport};
+    let live = cfg.live_bytes?;
+    let url = sim.sim().url();
+    let body = sim
+        .rt
+        .block_on(async {
+            reqwest_like::Client::new(&url)
+                .get("/api/v1/pods?limit=5000", false)
+                .await
+        })
+        .ok()?;
+    let b0 = live();
+    let list: kube::core::ObjectList<PodRow> = serde_json::from_slice(&body).ok()?;
+    let b1 = live();
+    let n = list.items.len().max(1);
+    let mut m = kubedrain::app::fixtures::seed_model((COLS, ROWS));
+    let feed = |m: &mut kubedrain::app::Model, f: Feed| {
+        update(
+            m,
+            Msg::Watch {
+                generation: 1,
+                report: WatchReport::Feed(f),
+            },
+        );
+    };
+    feed(&mut m, Feed::Pods(Ev::Init));
+    for p in &list.items {
+        feed(&mut m, Feed::Pods(Ev::InitApply(p.clone())));
+    }
+    feed(&mut m, Feed::Pods(Ev::InitDone));
+    m.refresh();
+    let b2 = live();
+    let json_per_pod = body.len() as f64 / n as f64;
+    drop(m);
+    drop(list);
+    Some((
+        n,
+        json_per_pod,
+        b1.saturating_sub(b0) as f64 / n as f64,
+        b2.saturating_sub(b1) as f64 / n as f64,
+    ))
+}
+
 /// M4 in-process: frame time of the main screen with `TestBackend`.
 fn frame_bench(cfg: &Config, nodes: usize, pods: usize) -> (f64, f64, f64, f64) {
     use ratatui::Terminal;
@@ -1547,6 +1603,7 @@ pub fn run(cfg: &Config, command: &str) -> Result<Report> {
         ),
     );
     let (sim, startup) = Sim::start(cfg, dir.path())?;
+    let (cold_s, _) = sim.paged_list(false)?;
     let (list_s, list_bytes) = sim.paged_list(false)?;
     let (table_s, table_bytes) = sim.paged_list(true)?;
     log(
@@ -1569,14 +1626,14 @@ pub fn run(cfg: &Config, command: &str) -> Result<Report> {
     );
     report.row(
         "SIM",
-        "full paged pod list served, limit 500 (JSON)",
+        "full paged pod list served, limit 500 (JSON, serialized objects cached)",
         "s",
         Some(list_s),
         None,
         "small vs M1",
         None,
         format!(
-            "{:.0} MB, {:.1} KB/pod",
+            "first list (fills the cache) {cold_s:.2} s; {:.0} MB, {:.1} KB/pod",
             list_bytes as f64 / 1e6,
             list_bytes as f64 / pods as f64 / 1e3
         ),
@@ -1592,6 +1649,7 @@ pub fn run(cfg: &Config, command: &str) -> Result<Report> {
         format!("{:.1} MB", table_bytes as f64 / 1e6),
     );
 
+    let breakdown = memory_breakdown(cfg, &sim);
     // kubedrain's TUI: M1, M2, M3, M4 (idle, keys), M6.
     let tui = run_tui(cfg, &sim, dir.path(), &mut notes)?;
     // kubectl reads: M1, M2, M3, M6.
@@ -1618,14 +1676,18 @@ pub fn run(cfg: &Config, command: &str) -> Result<Report> {
         met(tui.synced_s, |x| {
             x <= 3.0 && kc_m1.is_none_or(|k| x <= 0.15 * k)
         }),
-        kc.as_ref()
-            .and_then(|k| k.get_pods.as_ref())
-            .map_or(String::new(), |p| {
-                format!(
-                    "kubectl get pods -A printed {} lines, {:.1} s CPU",
-                    p.stdout_lines, p.cpu_s
-                )
-            }),
+        format!(
+            "kubedrain: {:.1} s CPU until synced; {}",
+            tui.sync_cpu_s.unwrap_or(f64::NAN),
+            kc.as_ref()
+                .and_then(|k| k.get_pods.as_ref())
+                .map_or(String::new(), |p| {
+                    format!(
+                        "kubectl get pods -A printed {} lines, {:.1} s CPU",
+                        p.stdout_lines, p.cpu_s
+                    )
+                })
+        ),
     );
     report.row(
         "M1",
@@ -1675,6 +1737,22 @@ pub fn run(cfg: &Config, command: &str) -> Result<Report> {
             format!("relist took {s:.1} s")
         }),
     );
+    if let Some((n, json, row, model)) = breakdown {
+        report.row(
+            "M2",
+            "heap per pod in the TUI model (cache + index), counting allocator",
+            "B",
+            Some(model),
+            None,
+            "",
+            None,
+            format!(
+                "{n} real pods from the simulator: {json:.0} B of JSON each; decoded PodRow {row:.0} B; \
+                 in the model {model:.0} B (the decoded copy not counted) → {:.0} MB for {pods} pods",
+                model * pods as f64 / 1e6
+            ),
+        );
+    }
     let lat_note = |l: &Option<Latency>| {
         l.as_ref().map_or(String::new(), |l| {
             format!(

@@ -1,6 +1,7 @@
 //! The `kubedrain` binary: parses the command line and dispatches.
 
 use clap::Parser;
+use kubedrain::app::flow_exec::FlowSetup;
 use kubedrain::app::run::{RunOptions, run};
 use kubedrain::cli::{Cli, Command, DemoArgs};
 use kubedrain::cluster::client::{self, ConnectError, Connection};
@@ -20,6 +21,7 @@ fn main() -> color_eyre::Result<()> {
                 let opts = RunOptions {
                     namespace: cli.kube.namespace.clone(),
                     readonly: cli.readonly,
+                    flow: drain_setup(&cli.kube).await,
                     ..Default::default()
                 };
                 run(conn, opts).await
@@ -60,6 +62,22 @@ async fn demo(args: DemoArgs, namespace: Option<String>, readonly: bool) -> colo
     sim.write_kubeconfig(&kc)?;
     let url: http::Uri = sim.url().parse()?;
     let config = kube::Config::new(url);
+    // Drains use a client without kube-client's retries (PDB 429s reach the engine at once);
+    // `U` upgrades a node of the in-process simulator.
+    let store = sim.store().clone();
+    let upgrade: kubedrain::app::flow_exec::UpgradeFn = std::sync::Arc::new(move |node: &str| {
+        use kubedrain::sim::controllers::{default_upgrade_target, start_upgrade};
+        let target = default_upgrade_target(&store, node).map_err(|e| e.to_string())?;
+        start_upgrade(&store, node, target).map_err(|e| e.to_string())
+    });
+    let flow = FlowSetup {
+        client: kubedrain::drain::client::client_without_retry(config.clone()).ok(),
+        target: kubedrain::drain::journal::Target {
+            context: "demo".into(),
+            server: sim.url().to_string(),
+        },
+        upgrade: Some(upgrade),
+    };
     let conn: Connection = client::probe(config, "demo".into()).await?;
     let result = run(
         conn,
@@ -68,10 +86,24 @@ async fn demo(args: DemoArgs, namespace: Option<String>, readonly: bool) -> colo
             readonly,
             demo: Some(args.scenario),
             demo_kubeconfig: Some(kc.display().to_string()),
+            flow,
         },
     )
     .await;
     let _ = std::fs::remove_file(&kc);
     sim.stop().await;
     result
+}
+
+/// The drain client (no silent retries) and journal target for a real cluster; on failure the
+/// TUI falls back to the watchers' client.
+async fn drain_setup(kube: &kubedrain::cli::KubeArgs) -> FlowSetup {
+    match kubedrain::drain::client::load_config(kube).await {
+        Ok((config, target)) => FlowSetup {
+            client: kubedrain::drain::client::client_without_retry(config).ok(),
+            target,
+            upgrade: None,
+        },
+        Err(_) => FlowSetup::default(),
+    }
 }

@@ -2,110 +2,18 @@
 //! simulator. Each test starts its own simulator on 127.0.0.1:0 and its own journal file.
 //! No timing assertions beyond generous deadlines.
 
+mod drain_support;
+
 use std::time::Duration;
 
+use drain_support::sim::*;
 use k8s_openapi::api::core::v1::Node;
-use kube::Client;
-use kube::api::{Api, DeleteParams, ListParams};
-use kubedrain::cluster::rows::{NodeRow, PdbRow, PodRow};
-use kubedrain::drain::events::{DrainEvent, DrainOutcome, NodeState, PodState};
-use kubedrain::drain::exec::{DrainHandle, start_drain};
-use kubedrain::drain::journal::{Action, Journal, Pending, Target, ann, find_unfinished};
-use kubedrain::drain::{DrainOptions, fetch, node_ops};
-use kubedrain::sim::{SimOptions, Simulator};
-use tokio::sync::mpsc::UnboundedReceiver;
-
-const DEADLINE: Duration = Duration::from_secs(90);
-
-async fn sim(scenario: &str) -> Simulator {
-    Simulator::start(SimOptions {
-        scenario: scenario.into(),
-        speed: 4.0,
-        ..Default::default()
-    })
-    .await
-    .expect("simulator starts")
-}
-
-async fn client(sim: &Simulator) -> Client {
-    let kc = kube::config::Kubeconfig::from_yaml(&sim.kubeconfig_yaml()).unwrap();
-    let cfg = kube::Config::from_custom_kubeconfig(kc, &Default::default())
-        .await
-        .unwrap();
-    kubedrain::drain::client::client_without_retry(cfg).unwrap()
-}
-
-fn journal(sim: &Simulator, dir: &tempfile::TempDir) -> Journal {
-    Journal {
-        path: dir.path().join("journal.jsonl"),
-        target: Target {
-            context: "kubedrain-sim".into(),
-            server: sim.url(),
-        },
-    }
-}
-
-async fn pods(c: &Client) -> Vec<PodRow> {
-    Api::<PodRow>::all(c.clone())
-        .list(&ListParams::default())
-        .await
-        .unwrap()
-        .items
-}
-
-async fn node(c: &Client, name: &str) -> NodeRow {
-    Api::<NodeRow>::all(c.clone()).get(name).await.unwrap()
-}
-
-/// Polls `f` every 200 ms until it is true or the deadline passes.
-async fn eventually<F, Fut>(what: &str, mut f: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let end = tokio::time::Instant::now() + DEADLINE;
-    while !f().await {
-        assert!(
-            tokio::time::Instant::now() < end,
-            "timed out waiting for {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-}
-
-/// Collects events until `Finished`.
-async fn finish(
-    handle: DrainHandle,
-    rx: &mut UnboundedReceiver<DrainEvent>,
-    events: &mut Vec<DrainEvent>,
-) -> DrainOutcome {
-    let res = tokio::time::timeout(DEADLINE, async {
-        while let Some(e) = rx.recv().await {
-            let done = matches!(e, DrainEvent::Finished(_));
-            events.push(e);
-            if done {
-                break;
-            }
-        }
-    })
-    .await;
-    assert!(res.is_ok(), "drain did not finish in time: {events:#?}");
-    handle.wait().await
-}
-
-fn ignore_ds() -> DrainOptions {
-    DrainOptions {
-        ignore_daemonsets: true,
-        ..Default::default()
-    }
-}
-
-fn running_on<'a>(pods: &'a [PodRow], prefix: &str) -> Vec<(&'a str, Option<&'a str>)> {
-    pods.iter()
-        .filter(|p| p.name().starts_with(prefix) && !p.is_terminating())
-        .map(|p| (p.name(), p.node_name.as_deref()))
-        .collect()
-}
+use kube::api::Api;
+use kubedrain::cluster::rows::{PdbRow, PodRow};
+use kubedrain::drain::events::{DrainEvent, NodeState, PodState};
+use kubedrain::drain::exec::start_drain;
+use kubedrain::drain::journal::{Action, ann};
+use kubedrain::drain::{fetch, node_ops};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn seed_drain_moves_everything_to_node1() {
@@ -315,75 +223,6 @@ async fn no_room_plan_predicts_pending_pods_and_uncordon_places_them() {
         },
     )
     .await;
-    sim.stop().await;
-}
-
-async fn until_blocked(rx: &mut UnboundedReceiver<DrainEvent>, events: &mut Vec<DrainEvent>) {
-    tokio::time::timeout(DEADLINE, async {
-        while let Some(e) = rx.recv().await {
-            let blocked = matches!(
-                e,
-                DrainEvent::Pod {
-                    state: PodState::BlockedByPdb { .. },
-                    ..
-                }
-            );
-            events.push(e);
-            if blocked {
-                return;
-            }
-        }
-        panic!("drain ended before a PDB blocked it: {events:#?}");
-    })
-    .await
-    .expect("a PDB blocks an eviction");
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn node_deleted_mid_drain_fails_clearly() {
-    let sim = sim("pdb-blocked").await;
-    let c = client(&sim).await;
-    let dir = tempfile::tempdir().unwrap();
-    let (handle, mut rx) = start_drain(c.clone(), "node0", ignore_ds(), journal(&sim, &dir));
-    let mut events = vec![];
-    until_blocked(&mut rx, &mut events).await;
-    Api::<Node>::all(c.clone())
-        .delete("node0", &DeleteParams::default())
-        .await
-        .unwrap();
-    eprintln!("deleted node0");
-    let out = finish(handle, &mut rx, &mut events).await;
-    assert_eq!(out.state, NodeState::Failed);
-    assert_eq!(out.message, "node node0 was deleted during the drain");
-    sim.stop().await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn killed_drain_is_found_and_resumed() {
-    let sim = sim("pdb-blocked").await;
-    let c = client(&sim).await;
-    let dir = tempfile::tempdir().unwrap();
-    let j = journal(&sim, &dir);
-    let (handle, mut rx) = start_drain(c.clone(), "node0", ignore_ds(), j.clone());
-    until_blocked(&mut rx, &mut vec![]).await;
-    handle.abort(); // as if the process died
-    let n = node(&c, "node0").await;
-    let unfinished = find_unfinished(&[&n], &j.entries());
-    assert_eq!(unfinished.len(), 1, "{unfinished:?}");
-    let u = &unfinished[0];
-    assert_eq!(u.pending, Pending::ResumeDrain);
-    assert!(u.interrupted);
-    assert_eq!(u.drain_state.as_deref(), Some("draining"));
-    assert!(!u.was_unschedulable);
-    // Resume: the node is already cordoned by us, and that is remembered as ours.
-    let (handle, mut rx) = start_drain(c.clone(), "node0", ignore_ds(), j.clone());
-    let out = finish(handle, &mut rx, &mut vec![]).await;
-    assert_eq!(out.state, NodeState::Drained, "{out:?}");
-    let n = node(&c, "node0").await;
-    assert_eq!(n.annotation(ann::WAS_UNSCHEDULABLE), Some("false"));
-    let unfinished = find_unfinished(&[&n], &j.entries());
-    assert_eq!(unfinished[0].pending, Pending::Uncordon);
-    assert!(!unfinished[0].interrupted);
     sim.stop().await;
 }
 

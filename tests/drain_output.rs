@@ -183,7 +183,7 @@ fn failure_report_like_kubectl() {
             "error: unable to drain node \"node0\" due to error: error when evicting pods/\"db-0\" -n \"default\": global timeout reached: 1m0s, continuing command...",
             "There are pending nodes to be drained:",
             " node0",
-            "error: error when evicting pods/\"db-0\" -n \"default\": global timeout reached: 1m0s",
+            "error when evicting pods/\"db-0\" -n \"default\": global timeout reached: 1m0s",
             "left cordoned",
         ]
     );

@@ -1,5 +1,5 @@
 //! The simulator's HTTP API over real HTTP: discovery, lists with selectors and paging, Status
-//! errors, patches, deletes, the eviction subresource's PDB rules and Table responses.
+//! errors, faults, patches and deletes (evictions: sim_eviction.rs, Tables: sim_tables.rs).
 
 mod common;
 
@@ -14,16 +14,6 @@ fn names(list: &Value) -> Vec<String> {
         .iter()
         .map(|o| o["metadata"]["name"].as_str().unwrap().to_string())
         .collect()
-}
-
-fn assert_status(r: &Resp, code: u16, reason: &str) {
-    assert_eq!(r.code, code, "{r:?}");
-    assert_eq!(r.body["kind"], "Status", "{r:?}");
-    assert_eq!(r.body["apiVersion"], "v1");
-    assert_eq!(r.body["status"], "Failure");
-    assert_eq!(r.body["code"], code);
-    assert_eq!(r.body["reason"], reason, "{r:?}");
-    assert!(r.content_type.starts_with("application/json"));
 }
 
 #[tokio::test]
@@ -419,354 +409,56 @@ async fn pod_delete_honours_grace() {
     );
 }
 
-fn eviction(name: &str, ns: &str) -> Value {
-    json!({"apiVersion": "policy/v1", "kind": "Eviction", "metadata": {"name": name, "namespace": ns}})
-}
-
-async fn evict(h: &Http, ns: &str, name: &str) -> Resp {
-    h.post(
-        &format!("/api/v1/namespaces/{ns}/pods/{name}/eviction"),
-        &eviction(name, ns),
-    )
-    .await
-}
-
 #[tokio::test]
-async fn eviction_follows_pdb_rules() {
+async fn scale_subresource() {
     let sim = static_sim().await;
     let h = Http::new(&sim);
-    put(&sim, Kind::Pod, pod("default", "web-1", "web", "n1"));
-    put(&sim, Kind::Pod, pod("default", "web-2", "web", "n1"));
-    put(&sim, Kind::Pod, pod("default", "web-pending", "web", ""));
-    put(&sim, Kind::Pod, pod("default", "db-1", "db", "n1"));
-    put(&sim, Kind::Pod, pod("default", "free", "free", "n1"));
     put(
         &sim,
-        Kind::PodDisruptionBudget,
-        pdb("default", "web-pdb", "web", 0),
+        Kind::Deployment,
+        json!({"metadata": {"name": "web", "namespace": "default"}, "spec": {"replicas": 2, "selector": {"matchLabels": {"app": "web"}}}}),
     );
-    put(
-        &sim,
-        Kind::PodDisruptionBudget,
-        pdb("default", "db-a", "db", 1),
-    );
-    put(
-        &sim,
-        Kind::PodDisruptionBudget,
-        pdb("default", "db-b", "db", 1),
-    );
-
-    let r = evict(&h, "default", "web-1").await;
-    assert_status(&r, 429, "TooManyRequests");
+    let path = "/apis/apps/v1/namespaces/default/deployments/web/scale";
+    let s = h.get(path).await;
     assert_eq!(
-        r.body["message"],
-        "Cannot evict pod as it would violate the pod's disruption budget."
+        (s.body["kind"].as_str(), s.body["spec"]["replicas"].as_i64()),
+        (Some("Scale"), Some(2))
     );
-    assert_eq!(
-        r.body["details"]["causes"],
-        json!([{"reason": "DisruptionBudget", "message": "The disruption budget web-pdb needs 2 healthy pods and has 2 currently"}])
-    );
-    assert!(
-        sim.store().get(Kind::Pod, "default", "web-1").unwrap()["metadata"]["deletionTimestamp"]
-            .is_null()
-    );
-
-    let r = evict(&h, "default", "db-1").await;
-    assert_eq!(r.code, 500);
-    assert_eq!(
-        r.body["message"],
-        "This pod has more than one PodDisruptionBudget, which the eviction subresource does not support."
-    );
-
-    assert_status(&evict(&h, "default", "ghost").await, 404, "NotFound");
-
-    // Pending pods ignore the PDB: deleted at once (unscheduled).
-    let r = evict(&h, "default", "web-pending").await;
-    assert_eq!(r.code, 201, "{r:?}");
-    assert_eq!(r.body["status"], "Success");
-    assert!(
-        sim.store()
-            .get(Kind::Pod, "default", "web-pending")
-            .is_none()
-    );
-
-    // A terminating pod ignores the PDB too.
-    sim.store()
-        .update(Kind::Pod, "default", "web-2", |p| {
-            p["metadata"]["deletionTimestamp"] = json!("2030-01-01T00:00:00Z");
-            p["metadata"]["deletionGracePeriodSeconds"] = json!(30);
-            Ok(())
-        })
-        .unwrap();
-    assert_eq!(evict(&h, "default", "web-2").await.code, 201);
-
-    // Allowed: the budget is decremented, the pod starts terminating with its own grace.
-    sim.store()
-        .update(Kind::PodDisruptionBudget, "default", "web-pdb", |p| {
-            p["status"]["disruptionsAllowed"] = json!(1);
-            Ok(())
-        })
-        .unwrap();
-    let dry = h
-        .post(
-            "/api/v1/namespaces/default/pods/web-1/eviction?dryRun=All",
-            &eviction("web-1", "default"),
+    assert_eq!(s.body["status"]["selector"], "app=web");
+    let s = h
+        .patch(
+            path,
+            "application/merge-patch+json",
+            r#"{"spec":{"replicas":5}}"#,
         )
         .await;
-    assert_eq!(dry.code, 201);
+    assert_eq!(s.body["spec"]["replicas"], 5);
     assert_eq!(
-        sim.store()
-            .get(Kind::PodDisruptionBudget, "default", "web-pdb")
-            .unwrap()["status"]["disruptionsAllowed"],
-        1
+        sim.store().get(Kind::Deployment, "default", "web").unwrap()["spec"]["replicas"],
+        5
     );
+    assert_status(
+        &h.patch(
+            path,
+            "application/merge-patch+json",
+            r#"{"spec":{"replicas":-1}}"#,
+        )
+        .await,
+        422,
+        "Invalid",
+    );
+    let apps = h.get("/apis/apps/v1").await.body;
     assert!(
-        sim.store().get(Kind::Pod, "default", "web-1").unwrap()["metadata"]["deletionTimestamp"]
-            .is_null()
-    );
-    let r = evict(&h, "default", "web-1").await;
-    assert_eq!(r.code, 201);
-    let budget = sim
-        .store()
-        .get(Kind::PodDisruptionBudget, "default", "web-pdb")
-        .unwrap();
-    assert_eq!(budget["status"]["disruptionsAllowed"], 0);
-    assert!(budget["status"]["disruptedPods"]["web-1"].is_string());
-    let p = sim.store().get(Kind::Pod, "default", "web-1").unwrap();
-    assert_eq!(p["metadata"]["deletionGracePeriodSeconds"], 30);
-
-    // deleteOptions.gracePeriodSeconds wins; no PDB means no check.
-    let body = json!({"apiVersion": "policy/v1beta1", "kind": "Eviction", "metadata": {"name": "free"}, "deleteOptions": {"gracePeriodSeconds": 0}});
-    assert_eq!(
-        h.post("/api/v1/namespaces/default/pods/free/eviction", &body)
-            .await
-            .code,
-        201
-    );
-    assert!(sim.store().get(Kind::Pod, "default", "free").is_none());
-
-    // A PDB its controller has not seen yet: 429, retry after 10s.
-    put(&sim, Kind::Pod, pod("default", "new-1", "new", "n1"));
-    let mut fresh = pdb("default", "new-pdb", "new", 5);
-    fresh["status"]["observedGeneration"] = json!(0);
-    put(&sim, Kind::PodDisruptionBudget, fresh);
-    let r = evict(&h, "default", "new-1").await;
-    assert_status(&r, 429, "TooManyRequests");
-    assert_eq!(r.body["details"]["retryAfterSeconds"], 10);
-    assert_eq!(
-        r.body["details"]["causes"][0]["message"],
-        "The disruption budget new-pdb is still being processed by the server."
-    );
-    assert_eq!(r.headers.get("retry-after").unwrap(), "10");
-    assert_eq!(sim.stats().count("create", "pods/eviction"), 9);
-}
-
-#[tokio::test]
-async fn tables_have_kubectl_columns() {
-    let sim = static_sim().await;
-    let h = Http::new(&sim);
-    put(
-        &sim,
-        Kind::Node,
-        node("master0", true, &["control-plane"], "v1.25.4"),
-    );
-    let mut n0 = node("node0", true, &[], "v1.25.4");
-    n0["spec"]["unschedulable"] = json!(true);
-    put(&sim, Kind::Node, n0);
-    put(&sim, Kind::Node, node("node1", false, &[], "v1.25.0"));
-    let t = h.get_table("/api/v1/nodes").await;
-    assert_eq!(t.code, 200);
-    assert_eq!(t.body["kind"], "Table");
-    assert_eq!(t.body["apiVersion"], "meta.k8s.io/v1");
-    let cols: Vec<(String, i64)> = t.body["columnDefinitions"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| {
-            (
-                c["name"].as_str().unwrap().to_string(),
-                c["priority"].as_i64().unwrap(),
-            )
-        })
-        .collect();
-    let visible: Vec<&str> = cols
-        .iter()
-        .filter(|c| c.1 == 0)
-        .map(|c| c.0.as_str())
-        .collect();
-    assert_eq!(visible, ["Name", "Status", "Roles", "Age", "Version"]);
-    let wide: Vec<&str> = cols
-        .iter()
-        .filter(|c| c.1 == 1)
-        .map(|c| c.0.as_str())
-        .collect();
-    assert_eq!(
-        wide,
-        [
-            "Internal-IP",
-            "External-IP",
-            "OS-Image",
-            "Kernel-Version",
-            "Container-Runtime"
-        ]
-    );
-    let rows = t.body["rows"].as_array().unwrap();
-    let cells = |i: usize| {
-        rows[i]["cells"]
+        apps["resources"]
             .as_array()
             .unwrap()
             .iter()
-            .map(|c| c.as_str().unwrap_or("").to_string())
-            .collect::<Vec<_>>()
-    };
-    assert_eq!(
-        cells(0)[..5],
-        [
-            "master0",
-            "Ready",
-            "control-plane",
-            cells(0)[3].as_str(),
-            "v1.25.4"
-        ]
+            .any(|r| r["name"] == "deployments/scale" && r["group"] == "autoscaling")
     );
-    assert!(
-        cells(0)[3].ends_with('d') || cells(0)[3].contains('y'),
-        "age of a 2020 node: {}",
-        cells(0)[3]
+    assert_status(
+        &h.get("/apis/apps/v1/namespaces/default/daemonsets/x/scale")
+            .await,
+        404,
+        "NotFound",
     );
-    assert_eq!(cells(1)[1..3], ["Ready,SchedulingDisabled", "<none>"]);
-    assert_eq!(cells(2)[1], "NotReady");
-    assert_eq!(
-        cells(0)[5..],
-        [
-            "192.168.1.10",
-            "<none>",
-            "Ubuntu 22.04.1 LTS",
-            "5.15.0",
-            "containerd://1.6.8"
-        ]
-    );
-    assert_eq!(rows[0]["object"]["kind"], "PartialObjectMetadata");
-    assert_eq!(rows[0]["object"]["metadata"]["name"], "master0");
-
-    // Pods: READY, STATUS, RESTARTS with last restart, wide columns.
-    let mut p = pod("kube-system", "weave-net-abc", "weave", "node0");
-    p["spec"]["containers"] = json!([{"name": "weave"}, {"name": "npc"}]);
-    p["status"]["containerStatuses"] = json!([
-        {"name": "weave", "ready": true, "restartCount": 1, "state": {"running": {}}, "lastState": {"terminated": {"finishedAt": "2020-01-01T00:00:00Z", "exitCode": 1}}},
-        {"name": "npc", "ready": true, "restartCount": 0, "state": {"running": {}}},
-    ]);
-    put(&sim, Kind::Pod, p);
-    let mut creating = pod("default", "web-creating", "web", "node1");
-    creating["status"]["containerStatuses"] = json!([{"name": "c", "ready": false, "restartCount": 0, "state": {"waiting": {"reason": "ContainerCreating"}}}]);
-    creating["status"]["podIPs"] = json!([]);
-    creating["status"].as_object_mut().unwrap().remove("podIP");
-    put(&sim, Kind::Pod, creating);
-    let mut term = pod("default", "web-term", "web", "node1");
-    term["metadata"]["deletionTimestamp"] = json!("2030-01-01T00:00:00Z");
-    put(&sim, Kind::Pod, term);
-    put(&sim, Kind::Pod, pod("default", "web-pending", "web", ""));
-    let t = h.get_table("/api/v1/pods?includeObject=Object").await;
-    let names: Vec<&str> = t.body["columnDefinitions"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["name"].as_str().unwrap())
-        .collect();
-    assert_eq!(
-        names,
-        [
-            "Name",
-            "Ready",
-            "Status",
-            "Restarts",
-            "Age",
-            "IP",
-            "Node",
-            "Nominated Node",
-            "Readiness Gates"
-        ]
-    );
-    let rows: Vec<Vec<String>> = t.body["rows"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| {
-            r["cells"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|c| c.as_str().unwrap().to_string())
-                .collect()
-        })
-        .collect();
-    assert_eq!(
-        rows[0][..4],
-        ["web-creating", "0/1", "ContainerCreating", "0"]
-    );
-    assert_eq!(rows[0][5..7], ["<none>", "node1"]);
-    assert_eq!(rows[1][..3], ["web-pending", "0/1", "Pending"]);
-    assert_eq!(rows[1][6], "<none>");
-    assert_eq!(rows[2][2], "Terminating");
-    assert_eq!(rows[3][..3], ["weave-net-abc", "2/2", "Running"]);
-    assert!(
-        rows[3][3].starts_with("1 (") && rows[3][3].ends_with(" ago)"),
-        "{}",
-        rows[3][3]
-    );
-    assert_eq!(rows[3][5..], ["10.0.0.1", "node0", "<none>", "<none>"]);
-    assert_eq!(t.body["rows"][0]["object"]["kind"], "Pod");
-
-    // PDBs and events.
-    put(
-        &sim,
-        Kind::PodDisruptionBudget,
-        pdb("default", "web-pdb", "web", 1),
-    );
-    let t = h
-        .get_table("/apis/policy/v1/namespaces/default/poddisruptionbudgets")
-        .await;
-    let cells = t.body["rows"][0]["cells"].as_array().unwrap();
-    assert_eq!(
-        cells[..4],
-        [json!("web-pdb"), json!("2"), json!("N/A"), json!(1)]
-    );
-    put(
-        &sim,
-        Kind::Event,
-        json!({
-            "metadata": {"name": "web-pending.1", "namespace": "default"},
-            "involvedObject": {"kind": "Pod", "name": "web-pending", "namespace": "default"},
-            "reason": "FailedScheduling", "type": "Warning", "message": "0/3 nodes are available. ",
-            "source": {"component": "default-scheduler"}, "count": 2,
-            "firstTimestamp": "2020-01-01T00:00:00Z", "lastTimestamp": "2020-01-01T00:00:00Z",
-        }),
-    );
-    let t = h
-        .get_table(
-            "/api/v1/namespaces/default/events?fieldSelector=involvedObject.name%3Dweb-pending",
-        )
-        .await;
-    let names: Vec<&str> = t.body["columnDefinitions"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|c| c["priority"] == 0)
-        .map(|c| c["name"].as_str().unwrap())
-        .collect();
-    assert_eq!(names, ["Last Seen", "Type", "Reason", "Object", "Message"]);
-    let cells = t.body["rows"][0]["cells"].as_array().unwrap();
-    assert_eq!(
-        cells[1..4],
-        [
-            json!("Warning"),
-            json!("FailedScheduling"),
-            json!("pod/web-pending")
-        ]
-    );
-    assert_eq!(cells[6], "0/3 nodes are available.");
-    // A single object as a Table too; includeObject=None leaves the object out.
-    let t = h.get_table("/api/v1/nodes/node0?includeObject=None").await;
-    assert_eq!(t.body["rows"].as_array().unwrap().len(), 1);
-    assert!(t.body["rows"][0].get("object").is_none());
 }

@@ -510,7 +510,17 @@ async fn scale_generated() {
         store.get(Kind::Pod, "team-00", &name).is_none()
     })
     .await;
-    println!("terminated + replaced: {:?}", t.elapsed());
+    println!("terminated: {:?}", t.elapsed());
+    until("replacement running", 60, || {
+        pods(&store, Some("team-00"))
+            .iter()
+            .filter(|p| !running_ready(p))
+            .count()
+            == 0
+    })
+    .await;
+    println!("replacement running: {:?}", t.elapsed());
+    tokio::time::sleep(Duration::from_millis(500)).await;
     let rv = store.resource_version();
     tokio::time::sleep(Duration::from_secs(3)).await;
     println!("idle writes in 3 s: {}", store.resource_version() - rv);
@@ -675,5 +685,76 @@ async fn dropping_controllers_stops_them() {
         store.count(Kind::Pod),
         before - 1,
         "no replacement once stopped"
+    );
+}
+
+#[tokio::test]
+async fn pending_workloads_from_a_file_are_scheduled_and_started() {
+    let yaml = "
+nodes:
+  - {name: a, capacity: {cpu: 1, memory: 2Gi}}
+  - {name: b, capacity: {cpu: 1, memory: 2Gi}}
+deployments:
+  - name: web
+    replicas: 4
+    pending: true
+    readinessDelaySeconds: 2
+    containers: [{name: web, image: nginx, requests: {cpu: 300m}}]
+";
+    let store = Store::new(Arc::new(SimClock::new(20.0)), 10_000);
+    scenario::parse("t", "t.yaml", yaml)
+        .unwrap()
+        .populate(&store)
+        .unwrap();
+    assert!(
+        pods(&store, None)
+            .iter()
+            .all(|p| p["spec"]["nodeName"].is_null())
+    );
+    let _c = controllers::spawn(store.clone());
+    until("spread and running", 20, || {
+        let ps = pods(&store, None);
+        ps.len() == 4 && ps.iter().all(|p| running_ready(p)) && on(&store, "a", "web-") == 2
+    })
+    .await;
+    // Deleting a node removes its pods; only one replacement fits on the other node.
+    store.delete(Kind::Node, "", "a").unwrap();
+    until("replacements pending", 20, || {
+        on(&store, "a", "web-") == 0
+            && on(&store, "b", "web-") == 3
+            && pods(&store, None)
+                .iter()
+                .filter(|p| p["spec"]["nodeName"].is_null())
+                .count()
+                == 1
+    })
+    .await;
+    let msg = events(&store, "FailedScheduling")[0]["message"].clone();
+    assert_eq!(
+        msg,
+        "0/1 nodes are available: 1 Insufficient cpu. preemption: 0/1 nodes are available: 1 No preemption victims found for incoming pod."
+    );
+}
+
+#[tokio::test]
+async fn a_second_delete_can_shorten_the_grace_period() {
+    let (store, _c) = start("mixed", 10.0);
+    // postgres: 60 s grace, 5 s shutdown → removed after ~5 s; shorten to 1 s.
+    delete_graceful(&store, "data", "postgres-0", 60);
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    delete_graceful(&store, "data", "postgres-0", 1);
+    let t = Instant::now();
+    let uid = store.get(Kind::Pod, "data", "postgres-0").unwrap()["metadata"]["uid"].clone();
+    until("gone after the shorter grace", 10, || {
+        store
+            .get(Kind::Pod, "data", "postgres-0")
+            .is_none_or(|p| p["metadata"]["uid"] != uid)
+    })
+    .await;
+    // 1 simulated second at 10x is 0.1 s; the 5 s shutdown would be 0.5 s.
+    assert!(
+        t.elapsed() < Duration::from_millis(400),
+        "{:?}",
+        t.elapsed()
     );
 }

@@ -61,7 +61,7 @@ impl Key {
         }
     }
 
-    fn matches(self, ev: &KeyEvent) -> bool {
+    pub fn matches(self, ev: &KeyEvent) -> bool {
         let ctrl = ev.modifiers.contains(KeyModifiers::CONTROL);
         match self {
             Key::Ch(c) => !ctrl && ev.code == KeyCode::Char(c),
@@ -148,7 +148,7 @@ const fn m(
         help,
         hint: Some(hint),
         mutating: true,
-        reserved: true,
+        reserved: false,
     }
 }
 

@@ -1,6 +1,20 @@
 //! The application core: one model, a pure `update`, and the loop that owns them.
+//!
+//! Flow: watchers, the terminal and the 1 s tick produce [`Msg`]s; the loop (`run.rs`) applies
+//! every queued one with [`update`], which returns [`Cmd`]s that only the executor in `run.rs`
+//! acts on; then it renders once if something visible changed.
+//!
+//! The maintenance workflow (`drain_flow.rs`, drawn by `ui::dialogs`): `c` / `u` / `r` open
+//! its dialogs; confirming returns `Cmd::Flow`, which `flow_exec.rs` runs on the drain engine
+//! (`drain::node_ops`, `drain::exec::start_drain`); results and every `DrainEvent` come back as
+//! `Msg::Flow`. The plan is computed from `model.cache` with the pure `drain::plan`. The demo's
+//! simulated upgrade is a closure passed in through `RunOptions::flow`, so the core never sees
+//! simulator types.
 
+pub mod drain_flow;
 pub mod fixtures;
+pub mod flow_exec;
+pub mod flow_fixtures;
 pub mod keymap;
 pub mod model;
 pub mod msg;
@@ -12,5 +26,7 @@ pub use model::Model;
 pub use msg::{Cmd, Msg};
 pub use update::update;
 
+#[cfg(test)]
+mod flow_tests;
 #[cfg(test)]
 mod tests;

@@ -52,8 +52,7 @@ pub enum View {
     Pdbs,
 }
 
-/// Something drawn over the view. The drain engine's plan / progress view plugs in here as a
-/// new variant, with its own keys in the keymap and `Msg`s from the executor.
+/// Something drawn over the view (the maintenance workflow's dialogs live in `Model::flow`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Overlay {
     Help,
@@ -167,6 +166,9 @@ pub struct Views {
     pub node_name_w: u16,
     /// Width of the pods' NAME column.
     pub pod_name_w: u16,
+    /// The most recent creation / last-seen / restart time among the listed rows: while it
+    /// is young, ages tick every second.
+    pub youngest: Option<Timestamp>,
     /// Width of the events' OBJECT column.
     pub event_object_w: u16,
 }
@@ -218,6 +220,8 @@ pub struct Model {
     /// Something visible changed: render on this loop turn.
     pub redraw: bool,
     pub quit: bool,
+    /// The maintenance workflow: dialogs, the live drain, the demo upgrade.
+    pub flow: super::drain_flow::Flow,
 }
 
 impl Model {
@@ -250,6 +254,7 @@ impl Model {
             stale: true,
             redraw: true,
             quit: false,
+            flow: Default::default(),
         }
     }
 

@@ -27,10 +27,12 @@ pub enum Msg {
     Flash(String),
     /// Quit now (Ctrl-C signal, fatal error).
     Quit,
+    /// The maintenance workflow (drain events, cordon/uncordon results, journal).
+    Flow(super::drain_flow::FlowMsg),
 }
 
-/// A node-level mutation. Reserved for the drain engine: today `update` emits these and the
-/// executor answers with a flash saying the engine is not wired in yet.
+/// A node-level mutation the keymap asks for (`c`, `u`, `r`); `drain_flow::open` turns it into
+/// the matching dialog.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum NodeAction {
     Cordon,
@@ -58,6 +60,6 @@ pub enum Cmd {
         generation: u64,
         namespace: Option<String>,
     },
-    /// Run a node action (drain engine hook).
-    Node { action: NodeAction, node: String },
+    /// A maintenance-workflow side effect (cordon, uncordon, drain, cancel, demo upgrade).
+    Flow(super::drain_flow::FlowCmd),
 }

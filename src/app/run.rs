@@ -32,6 +32,8 @@ pub struct RunOptions {
     pub demo: Option<String>,
     /// The simulator's kubeconfig file, shown so kubectl can be run beside the demo.
     pub demo_kubeconfig: Option<String>,
+    /// The maintenance workflow's client, journal target and (demo) upgrade hook.
+    pub flow: super::flow_exec::FlowSetup,
 }
 
 /// At most this many queued messages are applied per loop turn, so keys stay responsive
@@ -94,12 +96,22 @@ pub async fn run(conn: Connection, opts: RunOptions) -> Result<()> {
         opts.readonly,
         Timestamp::now(),
     );
+    model.flow.demo_upgrade = opts.flow.upgrade.is_some();
     let (tx, rx) = mpsc::channel::<Msg>(4096);
+    let mut setup = opts.flow.clone();
+    if setup.target.server.is_empty() {
+        setup.target = crate::drain::journal::Target {
+            context: conn.context.clone(),
+            server: conn.server.clone(),
+        };
+    }
     let mut exec = Executor {
         client: conn.client.clone(),
         tx: tx.clone(),
         watchers: Vec::new(),
+        flow: super::flow_exec::FlowExec::new(setup, conn.client.clone(), tx.clone()),
     };
+    exec.flow.start();
     exec.watch(model.generation, opts.namespace.as_deref());
     let health = spawn_health(conn.client.clone(), tx.clone());
     let mut guard = TerminalGuard::enter()?;
@@ -107,6 +119,7 @@ pub async fn run(conn: Connection, opts: RunOptions) -> Result<()> {
     model.size = (size.width, size.height);
     let result = event_loop(&mut guard.terminal, model, rx, &mut exec).await;
     exec.stop();
+    exec.flow.stop();
     health.abort();
     drop(guard);
     result
@@ -188,6 +201,7 @@ struct Executor {
     client: kube::Client,
     tx: mpsc::Sender<Msg>,
     watchers: Vec<JoinHandle<()>>,
+    flow: super::flow_exec::FlowExec,
 }
 
 impl Executor {
@@ -210,15 +224,7 @@ impl Executor {
                 generation,
                 namespace,
             } => self.watch(generation, namespace.as_deref()),
-            Cmd::Node { action, node } => {
-                // Drain engine hook: it will start the action and report progress as Msgs.
-                let verb = action.verb();
-                let text = format!(
-                    "{verb} {node}: not wired into the TUI yet; run `kubedrain {verb} {node}`"
-                );
-                // Results come back as messages, like everything else.
-                let _ = self.tx.try_send(Msg::Flash(text));
-            }
+            Cmd::Flow(cmd) => self.flow.run(cmd),
         }
     }
 }

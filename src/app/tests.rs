@@ -4,7 +4,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::fixtures::{self, pod, seed_model};
 use super::model::{ConnState, Input, Model, Pane, PodScope, Table, View};
-use super::msg::{Cmd, Msg, NodeAction};
+use super::msg::{Cmd, Msg};
 use super::update;
 use crate::cluster::watch::{Ev, Feed, Kind, WatchReport};
 
@@ -287,22 +287,21 @@ fn watch_errors_show_disconnected_since_first_failure() {
 fn mutating_keys_emit_node_commands_unless_readonly() {
     let mut m = seed_model((80, 24));
     press(&mut m, KeyCode::Char('j'));
-    let cmds = press(&mut m, KeyCode::Char('c'));
+    // Each opens its dialog first (drain_flow); confirming sends the command.
+    assert!(press(&mut m, KeyCode::Char('c')).is_empty());
+    let cmds = press(&mut m, KeyCode::Enter);
     assert_eq!(
         cmds,
-        vec![Cmd::Node {
-            action: NodeAction::Cordon,
+        vec![Cmd::Flow(super::drain_flow::FlowCmd::Cordon {
             node: "node0".into()
-        }]
+        })]
     );
-    let cmds = press(&mut m, KeyCode::Char('r'));
-    assert_eq!(
-        cmds,
-        vec![Cmd::Node {
-            action: NodeAction::Drain,
-            node: "node0".into()
-        }]
-    );
+    assert!(press(&mut m, KeyCode::Char('r')).is_empty());
+    assert!(matches!(
+        m.flow.dialog,
+        Some(super::drain_flow::Dialog::Options(_))
+    ));
+    press(&mut m, KeyCode::Esc);
     m.readonly = true;
     assert!(press(&mut m, KeyCode::Char('c')).is_empty());
     assert!(press(&mut m, KeyCode::Char('u')).is_empty());
@@ -492,4 +491,47 @@ fn pods_landing_on_a_node_are_marked_for_a_while() {
     let later = m.now + jiff::SignedDuration::from_secs(super::model::ARRIVAL_SECS);
     update(&mut m, Msg::Tick(later));
     assert!(m.arrivals.is_empty());
+}
+
+#[test]
+fn a_410_expiry_shows_resyncing_not_disconnected() {
+    let mut m = seed_model((80, 24));
+    update(
+        &mut m,
+        Msg::Watch {
+            generation: 1,
+            report: WatchReport::Expired(Kind::Pods),
+        },
+    );
+    assert_eq!(m.conn_state(), ConnState::Resyncing);
+}
+
+#[test]
+fn ticks_redraw_only_when_something_on_screen_ages_visibly() {
+    // master0's rows are all old: a tick changes nothing on screen.
+    let mut m = seed_model((80, 24));
+    m.redraw = false;
+    let next = m.now + jiff::SignedDuration::from_secs(1);
+    update(&mut m, Msg::Tick(next));
+    assert!(!m.redraw);
+    // The Pending pod is 30 s old: its age ticks every second.
+    press(&mut m, KeyCode::Tab);
+    press(&mut m, KeyCode::Char('p'));
+    m.redraw = false;
+    let next = m.now + jiff::SignedDuration::from_secs(1);
+    update(&mut m, Msg::Tick(next));
+    assert!(m.redraw);
+    // An hour later nothing is younger than 10 minutes: redraw once a minute only.
+    let later = m.now + jiff::SignedDuration::from_secs(3600);
+    update(&mut m, Msg::Tick(later));
+    m.redraw = false;
+    let sec = later.as_second() % 60;
+    let same_minute = later + jiff::SignedDuration::from_secs(if sec < 58 { 1 } else { 0 });
+    update(&mut m, Msg::Tick(same_minute));
+    assert!(!m.redraw, "nothing visible changed");
+    update(
+        &mut m,
+        Msg::Tick(same_minute + jiff::SignedDuration::from_secs(60)),
+    );
+    assert!(m.redraw, "minute-level ages moved");
 }

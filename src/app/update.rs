@@ -3,7 +3,9 @@
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
 use super::keymap::{self, Action, COMMANDS};
-use super::model::{Filter, Input, Model, Nav, Overlay, Pane, PodScope, Table, View, WatchState};
+use super::model::{
+    ConnState, Filter, Input, Model, Nav, Overlay, Pane, PodScope, Table, View, WatchState,
+};
 use super::msg::{Cmd, Msg, NodeAction};
 use super::views::set_nav;
 use crate::cluster::watch::{Ev, Feed, WatchReport};
@@ -17,21 +19,39 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Cmd> {
         Msg::Watch { generation, report } => {
             if generation == m.generation {
                 watch(m, report);
+                super::drain_flow::check_resume(m);
             }
             Vec::new()
         }
         Msg::Tick(now) => {
+            let before = m.now;
             m.now = now;
+            let arrivals = m.arrivals.len();
             m.arrivals
                 .retain(|_, t| (now - *t).get_seconds() < super::model::ARRIVAL_SECS);
+            let mut changed = m.arrivals.len() != arrivals;
             if m.flash
                 .as_ref()
                 .is_some_and(|(_, t)| (now - *t).get_seconds() >= FLASH_SECS)
             {
                 m.flash = None;
+                changed = true;
             }
-            // Ages and "disconnected since" change every second.
-            m.redraw = true;
+            // Ages shown to the second exist only for things younger than 10 minutes (and the
+            // "disconnected for" timer); older ages change at most once a minute.
+            let young = m
+                .views
+                .youngest
+                .is_some_and(|t| (now - t).get_seconds() < 600);
+            let disconnected = matches!(m.conn_state(), ConnState::Disconnected { .. });
+            let new_minute = before.as_second() / 60 != now.as_second() / 60;
+            if changed || young || disconnected || new_minute {
+                m.redraw = true;
+            }
+            // The live drain's clocks and countdowns, the demo upgrade's progress.
+            if super::drain_flow::tick(m) {
+                m.redraw = true;
+            }
             Vec::new()
         }
         Msg::Resize(w, h) => {
@@ -54,6 +74,7 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Cmd> {
             m.quit = true;
             Vec::new()
         }
+        Msg::Flow(msg) => super::drain_flow::on_msg(m, msg),
         Msg::Key(k) => {
             if k.kind == KeyEventKind::Release {
                 return Vec::new();
@@ -86,6 +107,10 @@ fn health(m: &mut Model, ok: bool) {
 
 fn watch(m: &mut Model, report: WatchReport) {
     match report {
+        WatchReport::Expired(kind) => {
+            m.watch.insert(kind, WatchState::Resyncing);
+            m.redraw = true;
+        }
         WatchReport::Error(kind, error) => {
             let since = match m.watch.get(&kind) {
                 Some(WatchState::Failed { since, .. }) => *since,
@@ -169,6 +194,9 @@ fn key(m: &mut Model, k: KeyEvent) -> Vec<Cmd> {
                     m.overlay = None;
                 }
                 return Vec::new();
+            }
+            if let Some(cmds) = super::drain_flow::key(m, &k) {
+                return cmds;
             }
             match keymap::lookup(&k, m.focus, m.readonly) {
                 Some(a) => action(m, a),
@@ -338,7 +366,7 @@ fn action(m: &mut Model, a: Action) -> Vec<Cmd> {
                 return Vec::new();
             }
             if let Some(node) = m.selected_node.clone() {
-                return vec![Cmd::Node { action, node }];
+                return super::drain_flow::open(m, action, node);
             }
         }
     }

@@ -54,11 +54,7 @@ pub fn rebuild(m: &mut Model) {
         PodScope::Pending => idx.pending.iter().collect(),
         PodScope::All => match &m.namespace {
             Some(ns) => idx.by_ns.get(ns).into_iter().flatten().collect(),
-            None => {
-                let mut all: Vec<&String> = m.cache.pods.keys().collect();
-                all.sort_unstable();
-                all
-            }
+            None => idx.all.iter().collect(),
         },
     };
     let pods: Vec<String> = keys
@@ -77,6 +73,12 @@ pub fn rebuild(m: &mut Model) {
         .max()
         .unwrap_or(0)
         .clamp(20, 63) as u16;
+    let young_pod = pods
+        .iter()
+        .filter_map(|k| m.cache.pods.get(k))
+        .flat_map(|p| [p.created(), p.last_restart])
+        .flatten()
+        .max();
     m.views.pods = pods;
     let nav = m.nav(Table::Pods);
     set_nav(m, Table::Pods, nav);
@@ -109,6 +111,12 @@ pub fn rebuild(m: &mut Model) {
         .max()
         .unwrap_or(0)
         .clamp(20, 60) as u16;
+    let young_event = events.first().and_then(|(_, e)| e.last_seen);
+    let young_node = m.cache.nodes.values().filter_map(|n| n.created()).max();
+    m.views.youngest = [young_pod, young_event, young_node]
+        .into_iter()
+        .flatten()
+        .max();
     m.views.events = events.into_iter().map(|(k, _)| k.clone()).collect();
     let nav = m.nav(Table::Events);
     set_nav(m, Table::Events, nav);

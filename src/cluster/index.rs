@@ -19,6 +19,8 @@ pub struct NodeLoad {
 pub struct Index {
     /// Pod keys per node name.
     pub by_node: HashMap<String, BTreeSet<String>>,
+    /// Every pod key, sorted (the all-pods view without a sort per change).
+    pub all: BTreeSet<String>,
     /// Pod keys per namespace.
     pub by_ns: HashMap<String, BTreeSet<String>>,
     /// Unscheduled, unfinished pods.
@@ -36,6 +38,7 @@ pub struct Index {
 impl Index {
     /// Adds `pod` (stored under `key`); `pdbs` resolves PDB keys of its namespace.
     pub fn add_pod(&mut self, key: &str, pod: &PodRow, pdbs: &HashMap<String, PdbRow>) {
+        self.all.insert(key.to_string());
         self.by_ns
             .entry(pod.namespace().to_string())
             .or_default()
@@ -73,6 +76,7 @@ impl Index {
 
     /// Removes what `add_pod(key, pod)` added (except `last_node`).
     pub fn remove_pod(&mut self, key: &str, pod: &PodRow) {
+        self.all.remove(key);
         remove_from(&mut self.by_ns, pod.namespace(), key);
         match &pod.node_name {
             Some(node) => {
@@ -151,6 +155,15 @@ impl Index {
     }
 }
 
+fn remove_from(map: &mut HashMap<String, BTreeSet<String>>, bucket: &str, key: &str) {
+    if let Some(set) = map.get_mut(bucket) {
+        set.remove(key);
+        if set.is_empty() {
+            map.remove(bucket);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::collections::HashMap;
@@ -188,6 +201,8 @@ mod tests {
         fresh.rebuild(&pods, &pdbs);
         assert_eq!(idx.by_node, fresh.by_node);
         assert_eq!(idx.pending, fresh.pending);
+        assert_eq!(idx.all, fresh.all);
+        assert_eq!(idx.all.len(), pods.len());
         assert_eq!(idx.pdb_pods, fresh.pdb_pods);
         let nonzero = |i: &Index| {
             let mut v: Vec<_> = i
@@ -201,14 +216,5 @@ mod tests {
         };
         assert_eq!(nonzero(&idx), nonzero(&fresh));
         assert!(!fresh.pdb_pods["default/web"].is_empty());
-    }
-}
-
-fn remove_from(map: &mut HashMap<String, BTreeSet<String>>, bucket: &str, key: &str) {
-    if let Some(set) = map.get_mut(bucket) {
-        set.remove(key);
-        if set.is_empty() {
-            map.remove(bucket);
-        }
     }
 }

@@ -94,8 +94,10 @@ impl Feed {
 pub enum WatchReport {
     /// An event from the stream.
     Feed(Feed),
-    /// The stream failed; the watcher backs off and relists by itself.
+    /// The stream failed (the text says how, for humans); the watcher backs off and retries.
     Error(Kind, String),
+    /// The server expired our resourceVersion (410 Gone): routine, a relist follows.
+    Expired(Kind),
 }
 
 /// Spawns the four watchers; each report goes through `wrap` (which adds the generation tag)
@@ -160,7 +162,10 @@ where
         while let Some(item) = stream.next().await {
             let report = match item {
                 Ok(ev) => WatchReport::Feed(to_feed(ev.into())),
-                Err(e) => WatchReport::Error(kind, short_error(&e)),
+                Err(e) => match describe(&e) {
+                    None => WatchReport::Expired(kind),
+                    Some(text) => WatchReport::Error(kind, text),
+                },
             };
             if tx.send(wrap(report)).await.is_err() {
                 break;
@@ -169,13 +174,67 @@ where
     })
 }
 
-/// The innermost cause of a watcher error, which is what a human wants to read.
-fn short_error(e: &watcher::Error) -> String {
-    let mut msg = e.to_string();
-    let mut src = std::error::Error::source(e);
-    while let Some(s) = src {
-        msg = s.to_string();
-        src = s.source();
+/// A watcher error in plain words, or `None` for a 410 Gone (expiry, not a failure).
+pub fn describe(e: &watcher::Error) -> Option<String> {
+    let status = match e {
+        watcher::Error::WatchError(s) => Some(s.as_ref()),
+        watcher::Error::InitialListFailed(kube::Error::Api(s))
+        | watcher::Error::WatchStartFailed(kube::Error::Api(s))
+        | watcher::Error::WatchFailed(kube::Error::Api(s)) => Some(s.as_ref()),
+        _ => None,
+    };
+    match status {
+        Some(s) if s.code == 410 => None,
+        Some(s) if s.code == 401 || s.code == 403 => {
+            Some(format!("access denied ({}): {}", s.code, s.message))
+        }
+        Some(s) => Some(format!("API error {}: {}", s.code, s.message)),
+        None if matches!(
+            e,
+            watcher::Error::InitialListFailed(kube::Error::SerdeError(_))
+                | watcher::Error::WatchFailed(kube::Error::SerdeError(_))
+                | watcher::Error::NoResourceVersion
+        ) =>
+        {
+            Some(format!("unexpected answer from the API server: {e}"))
+        }
+        None => {
+            // "connection refused" sits a few levels down the source chain.
+            let mut msg = e.to_string();
+            let mut src = std::error::Error::source(e);
+            while let Some(s) = src {
+                msg = s.to_string();
+                src = s.source();
+            }
+            Some(format!("API server unreachable: {msg}"))
+        }
     }
-    msg
+}
+
+#[cfg(test)]
+mod tests {
+    use kube::core::Status;
+    use kube::runtime::watcher::Error;
+
+    use super::describe;
+
+    #[test]
+    fn expiry_is_not_a_failure_and_denials_say_so() {
+        let gone = Error::WatchError(Status::failure("too old", "Expired").with_code(410).boxed());
+        assert_eq!(describe(&gone), None);
+        let denied = Error::InitialListFailed(kube::Error::Api(
+            Status::failure("nodes is forbidden", "Forbidden")
+                .with_code(403)
+                .boxed(),
+        ));
+        assert_eq!(
+            describe(&denied).as_deref(),
+            Some("access denied (403): nodes is forbidden")
+        );
+        assert!(
+            describe(&Error::NoResourceVersion)
+                .unwrap()
+                .starts_with("unexpected answer")
+        );
+    }
 }

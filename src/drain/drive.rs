@@ -10,7 +10,7 @@ use jiff::{SignedDuration, Timestamp};
 use kube::api::Api;
 use kube::runtime::WatchStreamExt;
 use kube::runtime::watcher::{self, Event};
-use tokio::sync::{Semaphore, watch};
+use tokio::sync::{Notify, Semaphore, watch};
 use tokio::task::JoinSet;
 
 use super::events::{DrainEvent, DrainOutcome, GoneHow, NodeState, PodState};
@@ -20,7 +20,12 @@ use super::journal::Action;
 use super::live::{LivePods, NodeSignal, NodeWatch};
 use super::options::format_go_duration;
 use super::replacements::Replacements;
-use crate::cluster::rows::{NodeRow, PodRow};
+use crate::cluster::rows::{NodeRow, PdbRow, PodRow};
+
+/// After a pod's grace period, how long to trust the watch alone before one GET checks it.
+const RECHECK_SLACK: Duration = Duration::from_secs(5);
+/// Between two such checks of the same pod.
+const RECHECK_EVERY: Duration = Duration::from_secs(10);
 
 /// How long to wait for the pod and node watches' first listing before evicting anyway.
 const SYNC_TIMEOUT: Duration = Duration::from_secs(10);
@@ -40,9 +45,34 @@ pub(super) struct Tracked {
     pub(super) grace: i64,
     pub(super) step: Step,
     pub(super) ok: bool,
+    /// When to double-check with a GET that a terminating pod is gone (the watch is the
+    /// primary signal; this only catches events a watch lost).
+    pub(super) recheck_at: Option<tokio::time::Instant>,
 }
 
 impl Run {
+    /// GETs terminating pods that are overdue (past grace + slack) to catch a deletion the
+    /// watch missed; found gone (404 or new UID) → back to `Waiting` with `recheck_at` cleared
+    /// so the main loop reports them. Errors are ignored: the next round retries.
+    async fn recheck_overdue(&self, tracked: &mut HashMap<String, Tracked>) {
+        let now = tokio::time::Instant::now();
+        let overdue = tracked
+            .values_mut()
+            .filter(|t| t.step == Step::Waiting && t.recheck_at.is_some_and(|r| r <= now))
+            .take(MAX_IN_FLIGHT);
+        for t in overdue {
+            t.recheck_at = Some(now + RECHECK_EVERY);
+            let api = Api::<PodRow>::namespaced(self.client.clone(), &t.target.namespace);
+            let got = tokio::time::timeout(RECHECK_EVERY, api.get_opt(&t.target.name)).await;
+            if let Ok(Ok(p)) = got
+                && p.is_none_or(|p| p.uid() != t.uid)
+            {
+                t.recheck_at = None;
+                t.ok = true;
+            }
+        }
+    }
+
     /// Lists the evicted pods' namespaces (pods there now are not replacements), then watches them.
     async fn replacements(
         &self,
@@ -106,6 +136,7 @@ impl Run {
                         node_ok |= matches!(e, Event::InitDone);
                         node_gone |= node_watch.apply(e) == NodeSignal::Deleted;
                     },
+                    else => break,
                 }
             }
             node_gone
@@ -126,6 +157,17 @@ impl Run {
         let (mut repl, mut repl_stream) = self.replacements(&tracked).await;
         self.state(NodeState::Evicting);
         let slots = Arc::new(Semaphore::new(MAX_IN_FLIGHT));
+        let pdb_changed = Arc::new(Notify::new());
+        let mut pdbs = if delete {
+            futures::stream::empty().boxed()
+        } else {
+            watcher::watcher(
+                Api::<PdbRow>::all(self.client.clone()),
+                watcher::Config::default(),
+            )
+            .default_backoff()
+            .boxed()
+        };
         let mut tasks: JoinSet<(String, Ended)> = JoinSet::new();
         let mut keys: Vec<&String> = tracked.keys().collect();
         keys.sort();
@@ -142,6 +184,7 @@ impl Run {
                 key.clone(),
             );
             let grace = self.opts.grace_period;
+            let wake = pdb_changed.clone();
             tasks.spawn(async move {
                 let report = |state| {
                     sink(DrainEvent::Pod {
@@ -150,7 +193,7 @@ impl Run {
                         state,
                     })
                 };
-                let ended = evict::run(client, target, grace, delete, slots, report).await;
+                let ended = evict::run(client, target, grace, delete, slots, wake, report).await;
                 (key, ended)
             });
         }
@@ -167,7 +210,7 @@ impl Run {
             {
                 let gone: Vec<String> = tracked
                     .iter()
-                    .filter(|(k, t)| t.step == Step::Waiting && live.gone(k, &t.uid))
+                    .filter(|(k, t)| t.step == Step::Waiting && (t.ok || live.gone(k, &t.uid)))
                     .map(|(k, _)| k.clone())
                     .collect();
                 for k in gone {
@@ -210,6 +253,7 @@ impl Run {
                     match ended {
                         Ended::Accepted => {
                             t.step = Step::Waiting;
+                            t.recheck_at = Some(tokio::time::Instant::now() + Duration::from_secs(t.grace.max(0) as u64) + RECHECK_SLACK);
                             let deadline = Timestamp::now().checked_add(SignedDuration::from_secs(t.grace)).ok();
                             let _ = self.journal.record(&node, action, "accepted", Some(&key), None);
                             self.pod(key, PodState::Terminating { grace_deadline: deadline });
@@ -234,6 +278,11 @@ impl Run {
                     Some(Err(e)) => self.notice(format!("watching pods on node/{node} failed, retrying: {e}")),
                     _ => {}
                 },
+                Some(ev) = pdbs.next() => {
+                    if let Ok(Event::Apply(p)) = ev && p.disruptions_allowed > 0 {
+                        pdb_changed.notify_waiters();
+                    }
+                }
                 Some(ev) = repl_stream.next() => {
                     if let Some(e) = repl.on_event(ev) {
                         self.emit(e);
@@ -253,6 +302,7 @@ impl Run {
                     _ => {}
                 },
                 _ = tick.tick() => {
+                    self.recheck_overdue(&mut tracked).await;
                     if let Some(limit) = self.opts.skip_wait_for_delete_timeout {
                         let now = Timestamp::now();
                         for (k, t) in tracked.iter_mut().filter(|(_, t)| t.step == Step::Waiting) {
@@ -275,7 +325,7 @@ impl Run {
                         let reason = match t.step {
                             Step::Done => continue,
                             Step::Evicting => format!("error when evicting pods/\"{}\" -n \"{}\": global timeout reached: {d}", t.target.name, t.target.namespace),
-                            Step::Waiting => format!("error when waiting for pod \"{}\" in namespace \"{}\" to terminate: context deadline exceeded", t.target.name, t.target.namespace),
+                            Step::Waiting => format!("error when waiting for pod \"{}\" in namespace \"{}\" to terminate: global timeout reached: {d}", t.target.name, t.target.namespace),
                         };
                         errors.push(reason.clone());
                         self.pod(k.clone(), PodState::Failed { reason });
@@ -288,6 +338,7 @@ impl Run {
                     tasks.abort_all();
                     let pending = pending_names(&tracked);
                     let msg = format!("drain of node/{node} cancelled; {}", self.left_cordoned());
+                    errors.push("drain cancelled".into());
                     return self.finish(NodeState::Cancelled, errors, pending, msg, true).await;
                 }
             }

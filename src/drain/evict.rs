@@ -9,7 +9,7 @@ use kube::core::Status;
 use kube::{Client, Error};
 use regex::Regex;
 use serde_json::{Value, json};
-use tokio::sync::Semaphore;
+use tokio::sync::{Notify, Semaphore};
 
 use super::events::PodState;
 use super::node_ops::api_message;
@@ -113,13 +113,15 @@ pub fn eviction_body(t: &Target, grace: Option<u32>) -> Value {
 }
 
 /// Evicts (or deletes) one pod until it is accepted, gone or fails; reports each step via
-/// `report`. Holds an eviction slot from `slots` only while a request is in flight.
+/// `report`. Holds an eviction slot from `slots` only while a request is in flight; a blocked
+/// pod retries after the server's delay, or sooner when `pdb_changed` fires.
 pub async fn run(
     client: Client,
     t: Target,
     grace: Option<u32>,
     delete: bool,
     slots: Arc<Semaphore>,
+    pdb_changed: Arc<Notify>,
     report: impl Fn(PodState),
 ) -> Ended {
     let api = Api::<PodRow>::namespaced(client, &t.namespace);
@@ -184,8 +186,13 @@ pub async fn run(
             }
             _ => DEFAULT_RETRY,
         };
+        // Don't wait out the full delay when a PDB starts allowing disruptions (kubectl does).
+        let woken = pdb_changed.notified();
         report(state);
-        tokio::time::sleep(wait).await;
+        tokio::select! {
+            _ = tokio::time::sleep(wait) => {}
+            _ = woken => {}
+        }
     }
     unreachable!("the retry loop only ends by returning")
 }

@@ -153,20 +153,26 @@ impl Run {
 
     pub(super) async fn finish(
         &self,
-        state: NodeState,
-        errors: Vec<String>,
+        mut state: NodeState,
+        mut errors: Vec<String>,
         pending_pods: Vec<String>,
-        message: String,
+        mut message: String,
         annotate: bool,
     ) -> DrainOutcome {
-        if annotate
-            && let Err(e) =
-                node_ops::set_drain_state(&self.client, &self.node, state.annotation()).await
-        {
-            self.notice(format!(
-                "could not record drain state on node/{}: {e}",
-                self.node
-            ));
+        if annotate {
+            match node_ops::set_drain_state(&self.client, &self.node, state.annotation()).await {
+                Ok(()) => {}
+                // The node went away and its pods with it: that is not a drain.
+                Err(node_ops::NodeOpError::NotFound(_)) => {
+                    state = NodeState::Failed;
+                    message = format!("node {} was deleted during the drain", self.node);
+                    errors = vec![message.clone()];
+                }
+                Err(e) => self.notice(format!(
+                    "could not record drain state on node/{}: {e}",
+                    self.node
+                )),
+            }
         }
         let detail = if errors.is_empty() {
             message.clone()
@@ -281,6 +287,7 @@ impl Run {
                     grace,
                     step: Step::Evicting,
                     ok: false,
+                    recheck_at: None,
                 },
             );
         }

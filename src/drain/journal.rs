@@ -125,7 +125,9 @@ impl Journal {
             time: Timestamp::now(),
             context: self.target.context.clone(),
             server: self.target.server.clone(),
-            user: std::env::var("USER").unwrap_or_default(),
+            user: std::env::var("USER")
+                .or_else(|_| std::env::var("LOGNAME"))
+                .unwrap_or_default(),
             node: node.to_string(),
             action,
             outcome: outcome.to_string(),

@@ -241,13 +241,16 @@ pub fn outcome_lines(o: &DrainOutcome) -> Vec<Line> {
         v.extend(o.pending_pods.iter().map(|p| Line::Err(format!("pod/{p}"))));
     }
     if !o.errors.is_empty() {
+        // As kubectl prints it: no space before a bracketed aggregate.
+        let sep = if o.errors.len() > 1 { "" } else { " " };
         v.push(Line::Err(format!(
-            "error: unable to drain node \"{node}\" due to error: {agg}, continuing command..."
+            "error: unable to drain node \"{node}\" due to error:{sep}{agg}, continuing command..."
         )));
     }
     v.push(Line::Err("There are pending nodes to be drained:".into()));
     v.push(Line::Err(format!(" {node}")));
-    v.extend(o.errors.iter().map(|e| Line::Err(format!("error: {e}"))));
+    // kubectl's final handler prints an aggregate's errors one per line, without `error: `.
+    v.extend(o.errors.iter().map(|e| Line::Err(e.clone())));
     v.push(Line::Err(o.message.clone()));
     v
 }

@@ -1,7 +1,7 @@
 //! The simulator's object store: every object as JSON, one global resourceVersion, and a
 //! bounded history of changes from which watches are served.
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 
 use serde_json::{Value, json};
@@ -98,6 +98,36 @@ struct Inner {
     /// Every change with rv <= this has been dropped from history.
     compacted_rv: u64,
     uid_seq: u64,
+    /// Pod keys by `spec.nodeName` ("" for unscheduled pods): `fieldSelector=spec.nodeName=X`
+    /// (kubectl drain, kubelets) must not scan every pod of a large cluster.
+    pods_by_node: HashMap<String, BTreeSet<ObjKey>>,
+}
+
+fn node_name(pod: &Value) -> &str {
+    pod["spec"]["nodeName"].as_str().unwrap_or("")
+}
+
+impl Inner {
+    fn index_pod(&mut self, key: &ObjKey, old: Option<&Value>, new: Option<&Value>) {
+        let (old_node, new_node) = (old.map(node_name), new.map(node_name));
+        if old_node == new_node {
+            return;
+        }
+        if let Some(n) = old_node
+            && let Some(set) = self.pods_by_node.get_mut(n)
+        {
+            set.remove(key);
+            if set.is_empty() {
+                self.pods_by_node.remove(n);
+            }
+        }
+        if let Some(n) = new_node {
+            self.pods_by_node
+                .entry(n.to_string())
+                .or_default()
+                .insert(key.clone());
+        }
+    }
 }
 
 /// The in-memory store. Cheap to share (`Arc<Store>`); every method takes `&self`.
@@ -116,9 +146,9 @@ pub struct WatchStart {
     pub rv: u64,
 }
 
-/// Kinds whose `metadata.generation` moves when `spec` changes.
+/// Kinds whose `metadata.generation` moves when `spec` changes (pods had none before 1.33).
 fn has_generation(kind: Kind) -> bool {
-    !matches!(kind, Kind::Event | Kind::Namespace | Kind::Node)
+    !matches!(kind, Kind::Event | Kind::Namespace | Kind::Node | Kind::Pod)
 }
 
 impl Store {
@@ -132,6 +162,7 @@ impl Store {
                 history: VecDeque::new(),
                 compacted_rv: 0,
                 uid_seq: 0,
+                pods_by_node: HashMap::new(),
             }),
             tx,
             clock,
@@ -186,6 +217,30 @@ impl Store {
                 .collect(),
             _ => map.values().filter(|v| keep(v)).cloned().collect(),
         };
+        (inner.rv, items)
+    }
+
+    /// Pods bound to `node` ("" = unscheduled), optionally in one namespace, that satisfy
+    /// `keep`, sorted by namespace and name, with the snapshot's resourceVersion. Uses an index.
+    pub fn list_pods_on_node(
+        &self,
+        node: &str,
+        ns: Option<&str>,
+        keep: impl Fn(&Value) -> bool,
+    ) -> (u64, Vec<Arc<Value>>) {
+        let inner = self.inner.lock().unwrap();
+        let (Some(keys), Some(pods)) =
+            (inner.pods_by_node.get(node), inner.objects.get(&Kind::Pod))
+        else {
+            return (inner.rv, Vec::new());
+        };
+        let items = keys
+            .iter()
+            .filter(|(n, _)| ns.is_none_or(|ns| ns == n))
+            .filter_map(|k| pods.get(k))
+            .filter(|v| keep(v))
+            .cloned()
+            .collect();
         (inner.rv, items)
     }
 
@@ -259,6 +314,9 @@ impl Store {
         let rv = inner.rv;
         meta.insert("resourceVersion".into(), json!(rv.to_string()));
         let obj = Arc::new(obj);
+        if kind == Kind::Pod {
+            inner.index_pod(&key, None, Some(&obj));
+        }
         inner
             .objects
             .entry(kind)
@@ -319,6 +377,9 @@ impl Store {
         let rv = inner.rv;
         next["metadata"]["resourceVersion"] = json!(rv.to_string());
         let next = Arc::new(next);
+        if kind == Kind::Pod {
+            inner.index_pod(&key, Some(&current), Some(&next));
+        }
         inner
             .objects
             .get_mut(&kind)
@@ -340,6 +401,9 @@ impl Store {
                 kind,
                 name: name.to_string(),
             })?;
+        if kind == Kind::Pod {
+            inner.index_pod(&key, Some(&removed), None);
+        }
         inner.rv += 1;
         let rv = inner.rv;
         let mut last = (*removed).clone();
@@ -375,7 +439,9 @@ impl Store {
                 })
                 .unwrap_or_default(),
             Some(rv) => {
-                if rv < inner.compacted_rv {
+                // A version from the future means the client saw another server (e.g. the
+                // simulator restarted): answer 410 so it relists instead of trusting its cache.
+                if rv < inner.compacted_rv || rv > inner.rv {
                     return Err(StoreError::Gone {
                         requested: rv,
                         oldest: inner.compacted_rv + 1,
@@ -485,6 +551,38 @@ mod tests {
     }
 
     #[test]
+    fn pods_are_indexed_by_node() {
+        let s = store();
+        for (name, node) in [("a", "n1"), ("b", "n2"), ("c", "n1")] {
+            s.create(
+                Kind::Pod,
+                json!({"metadata": {"name": name}, "spec": {"nodeName": node}}),
+            )
+            .unwrap();
+        }
+        s.create(Kind::Pod, json!({"metadata": {"name": "p"}}))
+            .unwrap();
+        let names = |node: &str| {
+            s.list_pods_on_node(node, None, |_| true)
+                .1
+                .iter()
+                .map(|p| p["metadata"]["name"].as_str().unwrap().to_string())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(names("n1"), ["a", "c"]);
+        assert_eq!(names(""), ["p"]);
+        s.update(Kind::Pod, "default", "p", |p| {
+            p["spec"]["nodeName"] = json!("n2");
+            Ok(())
+        })
+        .unwrap();
+        s.delete(Kind::Pod, "default", "a").unwrap();
+        assert_eq!(names("n1"), ["c"]);
+        assert_eq!(names("n2"), ["b", "p"]);
+        assert!(names("").is_empty());
+    }
+
+    #[test]
     fn noop_update_keeps_resource_version() {
         let s = store();
         s.create(Kind::Node, json!({"metadata": {"name": "n"}}))
@@ -519,6 +617,10 @@ mod tests {
         }
         assert!(matches!(
             s.watch(Kind::Node, Some(2)),
+            Err(StoreError::Gone { .. })
+        ));
+        assert!(matches!(
+            s.watch(Kind::Node, Some(s.resource_version() + 5)),
             Err(StoreError::Gone { .. })
         ));
         let all = s.watch(Kind::Node, None).unwrap();

@@ -86,16 +86,38 @@ fn join(sections: Vec<Vec<Line<'static>>>) -> Vec<Line<'static>> {
 /// keys left, pane keys and commands right), so 80×24 shows everything.
 pub fn render(m: &Model, f: &mut Frame, area: Rect) {
     let mut secs = sections(m.readonly);
-    let one = lines(m.readonly);
+    // The workflow's keys (the open dialog's, or the demo's): before the `:` commands in one
+    // column, under the general keys in two.
+    let flow = super::dialogs::help_sections(m);
+    let dialog = crate::app::drain_flow::ctx(m).is_some();
+    let commands = secs.pop();
+    if dialog {
+        // A dialog has the keyboard: its keys replace the panes' (which do not apply).
+        secs.truncate(1);
+    }
+    let mut all = secs.clone();
+    all.extend(flow.clone());
+    all.extend(commands.clone());
+    let one = join(all);
     let two_cols = one.len() as u16 + 2 > area.height.saturating_sub(2);
     let (left, right) = if two_cols {
-        let rest = secs.split_off(1);
+        let mut rest = secs.split_off(1);
+        if dialog {
+            rest.extend(flow);
+        } else {
+            secs.extend(flow);
+        }
+        rest.extend(commands);
         (join(secs), Some(join(rest)))
     } else {
         (one, None)
     };
     let rows = left.len().max(right.as_ref().map_or(0, |r| r.len())) as u16;
-    let want_w = if right.is_some() { 100 } else { 72 };
+    let widest = |ls: &[Line]| ls.iter().map(Line::width).max().unwrap_or(0) as u16;
+    let want_w = match &right {
+        Some(r) => 2 * widest(&left).max(widest(r)) + 6,
+        None => widest(&left) + 4,
+    };
     let w = want_w.min(area.width.saturating_sub(2));
     let h = (rows + 2).min(area.height.saturating_sub(2));
     let r = Rect::new(

@@ -1,5 +1,6 @@
 //! Rendering: panes, help and theme. Pure functions of the model.
 
+pub mod dialogs;
 pub mod help;
 pub mod layout;
 pub mod panes;
@@ -34,6 +35,7 @@ pub fn render(m: &Model, f: &mut Frame) {
         }
         View::Pdbs => panes::pdbs::render(m, f, l.full),
     }
+    dialogs::render(m, f, &l);
     status_bar::footer(m, f, l.footer);
     if m.overlay == Some(Overlay::Help) {
         help::render(m, f, area);

@@ -119,8 +119,7 @@ pub fn footer(m: &Model, f: &mut Frame, area: Rect) {
             // While disconnected the screen shows the last known state: say why, where the
             // hints were.
             (None, ConnState::Disconnected { error, .. }) => Line::from(vec![
-                Span::styled(" API server unreachable: ", theme::bad()),
-                Span::styled(error, theme::warn()),
+                Span::styled(format!(" {error}"), theme::bad()),
                 Span::styled("  (last known state shown; retrying)", theme::dim()),
             ]),
             (None, _) => hints_line(m, area.width),
@@ -135,9 +134,22 @@ fn hints_line(m: &Model, width: u16) -> Line<'static> {
     let mut spans = Vec::new();
     let mut used = 0usize;
     let mut hints = keymap::hints(pane, m.readonly);
+    if pane == Some(crate::app::model::Pane::Nodes) {
+        // The demo's upgrade key right after drain, in workflow order.
+        let at = hints
+            .iter()
+            .position(|(k, _)| k == "r")
+            .map_or(0, |i| i + 1);
+        hints.splice(at..at, super::dialogs::node_hints(m));
+    }
+
     // Esc only earns a hint when there is something to go back from.
     if pane.is_none() || m.filters.contains_key(&m.active_table()) {
         hints.insert(0, ("Esc".into(), "back"));
+    }
+    // A dialog of the maintenance workflow lists its own keys.
+    if let Some(h) = super::dialogs::hints(m) {
+        hints = h;
     }
     for (key, label) in hints {
         let w = key.chars().count() + label.len() + 3;

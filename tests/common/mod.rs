@@ -225,3 +225,14 @@ pub fn pdb(ns: &str, name: &str, app: &str, allowed: i64) -> Value {
 pub fn put(sim: &Simulator, kind: Kind, obj: Value) {
     sim.store().create(kind, obj).expect("create in store");
 }
+
+/// Asserts a `Status` failure with this code and reason.
+pub fn assert_status(r: &Resp, code: u16, reason: &str) {
+    assert_eq!(r.code, code, "{r:?}");
+    assert_eq!(r.body["kind"], "Status", "{r:?}");
+    assert_eq!(r.body["apiVersion"], "v1");
+    assert_eq!(r.body["status"], "Failure");
+    assert_eq!(r.body["code"], code);
+    assert_eq!(r.body["reason"], reason, "{r:?}");
+    assert!(r.content_type.starts_with("application/json"));
+}

@@ -113,6 +113,12 @@ pub fn resource_list(group: &str, version: &str) -> Option<Value> {
                 "group": "policy", "version": "v1", "kind": "Eviction", "verbs": ["create"],
             }));
         }
+        if matches!(k, Kind::Deployment | Kind::ReplicaSet | Kind::StatefulSet) {
+            resources.push(json!({
+                "name": format!("{}/scale", k.plural()), "singularName": k.singular(), "namespaced": true,
+                "group": "autoscaling", "version": "v1", "kind": "Scale", "verbs": ["get", "patch", "update"],
+            }));
+        }
         if matches!(
             k,
             Kind::Pod

@@ -37,6 +37,8 @@ pub struct PageCache {
 }
 
 const PAGE_CACHE_CAP: usize = 64;
+/// Objects all kept snapshots may pin together (old versions stay alive while pinned).
+const PAGE_CACHE_ITEMS: usize = 1_000_000;
 
 /// Serialized objects kept at most; past this the cache starts over (versions that are no
 /// longer current are only dropped then).
@@ -48,7 +50,10 @@ impl PageCache {
         let id = self.next;
         self.snapshots.insert(id, (rv, items));
         self.order.push_back(id);
-        while self.order.len() > PAGE_CACHE_CAP {
+        let total = |c: &Self| c.snapshots.values().map(|(_, v)| v.len()).sum::<usize>();
+        while self.order.len() > PAGE_CACHE_CAP
+            || (self.order.len() > 1 && total(self) > PAGE_CACHE_ITEMS)
+        {
             if let Some(old) = self.order.pop_front() {
                 self.snapshots.remove(&old);
             }
@@ -153,7 +158,12 @@ pub fn list(
         None => {
             // A namespace in the field selector narrows the scan like a namespaced path does.
             let ns = ns.or_else(|| filter.fields.required("metadata.namespace"));
-            let (rv, items) = if filter.is_empty() {
+            let on_node = (kind == Kind::Pod)
+                .then(|| filter.fields.required("spec.nodeName"))
+                .flatten();
+            let (rv, items) = if let Some(node) = on_node {
+                st.store.list_pods_on_node(node, ns, |o| filter.matches(o))
+            } else if filter.is_empty() {
                 st.store.list(kind, ns)
             } else {
                 st.store.list_where(kind, ns, |o| filter.matches(o))

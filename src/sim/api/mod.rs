@@ -9,6 +9,8 @@ pub mod list_watch;
 pub mod objects;
 pub mod patch;
 pub mod pods;
+pub mod protobuf;
+pub mod scale;
 pub mod selectors;
 pub mod stats;
 pub mod status;
@@ -60,9 +62,11 @@ pub fn router(state: Arc<ApiState>) -> Router {
 /// A request for a resource: `/api/v1/namespaces/{ns}/pods/{name}/{sub}` and the like.
 #[derive(Debug, Clone)]
 pub struct Target {
+    /// The resource's kind.
     pub kind: Kind,
     /// The namespace in the path, if any.
     pub ns: Option<String>,
+    /// The object's name, for single-object requests.
     pub name: Option<String>,
     /// Subresource, e.g. `eviction`, `status`.
     pub sub: Option<String>,
@@ -279,13 +283,18 @@ pub async fn read_body(req: Request) -> ApiResult<(String, Bytes)> {
 
 /// Decodes a JSON (or YAML) object body.
 pub fn decode_object(ct: &str, bytes: &[u8]) -> ApiResult<Value> {
+    if ct.contains("protobuf")
+        && let Some(v) = protobuf::decode(bytes)
+    {
+        return Ok(v);
+    }
     if ct.contains("protobuf") || ct.contains("cbor") {
-        // kubectl's built-in generators (`kubectl create deployment ...`) send protobuf.
+        // kubectl's generators send protobuf; only the kinds in `protobuf.rs` are understood.
         return Err(ApiError::new(
             415,
             "UnsupportedMediaType",
             format!(
-                "the body of the request was in an unknown format - accepted media types include: application/json, application/yaml (got {ct:?}; the kubedrain simulator does not decode protobuf, use `kubectl create -f` or `kubectl apply -f`)"
+                "the body of the request was in an unknown format - accepted media types include: application/json, application/yaml (got {ct:?}; the kubedrain simulator decodes protobuf only for namespaces, pods, deployments, jobs and PDBs; use `kubectl create -f` or `kubectl apply -f`)"
             ),
         ));
     }
@@ -381,6 +390,7 @@ async fn serve_resource(
         let ok = match s {
             "status" => true,
             "eviction" => t.kind == Kind::Pod && method == Method::POST,
+            "scale" => scale::has_scale(t.kind),
             _ => false,
         };
         if !ok {
@@ -395,7 +405,13 @@ async fn serve_resource(
                 list_watch::list(st, t.kind, t.ns.as_deref(), q, table)
             }
         }
+        ("GET", Some(name)) if sub == Some("scale") => scale::get(st, t.kind, ns, name),
         ("GET", Some(name)) => objects::get(st, t.kind, ns, name, table),
+        ("PUT" | "PATCH", Some(name)) if sub == Some("scale") => {
+            let (ct, body) = read_body(req).await?;
+            let patch_type = (method == Method::PATCH).then_some(ct.as_str());
+            scale::change(st, t.kind, ns, name, patch_type, &ct, &body, q)
+        }
         ("POST", None) => {
             let (ct, body) = read_body(req).await?;
             objects::create(st, t.kind, t.ns.as_deref(), &ct, &body, q)

@@ -104,12 +104,27 @@ fn defaults(kind: Kind, obj: &mut Value) {
             if !obj["status"]["phase"].is_string() {
                 obj["status"]["phase"] = json!("Pending");
             }
-            if obj["spec"]["terminationGracePeriodSeconds"].is_null() {
-                obj["spec"]["terminationGracePeriodSeconds"] = json!(30);
+            for (field, default) in [
+                ("terminationGracePeriodSeconds", json!(30)),
+                ("restartPolicy", json!("Always")),
+                ("schedulerName", json!("default-scheduler")),
+                ("dnsPolicy", json!("ClusterFirst")),
+            ] {
+                if obj["spec"][field].is_null() {
+                    obj["spec"][field] = default;
+                }
             }
         }
         Kind::Namespace if !obj["status"]["phase"].is_string() => {
             obj["status"]["phase"] = json!("Active");
+        }
+        Kind::Job => {
+            // The server's defaults for a non-indexed Job without either field.
+            for field in ["parallelism", "completions"] {
+                if obj["spec"][field].is_null() {
+                    obj["spec"][field] = json!(1);
+                }
+            }
         }
         Kind::Deployment | Kind::ReplicaSet | Kind::StatefulSet
             if obj["spec"]["replicas"].is_null() =>

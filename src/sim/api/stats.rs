@@ -14,8 +14,9 @@ pub struct RequestRecord {
     pub verb: &'static str,
     /// Resource with subresource, e.g. `pods`, `pods/eviction`, `nodes`; the path for non-resource URLs.
     pub resource: String,
-    /// Method and path with query.
+    /// HTTP method.
     pub method: String,
+    /// Path with query.
     pub path: String,
     /// HTTP status code.
     pub status: u16,

@@ -92,60 +92,91 @@ impl Manager {
             .filter_map(|p| p["metadata"]["name"].as_str().map(String::from))
             .collect();
         let mut next_expiry = None;
-        let res = self
-            .store
-            .update(Kind::PodDisruptionBudget, &k.0, &k.1, |o| {
-                // Read disruptedPods inside the update: the eviction API writes it concurrently.
-                let mut disrupted = Map::new();
-                for (name, t) in o["status"]["disruptedPods"]
-                    .as_object()
-                    .cloned()
-                    .unwrap_or_default()
-                {
-                    let Some(at) = parse_time(&t) else { continue };
-                    let expires = add_secs(at, DISRUPTED_TIMEOUT_SECS);
-                    if alive.contains(&name) && expires > now_t {
-                        next_expiry =
-                            Some(next_expiry.map_or(expires, |e: jiff::Timestamp| e.min(expires)));
-                        disrupted.insert(name, t);
-                    }
-                }
-                let healthy = ready.iter().filter(|n| !disrupted.contains_key(*n)).count() as i64;
-                let allowed = (healthy - desired_healthy).max(0);
-                let generation = o["metadata"]["generation"].clone();
-                let mut conds = o["status"]["conditions"].clone();
-                let (status, reason) = if allowed > 0 {
-                    ("True", "SufficientPods")
-                } else {
-                    ("False", "InsufficientPods")
-                };
-                super::util::set_condition(
-                    &mut conds,
-                    json!({"type": "DisruptionAllowed", "status": status,
-                "reason": reason, "message": "", "observedGeneration": generation}),
-                    &now,
-                );
-                let mut st = json!({
-                    "currentHealthy": healthy,
-                    "desiredHealthy": desired_healthy,
-                    "disruptionsAllowed": allowed,
-                    "expectedPods": expected,
-                    "observedGeneration": generation,
-                    "conditions": conds,
+        let status = |o: &Value, next: &mut Option<jiff::Timestamp>| {
+            pdb_status(
+                o,
+                &alive,
+                &ready,
+                expected,
+                desired_healthy,
+                now_t,
+                &now,
+                next,
+            )
+        };
+        // Compare against the indexed copy first: write only when the status changes.
+        let st = status(&pdb, &mut next_expiry);
+        if st != pdb["status"] {
+            let res = self
+                .store
+                .update(Kind::PodDisruptionBudget, &k.0, &k.1, |o| {
+                    // Recomputed from the stored object: the eviction API writes disruptedPods.
+                    o["status"] = status(o, &mut next_expiry);
+                    Ok(())
                 });
-                if !disrupted.is_empty() {
-                    st["disruptedPods"] = Value::Object(disrupted);
-                }
-                o["status"] = st;
-                Ok(())
-            });
-        if let Ok(o) = res {
-            self.saw(Kind::PodDisruptionBudget, &o);
+            if let Ok(o) = res {
+                self.saw(Kind::PodDisruptionBudget, &o);
+            }
         }
         if let Some(at) = next_expiry {
             self.arm(at, Timer::Pdb(k.clone()));
         }
     }
+}
+
+/// A PDB's status given its matching pods (`alive`: not terminating; `ready`: healthy).
+#[allow(clippy::too_many_arguments)]
+fn pdb_status(
+    o: &Value,
+    alive: &HashSet<String>,
+    ready: &[String],
+    expected: i64,
+    desired_healthy: i64,
+    now_t: jiff::Timestamp,
+    now: &str,
+    next_expiry: &mut Option<jiff::Timestamp>,
+) -> Value {
+    *next_expiry = None;
+    let mut disrupted = Map::new();
+    for (name, t) in o["status"]["disruptedPods"]
+        .as_object()
+        .cloned()
+        .unwrap_or_default()
+    {
+        let Some(at) = parse_time(&t) else { continue };
+        let expires = add_secs(at, DISRUPTED_TIMEOUT_SECS);
+        if alive.contains(&name) && expires > now_t {
+            *next_expiry = Some(next_expiry.map_or(expires, |e| e.min(expires)));
+            disrupted.insert(name, t);
+        }
+    }
+    let healthy = ready.iter().filter(|n| !disrupted.contains_key(*n)).count() as i64;
+    let allowed = (healthy - desired_healthy).max(0);
+    let generation = o["metadata"]["generation"].clone();
+    let mut conds = o["status"]["conditions"].clone();
+    let (status, reason) = if allowed > 0 {
+        ("True", "SufficientPods")
+    } else {
+        ("False", "InsufficientPods")
+    };
+    super::util::set_condition(
+        &mut conds,
+        json!({"type": "DisruptionAllowed", "status": status,
+            "reason": reason, "message": "", "observedGeneration": generation}),
+        now,
+    );
+    let mut st = json!({
+        "currentHealthy": healthy,
+        "desiredHealthy": desired_healthy,
+        "disruptionsAllowed": allowed,
+        "expectedPods": expected,
+        "observedGeneration": generation,
+        "conditions": conds,
+    });
+    if !disrupted.is_empty() {
+        st["disruptedPods"] = Value::Object(disrupted);
+    }
+    st
 }
 
 #[cfg(test)]

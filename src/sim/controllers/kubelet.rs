@@ -95,7 +95,16 @@ impl Manager {
         let now = fmt(now_t);
         let source = format!("kubelet@{node_name}");
         if is_terminating(&pod) {
-            if !ready_node || !self.killing.insert(uid.clone()) {
+            if !ready_node {
+                return;
+            }
+            let deadline = parse_time(&pod["metadata"]["deletionTimestamp"]).unwrap_or(now_t);
+            if let Some(due) = self.killing.get(&uid).copied() {
+                // A second delete may shorten the grace period: honour the earlier time.
+                if deadline < due {
+                    self.killing.insert(uid.clone(), deadline);
+                    self.arm_again(deadline, Timer::Remove(k.clone(), uid));
+                }
                 return;
             }
             // Finished containers have nothing to stop.
@@ -116,11 +125,11 @@ impl Manager {
                     &source,
                 );
             }
-            let deadline = parse_time(&pod["metadata"]["deletionTimestamp"]).unwrap_or(now_t);
             let due = match annotation_secs(&pod, SHUTDOWN_AFTER) {
                 Some(s) => deadline.min(add_secs(now_t, s)),
                 None => deadline,
             };
+            self.killing.insert(uid.clone(), due);
             self.arm(due, Timer::Remove(k.clone(), uid));
             return;
         }

@@ -99,6 +99,9 @@ pub(crate) enum Timer {
 const RESYNC_MAX_PODS: usize = 5_000;
 /// Simulated seconds between periodic resyncs (small clusters only).
 const RESYNC_EVERY: f64 = 10.0;
+/// Simulated seconds between retries of unschedulable pods when nothing changed (the real
+/// scheduler's backoff is similar; a cluster change retries them at once).
+const UNSCHEDULABLE_RETRY: f64 = 60.0;
 
 pub(crate) struct Manager {
     store: Arc<Store>,
@@ -114,9 +117,10 @@ pub(crate) struct Manager {
     unschedulable: HashSet<ObjKey>,
     /// Last seen readiness per node (the kubelet reacts to transitions).
     node_ready: HashMap<String, bool>,
-    /// Pods (uid) whose termination the kubelet has begun.
-    killing: HashSet<String>,
+    /// Pods (uid) whose termination the kubelet has begun, with when they will be removed.
+    killing: HashMap<String, Timestamp>,
     last_resync: Timestamp,
+    last_unschedulable_retry: Timestamp,
 }
 
 fn millis(t: Timestamp) -> i64 {
@@ -139,8 +143,9 @@ impl Manager {
             retry_unschedulable: true,
             unschedulable: HashSet::new(),
             node_ready: HashMap::new(),
-            killing: HashSet::new(),
+            killing: HashMap::new(),
             last_resync: now,
+            last_unschedulable_retry: now,
         };
         m.mark_all();
         m.kubelet_dirty = m.index.pods.keys().cloned().collect();
@@ -160,7 +165,6 @@ impl Manager {
             self.dirty.entry(kind).or_default().extend(keys);
         }
         self.nodes_dirty.extend(self.index.nodes.keys().cloned());
-        self.retry_unschedulable = true;
     }
 
     async fn run(
@@ -211,6 +215,7 @@ impl Manager {
     fn resync(&mut self) {
         self.index = Index::load(&self.store);
         self.mark_all();
+        self.retry_unschedulable = true;
         self.kubelet_dirty = self.index.pods.keys().cloned().collect();
     }
 
@@ -308,6 +313,14 @@ impl Manager {
         }
     }
 
+    /// Schedules `t` at `at` even if it is pending already (an earlier time came up; the
+    /// later firing finds nothing to do).
+    fn arm_again(&mut self, at: Timestamp, t: Timer) {
+        self.armed.insert(t.clone());
+        self.timer_seq += 1;
+        self.timers.push(Reverse((millis(at), self.timer_seq, t)));
+    }
+
     fn fire_timers(&mut self) {
         let now = millis(self.store.clock().now());
         while let Some(Reverse((due, _, _))) = self.timers.peek() {
@@ -334,6 +347,14 @@ impl Manager {
         {
             self.last_resync = now;
             self.mark_all();
+        }
+        if now
+            .duration_since(self.last_unschedulable_retry)
+            .as_secs_f64()
+            >= UNSCHEDULABLE_RETRY
+        {
+            self.last_unschedulable_retry = now;
+            self.retry_unschedulable = true;
         }
         for n in std::mem::take(&mut self.nodes_dirty) {
             self.node_sync(&n);

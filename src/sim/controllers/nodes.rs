@@ -31,7 +31,17 @@ impl Manager {
     /// Reconciles a node's controller-managed taints and the kubelet's view of its readiness.
     pub(super) fn node_sync(&mut self, name: &str) {
         let Some(node) = self.index.nodes.get(name).cloned() else {
+            // Deleted: its pods go too (pod GC, via the kubelet pass).
             self.node_ready.remove(name);
+            let keys: Vec<_> = self
+                .index
+                .by_node
+                .get(name)
+                .into_iter()
+                .flatten()
+                .cloned()
+                .collect();
+            self.kubelet_dirty.extend(keys);
             return;
         };
         let now = fmt(self.store.clock().now());
@@ -347,7 +357,8 @@ fn version_key(v: &str) -> Vec<u64> {
         .collect()
 }
 
-/// Simulates an OS upgrade with a reboot of [`REBOOT_SECS`]: see [`start_upgrade_with`].
+/// Simulates an OS upgrade with a reboot of [`REBOOT_SECS`] simulated seconds: see
+/// [`start_upgrade_with`].
 pub fn start_upgrade(
     store: &Arc<Store>,
     node: &str,
@@ -357,8 +368,8 @@ pub fn start_upgrade(
 }
 
 /// Simulates an OS upgrade: the node goes NotReady at once, and after `downtime` (simulated)
-/// comes back Ready with the new versions, its pods' containers restarted. Needs a tokio
-/// runtime.
+/// comes back Ready with the new versions, its pods' containers restarted. Runs on its own
+/// thread, following simulated time (speed changes and clock jumps apply).
 pub fn start_upgrade_with(
     store: &Arc<Store>,
     node: &str,
@@ -368,10 +379,26 @@ pub fn start_upgrade_with(
     set_node_ready(store, node, false)?;
     let store = store.clone();
     let name = node.to_string();
-    tokio::spawn(async move {
-        tokio::time::sleep(store.clock().real_duration(downtime)).await;
-        finish_upgrade(&store, &name, &target);
-    });
+    let due = super::util::add_secs(store.clock().now(), downtime.as_secs_f64());
+    std::thread::Builder::new()
+        .name(format!("sim-upgrade-{name}"))
+        .spawn(move || {
+            loop {
+                let now = store.clock().now();
+                if now >= due {
+                    break;
+                }
+                let left = Duration::try_from(due.duration_since(now)).unwrap_or_default();
+                std::thread::sleep(
+                    store
+                        .clock()
+                        .real_duration(left)
+                        .min(Duration::from_millis(50)),
+                );
+            }
+            finish_upgrade(&store, &name, &target);
+        })
+        .map_err(|e| StoreError::Invalid(format!("cannot start upgrade thread: {e}")))?;
     Ok(())
 }
 

@@ -123,6 +123,14 @@ impl Manager {
                     || key.contains("Number")
             });
         }
+        // Skip the store (which clones the object) when nothing changed: the common case.
+        if self
+            .index
+            .get(kind, k)
+            .is_some_and(|o| o["status"] == status)
+        {
+            return;
+        }
         if let Ok(o) = self.store.update(kind, &k.0, &k.1, |o| {
             o["status"] = status;
             Ok(())

@@ -96,7 +96,13 @@ pub fn load(name_or_path: &str) -> Result<Scenario> {
 /// Parses scenario YAML; errors name the file, line, column and field.
 pub fn parse(name: &str, file: &str, text: &str) -> Result<Scenario> {
     let f: ScenarioFile = serde_yaml::from_str(text).map_err(|e| match e.location() {
-        Some(l) => eyre!("{file}:{}:{}: {e}", l.line(), l.column()),
+        Some(l) => {
+            // The location leads the message; serde_yaml's trailing copy of it goes.
+            let msg = e.to_string();
+            let suffix = format!(" at line {} column {}", l.line(), l.column());
+            let msg = msg.strip_suffix(&suffix).unwrap_or(&msg);
+            eyre!("{file}:{}:{}: {msg}", l.line(), l.column())
+        }
         None => eyre!("{file}: {e}"),
     })?;
     f.validate().map_err(|m| eyre!("{file}: {m}"))?;

@@ -1,0 +1,156 @@
+//! Runs the workflow's `FlowCmd`s: cordon, uncordon, drain (the engine), cancel, and the demo
+//! upgrade. Results and progress come back as `Msg::Flow`, like everything else.
+
+use std::sync::Arc;
+
+use tokio::sync::mpsc;
+
+use super::drain_flow::{FlowCmd, FlowMsg};
+use super::msg::Msg;
+use crate::drain::exec::{DrainHandle, start_drain};
+use crate::drain::journal::{Journal, Target};
+use crate::drain::node_ops::{self, NodeOpError};
+
+/// Simulates the OS upgrade of a node (demo only); `Err` says why it could not start.
+pub type UpgradeFn = Arc<dyn Fn(&str) -> Result<(), String> + Send + Sync>;
+
+/// What the workflow needs from the outside world, passed in through `RunOptions`.
+#[derive(Clone, Default)]
+pub struct FlowSetup {
+    /// A client without kube-client's own retries (PDB 429s must reach the engine at once);
+    /// `None` uses the watchers' client.
+    pub client: Option<kube::Client>,
+    /// Context and server, recorded in the journal.
+    pub target: Target,
+    /// The demo's in-process simulator upgrade; `None` against a real cluster (no `U` key).
+    pub upgrade: Option<UpgradeFn>,
+}
+
+impl std::fmt::Debug for FlowSetup {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FlowSetup")
+            .field("target", &self.target)
+            .field("upgrade", &self.upgrade.is_some())
+            .finish()
+    }
+}
+
+/// The executor's workflow half.
+pub struct FlowExec {
+    client: kube::Client,
+    tx: mpsc::Sender<Msg>,
+    journal: Journal,
+    upgrade: Option<UpgradeFn>,
+    drain: Option<DrainHandle>,
+}
+
+fn plain(e: &NodeOpError) -> String {
+    match e {
+        NodeOpError::Api(kube::Error::Api(s)) if s.code == 403 => format!(
+            "not allowed (403 Forbidden): your credentials may not change nodes — {}",
+            s.message
+        ),
+        NodeOpError::Api(kube::Error::Api(_)) => e.to_string(),
+        NodeOpError::Api(other) => format!("the API server could not be reached ({other})"),
+        _ => e.to_string(),
+    }
+}
+
+impl FlowExec {
+    pub fn new(setup: FlowSetup, watch_client: kube::Client, tx: mpsc::Sender<Msg>) -> FlowExec {
+        FlowExec {
+            client: setup.client.unwrap_or(watch_client),
+            tx,
+            journal: Journal::open(setup.target),
+            upgrade: setup.upgrade,
+            drain: None,
+        }
+    }
+
+    /// Reads the journal (for the resume offer on start).
+    pub fn start(&self) {
+        let journal = self.journal.clone();
+        let tx = self.tx.clone();
+        tokio::task::spawn_blocking(move || {
+            // Only this cluster's lines: the journal is shared by every cluster (and demo).
+            let mut entries = journal.entries();
+            entries.retain(|e| e.server == journal.target.server);
+            let _ = tx.blocking_send(Msg::Flow(FlowMsg::Journal(entries)));
+        });
+    }
+
+    /// Asks a running drain to stop (on quit): the node stays cordoned, and the journal says
+    /// so if the drain gets to finish, else it shows as interrupted next time.
+    pub fn stop(&mut self) {
+        if let Some(h) = self.drain.take() {
+            h.cancel();
+        }
+    }
+
+    pub fn run(&mut self, cmd: FlowCmd) {
+        let client = self.client.clone();
+        let journal = self.journal.clone();
+        let tx = self.tx.clone();
+        match cmd {
+            FlowCmd::Cordon { node } => {
+                tokio::spawn(async move {
+                    let result = match node_ops::cordon(&client, &node, false, &journal).await {
+                        Ok(c) if c.already => Ok(format!("node/{node} already cordoned")),
+                        Ok(_) => Ok(format!("node/{node} cordoned: no new pods will land on it")),
+                        Err(e) => Err(plain(&e)),
+                    };
+                    let verb = "cordon";
+                    let _ = tx
+                        .send(Msg::Flow(FlowMsg::NodeOp { node, verb, result }))
+                        .await;
+                });
+            }
+            FlowCmd::Uncordon { node, force } => {
+                tokio::spawn(async move {
+                    let result = match node_ops::uncordon(&client, &node, force, &journal).await {
+                        Ok(u) if u.already => Ok(format!("node/{node} already uncordoned")),
+                        Ok(u) if u.changes.is_empty() => Ok(format!("node/{node} uncordoned")),
+                        Ok(u) => Ok(format!("node/{node} uncordoned ({})", u.changes.join(", "))),
+                        Err(e) => Err(plain(&e)),
+                    };
+                    let verb = "uncordon";
+                    let _ = tx
+                        .send(Msg::Flow(FlowMsg::NodeOp { node, verb, result }))
+                        .await;
+                });
+            }
+            FlowCmd::Drain { node, form } => {
+                let opts = match form.options() {
+                    Ok(o) => o,
+                    Err(e) => {
+                        let _ = self.tx.try_send(Msg::Flash(format!("drain options: {e}")));
+                        return;
+                    }
+                };
+                let (handle, mut rx) = start_drain(client, &node, opts, journal);
+                self.drain = Some(handle);
+                tokio::spawn(async move {
+                    while let Some(ev) = rx.recv().await {
+                        if tx.send(Msg::Flow(FlowMsg::Drain(ev))).await.is_err() {
+                            break;
+                        }
+                    }
+                });
+            }
+            FlowCmd::CancelDrain => {
+                if let Some(h) = &self.drain {
+                    h.cancel();
+                }
+            }
+            FlowCmd::Upgrade { node } => {
+                let result = match &self.upgrade {
+                    Some(up) => up(&node),
+                    None => Err("only the built-in demo cluster can be upgraded".into()),
+                };
+                let _ = self
+                    .tx
+                    .try_send(Msg::Flow(FlowMsg::Upgrade { node, result }));
+            }
+        }
+    }
+}

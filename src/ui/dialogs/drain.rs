@@ -1,0 +1,430 @@
+//! The live drain: one row per pod moving through queued → evicting → blocked by PDB →
+//! terminating (grace countdown) → gone → its replacement elsewhere; a gauge of pods left,
+//! elapsed time and the timeout countdown; and, at the end, what state the node is in.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, BorderType, Borders, Clear, Paragraph, Wrap};
+
+use super::{ellipsize, ellipsize_mid, keys_line};
+use crate::app::drain_flow::{self, Ctx, LiveDrain, PodProgress};
+use crate::app::model::Model;
+use crate::drain::events::{GoneHow, NodeState, PodState};
+use crate::ui::theme;
+
+/// kube-client's wording for transport errors, in plain words for the operator.
+pub fn plain(s: &str) -> String {
+    s.replace(
+        "failed to start watching object: ServiceError: client error (Connect)",
+        "the API server cannot be reached",
+    )
+    .replace(
+        "ServiceError: client error (Connect)",
+        "the API server cannot be reached",
+    )
+    .replace("ServiceError: ", "")
+}
+
+/// `m:ss`.
+fn clock(secs: i64) -> String {
+    let s = secs.max(0);
+    if s >= 3600 {
+        format!("{}:{:02}:{:02}", s / 3600, (s / 60) % 60, s % 60)
+    } else {
+        format!("{}:{:02}", s / 60, s % 60)
+    }
+}
+
+fn state_word(s: NodeState) -> &'static str {
+    match s {
+        NodeState::Cordoning => "cordoning",
+        NodeState::Evicting => "evicting",
+        NodeState::Waiting => "waiting for pods to go",
+        NodeState::Drained => "drained",
+        NodeState::Failed => "failed",
+        NodeState::TimedOut => "timed out",
+        NodeState::Cancelled => "cancelled",
+    }
+}
+
+/// (mark, state text, style) of a pod row.
+fn pod_cells(
+    m: &Model,
+    live: &LiveDrain,
+    r: &PodProgress,
+    compact: bool,
+) -> (String, Vec<Span<'static>>) {
+    let short = |d: std::time::Duration| format!("{}s", d.as_secs_f64().ceil() as u64);
+    // The drain is over but this pod never left: say so rather than a stale "blocked".
+    if let Some(o) = &live.outcome
+        && !r.state.is_final()
+        && !matches!(r.state, PodState::Terminating { .. })
+    {
+        let why = match o.state {
+            NodeState::Cancelled => "not evicted: drain cancelled",
+            NodeState::TimedOut => "not evicted: timed out",
+            _ => "not evicted",
+        };
+        return ("○".into(), vec![Span::styled(why, theme::warn())]);
+    }
+    let (mark, mut spans): (&str, Vec<Span>) = match &r.state {
+        PodState::Queued => ("·", vec![Span::styled("queued", theme::dim())]),
+        PodState::Evicting { attempt } => (
+            "→",
+            vec![Span::styled(
+                if *attempt > 1 {
+                    format!("evicting (attempt {attempt})")
+                } else {
+                    "evicting".into()
+                },
+                theme::leaving(),
+            )],
+        ),
+        PodState::BlockedByPdb {
+            pdb,
+            healthy,
+            needed,
+            retry_in,
+            ..
+        } => {
+            let pdb = pdb.as_deref().unwrap_or("(unnamed)");
+            let mut t = if compact {
+                format!("blocked: PDB {pdb}")
+            } else {
+                format!("blocked by PDB {pdb}")
+            };
+            if let (Some(h), Some(n)) = (healthy, needed) {
+                t.push_str(&format!(" ({h} healthy, {n} needed)"));
+            }
+            (
+                "■",
+                vec![
+                    Span::styled(t, theme::warn()),
+                    Span::styled(
+                        if compact {
+                            String::new()
+                        } else {
+                            format!(" · retry in {}", short(*retry_in))
+                        },
+                        theme::dim(),
+                    ),
+                ],
+            )
+        }
+        PodState::Retrying { message, retry_in } => (
+            "↻",
+            vec![
+                Span::styled(format!("refused: {message}"), theme::warn()),
+                Span::styled(format!(" · retry in {}", short(*retry_in)), theme::dim()),
+            ],
+        ),
+        PodState::Terminating { grace_deadline } => {
+            let left = grace_deadline.map(|d| (d - m.now).get_seconds());
+            let detail = match left {
+                Some(s) if s > 0 && compact => format!(" ({s}s)"),
+                Some(s) if s > 0 => format!(" · {s}s of grace left"),
+                Some(_) => " · grace over, waiting for the kubelet".into(),
+                None => String::new(),
+            };
+            (
+                "◷",
+                vec![
+                    Span::styled("terminating", theme::leaving()),
+                    Span::styled(detail, theme::dim()),
+                ],
+            )
+        }
+        PodState::Gone { how } => {
+            let word = match (how, compact) {
+                (GoneHow::Evicted, false) => "gone (evicted)",
+                (GoneHow::Deleted, false) => "gone (deleted)",
+                (GoneHow::Evicted, true) => "evicted",
+                (GoneHow::Deleted, true) => "deleted",
+                (GoneHow::AlreadyGone, _) => "gone",
+            };
+            ("✔", vec![Span::styled(word, theme::ok())])
+        }
+        PodState::SkippedWait { seconds } => (
+            "»",
+            vec![Span::styled(
+                format!("deleting for over {seconds}s: not waited for"),
+                theme::dim(),
+            )],
+        ),
+        PodState::Failed { reason } => ("✖", vec![Span::styled(plain(reason), theme::bad())]),
+    };
+    if let Some(rep) = live.replacements.get(&r.key) {
+        let mut name = rep.pod.rsplit('/').next().unwrap_or(&rep.pod).to_string();
+        if compact {
+            // The random suffix tells replacements apart; the prefix is the evicted pod's.
+            let suffix = name.rsplit('-').next().unwrap_or(&name).to_string();
+            name = format!("…{suffix}");
+        }
+        // The watchers keep the replacement current after the engine stops reporting.
+        let (on_node, phase, ready) = match m.cache.pods.get(&rep.pod) {
+            Some(p) => (p.node_name.clone(), p.status_text().to_string(), p.ready),
+            None => (rep.on_node.clone(), rep.phase.clone(), rep.ready),
+        };
+        let (where_, style) = match (&on_node, phase.as_str(), ready) {
+            (Some(n), "Running", true) => (format!("on {n} (Running)"), theme::ok()),
+            (Some(n), "ContainerCreating", _) if compact => {
+                (format!("on {n} (starting)"), theme::warn())
+            }
+            (Some(n), phase, _) => (format!("on {n} ({phase})"), theme::warn()),
+            (None, _, _) => ("Pending: no node has room".into(), theme::warn()),
+        };
+        spans.push(Span::styled(
+            if compact {
+                " → "
+            } else {
+                " → replacement "
+            },
+            theme::dim(),
+        ));
+        spans.push(Span::styled(name, theme::text()));
+        spans.push(Span::styled(format!(" {where_}"), style));
+    }
+    (mark.to_string(), spans)
+}
+
+fn mark_style(s: &PodState) -> Style {
+    match s {
+        PodState::Gone { .. } => theme::ok(),
+        PodState::BlockedByPdb { .. } | PodState::Retrying { .. } => theme::warn(),
+        PodState::Failed { .. } => theme::bad(),
+        PodState::Queued | PodState::SkippedWait { .. } => theme::dim(),
+        _ => theme::leaving(),
+    }
+}
+
+/// A text gauge: `▰▰▰▱▱▱`.
+fn gauge(done: usize, total: usize, width: usize) -> Vec<Span<'static>> {
+    let filled = (done * width).checked_div(total).unwrap_or(width);
+    vec![
+        Span::styled("▰".repeat(filled), theme::ok()),
+        Span::styled("▱".repeat(width - filled), theme::dim()),
+    ]
+}
+
+/// Draws the live drain into `area` (the space below the nodes pane).
+pub fn render(m: &Model, f: &mut Frame, area: Rect) {
+    let Some(live) = &m.flow.live else {
+        return;
+    };
+    f.render_widget(Clear, area);
+    let total = live.rows.len();
+    let left = live.left();
+    let over = live.outcome.is_some();
+    let border = match live.outcome.as_ref().map(|o| o.state) {
+        Some(NodeState::Drained) => theme::ok(),
+        Some(NodeState::Failed) => theme::bad(),
+        Some(_) => theme::warn(),
+        None => theme::focus_border(),
+    };
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_type(BorderType::Thick)
+        .border_style(border)
+        .title(Line::from(vec![
+            Span::styled(" Drain ", theme::title()),
+            Span::styled(live.node.clone(), theme::title()),
+            Span::styled(format!(" · {} ", state_word(live.state)), theme::text()),
+        ]))
+        .title_bottom(keys_line(m, Ctx::Live).right_aligned());
+    let inner = block.inner(area);
+    f.render_widget(block, area);
+    let inner = Rect::new(
+        inner.x + 1,
+        inner.y,
+        inner.width.saturating_sub(2),
+        inner.height,
+    );
+    let w = inner.width as usize;
+    let mut head: Vec<Line> = Vec::new();
+    // Gauge, elapsed, timeout.
+    let elapsed = live.elapsed(m.now);
+    let mut g = gauge(total - left, total, 20.min(w / 4));
+    g.push(Span::styled(
+        format!("  {left} of {total} pods left"),
+        theme::title(),
+    ));
+    g.push(Span::styled(
+        format!("   elapsed {}", clock(elapsed)),
+        theme::dim(),
+    ));
+    match live.timeout {
+        Some(t) if !over => {
+            let rest = t as i64 - elapsed;
+            g.push(Span::styled(
+                format!("   timeout in {}", clock(rest)),
+                if rest < 30 {
+                    theme::bad()
+                } else {
+                    theme::warn()
+                },
+            ));
+        }
+        None if !over => g.push(Span::styled("   no timeout", theme::dim())),
+        _ => {}
+    }
+    head.push(Line::from(g));
+    head.push(status_line(m, live));
+    // Replacements with nowhere to go: the service runs short until this node is back.
+    let stuck = live
+        .replacements
+        .values()
+        .filter(|r| match m.cache.pods.get(&r.pod) {
+            Some(p) => p.node_name.is_none(),
+            None => r.on_node.is_none(),
+        })
+        .count();
+    if stuck > 0 {
+        head.push(Line::from(Span::styled(
+            format!(
+                "⚠ {stuck} replacement(s) Pending, no room elsewhere: they start once {} is uncordoned",
+                live.node
+            ),
+            theme::warn(),
+        )));
+    }
+    for n in live.notices.iter().rev().take(2).rev() {
+        head.push(Line::from(Span::styled(
+            format!("! {}", ellipsize(&plain(n), w.saturating_sub(2))),
+            theme::warn(),
+        )));
+    }
+    if let Some(o) = &live.outcome {
+        for e in &o.errors {
+            head.push(Line::from(Span::styled(
+                format!("✖ {}", plain(e)),
+                theme::bad(),
+            )));
+        }
+    }
+    // Long lines wrap (errors, narrow terminals): count the rendered rows.
+    let ww = inner.width.max(1) as usize;
+    let head_rows: usize = head.iter().map(|l| l.width().max(1).div_ceil(ww)).sum();
+    let head_h = (head_rows as u16).min(inner.height);
+    let head_area = Rect::new(inner.x, inner.y, inner.width, head_h);
+    f.render_widget(Paragraph::new(head).wrap(Wrap { trim: false }), head_area);
+    // Pod rows.
+    let rows_area = Rect::new(
+        inner.x,
+        inner.y + head_h + 1,
+        inner.width,
+        inner.height.saturating_sub(head_h + 1),
+    );
+    let name_w = live
+        .rows
+        .iter()
+        .map(|r| r.key.chars().count())
+        .max()
+        .unwrap_or(10)
+        .clamp(10, if w < 110 { 26 } else { (w * 2 / 5).max(16) });
+    let mut lines = Vec::new();
+    for r in &live.rows {
+        let (mark, spans) = pod_cells(m, live, r, w < 110);
+        let mut l = vec![
+            Span::styled(format!("{mark} "), mark_style(&r.state)),
+            Span::styled(
+                format!("{:<name_w$}  ", ellipsize_mid(&r.key, name_w)),
+                if r.state.is_final() {
+                    theme::dim()
+                } else {
+                    theme::text()
+                },
+            ),
+        ];
+        l.extend(spans);
+        lines.push(Line::from(l));
+    }
+    if live.skipped > 0 {
+        lines.push(Line::from(Span::styled(
+            format!(
+                "  + {} pod(s) left alone (DaemonSet, static, not selected)",
+                live.skipped
+            ),
+            theme::dim(),
+        )));
+    }
+    let max = lines.len().saturating_sub(rows_area.height as usize);
+    let top = live.scroll.min(max);
+    f.render_widget(
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .scroll((top as u16, 0)),
+        rows_area,
+    );
+}
+
+/// One sentence on where the node stands.
+fn status_line(m: &Model, live: &LiveDrain) -> Line<'static> {
+    let node = &live.node;
+    match live.outcome.as_ref().map(|o| o.state) {
+        None if live.cancel_sent => Line::from(Span::styled(
+            format!("cancelling… {node} stays cordoned"),
+            theme::warn(),
+        )),
+        None => match live.cordoned {
+            Some(already) => Line::from(vec![
+                Span::styled("✔ cordoned", theme::ok()),
+                Span::styled(
+                    if already {
+                        " (it already was)"
+                    } else {
+                        " (SchedulingDisabled)"
+                    },
+                    theme::dim(),
+                ),
+                Span::styled(" · replacements start on other nodes (above)", theme::dim()),
+            ]),
+            None => Line::from(Span::styled(format!("cordoning {node}…"), theme::dim())),
+        },
+        Some(NodeState::Drained) => {
+            let (stay, others) = drain_flow::node_pods(m, node);
+            if others.is_empty() {
+                Line::from(vec![
+                    Span::styled(
+                        format!("✔ {node} is drained and safe to upgrade"),
+                        theme::ok().add_modifier(ratatui::style::Modifier::BOLD),
+                    ),
+                    Span::styled(
+                        format!(
+                            " — only {} DaemonSet/static pod(s) left; it stays cordoned",
+                            stay.len()
+                        ),
+                        theme::dim(),
+                    ),
+                ])
+            } else {
+                Line::from(Span::styled(
+                    format!(
+                        "✔ drained · {} other pod(s) still on {node} (not part of this drain)",
+                        others.len()
+                    ),
+                    theme::warn(),
+                ))
+            }
+        }
+        Some(NodeState::Cancelled) => Line::from(Span::styled(
+            format!("✖ cancelled: {node} stays cordoned — drain again (r) or uncordon it (u)"),
+            theme::warn(),
+        )),
+        Some(NodeState::TimedOut) => Line::from(Span::styled(
+            format!("✖ timed out: {node} stays cordoned — drain again (r) or uncordon it (u)"),
+            theme::warn(),
+        )),
+        Some(_) => {
+            let o = live.outcome.as_ref();
+            // The errors are listed below; the message says what state the node is left in.
+            let text = match o {
+                Some(o) if o.errors.contains(&o.message) => "✖ the drain failed".to_string(),
+                Some(o) => format!("✖ the drain failed: {}", o.message),
+                None => String::new(),
+            };
+            Line::from(Span::styled(text, theme::bad()))
+        }
+    }
+}

@@ -157,6 +157,7 @@ impl Report {
     /// Every metric id the harness reports (the smoke test checks they are all there).
     pub const METRICS: [&'static str; 7] = ["SIM", "M1", "M2", "M3", "M4", "M5", "M6"];
 
+    #[allow(clippy::too_many_arguments)]
     fn row(
         &mut self,
         id: &str,
@@ -1217,7 +1218,7 @@ fn run_tui(cfg: &Config, sim: &Sim, dir: &Path, notes: &mut Vec<String>) -> Resu
             .collect();
         let targets = interleave(&visible, &others, 10);
         let measured_n = visible.len();
-        let is_measured = |i: usize| i % 10 == 0 && i / 10 < measured_n;
+        let is_measured = |i: usize| i.is_multiple_of(10) && i / 10 < measured_n;
         term.track((SEQ_BURST, SEQ_BURST + cfg.burst_events));
         let stamps = Churn::start(
             sim.sim().store().clone(),

@@ -510,7 +510,7 @@ mod tests {
         );
         // Objects without a version are never cached.
         let none = Arc::new(json!({"metadata": {"name": "n"}}));
-        assert_eq!(items(&mut pc, &[none.clone()]), json!([*none]));
+        assert_eq!(items(&mut pc, std::slice::from_ref(&none)), json!([*none]));
         assert_eq!(pc.json.len(), 3);
     }
 }

@@ -85,6 +85,10 @@ pub struct SimArgs {
     /// With --nodes: pods per node.
     #[arg(long, default_value_t = 30)]
     pub pods_per_node: usize,
+    /// Benchmark churn: change this many pods per second, round-robin over every pod (each
+    /// change sets a container's restart count to a sequence number; see `sim::churn`).
+    #[arg(long)]
+    pub churn: Option<f64>,
 }
 
 /// A single node name.

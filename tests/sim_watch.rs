@@ -234,3 +234,38 @@ async fn stop_ends_open_watches() {
     sim.stop().await;
     assert!(w.next_within(Duration::from_secs(5)).await.is_none());
 }
+
+#[tokio::test]
+async fn selector_watch_from_a_version_reports_deletes_made_before_it_started() {
+    // A drain lists the node's pods, evicts one (grace 0: gone at once), and only then its
+    // watch connects: the DELETED must still come.
+    let sim = static_sim().await;
+    let h = Http::new(&sim);
+    put(&sim, Kind::Pod, pod("default", "a", "web", "n1"));
+    put(&sim, Kind::Pod, pod("default", "b", "web", "n1"));
+    let list = h.get("/api/v1/pods?fieldSelector=spec.nodeName%3Dn1").await;
+    let from = list.body["metadata"]["resourceVersion"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    sim.store().delete(Kind::Pod, "default", "a").unwrap();
+    // Created and deleted after the list: replayed as both.
+    put(&sim, Kind::Pod, pod("default", "c", "web", "n1"));
+    sim.store().delete(Kind::Pod, "default", "c").unwrap();
+    let mut w = h
+        .watch(&format!(
+            "/api/v1/pods?watch=true&resourceVersion={from}&fieldSelector=spec.nodeName%3Dn1"
+        ))
+        .await;
+    sim.store().delete(Kind::Pod, "default", "b").unwrap();
+    let mut got = Vec::new();
+    while got.len() < 4 {
+        let e = w.next_change().await.expect("stream open");
+        got.push(format!(
+            "{} {}",
+            e["type"].as_str().unwrap(),
+            e["object"]["metadata"]["name"].as_str().unwrap()
+        ));
+    }
+    assert_eq!(got, ["DELETED a", "ADDED c", "DELETED c", "DELETED b"]);
+}

@@ -141,8 +141,13 @@ async fn event_loop(
             return Ok(());
         }
         if model.redraw {
+            // Frame time as the bench log reports it: view refresh + draw + terminal write.
+            let started = std::time::Instant::now();
             model.refresh();
             terminal.draw(|f| crate::ui::render(&model, f))?;
+            if crate::benchlog::enabled() {
+                crate::benchlog::value("frame", started.elapsed().as_micros());
+            }
             model.redraw = false;
         }
         let first = tokio::select! {

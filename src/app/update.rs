@@ -154,6 +154,13 @@ fn watch(m: &mut Model, report: WatchReport) {
                     m.arrivals.insert(key, m.now);
                 }
             }
+            if crate::benchlog::enabled() {
+                match &feed {
+                    Feed::Nodes(Ev::InitDone) => crate::benchlog::mark("synced nodes"),
+                    Feed::Pods(Ev::InitDone) => crate::benchlog::mark("synced pods"),
+                    _ => {}
+                }
+            }
             if m.cache.apply(feed) {
                 m.stale = true;
                 m.redraw = true;

@@ -2,6 +2,7 @@
 //! kubectl accepts, with controllers that make it behave (scheduler, workloads, kubelet, PDBs).
 
 pub mod api;
+pub mod churn;
 pub mod clock;
 pub mod controllers;
 pub mod generate;

@@ -23,17 +23,26 @@ use crate::sim::store::{Change, ChangeType, StoreError};
 /// A list result shared by its pages.
 type Snapshot = Arc<Vec<Arc<Value>>>;
 
-/// Snapshots behind `continue` tokens, so every page of a list comes from the same state.
+/// Snapshots behind `continue` tokens, so every page of a list comes from the same state;
+/// and the serialized JSON of listed objects, so a large list is not re-serialized from
+/// `serde_json::Value` on every request.
 #[derive(Default)]
 pub struct PageCache {
     snapshots: HashMap<u64, (u64, Snapshot)>,
     order: VecDeque<u64>,
     next: u64,
+    /// Object JSON by resourceVersion: every stored object version has its own, so an
+    /// entry can never be stale (a changed object has a new version and misses).
+    json: HashMap<u64, Bytes>,
 }
 
 const PAGE_CACHE_CAP: usize = 64;
 /// Objects all kept snapshots may pin together (old versions stay alive while pinned).
 const PAGE_CACHE_ITEMS: usize = 1_000_000;
+
+/// Serialized objects kept at most; past this the cache starts over (versions that are no
+/// longer current are only dropped then).
+const JSON_CACHE_CAP: usize = 400_000;
 
 impl PageCache {
     fn put(&mut self, rv: u64, items: Snapshot) -> u64 {
@@ -54,6 +63,33 @@ impl PageCache {
 
     fn get(&self, id: u64) -> Option<(u64, Snapshot)> {
         self.snapshots.get(&id).cloned()
+    }
+
+    /// Appends the JSON of `items`, separated by commas, serializing only objects whose
+    /// version is not cached yet.
+    fn write_items(&mut self, out: &mut Vec<u8>, items: &[Arc<Value>]) -> serde_json::Result<()> {
+        if self.json.len() + items.len() > JSON_CACHE_CAP {
+            self.json.clear();
+        }
+        for (i, o) in items.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            let rv = crate::sim::store::rv_of(o);
+            if rv == 0 {
+                serde_json::to_writer(&mut *out, o.as_ref())?;
+                continue;
+            }
+            match self.json.get(&rv) {
+                Some(b) => out.extend_from_slice(b),
+                None => {
+                    let b = Bytes::from(serde_json::to_vec(o.as_ref())?);
+                    out.extend_from_slice(&b);
+                    self.json.insert(rv, b);
+                }
+            }
+        }
+        Ok(())
     }
 }
 
@@ -169,13 +205,11 @@ pub fn list(
     out.extend_from_slice(b"\",\"metadata\":");
     serde_json::to_writer(&mut out, &meta).map_err(|e| ApiError::internal(e.to_string()))?;
     out.extend_from_slice(b",\"items\":[");
-    for (i, o) in page.iter().enumerate() {
-        if i > 0 {
-            out.push(b',');
-        }
-        serde_json::to_writer(&mut out, o.as_ref())
-            .map_err(|e| ApiError::internal(e.to_string()))?;
-    }
+    st.pages
+        .lock()
+        .unwrap()
+        .write_items(&mut out, page)
+        .map_err(|e| ApiError::internal(e.to_string()))?;
     out.extend_from_slice(b"]}");
     Ok(json_response(200, out))
 }
@@ -403,4 +437,42 @@ pub fn watch(
         }
     });
     Ok(resp)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn obj(name: &str, rv: u64, x: i64) -> Arc<Value> {
+        Arc::new(json!({"metadata": {"name": name, "resourceVersion": rv.to_string()}, "x": x}))
+    }
+
+    fn items(pc: &mut PageCache, items: &[Arc<Value>]) -> Value {
+        let mut out = b"[".to_vec();
+        pc.write_items(&mut out, items).unwrap();
+        out.push(b']');
+        serde_json::from_slice(&out).unwrap()
+    }
+
+    #[test]
+    fn serialized_objects_are_cached_per_version() {
+        let mut pc = PageCache::default();
+        let (a, b) = (obj("a", 5, 1), obj("b", 6, 2));
+        let first = items(&mut pc, &[a.clone(), b.clone()]);
+        assert_eq!(first, json!([*a, *b]));
+        assert_eq!(pc.json.len(), 2);
+        // Same version: served from the cache (the cache trusts versions to be unique).
+        let same_rv_other_body = obj("a", 5, 99);
+        assert_eq!(items(&mut pc, &[same_rv_other_body])[0]["x"], 1);
+        // A new version of an object is serialized afresh.
+        let a2 = obj("a", 7, 3);
+        assert_eq!(
+            items(&mut pc, &[a2, b.clone()]),
+            json!([*obj("a", 7, 3), *b])
+        );
+        // Objects without a version are never cached.
+        let none = Arc::new(json!({"metadata": {"name": "n"}}));
+        assert_eq!(items(&mut pc, std::slice::from_ref(&none)), json!([*none]));
+        assert_eq!(pc.json.len(), 3);
+    }
 }

@@ -1,0 +1,112 @@
+//! `cargo bench --bench scale -- [--nodes N] [--pods-per-node M] [--quick] [--no-kubectl]
+//! [--out DIR] [--kubectl PATH] [--graces 0,2]`: kubedrain beside kubectl at scale on the
+//! built-in simulator. Prints one table and writes it to `target/bench/results.{md,json}`.
+//! `BENCH_KUBECTL` also names the kubectl to use. See README, "Performance".
+
+#[path = "../common/model.rs"]
+mod model;
+
+mod harness;
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// Counts live heap bytes (for the per-pod memory breakdown); otherwise the system allocator.
+struct Counting;
+
+static LIVE: AtomicUsize = AtomicUsize::new(0);
+
+// SAFETY: every call is forwarded to `System` unchanged; only a counter is added.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let p = unsafe { System.alloc(layout) };
+        if !p.is_null() {
+            LIVE.fetch_add(layout.size(), Ordering::Relaxed);
+        }
+        p
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        unsafe { System.dealloc(ptr, layout) };
+        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        let p = unsafe { System.realloc(ptr, layout, new_size) };
+        if !p.is_null() {
+            LIVE.fetch_add(new_size, Ordering::Relaxed);
+            LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
+        }
+        p
+    }
+}
+
+#[global_allocator]
+static ALLOC: Counting = Counting;
+
+fn live_bytes() -> usize {
+    LIVE.load(Ordering::Relaxed)
+}
+
+fn main() -> color_eyre::Result<()> {
+    color_eyre::install()?;
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mut nodes = 5_000;
+    let mut per_node = 30;
+    let mut quick = false;
+    let mut no_kubectl = false;
+    let mut out = None;
+    let mut graces = None;
+    let mut kubectl = std::env::var_os("BENCH_KUBECTL").map(PathBuf::from);
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--nodes" => nodes = it.next().and_then(|v| v.parse().ok()).unwrap_or(nodes),
+            "--pods-per-node" => {
+                per_node = it.next().and_then(|v| v.parse().ok()).unwrap_or(per_node)
+            }
+            "--quick" => quick = true,
+            "--no-kubectl" => no_kubectl = true,
+            "--out" => out = it.next().map(PathBuf::from),
+            "--kubectl" => kubectl = it.next().map(PathBuf::from),
+            "--graces" => {
+                graces = it
+                    .next()
+                    .map(|v| v.split(',').filter_map(|g| g.parse().ok()).collect())
+            }
+            // cargo bench passes --bench; criterion-style filters are ignored.
+            _ => {}
+        }
+    }
+    let mut cfg = harness::Config::new(nodes, per_node, env!("CARGO_BIN_EXE_kubedrain").into());
+    if quick {
+        cfg = cfg.quick();
+    }
+    cfg.no_kubectl = no_kubectl;
+    cfg.live_bytes = Some(live_bytes);
+    if let Some(o) = out {
+        cfg.out_dir = o;
+    }
+    if kubectl.is_some() {
+        cfg.kubectl = kubectl.clone();
+    }
+    if let Some(g) = graces {
+        cfg.graces = g;
+    }
+    let command = format!(
+        "cargo bench --bench scale -- --nodes {nodes} --pods-per-node {per_node}{}{}{}",
+        if quick { " --quick" } else { "" },
+        if no_kubectl { " --no-kubectl" } else { "" },
+        kubectl
+            .as_ref()
+            .map_or(String::new(), |k| format!(" --kubectl {}", k.display()))
+    );
+    let report = harness::run(&cfg, &command)?;
+    println!("{}", report.document());
+    println!(
+        "written: {}/results.md and results.json",
+        cfg.out_dir.display()
+    );
+    Ok(())
+}

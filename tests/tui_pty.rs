@@ -117,6 +117,16 @@ fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
     hay.windows(needle.len()).rposition(|w| w == needle)
 }
 
+/// kubectl from `$KUBECTL` or PATH.
+fn find_kubectl() -> Option<std::path::PathBuf> {
+    if let Some(k) = std::env::var_os("KUBECTL") {
+        return Some(k.into());
+    }
+    std::env::split_paths(&std::env::var_os("PATH")?)
+        .map(|d| d.join("kubectl"))
+        .find(|p| p.is_file())
+}
+
 /// The seed scenario (master0, node0, node1, http-spring ×10, DaemonSets, coredns), with its
 /// controllers running.
 async fn simulator() -> Simulator {
@@ -151,13 +161,34 @@ async fn live_tui_follows_the_cluster_and_restores_the_terminal() {
     let victim = spring_pod_on_node0(&sim);
     pty.wait_for("node0's pods", long, |s| s.contains(&victim));
 
-    // Cordon node0 through the API, as kubectl cordon does.
-    let nodes: Api<Node> = Api::all(sim.client().await.unwrap());
-    let patch = json!({"spec": {"unschedulable": true}});
-    nodes
-        .patch("node0", &PatchParams::default(), &Patch::Merge(&patch))
-        .await
-        .unwrap();
+    // `kubectl cordon node0` beside the TUI (the API's PATCH when kubectl is missing outside CI).
+    match find_kubectl() {
+        Some(kubectl) => {
+            let out = std::process::Command::new(kubectl)
+                .args(["--kubeconfig", kc.to_str().unwrap(), "cordon", "node0"])
+                .env("KUBECACHEDIR", dir.path().join("cache"))
+                .output()
+                .expect("kubectl runs");
+            assert!(
+                String::from_utf8_lossy(&out.stdout).contains("node/node0 cordoned"),
+                "{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        None => {
+            assert!(
+                std::env::var("CI").map_or(true, |v| v != "true"),
+                "kubectl not found (set KUBECTL or PATH); CI=true requires it"
+            );
+            let nodes: Api<Node> = Api::all(sim.client().await.unwrap());
+            let patch = json!({"spec": {"unschedulable": true}});
+            nodes
+                .patch("node0", &PatchParams::default(), &Patch::Merge(&patch))
+                .await
+                .unwrap();
+        }
+    }
     let took = pty.wait_for("node0 cordoned", Duration::from_secs(2), |s| {
         s.lines()
             .any(|l| l.contains("node0") && l.contains("SchedulingDisabled"))

@@ -1,5 +1,5 @@
 //! Slim rows: what kubedrain keeps of each object. Decoded straight from JSON (see `raw.rs`),
-//! ~1 KB per pod instead of ~100 KB for a full `k8s_openapi` Pod, and usable by kube-rs
+//! ~3.4 KB per pod (measured on simulator pods) instead of ~100 KB for a full `k8s_openapi` Pod, and usable by kube-rs
 //! watchers because each implements `kube::Resource`.
 
 use std::borrow::Cow;

@@ -7,49 +7,27 @@ use serde_json::{Value, json};
 
 use super::super::clock::format_time;
 
-/// Parses a CPU quantity (`100m`, `2`, `0.5`) into millicores.
-pub fn cpu_millis(q: &Value) -> i64 {
-    let s = match q {
-        Value::String(s) => s.as_str(),
-        Value::Number(n) => return (n.as_f64().unwrap_or(0.0) * 1000.0).round() as i64,
-        _ => return 0,
-    };
-    if let Some(m) = s.strip_suffix('m') {
-        return m.parse::<f64>().unwrap_or(0.0).round() as i64;
+/// A quantity as text: the API allows plain JSON numbers too.
+fn quantity_text(q: &Value) -> Option<String> {
+    match q {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
     }
-    (s.parse::<f64>().unwrap_or(0.0) * 1000.0).round() as i64
 }
 
-/// Parses a byte quantity (`128Mi`, `8063156Ki`, `1G`, `1000`) into bytes.
+/// Parses a CPU quantity (`100m`, `2`, `0.5`) into millicores (0 when absent or invalid).
+pub fn cpu_millis(q: &Value) -> i64 {
+    quantity_text(q)
+        .and_then(|s| crate::cluster::quantity::cpu_millis(&s))
+        .unwrap_or(0) as i64
+}
+
+/// Parses a byte quantity (`128Mi`, `8063156Ki`, `1G`, `1000`) into bytes (0 when invalid).
 pub fn bytes(q: &Value) -> i64 {
-    let s = match q {
-        Value::String(s) => s.as_str(),
-        Value::Number(n) => return n.as_f64().unwrap_or(0.0) as i64,
-        _ => return 0,
-    };
-    const UNITS: [(&str, f64); 12] = [
-        ("Ki", 1024.0),
-        ("Mi", 1048576.0),
-        ("Gi", 1073741824.0),
-        ("Ti", 1099511627776.0),
-        ("Pi", 1125899906842624.0),
-        ("Ei", 1152921504606846976.0),
-        ("k", 1e3),
-        ("M", 1e6),
-        ("G", 1e9),
-        ("T", 1e12),
-        ("P", 1e15),
-        ("E", 1e18),
-    ];
-    for (suffix, mult) in UNITS {
-        if let Some(n) = s.strip_suffix(suffix) {
-            return (n.parse::<f64>().unwrap_or(0.0) * mult) as i64;
-        }
-    }
-    if let Some(n) = s.strip_suffix('m') {
-        return (n.parse::<f64>().unwrap_or(0.0) / 1000.0) as i64;
-    }
-    s.parse::<f64>().unwrap_or(0.0) as i64
+    quantity_text(q)
+        .and_then(|s| crate::cluster::quantity::bytes(&s))
+        .unwrap_or(0) as i64
 }
 
 /// What a pod asks of a node: CPU millicores and memory bytes (sum of container requests).

@@ -1,0 +1,24 @@
+//! kubedrain's integration tests, in one binary: one link instead of twenty keeps CI's
+//! build time and disk small (each test binary links kube, axum and ratatui).
+
+mod common;
+mod drain_support;
+
+mod drain_e2e;
+mod drain_e2e_faults;
+mod drain_findings;
+mod drain_output;
+mod drain_plan;
+mod sim_api;
+mod sim_cli;
+mod sim_controllers;
+mod sim_eviction;
+mod sim_kube_client;
+mod sim_kubectl;
+mod sim_tables;
+mod sim_watch;
+mod tui_fixtures;
+mod tui_pty;
+mod tui_render;
+mod tui_workflow_pty;
+mod tui_workflow_render;

@@ -1,0 +1,185 @@
+//! The real binary in a pseudo-terminal, against a simulator started by the test.
+
+use std::time::Duration;
+
+use k8s_openapi::api::core::v1::Node;
+use kube::Api;
+use kube::api::{Patch, PatchParams};
+use kubedrain::sim::kinds::Kind;
+use kubedrain::sim::server::{SimOptions, Simulator};
+use serde_json::json;
+
+use crate::common::pty::Pty;
+
+const ENTER_ALT: &[u8] = b"\x1b[?1049h";
+const LEAVE_ALT: &[u8] = b"\x1b[?1049l";
+
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).rposition(|w| w == needle)
+}
+
+/// kubectl from `$KUBECTL` or PATH.
+fn find_kubectl() -> Option<std::path::PathBuf> {
+    if let Some(k) = std::env::var_os("KUBECTL") {
+        return Some(k.into());
+    }
+    std::env::split_paths(&std::env::var_os("PATH")?)
+        .map(|d| d.join("kubectl"))
+        .find(|p| p.is_file())
+}
+
+/// The seed scenario (master0, node0, node1, http-spring ×10, DaemonSets, coredns), with its
+/// controllers running.
+async fn simulator() -> Simulator {
+    Simulator::start(SimOptions::default()).await.unwrap()
+}
+
+/// An http-spring pod on node0, straight from the simulator's store.
+fn spring_pod_on_node0(sim: &Simulator) -> String {
+    let (_, pods) = sim.store().list(Kind::Pod, Some("default"));
+    pods.iter()
+        .filter(|p| p["spec"]["nodeName"] == "node0")
+        .filter_map(|p| p["metadata"]["name"].as_str())
+        .find(|n| n.starts_with("http-spring"))
+        .expect("seed has http-spring pods on node0")
+        .to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn live_tui_follows_the_cluster_and_restores_the_terminal() {
+    let sim = simulator().await;
+    let dir = tempfile::tempdir().unwrap();
+    let kc = dir.path().join("kubeconfig");
+    sim.write_kubeconfig(&kc).unwrap();
+    let mut pty = Pty::spawn(&["--kubeconfig", kc.to_str().unwrap()], None);
+    let long = Duration::from_secs(20);
+
+    pty.wait_for("the three nodes", long, |s| {
+        s.contains("master0") && s.contains("node0") && s.contains("node1") && s.contains("live")
+    });
+    // Select node0 (master0 sorts first): its pods show.
+    pty.send(b"j");
+    let victim = spring_pod_on_node0(&sim);
+    pty.wait_for("node0's pods", long, |s| s.contains(&victim));
+
+    // `kubectl cordon node0` beside the TUI (the API's PATCH when kubectl is missing outside CI).
+    match find_kubectl() {
+        Some(kubectl) => {
+            let out = std::process::Command::new(kubectl)
+                .args(["--kubeconfig", kc.to_str().unwrap(), "cordon", "node0"])
+                .env("KUBECACHEDIR", dir.path().join("cache"))
+                .output()
+                .expect("kubectl runs");
+            assert!(
+                String::from_utf8_lossy(&out.stdout).contains("node/node0 cordoned"),
+                "{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        None => {
+            assert!(
+                std::env::var("CI").map_or(true, |v| v != "true"),
+                "kubectl not found (set KUBECTL or PATH); CI=true requires it"
+            );
+            let nodes: Api<Node> = Api::all(sim.client().await.unwrap());
+            let patch = json!({"spec": {"unschedulable": true}});
+            nodes
+                .patch("node0", &PatchParams::default(), &Patch::Merge(&patch))
+                .await
+                .unwrap();
+        }
+    }
+    let took = pty.wait_for("node0 cordoned", Duration::from_secs(2), |s| {
+        s.lines()
+            .any(|l| l.contains("node0") && l.contains("SchedulingDisabled"))
+    });
+    assert!(took < Duration::from_secs(2), "{took:?}");
+
+    // A deleted pod leaves the pods pane.
+    sim.store().delete(Kind::Pod, "default", &victim).unwrap();
+    pty.wait_for("the deleted pod gone", Duration::from_secs(2), |s| {
+        !s.contains(&victim) && s.contains("kube-proxy")
+    });
+
+    pty.send(b"q");
+    assert!(
+        pty.wait_exit(Duration::from_secs(5)),
+        "q exits successfully"
+    );
+    let raw = pty.raw();
+    let entered = find(&raw, ENTER_ALT).expect("alternate screen entered");
+    let left = find(&raw, LEAVE_ALT).expect("alternate screen left");
+    assert!(left > entered, "alternate screen left after the last enter");
+    assert!(!pty.in_alternate_screen());
+    sim.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ctrl_c_quits_from_the_filter_line_and_restores_the_terminal() {
+    let sim = simulator().await;
+    let dir = tempfile::tempdir().unwrap();
+    let kc = dir.path().join("kubeconfig");
+    sim.write_kubeconfig(&kc).unwrap();
+    let mut pty = Pty::spawn(&["--kubeconfig", kc.to_str().unwrap(), "--readonly"], None);
+    pty.wait_for("nodes", Duration::from_secs(20), |s| s.contains("node1"));
+    let s = pty.screen();
+    assert!(s.contains("READ-ONLY") && !s.contains("cordon"), "{s}");
+    pty.send(b"/spring");
+    pty.wait_for("filter line", Duration::from_secs(5), |s| {
+        s.contains("/spring")
+    });
+    pty.send(b"\x03");
+    assert!(pty.wait_exit(Duration::from_secs(5)));
+    let raw = pty.raw();
+    assert!(find(&raw, LEAVE_ALT) > find(&raw, ENTER_ALT));
+    sim.stop().await;
+}
+
+fn assert_clean_failure(args: &[&str], expect: &str) {
+    let mut pty = Pty::spawn(args, None);
+    let ok = pty.wait_exit(Duration::from_secs(20));
+    assert!(!ok, "must exit non-zero");
+    let raw = pty.raw();
+    assert!(
+        find(&raw, ENTER_ALT).is_none(),
+        "no alternate screen before the error"
+    );
+    let text = String::from_utf8_lossy(&raw);
+    assert!(text.contains(expect), "expected {expect:?} in:\n{text}");
+}
+
+#[test]
+fn bad_kubeconfig_is_a_clear_error_on_a_normal_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    let kc = dir.path().join("kubeconfig");
+    std::fs::write(&kc, "this: is: not [ a kubeconfig").unwrap();
+    assert_clean_failure(
+        &["--kubeconfig", kc.to_str().unwrap()],
+        "cannot read kubeconfig",
+    );
+}
+
+#[test]
+fn unreachable_server_is_a_clear_error_on_a_normal_terminal() {
+    // Bind and drop a listener: its port is closed now.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let dir = tempfile::tempdir().unwrap();
+    let kc = dir.path().join("kubeconfig");
+    std::fs::write(
+        &kc,
+        format!(
+            "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster: {{server: \"http://127.0.0.1:{port}\"}}\n\
+             users:\n- name: u\n  user: {{token: t}}\ncontexts:\n- name: x\n  context: {{cluster: c, user: u}}\ncurrent-context: x\n"
+        ),
+    )
+    .unwrap();
+    assert_clean_failure(
+        &["--kubeconfig", kc.to_str().unwrap()],
+        "cannot reach the API server",
+    );
+}

@@ -1,0 +1,129 @@
+//! The whole maintenance cycle on `kubedrain demo`, through the real binary in a
+//! pseudo-terminal: cordon, drain (plan, live progress, "safe to upgrade"), the simulated
+//! upgrade (NotReady, then Ready with a new kubelet), uncordon with versions before → after.
+//! Generous deadlines, no timing assertions.
+
+use std::time::Duration;
+
+use crate::common::pty::Pty;
+
+/// The line of the nodes pane showing `node`.
+fn node_line(screen: &str, node: &str) -> String {
+    screen
+        .lines()
+        .find(|l| l.starts_with(&format!("┃{node} ")))
+        .unwrap_or_default()
+        .to_string()
+}
+
+#[test]
+fn demo_cordon_drain_upgrade_uncordon() {
+    let state = tempfile::tempdir().unwrap();
+    let mut pty = Pty::spawn(&["demo", "--speed", "5"], Some(state.path()));
+    let long = Duration::from_secs(60);
+    pty.wait_for("the demo cluster", long, |s| {
+        s.contains("node0") && s.contains("node1") && s.contains("live")
+    });
+    // node0 (master0 sorts first).
+    pty.send(b"j");
+    pty.wait_for("node0 selected", long, |s| s.contains("· node0"));
+    let kubelet_before = node_line(&pty.screen(), "node0")
+        .split_whitespace()
+        .find(|w| w.starts_with("v1."))
+        .expect("node0's kubelet version")
+        .to_string();
+
+    // Cordon, with its confirmation.
+    pty.send(b"c");
+    pty.wait_for("cordon confirmation", long, |s| s.contains("Cordon node0?"));
+    pty.send(b"\r");
+    pty.wait_for("node0 cordoned", long, |s| {
+        node_line(s, "node0").contains("SchedulingDisabled")
+    });
+
+    // Drain: options, plan, live progress until only DaemonSet pods are left.
+    pty.send(b"r");
+    pty.wait_for("drain options", long, |s| {
+        s.contains("Drain node0 · options") && s.contains("[x] --ignore-daemonsets")
+    });
+    pty.send(b"\r");
+    pty.wait_for("the plan", long, |s| {
+        s.contains("Drain plan") && s.contains("ready to drain") && s.contains("evict")
+    });
+    pty.send(b"\r");
+    pty.wait_for("the live drain view", long, |s| s.contains("Drain node0 ·"));
+    let s = pty.wait_for_screen("drained and safe", long, |s| {
+        s.contains("node0 is drained and safe to upgrade")
+    });
+    assert!(s.contains("0 of "), "gauge at zero pods left:\n{s}");
+    // The replacements run on node1 now; node0 keeps its DaemonSet pods only.
+    assert!(s.contains("on node1"), "{s}");
+
+    // Simulated OS upgrade: NotReady (or Unknown) for a moment, then Ready with a new kubelet.
+    pty.send(b"U");
+    pty.wait_for("node0 rebooting", long, |s| {
+        let l = node_line(s, "node0");
+        l.contains("NotReady") || l.contains("Unknown")
+    });
+    pty.wait_for("node0 back with a new kubelet", long, |s| {
+        let l = node_line(s, "node0");
+        l.contains("Ready,SchedulingDisabled")
+            && !l.contains("NotReady")
+            && !l.contains(&format!(" {kubelet_before} "))
+    });
+
+    // Uncordon: the confirmation shows the versions when cordoned and now.
+    pty.send(b"u");
+    let s = pty.wait_for_screen("uncordon confirmation", long, |s| {
+        s.contains("Uncordon node0?") && s.contains("when cordoned")
+    });
+    let kubelet = s
+        .lines()
+        .find(|l| l.contains("kubelet ") && l.contains("← new"))
+        .unwrap_or_else(|| panic!("kubelet before → now in:\n{s}"));
+    assert!(kubelet.contains(&kubelet_before), "{kubelet}");
+    assert!(s.contains("Condition Ready"), "{s}");
+    pty.send(b"\r");
+    pty.wait_for("node0 schedulable and Ready", long, |s| {
+        let l = node_line(s, "node0");
+        l.contains("Ready") && !l.contains("SchedulingDisabled") && !l.contains("NotReady")
+    });
+
+    pty.send(b"q");
+    assert!(
+        pty.wait_exit(Duration::from_secs(10)),
+        "q exits successfully"
+    );
+    // Everything went through the journal in KUBEDRAIN_STATE_DIR.
+    let journal = std::fs::read_to_string(state.path().join("journal.jsonl")).unwrap();
+    for action in ["\"cordon\"", "\"drain-result\"", "\"uncordon\""] {
+        assert!(journal.contains(action), "{action} in:\n{journal}");
+    }
+}
+
+#[test]
+fn demo_readonly_hides_and_refuses_the_workflow() {
+    let state = tempfile::tempdir().unwrap();
+    let mut pty = Pty::spawn(&["demo", "--readonly"], Some(state.path()));
+    let long = Duration::from_secs(60);
+    pty.wait_for("the demo cluster", long, |s| {
+        s.contains("node0") && s.contains("live") && s.contains("READ-ONLY")
+    });
+    pty.send(b"j");
+    pty.wait_for("node0 selected", long, |s| s.contains("· node0"));
+    let s = pty.screen();
+    assert!(!s.contains("cordon") && !s.contains("upgrade"), "{s}");
+    pty.send(b"crU");
+    std::thread::sleep(Duration::from_millis(500));
+    let s = pty.screen();
+    assert!(
+        !s.contains("Cordon node0?") && !s.contains("options") && !s.contains("upgrading"),
+        "{s}"
+    );
+    assert!(
+        !node_line(&s, "node0").contains("SchedulingDisabled"),
+        "{s}"
+    );
+    pty.send(b"q");
+    assert!(pty.wait_exit(Duration::from_secs(10)));
+}

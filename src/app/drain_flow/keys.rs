@@ -1,0 +1,311 @@
+//! The workflow's keys: one table read by the key handler, the help overlay, the hint bar
+//! and each dialog's bottom line.
+
+use crossterm::event::{KeyCode, KeyEvent};
+
+use super::*;
+use crate::app::keymap::Key;
+use crate::app::model::Model;
+
+/// Which keys apply (one per dialog, plus the nodes pane's demo key).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ctx {
+    Confirm,
+    Options,
+    Plan,
+    Live,
+    Resume,
+    NodesDemo,
+}
+
+impl Ctx {
+    /// Heading in the help screen.
+    pub fn title(self) -> &'static str {
+        match self {
+            Ctx::Confirm => "Cordon / uncordon dialog",
+            Ctx::Options => "Drain options",
+            Ctx::Plan => "Drain plan",
+            Ctx::Live => "Drain progress",
+            Ctx::Resume => "Unfinished maintenance (on start)",
+            Ctx::NodesDemo => "Nodes pane (demo cluster)",
+        }
+    }
+
+    /// Every context, in help order.
+    pub const ALL: [Ctx; 6] = [
+        Ctx::Confirm,
+        Ctx::Options,
+        Ctx::Plan,
+        Ctx::Live,
+        Ctx::Resume,
+        Ctx::NodesDemo,
+    ];
+}
+
+/// What a workflow key does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FlowAction {
+    Confirm,
+    Cancel,
+    Up,
+    Down,
+    Toggle,
+    Plan,
+    Start,
+    Back,
+    CancelDrain,
+    Close,
+    Upgrade,
+    Resume,
+    Uncordon,
+}
+
+/// One workflow key binding.
+#[derive(Debug, Clone, Copy)]
+pub struct FlowBinding {
+    pub keys: &'static [Key],
+    pub action: FlowAction,
+    pub ctx: Ctx,
+    pub help: &'static str,
+    pub hint: &'static str,
+}
+
+const fn fb(
+    keys: &'static [Key],
+    action: FlowAction,
+    ctx: Ctx,
+    help: &'static str,
+    hint: &'static str,
+) -> FlowBinding {
+    FlowBinding {
+        keys,
+        action,
+        ctx,
+        help,
+        hint,
+    }
+}
+
+use Key::{Ch, Code};
+
+/// The workflow's keys: looked up here, and listed by the help overlay, the hint bar and each
+/// dialog's bottom line.
+pub const FLOW_BINDINGS: &[FlowBinding] = &[
+    fb(
+        &[Code(KeyCode::Enter), Ch('y')],
+        FlowAction::Confirm,
+        Ctx::Confirm,
+        "do it",
+        "confirm",
+    ),
+    fb(
+        &[Code(KeyCode::Esc), Ch('n')],
+        FlowAction::Cancel,
+        Ctx::Confirm,
+        "leave the node as it is",
+        "cancel",
+    ),
+    fb(
+        &[Code(KeyCode::Up), Code(KeyCode::BackTab)],
+        FlowAction::Up,
+        Ctx::Options,
+        "move; type to edit",
+        "move",
+    ),
+    fb(
+        &[Code(KeyCode::Down), Code(KeyCode::Tab)],
+        FlowAction::Down,
+        Ctx::Options,
+        "next option (type to edit a value)",
+        "",
+    ),
+    fb(
+        &[Ch(' ')],
+        FlowAction::Toggle,
+        Ctx::Options,
+        "tick / untick a flag",
+        "toggle",
+    ),
+    fb(
+        &[Code(KeyCode::Enter)],
+        FlowAction::Plan,
+        Ctx::Options,
+        "show the plan",
+        "plan",
+    ),
+    fb(
+        &[Code(KeyCode::Esc)],
+        FlowAction::Cancel,
+        Ctx::Options,
+        "cancel",
+        "cancel",
+    ),
+    fb(
+        &[Code(KeyCode::Enter)],
+        FlowAction::Start,
+        Ctx::Plan,
+        "start (unless blocked)",
+        "start drain",
+    ),
+    fb(
+        &[Ch('j'), Code(KeyCode::Down)],
+        FlowAction::Down,
+        Ctx::Plan,
+        "scroll (k up)",
+        "scroll",
+    ),
+    fb(
+        &[Ch('k'), Code(KeyCode::Up)],
+        FlowAction::Up,
+        Ctx::Plan,
+        "scroll up",
+        "",
+    ),
+    fb(
+        &[Code(KeyCode::Esc)],
+        FlowAction::Back,
+        Ctx::Plan,
+        "back to the options",
+        "options",
+    ),
+    fb(
+        &[Ch('x')],
+        FlowAction::CancelDrain,
+        Ctx::Live,
+        "cancel; stays cordoned",
+        "cancel drain",
+    ),
+    fb(
+        &[Ch('U')],
+        FlowAction::Upgrade,
+        Ctx::Live,
+        "simulated OS upgrade",
+        "upgrade (demo)",
+    ),
+    fb(
+        &[Ch('j'), Code(KeyCode::Down)],
+        FlowAction::Down,
+        Ctx::Live,
+        "scroll (k up)",
+        "scroll",
+    ),
+    fb(
+        &[Ch('k'), Code(KeyCode::Up)],
+        FlowAction::Up,
+        Ctx::Live,
+        "scroll up",
+        "",
+    ),
+    fb(
+        &[Code(KeyCode::Esc), Code(KeyCode::Enter)],
+        FlowAction::Close,
+        Ctx::Live,
+        "close (when over)",
+        "close",
+    ),
+    fb(
+        &[Ch('j'), Code(KeyCode::Down)],
+        FlowAction::Down,
+        Ctx::Resume,
+        "move (k up)",
+        "move",
+    ),
+    fb(
+        &[Ch('k'), Code(KeyCode::Up)],
+        FlowAction::Up,
+        Ctx::Resume,
+        "previous node",
+        "",
+    ),
+    fb(
+        &[Ch('r')],
+        FlowAction::Resume,
+        Ctx::Resume,
+        "drain it again",
+        "resume drain",
+    ),
+    fb(
+        &[Ch('u')],
+        FlowAction::Uncordon,
+        Ctx::Resume,
+        "uncordon (asks first)",
+        "uncordon",
+    ),
+    fb(
+        &[Code(KeyCode::Esc)],
+        FlowAction::Cancel,
+        Ctx::Resume,
+        "leave them for now",
+        "later",
+    ),
+    fb(
+        &[Ch('U')],
+        FlowAction::Upgrade,
+        Ctx::NodesDemo,
+        "simulated OS upgrade",
+        "upgrade (demo)",
+    ),
+];
+
+/// The context the keyboard is in, if the workflow owns it.
+pub fn ctx(m: &Model) -> Option<Ctx> {
+    match &m.flow.dialog {
+        Some(Dialog::Cordon { .. } | Dialog::Uncordon { .. }) => Some(Ctx::Confirm),
+        Some(Dialog::Options(_)) => Some(Ctx::Options),
+        Some(Dialog::Plan { .. }) => Some(Ctx::Plan),
+        Some(Dialog::Live) => Some(Ctx::Live),
+        Some(Dialog::Resume { .. }) => Some(Ctx::Resume),
+        None => None,
+    }
+}
+
+/// Whether `b` is usable right now (state-dependent keys come and go).
+pub fn available(m: &Model, b: &FlowBinding) -> bool {
+    let running = m.flow.live.as_ref().is_some_and(|l| l.outcome.is_none());
+    match (b.ctx, b.action) {
+        (Ctx::NodesDemo, _) => m.flow.demo_upgrade && !m.readonly,
+        (Ctx::Live, FlowAction::CancelDrain) => running,
+        (Ctx::Live, FlowAction::Close) => !running,
+        (Ctx::Live, FlowAction::Upgrade) => {
+            m.flow.demo_upgrade
+                && !m.readonly
+                && m.flow.live.as_ref().is_some_and(|l| l.is_drained())
+        }
+        (Ctx::Resume, FlowAction::Resume | FlowAction::Uncordon) => !m.readonly,
+        _ => true,
+    }
+}
+
+/// Whether `b` is shown in help (state aside: everything the mode could offer).
+pub fn in_help(m: &Model, b: &FlowBinding) -> bool {
+    match b.ctx {
+        Ctx::NodesDemo => m.flow.demo_upgrade && !m.readonly,
+        Ctx::Live if b.action == FlowAction::Upgrade => m.flow.demo_upgrade && !m.readonly,
+        _ => !m.readonly || !matches!(b.ctx, Ctx::Confirm | Ctx::Options | Ctx::Plan | Ctx::Live),
+    }
+}
+
+/// Hints for the current dialog: (key, label), as many as the dialog offers now.
+pub fn hints(m: &Model, c: Ctx) -> Vec<(String, &'static str)> {
+    FLOW_BINDINGS
+        .iter()
+        .filter(|b| b.ctx == c && !b.hint.is_empty() && available(m, b))
+        .map(|b| (key_label(b.keys[0]), b.hint))
+        .collect()
+}
+
+/// A key as hints and help write it (`Space` for the space bar).
+pub fn key_label(k: Key) -> String {
+    match k {
+        Key::Ch(' ') => "Space".into(),
+        k => k.label(),
+    }
+}
+
+pub(super) fn lookup(m: &Model, c: Ctx, k: &KeyEvent) -> Option<FlowAction> {
+    FLOW_BINDINGS
+        .iter()
+        .filter(|b| b.ctx == c && available(m, b))
+        .find(|b| b.keys.iter().any(|key| key.matches(k)))
+        .map(|b| b.action)
+}

@@ -1,0 +1,105 @@
+//! The maintenance workflow inside the TUI: cordon / uncordon confirmations, drain options →
+//! plan → live drain, the demo OS upgrade, and the start-up offer to resume what kubedrain
+//! left unfinished. State and pure `update` logic only; `flow_exec.rs` runs the side effects.
+
+mod facts;
+mod keys;
+mod live;
+mod options_form;
+mod update;
+
+pub use facts::*;
+pub use keys::*;
+pub use live::*;
+pub use options_form::*;
+pub use update::*;
+
+use std::collections::BTreeMap;
+
+use crate::drain::events::DrainEvent;
+use crate::drain::journal::{Entry, Unfinished};
+use crate::drain::plan::DrainPlan;
+
+/// Results coming back from the executor.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Clone)]
+pub enum FlowMsg {
+    /// An event of the running drain.
+    Drain(DrainEvent),
+    /// A cordon / uncordon finished: `Ok(what happened)` or `Err(why, in plain words)`.
+    NodeOp {
+        node: String,
+        verb: &'static str,
+        result: Result<String, String>,
+    },
+    /// The journal, read once at start (for the resume offer).
+    Journal(Vec<Entry>),
+    /// The demo upgrade was started (or could not be).
+    Upgrade {
+        node: String,
+        result: Result<(), String>,
+    },
+}
+
+/// Side effects of the workflow.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FlowCmd {
+    Cordon {
+        node: String,
+    },
+    /// `force`: the user confirmed lifting a cordon kubedrain did not put there.
+    Uncordon {
+        node: String,
+        force: bool,
+    },
+    Drain {
+        node: String,
+        form: OptionsForm,
+    },
+    /// Cancel the running drain (the node stays cordoned).
+    CancelDrain,
+    /// Demo only: simulate the node's OS upgrade (reboot, new versions).
+    Upgrade {
+        node: String,
+    },
+}
+
+/// The workflow's part of the model.
+#[derive(Debug, Default)]
+pub struct Flow {
+    pub dialog: Option<Dialog>,
+    /// The current (or last) drain.
+    pub live: Option<LiveDrain>,
+    /// The demo upgrade is available (built-in cluster only).
+    pub demo_upgrade: bool,
+    /// The journal, once read.
+    pub journal: Option<Vec<Entry>>,
+    /// The start-up resume check was done.
+    pub resume_checked: bool,
+    /// Demo upgrades in progress: node → boot ID and kubelet before.
+    pub upgrading: BTreeMap<String, (String, String)>,
+}
+
+/// What is drawn over the screen.
+#[derive(Debug, Clone)]
+pub enum Dialog {
+    Cordon {
+        node: String,
+    },
+    /// The facts are recomputed from the cache at every frame (Ready may change meanwhile).
+    Uncordon {
+        node: String,
+    },
+    Options(OptionsForm),
+    Plan {
+        form: OptionsForm,
+        plan: Box<DrainPlan>,
+        scroll: usize,
+    },
+    /// The live drain view (`Flow::live`).
+    Live,
+    Resume {
+        items: Vec<Unfinished>,
+        selected: usize,
+    },
+}

@@ -1,0 +1,446 @@
+//! The workflow's update logic: keys, confirmations and the executor's messages.
+
+use crossterm::event::{KeyCode, KeyEvent};
+
+use super::*;
+use crate::app::model::{Model, Pane, View};
+use crate::app::msg::{Cmd, NodeAction};
+use crate::cluster::rows::{NodeReady, NodeRow};
+use crate::drain::events::{DrainEvent, NodeState, PodState};
+use crate::drain::journal;
+
+fn flash(m: &mut Model, text: impl Into<String>) {
+    m.flash = Some((text.into(), m.now));
+}
+
+/// `c` / `u` / `r` on the selected node: opens the matching dialog.
+pub fn open(m: &mut Model, action: NodeAction, node: String) -> Vec<Cmd> {
+    if m.readonly {
+        flash(m, "read-only: kubedrain will not change the cluster");
+        return Vec::new();
+    }
+    let Some(n) = m.cache.nodes.get(&node) else {
+        return Vec::new();
+    };
+    match action {
+        NodeAction::Cordon if n.unschedulable => flash(
+            m,
+            format!("{node} is already cordoned (SchedulingDisabled)"),
+        ),
+        NodeAction::Cordon => m.flow.dialog = Some(Dialog::Cordon { node }),
+        NodeAction::Uncordon if !n.unschedulable => {
+            flash(m, format!("{node} is already schedulable"))
+        }
+        NodeAction::Uncordon => m.flow.dialog = Some(Dialog::Uncordon { node }),
+        NodeAction::Drain => match &m.flow.live {
+            Some(l) if l.outcome.is_none() && l.node == node => m.flow.dialog = Some(Dialog::Live),
+            Some(l) if l.outcome.is_none() => flash(
+                m,
+                format!("{} is being drained: one drain at a time", l.node),
+            ),
+            _ => m.flow.dialog = Some(Dialog::Options(OptionsForm::new(&node))),
+        },
+    }
+    Vec::new()
+}
+
+/// Keys for the workflow. `None`: not ours, the normal keymap handles it.
+pub fn key(m: &mut Model, k: &KeyEvent) -> Option<Vec<Cmd>> {
+    let Some(c) = ctx(m) else {
+        // The nodes pane's demo key.
+        if m.view == View::Main
+            && m.focus == Pane::Nodes
+            && lookup(m, Ctx::NodesDemo, k) == Some(FlowAction::Upgrade)
+        {
+            let node = m.selected_node.clone()?;
+            return Some(upgrade(m, &node));
+        }
+        return None;
+    };
+    let action = lookup(m, c, k);
+    let on_text = matches!(&m.flow.dialog, Some(Dialog::Options(f)) if !f.field().is_bool());
+    let cmds = match (c, action) {
+        (Ctx::Options, None) if on_text || k.code != KeyCode::Char('?') => {
+            options_typing(m, k);
+            Vec::new()
+        }
+        // Help stays reachable from every dialog.
+        (_, None) if k.code == KeyCode::Char('?') => return None,
+        // Looking for the way out of a running drain.
+        (Ctx::Live, None) if matches!(k.code, KeyCode::Esc | KeyCode::Char('q')) => {
+            if let Some(l) = &m.flow.live {
+                let text = format!(
+                    "draining {}: x cancels (it stays cordoned); Ctrl-C quits kubedrain",
+                    l.node
+                );
+                flash(m, text);
+            }
+            Vec::new()
+        }
+        (_, None) => Vec::new(),
+        (_, Some(a)) => act(m, c, a),
+    };
+    Some(cmds)
+}
+
+fn options_typing(m: &mut Model, k: &KeyEvent) {
+    let Some(Dialog::Options(form)) = &mut m.flow.dialog else {
+        return;
+    };
+    let f = form.field();
+    let Some(text) = form.text_mut(f) else {
+        return;
+    };
+    match k.code {
+        KeyCode::Char(ch) => text.push(ch),
+        KeyCode::Backspace => {
+            text.pop();
+        }
+        _ => return,
+    }
+    form.error = None;
+}
+
+fn act(m: &mut Model, c: Ctx, a: FlowAction) -> Vec<Cmd> {
+    match (c, a) {
+        (Ctx::Confirm, FlowAction::Confirm) => confirm(m),
+        (_, FlowAction::Cancel) => {
+            m.flow.dialog = None;
+            Vec::new()
+        }
+        (Ctx::Options, _) => {
+            options_action(m, a);
+            Vec::new()
+        }
+        (Ctx::Plan, _) => plan_action(m, a),
+        (Ctx::Live, _) => live_action(m, a),
+        (Ctx::Resume, _) => resume_action(m, a),
+        _ => Vec::new(),
+    }
+}
+
+fn confirm(m: &mut Model) -> Vec<Cmd> {
+    match m.flow.dialog.take() {
+        Some(Dialog::Cordon { node }) => {
+            flash(m, format!("cordoning {node}…"));
+            vec![Cmd::Flow(FlowCmd::Cordon { node })]
+        }
+        Some(Dialog::Uncordon { node }) => {
+            // The dialog said so in red when the cordon is not kubedrain's: confirming it is
+            // the explicit yes.
+            let force = m
+                .cache
+                .nodes
+                .get(&node)
+                .is_some_and(|n| journal::may_uncordon(n).is_err());
+            flash(m, format!("uncordoning {node}…"));
+            vec![Cmd::Flow(FlowCmd::Uncordon { node, force })]
+        }
+        other => {
+            m.flow.dialog = other;
+            Vec::new()
+        }
+    }
+}
+
+fn options_action(m: &mut Model, a: FlowAction) {
+    let Some(Dialog::Options(form)) = &mut m.flow.dialog else {
+        return;
+    };
+    let n = Field::ALL.len();
+    match a {
+        FlowAction::Up => form.cursor = (form.cursor + n - 1) % n,
+        FlowAction::Down => form.cursor = (form.cursor + 1) % n,
+        FlowAction::Toggle => {
+            let f = form.field();
+            match form.bool_mut(f) {
+                Some(b) => *b = !*b,
+                None => {
+                    if let Some(t) = form.text_mut(f) {
+                        t.push(' ');
+                    }
+                }
+            }
+            form.error = None;
+        }
+        FlowAction::Plan => {
+            let form = form.clone();
+            match form.options() {
+                Err(e) => {
+                    if let Some(Dialog::Options(f)) = &mut m.flow.dialog {
+                        f.error = Some(e);
+                    }
+                }
+                Ok(opts) => match plan_from_cache(m, &form.node, &opts) {
+                    Some(plan) => {
+                        m.flow.dialog = Some(Dialog::Plan {
+                            form,
+                            plan: Box::new(plan),
+                            scroll: 0,
+                        })
+                    }
+                    None => {
+                        m.flow.dialog = None;
+                        flash(m, format!("node {} is gone", form.node));
+                    }
+                },
+            }
+        }
+        _ => {}
+    }
+}
+
+fn plan_action(m: &mut Model, a: FlowAction) -> Vec<Cmd> {
+    let Some(Dialog::Plan { form, plan, scroll }) = &mut m.flow.dialog else {
+        return Vec::new();
+    };
+    match a {
+        // Bounded by the plan's length (render bounds it exactly, with wrapping).
+        FlowAction::Down => {
+            let len = plan.pods.len() + 3 * plan.findings.len() + 12;
+            *scroll = (*scroll + 1).min(len);
+        }
+        FlowAction::Up => *scroll = scroll.saturating_sub(1),
+        FlowAction::Back => {
+            let form = form.clone();
+            m.flow.dialog = Some(Dialog::Options(form));
+        }
+        FlowAction::Start => {
+            if !plan.can_proceed() {
+                let why = unblock_hints(plan).into_iter().next().unwrap_or_default();
+                flash(m, format!("blocked, not starting: {why}"));
+                return Vec::new();
+            }
+            let form = form.clone();
+            let timeout = form
+                .options()
+                .ok()
+                .and_then(|o| o.timeout)
+                .map(|t| t.as_secs());
+            let mut live = LiveDrain::new(&form.node, m.now, timeout);
+            // Rows from the plan at once; the engine's own plan (after the cordon) follows.
+            for p in plan.removals() {
+                live.rows.push(PodProgress {
+                    key: p.key(),
+                    state: PodState::Queued,
+                    since: m.now,
+                });
+            }
+            live.skipped = plan.pods.len() - live.rows.len();
+            m.flow.live = Some(live);
+            m.flow.dialog = Some(Dialog::Live);
+            return vec![Cmd::Flow(FlowCmd::Drain {
+                node: form.node.clone(),
+                form,
+            })];
+        }
+        _ => {}
+    }
+    Vec::new()
+}
+
+fn live_action(m: &mut Model, a: FlowAction) -> Vec<Cmd> {
+    let Some(live) = &mut m.flow.live else {
+        m.flow.dialog = None;
+        return Vec::new();
+    };
+    match a {
+        FlowAction::Down => live.scroll = (live.scroll + 1).min(live.rows.len()),
+        FlowAction::Up => live.scroll = live.scroll.saturating_sub(1),
+        FlowAction::CancelDrain if !live.cancel_sent => {
+            live.cancel_sent = true;
+            return vec![Cmd::Flow(FlowCmd::CancelDrain)];
+        }
+        FlowAction::Close => m.flow.dialog = None,
+        FlowAction::Upgrade => {
+            let node = live.node.clone();
+            m.flow.dialog = None;
+            return upgrade(m, &node);
+        }
+        _ => {}
+    }
+    Vec::new()
+}
+
+fn resume_action(m: &mut Model, a: FlowAction) -> Vec<Cmd> {
+    let Some(Dialog::Resume { items, selected }) = &mut m.flow.dialog else {
+        return Vec::new();
+    };
+    match a {
+        FlowAction::Down => *selected = (*selected + 1).min(items.len().saturating_sub(1)),
+        FlowAction::Up => *selected = selected.saturating_sub(1),
+        FlowAction::Resume | FlowAction::Uncordon => {
+            let Some(node) = items.get(*selected).map(|u| u.node.clone()) else {
+                return Vec::new();
+            };
+            m.flow.dialog = None;
+            select_node(m, &node);
+            let action = if a == FlowAction::Resume {
+                NodeAction::Drain
+            } else {
+                NodeAction::Uncordon
+            };
+            return open(m, action, node);
+        }
+        _ => {}
+    }
+    Vec::new()
+}
+
+/// Moves the nodes selection to `node`.
+fn select_node(m: &mut Model, node: &str) {
+    if let Some(i) = m.views.nodes.iter().position(|n| n == node) {
+        let mut nav = m.nav(crate::app::model::Table::Nodes);
+        nav.selected = i;
+        crate::app::views::set_nav(m, crate::app::model::Table::Nodes, nav);
+        m.selected_node = Some(node.to_string());
+        m.stale = true;
+    }
+}
+
+/// `U` (demo): simulate the OS upgrade of a drained node.
+fn upgrade(m: &mut Model, node: &str) -> Vec<Cmd> {
+    if !m.flow.demo_upgrade || m.readonly {
+        return Vec::new();
+    }
+    let Some(n) = m.cache.nodes.get(node) else {
+        return Vec::new();
+    };
+    if !n.unschedulable {
+        flash(
+            m,
+            format!("{node} is schedulable: cordon (c) and drain (r) it before the upgrade"),
+        );
+        return Vec::new();
+    }
+    if m.flow.upgrading.contains_key(node) {
+        flash(m, format!("{node} is already rebooting"));
+        return Vec::new();
+    }
+    let (_, others) = node_pods(m, node);
+    if !others.is_empty() {
+        let n = others.len();
+        flash(
+            m,
+            format!("{node} still runs {n} pod(s) a drain would move: drain it (r) first"),
+        );
+        return Vec::new();
+    }
+    let before = (n.boot_id.clone(), n.kubelet_version.clone());
+    m.flow.upgrading.insert(node.to_string(), before);
+    flash(m, format!("{node}: upgrading the OS (simulated reboot)…"));
+    vec![Cmd::Flow(FlowCmd::Upgrade {
+        node: node.to_string(),
+    })]
+}
+
+/// Applies a message from the executor.
+pub fn on_msg(m: &mut Model, msg: FlowMsg) -> Vec<Cmd> {
+    m.redraw = true;
+    match msg {
+        FlowMsg::Drain(ev) => {
+            let now = m.now;
+            if let Some(live) = &mut m.flow.live
+                && event_node(&ev) == live.node
+            {
+                let finished = matches!(ev, DrainEvent::Finished(_));
+                live.apply(ev, now);
+                if finished && let Some(o) = &live.outcome {
+                    let text = match o.state {
+                        NodeState::Drained => format!("{} drained", o.node),
+                        NodeState::Cancelled => {
+                            format!("drain of {} cancelled: it stays cordoned", o.node)
+                        }
+                        NodeState::TimedOut => {
+                            format!("drain of {} timed out: it stays cordoned", o.node)
+                        }
+                        _ => format!("drain of {} failed: see the drain view", o.node),
+                    };
+                    flash(m, text);
+                }
+            }
+        }
+        FlowMsg::NodeOp { node, verb, result } => match result {
+            Ok(text) => flash(m, text),
+            Err(e) => flash(m, format!("could not {verb} {node}: {e}")),
+        },
+        FlowMsg::Journal(entries) => {
+            m.flow.journal = Some(entries);
+            check_resume(m);
+        }
+        FlowMsg::Upgrade { node, result } => {
+            if let Err(e) = result {
+                m.flow.upgrading.remove(&node);
+                flash(m, format!("could not upgrade {node}: {e}"));
+            }
+        }
+    }
+    Vec::new()
+}
+
+fn event_node(ev: &DrainEvent) -> &str {
+    match ev {
+        DrainEvent::State { node, .. }
+        | DrainEvent::Cordoned { node, .. }
+        | DrainEvent::Planned { node, .. }
+        | DrainEvent::Pod { node, .. }
+        | DrainEvent::Replacement { node, .. }
+        | DrainEvent::Notice { node, .. } => node,
+        DrainEvent::Finished(o) => &o.node,
+    }
+}
+
+/// Once nodes are loaded and the journal read: offer to resume what kubedrain left unfinished.
+pub fn check_resume(m: &mut Model) {
+    if m.flow.resume_checked {
+        return;
+    }
+    let nodes_live = m.watch.get(&crate::cluster::watch::Kind::Nodes)
+        == Some(&crate::app::model::WatchState::Live);
+    let Some(entries) = &m.flow.journal else {
+        return;
+    };
+    if !nodes_live {
+        return;
+    }
+    m.flow.resume_checked = true;
+    let nodes: Vec<&NodeRow> = m.cache.nodes.values().collect();
+    let items = journal::find_unfinished(&nodes, entries);
+    if !items.is_empty() && m.flow.dialog.is_none() {
+        m.flow.dialog = Some(Dialog::Resume { items, selected: 0 });
+        m.redraw = true;
+    }
+}
+
+/// Every second: notice demo upgrades that finished (node back Ready after a new boot).
+/// Returns whether the workflow shows something that changes with time.
+pub fn tick(m: &mut Model) -> bool {
+    let timers = match &m.flow.dialog {
+        // Elapsed, timeout and grace countdowns.
+        Some(Dialog::Live) => m.flow.live.as_ref().is_some_and(|l| l.outcome.is_none()),
+        // "Ready for 12s", "cordoned 3m ago".
+        Some(Dialog::Uncordon { .. } | Dialog::Resume { .. }) => true,
+        _ => false,
+    };
+    if m.flow.upgrading.is_empty() {
+        return timers;
+    }
+    let mut done = Vec::new();
+    for (node, (boot, kubelet)) in &m.flow.upgrading {
+        match m.cache.nodes.get(node) {
+            Some(n) if n.ready == NodeReady::True && n.boot_id != *boot => {
+                done.push((node.clone(), kubelet.clone(), n.kubelet_version.clone()))
+            }
+            None => done.push((node.clone(), String::new(), String::new())),
+            _ => {}
+        }
+    }
+    for (node, before, now) in done {
+        m.flow.upgrading.remove(&node);
+        flash(
+            m,
+            format!("{node} is back Ready: kubelet {before} → {now}; uncordon it with u"),
+        );
+    }
+    true
+}

@@ -4,7 +4,7 @@
 //! every queued one with [`update`], which returns [`Cmd`]s that only the executor in `run.rs`
 //! acts on; then it renders once if something visible changed.
 //!
-//! The maintenance workflow (`drain_flow.rs`, drawn by `ui::dialogs`): `c` / `u` / `r` open
+//! The maintenance workflow (`drain_flow/`, drawn by `ui::dialogs`): `c` / `u` / `r` open
 //! its dialogs; confirming returns `Cmd::Flow`, which `flow_exec.rs` runs on the drain engine
 //! (`drain::node_ops`, `drain::exec::start_drain`); results and every `DrainEvent` come back as
 //! `Msg::Flow`. The plan is computed from `model.cache` with the pure `drain::plan`. The demo's

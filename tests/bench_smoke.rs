@@ -4,7 +4,7 @@
 #[path = "../benches/common/model.rs"]
 mod model;
 
-#[path = "../benches/scale/harness.rs"]
+#[path = "../benches/scale/harness/mod.rs"]
 mod harness;
 
 #[test]

@@ -1,0 +1,119 @@
+//! kubectl's side of M1, M2, M3 and M6.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use color_eyre::Result;
+use kubedrain::sim::Kind;
+use kubedrain::sim::churn::Churn;
+
+use super::*;
+
+pub(crate) struct KubectlFigures {
+    pub(crate) get_pods: Option<Run>,
+    pub(crate) get_nodes: Option<Run>,
+    pub(crate) steady: Option<Latency>,
+    pub(crate) burst: Option<Latency>,
+    pub(crate) steady_cpu_pct: Option<f64>,
+    pub(crate) watch_rss: Option<f64>,
+}
+
+pub(crate) fn run_kubectl_reads(
+    cfg: &Config,
+    kubectl: &Path,
+    sim: &Sim,
+    cache: &Path,
+    notes: &mut Vec<String>,
+) -> Result<KubectlFigures> {
+    let cache_s = cache.display().to_string();
+    let env = [("KUBECACHEDIR", cache_s.as_str())];
+    let kc = sim.kc();
+    // Warm the discovery cache.
+    let _ = run_pinned(
+        kubectl,
+        &["--kubeconfig", kc, "get", "--raw", "/version"],
+        &env,
+    )?;
+    let _ = run_pinned(kubectl, &["--kubeconfig", kc, "get", "namespaces"], &env)?;
+    log(cfg, "M1: kubectl get pods -A");
+    let pods = run_pinned(kubectl, &["--kubeconfig", kc, "get", "pods", "-A"], &env)?;
+    if !pods.ok {
+        notes.push(format!(
+            "kubectl get pods -A failed: {}",
+            pods.stderr.trim()
+        ));
+    }
+    log(cfg, "M1: kubectl get nodes");
+    let nodes = run_pinned(kubectl, &["--kubeconfig", kc, "get", "nodes"], &env)?;
+
+    // M3/M6: kubectl get pods -A -w, same churn.
+    log(cfg, "M3/M6: kubectl get pods -A -w");
+    let pod_count = sim.sim().store().count(Kind::Pod) as u64;
+    let envs = [("KUBECACHEDIR", cache_s.clone())];
+    let term = Term::spawn(
+        kubectl,
+        &["--kubeconfig", kc, "get", "pods", "-A", "-w"],
+        &envs,
+        Mode::Lines,
+    )?;
+    let pid = term.pid;
+    let start = Instant::now();
+    while term.lines() < pod_count && start.elapsed() < Duration::from_secs(600) {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    std::thread::sleep(Duration::from_secs(2));
+    let all = sim.all_pod_keys();
+    let node_pods = sim.pods_on("node-00000");
+    let visible: Vec<_> = node_pods.iter().take(15).cloned().collect();
+    let n = (cfg.steady_rate * cfg.steady_secs as f64) as u64;
+    term.track((SEQ_KUBECTL_STEADY, SEQ_KUBECTL_STEADY + n));
+    let c0 = cpu_secs(pid);
+    let t = Instant::now();
+    let stamps = Churn::start(
+        sim.sim().store().clone(),
+        visible.clone(),
+        cfg.steady_rate,
+        Some(n),
+        SEQ_KUBECTL_STEADY,
+    )
+    .finish();
+    let dt = t.elapsed().as_secs_f64();
+    let c1 = cpu_secs(pid);
+    std::thread::sleep(Duration::from_secs(1));
+    let seen = term.untrack();
+    let steady = latency(&stamps, &seen, |_| true, false);
+    let steady_cpu_pct = match (c0, c1) {
+        (Some(a), Some(b)) => Some((b - a) / dt * 100.0),
+        _ => None,
+    };
+    let others: Vec<_> = all
+        .iter()
+        .filter(|k| !node_pods.contains(k))
+        .step_by((all.len() / 2000).max(1))
+        .cloned()
+        .collect();
+    let targets = interleave(&visible, &others, 10);
+    term.track((SEQ_KUBECTL_BURST, SEQ_KUBECTL_BURST + cfg.burst_events));
+    let stamps = Churn::start(
+        sim.sim().store().clone(),
+        targets,
+        cfg.burst_rate,
+        Some(cfg.burst_events),
+        SEQ_KUBECTL_BURST,
+    )
+    .finish();
+    std::thread::sleep(Duration::from_secs(3));
+    let seen = term.untrack();
+    // Every line kubectl prints is an event: measure all of them.
+    let burst = latency(&stamps, &seen, |_| true, false);
+    let watch_rss = rss_hwm(pid).map(|(_, h)| h);
+    drop(term);
+    Ok(KubectlFigures {
+        get_pods: Some(pods),
+        get_nodes: Some(nodes),
+        steady: Some(steady),
+        burst: Some(burst),
+        steady_cpu_pct,
+        watch_rss,
+    })
+}

@@ -1,0 +1,74 @@
+//! Latency from churn stamps to what a client showed.
+
+use std::collections::HashMap;
+use std::time::SystemTime;
+
+use kubedrain::sim::churn::Stamp;
+
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Latency {
+    pub(crate) sent: usize,
+    pub(crate) measured: usize,
+    pub(crate) lost: usize,
+    pub(crate) p50_ms: f64,
+    pub(crate) p99_ms: f64,
+    pub(crate) max_ms: f64,
+}
+
+pub(crate) fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i.min(sorted.len() - 1)]
+}
+
+/// Latency of each stamp on a `measured` target: when the client first showed that change or
+/// a later one of the same pod (a screen shows the newest state; older changes it never
+/// showed were coalesced, not lost). `coalesce = false` (line printers) counts only the
+/// change itself. A change never shown by the end is lost.
+pub(crate) fn latency(
+    stamps: &[Stamp],
+    seen: &HashMap<u64, SystemTime>,
+    measured: impl Fn(usize) -> bool,
+    coalesce: bool,
+) -> Latency {
+    let mut by_target: HashMap<usize, Vec<&Stamp>> = HashMap::new();
+    for s in stamps.iter().filter(|s| measured(s.target)) {
+        by_target.entry(s.target).or_default().push(s);
+    }
+    let mut lat = Vec::new();
+    let mut lost = 0;
+    let mut sent = 0;
+    for list in by_target.values_mut() {
+        list.sort_by_key(|s| s.seq);
+        // Earliest time any change at index >= i was seen.
+        let mut best: Option<SystemTime> = None;
+        let mut visible = vec![None; list.len()];
+        for (i, s) in list.iter().enumerate().rev() {
+            let own = seen.get(&s.seq).copied();
+            best = match (coalesce, best, own) {
+                (true, Some(b), Some(o)) => Some(b.min(o)),
+                (true, b, o) => b.or(o),
+                (false, _, o) => o,
+            };
+            visible[i] = best;
+        }
+        for (s, v) in list.iter().zip(visible) {
+            sent += 1;
+            match v.and_then(|v| v.duration_since(s.sent).ok()) {
+                Some(d) => lat.push(d.as_secs_f64() * 1000.0),
+                None => lost += 1,
+            }
+        }
+    }
+    lat.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    Latency {
+        sent,
+        measured: lat.len(),
+        lost,
+        p50_ms: percentile(&lat, 0.5),
+        p99_ms: percentile(&lat, 0.99),
+        max_ms: lat.last().copied().unwrap_or(f64::NAN),
+    }
+}

@@ -1,0 +1,164 @@
+//! The scale benchmark harness: kubedrain beside kubectl on the built-in simulator, metrics
+//! M1–M6 of `shared/reference/performance.md` §7. It reports figures and never asserts timings.
+//!
+//! One process: the simulator runs in it (pinned to CPU 0 with the harness), the clients run
+//! as child processes pinned to CPU 1 with `taskset`. kubedrain's TUI runs in a 200×50
+//! pseudo-terminal whose output is parsed by a vt100 emulator; kubectl runs in the same kind
+//! of terminal (its lines are read as they come).
+//!
+//! Shared by `benches/scale/main.rs` (the command) and `tests/bench_smoke.rs` (a small run).
+
+#![allow(dead_code)]
+
+mod benchlog;
+mod drain;
+mod kubectl;
+mod latency;
+mod model_bench;
+mod procs;
+mod report;
+mod run;
+mod sim;
+mod term;
+mod tui;
+
+pub(crate) use benchlog::*;
+pub(crate) use drain::*;
+pub(crate) use kubectl::*;
+pub(crate) use latency::*;
+pub(crate) use model_bench::*;
+pub(crate) use procs::*;
+pub use report::*;
+pub use run::run;
+pub(crate) use sim::*;
+pub(crate) use term::*;
+pub(crate) use tui::*;
+
+use std::path::{Path, PathBuf};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// Terminal size of the TUI and kubectl runs.
+pub const COLS: u16 = 200;
+pub const ROWS: u16 = 50;
+
+/// Sequence number ranges of the churn phases (six digits, so they are easy to find on screen).
+pub(crate) const SEQ_CALIBRATE: u64 = 600_000;
+pub(crate) const SEQ_STEADY: u64 = 700_000;
+pub(crate) const SEQ_BURST: u64 = 800_000;
+pub(crate) const SEQ_KUBECTL_STEADY: u64 = 710_000;
+pub(crate) const SEQ_KUBECTL_BURST: u64 = 850_000;
+
+/// What to run.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub nodes: usize,
+    pub pods_per_node: usize,
+    /// The kubedrain binary.
+    pub bin: PathBuf,
+    /// kubectl, if found.
+    pub kubectl: Option<PathBuf>,
+    /// Where results.{md,json} go.
+    pub out_dir: PathBuf,
+    /// Seconds of idle measurement (M4 idle CPU).
+    pub idle_secs: u64,
+    /// Seconds of churn at the steady rate (M3, M6).
+    pub steady_secs: u64,
+    /// Steady churn rate, events per second.
+    pub steady_rate: f64,
+    /// Burst: events and rate.
+    pub burst_events: u64,
+    pub burst_rate: f64,
+    /// Key presses for key → frame latency.
+    pub keys: usize,
+    /// Frames rendered per TestBackend measurement.
+    pub frames: usize,
+    /// Drain grace periods to run (M5).
+    pub graces: Vec<u64>,
+    /// Skip kubectl even if present.
+    pub no_kubectl: bool,
+    /// Print progress to stderr.
+    pub verbose: bool,
+    /// Live heap bytes of this process, when a counting allocator is installed (the bench
+    /// binary has one): used for the per-pod memory breakdown.
+    pub live_bytes: Option<fn() -> usize>,
+}
+
+impl Config {
+    /// The full run's defaults for a cluster size.
+    pub fn new(nodes: usize, pods_per_node: usize, bin: PathBuf) -> Config {
+        Config {
+            nodes,
+            pods_per_node,
+            bin,
+            kubectl: which("kubectl"),
+            out_dir: PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/bench"),
+            idle_secs: 20,
+            steady_secs: 20,
+            steady_rate: 20.0,
+            burst_events: 2_000,
+            burst_rate: 1_000.0,
+            keys: 30,
+            frames: 200,
+            graces: vec![0, 2],
+            no_kubectl: false,
+            verbose: true,
+            live_bytes: None,
+        }
+    }
+
+    /// Short phases for the CI smoke run.
+    pub fn quick(mut self) -> Config {
+        self.idle_secs = 3;
+        self.steady_secs = 3;
+        self.burst_events = 500;
+        self.keys = 5;
+        self.frames = 20;
+        self
+    }
+
+    pub(crate) fn kubectl(&self) -> Option<&Path> {
+        if self.no_kubectl {
+            None
+        } else {
+            self.kubectl.as_deref()
+        }
+    }
+}
+
+pub(crate) fn which(name: &str) -> Option<PathBuf> {
+    std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|d| d.join(name))
+            .find(|p| p.is_file())
+    })
+}
+
+pub(crate) fn loadavg() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|_| "?".into())
+}
+
+pub(crate) fn log(cfg: &Config, msg: impl AsRef<str>) {
+    if cfg.verbose {
+        eprintln!("[bench {}] {}", now_hms(), msg.as_ref());
+    }
+}
+
+pub(crate) fn now_hms() -> String {
+    let secs = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    format!(
+        "{:02}:{:02}:{:02}",
+        secs / 3600 % 24,
+        secs / 60 % 60,
+        secs % 60
+    )
+}
+
+pub(crate) fn utc_now() -> String {
+    jiff::Timestamp::now()
+        .strftime("%Y-%m-%d %H:%M UTC")
+        .to_string()
+}

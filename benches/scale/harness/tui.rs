@@ -1,0 +1,279 @@
+//! kubedrain's TUI run: sync, memory, watch latency, frames, key latency, idle and churn CPU.
+
+use std::path::Path;
+use std::time::{Duration, Instant, SystemTime};
+
+use color_eyre::Result;
+use kubedrain::sim::churn::Churn;
+
+use super::*;
+
+/// Builds the churn target list: the measured pods with `others` interleaved so that one
+/// event in `every` is on a measured pod. Returns the targets and how many are measured.
+pub(crate) fn interleave(
+    measured: &[(String, String)],
+    others: &[(String, String)],
+    every: usize,
+) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut o = others.iter().cycle();
+    for m in measured {
+        out.push(m.clone());
+        for _ in 1..every {
+            if let Some(x) = o.next() {
+                out.push(x.clone());
+            }
+        }
+    }
+    out
+}
+
+pub(crate) struct TuiFigures {
+    pub(crate) first_rows_s: Option<f64>,
+    pub(crate) synced_s: Option<f64>,
+    /// The TUI's CPU time (user + sys) when it had synced.
+    pub(crate) sync_cpu_s: Option<f64>,
+    pub(crate) rss_after_sync: Option<f64>,
+    pub(crate) hwm_sync: Option<f64>,
+    pub(crate) hwm_relist: Option<f64>,
+    pub(crate) relist_s: Option<f64>,
+    pub(crate) idle_cpu_pct: Option<f64>,
+    pub(crate) key_p50_ms: Option<f64>,
+    pub(crate) key_p99_ms: Option<f64>,
+    pub(crate) steady: Option<Latency>,
+    pub(crate) burst: Option<Latency>,
+    pub(crate) steady_cpu_pct: Option<f64>,
+    pub(crate) frames_sync: Vec<f64>,
+    pub(crate) frames_churn: Vec<f64>,
+    pub(crate) visible_pods: usize,
+}
+
+pub(crate) fn run_tui(
+    cfg: &Config,
+    sim: &Sim,
+    dir: &Path,
+    notes: &mut Vec<String>,
+) -> Result<TuiFigures> {
+    let log_path = dir.join("tui-bench.log");
+    let _ = std::fs::remove_file(&log_path);
+    let envs = [
+        (kubedrain::benchlog::ENV, log_path.display().to_string()),
+        ("MALLOC_ARENA_MAX", "2".to_string()),
+    ];
+    log(cfg, "M1/M2: launching the TUI");
+    let launched = SystemTime::now();
+    let t0 = Instant::now();
+    let mut term = Term::spawn(&cfg.bin, &["--kubeconfig", sim.kc()], &envs, Mode::Screen)?;
+    let pid = term.pid;
+    let sampler = RssSampler::start(pid, &cfg.bin, Duration::from_millis(100));
+    let sync_timeout = Duration::from_secs(300);
+    let first_rows = term.wait_screen(sync_timeout, |s| s.contains("node-0"));
+    let nodes_synced = wait_log(&log_path, "synced nodes", 1, sync_timeout);
+    let pods_synced = wait_log(&log_path, "synced pods", 1, sync_timeout);
+    let synced_at = nodes_synced.first().max(pods_synced.first()).copied();
+    let synced_s = synced_at.map(|t| (t.saturating_sub(unix_nanos(launched))) as f64 / 1e9);
+    let sync_cpu_s = cpu_secs(pid);
+    log(
+        cfg,
+        format!(
+            "first rows {:?}, synced {:?} s (harness wall {:?})",
+            first_rows,
+            synced_s,
+            t0.elapsed()
+        ),
+    );
+    // Settle, then steady RSS and the sync peak.
+    std::thread::sleep(Duration::from_secs(2));
+    let (rss_after_sync, hwm_sync) = match rss_hwm(pid) {
+        Some((r, h)) => (Some(r), Some(h.max(sampler.max()))),
+        None => (None, None),
+    };
+    let sync_frames = frame_times_us(&log_path, 0, u128::MAX);
+
+    // M4: idle CPU.
+    log(cfg, format!("M4: idle CPU over {} s", cfg.idle_secs));
+    let c0 = cpu_secs(pid);
+    std::thread::sleep(Duration::from_secs(cfg.idle_secs));
+    let idle_cpu_pct = match (c0, cpu_secs(pid)) {
+        (Some(a), Some(b)) => Some((b - a) / cfg.idle_secs as f64 * 100.0),
+        _ => None,
+    };
+
+    // M4: key → frame (j moves the node selection down; k back up).
+    log(cfg, format!("M4: {} key presses", cfg.keys));
+    let mut keys = Vec::new();
+    for i in 0..cfg.keys.div_ceil(2) * 2 {
+        let k: &[u8] = if i % 2 == 0 { b"j" } else { b"k" };
+        if let Some(d) = term.key_latency(k, Duration::from_secs(2)) {
+            keys.push(d.as_secs_f64() * 1000.0);
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    keys.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    if keys.len() < cfg.keys {
+        notes.push(format!(
+            "M4: {} of {} key presses changed the screen within 2 s",
+            keys.len(),
+            cfg.keys
+        ));
+    }
+
+    // M3: which pods of the selected node are on screen? Stamp each, see which show up.
+    let screen = term.screen();
+    // The pods pane's title names the selected node: "Pods (30) · node-00000".
+    let node = screen
+        .lines()
+        .find_map(|l| {
+            let rest = &l[l.find("Pods (")?..];
+            let after = &rest[rest.find(") · ")? + ") · ".len()..];
+            after.split_whitespace().next().map(str::to_string)
+        })
+        .unwrap_or_else(|| "node-00000".to_string());
+    let candidates = sim.pods_on(&node);
+    term.track((SEQ_CALIBRATE, SEQ_CALIBRATE + candidates.len() as u64));
+    let cal = Churn::start(
+        sim.sim().store().clone(),
+        candidates.clone(),
+        200.0,
+        Some(candidates.len() as u64),
+        SEQ_CALIBRATE,
+    )
+    .finish();
+    std::thread::sleep(Duration::from_millis(1500));
+    let seen = term.untrack();
+    let visible: Vec<(String, String)> = cal
+        .iter()
+        .filter(|s| seen.contains_key(&s.seq))
+        .map(|s| candidates[s.target].clone())
+        .collect();
+    log(
+        cfg,
+        format!(
+            "M3: {} of {} pods of {node} visible",
+            visible.len(),
+            candidates.len()
+        ),
+    );
+
+    let mut steady = None;
+    let mut steady_cpu_pct = None;
+    let mut burst = None;
+    let churn_from = kubedrain::benchlog::unix_nanos();
+    if !visible.is_empty() {
+        // Steady: every event on a visible pod; CPU over the same window (M6).
+        log(
+            cfg,
+            format!(
+                "M3/M6: {} events/s for {} s",
+                cfg.steady_rate, cfg.steady_secs
+            ),
+        );
+        let n = (cfg.steady_rate * cfg.steady_secs as f64) as u64;
+        term.track((SEQ_STEADY, SEQ_STEADY + n));
+        let c0 = cpu_secs(pid);
+        let t = Instant::now();
+        let stamps = Churn::start(
+            sim.sim().store().clone(),
+            visible.clone(),
+            cfg.steady_rate,
+            Some(n),
+            SEQ_STEADY,
+        )
+        .finish();
+        let dt = t.elapsed().as_secs_f64();
+        let c1 = cpu_secs(pid);
+        std::thread::sleep(Duration::from_secs(1));
+        let seen = term.untrack();
+        steady = Some(latency(&stamps, &seen, |_| true, true));
+        steady_cpu_pct = match (c0, c1) {
+            (Some(a), Some(b)) => Some((b - a) / dt * 100.0),
+            _ => None,
+        };
+        // Burst: one event in ten on a visible pod, the rest all over the cluster.
+        log(
+            cfg,
+            format!(
+                "M3: burst of {} events at {}/s",
+                cfg.burst_events, cfg.burst_rate
+            ),
+        );
+        let all = sim.all_pod_keys();
+        let others: Vec<_> = all
+            .iter()
+            .filter(|k| !candidates.contains(k))
+            .step_by((all.len() / 2000).max(1))
+            .cloned()
+            .collect();
+        let targets = interleave(&visible, &others, 10);
+        let measured_n = visible.len();
+        let is_measured = |i: usize| i.is_multiple_of(10) && i / 10 < measured_n;
+        term.track((SEQ_BURST, SEQ_BURST + cfg.burst_events));
+        let stamps = Churn::start(
+            sim.sim().store().clone(),
+            targets,
+            cfg.burst_rate,
+            Some(cfg.burst_events),
+            SEQ_BURST,
+        )
+        .finish();
+        std::thread::sleep(Duration::from_secs(3));
+        let seen = term.untrack();
+        burst = Some(latency(&stamps, &seen, is_measured, true));
+    } else {
+        notes.push(format!(
+            "M3: no pod of {node} was visible on the TUI's screen"
+        ));
+        log(cfg, format!("screen:\n{screen}"));
+    }
+    let churn_frames = frame_times_us(&log_path, churn_from, u128::MAX);
+
+    // M2: forced relist (410 on every open watch, history compacted).
+    log(cfg, "M2: forced relist");
+    let hwm_ok = reset_hwm(pid);
+    let before = read_log(&log_path)
+        .iter()
+        .filter(|e| e.what == "synced pods")
+        .count();
+    let sampler2 = RssSampler::start(pid, &cfg.bin, Duration::from_millis(100));
+    let t = Instant::now();
+    sim.sim().store().compact();
+    sim.sim().faults().expire_open_watches();
+    let relisted = wait_log(&log_path, "synced pods", before + 1, sync_timeout);
+    let relist_s = (relisted.len() > before).then(|| t.elapsed().as_secs_f64());
+    std::thread::sleep(Duration::from_secs(1));
+    let hwm_relist = rss_hwm(pid).map(|(_, h)| {
+        if hwm_ok {
+            h.max(sampler2.max())
+        } else {
+            sampler2.max()
+        }
+    });
+    if !hwm_ok {
+        notes.push("M2: could not reset VmHWM; relist peak is from 100 ms RSS samples".into());
+    }
+    drop(sampler2);
+    drop(sampler);
+
+    term.send(b"q");
+    if !term.wait_exit(Duration::from_secs(10)) {
+        notes.push("the TUI did not exit on q within 10 s (killed)".into());
+    }
+    Ok(TuiFigures {
+        first_rows_s: first_rows.map(|d| d.as_secs_f64()),
+        synced_s,
+        sync_cpu_s,
+        rss_after_sync,
+        hwm_sync,
+        hwm_relist,
+        relist_s,
+        idle_cpu_pct,
+        key_p50_ms: (!keys.is_empty()).then(|| percentile(&keys, 0.5)),
+        key_p99_ms: (!keys.is_empty()).then(|| percentile(&keys, 0.99)),
+        steady,
+        burst,
+        steady_cpu_pct,
+        frames_sync: sync_frames,
+        frames_churn: churn_frames,
+        visible_pods: visible.len(),
+    })
+}

@@ -7,6 +7,7 @@ mod drain_support;
 mod drain_e2e;
 mod drain_e2e_faults;
 mod drain_findings;
+mod drain_forbidden;
 mod drain_output;
 mod drain_plan;
 mod sim_api;

@@ -5,8 +5,12 @@ use std::sync::Arc;
 
 use tokio::sync::mpsc;
 
-use super::drain_flow::{FlowCmd, FlowMsg};
+use k8s_openapi::api::apps::v1::DaemonSet;
+use kube::Api;
+
+use super::drain_flow::{DsChecks, FlowCmd, FlowMsg};
 use super::msg::Msg;
+use crate::drain::DsLookup;
 use crate::drain::exec::{DrainHandle, start_drain};
 use crate::drain::journal::{Journal, Target};
 use crate::drain::node_ops::{self, NodeOpError};
@@ -54,6 +58,23 @@ fn plain(e: &NodeOpError) -> String {
         NodeOpError::Api(other) => format!("the API server could not be reached ({other})"),
         _ => e.to_string(),
     }
+}
+
+/// GETs each DaemonSet, as kubectl's drain filter does: 404 and other errors are kept with
+/// kubectl's text, since the plan shows them.
+pub async fn check_daemonsets(client: &kube::Client, owners: Vec<(String, String)>) -> DsChecks {
+    let mut found = DsChecks::new();
+    for (ns, name) in owners {
+        let api: Api<DaemonSet> = Api::namespaced(client.clone(), &ns);
+        let lookup = match api.get(&name).await {
+            Ok(_) => DsLookup::Exists,
+            Err(kube::Error::Api(s)) if s.code == 404 => DsLookup::NotFound,
+            Err(kube::Error::Api(s)) => DsLookup::Error(s.message),
+            Err(e) => DsLookup::Error(e.to_string()),
+        };
+        found.insert((ns, name), lookup);
+    }
+    found
 }
 
 impl FlowExec {
@@ -141,6 +162,14 @@ impl FlowExec {
                 if let Some(h) = &self.drain {
                     h.cancel();
                 }
+            }
+            FlowCmd::CheckDaemonSets { node, owners } => {
+                tokio::spawn(async move {
+                    let found = check_daemonsets(&client, owners).await;
+                    let _ = tx
+                        .send(Msg::Flow(FlowMsg::DaemonSets { node, found }))
+                        .await;
+                });
             }
             FlowCmd::Upgrade { node } => {
                 let result = match &self.upgrade {

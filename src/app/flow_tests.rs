@@ -9,8 +9,10 @@ use super::model::Model;
 use super::msg::{Cmd, Msg};
 use super::update;
 use crate::cluster::watch::{Ev, Feed};
+use crate::drain::DsLookup;
 use crate::drain::events::{DrainEvent, DrainOutcome, NodeState, PodState};
 use crate::drain::journal::{Action, Entry};
+use crate::drain::plan::PodAction;
 
 fn press(m: &mut Model, code: KeyCode) -> Vec<Cmd> {
     update(m, Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)))
@@ -24,7 +26,14 @@ fn ch(m: &mut Model, c: char) -> Vec<Cmd> {
 fn r_opens_options_then_plan_then_refuses_blocked_then_starts() {
     let mut m = flow_model((120, 40));
     assert_eq!(m.selected_node.as_deref(), Some("node0"));
-    assert!(ch(&mut m, 'r').is_empty());
+    // kubectl GETs the DaemonSets of the node's pods; so does the plan (they are not watched).
+    assert_eq!(
+        ch(&mut m, 'r'),
+        vec![Cmd::Flow(FlowCmd::CheckDaemonSets {
+            node: "node0".into(),
+            owners: vec![("kube-system".into(), "kube-proxy".into())],
+        })]
+    );
     let Some(Dialog::Options(form)) = &m.flow.dialog else {
         panic!("options dialog expected, got {:?}", m.flow.dialog);
     };
@@ -90,6 +99,48 @@ fn r_opens_options_then_plan_then_refuses_blocked_then_starts() {
     assert_eq!(live.rows.len(), 4);
     assert!(live.rows.iter().all(|r| r.state == PodState::Queued));
     assert_eq!(live.skipped, 1, "the DaemonSet pod");
+}
+
+#[test]
+fn a_missing_daemonset_blocks_the_plan_as_in_kubectl() {
+    let mut m = flow_model((120, 40));
+    ch(&mut m, 'r');
+    let missing = [(
+        ("kube-system".to_string(), "kube-proxy".to_string()),
+        DsLookup::NotFound,
+    )];
+    update(
+        &mut m,
+        Msg::Flow(FlowMsg::DaemonSets {
+            node: "node0".into(),
+            found: missing.into_iter().collect(),
+        }),
+    );
+    press(&mut m, KeyCode::Enter);
+    let Some(Dialog::Plan { plan, .. }) = &m.flow.dialog else {
+        panic!("plan expected, got {:?}", m.flow.dialog);
+    };
+    let proxy = plan
+        .pods
+        .iter()
+        .find(|p| p.key() == "kube-system/kube-proxy-n0abc")
+        .expect("the DaemonSet pod is in the plan");
+    assert_eq!(
+        proxy.action,
+        PodAction::Blocked {
+            reason: "daemonsets.apps \"kube-proxy\" not found".into()
+        },
+        "kubectl's error for an orphaned DaemonSet pod without --force"
+    );
+    // A check made for another node does not leak into this node's plan.
+    press(&mut m, KeyCode::Esc);
+    press(&mut m, KeyCode::Esc);
+    m.flow.daemonsets.as_mut().unwrap().0 = "node1".into();
+    ch(&mut m, 'r');
+    assert!(
+        m.flow.daemonsets.is_none(),
+        "a new dialog forgets the old check"
+    );
 }
 
 #[test]

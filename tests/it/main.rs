@@ -10,6 +10,7 @@ mod drain_findings;
 mod drain_forbidden;
 mod drain_output;
 mod drain_plan;
+mod flow_daemonsets;
 mod sim_api;
 mod sim_cli;
 mod sim_controllers;

@@ -21,7 +21,9 @@ pub fn node_pods<'a>(m: &'a Model, node: &str) -> (Vec<&'a PodRow>, Vec<&'a PodR
         .partition(|p| p.is_daemonset_pod() || p.is_mirror() || p.phase.is_finished())
 }
 
-/// Plans the drain of `node` from the watch caches (DaemonSets are not watched: assumed to exist).
+/// Plans the drain of `node` from the watch caches. DaemonSets are not watched: the last
+/// check (`FlowCmd::CheckDaemonSets`) says whether they exist; unchecked ones are assumed to
+/// (the engine checks again after the cordon).
 pub fn plan_from_cache(m: &Model, node: &str, opts: &DrainOptions) -> Option<DrainPlan> {
     let n = m.cache.nodes.get(node)?;
     let pods: Vec<&PodRow> = m
@@ -33,7 +35,13 @@ pub fn plan_from_cache(m: &Model, node: &str, opts: &DrainOptions) -> Option<Dra
     let pdbs: Vec<_> = m.cache.pdbs.values().collect();
     let nodes: Vec<&NodeRow> = m.cache.nodes.values().collect();
     let all: Vec<&PodRow> = m.cache.pods.values().collect();
-    let lookup = |_: &str, _: &str| DsLookup::Exists;
+    let checked = m.flow.daemonsets.as_ref().filter(|(n, _)| n == node);
+    let lookup = |ns: &str, name: &str| {
+        checked
+            .and_then(|(_, found)| found.get(&(ns.to_string(), name.to_string())))
+            .cloned()
+            .unwrap_or(DsLookup::Exists)
+    };
     Some(crate::drain::plan(&PlanInput {
         node: n,
         pods: &pods,
@@ -46,6 +54,23 @@ pub fn plan_from_cache(m: &Model, node: &str, opts: &DrainOptions) -> Option<Dra
         opts,
         now: m.now,
     }))
+}
+
+/// The DaemonSets owning pods on `node`, as (namespace, name), each once.
+pub fn daemonset_owners(m: &Model, node: &str) -> Vec<(String, String)> {
+    let mut owners: Vec<(String, String)> = m
+        .cache
+        .index
+        .pods_on(node)
+        .filter_map(|k| m.cache.pods.get(k))
+        .filter_map(|p| {
+            let c = p.controller()?;
+            (c.kind == "DaemonSet").then(|| (p.namespace().to_string(), c.name.clone()))
+        })
+        .collect();
+    owners.sort();
+    owners.dedup();
+    owners
 }
 
 /// What to change to unblock a blocked plan, one line per blocker.

@@ -16,6 +16,7 @@ pub use update::*;
 
 use std::collections::BTreeMap;
 
+use crate::drain::DsLookup;
 use crate::drain::events::DrainEvent;
 use crate::drain::journal::{Entry, Unfinished};
 use crate::drain::plan::DrainPlan;
@@ -39,7 +40,12 @@ pub enum FlowMsg {
         node: String,
         result: Result<(), String>,
     },
+    /// Whether the DaemonSets owning `node`'s pods exist (DaemonSets are not watched).
+    DaemonSets { node: String, found: DsChecks },
 }
+
+/// DaemonSet lookups by (namespace, name), as kubectl's filter needs them.
+pub type DsChecks = BTreeMap<(String, String), DsLookup>;
 
 /// Side effects of the workflow.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -62,6 +68,11 @@ pub enum FlowCmd {
     Upgrade {
         node: String,
     },
+    /// GET each DaemonSet owning one of `node`'s pods, for the plan (kubectl does the same).
+    CheckDaemonSets {
+        node: String,
+        owners: Vec<(String, String)>,
+    },
 }
 
 /// The workflow's part of the model.
@@ -78,6 +89,8 @@ pub struct Flow {
     pub resume_checked: bool,
     /// Demo upgrades in progress: node → boot ID and kubelet before.
     pub upgrading: BTreeMap<String, (String, String)>,
+    /// The last DaemonSet check: the node it was for, and what was found.
+    pub daemonsets: Option<(String, DsChecks)>,
 }
 
 /// What is drawn over the screen.

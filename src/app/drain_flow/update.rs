@@ -38,7 +38,14 @@ pub fn open(m: &mut Model, action: NodeAction, node: String) -> Vec<Cmd> {
                 m,
                 format!("{} is being drained: one drain at a time", l.node),
             ),
-            _ => m.flow.dialog = Some(Dialog::Options(OptionsForm::new(&node))),
+            _ => {
+                let owners = daemonset_owners(m, &node);
+                m.flow.daemonsets = None;
+                m.flow.dialog = Some(Dialog::Options(OptionsForm::new(&node)));
+                if !owners.is_empty() {
+                    return vec![Cmd::Flow(FlowCmd::CheckDaemonSets { node, owners })];
+                }
+            }
         },
     }
     Vec::new()
@@ -368,6 +375,7 @@ pub fn on_msg(m: &mut Model, msg: FlowMsg) -> Vec<Cmd> {
             m.flow.journal = Some(entries);
             check_resume(m);
         }
+        FlowMsg::DaemonSets { node, found } => m.flow.daemonsets = Some((node, found)),
         FlowMsg::Upgrade { node, result } => {
             if let Err(e) = result {
                 m.flow.upgrading.remove(&node);

@@ -152,8 +152,11 @@ pub struct PlanArgs {
 /// `kubedrain drain`.
 #[derive(Debug, Clone, Args)]
 pub struct DrainArgs {
-    /// The node to drain.
-    pub node: String,
+    /// The nodes to drain (`NAME` or `node/NAME`), one after another as kubectl does.
+    pub nodes: Vec<String>,
+    /// Drain the nodes matching this label selector instead of naming them.
+    #[arg(short = 'l', long)]
+    pub selector: Option<String>,
     #[command(flatten)]
     pub flags: DrainFlags,
 }

@@ -1,10 +1,14 @@
-//! Headless commands: `kubedrain plan|drain|cordon|uncordon NODE`, on the same engine as the
-//! TUI, with kubectl-compatible output. Each returns the process exit code.
+//! Headless commands: `kubedrain plan|cordon|uncordon NODE` and `kubedrain drain NODE...` or
+//! `-l SELECTOR`, on the same engine as the TUI, with kubectl-compatible output. Each returns
+//! the process exit code.
 
 use jiff::Timestamp;
 
 use super::client::{client_without_retry, load_config};
-use super::events::{DrainEvent, NodeState};
+use kube::Client;
+use kube::api::{Api, ListParams};
+
+use super::events::{DrainEvent, DrainOutcome, NodeState};
 use super::exec::start_drain;
 use super::fetch;
 use super::journal::Journal;
@@ -12,6 +16,7 @@ use super::node_ops::{self, NodeOpError};
 use super::options::DrainOptions;
 use super::render::{self, Line};
 use crate::cli::{Command, KubeArgs};
+use crate::cluster::rows::NodeRow;
 
 fn print(lines: Vec<Line>) {
     for l in lines {
@@ -81,27 +86,19 @@ pub async fn run(kube: &KubeArgs, readonly: bool, cmd: Command) -> i32 {
                     return 1;
                 }
             };
-            let delete = opts.disable_eviction;
-            let (handle, mut rx) = start_drain(client, &a.node, opts, journal);
-            let mut state = NodeState::Failed;
-            let mut interrupted = false;
-            loop {
-                tokio::select! {
-                    ev = rx.recv() => {
-                        let Some(ev) = ev else { break };
-                        print(render::event_lines(&ev, delete));
-                        if let DrainEvent::Finished(o) = &ev {
-                            state = o.state;
-                        }
-                    }
-                    _ = tokio::signal::ctrl_c(), if !interrupted => {
-                        interrupted = true;
-                        handle.cancel();
-                    }
+            let nodes = match resolve_nodes(&client, &a.nodes, a.selector.as_deref()).await {
+                Ok(n) => n,
+                Err(e) => {
+                    eprintln!("{e}");
+                    return 1;
                 }
+            };
+            match nodes.as_slice() {
+                // A selector that matches nothing: kubectl prints nothing and succeeds.
+                [] => 0,
+                [node] => drain_one(client, node, opts, journal).await,
+                _ => drain_many(client, &nodes, opts, journal).await,
             }
-            let _ = handle.wait().await;
-            i32::from(state != NodeState::Drained)
         }
         Command::Cordon(a) => match node_ops::cordon(&client, &a.node, false, &journal).await {
             Ok(c) if c.already => ok(format!("node/{} already cordoned", a.node)),
@@ -121,6 +118,146 @@ pub async fn run(kube: &KubeArgs, readonly: bool, cmd: Command) -> i32 {
             }
         }
         _ => 1,
+    }
+}
+
+/// One node: the engine cordons it and drains it, printing kubectl's lines as it goes.
+async fn drain_one(client: Client, node: &str, opts: DrainOptions, journal: Journal) -> i32 {
+    let delete = opts.disable_eviction;
+    let (handle, mut rx) = start_drain(client, node, opts, journal);
+    let mut state = NodeState::Failed;
+    let mut interrupted = false;
+    loop {
+        tokio::select! {
+            ev = rx.recv() => {
+                let Some(ev) = ev else { break };
+                print(render::event_lines(&ev, delete));
+                if let DrainEvent::Finished(o) = &ev {
+                    state = o.state;
+                }
+            }
+            _ = tokio::signal::ctrl_c(), if !interrupted => {
+                interrupted = true;
+                handle.cancel();
+            }
+        }
+    }
+    let _ = handle.wait().await;
+    i32::from(state != NodeState::Drained)
+}
+
+/// Several nodes, as kubectl does them: every node cordoned first, then drained one after
+/// another; a failed node does not stop the next. Unlike kubectl, a node whose cordon failed is
+/// not drained. Ctrl-C cancels the current drain and drains no more (all stay cordoned).
+async fn drain_many(client: Client, nodes: &[String], opts: DrainOptions, journal: Journal) -> i32 {
+    let delete = opts.disable_eviction;
+    let mut outcomes: Vec<DrainOutcome> = Vec::new();
+    let mut cordoned = Vec::new();
+    for node in nodes {
+        match node_ops::cordon(&client, node, false, &journal).await {
+            Ok(c) if c.already => println!("node/{node} already cordoned"),
+            Ok(_) => println!("node/{node} cordoned"),
+            Err(e) => {
+                let error = format!("unable to cordon node \"{node}\": {e}");
+                eprintln!("error: {error}");
+                outcomes.push(DrainOutcome {
+                    node: node.clone(),
+                    state: NodeState::Failed,
+                    errors: vec![error],
+                    pending_pods: vec![],
+                    message: format!(
+                        "node/{node} not drained: its cordon failed, nothing was evicted"
+                    ),
+                });
+                continue;
+            }
+        }
+        cordoned.push(node);
+    }
+    let mut interrupted = false;
+    for node in cordoned {
+        if interrupted {
+            outcomes.push(DrainOutcome {
+                node: node.clone(),
+                state: NodeState::Cancelled,
+                errors: vec![],
+                pending_pods: vec![],
+                message: format!("node/{node} left cordoned: not drained (interrupted)"),
+            });
+            continue;
+        }
+        let (handle, mut rx) = start_drain(client.clone(), node, opts.clone(), journal.clone());
+        loop {
+            tokio::select! {
+                ev = rx.recv() => match ev {
+                    None => break,
+                    // Printed above, when every node was cordoned.
+                    Some(DrainEvent::Cordoned { .. }) => {}
+                    Some(DrainEvent::Finished(o)) => print(render::node_outcome_lines(&o)),
+                    Some(ev) => print(render::event_lines(&ev, delete)),
+                },
+                _ = tokio::signal::ctrl_c(), if !interrupted => {
+                    interrupted = true;
+                    handle.cancel();
+                }
+            }
+        }
+        outcomes.push(handle.wait().await);
+    }
+    print(render::summary_lines(&outcomes));
+    i32::from(interrupted || outcomes.iter().any(|o| o.state != NodeState::Drained))
+}
+
+/// `drain`'s node arguments resolved as kubectl does: names (each must exist; `node/NAME`
+/// is accepted) or a label selector, never both. `Err`: what to print; nothing was changed.
+async fn resolve_nodes(
+    client: &Client,
+    names: &[String],
+    selector: Option<&str>,
+) -> Result<Vec<String>, String> {
+    const HELP: &str = "See 'kubedrain drain -h' for help and examples";
+    let api: Api<NodeRow> = Api::all(client.clone());
+    match (names, selector) {
+        ([_, ..], Some(_)) => Err(format!(
+            "error: cannot specify both a node name and a --selector option\n{HELP}"
+        )),
+        ([], None) => Err(format!("error: USAGE: drain NODE [flags]\n{HELP}")),
+        ([], Some(sel)) => {
+            let list = api
+                .list(&ListParams::default().labels(sel))
+                .await
+                .map_err(|e| format!("error: {}", api_text(&e)))?;
+            let mut found: Vec<String> = list.items.iter().map(|n| n.name().to_string()).collect();
+            found.sort();
+            Ok(found)
+        }
+        (names, None) => {
+            let mut found: Vec<String> = Vec::new();
+            for arg in names {
+                let name = ["node/", "nodes/", "no/"]
+                    .iter()
+                    .find_map(|p| arg.strip_prefix(p))
+                    .unwrap_or(arg);
+                match api.get(name).await {
+                    Ok(_) if found.iter().any(|f| f == name) => {}
+                    Ok(_) => found.push(name.to_string()),
+                    Err(kube::Error::Api(s)) if s.code == 404 => {
+                        return Err(format!(
+                            "Error from server (NotFound): nodes \"{name}\" not found"
+                        ));
+                    }
+                    Err(e) => return Err(format!("error: {}", api_text(&e))),
+                }
+            }
+            Ok(found)
+        }
+    }
+}
+
+fn api_text(e: &kube::Error) -> String {
+    match e {
+        kube::Error::Api(s) => s.message.clone(),
+        other => other.to_string(),
     }
 }
 

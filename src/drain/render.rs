@@ -223,16 +223,25 @@ pub fn event_lines(e: &DrainEvent, delete: bool) -> Vec<Line> {
     }
 }
 
-/// kubectl's closing lines (`node/X drained`, or its failure report) plus where the node stands.
+/// kubectl's closing lines for one node drained alone: `node/X drained`, or its failure
+/// report and the summary.
 pub fn outcome_lines(o: &DrainOutcome) -> Vec<Line> {
+    let mut v = node_outcome_lines(o);
+    v.extend(summary_lines(std::slice::from_ref(o)));
+    v
+}
+
+/// What kubectl prints when one node's drain ends: `node/X drained`, or the pods left and
+/// `error: unable to drain node ..., continuing command...`.
+pub fn node_outcome_lines(o: &DrainOutcome) -> Vec<Line> {
     let node = &o.node;
     if o.state == NodeState::Drained {
         return vec![Line::Out(format!("node/{node} drained"))];
     }
-    let mut v = Vec::new();
-    if o.errors.len() == 1 && o.errors[0].starts_with("Error from server (NotFound)") {
-        return vec![Line::Err(o.errors[0].clone())];
+    if is_not_found(o) {
+        return vec![];
     }
+    let mut v = Vec::new();
     let agg = aggregate(&o.errors);
     if !o.pending_pods.is_empty() {
         v.push(Line::Err(format!(
@@ -247,10 +256,34 @@ pub fn outcome_lines(o: &DrainOutcome) -> Vec<Line> {
             "error: unable to drain node \"{node}\" due to error:{sep}{agg}, continuing command..."
         )));
     }
-    v.push(Line::Err("There are pending nodes to be drained:".into()));
-    v.push(Line::Err(format!(" {node}")));
+    v
+}
+
+fn is_not_found(o: &DrainOutcome) -> bool {
+    o.errors.len() == 1 && o.errors[0].starts_with("Error from server (NotFound)")
+}
+
+/// kubectl's last lines once every node was tried: the nodes not drained, each error, and
+/// (ours) where each node stands. Empty when every node was drained.
+pub fn summary_lines(outcomes: &[DrainOutcome]) -> Vec<Line> {
+    let failed: Vec<&DrainOutcome> = outcomes
+        .iter()
+        .filter(|o| o.state != NodeState::Drained)
+        .collect();
+    if let [o] = failed.as_slice()
+        && is_not_found(o)
+    {
+        return vec![Line::Err(o.errors[0].clone())];
+    }
+    if failed.is_empty() {
+        return vec![];
+    }
+    let mut v = vec![Line::Err("There are pending nodes to be drained:".into())];
+    v.extend(failed.iter().map(|o| Line::Err(format!(" {}", o.node))));
     // kubectl's final handler prints an aggregate's errors one per line, without `error: `.
-    v.extend(o.errors.iter().map(|e| Line::Err(e.clone())));
-    v.push(Line::Err(o.message.clone()));
+    for o in &failed {
+        v.extend(o.errors.iter().map(|e| Line::Err(e.clone())));
+    }
+    v.extend(failed.iter().map(|o| Line::Err(o.message.clone())));
     v
 }

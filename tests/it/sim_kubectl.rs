@@ -11,7 +11,7 @@ use std::time::Duration;
 use kubedrain::sim::{Kind, SimOptions, Simulator};
 use serde_json::Value;
 
-fn find_kubectl() -> Option<PathBuf> {
+pub(crate) fn find_kubectl() -> Option<PathBuf> {
     if let Some(k) = std::env::var_os("KUBECTL") {
         return Some(PathBuf::from(k));
     }
@@ -22,20 +22,20 @@ fn find_kubectl() -> Option<PathBuf> {
 }
 
 /// A simulator plus a kubectl pointed at it (own kubeconfig and discovery cache).
-struct Kubectl {
+pub(crate) struct Kubectl {
     bin: PathBuf,
-    sim: Simulator,
+    pub(crate) sim: Simulator,
     dir: tempfile::TempDir,
 }
 
-struct Out {
-    code: i32,
-    stdout: String,
-    stderr: String,
+pub(crate) struct Out {
+    pub(crate) code: i32,
+    pub(crate) stdout: String,
+    pub(crate) stderr: String,
 }
 
 impl Kubectl {
-    async fn start(scenario: &str, speed: f64) -> Option<Self> {
+    pub(crate) async fn start(scenario: &str, speed: f64) -> Option<Self> {
         let Some(bin) = find_kubectl() else {
             if std::env::var("CI").is_ok_and(|v| v == "true") {
                 panic!("kubectl not found (set KUBECTL or PATH); CI=true requires it");
@@ -56,7 +56,7 @@ impl Kubectl {
         Some(Self { bin, sim, dir })
     }
 
-    async fn run(&self, args: &[&str]) -> Out {
+    pub(crate) async fn run(&self, args: &[&str]) -> Out {
         let kc = self.dir.path().join("kubeconfig");
         let cache = self.dir.path().join("cache");
         let child = tokio::process::Command::new(&self.bin)

@@ -157,6 +157,18 @@ pub struct DrainArgs {
     /// Drain the nodes matching this label selector instead of naming them.
     #[arg(short = 'l', long)]
     pub selector: Option<String>,
+    /// `client`: print what would be cordoned and evicted, change nothing (`--dry-run` alone
+    /// means `client`, as in kubectl). `server` is refused: `kubedrain plan` shows more.
+    #[arg(
+        long,
+        value_name = "STRATEGY",
+        num_args = 0..=1,
+        require_equals = true,
+        default_value = "none",
+        default_missing_value = "client",
+        value_parser = ["none", "client", "server"]
+    )]
+    pub dry_run: String,
     #[command(flatten)]
     pub flags: DrainFlags,
 }

@@ -86,6 +86,13 @@ pub async fn run(kube: &KubeArgs, readonly: bool, cmd: Command) -> i32 {
                     return 1;
                 }
             };
+            if a.dry_run == "server" {
+                eprintln!(
+                    "error: --dry-run=server is not supported: `kubedrain plan NODE` shows what it \
+                     would, PDB blockers included, without retrying until --timeout"
+                );
+                return 1;
+            }
             let nodes = match resolve_nodes(&client, &a.nodes, a.selector.as_deref()).await {
                 Ok(n) => n,
                 Err(e) => {
@@ -96,6 +103,7 @@ pub async fn run(kube: &KubeArgs, readonly: bool, cmd: Command) -> i32 {
             match nodes.as_slice() {
                 // A selector that matches nothing: kubectl prints nothing and succeeds.
                 [] => 0,
+                _ if a.dry_run == "client" => drain_dry_run(&client, &nodes, &opts).await,
                 [node] => drain_one(client, node, opts, journal).await,
                 _ => drain_many(client, &nodes, opts, journal).await,
             }
@@ -206,6 +214,61 @@ async fn drain_many(client: Client, nodes: &[String], opts: DrainOptions, journa
     }
     print(render::summary_lines(&outcomes));
     i32::from(interrupted || outcomes.iter().any(|o| o.state != NodeState::Drained))
+}
+
+/// `--dry-run=client`, as kubectl prints it: every node "cordoned (dry run)", then per node
+/// the real plan's warnings and errors and an "evicting pod ... (dry run)" line per pod it
+/// would evict. Reads only; PDBs are not consulted (kubectl's neither; `plan` does).
+async fn drain_dry_run(client: &Client, nodes: &[String], opts: &DrainOptions) -> i32 {
+    let mut snaps = Vec::new();
+    for node in nodes {
+        match fetch::snapshot(client, node, false).await {
+            Ok(s) => snaps.push(s),
+            Err(e) => {
+                eprintln!("{}", err_text(&e));
+                return 1;
+            }
+        }
+    }
+    for s in &snaps {
+        let already = if s.node.unschedulable { "already " } else { "" };
+        println!("node/{} {already}cordoned (dry run)", s.node.name());
+    }
+    let mut outcomes = Vec::new();
+    for s in &snaps {
+        let plan = s.plan(opts, Timestamp::now());
+        let node = plan.node.clone();
+        let outcome = if plan.errors.is_empty() {
+            if let Some(w) = plan.warning_line() {
+                eprintln!("{w}");
+            }
+            for p in plan.removals() {
+                println!("evicting pod {} (dry run)", p.key());
+            }
+            DrainOutcome {
+                state: NodeState::Drained,
+                errors: vec![],
+                pending_pods: vec![],
+                message: String::new(),
+                node: node.clone(),
+            }
+        } else {
+            DrainOutcome {
+                state: NodeState::Failed,
+                errors: plan.errors.clone(),
+                pending_pods: vec![],
+                message: format!("node/{node} unchanged (dry run)"),
+                node: node.clone(),
+            }
+        };
+        match outcome.state {
+            NodeState::Drained => println!("node/{node} drained (dry run)"),
+            _ => print(render::node_outcome_lines(&outcome)),
+        }
+        outcomes.push(outcome);
+    }
+    print(render::summary_lines(&outcomes));
+    i32::from(outcomes.iter().any(|o| o.state != NodeState::Drained))
 }
 
 /// `drain`'s node arguments resolved as kubectl does: names (each must exist; `node/NAME`

@@ -170,7 +170,8 @@ pub fn event_lines(e: &DrainEvent, delete: bool) -> Vec<Line> {
         } else {
             format!("node/{node} cordoned")
         })],
-        DrainEvent::Planned { plan, .. } => {
+        // kubectl prints the warnings only when nothing blocks the node.
+        DrainEvent::Planned { plan, .. } if plan.errors.is_empty() => {
             plan.warning_line().map(Line::Err).into_iter().collect()
         }
         DrainEvent::Pod { pod, state, .. } => {
@@ -250,10 +251,8 @@ pub fn node_outcome_lines(o: &DrainOutcome) -> Vec<Line> {
         v.extend(o.pending_pods.iter().map(|p| Line::Err(format!("pod/{p}"))));
     }
     if !o.errors.is_empty() {
-        // As kubectl prints it: no space before a bracketed aggregate.
-        let sep = if o.errors.len() > 1 { "" } else { " " };
         v.push(Line::Err(format!(
-            "error: unable to drain node \"{node}\" due to error:{sep}{agg}, continuing command..."
+            "error: unable to drain node \"{node}\" due to error: {agg}, continuing command..."
         )));
     }
     v

@@ -181,3 +181,89 @@ async fn a_failed_node_does_not_stop_the_next_and_the_summary_names_it() {
     assert!(!o.stderr.contains(" node1\n"), "{ctx}");
     sim.stop().await;
 }
+
+/// kubectl's stderr made comparable across kubectl versions (gcloud's kubectl dispatcher picks
+/// one by server version): no klog lines (`W1126 ...` deprecation notes), the wording of
+/// older releases ("Pods declare no controller", "cannot delete cannot delete" before 1.36)
+/// brought to 1.37's, which kubedrain prints, and the aggregate on the "unable to drain" line
+/// cut off (kubectl orders it by map iteration, and older releases put no space before it).
+fn comparable(stderr: &str) -> Vec<String> {
+    let mut lines: Vec<String> = stderr
+        .lines()
+        .filter(|l| !(l.starts_with('W') && l.contains("helpers.go")))
+        .map(|l| l.replace("cannot delete cannot delete", "cannot delete"))
+        .map(|l| {
+            l.replace(
+                "Pods declare no controller",
+                "Pods that declare no controller",
+            )
+        })
+        .map(|l| match l.split_once(" due to error:") {
+            Some((head, _)) => format!("{head} due to error: ..."),
+            None => l,
+        })
+        .collect();
+    lines.sort();
+    lines
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dry_run_and_preflight_failures_print_what_kubectl_prints() {
+    // Both tools on one simulator (pod names are random per simulator); after the real
+    // drain, kubectl's cordons are lifted before kubedrain's turn.
+    let Some(k) = Kubectl::start("mixed", 1.0).await else {
+        return;
+    };
+    let sim = &k.sim;
+    let dir = tempfile::tempdir().unwrap();
+    let cases: [&[&str]; 3] = [
+        &[
+            "drain",
+            "node0",
+            "node1",
+            "--ignore-daemonsets",
+            "--dry-run=client",
+        ],
+        &["drain", "node1", "--ignore-daemonsets", "--dry-run"],
+        // Not a dry run: node0's pre-flight errors (nothing is evicted), node1 drained.
+        &["drain", "node0", "node1", "--ignore-daemonsets"],
+    ];
+    for args in cases {
+        let theirs = k.run(args).await;
+        if !args.iter().any(|a| a.starts_with("--dry-run")) {
+            let o = k.run(&["uncordon", "node0", "node1"]).await;
+            assert_eq!(o.code, 0, "{}", o.stderr);
+        }
+        let ours = kubedrain(sim, dir.path(), args).await;
+        let ctx = format!(
+            "{args:?}\nkubectl:\n{}{}\nkubedrain:\n{}{}",
+            theirs.stdout, theirs.stderr, ours.stdout, ours.stderr
+        );
+        assert_eq!(ours.code, theirs.code, "{ctx}");
+        let mut a: Vec<&str> = theirs.stdout.lines().collect();
+        let mut b: Vec<&str> = ours.stdout.lines().collect();
+        a.sort();
+        b.sort();
+        assert_eq!(a, b, "same stdout lines: {ctx}");
+        // Ours ends with where each failed node stands; kubectl's does not.
+        let ours_err: String = ours
+            .stderr
+            .lines()
+            .filter(|l| !l.starts_with("node/"))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        assert_eq!(
+            comparable(&ours_err),
+            comparable(&theirs.stderr),
+            "same stderr lines: {ctx}"
+        );
+    }
+    let nodes = sim.store().list(kubedrain::sim::Kind::Node, None).1;
+    let cordoned: Vec<&str> = nodes
+        .iter()
+        .filter(|n| n["spec"]["unschedulable"] == true)
+        .map(|n| n["metadata"]["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(cordoned, ["node0", "node1"], "only the real drain cordoned");
+    k.sim.stop().await;
+}

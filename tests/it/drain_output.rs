@@ -188,6 +188,23 @@ fn failure_report_like_kubectl() {
         ]
     );
     assert_eq!(aggregate(&["a".into(), "b".into()]), "[a, b]");
+
+    // Several errors: kubectl 1.37 puts a space before the bracketed aggregate (1.28 did not).
+    let two = DrainOutcome {
+        node: "node0".into(),
+        state: NodeState::Failed,
+        errors: vec!["a".into(), "b".into()],
+        pending_pods: vec![],
+        message: "left cordoned".into(),
+    };
+    let lines = event_lines(&DrainEvent::Finished(two), false);
+    assert_eq!(
+        lines[0],
+        Line::Err(
+            "error: unable to drain node \"node0\" due to error: [a, b], continuing command..."
+                .into()
+        )
+    );
 }
 
 fn node(unschedulable: bool, annotations: serde_json::Value) -> NodeRow {

@@ -13,6 +13,9 @@ fn harness_runs_and_reports_every_metric() {
     let mut cfg = harness::Config::new(200, 30, env!("CARGO_BIN_EXE_kubedrain").into()).quick();
     cfg.out_dir = dir.path().to_path_buf();
     cfg.verbose = std::env::var_os("BENCH_VERBOSE").is_some();
+    // Two runs of M1 and M5, so the median/p90 path is exercised too.
+    cfg.runs = 2;
+    cfg.graces = vec![0];
     if cfg.kubectl.is_none() {
         assert!(
             std::env::var_os("CI").is_none(),
@@ -42,6 +45,15 @@ fn harness_runs_and_reports_every_metric() {
                 "{id}: no kubectl figure:\n{doc}"
             );
         }
+    }
+    for id in ["M1", "M5"] {
+        assert!(
+            report
+                .rows
+                .iter()
+                .any(|r| r.id == id && r.note.contains("median of 2 runs")),
+            "{id}: no median over the runs:\n{doc}"
+        );
     }
     assert!(dir.path().join("results.md").exists());
     let json: serde_json::Value =

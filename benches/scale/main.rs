@@ -1,5 +1,5 @@
 //! `cargo bench --bench scale -- [--nodes N] [--pods-per-node M] [--quick] [--no-kubectl]
-//! [--out DIR] [--kubectl PATH] [--graces 0,2]`: kubedrain beside kubectl at scale on the
+//! [--out DIR] [--kubectl PATH] [--graces 0,2] [--runs N]`: kubedrain beside kubectl at scale on the
 //! built-in simulator. Prints one table and writes it to `target/bench/results.{md,json}`.
 //! `BENCH_KUBECTL` also names the kubectl to use. See README, "Performance".
 
@@ -58,6 +58,7 @@ fn main() -> color_eyre::Result<()> {
     let mut no_kubectl = false;
     let mut out = None;
     let mut graces = None;
+    let mut runs = 1;
     let mut kubectl = std::env::var_os("BENCH_KUBECTL").map(PathBuf::from);
     let mut it = args.iter();
     while let Some(a) = it.next() {
@@ -70,6 +71,7 @@ fn main() -> color_eyre::Result<()> {
             "--no-kubectl" => no_kubectl = true,
             "--out" => out = it.next().map(PathBuf::from),
             "--kubectl" => kubectl = it.next().map(PathBuf::from),
+            "--runs" => runs = it.next().and_then(|v| v.parse().ok()).unwrap_or(runs),
             "--graces" => {
                 graces = it
                     .next()
@@ -91,6 +93,7 @@ fn main() -> color_eyre::Result<()> {
     if kubectl.is_some() {
         cfg.kubectl = kubectl.clone();
     }
+    cfg.runs = runs.max(1);
     if let Some(g) = graces {
         cfg.graces = g;
     }

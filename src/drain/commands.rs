@@ -294,13 +294,13 @@ async fn resolve_nodes(
             found.sort();
             Ok(found)
         }
+        // One node: the drain itself GETs it (and says "not found" as kubectl does); one
+        // request saved.
+        ([arg], None) => Ok(vec![node_name(arg).to_string()]),
         (names, None) => {
             let mut found: Vec<String> = Vec::new();
             for arg in names {
-                let name = ["node/", "nodes/", "no/"]
-                    .iter()
-                    .find_map(|p| arg.strip_prefix(p))
-                    .unwrap_or(arg);
+                let name = node_name(arg);
                 match api.get(name).await {
                     Ok(_) if found.iter().any(|f| f == name) => {}
                     Ok(_) => found.push(name.to_string()),
@@ -315,6 +315,14 @@ async fn resolve_nodes(
             Ok(found)
         }
     }
+}
+
+/// `NAME` from `NAME`, `node/NAME`, `nodes/NAME` or `no/NAME`.
+fn node_name(arg: &str) -> &str {
+    ["node/", "nodes/", "no/"]
+        .iter()
+        .find_map(|p| arg.strip_prefix(p))
+        .unwrap_or(arg)
 }
 
 fn api_text(e: &kube::Error) -> String {

@@ -18,6 +18,16 @@ pub(crate) struct KubectlFigures {
     pub(crate) watch_rss: Option<f64>,
 }
 
+/// One more `get pods -A` + `get nodes` for M1 only: the sum of their wall times.
+pub(crate) fn kubectl_m1_once(kubectl: &Path, sim: &Sim, cache: &Path) -> Result<Option<f64>> {
+    let cache_s = cache.display().to_string();
+    let env = [("KUBECACHEDIR", cache_s.as_str())];
+    let kc = sim.kc();
+    let pods = run_pinned(kubectl, &["--kubeconfig", kc, "get", "pods", "-A"], &env)?;
+    let nodes = run_pinned(kubectl, &["--kubeconfig", kc, "get", "nodes"], &env)?;
+    Ok((pods.ok && nodes.ok).then_some(pods.wall.as_secs_f64() + nodes.wall.as_secs_f64()))
+}
+
 pub(crate) fn run_kubectl_reads(
     cfg: &Config,
     kubectl: &Path,

@@ -37,6 +37,38 @@ pub(crate) use tui::*;
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+/// The median and p90 (nearest rank) of `v`; `None` when empty.
+pub(crate) fn median_p90(v: &[f64]) -> Option<(f64, f64)> {
+    let mut s: Vec<f64> = v.iter().copied().filter(|x| !x.is_nan()).collect();
+    if s.is_empty() {
+        return None;
+    }
+    s.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    let n = s.len();
+    let median = if n % 2 == 1 {
+        s[n / 2]
+    } else {
+        (s[n / 2 - 1] + s[n / 2]) / 2.0
+    };
+    let p90 = s[((0.9 * n as f64).ceil() as usize).clamp(1, n) - 1];
+    Some((median, p90))
+}
+
+/// "median of N runs, p90 X; runs: a, b, c" (empty for a single run).
+pub(crate) fn runs_note(v: &[f64], unit: &str) -> String {
+    match median_p90(v) {
+        Some((_, p90)) if v.len() > 1 => format!(
+            "median of {} runs, p90 {p90:.2} {unit}; runs: {}",
+            v.len(),
+            v.iter()
+                .map(|x| format!("{x:.2}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        _ => String::new(),
+    }
+}
+
 /// Terminal size of the TUI and kubectl runs.
 pub const COLS: u16 = 200;
 pub const ROWS: u16 = 50;
@@ -74,6 +106,9 @@ pub struct Config {
     pub frames: usize,
     /// Drain grace periods to run (M5).
     pub graces: Vec<u64>,
+    /// Runs of the repeatable one-shot metrics (M1 sync, M5 drains): the table shows the
+    /// median, the note the p90 and every run.
+    pub runs: usize,
     /// Skip kubectl even if present.
     pub no_kubectl: bool,
     /// Print progress to stderr.
@@ -100,6 +135,7 @@ impl Config {
             keys: 30,
             frames: 200,
             graces: vec![0, 2],
+            runs: 1,
             no_kubectl: false,
             verbose: true,
             live_bytes: None,

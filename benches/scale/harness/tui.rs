@@ -48,6 +48,28 @@ pub(crate) struct TuiFigures {
     pub(crate) visible_pods: usize,
 }
 
+/// One more launch for M1 only: (first rows, synced) in seconds after launch.
+pub(crate) fn sync_once(cfg: &Config, sim: &Sim, dir: &Path) -> Result<(Option<f64>, Option<f64>)> {
+    let log_path = dir.join("tui-sync.log");
+    let _ = std::fs::remove_file(&log_path);
+    let envs = [
+        (kubedrain::benchlog::ENV, log_path.display().to_string()),
+        ("MALLOC_ARENA_MAX", "2".to_string()),
+    ];
+    let launched = SystemTime::now();
+    let term = Term::spawn(&cfg.bin, &["--kubeconfig", sim.kc()], &envs, Mode::Screen)?;
+    let timeout = Duration::from_secs(300);
+    let first_rows = term.wait_screen(timeout, |s| s.contains("node-0"));
+    let nodes = wait_log(&log_path, "synced nodes", 1, timeout);
+    let pods = wait_log(&log_path, "synced pods", 1, timeout);
+    let synced = nodes.first().max(pods.first()).copied();
+    drop(term);
+    Ok((
+        first_rows.map(|d| d.as_secs_f64()),
+        synced.map(|t| t.saturating_sub(unix_nanos(launched)) as f64 / 1e9),
+    ))
+}
+
 pub(crate) fn run_tui(
     cfg: &Config,
     sim: &Sim,

@@ -11,6 +11,7 @@
 //! simulated upgrade is a closure passed in through `RunOptions::flow`, so the core never sees
 //! simulator types.
 
+pub mod dirty;
 pub mod drain_flow;
 pub mod fixtures;
 pub mod flow_exec;
@@ -26,6 +27,8 @@ pub use model::Model;
 pub use msg::{Cmd, Msg};
 pub use update::update;
 
+#[cfg(test)]
+mod dirty_tests;
 #[cfg(test)]
 mod flow_tests;
 #[cfg(test)]

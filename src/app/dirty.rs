@@ -131,12 +131,12 @@ fn pod_changed(m: &mut Model, b: PodBefore) {
     if nodes_filtered(m) {
         m.dirty.nodes = true;
         m.redraw = true;
-    } else if m.stale || m.dirty.nodes {
-        m.redraw = true;
-    } else if [b.node.as_deref(), new_node.as_deref()]
-        .into_iter()
-        .flatten()
-        .any(|n| node_visible(m, n))
+    } else if m.stale
+        || m.dirty.nodes
+        || [b.node.as_deref(), new_node.as_deref()]
+            .into_iter()
+            .flatten()
+            .any(|n| node_visible(m, n))
     {
         m.redraw = true;
     }

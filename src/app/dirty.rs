@@ -56,7 +56,24 @@ pub fn apply(m: &mut Model, feed: Feed) {
                 m.redraw = true;
             }
         }
-        // Relists (swapped in whole at InitDone) and node deletions: rebuild everything.
+        // A relisted set of pods (swapped in whole): every pod view, the events of pods by
+        // their node, PDB pod counts; the node names only under a filter on counters.
+        Feed::Pods(Ev::InitDone) => {
+            if m.cache.apply(Feed::Pods(Ev::InitDone)) {
+                m.dirty.pods = true;
+                m.dirty.events = true;
+                m.dirty.pdbs = true;
+                m.dirty.nodes |= nodes_filtered(m);
+                m.redraw = true;
+            }
+        }
+        Feed::Events(Ev::InitDone) => {
+            if m.cache.apply(Feed::Events(Ev::InitDone)) {
+                m.dirty.events = true;
+                m.redraw = true;
+            }
+        }
+        // Node relists and deletions (the selection may move), PDB relists: everything.
         feed => {
             if m.cache.apply(feed) {
                 m.stale = true;

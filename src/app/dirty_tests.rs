@@ -244,3 +244,27 @@ fn counters_and_views_match_a_full_rebuild_after_add_move_delete() {
         assert_eq!(incremental, snapshot(&m), "step {step}");
     }
 }
+
+#[test]
+fn a_pod_relist_keeps_the_node_list_but_rebuilds_pod_views() {
+    let mut m = big_model();
+    press(&mut m, KeyCode::Char('j')); // node0
+    let before = m.views.rebuilds;
+    feed(&mut m, Feed::Pods(Ev::Init));
+    feed(
+        &mut m,
+        Feed::Pods(Ev::InitApply(pod(
+            "default",
+            "only",
+            Some("node0"),
+            "Running",
+            1,
+        ))),
+    );
+    feed(&mut m, Feed::Pods(Ev::InitDone));
+    assert!(m.redraw);
+    m.refresh();
+    assert_eq!(m.views.rebuilds.nodes, before.nodes);
+    assert_eq!(m.views.rebuilds.pods, before.pods + 1);
+    assert_eq!(m.views.pods, vec!["default/only".to_string()]);
+}

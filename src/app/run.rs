@@ -1,6 +1,6 @@
 //! The loop that owns the model, terminal setup and restore, and the `Cmd` executor.
 
-use std::io::{Stdout, stdout};
+use std::io::{BufWriter, Stdout, stdout};
 use std::time::Duration;
 
 use color_eyre::Result;
@@ -61,8 +61,15 @@ fn install_panic_hook() {
 
 /// Owns raw mode and the alternate screen; restores them when dropped (quit and error paths).
 struct TerminalGuard {
-    terminal: Terminal<CrosstermBackend<Stdout>>,
+    terminal: Terminal<Backend>,
 }
+
+/// Stdout is line-buffered with 1 KiB: a full 200×50 frame would take dozens of `write`s to
+/// the pty, each a chance to wait for the terminal. Buffered, a frame is one write at flush.
+type Backend = CrosstermBackend<BufWriter<Stdout>>;
+
+/// Big enough for a full frame of a large terminal with styles.
+const OUT_BUFFER: usize = 256 * 1024;
 
 impl TerminalGuard {
     fn enter() -> Result<TerminalGuard> {
@@ -73,7 +80,9 @@ impl TerminalGuard {
             restore_terminal();
             return Err(e.into());
         }
-        let terminal = Terminal::new(CrosstermBackend::new(out))?;
+        let terminal = Terminal::new(CrosstermBackend::new(BufWriter::with_capacity(
+            OUT_BUFFER, out,
+        )))?;
         Ok(TerminalGuard { terminal })
     }
 }
@@ -129,7 +138,7 @@ pub async fn run(conn: Connection, opts: RunOptions) -> Result<()> {
 }
 
 async fn event_loop(
-    terminal: &mut Terminal<CrosstermBackend<Stdout>>,
+    terminal: &mut Terminal<Backend>,
     mut model: Model,
     mut rx: mpsc::Receiver<Msg>,
     exec: &mut Executor,

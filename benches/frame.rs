@@ -26,5 +26,44 @@ fn frames(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, frames);
+/// One pod event (a restart count, as the scale benchmark's churn makes) as the loop handles
+/// it: `update`, then view refresh and draw when it asks for a frame. 5,000 nodes / 150,000
+/// pods; the pod runs on a node far below the visible rows, or on the selected node.
+fn pod_events(c: &mut Criterion) {
+    use kubedrain::app::{Msg, update};
+    use kubedrain::cluster::watch::{Ev, Feed, WatchReport};
+    let mut g = c.benchmark_group("pod_event_200x50_150000");
+    g.sample_size(30);
+    let mut m = model::scale_model(5_000, 150_000, (200, 50), false);
+    let mut t = Terminal::new(TestBackend::new(200, 50)).unwrap();
+    let selected = m.views.pods[0].clone();
+    let offscreen = m.cache.index.pods_on("node-04000").next().cloned().unwrap();
+    for (label, key) in [("offscreen_node", offscreen), ("selected_node", selected)] {
+        let pod = m.cache.pods[&key].clone();
+        let mut n = 0;
+        g.bench_function(label, |b| {
+            b.iter(|| {
+                let mut p = pod.clone();
+                n += 1;
+                p.restarts = n;
+                let report = WatchReport::Feed(Feed::Pods(Ev::Apply(p)));
+                update(
+                    &mut m,
+                    Msg::Watch {
+                        generation: 1,
+                        report,
+                    },
+                );
+                if m.redraw {
+                    m.refresh();
+                    t.draw(|f| kubedrain::ui::render(&m, f)).unwrap();
+                    m.redraw = false;
+                }
+            })
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, frames, pod_events);
 criterion_main!(benches);

@@ -2,7 +2,8 @@
 //!
 //! Flow: watchers, the terminal and the 1 s tick produce [`Msg`]s; the loop (`run.rs`) applies
 //! every queued one with [`update`], which returns [`Cmd`]s that only the executor in `run.rs`
-//! acts on; then it renders once if something visible changed.
+//! acts on; then it renders if something visible changed (`dirty.rs` decides per watch
+//! event, rebuilding only the views it touched), at most once per 16 ms while events stream.
 //!
 //! The maintenance workflow (`drain_flow/`, drawn by `ui::dialogs`): `c` / `u` / `r` open
 //! its dialogs; confirming returns `Cmd::Flow`, which `flow_exec.rs` runs on the drain engine
@@ -11,6 +12,7 @@
 //! simulated upgrade is a closure passed in through `RunOptions::flow`, so the core never sees
 //! simulator types.
 
+pub mod dirty;
 pub mod drain_flow;
 pub mod fixtures;
 pub mod flow_exec;
@@ -26,6 +28,8 @@ pub use model::Model;
 pub use msg::{Cmd, Msg};
 pub use update::update;
 
+#[cfg(test)]
+mod dirty_tests;
 #[cfg(test)]
 mod flow_tests;
 #[cfg(test)]

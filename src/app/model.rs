@@ -171,6 +171,52 @@ pub struct Views {
     pub youngest: Option<Timestamp>,
     /// Width of the events' OBJECT column.
     pub event_object_w: u16,
+    /// Youngest creation / restart among the listed pods (part of `youngest`).
+    pub youngest_pod: Option<Timestamp>,
+    /// Newest last-seen among the listed events (part of `youngest`).
+    pub youngest_event: Option<Timestamp>,
+    /// Youngest node creation (part of `youngest`).
+    pub youngest_node: Option<Timestamp>,
+    /// Cordoned nodes in the cache (the nodes pane title), kept with the node list so a
+    /// frame does not count 5,000 nodes.
+    pub nodes_cordoned: usize,
+    /// Nodes in the cache that are not Ready (the nodes pane title).
+    pub nodes_not_ready: usize,
+    /// How often each view was rebuilt from scratch (tests prove what an event does not cost).
+    pub rebuilds: Rebuilds,
+}
+
+/// Which views must be rebuilt from the cache before the next render.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Dirty {
+    pub nodes: bool,
+    pub pods: bool,
+    pub events: bool,
+    pub pdbs: bool,
+}
+
+impl Dirty {
+    /// Every view.
+    pub const ALL: Dirty = Dirty {
+        nodes: true,
+        pods: true,
+        events: true,
+        pdbs: true,
+    };
+
+    /// Whether any view is dirty.
+    pub fn any(self) -> bool {
+        self.nodes || self.pods || self.events || self.pdbs
+    }
+}
+
+/// Full rebuilds per view since the model was created.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Rebuilds {
+    pub nodes: u64,
+    pub pods: u64,
+    pub events: u64,
+    pub pdbs: u64,
 }
 
 impl Views {
@@ -215,8 +261,10 @@ pub struct Model {
     pub arrivals: std::collections::HashMap<String, Timestamp>,
     /// Status-line message and when it was set.
     pub flash: Option<(String, Timestamp)>,
-    /// Views must be rebuilt before the next render.
+    /// Every view must be rebuilt before the next render (filters, scopes, relists).
     pub stale: bool,
+    /// Only these views must be rebuilt (watch events touch one view at a time).
+    pub dirty: Dirty,
     /// Something visible changed: render on this loop turn.
     pub redraw: bool,
     pub quit: bool,
@@ -252,6 +300,7 @@ impl Model {
             arrivals: Default::default(),
             flash: None,
             stale: true,
+            dirty: Dirty::default(),
             redraw: true,
             quit: false,
             flow: Default::default(),
@@ -302,11 +351,14 @@ impl Model {
         }
     }
 
-    /// Rebuilds the views if data or filters changed since the last call.
+    /// Rebuilds the views whose inputs changed since the last call.
     pub fn refresh(&mut self) {
         if self.stale {
-            super::views::rebuild(self);
+            self.dirty = Dirty::ALL;
             self.stale = false;
+        }
+        if self.dirty.any() {
+            super::views::rebuild(self);
         }
     }
 }

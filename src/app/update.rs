@@ -148,7 +148,7 @@ fn watch(m: &mut Model, report: WatchReport) {
             // A pod that appears outside a relist has just been created or scheduled here:
             // remember when, so it can stand out for a moment (pods landing during a drain).
             if let Feed::Pods(Ev::Apply(p)) = &feed {
-                let key = format!("{}/{}", p.namespace(), p.name());
+                let key = p.key();
                 let was = m.cache.pods.get(&key).and_then(|o| o.node_name.clone());
                 if p.node_name.is_some() && was != p.node_name {
                     m.arrivals.insert(key, m.now);
@@ -161,10 +161,7 @@ fn watch(m: &mut Model, report: WatchReport) {
                     _ => {}
                 }
             }
-            if m.cache.apply(feed) {
-                m.stale = true;
-                m.redraw = true;
-            }
+            super::dirty::apply(m, feed);
         }
     }
 }
@@ -296,7 +293,9 @@ fn move_by(m: &mut Model, delta: isize) {
         m.selected_node = m.views.nodes.get(nav.selected).cloned();
         m.nav.insert(Table::Pods, Nav::default());
         m.nav.insert(Table::Events, Nav::default());
-        m.stale = true;
+        // The node list itself is unchanged: only the node's pods and events.
+        m.dirty.pods = true;
+        m.dirty.events = true;
     }
     set_nav(m, t, nav);
 }

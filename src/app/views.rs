@@ -1,13 +1,45 @@
-//! Rebuilding the row lists of each table from the cache (on data or filter change only)
-//! and keeping selections and scroll offsets valid.
+//! Rebuilding the row lists of each table from the cache (only the views whose inputs
+//! changed, see `Model::dirty`) and keeping selections and scroll offsets valid.
 
-use super::model::{Model, Nav, PodScope, Table};
+use super::model::{Dirty, Filter, Model, Nav, PodScope, Table};
+use crate::cluster::rows::{EventRow, NodeReady, PodRow};
 use crate::ui::{layout, panes};
 
-/// Rebuilds every view of `m` and clamps selections.
+/// Rebuilds the views of `m` marked in `m.dirty` (nodes first: a new node selection makes
+/// pods and events dirty too) and clamps their selections.
 pub fn rebuild(m: &mut Model) {
-    let filter = |m: &Model, t: Table| m.filters.get(&t).filter(|f| !f.text.is_empty()).cloned();
+    if m.dirty.nodes {
+        rebuild_nodes(m);
+    }
+    if m.dirty.pods {
+        rebuild_pods(m);
+    }
+    if m.dirty.events {
+        rebuild_events(m);
+    }
+    if m.dirty.pdbs {
+        rebuild_pdbs(m);
+    }
+    m.dirty = Dirty::default();
+    combine_youngest(m);
+}
 
+/// `Views::youngest` from its parts.
+pub fn combine_youngest(m: &mut Model) {
+    let v = &mut m.views;
+    v.youngest = [v.youngest_pod, v.youngest_event, v.youngest_node]
+        .into_iter()
+        .flatten()
+        .max();
+}
+
+/// The non-empty filter of `t`.
+fn filter(m: &Model, t: Table) -> Option<Filter> {
+    m.filters.get(&t).filter(|f| !f.text.is_empty()).cloned()
+}
+
+fn rebuild_nodes(m: &mut Model) {
+    m.views.rebuilds.nodes += 1;
     // Nodes: the cache is a BTreeMap, so already sorted by name.
     let f = filter(m, Table::Nodes);
     m.views.nodes = m
@@ -20,10 +52,19 @@ pub fn rebuild(m: &mut Model) {
         })
         .map(|n| n.name().to_string())
         .collect();
+    let (mut cordoned, mut not_ready, mut young) = (0, 0, None);
+    for n in m.cache.nodes.values() {
+        cordoned += usize::from(n.unschedulable);
+        not_ready += usize::from(n.ready != NodeReady::True);
+        young = young.max(n.created());
+    }
+    m.views.nodes_cordoned = cordoned;
+    m.views.nodes_not_ready = not_ready;
+    m.views.youngest_node = young;
     // The selection follows the node by name across re-sorts and filters.
     let mut nav = m.nav(Table::Nodes);
     if let Some(name) = &m.selected_node
-        && let Some(i) = m.views.nodes.iter().position(|n| n == name)
+        && let Ok(i) = m.views.nodes.binary_search(name)
     {
         nav.selected = i;
     }
@@ -41,9 +82,33 @@ pub fn rebuild(m: &mut Model) {
         m.selected_node = new_sel;
         m.nav.insert(Table::Pods, Nav::default());
         m.nav.insert(Table::Events, Nav::default());
+        m.dirty.pods = true;
+        m.dirty.events = true;
     }
+}
 
-    // Pods.
+/// Width of the pods' NAME column for a pod key (`namespace/name`).
+pub fn pod_name_width(key: &str) -> usize {
+    key.len().saturating_sub(key.find('/').map_or(0, |i| i + 1))
+}
+
+/// Clamps a pod NAME width to the column's bounds.
+pub fn clamp_pod_name_w(w: usize) -> u16 {
+    w.clamp(20, 63) as u16
+}
+
+/// Whether pod `p` belongs in the pods view by scope and namespace (not the filter).
+pub fn pod_in_scope(m: &Model, key: &str, p: &PodRow) -> bool {
+    let scoped = match m.pod_scope {
+        PodScope::Node => p.node_name.is_some() && p.node_name == m.selected_node,
+        PodScope::Pending => m.cache.index.pending.contains(key),
+        PodScope::All => true,
+    };
+    scoped && m.namespace.as_deref().is_none_or(|ns| p.namespace() == ns)
+}
+
+fn rebuild_pods(m: &mut Model) {
+    m.views.rebuilds.pods += 1;
     let f = filter(m, Table::Pods);
     let idx = &m.cache.index;
     let keys: Vec<&String> = match m.pod_scope {
@@ -67,13 +132,9 @@ pub fn rebuild(m: &mut Model) {
         })
         .map(|(k, _)| k.clone())
         .collect();
-    m.views.pod_name_w = pods
-        .iter()
-        .map(|k| k.len().saturating_sub(k.find('/').map_or(0, |i| i + 1)))
-        .max()
-        .unwrap_or(0)
-        .clamp(20, 63) as u16;
-    let young_pod = pods
+    m.views.pod_name_w =
+        clamp_pod_name_w(pods.iter().map(|k| pod_name_width(k)).max().unwrap_or(0));
+    m.views.youngest_pod = pods
         .iter()
         .filter_map(|k| m.cache.pods.get(k))
         .flat_map(|p| [p.created(), p.last_restart])
@@ -82,23 +143,32 @@ pub fn rebuild(m: &mut Model) {
     m.views.pods = pods;
     let nav = m.nav(Table::Pods);
     set_nav(m, Table::Pods, nav);
+}
 
+/// Whether event `e` belongs in the events view by namespace and node (not the filter).
+pub fn event_in_scope(m: &Model, e: &EventRow) -> bool {
+    let ns_ok = m.namespace.as_deref().is_none_or(|ns| {
+        e.object_namespace
+            .as_deref()
+            .is_none_or(|o| o.is_empty() || o == ns)
+    });
+    ns_ok
+        && (m.events_all
+            || m.selected_node
+                .as_deref()
+                .is_some_and(|n| event_is_about(m, e, n)))
+}
+
+fn rebuild_events(m: &mut Model) {
+    m.views.rebuilds.events += 1;
     // Events: newest first; by default only the selected node's and its pods' (including
     // pods that already left, so a drain's Killing events stay visible).
     let f = filter(m, Table::Events);
-    let node = m.selected_node.clone();
-    let mut events: Vec<(&String, &crate::cluster::rows::EventRow)> = m
+    let mut events: Vec<(&String, &EventRow)> = m
         .cache
         .events
         .iter()
-        .filter(|(_, e)| {
-            m.namespace.as_deref().is_none_or(|ns| {
-                e.object_namespace
-                    .as_deref()
-                    .is_none_or(|o| o.is_empty() || o == ns)
-            })
-        })
-        .filter(|(_, e)| m.events_all || node.as_deref().is_some_and(|n| event_is_about(m, e, n)))
+        .filter(|(_, e)| event_in_scope(m, e))
         .filter(|(_, e)| {
             f.as_ref()
                 .is_none_or(|f| f.matches(&panes::events::cells(m, e)))
@@ -111,17 +181,14 @@ pub fn rebuild(m: &mut Model) {
         .max()
         .unwrap_or(0)
         .clamp(20, 60) as u16;
-    let young_event = events.first().and_then(|(_, e)| e.last_seen);
-    let young_node = m.cache.nodes.values().filter_map(|n| n.created()).max();
-    m.views.youngest = [young_pod, young_event, young_node]
-        .into_iter()
-        .flatten()
-        .max();
+    m.views.youngest_event = events.first().and_then(|(_, e)| e.last_seen);
     m.views.events = events.into_iter().map(|(k, _)| k.clone()).collect();
     let nav = m.nav(Table::Events);
     set_nav(m, Table::Events, nav);
+}
 
-    // PDBs.
+fn rebuild_pdbs(m: &mut Model) {
+    m.views.rebuilds.pdbs += 1;
     let f = filter(m, Table::Pdbs);
     let mut pdbs: Vec<String> = m
         .cache
@@ -139,7 +206,7 @@ pub fn rebuild(m: &mut Model) {
     set_nav(m, Table::Pdbs, nav);
 }
 
-fn event_is_about(m: &Model, e: &crate::cluster::rows::EventRow, node: &str) -> bool {
+fn event_is_about(m: &Model, e: &EventRow, node: &str) -> bool {
     match e.object_kind.as_str() {
         "Node" => e.object_name == node,
         "Pod" => {

@@ -90,13 +90,8 @@ fn status_cell(n: &NodeRow) -> Cell<'static> {
 /// Draws the nodes pane.
 pub fn render(m: &Model, f: &mut Frame, area: Rect, focused: bool) {
     let filter = m.filters.get(&Table::Nodes).map(|f| f.text.as_str());
-    let cordoned = m.cache.nodes.values().filter(|n| n.unschedulable).count();
-    let not_ready = m
-        .cache
-        .nodes
-        .values()
-        .filter(|n| n.ready != NodeReady::True)
-        .count();
+    // Kept with the node list: counting 5,000 nodes per frame is what a frame must not do.
+    let (cordoned, not_ready) = (m.views.nodes_cordoned, m.views.nodes_not_ready);
     let mut detail = Vec::new();
     if cordoned > 0 {
         detail.push(format!("{cordoned} cordoned"));

@@ -1,0 +1,270 @@
+//! What a watch event costs: which views it rebuilds and whether it asks for a frame.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+use super::fixtures::{self, pod, seed_model};
+use super::model::{Model, Table};
+use super::msg::Msg;
+use super::update;
+use crate::cluster::index::NodeLoad;
+use crate::cluster::watch::{Ev, Feed, WatchReport};
+
+fn press(m: &mut Model, code: KeyCode) {
+    update(m, Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)));
+}
+
+fn feed(m: &mut Model, f: Feed) {
+    let generation = m.generation;
+    update(
+        m,
+        Msg::Watch {
+            generation,
+            report: WatchReport::Feed(f),
+        },
+    );
+}
+
+/// The seed cluster plus 40 workers `w00`..`w39` (sorted after `node1`, so most are below
+/// the nodes pane's visible rows at 80×24), one pod on each; drawn, nothing pending.
+fn big_model() -> Model {
+    let mut m = seed_model((80, 24));
+    for i in 0..40 {
+        let name = format!("w{i:02}");
+        feed(
+            &mut m,
+            Feed::Nodes(Ev::Apply(fixtures::node(&name, "", false, true))),
+        );
+        feed(
+            &mut m,
+            Feed::Pods(Ev::Apply(pod(
+                "default",
+                &format!("app-{name}"),
+                Some(&name),
+                "Running",
+                3600,
+            ))),
+        );
+    }
+    m.refresh();
+    m.redraw = false;
+    m
+}
+
+/// A change of pod `app-<node>` (restart count) staying on `node`.
+fn restart(m: &mut Model, node: &str, restarts: u32) {
+    let mut p = pod(
+        "default",
+        &format!("app-{node}"),
+        Some(node),
+        "Running",
+        3600,
+    );
+    p.restarts = restarts;
+    feed(m, Feed::Pods(Ev::Apply(p)));
+}
+
+#[test]
+fn a_pod_event_on_another_node_does_not_rebuild_the_node_list() {
+    let mut m = big_model();
+    let before = m.views.rebuilds;
+    let nodes = m.views.nodes.clone();
+    restart(&mut m, "w30", 7);
+    m.refresh();
+    assert_eq!(m.views.rebuilds.nodes, before.nodes, "node list rebuilt");
+    assert_eq!(
+        m.views.rebuilds.pods, before.pods,
+        "selected node's pods rebuilt"
+    );
+    assert_eq!(m.views.rebuilds.events, before.events);
+    assert_eq!(m.views.nodes, nodes);
+    assert_eq!(m.cache.pods["default/app-w30"].restarts, 7);
+}
+
+#[test]
+fn an_invisible_pod_change_does_not_draw() {
+    let mut m = big_model();
+    assert!(m.nav(Table::Nodes).offset + crate::ui::layout::table_rows(&m, Table::Nodes) < 30);
+    restart(&mut m, "w30", 1);
+    assert!(!m.redraw, "w30 is neither selected nor on screen");
+    // Its node's counters are on screen once the nodes pane scrolls there.
+    press(&mut m, KeyCode::Char('G'));
+    m.redraw = false;
+    restart(&mut m, "w39", 2);
+    assert!(m.redraw, "w39's row (and its pods) are on screen");
+}
+
+#[test]
+fn a_visible_pod_change_draws() {
+    let mut m = big_model();
+    // master0 is selected: its pods are in the pods pane.
+    let key = m.views.pods[0].clone();
+    let mut p = m.cache.pods[&key].clone();
+    p.restarts += 1;
+    feed(&mut m, Feed::Pods(Ev::Apply(p)));
+    assert!(m.redraw);
+    // A pod landing on a node whose row is visible changes its PODS counter.
+    m.redraw = false;
+    feed(
+        &mut m,
+        Feed::Pods(Ev::Apply(pod(
+            "default",
+            "new",
+            Some("node1"),
+            "Running",
+            1,
+        ))),
+    );
+    assert!(m.redraw, "node1's counters are on screen");
+    // A new Pending pod changes the nodes title's pending count.
+    m.redraw = false;
+    feed(
+        &mut m,
+        Feed::Pods(Ev::Apply(pod("default", "homeless", None, "Pending", 1))),
+    );
+    assert!(m.redraw);
+}
+
+#[test]
+fn the_selected_nodes_pods_view_follows_in_place() {
+    let mut m = big_model();
+    press(&mut m, KeyCode::Char('j')); // node0
+    let rebuilds = m.views.rebuilds.pods;
+    let n = m.views.pods.len();
+    feed(
+        &mut m,
+        Feed::Pods(Ev::Apply(pod(
+            "default",
+            "aaa-first",
+            Some("node0"),
+            "Running",
+            1,
+        ))),
+    );
+    assert!(m.redraw);
+    assert_eq!(m.views.pods.len(), n + 1);
+    assert_eq!(m.views.pods[0], "default/aaa-first", "sorted by key");
+    // Moved away: the row goes, in place.
+    feed(
+        &mut m,
+        Feed::Pods(Ev::Apply(pod(
+            "default",
+            "aaa-first",
+            Some("w05"),
+            "Running",
+            1,
+        ))),
+    );
+    assert_eq!(m.views.pods.len(), n);
+    assert_eq!(m.views.rebuilds.pods, rebuilds);
+}
+
+/// Request sums per node, recomputed from the cache.
+fn loads_from_scratch(m: &Model) -> Vec<(String, NodeLoad)> {
+    let mut v: Vec<(String, NodeLoad)> = Vec::new();
+    for p in m.cache.pods.values() {
+        let (Some(node), false) = (&p.node_name, p.phase.is_finished()) else {
+            continue;
+        };
+        let i = match v.iter().position(|(n, _)| n == node) {
+            Some(i) => i,
+            None => {
+                v.push((node.clone(), NodeLoad::default()));
+                v.len() - 1
+            }
+        };
+        v[i].1.pods += 1;
+        v[i].1.cpu_m += p.cpu_request_m;
+        v[i].1.mem += p.mem_request;
+    }
+    v.sort_by(|a, b| a.0.cmp(&b.0));
+    v
+}
+
+fn loads(m: &Model) -> Vec<(String, NodeLoad)> {
+    let mut v: Vec<(String, NodeLoad)> = m
+        .cache
+        .index
+        .load
+        .iter()
+        .filter(|(_, l)| l.pods > 0)
+        .map(|(k, l)| (k.clone(), *l))
+        .collect();
+    v.sort_by(|a, b| a.0.cmp(&b.0));
+    v
+}
+
+/// The views as a full rebuild leaves them.
+fn snapshot(m: &Model) -> (Vec<String>, Vec<String>, Vec<String>, u16, usize, usize) {
+    let v = &m.views;
+    (
+        v.nodes.clone(),
+        v.pods.clone(),
+        v.events.clone(),
+        v.pod_name_w,
+        v.nodes_cordoned,
+        v.nodes_not_ready,
+    )
+}
+
+#[test]
+fn counters_and_views_match_a_full_rebuild_after_add_move_delete() {
+    let mut m = big_model();
+    press(&mut m, KeyCode::Char('j')); // node0
+    let targets = [Some("node0"), Some("w03"), None, Some("node1"), Some("w30")];
+    for step in 0..120usize {
+        let name = format!("churn-{}-with-a-rather-long-name-{}", step % 7, step % 3);
+        let node = targets[step % targets.len()];
+        let status = ["Running", "Completed", "Pending"][step % 3];
+        let p = pod("default", &name, node, status, 5);
+        if step % 4 == 3 {
+            feed(&mut m, Feed::Pods(Ev::Delete(p)));
+        } else {
+            feed(&mut m, Feed::Pods(Ev::Apply(p)));
+        }
+        if step % 10 == 0 {
+            // Cordon / uncordon in place: the title's counts follow.
+            let cordon = step % 20 == 0;
+            feed(
+                &mut m,
+                Feed::Nodes(Ev::Apply(fixtures::node("w07", "", cordon, !cordon))),
+            );
+        }
+        if step == 60 {
+            press(&mut m, KeyCode::Tab);
+            press(&mut m, KeyCode::Char('a')); // all pods
+        }
+        if step == 90 {
+            press(&mut m, KeyCode::Char('p')); // Pending pods
+        }
+        m.refresh();
+        assert_eq!(loads(&m), loads_from_scratch(&m), "step {step}");
+        let incremental = snapshot(&m);
+        m.stale = true;
+        m.refresh();
+        assert_eq!(incremental, snapshot(&m), "step {step}");
+    }
+}
+
+#[test]
+fn a_pod_relist_keeps_the_node_list_but_rebuilds_pod_views() {
+    let mut m = big_model();
+    press(&mut m, KeyCode::Char('j')); // node0
+    let before = m.views.rebuilds;
+    feed(&mut m, Feed::Pods(Ev::Init));
+    feed(
+        &mut m,
+        Feed::Pods(Ev::InitApply(pod(
+            "default",
+            "only",
+            Some("node0"),
+            "Running",
+            1,
+        ))),
+    );
+    feed(&mut m, Feed::Pods(Ev::InitDone));
+    assert!(m.redraw);
+    m.refresh();
+    assert_eq!(m.views.rebuilds.nodes, before.nodes);
+    assert_eq!(m.views.rebuilds.pods, before.pods + 1);
+    assert_eq!(m.views.pods, vec!["default/only".to_string()]);
+}

@@ -325,7 +325,15 @@ pub fn render(m: &Model, f: &mut Frame, area: Rect) {
         .clamp(10, if w < 110 { 26 } else { (w * 2 / 5).max(16) });
     let mut lines = Vec::new();
     for r in &live.rows {
-        let (mark, spans) = pod_cells(m, live, r, w < 110);
+        // The long wording when the row fits, the compact one otherwise: a wrapped row reads
+        // as two pods.
+        let fits = |spans: &[Span]| {
+            4 + name_w + spans.iter().map(|s| s.width()).sum::<usize>() <= inner.width as usize
+        };
+        let (mark, spans) = match pod_cells(m, live, r, w < 110) {
+            (mark, spans) if w < 110 || fits(&spans) => (mark, spans),
+            _ => pod_cells(m, live, r, true),
+        };
         let mut l = vec![
             Span::styled(format!("{mark} "), mark_style(&r.state)),
             Span::styled(

@@ -46,15 +46,21 @@ pub fn rebuild(m: &mut Model) {
     // Pods.
     let f = filter(m, Table::Pods);
     let idx = &m.cache.index;
-    let keys: Vec<&String> = match m.pod_scope {
+    let keys: Vec<&str> = match m.pod_scope {
         PodScope::Node => match &m.selected_node {
-            Some(n) => idx.pods_on(n).collect(),
+            Some(n) => idx.pods_on(n).map(|k| &**k).collect(),
             None => Vec::new(),
         },
-        PodScope::Pending => idx.pending.iter().collect(),
+        PodScope::Pending => idx.pending.iter().map(|k| &**k).collect(),
         PodScope::All => match &m.namespace {
-            Some(ns) => idx.by_ns.get(ns).into_iter().flatten().collect(),
-            None => idx.all.iter().collect(),
+            Some(ns) => idx
+                .by_ns
+                .get(ns.as_str())
+                .into_iter()
+                .flatten()
+                .map(|k| &**k)
+                .collect(),
+            None => idx.all.iter().map(|k| &**k).collect(),
         },
     };
     let pods: Vec<String> = keys
@@ -65,7 +71,7 @@ pub fn rebuild(m: &mut Model) {
             f.as_ref()
                 .is_none_or(|f| f.matches(&panes::pods::cells(m, p)))
         })
-        .map(|(k, _)| k.clone())
+        .map(|(k, _)| k.to_string())
         .collect();
     m.views.pod_name_w = pods
         .iter()
@@ -117,7 +123,7 @@ pub fn rebuild(m: &mut Model) {
         .into_iter()
         .flatten()
         .max();
-    m.views.events = events.into_iter().map(|(k, _)| k.clone()).collect();
+    m.views.events = events.into_iter().map(|(k, _)| k.to_string()).collect();
     let nav = m.nav(Table::Events);
     set_nav(m, Table::Events, nav);
 
@@ -131,7 +137,7 @@ pub fn rebuild(m: &mut Model) {
             f.as_ref()
                 .is_none_or(|f| f.matches(&panes::pdbs::cells(m, p)))
         })
-        .map(|(k, _)| k.clone())
+        .map(|(k, _)| k.to_string())
         .collect();
     pdbs.sort_unstable();
     m.views.pdbs = pdbs;
@@ -148,7 +154,11 @@ fn event_is_about(m: &Model, e: &crate::cluster::rows::EventRow, node: &str) -> 
                 e.object_namespace.as_deref().unwrap_or(""),
                 e.object_name
             );
-            m.cache.index.last_node.get(&key).is_some_and(|n| n == node)
+            m.cache
+                .index
+                .last_node
+                .get(key.as_str())
+                .is_some_and(|n| **n == *node)
         }
         _ => false,
     }

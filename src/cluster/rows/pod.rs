@@ -343,7 +343,8 @@ impl PodRow {
 
     /// The pod's name.
     pub fn name(&self) -> &str {
-        &self.key[self.namespace.len() + 1..]
+        // A default row has an empty key.
+        self.key.get(self.namespace.len() + 1..).unwrap_or_default()
     }
 
     /// The pod's namespace.

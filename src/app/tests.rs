@@ -165,9 +165,10 @@ fn relist_applies_in_place_and_drops_stale_pods_at_init_done() {
     );
     feed(&mut m, Feed::Pods(Ev::InitPage(vec![fresh, kept])));
     m.refresh();
-    // Mid-relist the screen says so; relisted pods are applied in place.
+    // Mid-relist the screen says so; relisted pods are applied in place (shown at InitDone).
     assert_eq!(m.conn_state(), ConnState::Resyncing);
-    assert!(pod_names(&m).contains(&"fresh-pod".to_string()));
+    assert!(m.cache.pods.contains_key("default/fresh-pod"));
+    assert_eq!(pod_names(&m), before);
     feed(&mut m, Feed::Pods(Ev::InitDone));
     m.refresh();
     assert_eq!(

@@ -64,16 +64,22 @@ impl Cache {
                     self.pod_relist = Some(self.pod_marks);
                     false
                 }
-                Ev::InitApply(p) | Ev::Apply(p) => {
+                // List objects are applied at once but not reported as a change: redrawing
+                // per page cost more CPU than the sync itself (~200 frames over 150k pods).
+                // `InitDone` reports the whole list.
+                Ev::InitApply(p) => {
                     self.upsert_pod(p);
-                    true
+                    false
                 }
                 Ev::InitPage(ps) => {
-                    let changed = !ps.is_empty();
                     for p in ps {
                         self.upsert_pod(p);
                     }
-                    changed
+                    false
+                }
+                Ev::Apply(p) => {
+                    self.upsert_pod(p);
+                    true
                 }
                 Ev::InitDone => self.sweep_pods(),
                 Ev::Delete(p) => match self.pods.remove(p.shared_key()) {

@@ -176,7 +176,9 @@ impl ListMode {
     }
 }
 
-/// The list mode used unless `KUBEDRAIN_LIST_MODE` says otherwise.
+/// The list mode used unless `KUBEDRAIN_LIST_MODE` says otherwise. Pages: on the simulator,
+/// streaming was no faster (1,000 nodes: sync 1.67 s vs 1.66 s, relist slower) and it needs
+/// the beta WatchList feature on real servers.
 pub const DEFAULT_LIST_MODE: ListMode = ListMode::Pages;
 
 /// Objects per LIST page in `ListMode::Pages`.

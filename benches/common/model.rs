@@ -32,9 +32,14 @@ pub fn scale_model(nodes: usize, pods: usize, size: (u16, u16), all_pods: bool) 
     feed(&mut m, Feed::Pods(Ev::Init));
     for i in 0..pods {
         let mut p = template.clone();
-        p.meta.name = Some(format!("svc-{:05}-7d4b9c8f6d-{i:06}", i / 10));
-        p.meta.namespace = Some(format!("team-{:02}", i / 10 % 20));
-        p.node_name = Some(format!("node-{:05}", i % nodes.max(1)));
+        p.rename(
+            &format!("team-{:02}", i / 10 % 20),
+            &format!("svc-{:05}-7d4b9c8f6d-{i:06}", i / 10),
+        );
+        p.node_name = Some(kubedrain::cluster::intern::str(&format!(
+            "node-{:05}",
+            i % nodes.max(1)
+        )));
         feed(&mut m, Feed::Pods(Ev::InitApply(p)));
     }
     feed(&mut m, Feed::Pods(Ev::InitDone));

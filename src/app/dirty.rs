@@ -3,6 +3,8 @@
 //! marks only the views whose inputs changed (`Model::dirty`), keeps the pods view in step
 //! in place, and sets `Model::redraw` only for a visible change.
 
+use std::sync::Arc;
+
 use kube::ResourceExt;
 
 use super::model::{Model, Table, View};
@@ -95,8 +97,8 @@ fn event_shown(m: &Model, key: &str) -> bool {
 /// A pod as the views knew it before an event.
 struct PodBefore {
     key: String,
-    node: Option<String>,
-    last_node: Option<String>,
+    node: Option<Arc<str>>,
+    last_node: Option<Arc<str>>,
     pending: usize,
 }
 
@@ -104,7 +106,7 @@ impl PodBefore {
     fn capture(m: &Model, key: String) -> PodBefore {
         PodBefore {
             node: m.cache.pods.get(&key).and_then(|p| p.node_name.clone()),
-            last_node: m.cache.index.last_node.get(&key).cloned(),
+            last_node: m.cache.index.last_node.get(key.as_str()).cloned(),
             pending: m.cache.index.pending.len(),
             key,
         }
@@ -159,11 +161,12 @@ fn pod_changed(m: &mut Model, b: PodBefore) {
     }
     pod_row_changed(m, &b.key);
     // Events pane: the node's events include its pods' (by the node they were last on).
-    let last_node = m.cache.index.last_node.get(&b.key);
+    let last_node = m.cache.index.last_node.get(b.key.as_str()).map(|n| &**n);
+    let selected = m.selected_node.as_deref();
     if !m.events_all
-        && last_node != b.last_node.as_ref()
-        && m.selected_node.is_some()
-        && (last_node == m.selected_node.as_ref() || b.last_node == m.selected_node)
+        && last_node != b.last_node.as_deref()
+        && selected.is_some()
+        && (last_node == selected || b.last_node.as_deref() == selected)
     {
         m.dirty.events = true;
         m.redraw = true;

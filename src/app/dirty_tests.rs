@@ -165,10 +165,10 @@ fn loads_from_scratch(m: &Model) -> Vec<(String, NodeLoad)> {
         let (Some(node), false) = (&p.node_name, p.phase.is_finished()) else {
             continue;
         };
-        let i = match v.iter().position(|(n, _)| n == node) {
+        let i = match v.iter().position(|(n, _)| **n == **node) {
             Some(i) => i,
             None => {
-                v.push((node.clone(), NodeLoad::default()));
+                v.push((node.to_string(), NodeLoad::default()));
                 v.len() - 1
             }
         };
@@ -187,7 +187,7 @@ fn loads(m: &Model) -> Vec<(String, NodeLoad)> {
         .load
         .iter()
         .filter(|(_, l)| l.pods > 0)
-        .map(|(k, l)| (k.clone(), *l))
+        .map(|(k, l)| (k.to_string(), *l))
         .collect();
     v.sort_by(|a, b| a.0.cmp(&b.0));
     v

@@ -16,14 +16,14 @@ use crate::drain::events::{DrainEvent, DrainOutcome, GoneHow, NodeState, PodStat
 use crate::drain::journal::ann;
 
 fn owned(mut p: PodRow, kind: &str, name: &str) -> PodRow {
-    p.meta.owner_references = Some(vec![OwnerReference {
+    p.set_controller(Some(OwnerReference {
         api_version: "apps/v1".into(),
         kind: kind.into(),
         name: name.into(),
         uid: format!("uid-{name}"),
         controller: Some(true),
         ..Default::default()
-    }]);
+    }));
     p
 }
 
@@ -35,7 +35,7 @@ pub fn pods() -> Vec<PodRow> {
         "StatefulSet",
         "cache",
     );
-    cache.empty_dirs = vec!["scratch".into()];
+    cache.empty_dirs = vec!["scratch".into()].into();
     vec![
         owned(
             pod(

@@ -149,35 +149,38 @@ fn pending_toggle_lists_unscheduled_pods_cluster_wide() {
 }
 
 #[test]
-fn relist_swaps_in_the_new_set_and_drops_stale_pods() {
+fn relist_applies_in_place_and_drops_stale_pods_at_init_done() {
     let mut m = seed_model((80, 24));
     press(&mut m, KeyCode::Char('j')); // node0
     let before = pod_names(&m);
     assert!(before.contains(&"http-spring-6d9f8b7c5-00000".to_string()));
     feed(&mut m, Feed::Pods(Ev::Init));
-    feed(
-        &mut m,
-        Feed::Pods(Ev::InitApply(pod(
-            "default",
-            "fresh-pod",
-            Some("node0"),
-            "Running",
-            5,
-        ))),
+    let fresh = pod("default", "fresh-pod", Some("node0"), "Running", 5);
+    let kept = pod(
+        "default",
+        "http-spring-6d9f8b7c5-00000",
+        Some("node0"),
+        "Running",
+        3600,
     );
+    feed(&mut m, Feed::Pods(Ev::InitPage(vec![fresh, kept])));
+    m.refresh();
+    // Mid-relist the screen says so; relisted pods are applied in place (shown at InitDone).
+    assert_eq!(m.conn_state(), ConnState::Resyncing);
+    assert!(m.cache.pods.contains_key("default/fresh-pod"));
+    assert_eq!(pod_names(&m), before);
+    feed(&mut m, Feed::Pods(Ev::InitDone));
     m.refresh();
     assert_eq!(
         pod_names(&m),
-        before,
-        "old set stays until the relist completes"
+        vec!["fresh-pod", "http-spring-6d9f8b7c5-00000"],
+        "pods the relist did not list are gone"
     );
-    assert_eq!(m.conn_state(), ConnState::Resyncing);
-    feed(&mut m, Feed::Pods(Ev::InitDone));
-    m.refresh();
-    assert_eq!(pod_names(&m), vec!["fresh-pod"]);
-    assert_eq!(m.cache.index.load["node0"].pods, 1);
+    assert_eq!(m.cache.pods.len(), 2);
+    assert_eq!(m.cache.index.load["node0"].pods, 2);
     assert!(m.cache.index.load.get("node1").is_none_or(|l| l.pods == 0));
     assert!(m.cache.index.pending.is_empty());
+    assert_eq!(m.cache.index.all.len(), 2);
     assert_eq!(m.conn_state(), ConnState::Live);
 }
 

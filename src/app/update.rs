@@ -132,10 +132,10 @@ fn watch(m: &mut Model, report: WatchReport) {
                     Some(WatchState::Connecting) => WatchState::Connecting,
                     _ => WatchState::Resyncing,
                 }),
-                Feed::Nodes(Ev::InitApply(_))
-                | Feed::Pods(Ev::InitApply(_))
-                | Feed::Events(Ev::InitApply(_))
-                | Feed::Pdbs(Ev::InitApply(_)) => None,
+                Feed::Nodes(Ev::InitApply(_) | Ev::InitPage(_))
+                | Feed::Pods(Ev::InitApply(_) | Ev::InitPage(_))
+                | Feed::Events(Ev::InitApply(_) | Ev::InitPage(_))
+                | Feed::Pdbs(Ev::InitApply(_) | Ev::InitPage(_)) => None,
                 // InitDone, or an event on a stream that resumed without relisting.
                 _ => Some(WatchState::Live),
             };

@@ -100,7 +100,7 @@ pub fn clamp_pod_name_w(w: usize) -> u16 {
 /// Whether pod `p` belongs in the pods view by scope and namespace (not the filter).
 pub fn pod_in_scope(m: &Model, key: &str, p: &PodRow) -> bool {
     let scoped = match m.pod_scope {
-        PodScope::Node => p.node_name.is_some() && p.node_name == m.selected_node,
+        PodScope::Node => p.node_name.is_some() && p.node_name.as_deref() == m.selected_node.as_deref(),
         PodScope::Pending => m.cache.index.pending.contains(key),
         PodScope::All => true,
     };
@@ -111,15 +111,21 @@ fn rebuild_pods(m: &mut Model) {
     m.views.rebuilds.pods += 1;
     let f = filter(m, Table::Pods);
     let idx = &m.cache.index;
-    let keys: Vec<&String> = match m.pod_scope {
+    let keys: Vec<&str> = match m.pod_scope {
         PodScope::Node => match &m.selected_node {
-            Some(n) => idx.pods_on(n).collect(),
+            Some(n) => idx.pods_on(n).map(|k| &**k).collect(),
             None => Vec::new(),
         },
-        PodScope::Pending => idx.pending.iter().collect(),
+        PodScope::Pending => idx.pending.iter().map(|k| &**k).collect(),
         PodScope::All => match &m.namespace {
-            Some(ns) => idx.by_ns.get(ns).into_iter().flatten().collect(),
-            None => idx.all.iter().collect(),
+            Some(ns) => idx
+                .by_ns
+                .get(ns.as_str())
+                .into_iter()
+                .flatten()
+                .map(|k| &**k)
+                .collect(),
+            None => idx.all.iter().map(|k| &**k).collect(),
         },
     };
     let pods: Vec<String> = keys
@@ -130,7 +136,7 @@ fn rebuild_pods(m: &mut Model) {
             f.as_ref()
                 .is_none_or(|f| f.matches(&panes::pods::cells(m, p)))
         })
-        .map(|(k, _)| k.clone())
+        .map(|(k, _)| k.to_string())
         .collect();
     m.views.pod_name_w =
         clamp_pod_name_w(pods.iter().map(|k| pod_name_width(k)).max().unwrap_or(0));
@@ -182,7 +188,7 @@ fn rebuild_events(m: &mut Model) {
         .unwrap_or(0)
         .clamp(20, 60) as u16;
     m.views.youngest_event = events.first().and_then(|(_, e)| e.last_seen);
-    m.views.events = events.into_iter().map(|(k, _)| k.clone()).collect();
+    m.views.events = events.into_iter().map(|(k, _)| k.to_string()).collect();
     let nav = m.nav(Table::Events);
     set_nav(m, Table::Events, nav);
 }
@@ -198,7 +204,7 @@ fn rebuild_pdbs(m: &mut Model) {
             f.as_ref()
                 .is_none_or(|f| f.matches(&panes::pdbs::cells(m, p)))
         })
-        .map(|(k, _)| k.clone())
+        .map(|(k, _)| k.to_string())
         .collect();
     pdbs.sort_unstable();
     m.views.pdbs = pdbs;
@@ -215,7 +221,11 @@ fn event_is_about(m: &Model, e: &EventRow, node: &str) -> bool {
                 e.object_namespace.as_deref().unwrap_or(""),
                 e.object_name
             );
-            m.cache.index.last_node.get(&key).is_some_and(|n| n == node)
+            m.cache
+                .index
+                .last_node
+                .get(key.as_str())
+                .is_some_and(|n| **n == *node)
         }
         _ => false,
     }

@@ -2,7 +2,9 @@
 //! pods by node (with request sums), pods by namespace, pending pods, PDB ↔ pods.
 
 use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
 
+use super::cache::Pods;
 use super::rows::{PdbRow, PodRow};
 
 /// What the pods bound to one node add up to (finished pods excluded, like kubectl).
@@ -14,42 +16,46 @@ pub struct NodeLoad {
     pub mem: u64,
 }
 
+/// A pod key (`namespace/name`), shared with the cache's row: every index entry is a pointer.
+pub type Key = Arc<str>;
+
 /// Indexes kept in step with every pod and PDB change.
 #[derive(Debug, Default)]
 pub struct Index {
     /// Pod keys per node name.
-    pub by_node: HashMap<String, BTreeSet<String>>,
+    pub by_node: HashMap<Arc<str>, BTreeSet<Key>>,
     /// Every pod key, sorted (the all-pods view without a sort per change).
-    pub all: BTreeSet<String>,
+    pub all: BTreeSet<Key>,
     /// Pod keys per namespace.
-    pub by_ns: HashMap<String, BTreeSet<String>>,
+    pub by_ns: HashMap<Arc<str>, BTreeSet<Key>>,
     /// Unscheduled, unfinished pods.
-    pub pending: BTreeSet<String>,
+    pub pending: BTreeSet<Key>,
     /// Request sums per node.
-    pub load: HashMap<String, NodeLoad>,
+    pub load: HashMap<Arc<str>, NodeLoad>,
     /// Pod keys each PDB selects.
-    pub pdb_pods: HashMap<String, BTreeSet<String>>,
+    pub pdb_pods: HashMap<String, BTreeSet<Key>>,
     /// PDB keys per namespace.
     pub pdbs_by_ns: HashMap<String, BTreeSet<String>>,
     /// The node a pod was last seen on; kept after the pod goes so its events stay with the node.
-    pub last_node: HashMap<String, String>,
+    pub last_node: HashMap<Key, Arc<str>>,
 }
 
 impl Index {
-    /// Adds `pod` (stored under `key`); `pdbs` resolves PDB keys of its namespace.
-    pub fn add_pod(&mut self, key: &str, pod: &PodRow, pdbs: &HashMap<String, PdbRow>) {
-        self.all.insert(key.to_string());
+    /// Adds `pod` (stored under its shared key); `pdbs` resolves PDB keys of its namespace.
+    pub fn add_pod(&mut self, pod: &PodRow, pdbs: &HashMap<String, PdbRow>) {
+        let key = pod.shared_key();
+        self.all.insert(key.clone());
         self.by_ns
-            .entry(pod.namespace().to_string())
+            .entry(pod.shared_namespace().clone())
             .or_default()
-            .insert(key.to_string());
+            .insert(key.clone());
         match &pod.node_name {
             Some(node) => {
                 self.by_node
                     .entry(node.clone())
                     .or_default()
-                    .insert(key.to_string());
-                self.last_node.insert(key.to_string(), node.clone());
+                    .insert(key.clone());
+                self.last_node.insert(key.clone(), node.clone());
                 if !pod.phase.is_finished() {
                     let l = self.load.entry(node.clone()).or_default();
                     l.pods += 1;
@@ -58,7 +64,7 @@ impl Index {
                 }
             }
             None if !pod.phase.is_finished() => {
-                self.pending.insert(key.to_string());
+                self.pending.insert(key.clone());
             }
             None => {}
         }
@@ -68,21 +74,22 @@ impl Index {
                     self.pdb_pods
                         .entry(pk.clone())
                         .or_default()
-                        .insert(key.to_string());
+                        .insert(key.clone());
                 }
             }
         }
     }
 
-    /// Removes what `add_pod(key, pod)` added (except `last_node`).
-    pub fn remove_pod(&mut self, key: &str, pod: &PodRow) {
+    /// Removes what `add_pod(pod)` added (except `last_node`).
+    pub fn remove_pod(&mut self, pod: &PodRow) {
+        let key: &str = pod.shared_key();
         self.all.remove(key);
         remove_from(&mut self.by_ns, pod.namespace(), key);
         match &pod.node_name {
             Some(node) => {
                 remove_from(&mut self.by_node, node, key);
                 if !pod.phase.is_finished()
-                    && let Some(l) = self.load.get_mut(node)
+                    && let Some(l) = self.load.get_mut(&**node)
                 {
                     l.pods = l.pods.saturating_sub(1);
                     l.cpu_m = l.cpu_m.saturating_sub(pod.cpu_request_m);
@@ -103,14 +110,14 @@ impl Index {
     }
 
     /// Adds PDB `key`, matching it against the pods of its namespace.
-    pub fn add_pdb(&mut self, key: &str, pdb: &PdbRow, pods: &HashMap<String, PodRow>) {
+    pub fn add_pdb(&mut self, key: &str, pdb: &PdbRow, pods: &Pods) {
         let ns = pdb.meta.namespace.clone().unwrap_or_default();
-        let selected: BTreeSet<String> = self
+        let selected: BTreeSet<Key> = self
             .by_ns
-            .get(&ns)
+            .get(ns.as_str())
             .into_iter()
             .flatten()
-            .filter(|k| pods.get(*k).is_some_and(|p| pdb.selects(p)))
+            .filter(|k| pods.get(k).is_some_and(|p| pdb.selects(p)))
             .cloned()
             .collect();
         self.pdb_pods.insert(key.to_string(), selected);
@@ -123,15 +130,20 @@ impl Index {
     /// Removes PDB `key`.
     pub fn remove_pdb(&mut self, key: &str, pdb: &PdbRow) {
         self.pdb_pods.remove(key);
-        remove_from(
-            &mut self.pdbs_by_ns,
-            pdb.meta.namespace.as_deref().unwrap_or(""),
-            key,
-        );
+        if let Some(set) = self
+            .pdbs_by_ns
+            .get_mut(pdb.meta.namespace.as_deref().unwrap_or(""))
+        {
+            set.remove(key);
+            if set.is_empty() {
+                self.pdbs_by_ns
+                    .remove(pdb.meta.namespace.as_deref().unwrap_or(""));
+            }
+        }
     }
 
-    /// Rebuilds the pod side from scratch (after a relist swapped a new set in).
-    pub fn rebuild(&mut self, pods: &HashMap<String, PodRow>, pdbs: &HashMap<String, PdbRow>) {
+    /// Rebuilds the pod side from scratch (after the PDB set was replaced).
+    pub fn rebuild(&mut self, pods: &Pods, pdbs: &HashMap<String, PdbRow>) {
         let last_node = std::mem::take(&mut self.last_node);
         *self = Index {
             last_node,
@@ -144,18 +156,18 @@ impl Index {
                 .insert(k.clone());
             self.pdb_pods.insert(k.clone(), BTreeSet::new());
         }
-        for (k, p) in pods {
-            self.add_pod(k, p, pdbs);
+        for p in pods.values() {
+            self.add_pod(p, pdbs);
         }
     }
 
     /// The pods on `node` (keys, sorted).
-    pub fn pods_on(&self, node: &str) -> impl Iterator<Item = &String> {
+    pub fn pods_on(&self, node: &str) -> impl Iterator<Item = &Key> {
         self.by_node.get(node).into_iter().flatten()
     }
 }
 
-fn remove_from(map: &mut HashMap<String, BTreeSet<String>>, bucket: &str, key: &str) {
+fn remove_from(map: &mut HashMap<Arc<str>, BTreeSet<Key>>, bucket: &str, key: &str) {
     if let Some(set) = map.get_mut(bucket) {
         set.remove(key);
         if set.is_empty() {
@@ -170,7 +182,7 @@ mod tests {
 
     use super::Index;
     use crate::app::fixtures::{pdb, pod};
-    use crate::cluster::rows::PodRow;
+    use crate::cluster::cache::Pods;
 
     /// Incremental updates must end where a rebuild from scratch ends.
     #[test]
@@ -180,7 +192,7 @@ mod tests {
             "default/web".to_string(),
             pdb("default", "web", "web", 1, 0),
         );
-        let mut pods: HashMap<String, PodRow> = HashMap::new();
+        let mut pods = Pods::default();
         let mut idx = Index::default();
         idx.add_pdb("default/web", &pdbs["default/web"], &pods);
         let nodes = [Some("n0"), Some("n1"), None];
@@ -188,13 +200,13 @@ mod tests {
             let name = format!("web-{}-a", step % 17);
             let key = format!("default/{name}");
             if let Some(old) = pods.remove(&key) {
-                idx.remove_pod(&key, &old);
+                idx.remove_pod(&old);
             }
             if step % 5 != 0 {
                 let status = ["Running", "Completed", "Pending"][step % 3];
                 let p = pod("default", &name, nodes[step % 3], status, 1);
-                idx.add_pod(&key, &p, &pdbs);
-                pods.insert(key, p);
+                idx.add_pod(&p, &pdbs);
+                pods.insert(p);
             }
         }
         let mut fresh = Index::default();

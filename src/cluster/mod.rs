@@ -5,6 +5,7 @@ pub mod age;
 pub mod cache;
 pub mod client;
 pub mod index;
+pub mod intern;
 pub mod labels;
 pub mod quantity;
 mod raw;

@@ -45,6 +45,9 @@ pub enum Ev<K> {
     Init,
     /// One object of the (re)list.
     InitApply(K),
+    /// Several consecutive objects of the (re)list (what arrived together: about a page),
+    /// so the model applies them in one message.
+    InitPage(Vec<K>),
     /// The (re)list is complete: swap the collected set in.
     InitDone,
     /// An object was added or changed.
@@ -53,6 +56,7 @@ pub enum Ev<K> {
     Delete(K),
 }
 
+// The watcher's events map one to one; `InitPage` only ever comes from batching.
 impl<K> From<Event<K>> for Ev<K> {
     fn from(e: Event<K>) -> Self {
         match e {
@@ -142,6 +146,47 @@ where
     ]
 }
 
+/// How the initial list (and every relist) is fetched.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ListMode {
+    /// Paged LIST requests, then a watch (works on every server).
+    Pages,
+    /// One watch with `sendInitialEvents=true` (KEP-3157 WatchList): the server streams the
+    /// objects while the client decodes them, instead of one page at a time in turn.
+    /// Falls back to `Pages` when the server rejects the request.
+    Stream,
+}
+
+impl ListMode {
+    /// `KUBEDRAIN_LIST_MODE=pages|stream`, else the default.
+    pub fn from_env() -> ListMode {
+        match std::env::var("KUBEDRAIN_LIST_MODE").as_deref() {
+            Ok("pages") => ListMode::Pages,
+            Ok("stream") => ListMode::Stream,
+            _ => DEFAULT_LIST_MODE,
+        }
+    }
+
+    fn config(self) -> watcher::Config {
+        match self {
+            // Smaller pages than the default 500 keep the peak low on huge clusters.
+            ListMode::Pages => watcher::Config::default().page_size(PAGE_SIZE),
+            ListMode::Stream => watcher::Config::default().streaming_lists(),
+        }
+    }
+}
+
+/// The list mode used unless `KUBEDRAIN_LIST_MODE` says otherwise. Pages: on the simulator,
+/// streaming was no faster (1,000 nodes: sync 1.67 s vs 1.66 s, relist slower) and it needs
+/// the beta WatchList feature on real servers.
+pub const DEFAULT_LIST_MODE: ListMode = ListMode::Pages;
+
+/// Objects per LIST page in `ListMode::Pages`.
+const PAGE_SIZE: u32 = 250;
+
+/// At most this many list objects go into one `Ev::InitPage` message.
+const BATCH: usize = 256;
+
 fn spawn_one<K, M, F>(
     api: Api<K>,
     kind: Kind,
@@ -156,22 +201,60 @@ where
     F: Fn(WatchReport) -> M + Send + 'static,
 {
     tokio::spawn(async move {
-        // Smaller pages than the default 500 keep the peak low on huge clusters.
-        let cfg = watcher::Config::default().page_size(250);
-        let mut stream = watcher::watcher(api, cfg).default_backoff().boxed();
-        while let Some(item) = stream.next().await {
-            let report = match item {
-                Ok(ev) => WatchReport::Feed(to_feed(ev.into())),
-                Err(e) => match describe(&e) {
-                    None => WatchReport::Expired(kind),
-                    Some(text) => WatchReport::Error(kind, text),
-                },
-            };
-            if tx.send(wrap(report)).await.is_err() {
-                break;
+        let mut mode = ListMode::from_env();
+        'restart: loop {
+            // Whatever is already decoded is taken in one go (`ready_chunks` never waits), and
+            // consecutive list objects among it travel as one message.
+            let mut stream = watcher::watcher(api.clone(), mode.config())
+                .default_backoff()
+                .ready_chunks(BATCH)
+                .boxed();
+            let mut page: Vec<K> = Vec::new();
+            while let Some(items) = stream.next().await {
+                for item in items {
+                    let report = match item {
+                        Ok(Event::InitApply(k)) => {
+                            page.push(k);
+                            continue;
+                        }
+                        Ok(ev) => WatchReport::Feed(to_feed(ev.into())),
+                        Err(e) if mode == ListMode::Stream && rejects_streaming(&e) => {
+                            tracing::info!(kind = kind.as_str(), "no streaming lists here: {e}");
+                            mode = ListMode::Pages;
+                            continue 'restart;
+                        }
+                        Err(e) => match describe(&e) {
+                            None => WatchReport::Expired(kind),
+                            Some(text) => WatchReport::Error(kind, text),
+                        },
+                    };
+                    if !page.is_empty() {
+                        let batch =
+                            WatchReport::Feed(to_feed(Ev::InitPage(std::mem::take(&mut page))));
+                        if tx.send(wrap(batch)).await.is_err() {
+                            return;
+                        }
+                    }
+                    if tx.send(wrap(report)).await.is_err() {
+                        return;
+                    }
+                }
+                if !page.is_empty() {
+                    let batch = WatchReport::Feed(to_feed(Ev::InitPage(std::mem::take(&mut page))));
+                    if tx.send(wrap(batch)).await.is_err() {
+                        return;
+                    }
+                }
             }
+            return;
         }
     })
+}
+
+/// Whether a watcher error says the server does not do streaming lists (`sendInitialEvents`
+/// is rejected as invalid by servers without the WatchList feature).
+fn rejects_streaming(e: &watcher::Error) -> bool {
+    matches!(e, watcher::Error::WatchStartFailed(kube::Error::Api(s)) if s.code == 400 || s.code == 422)
 }
 
 /// A watcher error in plain words, or `None` for a 410 Gone (expiry, not a failure).

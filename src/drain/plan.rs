@@ -225,7 +225,7 @@ pub fn plan(input: &PlanInput) -> DrainPlan {
                 controller: p.controller().map(|c| format!("{}/{}", c.kind, c.name)),
                 phase: p.phase.as_str(),
                 terminating: p.is_terminating(),
-                empty_dirs: p.empty_dirs.clone(),
+                empty_dirs: p.empty_dirs.iter().map(|d| d.to_string()).collect(),
                 pdbs: input
                     .pdbs
                     .iter()

@@ -71,7 +71,11 @@ impl Replacements {
         if self.original.contains(&uid) || p.node_name.as_deref() == Some(self.node.as_str()) {
             return None;
         }
-        let now = (p.node_name.clone(), p.phase.as_str().to_string(), p.ready);
+        let now = (
+            p.node_name.as_deref().map(str::to_string),
+            p.phase.as_str().to_string(),
+            p.ready,
+        );
         let evicted = match self.seen.get_mut(&uid) {
             Some((key, last)) => {
                 if *last == now {

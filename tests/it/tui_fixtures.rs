@@ -65,7 +65,7 @@ fn every_real_pod_node_and_event_renders() {
         );
         assert!(row.contains(pod.status_text()), "{f}: {row}");
         if let Some(ip) = &pod.pod_ip {
-            assert!(row.contains(ip.as_str()), "{f}: {row}");
+            assert!(row.contains(&**ip), "{f}: {row}");
         }
         assert!(pod.total_containers >= 1);
         // Events pane: the real event.

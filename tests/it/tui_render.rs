@@ -93,8 +93,9 @@ fn scale_150k_pods_frame_is_windowed() {
     feed(&mut m, Feed::Pods(Ev::Init));
     for i in 0..150_000 {
         let mut p = template.clone();
-        p.meta.name = Some(format!("pod-{i:06}"));
-        p.node_name = Some(format!("node-{:04}", i % 5000));
+        let ns = p.namespace().to_string();
+        p.rename(&ns, &format!("pod-{i:06}"));
+        p.node_name = Some(format!("node-{:04}", i % 5000).into());
         feed(&mut m, Feed::Pods(Ev::InitApply(p)));
     }
     feed(&mut m, Feed::Pods(Ev::InitDone));

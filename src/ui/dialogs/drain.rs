@@ -164,7 +164,11 @@ fn pod_cells(
         }
         // The watchers keep the replacement current after the engine stops reporting.
         let (on_node, phase, ready) = match m.cache.pods.get(&rep.pod) {
-            Some(p) => (p.node_name.clone(), p.status_text().to_string(), p.ready),
+            Some(p) => (
+                p.node_name.as_deref().map(str::to_string),
+                p.status_text().to_string(),
+                p.ready,
+            ),
             None => (rep.on_node.clone(), rep.phase.clone(), rep.ready),
         };
         let (where_, style) = match (&on_node, phase.as_str(), ready) {

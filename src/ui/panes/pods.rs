@@ -41,9 +41,12 @@ pub fn cells(m: &Model, p: &PodRow) -> Vec<String> {
         p.status_text().to_string(),
         restarts(m, p),
         age::since(p.created(), m.now),
-        p.pod_ip.clone().unwrap_or_else(|| "<none>".into()),
-        p.node_name.clone().unwrap_or_else(|| "<none>".into()),
-        p.unschedulable_message.clone().unwrap_or_default(),
+        p.pod_ip.as_deref().unwrap_or("<none>").to_string(),
+        p.node_name.as_deref().unwrap_or("<none>").to_string(),
+        p.unschedulable_message
+            .as_deref()
+            .unwrap_or_default()
+            .to_string(),
     ]
 }
 
@@ -146,15 +149,18 @@ pub fn render(m: &Model, f: &mut Frame, area: Rect, focused: bool) {
                     ),
                     5 => table::cell(age::since(p.created(), m.now), theme::dim()),
                     6 => table::cell(
-                        p.pod_ip.clone().unwrap_or_else(|| "<none>".into()),
+                        p.pod_ip.as_deref().unwrap_or("<none>").to_string(),
                         theme::dim(),
                     ),
                     7 => table::cell(
-                        p.node_name.clone().unwrap_or_else(|| "<none>".into()),
+                        p.node_name.as_deref().unwrap_or("<none>").to_string(),
                         theme::dim(),
                     ),
                     _ => table::cell(
-                        p.unschedulable_message.clone().unwrap_or_default(),
+                        p.unschedulable_message
+                            .as_deref()
+                            .unwrap_or_default()
+                            .to_string(),
                         theme::warn(),
                     ),
                 })

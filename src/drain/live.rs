@@ -4,40 +4,54 @@
 use std::collections::HashMap;
 
 use jiff::Timestamp;
-use kube::runtime::watcher::Event;
 
-use crate::cluster::rows::PodRow;
+use super::feed::FeedEvent;
+use crate::cluster::rows::{NodeRow, PodRow};
 
 type Entry = (String, Option<Timestamp>);
 
-/// `namespace/name` → (UID, deletionTimestamp), kept from watch events.
+/// `namespace/name` → (UID, deletionTimestamp) of the drained node's pods: the plan's
+/// listing, then the pod watch's events.
 #[derive(Debug, Default)]
 pub struct LivePods {
+    node: String,
     live: HashMap<String, Entry>,
-    init: Option<HashMap<String, Entry>>,
-    /// The first full listing has arrived (before that, absence means nothing).
-    pub synced: bool,
+}
+
+fn entry(p: &PodRow) -> Entry {
+    (p.uid().to_string(), p.deletion_timestamp())
 }
 
 impl LivePods {
-    /// Applies one watcher event.
-    pub fn apply(&mut self, ev: Event<PodRow>) {
-        let entry = |p: &PodRow| (p.uid().to_string(), p.deletion_timestamp());
+    /// Starts from a listing of the node's pods.
+    pub fn new(node: &str, listed: &[PodRow]) -> Self {
+        let mut l = LivePods {
+            node: node.to_string(),
+            live: HashMap::new(),
+        };
+        l.reset(listed);
+        l
+    }
+
+    fn reset(&mut self, listed: &[PodRow]) {
+        self.live = listed
+            .iter()
+            .filter(|p| self.on_node(p))
+            .map(|p| (p.key(), entry(p)))
+            .collect();
+    }
+
+    fn on_node(&self, p: &PodRow) -> bool {
+        p.node_name.as_deref() == Some(self.node.as_str())
+    }
+
+    /// Applies one event of a pod watch (pods of other nodes are ignored).
+    pub fn apply(&mut self, ev: &FeedEvent<PodRow>) {
         match ev {
-            Event::Init => self.init = Some(HashMap::new()),
-            Event::InitApply(p) => {
-                self.init
-                    .get_or_insert_with(HashMap::new)
-                    .insert(p.key(), entry(&p));
+            FeedEvent::Added(p) | FeedEvent::Modified(p) if self.on_node(p) => {
+                self.live.insert(p.key(), entry(p));
             }
-            Event::InitDone => {
-                self.live = self.init.take().unwrap_or_default();
-                self.synced = true;
-            }
-            Event::Apply(p) => {
-                self.live.insert(p.key(), entry(&p));
-            }
-            Event::Delete(p) => {
+            FeedEvent::Deleted(p) => {
                 // Only if it is the same pod (not a newer one that reused the name).
                 if self
                     .live
@@ -47,12 +61,14 @@ impl LivePods {
                     self.live.remove(&p.key());
                 }
             }
+            FeedEvent::Relisted(items) => self.reset(items),
+            _ => {}
         }
     }
 
     /// Whether the pod `key` with `uid` is known to be gone.
     pub fn gone(&self, key: &str, uid: &str) -> bool {
-        self.synced && self.live.get(key).is_none_or(|(u, _)| u != uid)
+        self.live.get(key).is_none_or(|(u, _)| u != uid)
     }
 
     /// When the pod's deletion started, per the watch.
@@ -65,30 +81,64 @@ impl LivePods {
 mod tests {
     use super::*;
 
-    fn pod(name: &str, uid: &str) -> PodRow {
+    fn pod(name: &str, uid: &str, node: &str) -> PodRow {
         serde_json::from_value(serde_json::json!({
-            "metadata": {"name": name, "namespace": "d", "uid": uid}, "spec": {}, "status": {}
+            "metadata": {"name": name, "namespace": "d", "uid": uid},
+            "spec": {"nodeName": node}, "status": {}
         }))
         .unwrap()
     }
 
     #[test]
     fn gone_after_delete_or_uid_change() {
-        let mut l = LivePods::default();
-        l.apply(Event::Init);
-        l.apply(Event::InitApply(pod("a", "1")));
-        l.apply(Event::InitApply(pod("b", "2")));
-        assert!(!l.gone("d/a", "1"), "not synced yet");
-        l.apply(Event::InitDone);
+        let mut l = LivePods::new("n", &[pod("a", "1", "n"), pod("b", "2", "n")]);
         assert!(!l.gone("d/a", "1"));
         assert!(l.gone("d/c", "3"), "never listed: gone");
-        l.apply(Event::Apply(pod("a", "9")));
+        l.apply(&FeedEvent::Added(pod("x", "7", "other")));
+        assert!(l.gone("d/x", "7"), "pods of other nodes are not tracked");
+        l.apply(&FeedEvent::Added(pod("a", "9", "n")));
         assert!(l.gone("d/a", "1"), "name reused by a new pod");
-        l.apply(Event::Delete(pod("b", "2")));
+        l.apply(&FeedEvent::Deleted(pod("b", "2", "n")));
         assert!(l.gone("d/b", "2"));
         // A stale delete of the old pod does not remove the new one.
-        l.apply(Event::Delete(pod("a", "1")));
+        l.apply(&FeedEvent::Deleted(pod("a", "1", "n")));
         assert!(!l.gone("d/a", "9"));
+        // A relist after a 410 replaces everything.
+        l.apply(&FeedEvent::Relisted(vec![pod("z", "5", "n")]));
+        assert!(l.gone("d/a", "9") && !l.gone("d/z", "5"));
+    }
+
+    fn node(unschedulable: bool) -> NodeRow {
+        serde_json::from_value(serde_json::json!({
+            "metadata": {"name": "n"}, "spec": {"unschedulable": unschedulable}, "status": {}
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn uncordon_is_reported_once_after_the_cordon_was_seen() {
+        let mut w = NodeWatch::default();
+        assert_eq!(
+            w.apply(&FeedEvent::Modified(node(false))),
+            NodeSignal::Nothing
+        );
+        assert_eq!(
+            w.apply(&FeedEvent::Modified(node(true))),
+            NodeSignal::Nothing
+        );
+        assert_eq!(
+            w.apply(&FeedEvent::Modified(node(false))),
+            NodeSignal::Uncordoned
+        );
+        assert_eq!(
+            w.apply(&FeedEvent::Modified(node(false))),
+            NodeSignal::Nothing
+        );
+        assert_eq!(w.apply(&FeedEvent::Relisted(vec![])), NodeSignal::Deleted);
+        assert_eq!(
+            w.apply(&FeedEvent::Deleted(node(true))),
+            NodeSignal::Deleted
+        );
     }
 }
 
@@ -106,29 +156,30 @@ pub enum NodeSignal {
 /// Follows the watch on the drained node.
 #[derive(Debug, Default)]
 pub struct NodeWatch {
-    listed: bool,
+    /// The watch has shown the node cordoned (before that, schedulable is our own past).
+    cordoned: bool,
 }
 
 impl NodeWatch {
-    /// Interprets one watcher event.
-    pub fn apply(&mut self, ev: Event<crate::cluster::rows::NodeRow>) -> NodeSignal {
-        match ev {
-            Event::Delete(_) => NodeSignal::Deleted,
-            Event::Init => {
-                self.listed = false;
-                NodeSignal::Nothing
-            }
+    /// Interprets one event of the node's watch.
+    pub fn apply(&mut self, ev: &FeedEvent<NodeRow>) -> NodeSignal {
+        let n = match ev {
+            FeedEvent::Deleted(_) => return NodeSignal::Deleted,
             // A relist that no longer has the node: its Delete event was missed.
-            Event::InitDone if !self.listed => NodeSignal::Deleted,
-            Event::InitDone => NodeSignal::Nothing,
-            Event::InitApply(n) | Event::Apply(n) => {
-                self.listed = true;
-                if n.unschedulable {
-                    NodeSignal::Nothing
-                } else {
-                    NodeSignal::Uncordoned
-                }
-            }
+            FeedEvent::Relisted(v) => match v.first() {
+                Some(n) => n,
+                None => return NodeSignal::Deleted,
+            },
+            FeedEvent::Added(n) | FeedEvent::Modified(n) => n,
+            FeedEvent::Failed(_) => return NodeSignal::Nothing,
+        };
+        if n.unschedulable {
+            self.cordoned = true;
+            NodeSignal::Nothing
+        } else if std::mem::take(&mut self.cordoned) {
+            NodeSignal::Uncordoned
+        } else {
+            NodeSignal::Nothing
         }
     }
 }

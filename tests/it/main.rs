@@ -9,6 +9,7 @@ mod drain_e2e_faults;
 mod drain_findings;
 mod drain_output;
 mod drain_plan;
+mod drain_scale;
 mod sim_api;
 mod sim_cli;
 mod sim_controllers;

@@ -18,7 +18,7 @@ use super::exec::{MAX_IN_FLIGHT, Run, Started, cancelled};
 use super::feed::{self, FeedEvent, Relist};
 use super::fetch;
 use super::journal::Action;
-use super::live::{LivePods, NodeSignal, NodeWatch};
+use super::live::{LivePods, NodeSignal};
 use super::options::format_go_duration;
 use super::replacements::Replacements;
 use crate::cluster::rows::{PdbRow, PodRow};
@@ -115,6 +115,7 @@ impl Run {
         let delete = self.opts.disable_eviction;
         let Started {
             mut nodes,
+            mut node_watch,
             pods: listed,
             versions,
         } = started;
@@ -122,7 +123,6 @@ impl Run {
         let mut pods = self.pod_feed(versions.pods);
         let mut live = LivePods::new(&node, &listed);
         drop(listed);
-        let mut node_watch = NodeWatch::default();
         let evicted: Vec<(String, String)> = tracked
             .iter()
             .filter_map(|(k, t)| Some((k.clone(), t.controller.clone()?)))

@@ -22,6 +22,7 @@ use super::evict::Target;
 use super::feed::{self, FeedEvent, Relist};
 use super::fetch;
 use super::journal::{Action, Journal};
+use super::live::NodeWatch;
 use super::node_ops;
 use super::options::DrainOptions;
 use crate::cluster::rows::{NodeRow, PodRow};
@@ -233,13 +234,15 @@ impl Run {
                 return self.finish(NodeState::Cancelled, vec![], vec![], "cancelled before the cordon finished".into(), false).await;
             }
         };
-        let cordoned = match cordon {
+        let (cordoned, node_watch) = match cordon {
             Ok(c) => {
                 self.emit(DrainEvent::Cordoned {
                     node: node.clone(),
                     already: c.already,
                 });
-                c.after
+                let rv = |n: &NodeRow| n.meta.resource_version.clone().unwrap_or_default();
+                let watch = NodeWatch::after_cordon(&rv(&c.after), &rv(&c.before));
+                (c.after, watch)
             }
             // Unlike kubectl, never evict from a node we could not cordon.
             Err(e) => {
@@ -309,6 +312,7 @@ impl Run {
         }
         let started = Started {
             nodes,
+            node_watch,
             pods: snap.pods,
             versions,
         };
@@ -319,6 +323,7 @@ impl Run {
 /// What the eviction phase continues from: the node watch and the plan's listings.
 pub(super) struct Started {
     pub(super) nodes: BoxStream<'static, FeedEvent<NodeRow>>,
+    pub(super) node_watch: NodeWatch,
     /// The node's pods as listed for the plan.
     pub(super) pods: Vec<PodRow>,
     pub(super) versions: fetch::Versions,

@@ -87,15 +87,12 @@ where
                     }
                 }
             }
-            let stream = match &mut self.stream {
-                Some(s) => s,
-                None => match {
-                    self.pause().await;
-                    self.api.watch(&self.params, &self.rv).await
-                } {
+            if self.stream.is_none() {
+                self.pause().await;
+                match self.api.watch(&self.params, &self.rv).await {
                     Ok(s) => {
                         self.delivered = false;
-                        self.stream.insert(s.boxed())
+                        self.stream = Some(s.boxed());
                     }
                     Err(Error::Api(s)) if s.code == 410 => {
                         self.must_relist = true;
@@ -105,7 +102,10 @@ where
                         self.failures += 1;
                         return FeedEvent::Failed(e.to_string());
                     }
-                },
+                }
+            }
+            let Some(stream) = &mut self.stream else {
+                continue;
             };
             match stream.next().await {
                 Some(Ok(WatchEvent::Added(k))) => {

@@ -51,15 +51,14 @@ impl LivePods {
             FeedEvent::Added(p) | FeedEvent::Modified(p) if self.on_node(p) => {
                 self.live.insert(p.key(), entry(p));
             }
-            FeedEvent::Deleted(p) => {
-                // Only if it is the same pod (not a newer one that reused the name).
+            // Only if it is the same pod (not a newer one that reused the name).
+            FeedEvent::Deleted(p)
                 if self
                     .live
                     .get(&p.key())
-                    .is_some_and(|(uid, _)| uid == p.uid())
-                {
-                    self.live.remove(&p.key());
-                }
+                    .is_some_and(|(uid, _)| uid == p.uid()) =>
+            {
+                self.live.remove(&p.key());
             }
             FeedEvent::Relisted(items) => self.reset(items),
             _ => {}
@@ -108,37 +107,33 @@ mod tests {
         assert!(l.gone("d/a", "9") && !l.gone("d/z", "5"));
     }
 
-    fn node(unschedulable: bool) -> NodeRow {
+    fn node(unschedulable: bool, rv: &str) -> NodeRow {
         serde_json::from_value(serde_json::json!({
-            "metadata": {"name": "n"}, "spec": {"unschedulable": unschedulable}, "status": {}
+            "metadata": {"name": "n", "resourceVersion": rv},
+            "spec": {"unschedulable": unschedulable}, "status": {}
         }))
         .unwrap()
     }
 
     #[test]
-    fn uncordon_is_reported_once_after_the_cordon_was_seen() {
-        let mut w = NodeWatch::default();
+    fn uncordon_is_reported_only_after_our_cordon_was_seen() {
+        let mut w = NodeWatch::after_cordon("7", "5");
+        let m = |u, rv| FeedEvent::Modified(node(u, rv));
         assert_eq!(
-            w.apply(&FeedEvent::Modified(node(false))),
-            NodeSignal::Nothing
+            w.apply(&m(false, "6")),
+            NodeSignal::Nothing,
+            "before our cordon"
         );
-        assert_eq!(
-            w.apply(&FeedEvent::Modified(node(true))),
-            NodeSignal::Nothing
-        );
-        assert_eq!(
-            w.apply(&FeedEvent::Modified(node(false))),
-            NodeSignal::Uncordoned
-        );
-        assert_eq!(
-            w.apply(&FeedEvent::Modified(node(false))),
-            NodeSignal::Nothing
-        );
+        assert_eq!(w.apply(&m(true, "7")), NodeSignal::Nothing);
+        assert_eq!(w.apply(&m(false, "8")), NodeSignal::Uncordoned);
         assert_eq!(w.apply(&FeedEvent::Relisted(vec![])), NodeSignal::Deleted);
         assert_eq!(
-            w.apply(&FeedEvent::Deleted(node(true))),
+            w.apply(&FeedEvent::Deleted(node(true, "9"))),
             NodeSignal::Deleted
         );
+        // Already cordoned, nothing patched: every later schedulable node is an uncordon.
+        let mut w = NodeWatch::after_cordon("5", "5");
+        assert_eq!(w.apply(&m(false, "6")), NodeSignal::Uncordoned);
     }
 }
 
@@ -156,30 +151,46 @@ pub enum NodeSignal {
 /// Follows the watch on the drained node.
 #[derive(Debug, Default)]
 pub struct NodeWatch {
-    /// The watch has shown the node cordoned (before that, schedulable is our own past).
-    cordoned: bool,
+    /// The resourceVersion of our cordon, until the watch has shown it: older events show the
+    /// node schedulable because it was, not because someone uncordoned it.
+    cordon_rv: Option<String>,
 }
 
 impl NodeWatch {
+    /// After a cordon that made the node version `cordon_rv`, on a watch that has already
+    /// delivered version `seen_rv` (equal when the cordon changed nothing).
+    pub fn after_cordon(cordon_rv: &str, seen_rv: &str) -> Self {
+        NodeWatch {
+            cordon_rv: (cordon_rv != seen_rv && !cordon_rv.is_empty())
+                .then(|| cordon_rv.to_string()),
+        }
+    }
+
     /// Interprets one event of the node's watch.
     pub fn apply(&mut self, ev: &FeedEvent<NodeRow>) -> NodeSignal {
         let n = match ev {
             FeedEvent::Deleted(_) => return NodeSignal::Deleted,
             // A relist that no longer has the node: its Delete event was missed.
             FeedEvent::Relisted(v) => match v.first() {
-                Some(n) => n,
+                Some(n) => {
+                    self.cordon_rv = None;
+                    n
+                }
                 None => return NodeSignal::Deleted,
             },
             FeedEvent::Added(n) | FeedEvent::Modified(n) => n,
             FeedEvent::Failed(_) => return NodeSignal::Nothing,
         };
+        if let Some(rv) = &self.cordon_rv {
+            if n.meta.resource_version.as_ref() == Some(rv) {
+                self.cordon_rv = None;
+            }
+            return NodeSignal::Nothing;
+        }
         if n.unschedulable {
-            self.cordoned = true;
             NodeSignal::Nothing
-        } else if std::mem::take(&mut self.cordoned) {
-            NodeSignal::Uncordoned
         } else {
-            NodeSignal::Nothing
+            NodeSignal::Uncordoned
         }
     }
 }

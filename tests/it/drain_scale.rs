@@ -150,6 +150,13 @@ async fn measure_packed_drain() {
         let sim = generated(nodes, 30).await;
         eprintln!("{nodes} nodes: simulator up in {:.1?}", t.elapsed());
         let d = drain_packed(&sim, grace).await;
+        let c = client(&sim).await;
+        let left = pods(&c)
+            .await
+            .into_iter()
+            .filter(|p| p.node_name.as_deref() == Some(NODE) && !p.is_daemonset_pod())
+            .count();
+        assert_eq!(left, 0, "app pods left on {NODE}");
         eprintln!(
             "grace {grace}: {:?} in {:.3} s; evictions {}, other requests {}: {:?}; replacements {}",
             d.outcome.state,

@@ -9,6 +9,8 @@ use crate::drain_support;
 use std::time::Duration;
 
 use drain_support::sim::*;
+use kube::api::{Api, ListParams};
+use kubedrain::cluster::rows::PodRow;
 use kubedrain::drain::DrainOptions;
 use kubedrain::drain::events::{DrainEvent, DrainOutcome, NodeState};
 use kubedrain::drain::exec::start_drain;
@@ -151,10 +153,14 @@ async fn measure_packed_drain() {
         eprintln!("{nodes} nodes: simulator up in {:.1?}", t.elapsed());
         let d = drain_packed(&sim, grace).await;
         let c = client(&sim).await;
-        let left = pods(&c)
+        let on_node = ListParams::default().fields(&format!("spec.nodeName={NODE}"));
+        let left = Api::<PodRow>::all(c)
+            .list(&on_node)
             .await
-            .into_iter()
-            .filter(|p| p.node_name.as_deref() == Some(NODE) && !p.is_daemonset_pod())
+            .unwrap()
+            .items
+            .iter()
+            .filter(|p| !p.is_daemonset_pod())
             .count();
         assert_eq!(left, 0, "app pods left on {NODE}");
         eprintln!(

@@ -128,6 +128,7 @@ impl Run {
             .filter_map(|(k, t)| Some((k.clone(), t.controller.clone()?)))
             .collect();
         let mut repl = Replacements::new(&node, &evicted);
+        let mut watch_trouble = false;
         self.state(NodeState::Evicting);
         let slots = Arc::new(Semaphore::new(MAX_IN_FLIGHT));
         let pdb_changed = Arc::new(Notify::new());
@@ -246,6 +247,7 @@ impl Run {
                 Some(ev) = pods.next() => {
                     // The feed retries with backoff; a transient error is not fatal.
                     if let FeedEvent::Failed(e) = &ev {
+                        watch_trouble = true;
                         self.notice(format!("watching pods on node/{node} failed, retrying: {e}"));
                     }
                     live.apply(&ev);
@@ -281,7 +283,11 @@ impl Run {
                     },
                 },
                 _ = tick.tick() => {
-                    self.recheck_overdue(&mut tracked).await;
+                    // The feed resumes where it stopped, so a healthy watch loses nothing: GETs
+                    // only after it failed (a slow server must not cost one GET per pod).
+                    if watch_trouble {
+                        self.recheck_overdue(&mut tracked).await;
+                    }
                     if let Some(limit) = self.opts.skip_wait_for_delete_timeout {
                         let now = Timestamp::now();
                         for (k, t) in tracked.iter_mut().filter(|(_, t)| t.step == Step::Waiting) {

@@ -37,7 +37,13 @@ fn pod_events(c: &mut Criterion) {
     let mut m = model::scale_model(5_000, 150_000, (200, 50), false);
     let mut t = Terminal::new(TestBackend::new(200, 50)).unwrap();
     let selected = m.views.pods[0].to_string();
-    let offscreen = m.cache.index.pods_on("node-04000").next().unwrap().to_string();
+    let offscreen = m
+        .cache
+        .index
+        .pods_on("node-04000")
+        .next()
+        .unwrap()
+        .to_string();
     for (label, key) in [("offscreen_node", offscreen), ("selected_node", selected)] {
         let pod = m.cache.pods.get(&key).unwrap().clone();
         let mut n = 0;

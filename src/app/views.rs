@@ -100,7 +100,9 @@ pub fn clamp_pod_name_w(w: usize) -> u16 {
 /// Whether pod `p` belongs in the pods view by scope and namespace (not the filter).
 pub fn pod_in_scope(m: &Model, key: &str, p: &PodRow) -> bool {
     let scoped = match m.pod_scope {
-        PodScope::Node => p.node_name.is_some() && p.node_name.as_deref() == m.selected_node.as_deref(),
+        PodScope::Node => {
+            p.node_name.is_some() && p.node_name.as_deref() == m.selected_node.as_deref()
+        }
         PodScope::Pending => m.cache.index.pending.contains(key),
         PodScope::All => true,
     };

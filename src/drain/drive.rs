@@ -1,34 +1,32 @@
-//! The eviction and wait phase of a drain: evictions with bounded concurrency, a watch on the
-//! node's pods to see them go, the node watch, replacements, timeout and cancel.
+//! The eviction and wait phase of a drain: evictions with bounded concurrency, one pod watch
+//! (the node's pods going, replacements arriving), the node watch, timeout and cancel.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
 use futures::StreamExt;
+use futures::stream::BoxStream;
 use jiff::{SignedDuration, Timestamp};
-use kube::api::Api;
-use kube::runtime::WatchStreamExt;
-use kube::runtime::watcher::{self, Event};
+use kube::api::{Api, ListParams, WatchParams};
 use tokio::sync::{Notify, Semaphore, watch};
 use tokio::task::JoinSet;
 
 use super::events::{DrainEvent, DrainOutcome, GoneHow, NodeState, PodState};
 use super::evict::{self, Ended, Target};
-use super::exec::{MAX_IN_FLIGHT, Run, cancelled};
+use super::exec::{MAX_IN_FLIGHT, Run, Started, cancelled};
+use super::feed::{self, FeedEvent, Relist};
+use super::fetch;
 use super::journal::Action;
-use super::live::{LivePods, NodeSignal, NodeWatch};
+use super::live::{LivePods, NodeSignal};
 use super::options::format_go_duration;
 use super::replacements::Replacements;
-use crate::cluster::rows::{NodeRow, PdbRow, PodRow};
+use crate::cluster::rows::{PdbRow, PodRow};
 
 /// After a pod's grace period, how long to trust the watch alone before one GET checks it.
 const RECHECK_SLACK: Duration = Duration::from_secs(5);
 /// Between two such checks of the same pod.
 const RECHECK_EVERY: Duration = Duration::from_secs(10);
-
-/// How long to wait for the pod and node watches' first listing before evicting anyway.
-const SYNC_TIMEOUT: Duration = Duration::from_secs(10);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Step {
@@ -73,101 +71,71 @@ impl Run {
         }
     }
 
-    /// Lists the evicted pods' namespaces (pods there now are not replacements), then watches them.
-    async fn replacements(
-        &self,
-        tracked: &HashMap<String, Tracked>,
-    ) -> (
-        Replacements,
-        futures::stream::BoxStream<'static, Event<PodRow>>,
-    ) {
-        let evicted: Vec<(String, String)> = tracked
-            .iter()
-            .filter_map(|(k, t)| Some((k.clone(), t.controller.clone()?)))
-            .collect();
-        let namespaces: HashSet<String> = tracked
-            .values()
-            .filter(|t| t.controller.is_some())
-            .map(|t| t.target.namespace.clone())
-            .collect();
-        let mut original = HashSet::new();
-        for ns in &namespaces {
-            match Api::<PodRow>::namespaced(self.client.clone(), ns)
-                .list(&Default::default())
-                .await
-            {
-                Ok(l) => original.extend(l.items.iter().map(|p| p.uid().to_string())),
-                Err(e) => self.notice(format!("listing pods in {ns} failed: {e}")),
-            }
-        }
-        let stream = Replacements::stream(&self.client, &namespaces);
-        (Replacements::new(&self.node, &evicted, original), stream)
+    /// The one pod watch of the drain: every pod, from the version of the plan's listing of
+    /// the node's pods. It shows the node's pods going and their replacements arriving
+    /// elsewhere, with no listing beyond the plan's (after a 410, only the node's pods are
+    /// listed again).
+    fn pod_feed(&self, rv: String) -> BoxStream<'static, FeedEvent<PodRow>> {
+        let api = Api::<PodRow>::all(self.client.clone());
+        let fields = format!("spec.nodeName={}", self.node);
+        // Without a version the watch would start by sending every pod in the cluster.
+        let params = if rv.is_empty() {
+            WatchParams::default().fields(&fields)
+        } else {
+            WatchParams::default()
+        };
+        let relist_api = api.clone();
+        let relist: Relist<PodRow> = Box::new(move || {
+            let (api, lp) = (relist_api.clone(), ListParams::default().fields(&fields));
+            Box::pin(async move { fetch::list_all(&api, lp).await })
+        });
+        feed::feed(api, params, rv, relist)
+    }
+
+    /// PDBs from the version of the plan's listing, watched once an eviction is refused: a
+    /// PDB that starts allowing disruptions wakes the waiting evictions.
+    fn pdb_feed(&self, rv: String) -> BoxStream<'static, FeedEvent<PdbRow>> {
+        let api = Api::<PdbRow>::all(self.client.clone());
+        let relist_api = api.clone();
+        let relist: Relist<PdbRow> = Box::new(move || {
+            let api = relist_api.clone();
+            Box::pin(async move { fetch::list_all(&api, ListParams::default()).await })
+        });
+        feed::feed(api, WatchParams::default(), rv, relist)
     }
 
     pub(super) async fn drive(
         self,
         mut tracked: HashMap<String, Tracked>,
+        started: Started,
         deadline: Option<tokio::time::Instant>,
         mut cancel: watch::Receiver<bool>,
     ) -> DrainOutcome {
         let node = self.node.clone();
         let delete = self.opts.disable_eviction;
-        // Watch first, so a pod deleted right after its eviction cannot be missed.
-        let wcfg = watcher::Config::default().fields(&format!("spec.nodeName={node}"));
-        let mut pods = watcher::watcher(Api::<PodRow>::all(self.client.clone()), wcfg)
-            .default_backoff()
-            .boxed();
-        let ncfg = watcher::Config::default().fields(&format!("metadata.name={node}"));
-        let mut nodes = watcher::watcher(Api::<NodeRow>::all(self.client.clone()), ncfg)
-            .default_backoff()
-            .boxed();
-        let mut live = LivePods::default();
-        let mut node_watch = NodeWatch::default();
-        // Both watches list before the first eviction, so every later change arrives live.
-        let synced = tokio::time::timeout(SYNC_TIMEOUT, async {
-            let (mut pods_ok, mut node_ok, mut node_gone) = (false, false, false);
-            while !(pods_ok && node_ok) {
-                tokio::select! {
-                    Some(ev) = pods.next(), if !pods_ok => if let Ok(e) = ev {
-                        pods_ok |= matches!(e, Event::InitDone);
-                        live.apply(e);
-                    },
-                    Some(ev) = nodes.next(), if !node_ok => if let Ok(e) = ev {
-                        node_ok |= matches!(e, Event::InitDone);
-                        node_gone |= node_watch.apply(e) == NodeSignal::Deleted;
-                    },
-                    else => break,
-                }
-            }
-            node_gone
-        })
-        .await;
-        match synced {
-            Ok(true) => {
-                let msg = format!("node {node} was deleted during the drain");
-                return self
-                    .finish(NodeState::Failed, vec![msg.clone()], vec![], msg, false)
-                    .await;
-            }
-            Ok(false) => {}
-            Err(_) => self.notice(format!(
-                "watches on node/{node} are slow to start; evicting anyway"
-            )),
-        }
-        let (mut repl, mut repl_stream) = self.replacements(&tracked).await;
+        let Started {
+            mut nodes,
+            mut node_watch,
+            pods: listed,
+            versions,
+        } = started;
+        // Started before the first eviction, from the listing's version: no change is missed.
+        let mut pods = self.pod_feed(versions.pods);
+        let mut live = LivePods::new(&node, &listed);
+        drop(listed);
+        let evicted: Vec<(String, String)> = tracked
+            .iter()
+            .filter_map(|(k, t)| Some((k.clone(), t.controller.clone()?)))
+            .collect();
+        let mut repl = Replacements::new(&node, &evicted);
+        let mut watch_trouble = false;
         self.state(NodeState::Evicting);
         let slots = Arc::new(Semaphore::new(MAX_IN_FLIGHT));
         let pdb_changed = Arc::new(Notify::new());
-        let mut pdbs = if delete {
-            futures::stream::empty().boxed()
-        } else {
-            watcher::watcher(
-                Api::<PdbRow>::all(self.client.clone()),
-                watcher::Config::default(),
-            )
-            .default_backoff()
-            .boxed()
-        };
+        // Set by the first refused eviction; only then is the PDB watch worth a request.
+        let refused = Arc::new(Notify::new());
+        let mut pdb_rv = (!delete).then_some(versions.pdbs);
+        let mut pdbs: BoxStream<'static, FeedEvent<PdbRow>> = futures::stream::pending().boxed();
         let mut tasks: JoinSet<(String, Ended)> = JoinSet::new();
         let mut keys: Vec<&String> = tracked.keys().collect();
         keys.sort();
@@ -185,8 +153,12 @@ impl Run {
             );
             let grace = self.opts.grace_period;
             let wake = pdb_changed.clone();
+            let refused = refused.clone();
             tasks.spawn(async move {
-                let report = |state| {
+                let report = |state: PodState| {
+                    if matches!(state, PodState::BlockedByPdb { .. }) {
+                        refused.notify_one();
+                    }
                     sink(DrainEvent::Pod {
                         node: node.clone(),
                         pod: key.clone(),
@@ -272,37 +244,50 @@ impl Run {
                         }
                     }
                 }
-                ev = pods.next() => match ev {
-                    Some(Ok(e)) => live.apply(e),
-                    // The watcher retries with backoff; a transient error is not fatal.
-                    Some(Err(e)) => self.notice(format!("watching pods on node/{node} failed, retrying: {e}")),
-                    _ => {}
-                },
-                Some(ev) = pdbs.next() => {
-                    if let Ok(Event::Apply(p)) = ev && p.disruptions_allowed > 0 {
-                        pdb_changed.notify_waiters();
+                Some(ev) = pods.next() => {
+                    // The feed retries with backoff; a transient error is not fatal.
+                    if let FeedEvent::Failed(e) = &ev {
+                        watch_trouble = true;
+                        self.notice(format!("watching pods on node/{node} failed, retrying: {e}"));
                     }
-                }
-                Some(ev) = repl_stream.next() => {
-                    if let Some(e) = repl.on_event(ev) {
+                    live.apply(&ev);
+                    if let Some(e) = repl.on_event(&ev) {
                         self.emit(e);
                     }
                 }
-                ev = nodes.next() => match ev.map(|e| e.map(|e| node_watch.apply(e))) {
-                    Some(Ok(NodeSignal::Deleted)) => {
+                _ = refused.notified(), if pdb_rv.is_some() => {
+                    pdbs = self.pdb_feed(pdb_rv.take().unwrap_or_default());
+                }
+                Some(ev) = pdbs.next() => {
+                    let allows = match &ev {
+                        FeedEvent::Added(p) | FeedEvent::Modified(p) => p.disruptions_allowed > 0,
+                        FeedEvent::Relisted(v) => v.iter().any(|p| p.disruptions_allowed > 0),
+                        _ => false,
+                    };
+                    if allows {
+                        pdb_changed.notify_waiters();
+                    }
+                }
+                Some(ev) = nodes.next() => match node_watch.apply(&ev) {
+                    NodeSignal::Deleted => {
                         tasks.abort_all();
                         let pending = pending_names(&tracked);
                         let msg = format!("node {node} was deleted during the drain");
                         return self.finish(NodeState::Failed, vec![msg.clone()], pending, msg, false).await;
                     }
-                    Some(Ok(NodeSignal::Uncordoned)) => {
+                    NodeSignal::Uncordoned => {
                         self.notice(format!("node/{node} was uncordoned by someone else during the drain"));
                     }
-                    Some(Err(e)) => self.notice(format!("watching node/{node} failed, retrying: {e}")),
-                    _ => {}
+                    NodeSignal::Nothing => if let FeedEvent::Failed(e) = &ev {
+                        self.notice(format!("watching node/{node} failed, retrying: {e}"));
+                    },
                 },
                 _ = tick.tick() => {
-                    self.recheck_overdue(&mut tracked).await;
+                    // The feed resumes where it stopped, so a healthy watch loses nothing: GETs
+                    // only after it failed (a slow server must not cost one GET per pod).
+                    if watch_trouble {
+                        self.recheck_overdue(&mut tracked).await;
+                    }
                     if let Some(limit) = self.opts.skip_wait_for_delete_timeout {
                         let now = Timestamp::now();
                         for (k, t) in tracked.iter_mut().filter(|(_, t)| t.step == Step::Waiting) {

@@ -6,18 +6,26 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use std::time::Duration;
+
+use futures::StreamExt;
+use futures::stream::BoxStream;
 use jiff::Timestamp;
 use kube::Client;
+use kube::api::{Api, ListParams, WatchParams};
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
 use super::drive::{Step, Tracked};
 use super::events::{DrainEvent, DrainOutcome, NodeState, PodState};
 use super::evict::Target;
+use super::feed::{self, FeedEvent, Relist};
 use super::fetch;
 use super::journal::{Action, Journal};
+use super::live::NodeWatch;
 use super::node_ops;
 use super::options::DrainOptions;
+use crate::cluster::rows::{NodeRow, PodRow};
 
 /// Evictions in flight at once per node (kubectl has no limit; client-go throttles to ~5/s).
 pub const MAX_IN_FLIGHT: usize = 32;
@@ -214,17 +222,28 @@ impl Run {
             .journal
             .record(&node, Action::DrainStart, "started", None, Some(&opts_json));
         self.state(NodeState::Cordoning);
+        // The node watch runs for the whole drain; its first event is the node itself, which
+        // the cordon needs (no separate GET).
+        let mut nodes = node_feed(&self.client, &node);
         let cordon = tokio::select! {
-            r = node_ops::cordon(&self.client, &node, true, &self.journal) => r,
+            r = async {
+                let n = first_node(&self.client, &node, &mut nodes).await?;
+                node_ops::cordon_node(&self.client, n, true, &self.journal).await
+            } => r,
             _ = cancelled(&mut cancel) => {
                 return self.finish(NodeState::Cancelled, vec![], vec![], "cancelled before the cordon finished".into(), false).await;
             }
         };
-        match cordon {
-            Ok(c) => self.emit(DrainEvent::Cordoned {
-                node: node.clone(),
-                already: c.already,
-            }),
+        let (cordoned, node_watch) = match cordon {
+            Ok(c) => {
+                self.emit(DrainEvent::Cordoned {
+                    node: node.clone(),
+                    already: c.already,
+                });
+                let rv = |n: &NodeRow| n.meta.resource_version.clone().unwrap_or_default();
+                let watch = NodeWatch::after_cordon(&rv(&c.after), &rv(&c.before));
+                (c.after, watch)
+            }
             // Unlike kubectl, never evict from a node we could not cordon.
             Err(e) => {
                 let err = match e {
@@ -241,8 +260,8 @@ impl Run {
                     )
                     .await;
             }
-        }
-        let snap = match fetch::snapshot(&self.client, &node, false).await {
+        };
+        let (snap, versions) = match fetch::snapshot_of(&self.client, cordoned, false).await {
             Ok(s) => s,
             Err(e) => {
                 let msg = self.left_cordoned();
@@ -291,6 +310,55 @@ impl Run {
                 },
             );
         }
-        self.drive(tracked, deadline, cancel).await
+        let started = Started {
+            nodes,
+            node_watch,
+            pods: snap.pods,
+            versions,
+        };
+        self.drive(tracked, started, deadline, cancel).await
+    }
+}
+
+/// What the eviction phase continues from: the node watch and the plan's listings.
+pub(super) struct Started {
+    pub(super) nodes: BoxStream<'static, FeedEvent<NodeRow>>,
+    pub(super) node_watch: NodeWatch,
+    /// The node's pods as listed for the plan.
+    pub(super) pods: Vec<PodRow>,
+    pub(super) versions: fetch::Versions,
+}
+
+/// A watch on the one node, starting with its current state.
+fn node_feed(client: &Client, node: &str) -> BoxStream<'static, FeedEvent<NodeRow>> {
+    let api = Api::<NodeRow>::all(client.clone());
+    let fields = format!("metadata.name={node}");
+    let params = WatchParams::default().fields(&fields);
+    let relist_api = api.clone();
+    let relist: Relist<NodeRow> = Box::new(move || {
+        let (api, lp) = (relist_api.clone(), ListParams::default().fields(&fields));
+        Box::pin(async move { fetch::list_all(&api, lp).await })
+    });
+    feed::feed(api, params, String::new(), relist)
+}
+
+/// How long the node watch may take to show the node before a GET asks instead (a watch on
+/// a node that does not exist says nothing).
+const FIRST_NODE_WAIT: Duration = Duration::from_secs(1);
+
+/// The node as the node watch first shows it; a GET when the watch is slow or failing.
+async fn first_node(
+    client: &Client,
+    node: &str,
+    nodes: &mut BoxStream<'static, FeedEvent<NodeRow>>,
+) -> Result<NodeRow, node_ops::NodeOpError> {
+    match tokio::time::timeout(FIRST_NODE_WAIT, nodes.next()).await {
+        Ok(Some(FeedEvent::Added(n) | FeedEvent::Modified(n))) => Ok(n),
+        Ok(Some(FeedEvent::Deleted(_))) => Err(node_ops::NodeOpError::NotFound(node.into())),
+        Ok(Some(FeedEvent::Relisted(v))) => v
+            .into_iter()
+            .next()
+            .ok_or_else(|| node_ops::NodeOpError::NotFound(node.into())),
+        _ => node_ops::get_node(client, node).await,
     }
 }

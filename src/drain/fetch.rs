@@ -1,7 +1,7 @@
 //! One-shot reads for headless planning and for the executor's pre-flight (the TUI plans from
 //! its watch caches instead).
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use jiff::Timestamp;
 use k8s_openapi::api::apps::v1::DaemonSet;
@@ -18,21 +18,36 @@ use crate::cluster::rows::{NodeRow, PdbRow, PodRow};
 /// kubectl's `--chunk-size` default.
 const CHUNK: u32 = 500;
 
-/// Lists every page.
-async fn list_all<K>(api: &Api<K>, mut lp: ListParams) -> Result<Vec<K>, kube::Error>
+/// Lists every page; returns the items and the listing's resourceVersion (the first page's:
+/// later pages are served from the same snapshot).
+pub(super) async fn list_all<K>(
+    api: &Api<K>,
+    mut lp: ListParams,
+) -> Result<(Vec<K>, String), kube::Error>
 where
     K: Resource + Clone + DeserializeOwned + std::fmt::Debug,
 {
     lp.limit = Some(CHUNK);
     let mut out = Vec::new();
+    let mut rv = None;
     loop {
         let page = api.list(&lp).await?;
+        rv.get_or_insert(page.metadata.resource_version.unwrap_or_default());
         out.extend(page.items);
         match page.metadata.continue_.filter(|c| !c.is_empty()) {
             Some(c) => lp.continue_token = Some(c),
-            None => return Ok(out),
+            None => return Ok((out, rv.unwrap_or_default())),
         }
     }
+}
+
+/// Resource versions of the snapshot's listings, for watches that continue from them.
+#[derive(Debug, Clone, Default)]
+pub struct Versions {
+    /// Of the node's pod listing.
+    pub pods: String,
+    /// Of the PDB listing.
+    pub pdbs: String,
 }
 
 /// Everything needed to plan a drain of one node.
@@ -56,54 +71,98 @@ pub async fn snapshot(
     with_cluster: bool,
 ) -> Result<Snapshot, NodeOpError> {
     let n = get_node(client, node).await?;
+    Ok(snapshot_of(client, n, with_cluster).await?.0)
+}
+
+/// [`snapshot`] of a node already read (the drain has it from its cordon), with the
+/// listings' resource versions.
+pub async fn snapshot_of(
+    client: &Client,
+    n: NodeRow,
+    with_cluster: bool,
+) -> Result<(Snapshot, Versions), NodeOpError> {
+    let node = n.name().to_string();
     let pods_api = Api::<PodRow>::all(client.clone());
-    let pods = list_all(
+    let (pods, pods_rv) = list_all(
         &pods_api,
         ListParams::default().fields(&format!("spec.nodeName={node}")),
     )
     .await
     .map_err(NodeOpError::Api)?;
-    let pdbs = list_all(&Api::<PdbRow>::all(client.clone()), ListParams::default())
+    let (pdbs, pdbs_rv) = list_all(&Api::<PdbRow>::all(client.clone()), ListParams::default())
         .await
         .map_err(NodeOpError::Api)?;
-    let mut daemonsets = HashMap::new();
-    for p in pods
-        .iter()
-        .filter(|p| p.is_daemonset_pod() && !p.phase.is_finished())
-    {
-        let name = p.controller().map(|o| o.name.clone()).unwrap_or_default();
-        let key = (p.namespace().to_string(), name);
-        if daemonsets.contains_key(&key) {
-            continue;
-        }
-        let res = match Api::<DaemonSet>::namespaced(client.clone(), &key.0)
-            .get(&key.1)
-            .await
-        {
-            Ok(_) => DsLookup::Exists,
-            Err(kube::Error::Api(s)) if s.code == 404 => DsLookup::NotFound,
-            Err(e) => DsLookup::Error(api_message(&e)),
-        };
-        daemonsets.insert(key, res);
-    }
+    let daemonsets = daemonsets(client, &pods).await;
     let cluster = if with_cluster {
-        let nodes = list_all(&Api::<NodeRow>::all(client.clone()), ListParams::default())
+        let (nodes, _) = list_all(&Api::<NodeRow>::all(client.clone()), ListParams::default())
             .await
             .map_err(NodeOpError::Api)?;
-        let all = list_all(&pods_api, ListParams::default())
+        let (all, _) = list_all(&pods_api, ListParams::default())
             .await
             .map_err(NodeOpError::Api)?;
         Some((nodes, all))
     } else {
         None
     };
-    Ok(Snapshot {
+    let snap = Snapshot {
         node: n,
         pods,
         pdbs,
         daemonsets,
         cluster,
-    })
+    };
+    let versions = Versions {
+        pods: pods_rv,
+        pdbs: pdbs_rv,
+    };
+    Ok((snap, versions))
+}
+
+/// kubectl's check that each running DaemonSet pod's DaemonSet exists. kubectl GETs each one;
+/// where a namespace has several to check (kube-system usually does), one list of its
+/// DaemonSets answers for all of them (falling back to GETs if listing is not allowed).
+async fn daemonsets(client: &Client, pods: &[PodRow]) -> HashMap<(String, String), DsLookup> {
+    let mut wanted: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for p in pods
+        .iter()
+        .filter(|p| p.is_daemonset_pod() && !p.phase.is_finished())
+    {
+        let name = p.controller().map(|o| o.name.clone()).unwrap_or_default();
+        wanted
+            .entry(p.namespace().to_string())
+            .or_default()
+            .insert(name);
+    }
+    let mut out = HashMap::new();
+    for (ns, names) in wanted {
+        let api = Api::<DaemonSet>::namespaced(client.clone(), &ns);
+        if names.len() > 1
+            && let Ok((list, _)) = list_all(&api, ListParams::default()).await
+        {
+            let found: BTreeSet<String> = list
+                .iter()
+                .filter_map(|d| d.metadata.name.clone())
+                .collect();
+            for name in names {
+                let res = if found.contains(&name) {
+                    DsLookup::Exists
+                } else {
+                    DsLookup::NotFound
+                };
+                out.insert((ns.clone(), name), res);
+            }
+            continue;
+        }
+        for name in names {
+            let res = match api.get(&name).await {
+                Ok(_) => DsLookup::Exists,
+                Err(kube::Error::Api(s)) if s.code == 404 => DsLookup::NotFound,
+                Err(e) => DsLookup::Error(api_message(&e)),
+            };
+            out.insert((ns.clone(), name), res);
+        }
+    }
+    out
 }
 
 impl Snapshot {

@@ -4,55 +4,70 @@
 use std::collections::HashMap;
 
 use jiff::Timestamp;
-use kube::runtime::watcher::Event;
 
-use crate::cluster::rows::PodRow;
+use super::feed::FeedEvent;
+use crate::cluster::rows::{NodeRow, PodRow};
 
 type Entry = (String, Option<Timestamp>);
 
-/// `namespace/name` → (UID, deletionTimestamp), kept from watch events.
+/// `namespace/name` → (UID, deletionTimestamp) of the drained node's pods: the plan's
+/// listing, then the pod watch's events.
 #[derive(Debug, Default)]
 pub struct LivePods {
+    node: String,
     live: HashMap<String, Entry>,
-    init: Option<HashMap<String, Entry>>,
-    /// The first full listing has arrived (before that, absence means nothing).
-    pub synced: bool,
+}
+
+fn entry(p: &PodRow) -> Entry {
+    (p.uid().to_string(), p.deletion_timestamp())
 }
 
 impl LivePods {
-    /// Applies one watcher event.
-    pub fn apply(&mut self, ev: Event<PodRow>) {
-        let entry = |p: &PodRow| (p.uid().to_string(), p.deletion_timestamp());
+    /// Starts from a listing of the node's pods.
+    pub fn new(node: &str, listed: &[PodRow]) -> Self {
+        let mut l = LivePods {
+            node: node.to_string(),
+            live: HashMap::new(),
+        };
+        l.reset(listed);
+        l
+    }
+
+    fn reset(&mut self, listed: &[PodRow]) {
+        self.live = listed
+            .iter()
+            .filter(|p| self.on_node(p))
+            .map(|p| (p.key(), entry(p)))
+            .collect();
+    }
+
+    fn on_node(&self, p: &PodRow) -> bool {
+        p.node_name.as_deref() == Some(self.node.as_str())
+    }
+
+    /// Applies one event of a pod watch (pods of other nodes are ignored).
+    pub fn apply(&mut self, ev: &FeedEvent<PodRow>) {
         match ev {
-            Event::Init => self.init = Some(HashMap::new()),
-            Event::InitApply(p) => {
-                self.init
-                    .get_or_insert_with(HashMap::new)
-                    .insert(p.key(), entry(&p));
+            FeedEvent::Added(p) | FeedEvent::Modified(p) if self.on_node(p) => {
+                self.live.insert(p.key(), entry(p));
             }
-            Event::InitDone => {
-                self.live = self.init.take().unwrap_or_default();
-                self.synced = true;
-            }
-            Event::Apply(p) => {
-                self.live.insert(p.key(), entry(&p));
-            }
-            Event::Delete(p) => {
-                // Only if it is the same pod (not a newer one that reused the name).
+            // Only if it is the same pod (not a newer one that reused the name).
+            FeedEvent::Deleted(p)
                 if self
                     .live
                     .get(&p.key())
-                    .is_some_and(|(uid, _)| uid == p.uid())
-                {
-                    self.live.remove(&p.key());
-                }
+                    .is_some_and(|(uid, _)| uid == p.uid()) =>
+            {
+                self.live.remove(&p.key());
             }
+            FeedEvent::Relisted(items) => self.reset(items),
+            _ => {}
         }
     }
 
     /// Whether the pod `key` with `uid` is known to be gone.
     pub fn gone(&self, key: &str, uid: &str) -> bool {
-        self.synced && self.live.get(key).is_none_or(|(u, _)| u != uid)
+        self.live.get(key).is_none_or(|(u, _)| u != uid)
     }
 
     /// When the pod's deletion started, per the watch.
@@ -65,30 +80,60 @@ impl LivePods {
 mod tests {
     use super::*;
 
-    fn pod(name: &str, uid: &str) -> PodRow {
+    fn pod(name: &str, uid: &str, node: &str) -> PodRow {
         serde_json::from_value(serde_json::json!({
-            "metadata": {"name": name, "namespace": "d", "uid": uid}, "spec": {}, "status": {}
+            "metadata": {"name": name, "namespace": "d", "uid": uid},
+            "spec": {"nodeName": node}, "status": {}
         }))
         .unwrap()
     }
 
     #[test]
     fn gone_after_delete_or_uid_change() {
-        let mut l = LivePods::default();
-        l.apply(Event::Init);
-        l.apply(Event::InitApply(pod("a", "1")));
-        l.apply(Event::InitApply(pod("b", "2")));
-        assert!(!l.gone("d/a", "1"), "not synced yet");
-        l.apply(Event::InitDone);
+        let mut l = LivePods::new("n", &[pod("a", "1", "n"), pod("b", "2", "n")]);
         assert!(!l.gone("d/a", "1"));
         assert!(l.gone("d/c", "3"), "never listed: gone");
-        l.apply(Event::Apply(pod("a", "9")));
+        l.apply(&FeedEvent::Added(pod("x", "7", "other")));
+        assert!(l.gone("d/x", "7"), "pods of other nodes are not tracked");
+        l.apply(&FeedEvent::Added(pod("a", "9", "n")));
         assert!(l.gone("d/a", "1"), "name reused by a new pod");
-        l.apply(Event::Delete(pod("b", "2")));
+        l.apply(&FeedEvent::Deleted(pod("b", "2", "n")));
         assert!(l.gone("d/b", "2"));
         // A stale delete of the old pod does not remove the new one.
-        l.apply(Event::Delete(pod("a", "1")));
+        l.apply(&FeedEvent::Deleted(pod("a", "1", "n")));
         assert!(!l.gone("d/a", "9"));
+        // A relist after a 410 replaces everything.
+        l.apply(&FeedEvent::Relisted(vec![pod("z", "5", "n")]));
+        assert!(l.gone("d/a", "9") && !l.gone("d/z", "5"));
+    }
+
+    fn node(unschedulable: bool, rv: &str) -> NodeRow {
+        serde_json::from_value(serde_json::json!({
+            "metadata": {"name": "n", "resourceVersion": rv},
+            "spec": {"unschedulable": unschedulable}, "status": {}
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn uncordon_is_reported_only_after_our_cordon_was_seen() {
+        let mut w = NodeWatch::after_cordon("7", "5");
+        let m = |u, rv| FeedEvent::Modified(node(u, rv));
+        assert_eq!(
+            w.apply(&m(false, "6")),
+            NodeSignal::Nothing,
+            "before our cordon"
+        );
+        assert_eq!(w.apply(&m(true, "7")), NodeSignal::Nothing);
+        assert_eq!(w.apply(&m(false, "8")), NodeSignal::Uncordoned);
+        assert_eq!(w.apply(&FeedEvent::Relisted(vec![])), NodeSignal::Deleted);
+        assert_eq!(
+            w.apply(&FeedEvent::Deleted(node(true, "9"))),
+            NodeSignal::Deleted
+        );
+        // Already cordoned, nothing patched: every later schedulable node is an uncordon.
+        let mut w = NodeWatch::after_cordon("5", "5");
+        assert_eq!(w.apply(&m(false, "6")), NodeSignal::Uncordoned);
     }
 }
 
@@ -106,29 +151,46 @@ pub enum NodeSignal {
 /// Follows the watch on the drained node.
 #[derive(Debug, Default)]
 pub struct NodeWatch {
-    listed: bool,
+    /// The resourceVersion of our cordon, until the watch has shown it: older events show the
+    /// node schedulable because it was, not because someone uncordoned it.
+    cordon_rv: Option<String>,
 }
 
 impl NodeWatch {
-    /// Interprets one watcher event.
-    pub fn apply(&mut self, ev: Event<crate::cluster::rows::NodeRow>) -> NodeSignal {
-        match ev {
-            Event::Delete(_) => NodeSignal::Deleted,
-            Event::Init => {
-                self.listed = false;
-                NodeSignal::Nothing
-            }
+    /// After a cordon that made the node version `cordon_rv`, on a watch that has already
+    /// delivered version `seen_rv` (equal when the cordon changed nothing).
+    pub fn after_cordon(cordon_rv: &str, seen_rv: &str) -> Self {
+        NodeWatch {
+            cordon_rv: (cordon_rv != seen_rv && !cordon_rv.is_empty())
+                .then(|| cordon_rv.to_string()),
+        }
+    }
+
+    /// Interprets one event of the node's watch.
+    pub fn apply(&mut self, ev: &FeedEvent<NodeRow>) -> NodeSignal {
+        let n = match ev {
+            FeedEvent::Deleted(_) => return NodeSignal::Deleted,
             // A relist that no longer has the node: its Delete event was missed.
-            Event::InitDone if !self.listed => NodeSignal::Deleted,
-            Event::InitDone => NodeSignal::Nothing,
-            Event::InitApply(n) | Event::Apply(n) => {
-                self.listed = true;
-                if n.unschedulable {
-                    NodeSignal::Nothing
-                } else {
-                    NodeSignal::Uncordoned
+            FeedEvent::Relisted(v) => match v.first() {
+                Some(n) => {
+                    self.cordon_rv = None;
+                    n
                 }
+                None => return NodeSignal::Deleted,
+            },
+            FeedEvent::Added(n) | FeedEvent::Modified(n) => n,
+            FeedEvent::Failed(_) => return NodeSignal::Nothing,
+        };
+        if let Some(rv) = &self.cordon_rv {
+            if n.meta.resource_version.as_ref() == Some(rv) {
+                self.cordon_rv = None;
             }
+            return NodeSignal::Nothing;
+        }
+        if n.unschedulable {
+            NodeSignal::Nothing
+        } else {
+            NodeSignal::Uncordoned
         }
     }
 }

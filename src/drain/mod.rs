@@ -26,6 +26,7 @@ mod drive;
 pub mod events;
 pub mod evict;
 pub mod exec;
+pub mod feed;
 pub mod fetch;
 pub mod filters;
 pub mod journal;

@@ -85,6 +85,8 @@ pub struct Cordoned {
     pub already: bool,
     /// The node as fetched before the cordon.
     pub before: NodeRow,
+    /// The node after it (the patch's answer; `before` when nothing had to change).
+    pub after: NodeRow,
 }
 
 /// Cordons `name`. With `drain`, also marks `drain-state: draining` (and records who cordoned
@@ -96,6 +98,18 @@ pub async fn cordon(
     journal: &Journal,
 ) -> Result<Cordoned, NodeOpError> {
     let node = get_node(client, name).await?;
+    cordon_node(client, node, drain, journal).await
+}
+
+/// [`cordon`] of a node already read (the drain reads it from its node watch, saving a GET).
+pub async fn cordon_node(
+    client: &Client,
+    node: NodeRow,
+    drain: bool,
+    journal: &Journal,
+) -> Result<Cordoned, NodeOpError> {
+    let name = node.name().to_string();
+    let name = name.as_str();
     let already = node.unschedulable;
     let ours = node.annotation(ann::CORDONED_BY) == Some("kubedrain");
     let mut annotations: BTreeMap<String, String> = BTreeMap::new();
@@ -105,12 +119,16 @@ pub async fn cordon(
     if drain {
         annotations.insert(ann::DRAIN_STATE.into(), "draining".into());
     }
+    let mut after = node.clone();
     if !annotations.is_empty() {
         let body =
             json!({"metadata": {"annotations": annotations}, "spec": {"unschedulable": true}});
-        if let Err(e) = patch_node(client, name, body).await {
-            let _ = journal.record(name, Action::Cordon, "failed", None, Some(&e.to_string()));
-            return Err(e);
+        match patch_node(client, name, body).await {
+            Ok(n) => after = n,
+            Err(e) => {
+                let _ = journal.record(name, Action::Cordon, "failed", None, Some(&e.to_string()));
+                return Err(e);
+            }
         }
     }
     let outcome = if already {
@@ -122,6 +140,7 @@ pub async fn cordon(
     Ok(Cordoned {
         already,
         before: node,
+        after,
     })
 }
 

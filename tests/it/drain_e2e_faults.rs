@@ -97,7 +97,8 @@ async fn transient_watch_errors_are_retried() {
     let dir = tempfile::tempdir().unwrap();
     let (handle, mut rx) = start_drain(c.clone(), "node0", ignore_ds(), journal(&sim, &dir));
     let mut events = vec![];
-    // Once the plan is made, the pod watch's list fails a few times and later watches get 410.
+    // Once the plan is made, open watches expire (410) and pod requests (the pod watch, or its
+    // relist after the 410, whichever comes first) fail a few times; later watches get 410.
     tokio::time::timeout(DEADLINE, async {
         while let Some(e) = rx.recv().await {
             let planned = matches!(e, DrainEvent::Planned { .. });
@@ -111,6 +112,7 @@ async fn transient_watch_errors_are_retried() {
     .unwrap();
     let id = sim.faults().add(fault("GET", "/api/v1/pods", 500, Some(3)));
     sim.faults().gone_next_watches(2);
+    sim.faults().expire_open_watches();
     let out = finish(handle, &mut rx, &mut events).await;
     assert_eq!(out.state, NodeState::Drained, "{out:?}");
     assert_eq!(sim.faults().hits(id), 3);

@@ -11,6 +11,7 @@ mod drain_forbidden;
 mod drain_many;
 mod drain_output;
 mod drain_plan;
+mod drain_scale;
 mod flow_daemonsets;
 mod sim_api;
 mod sim_cli;

@@ -98,7 +98,12 @@ fn main() -> color_eyre::Result<()> {
         cfg.graces = g;
     }
     let command = format!(
-        "cargo bench --bench scale -- --nodes {nodes} --pods-per-node {per_node}{}{}{}",
+        "cargo bench --bench scale -- --nodes {nodes} --pods-per-node {per_node}{}{}{}{}",
+        if cfg.runs > 1 {
+            format!(" --runs {}", cfg.runs)
+        } else {
+            String::new()
+        },
         if quick { " --quick" } else { "" },
         if no_kubectl { " --no-kubectl" } else { "" },
         kubectl

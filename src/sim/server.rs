@@ -207,6 +207,26 @@ preferences: {{}}
         Ok(kube::Client::try_from(config)?)
     }
 
+    /// Waits until the controllers have indexed the store (see `Controllers::wait_ready`);
+    /// true at once without controllers.
+    pub fn wait_controllers_ready(&self, timeout: Duration) -> bool {
+        self.controllers
+            .lock()
+            .unwrap()
+            .as_ref()
+            .is_none_or(|c| c.wait_ready(timeout))
+    }
+
+    /// Like `stop`, and also waits until the controllers' thread has ended and freed its
+    /// index, so that a benchmark's next run does not share the CPU with that teardown.
+    pub async fn stop_and_wait(&self) {
+        let controllers = self.controllers.lock().unwrap().take();
+        self.stop().await;
+        if let Some(c) = controllers {
+            let _ = tokio::task::spawn_blocking(move || c.stop_and_join()).await;
+        }
+    }
+
     /// Stops the controllers and the server; open watches end.
     pub async fn stop(&self) {
         self.controllers.lock().unwrap().take();

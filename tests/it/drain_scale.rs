@@ -30,12 +30,16 @@ struct Drained {
 }
 
 async fn generated(nodes: usize, per_node: usize) -> Simulator {
-    Simulator::start(SimOptions {
+    let sim = Simulator::start(SimOptions {
         generated: Some((nodes, per_node)),
         ..Default::default()
     })
     .await
-    .expect("simulator starts")
+    .expect("simulator starts");
+    // The controllers index the store after the API answers; a drain before that would
+    // wait on them.
+    assert!(sim.wait_controllers_ready(Duration::from_secs(600)));
+    sim
 }
 
 fn opts(grace: u32) -> DrainOptions {
@@ -172,6 +176,6 @@ async fn measure_packed_drain() {
             d.others,
             replacements(&d.events).len()
         );
-        sim.stop().await;
+        sim.stop_and_wait().await;
     }
 }

@@ -20,6 +20,7 @@ pub mod util;
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap, HashSet};
 use std::sync::Arc;
+use std::sync::{Condvar, Mutex};
 use std::time::Duration;
 
 use jiff::Timestamp;
@@ -41,6 +42,29 @@ pub use nodes::{
 /// cluster never stalls the API server's runtime.
 pub struct Controllers {
     stop: Option<oneshot::Sender<()>>,
+    /// Set once the controllers have indexed the store and started reacting.
+    ready: Arc<(Mutex<bool>, Condvar)>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Controllers {
+    /// Waits until the controllers have indexed the store (at 150k pods that takes seconds
+    /// after the API already answers); false on timeout.
+    pub fn wait_ready(&self, timeout: std::time::Duration) -> bool {
+        let (lock, cvar) = &*self.ready;
+        let ready = lock.lock().unwrap();
+        let (ready, _) = cvar.wait_timeout_while(ready, timeout, |r| !*r).unwrap();
+        *ready
+    }
+
+    /// Stops the loop and waits for its thread, including dropping its index (seconds at
+    /// 150k pods: a benchmark must not measure the next run while that happens).
+    pub fn stop_and_join(mut self) {
+        self.stop.take();
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
 }
 
 impl Drop for Controllers {
@@ -54,7 +78,9 @@ impl Drop for Controllers {
 pub fn spawn(store: Arc<Store>) -> Controllers {
     let rx = subscribe(&store);
     let (stop, stop_rx) = oneshot::channel();
-    std::thread::Builder::new()
+    let ready = Arc::new((Mutex::new(false), Condvar::new()));
+    let ready_tx = ready.clone();
+    let thread = std::thread::Builder::new()
         .name("sim-controllers".into())
         .spawn(move || {
             let rt = tokio::runtime::Builder::new_current_thread()
@@ -63,11 +89,17 @@ pub fn spawn(store: Arc<Store>) -> Controllers {
                 .expect("controller runtime");
             rt.block_on(async move {
                 let mgr = Manager::new(store);
+                *ready_tx.0.lock().unwrap() = true;
+                ready_tx.1.notify_all();
                 mgr.run(rx, stop_rx).await;
             });
         })
         .expect("controller thread");
-    Controllers { stop: Some(stop) }
+    Controllers {
+        stop: Some(stop),
+        ready,
+        thread: Some(thread),
+    }
 }
 
 fn subscribe(store: &Store) -> broadcast::Receiver<Arc<Change>> {

@@ -1,5 +1,6 @@
 //! What a watch event costs: which views it rebuilds and whether it asks for a frame.
 
+use super::flow_fixtures::feed;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::fixtures::{self, pod, seed_model};
@@ -7,21 +8,10 @@ use super::model::{Model, Table};
 use super::msg::Msg;
 use super::update;
 use crate::cluster::index::NodeLoad;
-use crate::cluster::watch::{Ev, Feed, WatchReport};
+use crate::cluster::watch::{Ev, Feed};
 
 fn press(m: &mut Model, code: KeyCode) {
     update(m, Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)));
-}
-
-fn feed(m: &mut Model, f: Feed) {
-    let generation = m.generation;
-    update(
-        m,
-        Msg::Watch {
-            generation,
-            report: WatchReport::Feed(f),
-        },
-    );
 }
 
 /// The seed cluster plus 40 workers `w00`..`w39` (sorted after `node1`, so most are below

@@ -1,5 +1,6 @@
 //! `update` tests: selection, filtering, panes, watch messages.
 
+use super::flow_fixtures::feed;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::fixtures::{self, pod, seed_model};
@@ -16,17 +17,6 @@ fn typ(m: &mut Model, s: &str) {
     for c in s.chars() {
         press(m, KeyCode::Char(c));
     }
-}
-
-fn feed(m: &mut Model, f: Feed) {
-    let generation = m.generation;
-    update(
-        m,
-        Msg::Watch {
-            generation,
-            report: WatchReport::Feed(f),
-        },
-    );
 }
 
 fn pod_names(m: &Model) -> Vec<String> {

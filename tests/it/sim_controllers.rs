@@ -202,8 +202,9 @@ async fn upgrade_reboots_with_new_versions() {
     let n = store.get(Kind::Node, "", "node1").unwrap();
     assert_eq!(n["status"]["nodeInfo"]["kubeletVersion"], "v1.25.4");
     assert_eq!(n["status"]["nodeInfo"]["osImage"], "Ubuntu 20.04.6 LTS");
+    // The events are recorded just after the status they report: wait for them too.
     for r in ["NodeNotReady", "Rebooted", "NodeReady", "Starting"] {
-        assert!(!events(&store, r).is_empty(), "{r} event");
+        until(&format!("{r} event"), 20, || !events(&store, r).is_empty()).await;
     }
     until("pods ready again", 20, || {
         pods(&store, None).iter().all(|p| running_ready(p))

@@ -158,6 +158,11 @@ async fn draining_node0_moves_everything_to_node1() {
             })
     })
     .await;
+    // The event is recorded just after the taint it reports.
+    until("NodeNotSchedulable event", 10, || {
+        !events(&store, "NodeNotSchedulable").is_empty()
+    })
+    .await;
     assert_eq!(events(&store, "NodeNotSchedulable").len(), 1);
     for p in pods(&store, None) {
         let name = p["metadata"]["name"].as_str().unwrap();
@@ -185,6 +190,10 @@ async fn draining_node0_moves_everything_to_node1() {
     cordon(&store, "node0", false);
     until("taint removed", 10, || {
         store.get(Kind::Node, "", "node0").unwrap()["spec"]["taints"].is_null()
+    })
+    .await;
+    until("NodeSchedulable event", 10, || {
+        !events(&store, "NodeSchedulable").is_empty()
     })
     .await;
     assert_eq!(events(&store, "NodeSchedulable").len(), 1);

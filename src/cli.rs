@@ -43,7 +43,7 @@ pub enum Command {
     Demo(DemoArgs),
     /// Run the built-in simulated cluster as an API server for kubectl and other clients.
     Sim(SimArgs),
-    /// Show what draining NODE would do; exit 1 when something blocks it.
+    /// Show what draining NODE would do; exit 0 proceed, 1 blocked, 3 outage, 4 cannot tell.
     Plan(PlanArgs),
     /// Drain NODE (kubectl-compatible output).
     Drain(DrainArgs),
@@ -135,6 +135,10 @@ pub struct DrainFlags {
     /// Skip pods whose deletion started more than this many seconds ago.
     #[arg(long, default_value_t = 0)]
     pub skip_wait_for_delete_timeout: u64,
+    /// Accept a drain that leaves a workload without a ready replica or breaks a
+    /// PodDisruptionBudget (`plan` exits 3 for those; `drain` refuses them without this).
+    #[arg(long)]
+    pub allow_outage: bool,
 }
 
 /// `kubedrain plan`.

@@ -128,7 +128,8 @@ fn a_missing_daemonset_blocks_the_plan_as_in_kubectl() {
     assert_eq!(
         proxy.action,
         PodAction::Blocked {
-            reason: "daemonsets.apps \"kube-proxy\" not found".into()
+            reason: "daemonsets.apps \"kube-proxy\" not found".into(),
+            block: crate::drain::plan::BlockKind::Lookup,
         },
         "kubectl's error for an orphaned DaemonSet pod without --force"
     );

@@ -10,4 +10,5 @@ pub mod labels;
 pub mod quantity;
 mod raw;
 pub mod rows;
+pub mod scheduling;
 pub mod watch;

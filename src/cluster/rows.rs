@@ -13,7 +13,9 @@ use serde::Deserialize;
 use super::quantity;
 use super::raw;
 
+pub mod constraints;
 mod pod;
+pub use constraints::Constraints;
 pub use pod::{Phase, PodRow, Toleration};
 
 /// Annotation kubelet puts on mirror pods of static pods.

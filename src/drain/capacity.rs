@@ -1,12 +1,17 @@
-//! Will the evicted pods fit elsewhere? A greedy first-fit simulation of the scheduler's
-//! main filters (requests vs allocatable, pod count, taints, unschedulable, NotReady,
-//! nodeSelector). kubectl never checks this (drain-semantics §2.18.11).
+//! Where would the evicted pods' replacements go? A forecast like kube-scheduler's defaults:
+//! its filters (unschedulable, taints and tolerations, nodeSelector, required node affinity,
+//! CPU, memory and pod count) and its resource scoring (least allocated + balanced
+//! allocation, `cluster::scheduling`), placing pods one after another so earlier placements
+//! count. Where nodes tie, kube-scheduler picks one at random: the forecast names them all.
+//! Pods with required pod (anti-)affinity or topology spread constraints are not predicted.
+//! kubectl never checks any of this (drain-semantics §2.18.11).
 
 use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::cluster::rows::{NodeReady, NodeRow, PodRow};
+use crate::cluster::rows::{NodeReady, NodeRow, PodRow, Taint};
+use crate::cluster::scheduling::{self, NodeLoad, Res};
 
 /// The scheduler's taint for cordoned nodes.
 pub const UNSCHEDULABLE_TAINT: &str = "node.kubernetes.io/unschedulable";
@@ -28,15 +33,70 @@ pub struct TargetNode {
     pub pods_free: i64,
 }
 
+/// Why one node cannot take a pod.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct NodeMisfit {
+    pub node: String,
+    /// Short, e.g. `cordoned`, `taint node-role.kubernetes.io/control-plane`, `cpu`.
+    pub why: String,
+}
+
 /// Where one pod's replacement would go.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Placement {
     /// `namespace/name` of the evicted pod.
     pub pod: String,
-    /// The node its replacement would be scheduled on; `None` = stays Pending.
+    /// The node its replacement would be scheduled on; `None`: Pending, or not predicted.
     pub node: Option<String>,
-    /// For Pending: a scheduler-style explanation (`0/3 nodes are available: ...`).
+    /// Other nodes that score exactly as well (kube-scheduler picks among them at random).
+    pub or: Vec<String>,
+    /// Why it is not predicted (`pod (anti-)affinity`, `topology spread`), if so.
+    pub unmodelled: Option<String>,
+    /// For Pending: the scheduler's message (`0/3 nodes are available: ...`).
     pub reason: Option<String>,
+    /// For Pending: why each node does not fit.
+    pub misfits: Vec<NodeMisfit>,
+}
+
+impl Placement {
+    /// Stays Pending (predicted, not merely unpredicted).
+    pub fn is_pending(&self) -> bool {
+        self.node.is_none() && self.unmodelled.is_none()
+    }
+
+    /// Will be scheduled somewhere (or is not predicted but some node passes the filters).
+    pub fn lands(&self) -> bool {
+        !self.is_pending()
+    }
+
+    /// `node1`, `node1 or node2`, `not predicted: topology spread`, `Pending`.
+    pub fn target_text(&self) -> String {
+        match (&self.node, &self.unmodelled) {
+            (Some(n), _) if self.or.is_empty() => n.clone(),
+            (Some(n), _) => format!("{n} or {}", self.or.join(" or ")),
+            (None, Some(why)) => format!("not predicted: {why}"),
+            (None, None) => "Pending".into(),
+        }
+    }
+
+    /// For Pending: the nodes by reason, shortest first (`node0 cordoned; master0 taint ...`).
+    pub fn misfit_text(&self) -> String {
+        let mut by: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+        for m in &self.misfits {
+            by.entry(&m.why).or_default().push(&m.node);
+        }
+        let mut parts: Vec<String> = by
+            .into_iter()
+            .map(|(why, nodes)| match nodes.as_slice() {
+                [one] => format!("{one}: {why}"),
+                [a, b] => format!("{a}, {b}: {why}"),
+                [a, rest @ ..] => format!("{a} and {} more: {why}", rest.len()),
+                [] => String::new(),
+            })
+            .collect();
+        parts.sort_by_key(|p| p.len());
+        parts.join("; ")
+    }
 }
 
 /// The capacity part of a drain plan.
@@ -44,7 +104,7 @@ pub struct Placement {
 pub struct CapacityReport {
     /// Candidate nodes, by name.
     pub targets: Vec<TargetNode>,
-    /// One entry per pod whose controller will recreate it.
+    /// One entry per pod whose controller will recreate it, in the order they would be placed.
     pub placements: Vec<Placement>,
     /// Pods that will not come back anywhere (no controller): `namespace/name`.
     pub not_replaced: Vec<String>,
@@ -53,111 +113,147 @@ pub struct CapacityReport {
 impl CapacityReport {
     /// Pods whose replacements would stay Pending.
     pub fn pending(&self) -> impl Iterator<Item = &Placement> {
-        self.placements.iter().filter(|p| p.node.is_none())
+        self.placements.iter().filter(|p| p.is_pending())
+    }
+
+    /// The placement of `pod` (`namespace/name`).
+    pub fn of(&self, pod: &str) -> Option<&Placement> {
+        self.placements.iter().find(|p| p.pod == pod)
     }
 }
 
 struct Room<'a> {
     node: &'a NodeRow,
-    cpu: i64,
-    mem: i64,
-    pods: i64,
+    alloc: Res,
+    load: NodeLoad,
 }
 
-fn static_reason(node: &NodeRow, pod: &PodRow) -> Option<String> {
-    if node.unschedulable
-        && !pod.tolerations.iter().any(|t| {
-            t.tolerates(&crate::cluster::rows::Taint {
-                key: UNSCHEDULABLE_TAINT.into(),
-                value: None,
-                effect: "NoSchedule".into(),
-            })
-        })
-    {
-        return Some("node(s) were unschedulable".into());
+impl Room<'_> {
+    fn free(&self) -> Res {
+        self.alloc.minus(self.load.requested)
     }
-    if node.ready != NodeReady::True {
-        return Some("node(s) were not ready".into());
+
+    fn pods_free(&self) -> i64 {
+        self.node.pods_allocatable as i64 - self.load.pods
+    }
+}
+
+fn requests(p: &PodRow) -> Res {
+    Res {
+        cpu: p.cpu_request_m as i64,
+        mem: p.mem_request as i64,
+    }
+}
+
+fn tolerated(pod: &PodRow, taint: &Taint) -> bool {
+    pod.tolerations.iter().any(|t| t.tolerates(taint))
+}
+
+fn label<'a>(node: &'a NodeRow, key: &str) -> Option<&'a str> {
+    node.meta.labels.as_ref()?.get(key).map(String::as_str)
+}
+
+/// The filters that do not depend on what runs on the node, in the scheduler's order:
+/// (scheduler message, short reason).
+fn static_misfit(node: &NodeRow, pod: &PodRow) -> Option<(String, String)> {
+    let cordon = Taint {
+        key: UNSCHEDULABLE_TAINT.into(),
+        value: None,
+        effect: "NoSchedule".into(),
+    };
+    if node.unschedulable && !tolerated(pod, &cordon) {
+        return Some(("node(s) were unschedulable".into(), "cordoned".into()));
     }
     for taint in &node.taints {
         // The unschedulable taint is covered above (it lags spec.unschedulable anyway).
         if taint.key == UNSCHEDULABLE_TAINT || taint.effect == "PreferNoSchedule" {
             continue;
         }
-        if !pod.tolerations.iter().any(|t| t.tolerates(taint)) {
-            let v = taint
-                .value
-                .as_deref()
-                .map(|v| format!(": {v}"))
-                .unwrap_or_default();
-            return Some(format!(
-                "node(s) had untolerated taint {{{}{v}}}",
-                taint.key
+        if !tolerated(pod, taint) {
+            let v = taint.value.as_deref().unwrap_or("");
+            return Some((
+                format!("node(s) had untolerated taint {{{}: {v}}}", taint.key),
+                format!("taint {}", taint.key),
             ));
         }
     }
-    let labels = node.meta.labels.as_ref();
-    if !pod
+    // The node lifecycle controller taints a NotReady node shortly after; don't count on the gap.
+    if node.ready != NodeReady::True {
+        return Some(("node(s) were not ready".into(), "NotReady".into()));
+    }
+    let selector_ok = pod
         .node_selector
         .iter()
-        .all(|(k, v)| labels.and_then(|l| l.get(k)) == Some(v))
-    {
-        return Some("node(s) didn't match Pod's node affinity/selector".into());
+        .all(|(k, v)| label(node, k) == Some(v.as_str()));
+    let affinity_ok = pod
+        .constraints
+        .as_ref()
+        .is_none_or(|c| c.node_matches(node.name(), |k| label(node, k)));
+    if !(selector_ok && affinity_ok) {
+        return Some((
+            "node(s) didn't match Pod's node affinity/selector".into(),
+            "node selector/affinity".into(),
+        ));
     }
     None
 }
 
-fn fit_reason(room: &Room, pod: &PodRow) -> Option<String> {
-    // Allocatable 0 means "not reported": don't block on it.
+/// Resource fit: every short resource, as the scheduler reports them.
+fn fit_misfits(room: &Room, req: Res) -> Vec<(String, String)> {
     let n = room.node;
-    if n.pods_allocatable > 0 && room.pods < 1 {
-        return Some("Too many pods".into());
+    let free = room.free();
+    let mut out = Vec::new();
+    // Allocatable 0 means "not reported": don't block on it.
+    if n.pods_allocatable > 0 && room.pods_free() < 1 {
+        out.push(("Too many pods".into(), "pods full".into()));
     }
-    if n.cpu_allocatable_m > 0 && (pod.cpu_request_m as i64) > room.cpu {
-        return Some("Insufficient cpu".into());
+    if n.cpu_allocatable_m > 0 && req.cpu > 0 && req.cpu > free.cpu {
+        out.push(("Insufficient cpu".into(), "cpu".into()));
     }
-    if n.mem_allocatable > 0 && (pod.mem_request as i64) > room.mem {
-        return Some("Insufficient memory".into());
+    if n.mem_allocatable > 0 && req.mem > 0 && req.mem > free.mem {
+        out.push(("Insufficient memory".into(), "memory".into()));
     }
-    None
+    out
 }
 
-/// Simulates scheduling the replacements of `evicted` (pods leaving `drained`) onto `nodes`.
-/// `pods` are all pods of the cluster (those on `drained` are ignored).
-pub fn simulate(
-    drained: &NodeRow,
-    evicted: &[&PodRow],
-    nodes: &[&NodeRow],
-    pods: &[&PodRow],
-) -> CapacityReport {
-    let mut rooms: Vec<Room> = nodes
-        .iter()
-        .filter(|n| n.name() != drained.name())
-        .map(|n| Room {
-            node: n,
-            cpu: n.cpu_allocatable_m as i64,
-            mem: n.mem_allocatable as i64,
-            pods: n.pods_allocatable as i64,
-        })
-        .collect();
-    rooms.sort_by(|a, b| a.node.name().cmp(b.node.name()));
-    let index: BTreeMap<&str, usize> = rooms
-        .iter()
-        .enumerate()
-        .map(|(i, r)| (r.node.name(), i))
-        .collect();
-    for p in pods {
-        if p.phase.is_finished() {
-            continue;
+/// The other nodes and what runs on them; [`Forecast::place`] commits each placement.
+pub struct Forecast<'a> {
+    rooms: Vec<Room<'a>>,
+}
+
+impl<'a> Forecast<'a> {
+    /// The cluster as it is, minus the node being drained (`drained`).
+    pub fn new(drained: &str, nodes: &[&'a NodeRow], pods: &[&PodRow]) -> Self {
+        let mut rooms: Vec<Room> = nodes
+            .iter()
+            .filter(|n| n.name() != drained)
+            .map(|n| Room {
+                node: n,
+                alloc: Res {
+                    cpu: n.cpu_allocatable_m as i64,
+                    mem: n.mem_allocatable as i64,
+                },
+                load: NodeLoad::default(),
+            })
+            .collect();
+        rooms.sort_by(|a, b| a.node.name().cmp(b.node.name()));
+        let index: BTreeMap<&str, usize> = rooms
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (r.node.name(), i))
+            .collect();
+        // Terminating pods still hold their node's resources, as for the scheduler.
+        for p in pods.iter().filter(|p| !p.phase.is_finished()) {
+            if let Some(&i) = p.node_name.as_deref().and_then(|n| index.get(n)) {
+                rooms[i].load.add(requests(p), 1);
+            }
         }
-        if let Some(&i) = p.node_name.as_deref().and_then(|n| index.get(n)) {
-            rooms[i].cpu -= p.cpu_request_m as i64;
-            rooms[i].mem -= p.mem_request as i64;
-            rooms[i].pods -= 1;
-        }
+        Forecast { rooms }
     }
-    let mut report = CapacityReport {
-        targets: rooms
+
+    /// The candidate nodes as they are now.
+    pub fn targets(&self) -> Vec<TargetNode> {
+        self.rooms
             .iter()
             .map(|r| TargetNode {
                 name: r.node.name().to_string(),
@@ -178,59 +274,118 @@ pub fn simulate(
                         None => format!("{}:{}", t.key, t.effect),
                     })
                     .collect(),
-                cpu_free_m: r.cpu,
-                mem_free: r.mem,
-                pods_free: r.pods,
+                cpu_free_m: r.free().cpu,
+                mem_free: r.free().mem,
+                pods_free: r.pods_free(),
             })
-            .collect(),
+            .collect()
+    }
+
+    /// Schedules `pod`'s replacement like kube-scheduler would and commits it.
+    pub fn place(&mut self, pod: &PodRow) -> Placement {
+        let req = requests(pod);
+        // The drained node is cordoned: the scheduler counts it as well.
+        let mut reasons: BTreeMap<String, usize> =
+            BTreeMap::from([("node(s) were unschedulable".to_string(), 1)]);
+        let mut misfits = Vec::new();
+        let mut fits: Vec<(usize, i64)> = Vec::new();
+        for (i, room) in self.rooms.iter().enumerate() {
+            let bad = match static_misfit(room.node, pod) {
+                Some(m) => vec![m],
+                None => fit_misfits(room, req),
+            };
+            if bad.is_empty() {
+                fits.push((i, scheduling::score(room.alloc, &room.load, req)));
+                continue;
+            }
+            let why: Vec<&str> = bad.iter().map(|(_, w)| w.as_str()).collect();
+            misfits.push(NodeMisfit {
+                node: room.node.name().to_string(),
+                why: why.join(", "),
+            });
+            for (msg, _) in bad {
+                *reasons.entry(msg).or_default() += 1;
+            }
+        }
+        let unmodelled = pod
+            .constraints
+            .as_ref()
+            .and_then(|c| c.unmodelled())
+            .map(str::to_string);
+        let best = fits.iter().map(|&(_, s)| s).max();
+        let Some(best) = best else {
+            let list: Vec<String> = reasons.iter().map(|(r, n)| format!("{n} {r}")).collect();
+            return Placement {
+                pod: pod.key(),
+                node: None,
+                or: vec![],
+                // Affinity rules can only remove nodes: Pending is Pending.
+                unmodelled: None,
+                reason: Some(format!(
+                    "0/{} nodes are available: {}.",
+                    self.rooms.len() + 1,
+                    list.join(", ")
+                )),
+                misfits,
+            };
+        };
+        let tied: Vec<usize> = fits
+            .iter()
+            .filter(|&&(_, s)| s == best)
+            .map(|&(i, _)| i)
+            .collect();
+        // Of the tied nodes, the built-in cluster takes the one with the fewest pods (then the
+        // first by name); kube-scheduler takes any of them.
+        let chosen = *tied
+            .iter()
+            .min_by_key(|&&i| self.rooms[i].load.pods)
+            .expect("a best score has a node");
+        self.rooms[chosen].load.add(req, 1);
+        let name = |i: usize| self.rooms[i].node.name().to_string();
+        if unmodelled.is_some() {
+            return Placement {
+                pod: pod.key(),
+                node: None,
+                or: vec![],
+                unmodelled,
+                reason: None,
+                misfits: vec![],
+            };
+        }
+        Placement {
+            pod: pod.key(),
+            node: Some(name(chosen)),
+            or: tied.iter().filter(|&&i| i != chosen).map(|&i| name(i)).collect(),
+            unmodelled: None,
+            reason: None,
+            misfits: vec![],
+        }
+    }
+}
+
+/// Whether a controller will recreate the pod somewhere else.
+pub fn replaced(pod: &PodRow) -> bool {
+    pod.controller().is_some_and(|c| c.kind != "DaemonSet") && !pod.phase.is_finished()
+}
+
+/// Simulates scheduling the replacements of `evicted` (pods leaving `drained`, in this order)
+/// onto `nodes`. `pods` are all pods of the cluster (those on `drained` are ignored).
+pub fn simulate(
+    drained: &NodeRow,
+    evicted: &[&PodRow],
+    nodes: &[&NodeRow],
+    pods: &[&PodRow],
+) -> CapacityReport {
+    let mut f = Forecast::new(drained.name(), nodes, pods);
+    let mut report = CapacityReport {
+        targets: f.targets(),
         ..Default::default()
     };
     for pod in evicted {
-        let replaced =
-            pod.controller().is_some_and(|c| c.kind != "DaemonSet") && !pod.phase.is_finished();
-        if !replaced {
+        if replaced(pod) {
+            report.placements.push(f.place(pod));
+        } else {
             report.not_replaced.push(pod.key());
-            continue;
-        }
-        let mut reasons: BTreeMap<String, usize> = BTreeMap::new();
-        // The drained node itself is cordoned: the scheduler counts it too.
-        *reasons
-            .entry("node(s) were unschedulable".into())
-            .or_default() += 1;
-        let mut chosen = None;
-        for (i, room) in rooms.iter().enumerate() {
-            match static_reason(room.node, pod).or_else(|| fit_reason(room, pod)) {
-                Some(r) => *reasons.entry(r).or_default() += 1,
-                None => {
-                    chosen = Some(i);
-                    break;
-                }
-            }
-        }
-        match chosen {
-            Some(i) => {
-                let r = &mut rooms[i];
-                r.cpu -= pod.cpu_request_m as i64;
-                r.mem -= pod.mem_request as i64;
-                r.pods -= 1;
-                report.placements.push(Placement {
-                    pod: pod.key(),
-                    node: Some(r.node.name().to_string()),
-                    reason: None,
-                });
-            }
-            None => {
-                let list: Vec<String> = reasons.iter().map(|(r, n)| format!("{n} {r}")).collect();
-                report.placements.push(Placement {
-                    pod: pod.key(),
-                    node: None,
-                    reason: Some(format!(
-                        "0/{} nodes are available: {}.",
-                        rooms.len() + 1,
-                        list.join(", ")
-                    )),
-                });
-            }
         }
     }
     report

@@ -14,6 +14,7 @@ use super::fetch;
 use super::journal::Journal;
 use super::node_ops::{self, NodeOpError};
 use super::options::DrainOptions;
+use super::plan::{Severity, Verdict, exit};
 use super::render::{self, Line};
 use crate::cli::{Command, KubeArgs};
 use crate::cluster::rows::NodeRow;
@@ -76,7 +77,7 @@ pub async fn run(kube: &KubeArgs, readonly: bool, cmd: Command) -> i32 {
             } else {
                 print!("{}", render::plan_text(&plan));
             }
-            i32::from(!plan.can_proceed())
+            plan.exit_code()
         }
         Command::Drain(a) => {
             let opts = match DrainOptions::from_flags(&a.flags) {
@@ -104,7 +105,10 @@ pub async fn run(kube: &KubeArgs, readonly: bool, cmd: Command) -> i32 {
                 // A selector that matches nothing: kubectl prints nothing and succeeds.
                 [] => 0,
                 _ if a.dry_run == "client" => drain_dry_run(&client, &nodes, &opts).await,
-                [node] => drain_one(client, node, opts, journal).await,
+                [node] => match preflight(&client, node, &opts).await {
+                    Ok(()) => drain_one(client, node, opts, journal).await,
+                    Err(code) => code,
+                },
                 _ => drain_many(client, &nodes, opts, journal).await,
             }
         }
@@ -126,6 +130,52 @@ pub async fn run(kube: &KubeArgs, readonly: bool, cmd: Command) -> i32 {
             }
         }
         _ => 1,
+    }
+}
+
+/// kubedrain's pre-flight, before anything changes: the whole plan (every namespace, where
+/// replacements land). A drain that would never finish (a PDB that never allows an eviction,
+/// pods under two PDBs, ...), that cannot be judged, or that would take a workload down or
+/// break a budget without `--allow-outage` does not start: `Err(exit code)` after printing why.
+/// kubectl's own pre-flight errors are left to the engine, which reports them as kubectl does.
+async fn preflight(client: &Client, node: &str, opts: &DrainOptions) -> Result<(), i32> {
+    let snap = match fetch::snapshot(client, node, true).await {
+        Ok(s) => s,
+        // The engine says "not found" in kubectl's words.
+        Err(NodeOpError::NotFound(_)) => return Ok(()),
+        Err(e) => {
+            eprintln!(
+                "error: cannot check the drain of node/{node} before it starts: {e}\n\
+                 kubedrain cannot tell whether it is safe; nothing was changed"
+            );
+            return Err(exit::CANNOT_TELL);
+        }
+    };
+    let plan = snap.plan(opts, Timestamp::now());
+    let refuse = |sev: Severity, code: i32, why: &str| {
+        for f in plan.findings_of(sev) {
+            eprintln!("error: {}: {}", f.message, f.pods.join(", "));
+        }
+        eprintln!("error: node/{node} not drained: {why}; nothing was changed (`kubedrain plan {node}` shows the whole plan)");
+        Err(code)
+    };
+    match plan.verdict {
+        Verdict::Blocked if plan.errors.is_empty() => refuse(
+            Severity::Blocker,
+            exit::BLOCKED,
+            "the drain could never finish",
+        ),
+        Verdict::CannotTell => refuse(
+            Severity::Unknown,
+            exit::CANNOT_TELL,
+            "kubedrain cannot tell whether it is safe",
+        ),
+        Verdict::Outage if !opts.allow_outage => refuse(
+            Severity::Outage,
+            exit::OUTAGE,
+            "it would cause an outage; --allow-outage accepts it",
+        ),
+        _ => Ok(()),
     }
 }
 
@@ -191,6 +241,16 @@ async fn drain_many(client: Client, nodes: &[String], opts: DrainOptions, journa
                 errors: vec![],
                 pending_pods: vec![],
                 message: format!("node/{node} left cordoned: not drained (interrupted)"),
+            });
+            continue;
+        }
+        if let Err(code) = preflight(&client, node, &opts).await {
+            outcomes.push(DrainOutcome {
+                node: node.clone(),
+                state: NodeState::Failed,
+                errors: vec![format!("the plan refused the drain (exit {code})")],
+                pending_pods: vec![],
+                message: format!("node/{node} left cordoned: not drained (see the plan above)"),
             });
             continue;
         }

@@ -275,10 +275,14 @@ impl Run {
             node: node.clone(),
             plan: Box::new(plan.clone()),
         });
-        if !plan.errors.is_empty() {
+        // kubectl's pre-flight errors, and kubedrain's blockers (a PDB that never allows an
+        // eviction, ...): a drain that cannot finish does not start evicting.
+        if plan.is_blocked() {
             let msg = self.left_cordoned();
+            let mut errors = plan.errors.clone();
+            errors.extend(plan.blocker_messages());
             return self
-                .finish(NodeState::Failed, plan.errors.clone(), vec![], msg, true)
+                .finish(NodeState::Failed, errors, vec![], msg, true)
                 .await;
         }
         let mut tracked: HashMap<String, Tracked> = HashMap::new();

@@ -191,6 +191,7 @@ impl Snapshot {
             daemonset_exists: &lookup,
             opts,
             now,
+            hidden: None,
         })
     }
 }

@@ -3,7 +3,7 @@
 use jiff::Timestamp;
 
 use super::options::DrainOptions;
-use super::plan::{PodAction, SkipReason};
+use super::plan::{BlockKind, PodAction, SkipReason};
 use crate::cluster::rows::PodRow;
 
 /// kubectl's error for a DaemonSet pod without `--ignore-daemonsets`.
@@ -167,15 +167,19 @@ pub fn classify(
             Some(msg),
         ),
         Status::Skip(reason) => (PodAction::Skip { reason }, None),
-        Status::Error(msg) => (
-            PodAction::Blocked {
-                reason: if msg.is_empty() {
-                    "unexpected error".into()
-                } else {
-                    msg
-                },
-            },
-            None,
-        ),
+        Status::Error(msg) => {
+            let block = match msg.as_str() {
+                DAEMONSET_FATAL => BlockKind::DaemonSet,
+                LOCAL_STORAGE_FATAL => BlockKind::LocalStorage,
+                UNMANAGED_FATAL => BlockKind::Unmanaged,
+                _ => BlockKind::Lookup,
+            };
+            let reason = if msg.is_empty() {
+                "unexpected error".into()
+            } else {
+                msg
+            };
+            (PodAction::Blocked { reason, block }, None)
+        }
     }
 }

@@ -27,6 +27,9 @@ pub struct DrainOptions {
     pub disable_eviction: bool,
     /// Skip pods whose deletion started more than this many seconds ago.
     pub skip_wait_for_delete_timeout: Option<u64>,
+    /// Accept a drain that takes a workload to no ready replica or breaks a PDB (the plan's
+    /// outage findings); without it such a drain does not start.
+    pub allow_outage: bool,
 }
 
 mod opt_secs {
@@ -71,6 +74,7 @@ impl DrainOptions {
             disable_eviction: f.disable_eviction,
             skip_wait_for_delete_timeout: (f.skip_wait_for_delete_timeout > 0)
                 .then_some(f.skip_wait_for_delete_timeout),
+            allow_outage: f.allow_outage,
         })
     }
 }

@@ -3,7 +3,7 @@
 use std::fmt::Write;
 
 use super::events::{DrainEvent, DrainOutcome, GoneHow, NodeState, PodState};
-use super::plan::{DrainPlan, PodAction, Severity};
+use super::plan::{DrainPlan, PodAction, Severity, Verdict};
 
 /// Go's `utilerrors.NewAggregate(...).Error()`: one error as is, several as `[a, b]`.
 pub fn aggregate(errors: &[String]) -> String {
@@ -23,7 +23,8 @@ fn human_bytes(b: i64) -> String {
     }
 }
 
-/// The human plan: one row per pod, then kubectl's warning/errors, then kubedrain's findings.
+/// The human plan: one row per pod (with where its replacement goes), kubectl's warning and
+/// errors, the PDBs, the capacity of the other nodes, kubedrain's findings, and the verdict.
 pub fn plan_text(p: &DrainPlan) -> String {
     let mut s = String::new();
     let cordoned = if p.node_unschedulable {
@@ -32,6 +33,61 @@ pub fn plan_text(p: &DrainPlan) -> String {
         ""
     };
     let _ = writeln!(s, "Drain plan for node/{}{cordoned}", p.node);
+    pod_rows(&mut s, p);
+    if let Some(w) = p.warning_line() {
+        let _ = writeln!(s, "\n{w}");
+    }
+    for e in &p.errors {
+        let _ = writeln!(s, "error: {e}");
+    }
+    pdb_lines(&mut s, p);
+    capacity_lines(&mut s, p);
+    if !p.findings.is_empty() {
+        let _ = writeln!(s, "\nFindings:");
+        for f in &p.findings {
+            let _ = writeln!(s, "  [{}] {}", severity_label(f.severity), f.message);
+            for pod in &f.pods {
+                let _ = writeln!(s, "      {pod}");
+            }
+        }
+    }
+    let _ = writeln!(s, "\n{}", verdict_line(p));
+    s
+}
+
+/// The label of a finding's severity in the text plan.
+pub fn severity_label(s: Severity) -> &'static str {
+    match s {
+        Severity::Blocker => "BLOCKER",
+        Severity::Unknown => "CANNOT TELL",
+        Severity::Outage => "OUTAGE",
+        Severity::Warning => "warning",
+    }
+}
+
+/// The plan's last line: the verdict, in words that match `plan`'s exit code.
+pub fn verdict_line(p: &DrainPlan) -> String {
+    let c = p.counts();
+    let (n, verb) = (c.removed, p.verb());
+    match p.verdict {
+        Verdict::Proceed => format!("The drain can proceed. It would {verb} {n} pod(s)."),
+        Verdict::Outage if p.options.allow_outage => format!(
+            "The drain can proceed, outage accepted (--allow-outage). It would {verb} {n} pod(s)."
+        ),
+        Verdict::Outage => format!(
+            "The drain would cause an outage (see OUTAGE above): it starts only with --allow-outage. It would {verb} {n} pod(s)."
+        ),
+        Verdict::Blocked => format!(
+            "The drain is blocked: {} pod(s) keep it from starting or finishing.",
+            c.blocked.max(p.errors.len())
+        ),
+        Verdict::CannotTell => {
+            "kubedrain cannot tell whether the drain is safe (see CANNOT TELL above).".into()
+        }
+    }
+}
+
+fn pod_rows(s: &mut String, p: &DrainPlan) {
     let width = p
         .pods
         .iter()
@@ -41,114 +97,105 @@ pub fn plan_text(p: &DrainPlan) -> String {
         .max(3);
     let _ = writeln!(s, "\n{:<width$}  {:<7}  REASON", "POD", "ACTION");
     for pod in &p.pods {
-        let (action, reason) = match &pod.action {
+        let (action, mut reason) = match &pod.action {
             PodAction::Evict => ("evict", String::new()),
             PodAction::Delete => ("delete", String::new()),
             PodAction::Skip { reason } => ("skip", reason.text().to_string()),
-            PodAction::Blocked { reason } => ("BLOCKED", reason.clone()),
+            PodAction::Blocked { reason, .. } => ("BLOCKED", reason.clone()),
         };
-        let mut reason = reason;
-        if let Some(w) = pod.warning.as_ref().filter(|_| action != "skip") {
+        let mut add = |more: String| {
             reason = if reason.is_empty() {
-                w.clone()
+                more
             } else {
-                format!("{reason}; {w}")
+                format!("{reason}; {more}")
             };
+        };
+        if let Some(w) = pod.warning.as_ref().filter(|_| action != "skip") {
+            add(w.clone());
+        }
+        if pod.removed()
+            && let Some(x) = p.capacity.as_ref().and_then(|c| c.of(&pod.key()))
+        {
+            add(if x.is_pending() {
+                format!("→ Pending ({})", x.misfit_text())
+            } else {
+                format!("→ {}", x.target_text())
+            });
         }
         let _ = writeln!(s, "{:<width$}  {action:<7}  {reason}", pod.key());
     }
-    if let Some(w) = p.warning_line() {
-        let _ = writeln!(s, "\n{w}");
+}
+
+fn pdb_lines(s: &mut String, p: &DrainPlan) {
+    if p.pdbs.is_empty() {
+        return;
     }
-    for e in &p.errors {
-        let _ = writeln!(s, "error: {e}");
+    let _ = writeln!(s, "\nPodDisruptionBudgets:");
+    for b in &p.pdbs {
+        let flag = if b.broken {
+            "  BROKEN BY --disable-eviction"
+        } else if p.options.disable_eviction {
+            ""
+        } else if b.never_allows {
+            "  NEVER ALLOWS AN EVICTION"
+        } else if b.blocks_now {
+            "  BLOCKS NOW"
+        } else {
+            ""
+        };
+        let _ = writeln!(
+            s,
+            "  {}: {} disruption(s) allowed, {} healthy, needs {}, expects {}; holds {}{flag}",
+            b.pdb,
+            b.disruptions_allowed,
+            b.current_healthy,
+            b.desired_healthy,
+            b.expected_pods,
+            b.pods.join(", ")
+        );
     }
-    if !p.pdbs.is_empty() {
-        let _ = writeln!(s, "\nPodDisruptionBudgets:");
-        for b in &p.pdbs {
-            let flag = if b.never_allows {
-                "  NEVER ALLOWS AN EVICTION"
-            } else if b.blocks_now {
-                "  BLOCKS NOW"
-            } else {
-                ""
-            };
-            let _ = writeln!(
-                s,
-                "  {}: {} disruption(s) allowed, {} healthy, needs {}, expects {}; holds {}{flag}",
-                b.pdb,
-                b.disruptions_allowed,
-                b.current_healthy,
-                b.desired_healthy,
-                b.expected_pods,
-                b.pods.join(", ")
-            );
-        }
-    }
-    if let Some(cap) = &p.capacity {
-        let _ = writeln!(s, "\nCapacity on the other nodes:");
-        for t in &cap.targets {
-            let placed = cap
-                .placements
-                .iter()
-                .filter(|x| x.node.as_deref() == Some(&t.name))
-                .count();
-            match &t.excluded {
-                Some(why) => {
-                    let _ = writeln!(s, "  {}: excluded ({why})", t.name);
-                }
-                None => {
-                    let taints = if t.taints.is_empty() {
-                        String::new()
-                    } else {
-                        format!(" (tainted {})", t.taints.join(", "))
-                    };
-                    let _ = writeln!(
-                        s,
-                        "  {}: {}m CPU, {} memory, {} pods free{taints}; would receive {placed} pod(s)",
-                        t.name,
-                        t.cpu_free_m,
-                        human_bytes(t.mem_free),
-                        t.pods_free
-                    );
-                }
+}
+
+fn capacity_lines(s: &mut String, p: &DrainPlan) {
+    let Some(cap) = &p.capacity else {
+        return;
+    };
+    let _ = writeln!(s, "\nCapacity on the other nodes:");
+    for t in &cap.targets {
+        let placed = cap
+            .placements
+            .iter()
+            .filter(|x| x.node.as_deref() == Some(&t.name))
+            .count();
+        match &t.excluded {
+            Some(why) => {
+                let _ = writeln!(s, "  {}: excluded ({why})", t.name);
             }
-        }
-        for x in cap.pending() {
-            let _ = writeln!(
-                s,
-                "  Pending: {}: {}",
-                x.pod,
-                x.reason.as_deref().unwrap_or("")
-            );
-        }
-    }
-    if !p.findings.is_empty() {
-        let _ = writeln!(s, "\nFindings:");
-        for f in &p.findings {
-            let sev = match f.severity {
-                Severity::Blocker => "BLOCKER",
-                Severity::Warning => "warning",
-            };
-            let _ = writeln!(s, "  [{sev}] {}", f.message);
-            for pod in &f.pods {
-                let _ = writeln!(s, "      {pod}");
+            None => {
+                let taints = if t.taints.is_empty() {
+                    String::new()
+                } else {
+                    format!(" (tainted {})", t.taints.join(", "))
+                };
+                let _ = writeln!(
+                    s,
+                    "  {}: {}m CPU, {} memory, {} pods free{taints}; would receive {placed} pod(s)",
+                    t.name,
+                    t.cpu_free_m,
+                    human_bytes(t.mem_free),
+                    t.pods_free
+                );
             }
         }
     }
-    let verdict = if p.can_proceed() {
-        "The drain can proceed."
-    } else {
-        "The drain is blocked."
-    };
-    let n = p.removals().count();
-    let verb = if p.options.disable_eviction {
-        "delete"
-    } else {
-        "evict"
-    };
-    let _ = writeln!(s, "\n{verdict} It would {verb} {n} pod(s).");
-    s
+    for x in cap.pending() {
+        let _ = writeln!(
+            s,
+            "  Pending: {}: {}",
+            x.pod,
+            x.reason.as_deref().unwrap_or("")
+        );
+    }
 }
 
 fn split_key(key: &str) -> (&str, &str) {

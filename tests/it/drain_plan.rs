@@ -1,6 +1,7 @@
 //! Table tests for the pure drain planner: one per kubectl filter and option, and pods that
 //! combine them.
 
+use kubedrain::drain::plan::BlockKind;
 use crate::drain_support;
 
 use drain_support::*;
@@ -66,7 +67,7 @@ fn orphaned_daemonset_pod_needs_force() {
         .run();
     assert_eq!(
         action(&p, "orphan"),
-        &blocked("daemonsets.apps \"gone\" not found")
+        &blocked("daemonsets.apps \"gone\" not found", BlockKind::Lookup)
     );
     assert_eq!(
         p.errors,
@@ -172,7 +173,10 @@ fn daemonset_with_emptydir_errors_on_daemonset_first() {
     let p = Case::new(vec![pod("fluentd-x", v.clone())]).run();
     assert_eq!(
         action(&p, "fluentd-x"),
-        &blocked("DaemonSet-managed Pods (use --ignore-daemonsets to ignore)")
+        &blocked(
+            "DaemonSet-managed Pods (use --ignore-daemonsets to ignore)",
+            BlockKind::DaemonSet
+        )
     );
     let p = Case::new(vec![pod("fluentd-x", v)])
         .opts(|o| o.ignore_daemonsets = true)
@@ -193,7 +197,10 @@ fn bare_pod_with_emptydir_stops_at_local_storage() {
         .run();
     assert_eq!(
         action(&p, "b"),
-        &blocked("Pods with local storage (use --delete-emptydir-data to override)")
+        &blocked(
+            "Pods with local storage (use --delete-emptydir-data to override)",
+            BlockKind::LocalStorage
+        )
     );
     let p = Case::new(vec![pod("b", v)])
         .opts(|o| {

@@ -53,6 +53,7 @@ pub fn plan_from_cache(m: &Model, node: &str, opts: &DrainOptions) -> Option<Dra
         daemonset_exists: &lookup,
         opts,
         now: m.now,
+        hidden: None,
     }))
 }
 
@@ -73,14 +74,17 @@ pub fn daemonset_owners(m: &Model, node: &str) -> Vec<(String, String)> {
     owners
 }
 
-/// What to change to unblock a blocked plan, one line per blocker.
+/// What to change to unblock a blocked plan, one line per blocker. `--disable-eviction` is
+/// never offered as a fix without saying that it breaks the budget.
 pub fn unblock_hints(plan: &DrainPlan) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     // kubectl's reasons name the flag: "Pods with local storage (use --delete-emptydir-data to
     // override)". One line per reason: what, which pods, which flag.
     let mut groups: Vec<(&str, Vec<String>)> = Vec::new();
     for p in &plan.pods {
-        if let PodAction::Blocked { reason } = &p.action {
+        if let PodAction::Blocked { reason, block } = &p.action
+            && block.is_kubectl()
+        {
             match groups.iter_mut().find(|(r, _)| r == reason) {
                 Some((_, pods)) => pods.push(p.key()),
                 None => groups.push((reason, vec![p.key()])),
@@ -102,11 +106,7 @@ pub fn unblock_hints(plan: &DrainPlan) -> Vec<String> {
     if out.is_empty() {
         out.extend(plan.errors.iter().cloned());
     }
-    for f in plan
-        .findings
-        .iter()
-        .filter(|f| f.severity == Severity::Blocker)
-    {
+    for f in plan.findings_of(Severity::Blocker) {
         // Short: the findings below give the whole story.
         let pods: Vec<&str> = f
             .pods
@@ -115,12 +115,15 @@ pub fn unblock_hints(plan: &DrainPlan) -> Vec<String> {
             .collect();
         let pods = pods.join(", ");
         out.push(match f.kind {
-            "multiple-pdbs" => {
-                format!("under two PDBs: {pods} → fix the PDBs, or tick --disable-eviction")
-            }
-            "pdb-never" => {
-                format!("a PDB never allows evicting {pods} → fix it, or tick --disable-eviction")
-            }
+            "multiple-pdbs" => format!(
+                "under two PDBs: {pods} → make one PDB cover each pod (--disable-eviction would delete them and break both budgets)"
+            ),
+            "pdb-never" => format!(
+                "a PDB never allows evicting {pods} → change the PDB (--disable-eviction would delete them and break it)"
+            ),
+            "pdb-stuck" => format!(
+                "replacements cannot be scheduled, so their PDB holds {pods} forever → make room elsewhere first"
+            ),
             "terminating-on-notready" => format!(
                 "terminating on a NotReady node: {pods} → set --skip-wait-for-delete-timeout"
             ),

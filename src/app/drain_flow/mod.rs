@@ -108,6 +108,8 @@ pub enum Dialog {
         form: OptionsForm,
         plan: Box<DrainPlan>,
         scroll: usize,
+        /// Enter was pressed on an outage verdict: the next Enter accepts it.
+        confirm_outage: bool,
     },
     /// The live drain view (`Flow::live`).
     Live,

@@ -81,6 +81,8 @@ pub struct OptionsForm {
     pub pod_selector: String,
     pub disable_eviction: bool,
     pub skip_wait_for_delete_timeout: String,
+    /// The operator accepted the plan's outage findings (the plan's second confirmation).
+    pub allow_outage: bool,
     /// Index into [`Field::ALL`].
     pub cursor: usize,
     /// Why the values do not validate.
@@ -101,6 +103,7 @@ impl OptionsForm {
             pod_selector: String::new(),
             disable_eviction: false,
             skip_wait_for_delete_timeout: "0".into(),
+            allow_outage: false,
             cursor: 0,
             error: None,
         }
@@ -180,6 +183,7 @@ impl OptionsForm {
             pod_selector: self.pod_selector.trim().to_string(),
             disable_eviction: self.disable_eviction,
             skip_wait_for_delete_timeout: skip,
+            allow_outage: self.allow_outage,
         })
     }
 

@@ -8,6 +8,7 @@ use crate::app::msg::{Cmd, NodeAction};
 use crate::cluster::rows::{NodeReady, NodeRow};
 use crate::drain::events::{DrainEvent, NodeState, PodState};
 use crate::drain::journal;
+use crate::drain::plan::Verdict;
 
 fn flash(m: &mut Model, text: impl Into<String>) {
     m.flash = Some((text.into(), m.now));
@@ -184,6 +185,7 @@ fn options_action(m: &mut Model, a: FlowAction) {
                             form,
                             plan: Box::new(plan),
                             scroll: 0,
+                            confirm_outage: false,
                         })
                     }
                     None => {
@@ -198,7 +200,13 @@ fn options_action(m: &mut Model, a: FlowAction) {
 }
 
 fn plan_action(m: &mut Model, a: FlowAction) -> Vec<Cmd> {
-    let Some(Dialog::Plan { form, plan, scroll }) = &mut m.flow.dialog else {
+    let Some(Dialog::Plan {
+        form,
+        plan,
+        scroll,
+        confirm_outage,
+    }) = &mut m.flow.dialog
+    else {
         return Vec::new();
     };
     match a {
@@ -208,42 +216,68 @@ fn plan_action(m: &mut Model, a: FlowAction) -> Vec<Cmd> {
             *scroll = (*scroll + 1).min(len);
         }
         FlowAction::Up => *scroll = scroll.saturating_sub(1),
+        FlowAction::Back if *confirm_outage => *confirm_outage = false,
         FlowAction::Back => {
             let form = form.clone();
             m.flow.dialog = Some(Dialog::Options(form));
         }
-        FlowAction::Start => {
-            if !plan.can_proceed() {
-                let why = unblock_hints(plan).into_iter().next().unwrap_or_default();
-                flash(m, format!("blocked, not starting: {why}"));
-                return Vec::new();
-            }
-            let form = form.clone();
-            let timeout = form
-                .options()
-                .ok()
-                .and_then(|o| o.timeout)
-                .map(|t| t.as_secs());
-            let mut live = LiveDrain::new(&form.node, m.now, timeout);
-            // Rows from the plan at once; the engine's own plan (after the cordon) follows.
-            for p in plan.removals() {
-                live.rows.push(PodProgress {
-                    key: p.key(),
-                    state: PodState::Queued,
-                    since: m.now,
-                });
-            }
-            live.skipped = plan.pods.len() - live.rows.len();
-            m.flow.live = Some(live);
-            m.flow.dialog = Some(Dialog::Live);
-            return vec![Cmd::Flow(FlowCmd::Drain {
-                node: form.node.clone(),
-                form,
-            })];
-        }
+        FlowAction::Start => return start(m),
         _ => {}
     }
     Vec::new()
+}
+
+/// Enter on the plan: starts a drain the verdict allows; an outage only after a second Enter.
+fn start(m: &mut Model) -> Vec<Cmd> {
+    let Some(Dialog::Plan {
+        form,
+        plan,
+        confirm_outage,
+        scroll,
+    }) = &mut m.flow.dialog
+    else {
+        return Vec::new();
+    };
+    match plan.verdict {
+        Verdict::Blocked => {
+            let why = unblock_hints(plan).into_iter().next().unwrap_or_default();
+            flash(m, format!("blocked, not starting: {why}"));
+            return Vec::new();
+        }
+        Verdict::CannotTell => {
+            flash(m, "not starting: kubedrain cannot see enough of the cluster to tell it is safe");
+            return Vec::new();
+        }
+        Verdict::Outage if !*confirm_outage => {
+            *confirm_outage = true;
+            *scroll = 0;
+            return Vec::new();
+        }
+        Verdict::Outage => form.allow_outage = true,
+        Verdict::Proceed => {}
+    }
+    let form = form.clone();
+    let timeout = form
+        .options()
+        .ok()
+        .and_then(|o| o.timeout)
+        .map(|t| t.as_secs());
+    let mut live = LiveDrain::new(&form.node, m.now, timeout);
+    // Rows from the plan at once; the engine's own plan (after the cordon) follows.
+    for p in plan.removals() {
+        live.rows.push(PodProgress {
+            key: p.key(),
+            state: PodState::Queued,
+            since: m.now,
+        });
+    }
+    live.skipped = plan.pods.len() - live.rows.len();
+    m.flow.live = Some(live);
+    m.flow.dialog = Some(Dialog::Live);
+    vec![Cmd::Flow(FlowCmd::Drain {
+        node: form.node.clone(),
+        form,
+    })]
 }
 
 fn live_action(m: &mut Model, a: FlowAction) -> Vec<Cmd> {

@@ -130,6 +130,9 @@ pub struct PodRow {
     pub termination_grace_seconds: Option<i64>,
     /// Why the pod is unschedulable (PodScheduled=False message), if it is.
     pub unschedulable_message: Option<Arc<str>>,
+    /// Required node affinity and what the placement forecast does not model; `None` for
+    /// most pods.
+    pub constraints: Option<Arc<super::Constraints>>,
 }
 
 static NO_META: LazyLock<ObjectMeta> = LazyLock::new(ObjectMeta::default);
@@ -326,6 +329,10 @@ impl From<raw::Pod> for PodRow {
             },
             termination_grace_seconds: p.spec.termination_grace_period_seconds,
             unschedulable_message,
+            constraints: super::constraints::from_spec(
+                p.spec.affinity,
+                p.spec.topology_spread_constraints.len(),
+            ),
         }
     }
 }

@@ -10,13 +10,8 @@ use super::util::{Requests, controller_uid, is_finished, is_terminating, pod_req
 use crate::sim::kinds::Kind;
 use crate::sim::store::{ChangeType, ObjKey, Store, rv_of};
 
-/// Requested resources and pod count bound to one node.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Usage {
-    pub cpu: i64,
-    pub mem: i64,
-    pub pods: i64,
-}
+/// Requested resources and pod count bound to one node (the scheduler's view of it).
+pub type Usage = crate::cluster::scheduling::NodeLoad;
 
 /// Indexed objects.
 #[derive(Default)]
@@ -157,10 +152,7 @@ impl Index {
     fn apply_pod(&mut self, k: &ObjKey, old: Option<&Value>, new: Option<Arc<Value>>) {
         if let Some(o) = old {
             if let Some((node, r)) = contribution(o) {
-                let u = self.usage.entry(node).or_default();
-                u.cpu -= r.cpu;
-                u.mem -= r.mem;
-                u.pods -= 1;
+                self.usage.entry(node).or_default().add(r, -1);
             }
             if let Some(node) = o["spec"]["nodeName"].as_str()
                 && let Some(s) = self.by_node.get_mut(node)
@@ -180,10 +172,7 @@ impl Index {
         match new {
             Some(n) => {
                 if let Some((node, r)) = contribution(&n) {
-                    let u = self.usage.entry(node).or_default();
-                    u.cpu += r.cpu;
-                    u.mem += r.mem;
-                    u.pods += 1;
+                    self.usage.entry(node).or_default().add(r, 1);
                 }
                 match n["spec"]["nodeName"].as_str() {
                     Some(node) => {

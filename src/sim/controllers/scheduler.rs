@@ -13,6 +13,7 @@ use super::util::{
     Requests, UNSCHEDULABLE_TAINT, bytes, cpu_millis, expression_matches, fmt, pod_requests,
     tolerates,
 };
+use crate::cluster::scheduling;
 use crate::sim::kinds::Kind;
 use crate::sim::store::ObjKey;
 
@@ -86,6 +87,7 @@ fn filter_with(pod: &Value, req: Requests, node: &Value, used: Usage) -> Result<
     if used.pods + 1 > max_pods {
         short.push(Misfit::TooManyPods);
     }
+    let used = used.requested;
     if req.cpu > 0 && used.cpu + req.cpu > cpu_millis(&alloc["cpu"]) {
         short.push(Misfit::InsufficientCpu);
     }
@@ -124,14 +126,14 @@ fn matches_node(pod: &Value, node: &Value) -> bool {
     })
 }
 
-/// Share of the node left free after placing the pod (higher is better), for least-allocated.
-fn score(req: Requests, node: &Value, used: Usage) -> f64 {
+/// kube-scheduler's resource scores for placing the pod on the node (higher is better).
+fn score(req: Requests, node: &Value, used: &Usage) -> i64 {
     let alloc = &node["status"]["allocatable"];
-    let cpu = cpu_millis(&alloc["cpu"]).max(1) as f64;
-    let mem = bytes(&alloc["memory"]).max(1) as f64;
-    let free_cpu = 1.0 - (used.cpu + req.cpu.max(100)) as f64 / cpu;
-    let free_mem = 1.0 - (used.mem + req.mem.max(200 << 20)) as f64 / mem;
-    (free_cpu + free_mem) / 2.0
+    let alloc = Requests {
+        cpu: cpu_millis(&alloc["cpu"]),
+        mem: bytes(&alloc["memory"]),
+    };
+    scheduling::score(alloc, used, req)
 }
 
 /// Picks the best node for `pod`, or returns the FailedScheduling message.
@@ -140,7 +142,7 @@ pub fn pick<'a>(
     nodes: impl Iterator<Item = &'a Value>,
     usage: &HashMap<String, Usage>,
 ) -> Result<String, String> {
-    let mut best: Option<(f64, i64, &str)> = None;
+    let mut best: Option<(i64, i64, &str)> = None;
     let mut misfits: BTreeMap<Misfit, usize> = BTreeMap::new();
     let mut total = 0;
     let mut not_helpful = 0;
@@ -154,11 +156,10 @@ pub fn pick<'a>(
         let used = usage.get(name).copied().unwrap_or_default();
         match filter_with(pod, req, node, used) {
             Ok(()) => {
-                let s = score(req, node, used);
-                // Ties go to the node with fewer pods, which spreads equal workloads evenly.
-                if best.is_none_or(|(bs, bp, _)| {
-                    s > bs + 1e-9 || ((s - bs).abs() <= 1e-9 && used.pods < bp)
-                }) {
+                let s = score(req, node, &used);
+                // kube-scheduler breaks ties at random; the built-in cluster gives them to the
+                // node with fewer pods (then the first by name), so runs repeat.
+                if best.is_none_or(|(bs, bp, _)| s > bs || (s == bs && used.pods < bp)) {
                     best = Some((s, used.pods, name));
                 }
             }
@@ -329,14 +330,15 @@ mod tests {
             node("a", "1", false, json!([])),
             node("b", "2", false, json!([])),
         ];
-        let usage = HashMap::from([(
-            "b".to_string(),
-            Usage {
+        let mut b = Usage::default();
+        b.add(
+            Requests {
                 cpu: 1500,
                 mem: 0,
-                pods: 3,
             },
-        )]);
+            1,
+        );
+        let usage = HashMap::from([("b".to_string(), b)]);
         // b has 500m left, a has 1000m: a is less allocated.
         assert_eq!(pick(&pod("400m"), nodes.iter(), &usage).unwrap(), "a");
         let err = pick(&pod("1200m"), nodes.iter(), &usage).unwrap_err();
@@ -379,11 +381,8 @@ mod tests {
             filter(&p, &n, Usage::default()),
             Err(vec![Misfit::Selector])
         );
-        let full = Usage {
-            cpu: 0,
-            mem: 0,
-            pods: 1,
-        };
+        let mut full = Usage::default();
+        full.add(Requests::default(), 1);
         assert_eq!(
             filter(&pod("100m"), &n, full),
             Err(vec![Misfit::TooManyPods])

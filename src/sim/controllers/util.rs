@@ -30,20 +30,28 @@ pub fn bytes(q: &Value) -> i64 {
         .unwrap_or(0) as i64
 }
 
-/// What a pod asks of a node: CPU millicores and memory bytes (sum of container requests).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Requests {
-    pub cpu: i64,
-    pub mem: i64,
-}
+/// What a pod asks of a node: CPU millicores and memory bytes.
+pub type Requests = crate::cluster::scheduling::Res;
 
-/// The pod's summed container requests.
+/// The pod's requests as the scheduler computes them: the containers' sum, or the largest
+/// init container's request where that is larger (init containers run one at a time).
 pub fn pod_requests(pod: &Value) -> Requests {
-    let mut r = Requests::default();
-    for c in pod["spec"]["containers"].as_array().into_iter().flatten() {
+    let one = |c: &Value| {
         let req = &c["resources"]["requests"];
-        r.cpu += cpu_millis(&req["cpu"]);
-        r.mem += bytes(&req["memory"]);
+        Requests {
+            cpu: cpu_millis(&req["cpu"]),
+            mem: bytes(&req["memory"]),
+        }
+    };
+    let spec = &pod["spec"];
+    let mut r = Requests::default();
+    for c in spec["containers"].as_array().into_iter().flatten() {
+        r = r.plus(one(c));
+    }
+    for c in spec["initContainers"].as_array().into_iter().flatten() {
+        let i = one(c);
+        r.cpu = r.cpu.max(i.cpu);
+        r.mem = r.mem.max(i.mem);
     }
     r
 }

@@ -126,11 +126,10 @@ impl Builder<'_> {
                         .then(|| (w.restarts, last.as_deref().unwrap_or(&started_at))),
                 },
             );
-            let u = self.usage.entry(node_name).or_default();
-            let r = pod_requests(&pod);
-            u.cpu += r.cpu;
-            u.mem += r.mem;
-            u.pods += 1;
+            self.usage
+                .entry(node_name)
+                .or_default()
+                .add(pod_requests(&pod), 1);
         }
         let p = self.create(Kind::Pod, pod)?;
         self.pods.push(p.clone());

@@ -29,7 +29,12 @@ pub fn render(m: &Model, f: &mut Frame, l: &Areas) {
             // Below the nodes pane, which stays in view: pods arriving elsewhere show there.
             drain::render(m, f, lower(l));
         }
-        Dialog::Plan { form, plan, scroll } => plan::render(m, f, lower(l), form, plan, *scroll),
+        Dialog::Plan {
+            form,
+            plan,
+            scroll,
+            confirm_outage,
+        } => plan::render(m, f, lower(l), form, plan, *scroll, *confirm_outage),
         Dialog::Cordon { node } => cordon(m, f, area, node),
         Dialog::Uncordon { node } => match drain_flow::uncordon_facts(m, node) {
             Some(facts) => uncordon(m, f, area, &facts),

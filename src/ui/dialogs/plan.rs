@@ -2,8 +2,6 @@
 //! you (PDBs at 0, pods under two PDBs, emptyDir data, no room, hanging terminations), and
 //! whether the drain may start.
 
-use std::collections::HashMap;
-
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
@@ -12,52 +10,149 @@ use ratatui::widgets::{Block, BorderType, Borders, Clear, Paragraph, Wrap};
 use super::{ellipsize, keys_line};
 use crate::app::drain_flow::{self, Ctx, OptionsForm};
 use crate::app::model::Model;
-use crate::drain::plan::{DrainPlan, PodAction, Severity};
+use crate::drain::plan::{DrainPlan, PodAction, PodPlan, Severity, Verdict};
 use crate::ui::theme;
 
-/// The plan's lines (pure, for tests as well).
-pub fn lines(plan: &DrainPlan, form: &OptionsForm, width: u16) -> Vec<Line<'static>> {
+/// The verdict at the top: what a tired operator needs first.
+fn verdict_lines(plan: &DrainPlan, confirming: bool) -> Vec<Line<'static>> {
     let mut out = Vec::new();
-    let evict = plan.removals().count();
-    let blocked = plan
-        .pods
-        .iter()
-        .filter(|p| matches!(p.action, PodAction::Blocked { .. }))
-        .count();
-    let skip = plan.pods.len() - evict - blocked;
-    let verb = if plan.options.disable_eviction {
-        "delete"
-    } else {
-        "evict"
-    };
-    // Verdict first: what a tired operator needs.
-    if plan.can_proceed() {
-        let warns = plan.findings.len();
-        let mut l = vec![Span::styled(" ✔ ready to drain ", theme::ok())];
-        if warns > 0 {
-            l.push(Span::styled(
-                format!("— read the {warns} warning(s) below"),
-                theme::warn(),
-            ));
+    let first = |s: Severity| plan.findings_of(s).next().map(|f| f.message.clone());
+    match plan.verdict {
+        Verdict::Proceed => {
+            let warns = plan.findings.len();
+            let mut l = vec![Span::styled(" ✔ ready to drain ", theme::ok())];
+            if warns > 0 {
+                l.push(Span::styled(
+                    format!("— read the {warns} warning(s) below"),
+                    theme::warn(),
+                ));
+            }
+            out.push(Line::from(l));
         }
-        out.push(Line::from(l));
-    } else {
-        out.push(Line::from(Span::styled(
-            " ✖ blocked: the drain will not start",
-            theme::bad(),
-        )));
-        for h in drain_flow::unblock_hints(plan) {
-            out.push(Line::from(Span::styled(format!("   {h}"), theme::bad())));
+        Verdict::Outage => {
+            let n = plan.findings_of(Severity::Outage).count();
+            out.push(Line::from(Span::styled(
+                format!(" ✖ outage: {n} finding(s) take a workload down or break a budget"),
+                theme::bad(),
+            )));
+            if let Some(m) = first(Severity::Outage) {
+                out.push(Line::from(Span::styled(format!("   {m}"), theme::bad())));
+            }
+            let ask = if confirming {
+                "   Enter again accepts the outage and starts the drain (--allow-outage) · Esc: no"
+            } else {
+                "   Enter asks once more before it starts; Esc changes the options"
+            };
+            out.push(Line::from(Span::styled(ask, theme::warn())));
+        }
+        Verdict::Blocked => {
+            out.push(Line::from(Span::styled(
+                " ✖ blocked: the drain would not start or never finish",
+                theme::bad(),
+            )));
+            for h in drain_flow::unblock_hints(plan) {
+                out.push(Line::from(Span::styled(format!("   {h}"), theme::bad())));
+            }
+        }
+        Verdict::CannotTell => {
+            out.push(Line::from(Span::styled(
+                " ? cannot tell: kubedrain does not see enough of the cluster",
+                theme::bad(),
+            )));
+            if let Some(m) = first(Severity::Unknown) {
+                out.push(Line::from(Span::styled(format!("   {m}"), theme::bad())));
+            }
         }
     }
+    out
+}
+
+/// What the row of a removed pod says beyond its action: PDB, data, destination.
+fn removal_why(plan: &DrainPlan, p: &PodPlan) -> (Vec<String>, ratatui::style::Style) {
+    let key = p.key();
+    let mut why = Vec::new();
+    let mut style = theme::text();
+    if p.terminating {
+        why.push("already terminating".into());
+    }
+    if let Some(b) = plan.pdbs.iter().find(|b| b.pods.contains(&key)) {
+        if b.broken {
+            why.push(format!("breaks PDB {} (allows {})", b.pdb, b.disruptions_allowed.max(0)));
+            style = theme::bad();
+        } else if plan.options.disable_eviction {
+            why.push(format!("PDB {}: within budget", b.pdb));
+        } else if b.blocks_now {
+            why.push(format!("PDB {} allows 0 now: waits", b.pdb));
+            style = theme::warn();
+        } else {
+            why.push(format!("PDB {}: {} at a time", b.pdb, b.disruptions_allowed));
+        }
+    }
+    if !p.empty_dirs.is_empty() {
+        why.push(format!("emptyDir {} lost", p.empty_dirs.join(",")));
+        style = style.patch(theme::warn());
+    }
+    match plan.capacity.as_ref().and_then(|c| c.of(&key)) {
+        Some(x) if x.is_pending() => {
+            why.push(format!("→ Pending: {}", x.misfit_text()));
+            style = theme::warn();
+        }
+        Some(x) => why.push(format!("→ {}", x.target_text())),
+        None if matches!(p.phase, "Succeeded" | "Failed") => {
+            why.push("finished: just removed".into())
+        }
+        None if plan.capacity.is_some() => why.push("not recreated (no controller)".into()),
+        None => {}
+    }
+    (why, style)
+}
+
+fn finding_lines(plan: &DrainPlan, out: &mut Vec<Line<'static>>) {
+    if plan.findings.is_empty() {
+        return;
+    }
+    out.push(Line::raw(""));
+    out.push(Line::from(Span::styled(
+        " What kubectl would not tell you",
+        theme::title(),
+    )));
+    for f in &plan.findings {
+        let (mark, style) = match f.severity {
+            Severity::Blocker => ("✖", theme::bad()),
+            Severity::Unknown => ("?", theme::bad()),
+            Severity::Outage => ("✖", theme::bad()),
+            Severity::Warning => ("⚠", theme::warn()),
+        };
+        out.push(Line::from(vec![
+            Span::styled(format!(" {mark} "), style),
+            Span::styled(f.message.clone(), style),
+        ]));
+        if !f.pods.is_empty() {
+            out.push(Line::from(Span::styled(
+                format!("     {}", f.pods.join(", ")),
+                theme::dim(),
+            )));
+        }
+    }
+}
+
+/// The plan's lines (pure, for tests as well); `confirming`: the outage question is open.
+pub fn lines(
+    plan: &DrainPlan,
+    form: &OptionsForm,
+    width: u16,
+    confirming: bool,
+) -> Vec<Line<'static>> {
+    let mut out = verdict_lines(plan, confirming);
+    let c = plan.counts();
     out.push(Line::from(vec![
-        Span::styled(format!(" {evict} to {verb}"), theme::text()),
+        Span::styled(format!(" {} to {}", c.removed, plan.verb()), theme::text()),
         Span::styled(" · ", theme::dim()),
-        Span::styled(format!("{skip} skipped"), theme::dim()),
+        Span::styled(format!("{} skipped", c.skipped), theme::dim()),
         Span::styled(" · ", theme::dim()),
         Span::styled(
-            format!("{blocked} blocked"),
-            if blocked > 0 {
+            format!("{} blocked", c.blocked),
+            if c.blocked > 0 {
                 theme::bad()
             } else {
                 theme::dim()
@@ -69,18 +164,6 @@ pub fn lines(plan: &DrainPlan, form: &OptionsForm, width: u16) -> Vec<Line<'stat
         theme::dim(),
     )));
     out.push(Line::raw(""));
-    // Where each evicted pod's replacement would go.
-    let dest: HashMap<&str, Option<&str>> = plan
-        .capacity
-        .iter()
-        .flat_map(|c| c.placements.iter())
-        .map(|p| (p.pod.as_str(), p.node.as_deref()))
-        .collect();
-    let pdb_of: HashMap<&str, &crate::drain::plan::PdbFinding> = plan
-        .pdbs
-        .iter()
-        .flat_map(|b| b.pods.iter().map(move |p| (p.as_str(), b)))
-        .collect();
     let name_w = plan
         .pods
         .iter()
@@ -93,7 +176,7 @@ pub fn lines(plan: &DrainPlan, form: &OptionsForm, width: u16) -> Vec<Line<'stat
         Span::styled(format!("{:<name_w$} ", "POD"), theme::header()),
         Span::styled("WHY / WHAT HAPPENS", theme::header()),
     ]));
-    // Blocked first, then evictions, then skips: the eye lands on the problems.
+    // Blocked first, then removals, then skips: the eye lands on the problems.
     let mut pods: Vec<_> = plan.pods.iter().collect();
     pods.sort_by_key(|p| match p.action {
         PodAction::Blocked { .. } => 0,
@@ -102,55 +185,21 @@ pub fn lines(plan: &DrainPlan, form: &OptionsForm, width: u16) -> Vec<Line<'stat
     });
     for p in pods {
         let key = p.key();
-        let (action, style, mut why) = match &p.action {
-            PodAction::Evict => ("evict", theme::leaving(), Vec::new()),
-            PodAction::Delete => ("delete", theme::leaving(), Vec::new()),
-            PodAction::Skip { reason } => ("skip", theme::dim(), vec![reason.text().to_string()]),
-            PodAction::Blocked { reason } => ("BLOCKED", theme::bad(), vec![reason.clone()]),
+        let (action, style, why, why_style) = match &p.action {
+            PodAction::Evict | PodAction::Delete => {
+                let (why, s) = removal_why(plan, p);
+                (plan.verb(), theme::leaving(), why, s)
+            }
+            PodAction::Skip { reason } => (
+                "skip",
+                theme::dim(),
+                vec![reason.text().to_string()],
+                theme::dim(),
+            ),
+            PodAction::Blocked { reason, .. } => {
+                ("BLOCKED", theme::bad(), vec![reason.clone()], theme::bad())
+            }
         };
-        let mut why_style = style;
-        if p.removed() {
-            why_style = theme::text();
-            if p.terminating {
-                why.push("already terminating".into());
-            }
-            if p.pdbs.len() > 1 {
-                why.push(format!(
-                    "under {} PDBs ({})",
-                    p.pdbs.len(),
-                    p.pdbs.join(", ")
-                ));
-                why_style = theme::bad();
-            } else if let Some(b) = pdb_of.get(key.as_str()) {
-                if b.never_allows {
-                    why.push(format!("PDB {} never allows an eviction", b.pdb));
-                    why_style = theme::bad();
-                } else if b.blocks_now {
-                    why.push(format!("PDB {} allows 0 now: waits", b.pdb));
-                    why_style = theme::warn();
-                } else {
-                    why.push(format!(
-                        "PDB {}: {} at a time",
-                        b.pdb, b.disruptions_allowed
-                    ));
-                }
-            }
-            if !p.empty_dirs.is_empty() {
-                why.push(format!("emptyDir {} lost", p.empty_dirs.join(",")));
-                why_style = why_style.patch(theme::warn());
-            }
-            match dest.get(key.as_str()) {
-                Some(Some(n)) => why.push(format!("→ {n}")),
-                Some(None) => {
-                    why.push("→ Pending: no room elsewhere".into());
-                    why_style = theme::warn();
-                }
-                None if matches!(p.phase, "Succeeded" | "Failed") => {
-                    why.push("finished: just removed".into())
-                }
-                None => why.push("not recreated (no controller)".into()),
-            }
-        }
         out.push(Line::from(vec![
             Span::styled(format!(" {action:<8} "), style),
             Span::styled(
@@ -164,31 +213,7 @@ pub fn lines(plan: &DrainPlan, form: &OptionsForm, width: u16) -> Vec<Line<'stat
             Span::styled(why.join(" · "), why_style),
         ]));
     }
-    if !plan.findings.is_empty() {
-        out.push(Line::raw(""));
-        out.push(Line::from(Span::styled(
-            " What kubectl would not tell you",
-            theme::title(),
-        )));
-        let mut findings: Vec<_> = plan.findings.iter().collect();
-        findings.sort_by_key(|f| f.severity);
-        for f in findings {
-            let (mark, style) = match f.severity {
-                Severity::Blocker => ("✖", theme::bad()),
-                Severity::Warning => ("⚠", theme::warn()),
-            };
-            out.push(Line::from(vec![
-                Span::styled(format!(" {mark} "), style),
-                Span::styled(f.message.clone(), style),
-            ]));
-            if !f.pods.is_empty() {
-                out.push(Line::from(Span::styled(
-                    format!("     {}", f.pods.join(", ")),
-                    theme::dim(),
-                )));
-            }
-        }
-    }
+    finding_lines(plan, &mut out);
     if let Some(w) = plan.warning_line() {
         out.push(Line::raw(""));
         out.push(Line::from(Span::styled(
@@ -207,9 +232,10 @@ pub fn render(
     form: &OptionsForm,
     plan: &DrainPlan,
     scroll: usize,
+    confirming: bool,
 ) {
     f.render_widget(Clear, area);
-    let border = if plan.can_proceed() {
+    let border = if plan.verdict == Verdict::Proceed {
         theme::focus_border()
     } else {
         theme::bad()
@@ -226,7 +252,7 @@ pub fn render(
         .title_bottom(keys_line(m, Ctx::Plan).right_aligned());
     let inner = block.inner(area);
     f.render_widget(block, area);
-    let mut all = lines(plan, form, inner.width);
+    let mut all = lines(plan, form, inner.width, confirming);
     if let Some(ns) = &m.namespace {
         // The pod watcher sees one namespace; the engine plans again over all of them.
         all.insert(

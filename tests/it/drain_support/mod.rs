@@ -4,6 +4,7 @@
 pub mod sim;
 
 use kubedrain::cluster::rows::{NodeRow, PdbRow, PodRow};
+use kubedrain::drain::plan::BlockKind;
 use kubedrain::drain::{
     ClusterView, DrainOptions, DrainPlan, DsLookup, PlanInput, PodAction, SkipReason, plan,
 };
@@ -123,6 +124,7 @@ impl Case {
             daemonset_exists: &ds_lookup,
             opts: &self.opts,
             now: NOW.parse().unwrap(),
+            hidden: None,
         })
     }
 }
@@ -131,9 +133,10 @@ pub fn action<'a>(p: &'a DrainPlan, name: &str) -> &'a PodAction {
     &p.pods.iter().find(|x| x.name == name).unwrap().action
 }
 
-pub fn blocked(reason: &str) -> PodAction {
+pub fn blocked(reason: &str, block: BlockKind) -> PodAction {
     PodAction::Blocked {
         reason: reason.into(),
+        block,
     }
 }
 

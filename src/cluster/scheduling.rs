@@ -1,0 +1,172 @@
+//! kube-scheduler's default node scoring for resources, as integer arithmetic exactly like
+//! its plugins: `NodeResourcesFit` with the `LeastAllocated` strategy and
+//! `NodeResourcesBalancedAllocation`, each weight 1, each 0–100. Shared by the simulator's
+//! scheduler and the drain plan's placement forecast, so the forecast and the built-in
+//! cluster agree by construction on what they both model.
+//!
+//! Not modelled (the forecast says so where it matters): the default topology spreading
+//! score, image locality, preferred node affinity, inter-pod affinity and
+//! `PreferNoSchedule` taints.
+
+/// The CPU kube-scheduler assumes for a container that requests none (millicores).
+pub const DEFAULT_CPU_REQUEST_M: i64 = 100;
+/// The memory kube-scheduler assumes for a container that requests none (bytes).
+pub const DEFAULT_MEM_REQUEST: i64 = 200 << 20;
+/// The best node score of one plugin.
+const MAX_SCORE: i64 = 100;
+
+/// CPU (millicores) and memory (bytes).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Res {
+    /// Millicores.
+    pub cpu: i64,
+    /// Bytes.
+    pub mem: i64,
+}
+
+impl Res {
+    /// The request kube-scheduler scores with: zero becomes the defaults above.
+    pub fn non_zero(self) -> Res {
+        Res {
+            cpu: if self.cpu == 0 {
+                DEFAULT_CPU_REQUEST_M
+            } else {
+                self.cpu
+            },
+            mem: if self.mem == 0 {
+                DEFAULT_MEM_REQUEST
+            } else {
+                self.mem
+            },
+        }
+    }
+
+    /// Component-wise sum.
+    pub fn plus(self, o: Res) -> Res {
+        Res {
+            cpu: self.cpu + o.cpu,
+            mem: self.mem + o.mem,
+        }
+    }
+
+    /// Component-wise difference.
+    pub fn minus(self, o: Res) -> Res {
+        Res {
+            cpu: self.cpu - o.cpu,
+            mem: self.mem - o.mem,
+        }
+    }
+}
+
+/// What is already requested on a node: the real sums and the sums with zero requests
+/// counted as the defaults (the scheduler keeps both).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct NodeLoad {
+    /// Requests as written.
+    pub requested: Res,
+    /// Requests with zero replaced by the defaults.
+    pub non_zero: Res,
+    /// Pods bound to the node.
+    pub pods: i64,
+}
+
+impl NodeLoad {
+    /// Adds (`sign` 1) or removes (`sign` -1) one pod with request `req`.
+    pub fn add(&mut self, req: Res, sign: i64) {
+        let nz = req.non_zero();
+        self.requested.cpu += sign * req.cpu;
+        self.requested.mem += sign * req.mem;
+        self.non_zero.cpu += sign * nz.cpu;
+        self.non_zero.mem += sign * nz.mem;
+        self.pods += sign;
+    }
+}
+
+fn least_allocated_one(capacity: i64, requested: i64) -> i64 {
+    if capacity <= 0 || requested > capacity {
+        return 0;
+    }
+    (capacity - requested) * MAX_SCORE / capacity
+}
+
+/// `NodeResourcesFit` (LeastAllocated): the share of CPU and memory left free after placing
+/// the pod, counted with the non-zero defaults.
+pub fn least_allocated(alloc: Res, load: &NodeLoad, req: Res) -> i64 {
+    let after = load.non_zero.plus(req.non_zero());
+    (least_allocated_one(alloc.cpu, after.cpu) + least_allocated_one(alloc.mem, after.mem)) / 2
+}
+
+/// `NodeResourcesBalancedAllocation`: how evenly CPU and memory would be used (1 − the
+/// standard deviation of the two fractions), with the requests as written.
+pub fn balanced_allocation(alloc: Res, load: &NodeLoad, req: Res) -> i64 {
+    let after = load.requested.plus(req);
+    let frac = |used: i64, cap: i64| {
+        if cap <= 0 {
+            0.0
+        } else {
+            (used as f64 / cap as f64).min(1.0)
+        }
+    };
+    let (c, m) = (frac(after.cpu, alloc.cpu), frac(after.mem, alloc.mem));
+    // The standard deviation of two values is half their distance.
+    let std = (c - m).abs() / 2.0;
+    ((1.0 - std) * MAX_SCORE as f64) as i64
+}
+
+/// The node's total score for a pod requesting `req` (higher is better; ties are broken at
+/// random by kube-scheduler).
+pub fn score(alloc: Res, load: &NodeLoad, req: Res) -> i64 {
+    least_allocated(alloc, load, req) + balanced_allocation(alloc, load, req)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GI: i64 = 1 << 30;
+
+    #[test]
+    fn least_allocated_prefers_the_emptier_node_and_counts_defaults() {
+        let alloc = Res {
+            cpu: 4000,
+            mem: 8 * GI,
+        };
+        let empty = NodeLoad::default();
+        let mut busy = NodeLoad::default();
+        busy.add(
+            Res {
+                cpu: 2000,
+                mem: 4 * GI,
+            },
+            1,
+        );
+        let req = Res {
+            cpu: 250,
+            mem: 256 << 20,
+        };
+        assert!(score(alloc, &empty, req) > score(alloc, &busy, req));
+        // (4000-250)*100/4000 = 93, (8Gi-256Mi)*100/8Gi = 96 → 94; balanced: |.0625-.03125|/2.
+        assert_eq!(least_allocated(alloc, &empty, req), 94);
+        assert_eq!(balanced_allocation(alloc, &empty, req), 98);
+        // A pod requesting nothing is scored as 100m / 200Mi, and so are such pods on the node.
+        let mut zero = NodeLoad::default();
+        zero.add(Res::default(), 1);
+        assert_eq!(zero.non_zero, Res::default().non_zero());
+        assert_eq!(zero.requested, Res::default());
+        assert!(score(alloc, &zero, Res::default()) < score(alloc, &empty, Res::default()));
+    }
+
+    #[test]
+    fn over_capacity_scores_zero_and_removal_undoes_add() {
+        let alloc = Res { cpu: 1000, mem: GI };
+        let req = Res {
+            cpu: 2000,
+            mem: 2 * GI,
+        };
+        assert_eq!(least_allocated(alloc, &NodeLoad::default(), req), 0);
+        let mut l = NodeLoad::default();
+        l.add(req, 1);
+        l.add(req, -1);
+        assert_eq!(l, NodeLoad::default());
+    }
+}

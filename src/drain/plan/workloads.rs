@@ -1,0 +1,130 @@
+//! Workloads the drain would take down. A workload (the controller of the removed pods:
+//! ReplicaSet — named by its Deployment —, StatefulSet, ...) whose every ready replica is on
+//! this node and whose replacements cannot be scheduled anywhere would have no ready replica
+//! until the node is back: an outage. If its replacements can start elsewhere but nothing
+//! (no PDB) makes the drain wait for them, there is a gap while they start: a warning.
+
+use std::collections::BTreeMap;
+
+use super::super::capacity::CapacityReport;
+use super::{ClusterView, Finding, PlanInput, PodPlan, Severity};
+use crate::cluster::rows::PodRow;
+
+/// `Deployment ns/name` for a ReplicaSet named `<deployment>-<pod-template-hash>`, else
+/// `Kind ns/name` of the controller.
+pub fn workload_name(p: &PodRow) -> Option<String> {
+    let c = p.controller()?;
+    let ns = p.namespace();
+    if c.kind == "ReplicaSet"
+        && let Some(hash) = p.labels().get("pod-template-hash")
+        && let Some(deploy) = c.name.strip_suffix(&format!("-{hash}"))
+    {
+        return Some(format!("Deployment {ns}/{deploy}"));
+    }
+    Some(format!("{} {ns}/{}", c.kind, c.name))
+}
+
+#[derive(Default)]
+struct Group {
+    name: String,
+    pods: Vec<String>,
+    ready_here: usize,
+    /// Ready pods of it on this node that the drain leaves (blocked ones keep serving).
+    staying: usize,
+    ready_elsewhere: usize,
+    landed: usize,
+    landed_on: Vec<String>,
+    pending_why: Option<String>,
+    budgeted: bool,
+}
+
+/// Outage and gap findings, and the pods no controller recreates.
+pub(super) fn findings(
+    input: &PlanInput,
+    c: ClusterView,
+    pods: &[PodPlan],
+    cap: &CapacityReport,
+    findings: &mut Vec<Finding>,
+) {
+    let delete = input.opts.disable_eviction;
+    let mut groups: BTreeMap<String, Group> = BTreeMap::new();
+    for (row, plan) in input.pods.iter().zip(pods) {
+        let Some(ctrl) = row.controller() else {
+            continue;
+        };
+        // DaemonSet pods are not replaced elsewhere; Job pods serve nobody.
+        if matches!(ctrl.kind.as_str(), "DaemonSet" | "Job") || row.phase.is_finished() {
+            continue;
+        }
+        let g = groups.entry(ctrl.uid.clone()).or_default();
+        g.name = workload_name(row).unwrap_or_default();
+        let serving = row.ready && !row.is_terminating();
+        if !plan.removed() {
+            g.staying += usize::from(serving);
+            continue;
+        }
+        g.pods.push(plan.key());
+        g.ready_here += usize::from(serving);
+        g.budgeted |= !delete && !plan.pdbs.is_empty();
+        match cap.of(&plan.key()) {
+            Some(p) if p.lands() => {
+                g.landed += 1;
+                let t = p.target_text();
+                if !g.landed_on.contains(&t) {
+                    g.landed_on.push(t);
+                }
+            }
+            Some(p) => {
+                g.pending_why.get_or_insert_with(|| p.misfit_text());
+            }
+            None => {}
+        }
+    }
+    if groups.is_empty() {
+        return;
+    }
+    let node = input.node.name();
+    for p in c.pods.iter().filter(|p| {
+        p.node_name.as_deref().is_some_and(|n| n != node) && p.ready && !p.is_terminating()
+    }) {
+        if let Some(g) = p.controller().and_then(|c| groups.get_mut(&c.uid)) {
+            g.ready_elsewhere += 1;
+        }
+    }
+    for g in groups.values() {
+        if g.ready_here == 0 || g.ready_elsewhere > 0 || g.staying > 0 {
+            continue;
+        }
+        if g.landed == 0 {
+            findings.push(Finding {
+                severity: Severity::Outage,
+                kind: "outage",
+                message: format!(
+                    "{} has every ready replica on this node and no node can take a replacement ({}): it has no ready replica until this node is back",
+                    g.name,
+                    g.pending_why.as_deref().unwrap_or("nothing recreates them")
+                ),
+                pods: g.pods.clone(),
+            });
+        } else if !g.budgeted {
+            findings.push(Finding {
+                severity: Severity::Warning,
+                kind: "gap",
+                message: format!(
+                    "{} has every ready replica on this node and no PodDisruptionBudget: it has none ready until a replacement starts (→ {})",
+                    g.name,
+                    g.landed_on.join(", ")
+                ),
+                pods: g.pods.clone(),
+            });
+        }
+    }
+    if !cap.not_replaced.is_empty() {
+        findings.push(Finding {
+            severity: Severity::Warning,
+            kind: "not-replaced",
+            message: "no controller recreates these pods: once removed they are gone".into(),
+            pods: cap.not_replaced.clone(),
+        });
+    }
+}

@@ -105,7 +105,7 @@ pub async fn run(kube: &KubeArgs, readonly: bool, cmd: Command) -> i32 {
                 // A selector that matches nothing: kubectl prints nothing and succeeds.
                 [] => 0,
                 _ if a.dry_run == "client" => drain_dry_run(&client, &nodes, &opts).await,
-                [node] => match preflight(&client, node, &opts).await {
+                [node] => match preflight(&client, node, &opts, false).await {
                     Ok(()) => drain_one(client, node, opts, journal).await,
                     Err(code) => code,
                 },
@@ -138,7 +138,12 @@ pub async fn run(kube: &KubeArgs, readonly: bool, cmd: Command) -> i32 {
 /// pods under two PDBs, ...), that cannot be judged, or that would take a workload down or
 /// break a budget without `--allow-outage` does not start: `Err(exit code)` after printing why.
 /// kubectl's own pre-flight errors are left to the engine, which reports them as kubectl does.
-async fn preflight(client: &Client, node: &str, opts: &DrainOptions) -> Result<(), i32> {
+async fn preflight(
+    client: &Client,
+    node: &str,
+    opts: &DrainOptions,
+    cordoned: bool,
+) -> Result<(), i32> {
     let snap = match fetch::snapshot(client, node, true).await {
         Ok(s) => s,
         // The engine says "not found" in kubectl's words.
@@ -146,17 +151,29 @@ async fn preflight(client: &Client, node: &str, opts: &DrainOptions) -> Result<(
         Err(e) => {
             eprintln!(
                 "error: cannot check the drain of node/{node} before it starts: {e}\n\
-                 kubedrain cannot tell whether it is safe; nothing was changed"
+                 kubedrain cannot tell whether it is safe; {}",
+                if cordoned {
+                    "it stays cordoned"
+                } else {
+                    "nothing was changed"
+                }
             );
             return Err(exit::CANNOT_TELL);
         }
     };
     let plan = snap.plan(opts, Timestamp::now());
+    let state = if cordoned {
+        "it stays cordoned"
+    } else {
+        "nothing was changed"
+    };
     let refuse = |sev: Severity, code: i32, why: &str| {
         for f in plan.findings_of(sev) {
             eprintln!("error: {}: {}", f.message, f.pods.join(", "));
         }
-        eprintln!("error: node/{node} not drained: {why}; nothing was changed (`kubedrain plan {node}` shows the whole plan)");
+        eprintln!(
+            "error: node/{node} not drained: {why}; {state} (`kubedrain plan {node}` shows the whole plan)"
+        );
         Err(code)
     };
     match plan.verdict {
@@ -244,7 +261,7 @@ async fn drain_many(client: Client, nodes: &[String], opts: DrainOptions, journa
             });
             continue;
         }
-        if let Err(code) = preflight(&client, node, &opts).await {
+        if let Err(code) = preflight(&client, node, &opts, true).await {
             outcomes.push(DrainOutcome {
                 node: node.clone(),
                 state: NodeState::Failed,

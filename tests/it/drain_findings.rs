@@ -4,18 +4,34 @@ use crate::drain_support;
 
 use drain_support::*;
 use kubedrain::cluster::rows::{NodeRow, PodRow};
-use kubedrain::drain::plan::Severity;
+use kubedrain::drain::plan::{Severity, Verdict};
 use kubedrain::drain::{DrainPlan, PodAction, SkipReason};
 use serde_json::json;
 
 #[test]
-fn disable_eviction_deletes_and_ignores_pdbs() {
+fn disable_eviction_deletes_and_says_which_budgets_it_breaks() {
+    // Reproduction 2 of issue 8: ticking --disable-eviction used to hide every PDB.
     let mut c = Case::new(vec![pod("web", json!({}))]).opts(|o| o.disable_eviction = true);
     c.pdbs = vec![pdb("web-pdb", "web", 0, 1, 1, 1)];
     let p = c.run();
     assert_eq!(action(&p, "web"), &PodAction::Delete);
-    assert!(p.pdbs.is_empty());
-    assert!(p.can_proceed());
+    assert!(p.pdbs[0].broken, "{:#?}", p.pdbs);
+    let f = p.findings.iter().find(|f| f.kind == "breaks-pdb").unwrap();
+    assert_eq!(f.severity, Severity::Outage);
+    assert_eq!(f.pods, ["default/web"]);
+    assert!(f.message.contains("default/web-pdb, which never allows a disruption"), "{}", f.message);
+    assert_eq!(p.verdict, Verdict::Outage);
+    assert!(!p.can_proceed(), "breaking a budget needs --allow-outage");
+    assert_eq!(p.exit_code(), 3);
+    let accepted = c.opts(|o| o.allow_outage = true).run();
+    assert!(accepted.can_proceed());
+    assert_eq!(accepted.exit_code(), 0);
+    // Within the budget: nothing is broken.
+    let mut c = Case::new(vec![pod("web", json!({}))]).opts(|o| o.disable_eviction = true);
+    c.pdbs = vec![pdb("web-pdb", "web", 1, 3, 2, 3)];
+    let p = c.run();
+    assert!(!p.pdbs[0].broken);
+    assert_eq!(p.verdict, Verdict::Proceed);
 }
 
 #[test]
@@ -146,7 +162,7 @@ fn capacity_excludes_tainted_cordoned_and_notready_nodes() {
     let r = cap.placements[0].reason.as_deref().unwrap();
     assert!(r.starts_with("0/4 nodes are available:"), "{r}");
     assert!(
-        r.contains("node(s) had untolerated taint {node-role.kubernetes.io/control-plane}"),
+        r.contains("node(s) had untolerated taint {node-role.kubernetes.io/control-plane: }"),
         "{r}"
     );
     assert!(r.contains("2 node(s) were unschedulable"), "{r}");

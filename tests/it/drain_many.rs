@@ -92,9 +92,49 @@ async fn two_nodes_are_cordoned_first_then_drained_in_turn_like_kubectl() {
         check_shape("kubectl", &k.run(&args).await);
         k.sim.stop().await;
     }
+    // kubectl does not look for outages; kubedrain would refuse node0 without --allow-outage
+    // (`an_outage_stops_the_node_that_causes_it`).
     let sim = seed().await;
     let dir = tempfile::tempdir().unwrap();
-    check_shape("kubedrain", &kubedrain(&sim, dir.path(), &args).await);
+    let ours = [&args[..], &["--allow-outage"]].concat();
+    check_shape("kubedrain", &kubedrain(&sim, dir.path(), &ours).await);
+    sim.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_outage_stops_the_node_that_causes_it() {
+    // With node0 and node1 both cordoned, node1's pods go Pending but node0 still serves
+    // http-spring; draining node0 then would leave ingress-nginx with no ready replica.
+    let sim = seed().await;
+    let dir = tempfile::tempdir().unwrap();
+    let o = kubedrain(
+        &sim,
+        dir.path(),
+        &["drain", "node1", "node0", "--ignore-daemonsets", "--grace-period", "0"],
+    )
+    .await;
+    let ctx = format!("{}\n{}", o.stdout, o.stderr);
+    assert_eq!(o.code, 1, "{ctx}");
+    assert!(o.stdout.contains("node/node1 drained"), "{ctx}");
+    assert!(!o.stdout.contains("node/node0 drained"), "{ctx}");
+    assert!(
+        o.stderr.contains(
+            "error: Deployment ingress-nginx/ingress-nginx-controller has every ready replica on this node and no node can take a replacement (node1: cordoned; master0: taint node-role.kubernetes.io/control-plane)"
+        ),
+        "{ctx}"
+    );
+    assert!(
+        o.stderr
+            .contains("node/node0 not drained: it would cause an outage; --allow-outage accepts it; it stays cordoned"),
+        "{ctx}"
+    );
+    // Nothing was evicted from node0.
+    let (_, pods) = sim.store().list(kubedrain::sim::Kind::Pod, None);
+    let on_node0 = pods
+        .iter()
+        .filter(|p| p["spec"]["nodeName"] == "node0" && p["metadata"]["deletionTimestamp"].is_null())
+        .count();
+    assert_eq!(on_node0, 8, "{ctx}");
     sim.stop().await;
 }
 
@@ -234,7 +274,8 @@ async fn dry_run_and_preflight_failures_print_what_kubectl_prints() {
             let o = k.run(&["uncordon", "node0", "node1"]).await;
             assert_eq!(o.code, 0, "{}", o.stderr);
         }
-        let ours = kubedrain(sim, dir.path(), args).await;
+        // kubectl does not look for outages: compare like with like.
+        let ours = kubedrain(sim, dir.path(), &[args, &["--allow-outage"]].concat()).await;
         let ctx = format!(
             "{args:?}\nkubectl:\n{}{}\nkubedrain:\n{}{}",
             theirs.stdout, theirs.stderr, ours.stdout, ours.stderr

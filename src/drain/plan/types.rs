@@ -168,7 +168,7 @@ pub enum Severity {
 pub struct Finding {
     pub severity: Severity,
     /// Stable identifier: `pdb-zero`, `pdb-never`, `pdb-wait`, `pdb-stuck`, `multiple-pdbs`,
-    /// `breaks-pdb`, `emptydir-data-loss`, `no-room`, `outage`, `gap`, `not-replaced`,
+    /// `breaks-pdb`, `emptydir-data-loss`, `no-room`, `outage`, `gap`, `at-risk`, `not-replaced`,
     /// `terminating-on-notready`, `node-notready`, `cannot-tell`.
     pub kind: &'static str,
     /// One line for humans.

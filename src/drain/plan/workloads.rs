@@ -32,6 +32,9 @@ struct Group {
     /// Ready pods of it on this node that the drain leaves (blocked ones keep serving).
     staying: usize,
     ready_elsewhere: usize,
+    /// Cordoned nodes holding its ready replicas elsewhere (when all of them are cordoned).
+    elsewhere_cordoned: Vec<String>,
+    elsewhere_open: bool,
     landed: usize,
     landed_on: Vec<String>,
     pending_why: Option<String>,
@@ -84,15 +87,26 @@ pub(super) fn findings(
         return;
     }
     let node = input.node.name();
+    let cordoned = |name: &str| c.nodes.iter().any(|n| n.name() == name && n.unschedulable);
     for p in c.pods.iter().filter(|p| {
         p.node_name.as_deref().is_some_and(|n| n != node) && p.ready && !p.is_terminating()
     }) {
         if let Some(g) = p.controller().and_then(|c| groups.get_mut(&c.uid)) {
             g.ready_elsewhere += 1;
+            let on = p.node_name.as_deref().unwrap_or_default();
+            if !cordoned(on) {
+                g.elsewhere_open = true;
+            } else if !g.elsewhere_cordoned.iter().any(|n| n == on) {
+                g.elsewhere_cordoned.push(on.to_string());
+            }
         }
     }
     for g in groups.values() {
-        if g.ready_here == 0 || g.ready_elsewhere > 0 || g.staying > 0 {
+        if g.ready_here == 0 || g.staying > 0 {
+            continue;
+        }
+        if g.ready_elsewhere > 0 {
+            at_risk(g, findings);
             continue;
         }
         if g.landed == 0 {
@@ -127,4 +141,24 @@ pub(super) fn findings(
             pods: cap.not_replaced.clone(),
         });
     }
+}
+
+/// Replacements stay Pending and every ready replica left is on a cordoned node: the next
+/// drain of one of those takes the workload down.
+fn at_risk(g: &Group, findings: &mut Vec<Finding>) {
+    let pending = g.pods.len() - g.landed;
+    if pending == 0 || g.elsewhere_open {
+        return;
+    }
+    findings.push(Finding {
+        severity: Severity::Warning,
+        kind: "at-risk",
+        message: format!(
+            "{}: {pending} replacement(s) stay Pending and its {} ready replica(s) left are all on cordoned node(s) {}: draining those next leaves it with none",
+            g.name,
+            g.ready_elsewhere,
+            g.elsewhere_cordoned.join(", ")
+        ),
+        pods: g.pods.clone(),
+    });
 }

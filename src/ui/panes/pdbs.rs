@@ -29,9 +29,23 @@ fn intstr(v: &Option<IntOrString>) -> String {
     }
 }
 
+/// How many pods PDB `p` selects, or `?` when its namespace's pods are hidden from us.
+fn pdb_pods(m: &Model, p: &PdbRow) -> String {
+    let ns = p.meta.namespace.as_deref().unwrap_or_default();
+    if !m.pods_known_in(ns) {
+        return "?".into();
+    }
+    m.cache
+        .index
+        .pdb_pods
+        .get(&p.key())
+        .map_or(0, |s| s.len())
+        .to_string()
+}
+
 /// Visible text of every column (what `/` filters on).
 pub fn cells(m: &Model, p: &PdbRow) -> Vec<String> {
-    let pods = m.cache.index.pdb_pods.get(&p.key()).map_or(0, |s| s.len());
+    let pods = pdb_pods(m, p);
     vec![
         p.meta.namespace.clone().unwrap_or_default(),
         p.meta.name.clone().unwrap_or_default(),

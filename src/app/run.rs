@@ -234,9 +234,12 @@ impl Executor {
     /// Starts the watchers; `pods_fallback` is watched if pods of all namespaces are forbidden.
     fn watch(&mut self, generation: u64, pods_fallback: Option<&str>) {
         self.stop();
-        self.watchers = watch::spawn_all(&self.client, pods_fallback, self.tx.clone(), move |report| {
-            Msg::Watch { generation, report }
-        });
+        self.watchers = watch::spawn_all(
+            &self.client,
+            pods_fallback,
+            self.tx.clone(),
+            move |report| Msg::Watch { generation, report },
+        );
     }
 
     fn stop(&mut self) {

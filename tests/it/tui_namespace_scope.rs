@@ -133,14 +133,23 @@ async fn namespace_filter_lists_its_pods_but_nodes_keep_their_own_numbers() {
     assert_eq!(web.model.views.pods, want);
     let s = screen(&web.model);
     assert!(s.contains("node0 in web"), "{s}");
-    assert!(!s.contains("debug-shell") && !s.contains("postgres-0"), "{s}");
+    assert!(
+        !s.contains("debug-shell") && !s.contains("postgres-0"),
+        "{s}"
+    );
     let pane = nodes_pane(&s);
     assert_eq!(pane, nodes_pane(&screen(&all.model)), "same Nodes pane");
     insta::assert_snapshot!(pane);
 
     // `0` shows every namespace at once: the pods are already there.
     key(&mut web.model, '0');
-    assert!(web.model.views.pods.iter().any(|k| k == "default/debug-shell"));
+    assert!(
+        web.model
+            .views
+            .pods
+            .iter()
+            .any(|k| k == "default/debug-shell")
+    );
     assert_eq!(web.model.generation, 1);
     drop((all, web));
     sim.stop().await;
@@ -162,10 +171,20 @@ async fn forbidden_cluster_wide_pods_fall_back_to_the_namespace_and_say_node_num
         web.model.pods_hidden(),
         Some("pods outside namespace web are not visible (list pods at cluster scope: forbidden)")
     );
-    assert!(web.model.cache.pods.values().all(|p| p.namespace() == "web"));
+    assert!(
+        web.model
+            .cache
+            .pods
+            .values()
+            .all(|p| p.namespace() == "web")
+    );
     assert!(!web.model.cache.pods.is_empty());
     for (node, numbers) in node_numbers(&web.model) {
-        assert_eq!(numbers[0].split('/').next(), Some("?"), "{node}: {numbers:?}");
+        assert_eq!(
+            numbers[0].split('/').next(),
+            Some("?"),
+            "{node}: {numbers:?}"
+        );
         assert_eq!(numbers[1..], ["?", "?"], "{node}: {numbers:?}");
     }
     key(&mut web.model, 'j');
@@ -204,7 +223,12 @@ async fn forbidden_cluster_wide_pods_without_namespace_is_a_clear_error_until_al
             && error.ends_with("(-n NAMESPACE shows one namespace's pods)"),
         "{error}"
     );
-    assert!(tui.model.pods_hidden().unwrap().starts_with("pods are not visible"));
+    assert!(
+        tui.model
+            .pods_hidden()
+            .unwrap()
+            .starts_with("pods are not visible")
+    );
     let s = screen(&tui.model);
     assert!(s.contains("access denied (403)"), "{s}");
     assert!(s.contains("PODS/CPU/MEM ?: pods not visible"), "{s}");
@@ -216,7 +240,13 @@ async fn forbidden_cluster_wide_pods_without_namespace_is_a_clear_error_until_al
     })
     .await;
     assert_eq!(tui.model.pods_hidden(), None);
-    assert!(tui.model.cache.pods.values().any(|p| p.namespace() == "default"));
+    assert!(
+        tui.model
+            .cache
+            .pods
+            .values()
+            .any(|p| p.namespace() == "default")
+    );
     drop(tui);
     sim.stop().await;
 }

@@ -131,7 +131,9 @@ pub fn render(m: &Model, f: &mut Frame, area: Rect, focused: bool) {
     match coverage {
         PodCoverage::All => {}
         PodCoverage::Namespace { namespace, .. } => {
-            detail.push(format!("PODS/CPU/MEM ?: only {namespace}'s pods are visible"));
+            detail.push(format!(
+                "PODS/CPU/MEM ?: only {namespace}'s pods are visible"
+            ));
         }
         PodCoverage::Forbidden { .. } => detail.push("PODS/CPU/MEM ?: pods not visible".into()),
     }
@@ -225,7 +227,12 @@ mod tests {
         t.draw(|f| crate::ui::render(m, f)).unwrap();
         let buf = t.backend().buffer();
         (0..m.size.1)
-            .map(|y| (0..m.size.0).map(|x| buf[(x, y)].symbol()).collect::<String>() + "\n")
+            .map(|y| {
+                (0..m.size.0)
+                    .map(|x| buf[(x, y)].symbol())
+                    .collect::<String>()
+                    + "\n"
+            })
             .collect()
     }
 

@@ -112,3 +112,21 @@ pub fn render(m: &Model, f: &mut Frame, area: Rect) {
         },
     );
 }
+
+#[cfg(test)]
+mod tests {
+    use super::cells;
+    use crate::app::fixtures::seed_model;
+    use crate::app::model::PodCoverage;
+
+    #[test]
+    fn pdb_pod_counts_are_unknown_where_pods_are_hidden() {
+        let mut m = seed_model((120, 30));
+        let pdb = m.cache.pdbs["default/http-spring"].clone();
+        assert_eq!(cells(&m, &pdb)[6], "11");
+        m.pod_coverage = PodCoverage::namespace("default", "access denied (403): forbidden");
+        assert_eq!(cells(&m, &pdb)[6], "11", "default's pods are all known");
+        m.pod_coverage = PodCoverage::namespace("kube-system", "access denied (403): forbidden");
+        assert_eq!(cells(&m, &pdb)[6], "?");
+    }
+}

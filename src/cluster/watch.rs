@@ -367,7 +367,7 @@ mod tests {
     use kube::core::Status;
     use kube::runtime::watcher::Error;
 
-    use super::describe;
+    use super::{describe, is_forbidden};
 
     #[test]
     fn expiry_is_not_a_failure_and_denials_say_so() {
@@ -387,5 +387,16 @@ mod tests {
                 .unwrap()
                 .starts_with("unexpected answer")
         );
+    }
+
+    #[test]
+    fn only_a_403_is_a_refusal_to_fall_back_from() {
+        let status = |code| Status::failure("pods is forbidden", "Forbidden").with_code(code);
+        let listed = |code| Error::InitialListFailed(kube::Error::Api(status(code).boxed()));
+        assert!(is_forbidden(&listed(403)));
+        assert!(is_forbidden(&Error::WatchError(status(403).boxed())));
+        assert!(!is_forbidden(&listed(401)), "bad credentials are not RBAC");
+        assert!(!is_forbidden(&listed(500)));
+        assert!(!is_forbidden(&Error::NoResourceVersion));
     }
 }

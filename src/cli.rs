@@ -31,7 +31,8 @@ pub struct KubeArgs {
     #[arg(long, global = true)]
     pub context: Option<String>,
 
-    /// Namespace to show pods of (default: all namespaces).
+    /// Namespace whose pods and events the panes list (default: all). Node numbers and plans
+    /// always cover every namespace.
     #[arg(short = 'n', long, global = true)]
     pub namespace: Option<String>,
 }

@@ -33,4 +33,6 @@ mod dirty_tests;
 #[cfg(test)]
 mod flow_tests;
 #[cfg(test)]
+mod scope_tests;
+#[cfg(test)]
 mod tests;

@@ -69,6 +69,52 @@ pub enum PodScope {
     Pending,
 }
 
+/// Which namespaces the pod cache holds. Node facts, PDB pod counts and verdicts are only
+/// true when it holds them all.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum PodCoverage {
+    /// Every namespace (the cluster-wide pod watch is allowed, or has not been refused).
+    #[default]
+    All,
+    /// Only `namespace` (the `-n` one): listing pods cluster-wide is forbidden.
+    Namespace { namespace: String, reason: String },
+    /// None: listing pods cluster-wide is forbidden and there is no `-n` to fall back to.
+    Forbidden { reason: String },
+}
+
+impl PodCoverage {
+    /// After the cluster-wide pod watch was refused with `error` and the watcher fell back
+    /// to `namespace`.
+    pub fn namespace(namespace: &str, error: &str) -> PodCoverage {
+        PodCoverage::Namespace {
+            reason: format!(
+                "pods outside namespace {namespace} are not visible (list pods at cluster scope: {})",
+                refusal(error)
+            ),
+            namespace: namespace.to_string(),
+        }
+    }
+
+    /// After the cluster-wide pod watch was refused with `error`, with nothing to fall back to.
+    pub fn forbidden(error: &str) -> PodCoverage {
+        PodCoverage::Forbidden {
+            reason: format!(
+                "pods are not visible (list pods at cluster scope: {}; -n NAMESPACE watches one namespace)",
+                refusal(error)
+            ),
+        }
+    }
+}
+
+/// "forbidden" for a 403, else the watcher's own words.
+fn refusal(error: &str) -> &str {
+    if error.contains("403") || error.to_lowercase().contains("forbidden") {
+        "forbidden"
+    } else {
+        error
+    }
+}
+
 /// What the keyboard is typing into.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Input {
@@ -249,8 +295,11 @@ pub struct Model {
     pub input: Input,
     pub pod_scope: PodScope,
     pub events_all: bool,
-    /// `-n`: restrict pods (and their events) to one namespace.
+    /// `-n`: list only this namespace's pods (and their events). A display filter: node
+    /// facts and verdicts always cover every namespace the pod cache holds.
     pub namespace: Option<String>,
+    /// Which namespaces the pod cache holds (see [`Model::pods_hidden`]).
+    pub pod_coverage: PodCoverage,
     pub readonly: bool,
     pub nav: BTreeMap<Table, Nav>,
     pub filters: BTreeMap<Table, Filter>,
@@ -292,6 +341,7 @@ impl Model {
             pod_scope: PodScope::Node,
             events_all: false,
             namespace,
+            pod_coverage: PodCoverage::All,
             readonly,
             nav: BTreeMap::new(),
             filters: BTreeMap::new(),
@@ -318,6 +368,28 @@ impl Model {
     /// Selection of `t`.
     pub fn nav(&self, t: Table) -> Nav {
         self.nav.get(&t).copied().unwrap_or_default()
+    }
+
+    /// `None` when the pod cache covers every namespace; otherwise why it does not, in plain
+    /// words (RBAC forbids listing pods cluster-wide). Counts and verdicts derived from the
+    /// cache are then partial: say "cannot tell", never a smaller number. A pod list still
+    /// loading is not "hidden": see `watch`.
+    pub fn pods_hidden(&self) -> Option<&str> {
+        match &self.pod_coverage {
+            PodCoverage::All => None,
+            PodCoverage::Namespace { reason, .. } | PodCoverage::Forbidden { reason } => {
+                Some(reason)
+            }
+        }
+    }
+
+    /// Whether the pod cache holds every pod of namespace `ns`.
+    pub fn pods_known_in(&self, ns: &str) -> bool {
+        match &self.pod_coverage {
+            PodCoverage::All => true,
+            PodCoverage::Namespace { namespace, .. } => namespace == ns,
+            PodCoverage::Forbidden { .. } => false,
+        }
     }
 
     /// The connection state: the worst of the four watchers.

@@ -55,11 +55,6 @@ impl NodeAction {
 /// A side effect `update` asks for; executed by the loop, never by `update` itself.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Cmd {
-    /// (Re)start the watchers for connection `generation` (pods of `namespace`, or all).
-    Watch {
-        generation: u64,
-        namespace: Option<String>,
-    },
     /// A maintenance-workflow side effect (cordon, uncordon, drain, cancel, demo upgrade).
     Flow(super::drain_flow::FlowCmd),
 }

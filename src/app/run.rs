@@ -25,7 +25,8 @@ use crate::cluster::watch;
 /// How the TUI was asked to run.
 #[derive(Debug, Clone, Default)]
 pub struct RunOptions {
-    /// `-n`: watch and show pods of one namespace only.
+    /// `-n`: list pods (and events) of one namespace only; the pods of every namespace are
+    /// still watched, unless RBAC forbids it (then only this namespace's).
     pub namespace: Option<String>,
     pub readonly: bool,
     /// `Some(scenario)` when the data comes from the built-in simulator.
@@ -230,11 +231,15 @@ struct Executor {
 }
 
 impl Executor {
-    fn watch(&mut self, generation: u64, namespace: Option<&str>) {
+    /// Starts the watchers; `pods_fallback` is watched if pods of all namespaces are forbidden.
+    fn watch(&mut self, generation: u64, pods_fallback: Option<&str>) {
         self.stop();
-        self.watchers = watch::spawn_all(&self.client, namespace, self.tx.clone(), move |report| {
-            Msg::Watch { generation, report }
-        });
+        self.watchers = watch::spawn_all(
+            &self.client,
+            pods_fallback,
+            self.tx.clone(),
+            move |report| Msg::Watch { generation, report },
+        );
     }
 
     fn stop(&mut self) {
@@ -245,10 +250,6 @@ impl Executor {
 
     fn run(&mut self, cmd: Cmd) {
         match cmd {
-            Cmd::Watch {
-                generation,
-                namespace,
-            } => self.watch(generation, namespace.as_deref()),
             Cmd::Flow(cmd) => self.flow.run(cmd),
         }
     }

@@ -361,22 +361,20 @@ fn q_and_ctrl_c_quit_but_q_in_the_filter_line_is_text() {
 }
 
 #[test]
-fn zero_drops_the_namespace_and_rewatches_as_a_new_generation() {
+fn zero_drops_the_namespace_filter_without_rewatching() {
     let mut m = seed_model((80, 24));
     m.namespace = Some("default".into());
     m.stale = true;
     m.refresh();
     assert!(m.views.pods.iter().all(|k| k.starts_with("default/")));
     let cmds = press(&mut m, KeyCode::Char('0'));
-    assert_eq!(
-        cmds,
-        vec![Cmd::Watch {
-            generation: 2,
-            namespace: None
-        }]
-    );
+    // The pods of every namespace are already watched: nothing to restart or relist.
+    assert_eq!(cmds, vec![]);
+    assert_eq!(m.generation, 1);
+    assert_eq!(m.conn_state(), ConnState::Live);
     assert_eq!(m.namespace, None);
     assert!(m.views.pods.iter().any(|k| k.starts_with("kube-system/")));
+    assert_eq!(m.flash.as_ref().unwrap().0, "showing all namespaces");
 }
 
 #[test]

@@ -4,11 +4,12 @@ use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
 use super::keymap::{self, Action, COMMANDS};
 use super::model::{
-    ConnState, Filter, Input, Model, Nav, Overlay, Pane, PodScope, Table, View, WatchState,
+    ConnState, Filter, Input, Model, Nav, Overlay, Pane, PodCoverage, PodScope, Table, View,
+    WatchState,
 };
 use super::msg::{Cmd, Msg, NodeAction};
 use super::views::set_nav;
-use crate::cluster::watch::{Ev, Feed, WatchReport};
+use crate::cluster::watch::{Ev, Feed, Kind, WatchReport};
 
 /// How long a flash message stays in the status line, in seconds.
 const FLASH_SECS: i64 = 5;
@@ -94,7 +95,12 @@ fn health(m: &mut Model, ok: bool) {
     if !ok {
         return;
     }
-    for s in m.watch.values_mut() {
+    // A refused pod watch keeps being refused however well the server answers.
+    let refused = matches!(m.pod_coverage, PodCoverage::Forbidden { .. });
+    for (kind, s) in m.watch.iter_mut() {
+        if refused && *kind == Kind::Pods {
+            continue;
+        }
         let next = match s {
             WatchState::Failed { .. } => WatchState::Reconnecting,
             WatchState::Reconnecting => WatchState::Live,
@@ -110,6 +116,33 @@ fn watch(m: &mut Model, report: WatchReport) {
         WatchReport::Expired(kind) => {
             m.watch.insert(kind, WatchState::Resyncing);
             m.redraw = true;
+        }
+        WatchReport::Narrowed {
+            kind,
+            namespace,
+            error,
+        } => {
+            // Only the pod watcher falls back to a namespace.
+            if kind == Kind::Pods {
+                m.pod_coverage = PodCoverage::namespace(&namespace, &error);
+                m.stale = true;
+                m.redraw = true;
+            }
+        }
+        WatchReport::Forbidden(kind, error) => {
+            if kind == Kind::Pods {
+                let coverage = PodCoverage::forbidden(&error);
+                if m.pod_coverage != coverage {
+                    m.pod_coverage = coverage;
+                    m.stale = true;
+                }
+            }
+            let error = if kind == Kind::Pods {
+                format!("{error} (-n NAMESPACE shows one namespace's pods)")
+            } else {
+                error
+            };
+            watch(m, WatchReport::Error(kind, error));
         }
         WatchReport::Error(kind, error) => {
             let since = match m.watch.get(&kind) {
@@ -153,6 +186,13 @@ fn watch(m: &mut Model, report: WatchReport) {
                 if p.node_name.is_some() && was != p.node_name {
                     m.arrivals.insert(key, m.now);
                 }
+            }
+            // The cluster-wide pod list that was forbidden went through after all.
+            if matches!(feed, Feed::Pods(Ev::InitDone))
+                && matches!(m.pod_coverage, PodCoverage::Forbidden { .. })
+            {
+                m.pod_coverage = PodCoverage::All;
+                m.stale = true;
             }
             if crate::benchlog::enabled() {
                 match &feed {
@@ -332,22 +372,7 @@ fn action(m: &mut Model, a: Action) -> Vec<Cmd> {
         }
         Action::Command => m.input = Input::Command(String::new()),
         Action::Help => m.overlay = Some(Overlay::Help),
-        Action::AllNamespaces => {
-            if m.namespace.take().is_some() {
-                // The pod watcher was namespaced: restart all watchers as a new generation;
-                // the relist swaps in whole, so nothing half-loaded shows.
-                m.generation += 1;
-                for s in m.watch.values_mut() {
-                    *s = WatchState::Resyncing;
-                }
-                m.flash = Some(("showing all namespaces".into(), m.now));
-                m.stale = true;
-                return vec![Cmd::Watch {
-                    generation: m.generation,
-                    namespace: None,
-                }];
-            }
-        }
+        Action::AllNamespaces => all_namespaces(m),
         Action::PodsAll => toggle_scope(m, PodScope::All),
         Action::PodsPending => toggle_scope(m, PodScope::Pending),
         Action::EventsAll => {
@@ -370,6 +395,25 @@ fn action(m: &mut Model, a: Action) -> Vec<Cmd> {
         }
     }
     Vec::new()
+}
+
+/// `0`: drop the `-n` display filter. The pods of every namespace are already in the cache,
+/// unless RBAC hid them: then the key says so and the filter stays.
+fn all_namespaces(m: &mut Model) {
+    let text = match (&m.namespace, &m.pod_coverage) {
+        (None, _) => "already showing all namespaces".to_string(),
+        (Some(_), PodCoverage::Namespace { reason, .. }) => {
+            format!("cannot show all namespaces: {reason}")
+        }
+        (Some(_), _) => {
+            m.namespace = None;
+            m.nav.insert(Table::Pods, Nav::default());
+            m.nav.insert(Table::Events, Nav::default());
+            m.stale = true;
+            "showing all namespaces".to_string()
+        }
+    };
+    m.flash = Some((text, m.now));
 }
 
 fn toggle_scope(m: &mut Model, s: PodScope) {

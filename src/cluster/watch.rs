@@ -1,5 +1,9 @@
 //! kube-rs watchers for nodes, pods (all namespaces), events and PDBs, turned into
 //! generation-tagged messages. Watchers never touch the model: they only send.
+//!
+//! Pods are watched in every namespace whatever `-n` says (`-n` only filters what the panes
+//! list): node facts and verdicts need every pod. Only when RBAC forbids the cluster-wide
+//! list does the pod watcher fall back to the `-n` namespace, and says so (`Narrowed`).
 
 use std::fmt::Debug;
 
@@ -102,13 +106,26 @@ pub enum WatchReport {
     Error(Kind, String),
     /// The server expired our resourceVersion (410 Gone): routine, a relist follows.
     Expired(Kind),
+    /// The server forbids (403) watching this kind in every namespace and there is no
+    /// namespace to fall back to; the watcher backs off and retries, as after an `Error`.
+    Forbidden(Kind, String),
+    /// The server forbids (403) watching this kind in every namespace: the watcher now
+    /// watches `namespace` only (a relist of that namespace follows), so objects of other
+    /// namespaces are unknown. `error` is the server's refusal in plain words.
+    Narrowed {
+        kind: Kind,
+        namespace: String,
+        error: String,
+    },
 }
 
-/// Spawns the four watchers; each report goes through `wrap` (which adds the generation tag)
-/// into `tx`. Watchers end when the receiver is dropped.
+/// Spawns the four watchers, every one over all namespaces; each report goes through `wrap`
+/// (which adds the generation tag) into `tx`. `pods_fallback` (the `-n` namespace) is watched
+/// instead of all namespaces only if listing pods cluster-wide is forbidden. Watchers end
+/// when the receiver is dropped.
 pub fn spawn_all<M, F>(
     client: &Client,
-    namespace: Option<&str>,
+    pods_fallback: Option<&str>,
     tx: Sender<M>,
     wrap: F,
 ) -> Vec<JoinHandle<()>>
@@ -116,21 +133,30 @@ where
     M: Send + 'static,
     F: Fn(WatchReport) -> M + Clone + Send + Sync + 'static,
 {
-    let pods: Api<PodRow> = match namespace {
-        Some(ns) => Api::namespaced(client.clone(), ns),
-        None => Api::all(client.clone()),
-    };
+    let fallback = pods_fallback.map(|ns| Fallback {
+        api: Api::<PodRow>::namespaced(client.clone(), ns),
+        namespace: ns.to_string(),
+    });
     vec![
         spawn_one(
             Api::<NodeRow>::all(client.clone()),
+            None,
             Kind::Nodes,
             Feed::Nodes,
             tx.clone(),
             wrap.clone(),
         ),
-        spawn_one(pods, Kind::Pods, Feed::Pods, tx.clone(), wrap.clone()),
+        spawn_one(
+            Api::<PodRow>::all(client.clone()),
+            fallback,
+            Kind::Pods,
+            Feed::Pods,
+            tx.clone(),
+            wrap.clone(),
+        ),
         spawn_one(
             Api::<EventRow>::all(client.clone()),
+            None,
             Kind::Events,
             Feed::Events,
             tx.clone(),
@@ -138,12 +164,19 @@ where
         ),
         spawn_one(
             Api::<PdbRow>::all(client.clone()),
+            None,
             Kind::Pdbs,
             Feed::Pdbs,
             tx,
             wrap,
         ),
     ]
+}
+
+/// What a watcher watches instead when the cluster-wide watch is forbidden.
+struct Fallback<K> {
+    api: Api<K>,
+    namespace: String,
 }
 
 /// How the initial list (and every relist) is fetched.
@@ -188,7 +221,8 @@ const PAGE_SIZE: u32 = 250;
 const BATCH: usize = 256;
 
 fn spawn_one<K, M, F>(
-    api: Api<K>,
+    mut api: Api<K>,
+    mut fallback: Option<Fallback<K>>,
     kind: Kind,
     to_feed: fn(Ev<K>) -> Feed,
     tx: Sender<M>,
@@ -222,6 +256,31 @@ where
                             tracing::info!(kind = kind.as_str(), "no streaming lists here: {e}");
                             mode = ListMode::Pages;
                             continue 'restart;
+                        }
+                        Err(e) if is_forbidden(&e) => {
+                            let error = describe(&e).unwrap_or_default();
+                            match fallback.take() {
+                                Some(fb) => {
+                                    tracing::warn!(
+                                        kind = kind.as_str(),
+                                        namespace = fb.namespace,
+                                        "cluster-wide watch forbidden, watching one namespace: {e}"
+                                    );
+                                    api = fb.api;
+                                    let report = WatchReport::Narrowed {
+                                        kind,
+                                        namespace: fb.namespace,
+                                        error,
+                                    };
+                                    if tx.send(wrap(report)).await.is_err() {
+                                        return;
+                                    }
+                                    // The namespace's own relist replaces whatever the
+                                    // forbidden stream had begun (`page` is dropped).
+                                    continue 'restart;
+                                }
+                                None => WatchReport::Forbidden(kind, error),
+                            }
                         }
                         Err(e) => match describe(&e) {
                             None => WatchReport::Expired(kind),
@@ -257,16 +316,25 @@ fn rejects_streaming(e: &watcher::Error) -> bool {
     matches!(e, watcher::Error::WatchStartFailed(kube::Error::Api(s)) if s.code == 400 || s.code == 422)
 }
 
-/// A watcher error in plain words, or `None` for a 410 Gone (expiry, not a failure).
-pub fn describe(e: &watcher::Error) -> Option<String> {
-    let status = match e {
+/// Whether a watcher error is the server's 403 Forbidden (RBAC), not a failure to reach it.
+fn is_forbidden(e: &watcher::Error) -> bool {
+    status_of(e).is_some_and(|s| s.code == 403)
+}
+
+/// The API server's `Status` carried by a watcher error, if it carries one.
+fn status_of(e: &watcher::Error) -> Option<&kube::core::Status> {
+    match e {
         watcher::Error::WatchError(s) => Some(s.as_ref()),
         watcher::Error::InitialListFailed(kube::Error::Api(s))
         | watcher::Error::WatchStartFailed(kube::Error::Api(s))
         | watcher::Error::WatchFailed(kube::Error::Api(s)) => Some(s.as_ref()),
         _ => None,
-    };
-    match status {
+    }
+}
+
+/// A watcher error in plain words, or `None` for a 410 Gone (expiry, not a failure).
+pub fn describe(e: &watcher::Error) -> Option<String> {
+    match status_of(e) {
         Some(s) if s.code == 410 => None,
         Some(s) if s.code == 401 || s.code == 403 => {
             Some(format!("access denied ({}): {}", s.code, s.message))
@@ -299,7 +367,7 @@ mod tests {
     use kube::core::Status;
     use kube::runtime::watcher::Error;
 
-    use super::describe;
+    use super::{describe, is_forbidden};
 
     #[test]
     fn expiry_is_not_a_failure_and_denials_say_so() {
@@ -319,5 +387,16 @@ mod tests {
                 .unwrap()
                 .starts_with("unexpected answer")
         );
+    }
+
+    #[test]
+    fn only_a_403_is_a_refusal_to_fall_back_from() {
+        let status = |code| Status::failure("pods is forbidden", "Forbidden").with_code(code);
+        let listed = |code| Error::InitialListFailed(kube::Error::Api(status(code).boxed()));
+        assert!(is_forbidden(&listed(403)));
+        assert!(is_forbidden(&Error::WatchError(status(403).boxed())));
+        assert!(!is_forbidden(&listed(401)), "bad credentials are not RBAC");
+        assert!(!is_forbidden(&listed(500)));
+        assert!(!is_forbidden(&Error::NoResourceVersion));
     }
 }

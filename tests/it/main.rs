@@ -22,6 +22,7 @@ mod sim_kubectl;
 mod sim_tables;
 mod sim_watch;
 mod tui_fixtures;
+mod tui_namespace_scope;
 mod tui_pty;
 mod tui_render;
 mod tui_workflow_pty;

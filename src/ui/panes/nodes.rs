@@ -5,7 +5,7 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Cell;
 
-use crate::app::model::{Model, Table};
+use crate::app::model::{Model, PodCoverage, Table};
 use crate::cluster::age;
 use crate::cluster::rows::{NodeReady, NodeRow};
 use crate::ui::table::{self, Col, fixed};
@@ -30,6 +30,10 @@ fn pct(used: u64, total: u64) -> u64 {
     (used * 100).checked_div(total).unwrap_or(0)
 }
 
+/// What a node's PODS, CPU and MEM cells say when the pod cache lacks some namespaces: a
+/// count of the visible ones would pass for the node's.
+const UNKNOWN: &str = "?";
+
 /// Visible text of every column (what `/` filters on).
 pub fn cells(m: &Model, n: &NodeRow) -> Vec<String> {
     let load = m
@@ -39,14 +43,20 @@ pub fn cells(m: &Model, n: &NodeRow) -> Vec<String> {
         .get(n.name())
         .copied()
         .unwrap_or_default();
+    let known = m.pods_hidden().is_none();
+    let or_unknown = |s: String| if known { s } else { UNKNOWN.to_string() };
     vec![
         n.name().to_string(),
         n.status_text(),
         roles(n),
         n.kubelet_version.clone(),
-        format!("{}/{}", load.pods, n.pods_allocatable),
-        format!("{}%", pct(load.cpu_m, n.cpu_allocatable_m)),
-        format!("{}%", pct(load.mem, n.mem_allocatable)),
+        format!(
+            "{}/{}",
+            or_unknown(load.pods.to_string()),
+            n.pods_allocatable
+        ),
+        or_unknown(format!("{}%", pct(load.cpu_m, n.cpu_allocatable_m))),
+        or_unknown(format!("{}%", pct(load.mem, n.mem_allocatable))),
         age::since(n.created(), m.now),
         n.internal_ip.clone().unwrap_or_else(|| "<none>".into()),
         n.kernel_version.clone(),
@@ -62,8 +72,15 @@ fn roles(n: &NodeRow) -> String {
     }
 }
 
-/// `▰▰▱▱▱ 45%`: a 5-cell bar so a glance finds the full node.
-fn usage_cell(used: u64, total: u64) -> Cell<'static> {
+/// `▰▰▱▱▱ 45%`: a 5-cell bar so a glance finds the full node; `?` when the pods are not
+/// all known.
+fn usage_cell(used: u64, total: u64, known: bool) -> Cell<'static> {
+    if !known {
+        return Cell::from(Line::from(vec![
+            Span::styled("▱".repeat(5), theme::dim()),
+            Span::styled(format!("{UNKNOWN:>5}"), theme::warn()),
+        ]));
+    }
     let p = pct(used, total);
     let filled = (p.min(100) as usize).div_ceil(20);
     Cell::from(Line::from(vec![
@@ -101,13 +118,29 @@ pub fn render(m: &Model, f: &mut Frame, area: Rect, focused: bool) {
     }
     // Pods with nowhere to go: what a drain on a full cluster produces (press p in pods).
     let pending = m.cache.index.pending.len();
+    let coverage = &m.pod_coverage;
     if pending > 0 {
         let s = if pending == 1 { "" } else { "s" };
-        detail.push(format!("{pending} pod{s} pending"));
+        let scope = match coverage {
+            PodCoverage::Namespace { namespace, .. } => format!(" in {namespace}"),
+            _ => String::new(),
+        };
+        detail.push(format!("{pending} pod{s} pending{scope}"));
+    }
+    // Never a namespace's pods passed off as the node's: say the counts are unknown.
+    match coverage {
+        PodCoverage::All => {}
+        PodCoverage::Namespace { namespace, .. } => {
+            detail.push(format!(
+                "PODS/CPU/MEM ?: only {namespace}'s pods are visible"
+            ));
+        }
+        PodCoverage::Forbidden { .. } => detail.push("PODS/CPU/MEM ?: pods not visible".into()),
     }
     let title = table::title("Nodes", &detail.join(", "), m.views.nodes.len(), filter);
     let mut cols = COLS.to_vec();
     cols[0].width = m.views.node_name_w;
+    let known = m.pods_hidden().is_none();
     let roles_shown = table::fit(&cols, area.width.saturating_sub(2))
         .iter()
         .any(|&(i, _)| i == 2);
@@ -155,6 +188,9 @@ pub fn render(m: &Model, f: &mut Frame, area: Rect, focused: bool) {
                         },
                     ),
                     3 => table::cell(n.kubelet_version.clone(), theme::text()),
+                    4 if !known => {
+                        table::cell(format!("{UNKNOWN}/{}", n.pods_allocatable), theme::warn())
+                    }
                     4 => {
                         let p = pct(load.pods, n.pods_allocatable);
                         table::cell(
@@ -162,8 +198,8 @@ pub fn render(m: &Model, f: &mut Frame, area: Rect, focused: bool) {
                             theme::usage(p),
                         )
                     }
-                    5 => usage_cell(load.cpu_m, n.cpu_allocatable_m),
-                    6 => usage_cell(load.mem, n.mem_allocatable),
+                    5 => usage_cell(load.cpu_m, n.cpu_allocatable_m, known),
+                    6 => usage_cell(load.mem, n.mem_allocatable, known),
                     7 => table::cell(age::since(n.created(), m.now), theme::dim()),
                     8 => table::cell(
                         n.internal_ip.clone().unwrap_or_else(|| "<none>".into()),
@@ -175,4 +211,47 @@ pub fn render(m: &Model, f: &mut Frame, area: Rect, focused: bool) {
                 .collect()
         },
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use ratatui::Terminal;
+    use ratatui::backend::TestBackend;
+
+    use super::cells;
+    use crate::app::fixtures::seed_model;
+    use crate::app::model::PodCoverage;
+
+    fn screen(m: &crate::app::model::Model) -> String {
+        let mut t = Terminal::new(TestBackend::new(m.size.0, m.size.1)).unwrap();
+        t.draw(|f| crate::ui::render(m, f)).unwrap();
+        let buf = t.backend().buffer();
+        (0..m.size.1)
+            .map(|y| {
+                (0..m.size.0)
+                    .map(|x| buf[(x, y)].symbol())
+                    .collect::<String>()
+                    + "\n"
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_partial_pod_cache_shows_unknown_node_counts_not_smaller_ones() {
+        let mut m = seed_model((160, 30));
+        let node0 = m.cache.nodes["node0"].clone();
+        let known = cells(&m, &node0);
+        assert_eq!(known[4], "7/110", "{known:?}");
+        m.pod_coverage = PodCoverage::namespace("default", "access denied (403): forbidden");
+        let partial = cells(&m, &node0);
+        assert_eq!(partial[4..7], ["?/110", "?", "?"], "{partial:?}");
+        let s = screen(&m);
+        assert!(
+            s.contains("PODS/CPU/MEM ?: only default's pods are visible"),
+            "{s}"
+        );
+        let row = s.lines().find(|l| l.contains("node0")).unwrap();
+        assert!(row.contains("?/110") && !row.contains("7/110"), "{row}");
+        assert!(!row.contains('%'), "no percentage of a partial sum: {row}");
+    }
 }

@@ -29,9 +29,23 @@ fn intstr(v: &Option<IntOrString>) -> String {
     }
 }
 
+/// How many pods PDB `p` selects, or `?` when its namespace's pods are hidden from us.
+fn pdb_pods(m: &Model, p: &PdbRow) -> String {
+    let ns = p.meta.namespace.as_deref().unwrap_or_default();
+    if !m.pods_known_in(ns) {
+        return "?".into();
+    }
+    m.cache
+        .index
+        .pdb_pods
+        .get(&p.key())
+        .map_or(0, |s| s.len())
+        .to_string()
+}
+
 /// Visible text of every column (what `/` filters on).
 pub fn cells(m: &Model, p: &PdbRow) -> Vec<String> {
-    let pods = m.cache.index.pdb_pods.get(&p.key()).map_or(0, |s| s.len());
+    let pods = pdb_pods(m, p);
     vec![
         p.meta.namespace.clone().unwrap_or_default(),
         p.meta.name.clone().unwrap_or_default(),
@@ -97,4 +111,22 @@ pub fn render(m: &Model, f: &mut Frame, area: Rect) {
                 .collect()
         },
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::cells;
+    use crate::app::fixtures::seed_model;
+    use crate::app::model::PodCoverage;
+
+    #[test]
+    fn pdb_pod_counts_are_unknown_where_pods_are_hidden() {
+        let mut m = seed_model((120, 30));
+        let pdb = m.cache.pdbs["default/http-spring"].clone();
+        assert_eq!(cells(&m, &pdb)[6], "11");
+        m.pod_coverage = PodCoverage::namespace("default", "access denied (403): forbidden");
+        assert_eq!(cells(&m, &pdb)[6], "11", "default's pods are all known");
+        m.pod_coverage = PodCoverage::namespace("kube-system", "access denied (403): forbidden");
+        assert_eq!(cells(&m, &pdb)[6], "?");
+    }
 }

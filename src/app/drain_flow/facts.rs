@@ -2,7 +2,8 @@
 
 use jiff::Timestamp;
 
-use crate::app::model::Model;
+use crate::app::model::{Model, WatchState};
+use crate::cluster::watch::Kind;
 use crate::cluster::rows::{NodeReady, NodeRow, PodRow};
 use crate::drain::journal::{self, ann};
 use crate::drain::options::DrainOptions;
@@ -21,9 +22,19 @@ pub fn node_pods<'a>(m: &'a Model, node: &str) -> (Vec<&'a PodRow>, Vec<&'a PodR
         .partition(|p| p.is_daemonset_pod() || p.is_mirror() || p.phase.is_finished())
 }
 
-/// Plans the drain of `node` from the watch caches. DaemonSets are not watched: the last
-/// check (`FlowCmd::CheckDaemonSets`) says whether they exist; unchecked ones are assumed to
-/// (the engine checks again after the cordon).
+/// Why the pod cache cannot back a verdict (RBAC hides namespaces, or the first list is
+/// still loading), if so.
+pub fn pods_unknown(m: &Model) -> Option<&str> {
+    m.pods_hidden().or_else(|| {
+        matches!(m.watch.get(&Kind::Pods), None | Some(WatchState::Connecting))
+            .then_some("pods are still loading")
+    })
+}
+
+/// Plans the drain of `node` from the watch caches, over every namespace (the `-n` filter is
+/// for display only). DaemonSets are not watched: the last check
+/// (`FlowCmd::CheckDaemonSets`) says whether they exist; unchecked ones are assumed to (the
+/// engine checks again after the cordon).
 pub fn plan_from_cache(m: &Model, node: &str, opts: &DrainOptions) -> Option<DrainPlan> {
     let n = m.cache.nodes.get(node)?;
     let pods: Vec<&PodRow> = m
@@ -53,7 +64,7 @@ pub fn plan_from_cache(m: &Model, node: &str, opts: &DrainOptions) -> Option<Dra
         daemonset_exists: &lookup,
         opts,
         now: m.now,
-        hidden: None,
+        hidden: pods_unknown(m),
     }))
 }
 

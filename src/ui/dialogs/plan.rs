@@ -252,19 +252,7 @@ pub fn render(
         .title_bottom(keys_line(m, Ctx::Plan).right_aligned());
     let inner = block.inner(area);
     f.render_widget(block, area);
-    let mut all = lines(plan, form, inner.width, confirming);
-    if let Some(ns) = &m.namespace {
-        // The pod watcher sees one namespace; the engine plans again over all of them.
-        all.insert(
-            0,
-            Line::from(Span::styled(
-                format!(
-                    " ⚠ -n {ns}: this plan shows {ns}'s pods only; the drain evicts from every namespace (0 shows all)"
-                ),
-                theme::warn(),
-            )),
-        );
-    }
+    let all = lines(plan, form, inner.width, confirming);
     // Long lines wrap: count rendered rows to bound the scroll.
     let w = inner.width.max(1) as usize;
     let rows: usize = all.iter().map(|l| l.width().max(1).div_ceil(w)).sum();

@@ -355,7 +355,11 @@ impl<'a> Forecast<'a> {
         Placement {
             pod: pod.key(),
             node: Some(name(chosen)),
-            or: tied.iter().filter(|&&i| i != chosen).map(|&i| name(i)).collect(),
+            or: tied
+                .iter()
+                .filter(|&&i| i != chosen)
+                .map(|&i| name(i))
+                .collect(),
             unmodelled: None,
             reason: None,
             misfits: vec![],

@@ -19,7 +19,12 @@ fn disable_eviction_deletes_and_says_which_budgets_it_breaks() {
     let f = p.findings.iter().find(|f| f.kind == "breaks-pdb").unwrap();
     assert_eq!(f.severity, Severity::Outage);
     assert_eq!(f.pods, ["default/web"]);
-    assert!(f.message.contains("default/web-pdb, which never allows a disruption"), "{}", f.message);
+    assert!(
+        f.message
+            .contains("default/web-pdb, which never allows a disruption"),
+        "{}",
+        f.message
+    );
     assert_eq!(p.verdict, Verdict::Outage);
     assert!(!p.can_proceed(), "breaking a budget needs --allow-outage");
     assert_eq!(p.exit_code(), 3);

@@ -10,7 +10,7 @@ use kubedrain::sim::{SimOptions, Simulator};
 use crate::sim_kubectl::{Kubectl, Out};
 
 /// Runs the kubedrain binary against `sim` with its own state dir.
-async fn kubedrain(sim: &Simulator, dir: &Path, args: &[&str]) -> Out {
+pub(crate) async fn kubedrain(sim: &Simulator, dir: &Path, args: &[&str]) -> Out {
     let kc = dir.join("kubeconfig");
     sim.write_kubeconfig(&kc).unwrap();
     let out = tokio::time::timeout(
@@ -110,7 +110,14 @@ async fn an_outage_stops_the_node_that_causes_it() {
     let o = kubedrain(
         &sim,
         dir.path(),
-        &["drain", "node1", "node0", "--ignore-daemonsets", "--grace-period", "0"],
+        &[
+            "drain",
+            "node1",
+            "node0",
+            "--ignore-daemonsets",
+            "--grace-period",
+            "0",
+        ],
     )
     .await;
     let ctx = format!("{}\n{}", o.stdout, o.stderr);
@@ -119,7 +126,7 @@ async fn an_outage_stops_the_node_that_causes_it() {
     assert!(!o.stdout.contains("node/node0 drained"), "{ctx}");
     assert!(
         o.stderr.contains(
-            "error: Deployment ingress-nginx/ingress-nginx-controller has every ready replica on this node and no node can take a replacement (node1: cordoned; master0: taint node-role.kubernetes.io/control-plane)"
+            "error: Deployment ingress-nginx/ingress-nginx-controller has every replica on this node and no node can take a replacement (node1: cordoned; master0: taint node-role.kubernetes.io/control-plane)"
         ),
         "{ctx}"
     );
@@ -132,7 +139,9 @@ async fn an_outage_stops_the_node_that_causes_it() {
     let (_, pods) = sim.store().list(kubedrain::sim::Kind::Pod, None);
     let on_node0 = pods
         .iter()
-        .filter(|p| p["spec"]["nodeName"] == "node0" && p["metadata"]["deletionTimestamp"].is_null())
+        .filter(|p| {
+            p["spec"]["nodeName"] == "node0" && p["metadata"]["deletionTimestamp"].is_null()
+        })
         .count();
     assert_eq!(on_node0, 8, "{ctx}");
     sim.stop().await;

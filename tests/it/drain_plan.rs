@@ -1,8 +1,8 @@
 //! Table tests for the pure drain planner: one per kubectl filter and option, and pods that
 //! combine them.
 
-use kubedrain::drain::plan::BlockKind;
 use crate::drain_support;
+use kubedrain::drain::plan::BlockKind;
 
 use drain_support::*;
 use kubedrain::drain::selector::PodSelector;

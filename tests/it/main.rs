@@ -12,6 +12,7 @@ mod drain_many;
 mod drain_output;
 mod drain_plan;
 mod drain_scale;
+mod drain_verdicts;
 mod flow_daemonsets;
 mod sim_api;
 mod sim_cli;

@@ -3,8 +3,8 @@
 use jiff::Timestamp;
 
 use crate::app::model::{Model, WatchState};
-use crate::cluster::watch::Kind;
 use crate::cluster::rows::{NodeReady, NodeRow, PodRow};
+use crate::cluster::watch::Kind;
 use crate::drain::journal::{self, ann};
 use crate::drain::options::DrainOptions;
 use crate::drain::plan::{DrainPlan, PlanInput, PodAction, Severity};
@@ -26,8 +26,11 @@ pub fn node_pods<'a>(m: &'a Model, node: &str) -> (Vec<&'a PodRow>, Vec<&'a PodR
 /// still loading), if so.
 pub fn pods_unknown(m: &Model) -> Option<&str> {
     m.pods_hidden().or_else(|| {
-        matches!(m.watch.get(&Kind::Pods), None | Some(WatchState::Connecting))
-            .then_some("pods are still loading")
+        matches!(
+            m.watch.get(&Kind::Pods),
+            None | Some(WatchState::Connecting)
+        )
+        .then_some("pods are still loading")
     })
 }
 

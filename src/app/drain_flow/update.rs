@@ -245,7 +245,10 @@ fn start(m: &mut Model) -> Vec<Cmd> {
             return Vec::new();
         }
         Verdict::CannotTell => {
-            flash(m, "not starting: kubedrain cannot see enough of the cluster to tell it is safe");
+            flash(
+                m,
+                "not starting: kubedrain cannot see enough of the cluster to tell it is safe",
+            );
             return Vec::new();
         }
         Verdict::Outage if !*confirm_outage => {

@@ -25,10 +25,17 @@ impl Requirement {
             "Exists" => found.is_some(),
             "DoesNotExist" => found.is_none(),
             "Gt" | "Lt" => {
-                let (Some(v), Some(limit)) = (found.and_then(num), self.values.first().and_then(|s| num(s))) else {
+                let (Some(v), Some(limit)) = (
+                    found.and_then(num),
+                    self.values.first().and_then(|s| num(s)),
+                ) else {
                     return false;
                 };
-                if self.operator == "Gt" { v > limit } else { v < limit }
+                if self.operator == "Gt" {
+                    v > limit
+                } else {
+                    v < limit
+                }
             }
             _ => false,
         }
@@ -61,9 +68,9 @@ impl Constraints {
         self.node_terms.is_empty()
             || self.node_terms.iter().any(|t| {
                 t.expressions.iter().all(|r| r.matches(label(&r.key)))
-                    && t.fields.iter().all(|r| {
-                        r.matches((r.key == "metadata.name").then_some(name))
-                    })
+                    && t.fields
+                        .iter()
+                        .all(|r| r.matches((r.key == "metadata.name").then_some(name)))
             })
     }
 
@@ -92,8 +99,10 @@ pub(crate) fn from_spec(
 ) -> Option<Arc<Constraints>> {
     let a = affinity.unwrap_or_default();
     let required = |p: &Option<raw::PodAffinity>| {
-        p.as_ref()
-            .is_some_and(|p| !p.required_during_scheduling_ignored_during_execution.is_empty())
+        p.as_ref().is_some_and(|p| {
+            !p.required_during_scheduling_ignored_during_execution
+                .is_empty()
+        })
     };
     let c = Constraints {
         node_terms: a

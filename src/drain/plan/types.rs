@@ -82,7 +82,10 @@ impl BlockKind {
     pub fn is_kubectl(self) -> bool {
         matches!(
             self,
-            BlockKind::DaemonSet | BlockKind::LocalStorage | BlockKind::Unmanaged | BlockKind::Lookup
+            BlockKind::DaemonSet
+                | BlockKind::LocalStorage
+                | BlockKind::Unmanaged
+                | BlockKind::Lookup
         )
     }
 }

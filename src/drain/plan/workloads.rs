@@ -28,7 +28,8 @@ pub fn workload_name(p: &PodRow) -> Option<String> {
 struct Group {
     name: String,
     pods: Vec<String>,
-    ready_here: usize,
+    /// Its pods here that serve or are about to (not terminating, not finished).
+    live_here: usize,
     /// Ready pods of it on this node that the drain leaves (blocked ones keep serving).
     staying: usize,
     ready_elsewhere: usize,
@@ -39,6 +40,8 @@ struct Group {
     landed_on: Vec<String>,
     pending_why: Option<String>,
     budgeted: bool,
+    /// Has a PDB that `--disable-eviction` ignores.
+    bypassed: bool,
 }
 
 /// Outage and gap findings, and the pods no controller recreates.
@@ -61,14 +64,15 @@ pub(super) fn findings(
         }
         let g = groups.entry(ctrl.uid.clone()).or_default();
         g.name = workload_name(row).unwrap_or_default();
-        let serving = row.ready && !row.is_terminating();
+        let live = !row.is_terminating();
         if !plan.removed() {
-            g.staying += usize::from(serving);
+            g.staying += usize::from(live && row.ready);
             continue;
         }
         g.pods.push(plan.key());
-        g.ready_here += usize::from(serving);
+        g.live_here += usize::from(live);
         g.budgeted |= !delete && !plan.pdbs.is_empty();
+        g.bypassed |= delete && !plan.pdbs.is_empty();
         match cap.of(&plan.key()) {
             Some(p) if p.lands() => {
                 g.landed += 1;
@@ -102,7 +106,9 @@ pub(super) fn findings(
         }
     }
     for g in groups.values() {
-        if g.ready_here == 0 || g.staying > 0 {
+        // Only ready replicas elsewhere count as serving; a replica here that is still
+        // starting counts as one the drain takes away.
+        if g.live_here == 0 || g.staying > 0 {
             continue;
         }
         if g.ready_elsewhere > 0 {
@@ -114,18 +120,23 @@ pub(super) fn findings(
                 severity: Severity::Outage,
                 kind: "outage",
                 message: format!(
-                    "{} has every ready replica on this node and no node can take a replacement ({}): it has no ready replica until this node is back",
+                    "{} has every replica on this node and no node can take a replacement ({}): it has no ready replica until this node is back",
                     g.name,
                     g.pending_why.as_deref().unwrap_or("nothing recreates them")
                 ),
                 pods: g.pods.clone(),
             });
         } else if !g.budgeted {
+            let why = if g.bypassed {
+                "--disable-eviction does not wait for its PodDisruptionBudget"
+            } else {
+                "no PodDisruptionBudget makes the drain wait"
+            };
             findings.push(Finding {
                 severity: Severity::Warning,
                 kind: "gap",
                 message: format!(
-                    "{} has every ready replica on this node and no PodDisruptionBudget: it has none ready until a replacement starts (→ {})",
+                    "{} has every replica on this node and {why}: it has none ready until a replacement starts (→ {})",
                     g.name,
                     g.landed_on.join(", ")
                 ),

@@ -331,13 +331,7 @@ mod tests {
             node("b", "2", false, json!([])),
         ];
         let mut b = Usage::default();
-        b.add(
-            Requests {
-                cpu: 1500,
-                mem: 0,
-            },
-            1,
-        );
+        b.add(Requests { cpu: 1500, mem: 0 }, 1);
         let usage = HashMap::from([("b".to_string(), b)]);
         // b has 500m left, a has 1000m: a is less allocated.
         assert_eq!(pick(&pod("400m"), nodes.iter(), &usage).unwrap(), "a");

@@ -77,7 +77,11 @@ fn removal_why(plan: &DrainPlan, p: &PodPlan) -> (Vec<String>, ratatui::style::S
     }
     if let Some(b) = plan.pdbs.iter().find(|b| b.pods.contains(&key)) {
         if b.broken {
-            why.push(format!("breaks PDB {} (allows {})", b.pdb, b.disruptions_allowed.max(0)));
+            why.push(format!(
+                "breaks PDB {} (allows {})",
+                b.pdb,
+                b.disruptions_allowed.max(0)
+            ));
             style = theme::bad();
         } else if plan.options.disable_eviction {
             why.push(format!("PDB {}: within budget", b.pdb));
@@ -85,7 +89,10 @@ fn removal_why(plan: &DrainPlan, p: &PodPlan) -> (Vec<String>, ratatui::style::S
             why.push(format!("PDB {} allows 0 now: waits", b.pdb));
             style = theme::warn();
         } else {
-            why.push(format!("PDB {}: {} at a time", b.pdb, b.disruptions_allowed));
+            why.push(format!(
+                "PDB {}: {} at a time",
+                b.pdb, b.disruptions_allowed
+            ));
         }
     }
     if !p.empty_dirs.is_empty() {

@@ -48,8 +48,11 @@ pub struct Placement {
     pub pod: String,
     /// The node its replacement would be scheduled on; `None`: Pending, or not predicted.
     pub node: Option<String>,
-    /// Other nodes that score exactly as well (kube-scheduler picks among them at random).
+    /// Other nodes it may land on: ties (kube-scheduler picks among them at random), or
+    /// another order of the pods evicted with it.
     pub or: Vec<String>,
+    /// It lands in the order shown, but may stay Pending in another order.
+    pub maybe_pending: bool,
     /// Why it is not predicted (`pod (anti-)affinity`, `topology spread`), if so.
     pub unmodelled: Option<String>,
     /// For Pending: the scheduler's message (`0/3 nodes are available: ...`).
@@ -72,10 +75,19 @@ impl Placement {
     /// `node1`, `node1 or node2`, `not predicted: topology spread`, `Pending`.
     pub fn target_text(&self) -> String {
         match (&self.node, &self.unmodelled) {
-            (Some(n), _) if self.or.is_empty() => n.clone(),
-            (Some(n), _) => format!("{n} or {}", self.or.join(" or ")),
+            (Some(n), _) => {
+                let mut t = std::iter::once(n.as_str())
+                    .chain(self.or.iter().map(String::as_str))
+                    .collect::<Vec<_>>()
+                    .join(" or ");
+                if self.maybe_pending {
+                    t.push_str(" or Pending");
+                }
+                t
+            }
             (None, Some(why)) => format!("not predicted: {why}"),
-            (None, None) => "Pending".into(),
+            (None, None) if self.or.is_empty() => "Pending".into(),
+            (None, None) => format!("Pending or {}", self.or.join(" or ")),
         }
     }
 
@@ -122,6 +134,7 @@ impl CapacityReport {
     }
 }
 
+#[derive(Clone)]
 struct Room<'a> {
     node: &'a NodeRow,
     alloc: Res,
@@ -217,6 +230,7 @@ fn fit_misfits(room: &Room, req: Res) -> Vec<(String, String)> {
 }
 
 /// The other nodes and what runs on them; [`Forecast::place`] commits each placement.
+#[derive(Clone)]
 pub struct Forecast<'a> {
     rooms: Vec<Room<'a>>,
 }
@@ -319,6 +333,7 @@ impl<'a> Forecast<'a> {
                 pod: pod.key(),
                 node: None,
                 or: vec![],
+                maybe_pending: false,
                 // Affinity rules can only remove nodes: Pending is Pending.
                 unmodelled: None,
                 reason: Some(format!(
@@ -347,6 +362,7 @@ impl<'a> Forecast<'a> {
                 pod: pod.key(),
                 node: None,
                 or: vec![],
+                maybe_pending: false,
                 unmodelled,
                 reason: None,
                 misfits: vec![],
@@ -360,6 +376,7 @@ impl<'a> Forecast<'a> {
                 .filter(|&&i| i != chosen)
                 .map(|&i| name(i))
                 .collect(),
+            maybe_pending: false,
             unmodelled: None,
             reason: None,
             misfits: vec![],

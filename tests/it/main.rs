@@ -27,5 +27,6 @@ mod tui_fixtures;
 mod tui_namespace_scope;
 mod tui_pty;
 mod tui_render;
+mod tui_verdicts;
 mod tui_workflow_pty;
 mod tui_workflow_render;

@@ -37,7 +37,7 @@ pub struct TargetNode {
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct NodeMisfit {
     pub node: String,
-    /// Short, e.g. `cordoned`, `taint node-role.kubernetes.io/control-plane`, `cpu`.
+    /// Short, e.g. `cordoned`, `taint control-plane`, `cpu`.
     pub why: String,
 }
 
@@ -184,9 +184,11 @@ fn static_misfit(node: &NodeRow, pod: &PodRow) -> Option<(String, String)> {
         }
         if !tolerated(pod, taint) {
             let v = taint.value.as_deref().unwrap_or("");
+            // Short: `node-role.kubernetes.io/control-plane` reads as `control-plane`.
+            let short = taint.key.rsplit('/').next().unwrap_or(&taint.key);
             return Some((
                 format!("node(s) had untolerated taint {{{}: {v}}}", taint.key),
-                format!("taint {}", taint.key),
+                format!("taint {short}"),
             ));
         }
     }

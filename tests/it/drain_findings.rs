@@ -270,3 +270,62 @@ fn plan_serializes_to_json() {
     assert_eq!(v["pods"][1]["action"], "skip");
     assert_eq!(v["pods"][1]["reason"], "daemon-set-ignored");
 }
+
+#[test]
+fn tied_nodes_are_all_named_and_unmodelled_constraints_are_not_guessed() {
+    let mut c = Case::new(vec![pod("web-a", json!({}))]);
+    c.node = node("node0", json!({"spec": {"unschedulable": true}}));
+    c.others = vec![node("node1", json!({})), node("node2", json!({}))];
+    let p = c.run();
+    let x = &p.capacity.as_ref().unwrap().placements[0];
+    assert_eq!(x.node.as_deref(), Some("node1"));
+    assert_eq!(x.or, ["node2"], "equal scores: kube-scheduler picks either");
+    assert_eq!(x.target_text(), "node1 or node2");
+    // A busier node2 scores lower: one name.
+    c.other_pods = vec![pod(
+        "busy",
+        json!({"spec": {"nodeName": "node2", "containers": [{"name": "c",
+            "resources": {"requests": {"cpu": "500m", "memory": "256Mi"}}}]}}),
+    )];
+    let p = c.run();
+    assert_eq!(
+        p.capacity.as_ref().unwrap().placements[0].target_text(),
+        "node1"
+    );
+    // Topology spread is not modelled: no name is guessed, and it is not called Pending.
+    c.pods = vec![pod(
+        "web-a",
+        json!({"spec": {"topologySpreadConstraints": [{"maxSkew": 1,
+            "topologyKey": "kubernetes.io/hostname", "whenUnsatisfiable": "DoNotSchedule",
+            "labelSelector": {"matchLabels": {"app": "web"}}}]}}),
+    )];
+    let p = c.run();
+    let x = &p.capacity.as_ref().unwrap().placements[0];
+    assert_eq!(x.target_text(), "not predicted: topology spread");
+    assert!(x.lands() && !x.is_pending());
+    assert!(!p.findings.iter().any(|f| f.kind == "no-room"));
+}
+
+#[test]
+fn required_node_affinity_is_a_filter() {
+    let mut c = Case::new(vec![pod(
+        "web-a",
+        json!({"spec": {"affinity": {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {
+            "nodeSelectorTerms": [{"matchExpressions": [{"key": "disk", "operator": "In", "values": ["ssd"]}]}]}}}}}),
+    )]);
+    c.node = node("node0", json!({"spec": {"unschedulable": true}}));
+    c.others = vec![
+        node("node1", json!({})),
+        node("node2", json!({"metadata": {"labels": {"disk": "ssd"}}})),
+    ];
+    let p = c.run();
+    assert_eq!(
+        p.capacity.as_ref().unwrap().placements[0].target_text(),
+        "node2"
+    );
+    c.others.pop();
+    let p = c.run();
+    let x = &p.capacity.as_ref().unwrap().placements[0];
+    assert!(x.is_pending());
+    assert_eq!(x.misfit_text(), "node1: node selector/affinity");
+}

@@ -126,7 +126,7 @@ async fn an_outage_stops_the_node_that_causes_it() {
     assert!(!o.stdout.contains("node/node0 drained"), "{ctx}");
     assert!(
         o.stderr.contains(
-            "error: Deployment ingress-nginx/ingress-nginx-controller has every replica on this node and no node can take a replacement (node1: cordoned; master0: taint node-role.kubernetes.io/control-plane)"
+            "error: Deployment ingress-nginx/ingress-nginx-controller has every replica on this node and no node can take a replacement (node1: cordoned; master0: taint control-plane)"
         ),
         "{ctx}"
     );

@@ -35,9 +35,8 @@ async fn cordoned_and_tainted_nodes_are_named_and_an_outage_exits_3() {
     let o = run(&["plan", "node1", "--ignore-daemonsets"]).await;
     assert_eq!(o.code, 0, "{}", o.stdout);
     assert!(
-        o.stdout.contains(
-            "→ Pending (node0: cordoned; master0: taint node-role.kubernetes.io/control-plane)"
-        ),
+        o.stdout
+            .contains("→ Pending (node0: cordoned; master0: taint control-plane)"),
         "{}",
         o.stdout
     );
@@ -60,7 +59,7 @@ async fn cordoned_and_tainted_nodes_are_named_and_an_outage_exits_3() {
     let o = run(&["plan", "node1", "--ignore-daemonsets"]).await;
     assert_eq!(o.code, 3, "exit 3 = outage: {}", o.stdout);
     for workload in [
-        "[OUTAGE] Deployment default/http-spring has every replica on this node and no node can take a replacement (node0: cordoned; master0: taint node-role.kubernetes.io/control-plane)",
+        "[OUTAGE] Deployment default/http-spring has every replica on this node and no node can take a replacement (node0: cordoned; master0: taint control-plane)",
         "[OUTAGE] Deployment ingress-nginx/ingress-nginx-controller has every replica on this node",
     ] {
         assert!(o.stdout.contains(workload), "{workload}\n{}", o.stdout);

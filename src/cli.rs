@@ -52,6 +52,21 @@ pub enum Command {
     Cordon(NodeArg),
     /// Mark NODE schedulable again.
     Uncordon(UncordonArgs),
+    /// Show every component's version against the skew policy (and the way to --target);
+    /// exit 1 on any violation.
+    Versions(VersionsArgs),
+}
+
+/// `kubedrain versions`.
+#[derive(Debug, Clone, Args)]
+pub struct VersionsArgs {
+    /// Plan the way to this version (e.g. v1.26.0): the chain of control-plane minors, the
+    /// nodes that block it, the ordered steps.
+    #[arg(long)]
+    pub target: Option<String>,
+    /// Output format: text or json.
+    #[arg(short = 'o', long, default_value = "text", value_parser = ["text", "json"])]
+    pub output: String,
 }
 
 /// `kubedrain demo`.

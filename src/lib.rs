@@ -3,6 +3,7 @@
 
 pub mod app;
 pub mod benchlog;
+pub mod campaign;
 pub mod cli;
 pub mod cluster;
 pub mod drain;

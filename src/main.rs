@@ -36,6 +36,7 @@ fn main() -> color_eyre::Result<()> {
             ) => std::process::exit(
                 kubedrain::drain::commands::run(&cli.kube, cli.readonly, cmd).await,
             ),
+            Some(Command::Versions(args)) => std::process::exit(versions(&cli.kube, args).await),
         }
     });
     // Shutting the runtime down here would wait for blocking tasks (the terminal reader).
@@ -105,5 +106,25 @@ async fn drain_setup(kube: &kubedrain::cli::KubeArgs) -> FlowSetup {
             upgrade: None,
         },
         Err(_) => FlowSetup::default(),
+    }
+}
+
+/// `kubedrain versions`: the skew matrix (and the way to `--target`); returns the exit code.
+async fn versions(kube: &kubedrain::cli::KubeArgs, args: kubedrain::cli::VersionsArgs) -> i32 {
+    let client = kubedrain::drain::client::load_config(kube)
+        .await
+        .and_then(|(config, _)| kubedrain::drain::client::client_without_retry(config));
+    match client {
+        Ok(c) => {
+            let opts = kubedrain::campaign::command::VersionsOptions {
+                target: args.target,
+                json: args.output == "json",
+            };
+            kubedrain::campaign::command::run(c, opts).await
+        }
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            1
+        }
     }
 }

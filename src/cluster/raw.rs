@@ -1,5 +1,5 @@
 //! Wire shapes: only the JSON fields kubedrain shows or plans on. serde skips everything else
-//! (managedFields, env, probes, images, ...) without allocating it.
+//! (managedFields, env, probes, ...) without allocating it.
 
 use std::collections::BTreeMap;
 
@@ -92,6 +92,8 @@ pub(crate) struct PodAffinity {
 #[serde(rename_all = "camelCase", default)]
 pub(crate) struct Container {
     pub name: String,
+    /// Kept only for kube-system pods (the versions view reads component images).
+    pub image: String,
     pub resources: Resources,
 }
 

@@ -133,6 +133,9 @@ pub struct PodRow {
     /// Required node affinity and what the placement forecast does not model; `None` for
     /// most pods.
     pub constraints: Option<Arc<super::Constraints>>,
+    /// The first container's image, for kube-system pods only (control-plane components and
+    /// kube-proxy: the versions view); `None` for every other pod.
+    pub image: Option<Arc<str>>,
 }
 
 static NO_META: LazyLock<ObjectMeta> = LazyLock::new(ObjectMeta::default);
@@ -273,6 +276,9 @@ impl From<raw::Pod> for PodRow {
             .flatten()
             .find(|o| o.controller == Some(true))
             .map(intern::owner);
+        let image = (namespace.as_ref() == "kube-system")
+            .then(|| p.spec.containers.first().map(|c| intern::str(&c.image)))
+            .flatten();
         let some_str = |s: Option<String>| s.filter(|s| !s.is_empty()).map(|s| intern::str(&s));
         PodRow {
             wire: m.resource_version.map(|rv| {
@@ -333,6 +339,7 @@ impl From<raw::Pod> for PodRow {
                 p.spec.affinity,
                 p.spec.topology_spread_constraints.len(),
             ),
+            image,
         }
     }
 }

@@ -15,6 +15,17 @@ use crate::ui::layout;
 
 /// Applies `feed` to the cache and marks what it changed.
 pub fn apply(m: &mut Model, feed: Feed) {
+    // The versions view reads nodes and kube-system pods.
+    let versions_input = m.view == View::Versions
+        && match &feed {
+            Feed::Nodes(_) => true,
+            Feed::Pods(Ev::Apply(p) | Ev::Delete(p)) => p.namespace() == "kube-system",
+            Feed::Pods(_) => true,
+            _ => false,
+        };
+    if versions_input {
+        m.redraw = true;
+    }
     match feed {
         Feed::Pods(ev @ (Ev::Apply(_) | Ev::Delete(_))) => {
             let key = match &ev {

@@ -50,6 +50,17 @@ pub enum View {
     Main,
     /// The PodDisruptionBudget list.
     Pdbs,
+    /// The versions matrix and the skew policy (`:versions [vX.Y.Z]`).
+    Versions,
+}
+
+/// The versions view's state.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct VersionsView {
+    /// `:versions vX.Y.Z`: plan the way there.
+    pub target: Option<crate::campaign::version::Version>,
+    /// First line shown (clamped when drawn).
+    pub scroll: usize,
 }
 
 /// Something drawn over the view (the maintenance workflow's dialogs live in `Model::flow`).
@@ -319,6 +330,8 @@ pub struct Model {
     pub quit: bool,
     /// The maintenance workflow: dialogs, the live drain, the demo upgrade.
     pub flow: super::drain_flow::Flow,
+    /// The `:versions` view.
+    pub versions: VersionsView,
 }
 
 impl Model {
@@ -354,6 +367,7 @@ impl Model {
             redraw: true,
             quit: false,
             flow: Default::default(),
+            versions: VersionsView::default(),
         }
     }
 
@@ -361,7 +375,8 @@ impl Model {
     pub fn active_table(&self) -> Table {
         match self.view {
             View::Pdbs => Table::Pdbs,
-            View::Main => self.focus.into(),
+            // The versions view scrolls its own lines (`move_by`); filters act on nodes.
+            View::Main | View::Versions => self.focus.into(),
         }
     }
 

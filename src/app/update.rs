@@ -293,7 +293,10 @@ fn set_filter(m: &mut Model, text: &str) {
 }
 
 fn run_command(m: &mut Model, cmd: &str) {
-    let name = cmd.trim_start_matches(':');
+    let (name, arg) = cmd
+        .trim_start_matches(':')
+        .split_once(' ')
+        .map_or((cmd.trim_start_matches(':'), ""), |(n, a)| (n, a.trim()));
     let found = COMMANDS.iter().find(|(names, _)| names.contains(&name));
     match found.map(|(names, _)| names[0]) {
         Some("nodes") => focus(m, Pane::Nodes),
@@ -303,16 +306,34 @@ fn run_command(m: &mut Model, cmd: &str) {
             m.view = View::Pdbs;
             m.stale = true;
         }
+        Some("versions") => versions_command(m, arg),
         Some("help") => m.overlay = Some(Overlay::Help),
         Some("q") => m.quit = true,
         _ if name.is_empty() => {}
         _ => {
             m.flash = Some((
-                format!("unknown command :{name} (try :nodes :pods :events :pdb :q)"),
+                format!("unknown command :{name} (try :nodes :pods :events :pdb :versions :q)"),
                 m.now,
             ))
         }
     }
+}
+
+/// `:versions [vX.Y.Z]`: the matrix, and with a version the way there.
+fn versions_command(m: &mut Model, arg: &str) {
+    let target = match arg {
+        "" => None,
+        a => match crate::campaign::version::Version::parse(a) {
+            Ok(v) => Some(v),
+            Err(e) => {
+                m.flash = Some((format!(":versions: {e}"), m.now));
+                return;
+            }
+        },
+    };
+    m.view = View::Versions;
+    m.versions = super::model::VersionsView { target, scroll: 0 };
+    m.stale = true;
 }
 
 fn focus(m: &mut Model, p: Pane) {
@@ -322,6 +343,11 @@ fn focus(m: &mut Model, p: Pane) {
 }
 
 fn move_by(m: &mut Model, delta: isize) {
+    if m.view == View::Versions {
+        m.versions.scroll = m.versions.scroll.saturating_add_signed(delta);
+        m.redraw = true;
+        return;
+    }
     let t = m.active_table();
     let len = m.views.len(t);
     if len == 0 {

@@ -81,6 +81,16 @@ fn table(head: &[&str], rows: Vec<(Vec<String>, Option<Severity>)>) -> Vec<Line>
 
 /// The matrix: control plane, nodes, findings.
 pub fn matrix_lines(m: &Matrix) -> Vec<Line> {
+    let mut out = control_plane_lines(m);
+    out.push(Line::plain(String::new()));
+    out.extend(node_lines(m));
+    out.push(Line::plain(String::new()));
+    out.extend(findings_lines(m));
+    out
+}
+
+/// The control-plane table.
+pub fn control_plane_lines(m: &Matrix) -> Vec<Line> {
     let mut out = Vec::new();
     let reference = m
         .apiserver
@@ -106,8 +116,12 @@ pub fn matrix_lines(m: &Matrix) -> Vec<Line> {
         })
         .collect();
     out.extend(table(&["COMPONENT", "SOURCE", "NODE", "VERSION", "ALLOWED", "VERDICT"], rows));
-    out.push(Line::plain(String::new()));
-    out.push(Line::heading("NODES".into()));
+    out
+}
+
+/// The nodes table.
+pub fn node_lines(m: &Matrix) -> Vec<Line> {
+    let mut out = vec![Line::heading("NODES".into())];
     let rows = m
         .nodes
         .iter()
@@ -135,7 +149,12 @@ pub fn matrix_lines(m: &Matrix) -> Vec<Line> {
         &["NAME", "ROLE", "KUBELET", "ALLOWED", "KUBE-PROXY", "ALLOWED", "VERDICT", "RUNTIME", "OS IMAGE", "KERNEL"],
         rows,
     ));
-    out.push(Line::plain(String::new()));
+    out
+}
+
+/// The findings, worst first.
+pub fn findings_lines(m: &Matrix) -> Vec<Line> {
+    let mut out = Vec::new();
     let counts = [Severity::Error, Severity::Warning, Severity::Info]
         .map(|s| format!("{} {}", m.count(s), s.as_str()));
     out.push(Line::heading(format!("FINDINGS ({})", counts.join(", "))));

@@ -34,6 +34,7 @@ pub fn render(m: &Model, f: &mut Frame) {
             panes::events::render(m, f, l.events, m.focus == Pane::Events);
         }
         View::Pdbs => panes::pdbs::render(m, f, l.full),
+        View::Versions => panes::versions::render(m, f, l.full),
     }
     dialogs::render(m, f, &l);
     status_bar::footer(m, f, l.footer);

@@ -1,6 +1,7 @@
-//! The tables: nodes, pods, events (main view) and PDBs (full view).
+//! The tables: nodes, pods, events (main view) PDBs and versions (full views).
 
 pub mod events;
 pub mod nodes;
 pub mod pdbs;
 pub mod pods;
+pub mod versions;

@@ -92,11 +92,7 @@ pub async fn run(client: Client, opts: VersionsOptions) -> i32 {
     } else {
         let mut lines = render::matrix_lines(&m);
         if let Some(p) = &plan {
-            lines.push(render::Line {
-                text: String::new(),
-                severity: None,
-                heading: false,
-            });
+            lines.push(render::Line::prose(String::new(), None));
             lines.extend(render::plan_lines(p));
         }
         print!("{}", render::text(&lines));

@@ -13,15 +13,23 @@ pub struct Line {
     pub severity: Option<Severity>,
     /// A section heading.
     pub heading: bool,
+    /// Prose that may wrap on a narrow screen (a table row may not).
+    pub wrap: bool,
 }
 
 impl Line {
-    fn plain(text: String) -> Line {
+    /// Prose with the severity it shows.
+    pub fn prose(text: String, severity: Option<Severity>) -> Line {
         Line {
             text,
-            severity: None,
+            severity,
             heading: false,
+            wrap: true,
         }
+    }
+
+    fn plain(text: String) -> Line {
+        Line::prose(text, None)
     }
 
     fn heading(text: String) -> Line {
@@ -29,6 +37,7 @@ impl Line {
             text,
             severity: None,
             heading: true,
+            wrap: false,
         }
     }
 }
@@ -75,6 +84,7 @@ fn table(head: &[&str], rows: Vec<(Vec<String>, Option<Severity>)>) -> Vec<Line>
             text: fmt(&r),
             severity: s,
             heading: false,
+            wrap: false,
         }))
         .collect()
 }
@@ -105,17 +115,17 @@ pub fn control_plane_lines(m: &Matrix) -> Vec<Line> {
             (
                 vec![
                     r.component.name().to_string(),
-                    r.source.clone(),
                     dash(r.node.as_deref().unwrap_or_default()),
                     dash(&r.cell.version),
                     allowed(&r.cell),
                     if judged { verdict(r.cell.severity).into() } else { "-".into() },
+                    r.source.clone(),
                 ],
                 r.cell.severity,
             )
         })
         .collect();
-    out.extend(table(&["COMPONENT", "SOURCE", "NODE", "VERSION", "ALLOWED", "VERDICT"], rows));
+    out.extend(table(&["COMPONENT", "NODE", "VERSION", "ALLOWED", "VERDICT", "SOURCE"], rows));
     out
 }
 
@@ -162,11 +172,10 @@ pub fn findings_lines(m: &Matrix) -> Vec<Line> {
         out.push(Line::plain("none: every version is within the skew policy".into()));
     }
     for f in &m.findings {
-        out.push(Line {
-            text: format!("{:<7}  {}: {}", f.severity.as_str(), f.subject, f.message),
-            severity: Some(f.severity),
-            heading: false,
-        });
+        out.push(Line::prose(
+            format!("{:<7}  {}: {}", f.severity.as_str(), f.subject, f.message),
+            Some(f.severity),
+        ));
     }
     out
 }
@@ -183,21 +192,16 @@ pub fn plan_lines(p: &UpgradePlan) -> Vec<Line> {
         out.push(Line::plain("blocking: none".into()));
     }
     for b in &p.blockers {
-        out.push(Line {
-            text: format!(
+        out.push(Line::prose(
+            format!(
                 "blocking: {} (kubelet {}) blocks the control-plane step to {}: it must be ≥ {} first",
                 b.node, b.kubelet, b.blocks, b.needs
             ),
-            severity: Some(Severity::Warning),
-            heading: false,
-        });
+            Some(Severity::Warning),
+        ));
     }
     for n in &p.notes {
-        out.push(Line {
-            text: format!("note: {n}"),
-            severity: Some(Severity::Warning),
-            heading: false,
-        });
+        out.push(Line::prose(format!("note: {n}"), Some(Severity::Warning)));
     }
     if p.steps.is_empty() {
         out.push(Line::plain(format!("nothing to do: every node is at {}", p.target)));

@@ -170,10 +170,7 @@ pub fn plan(inv: &Inventory, target: &Version) -> Result<UpgradePlan, String> {
                     from: a.label.clone(),
                     to: current.clone(),
                     drain: true,
-                    why: format!(
-                        "blocks the control-plane step to {minor}: kubelet {} must be ≥ {needs} first",
-                        a.label
-                    ),
+                    why: format!("kubelet first: blocks the control-plane step to {minor} (needs ≥ {needs})"),
                 });
                 *a = At::of(&current);
             }
@@ -192,9 +189,9 @@ pub fn plan(inv: &Inventory, target: &Version) -> Result<UpgradePlan, String> {
                 to: label.clone(),
                 drain: true,
                 why: if first {
-                    format!("control plane to {label}: the first control-plane node")
+                    "control plane, first".into()
                 } else {
-                    format!("control plane to {label}")
+                    "control plane".into()
                 },
             });
             first = false;
@@ -213,7 +210,7 @@ pub fn plan(inv: &Inventory, target: &Version) -> Result<UpgradePlan, String> {
             from: a.label.clone(),
             to: target.to_string(),
             drain: true,
-            why: format!("kubelet to {target}"),
+            why: "kubelet".into(),
         });
     }
     Ok(UpgradePlan {

@@ -243,7 +243,8 @@ fn seed_to_the_next_minor() {
         ]
     );
     assert!(p.steps.iter().all(|s| s.drain));
-    assert!(p.steps[0].why.contains("first control-plane node"));
+    assert_eq!(p.steps[0].why, "control plane, first");
+    assert_eq!(p.steps[1].why, "kubelet");
 }
 
 #[test]

@@ -30,3 +30,4 @@ mod tui_render;
 mod tui_verdicts;
 mod tui_workflow_pty;
 mod tui_workflow_render;
+mod versions;

@@ -35,22 +35,17 @@ pub fn lines(m: &Model) -> (Vec<ReportLine>, String) {
     let mx = matrix(&inv);
     let mut out = Vec::new();
     if !m.pods_known_in("kube-system") {
-        out.push(ReportLine {
-            text: "cannot tell: kube-system pods are not visible, so control-plane and kube-proxy versions are unknown".into(),
-            severity: Some(Severity::Warning),
-            heading: false,
-        });
+        out.push(ReportLine::prose(
+            "cannot tell: kube-system pods are not visible, so control-plane and kube-proxy versions are unknown".into(),
+            Some(Severity::Warning),
+        ));
     }
     out.extend(render::findings_lines(&mx));
     if let Some(t) = &m.versions.target {
         out.push(blank());
         match steps::plan(&inv, t) {
             Ok(p) => out.extend(render::plan_lines(&p)),
-            Err(e) => out.push(ReportLine {
-                text: e,
-                severity: Some(Severity::Error),
-                heading: false,
-            }),
+            Err(e) => out.push(ReportLine::prose(e, Some(Severity::Error))),
         }
     }
     out.push(blank());
@@ -64,11 +59,32 @@ pub fn lines(m: &Model) -> (Vec<ReportLine>, String) {
 }
 
 fn blank() -> ReportLine {
-    ReportLine {
-        text: String::new(),
-        severity: None,
-        heading: false,
+    ReportLine::prose(String::new(), None)
+}
+
+/// Splits prose longer than `width` at spaces, later pieces indented under the text after
+/// the severity column (tables are cut by the frame instead).
+fn wrap(l: ReportLine, width: usize) -> Vec<ReportLine> {
+    if !l.wrap || l.text.chars().count() <= width || width < 20 {
+        return vec![l];
     }
+    const INDENT: &str = "         ";
+    let mut out: Vec<String> = vec![String::new()];
+    for word in l.text.split(' ') {
+        let cur = out.last_mut().expect("never empty");
+        let len = cur.chars().count();
+        if len > 0 && len + 1 + word.chars().count() > width {
+            out.push(format!("{INDENT}{word}"));
+        } else {
+            if len > 0 {
+                cur.push(' ');
+            }
+            cur.push_str(word);
+        }
+    }
+    out.into_iter()
+        .map(|text| ReportLine { text, ..l.clone() })
+        .collect()
 }
 
 /// Draws the versions view over the whole body.
@@ -77,6 +93,10 @@ pub fn render(m: &Model, f: &mut Frame, area: Rect) {
     let title = table::title("Versions", &detail, m.cache.nodes.len(), None);
     let block = table::block(title, true);
     let inner = block.inner(area);
+    let report: Vec<ReportLine> = report
+        .into_iter()
+        .flat_map(|l| wrap(l, inner.width as usize))
+        .collect();
     let last_start = report.len().saturating_sub(inner.height as usize);
     let scroll = m.versions.scroll.min(last_start);
     let text: Vec<Line> = report

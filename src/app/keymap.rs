@@ -303,7 +303,7 @@ pub const COMMANDS: &[(&[&str], &str)] = &[
     (&["pods", "po", "pod"], "pods pane"),
     (&["events", "ev", "event"], "events pane"),
     (&["pdb", "pdbs", "poddisruptionbudgets"], "PDB view"),
-    (&["versions", "version"], "versions & skew (:versions v1.30.1 plans it)"),
+    (&["versions", "ver"], "version skew view"),
     (&["help"], "this help"),
     (&["q", "quit", "q!"], "quit"),
 ];

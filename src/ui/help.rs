@@ -57,7 +57,7 @@ pub fn sections(readonly: bool) -> Vec<Vec<Line<'static>>> {
     for (names, help) in COMMANDS {
         let alias = names.get(1).map(|a| format!(" (:{a})")).unwrap_or_default();
         sec.push(Line::from(vec![
-            Span::styled(format!(" :{:<7} ", names[0]), theme::key()),
+            Span::styled(format!(" :{:<8} ", names[0]), theme::key()),
             Span::raw(*help),
             Span::styled(alias, theme::dim()),
         ]));
@@ -108,6 +108,18 @@ pub fn render(m: &Model, f: &mut Frame, area: Rect) {
             secs.extend(flow);
         }
         rest.extend(commands);
+        // Too tall on the right: its last section before the commands moves under the
+        // general keys, while it fits there (80×24 shows every key and command).
+        let fits = area.height.saturating_sub(4) as usize;
+        while join(rest.clone()).len() > fits && rest.len() > 1 {
+            let i = rest.len() - 2;
+            let mut left = secs.clone();
+            left.push(rest[i].clone());
+            if join(left).len() > fits {
+                break;
+            }
+            secs.push(rest.remove(i));
+        }
         (join(secs), Some(join(rest)))
     } else {
         (one, None)

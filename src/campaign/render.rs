@@ -52,7 +52,11 @@ fn verdict(s: Option<Severity>) -> &'static str {
 }
 
 fn dash(s: &str) -> String {
-    if s.is_empty() { "-".into() } else { s.to_string() }
+    if s.is_empty() {
+        "-".into()
+    } else {
+        s.to_string()
+    }
 }
 
 fn allowed(c: &Cell) -> String {
@@ -102,10 +106,10 @@ pub fn matrix_lines(m: &Matrix) -> Vec<Line> {
 /// The control-plane table.
 pub fn control_plane_lines(m: &Matrix) -> Vec<Line> {
     let mut out = Vec::new();
-    let reference = m
-        .apiserver
-        .as_ref()
-        .map_or_else(|| "kube-apiserver version unknown".into(), |v| format!("compared with the oldest kube-apiserver, {v}"));
+    let reference = m.apiserver.as_ref().map_or_else(
+        || "kube-apiserver version unknown".into(),
+        |v| format!("compared with the oldest kube-apiserver, {v}"),
+    );
     out.push(Line::heading(format!("CONTROL PLANE ({reference})")));
     let rows = m
         .control_plane
@@ -118,14 +122,28 @@ pub fn control_plane_lines(m: &Matrix) -> Vec<Line> {
                     dash(r.node.as_deref().unwrap_or_default()),
                     dash(&r.cell.version),
                     allowed(&r.cell),
-                    if judged { verdict(r.cell.severity).into() } else { "-".into() },
+                    if judged {
+                        verdict(r.cell.severity).into()
+                    } else {
+                        "-".into()
+                    },
                     r.source.clone(),
                 ],
                 r.cell.severity,
             )
         })
         .collect();
-    out.extend(table(&["COMPONENT", "NODE", "VERSION", "ALLOWED", "VERDICT", "SOURCE"], rows));
+    out.extend(table(
+        &[
+            "COMPONENT",
+            "NODE",
+            "VERSION",
+            "ALLOWED",
+            "VERDICT",
+            "SOURCE",
+        ],
+        rows,
+    ));
     out
 }
 
@@ -141,7 +159,12 @@ pub fn node_lines(m: &Matrix) -> Vec<Line> {
             (
                 vec![
                     n.name.clone(),
-                    if n.control_plane { "control-plane" } else { "worker" }.into(),
+                    if n.control_plane {
+                        "control-plane"
+                    } else {
+                        "worker"
+                    }
+                    .into(),
                     dash(&n.kubelet.version),
                     allowed(&n.kubelet),
                     proxy.map_or_else(|| "none".into(), |p| dash(&p.version)),
@@ -156,7 +179,18 @@ pub fn node_lines(m: &Matrix) -> Vec<Line> {
         })
         .collect();
     out.extend(table(
-        &["NAME", "ROLE", "KUBELET", "ALLOWED", "KUBE-PROXY", "ALLOWED", "VERDICT", "RUNTIME", "OS IMAGE", "KERNEL"],
+        &[
+            "NAME",
+            "ROLE",
+            "KUBELET",
+            "ALLOWED",
+            "KUBE-PROXY",
+            "ALLOWED",
+            "VERDICT",
+            "RUNTIME",
+            "OS IMAGE",
+            "KERNEL",
+        ],
         rows,
     ));
     out
@@ -169,7 +203,9 @@ pub fn findings_lines(m: &Matrix) -> Vec<Line> {
         .map(|s| format!("{} {}", m.count(s), s.as_str()));
     out.push(Line::heading(format!("FINDINGS ({})", counts.join(", "))));
     if m.findings.is_empty() {
-        out.push(Line::plain("none: every version is within the skew policy".into()));
+        out.push(Line::plain(
+            "none: every version is within the skew policy".into(),
+        ));
     }
     for f in &m.findings {
         out.push(Line::prose(
@@ -182,7 +218,10 @@ pub fn findings_lines(m: &Matrix) -> Vec<Line> {
 
 /// The way to a target: chain, blockers, ordered steps.
 pub fn plan_lines(p: &UpgradePlan) -> Vec<Line> {
-    let mut out = vec![Line::heading(format!("UPGRADE TO {} (control plane at {})", p.target, p.from))];
+    let mut out = vec![Line::heading(format!(
+        "UPGRADE TO {} (control plane at {})",
+        p.target, p.from
+    ))];
     out.push(Line::plain(format!(
         "chain: {} → {}",
         p.from.minor_release(),
@@ -204,7 +243,10 @@ pub fn plan_lines(p: &UpgradePlan) -> Vec<Line> {
         out.push(Line::prose(format!("note: {n}"), Some(Severity::Warning)));
     }
     if p.steps.is_empty() {
-        out.push(Line::plain(format!("nothing to do: every node is at {}", p.target)));
+        out.push(Line::plain(format!(
+            "nothing to do: every node is at {}",
+            p.target
+        )));
     }
     let rows = p
         .steps

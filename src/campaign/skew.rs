@@ -168,7 +168,9 @@ pub fn apiservers(all: &[Version]) -> Verdict {
     } else if d == 1 {
         Some((
             Severity::Info,
-            format!("kube-apiservers at {oldest} and {newest}: a control-plane upgrade in progress"),
+            format!(
+                "kube-apiservers at {oldest} and {newest}: a control-plane upgrade in progress"
+            ),
         ))
     } else if oldest.triple() != newest.triple() {
         Some((
@@ -210,7 +212,9 @@ pub fn controller(what: &str, v: &Version, api: &Version) -> Verdict {
     if m < a {
         return Some((
             Severity::Info,
-            format!("{what} {v} is one minor behind kube-apiserver {api}: upgrade it with the control plane"),
+            format!(
+                "{what} {v} is one minor behind kube-apiserver {api}: upgrade it with the control plane"
+            ),
         ));
     }
     patch_skew(what, v, api)
@@ -245,16 +249,36 @@ mod tests {
         // (kubelet, apiserver, expected severity, words the message must hold)
         let cases: &[(&str, &str, Option<Severity>, &str)] = &[
             ("v1.25.4", "v1.25.4", None, ""),
-            ("v1.25.0", "v1.25.4", Some(I), "patch skew: kubelet v1.25.0 beside kube-apiserver v1.25.4"),
+            (
+                "v1.25.0",
+                "v1.25.4",
+                Some(I),
+                "patch skew: kubelet v1.25.0 beside kube-apiserver v1.25.4",
+            ),
             ("v1.25.5", "v1.25.4", Some(I), "patch skew"),
-            ("v1.26.0", "v1.25.4", Some(E), "newer than kube-apiserver v1.25.4"),
+            (
+                "v1.26.0",
+                "v1.25.4",
+                Some(E),
+                "newer than kube-apiserver v1.25.4",
+            ),
             ("v1.28.1", "v1.29.4", None, ""),
             ("v1.27.1", "v1.29.4", None, ""),
             // n-3 is allowed, but the next control-plane minor would break it.
-            ("v1.26.1", "v1.29.4", Some(W), "must be upgraded before the next control-plane upgrade (v1.30 needs ≥ v1.27)"),
+            (
+                "v1.26.1",
+                "v1.29.4",
+                Some(W),
+                "must be upgraded before the next control-plane upgrade (v1.30 needs ≥ v1.27)",
+            ),
             ("v1.25.9", "v1.29.4", Some(E), "4 minors behind"),
             // Before v1.25 kubelets were limited to n-2.
-            ("v1.23.0", "v1.25.4", Some(W), "must be upgraded before the next control-plane upgrade"),
+            (
+                "v1.23.0",
+                "v1.25.4",
+                Some(W),
+                "must be upgraded before the next control-plane upgrade",
+            ),
             ("v1.22.0", "v1.25.4", Some(E), "3 minors behind"),
             ("v1.24.0", "v1.27.1", Some(E), "3 minors behind"),
             ("v1.25.0", "v1.27.1", None, ""),
@@ -300,9 +324,16 @@ mod tests {
         ];
         for (p, k, want) in cases {
             let got = proxy_vs_kubelet(&v(p), &v(k));
-            assert_eq!(sev(&got), *want, "kube-proxy {p} beside kubelet {k}: {got:?}");
+            assert_eq!(
+                sev(&got),
+                *want,
+                "kube-proxy {p} beside kubelet {k}: {got:?}"
+            );
         }
-        assert_eq!(proxy_beside_kubelet(Minor::new(1, 26)).to_string(), "v1.23–v1.29");
+        assert_eq!(
+            proxy_beside_kubelet(Minor::new(1, 26)).to_string(),
+            "v1.23–v1.29"
+        );
     }
 
     #[test]
@@ -312,7 +343,11 @@ mod tests {
             (&["v1.29.4", "v1.29.4", "v1.29.4"], None, ""),
             (&["v1.29.4", "v1.29.2"], Some(I), "patch skew"),
             (&["v1.29.4", "v1.30.0"], Some(I), "upgrade in progress"),
-            (&["v1.28.0", "v1.29.4", "v1.30.0"], Some(E), "2 minors apart"),
+            (
+                &["v1.28.0", "v1.29.4", "v1.30.0"],
+                Some(E),
+                "2 minors apart",
+            ),
             (&[], None, ""),
         ];
         for (all, want, words) in cases {
@@ -343,14 +378,20 @@ mod tests {
                 assert!(msg.contains(words), "{c} vs {a}: {msg}");
             }
         }
-        assert_eq!(controller_allowed(Minor::new(1, 25)).to_string(), "v1.24–v1.25");
+        assert_eq!(
+            controller_allowed(Minor::new(1, 25)).to_string(),
+            "v1.24–v1.25"
+        );
     }
 
     #[test]
     fn ranges_intersect() {
         let a = agent_allowed(Minor::new(1, 29));
         let b = proxy_beside_kubelet(Minor::new(1, 24));
-        assert_eq!(a.intersect(b).map(|r| r.to_string()), Some("v1.26–v1.27".into()));
+        assert_eq!(
+            a.intersect(b).map(|r| r.to_string()),
+            Some("v1.26–v1.27".into())
+        );
         let c = proxy_beside_kubelet(Minor::new(1, 20));
         assert_eq!(a.intersect(c), None);
     }

@@ -124,7 +124,11 @@ pub fn plan(inv: &Inventory, target: &Version) -> Result<UpgradePlan, String> {
     let stops: Vec<(Minor, String)> = (from.minor.max(to.minor.min(from.minor + 1))..=to.minor)
         .map(|m| Minor::new(from.major, m))
         .map(|m| {
-            let label = if m == to { target.to_string() } else { format!("{m}.x") };
+            let label = if m == to {
+                target.to_string()
+            } else {
+                format!("{m}.x")
+            };
             (m, label)
         })
         .collect();
@@ -133,7 +137,17 @@ pub fn plan(inv: &Inventory, target: &Version) -> Result<UpgradePlan, String> {
         .nodes
         .iter()
         .enumerate()
-        .map(|(i, n)| (i, At::of(&control_plane_version(inv, &n.name, n.control_plane, &n.kubelet))))
+        .map(|(i, n)| {
+            (
+                i,
+                At::of(&control_plane_version(
+                    inv,
+                    &n.name,
+                    n.control_plane,
+                    &n.kubelet,
+                )),
+            )
+        })
         .collect();
     for (i, a) in &at {
         let n = &inv.nodes[*i];
@@ -142,8 +156,15 @@ pub fn plan(inv: &Inventory, target: &Version) -> Result<UpgradePlan, String> {
                 "cannot tell node {}'s version `{}`: not checked against the skew policy",
                 n.name, a.label
             ));
-        } else if !a.below(target) && a.exact.as_ref().is_some_and(|v| v.triple() > target.triple()) {
-            notes.push(format!("node {} is at {}, newer than the target", n.name, a.label));
+        } else if !a.below(target)
+            && a.exact
+                .as_ref()
+                .is_some_and(|v| v.triple() > target.triple())
+        {
+            notes.push(format!(
+                "node {} is at {}, newer than the target",
+                n.name, a.label
+            ));
         }
     }
     let mut steps = Vec::new();
@@ -155,7 +176,9 @@ pub fn plan(inv: &Inventory, target: &Version) -> Result<UpgradePlan, String> {
         // plane's current version (a kubelet is never newer than the apiserver).
         for (i, a) in at.iter_mut() {
             let n = &inv.nodes[*i];
-            let Some(m) = a.minor.filter(|_| !n.control_plane) else { continue };
+            let Some(m) = a.minor.filter(|_| !n.control_plane) else {
+                continue;
+            };
             if m <= *minor && !agent_ok(m, *minor) {
                 let needs = agent_allowed(*minor).oldest;
                 blockers.push(Blocker {
@@ -170,7 +193,9 @@ pub fn plan(inv: &Inventory, target: &Version) -> Result<UpgradePlan, String> {
                     from: a.label.clone(),
                     to: current.clone(),
                     drain: true,
-                    why: format!("kubelet first: blocks the control-plane step to {minor} (needs ≥ {needs})"),
+                    why: format!(
+                        "kubelet first: blocks the control-plane step to {minor} (needs ≥ {needs})"
+                    ),
                 });
                 *a = At::of(&current);
             }

@@ -61,7 +61,11 @@ fn inv(server: &str, nodes: &[(&str, bool, &str)], cp: &str, proxy: &str) -> Inv
 fn seed() -> Inventory {
     inv(
         "v1.25.4",
-        &[("master0", true, "v1.25.4"), ("node0", false, "v1.25.4"), ("node1", false, "v1.25.0")],
+        &[
+            ("master0", true, "v1.25.4"),
+            ("node0", false, "v1.25.4"),
+            ("node1", false, "v1.25.0"),
+        ],
         "v1.25.4",
         "v1.25.4",
     )
@@ -83,7 +87,11 @@ fn seed_has_one_patch_skew_and_no_violation() {
     assert_eq!(f.len(), 1, "{f:?}");
     assert_eq!(f[0].0, Severity::Info);
     assert_eq!(f[0].1, "node/node1 kubelet");
-    assert!(f[0].2.contains("v1.25.0 beside kube-apiserver v1.25.4"), "{}", f[0].2);
+    assert!(
+        f[0].2.contains("v1.25.0 beside kube-apiserver v1.25.4"),
+        "{}",
+        f[0].2
+    );
     let node1 = m.nodes.iter().find(|n| n.name == "node1").unwrap();
     assert_eq!(node1.kubelet.severity, Some(Severity::Info));
     assert_eq!(node1.kubelet.allowed.unwrap().to_string(), "v1.23–v1.25");
@@ -108,27 +116,49 @@ fn seed_has_one_patch_skew_and_no_violation() {
         ]
     );
     let etcd = &m.control_plane[4].cell;
-    assert_eq!((etcd.version.as_str(), etcd.allowed, etcd.severity), ("3.5.5-0", None, None));
+    assert_eq!(
+        (etcd.version.as_str(), etcd.allowed, etcd.severity),
+        ("3.5.5-0", None, None)
+    );
 }
 
 #[test]
 fn matrix_verdicts() {
     // (case, inventory, expected (severity, subject) findings)
-    let cases: Vec<(&str, Inventory, Vec<(Severity, &str)>)> = vec![
+    type Case<'a> = (&'a str, Inventory, Vec<(Severity, &'a str)>);
+    let cases: Vec<Case> = vec![
         (
             "kubelet newer than the apiserver",
-            inv("v1.29.4", &[("cp", true, "v1.29.4"), ("w", false, "v1.30.0")], "", "v1.29.4"),
+            inv(
+                "v1.29.4",
+                &[("cp", true, "v1.29.4"), ("w", false, "v1.30.0")],
+                "",
+                "v1.29.4",
+            ),
             vec![(Severity::Error, "node/w kubelet")],
         ),
         (
             "worker at n-3 must go before the next control-plane upgrade",
-            inv("v1.29.4", &[("cp", true, "v1.29.4"), ("w", false, "v1.26.1")], "", "v1.29.4"),
+            inv(
+                "v1.29.4",
+                &[("cp", true, "v1.29.4"), ("w", false, "v1.26.1")],
+                "",
+                "v1.29.4",
+            ),
             vec![(Severity::Warning, "node/w kubelet")],
         ),
         (
             "worker at n-4",
-            inv("v1.29.4", &[("cp", true, "v1.29.4"), ("w", false, "v1.25.1")], "", "v1.29.4"),
-            vec![(Severity::Error, "node/w kubelet"), (Severity::Error, "node/w kube-proxy (kube-proxy-w)")],
+            inv(
+                "v1.29.4",
+                &[("cp", true, "v1.29.4"), ("w", false, "v1.25.1")],
+                "",
+                "v1.29.4",
+            ),
+            vec![
+                (Severity::Error, "node/w kubelet"),
+                (Severity::Error, "node/w kube-proxy (kube-proxy-w)"),
+            ],
         ),
         (
             "kube-proxy newer than the apiserver",
@@ -137,23 +167,41 @@ fn matrix_verdicts() {
         ),
         (
             "no kube-proxy pods: nothing to judge there",
-            inv("v1.28.2", &[("cp", true, "v1.28.2"), ("w", false, "v1.28.2")], "", ""),
+            inv(
+                "v1.28.2",
+                &[("cp", true, "v1.28.2"), ("w", false, "v1.28.2")],
+                "",
+                "",
+            ),
             vec![],
         ),
         (
             "apiservers two minors apart",
             {
-                let mut i = inv("v1.29.4", &[("a", true, "v1.29.4"), ("b", true, "v1.29.4")], "", "");
-                i.pods.iter_mut().filter(|p| p.pod == "kube-apiserver-b").for_each(|p| {
-                    p.image = "registry.k8s.io/kube-apiserver:v1.31.0".into();
-                });
+                let mut i = inv(
+                    "v1.29.4",
+                    &[("a", true, "v1.29.4"), ("b", true, "v1.29.4")],
+                    "",
+                    "",
+                );
+                i.pods
+                    .iter_mut()
+                    .filter(|p| p.pod == "kube-apiserver-b")
+                    .for_each(|p| {
+                        p.image = "registry.k8s.io/kube-apiserver:v1.31.0".into();
+                    });
                 i
             },
             vec![(Severity::Error, "kube-apiserver")],
         ),
         (
             "an unreadable kubelet version is said, not guessed",
-            inv("v1.29.4", &[("cp", true, "v1.29.4"), ("w", false, "latest")], "", ""),
+            inv(
+                "v1.29.4",
+                &[("cp", true, "v1.29.4"), ("w", false, "latest")],
+                "",
+                "",
+            ),
             vec![(Severity::Warning, "node/w kubelet")],
         ),
         (
@@ -176,8 +224,14 @@ fn matrix_verdicts() {
         ),
     ];
     for (name, i, want) in cases {
-        let got: Vec<(Severity, String)> = findings(&i).into_iter().map(|(s, sub, _)| (s, sub)).collect();
-        let want: Vec<(Severity, String)> = want.into_iter().map(|(s, sub)| (s, sub.to_string())).collect();
+        let got: Vec<(Severity, String)> = findings(&i)
+            .into_iter()
+            .map(|(s, sub, _)| (s, sub))
+            .collect();
+        let want: Vec<(Severity, String)> = want
+            .into_iter()
+            .map(|(s, sub)| (s, sub.to_string()))
+            .collect();
         assert_eq!(got, want, "{name}: {:?}", findings(&i));
         assert_eq!(
             matrix(&i).has_errors(),
@@ -189,7 +243,12 @@ fn matrix_verdicts() {
 
 #[test]
 fn apiserver_cells_outside_the_spread_are_errors() {
-    let mut i = inv("v1.29.4", &[("a", true, "v1.29.4"), ("b", true, "v1.29.4")], "", "");
+    let mut i = inv(
+        "v1.29.4",
+        &[("a", true, "v1.29.4"), ("b", true, "v1.29.4")],
+        "",
+        "",
+    );
     for p in i.pods.iter_mut().filter(|p| p.pod == "kube-apiserver-b") {
         p.image = "registry.k8s.io/kube-apiserver:v1.31.0".into();
     }
@@ -251,12 +310,24 @@ fn seed_to_the_next_minor() {
 fn plans() {
     let ha = inv(
         "v1.29.4",
-        &[("cp-a", true, "v1.29.4"), ("cp-b", true, "v1.29.4"), ("w1", false, "v1.29.4"), ("w2", false, "v1.26.1")],
+        &[
+            ("cp-a", true, "v1.29.4"),
+            ("cp-b", true, "v1.29.4"),
+            ("w1", false, "v1.29.4"),
+            ("w2", false, "v1.26.1"),
+        ],
         "",
         "v1.29.4",
     );
     // (case, inventory, target, chain, blockers (node, blocks), steps (node, to))
-    type Case<'a> = (&'a str, Inventory, &'a str, Vec<&'a str>, Vec<(&'a str, &'a str)>, Vec<(&'a str, &'a str)>);
+    type Case<'a> = (
+        &'a str,
+        Inventory,
+        &'a str,
+        Vec<&'a str>,
+        Vec<(&'a str, &'a str)>,
+        Vec<(&'a str, &'a str)>,
+    );
     let cases: Vec<Case> = vec![
         (
             "two minors: the control plane stops at every minor, the workers go once",
@@ -264,7 +335,12 @@ fn plans() {
             "v1.27.2",
             vec!["v1.26.x", "v1.27.2"],
             vec![],
-            vec![("master0", "v1.26.x"), ("master0", "v1.27.2"), ("node0", "v1.27.2"), ("node1", "v1.27.2")],
+            vec![
+                ("master0", "v1.26.x"),
+                ("master0", "v1.27.2"),
+                ("node0", "v1.27.2"),
+                ("node1", "v1.27.2"),
+            ],
         ),
         (
             "a patch upgrade",
@@ -272,7 +348,11 @@ fn plans() {
             "v1.25.6",
             vec!["v1.25.6"],
             vec![],
-            vec![("master0", "v1.25.6"), ("node0", "v1.25.6"), ("node1", "v1.25.6")],
+            vec![
+                ("master0", "v1.25.6"),
+                ("node0", "v1.25.6"),
+                ("node1", "v1.25.6"),
+            ],
         ),
         (
             "already there",
@@ -288,7 +368,13 @@ fn plans() {
             "v1.30.1",
             vec!["v1.30.1"],
             vec![("w2", "v1.30")],
-            vec![("w2", "v1.29.4"), ("cp-a", "v1.30.1"), ("cp-b", "v1.30.1"), ("w1", "v1.30.1"), ("w2", "v1.30.1")],
+            vec![
+                ("w2", "v1.29.4"),
+                ("cp-a", "v1.30.1"),
+                ("cp-b", "v1.30.1"),
+                ("w1", "v1.30.1"),
+                ("w2", "v1.30.1"),
+            ],
         ),
         (
             "within the same minor nothing blocks",
@@ -296,7 +382,12 @@ fn plans() {
             "v1.29.6",
             vec!["v1.29.6"],
             vec![],
-            vec![("cp-a", "v1.29.6"), ("cp-b", "v1.29.6"), ("w1", "v1.29.6"), ("w2", "v1.29.6")],
+            vec![
+                ("cp-a", "v1.29.6"),
+                ("cp-b", "v1.29.6"),
+                ("w1", "v1.29.6"),
+                ("w2", "v1.29.6"),
+            ],
         ),
         (
             "three minors: the n-3 worker blocks the first stop only (at v1.29 it keeps up to v1.32)",
@@ -319,13 +410,24 @@ fn plans() {
         (
             "mid-upgrade HA: the node already at the new minor is not stepped again",
             {
-                let mut i = inv("v1.29.4", &[("a", true, "v1.30.0"), ("b", true, "v1.29.4")], "", "");
-                i.pods.iter_mut().filter(|p| p.node.as_deref() == Some("a")).for_each(|p| {
-                    p.image = p.image.replace("v1.29.4", "v1.30.0");
-                });
-                i.pods.iter_mut().filter(|p| p.node.as_deref() == Some("b")).for_each(|p| {
-                    p.image = p.image.replace("v1.30.0", "v1.29.4");
-                });
+                let mut i = inv(
+                    "v1.29.4",
+                    &[("a", true, "v1.30.0"), ("b", true, "v1.29.4")],
+                    "",
+                    "",
+                );
+                i.pods
+                    .iter_mut()
+                    .filter(|p| p.node.as_deref() == Some("a"))
+                    .for_each(|p| {
+                        p.image = p.image.replace("v1.29.4", "v1.30.0");
+                    });
+                i.pods
+                    .iter_mut()
+                    .filter(|p| p.node.as_deref() == Some("b"))
+                    .for_each(|p| {
+                        p.image = p.image.replace("v1.30.0", "v1.29.4");
+                    });
                 i
             },
             "v1.30.0",
@@ -337,11 +439,24 @@ fn plans() {
     for (name, i, target, chain, blockers, steps) in cases {
         let p = plan(&i, &t(target)).unwrap_or_else(|e| panic!("{name}: {e}"));
         assert_eq!(p.chain, chain, "{name}");
-        let b: Vec<(String, String)> = p.blockers.iter().map(|b| (b.node.clone(), b.blocks.to_string())).collect();
-        let want_b: Vec<(String, String)> = blockers.iter().map(|(n, m)| (n.to_string(), m.to_string())).collect();
+        let b: Vec<(String, String)> = p
+            .blockers
+            .iter()
+            .map(|b| (b.node.clone(), b.blocks.to_string()))
+            .collect();
+        let want_b: Vec<(String, String)> = blockers
+            .iter()
+            .map(|(n, m)| (n.to_string(), m.to_string()))
+            .collect();
         assert_eq!(b, want_b, "{name}");
-        let s: Vec<(String, String)> = order(&i, target).into_iter().map(|(n, _, _, to)| (n, to)).collect();
-        let want_s: Vec<(String, String)> = steps.iter().map(|(n, to)| (n.to_string(), to.to_string())).collect();
+        let s: Vec<(String, String)> = order(&i, target)
+            .into_iter()
+            .map(|(n, _, _, to)| (n, to))
+            .collect();
+        let want_s: Vec<(String, String)> = steps
+            .iter()
+            .map(|(n, to)| (n.to_string(), to.to_string()))
+            .collect();
         assert_eq!(s, want_s, "{name}");
     }
 }

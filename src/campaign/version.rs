@@ -71,7 +71,9 @@ impl Version {
             nums.get(i)
                 .filter(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
                 .and_then(|n| n.parse().ok())
-                .ok_or_else(|| format!("`{s}` is not a Kubernetes version (want vMAJOR.MINOR.PATCH)"))
+                .ok_or_else(|| {
+                    format!("`{s}` is not a Kubernetes version (want vMAJOR.MINOR.PATCH)")
+                })
         };
         if nums.len() != 3 {
             return Err(format!(
@@ -123,7 +125,9 @@ pub fn image_tag(image: &str) -> Option<&str> {
     let no_digest = image.split('@').next().unwrap_or(image);
     // A `:` before the last `/` is a registry port, not a tag.
     let last = no_digest.rsplit('/').next().unwrap_or(no_digest);
-    last.split_once(':').map(|(_, tag)| tag).filter(|t| !t.is_empty())
+    last.split_once(':')
+        .map(|(_, tag)| tag)
+        .filter(|t| !t.is_empty())
 }
 
 /// The last path segment of an image's repository (`kube-apiserver`, `coredns`).
@@ -151,13 +155,25 @@ mod tests {
             let v = Version::parse(s).unwrap_or_else(|e| panic!("{s}: {e}"));
             assert_eq!(v.triple(), *triple, "{s}");
             assert_eq!(v.suffix, *suffix, "{s}");
-            assert_eq!(v.to_string(), format!("v{}", s.trim().trim_start_matches('v')));
+            assert_eq!(
+                v.to_string(),
+                format!("v{}", s.trim().trim_start_matches('v'))
+            );
         }
     }
 
     #[test]
     fn rejects_what_is_not_a_version() {
-        for s in ["", "latest", "v1.25", "v1.25.x", "v1..4", "va.b.c", "v1.25.4.1", "v1.25.-1"] {
+        for s in [
+            "",
+            "latest",
+            "v1.25",
+            "v1.25.x",
+            "v1..4",
+            "va.b.c",
+            "v1.25.4.1",
+            "v1.25.-1",
+        ] {
             let err = Version::parse(s).expect_err(s);
             assert!(err.contains("not a Kubernetes version"), "{s}: {err}");
         }
@@ -166,15 +182,27 @@ mod tests {
     #[test]
     fn reads_image_tags() {
         let cases: &[(&str, Option<&str>, &str)] = &[
-            ("registry.k8s.io/kube-apiserver:v1.25.4", Some("v1.25.4"), "kube-apiserver"),
-            ("localhost:5000/kube-proxy:v1.28.3", Some("v1.28.3"), "kube-proxy"),
+            (
+                "registry.k8s.io/kube-apiserver:v1.25.4",
+                Some("v1.25.4"),
+                "kube-apiserver",
+            ),
+            (
+                "localhost:5000/kube-proxy:v1.28.3",
+                Some("v1.28.3"),
+                "kube-proxy",
+            ),
             ("localhost:5000/kube-proxy", None, "kube-proxy"),
             (
                 "602401143452.dkr.ecr.us-west-2.amazonaws.com/eks/kube-proxy:v1.29.0-minimal-eksbuild.1",
                 Some("v1.29.0-minimal-eksbuild.1"),
                 "kube-proxy",
             ),
-            ("registry.k8s.io/coredns/coredns:v1.9.3@sha256:abc", Some("v1.9.3"), "coredns"),
+            (
+                "registry.k8s.io/coredns/coredns:v1.9.3@sha256:abc",
+                Some("v1.9.3"),
+                "coredns",
+            ),
             ("registry.k8s.io/etcd:3.5.5-0", Some("3.5.5-0"), "etcd"),
             ("weaveworks/weave-kube:latest", Some("latest"), "weave-kube"),
         ];

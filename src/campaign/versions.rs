@@ -111,7 +111,9 @@ impl Inventory {
                 });
                 NodeFacts {
                     control_plane: runs_apiserver
-                        || n.roles.iter().any(|r| r == "control-plane" || r == "master"),
+                        || n.roles
+                            .iter()
+                            .any(|r| r == "control-plane" || r == "master"),
                     name,
                     kubelet: n.kubelet_version.clone(),
                     container_runtime: n.container_runtime.clone(),
@@ -221,7 +223,13 @@ struct Judge {
 }
 
 impl Judge {
-    fn cell(&mut self, subject: &str, version: &str, allowed: Option<Allowed>, verdicts: Vec<Verdict>) -> Cell {
+    fn cell(
+        &mut self,
+        subject: &str,
+        version: &str,
+        allowed: Option<Allowed>,
+        verdicts: Vec<Verdict>,
+    ) -> Cell {
         let mut severity = None;
         for (s, message) in verdicts.into_iter().flatten() {
             severity = severity.max(Some(s));
@@ -251,7 +259,9 @@ pub fn matrix(inv: &Inventory) -> Matrix {
     let apis = inv.apiservers();
     let oldest = apis.iter().min_by_key(|v| v.triple()).cloned();
     let newest = apis.iter().max_by_key(|v| v.triple()).cloned();
-    let mut j = Judge { findings: Vec::new() };
+    let mut j = Judge {
+        findings: Vec::new(),
+    };
     if let Some(v) = skew::apiservers(&apis) {
         j.cell("kube-apiserver", "", None, vec![Some(v)]);
     }
@@ -300,16 +310,29 @@ fn control_plane_rows(
             let what = p.component.name();
             let (allowed, verdict) = match (p.component, &parsed, oldest, newest) {
                 (Component::KubeApiserver, Ok(_), Some(o), Some(n)) => (
-                    Some(skew::apiserver_allowed(o.minor_release(), n.minor_release())),
+                    Some(skew::apiserver_allowed(
+                        o.minor_release(),
+                        n.minor_release(),
+                    )),
                     None,
                 ),
-                (Component::KubeControllerManager | Component::KubeScheduler, Ok(v), Some(a), _) => (
+                (
+                    Component::KubeControllerManager | Component::KubeScheduler,
+                    Ok(v),
+                    Some(a),
+                    _,
+                ) => (
                     Some(skew::controller_allowed(a.minor_release())),
                     skew::controller(what, v, a),
                 ),
-                (Component::KubeApiserver | Component::KubeControllerManager | Component::KubeScheduler, Err(_), _, _) => {
-                    (None, Judge::unparsable(what, tag))
-                }
+                (
+                    Component::KubeApiserver
+                    | Component::KubeControllerManager
+                    | Component::KubeScheduler,
+                    Err(_),
+                    _,
+                    _,
+                ) => (None, Judge::unparsable(what, tag)),
                 // etcd and CoreDNS have their own versions: shown, not judged.
                 _ => (None, None),
             };
@@ -368,7 +391,12 @@ fn node_row(inv: &Inventory, n: &NodeFacts, api: Option<&Version>, j: &mut Judge
             (Ok(_), None) => None,
         };
         let allowed = api.map(|a| skew::agent_allowed(a.minor_release()));
-        j.cell(&format!("node/{} kubelet", n.name), &n.kubelet, allowed, vec![verdict])
+        j.cell(
+            &format!("node/{} kubelet", n.name),
+            &n.kubelet,
+            allowed,
+            vec![verdict],
+        )
     };
     let kube_proxy = inv.kube_proxy_on(&n.name).map(|p| {
         let tag = image_tag(&p.image).unwrap_or_default();

@@ -54,10 +54,16 @@ fn scenario(dir: &Path, api: &str, workers: &[(&str, &str)]) -> String {
         "description: versions test\nserverVersion: {api}\nnodes:\n  - name: cp\n    roles: [control-plane]\n    kubeletVersion: {api}\n"
     );
     for (name, kubelet) in workers {
-        yaml.push_str(&format!("  - name: {name}\n    kubeletVersion: {kubelet}\n"));
+        yaml.push_str(&format!(
+            "  - name: {name}\n    kubeletVersion: {kubelet}\n"
+        ));
     }
     yaml.push_str("pods:\n");
-    for c in ["kube-apiserver", "kube-controller-manager", "kube-scheduler"] {
+    for c in [
+        "kube-apiserver",
+        "kube-controller-manager",
+        "kube-scheduler",
+    ] {
         yaml.push_str(&format!(
             "  - name: {c}\n    mirrorOf: cp\n    namespace: kube-system\n    containers:\n      - {{name: {c}, image: \"registry.k8s.io/{c}:{api}\"}}\n"
         ));
@@ -76,17 +82,37 @@ async fn versions_seed_names_node1_patch_skew_as_info() {
     let ctx = format!("{}\n{}", o.stdout, o.stderr);
     assert_eq!(o.code, 0, "{ctx}");
     assert!(
-        o.stdout
-            .contains("info     node/node1 kubelet: patch skew: kubelet v1.25.0 beside kube-apiserver v1.25.4"),
+        o.stdout.contains(
+            "info     node/node1 kubelet: patch skew: kubelet v1.25.0 beside kube-apiserver v1.25.4"
+        ),
         "{ctx}"
     );
-    assert!(o.stdout.contains("FINDINGS (0 error, 0 warning, 1 info)"), "{ctx}");
+    assert!(
+        o.stdout.contains("FINDINGS (0 error, 0 warning, 1 info)"),
+        "{ctx}"
+    );
     // kube-proxy comes from the pods' images, the apiserver from its static pod and /version.
-    let apiserver = o.stdout.lines().filter(|l| l.starts_with("kube-apiserver ")).count();
+    let apiserver = o
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("kube-apiserver "))
+        .count();
     assert_eq!(apiserver, 2, "{ctx}");
     let node1 = o.stdout.lines().find(|l| l.starts_with("node1 ")).unwrap();
     let cols: Vec<&str> = node1.split_whitespace().collect();
-    assert_eq!(&cols[..7], ["node1", "worker", "v1.25.0", "v1.23–v1.25", "v1.25.4", "v1.23–v1.25", "info"], "{ctx}");
+    assert_eq!(
+        &cols[..7],
+        [
+            "node1",
+            "worker",
+            "v1.25.0",
+            "v1.23–v1.25",
+            "v1.25.4",
+            "v1.23–v1.25",
+            "info"
+        ],
+        "{ctx}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -96,7 +122,11 @@ async fn versions_seed_target_next_minor_control_plane_first() {
     assert_eq!(o.code, 0, "{ctx}");
     assert!(o.stdout.contains("chain: v1.25 → v1.26.0"), "{ctx}");
     assert!(o.stdout.contains("blocking: none"), "{ctx}");
-    assert_eq!(step_nodes(&o.stdout), ["master0", "node0", "node1"], "{ctx}");
+    assert_eq!(
+        step_nodes(&o.stdout),
+        ["master0", "node0", "node1"],
+        "{ctx}"
+    );
     let drains = o.stdout.lines().filter(|l| l.contains("drain; ")).count();
     assert_eq!(drains, 3, "a drain each:\n{ctx}");
 }
@@ -112,10 +142,24 @@ async fn versions_seed_two_minors_is_a_chain() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|s| (s["node"].as_str().unwrap().into(), s["to"].as_str().unwrap().into()))
+        .map(|s| {
+            (
+                s["node"].as_str().unwrap().into(),
+                s["to"].as_str().unwrap().into(),
+            )
+        })
         .collect();
-    let want = [("master0", "v1.26.x"), ("master0", "v1.27.0"), ("node0", "v1.27.0"), ("node1", "v1.27.0")];
-    assert_eq!(steps, want.map(|(a, b)| (a.to_string(), b.to_string())), "{ctx}");
+    let want = [
+        ("master0", "v1.26.x"),
+        ("master0", "v1.27.0"),
+        ("node0", "v1.27.0"),
+        ("node1", "v1.27.0"),
+    ];
+    assert_eq!(
+        steps,
+        want.map(|(a, b)| (a.to_string(), b.to_string())),
+        "{ctx}"
+    );
     assert_eq!(v["apiserver"], "v1.25.4");
     let info: Vec<&Value> = v["findings"].as_array().unwrap().iter().collect();
     assert_eq!(info.len(), 1, "{ctx}");
@@ -125,7 +169,11 @@ async fn versions_seed_two_minors_is_a_chain() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn versions_worker_at_n_minus_3_blocks_the_next_control_plane_step() {
     let dir = tempfile::tempdir().unwrap();
-    let path = scenario(dir.path(), "v1.29.4", &[("w-new", "v1.29.4"), ("w-old", "v1.26.1")]);
+    let path = scenario(
+        dir.path(),
+        "v1.29.4",
+        &[("w-new", "v1.29.4"), ("w-old", "v1.26.1")],
+    );
     let o = versions(&path, &[]).await;
     let ctx = format!("{}\n{}", o.stdout, o.stderr);
     assert_eq!(o.code, 0, "a warning is not a violation:\n{ctx}");
@@ -146,7 +194,11 @@ async fn versions_worker_at_n_minus_3_blocks_the_next_control_plane_step() {
     );
     // The blocker goes first (to the control plane's version), then the control plane,
     // then the workers.
-    assert_eq!(step_nodes(&o.stdout), ["w-old", "cp", "w-new", "w-old"], "{ctx}");
+    assert_eq!(
+        step_nodes(&o.stdout),
+        ["w-old", "cp", "w-new", "w-old"],
+        "{ctx}"
+    );
     assert!(o.stdout.contains("v1.26.1 → v1.29.4"), "{ctx}");
 }
 
@@ -170,10 +222,19 @@ async fn versions_kubelet_newer_than_the_apiserver_exits_1() {
 async fn versions_bad_target_is_refused() {
     let o = versions("seed", &["--target", "v1.26"]).await;
     assert_eq!(o.code, 1);
-    assert!(o.stderr.contains("--target: `v1.26` is not a Kubernetes version"), "{}", o.stderr);
+    assert!(
+        o.stderr
+            .contains("--target: `v1.26` is not a Kubernetes version"),
+        "{}",
+        o.stderr
+    );
     let o = versions("seed", &["--target", "v1.24.0"]).await;
     assert_eq!(o.code, 1);
-    assert!(o.stderr.contains("downgrades are not supported"), "{}", o.stderr);
+    assert!(
+        o.stderr.contains("downgrades are not supported"),
+        "{}",
+        o.stderr
+    );
 }
 
 fn node(name: &str, role: &str, kubelet: &str) -> NodeRow {
@@ -214,14 +275,34 @@ fn seed_versions_model(size: (u16, u16)) -> Model {
         node("node1", "", "v1.25.0"),
     ];
     let mut pods = vec![
-        pod("kube-apiserver-master0", "master0", "registry.k8s.io/kube-apiserver:v1.25.4"),
-        pod("kube-controller-manager-master0", "master0", "registry.k8s.io/kube-controller-manager:v1.25.4"),
-        pod("kube-scheduler-master0", "master0", "registry.k8s.io/kube-scheduler:v1.25.4"),
+        pod(
+            "kube-apiserver-master0",
+            "master0",
+            "registry.k8s.io/kube-apiserver:v1.25.4",
+        ),
+        pod(
+            "kube-controller-manager-master0",
+            "master0",
+            "registry.k8s.io/kube-controller-manager:v1.25.4",
+        ),
+        pod(
+            "kube-scheduler-master0",
+            "master0",
+            "registry.k8s.io/kube-scheduler:v1.25.4",
+        ),
         pod("etcd-master0", "master0", "registry.k8s.io/etcd:3.5.5-0"),
-        pod("coredns-565d847f94-dt76p", "master0", "registry.k8s.io/coredns/coredns:v1.9.3"),
+        pod(
+            "coredns-565d847f94-dt76p",
+            "master0",
+            "registry.k8s.io/coredns/coredns:v1.9.3",
+        ),
     ];
     for (n, p) in [("master0", "gfs28"), ("node0", "tl5w2"), ("node1", "sbnfh")] {
-        pods.push(pod(&format!("kube-proxy-{p}"), n, "registry.k8s.io/kube-proxy:v1.25.4"));
+        pods.push(pod(
+            &format!("kube-proxy-{p}"),
+            n,
+            "registry.k8s.io/kube-proxy:v1.25.4",
+        ));
     }
     fixtures::load(&mut m, (nodes, pods, vec![], vec![]));
     m
@@ -241,7 +322,10 @@ fn versions_view_120x40() {
     let mut m = seed_versions_model((120, 40));
     command(&mut m, "versions v1.26.0");
     let s = screen(&m);
-    assert!(s.contains("patch skew: kubelet v1.25.0 beside kube-apiserver v1.25.4"), "{s}");
+    assert!(
+        s.contains("patch skew: kubelet v1.25.0 beside kube-apiserver v1.25.4"),
+        "{s}"
+    );
     let order: Vec<usize> = [" 1.   master0", " 2.   node0", " 3.   node1"]
         .iter()
         .map(|n| s.find(n).unwrap_or_else(|| panic!("{n} missing:\n{s}")))
@@ -278,6 +362,44 @@ fn versions_command_refuses_a_bad_target() {
     let mut m = seed_versions_model((120, 40));
     command(&mut m, "versions 1.26");
     assert_eq!(m.view, kubedrain::app::model::View::Main);
-    let flash = m.flash.as_ref().map(|(f, _)| f.as_str()).unwrap_or_default();
-    assert!(flash.contains("`1.26` is not a Kubernetes version"), "{flash}");
+    let flash = m
+        .flash
+        .as_ref()
+        .map(|(f, _)| f.as_str())
+        .unwrap_or_default();
+    assert!(
+        flash.contains("`1.26` is not a Kubernetes version"),
+        "{flash}"
+    );
+}
+
+#[test]
+fn versions_view_follows_the_watch() {
+    use kubedrain::app::{Msg, update};
+    use kubedrain::cluster::watch::{Ev, Feed, WatchReport};
+    let mut m = seed_versions_model((120, 40));
+    command(&mut m, "versions");
+    m.redraw = false;
+    // The apiserver's static pod comes back with a newer image: the kubelets fall behind
+    // by a minor (in policy) and the controller-manager and scheduler too.
+    let report = WatchReport::Feed(Feed::Pods(Ev::Apply(pod(
+        "kube-apiserver-master0",
+        "master0",
+        "registry.k8s.io/kube-apiserver:v1.26.1",
+    ))));
+    let generation = m.generation;
+    update(&mut m, Msg::Watch { generation, report });
+    assert!(
+        m.redraw,
+        "a kube-system pod change redraws the versions view"
+    );
+    let s = screen(&m);
+    assert!(
+        s.contains("CONTROL PLANE (compared with the oldest kube-apiserver, v1.25.4)"),
+        "{s}"
+    );
+    assert!(
+        s.contains("kube-apiservers at v1.25.4 and v1.26.1: a control-plane upgrade in progress"),
+        "{s}"
+    );
 }

@@ -15,16 +15,10 @@ use crate::ui::layout;
 
 /// Applies `feed` to the cache and marks what it changed.
 pub fn apply(m: &mut Model, feed: Feed) {
-    // The versions view reads nodes and kube-system pods.
-    let versions_input = m.view == View::Versions
-        && match &feed {
-            Feed::Nodes(_) => true,
-            Feed::Pods(Ev::Apply(p) | Ev::Delete(p)) => p.namespace() == "kube-system",
-            Feed::Pods(_) => true,
-            _ => false,
-        };
-    if versions_input {
-        m.redraw = true;
+    // The versions view reads nodes' versions and kube-system pods' images.
+    if super::versions::touches(m, &feed) {
+        m.versions.dirty = true;
+        m.redraw |= m.view == View::Versions;
     }
     match feed {
         Feed::Pods(ev @ (Ev::Apply(_) | Ev::Delete(_))) => {

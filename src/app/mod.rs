@@ -22,6 +22,7 @@ pub mod model;
 pub mod msg;
 pub mod run;
 pub mod update;
+pub mod versions;
 pub mod views;
 
 pub use model::Model;

@@ -55,12 +55,30 @@ pub enum View {
 }
 
 /// The versions view's state.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VersionsView {
     /// `:versions vX.Y.Z`: plan the way there.
     pub target: Option<crate::campaign::version::Version>,
     /// First line shown (clamped when drawn).
     pub scroll: usize,
+    /// Nodes, kube-system pods or the target changed since `lines` was built.
+    pub dirty: bool,
+    /// The report (see `app::versions`).
+    pub lines: Vec<crate::campaign::render::Line>,
+    /// The title's counts.
+    pub detail: String,
+}
+
+impl Default for VersionsView {
+    fn default() -> Self {
+        VersionsView {
+            target: None,
+            scroll: 0,
+            dirty: true,
+            lines: Vec::new(),
+            detail: String::new(),
+        }
+    }
 }
 
 /// Something drawn over the view (the maintenance workflow's dialogs live in `Model::flow`).
@@ -447,5 +465,6 @@ impl Model {
         if self.dirty.any() {
             super::views::rebuild(self);
         }
+        super::versions::refresh(self);
     }
 }

@@ -332,7 +332,10 @@ fn versions_command(m: &mut Model, arg: &str) {
         },
     };
     m.view = View::Versions;
-    m.versions = super::model::VersionsView { target, scroll: 0 };
+    m.versions = super::model::VersionsView {
+        target,
+        ..Default::default()
+    };
     m.stale = true;
 }
 

@@ -2,8 +2,9 @@
 //! with the severity it shows: the headless command prints them, the TUI colours them.
 
 use super::skew::Severity;
-use super::steps::UpgradePlan;
-use super::versions::{Cell, Matrix};
+use super::steps::{self, UpgradePlan};
+use super::version::Version;
+use super::versions::{Cell, Inventory, Matrix, matrix};
 
 /// One line of the report.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -274,4 +275,38 @@ pub fn plan_lines(p: &UpgradePlan) -> Vec<Line> {
 /// Plain text of `lines`, one per line.
 pub fn text(lines: &[Line]) -> String {
     lines.iter().map(|l| format!("{}\n", l.text)).collect()
+}
+
+/// The view's order: what needs attention first (a blind spot, findings), then the way to
+/// `target`, then the matrix; with the title's counts (`0 error · 1 warning · 2 info`).
+/// `hidden`: why kube-system pods cannot be read, if they cannot.
+pub fn view_lines(
+    inv: &Inventory,
+    target: Option<&Version>,
+    hidden: Option<&str>,
+) -> (Vec<Line>, String) {
+    let mx = matrix(inv);
+    let mut out = Vec::new();
+    if let Some(why) = hidden {
+        out.push(Line::prose(
+            format!("cannot tell control-plane and kube-proxy versions: {why}"),
+            Some(Severity::Warning),
+        ));
+    }
+    out.extend(findings_lines(&mx));
+    if let Some(t) = target {
+        out.push(Line::plain(String::new()));
+        match steps::plan(inv, t) {
+            Ok(p) => out.extend(plan_lines(&p)),
+            Err(e) => out.push(Line::prose(e, Some(Severity::Error))),
+        }
+    }
+    out.push(Line::plain(String::new()));
+    out.extend(control_plane_lines(&mx));
+    out.push(Line::plain(String::new()));
+    out.extend(node_lines(&mx));
+    let detail = [Severity::Error, Severity::Warning, Severity::Info]
+        .map(|s| format!("{} {}", mx.count(s), s.as_str()))
+        .join(" · ");
+    (out, detail)
 }

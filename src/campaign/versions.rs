@@ -2,6 +2,8 @@
 //! `/version`) and every node (kubelet, kube-proxy from the kube-proxy pod's image on that node,
 //! runtime, OS, kernel), each cell with the range the skew policy allows and a verdict.
 
+use std::collections::{HashMap, HashSet};
+
 use serde::Serialize;
 
 use super::skew::{self, Allowed, Severity, Verdict};
@@ -102,13 +104,16 @@ impl Inventory {
                 })
             })
             .collect();
+        let apiserver_nodes: HashSet<&str> = pods
+            .iter()
+            .filter(|p| p.component == Component::KubeApiserver)
+            .filter_map(|p| p.node.as_deref())
+            .collect();
         let mut nodes: Vec<NodeFacts> = nodes
             .into_iter()
             .map(|n| {
                 let name = n.name().to_string();
-                let runs_apiserver = pods.iter().any(|p| {
-                    p.component == Component::KubeApiserver && p.node.as_deref() == Some(&name)
-                });
+                let runs_apiserver = apiserver_nodes.contains(name.as_str());
                 NodeFacts {
                     control_plane: runs_apiserver
                         || n.roles
@@ -140,11 +145,17 @@ impl Inventory {
             .collect()
     }
 
-    /// The kube-proxy pod on `node`.
-    pub fn kube_proxy_on(&self, node: &str) -> Option<&ComponentPod> {
-        self.pods
-            .iter()
-            .find(|p| p.component == Component::KubeProxy && p.node.as_deref() == Some(node))
+    /// The kube-proxy pod on each node (the first listed, when a rollout runs two).
+    pub fn kube_proxies(&self) -> HashMap<&str, &ComponentPod> {
+        let mut out = HashMap::new();
+        for p in &self.pods {
+            if p.component == Component::KubeProxy
+                && let Some(n) = p.node.as_deref()
+            {
+                out.entry(n).or_insert(p);
+            }
+        }
+        out
     }
 }
 
@@ -273,10 +284,18 @@ pub fn matrix(inv: &Inventory) -> Matrix {
         });
     }
     let control_plane = control_plane_rows(inv, oldest.as_ref(), newest.as_ref(), &mut j);
+    let proxies = inv.kube_proxies();
     let nodes = inv
         .nodes
         .iter()
-        .map(|n| node_row(inv, n, oldest.as_ref(), &mut j))
+        .map(|n| {
+            node_row(
+                proxies.get(n.name.as_str()).copied(),
+                n,
+                oldest.as_ref(),
+                &mut j,
+            )
+        })
         .collect();
     // Worst first; the order found otherwise (control plane, then nodes by name).
     j.findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
@@ -382,7 +401,12 @@ fn control_plane_rows(
     rows
 }
 
-fn node_row(inv: &Inventory, n: &NodeFacts, api: Option<&Version>, j: &mut Judge) -> NodeVersions {
+fn node_row(
+    proxy: Option<&ComponentPod>,
+    n: &NodeFacts,
+    api: Option<&Version>,
+    j: &mut Judge,
+) -> NodeVersions {
     let kubelet_v = Version::parse(&n.kubelet);
     let kubelet = {
         let verdict = match (&kubelet_v, api) {
@@ -398,7 +422,7 @@ fn node_row(inv: &Inventory, n: &NodeFacts, api: Option<&Version>, j: &mut Judge
             vec![verdict],
         )
     };
-    let kube_proxy = inv.kube_proxy_on(&n.name).map(|p| {
+    let kube_proxy = proxy.map(|p| {
         let tag = image_tag(&p.image).unwrap_or_default();
         let subject = format!("node/{} kube-proxy ({})", n.name, p.pod);
         let (allowed, verdicts) = match Version::parse(tag) {

@@ -118,10 +118,36 @@ pub fn plan(inv: &Inventory, target: &Version) -> Result<UpgradePlan, String> {
             "target {target} is older than kube-apiserver {newest}: downgrades are not supported"
         ));
     }
-    let from = oldest.minor_release();
+    let stops = stops(oldest.minor_release(), target);
+    let mut p = Planner::new(inv, target);
+    let mut current = oldest.to_string();
+    for (k, (minor, label)) in stops.iter().enumerate() {
+        p.unblock(*minor, &current);
+        p.control_plane(*minor, label, k + 1 == stops.len());
+        current = label.clone();
+    }
+    p.workers();
+    if !inv.nodes.iter().any(|n| n.control_plane) {
+        p.notes.push(format!(
+            "no control-plane node is visible (a managed control plane?): upgrade it to {} through its provider before the workers",
+            stops.iter().map(|(_, l)| l.as_str()).collect::<Vec<_>>().join(", then ")
+        ));
+    }
+    Ok(UpgradePlan {
+        target: target.clone(),
+        from: oldest.clone(),
+        chain: stops.into_iter().map(|(_, l)| l).collect(),
+        blockers: p.blockers,
+        steps: p.steps,
+        notes: p.notes,
+    })
+}
+
+/// The control plane's stops from `from` to `target`: one per minor (`v1.26.x`, ...), the
+/// last the target; a patch-only upgrade is one stop at the same minor.
+fn stops(from: Minor, target: &Version) -> Vec<(Minor, String)> {
     let to = target.minor_release();
-    // One stop per minor; a patch-only upgrade is one stop at the same minor.
-    let stops: Vec<(Minor, String)> = (from.minor.max(to.minor.min(from.minor + 1))..=to.minor)
+    (from.minor.max(to.minor.min(from.minor + 1))..=to.minor)
         .map(|m| Minor::new(from.major, m))
         .map(|m| {
             let label = if m == to {
@@ -131,121 +157,135 @@ pub fn plan(inv: &Inventory, target: &Version) -> Result<UpgradePlan, String> {
             };
             (m, label)
         })
-        .collect();
-    let mut notes = Vec::new();
-    let mut at: Vec<(usize, At)> = inv
-        .nodes
-        .iter()
-        .enumerate()
-        .map(|(i, n)| {
-            (
-                i,
+        .collect()
+}
+
+/// Walks the nodes through the stops, collecting steps.
+struct Planner<'a> {
+    inv: &'a Inventory,
+    target: &'a Version,
+    /// Where each node of `inv.nodes` stands, by index.
+    at: Vec<At>,
+    steps: Vec<Step>,
+    blockers: Vec<Blocker>,
+    notes: Vec<String>,
+}
+
+impl<'a> Planner<'a> {
+    fn new(inv: &'a Inventory, target: &'a Version) -> Planner<'a> {
+        let at: Vec<At> = inv
+            .nodes
+            .iter()
+            .map(|n| {
                 At::of(&control_plane_version(
                     inv,
                     &n.name,
                     n.control_plane,
                     &n.kubelet,
-                )),
-            )
-        })
-        .collect();
-    for (i, a) in &at {
-        let n = &inv.nodes[*i];
-        if a.minor.is_none() {
-            notes.push(format!(
-                "cannot tell node {}'s version `{}`: not checked against the skew policy",
-                n.name, a.label
-            ));
-        } else if !a.below(target)
-            && a.exact
+                ))
+            })
+            .collect();
+        let mut notes = Vec::new();
+        for (n, a) in inv.nodes.iter().zip(&at) {
+            if a.minor.is_none() {
+                notes.push(format!(
+                    "cannot tell node {}'s version `{}`: not checked against the skew policy",
+                    n.name, a.label
+                ));
+            } else if a
+                .exact
                 .as_ref()
                 .is_some_and(|v| v.triple() > target.triple())
-        {
-            notes.push(format!(
-                "node {} is at {}, newer than the target",
-                n.name, a.label
-            ));
+            {
+                notes.push(format!(
+                    "node {} is at {}, newer than the target",
+                    n.name, a.label
+                ));
+            }
+        }
+        Planner {
+            inv,
+            target,
+            at,
+            steps: Vec::new(),
+            blockers: Vec::new(),
+            notes,
         }
     }
-    let mut steps = Vec::new();
-    let mut blockers = Vec::new();
-    let mut current = oldest.to_string();
-    for (k, (minor, label)) in stops.iter().enumerate() {
-        let last = k + 1 == stops.len();
-        // Workers the new control-plane minor would leave behind go first, to the control
-        // plane's current version (a kubelet is never newer than the apiserver).
-        for (i, a) in at.iter_mut() {
-            let n = &inv.nodes[*i];
+
+    /// Workers the control plane at `minor` would leave behind go first, to the control
+    /// plane's `current` version (a kubelet is never newer than the apiserver).
+    fn unblock(&mut self, minor: Minor, current: &str) {
+        for (n, a) in self.inv.nodes.iter().zip(self.at.iter_mut()) {
             let Some(m) = a.minor.filter(|_| !n.control_plane) else {
                 continue;
             };
-            if m <= *minor && !agent_ok(m, *minor) {
-                let needs = agent_allowed(*minor).oldest;
-                blockers.push(Blocker {
-                    node: n.name.clone(),
-                    kubelet: a.label.clone(),
-                    blocks: *minor,
-                    needs,
-                });
-                steps.push(Step {
-                    node: n.name.clone(),
-                    role: Role::Worker,
-                    from: a.label.clone(),
-                    to: current.clone(),
-                    drain: true,
-                    why: format!(
-                        "kubelet first: blocks the control-plane step to {minor} (needs ≥ {needs})"
-                    ),
-                });
-                *a = At::of(&current);
+            if m > minor || agent_ok(m, minor) {
+                continue;
             }
+            let needs = agent_allowed(minor).oldest;
+            self.blockers.push(Blocker {
+                node: n.name.clone(),
+                kubelet: a.label.clone(),
+                blocks: minor,
+                needs,
+            });
+            self.steps.push(Step {
+                node: n.name.clone(),
+                role: Role::Worker,
+                from: a.label.clone(),
+                to: current.to_string(),
+                drain: true,
+                why: format!(
+                    "kubelet first: blocks the control-plane step to {minor} (needs ≥ {needs})"
+                ),
+            });
+            *a = At::of(current);
         }
+    }
+
+    /// Each control-plane node behind the stop, one after another.
+    fn control_plane(&mut self, minor: Minor, label: &str, last: bool) {
         let mut first = true;
-        for (i, a) in at.iter_mut() {
-            let n = &inv.nodes[*i];
-            let behind = a.minor.is_none_or(|m| m < *minor) || (last && a.below(target));
+        for (n, a) in self.inv.nodes.iter().zip(self.at.iter_mut()) {
+            let behind = a.minor.is_none_or(|m| m < minor) || (last && a.below(self.target));
             if !n.control_plane || !behind {
                 continue;
             }
-            steps.push(Step {
+            self.steps.push(Step {
                 node: n.name.clone(),
                 role: Role::ControlPlane,
                 from: a.label.clone(),
-                to: label.clone(),
+                to: label.to_string(),
                 drain: true,
                 why: if first {
-                    "control plane, first".into()
+                    "control plane, first"
                 } else {
-                    "control plane".into()
-                },
+                    "control plane"
+                }
+                .into(),
             });
             first = false;
-            *a = At::stop(*minor, label, target);
+            *a = At::stop(minor, label, self.target);
         }
-        current = label.clone();
     }
-    for (i, a) in &at {
-        let n = &inv.nodes[*i];
-        if n.control_plane || !a.below(target) {
-            continue;
+
+    /// Every worker below the target, once the control plane is there.
+    fn workers(&mut self) {
+        for (n, a) in self.inv.nodes.iter().zip(&self.at) {
+            if n.control_plane || !a.below(self.target) {
+                continue;
+            }
+            self.steps.push(Step {
+                node: n.name.clone(),
+                role: Role::Worker,
+                from: a.label.clone(),
+                to: self.target.to_string(),
+                drain: true,
+                why: "kubelet".into(),
+            });
         }
-        steps.push(Step {
-            node: n.name.clone(),
-            role: Role::Worker,
-            from: a.label.clone(),
-            to: target.to_string(),
-            drain: true,
-            why: "kubelet".into(),
-        });
     }
-    Ok(UpgradePlan {
-        target: target.clone(),
-        from: oldest.clone(),
-        chain: stops.into_iter().map(|(_, l)| l).collect(),
-        blockers,
-        steps,
-        notes,
-    })
 }
 
 /// A control-plane node is as old as the older of its apiserver and its kubelet.

@@ -478,3 +478,71 @@ fn plans_refused() {
     let err = plan(&unknown, &t("v1.26.0")).unwrap_err();
     assert!(err.contains("kube-apiserver version is unknown"), "{err}");
 }
+
+#[test]
+fn components_by_image() {
+    let cases: &[(&str, Option<Component>)] = &[
+        (
+            "registry.k8s.io/kube-apiserver:v1.25.4",
+            Some(Component::KubeApiserver),
+        ),
+        (
+            "k8s.gcr.io/kube-apiserver-amd64:v1.10.0",
+            Some(Component::KubeApiserver),
+        ),
+        (
+            "gke.gcr.io/kube-proxy-amd64:v1.29.1-gke.1589017",
+            Some(Component::KubeProxy),
+        ),
+        (
+            "602401143452.dkr.ecr.us-west-2.amazonaws.com/eks/kube-proxy:v1.29.0-minimal-eksbuild.1",
+            Some(Component::KubeProxy),
+        ),
+        (
+            "602401143452.dkr.ecr.us-west-2.amazonaws.com/eks/coredns:v1.11.1-eksbuild.4",
+            Some(Component::Coredns),
+        ),
+        ("registry.k8s.io/etcd:3.5.5-0", Some(Component::Etcd)),
+        (
+            "registry.k8s.io/kube-scheduler:v1.25.4",
+            Some(Component::KubeScheduler),
+        ),
+        ("weaveworks/weave-kube:latest", None),
+        (
+            "registry.k8s.io/kube-state-metrics/kube-state-metrics:v2.10.0",
+            None,
+        ),
+    ];
+    for (image, want) in cases {
+        assert_eq!(Component::of_image(image), *want, "{image}");
+    }
+}
+
+#[test]
+fn a_managed_control_plane_is_named_in_the_plan() {
+    let mut i = inv(
+        "v1.29.4-eks-abc",
+        &[
+            ("w1", false, "v1.29.1-eks-x"),
+            ("w2", false, "v1.28.3-eks-y"),
+        ],
+        "",
+        "",
+    );
+    i.pods.clear();
+    let p = plan(&i, &t("v1.30.2-eks-def")).unwrap();
+    assert_eq!(p.chain, ["v1.30.2-eks-def"]);
+    let steps: Vec<&str> = p.steps.iter().map(|s| s.node.as_str()).collect();
+    assert_eq!(steps, ["w1", "w2"]);
+    assert_eq!(p.notes.len(), 1, "{:?}", p.notes);
+    assert!(
+        p.notes[0].contains("no control-plane node is visible"),
+        "{:?}",
+        p.notes
+    );
+    assert!(
+        p.notes[0].contains("upgrade it to v1.30.2-eks-def through its provider"),
+        "{:?}",
+        p.notes
+    );
+}

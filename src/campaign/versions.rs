@@ -45,9 +45,14 @@ impl Component {
         }
     }
 
-    /// The component an image runs, by the image's name.
+    /// The component an image runs, by the image's name (older registries and GKE add
+    /// the architecture: `kube-proxy-amd64`).
     pub fn of_image(image: &str) -> Option<Component> {
         let name = image_name(image);
+        let name = ["-amd64", "-arm64", "-arm", "-ppc64le", "-s390x"]
+            .iter()
+            .find_map(|arch| name.strip_suffix(arch))
+            .unwrap_or(name);
         Component::ALL.into_iter().find(|c| c.name() == name)
     }
 }

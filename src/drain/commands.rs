@@ -60,6 +60,14 @@ pub async fn run(kube: &KubeArgs, readonly: bool, cmd: Command) -> i32 {
             };
             let snap = match fetch::snapshot(&client, &a.node, true).await {
                 Ok(s) => s,
+                // A plan needs every namespace's pods: without them it cannot tell.
+                Err(NodeOpError::Api(kube::Error::Api(s))) if s.code == 403 => {
+                    eprintln!(
+                        "error: {}\nkubedrain cannot tell whether draining node/{} is safe without reading every namespace's pods and PodDisruptionBudgets",
+                        s.message, a.node
+                    );
+                    return exit::CANNOT_TELL;
+                }
                 Err(e) => {
                     eprintln!("{}", err_text(&e));
                     return 1;

@@ -195,3 +195,24 @@ async fn blocked_means_one_thing_and_a_drain_that_cannot_finish_does_not_start()
     assert_eq!(sim.stats().count("create", "pods/eviction"), 0);
     sim.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_every_namespace_the_plan_cannot_tell_and_the_drain_does_not_start() {
+    let sim = start("seed").await;
+    let dir = tempfile::tempdir().unwrap();
+    // Credentials that may not list pods cluster-wide.
+    sim.faults().forbid("/api/v1/pods");
+    let o = kubedrain(&sim, dir.path(), &["plan", "node0", "--ignore-daemonsets"]).await;
+    assert_eq!(o.code, 4, "exit 4 = cannot tell: {}{}", o.stdout, o.stderr);
+    assert!(
+        o.stderr
+            .contains("kubedrain cannot tell whether draining node/node0 is safe"),
+        "{}",
+        o.stderr
+    );
+    let d = kubedrain(&sim, dir.path(), &["drain", "node0", "--ignore-daemonsets"]).await;
+    assert_eq!(d.code, 4, "{}", d.stderr);
+    assert!(d.stderr.contains("nothing was changed"), "{}", d.stderr);
+    assert!(!unschedulable(&sim, "node0"));
+    sim.stop().await;
+}

@@ -168,13 +168,8 @@ fn label<'a>(node: &'a NodeRow, key: &str) -> Option<&'a str> {
 
 /// The filters that do not depend on what runs on the node, in the scheduler's order:
 /// (scheduler message, short reason).
-fn static_misfit(node: &NodeRow, pod: &PodRow) -> Option<(String, String)> {
-    let cordon = Taint {
-        key: UNSCHEDULABLE_TAINT.into(),
-        value: None,
-        effect: "NoSchedule".into(),
-    };
-    if node.unschedulable && !tolerated(pod, &cordon) {
+fn static_misfit(node: &NodeRow, pod: &PodRow, tolerates_cordon: bool) -> Option<(String, String)> {
+    if node.unschedulable && !tolerates_cordon {
         return Some(("node(s) were unschedulable".into(), "cordoned".into()));
     }
     for taint in &node.taints {
@@ -300,13 +295,19 @@ impl<'a> Forecast<'a> {
     /// Schedules `pod`'s replacement like kube-scheduler would and commits it.
     pub fn place(&mut self, pod: &PodRow) -> Placement {
         let req = requests(pod);
+        let cordon = Taint {
+            key: UNSCHEDULABLE_TAINT.into(),
+            value: None,
+            effect: "NoSchedule".into(),
+        };
+        let tolerates_cordon = tolerated(pod, &cordon);
         // The drained node is cordoned: the scheduler counts it as well.
         let mut reasons: BTreeMap<String, usize> =
             BTreeMap::from([("node(s) were unschedulable".to_string(), 1)]);
         let mut misfits = Vec::new();
         let mut fits: Vec<(usize, i64)> = Vec::new();
         for (i, room) in self.rooms.iter().enumerate() {
-            let bad = match static_misfit(room.node, pod) {
+            let bad = match static_misfit(room.node, pod, tolerates_cordon) {
                 Some(m) => vec![m],
                 None => fit_misfits(room, req),
             };

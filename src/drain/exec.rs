@@ -279,8 +279,12 @@ impl Run {
         // eviction, ...): a drain that cannot finish does not start evicting.
         if plan.is_blocked() {
             let msg = self.left_cordoned();
+            // kubectl's own errors, worded as kubectl prints them, when there are any (fixing
+            // them shows the rest); else kubedrain's blockers.
             let mut errors = plan.errors.clone();
-            errors.extend(plan.blocker_messages());
+            if errors.is_empty() {
+                errors = plan.blocker_messages();
+            }
             return self
                 .finish(NodeState::Failed, errors, vec![], msg, true)
                 .await;

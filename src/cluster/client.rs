@@ -4,7 +4,9 @@
 use std::fmt;
 use std::time::Duration;
 
-use kube::config::{KubeConfigOptions, Kubeconfig};
+use std::path::{Path, PathBuf};
+
+use kube::config::{KubeConfigOptions, Kubeconfig, KubeconfigError};
 use kube::{Client, Config};
 
 use crate::cli::KubeArgs;
@@ -37,15 +39,27 @@ impl std::error::Error for ConnectError {}
 /// How long the `/version` probe may take before the server counts as unreachable.
 const PROBE_TIMEOUT: Duration = Duration::from_secs(8);
 
-/// Reads the kubeconfig, picks the context and builds a client (no network yet).
+/// The kubeconfig as kubectl reads it: the files of `--kubeconfig` if given, else those of
+/// `$KUBECONFIG`, else `~/.kube/config`. A `:`-separated list is merged as kubectl merges
+/// `$KUBECONFIG` (the first file to set a value or a named entry wins; kube's
+/// `Kubeconfig::merge`), so a context in one file may use a cluster and user from another.
+pub fn read_kubeconfig(path: Option<&Path>) -> Result<Kubeconfig, KubeconfigError> {
+    let Some(list) = path else {
+        // kube's `read` merges a `$KUBECONFIG` list the same way.
+        return Kubeconfig::read();
+    };
+    let files: Vec<PathBuf> = std::env::split_paths(list)
+        .filter(|p| !p.as_os_str().is_empty())
+        .collect();
+    files.iter().try_fold(Kubeconfig::default(), |merged, p| {
+        Kubeconfig::read_from(p).and_then(|next| merged.merge(next))
+    })
+}
+
+/// Reads the kubeconfig and picks the context: the one `Config` both clients are built
+/// from (the watchers' with kube's retries, the drain's without; no network yet).
 pub async fn config_from_args(args: &KubeArgs) -> Result<(Config, String), ConnectError> {
-    let kubeconfig = match &args.kubeconfig {
-        // KUBECONFIG may list several files; kube's `read` merges them like kubectl.
-        Some(p) if p.to_string_lossy().contains(':') => Kubeconfig::read(),
-        Some(p) => Kubeconfig::read_from(p),
-        None => Kubeconfig::read(),
-    }
-    .map_err(|e| {
+    let kubeconfig = read_kubeconfig(args.kubeconfig.as_deref()).map_err(|e| {
         let path = args
             .kubeconfig
             .as_ref()

@@ -19,6 +19,11 @@ pub fn open(m: &mut Model, action: NodeAction, node: String) -> Vec<Cmd> {
         flash(m, "read-only: kubedrain will not change the cluster");
         return Vec::new();
     }
+    if let Some(why) = &m.flow.cannot_change {
+        let text = format!("cannot {} {node}: {why}", action.verb());
+        flash(m, text);
+        return Vec::new();
+    }
     let Some(n) = m.cache.nodes.get(&node) else {
         return Vec::new();
     };

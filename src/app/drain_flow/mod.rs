@@ -118,4 +118,9 @@ pub enum Dialog {
         items: Vec<Unfinished>,
         selected: usize,
     },
+    /// "Quit while `node` is being drained?" over `back`, the dialog it returns to.
+    Quit {
+        node: String,
+        back: Option<Box<Dialog>>,
+    },
 }

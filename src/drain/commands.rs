@@ -255,7 +255,7 @@ async fn drain_many(
             None => {
                 outcomes.push(not_drained(
                     node,
-                    "its cordon was interrupted (it may be cordoned), nothing was evicted",
+                    "not drained: its cordon was interrupted (it may be cordoned), nothing was evicted",
                 ));
                 continue;
             }

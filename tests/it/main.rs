@@ -24,6 +24,7 @@ mod sim_tables;
 mod sim_watch;
 mod tui_fixtures;
 mod tui_pty;
+mod tui_quit;
 mod tui_render;
 mod tui_workflow_pty;
 mod tui_workflow_render;

@@ -57,6 +57,7 @@ fn dialog(m: &Model, f: &mut Frame, l: &Areas, d: &Dialog) {
 
 /// "Quit while a drain runs?": what quitting does to the node, before it happens.
 fn quit(m: &Model, f: &mut Frame, area: Rect, node: &str) {
+    const WIDTH: u16 = 64;
     let name = || Span::styled(node.to_string(), theme::title());
     let lines = vec![
         Line::raw(""),
@@ -68,22 +69,27 @@ fn quit(m: &Model, f: &mut Frame, area: Rect, node: &str) {
         Line::from(vec![
             name(),
             Span::styled(" stays cordoned", theme::warn()),
-            Span::raw(", and the pods not yet evicted keep running on it."),
+            Span::raw(", with the pods not yet evicted."),
         ]),
         Line::from(vec![
-            Span::raw("Next time, drain it again with "),
+            Span::raw("Later, "),
             Span::styled("r", theme::key()),
-            Span::raw(" or lift the cordon with "),
+            Span::raw(" drains it again and "),
             Span::styled("u", theme::key()),
-            Span::raw("."),
+            Span::raw(" lifts the cordon."),
         ]),
     ];
+    // Long node names wrap: room for every row.
+    let rows: usize = lines
+        .iter()
+        .map(|l| l.width().div_ceil(usize::from(WIDTH)).max(1))
+        .sum();
     let inner = popup(
         m,
         f,
         area,
-        66,
-        lines.len() as u16,
+        WIDTH + 2,
+        rows as u16,
         " Quit kubedrain? ",
         theme::warn(),
         Ctx::Quit,

@@ -117,7 +117,10 @@ pub async fn run(kube: &KubeArgs, readonly: bool, cmd: Command) -> i32 {
                 // A selector that matches nothing: kubectl prints nothing and succeeds.
                 [] => 0,
                 _ if a.dry_run == "client" => {
-                    match interrupt.unless(drain_dry_run(&client, &nodes, &opts)).await {
+                    match interrupt
+                        .unless(drain_dry_run(&client, &nodes, &opts))
+                        .await
+                    {
                         Some(code) => code,
                         None => {
                             eprintln!("interrupted: nothing was changed");

@@ -376,7 +376,13 @@ mod tests {
             target: Target::default(),
         };
         for i in 0..50 {
-            j.record("node0", Action::Evict, "evicted", Some(&format!("ns/p{i}")), None);
+            j.record(
+                "node0",
+                Action::Evict,
+                "evicted",
+                Some(&format!("ns/p{i}")),
+                None,
+            );
         }
         j.record_durable("node0", Action::DrainResult, "drained", None, None)
             .await

@@ -50,10 +50,7 @@ async fn until(
         false
     })
     .await;
-    assert!(
-        matches!(found, Ok(true)),
-        "no {what} in time: {events:#?}"
-    );
+    assert!(matches!(found, Ok(true)), "no {what} in time: {events:#?}");
 }
 
 /// Waits until the fault rule `id` has caught a request.
@@ -231,8 +228,12 @@ async fn waiting_with_hung_rechecks(
 }
 
 fn refuse_evictions(sim: &Simulator) -> FaultId {
-    sim.faults()
-        .add(fault("POST", "/api/v1/namespaces/*/pods/*/eviction", 429, None))
+    sim.faults().add(fault(
+        "POST",
+        "/api/v1/namespaces/*/pods/*/eviction",
+        429,
+        None,
+    ))
 }
 
 fn short_grace() -> DrainOptions {
@@ -478,8 +479,14 @@ async fn headless_ctrl_c_during_the_cordons_of_several_nodes_cancels() {
     child.interrupt();
     let (code, out) = child.exit().await;
     assert_eq!(code, Some(1), "{out}");
-    assert!(out.contains("node/node1 not drained: its cordon was interrupted"), "{out}");
-    assert!(out.contains("node/node0 left cordoned: not drained (interrupted)"), "{out}");
+    assert!(
+        out.contains("node/node1 not drained: its cordon was interrupted"),
+        "{out}"
+    );
+    assert!(
+        out.contains("node/node0 left cordoned: not drained (interrupted)"),
+        "{out}"
+    );
     sim.faults().clear();
     assert!(node(&c, "node0").await.unschedulable);
     assert_eq!(pods(&c).await.len(), before, "nothing was evicted");

@@ -49,7 +49,10 @@ fn n_or_esc_stays_with_the_drain() {
         let cmds = update(&mut m, Msg::Key(KeyEvent::new(stay, KeyModifiers::NONE)));
         assert!(cmds.is_empty(), "{cmds:?}");
         assert!(!m.quit);
-        assert!(matches!(m.flow.dialog, Some(Dialog::Live)), "back to the drain view");
+        assert!(
+            matches!(m.flow.dialog, Some(Dialog::Live)),
+            "back to the drain view"
+        );
         assert!(m.flow.live.as_ref().is_some_and(|l| !l.cancel_sent));
     }
 }
@@ -133,5 +136,8 @@ fn without_a_drain_client_changes_are_refused_with_the_reason() {
     let s = screen(&m);
     assert!(s.contains("CHANGES DISABLED"), "{s}");
     let footer = s.lines().last().unwrap_or_default();
-    assert!(!footer.contains("cordon") && !footer.contains("drain"), "{footer}");
+    assert!(
+        !footer.contains("cordon") && !footer.contains("drain"),
+        "{footer}"
+    );
 }

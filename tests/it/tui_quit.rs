@@ -141,3 +141,43 @@ fn without_a_drain_client_changes_are_refused_with_the_reason() {
         "{footer}"
     );
 }
+
+/// The real binary: Ctrl-C while a PDB holds the drain up asks first; y cancels the drain,
+/// waits for it to say so, and exits (the journal records the cancelled drain).
+#[test]
+fn ctrl_c_mid_drain_asks_then_cancels_and_quits() {
+    use crate::common::pty::Pty;
+    use std::time::Duration;
+    let state = tempfile::tempdir().unwrap();
+    // Slow: the replacements stay unready, so the PDB keeps blocking.
+    let args = ["demo", "--scenario", "pdb-blocked", "--speed", "0.1"];
+    let mut pty = Pty::spawn(&args, Some(state.path()));
+    let long = Duration::from_secs(60);
+    pty.wait_for("the demo cluster", long, |s| {
+        s.contains("node0") && s.contains("live")
+    });
+    pty.send(b"j");
+    pty.wait_for("node0 selected", long, |s| s.contains("· node0"));
+    pty.send(b"r");
+    pty.wait_for("drain options", long, |s| {
+        s.contains("Drain node0 · options")
+    });
+    pty.send(b"\r");
+    pty.wait_for("the plan", long, |s| s.contains("Drain plan"));
+    pty.send(b"\r");
+    pty.wait_for("a PDB blocking the drain", long, |s| {
+        s.contains("Drain node0 ·") && s.contains("blocked") && s.contains("PDB shop/checkout")
+    });
+    pty.send(b"\x03");
+    pty.wait_for("the quit question", long, |s| {
+        s.contains("Quit kubedrain?") && s.contains("node0 stays cordoned")
+    });
+    pty.send(b"y");
+    assert!(pty.wait_exit(Duration::from_secs(10)), "y quits");
+    let journal = std::fs::read_to_string(state.path().join("journal.jsonl")).unwrap();
+    let result = journal
+        .lines()
+        .rfind(|l| l.contains("\"drain-result\""))
+        .unwrap_or_else(|| panic!("no drain result in:\n{journal}"));
+    assert!(result.contains("\"outcome\":\"cancelled\""), "{result}");
+}

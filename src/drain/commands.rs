@@ -156,37 +156,53 @@ pub async fn run(kube: &KubeArgs, readonly: bool, cmd: Command) -> i32 {
 }
 
 /// Ctrl-C for a whole headless command: one listener, so a Ctrl-C that arrives while the
-/// command is busy elsewhere is still seen at the next wait.
+/// command is busy elsewhere is still seen at the next wait. A second Ctrl-C exits at once
+/// (130), in case something does not answer the first.
 struct Interrupt {
-    signal: tokio::signal::unix::Signal,
+    count: tokio::sync::watch::Receiver<u32>,
     seen: bool,
 }
 
 impl Interrupt {
     fn listen() -> std::io::Result<Interrupt> {
         let kind = tokio::signal::unix::SignalKind::interrupt();
-        Ok(Interrupt {
-            signal: tokio::signal::unix::signal(kind)?,
-            seen: false,
-        })
+        let mut signal = tokio::signal::unix::signal(kind)?;
+        let (tx, count) = tokio::sync::watch::channel(0u32);
+        tokio::spawn(async move {
+            while signal.recv().await.is_some() {
+                tx.send_modify(|n| *n += 1);
+                if *tx.borrow() >= 2 {
+                    eprintln!("error: interrupted twice: exiting now (nodes stay cordoned)");
+                    std::process::exit(130);
+                }
+            }
+        });
+        Ok(Interrupt { count, seen: false })
     }
 
     /// Resolves at the first Ctrl-C (at once if one came already); never after that.
     async fn next(&mut self) {
-        if self.seen || self.signal.recv().await.is_none() {
+        if self.seen || self.count.wait_for(|n| *n > 0).await.is_err() {
             return std::future::pending().await;
         }
         self.seen = true;
     }
 
-    /// Runs `step` unless Ctrl-C comes first (`None`).
+    /// Whether Ctrl-C was pressed (now or before).
+    fn interrupted(&mut self) -> bool {
+        self.seen |= *self.count.borrow() > 0;
+        self.seen
+    }
+
+    /// Runs `step` unless Ctrl-C comes first (`None`; at once if it came already).
     async fn unless<T>(&mut self, step: impl std::future::Future<Output = T>) -> Option<T> {
-        if self.seen {
+        if self.interrupted() {
             return None;
         }
         tokio::select! {
-            v = step => Some(v),
+            biased;
             _ = self.next() => None,
+            v = step => Some(v),
         }
     }
 }
@@ -233,7 +249,7 @@ async fn drain_many(
     let mut outcomes: Vec<DrainOutcome> = Vec::new();
     let mut cordoned = Vec::new();
     for node in nodes {
-        if interrupt.seen {
+        if interrupt.interrupted() {
             outcomes.push(not_drained(node, "not cordoned (interrupted)"));
             continue;
         }
@@ -266,7 +282,7 @@ async fn drain_many(
         cordoned.push(node);
     }
     for node in cordoned {
-        if interrupt.seen {
+        if interrupt.interrupted() {
             outcomes.push(not_drained(
                 node,
                 "left cordoned: not drained (interrupted)",
@@ -289,7 +305,7 @@ async fn drain_many(
         outcomes.push(handle.wait().await);
     }
     print(render::summary_lines(&outcomes));
-    i32::from(interrupt.seen || outcomes.iter().any(|o| o.state != NodeState::Drained))
+    i32::from(interrupt.interrupted() || outcomes.iter().any(|o| o.state != NodeState::Drained))
 }
 
 /// The outcome of a node Ctrl-C kept from being drained.

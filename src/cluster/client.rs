@@ -160,3 +160,36 @@ fn explain(e: &kube::Error, server: &str, context: &str) -> String {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_kubeconfig_list_is_merged_first_file_wins() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = dir.path().join("a");
+        let b = dir.path().join("b");
+        std::fs::write(
+            &a,
+            "current-context: one\ncontexts:\n- name: one\n  context: {cluster: c1, user: u1}\n",
+        )
+        .unwrap();
+        std::fs::write(
+            &b,
+            "current-context: two\ncontexts:\n- name: one\n  context: {cluster: ignored, user: ignored}\n- name: two\n  context: {cluster: c1, user: u1}\nclusters:\n- name: c1\n  cluster: {server: 'https://127.0.0.1:1'}\nusers:\n- name: u1\n  user: {token: t}\n",
+        )
+        .unwrap();
+        let list = std::env::join_paths([&a, &b]).unwrap();
+        let kc = read_kubeconfig(Some(Path::new(&list))).unwrap();
+        assert_eq!(kc.current_context.as_deref(), Some("one"));
+        let one = kc.contexts.iter().find(|c| c.name == "one").unwrap();
+        assert_eq!(one.context.as_ref().unwrap().cluster, "c1");
+        assert_eq!(kc.contexts.len(), 2);
+        assert_eq!(kc.clusters[0].name, "c1");
+        assert_eq!(kc.auth_infos[0].name, "u1");
+        // One file alone is read as it is.
+        let alone = read_kubeconfig(Some(&b)).unwrap();
+        assert_eq!(alone.current_context.as_deref(), Some("two"));
+    }
+}

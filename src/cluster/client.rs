@@ -128,12 +128,6 @@ pub async fn probe(config: Config, context: String) -> Result<Connection, Connec
     })
 }
 
-/// Reads kubeconfig and probes the server: what `kubedrain` does before opening the screen.
-pub async fn connect(args: &KubeArgs) -> Result<Connection, ConnectError> {
-    let (config, context) = config_from_args(args).await?;
-    probe(config, context).await
-}
-
 /// Turns a kube error into a sentence an operator can act on.
 fn explain(e: &kube::Error, server: &str, context: &str) -> String {
     match e {

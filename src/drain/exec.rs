@@ -108,6 +108,7 @@ pub fn start_drain_with(
         opts,
         journal,
         sink: Arc::new(sink),
+        cancel: cancel_rx.clone(),
     };
     DrainHandle {
         node: node.to_string(),
@@ -123,6 +124,8 @@ pub(super) struct Run {
     pub(super) opts: DrainOptions,
     pub(super) journal: Journal,
     pub(super) sink: Sink,
+    /// Cancellation, for `finish` (the steps before take theirs as an argument).
+    pub(super) cancel: watch::Receiver<bool>,
 }
 
 /// Resolves when cancellation is asked for; never if the handle is gone.
@@ -207,12 +210,18 @@ impl Run {
         annotate: bool,
     ) -> DrainOutcome {
         if annotate {
-            let bound = match state {
-                NodeState::Cancelled | NodeState::TimedOut => STOP_ANNOTATE,
-                _ => ANNOTATE,
-            };
+            // After a cancel or timeout someone waits for the answer: a short bound. Otherwise
+            // a cancel during a slow write ends the wait (the outcome stays what it is).
+            let stopping = matches!(state, NodeState::Cancelled | NodeState::TimedOut)
+                || *self.cancel.borrow();
+            let bound = if stopping { STOP_ANNOTATE } else { ANNOTATE };
             let write = node_ops::set_drain_state(&self.client, &self.node, state.annotation());
-            match tokio::time::timeout(bound, write).await {
+            let mut cancel = self.cancel.clone();
+            let written = tokio::select! {
+                w = tokio::time::timeout(bound, write) => w.map_err(|_| "timed out"),
+                _ = cancelled(&mut cancel), if !stopping => Err("cancelled"),
+            };
+            match written {
                 Ok(Ok(())) => {}
                 // The node went away and its pods with it: that is not a drain.
                 Ok(Err(node_ops::NodeOpError::NotFound(_))) => {
@@ -224,10 +233,9 @@ impl Run {
                     "could not record drain state on node/{}: {e}",
                     self.node
                 )),
-                Err(_) => self.notice(format!(
-                    "could not record drain state on node/{} within {} ms: its annotation still says draining",
-                    self.node,
-                    bound.as_millis()
+                Err(why) => self.notice(format!(
+                    "drain state not recorded on node/{} ({why}): its annotation still says draining",
+                    self.node
                 )),
             }
         }

@@ -362,6 +362,7 @@ async fn a_panicking_eviction_task_fails_its_pod_and_the_drain_ends() {
 struct Child {
     child: tokio::process::Child,
     out: Arc<Mutex<String>>,
+    readers: Vec<tokio::task::JoinHandle<()>>,
 }
 
 impl Child {
@@ -381,21 +382,26 @@ impl Child {
         let out: Arc<Mutex<String>> = Arc::default();
         let stdout = child.stdout.take().unwrap();
         let stderr = child.stderr.take().unwrap();
+        let mut readers = vec![];
         for pipe in [
             Box::new(stdout) as Box<dyn tokio::io::AsyncRead + Unpin + Send>,
             Box::new(stderr),
         ] {
             let out = out.clone();
-            tokio::spawn(async move {
+            readers.push(tokio::spawn(async move {
                 let mut lines = tokio::io::BufReader::new(pipe).lines();
                 while let Ok(Some(l)) = lines.next_line().await {
                     let mut o = out.lock().unwrap();
                     o.push_str(&l);
                     o.push('\n');
                 }
-            });
+            }));
         }
-        Child { child, out }
+        Child {
+            child,
+            out,
+            readers,
+        }
     }
 
     fn text(&self) -> String {
@@ -427,7 +433,9 @@ impl Child {
             .unwrap_or_else(|_| panic!("kubedrain did not exit after Ctrl-C:\n{}", self.text()))
             .unwrap();
         // The readers finish once the pipes close.
-        tokio::time::sleep(Duration::from_millis(200)).await;
+        for r in self.readers.drain(..) {
+            let _ = r.await;
+        }
         (status.code(), self.text())
     }
 }

@@ -207,9 +207,9 @@ fn watch(m: &mut Model, report: WatchReport) {
 }
 
 fn key(m: &mut Model, k: KeyEvent) -> Vec<Cmd> {
-    // Ctrl-C quits from anywhere, whatever is being typed.
+    // Ctrl-C quits from anywhere, whatever is being typed (asking first during a drain).
     if k.modifiers.contains(KeyModifiers::CONTROL) && k.code == KeyCode::Char('c') {
-        m.quit = true;
+        super::drain_flow::quit(m);
         return Vec::new();
     }
     match m.input.clone() {
@@ -304,7 +304,7 @@ fn run_command(m: &mut Model, cmd: &str) {
             m.stale = true;
         }
         Some("help") => m.overlay = Some(Overlay::Help),
-        Some("q") => m.quit = true,
+        Some("q") => super::drain_flow::quit(m),
         _ if name.is_empty() => {}
         _ => {
             m.flash = Some((
@@ -343,7 +343,7 @@ fn move_by(m: &mut Model, delta: isize) {
 fn action(m: &mut Model, a: Action) -> Vec<Cmd> {
     let page = crate::ui::layout::table_rows(m, m.active_table()).max(1) as isize;
     match a {
-        Action::Quit => m.quit = true,
+        Action::Quit => super::drain_flow::quit(m),
         Action::Up => move_by(m, -1),
         Action::Down => move_by(m, 1),
         Action::Top => move_by(m, isize::MIN / 2),

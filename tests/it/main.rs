@@ -4,6 +4,7 @@
 mod common;
 mod drain_support;
 
+mod drain_answers;
 mod drain_e2e;
 mod drain_e2e_faults;
 mod drain_findings;
@@ -26,6 +27,7 @@ mod sim_watch;
 mod tui_fixtures;
 mod tui_namespace_scope;
 mod tui_pty;
+mod tui_quit;
 mod tui_render;
 mod tui_verdicts;
 mod tui_workflow_pty;

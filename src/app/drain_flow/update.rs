@@ -20,6 +20,11 @@ pub fn open(m: &mut Model, action: NodeAction, node: String) -> Vec<Cmd> {
         flash(m, "read-only: kubedrain will not change the cluster");
         return Vec::new();
     }
+    if let Some(why) = &m.flow.cannot_change {
+        let text = format!("cannot {} {node}: {why}", action.verb());
+        flash(m, text);
+        return Vec::new();
+    }
     let Some(n) = m.cache.nodes.get(&node) else {
         return Vec::new();
     };
@@ -74,11 +79,15 @@ pub fn key(m: &mut Model, k: &KeyEvent) -> Option<Vec<Cmd>> {
         }
         // Help stays reachable from every dialog.
         (_, None) if k.code == KeyCode::Char('?') => return None,
+        (Ctx::Live, None) if k.code == KeyCode::Char('q') => {
+            quit(m);
+            Vec::new()
+        }
         // Looking for the way out of a running drain.
-        (Ctx::Live, None) if matches!(k.code, KeyCode::Esc | KeyCode::Char('q')) => {
+        (Ctx::Live, None) if k.code == KeyCode::Esc => {
             if let Some(l) = &m.flow.live {
                 let text = format!(
-                    "draining {}: x cancels (it stays cordoned); Ctrl-C quits kubedrain",
+                    "draining {}: x cancels (it stays cordoned); q quits kubedrain (asks first)",
                     l.node
                 );
                 flash(m, text);
@@ -109,8 +118,46 @@ fn options_typing(m: &mut Model, k: &KeyEvent) {
     form.error = None;
 }
 
+/// `q`, `:q`, Ctrl-C: quits at once, unless a drain is running: then asks first (quitting
+/// cancels it and leaves the node cordoned).
+pub fn quit(m: &mut Model) {
+    let running = m.flow.live.as_ref().filter(|l| l.outcome.is_none());
+    let Some(node) = running.map(|l| l.node.clone()) else {
+        m.quit = true;
+        return;
+    };
+    if matches!(m.flow.dialog, Some(Dialog::Quit { .. })) {
+        return;
+    }
+    // The question gets the keyboard, whatever was being typed or read.
+    m.input = crate::app::model::Input::Normal;
+    m.overlay = None;
+    let back = m.flow.dialog.take().map(Box::new);
+    m.flow.dialog = Some(Dialog::Quit { node, back });
+}
+
+/// The quit question's answer: y quits (cancelling the drain first), n goes back.
+fn quit_action(m: &mut Model, a: FlowAction) -> Vec<Cmd> {
+    let Some(Dialog::Quit { back, .. }) = m.flow.dialog.take() else {
+        return Vec::new();
+    };
+    if a != FlowAction::Confirm {
+        m.flow.dialog = back.map(|b| *b);
+        return Vec::new();
+    }
+    m.quit = true;
+    match &mut m.flow.live {
+        Some(l) if l.outcome.is_none() && !l.cancel_sent => {
+            l.cancel_sent = true;
+            vec![Cmd::Flow(FlowCmd::CancelDrain)]
+        }
+        _ => Vec::new(),
+    }
+}
+
 fn act(m: &mut Model, c: Ctx, a: FlowAction) -> Vec<Cmd> {
     match (c, a) {
+        (Ctx::Quit, _) => quit_action(m, a),
         (Ctx::Confirm, FlowAction::Confirm) => confirm(m),
         (_, FlowAction::Cancel) => {
             m.flow.dialog = None;
@@ -389,6 +436,10 @@ pub fn on_msg(m: &mut Model, msg: FlowMsg) -> Vec<Cmd> {
             {
                 let finished = matches!(ev, DrainEvent::Finished(_));
                 live.apply(ev, now);
+                // "A drain is running" would be false now: back to what was shown.
+                if finished && let Some(Dialog::Quit { back, .. }) = &mut m.flow.dialog {
+                    m.flow.dialog = back.take().map(|b| *b);
+                }
                 if finished && let Some(o) = &live.outcome {
                     let text = match o.state {
                         NodeState::Drained => format!("{} drained", o.node),
@@ -463,8 +514,8 @@ pub fn tick(m: &mut Model) -> bool {
     let timers = match &m.flow.dialog {
         // Elapsed, timeout and grace countdowns.
         Some(Dialog::Live) => m.flow.live.as_ref().is_some_and(|l| l.outcome.is_none()),
-        // "Ready for 12s", "cordoned 3m ago".
-        Some(Dialog::Uncordon { .. } | Dialog::Resume { .. }) => true,
+        // "Ready for 12s", "cordoned 3m ago"; the live view under the quit question.
+        Some(Dialog::Uncordon { .. } | Dialog::Resume { .. } | Dialog::Quit { .. }) => true,
         _ => false,
     };
     if m.flow.upgrading.is_empty() {

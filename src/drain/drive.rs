@@ -329,6 +329,8 @@ impl Run {
             }
         }
         let pending = pending_names(&tracked);
+        // "Drained" only if a fresh node-scoped list agrees (verify.rs).
+        errors.extend(self.confirm_drained(&errors).await);
         if errors.is_empty() {
             self.finish(
                 NodeState::Drained,

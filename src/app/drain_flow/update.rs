@@ -6,7 +6,7 @@ use super::*;
 use crate::app::model::{Model, Pane, View};
 use crate::app::msg::{Cmd, NodeAction};
 use crate::cluster::rows::{NodeReady, NodeRow};
-use crate::drain::events::{DrainEvent, NodeState, PodState};
+use crate::drain::events::{DrainEvent, NodeState};
 use crate::drain::journal;
 
 fn flash(m: &mut Model, text: impl Into<String>) {
@@ -227,11 +227,7 @@ fn plan_action(m: &mut Model, a: FlowAction) -> Vec<Cmd> {
             let mut live = LiveDrain::new(&form.node, m.now, timeout);
             // Rows from the plan at once; the engine's own plan (after the cordon) follows.
             for p in plan.removals() {
-                live.rows.push(PodProgress {
-                    key: p.key(),
-                    state: PodState::Queued,
-                    since: m.now,
-                });
+                live.rows.push(PodProgress::planned(p, m.now));
             }
             live.skipped = plan.pods.len() - live.rows.len();
             m.flow.live = Some(live);
@@ -259,6 +255,17 @@ fn live_action(m: &mut Model, a: FlowAction) -> Vec<Cmd> {
             return vec![Cmd::Flow(FlowCmd::CancelDrain)];
         }
         FlowAction::Close => m.flow.dialog = None,
+        // The status line offers these once the drain is over (the node stays cordoned).
+        FlowAction::Uncordon | FlowAction::Resume => {
+            let node = live.node.clone();
+            m.flow.dialog = None;
+            let action = if a == FlowAction::Uncordon {
+                NodeAction::Uncordon
+            } else {
+                NodeAction::Drain
+            };
+            return open(m, action, node);
+        }
         FlowAction::Upgrade => {
             let node = live.node.clone();
             m.flow.dialog = None;

@@ -9,7 +9,9 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Borders, Clear, Paragraph, Wrap};
 
 use super::{ellipsize, ellipsize_mid, keys_line};
-use crate::app::drain_flow::{self, Ctx, LiveDrain, PodProgress};
+use crate::app::drain_flow::{
+    self, Ctx, LiveDrain, PodProgress, ReplState, Shown, WorkloadProgress,
+};
 use crate::app::model::Model;
 use crate::drain::events::{GoneHow, NodeState, PodState};
 use crate::ui::theme;
@@ -49,18 +51,42 @@ fn state_word(s: NodeState) -> &'static str {
     }
 }
 
-/// (mark, state text, style) of a pod row.
-fn pod_cells(
-    m: &Model,
-    live: &LiveDrain,
-    r: &PodProgress,
-    compact: bool,
-) -> (String, Vec<Span<'static>>) {
+/// " (2 healthy, 2 needed, 0 allowed)": the PDB's status now, from the PDB watch; else the
+/// 429's counts, which the API server takes from the status it checked (its `currentHealthy`
+/// still counts pods whose eviction it just accepted, hence "in flight").
+fn pdb_counts(m: &Model, pdb: Option<&str>, healthy: Option<i32>, needed: Option<i32>) -> String {
+    if let Some(p) = pdb.and_then(|k| drain_flow::pdb_now(m, k)) {
+        return format!(
+            " ({} healthy, {} needed, {} allowed)",
+            p.current_healthy, p.desired_healthy, p.disruptions_allowed
+        );
+    }
+    match (healthy, needed) {
+        (Some(h), Some(n)) if h > n => {
+            format!(" ({h} healthy incl. evictions in flight, {n} needed)")
+        }
+        (Some(h), Some(n)) => format!(" ({h} healthy, {n} needed)"),
+        _ => String::new(),
+    }
+}
+
+/// (mark, state text) of a pod row, from the engine's state corrected by the pod watch.
+fn pod_cells(m: &Model, live: &LiveDrain, r: &PodProgress, compact: bool) -> (String, Vec<Span<'static>>) {
     let short = |d: std::time::Duration| format!("{}s", d.as_secs_f64().ceil() as u64);
-    // The drain is over but this pod never left: say so rather than a stale "blocked".
+    let state = match drain_flow::shown(m, live, r) {
+        Shown::Engine(s) => s.clone(),
+        Shown::Gone(how) => PodState::Gone { how },
+        Shown::Terminating(t) => PodState::Terminating { grace_deadline: t },
+        Shown::Stayed(why) => {
+            let text = format!("still on {}: {why}", live.node);
+            return ("○".into(), vec![Span::styled(text, theme::warn())]);
+        }
+    };
+    // The drain is over, the watch cannot tell, and this pod never left: say so rather than
+    // a stale "blocked".
     if let Some(o) = &live.outcome
-        && !r.state.is_final()
-        && !matches!(r.state, PodState::Terminating { .. })
+        && !state.is_final()
+        && !matches!(state, PodState::Terminating { .. })
     {
         let why = match o.state {
             NodeState::Cancelled => "not evicted: drain cancelled",
@@ -69,7 +95,7 @@ fn pod_cells(
         };
         return ("○".into(), vec![Span::styled(why, theme::warn())]);
     }
-    let (mark, mut spans): (&str, Vec<Span>) = match &r.state {
+    let (mark, spans): (&str, Vec<Span>) = match &state {
         PodState::Queued => ("·", vec![Span::styled("queued", theme::dim())]),
         PodState::Evicting { attempt } => (
             "→",
@@ -89,15 +115,13 @@ fn pod_cells(
             retry_in,
             ..
         } => {
+            let counts = pdb_counts(m, pdb.as_deref(), *healthy, *needed);
             let pdb = pdb.as_deref().unwrap_or("(unnamed)");
-            let mut t = if compact {
-                format!("blocked: PDB {pdb}")
+            let t = if compact {
+                format!("blocked: PDB {pdb}{counts}")
             } else {
-                format!("blocked by PDB {pdb}")
+                format!("blocked by PDB {pdb}{counts}")
             };
-            if let (Some(h), Some(n)) = (healthy, needed) {
-                t.push_str(&format!(" ({h} healthy, {n} needed)"));
-            }
             (
                 "■",
                 vec![
@@ -155,42 +179,45 @@ fn pod_cells(
         ),
         PodState::Failed { reason } => ("✖", vec![Span::styled(plain(reason), theme::bad())]),
     };
-    if let Some(rep) = live.replacements.get(&r.key) {
-        let mut name = rep.pod.rsplit('/').next().unwrap_or(&rep.pod).to_string();
-        if compact {
-            // The random suffix tells replacements apart; the prefix is the evicted pod's.
-            let suffix = name.rsplit('-').next().unwrap_or(&name).to_string();
-            name = format!("…{suffix}");
-        }
-        // The watchers keep the replacement current after the engine stops reporting.
-        let (on_node, phase, ready) = match m.cache.pods.get(&rep.pod) {
-            Some(p) => (
-                p.node_name.as_deref().map(str::to_string),
-                p.status_text().to_string(),
-                p.ready,
-            ),
-            None => (rep.on_node.clone(), rep.phase.clone(), rep.ready),
-        };
-        let (where_, style) = match (&on_node, phase.as_str(), ready) {
-            (Some(n), "Running", true) => (format!("on {n} (Running)"), theme::ok()),
-            (Some(n), "ContainerCreating", _) if compact => {
-                (format!("on {n} (starting)"), theme::warn())
-            }
-            (Some(n), phase, _) => (format!("on {n} ({phase})"), theme::warn()),
-            (None, _, _) => ("Pending: no node has room".into(), theme::warn()),
-        };
-        spans.push(Span::styled(
-            if compact {
-                " → "
-            } else {
-                " → replacement "
-            },
-            theme::dim(),
-        ));
-        spans.push(Span::styled(name, theme::text()));
-        spans.push(Span::styled(format!(" {where_}"), style));
-    }
     (mark.to_string(), spans)
+}
+
+/// "3 Ready on node1, 2 starting on node2".
+fn replacement_groups(w: &WorkloadProgress) -> Vec<Span<'static>> {
+    let mut out = Vec::new();
+    for (i, ((state, node), n)) in w.replacements.iter().enumerate() {
+        if i > 0 {
+            out.push(Span::styled(", ", theme::dim()));
+        }
+        let on = node.as_deref().map(|n| format!(" on {n}")).unwrap_or_default();
+        let (text, style) = match state {
+            ReplState::Ready => (format!("{n} Ready{on}"), theme::ok()),
+            ReplState::RunningNotReady => (format!("{n} Running, not Ready{on}"), theme::warn()),
+            ReplState::Starting => (format!("{n} starting{on}"), theme::warn()),
+            ReplState::Unscheduled => (format!("{n} Pending, not scheduled"), theme::warn()),
+            ReplState::Other(s) => (format!("{n} {s}{on}"), theme::warn()),
+        };
+        out.push(Span::styled(text, style));
+    }
+    out
+}
+
+/// One line per workload: "ReplicaSet shop/web-5d: 2 evicted → 2 replacements: 1 Ready on
+/// node1, 1 starting on node2". Replacements belong to the workload, not to an evicted pod.
+fn workload_line(w: &WorkloadProgress) -> Line<'static> {
+    let n = w.replacement_count();
+    let mut spans = vec![
+        Span::styled(format!("  {}", w.workload), theme::text()),
+        Span::styled(format!(": {} evicted → ", w.evicted), theme::dim()),
+    ];
+    if n == 0 {
+        spans.push(Span::styled("no replacement yet", theme::dim()));
+    } else {
+        let word = if n == 1 { "replacement" } else { "replacements" };
+        spans.push(Span::styled(format!("{n} {word}: "), theme::dim()));
+        spans.extend(replacement_groups(w));
+    }
+    Line::from(spans)
 }
 
 fn mark_style(s: &PodState) -> Style {
@@ -219,7 +246,8 @@ pub fn render(m: &Model, f: &mut Frame, area: Rect) {
     };
     f.render_widget(Clear, area);
     let total = live.rows.len();
-    let left = live.left();
+    let left = drain_flow::pods_left(m, live);
+    let workloads = drain_flow::workloads(m, live);
     let over = live.outcome.is_some();
     let border = match live.outcome.as_ref().map(|o| o.state) {
         Some(NodeState::Drained) => theme::ok(),
@@ -275,20 +303,20 @@ pub fn render(m: &Model, f: &mut Frame, area: Rect) {
     }
     head.push(Line::from(g));
     head.push(status_line(m, live));
-    // Replacements with nowhere to go: the service runs short until this node is back.
-    let stuck = live
+    // Replacements the scheduler cannot place (its own message): the service runs short.
+    let unschedulable: Vec<&str> = live
         .replacements
         .values()
-        .filter(|r| match m.cache.pods.get(&r.pod) {
-            Some(p) => p.node_name.is_none(),
-            None => r.on_node.is_none(),
-        })
-        .count();
-    if stuck > 0 {
+        .flat_map(|pods| pods.keys())
+        .filter_map(|k| m.cache.pods.get(k))
+        .filter(|p| p.node_name.is_none())
+        .filter_map(|p| p.unschedulable_message.as_deref())
+        .collect();
+    if let Some(why) = unschedulable.first() {
         head.push(Line::from(Span::styled(
             format!(
-                "⚠ {stuck} replacement(s) Pending, no room elsewhere: they start once {} is uncordoned",
-                live.node
+                "⚠ {} replacement(s) cannot be scheduled: {why}",
+                unschedulable.len()
             ),
             theme::warn(),
         )));
@@ -342,7 +370,7 @@ pub fn render(m: &Model, f: &mut Frame, area: Rect) {
             Span::styled(format!("{mark} "), mark_style(&r.state)),
             Span::styled(
                 format!("{:<name_w$}  ", ellipsize_mid(&r.key, name_w)),
-                if r.state.is_final() {
+                if drain_flow::shown(m, live, r).is_gone() {
                     theme::dim()
                 } else {
                     theme::text()
@@ -352,6 +380,7 @@ pub fn render(m: &Model, f: &mut Frame, area: Rect) {
         l.extend(spans);
         lines.push(Line::from(l));
     }
+    lines.extend(workloads.iter().map(workload_line));
     if live.skipped > 0 {
         lines.push(Line::from(Span::styled(
             format!(
@@ -430,8 +459,12 @@ fn status_line(m: &Model, live: &LiveDrain) -> Line<'static> {
         )),
         Some(_) => {
             let o = live.outcome.as_ref();
-            // The errors are listed below; the message says what state the node is left in.
+            // The errors are listed below. The engine's message names the CLI command; here
+            // the keys do it, so say which (only if our cordon happened and the node is there).
             let text = match o {
+                Some(_) if live.cordoned.is_some() && m.cache.nodes.contains_key(node) => format!(
+                    "✖ the drain failed: {node} stays cordoned — fix what is listed and drain again (r), or uncordon it (u)"
+                ),
                 Some(o) if o.errors.contains(&o.message) => "✖ the drain failed".to_string(),
                 Some(o) => format!("✖ the drain failed: {}", o.message),
                 None => String::new(),

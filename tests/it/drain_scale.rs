@@ -88,7 +88,7 @@ fn replacements(events: &[DrainEvent]) -> Vec<(&str, &str)> {
         .iter()
         .filter_map(|e| match e {
             DrainEvent::Replacement {
-                evicted,
+                workload: evicted,
                 on_node: Some(n),
                 ..
             } => Some((evicted.as_str(), n.as_str())),

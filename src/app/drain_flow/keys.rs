@@ -280,7 +280,10 @@ pub fn available(m: &Model, b: &FlowBinding) -> bool {
         (Ctx::NodesDemo, _) => m.flow.demo_upgrade && !m.readonly,
         (Ctx::Live, FlowAction::CancelDrain) => running,
         (Ctx::Live, FlowAction::Close) => !running,
-        (Ctx::Live, FlowAction::Uncordon | FlowAction::Resume) => !running && !m.readonly,
+        (Ctx::Live, FlowAction::Uncordon) => !running && !m.readonly,
+        (Ctx::Live, FlowAction::Resume) => {
+            !running && !m.readonly && !m.flow.live.as_ref().is_some_and(|l| l.is_drained())
+        }
         (Ctx::Live, FlowAction::Upgrade) => {
             m.flow.demo_upgrade
                 && !m.readonly

@@ -54,12 +54,21 @@ fn state_word(s: NodeState) -> &'static str {
 /// " (2 healthy, 2 needed, 0 allowed)": the PDB's status now, from the PDB watch; else the
 /// 429's counts, which the API server takes from the status it checked (its `currentHealthy`
 /// still counts pods whose eviction it just accepted, hence "in flight").
-fn pdb_counts(m: &Model, pdb: Option<&str>, healthy: Option<i32>, needed: Option<i32>) -> String {
+/// `compact` (narrow terminals) leaves out the allowed disruptions: "blocked" says it is 0.
+fn pdb_counts(
+    m: &Model,
+    pdb: Option<&str>,
+    healthy: Option<i32>,
+    needed: Option<i32>,
+    compact: bool,
+) -> String {
     if let Some(p) = pdb.and_then(|k| drain_flow::pdb_now(m, k)) {
-        return format!(
-            " ({} healthy, {} needed, {} allowed)",
-            p.current_healthy, p.desired_healthy, p.disruptions_allowed
-        );
+        let (h, n, a) = (p.current_healthy, p.desired_healthy, p.disruptions_allowed);
+        return if compact {
+            format!(" ({h} healthy, needs {n})")
+        } else {
+            format!(" ({h} healthy, {n} needed, {a} allowed)")
+        };
     }
     match (healthy, needed) {
         (Some(h), Some(n)) if h > n => {
@@ -115,7 +124,7 @@ fn pod_cells(m: &Model, live: &LiveDrain, r: &PodProgress, compact: bool) -> (St
             retry_in,
             ..
         } => {
-            let counts = pdb_counts(m, pdb.as_deref(), *healthy, *needed);
+            let counts = pdb_counts(m, pdb.as_deref(), *healthy, *needed, compact);
             let pdb = pdb.as_deref().unwrap_or("(unnamed)");
             let t = if compact {
                 format!("blocked: PDB {pdb}{counts}")

@@ -177,7 +177,10 @@ pub fn live_midway(m: &mut Model) {
         "default/cache-0",
         "default/debug-shell",
     ] {
-        let p = pods().into_iter().find(|p| p.key() == k).expect("fixture pod");
+        let p = pods()
+            .into_iter()
+            .find(|p| p.key() == k)
+            .expect("fixture pod");
         let mut row = PodProgress::bare(k.into(), PodState::Queued, t0);
         row.uid = p.uid().to_string();
         row.workload = p
@@ -236,6 +239,12 @@ pub fn live_midway(m: &mut Model) {
             },
         ),
     );
+    let ddddd = owned(
+        pod("default", "web-7c9d-ddddd", Some("node1"), "Running", 20),
+        "ReplicaSet",
+        "web-7c9d",
+    );
+    feed(m, Feed::Pods(Ev::Apply(ddddd)));
     // The PDB's status now (its watch): the replacement is Ready, so 3 healthy again.
     let mut web = pdb("default", "web", "web", 3, 0);
     web.current_healthy = 3;

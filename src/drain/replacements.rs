@@ -152,7 +152,12 @@ mod tests {
         let bound = replaced(r.on_event(&FeedEvent::Modified(pod("new", "4", Some("n1"), "rs1"))));
         assert_eq!(
             bound,
-            Some((rs.clone(), "d/new".into(), Some("n1".into()), "Pending".into()))
+            Some((
+                rs.clone(),
+                "d/new".into(),
+                Some("n1".into()),
+                "Pending".into()
+            ))
         );
         // Nothing changed: no event.
         assert!(

@@ -141,7 +141,11 @@ impl Tui {
     /// Selects node0, opens the drain options (`edit` changes them), the plan, and starts.
     async fn drain_node0(&mut self, edit: impl FnOnce(&mut OptionsForm)) {
         self.until("node0 and its pods", |m| {
-            m.cache.nodes.contains_key(NODE) && m.cache.pods.values().any(|p| p.name().starts_with("checkout"))
+            m.cache.nodes.contains_key(NODE)
+                && m.cache
+                    .pods
+                    .values()
+                    .any(|p| p.name().starts_with("checkout"))
         })
         .await;
         // cp0, node0, …: one down.
@@ -166,8 +170,14 @@ impl Tui {
     /// the one still blocked.
     fn checkout_rows(&self) -> (Option<String>, Option<String>) {
         let live = self.m.flow.live.as_ref().unwrap();
-        let checkout = |r: &&kubedrain::app::drain_flow::PodProgress| r.key.starts_with("shop/checkout");
-        let accepted = live.rows.iter().filter(checkout).find(|r| r.accepted).map(|r| r.key.clone());
+        let checkout =
+            |r: &&kubedrain::app::drain_flow::PodProgress| r.key.starts_with("shop/checkout");
+        let accepted = live
+            .rows
+            .iter()
+            .filter(checkout)
+            .find(|r| r.accepted)
+            .map(|r| r.key.clone());
         let blocked = live
             .rows
             .iter()
@@ -180,7 +190,11 @@ impl Tui {
     /// Pods on `node` as a node-scoped list (kubectl get pods --field-selector) shows them.
     async fn listed_on(&self, node: &str) -> Vec<PodRow> {
         let lp = ListParams::default().fields(&format!("spec.nodeName={node}"));
-        Api::<PodRow>::all(self.c.clone()).list(&lp).await.unwrap().items
+        Api::<PodRow>::all(self.c.clone())
+            .list(&lp)
+            .await
+            .unwrap()
+            .items
     }
 }
 
@@ -204,7 +218,8 @@ fn is_blocked(m: &Model) -> bool {
 async fn pdb_counts_are_the_pdbs_status_at_that_moment() {
     let mut t = Tui::start(pdb_blocked().await, (140, 40)).await;
     t.drain_node0(|_| {}).await;
-    t.until("a checkout pod blocked by the PDB", is_blocked).await;
+    t.until("a checkout pod blocked by the PDB", is_blocked)
+        .await;
     let api = Api::<PdbRow>::namespaced(t.c.clone(), "shop");
     // The PDB as the API has it now; the view shows the same once the PDB watch has
     // delivered that version (a later change is compared again).
@@ -212,9 +227,15 @@ async fn pdb_counts_are_the_pdbs_status_at_that_moment() {
         let now = api.get("checkout").await.unwrap();
         let rv: u64 = now.meta.resource_version.clone().unwrap().parse().unwrap();
         let cached = |m: &Model| -> u64 {
-            m.cache.pdbs.get(PDB).and_then(|p| p.meta.resource_version.clone()).and_then(|v| v.parse().ok()).unwrap_or(0)
+            m.cache
+                .pdbs
+                .get(PDB)
+                .and_then(|p| p.meta.resource_version.clone())
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0)
         };
-        t.until("the PDB watch at the API's version", |m| cached(m) >= rv).await;
+        t.until("the PDB watch at the API's version", |m| cached(m) >= rv)
+            .await;
         if cached(&t.m) != rv || !is_blocked(&t.m) {
             continue;
         }
@@ -247,13 +268,28 @@ async fn replacements_are_counted_per_workload_with_their_ready_condition() {
             })
         })
     };
-    t.until("a checkout replacement Running, not Ready", |m| is_blocked(m) && not_ready(m)).await;
+    t.until("a checkout replacement Running, not Ready", |m| {
+        is_blocked(m) && not_ready(m)
+    })
+    .await;
     let (accepted, blocked) = t.checkout_rows();
     let (accepted, blocked) = (accepted.unwrap(), blocked.unwrap());
     let live = t.m.flow.live.as_ref().unwrap();
-    let (workload, pods) = live.replacements.iter().find(|(w, _)| w.contains("shop/checkout")).unwrap();
+    let (workload, pods) = live
+        .replacements
+        .iter()
+        .find(|(w, _)| w.contains("shop/checkout"))
+        .unwrap();
     let (workload, repl) = (workload.clone(), pods.keys().next().unwrap().clone());
-    let on = t.m.cache.pods.get(&repl).unwrap().node_name.as_deref().unwrap().to_string();
+    let on =
+        t.m.cache
+            .pods
+            .get(&repl)
+            .unwrap()
+            .node_name
+            .as_deref()
+            .unwrap()
+            .to_string();
     let s = t.screen();
     // Never credited to a pod: not the blocked one (the old view did so in 3 of 4 runs), not
     // the evicted one either (the API does not say which pod a new one stands in for).
@@ -266,10 +302,17 @@ async fn replacements_are_counted_per_workload_with_their_ready_condition() {
     assert!(s.contains(&want), "expected {want:?}:\n{s}");
     assert!(!s.contains("(Running)"), "Running is not Ready:\n{s}");
     // Then its Ready condition turns True, and the line says so.
-    t.until("the replacement Ready", |m| m.cache.pods.get(&repl).is_some_and(|p| p.ready)).await;
+    t.until("the replacement Ready", |m| {
+        m.cache.pods.get(&repl).is_some_and(|p| p.ready)
+    })
+    .await;
     let s = t.screen();
     assert!(s.contains(&format!("{workload}: ")), "{s}");
-    assert!(s.contains(&format!("Ready on {on}")) && !s.contains(&format!("1 Running, not Ready on {on}, ")), "{s}");
+    assert!(
+        s.contains(&format!("Ready on {on}"))
+            && !s.contains(&format!("1 Running, not Ready on {on}, ")),
+        "{s}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -286,34 +329,76 @@ async fn after_cancel_a_pod_the_cluster_deleted_is_shown_gone() {
             })
         })
     };
-    t.until("a checkout pod terminating, another blocked", |m| terminating(m) && is_blocked(m)).await;
+    t.until("a checkout pod terminating, another blocked", |m| {
+        terminating(m) && is_blocked(m)
+    })
+    .await;
     let (accepted, blocked) = t.checkout_rows();
     let (accepted, blocked) = (accepted.unwrap(), blocked.unwrap());
     t.key(KeyCode::Char('x')).await;
     t.until("the drain cancelled", |m| {
-        m.flow.live.as_ref().and_then(|l| l.outcome.as_ref()).is_some_and(|o| o.state == NodeState::Cancelled)
+        m.flow
+            .live
+            .as_ref()
+            .and_then(|l| l.outcome.as_ref())
+            .is_some_and(|o| o.state == NodeState::Cancelled)
     })
     .await;
     // The positive event: the pod watch delivers the deletion.
-    let uid = t.m.flow.live.as_ref().unwrap().rows.iter().find(|r| r.key == accepted).unwrap().uid.clone();
-    t.until("the evicted pod's deletion", |m| m.cache.pods.get(&accepted).is_none_or(|p| p.uid() != uid)).await;
+    let uid =
+        t.m.flow
+            .live
+            .as_ref()
+            .unwrap()
+            .rows
+            .iter()
+            .find(|r| r.key == accepted)
+            .unwrap()
+            .uid
+            .clone();
+    t.until("the evicted pod's deletion", |m| {
+        m.cache.pods.get(&accepted).is_none_or(|p| p.uid() != uid)
+    })
+    .await;
     let s = t.screen();
     let gone = line_of(&s, &accepted);
-    assert!(gone.contains("gone (evicted)") && !gone.contains("terminating"), "{gone}\n{s}");
+    assert!(
+        gone.contains("gone (evicted)") && !gone.contains("terminating"),
+        "{gone}\n{s}"
+    );
     let stays = line_of(&s, &blocked);
-    assert!(stays.contains("still on node0: not evicted: drain cancelled"), "{stays}\n{s}");
+    assert!(
+        stays.contains("still on node0: not evicted: drain cancelled"),
+        "{stays}\n{s}"
+    );
     // The count is the drain's pods still on the node.
     let live = t.m.flow.live.as_ref().unwrap();
     let on_node = t.listed_on(NODE).await;
-    let still: Vec<_> = live.rows.iter().filter(|r| on_node.iter().any(|p| p.key() == r.key && p.uid() == r.uid)).collect();
+    let still: Vec<_> = live
+        .rows
+        .iter()
+        .filter(|r| on_node.iter().any(|p| p.key() == r.key && p.uid() == r.uid))
+        .collect();
     // Every row agrees with the list (the watch has caught up with the deletion above).
     for r in &live.rows {
         let listed = still.iter().any(|x| x.key == r.key);
-        assert_eq!(seen(&t.m, r) != Seen::Gone, listed, "{}: {:?}", r.key, seen(&t.m, r));
+        assert_eq!(
+            seen(&t.m, r) != Seen::Gone,
+            listed,
+            "{}: {:?}",
+            r.key,
+            seen(&t.m, r)
+        );
     }
     let total = live.rows.len();
-    assert!(s.contains(&format!("{} of {total} pods left", still.len())), "{s}");
-    assert!(s.contains("uncordon it (u)") && !s.contains("kubedrain uncordon"), "{s}");
+    assert!(
+        s.contains(&format!("{} of {total} pods left", still.len())),
+        "{s}"
+    );
+    assert!(
+        s.contains("uncordon it (u)") && !s.contains("kubedrain uncordon"),
+        "{s}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -322,7 +407,11 @@ async fn after_a_timeout_the_count_is_the_pods_still_on_the_node() {
     // 3 s: the blocked checkout pod waits ≥ 8 s for a Ready replacement.
     t.drain_node0(|f| f.timeout = "3s".into()).await;
     t.until("the drain timed out", |m| {
-        m.flow.live.as_ref().and_then(|l| l.outcome.as_ref()).is_some_and(|o| o.state == NodeState::TimedOut)
+        m.flow
+            .live
+            .as_ref()
+            .and_then(|l| l.outcome.as_ref())
+            .is_some_and(|o| o.state == NodeState::TimedOut)
     })
     .await;
     // Let the watch reach the list's state: every row present in the list is present in the
@@ -330,14 +419,22 @@ async fn after_a_timeout_the_count_is_the_pods_still_on_the_node() {
     let on_node = t.listed_on(NODE).await;
     let rows: Vec<(String, String)> = {
         let live = t.m.flow.live.as_ref().unwrap();
-        live.rows.iter().map(|r| (r.key.clone(), r.uid.clone())).collect()
+        live.rows
+            .iter()
+            .map(|r| (r.key.clone(), r.uid.clone()))
+            .collect()
     };
     let listed = |k: &str, uid: &str| on_node.iter().any(|p| p.key() == k && p.uid() == uid);
     let n = rows.iter().filter(|(k, u)| listed(k, u)).count();
-    assert!(n >= 1, "the blocked checkout pod still runs on node0: {on_node:?}");
+    assert!(
+        n >= 1,
+        "the blocked checkout pod still runs on node0: {on_node:?}"
+    );
     t.until("the pod watch at the list's state", |m| {
         let live = m.flow.live.as_ref().unwrap();
-        live.rows.iter().all(|r| (seen(m, r) != Seen::Gone) == listed(&r.key, &r.uid))
+        live.rows
+            .iter()
+            .all(|r| (seen(m, r) != Seen::Gone) == listed(&r.key, &r.uid))
     })
     .await;
     // The list may have moved on meanwhile (a pod finished terminating): the count the view
@@ -345,18 +442,33 @@ async fn after_a_timeout_the_count_is_the_pods_still_on_the_node() {
     let live = t.m.flow.live.as_ref().unwrap();
     let left = pods_left(&t.m, live);
     let on_node = t.listed_on(NODE).await;
-    let fresh = rows.iter().filter(|(k, u)| on_node.iter().any(|p| p.key() == *k && p.uid() == *u)).count();
+    let fresh = rows
+        .iter()
+        .filter(|(k, u)| on_node.iter().any(|p| p.key() == *k && p.uid() == *u))
+        .count();
     if left == fresh {
         let s = t.screen();
-        assert!(s.contains(&format!("{left} of {} pods left", rows.len())), "{s}");
+        assert!(
+            s.contains(&format!("{left} of {} pods left", rows.len())),
+            "{s}"
+        );
         assert!(s.contains("timed out"), "{s}");
     } else {
         // A deletion landed between the two lists; the watch shows it next.
-        t.until("the watch at the fresh list", |m| pods_left(m, m.flow.live.as_ref().unwrap()) == fresh).await;
+        t.until("the watch at the fresh list", |m| {
+            pods_left(m, m.flow.live.as_ref().unwrap()) == fresh
+        })
+        .await;
         let s = t.screen();
-        assert!(s.contains(&format!("{fresh} of {} pods left", rows.len())), "{s}");
+        assert!(
+            s.contains(&format!("{fresh} of {} pods left", rows.len())),
+            "{s}"
+        );
     }
-    assert!(n >= 1 && left >= 1, "the blocked pod counts: it is still on the node");
+    assert!(
+        n >= 1 && left >= 1,
+        "the blocked pod counts: it is still on the node"
+    );
 }
 
 /// A pod bound to the node after the drain's plan (no watch event could make the engine
@@ -383,9 +495,125 @@ async fn drained_only_when_a_fresh_list_of_the_node_is_clean() {
     let outcome = crate::drain_support::sim::finish(h, &mut rx, &mut events).await;
     assert_eq!(outcome.state, NodeState::Failed, "{outcome:?}");
     assert!(
-        outcome.errors.iter().any(|e| e.contains("not drained") && e.contains("default/late-arrival")),
+        outcome
+            .errors
+            .iter()
+            .any(|e| e.contains("not drained") && e.contains("default/late-arrival")),
         "{outcome:?}"
     );
     // Every pod the drain tracked did go: only the list could tell.
-    assert!(events.iter().all(|e| !matches!(e, DrainEvent::Pod { pod, .. } if pod.contains("late-arrival"))));
+    assert!(
+        events
+            .iter()
+            .all(|e| !matches!(e, DrainEvent::Pod { pod, .. } if pod.contains("late-arrival")))
+    );
+}
+
+mod render {
+    //! The live view's look for these states (TestBackend + insta, fixture cluster).
+
+    use crossterm::event::KeyCode;
+    use kubedrain::app::drain_flow::Dialog;
+    use kubedrain::app::flow_fixtures::{self as fx, flow_model, pods};
+    use kubedrain::app::model::Model;
+    use kubedrain::cluster::watch::{Ev, Feed};
+    use kubedrain::drain::events::{DrainEvent, DrainOutcome, NodeState};
+
+    use crate::common::screen::{press, screen};
+
+    fn fixture_pod(key: &str) -> kubedrain::cluster::rows::PodRow {
+        pods().into_iter().find(|p| p.key() == key).unwrap()
+    }
+
+    fn finish(m: &mut Model, state: NodeState) {
+        fx::drain_event(
+            m,
+            DrainEvent::Finished(DrainOutcome {
+                node: "node0".into(),
+                state,
+                errors: vec!["drain cancelled".into()],
+                pending_pods: vec![],
+                message: "drain of node/node0 cancelled; node/node0 left cordoned; uncordon it with `kubedrain uncordon node0`".into(),
+            }),
+        );
+    }
+
+    /// Midway, then `x`: the engine stopped with cache-0 terminating and web-bbbbb blocked;
+    /// then the pod watch shows cache-0 and web-aaaaa deleted, and the web replacement turns
+    /// Running but not Ready.
+    fn cancelled(size: (u16, u16)) -> Model {
+        let mut m = flow_model(size);
+        fx::live_midway(&mut m);
+        finish(&mut m, NodeState::Cancelled);
+        for k in ["default/cache-0", "default/web-7c9d-aaaaa"] {
+            fx::feed(&mut m, Feed::Pods(Ev::Delete(fixture_pod(k))));
+        }
+        let mut d = m.cache.pods.get("default/web-7c9d-ddddd").unwrap().clone();
+        d.ready = false;
+        fx::feed(&mut m, Feed::Pods(Ev::Apply(d)));
+        m.refresh();
+        m
+    }
+
+    #[test]
+    fn cancelled_rows_follow_the_pod_watch() {
+        let m = cancelled((120, 40));
+        let s = screen(&m);
+        let line = |k: &str| s.lines().find(|l| l.contains(k)).unwrap().to_string();
+        assert!(line("default/cache-0").contains("gone (evicted)"), "{s}");
+        assert!(!s.contains("grace left"), "{s}");
+        for k in ["default/web-7c9d-bbbbb", "default/debug-shell"] {
+            assert!(
+                line(k).contains("still on node0: not evicted: drain cancelled"),
+                "{s}"
+            );
+        }
+        assert!(s.contains("2 of 4 pods left"), "{s}");
+        assert!(s.contains("ReplicaSet default/web-7c9d: 1 evicted → 1 replacement: 1 Running, not Ready on node1"), "{s}");
+        assert!(
+            s.contains("uncordon it (u)") && !s.contains("kubedrain uncordon"),
+            "{s}"
+        );
+        insta::assert_snapshot!(s);
+    }
+
+    #[test]
+    fn cancelled_80x24() {
+        let s = screen(&cancelled((80, 24)));
+        assert!(
+            s.contains("rs default/web-7c9d: 1 evicted → 1 not Ready on node1"),
+            "{s}"
+        );
+        insta::assert_snapshot!(s);
+    }
+
+    #[test]
+    fn a_failed_drain_offers_u_not_a_cli_command() {
+        let mut m = flow_model((80, 24));
+        fx::live_midway(&mut m);
+        fx::drain_event(
+            &mut m,
+            DrainEvent::Finished(DrainOutcome {
+                node: "node0".into(),
+                state: NodeState::Failed,
+                errors: vec![
+                    "error when evicting pods/\"web-7c9d-bbbbb\" -n \"default\": boom".into(),
+                ],
+                pending_pods: vec![],
+                message: "node/node0 left cordoned; uncordon it with `kubedrain uncordon node0`"
+                    .into(),
+            }),
+        );
+        m.refresh();
+        let s = screen(&m);
+        assert!(
+            s.contains("uncordon it (u)") && !s.contains("kubedrain uncordon"),
+            "{s}"
+        );
+        insta::assert_snapshot!(s);
+        // And `u` does it: the uncordon confirmation for node0 (cordoned by the drain).
+        fx::feed(&mut m, Feed::Nodes(Ev::Apply(fx::cordoned_node0(false))));
+        press(&mut m, KeyCode::Char('u'));
+        assert!(matches!(&m.flow.dialog, Some(Dialog::Uncordon { node }) if node == "node0"));
+    }
 }

@@ -1,9 +1,12 @@
 //! The live drain view's state: each pod's progress, replacements, counters and timers.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use jiff::Timestamp;
 
+use crate::cluster::cache::Cache;
+use crate::cluster::rows::PodRow;
+use crate::cluster::watch::Ev;
 use crate::drain::events::{DrainEvent, DrainOutcome, GoneHow, NodeState, PodState, workload};
 use crate::drain::plan::{PodAction, PodPlan};
 
@@ -94,8 +97,13 @@ pub struct LiveDrain {
     pub rows: Vec<PodProgress>,
     /// Pods the engine's plan leaves alone (DaemonSet, mirror, not selected).
     pub skipped: usize,
-    /// Replacements by workload, then by pod (`namespace/name`).
+    /// Replacements by workload, then by pod (`namespace/name`): reported by the engine, and
+    /// seen by the TUI's pod watch (which goes on after the engine stopped).
     pub replacements: BTreeMap<String, BTreeMap<String, Replacement>>,
+    /// Controller UID → workload, of the pods the drain removes.
+    pub controllers: HashMap<String, String>,
+    /// UIDs of those workloads' pods that existed when the drain started (not replacements).
+    pub before: HashSet<String>,
     /// Non-fatal messages, most recent last.
     pub notices: Vec<String>,
     pub outcome: Option<DrainOutcome>,
@@ -117,12 +125,73 @@ impl LiveDrain {
             rows: Vec::new(),
             skipped: 0,
             replacements: BTreeMap::new(),
+            controllers: HashMap::new(),
+            before: HashSet::new(),
             notices: Vec::new(),
             outcome: None,
             finished_at: None,
             cancel_sent: false,
             scroll: 0,
         }
+    }
+
+    /// Learns the rows' workloads from the cache, and which of their pods exist already, so
+    /// that the pod watch can tell replacements ([`LiveDrain::on_pod_event`]).
+    pub fn track_workloads(&mut self, cache: &Cache) {
+        for r in &self.rows {
+            if let (Some(p), Some(w)) = (cache.pods.get(&r.key), &r.workload)
+                && let Some(c) = p.controller()
+            {
+                self.controllers.insert(c.uid.clone(), w.clone());
+            }
+        }
+        if self.controllers.is_empty() {
+            return;
+        }
+        self.before = cache
+            .pods
+            .values()
+            .filter(|p| {
+                p.controller()
+                    .is_some_and(|c| self.controllers.contains_key(&c.uid))
+            })
+            .map(|p| p.uid().to_string())
+            .collect();
+    }
+
+    /// One event of the TUI's pod watch: a new pod of a drained workload elsewhere is a
+    /// replacement; a replacement deleted is no longer one.
+    pub fn on_pod_event(&mut self, ev: &Ev<PodRow>) {
+        if self.controllers.is_empty() {
+            return;
+        }
+        match ev {
+            Ev::Apply(p) | Ev::InitApply(p) => self.note_pod(p),
+            Ev::InitPage(ps) => ps.iter().for_each(|p| self.note_pod(p)),
+            Ev::Delete(p) => {
+                for pods in self.replacements.values_mut() {
+                    pods.remove(&p.key());
+                }
+            }
+            Ev::Init | Ev::InitDone => {}
+        }
+    }
+
+    fn note_pod(&mut self, p: &PodRow) {
+        if p.node_name.as_deref() == Some(self.node.as_str()) || self.before.contains(p.uid()) {
+            return;
+        }
+        let Some(w) = p.controller().and_then(|c| self.controllers.get(&c.uid)) else {
+            return;
+        };
+        self.replacements.entry(w.clone()).or_default().insert(
+            p.key(),
+            Replacement {
+                on_node: p.node_name.as_deref().map(str::to_string),
+                phase: p.phase.as_str().to_string(),
+                ready: p.ready,
+            },
+        );
     }
 
     /// Ended `Drained`.

@@ -63,10 +63,7 @@ pub enum Shown<'a> {
 impl Shown<'_> {
     /// Whether the pod has left the node.
     pub fn is_gone(&self) -> bool {
-        matches!(
-            self,
-            Shown::Gone(_) | Shown::Engine(PodState::Gone { .. })
-        )
+        matches!(self, Shown::Gone(_) | Shown::Engine(PodState::Gone { .. }))
     }
 }
 
@@ -136,8 +133,10 @@ pub enum ReplState {
     Other(String),
 }
 
-/// One replacement, as the watch (or else the engine) last saw it.
-fn repl_state(m: &Model, key: &str, r: &Replacement) -> (ReplState, Option<String>) {
+/// One replacement, as the watch (or, while it is not live, the engine) last saw it; `None`
+/// when the live watch no longer has it (deleted).
+fn repl_state(m: &Model, key: &str, r: &Replacement) -> Option<(ReplState, Option<String>)> {
+    let watched = live_watch(m, Kind::Pods);
     if let Some(p) = m.cache.pods.get(key) {
         let node = p.node_name.as_deref().map(str::to_string);
         let s = if p.is_terminating() || p.phase.is_finished() {
@@ -151,7 +150,10 @@ fn repl_state(m: &Model, key: &str, r: &Replacement) -> (ReplState, Option<Strin
         } else {
             ReplState::Starting
         };
-        return (s, node);
+        return Some((s, node));
+    }
+    if watched {
+        return None;
     }
     let s = match (&r.on_node, r.phase.as_str(), r.ready) {
         (None, ..) => ReplState::Unscheduled,
@@ -160,7 +162,7 @@ fn repl_state(m: &Model, key: &str, r: &Replacement) -> (ReplState, Option<Strin
         (_, "Pending", _) => ReplState::Starting,
         (_, other, _) => ReplState::Other(other.to_string()),
     };
-    (s, r.on_node.clone())
+    Some((s, r.on_node.clone()))
 }
 
 /// A workload the drain evicts from: how many of its pods were evicted, and its replacements
@@ -200,11 +202,16 @@ pub fn workloads(m: &Model, live: &LiveDrain) -> Vec<WorkloadProgress> {
     order
         .into_iter()
         .map(|w| {
-            let mine = live.rows.iter().filter(|r| r.workload.as_deref() == Some(w));
+            let mine = live
+                .rows
+                .iter()
+                .filter(|r| r.workload.as_deref() == Some(w));
             let (total, evicted) = mine.fold((0, 0), |(t, e), r| (t + 1, e + r.accepted as usize));
             let mut replacements = BTreeMap::new();
             for (key, r) in live.replacements.get(w).into_iter().flatten() {
-                *replacements.entry(repl_state(m, key, r)).or_insert(0) += 1;
+                if let Some(s) = repl_state(m, key, r) {
+                    *replacements.entry(s).or_insert(0) += 1;
+                }
             }
             WorkloadProgress {
                 workload: w.to_string(),

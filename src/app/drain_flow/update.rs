@@ -230,6 +230,7 @@ fn plan_action(m: &mut Model, a: FlowAction) -> Vec<Cmd> {
                 live.rows.push(PodProgress::planned(p, m.now));
             }
             live.skipped = plan.pods.len() - live.rows.len();
+            live.track_workloads(&m.cache);
             m.flow.live = Some(live);
             m.flow.dialog = Some(Dialog::Live);
             return vec![Cmd::Flow(FlowCmd::Drain {

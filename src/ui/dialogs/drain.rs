@@ -65,22 +65,29 @@ fn pdb_counts(
     if let Some(p) = pdb.and_then(|k| drain_flow::pdb_now(m, k)) {
         let (h, n, a) = (p.current_healthy, p.desired_healthy, p.disruptions_allowed);
         return if compact {
-            format!(" ({h} healthy, needs {n})")
+            format!(" ({h}/{n} healthy)")
         } else {
             format!(" ({h} healthy, {n} needed, {a} allowed)")
         };
     }
     match (healthy, needed) {
+        (Some(h), Some(n)) if h > n && compact => format!(" ({h}/{n} healthy, in flight)"),
         (Some(h), Some(n)) if h > n => {
             format!(" ({h} healthy incl. evictions in flight, {n} needed)")
         }
+        (Some(h), Some(n)) if compact => format!(" ({h}/{n} healthy)"),
         (Some(h), Some(n)) => format!(" ({h} healthy, {n} needed)"),
         _ => String::new(),
     }
 }
 
 /// (mark, state text) of a pod row, from the engine's state corrected by the pod watch.
-fn pod_cells(m: &Model, live: &LiveDrain, r: &PodProgress, compact: bool) -> (String, Vec<Span<'static>>) {
+fn pod_cells(
+    m: &Model,
+    live: &LiveDrain,
+    r: &PodProgress,
+    compact: bool,
+) -> (String, Vec<Span<'static>>) {
     let short = |d: std::time::Duration| format!("{}s", d.as_secs_f64().ceil() as u64);
     let state = match drain_flow::shown(m, live, r) {
         Shown::Engine(s) => s.clone(),
@@ -191,16 +198,20 @@ fn pod_cells(m: &Model, live: &LiveDrain, r: &PodProgress, compact: bool) -> (St
     (mark.to_string(), spans)
 }
 
-/// "3 Ready on node1, 2 starting on node2".
-fn replacement_groups(w: &WorkloadProgress) -> Vec<Span<'static>> {
+/// "3 Ready on node1, 2 starting on node2" (`compact`: "not Ready" for "Running, not Ready").
+fn replacement_groups(w: &WorkloadProgress, compact: bool) -> Vec<Span<'static>> {
     let mut out = Vec::new();
     for (i, ((state, node), n)) in w.replacements.iter().enumerate() {
         if i > 0 {
             out.push(Span::styled(", ", theme::dim()));
         }
-        let on = node.as_deref().map(|n| format!(" on {n}")).unwrap_or_default();
+        let on = node
+            .as_deref()
+            .map(|n| format!(" on {n}"))
+            .unwrap_or_default();
         let (text, style) = match state {
             ReplState::Ready => (format!("{n} Ready{on}"), theme::ok()),
+            ReplState::RunningNotReady if compact => (format!("{n} not Ready{on}"), theme::warn()),
             ReplState::RunningNotReady => (format!("{n} Running, not Ready{on}"), theme::warn()),
             ReplState::Starting => (format!("{n} starting{on}"), theme::warn()),
             ReplState::Unscheduled => (format!("{n} Pending, not scheduled"), theme::warn()),
@@ -211,30 +222,57 @@ fn replacement_groups(w: &WorkloadProgress) -> Vec<Span<'static>> {
     out
 }
 
+/// kubectl's short name of a workload kind, for narrow terminals.
+fn short_kind(kind: &str) -> &str {
+    match kind {
+        "ReplicaSet" => "rs",
+        "StatefulSet" => "sts",
+        "DaemonSet" => "ds",
+        "Deployment" => "deploy",
+        "Job" => "job",
+        "ReplicationController" => "rc",
+        other => other,
+    }
+}
+
 /// One line per workload: "ReplicaSet shop/web-5d: 2 evicted → 2 replacements: 1 Ready on
 /// node1, 1 starting on node2". Replacements belong to the workload, not to an evicted pod.
-fn workload_line(w: &WorkloadProgress) -> Line<'static> {
+/// `compact` fits 80 columns: "rs shop/web-5d: 2 evicted → 1 Ready on node1, 1 starting …".
+fn workload_line(w: &WorkloadProgress, compact: bool) -> Line<'static> {
     let n = w.replacement_count();
+    let name = if compact {
+        let (kind, rest) = w.workload.split_once(' ').unwrap_or(("", &w.workload));
+        format!("{} {}", short_kind(kind), ellipsize_mid(rest, 24))
+    } else {
+        w.workload.clone()
+    };
     let mut spans = vec![
-        Span::styled(format!("  {}", w.workload), theme::text()),
+        Span::styled(format!("  {name}"), theme::text()),
         Span::styled(format!(": {} evicted → ", w.evicted), theme::dim()),
     ];
     if n == 0 {
         spans.push(Span::styled("no replacement yet", theme::dim()));
     } else {
-        let word = if n == 1 { "replacement" } else { "replacements" };
-        spans.push(Span::styled(format!("{n} {word}: "), theme::dim()));
-        spans.extend(replacement_groups(w));
+        if !compact {
+            let word = if n == 1 {
+                "replacement"
+            } else {
+                "replacements"
+            };
+            spans.push(Span::styled(format!("{n} {word}: "), theme::dim()));
+        }
+        spans.extend(replacement_groups(w, compact));
     }
     Line::from(spans)
 }
 
-fn mark_style(s: &PodState) -> Style {
-    match s {
-        PodState::Gone { .. } => theme::ok(),
-        PodState::BlockedByPdb { .. } | PodState::Retrying { .. } => theme::warn(),
-        PodState::Failed { .. } => theme::bad(),
-        PodState::Queued | PodState::SkippedWait { .. } => theme::dim(),
+/// The style of a row's mark (the mark already says the shown state).
+fn mark_style(mark: &str) -> Style {
+    match mark {
+        "✔" => theme::ok(),
+        "■" | "↻" | "○" => theme::warn(),
+        "✖" => theme::bad(),
+        "·" | "»" => theme::dim(),
         _ => theme::leaving(),
     }
 }
@@ -376,7 +414,7 @@ pub fn render(m: &Model, f: &mut Frame, area: Rect) {
             _ => pod_cells(m, live, r, true),
         };
         let mut l = vec![
-            Span::styled(format!("{mark} "), mark_style(&r.state)),
+            Span::styled(format!("{mark} "), mark_style(&mark)),
             Span::styled(
                 format!("{:<name_w$}  ", ellipsize_mid(&r.key, name_w)),
                 if drain_flow::shown(m, live, r).is_gone() {
@@ -389,7 +427,15 @@ pub fn render(m: &Model, f: &mut Frame, area: Rect) {
         l.extend(spans);
         lines.push(Line::from(l));
     }
-    lines.extend(workloads.iter().map(workload_line));
+    // The long wording when it fits (as for the rows).
+    for wl in &workloads {
+        let line = workload_line(wl, false);
+        lines.push(if w >= 110 && line.width() <= w {
+            line
+        } else {
+            workload_line(wl, true)
+        });
+    }
     if live.skipped > 0 {
         lines.push(Line::from(Span::styled(
             format!(

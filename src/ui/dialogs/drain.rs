@@ -214,6 +214,7 @@ fn replacement_groups(w: &WorkloadProgress, compact: bool) -> Vec<Span<'static>>
             ReplState::RunningNotReady if compact => (format!("{n} not Ready{on}"), theme::warn()),
             ReplState::RunningNotReady => (format!("{n} Running, not Ready{on}"), theme::warn()),
             ReplState::Starting => (format!("{n} starting{on}"), theme::warn()),
+            ReplState::Unscheduled if compact => (format!("{n} unscheduled"), theme::warn()),
             ReplState::Unscheduled => (format!("{n} Pending, not scheduled"), theme::warn()),
             ReplState::Other(s) => (format!("{n} {s}{on}"), theme::warn()),
         };
@@ -237,21 +238,16 @@ fn short_kind(kind: &str) -> &str {
 
 /// One line per workload: "ReplicaSet shop/web-5d: 2 evicted → 2 replacements: 1 Ready on
 /// node1, 1 starting on node2". Replacements belong to the workload, not to an evicted pod.
-/// `compact` fits 80 columns: "rs shop/web-5d: 2 evicted → 1 Ready on node1, 1 starting …".
-fn workload_line(w: &WorkloadProgress, compact: bool) -> Line<'static> {
+/// `compact` fits `width` where it can: "rs shop/web-5d: 2 evicted → 1 Ready on node1, …",
+/// the name shortened in the middle before the line wraps.
+fn workload_line(w: &WorkloadProgress, compact: bool, width: usize) -> Line<'static> {
     let n = w.replacement_count();
-    let name = if compact {
-        let (kind, rest) = w.workload.split_once(' ').unwrap_or(("", &w.workload));
-        format!("{} {}", short_kind(kind), ellipsize_mid(rest, 24))
-    } else {
-        w.workload.clone()
-    };
-    let mut spans = vec![
-        Span::styled(format!("  {name}"), theme::text()),
-        Span::styled(format!(": {} evicted → ", w.evicted), theme::dim()),
-    ];
+    let mut tail = vec![Span::styled(
+        format!(": {} evicted → ", w.evicted),
+        theme::dim(),
+    )];
     if n == 0 {
-        spans.push(Span::styled("no replacement yet", theme::dim()));
+        tail.push(Span::styled("no replacement yet", theme::dim()));
     } else {
         if !compact {
             let word = if n == 1 {
@@ -259,10 +255,23 @@ fn workload_line(w: &WorkloadProgress, compact: bool) -> Line<'static> {
             } else {
                 "replacements"
             };
-            spans.push(Span::styled(format!("{n} {word}: "), theme::dim()));
+            tail.push(Span::styled(format!("{n} {word}: "), theme::dim()));
         }
-        spans.extend(replacement_groups(w, compact));
+        tail.extend(replacement_groups(w, compact));
     }
+    let name = if compact {
+        let (kind, rest) = w.workload.split_once(' ').unwrap_or(("", &w.workload));
+        let kind = short_kind(kind);
+        let used = 3 + kind.len() + tail.iter().map(|s| s.width()).sum::<usize>();
+        format!(
+            "{kind} {}",
+            ellipsize_mid(rest, width.saturating_sub(used).max(20))
+        )
+    } else {
+        w.workload.clone()
+    };
+    let mut spans = vec![Span::styled(format!("  {name}"), theme::text())];
+    spans.extend(tail);
     Line::from(spans)
 }
 
@@ -429,11 +438,11 @@ pub fn render(m: &Model, f: &mut Frame, area: Rect) {
     }
     // The long wording when it fits (as for the rows).
     for wl in &workloads {
-        let line = workload_line(wl, false);
+        let line = workload_line(wl, false, w);
         lines.push(if w >= 110 && line.width() <= w {
             line
         } else {
-            workload_line(wl, true)
+            workload_line(wl, true, w)
         });
     }
     if live.skipped > 0 {

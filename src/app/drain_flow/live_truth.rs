@@ -223,3 +223,121 @@ pub fn workloads(m: &Model, live: &LiveDrain) -> Vec<WorkloadProgress> {
         .filter(|w| w.evicted > 0 || !w.replacements.is_empty())
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::flow_fixtures::{self as fx, flow_model, pods};
+    use crate::cluster::watch::{Ev, Feed};
+
+    fn row<'a>(live: &'a LiveDrain, key: &str) -> &'a PodProgress {
+        live.rows.iter().find(|r| r.key == key).unwrap()
+    }
+
+    #[test]
+    fn the_watch_decides_gone_only_when_it_can_tell() {
+        let mut m = flow_model((120, 40));
+        fx::live_midway(&mut m);
+        let live = m.flow.live.clone().unwrap();
+        let cache0 = row(&live, "default/cache-0");
+        // Accepted, still listed without a deletion timestamp: the engine is ahead.
+        assert_eq!(seen(&m, cache0), Seen::Present);
+        assert!(matches!(
+            shown(&m, &live, cache0),
+            Shown::Engine(PodState::Terminating { .. })
+        ));
+        // A new pod under the same name is not the drained one.
+        let other: crate::cluster::rows::PodRow = serde_json::from_value(serde_json::json!({
+            "metadata": {"name": "cache-0", "namespace": "default", "uid": "another"},
+            "spec": {"nodeName": "node0"}, "status": {"phase": "Pending"}
+        }))
+        .unwrap();
+        fx::feed(&mut m, Feed::Pods(Ev::Apply(other)));
+        assert_eq!(seen(&m, cache0), Seen::Gone);
+        assert_eq!(shown(&m, &live, cache0), Shown::Gone(GoneHow::Evicted));
+        // `-n` hiding its namespace, or a watch that is not live: the engine's word stands.
+        m.namespace = Some("kube-system".into());
+        assert_eq!(seen(&m, cache0), Seen::Unknown);
+        m.namespace = None;
+        m.watch.insert(Kind::Pods, WatchState::Resyncing);
+        assert_eq!(seen(&m, cache0), Seen::Unknown);
+        assert!(matches!(shown(&m, &live, cache0), Shown::Engine(_)));
+    }
+
+    #[test]
+    fn the_pod_watch_finds_replacements_of_the_drained_workloads_only() {
+        let mut m = flow_model((120, 40));
+        fx::live_midway(&mut m);
+        let mut live = m.flow.live.clone().unwrap();
+        live.replacements.clear();
+        live.track_workloads(&m.cache);
+        // The web ReplicaSet's pods that existed (on node0, node1) are not replacements.
+        assert!(live.before.contains("uid-default-web-7c9d-ccccc"));
+        for p in pods() {
+            live.on_pod_event(&Ev::Apply(p));
+        }
+        assert!(live.replacements.is_empty());
+        let new = |name: &str, node: Option<&str>| {
+            let mut p = crate::app::fixtures::pod("default", name, node, "Running", 5);
+            p.set_controller(Some(
+                k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference {
+                    api_version: "apps/v1".into(),
+                    kind: "ReplicaSet".into(),
+                    name: "web-7c9d".into(),
+                    uid: "uid-web-7c9d".into(),
+                    controller: Some(true),
+                    ..Default::default()
+                },
+            ));
+            p
+        };
+        live.on_pod_event(&Ev::Apply(new("web-7c9d-back0", Some("node0"))));
+        assert!(live.replacements.is_empty(), "not on the drained node");
+        live.on_pod_event(&Ev::Apply(new("web-7c9d-eeeee", Some("node1"))));
+        let w = "ReplicaSet default/web-7c9d";
+        assert!(live.replacements[w].contains_key("default/web-7c9d-eeeee"));
+        live.on_pod_event(&Ev::Delete(new("web-7c9d-eeeee", Some("node1"))));
+        assert!(live.replacements[w].is_empty());
+    }
+
+    #[test]
+    fn counts_per_workload_come_from_the_rows_and_the_watch() {
+        let mut m = flow_model((120, 40));
+        fx::live_midway(&mut m);
+        let live = m.flow.live.clone().unwrap();
+        let ws = workloads(&m, &live);
+        let web = ws
+            .iter()
+            .find(|w| w.workload == "ReplicaSet default/web-7c9d")
+            .unwrap();
+        assert_eq!((web.evicted, web.total), (1, 2));
+        assert_eq!(
+            web.replacements.iter().collect::<Vec<_>>(),
+            [(&(ReplState::Ready, Some("node1".to_string())), &1)]
+        );
+        // The replacement's Ready condition turns False: the line says so.
+        let mut d = m.cache.pods.get("default/web-7c9d-ddddd").unwrap().clone();
+        d.ready = false;
+        fx::feed(&mut m, Feed::Pods(Ev::Apply(d)));
+        let ws = workloads(&m, &live);
+        let web = ws
+            .iter()
+            .find(|w| w.workload == "ReplicaSet default/web-7c9d")
+            .unwrap();
+        assert!(
+            web.replacements
+                .contains_key(&(ReplState::RunningNotReady, Some("node1".into())))
+        );
+        // Gone from the live watch: no longer counted, whatever the engine said last.
+        let d = m.cache.pods.get("default/web-7c9d-ddddd").unwrap().clone();
+        fx::feed(&mut m, Feed::Pods(Ev::Delete(d)));
+        let ws = workloads(&m, &live);
+        let web = ws
+            .iter()
+            .find(|w| w.workload == "ReplicaSet default/web-7c9d")
+            .unwrap();
+        assert_eq!(web.replacement_count(), 0);
+        // Pods left: web-bbbbb, cache-0 and debug-shell (web-aaaaa's Gone came from the engine).
+        assert_eq!(pods_left(&m, &live), 3);
+    }
+}

@@ -8,6 +8,7 @@ mod drain_e2e;
 mod drain_e2e_faults;
 mod drain_findings;
 mod drain_forbidden;
+mod drain_live_render;
 mod drain_live_truth;
 mod drain_many;
 mod drain_output;

@@ -7,7 +7,9 @@ use crossterm::event::KeyCode;
 use jiff::Timestamp;
 use kube::Client;
 use kube::api::{Api, ListParams, PostParams};
-use kubedrain::app::drain_flow::{Dialog, FlowCmd, FlowMsg, OptionsForm, Seen, pods_left, seen};
+use kubedrain::app::drain_flow::{
+    Dialog, FlowCmd, FlowMsg, OptionsForm, Seen, pods_left, seen, workloads,
+};
 use kubedrain::app::flow_exec::check_daemonsets;
 use kubedrain::app::model::{ConnInfo, Model};
 use kubedrain::app::{Cmd, Msg, update};
@@ -399,6 +401,17 @@ async fn after_cancel_a_pod_the_cluster_deleted_is_shown_gone() {
         s.contains("uncordon it (u)") && !s.contains("kubedrain uncordon"),
         "{s}"
     );
+    // The engine stopped reporting; the TUI's pod watch still finds the checkout replacement.
+    t.until(
+        "the checkout replacement, seen by the TUI's own watch",
+        |m| {
+            let live = m.flow.live.as_ref().unwrap();
+            workloads(m, live)
+                .iter()
+                .any(|w| w.workload.contains("shop/checkout") && w.replacement_count() == 1)
+        },
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -7,7 +7,7 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Borders, Clear, Paragraph, Wrap};
 
-use super::drain_rows::{mark_style, pod_cells, workload_line};
+use super::drain_rows::{mark_style, pod_cells, workload_lines};
 use super::{ellipsize, ellipsize_mid, keys_line};
 use crate::app::drain_flow::{self, Ctx, LiveDrain};
 use crate::app::model::Model;
@@ -199,14 +199,8 @@ pub fn render(m: &Model, f: &mut Frame, area: Rect) {
         l.extend(spans);
         lines.push(Line::from(l));
     }
-    // The long wording when it fits (as for the rows).
     for wl in &workloads {
-        let line = workload_line(wl, false, w);
-        lines.push(if w >= 110 && line.width() <= w {
-            line
-        } else {
-            workload_line(wl, true, w)
-        });
+        lines.extend(workload_lines(wl, w));
     }
     if live.skipped > 0 {
         lines.push(Line::from(Span::styled(

@@ -198,16 +198,48 @@ fn short_kind(kind: &str) -> &str {
 
 /// One line per workload: "ReplicaSet shop/web-5d: 2 evicted → 2 replacements: 1 Ready on
 /// node1, 1 starting on node2". Replacements belong to the workload, not to an evicted pod.
-/// `compact` fits `width` where it can: "rs shop/web-5d: 2 evicted → 1 Ready on node1, …",
-/// the name shortened in the middle before the line wraps.
-pub(super) fn workload_line(w: &WorkloadProgress, compact: bool, width: usize) -> Line<'static> {
+/// Narrower than that, the compact wording ("rs shop/web-5d: 2 evicted → 1 Ready on node1"),
+/// and where even that does not fit `width`, the replacements go on a second, indented line
+/// (a wrapped line would start at the margin, like a pod row).
+pub(super) fn workload_lines(w: &WorkloadProgress, width: usize) -> Vec<Line<'static>> {
+    let long = workload_line(w, false);
+    if width >= 110 && long.width() <= width {
+        return vec![long];
+    }
+    let short = workload_line(w, true);
+    if short.width() <= width || w.replacement_count() == 0 {
+        return vec![short];
+    }
+    let (kind, rest) = w.workload.split_once(' ').unwrap_or(("", &w.workload));
+    let kind = short_kind(kind);
+    let head = format!(": {} evicted →", w.evicted);
+    let room = width.saturating_sub(3 + kind.len() + head.chars().count());
+    let name = format!("  {kind} {}", ellipsize_mid(rest, room.max(12)));
+    let mut second = vec![Span::raw("      ")];
+    second.extend(replacement_groups(w, true));
+    vec![
+        Line::from(vec![
+            Span::styled(name, theme::text()),
+            Span::styled(head, theme::dim()),
+        ]),
+        Line::from(second),
+    ]
+}
+
+fn workload_line(w: &WorkloadProgress, compact: bool) -> Line<'static> {
     let n = w.replacement_count();
-    let mut tail = vec![Span::styled(
-        format!(": {} evicted → ", w.evicted),
-        theme::dim(),
-    )];
+    let name = if compact {
+        let (kind, rest) = w.workload.split_once(' ').unwrap_or(("", &w.workload));
+        format!("{} {rest}", short_kind(kind))
+    } else {
+        w.workload.clone()
+    };
+    let mut spans = vec![
+        Span::styled(format!("  {name}"), theme::text()),
+        Span::styled(format!(": {} evicted → ", w.evicted), theme::dim()),
+    ];
     if n == 0 {
-        tail.push(Span::styled("no replacement yet", theme::dim()));
+        spans.push(Span::styled("no replacement yet", theme::dim()));
     } else {
         if !compact {
             let word = if n == 1 {
@@ -215,23 +247,10 @@ pub(super) fn workload_line(w: &WorkloadProgress, compact: bool, width: usize) -
             } else {
                 "replacements"
             };
-            tail.push(Span::styled(format!("{n} {word}: "), theme::dim()));
+            spans.push(Span::styled(format!("{n} {word}: "), theme::dim()));
         }
-        tail.extend(replacement_groups(w, compact));
+        spans.extend(replacement_groups(w, compact));
     }
-    let name = if compact {
-        let (kind, rest) = w.workload.split_once(' ').unwrap_or(("", &w.workload));
-        let kind = short_kind(kind);
-        let used = 3 + kind.len() + tail.iter().map(|s| s.width()).sum::<usize>();
-        format!(
-            "{kind} {}",
-            ellipsize_mid(rest, width.saturating_sub(used).max(20))
-        )
-    } else {
-        w.workload.clone()
-    };
-    let mut spans = vec![Span::styled(format!("  {name}"), theme::text())];
-    spans.extend(tail);
     Line::from(spans)
 }
 

@@ -25,17 +25,19 @@ fn pdb_counts(
     if let Some(p) = pdb.and_then(|k| drain_flow::pdb_now(m, k)) {
         let (h, n, a) = (p.current_healthy, p.desired_healthy, p.disruptions_allowed);
         return if compact {
-            format!(" ({h}/{n} healthy)")
+            format!(" ({h} healthy, min {n})")
         } else {
             format!(" ({h} healthy, {n} needed, {a} allowed)")
         };
     }
     match (healthy, needed) {
-        (Some(h), Some(n)) if h > n && compact => format!(" ({h}/{n} healthy, in flight)"),
+        (Some(h), Some(n)) if h > n && compact => {
+            format!(" ({h} healthy incl. in flight, min {n})")
+        }
         (Some(h), Some(n)) if h > n => {
             format!(" ({h} healthy incl. evictions in flight, {n} needed)")
         }
-        (Some(h), Some(n)) if compact => format!(" ({h}/{n} healthy)"),
+        (Some(h), Some(n)) if compact => format!(" ({h} healthy, min {n})"),
         (Some(h), Some(n)) => format!(" ({h} healthy, {n} needed)"),
         _ => String::new(),
     }

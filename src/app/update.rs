@@ -194,6 +194,10 @@ fn watch(m: &mut Model, report: WatchReport) {
                 m.pod_coverage = PodCoverage::All;
                 m.stale = true;
             }
+            // The live drain view keeps finding replacements after the engine stopped.
+            if let (Feed::Pods(ev), Some(live)) = (&feed, &mut m.flow.live) {
+                live.on_pod_event(ev);
+            }
             if crate::benchlog::enabled() {
                 match &feed {
                     Feed::Nodes(Ev::InitDone) => crate::benchlog::mark("synced nodes"),

@@ -15,7 +15,7 @@ use tokio::task::{self, JoinError, JoinSet};
 
 use super::events::{DrainEvent, DrainOutcome, GoneHow, NodeState, PodState};
 use super::evict::{self, Ended, Target};
-use super::exec::{MAX_IN_FLIGHT, Run, Started, cancelled, deadline_reached};
+use super::exec::{MAX_IN_FLIGHT, Run, Started, cancelled, deadline_reached, unless_stopped};
 use super::feed::{self, FeedEvent, Relist};
 use super::fetch;
 use super::journal::Action;
@@ -390,6 +390,16 @@ impl Run {
             }
         }
         let pending = pending_names(&tracked);
+        // "Drained" only if a fresh node-scoped list agrees (verify.rs); cancel and the
+        // deadline are answered during that list too.
+        match unless_stopped(self.confirm_drained(&errors), &mut cancel, deadline).await {
+            Ok(more) => errors.extend(more),
+            Err(stop) => {
+                return self
+                    .stopped(stop, "confirming the node is empty", true)
+                    .await;
+            }
+        }
         if errors.is_empty() {
             self.finish(
                 NodeState::Drained,

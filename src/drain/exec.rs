@@ -274,7 +274,7 @@ impl Run {
 
     /// Ends a drain stopped by cancel or timeout before the eviction phase; `phase` says
     /// what it was doing, `cordoned` whether the node is known to be cordoned.
-    async fn stopped(&self, stop: Stop, phase: &str, cordoned: bool) -> DrainOutcome {
+    pub(super) async fn stopped(&self, stop: Stop, phase: &str, cordoned: bool) -> DrainOutcome {
         let node = &self.node;
         let after = if cordoned {
             self.left_cordoned()

@@ -10,6 +10,8 @@ mod drain_e2e_faults;
 mod drain_findings;
 mod drain_forbidden;
 mod drain_forecast;
+mod drain_live_render;
+mod drain_live_truth;
 mod drain_many;
 mod drain_output;
 mod drain_plan;

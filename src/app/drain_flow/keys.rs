@@ -201,6 +201,20 @@ pub const FLOW_BINDINGS: &[FlowBinding] = &[
         "",
     ),
     fb(
+        &[Ch('u')],
+        FlowAction::Uncordon,
+        Ctx::Live,
+        "uncordon the node (when over; asks first)",
+        "uncordon",
+    ),
+    fb(
+        &[Ch('r')],
+        FlowAction::Resume,
+        Ctx::Live,
+        "drain it again (when over)",
+        "drain again",
+    ),
+    fb(
         &[Code(KeyCode::Esc), Code(KeyCode::Enter)],
         FlowAction::Close,
         Ctx::Live,
@@ -285,6 +299,10 @@ pub fn available(m: &Model, b: &FlowBinding) -> bool {
         (Ctx::NodesDemo, _) => m.flow.demo_upgrade && !m.readonly,
         (Ctx::Live, FlowAction::CancelDrain) => running,
         (Ctx::Live, FlowAction::Close) => !running,
+        (Ctx::Live, FlowAction::Uncordon) => !running && !m.readonly,
+        (Ctx::Live, FlowAction::Resume) => {
+            !running && !m.readonly && !m.flow.live.as_ref().is_some_and(|l| l.is_drained())
+        }
         (Ctx::Live, FlowAction::Upgrade) => {
             m.flow.demo_upgrade
                 && !m.readonly

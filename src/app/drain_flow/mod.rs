@@ -5,12 +5,14 @@
 mod facts;
 mod keys;
 mod live;
+mod live_truth;
 mod options_form;
 mod update;
 
 pub use facts::*;
 pub use keys::*;
 pub use live::*;
+pub use live_truth::*;
 pub use options_form::*;
 pub use update::*;
 

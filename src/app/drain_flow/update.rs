@@ -6,7 +6,7 @@ use super::*;
 use crate::app::model::{Model, Pane, View};
 use crate::app::msg::{Cmd, NodeAction};
 use crate::cluster::rows::{NodeReady, NodeRow};
-use crate::drain::events::{DrainEvent, NodeState, PodState};
+use crate::drain::events::{DrainEvent, NodeState};
 use crate::drain::journal;
 use crate::drain::plan::Verdict;
 
@@ -315,13 +315,10 @@ fn start(m: &mut Model) -> Vec<Cmd> {
     let mut live = LiveDrain::new(&form.node, m.now, timeout);
     // Rows from the plan at once; the engine's own plan (after the cordon) follows.
     for p in plan.removals() {
-        live.rows.push(PodProgress {
-            key: p.key(),
-            state: PodState::Queued,
-            since: m.now,
-        });
+        live.rows.push(PodProgress::planned(p, m.now));
     }
     live.skipped = plan.pods.len() - live.rows.len();
+    live.track_workloads(&m.cache);
     m.flow.live = Some(live);
     m.flow.dialog = Some(Dialog::Live);
     vec![Cmd::Flow(FlowCmd::Drain {
@@ -343,6 +340,17 @@ fn live_action(m: &mut Model, a: FlowAction) -> Vec<Cmd> {
             return vec![Cmd::Flow(FlowCmd::CancelDrain)];
         }
         FlowAction::Close => m.flow.dialog = None,
+        // The status line offers these once the drain is over (the node stays cordoned).
+        FlowAction::Uncordon | FlowAction::Resume => {
+            let node = live.node.clone();
+            m.flow.dialog = None;
+            let action = if a == FlowAction::Uncordon {
+                NodeAction::Uncordon
+            } else {
+                NodeAction::Drain
+            };
+            return open(m, action, node);
+        }
         FlowAction::Upgrade => {
             let node = live.node.clone();
             m.flow.dialog = None;

@@ -2,6 +2,7 @@
 //! start-up resume offer), the plan view and the live drain pane. Pure functions of the model.
 
 pub mod drain;
+mod drain_rows;
 pub mod plan;
 
 use ratatui::Frame;

@@ -11,6 +11,7 @@ use kubedrain::app::drain_flow::{
     Dialog, FlowCmd, FlowMsg, OptionsForm, Seen, pods_left, seen, workloads,
 };
 use kubedrain::app::flow_exec::check_daemonsets;
+use kubedrain::app::model::WatchState;
 use kubedrain::app::model::{ConnInfo, Model};
 use kubedrain::app::{Cmd, Msg, update};
 use kubedrain::cluster::rows::{PdbRow, PodRow};
@@ -142,8 +143,10 @@ impl Tui {
 
     /// Selects node0, opens the drain options (`edit` changes them), the plan, and starts.
     async fn drain_node0(&mut self, edit: impl FnOnce(&mut OptionsForm)) {
-        self.until("node0 and its pods", |m| {
+        // Until the pod list is complete: before that the plan says "cannot tell".
+        self.until("node0 and every pod", |m| {
             m.cache.nodes.contains_key(NODE)
+                && m.watch.get(&watch::Kind::Pods) == Some(&WatchState::Live)
                 && m.cache
                     .pods
                     .values()

@@ -13,6 +13,9 @@ use serde::Serialize;
 use crate::cluster::rows::{NodeReady, NodeRow, PodRow, Taint};
 use crate::cluster::scheduling::{self, NodeLoad, Res};
 
+/// How many alternative nodes a placement names (a big pool of equal nodes ties everywhere).
+pub const MAX_OR: usize = 3;
+
 /// The scheduler's taint for cordoned nodes.
 pub const UNSCHEDULABLE_TAINT: &str = "node.kubernetes.io/unschedulable";
 
@@ -49,8 +52,10 @@ pub struct Placement {
     /// The node its replacement would be scheduled on; `None`: Pending, or not predicted.
     pub node: Option<String>,
     /// Other nodes it may land on: ties (kube-scheduler picks among them at random), or
-    /// another order of the pods evicted with it.
+    /// another order of the pods evicted with it; the first [`MAX_OR`] by name.
     pub or: Vec<String>,
+    /// How many more such nodes there are beyond `or`.
+    pub or_more: usize,
     /// It lands in the order shown, but may stay Pending in another order.
     pub maybe_pending: bool,
     /// Why it is not predicted (`pod (anti-)affinity`, `topology spread`), if so.
@@ -80,6 +85,9 @@ impl Placement {
                     .chain(self.or.iter().map(String::as_str))
                     .collect::<Vec<_>>()
                     .join(" or ");
+                if self.or_more > 0 {
+                    t.push_str(&format!(" or {} more", self.or_more));
+                }
                 if self.maybe_pending {
                     t.push_str(" or Pending");
                 }
@@ -87,7 +95,12 @@ impl Placement {
             }
             (None, Some(why)) => format!("not predicted: {why}"),
             (None, None) if self.or.is_empty() => "Pending".into(),
-            (None, None) => format!("Pending or {}", self.or.join(" or ")),
+            (None, None) if self.or_more == 0 => format!("Pending or {}", self.or.join(" or ")),
+            (None, None) => format!(
+                "Pending or {} or {} more",
+                self.or.join(" or "),
+                self.or_more
+            ),
         }
     }
 
@@ -337,6 +350,7 @@ impl<'a> Forecast<'a> {
                 node: None,
                 or: vec![],
                 maybe_pending: false,
+                or_more: 0,
                 // Affinity rules can only remove nodes: Pending is Pending.
                 unmodelled: None,
                 reason: Some(format!(
@@ -366,6 +380,7 @@ impl<'a> Forecast<'a> {
                 node: None,
                 or: vec![],
                 maybe_pending: false,
+                or_more: 0,
                 unmodelled,
                 reason: None,
                 misfits: vec![],
@@ -377,9 +392,11 @@ impl<'a> Forecast<'a> {
             or: tied
                 .iter()
                 .filter(|&&i| i != chosen)
+                .take(MAX_OR)
                 .map(|&i| name(i))
                 .collect(),
             maybe_pending: false,
+            or_more: tied.len().saturating_sub(1 + MAX_OR),
             unmodelled: None,
             reason: None,
             misfits: vec![],

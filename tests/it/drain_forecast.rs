@@ -34,7 +34,8 @@ fn predictions(plan: &DrainPlan, snap: &fetch::Snapshot) -> BTreeMap<String, Vec
         .collect();
     let mut out: BTreeMap<String, Vec<Allowed>> = BTreeMap::new();
     for pl in &plan.capacity.as_ref().unwrap().placements {
-        let allowed = if pl.unmodelled.is_some() {
+        // Not predicted, or more tied nodes than the forecast names: anything goes.
+        let allowed = if pl.unmodelled.is_some() || pl.or_more > 0 {
             None
         } else {
             let mut s: BTreeSet<Option<String>> = BTreeSet::from([pl.node.clone()]);

@@ -25,6 +25,7 @@ mod sim_eviction;
 mod sim_kube_client;
 mod sim_kubectl;
 mod sim_tables;
+mod sim_upgrade;
 mod sim_watch;
 mod tui_fixtures;
 mod tui_namespace_scope;

@@ -83,7 +83,7 @@ pub struct DemoArgs {
 /// `kubedrain sim`.
 #[derive(Debug, Clone, Args)]
 pub struct SimArgs {
-    /// Built-in scenario name (seed, pdb-blocked, no-room, mixed) or path to a YAML file.
+    /// Built-in scenario name (seed, pdb-blocked, no-room, mixed, upgrade) or path to a YAML file.
     #[arg(long, default_value = "seed")]
     pub scenario: String,
     /// Address to listen on (loopback and an ephemeral port by default).

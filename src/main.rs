@@ -15,13 +15,16 @@ fn main() -> color_eyre::Result<()> {
     let result = runtime.block_on(async move {
         match cli.command {
             None => {
-                // Probe before the screen switches: every connection problem is printed on a
-                // normal terminal, in plain words.
-                let conn = client::connect(&cli.kube).await?;
+                // One Config, two clients: the watchers' (kube's retries) and the drain's
+                // (none). Probe before the screen switches: every connection problem is
+                // printed on a normal terminal, in plain words.
+                let (config, context) = client::config_from_args(&cli.kube).await?;
+                let flow = drain_setup(&config, &context);
+                let conn = client::probe(config, context).await?;
                 let opts = RunOptions {
                     namespace: cli.kube.namespace.clone(),
                     readonly: cli.readonly,
-                    flow: drain_setup(&cli.kube).await,
+                    flow,
                     ..Default::default()
                 };
                 run(conn, opts).await
@@ -72,7 +75,8 @@ async fn demo(args: DemoArgs, namespace: Option<String>, readonly: bool) -> colo
         start_upgrade(&store, node, target).map_err(|e| e.to_string())
     });
     let flow = FlowSetup {
-        client: kubedrain::drain::client::client_without_retry(config.clone()).ok(),
+        client: kubedrain::drain::client::client_without_retry(config.clone())
+            .map_err(|e| format!("{e:#}")),
         target: kubedrain::drain::journal::Target {
             context: "demo".into(),
             server: sim.url().to_string(),
@@ -96,16 +100,15 @@ async fn demo(args: DemoArgs, namespace: Option<String>, readonly: bool) -> colo
     result
 }
 
-/// The drain client (no silent retries) and journal target for a real cluster; on failure the
-/// TUI falls back to the watchers' client.
-async fn drain_setup(kube: &kubedrain::cli::KubeArgs) -> FlowSetup {
-    match kubedrain::drain::client::load_config(kube).await {
-        Ok((config, target)) => FlowSetup {
-            client: kubedrain::drain::client::client_without_retry(config).ok(),
-            target,
-            upgrade: None,
-        },
-        Err(_) => FlowSetup::default(),
+/// The drain client (no silent retries) and journal target, from the same `Config` as the
+/// watchers' client. If it cannot be built the TUI says why and changes nothing: it never
+/// drains with the watchers' retrying client.
+fn drain_setup(config: &kube::Config, context: &str) -> FlowSetup {
+    use kubedrain::drain::client::{client_without_retry, journal_target};
+    FlowSetup {
+        client: client_without_retry(config.clone()).map_err(|e| format!("{e:#}")),
+        target: journal_target(config, context),
+        upgrade: None,
     }
 }
 

@@ -19,20 +19,32 @@ use crate::drain::node_ops::{self, NodeOpError};
 pub type UpgradeFn = Arc<dyn Fn(&str) -> Result<(), String> + Send + Sync>;
 
 /// What the workflow needs from the outside world, passed in through `RunOptions`.
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct FlowSetup {
-    /// A client without kube-client's own retries (PDB 429s must reach the engine at once);
-    /// `None` uses the watchers' client.
-    pub client: Option<kube::Client>,
+    /// A client without kube-client's own retries (PDB 429s must reach the engine at once),
+    /// or why there is none: then cordon, uncordon and drain say so and do nothing (never the
+    /// watchers' retrying client instead).
+    pub client: Result<kube::Client, String>,
     /// Context and server, recorded in the journal.
     pub target: Target,
     /// The demo's in-process simulator upgrade; `None` against a real cluster (no `U` key).
     pub upgrade: Option<UpgradeFn>,
 }
 
+impl Default for FlowSetup {
+    fn default() -> Self {
+        FlowSetup {
+            client: Err("no client for changes was set up".into()),
+            target: Target::default(),
+            upgrade: None,
+        }
+    }
+}
+
 impl std::fmt::Debug for FlowSetup {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("FlowSetup")
+            .field("client", &self.client.as_ref().map(|_| "ready"))
             .field("target", &self.target)
             .field("upgrade", &self.upgrade.is_some())
             .finish()
@@ -41,7 +53,10 @@ impl std::fmt::Debug for FlowSetup {
 
 /// The executor's workflow half.
 pub struct FlowExec {
-    client: kube::Client,
+    /// The drain client, or why there is none.
+    client: Result<kube::Client, String>,
+    /// The watchers' client, for reads only.
+    reader: kube::Client,
     tx: mpsc::Sender<Msg>,
     journal: Journal,
     upgrade: Option<UpgradeFn>,
@@ -80,7 +95,8 @@ pub async fn check_daemonsets(client: &kube::Client, owners: Vec<(String, String
 impl FlowExec {
     pub fn new(setup: FlowSetup, watch_client: kube::Client, tx: mpsc::Sender<Msg>) -> FlowExec {
         FlowExec {
-            client: setup.client.unwrap_or(watch_client),
+            client: setup.client,
+            reader: watch_client,
             tx,
             journal: Journal::open(setup.target),
             upgrade: setup.upgrade,
@@ -100,18 +116,42 @@ impl FlowExec {
         });
     }
 
-    /// Asks a running drain to stop (on quit): the node stays cordoned, and the journal says
-    /// so if the drain gets to finish, else it shows as interrupted next time.
-    pub fn stop(&mut self) {
+    /// Cancels a running drain (on quit) and waits up to `wait` for it to end: the node stays
+    /// cordoned and the journal says the drain was cancelled (if it does not end in time, it
+    /// shows as interrupted next time).
+    pub async fn stop(&mut self, wait: std::time::Duration) {
         if let Some(h) = self.drain.take() {
             h.cancel();
+            let _ = tokio::time::timeout(wait, h.wait()).await;
         }
     }
 
     pub fn run(&mut self, cmd: FlowCmd) {
-        let client = self.client.clone();
         let journal = self.journal.clone();
         let tx = self.tx.clone();
+        if let FlowCmd::CheckDaemonSets { node, owners } = cmd {
+            let reader = self.reader.clone();
+            tokio::spawn(async move {
+                let found = check_daemonsets(&reader, owners).await;
+                let _ = tx
+                    .send(Msg::Flow(FlowMsg::DaemonSets { node, found }))
+                    .await;
+            });
+            return;
+        }
+        let client = match (&self.client, &cmd) {
+            (Ok(c), _) => c.clone(),
+            // These two use no client (a drain handle; the demo's in-process hook).
+            (Err(_), FlowCmd::CancelDrain | FlowCmd::Upgrade { .. }) => self.reader.clone(),
+            // The dialogs refuse before this: nothing changes the cluster without the drain
+            // client.
+            (Err(why), _) => {
+                let _ = self
+                    .tx
+                    .try_send(Msg::Flash(format!("cannot change the cluster: {why}")));
+                return;
+            }
+        };
         match cmd {
             FlowCmd::Cordon { node } => {
                 tokio::spawn(async move {
@@ -163,14 +203,7 @@ impl FlowExec {
                     h.cancel();
                 }
             }
-            FlowCmd::CheckDaemonSets { node, owners } => {
-                tokio::spawn(async move {
-                    let found = check_daemonsets(&client, owners).await;
-                    let _ = tx
-                        .send(Msg::Flow(FlowMsg::DaemonSets { node, found }))
-                        .await;
-                });
-            }
+            FlowCmd::CheckDaemonSets { .. } => {}
             FlowCmd::Upgrade { node } => {
                 let result = match &self.upgrade {
                     Some(up) => up(&node),

@@ -12,7 +12,7 @@ use super::msg::Msg;
 use super::update::update;
 use crate::cluster::rows::{NodeRow, PodRow};
 use crate::cluster::watch::{Ev, Feed, WatchReport};
-use crate::drain::events::{DrainEvent, DrainOutcome, GoneHow, NodeState, PodState};
+use crate::drain::events::{DrainEvent, DrainOutcome, GoneHow, NodeState, PodState, workload};
 use crate::drain::journal::ann;
 
 fn owned(mut p: PodRow, kind: &str, name: &str) -> PodRow {
@@ -177,11 +177,16 @@ pub fn live_midway(m: &mut Model) {
         "default/cache-0",
         "default/debug-shell",
     ] {
-        live.rows.push(PodProgress {
-            key: k.into(),
-            state: PodState::Queued,
-            since: t0,
-        });
+        let p = pods()
+            .into_iter()
+            .find(|p| p.key() == k)
+            .expect("fixture pod");
+        let mut row = PodProgress::bare(k.into(), PodState::Queued, t0);
+        row.uid = p.uid().to_string();
+        row.workload = p
+            .controller()
+            .map(|c| workload(&c.kind, p.namespace(), &c.name));
+        live.rows.push(row);
     }
     live.skipped = 1;
     m.flow.live = Some(live);
@@ -213,7 +218,7 @@ pub fn live_midway(m: &mut Model) {
         m,
         DrainEvent::Replacement {
             node: "node0".into(),
-            evicted: "default/web-7c9d-aaaaa".into(),
+            workload: "ReplicaSet default/web-7c9d".into(),
             pod: "default/web-7c9d-ddddd".into(),
             on_node: Some("node1".into()),
             phase: "Running".into(),
@@ -234,6 +239,16 @@ pub fn live_midway(m: &mut Model) {
             },
         ),
     );
+    let ddddd = owned(
+        pod("default", "web-7c9d-ddddd", Some("node1"), "Running", 20),
+        "ReplicaSet",
+        "web-7c9d",
+    );
+    feed(m, Feed::Pods(Ev::Apply(ddddd)));
+    // The PDB's status now (its watch): the replacement is Ready, so 3 healthy again.
+    let mut web = pdb("default", "web", "web", 3, 0);
+    web.current_healthy = 3;
+    feed(m, Feed::Pdbs(Ev::Apply(web)));
     drain_event(
         m,
         pod_ev(

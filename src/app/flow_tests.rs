@@ -166,7 +166,7 @@ fn drain_events_move_the_pod_rows() {
     let live = m.flow.live.as_ref().unwrap();
     assert_eq!(live.state, NodeState::Evicting);
     assert_eq!(live.cordoned, Some(false));
-    assert_eq!(live.left(), 3);
+    assert_eq!(crate::app::drain_flow::pods_left(&m, live), 3);
     let row = |k: &str| live.rows.iter().find(|r| r.key == k).unwrap().state.clone();
     assert!(matches!(
         row("default/web-7c9d-aaaaa"),
@@ -186,7 +186,7 @@ fn drain_events_move_the_pod_rows() {
     ));
     assert_eq!(row("default/debug-shell"), PodState::Queued);
     assert_eq!(
-        live.replacements["default/web-7c9d-aaaaa"]
+        live.replacements["ReplicaSet default/web-7c9d"]["default/web-7c9d-ddddd"]
             .on_node
             .as_deref(),
         Some("node1")

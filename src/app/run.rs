@@ -44,6 +44,9 @@ const MAX_BATCH: usize = 20_000;
 /// The shortest time between two frames caused by watch events (~60 per second at most).
 const FRAME_GAP: Duration = Duration::from_millis(16);
 
+/// How long quitting waits for a cancelled drain to end (it answers a cancel within a second).
+const QUIT_WAIT: Duration = Duration::from_secs(2);
+
 /// Puts the terminal back to normal. Safe to call twice (quit path and panic hook).
 pub fn restore_terminal() {
     let _ = disable_raw_mode();
@@ -110,6 +113,14 @@ pub async fn run(conn: Connection, opts: RunOptions) -> Result<()> {
         Timestamp::now(),
     );
     model.flow.demo_upgrade = opts.flow.upgrade.is_some();
+    if let Err(why) = &opts.flow.client {
+        let why = format!("no client for changes ({why})");
+        model.flash = Some((
+            format!("cordon, uncordon and drain are disabled: {why}"),
+            model.now,
+        ));
+        model.flow.cannot_change = Some(why);
+    }
     let (tx, rx) = mpsc::channel::<Msg>(4096);
     let mut setup = opts.flow.clone();
     if setup.target.server.is_empty() {
@@ -132,7 +143,8 @@ pub async fn run(conn: Connection, opts: RunOptions) -> Result<()> {
     model.size = (size.width, size.height);
     let result = event_loop(&mut guard.terminal, model, rx, &mut exec).await;
     exec.stop();
-    exec.flow.stop();
+    // A running drain is cancelled (the quit dialog said so) and given a moment to record it.
+    exec.flow.stop(QUIT_WAIT).await;
     health.abort();
     drop(guard);
     result

@@ -194,6 +194,10 @@ fn watch(m: &mut Model, report: WatchReport) {
                 m.pod_coverage = PodCoverage::All;
                 m.stale = true;
             }
+            // The live drain view keeps finding replacements after the engine stopped.
+            if let (Feed::Pods(ev), Some(live)) = (&feed, &mut m.flow.live) {
+                live.on_pod_event(ev);
+            }
             if crate::benchlog::enabled() {
                 match &feed {
                     Feed::Nodes(Ev::InitDone) => crate::benchlog::mark("synced nodes"),
@@ -207,9 +211,9 @@ fn watch(m: &mut Model, report: WatchReport) {
 }
 
 fn key(m: &mut Model, k: KeyEvent) -> Vec<Cmd> {
-    // Ctrl-C quits from anywhere, whatever is being typed.
+    // Ctrl-C quits from anywhere, whatever is being typed (asking first during a drain).
     if k.modifiers.contains(KeyModifiers::CONTROL) && k.code == KeyCode::Char('c') {
-        m.quit = true;
+        super::drain_flow::quit(m);
         return Vec::new();
     }
     match m.input.clone() {
@@ -308,7 +312,7 @@ fn run_command(m: &mut Model, cmd: &str) {
         }
         Some("versions") => versions_command(m, arg),
         Some("help") => m.overlay = Some(Overlay::Help),
-        Some("q") => m.quit = true,
+        Some("q") => super::drain_flow::quit(m),
         _ if name.is_empty() => {}
         _ => {
             m.flash = Some((
@@ -372,7 +376,7 @@ fn move_by(m: &mut Model, delta: isize) {
 fn action(m: &mut Model, a: Action) -> Vec<Cmd> {
     let page = crate::ui::layout::table_rows(m, m.active_table()).max(1) as isize;
     match a {
-        Action::Quit => m.quit = true,
+        Action::Quit => super::drain_flow::quit(m),
         Action::Up => move_by(m, -1),
         Action::Down => move_by(m, 1),
         Action::Top => move_by(m, isize::MIN / 2),

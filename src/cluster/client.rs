@@ -4,7 +4,9 @@
 use std::fmt;
 use std::time::Duration;
 
-use kube::config::{KubeConfigOptions, Kubeconfig};
+use std::path::{Path, PathBuf};
+
+use kube::config::{KubeConfigOptions, Kubeconfig, KubeconfigError};
 use kube::{Client, Config};
 
 use crate::cli::KubeArgs;
@@ -37,15 +39,27 @@ impl std::error::Error for ConnectError {}
 /// How long the `/version` probe may take before the server counts as unreachable.
 const PROBE_TIMEOUT: Duration = Duration::from_secs(8);
 
-/// Reads the kubeconfig, picks the context and builds a client (no network yet).
+/// The kubeconfig as kubectl reads it: the files of `--kubeconfig` if given, else those of
+/// `$KUBECONFIG`, else `~/.kube/config`. A `:`-separated list is merged as kubectl merges
+/// `$KUBECONFIG` (the first file to set a value or a named entry wins; kube's
+/// `Kubeconfig::merge`), so a context in one file may use a cluster and user from another.
+pub fn read_kubeconfig(path: Option<&Path>) -> Result<Kubeconfig, KubeconfigError> {
+    let Some(list) = path else {
+        // kube's `read` merges a `$KUBECONFIG` list the same way.
+        return Kubeconfig::read();
+    };
+    let files: Vec<PathBuf> = std::env::split_paths(list)
+        .filter(|p| !p.as_os_str().is_empty())
+        .collect();
+    files.iter().try_fold(Kubeconfig::default(), |merged, p| {
+        Kubeconfig::read_from(p).and_then(|next| merged.merge(next))
+    })
+}
+
+/// Reads the kubeconfig and picks the context: the one `Config` both clients are built
+/// from (the watchers' with kube's retries, the drain's without; no network yet).
 pub async fn config_from_args(args: &KubeArgs) -> Result<(Config, String), ConnectError> {
-    let kubeconfig = match &args.kubeconfig {
-        // KUBECONFIG may list several files; kube's `read` merges them like kubectl.
-        Some(p) if p.to_string_lossy().contains(':') => Kubeconfig::read(),
-        Some(p) => Kubeconfig::read_from(p),
-        None => Kubeconfig::read(),
-    }
-    .map_err(|e| {
+    let kubeconfig = read_kubeconfig(args.kubeconfig.as_deref()).map_err(|e| {
         let path = args
             .kubeconfig
             .as_ref()
@@ -114,12 +128,6 @@ pub async fn probe(config: Config, context: String) -> Result<Connection, Connec
     })
 }
 
-/// Reads kubeconfig and probes the server: what `kubedrain` does before opening the screen.
-pub async fn connect(args: &KubeArgs) -> Result<Connection, ConnectError> {
-    let (config, context) = config_from_args(args).await?;
-    probe(config, context).await
-}
-
 /// Turns a kube error into a sentence an operator can act on.
 fn explain(e: &kube::Error, server: &str, context: &str) -> String {
     match e {
@@ -144,5 +152,38 @@ fn explain(e: &kube::Error, server: &str, context: &str) -> String {
             }
             format!("cannot reach the API server at {server} (context \"{context}\"): {cause}")
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_kubeconfig_list_is_merged_first_file_wins() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = dir.path().join("a");
+        let b = dir.path().join("b");
+        std::fs::write(
+            &a,
+            "current-context: one\ncontexts:\n- name: one\n  context: {cluster: c1, user: u1}\n",
+        )
+        .unwrap();
+        std::fs::write(
+            &b,
+            "current-context: two\ncontexts:\n- name: one\n  context: {cluster: ignored, user: ignored}\n- name: two\n  context: {cluster: c1, user: u1}\nclusters:\n- name: c1\n  cluster: {server: 'https://127.0.0.1:1'}\nusers:\n- name: u1\n  user: {token: t}\n",
+        )
+        .unwrap();
+        let list = std::env::join_paths([&a, &b]).unwrap();
+        let kc = read_kubeconfig(Some(Path::new(&list))).unwrap();
+        assert_eq!(kc.current_context.as_deref(), Some("one"));
+        let one = kc.contexts.iter().find(|c| c.name == "one").unwrap();
+        assert_eq!(one.context.as_ref().unwrap().cluster, "c1");
+        assert_eq!(kc.contexts.len(), 2);
+        assert_eq!(kc.clusters[0].name, "c1");
+        assert_eq!(kc.auth_infos[0].name, "u1");
+        // One file alone is read as it is.
+        let alone = read_kubeconfig(Some(&b)).unwrap();
+        assert_eq!(alone.current_context.as_deref(), Some("two"));
     }
 }

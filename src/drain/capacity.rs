@@ -13,6 +13,9 @@ use serde::Serialize;
 use crate::cluster::rows::{NodeReady, NodeRow, PodRow, Taint};
 use crate::cluster::scheduling::{self, NodeLoad, Res};
 
+/// How many alternative nodes a placement names (a big pool of equal nodes ties everywhere).
+pub const MAX_OR: usize = 3;
+
 /// The scheduler's taint for cordoned nodes.
 pub const UNSCHEDULABLE_TAINT: &str = "node.kubernetes.io/unschedulable";
 
@@ -49,8 +52,10 @@ pub struct Placement {
     /// The node its replacement would be scheduled on; `None`: Pending, or not predicted.
     pub node: Option<String>,
     /// Other nodes it may land on: ties (kube-scheduler picks among them at random), or
-    /// another order of the pods evicted with it.
+    /// another order of the pods evicted with it; the first [`MAX_OR`] by name.
     pub or: Vec<String>,
+    /// How many more such nodes there are beyond `or`.
+    pub or_more: usize,
     /// It lands in the order shown, but may stay Pending in another order.
     pub maybe_pending: bool,
     /// Why it is not predicted (`pod (anti-)affinity`, `topology spread`), if so.
@@ -80,6 +85,9 @@ impl Placement {
                     .chain(self.or.iter().map(String::as_str))
                     .collect::<Vec<_>>()
                     .join(" or ");
+                if self.or_more > 0 {
+                    t.push_str(&format!(" or {} more", self.or_more));
+                }
                 if self.maybe_pending {
                     t.push_str(" or Pending");
                 }
@@ -87,7 +95,12 @@ impl Placement {
             }
             (None, Some(why)) => format!("not predicted: {why}"),
             (None, None) if self.or.is_empty() => "Pending".into(),
-            (None, None) => format!("Pending or {}", self.or.join(" or ")),
+            (None, None) if self.or_more == 0 => format!("Pending or {}", self.or.join(" or ")),
+            (None, None) => format!(
+                "Pending or {} or {} more",
+                self.or.join(" or "),
+                self.or_more
+            ),
         }
     }
 
@@ -168,13 +181,8 @@ fn label<'a>(node: &'a NodeRow, key: &str) -> Option<&'a str> {
 
 /// The filters that do not depend on what runs on the node, in the scheduler's order:
 /// (scheduler message, short reason).
-fn static_misfit(node: &NodeRow, pod: &PodRow) -> Option<(String, String)> {
-    let cordon = Taint {
-        key: UNSCHEDULABLE_TAINT.into(),
-        value: None,
-        effect: "NoSchedule".into(),
-    };
-    if node.unschedulable && !tolerated(pod, &cordon) {
+fn static_misfit(node: &NodeRow, pod: &PodRow, tolerates_cordon: bool) -> Option<(String, String)> {
+    if node.unschedulable && !tolerates_cordon {
         return Some(("node(s) were unschedulable".into(), "cordoned".into()));
     }
     for taint in &node.taints {
@@ -300,13 +308,19 @@ impl<'a> Forecast<'a> {
     /// Schedules `pod`'s replacement like kube-scheduler would and commits it.
     pub fn place(&mut self, pod: &PodRow) -> Placement {
         let req = requests(pod);
+        let cordon = Taint {
+            key: UNSCHEDULABLE_TAINT.into(),
+            value: None,
+            effect: "NoSchedule".into(),
+        };
+        let tolerates_cordon = tolerated(pod, &cordon);
         // The drained node is cordoned: the scheduler counts it as well.
         let mut reasons: BTreeMap<String, usize> =
             BTreeMap::from([("node(s) were unschedulable".to_string(), 1)]);
         let mut misfits = Vec::new();
         let mut fits: Vec<(usize, i64)> = Vec::new();
         for (i, room) in self.rooms.iter().enumerate() {
-            let bad = match static_misfit(room.node, pod) {
+            let bad = match static_misfit(room.node, pod, tolerates_cordon) {
                 Some(m) => vec![m],
                 None => fit_misfits(room, req),
             };
@@ -336,6 +350,7 @@ impl<'a> Forecast<'a> {
                 node: None,
                 or: vec![],
                 maybe_pending: false,
+                or_more: 0,
                 // Affinity rules can only remove nodes: Pending is Pending.
                 unmodelled: None,
                 reason: Some(format!(
@@ -365,6 +380,7 @@ impl<'a> Forecast<'a> {
                 node: None,
                 or: vec![],
                 maybe_pending: false,
+                or_more: 0,
                 unmodelled,
                 reason: None,
                 misfits: vec![],
@@ -376,9 +392,11 @@ impl<'a> Forecast<'a> {
             or: tied
                 .iter()
                 .filter(|&&i| i != chosen)
+                .take(MAX_OR)
                 .map(|&i| name(i))
                 .collect(),
             maybe_pending: false,
+            or_more: tied.len().saturating_sub(1 + MAX_OR),
             unmodelled: None,
             reason: None,
             misfits: vec![],

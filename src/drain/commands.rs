@@ -60,6 +60,14 @@ pub async fn run(kube: &KubeArgs, readonly: bool, cmd: Command) -> i32 {
             };
             let snap = match fetch::snapshot(&client, &a.node, true).await {
                 Ok(s) => s,
+                // A plan needs every namespace's pods: without them it cannot tell.
+                Err(NodeOpError::Api(kube::Error::Api(s))) if s.code == 403 => {
+                    eprintln!(
+                        "error: {}\nkubedrain cannot tell whether draining node/{} is safe without reading every namespace's pods and PodDisruptionBudgets",
+                        s.message, a.node
+                    );
+                    return exit::CANNOT_TELL;
+                }
                 Err(e) => {
                     eprintln!("{}", err_text(&e));
                     return 1;
@@ -80,6 +88,14 @@ pub async fn run(kube: &KubeArgs, readonly: bool, cmd: Command) -> i32 {
             plan.exit_code()
         }
         Command::Drain(a) => {
+            // One Ctrl-C listener for the whole command: a Ctrl-C at any moment cancels.
+            let mut interrupt = match Interrupt::listen() {
+                Ok(i) => i,
+                Err(e) => {
+                    eprintln!("error: cannot listen for Ctrl-C: {e}");
+                    return 1;
+                }
+            };
             let opts = match DrainOptions::from_flags(&a.flags) {
                 Ok(o) => o,
                 Err(e) => {
@@ -94,23 +110,48 @@ pub async fn run(kube: &KubeArgs, readonly: bool, cmd: Command) -> i32 {
                 );
                 return 1;
             }
-            let nodes = match resolve_nodes(&client, &a.nodes, a.selector.as_deref()).await {
-                Ok(n) => n,
-                Err(e) => {
+            let resolve = resolve_nodes(&client, &a.nodes, a.selector.as_deref());
+            let nodes = match interrupt.unless(resolve).await {
+                Some(Ok(n)) => n,
+                Some(Err(e)) => {
                     eprintln!("{e}");
                     return 1;
                 }
+                None => {
+                    eprintln!("interrupted: nothing was changed");
+                    return 1;
+                }
             };
-            match nodes.as_slice() {
+            let code = match nodes.as_slice() {
                 // A selector that matches nothing: kubectl prints nothing and succeeds.
                 [] => 0,
-                _ if a.dry_run == "client" => drain_dry_run(&client, &nodes, &opts).await,
-                [node] => match preflight(&client, node, &opts, false).await {
-                    Ok(()) => drain_one(client, node, opts, journal).await,
-                    Err(code) => code,
+                _ if a.dry_run == "client" => {
+                    match interrupt
+                        .unless(drain_dry_run(&client, &nodes, &opts))
+                        .await
+                    {
+                        Some(code) => code,
+                        None => {
+                            eprintln!("interrupted: nothing was changed");
+                            1
+                        }
+                    }
+                }
+                [node] => match interrupt
+                    .unless(preflight(&client, node, &opts, false))
+                    .await
+                {
+                    Some(Ok(())) => drain_one(client, node, opts, &journal, &mut interrupt).await,
+                    Some(Err(code)) => code,
+                    None => {
+                        eprintln!("interrupted: nothing was changed");
+                        1
+                    }
                 },
-                _ => drain_many(client, &nodes, opts, journal).await,
-            }
+                _ => drain_many(client, &nodes, opts, &journal, &mut interrupt).await,
+            };
+            journal.flush().await;
+            code
         }
         Command::Cordon(a) => match node_ops::cordon(&client, &a.node, false, &journal).await {
             Ok(c) if c.already => ok(format!("node/{} already cordoned", a.node)),
@@ -196,12 +237,69 @@ async fn preflight(
     }
 }
 
+/// Ctrl-C for a whole headless command: one listener, so a Ctrl-C that arrives while the
+/// command is busy elsewhere is still seen at the next wait. A second Ctrl-C exits at once
+/// (130), in case something does not answer the first.
+struct Interrupt {
+    count: tokio::sync::watch::Receiver<u32>,
+    seen: bool,
+}
+
+impl Interrupt {
+    fn listen() -> std::io::Result<Interrupt> {
+        let kind = tokio::signal::unix::SignalKind::interrupt();
+        let mut signal = tokio::signal::unix::signal(kind)?;
+        let (tx, count) = tokio::sync::watch::channel(0u32);
+        tokio::spawn(async move {
+            while signal.recv().await.is_some() {
+                tx.send_modify(|n| *n += 1);
+                if *tx.borrow() >= 2 {
+                    eprintln!("error: interrupted twice: exiting now (nodes stay cordoned)");
+                    std::process::exit(130);
+                }
+            }
+        });
+        Ok(Interrupt { count, seen: false })
+    }
+
+    /// Resolves at the first Ctrl-C (at once if one came already); never after that.
+    async fn next(&mut self) {
+        if self.seen || self.count.wait_for(|n| *n > 0).await.is_err() {
+            return std::future::pending().await;
+        }
+        self.seen = true;
+    }
+
+    /// Whether Ctrl-C was pressed (now or before).
+    fn interrupted(&mut self) -> bool {
+        self.seen |= *self.count.borrow() > 0;
+        self.seen
+    }
+
+    /// Runs `step` unless Ctrl-C comes first (`None`; at once if it came already).
+    async fn unless<T>(&mut self, step: impl std::future::Future<Output = T>) -> Option<T> {
+        if self.interrupted() {
+            return None;
+        }
+        tokio::select! {
+            biased;
+            _ = self.next() => None,
+            v = step => Some(v),
+        }
+    }
+}
+
 /// One node: the engine cordons it and drains it, printing kubectl's lines as it goes.
-async fn drain_one(client: Client, node: &str, opts: DrainOptions, journal: Journal) -> i32 {
+async fn drain_one(
+    client: Client,
+    node: &str,
+    opts: DrainOptions,
+    journal: &Journal,
+    interrupt: &mut Interrupt,
+) -> i32 {
     let delete = opts.disable_eviction;
-    let (handle, mut rx) = start_drain(client, node, opts, journal);
+    let (handle, mut rx) = start_drain(client, node, opts, journal.clone());
     let mut state = NodeState::Failed;
-    let mut interrupted = false;
     loop {
         tokio::select! {
             ev = rx.recv() => {
@@ -211,10 +309,7 @@ async fn drain_one(client: Client, node: &str, opts: DrainOptions, journal: Jour
                     state = o.state;
                 }
             }
-            _ = tokio::signal::ctrl_c(), if !interrupted => {
-                interrupted = true;
-                handle.cancel();
-            }
+            _ = interrupt.next() => handle.cancel(),
         }
     }
     let _ = handle.wait().await;
@@ -223,16 +318,28 @@ async fn drain_one(client: Client, node: &str, opts: DrainOptions, journal: Jour
 
 /// Several nodes, as kubectl does them: every node cordoned first, then drained one after
 /// another; a failed node does not stop the next. Unlike kubectl, a node whose cordon failed is
-/// not drained. Ctrl-C cancels the current drain and drains no more (all stay cordoned).
-async fn drain_many(client: Client, nodes: &[String], opts: DrainOptions, journal: Journal) -> i32 {
+/// not drained. Ctrl-C cancels the current cordon or drain and drains no more (all stay
+/// cordoned).
+async fn drain_many(
+    client: Client,
+    nodes: &[String],
+    opts: DrainOptions,
+    journal: &Journal,
+    interrupt: &mut Interrupt,
+) -> i32 {
     let delete = opts.disable_eviction;
     let mut outcomes: Vec<DrainOutcome> = Vec::new();
     let mut cordoned = Vec::new();
     for node in nodes {
-        match node_ops::cordon(&client, node, false, &journal).await {
-            Ok(c) if c.already => println!("node/{node} already cordoned"),
-            Ok(_) => println!("node/{node} cordoned"),
-            Err(e) => {
+        if interrupt.interrupted() {
+            outcomes.push(not_drained(node, "not cordoned (interrupted)"));
+            continue;
+        }
+        let cordon = node_ops::cordon(&client, node, false, journal);
+        match interrupt.unless(cordon).await {
+            Some(Ok(c)) if c.already => println!("node/{node} already cordoned"),
+            Some(Ok(_)) => println!("node/{node} cordoned"),
+            Some(Err(e)) => {
                 let error = format!("unable to cordon node \"{node}\": {e}");
                 eprintln!("error: {error}");
                 outcomes.push(DrainOutcome {
@@ -246,30 +353,46 @@ async fn drain_many(client: Client, nodes: &[String], opts: DrainOptions, journa
                 });
                 continue;
             }
+            None => {
+                outcomes.push(not_drained(
+                    node,
+                    "not drained: its cordon was interrupted (it may be cordoned), nothing was evicted",
+                ));
+                continue;
+            }
         }
         cordoned.push(node);
     }
-    let mut interrupted = false;
     for node in cordoned {
-        if interrupted {
-            outcomes.push(DrainOutcome {
-                node: node.clone(),
-                state: NodeState::Cancelled,
-                errors: vec![],
-                pending_pods: vec![],
-                message: format!("node/{node} left cordoned: not drained (interrupted)"),
-            });
+        if interrupt.interrupted() {
+            outcomes.push(not_drained(
+                node,
+                "left cordoned: not drained (interrupted)",
+            ));
             continue;
         }
-        if let Err(code) = preflight(&client, node, &opts, true).await {
-            outcomes.push(DrainOutcome {
-                node: node.clone(),
-                state: NodeState::Failed,
-                errors: vec![format!("the plan refused the drain (exit {code})")],
-                pending_pods: vec![],
-                message: format!("node/{node} left cordoned: not drained (see the plan above)"),
-            });
-            continue;
+        match interrupt
+            .unless(preflight(&client, node, &opts, true))
+            .await
+        {
+            Some(Ok(())) => {}
+            Some(Err(code)) => {
+                outcomes.push(DrainOutcome {
+                    node: node.clone(),
+                    state: NodeState::Failed,
+                    errors: vec![format!("the plan refused the drain (exit {code})")],
+                    pending_pods: vec![],
+                    message: format!("node/{node} left cordoned: not drained (see the plan above)"),
+                });
+                continue;
+            }
+            None => {
+                outcomes.push(not_drained(
+                    node,
+                    "left cordoned: not drained (interrupted)",
+                ));
+                continue;
+            }
         }
         let (handle, mut rx) = start_drain(client.clone(), node, opts.clone(), journal.clone());
         loop {
@@ -281,16 +404,24 @@ async fn drain_many(client: Client, nodes: &[String], opts: DrainOptions, journa
                     Some(DrainEvent::Finished(o)) => print(render::node_outcome_lines(&o)),
                     Some(ev) => print(render::event_lines(&ev, delete)),
                 },
-                _ = tokio::signal::ctrl_c(), if !interrupted => {
-                    interrupted = true;
-                    handle.cancel();
-                }
+                _ = interrupt.next() => handle.cancel(),
             }
         }
         outcomes.push(handle.wait().await);
     }
     print(render::summary_lines(&outcomes));
-    i32::from(interrupted || outcomes.iter().any(|o| o.state != NodeState::Drained))
+    i32::from(interrupt.interrupted() || outcomes.iter().any(|o| o.state != NodeState::Drained))
+}
+
+/// The outcome of a node Ctrl-C kept from being drained.
+fn not_drained(node: &str, why: &str) -> DrainOutcome {
+    DrainOutcome {
+        node: node.to_string(),
+        state: NodeState::Cancelled,
+        errors: vec![],
+        pending_pods: vec![],
+        message: format!("node/{node} {why}"),
+    }
 }
 
 /// `--dry-run=client`, as kubectl prints it: every node "cordoned (dry run)", then per node

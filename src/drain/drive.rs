@@ -8,13 +8,14 @@ use std::time::Duration;
 use futures::StreamExt;
 use futures::stream::BoxStream;
 use jiff::{SignedDuration, Timestamp};
+use kube::Client;
 use kube::api::{Api, ListParams, WatchParams};
 use tokio::sync::{Notify, Semaphore, watch};
-use tokio::task::JoinSet;
+use tokio::task::{self, JoinError, JoinSet};
 
 use super::events::{DrainEvent, DrainOutcome, GoneHow, NodeState, PodState};
 use super::evict::{self, Ended, Target};
-use super::exec::{MAX_IN_FLIGHT, Run, Started, cancelled};
+use super::exec::{MAX_IN_FLIGHT, Run, Started, cancelled, deadline_reached, unless_stopped};
 use super::feed::{self, FeedEvent, Relist};
 use super::fetch;
 use super::journal::Action;
@@ -48,29 +49,77 @@ pub(super) struct Tracked {
     pub(super) recheck_at: Option<tokio::time::Instant>,
 }
 
-impl Run {
-    /// GETs terminating pods that are overdue (past grace + slack) to catch a deletion the
-    /// watch missed; found gone (404 or new UID) → back to `Waiting` with `recheck_at` cleared
-    /// so the main loop reports them. Errors are ignored: the next round retries.
-    async fn recheck_overdue(&self, tracked: &mut HashMap<String, Tracked>) {
-        let now = tokio::time::Instant::now();
-        let overdue = tracked
-            .values_mut()
-            .filter(|t| t.step == Step::Waiting && t.recheck_at.is_some_and(|r| r <= now))
-            .take(MAX_IN_FLIGHT);
-        for t in overdue {
-            t.recheck_at = Some(now + RECHECK_EVERY);
-            let api = Api::<PodRow>::namespaced(self.client.clone(), &t.target.namespace);
-            let got = tokio::time::timeout(RECHECK_EVERY, api.get_opt(&t.target.name)).await;
-            if let Ok(Ok(p)) = got
-                && p.is_none_or(|p| p.uid() != t.uid)
-            {
-                t.recheck_at = None;
-                t.ok = true;
-            }
-        }
-    }
+/// One pod a re-check GETs: its key, where it is, and the UID it had.
+type Recheck = (String, Target, String);
 
+/// Terminating pods that are overdue (past grace + slack), at most [`MAX_IN_FLIGHT`] of them,
+/// each due again [`RECHECK_EVERY`] later.
+fn overdue(tracked: &mut HashMap<String, Tracked>) -> Vec<Recheck> {
+    let now = tokio::time::Instant::now();
+    tracked
+        .iter_mut()
+        .filter(|(_, t)| t.step == Step::Waiting && t.recheck_at.is_some_and(|r| r <= now))
+        .take(MAX_IN_FLIGHT)
+        .map(|(k, t)| {
+            t.recheck_at = Some(now + RECHECK_EVERY);
+            (k.clone(), t.target.clone(), t.uid.clone())
+        })
+        .collect()
+}
+
+/// GETs each pod to catch a deletion the watch missed; returns the keys found gone (404 or a
+/// new UID). Runs beside the drive loop, which keeps answering cancel and timeout meanwhile.
+/// Errors are ignored: the next round retries.
+async fn recheck(client: Client, pods: Vec<Recheck>) -> Vec<String> {
+    futures::stream::iter(pods)
+        .map(|(key, t, uid)| {
+            let api = Api::<PodRow>::namespaced(client.clone(), &t.namespace);
+            async move {
+                let got = tokio::time::timeout(RECHECK_EVERY, api.get_opt(&t.name)).await;
+                match got {
+                    Ok(Ok(p)) if p.as_ref().is_none_or(|p| p.uid() != uid) => Some(key),
+                    _ => None,
+                }
+            }
+        })
+        .buffer_unordered(RECHECK_PARALLEL)
+        .filter_map(std::future::ready)
+        .collect()
+        .await
+}
+
+/// Re-check GETs in flight at once.
+const RECHECK_PARALLEL: usize = 8;
+
+/// What an eviction task returned: its pod and how it ended. A task that panicked (or was
+/// aborted) fails its pod with the reason, found through the task's id, so no pod is left
+/// waiting for a task that is gone. `None` only for a task id it does not know.
+pub(super) fn joined(
+    res: Result<(task::Id, (String, Ended)), JoinError>,
+    owners: &HashMap<task::Id, String>,
+) -> Option<(String, Ended)> {
+    let e = match res {
+        Ok((_, done)) => return Some(done),
+        Err(e) => e,
+    };
+    let key = owners.get(&e.id())?.clone();
+    let why = if e.is_panic() {
+        let payload = e.into_panic();
+        let text = payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "no message".into());
+        format!("eviction task panicked: {text}")
+    } else {
+        "eviction task was stopped".to_string()
+    };
+    let (ns, name) = key.split_once('/').unwrap_or(("", &key));
+    let reason = format!("error when evicting pods/\"{name}\" -n \"{ns}\": {why}");
+    Some((key, Ended::Failed(reason)))
+}
+
+impl Run {
     /// The one pod watch of the drain: every pod, from the version of the plan's listing of
     /// the node's pods. It shows the node's pods going and their replacements arriving
     /// elsewhere, with no listing beyond the plan's (after a 410, only the node's pods are
@@ -137,6 +186,10 @@ impl Run {
         let mut pdb_rv = (!delete).then_some(versions.pdbs);
         let mut pdbs: BoxStream<'static, FeedEvent<PdbRow>> = futures::stream::pending().boxed();
         let mut tasks: JoinSet<(String, Ended)> = JoinSet::new();
+        // Which pod each eviction task is for, to fail that pod if its task panics.
+        let mut owners: HashMap<task::Id, String> = HashMap::new();
+        // At most one round of re-check GETs at a time, off the loop (dropped with it).
+        let mut rechecks: JoinSet<Vec<String>> = JoinSet::new();
         let mut keys: Vec<&String> = tracked.keys().collect();
         keys.sort();
         for key in keys {
@@ -154,7 +207,8 @@ impl Run {
             let grace = self.opts.grace_period;
             let wake = pdb_changed.clone();
             let refused = refused.clone();
-            tasks.spawn(async move {
+            let owner = key.clone();
+            let spawned = tasks.spawn(async move {
                 let report = |state: PodState| {
                     if matches!(state, PodState::BlockedByPdb { .. }) {
                         refused.notify_one();
@@ -168,6 +222,7 @@ impl Run {
                 let ended = evict::run(client, target, grace, delete, slots, wake, report).await;
                 (key, ended)
             });
+            owners.insert(spawned.id(), owner);
         }
         let mut errors: Vec<String> = Vec::new();
         let mut waiting_reported = false;
@@ -190,7 +245,7 @@ impl Run {
                     t.step = Step::Done;
                     t.ok = true;
                     let outcome = if delete { "deleted" } else { "evicted" };
-                    let _ = self.journal.record(
+                    self.journal.record(
                         &node,
                         if delete {
                             Action::Delete
@@ -211,15 +266,10 @@ impl Run {
                 waiting_reported = true;
                 self.state(NodeState::Waiting);
             }
-            let timeout = async {
-                match deadline {
-                    Some(d) => tokio::time::sleep_until(d).await,
-                    None => std::future::pending().await,
-                }
-            };
+            let timeout = deadline_reached(deadline);
             tokio::select! {
-                Some(res) = tasks.join_next() => {
-                    let Ok((key, ended)) = res else { continue };
+                Some(res) = tasks.join_next_with_id() => {
+                    let Some((key, ended)) = joined(res, &owners) else { continue };
                     let t = tracked.get_mut(&key).expect("tracked");
                     let action = if delete { Action::Delete } else { Action::Evict };
                     match ended {
@@ -227,19 +277,19 @@ impl Run {
                             t.step = Step::Waiting;
                             t.recheck_at = Some(tokio::time::Instant::now() + Duration::from_secs(t.grace.max(0) as u64) + RECHECK_SLACK);
                             let deadline = Timestamp::now().checked_add(SignedDuration::from_secs(t.grace)).ok();
-                            let _ = self.journal.record(&node, action, "accepted", Some(&key), None);
+                            self.journal.record(&node, action, "accepted", Some(&key), None);
                             self.pod(key, PodState::Terminating { grace_deadline: deadline });
                         }
                         Ended::AlreadyGone => {
                             t.step = Step::Done;
                             t.ok = true;
-                            let _ = self.journal.record(&node, action, "already-gone", Some(&key), None);
+                            self.journal.record(&node, action, "already-gone", Some(&key), None);
                             self.pod(key, PodState::Gone { how: GoneHow::AlreadyGone });
                         }
                         Ended::Failed(reason) => {
                             t.step = Step::Done;
                             errors.push(reason.clone());
-                            let _ = self.journal.record(&node, action, "failed", Some(&key), Some(&reason));
+                            self.journal.record(&node, action, "failed", Some(&key), Some(&reason));
                             self.pod(key, PodState::Failed { reason });
                         }
                     }
@@ -282,11 +332,22 @@ impl Run {
                         self.notice(format!("watching node/{node} failed, retrying: {e}"));
                     },
                 },
+                Some(res) = rechecks.join_next() => {
+                    for k in res.unwrap_or_default() {
+                        if let Some(t) = tracked.get_mut(&k).filter(|t| t.step == Step::Waiting) {
+                            t.recheck_at = None;
+                            t.ok = true;
+                        }
+                    }
+                }
                 _ = tick.tick() => {
                     // The feed resumes where it stopped, so a healthy watch loses nothing: GETs
                     // only after it failed (a slow server must not cost one GET per pod).
-                    if watch_trouble {
-                        self.recheck_overdue(&mut tracked).await;
+                    if watch_trouble && rechecks.is_empty() {
+                        let due = overdue(&mut tracked);
+                        if !due.is_empty() {
+                            rechecks.spawn(recheck(self.client.clone(), due));
+                        }
                     }
                     if let Some(limit) = self.opts.skip_wait_for_delete_timeout {
                         let now = Timestamp::now();
@@ -329,6 +390,16 @@ impl Run {
             }
         }
         let pending = pending_names(&tracked);
+        // "Drained" only if a fresh node-scoped list agrees (verify.rs); cancel and the
+        // deadline are answered during that list too.
+        match unless_stopped(self.confirm_drained(&errors), &mut cancel, deadline).await {
+            Ok(more) => errors.extend(more),
+            Err(stop) => {
+                return self
+                    .stopped(stop, "confirming the node is empty", true)
+                    .await;
+            }
+        }
         if errors.is_empty() {
             self.finish(
                 NodeState::Drained,
@@ -355,4 +426,48 @@ fn pending_names(tracked: &HashMap<String, Tracked>) -> Vec<String> {
         .collect();
     v.sort();
     v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_panicked_eviction_task_fails_its_pod() {
+        let mut tasks: JoinSet<(String, Ended)> = JoinSet::new();
+        let mut owners = HashMap::new();
+        let h = tasks.spawn(async { panic!("boom in the eviction") });
+        owners.insert(h.id(), "shop/checkout-1".to_string());
+        let h = tasks.spawn(async { ("shop/cart-1".to_string(), Ended::Accepted) });
+        owners.insert(h.id(), "shop/cart-1".to_string());
+        let mut got = Vec::new();
+        while let Some(res) = tasks.join_next_with_id().await {
+            got.push(joined(res, &owners).expect("a known task"));
+        }
+        got.sort_by(|a, b| a.0.cmp(&b.0));
+        assert_eq!(got[0], ("shop/cart-1".to_string(), Ended::Accepted));
+        assert_eq!(got[1].0, "shop/checkout-1");
+        assert_eq!(
+            got[1].1,
+            Ended::Failed(
+                "error when evicting pods/\"checkout-1\" -n \"shop\": eviction task panicked: boom in the eviction"
+                    .into()
+            )
+        );
+    }
+
+    #[tokio::test]
+    async fn an_aborted_eviction_task_fails_its_pod_too() {
+        let mut tasks: JoinSet<(String, Ended)> = JoinSet::new();
+        let h = tasks.spawn(std::future::pending());
+        let owners = HashMap::from([(h.id(), "default/web-1".to_string())]);
+        h.abort();
+        let res = tasks.join_next_with_id().await.unwrap();
+        let (key, ended) = joined(res, &owners).unwrap();
+        assert_eq!(key, "default/web-1");
+        assert!(
+            matches!(&ended, Ended::Failed(r) if r.ends_with("eviction task was stopped")),
+            "{ended:?}"
+        );
+    }
 }

@@ -149,19 +149,27 @@ pub enum DrainEvent {
         pod: String,
         state: PodState,
     },
-    /// A pod with the same controller as an evicted one appeared or changed on another node.
+    /// A new pod of a workload this drain evicts from appeared, changed or went away (phase
+    /// `Deleted`) elsewhere. Attributed to the workload, never to one evicted pod: which pod a
+    /// controller replaces is not something the API says.
     Replacement {
         node: String,
-        /// `namespace/name` of the evicted pod it replaces.
-        evicted: String,
+        /// The workload, as [`workload`] writes it (`ReplicaSet shop/checkout-5d4f`).
+        workload: String,
         /// `namespace/name` of the new pod.
         pod: String,
         on_node: Option<String>,
         phase: String,
+        /// Its Ready condition (Running is not Ready).
         ready: bool,
     },
     /// Something non-fatal worth showing (watch errors being retried, annotation failures).
     Notice { node: String, message: String },
     /// The drain is over.
     Finished(DrainOutcome),
+}
+
+/// A workload as the live view names it: `Kind namespace/name` of a pod's controller.
+pub fn workload(kind: &str, namespace: &str, name: &str) -> String {
+    format!("{kind} {namespace}/{name}")
 }

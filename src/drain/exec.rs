@@ -24,7 +24,7 @@ use super::fetch;
 use super::journal::{Action, Journal};
 use super::live::NodeWatch;
 use super::node_ops;
-use super::options::DrainOptions;
+use super::options::{DrainOptions, format_go_duration};
 use crate::cluster::rows::{NodeRow, PodRow};
 
 /// Evictions in flight at once per node (kubectl has no limit; client-go throttles to ~5/s).
@@ -108,6 +108,7 @@ pub fn start_drain_with(
         opts,
         journal,
         sink: Arc::new(sink),
+        cancel: cancel_rx.clone(),
     };
     DrainHandle {
         node: node.to_string(),
@@ -123,6 +124,8 @@ pub(super) struct Run {
     pub(super) opts: DrainOptions,
     pub(super) journal: Journal,
     pub(super) sink: Sink,
+    /// Cancellation, for `finish` (the steps before take theirs as an argument).
+    pub(super) cancel: watch::Receiver<bool>,
 }
 
 /// Resolves when cancellation is asked for; never if the handle is gone.
@@ -131,6 +134,45 @@ pub(super) async fn cancelled(rx: &mut watch::Receiver<bool>) {
         std::future::pending::<()>().await;
     }
 }
+
+/// Resolves at the drain's deadline (`--timeout`); never without one.
+pub(super) async fn deadline_reached(deadline: Option<tokio::time::Instant>) {
+    match deadline {
+        Some(d) => tokio::time::sleep_until(d).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Why a step of the drain was abandoned before it finished.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Stop {
+    Cancelled,
+    TimedOut,
+}
+
+/// Runs one step of the drain (a request, a listing) unless cancel or the deadline come
+/// first: whatever the API server does, the drain answers both at once.
+pub(super) async fn unless_stopped<T>(
+    step: impl std::future::Future<Output = T>,
+    cancel: &mut watch::Receiver<bool>,
+    deadline: Option<tokio::time::Instant>,
+) -> Result<T, Stop> {
+    tokio::select! {
+        biased;
+        _ = cancelled(cancel) => Err(Stop::Cancelled),
+        _ = deadline_reached(deadline) => Err(Stop::TimedOut),
+        v = step => Ok(v),
+    }
+}
+
+/// How long `finish` waits for the drain-state annotation when the user is waiting for a
+/// cancel or a timeout to be answered (the annotation then keeps saying `draining`, which
+/// reads as "resume the drain", and the journal has the result).
+const STOP_ANNOTATE: Duration = Duration::from_millis(500);
+/// ... and otherwise.
+const ANNOTATE: Duration = Duration::from_secs(10);
+/// How long `finish` waits for the journal's result line to be written.
+const JOURNAL_WAIT: Duration = Duration::from_secs(2);
 
 impl Run {
     pub(super) fn emit(&self, e: DrainEvent) {
@@ -168,16 +210,31 @@ impl Run {
         annotate: bool,
     ) -> DrainOutcome {
         if annotate {
-            match node_ops::set_drain_state(&self.client, &self.node, state.annotation()).await {
-                Ok(()) => {}
+            // After a cancel or timeout someone waits for the answer: a short bound. Otherwise
+            // a cancel during a slow write ends the wait (the outcome stays what it is).
+            let stopping = matches!(state, NodeState::Cancelled | NodeState::TimedOut)
+                || *self.cancel.borrow();
+            let bound = if stopping { STOP_ANNOTATE } else { ANNOTATE };
+            let write = node_ops::set_drain_state(&self.client, &self.node, state.annotation());
+            let mut cancel = self.cancel.clone();
+            let written = tokio::select! {
+                w = tokio::time::timeout(bound, write) => w.map_err(|_| "timed out"),
+                _ = cancelled(&mut cancel), if !stopping => Err("cancelled"),
+            };
+            match written {
+                Ok(Ok(())) => {}
                 // The node went away and its pods with it: that is not a drain.
-                Err(node_ops::NodeOpError::NotFound(_)) => {
+                Ok(Err(node_ops::NodeOpError::NotFound(_))) => {
                     state = NodeState::Failed;
                     message = format!("node {} was deleted during the drain", self.node);
                     errors = vec![message.clone()];
                 }
-                Err(e) => self.notice(format!(
+                Ok(Err(e)) => self.notice(format!(
                     "could not record drain state on node/{}: {e}",
+                    self.node
+                )),
+                Err(why) => self.notice(format!(
+                    "drain state not recorded on node/{} ({why}): its annotation still says draining",
                     self.node
                 )),
             }
@@ -187,13 +244,15 @@ impl Run {
         } else {
             errors.join("; ")
         };
-        let _ = self.journal.record(
+        // Written before the outcome is reported: a headless drain exits right after it.
+        let result = self.journal.record_durable(
             &self.node,
             Action::DrainResult,
             state.annotation(),
             None,
             Some(&detail),
         );
+        let _ = tokio::time::timeout(JOURNAL_WAIT, result).await;
         let outcome = DrainOutcome {
             node: self.node.clone(),
             state,
@@ -213,26 +272,66 @@ impl Run {
         )
     }
 
+    /// Ends a drain stopped by cancel or timeout before the eviction phase; `phase` says
+    /// what it was doing, `cordoned` whether the node is known to be cordoned.
+    pub(super) async fn stopped(&self, stop: Stop, phase: &str, cordoned: bool) -> DrainOutcome {
+        let node = &self.node;
+        let after = if cordoned {
+            self.left_cordoned()
+        } else {
+            "nothing was evicted".to_string()
+        };
+        let (state, errors, message) = match stop {
+            Stop::Cancelled if !cordoned => (
+                NodeState::Cancelled,
+                vec![],
+                "cancelled before the cordon finished".to_string(),
+            ),
+            Stop::Cancelled => (
+                NodeState::Cancelled,
+                vec!["drain cancelled".to_string()],
+                format!("drain of node/{node} cancelled while {phase}; {after}"),
+            ),
+            Stop::TimedOut => {
+                let d = format_go_duration(self.opts.timeout.unwrap_or_default());
+                (
+                    NodeState::TimedOut,
+                    vec![format!(
+                        "drain of node \"{node}\": global timeout reached: {d} while {phase}"
+                    )],
+                    format!("drain of node/{node} timed out after {d} while {phase}; {after}"),
+                )
+            }
+        };
+        self.finish(state, errors, vec![], message, cordoned).await
+    }
+
     async fn run(self, mut cancel: watch::Receiver<bool>) -> DrainOutcome {
         let node = self.node.clone();
         let started = tokio::time::Instant::now();
         let deadline = self.opts.timeout.map(|t| started + t);
         let opts_json = serde_json::to_string(&self.opts).unwrap_or_default();
-        let _ = self
-            .journal
-            .record(&node, Action::DrainStart, "started", None, Some(&opts_json));
         self.state(NodeState::Cordoning);
         // The node watch runs for the whole drain; its first event is the node itself, which
         // the cordon needs (no separate GET).
         let mut nodes = node_feed(&self.client, &node);
-        let cordon = tokio::select! {
-            r = async {
+        let cordon = unless_stopped(
+            async {
+                // On disk before the cordon: a crash from here on shows as an interrupted drain.
+                let _ = self
+                    .journal
+                    .record_durable(&node, Action::DrainStart, "started", None, Some(&opts_json))
+                    .await;
                 let n = first_node(&self.client, &node, &mut nodes).await?;
                 node_ops::cordon_node(&self.client, n, true, &self.journal).await
-            } => r,
-            _ = cancelled(&mut cancel) => {
-                return self.finish(NodeState::Cancelled, vec![], vec![], "cancelled before the cordon finished".into(), false).await;
-            }
+            },
+            &mut cancel,
+            deadline,
+        )
+        .await;
+        let cordon = match cordon {
+            Ok(c) => c,
+            Err(stop) => return self.stopped(stop, "cordoning", false).await,
         };
         let (cordoned, node_watch) = match cordon {
             Ok(c) => {
@@ -261,14 +360,16 @@ impl Run {
                     .await;
             }
         };
-        let (snap, versions) = match fetch::snapshot_of(&self.client, cordoned, false).await {
-            Ok(s) => s,
-            Err(e) => {
+        let listing = fetch::snapshot_of(&self.client, cordoned, false);
+        let (snap, versions) = match unless_stopped(listing, &mut cancel, deadline).await {
+            Ok(Ok(s)) => s,
+            Ok(Err(e)) => {
                 let msg = self.left_cordoned();
                 return self
                     .finish(NodeState::Failed, vec![e.to_string()], vec![], msg, true)
                     .await;
             }
+            Err(stop) => return self.stopped(stop, "listing its pods", true).await,
         };
         let plan = snap.plan(&self.opts, Timestamp::now());
         self.emit(DrainEvent::Planned {
@@ -279,8 +380,12 @@ impl Run {
         // eviction, ...): a drain that cannot finish does not start evicting.
         if plan.is_blocked() {
             let msg = self.left_cordoned();
+            // kubectl's own errors, worded as kubectl prints them, when there are any (fixing
+            // them shows the rest); else kubedrain's blockers.
             let mut errors = plan.errors.clone();
-            errors.extend(plan.blocker_messages());
+            if errors.is_empty() {
+                errors = plan.blocker_messages();
+            }
             return self
                 .finish(NodeState::Failed, errors, vec![], msg, true)
                 .await;

@@ -3,7 +3,6 @@
 //! kubedrain is never lifted by accident.
 
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::PathBuf;
 
 use jiff::Timestamp;
@@ -112,7 +111,9 @@ impl Journal {
         }
     }
 
-    /// Appends one line. Errors are returned, not fatal: callers warn and carry on.
+    /// Queues one line and returns at once: the journal's own thread writes it (file I/O
+    /// stays off the async runtime), in the order lines were queued. For a record that must
+    /// be on disk before the next step runs, use [`Journal::record_durable`].
     pub fn record(
         &self,
         node: &str,
@@ -120,7 +121,44 @@ impl Journal {
         outcome: &str,
         pod: Option<&str>,
         detail: Option<&str>,
+    ) {
+        let line = self.line(node, action, outcome, pod, detail);
+        writer::queue(self.path.clone(), line, None);
+    }
+
+    /// Queues one line and waits until it (and every line queued before it) is written.
+    /// Errors are returned, not fatal: callers warn and carry on.
+    pub async fn record_durable(
+        &self,
+        node: &str,
+        action: Action,
+        outcome: &str,
+        pod: Option<&str>,
+        detail: Option<&str>,
     ) -> std::io::Result<()> {
+        let line = self.line(node, action, outcome, pod, detail);
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        writer::queue(self.path.clone(), line, Some(tx));
+        rx.await
+            .unwrap_or_else(|_| Err(std::io::Error::other("the journal writer stopped")))
+    }
+
+    /// Waits until every line queued so far is written (before the process exits).
+    pub async fn flush(&self) {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        writer::queue(self.path.clone(), None, Some(tx));
+        let _ = rx.await;
+    }
+
+    /// One serialised line (with its newline); `None` if it cannot be serialised.
+    fn line(
+        &self,
+        node: &str,
+        action: Action,
+        outcome: &str,
+        pod: Option<&str>,
+        detail: Option<&str>,
+    ) -> Option<String> {
         let e = Entry {
             time: Timestamp::now(),
             context: self.target.context.clone(),
@@ -132,17 +170,9 @@ impl Journal {
             pod: pod.map(str::to_string),
             detail: detail.map(str::to_string),
         };
-        if let Some(dir) = self.path.parent() {
-            std::fs::create_dir_all(dir)?;
-        }
-        let mut line = serde_json::to_string(&e).map_err(std::io::Error::other)?;
+        let mut line = serde_json::to_string(&e).ok()?;
         line.push('\n');
-        // One write per line with O_APPEND keeps concurrent writers' lines whole.
-        std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&self.path)?
-            .write_all(line.as_bytes())
+        Some(line)
     }
 
     /// All readable lines (unparsable ones are skipped).
@@ -152,6 +182,77 @@ impl Journal {
             .lines()
             .filter_map(|l| serde_json::from_str(l).ok())
             .collect()
+    }
+}
+
+/// The one thread that appends journal lines, shared by every `Journal` of the process: one
+/// queue keeps the lines of each file in the order they were recorded.
+mod writer {
+    use std::io::Write;
+    use std::path::{Path, PathBuf};
+    use std::sync::LazyLock;
+    use std::sync::mpsc::{Sender, channel};
+
+    use tokio::sync::oneshot;
+
+    /// A line to append (`None`: only report that the lines before are written).
+    struct Job {
+        path: PathBuf,
+        line: Option<String>,
+        done: Option<oneshot::Sender<std::io::Result<()>>>,
+    }
+
+    static QUEUE: LazyLock<Option<Sender<Job>>> = LazyLock::new(|| {
+        let (tx, rx) = channel::<Job>();
+        let spawned = std::thread::Builder::new()
+            .name("kubedrain-journal".into())
+            .spawn(move || {
+                for job in rx {
+                    let res = match &job.line {
+                        Some(line) => append(&job.path, line),
+                        None => Ok(()),
+                    };
+                    if let Some(done) = job.done {
+                        let _ = done.send(res);
+                    }
+                }
+            });
+        spawned.ok().map(|_| tx)
+    });
+
+    /// Hands a line to the writer thread; written in place if there is none (no line lost).
+    pub(super) fn queue(
+        path: PathBuf,
+        line: Option<String>,
+        done: Option<oneshot::Sender<std::io::Result<()>>>,
+    ) {
+        let job = Job { path, line, done };
+        let job = match QUEUE.as_ref() {
+            Some(q) => match q.send(job) {
+                Ok(()) => return,
+                Err(e) => e.0,
+            },
+            None => job,
+        };
+        let res = match &job.line {
+            Some(line) => append(&job.path, line),
+            None => Ok(()),
+        };
+        if let Some(done) = job.done {
+            let _ = done.send(res);
+        }
+    }
+
+    fn append(path: &Path, line: &str) -> std::io::Result<()> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        // One write per line with O_APPEND keeps concurrent writers' lines whole.
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)?
+            .write_all(line.as_bytes())
     }
 }
 
@@ -261,4 +362,55 @@ fn current_user() -> String {
             Some(format!("uid {}", uid.split_whitespace().next()?))
         })
         .unwrap_or_else(|| "unknown".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn queued_lines_keep_their_order_and_durable_ones_are_on_disk() {
+        let dir = tempfile::tempdir().unwrap();
+        let j = Journal {
+            path: dir.path().join("sub/journal.jsonl"),
+            target: Target::default(),
+        };
+        for i in 0..50 {
+            j.record(
+                "node0",
+                Action::Evict,
+                "evicted",
+                Some(&format!("ns/p{i}")),
+                None,
+            );
+        }
+        j.record_durable("node0", Action::DrainResult, "drained", None, None)
+            .await
+            .unwrap();
+        let e = j.entries();
+        assert_eq!(e.len(), 51);
+        for (i, x) in e.iter().take(50).enumerate() {
+            assert_eq!(x.pod.as_deref(), Some(format!("ns/p{i}").as_str()));
+        }
+        assert_eq!(e[50].action, Action::DrainResult);
+        j.record("node0", Action::Uncordon, "uncordoned", None, None);
+        j.flush().await;
+        assert_eq!(j.entries().len(), 52);
+    }
+
+    #[tokio::test]
+    async fn a_write_error_is_reported() {
+        let dir = tempfile::tempdir().unwrap();
+        // The journal's directory is a file: nothing can be written under it.
+        let blocker = dir.path().join("file");
+        std::fs::write(&blocker, "x").unwrap();
+        let j = Journal {
+            path: blocker.join("journal.jsonl"),
+            target: Target::default(),
+        };
+        let res = j
+            .record_durable("node0", Action::DrainStart, "started", None, None)
+            .await;
+        assert!(res.is_err());
+    }
 }

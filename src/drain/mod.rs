@@ -37,6 +37,7 @@ pub mod plan;
 pub mod render;
 pub mod replacements;
 pub mod selector;
+pub mod verify;
 
 pub use filters::DsLookup;
 pub use options::DrainOptions;

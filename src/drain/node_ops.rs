@@ -126,7 +126,9 @@ pub async fn cordon_node(
         match patch_node(client, name, body).await {
             Ok(n) => after = n,
             Err(e) => {
-                let _ = journal.record(name, Action::Cordon, "failed", None, Some(&e.to_string()));
+                let _ = journal
+                    .record_durable(name, Action::Cordon, "failed", None, Some(&e.to_string()))
+                    .await;
                 return Err(e);
             }
         }
@@ -136,7 +138,9 @@ pub async fn cordon_node(
     } else {
         "cordoned"
     };
-    let _ = journal.record(name, Action::Cordon, outcome, None, None);
+    let _ = journal
+        .record_durable(name, Action::Cordon, outcome, None, None)
+        .await;
     Ok(Cordoned {
         already,
         before: node,
@@ -178,14 +182,18 @@ pub async fn uncordon(
 ) -> Result<Uncordoned, NodeOpError> {
     let node = get_node(client, name).await?;
     if !node.unschedulable {
-        let _ = journal.record(name, Action::Uncordon, "already-uncordoned", None, None);
+        let _ = journal
+            .record_durable(name, Action::Uncordon, "already-uncordoned", None, None)
+            .await;
         return Ok(Uncordoned {
             already: true,
             changes: vec![],
         });
     }
     if !force && let Err(why) = may_uncordon(&node) {
-        let _ = journal.record(name, Action::Uncordon, "refused", None, Some(&why));
+        let _ = journal
+            .record_durable(name, Action::Uncordon, "refused", None, Some(&why))
+            .await;
         return Err(NodeOpError::Refused(why));
     }
     let changes = version_changes(&node);
@@ -194,20 +202,24 @@ pub async fn uncordon(
     match patch_node(client, name, body).await {
         Ok(_) => {
             let detail = (!changes.is_empty()).then(|| changes.join(", "));
-            let _ = journal.record(
-                name,
-                Action::Uncordon,
-                "uncordoned",
-                None,
-                detail.as_deref(),
-            );
+            let _ = journal
+                .record_durable(
+                    name,
+                    Action::Uncordon,
+                    "uncordoned",
+                    None,
+                    detail.as_deref(),
+                )
+                .await;
             Ok(Uncordoned {
                 already: false,
                 changes,
             })
         }
         Err(e) => {
-            let _ = journal.record(name, Action::Uncordon, "failed", None, Some(&e.to_string()));
+            let _ = journal
+                .record_durable(name, Action::Uncordon, "failed", None, Some(&e.to_string()))
+                .await;
             Err(e)
         }
     }

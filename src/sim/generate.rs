@@ -243,6 +243,7 @@ fn node_spec(name: String, i: usize, pods: u32) -> NodeSpec {
         pod_cidr: Some(format!("100.{}.{}.0/24", 64 + i / 256 % 64, i % 256)),
         ready: true,
         unschedulable: false,
+        reboot_fails: false,
     }
 }
 

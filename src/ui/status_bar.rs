@@ -56,6 +56,9 @@ pub fn header(m: &Model, f: &mut Frame, area: Rect) {
     groups.push(first);
     if m.readonly {
         groups.push(vec![sep(), Span::styled("READ-ONLY", theme::warn())]);
+    } else if m.flow.cannot_change.is_some() {
+        // c / r / u say why when pressed.
+        groups.push(vec![sep(), Span::styled("CHANGES DISABLED", theme::bad())]);
     }
     if let Some(ns) = &m.namespace {
         groups.push(vec![
@@ -133,7 +136,7 @@ fn hints_line(m: &Model, width: u16) -> Line<'static> {
     let pane = (m.view == View::Main).then_some(m.focus);
     let mut spans = Vec::new();
     let mut used = 0usize;
-    let mut hints = keymap::hints(pane, m.readonly);
+    let mut hints = keymap::hints(pane, m.readonly || m.flow.cannot_change.is_some());
     if pane == Some(crate::app::model::Pane::Nodes) {
         // The demo's upgrade key right after drain, in workflow order.
         let at = hints

@@ -42,7 +42,7 @@ async fn seed_drain_moves_everything_to_node1() {
         .iter()
         .filter_map(|e| match e {
             DrainEvent::Replacement {
-                evicted,
+                workload: evicted,
                 on_node: Some(n),
                 ..
             } if n == "node1" => Some(evicted.as_str()),

@@ -329,3 +329,20 @@ fn required_node_affinity_is_a_filter() {
     assert!(x.is_pending());
     assert_eq!(x.misfit_text(), "node1: node selector/affinity");
 }
+
+#[test]
+fn a_pool_of_equal_nodes_is_named_by_count_not_by_list() {
+    let mut c = Case::new(vec![pod("web-a", json!({}))]);
+    c.node = node("node0", json!({"spec": {"unschedulable": true}}));
+    c.others = (1..=40)
+        .map(|i| node(&format!("n{i:02}"), json!({})))
+        .collect();
+    let p = c.run();
+    let x = &p.capacity.as_ref().unwrap().placements[0];
+    assert_eq!(x.or.len(), 3);
+    assert_eq!(
+        x.or_more, 36,
+        "40 tied nodes: one named, three more, 36 counted"
+    );
+    assert_eq!(x.target_text(), "n01 or n02 or n03 or n04 or 36 more");
+}

@@ -239,16 +239,16 @@ fn uncordon_rules() {
     );
 }
 
-#[test]
-fn finds_interrupted_and_drained_nodes() {
+#[tokio::test]
+async fn finds_interrupted_and_drained_nodes() {
     let dir = tempfile::tempdir().unwrap();
     let j = Journal {
         path: dir.path().join("journal.jsonl"),
         target: Default::default(),
     };
-    j.record("node0", Action::DrainStart, "started", None, None)
-        .unwrap();
-    j.record("node0", Action::Cordon, "cordoned", None, None)
+    j.record("node0", Action::DrainStart, "started", None, None);
+    j.record_durable("node0", Action::Cordon, "cordoned", None, None)
+        .await
         .unwrap();
     let draining = node(
         true,
@@ -258,7 +258,8 @@ fn finds_interrupted_and_drained_nodes() {
     assert_eq!(found.len(), 1);
     assert_eq!(found[0].pending, Pending::ResumeDrain);
     assert!(found[0].interrupted);
-    j.record("node0", Action::DrainResult, "drained", None, None)
+    j.record_durable("node0", Action::DrainResult, "drained", None, None)
+        .await
         .unwrap();
     let drained = node(
         true,

@@ -88,7 +88,7 @@ fn replacements(events: &[DrainEvent]) -> Vec<(&str, &str)> {
         .iter()
         .filter_map(|e| match e {
             DrainEvent::Replacement {
-                evicted,
+                workload: evicted,
                 on_node: Some(n),
                 ..
             } => Some((evicted.as_str(), n.as_str())),
@@ -128,8 +128,10 @@ async fn request_count_does_not_grow_with_the_cluster() {
             .filter(|(k, _)| k == "list pods")
             .map(|(_, n)| n)
             .sum();
+        // The plan's listing of the node's pods, and the final check's (verify.rs): both
+        // node-scoped, so they do not grow with the cluster either.
         assert!(
-            pod_lists <= 1,
+            pod_lists <= 2,
             "only the node's pods are listed: {:?}",
             d.others
         );

@@ -3,19 +3,10 @@
 //! names every budget it breaks; "blocked" means one thing, everywhere, and a drain that could
 //! never finish does not start.
 
-use kubedrain::sim::{Kind, SimOptions, Simulator};
+use kubedrain::sim::{Kind, Simulator};
 
 use crate::drain_many::kubedrain;
-
-async fn start(scenario: &str) -> Simulator {
-    Simulator::start(SimOptions {
-        scenario: scenario.into(),
-        speed: 4.0,
-        ..SimOptions::default()
-    })
-    .await
-    .unwrap()
-}
+use crate::drain_support::sim::sim;
 
 fn unschedulable(sim: &Simulator, node: &str) -> bool {
     let (_, nodes) = sim.store().list(Kind::Node, None);
@@ -26,7 +17,7 @@ fn unschedulable(sim: &Simulator, node: &str) -> bool {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cordoned_and_tainted_nodes_are_named_and_an_outage_exits_3() {
-    let sim = start("seed").await;
+    let sim = sim("seed").await;
     let dir = tempfile::tempdir().unwrap();
     let run = |args: &'static [&'static str]| kubedrain(&sim, dir.path(), args);
     assert_eq!(run(&["cordon", "node0"]).await.code, 0);
@@ -90,7 +81,7 @@ async fn cordoned_and_tainted_nodes_are_named_and_an_outage_exits_3() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn delete_mode_names_every_budget_it_breaks() {
-    let sim = start("mixed").await;
+    let sim = sim("mixed").await;
     let dir = tempfile::tempdir().unwrap();
     let args = [
         "plan",
@@ -124,7 +115,7 @@ async fn delete_mode_names_every_budget_it_breaks() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn blocked_means_one_thing_and_a_drain_that_cannot_finish_does_not_start() {
-    let sim = start("mixed").await;
+    let sim = sim("mixed").await;
     let dir = tempfile::tempdir().unwrap();
     let flags = [
         "node0",
@@ -193,5 +184,26 @@ async fn blocked_means_one_thing_and_a_drain_that_cannot_finish_does_not_start()
     );
     assert!(!unschedulable(&sim, "node0"));
     assert_eq!(sim.stats().count("create", "pods/eviction"), 0);
+    sim.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_every_namespace_the_plan_cannot_tell_and_the_drain_does_not_start() {
+    let sim = sim("seed").await;
+    let dir = tempfile::tempdir().unwrap();
+    // Credentials that may not list pods cluster-wide.
+    sim.faults().forbid("/api/v1/pods");
+    let o = kubedrain(&sim, dir.path(), &["plan", "node0", "--ignore-daemonsets"]).await;
+    assert_eq!(o.code, 4, "exit 4 = cannot tell: {}{}", o.stdout, o.stderr);
+    assert!(
+        o.stderr
+            .contains("kubedrain cannot tell whether draining node/node0 is safe"),
+        "{}",
+        o.stderr
+    );
+    let d = kubedrain(&sim, dir.path(), &["drain", "node0", "--ignore-daemonsets"]).await;
+    assert_eq!(d.code, 4, "{}", d.stderr);
+    assert!(d.stderr.contains("nothing was changed"), "{}", d.stderr);
+    assert!(!unschedulable(&sim, "node0"));
     sim.stop().await;
 }

@@ -4,11 +4,14 @@
 mod common;
 mod drain_support;
 
+mod drain_answers;
 mod drain_e2e;
 mod drain_e2e_faults;
 mod drain_findings;
 mod drain_forbidden;
 mod drain_forecast;
+mod drain_live_render;
+mod drain_live_truth;
 mod drain_many;
 mod drain_output;
 mod drain_plan;
@@ -22,10 +25,12 @@ mod sim_eviction;
 mod sim_kube_client;
 mod sim_kubectl;
 mod sim_tables;
+mod sim_upgrade;
 mod sim_watch;
 mod tui_fixtures;
 mod tui_namespace_scope;
 mod tui_pty;
+mod tui_quit;
 mod tui_render;
 mod tui_verdicts;
 mod tui_workflow_pty;

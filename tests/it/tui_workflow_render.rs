@@ -54,7 +54,9 @@ fn live_drain_midway() {
     let mut m = flow_model((120, 30));
     fx::live_midway(&mut m);
     let s = screen(&m);
-    assert!(s.contains("blocked by PDB default/web (2 healthy, 3 needed)"));
+    // The PDB's status now (its watch), not the 429's older counts (2 healthy).
+    assert!(s.contains("blocked by PDB default/web (3 healthy, 3 needed, 0 allowed)"));
+    assert!(s.contains("ReplicaSet default/web-7c9d: 1 evicted → 1 replacement: 1 Ready on node1"));
     assert!(s.contains("23s of grace left"));
     assert!(s.contains("timeout in 4:13"));
     insta::assert_snapshot!(s);

@@ -16,6 +16,8 @@ pub enum Ctx {
     Live,
     Resume,
     NodesDemo,
+    /// Quitting while a drain runs.
+    Quit,
 }
 
 impl Ctx {
@@ -28,17 +30,19 @@ impl Ctx {
             Ctx::Live => "Drain progress",
             Ctx::Resume => "Unfinished maintenance (on start)",
             Ctx::NodesDemo => "Nodes pane (demo cluster)",
+            Ctx::Quit => "Quit during a drain",
         }
     }
 
     /// Every context, in help order.
-    pub const ALL: [Ctx; 6] = [
+    pub const ALL: [Ctx; 7] = [
         Ctx::Confirm,
         Ctx::Options,
         Ctx::Plan,
         Ctx::Live,
         Ctx::Resume,
         Ctx::NodesDemo,
+        Ctx::Quit,
     ];
 }
 
@@ -197,6 +201,20 @@ pub const FLOW_BINDINGS: &[FlowBinding] = &[
         "",
     ),
     fb(
+        &[Ch('u')],
+        FlowAction::Uncordon,
+        Ctx::Live,
+        "uncordon the node (when over; asks first)",
+        "uncordon",
+    ),
+    fb(
+        &[Ch('r')],
+        FlowAction::Resume,
+        Ctx::Live,
+        "drain it again (when over)",
+        "drain again",
+    ),
+    fb(
         &[Code(KeyCode::Esc), Code(KeyCode::Enter)],
         FlowAction::Close,
         Ctx::Live,
@@ -245,6 +263,20 @@ pub const FLOW_BINDINGS: &[FlowBinding] = &[
         "simulated OS upgrade",
         "upgrade (demo)",
     ),
+    fb(
+        &[Ch('y'), Code(KeyCode::Enter)],
+        FlowAction::Confirm,
+        Ctx::Quit,
+        "quit: cancels the drain; the node stays cordoned",
+        "quit",
+    ),
+    fb(
+        &[Ch('n'), Code(KeyCode::Esc)],
+        FlowAction::Cancel,
+        Ctx::Quit,
+        "stay: the drain goes on",
+        "stay",
+    ),
 ];
 
 /// The context the keyboard is in, if the workflow owns it.
@@ -255,6 +287,7 @@ pub fn ctx(m: &Model) -> Option<Ctx> {
         Some(Dialog::Plan { .. }) => Some(Ctx::Plan),
         Some(Dialog::Live) => Some(Ctx::Live),
         Some(Dialog::Resume { .. }) => Some(Ctx::Resume),
+        Some(Dialog::Quit { .. }) => Some(Ctx::Quit),
         None => None,
     }
 }
@@ -266,6 +299,10 @@ pub fn available(m: &Model, b: &FlowBinding) -> bool {
         (Ctx::NodesDemo, _) => m.flow.demo_upgrade && !m.readonly,
         (Ctx::Live, FlowAction::CancelDrain) => running,
         (Ctx::Live, FlowAction::Close) => !running,
+        (Ctx::Live, FlowAction::Uncordon) => !running && !m.readonly,
+        (Ctx::Live, FlowAction::Resume) => {
+            !running && !m.readonly && !m.flow.live.as_ref().is_some_and(|l| l.is_drained())
+        }
         (Ctx::Live, FlowAction::Upgrade) => {
             m.flow.demo_upgrade
                 && !m.readonly

@@ -1,15 +1,19 @@
 //! The live drain view's state: each pod's progress, replacements, counters and timers.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use jiff::Timestamp;
 
-use crate::drain::events::{DrainEvent, DrainOutcome, NodeState, PodState};
+use crate::cluster::cache::Cache;
+use crate::cluster::rows::PodRow;
+use crate::cluster::watch::Ev;
+use crate::drain::events::{DrainEvent, DrainOutcome, GoneHow, NodeState, PodState, workload};
+use crate::drain::plan::{PodAction, PodPlan};
 
-/// A replacement pod of an evicted one.
+/// A replacement: a new pod of a workload the drain evicts from, as the engine last reported
+/// it (the TUI's pod watch, when it has the pod, is fresher: see `live_truth`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Replacement {
-    pub pod: String,
     pub on_node: Option<String>,
     pub phase: String,
     pub ready: bool,
@@ -20,9 +24,63 @@ pub struct Replacement {
 pub struct PodProgress {
     /// `namespace/name`.
     pub key: String,
+    /// Its UID, to tell it from a new pod that reuses the name (empty: not known).
+    pub uid: String,
+    /// Its controller, as [`workload`] names it.
+    pub workload: Option<String>,
+    /// Removed with a DELETE (`--disable-eviction`) rather than an eviction.
+    pub delete: bool,
+    /// The API accepted its eviction (or deletion) at some point.
+    pub accepted: bool,
     pub state: PodState,
     /// When it entered this state.
     pub since: Timestamp,
+}
+
+impl PodProgress {
+    /// A queued row for a pod of a plan.
+    pub fn planned(p: &PodPlan, now: Timestamp) -> PodProgress {
+        PodProgress {
+            key: p.key(),
+            uid: p.uid.clone(),
+            workload: p
+                .controller
+                .as_deref()
+                .and_then(|c| c.split_once('/'))
+                .map(|(kind, name)| workload(kind, &p.namespace, name)),
+            delete: matches!(p.action, PodAction::Delete),
+            accepted: false,
+            state: PodState::Queued,
+            since: now,
+        }
+    }
+
+    /// A row for a pod only known by its key (an event for a pod no plan listed).
+    pub fn bare(key: String, state: PodState, now: Timestamp) -> PodProgress {
+        PodProgress {
+            key,
+            uid: String::new(),
+            workload: None,
+            delete: false,
+            accepted: false,
+            state,
+            since: now,
+        }
+    }
+
+    fn set(&mut self, state: PodState, now: Timestamp) {
+        if std::mem::discriminant(&self.state) != std::mem::discriminant(&state) {
+            self.since = now;
+        }
+        self.accepted |= matches!(
+            state,
+            PodState::Terminating { .. }
+                | PodState::Gone {
+                    how: GoneHow::Evicted | GoneHow::Deleted
+                }
+        );
+        self.state = state;
+    }
 }
 
 /// The drain the live view shows.
@@ -39,8 +97,13 @@ pub struct LiveDrain {
     pub rows: Vec<PodProgress>,
     /// Pods the engine's plan leaves alone (DaemonSet, mirror, not selected).
     pub skipped: usize,
-    /// By evicted pod.
-    pub replacements: BTreeMap<String, Replacement>,
+    /// Replacements by workload, then by pod (`namespace/name`): reported by the engine, and
+    /// seen by the TUI's pod watch (which goes on after the engine stopped).
+    pub replacements: BTreeMap<String, BTreeMap<String, Replacement>>,
+    /// Controller UID → workload, of the pods the drain removes.
+    pub controllers: HashMap<String, String>,
+    /// UIDs of those workloads' pods that existed when the drain started (not replacements).
+    pub before: HashSet<String>,
     /// Non-fatal messages, most recent last.
     pub notices: Vec<String>,
     pub outcome: Option<DrainOutcome>,
@@ -62,6 +125,8 @@ impl LiveDrain {
             rows: Vec::new(),
             skipped: 0,
             replacements: BTreeMap::new(),
+            controllers: HashMap::new(),
+            before: HashSet::new(),
             notices: Vec::new(),
             outcome: None,
             finished_at: None,
@@ -70,9 +135,63 @@ impl LiveDrain {
         }
     }
 
-    /// Pods still to go.
-    pub fn left(&self) -> usize {
-        self.rows.iter().filter(|r| !r.state.is_final()).count()
+    /// Learns the rows' workloads from the cache, and which of their pods exist already, so
+    /// that the pod watch can tell replacements ([`LiveDrain::on_pod_event`]).
+    pub fn track_workloads(&mut self, cache: &Cache) {
+        for r in &self.rows {
+            if let (Some(p), Some(w)) = (cache.pods.get(&r.key), &r.workload)
+                && let Some(c) = p.controller()
+            {
+                self.controllers.insert(c.uid.clone(), w.clone());
+            }
+        }
+        if self.controllers.is_empty() {
+            return;
+        }
+        self.before = cache
+            .pods
+            .values()
+            .filter(|p| {
+                p.controller()
+                    .is_some_and(|c| self.controllers.contains_key(&c.uid))
+            })
+            .map(|p| p.uid().to_string())
+            .collect();
+    }
+
+    /// One event of the TUI's pod watch: a new pod of a drained workload elsewhere is a
+    /// replacement; a replacement deleted is no longer one.
+    pub fn on_pod_event(&mut self, ev: &Ev<PodRow>) {
+        if self.controllers.is_empty() {
+            return;
+        }
+        match ev {
+            Ev::Apply(p) | Ev::InitApply(p) => self.note_pod(p),
+            Ev::InitPage(ps) => ps.iter().for_each(|p| self.note_pod(p)),
+            Ev::Delete(p) => {
+                for pods in self.replacements.values_mut() {
+                    pods.remove(&p.key());
+                }
+            }
+            Ev::Init | Ev::InitDone => {}
+        }
+    }
+
+    fn note_pod(&mut self, p: &PodRow) {
+        if p.node_name.as_deref() == Some(self.node.as_str()) || self.before.contains(p.uid()) {
+            return;
+        }
+        let Some(w) = p.controller().and_then(|c| self.controllers.get(&c.uid)) else {
+            return;
+        };
+        self.replacements.entry(w.clone()).or_default().insert(
+            p.key(),
+            Replacement {
+                on_node: p.node_name.as_deref().map(str::to_string),
+                phase: p.phase.as_str().to_string(),
+                ready: p.ready,
+            },
+        );
     }
 
     /// Ended `Drained`.
@@ -101,49 +220,50 @@ impl LiveDrain {
                 self.rows = plan
                     .removals()
                     .map(|p| {
-                        let key = p.key();
-                        old.iter()
-                            .find(|r| r.key == key)
-                            .cloned()
-                            .unwrap_or(PodProgress {
-                                key,
-                                state: PodState::Queued,
-                                since: now,
-                            })
+                        let fresh = PodProgress::planned(p, now);
+                        match old.iter().find(|r| r.key == fresh.key) {
+                            Some(r) if r.uid.is_empty() || r.uid == fresh.uid => PodProgress {
+                                state: r.state.clone(),
+                                since: r.since,
+                                accepted: r.accepted,
+                                ..fresh
+                            },
+                            _ => fresh,
+                        }
                     })
                     .collect();
             }
-            DrainEvent::Pod { pod, state, .. } => match self.rows.iter_mut().find(|r| r.key == pod)
-            {
-                Some(r) => {
-                    if std::mem::discriminant(&r.state) != std::mem::discriminant(&state) {
-                        r.since = now;
+            DrainEvent::Pod { pod, state, .. } => {
+                match self.rows.iter_mut().find(|r| r.key == pod) {
+                    Some(r) => r.set(state, now),
+                    None => {
+                        let mut r = PodProgress::bare(pod, PodState::Queued, now);
+                        r.set(state, now);
+                        self.rows.push(r);
                     }
-                    r.state = state;
                 }
-                None => self.rows.push(PodProgress {
-                    key: pod,
-                    state,
-                    since: now,
-                }),
-            },
+            }
             DrainEvent::Replacement {
-                evicted,
+                workload,
                 pod,
                 on_node,
                 phase,
                 ready,
                 ..
             } => {
-                self.replacements.insert(
-                    evicted,
-                    Replacement {
+                let pods = self.replacements.entry(workload).or_default();
+                if phase == "Deleted" {
+                    pods.remove(&pod);
+                } else {
+                    pods.insert(
                         pod,
-                        on_node,
-                        phase,
-                        ready,
-                    },
-                );
+                        Replacement {
+                            on_node,
+                            phase,
+                            ready,
+                        },
+                    );
+                }
             }
             DrainEvent::Notice { message, .. } => {
                 if self.notices.last() != Some(&message) {

@@ -5,12 +5,14 @@
 mod facts;
 mod keys;
 mod live;
+mod live_truth;
 mod options_form;
 mod update;
 
 pub use facts::*;
 pub use keys::*;
 pub use live::*;
+pub use live_truth::*;
 pub use options_form::*;
 pub use update::*;
 
@@ -83,6 +85,9 @@ pub struct Flow {
     pub live: Option<LiveDrain>,
     /// The demo upgrade is available (built-in cluster only).
     pub demo_upgrade: bool,
+    /// Why kubedrain cannot change the cluster (the drain client could not be built): cordon,
+    /// uncordon and drain say this instead of acting.
+    pub cannot_change: Option<String>,
     /// The journal, once read.
     pub journal: Option<Vec<Entry>>,
     /// The start-up resume check was done.
@@ -116,5 +121,10 @@ pub enum Dialog {
     Resume {
         items: Vec<Unfinished>,
         selected: usize,
+    },
+    /// "Quit while `node` is being drained?" over `back`, the dialog it returns to.
+    Quit {
+        node: String,
+        back: Option<Box<Dialog>>,
     },
 }

@@ -6,7 +6,7 @@ use super::*;
 use crate::app::model::{Model, Pane, View};
 use crate::app::msg::{Cmd, NodeAction};
 use crate::cluster::rows::{NodeReady, NodeRow};
-use crate::drain::events::{DrainEvent, NodeState, PodState};
+use crate::drain::events::{DrainEvent, NodeState};
 use crate::drain::journal;
 use crate::drain::plan::Verdict;
 
@@ -18,6 +18,11 @@ fn flash(m: &mut Model, text: impl Into<String>) {
 pub fn open(m: &mut Model, action: NodeAction, node: String) -> Vec<Cmd> {
     if m.readonly {
         flash(m, "read-only: kubedrain will not change the cluster");
+        return Vec::new();
+    }
+    if let Some(why) = &m.flow.cannot_change {
+        let text = format!("cannot {} {node}: {why}", action.verb());
+        flash(m, text);
         return Vec::new();
     }
     let Some(n) = m.cache.nodes.get(&node) else {
@@ -74,11 +79,15 @@ pub fn key(m: &mut Model, k: &KeyEvent) -> Option<Vec<Cmd>> {
         }
         // Help stays reachable from every dialog.
         (_, None) if k.code == KeyCode::Char('?') => return None,
+        (Ctx::Live, None) if k.code == KeyCode::Char('q') => {
+            quit(m);
+            Vec::new()
+        }
         // Looking for the way out of a running drain.
-        (Ctx::Live, None) if matches!(k.code, KeyCode::Esc | KeyCode::Char('q')) => {
+        (Ctx::Live, None) if k.code == KeyCode::Esc => {
             if let Some(l) = &m.flow.live {
                 let text = format!(
-                    "draining {}: x cancels (it stays cordoned); Ctrl-C quits kubedrain",
+                    "draining {}: x cancels (it stays cordoned); q quits kubedrain (asks first)",
                     l.node
                 );
                 flash(m, text);
@@ -109,8 +118,46 @@ fn options_typing(m: &mut Model, k: &KeyEvent) {
     form.error = None;
 }
 
+/// `q`, `:q`, Ctrl-C: quits at once, unless a drain is running: then asks first (quitting
+/// cancels it and leaves the node cordoned).
+pub fn quit(m: &mut Model) {
+    let running = m.flow.live.as_ref().filter(|l| l.outcome.is_none());
+    let Some(node) = running.map(|l| l.node.clone()) else {
+        m.quit = true;
+        return;
+    };
+    if matches!(m.flow.dialog, Some(Dialog::Quit { .. })) {
+        return;
+    }
+    // The question gets the keyboard, whatever was being typed or read.
+    m.input = crate::app::model::Input::Normal;
+    m.overlay = None;
+    let back = m.flow.dialog.take().map(Box::new);
+    m.flow.dialog = Some(Dialog::Quit { node, back });
+}
+
+/// The quit question's answer: y quits (cancelling the drain first), n goes back.
+fn quit_action(m: &mut Model, a: FlowAction) -> Vec<Cmd> {
+    let Some(Dialog::Quit { back, .. }) = m.flow.dialog.take() else {
+        return Vec::new();
+    };
+    if a != FlowAction::Confirm {
+        m.flow.dialog = back.map(|b| *b);
+        return Vec::new();
+    }
+    m.quit = true;
+    match &mut m.flow.live {
+        Some(l) if l.outcome.is_none() && !l.cancel_sent => {
+            l.cancel_sent = true;
+            vec![Cmd::Flow(FlowCmd::CancelDrain)]
+        }
+        _ => Vec::new(),
+    }
+}
+
 fn act(m: &mut Model, c: Ctx, a: FlowAction) -> Vec<Cmd> {
     match (c, a) {
+        (Ctx::Quit, _) => quit_action(m, a),
         (Ctx::Confirm, FlowAction::Confirm) => confirm(m),
         (_, FlowAction::Cancel) => {
             m.flow.dialog = None;
@@ -268,13 +315,10 @@ fn start(m: &mut Model) -> Vec<Cmd> {
     let mut live = LiveDrain::new(&form.node, m.now, timeout);
     // Rows from the plan at once; the engine's own plan (after the cordon) follows.
     for p in plan.removals() {
-        live.rows.push(PodProgress {
-            key: p.key(),
-            state: PodState::Queued,
-            since: m.now,
-        });
+        live.rows.push(PodProgress::planned(p, m.now));
     }
     live.skipped = plan.pods.len() - live.rows.len();
+    live.track_workloads(&m.cache);
     m.flow.live = Some(live);
     m.flow.dialog = Some(Dialog::Live);
     vec![Cmd::Flow(FlowCmd::Drain {
@@ -296,6 +340,17 @@ fn live_action(m: &mut Model, a: FlowAction) -> Vec<Cmd> {
             return vec![Cmd::Flow(FlowCmd::CancelDrain)];
         }
         FlowAction::Close => m.flow.dialog = None,
+        // The status line offers these once the drain is over (the node stays cordoned).
+        FlowAction::Uncordon | FlowAction::Resume => {
+            let node = live.node.clone();
+            m.flow.dialog = None;
+            let action = if a == FlowAction::Uncordon {
+                NodeAction::Uncordon
+            } else {
+                NodeAction::Drain
+            };
+            return open(m, action, node);
+        }
         FlowAction::Upgrade => {
             let node = live.node.clone();
             m.flow.dialog = None;
@@ -389,6 +444,10 @@ pub fn on_msg(m: &mut Model, msg: FlowMsg) -> Vec<Cmd> {
             {
                 let finished = matches!(ev, DrainEvent::Finished(_));
                 live.apply(ev, now);
+                // "A drain is running" would be false now: back to what was shown.
+                if finished && let Some(Dialog::Quit { back, .. }) = &mut m.flow.dialog {
+                    m.flow.dialog = back.take().map(|b| *b);
+                }
                 if finished && let Some(o) = &live.outcome {
                     let text = match o.state {
                         NodeState::Drained => format!("{} drained", o.node),
@@ -463,8 +522,8 @@ pub fn tick(m: &mut Model) -> bool {
     let timers = match &m.flow.dialog {
         // Elapsed, timeout and grace countdowns.
         Some(Dialog::Live) => m.flow.live.as_ref().is_some_and(|l| l.outcome.is_none()),
-        // "Ready for 12s", "cordoned 3m ago".
-        Some(Dialog::Uncordon { .. } | Dialog::Resume { .. }) => true,
+        // "Ready for 12s", "cordoned 3m ago"; the live view under the quit question.
+        Some(Dialog::Uncordon { .. } | Dialog::Resume { .. } | Dialog::Quit { .. }) => true,
         _ => false,
     };
     if m.flow.upgrading.is_empty() {

@@ -10,7 +10,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use super::super::capacity::{CapacityReport, Forecast, Placement, replaced};
+use super::super::capacity::{CapacityReport, Forecast, MAX_OR, Placement, replaced};
 use super::{BlockKind, ClusterView, Finding, PdbFinding, PlanInput, PodAction, PodPlan, Severity};
 
 /// At most this many orders are tried.
@@ -242,7 +242,11 @@ fn merge(first: &mut HashMap<usize, Placement>, other: &HashMap<usize, Placement
         if let Some(n) = &p.node {
             names.remove(n);
         }
-        p.or = names.into_iter().collect();
+        // Beyond MAX_OR names only a count is kept, so the count is a lower bound of how
+        // many nodes any order reaches: the larger of the two orders' own.
+        let extra = names.len().saturating_sub(MAX_OR);
+        p.or_more = p.or_more.max(o.or_more).max(extra);
+        p.or = names.into_iter().take(MAX_OR).collect();
         if o.is_pending() && !p.is_pending() {
             p.maybe_pending = true;
         }

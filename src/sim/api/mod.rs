@@ -344,7 +344,10 @@ async fn serve(
         }
     };
     match route {
-        Route::Version => get_only(Ok(json_value(200, &discovery::version(&st.git_version)))),
+        Route::Version => {
+            let v = crate::sim::controllers::apiserver_version(&st.store, &st.git_version);
+            get_only(Ok(json_value(200, &discovery::version(&v))))
+        }
         Route::Health => {
             let mut r = Response::new(Body::from("ok"));
             r.headers_mut().insert(

@@ -33,7 +33,8 @@ use index::Index;
 use util::{controller_uid, selector_matches};
 
 pub use nodes::{
-    UpgradeTarget, default_upgrade_target, set_node_ready, start_upgrade, start_upgrade_with,
+    UpgradeTarget, apiserver_version, default_upgrade_target, set_node_ready, start_upgrade,
+    start_upgrade_with,
 };
 
 /// The running controllers; dropping this stops them.

@@ -413,6 +413,31 @@ fn finish_upgrade(store: &Store, name: &str, target: &UpgradeTarget) {
         &boot_id[16..20],
         &boot_id[20..]
     );
+    let fails = node_event_object(store, name)
+        .is_ok_and(|n| n["metadata"]["annotations"][super::util::REBOOT_FAILS] == "true");
+    if fails {
+        // The kubelet never comes back: the node stays NotReady with its old versions. The
+        // simulator says so in an event of its own, so a class can see why.
+        if let Ok(n) = node_event_object(store, name) {
+            events::record(
+                store,
+                &n,
+                "Warning",
+                "RebootFailed",
+                &format!(
+                    "simulated failure: the kubelet of {name} did not come back after the reboot ({})",
+                    super::util::REBOOT_FAILS
+                ),
+                "kubedrain-sim",
+            );
+        }
+        return;
+    }
+    let control_plane = node_event_object(store, name).is_ok_and(|n| {
+        n["metadata"]["labels"]
+            .get("node-role.kubernetes.io/control-plane")
+            .is_some()
+    });
     let Ok(node) = store.update(Kind::Node, "", name, |n| {
         let info = &mut n["status"]["nodeInfo"];
         info["osImage"] = json!(target.os_image);
@@ -424,6 +449,9 @@ fn finish_upgrade(store: &Store, name: &str, target: &UpgradeTarget) {
     }) else {
         return;
     };
+    if control_plane {
+        upgrade_static_pods(store, name, &target.kubelet_version);
+    }
     // The reboot restarted every container on the node.
     let pods = store
         .list_where(Kind::Pod, None, |p| {
@@ -471,6 +499,57 @@ fn finish_upgrade(store: &Store, name: &str, target: &UpgradeTarget) {
         &src,
     );
     let _ = set_node_ready(store, name, true);
+}
+
+/// The control-plane components kubeadm upgrades with the node (etcd has its own versions).
+const CONTROL_PLANE_IMAGES: [&str; 3] = [
+    "kube-apiserver",
+    "kube-controller-manager",
+    "kube-scheduler",
+];
+
+/// A control-plane node's static pods now run `version` (as `kubeadm upgrade apply|node` does).
+fn upgrade_static_pods(store: &Store, node: &str, version: &str) {
+    let pods = store
+        .list_where(Kind::Pod, Some("kube-system"), |p| {
+            p["spec"]["nodeName"] == node
+        })
+        .1;
+    for p in pods {
+        let (ns, pn) = super::util::key_of(&p);
+        let _ = store.update(Kind::Pod, &ns, &pn, |p| {
+            for c in p["spec"]["containers"].as_array_mut().into_iter().flatten() {
+                let image = c["image"].as_str().unwrap_or("").to_string();
+                let Some((repo, _)) = image.rsplit_once(':') else {
+                    continue;
+                };
+                let component = repo.rsplit('/').next().unwrap_or(repo);
+                if CONTROL_PLANE_IMAGES.contains(&component) {
+                    c["image"] = json!(format!("{repo}:{version}"));
+                }
+            }
+            Ok(())
+        });
+    }
+}
+
+/// The version `/version` answers: the newest kube-apiserver static pod's image tag (behind a
+/// load balancer a client may reach any of them; once the first is upgraded, clients see it),
+/// or `fallback` when the cluster has no such pod.
+pub fn apiserver_version(store: &Store, fallback: &str) -> String {
+    store
+        .list_where(Kind::Pod, Some("kube-system"), |p| {
+            p["metadata"]["labels"]["component"] == "kube-apiserver"
+        })
+        .1
+        .iter()
+        .filter_map(|p| {
+            let image = p["spec"]["containers"][0]["image"].as_str()?;
+            let (_, tag) = image.rsplit_once(':')?;
+            tag.starts_with('v').then(|| tag.to_string())
+        })
+        .max_by_key(|v| version_key(v))
+        .unwrap_or_else(|| fallback.to_string())
 }
 
 #[cfg(test)]

@@ -297,6 +297,8 @@ pub fn annotation_secs(pod: &Value, key: &str) -> Option<f64> {
 
 /// Annotation: seconds from container start until the pod reports Ready.
 pub const READY_AFTER: &str = "sim.kubedrain.io/ready-after-seconds";
+/// Node annotation: after a simulated reboot its kubelet does not come back (stays NotReady).
+pub const REBOOT_FAILS: &str = "sim.kubedrain.io/reboot-fails";
 /// Annotation: seconds a pod's containers take to stop after SIGTERM (capped by the grace period).
 pub const SHUTDOWN_AFTER: &str = "sim.kubedrain.io/shutdown-seconds";
 /// Annotation: seconds a Job pod runs before it Succeeds.

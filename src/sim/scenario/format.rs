@@ -127,6 +127,9 @@ pub struct NodeSpec {
     pub ready: bool,
     #[serde(default)]
     pub unschedulable: bool,
+    /// After a simulated upgrade's reboot the kubelet never reports Ready again.
+    #[serde(default)]
+    pub reboot_fails: bool,
 }
 
 /// A container.

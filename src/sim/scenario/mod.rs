@@ -14,7 +14,7 @@ use super::store::Store;
 pub use format::ScenarioFile;
 
 /// The built-in scenarios, by name.
-pub const BUILTIN: [(&str, &str); 4] = [
+pub const BUILTIN: [(&str, &str); 5] = [
     ("seed", include_str!("../../../assets/scenarios/seed.yaml")),
     (
         "pdb-blocked",
@@ -27,6 +27,10 @@ pub const BUILTIN: [(&str, &str); 4] = [
     (
         "mixed",
         include_str!("../../../assets/scenarios/mixed.yaml"),
+    ),
+    (
+        "upgrade",
+        include_str!("../../../assets/scenarios/upgrade.yaml"),
     ),
 ];
 

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use super::format::{NodeSpec, WorkloadSpec};
 use crate::sim::controllers::podspec::default_template_spec;
 use crate::sim::controllers::util::{
-    READY_AFTER, RUN_FOR, SHUTDOWN_AFTER, fmt, parse_age, random_hex,
+    READY_AFTER, REBOOT_FAILS, RUN_FOR, SHUTDOWN_AFTER, fmt, parse_age, random_hex,
 };
 
 /// `now - age`.
@@ -112,15 +112,19 @@ pub fn node_object(n: &NodeSpec, server_version: &str, now: Timestamp, index: us
     if n.unschedulable {
         spec["unschedulable"] = json!(true);
     }
+    let mut annotations = json!({
+        "kubeadm.alpha.kubernetes.io/cri-socket": "unix:///var/run/containerd/containerd.sock",
+        "node.alpha.kubernetes.io/ttl": "0",
+        "volumes.kubernetes.io/controller-managed-attach-detach": "true",
+    });
+    if n.reboot_fails {
+        annotations[REBOOT_FAILS] = json!("true");
+    }
     json!({
         "metadata": {
             "name": n.name,
             "labels": labels,
-            "annotations": {
-                "kubeadm.alpha.kubernetes.io/cri-socket": "unix:///var/run/containerd/containerd.sock",
-                "node.alpha.kubernetes.io/ttl": "0",
-                "volumes.kubernetes.io/controller-managed-attach-detach": "true",
-            },
+            "annotations": annotations,
             "creationTimestamp": created,
         },
         "spec": spec,

@@ -4,14 +4,14 @@
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
-use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Borders, Clear, Paragraph, Wrap};
 
+use super::drain_rows::{mark_style, pod_cells, workload_lines};
 use super::{ellipsize, ellipsize_mid, keys_line};
-use crate::app::drain_flow::{self, Ctx, LiveDrain, PodProgress};
+use crate::app::drain_flow::{self, Ctx, LiveDrain};
 use crate::app::model::Model;
-use crate::drain::events::{GoneHow, NodeState, PodState};
+use crate::drain::events::NodeState;
 use crate::ui::theme;
 
 /// kube-client's wording for transport errors, in plain words for the operator.
@@ -49,160 +49,6 @@ fn state_word(s: NodeState) -> &'static str {
     }
 }
 
-/// (mark, state text, style) of a pod row.
-fn pod_cells(
-    m: &Model,
-    live: &LiveDrain,
-    r: &PodProgress,
-    compact: bool,
-) -> (String, Vec<Span<'static>>) {
-    let short = |d: std::time::Duration| format!("{}s", d.as_secs_f64().ceil() as u64);
-    // The drain is over but this pod never left: say so rather than a stale "blocked".
-    if let Some(o) = &live.outcome
-        && !r.state.is_final()
-        && !matches!(r.state, PodState::Terminating { .. })
-    {
-        let why = match o.state {
-            NodeState::Cancelled => "not evicted: drain cancelled",
-            NodeState::TimedOut => "not evicted: timed out",
-            _ => "not evicted",
-        };
-        return ("○".into(), vec![Span::styled(why, theme::warn())]);
-    }
-    let (mark, mut spans): (&str, Vec<Span>) = match &r.state {
-        PodState::Queued => ("·", vec![Span::styled("queued", theme::dim())]),
-        PodState::Evicting { attempt } => (
-            "→",
-            vec![Span::styled(
-                if *attempt > 1 {
-                    format!("evicting (attempt {attempt})")
-                } else {
-                    "evicting".into()
-                },
-                theme::leaving(),
-            )],
-        ),
-        PodState::BlockedByPdb {
-            pdb,
-            healthy,
-            needed,
-            retry_in,
-            ..
-        } => {
-            let pdb = pdb.as_deref().unwrap_or("(unnamed)");
-            let mut t = if compact {
-                format!("blocked: PDB {pdb}")
-            } else {
-                format!("blocked by PDB {pdb}")
-            };
-            if let (Some(h), Some(n)) = (healthy, needed) {
-                t.push_str(&format!(" ({h} healthy, {n} needed)"));
-            }
-            (
-                "■",
-                vec![
-                    Span::styled(t, theme::warn()),
-                    Span::styled(
-                        if compact {
-                            String::new()
-                        } else {
-                            format!(" · retry in {}", short(*retry_in))
-                        },
-                        theme::dim(),
-                    ),
-                ],
-            )
-        }
-        PodState::Retrying { message, retry_in } => (
-            "↻",
-            vec![
-                Span::styled(format!("refused: {message}"), theme::warn()),
-                Span::styled(format!(" · retry in {}", short(*retry_in)), theme::dim()),
-            ],
-        ),
-        PodState::Terminating { grace_deadline } => {
-            let left = grace_deadline.map(|d| (d - m.now).get_seconds());
-            let detail = match left {
-                Some(s) if s > 0 && compact => format!(" ({s}s)"),
-                Some(s) if s > 0 => format!(" · {s}s of grace left"),
-                Some(_) => " · grace over, waiting for the kubelet".into(),
-                None => String::new(),
-            };
-            (
-                "◷",
-                vec![
-                    Span::styled("terminating", theme::leaving()),
-                    Span::styled(detail, theme::dim()),
-                ],
-            )
-        }
-        PodState::Gone { how } => {
-            let word = match (how, compact) {
-                (GoneHow::Evicted, false) => "gone (evicted)",
-                (GoneHow::Deleted, false) => "gone (deleted)",
-                (GoneHow::Evicted, true) => "evicted",
-                (GoneHow::Deleted, true) => "deleted",
-                (GoneHow::AlreadyGone, _) => "gone",
-            };
-            ("✔", vec![Span::styled(word, theme::ok())])
-        }
-        PodState::SkippedWait { seconds } => (
-            "»",
-            vec![Span::styled(
-                format!("deleting for over {seconds}s: not waited for"),
-                theme::dim(),
-            )],
-        ),
-        PodState::Failed { reason } => ("✖", vec![Span::styled(plain(reason), theme::bad())]),
-    };
-    if let Some(rep) = live.replacements.get(&r.key) {
-        let mut name = rep.pod.rsplit('/').next().unwrap_or(&rep.pod).to_string();
-        if compact {
-            // The random suffix tells replacements apart; the prefix is the evicted pod's.
-            let suffix = name.rsplit('-').next().unwrap_or(&name).to_string();
-            name = format!("…{suffix}");
-        }
-        // The watchers keep the replacement current after the engine stops reporting.
-        let (on_node, phase, ready) = match m.cache.pods.get(&rep.pod) {
-            Some(p) => (
-                p.node_name.as_deref().map(str::to_string),
-                p.status_text().to_string(),
-                p.ready,
-            ),
-            None => (rep.on_node.clone(), rep.phase.clone(), rep.ready),
-        };
-        let (where_, style) = match (&on_node, phase.as_str(), ready) {
-            (Some(n), "Running", true) => (format!("on {n} (Running)"), theme::ok()),
-            (Some(n), "ContainerCreating", _) if compact => {
-                (format!("on {n} (starting)"), theme::warn())
-            }
-            (Some(n), phase, _) => (format!("on {n} ({phase})"), theme::warn()),
-            (None, _, _) => ("Pending: no node has room".into(), theme::warn()),
-        };
-        spans.push(Span::styled(
-            if compact {
-                " → "
-            } else {
-                " → replacement "
-            },
-            theme::dim(),
-        ));
-        spans.push(Span::styled(name, theme::text()));
-        spans.push(Span::styled(format!(" {where_}"), style));
-    }
-    (mark.to_string(), spans)
-}
-
-fn mark_style(s: &PodState) -> Style {
-    match s {
-        PodState::Gone { .. } => theme::ok(),
-        PodState::BlockedByPdb { .. } | PodState::Retrying { .. } => theme::warn(),
-        PodState::Failed { .. } => theme::bad(),
-        PodState::Queued | PodState::SkippedWait { .. } => theme::dim(),
-        _ => theme::leaving(),
-    }
-}
-
 /// A text gauge: `▰▰▰▱▱▱`.
 fn gauge(done: usize, total: usize, width: usize) -> Vec<Span<'static>> {
     let filled = (done * width).checked_div(total).unwrap_or(width);
@@ -219,7 +65,8 @@ pub fn render(m: &Model, f: &mut Frame, area: Rect) {
     };
     f.render_widget(Clear, area);
     let total = live.rows.len();
-    let left = live.left();
+    let left = drain_flow::pods_left(m, live);
+    let workloads = drain_flow::workloads(m, live);
     let over = live.outcome.is_some();
     let border = match live.outcome.as_ref().map(|o| o.state) {
         Some(NodeState::Drained) => theme::ok(),
@@ -275,20 +122,20 @@ pub fn render(m: &Model, f: &mut Frame, area: Rect) {
     }
     head.push(Line::from(g));
     head.push(status_line(m, live));
-    // Replacements with nowhere to go: the service runs short until this node is back.
-    let stuck = live
+    // Replacements the scheduler cannot place (its own message): the service runs short.
+    let unschedulable: Vec<&str> = live
         .replacements
         .values()
-        .filter(|r| match m.cache.pods.get(&r.pod) {
-            Some(p) => p.node_name.is_none(),
-            None => r.on_node.is_none(),
-        })
-        .count();
-    if stuck > 0 {
+        .flat_map(|pods| pods.keys())
+        .filter_map(|k| m.cache.pods.get(k))
+        .filter(|p| p.node_name.is_none())
+        .filter_map(|p| p.unschedulable_message.as_deref())
+        .collect();
+    if let Some(why) = unschedulable.first() {
         head.push(Line::from(Span::styled(
             format!(
-                "⚠ {stuck} replacement(s) Pending, no room elsewhere: they start once {} is uncordoned",
-                live.node
+                "⚠ {} replacement(s) cannot be scheduled: {why}",
+                unschedulable.len()
             ),
             theme::warn(),
         )));
@@ -339,10 +186,10 @@ pub fn render(m: &Model, f: &mut Frame, area: Rect) {
             _ => pod_cells(m, live, r, true),
         };
         let mut l = vec![
-            Span::styled(format!("{mark} "), mark_style(&r.state)),
+            Span::styled(format!("{mark} "), mark_style(&mark)),
             Span::styled(
                 format!("{:<name_w$}  ", ellipsize_mid(&r.key, name_w)),
-                if r.state.is_final() {
+                if drain_flow::shown(m, live, r).is_gone() {
                     theme::dim()
                 } else {
                     theme::text()
@@ -351,6 +198,9 @@ pub fn render(m: &Model, f: &mut Frame, area: Rect) {
         ];
         l.extend(spans);
         lines.push(Line::from(l));
+    }
+    for wl in &workloads {
+        lines.extend(workload_lines(wl, w));
     }
     if live.skipped > 0 {
         lines.push(Line::from(Span::styled(
@@ -430,8 +280,12 @@ fn status_line(m: &Model, live: &LiveDrain) -> Line<'static> {
         )),
         Some(_) => {
             let o = live.outcome.as_ref();
-            // The errors are listed below; the message says what state the node is left in.
+            // The errors are listed below. The engine's message names the CLI command; here
+            // the keys do it, so say which (only if our cordon happened and the node is there).
             let text = match o {
+                Some(_) if live.cordoned.is_some() && m.cache.nodes.contains_key(node) => format!(
+                    "✖ the drain failed: {node} stays cordoned — fix what is listed and drain again (r), or uncordon it (u)"
+                ),
                 Some(o) if o.errors.contains(&o.message) => "✖ the drain failed".to_string(),
                 Some(o) => format!("✖ the drain failed: {}", o.message),
                 None => String::new(),

@@ -2,6 +2,7 @@
 //! start-up resume offer), the plan view and the live drain pane. Pure functions of the model.
 
 pub mod drain;
+mod drain_rows;
 pub mod plan;
 
 use ratatui::Frame;
@@ -20,9 +21,12 @@ use crate::drain::journal::Pending;
 
 /// Draws whatever the workflow shows over the screen.
 pub fn render(m: &Model, f: &mut Frame, l: &Areas) {
-    let Some(d) = &m.flow.dialog else {
-        return;
-    };
+    if let Some(d) = &m.flow.dialog {
+        dialog(m, f, l, d);
+    }
+}
+
+fn dialog(m: &Model, f: &mut Frame, l: &Areas, d: &Dialog) {
     let area = f.area();
     match d {
         Dialog::Live => {
@@ -48,7 +52,55 @@ pub fn render(m: &Model, f: &mut Frame, l: &Areas) {
         },
         Dialog::Options(form) => options(m, f, area, form),
         Dialog::Resume { items, selected } => resume(m, f, area, items, *selected),
+        Dialog::Quit { node, back } => {
+            if let Some(b) = back {
+                dialog(m, f, l, b);
+            }
+            quit(m, f, area, node);
+        }
     }
+}
+
+/// "Quit while a drain runs?": what quitting does to the node, before it happens.
+fn quit(m: &Model, f: &mut Frame, area: Rect, node: &str) {
+    const WIDTH: u16 = 64;
+    let name = || Span::styled(node.to_string(), theme::title());
+    let lines = vec![
+        Line::raw(""),
+        Line::from(vec![
+            Span::raw("A drain of "),
+            name(),
+            Span::raw(" is running. Quitting cancels it:"),
+        ]),
+        Line::from(vec![
+            name(),
+            Span::styled(" stays cordoned", theme::warn()),
+            Span::raw(", with the pods not yet evicted."),
+        ]),
+        Line::from(vec![
+            Span::raw("Later, "),
+            Span::styled("r", theme::key()),
+            Span::raw(" drains it again and "),
+            Span::styled("u", theme::key()),
+            Span::raw(" lifts the cordon."),
+        ]),
+    ];
+    // Long node names wrap: room for every row.
+    let rows: usize = lines
+        .iter()
+        .map(|l| l.width().div_ceil(usize::from(WIDTH)).max(1))
+        .sum();
+    let inner = popup(
+        m,
+        f,
+        area,
+        WIDTH + 2,
+        rows as u16,
+        " Quit kubedrain? ",
+        theme::warn(),
+        Ctx::Quit,
+    );
+    f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
 }
 
 /// The space below the nodes pane (pods and events panes together).

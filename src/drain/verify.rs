@@ -1,0 +1,134 @@
+//! The last word of a drain: it is "drained" only when a fresh list of the node's pods shows
+//! none that the drain should have removed. The watch said each evicted pod went; the list
+//! also catches what no watch event could: a pod bound to the node after the plan was made.
+
+use std::time::Duration;
+
+use jiff::Timestamp;
+use kube::Client;
+use kube::api::{Api, ListParams};
+
+use super::exec::Run;
+use super::fetch;
+use super::filters::{DsLookup, classify};
+use super::node_ops::api_message;
+use super::options::DrainOptions;
+use super::plan::PodAction;
+use crate::cluster::rows::PodRow;
+
+/// How long the final list may take before the drain says it cannot confirm the node drained.
+const LIST_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Of `pods` (a node-scoped listing), those a drain with `opts` should have removed or that
+/// keep it from finishing, as `namespace/name`. DaemonSet pods count as their DaemonSet
+/// existing, so `--ignore-daemonsets` leaves them, as kubectl's own filter does.
+pub fn left_behind(pods: &[PodRow], opts: &DrainOptions, now: Timestamp) -> Vec<String> {
+    let exists = |_: &str, _: &str| DsLookup::Exists;
+    let mut left: Vec<String> = pods
+        .iter()
+        .filter(|p| !matches!(classify(p, opts, &exists, now).0, PodAction::Skip { .. }))
+        .map(PodRow::key)
+        .collect();
+    left.sort();
+    left
+}
+
+/// Lists `node`'s pods now and returns [`left_behind`]'s verdict on them.
+pub async fn remaining(
+    client: &Client,
+    node: &str,
+    opts: &DrainOptions,
+) -> Result<Vec<String>, String> {
+    let api = Api::<PodRow>::all(client.clone());
+    let lp = ListParams::default().fields(&format!("spec.nodeName={node}"));
+    match tokio::time::timeout(LIST_TIMEOUT, fetch::list_all(&api, lp)).await {
+        Ok(Ok((pods, _))) => Ok(left_behind(&pods, opts, Timestamp::now())),
+        Ok(Err(e)) => Err(api_message(&e)),
+        Err(_) => Err(format!("no answer within {}s", LIST_TIMEOUT.as_secs())),
+    }
+}
+
+/// The error that keeps a drain from ending `Drained`, if any: what is still on the node, or
+/// that the check itself failed (then nobody knows, so it is not "drained" either).
+pub fn verdict(node: &str, found: Result<Vec<String>, String>) -> Option<String> {
+    match found {
+        Ok(left) if left.is_empty() => None,
+        Ok(left) => Some(format!(
+            "node/{node} is not drained: a fresh list of its pods still shows {}",
+            left.join(", ")
+        )),
+        Err(e) => Some(format!(
+            "could not confirm that node/{node} is drained: listing its pods failed: {e}"
+        )),
+    }
+}
+
+impl Run {
+    /// Called once every tracked pod is done: `None` if the drain may say `Drained`. Skipped
+    /// when the drain already failed (it is not going to say drained anyway).
+    pub(super) async fn confirm_drained(&self, errors: &[String]) -> Option<String> {
+        if !errors.is_empty() {
+            return None;
+        }
+        verdict(
+            &self.node,
+            remaining(&self.client, &self.node, &self.opts).await,
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pod(name: &str, extra: serde_json::Value) -> PodRow {
+        let mut v = serde_json::json!({
+            "metadata": {"name": name, "namespace": "d", "uid": name,
+                "ownerReferences": [{"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": "rs",
+                    "uid": "rs", "controller": true}]},
+            "spec": {"nodeName": "n0"}, "status": {"phase": "Running"}
+        });
+        if let Some(o) = extra.as_object() {
+            for (k, x) in o {
+                v["metadata"][k] = x.clone();
+            }
+        }
+        serde_json::from_value(v).unwrap()
+    }
+
+    #[test]
+    fn what_the_drain_should_have_removed() {
+        let ds = pod(
+            "proxy",
+            serde_json::json!({"ownerReferences": [{"apiVersion": "apps/v1", "kind": "DaemonSet",
+                "name": "proxy", "uid": "ds", "controller": true}]}),
+        );
+        let mirror = pod(
+            "static",
+            serde_json::json!({"annotations": {"kubernetes.io/config.mirror": "x"}}),
+        );
+        let opts = DrainOptions {
+            ignore_daemonsets: true,
+            ..Default::default()
+        };
+        let now = Timestamp::now();
+        assert!(left_behind(&[ds.clone(), mirror.clone()], &opts, now).is_empty());
+        let late = pod("late", serde_json::json!({}));
+        assert_eq!(left_behind(&[ds, late, mirror], &opts, now), ["d/late"]);
+        // Still terminating is still there.
+        let going = pod(
+            "going",
+            serde_json::json!({"deletionTimestamp": "2026-01-01T00:00:00Z"}),
+        );
+        assert_eq!(left_behind(&[going], &opts, now), ["d/going"]);
+    }
+
+    #[test]
+    fn the_verdict_names_what_remains_or_why_nobody_knows() {
+        assert_eq!(verdict("n0", Ok(vec![])), None);
+        let v = verdict("n0", Ok(vec!["d/a".into()])).unwrap();
+        assert!(v.contains("not drained") && v.contains("d/a"), "{v}");
+        let v = verdict("n0", Err("boom".into())).unwrap();
+        assert!(v.contains("could not confirm") && v.contains("boom"), "{v}");
+    }
+}

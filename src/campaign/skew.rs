@@ -123,6 +123,23 @@ pub fn agent(what: &str, v: &Version, api: &Version) -> Verdict {
     patch_skew(what, v, api)
 }
 
+/// A kubelet at `v` against the oldest apiserver `api`; `local` is the apiserver on its own
+/// node. Mid-upgrade a control-plane node's kubelet may be at its new apiserver's minor: in
+/// policy only if it talks to that one (kubeadm's ControlPlaneKubeletLocalMode), which the
+/// API does not show, so a warning rather than a verdict either way.
+pub fn kubelet(v: &Version, api: &Version, local: Option<&Version>) -> Verdict {
+    let (m, a) = (v.minor_release(), api.minor_release());
+    if let Some(l) = local.filter(|l| m > a && m <= l.minor_release()) {
+        return Some((
+            Severity::Warning,
+            format!(
+                "kubelet {v} is newer than kube-apiserver {api} on another node: in policy only while it talks to its own node's kube-apiserver {l} (kubeadm's ControlPlaneKubeletLocalMode); finish the control-plane upgrade"
+            ),
+        ));
+    }
+    agent("kubelet", v, api)
+}
+
 /// The minors kube-proxy may run beside a kubelet at `kubelet` (within 3 either way, 2 for
 /// kube-proxy before v1.25: the narrower end is taken).
 pub fn proxy_beside_kubelet(kubelet: Minor) -> Allowed {
@@ -191,9 +208,19 @@ pub fn controller_allowed(api: Minor) -> Allowed {
     }
 }
 
-/// kube-controller-manager / kube-scheduler (`what`) at `v` against the oldest apiserver.
-pub fn controller(what: &str, v: &Version, api: &Version) -> Verdict {
+/// kube-controller-manager / kube-scheduler (`what`) at `v` against the oldest apiserver
+/// `api`; `local` is the apiserver on the same node, if any (mid-upgrade, kubeadm's
+/// components talk to it, not to the older ones).
+pub fn controller(what: &str, v: &Version, api: &Version, local: Option<&Version>) -> Verdict {
     let (m, a) = (v.minor_release(), api.minor_release());
+    if let Some(l) = local.filter(|l| m > a && m <= l.minor_release()) {
+        return Some((
+            Severity::Warning,
+            format!(
+                "{what} {v} is newer than kube-apiserver {api} on another node: in policy only while it talks to its own node's kube-apiserver {l} (kubeadm's default); finish the control-plane upgrade"
+            ),
+        ));
+    }
     if m > a {
         return Some((
             Severity::Error,
@@ -297,6 +324,36 @@ mod tests {
     }
 
     #[test]
+    fn control_plane_kubelet_beside_its_own_apiserver() {
+        // (kubelet, oldest apiserver, apiserver on its node, severity, words)
+        let cases: &[(&str, &str, &str, Option<Severity>, &str)] = &[
+            (
+                "v1.29.1",
+                "v1.28.6",
+                "v1.29.1",
+                Some(W),
+                "its own node's kube-apiserver v1.29.1",
+            ),
+            ("v1.29.1", "v1.28.6", "v1.28.6", Some(E), "never newer"),
+            ("v1.29.1", "v1.28.6", "", Some(E), "never newer"),
+            ("v1.30.0", "v1.28.6", "v1.29.1", Some(E), "never newer"),
+            ("v1.28.6", "v1.28.6", "v1.29.1", None, ""),
+        ];
+        for (k, a, local, want, words) in cases {
+            let local = (!local.is_empty()).then(|| v(local));
+            let got = kubelet(&v(k), &v(a), local.as_ref());
+            assert_eq!(
+                sev(&got),
+                *want,
+                "kubelet {k} vs {a} (local {local:?}): {got:?}"
+            );
+            if let Some((_, msg)) = got {
+                assert!(msg.contains(words), "{k}: {msg}");
+            }
+        }
+    }
+
+    #[test]
     fn agent_ranges() {
         let cases: &[((u32, u32), &str)] = &[
             ((1, 29), "v1.26–v1.29"),
@@ -364,16 +421,28 @@ mod tests {
 
     #[test]
     fn controller_manager_and_scheduler() {
-        let cases: &[(&str, &str, Option<Severity>, &str)] = &[
-            ("v1.25.4", "v1.25.4", None, ""),
-            ("v1.25.2", "v1.25.4", Some(I), "patch skew"),
-            ("v1.26.0", "v1.25.4", Some(E), "never newer"),
-            ("v1.24.9", "v1.25.4", Some(I), "one minor behind"),
-            ("v1.23.9", "v1.25.4", Some(E), "2 minors behind"),
+        // (component, oldest apiserver, apiserver on its node, severity, words)
+        let cases: &[(&str, &str, &str, Option<Severity>, &str)] = &[
+            ("v1.25.4", "v1.25.4", "", None, ""),
+            ("v1.25.2", "v1.25.4", "", Some(I), "patch skew"),
+            ("v1.26.0", "v1.25.4", "", Some(E), "never newer"),
+            ("v1.24.9", "v1.25.4", "", Some(I), "one minor behind"),
+            ("v1.23.9", "v1.25.4", "", Some(E), "2 minors behind"),
+            // Mid-upgrade: its own node's apiserver is already at its minor.
+            (
+                "v1.26.0",
+                "v1.25.4",
+                "v1.26.0",
+                Some(W),
+                "talks to its own node's kube-apiserver v1.26.0",
+            ),
+            ("v1.26.0", "v1.25.4", "v1.25.4", Some(E), "never newer"),
+            ("v1.27.0", "v1.25.4", "v1.26.0", Some(E), "never newer"),
         ];
-        for (c, a, want, words) in cases {
-            let got = controller("kube-scheduler", &v(c), &v(a));
-            assert_eq!(sev(&got), *want, "{c} vs {a}: {got:?}");
+        for (c, a, local, want, words) in cases {
+            let local = (!local.is_empty()).then(|| v(local));
+            let got = controller("kube-scheduler", &v(c), &v(a), local.as_ref());
+            assert_eq!(sev(&got), *want, "{c} vs {a} (local {local:?}): {got:?}");
             if let Some((_, msg)) = got {
                 assert!(msg.contains(words), "{c} vs {a}: {msg}");
             }

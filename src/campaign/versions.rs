@@ -288,7 +288,8 @@ pub fn matrix(inv: &Inventory) -> Matrix {
             message: "cannot tell the kube-apiserver version (no kube-apiserver pod with a version tag, no /version answer): no cell is judged".into(),
         });
     }
-    let control_plane = control_plane_rows(inv, oldest.as_ref(), newest.as_ref(), &mut j);
+    let local = apiservers_by_node(inv);
+    let control_plane = control_plane_rows(inv, oldest.as_ref(), newest.as_ref(), &local, &mut j);
     let proxies = inv.kube_proxies();
     let nodes = inv
         .nodes
@@ -297,7 +298,7 @@ pub fn matrix(inv: &Inventory) -> Matrix {
             node_row(
                 proxies.get(n.name.as_str()).copied(),
                 n,
-                oldest.as_ref(),
+                (oldest.as_ref(), local.get(n.name.as_str())),
                 &mut j,
             )
         })
@@ -313,10 +314,32 @@ pub fn matrix(inv: &Inventory) -> Matrix {
     }
 }
 
+/// The apiserver running on each node (the oldest, should a node run two).
+fn apiservers_by_node(inv: &Inventory) -> HashMap<&str, Version> {
+    let mut out: HashMap<&str, Version> = HashMap::new();
+    for p in inv
+        .pods
+        .iter()
+        .filter(|p| p.component == Component::KubeApiserver)
+    {
+        let (Some(node), Some(v)) = (p.node.as_deref(), Version::from_image(&p.image)) else {
+            continue;
+        };
+        match out.get(node) {
+            Some(old) if old.triple() <= v.triple() => {}
+            _ => {
+                out.insert(node, v);
+            }
+        }
+    }
+    out
+}
+
 fn control_plane_rows(
     inv: &Inventory,
     oldest: Option<&Version>,
     newest: Option<&Version>,
+    local: &HashMap<&str, Version>,
     j: &mut Judge,
 ) -> Vec<ComponentRow> {
     let mut pods: Vec<&ComponentPod> = inv
@@ -347,7 +370,7 @@ fn control_plane_rows(
                     _,
                 ) => (
                     Some(skew::controller_allowed(a.minor_release())),
-                    skew::controller(what, v, a),
+                    skew::controller(what, v, a, p.node.as_deref().and_then(|n| local.get(n))),
                 ),
                 (
                     Component::KubeApiserver
@@ -406,16 +429,17 @@ fn control_plane_rows(
     rows
 }
 
+/// A node's row; `(api, local)`: the oldest apiserver, and the one on this node if any.
 fn node_row(
     proxy: Option<&ComponentPod>,
     n: &NodeFacts,
-    api: Option<&Version>,
+    (api, local): (Option<&Version>, Option<&Version>),
     j: &mut Judge,
 ) -> NodeVersions {
     let kubelet_v = Version::parse(&n.kubelet);
     let kubelet = {
         let verdict = match (&kubelet_v, api) {
-            (Ok(v), Some(a)) => skew::agent("kubelet", v, a),
+            (Ok(v), Some(a)) => skew::kubelet(v, a, local),
             (Err(_), _) => Judge::unparsable("kubelet", &n.kubelet),
             (Ok(_), None) => None,
         };

@@ -403,3 +403,110 @@ fn versions_view_follows_the_watch() {
         "{s}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn versions_upgrade_scenario_the_n3_worker_blocks_and_goes_first() {
+    let o = versions("upgrade", &[]).await;
+    let ctx = format!("{}\n{}", o.stdout, o.stderr);
+    assert_eq!(o.code, 0, "{ctx}");
+    assert!(
+        o.stdout.contains("warning  node/blue-2 kubelet: kubelet v1.25.16 is at the oldest minor kube-apiserver v1.28 allows: must be upgraded before the next control-plane upgrade (v1.29 needs ≥ v1.26)"),
+        "{ctx}"
+    );
+    // Three apiservers from their static pods, and /version.
+    let apiservers = o
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("kube-apiserver "))
+        .count();
+    assert_eq!(apiservers, 4, "{ctx}");
+    let o = versions("upgrade", &["--target", "v1.29.1"]).await;
+    let ctx = format!("{}\n{}", o.stdout, o.stderr);
+    assert_eq!(o.code, 0, "{ctx}");
+    assert!(
+        o.stdout.contains("blocking: blue-2 (kubelet v1.25.16) blocks the control-plane step to v1.29: it must be ≥ v1.26 first"),
+        "{ctx}"
+    );
+    assert_eq!(
+        step_nodes(&o.stdout),
+        [
+            "blue-2", "cp0", "cp1", "cp2", "blue-0", "blue-1", "blue-2", "green-0", "green-1",
+            "green-2"
+        ],
+        "{ctx}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn versions_follow_a_control_plane_upgrade_in_the_simulator() {
+    use kubedrain::sim::controllers::{UpgradeTarget, start_upgrade_with};
+    let s = sim("upgrade").await;
+    let dir = tempfile::tempdir().unwrap();
+    let target = UpgradeTarget {
+        os_image: "Ubuntu 22.04.4 LTS".into(),
+        kernel_version: "5.15.0-100-generic".into(),
+        kubelet_version: "v1.29.1".into(),
+    };
+    start_upgrade_with(s.store(), "cp0", target, std::time::Duration::ZERO).unwrap();
+    // Wait for the positive event: cp0's apiserver pod runs the new image.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let v = loop {
+        let o = kubedrain(&s, dir.path(), &["versions", "-o", "json"]).await;
+        let v: Value = serde_json::from_str(&o.stdout).unwrap();
+        let moved = v["control_plane"].as_array().unwrap().iter().any(|r| {
+            r["component"] == "kube-apiserver"
+                && r["node"] == "cp0"
+                && r["cell"]["version"] == "v1.29.1"
+        });
+        if moved {
+            let findings = serde_json::to_string_pretty(&v["findings"]).unwrap();
+            assert_eq!(o.code, 0, "{findings}");
+            break v;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "cp0 never moved: {}",
+            o.stdout
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    s.stop().await;
+    // Mid-upgrade: still compared with the oldest apiserver, and said so.
+    assert_eq!(v["apiserver"], "v1.28.6");
+    let messages: Vec<&str> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["message"].as_str().unwrap())
+        .collect();
+    assert!(
+        messages.iter().any(|m| m.contains(
+            "kube-apiservers at v1.28.6 and v1.29.1: a control-plane upgrade in progress"
+        )),
+        "{messages:?}"
+    );
+    // cp0's controller-manager is newer than the other apiservers: in policy only while it
+    // talks to its own node's, which is kubeadm's way; a warning, not a violation.
+    let cm = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["subject"] == "kube-system/kube-controller-manager-cp0")
+        .unwrap();
+    assert_eq!(cm["severity"], "warning", "{cm}");
+    assert!(
+        cm["message"]
+            .as_str()
+            .unwrap()
+            .contains("talks to its own node's kube-apiserver v1.29.1"),
+        "{cm}"
+    );
+    assert!(
+        !v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["severity"] == "error"),
+        "{messages:?}"
+    );
+}

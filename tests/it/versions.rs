@@ -501,6 +501,14 @@ async fn versions_follow_a_control_plane_upgrade_in_the_simulator() {
             .contains("talks to its own node's kube-apiserver v1.29.1"),
         "{cm}"
     );
+    // So is its kubelet (kubeadm upgrades it with the node).
+    let kubelet = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["subject"] == "node/cp0 kubelet")
+        .unwrap();
+    assert_eq!(kubelet["severity"], "warning", "{kubelet}");
     assert!(
         !v["findings"]
             .as_array()

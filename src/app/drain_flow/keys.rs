@@ -148,8 +148,15 @@ pub const FLOW_BINDINGS: &[FlowBinding] = &[
         &[Code(KeyCode::Enter)],
         FlowAction::Start,
         Ctx::Plan,
-        "start (unless blocked)",
+        "start (unless blocked; an outage asks once more)",
         "start drain",
+    ),
+    fb(
+        &[Code(KeyCode::Enter)],
+        FlowAction::Start,
+        Ctx::Plan,
+        "on the second Enter: accept the outage (--allow-outage)",
+        "accept the outage",
     ),
     fb(
         &[Ch('j'), Code(KeyCode::Down)],
@@ -309,8 +316,21 @@ pub fn available(m: &Model, b: &FlowBinding) -> bool {
                 && m.flow.live.as_ref().is_some_and(|l| l.is_drained())
         }
         (Ctx::Resume, FlowAction::Resume | FlowAction::Uncordon) => !m.readonly,
+        // The plan's Enter reads "accept the outage" while the second confirmation is open.
+        (Ctx::Plan, FlowAction::Start) => (b.hint == "accept the outage") == outage_question(m),
         _ => true,
     }
+}
+
+/// The plan asks whether to accept its outage (the next Enter starts the drain).
+fn outage_question(m: &Model) -> bool {
+    matches!(
+        m.flow.dialog,
+        Some(Dialog::Plan {
+            confirm_outage: true,
+            ..
+        })
+    )
 }
 
 /// Whether `b` is shown in help (state aside: everything the mode could offer).

@@ -45,7 +45,7 @@ pub struct NodeMisfit {
 }
 
 /// Where one pod's replacement would go.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Default)]
 pub struct Placement {
     /// `namespace/name` of the evicted pod.
     pub pod: String,
@@ -239,6 +239,17 @@ fn fit_misfits(room: &Room, req: Res) -> Vec<(String, String)> {
     out
 }
 
+/// What the filters make of the nodes for one pod.
+#[derive(Default)]
+struct Filtered {
+    /// Nodes that pass, with their scores.
+    fits: Vec<(usize, i64)>,
+    /// Why each other node does not.
+    misfits: Vec<NodeMisfit>,
+    /// The scheduler's reasons, counted.
+    reasons: BTreeMap<String, usize>,
+}
+
 /// The other nodes and what runs on them; [`Forecast::place`] commits each placement.
 #[derive(Clone)]
 pub struct Forecast<'a> {
@@ -305,9 +316,9 @@ impl<'a> Forecast<'a> {
             .collect()
     }
 
-    /// Schedules `pod`'s replacement like kube-scheduler would and commits it.
-    pub fn place(&mut self, pod: &PodRow) -> Placement {
-        let req = requests(pod);
+    /// Scores every node that passes the filters; the others' reasons, as the scheduler
+    /// counts them and per node.
+    fn filter(&self, pod: &PodRow, req: Res) -> Filtered {
         let cordon = Taint {
             key: UNSCHEDULABLE_TAINT.into(),
             value: None,
@@ -315,50 +326,55 @@ impl<'a> Forecast<'a> {
         };
         let tolerates_cordon = tolerated(pod, &cordon);
         // The drained node is cordoned: the scheduler counts it as well.
-        let mut reasons: BTreeMap<String, usize> =
-            BTreeMap::from([("node(s) were unschedulable".to_string(), 1)]);
-        let mut misfits = Vec::new();
-        let mut fits: Vec<(usize, i64)> = Vec::new();
+        let mut out = Filtered {
+            reasons: BTreeMap::from([("node(s) were unschedulable".to_string(), 1)]),
+            ..Default::default()
+        };
         for (i, room) in self.rooms.iter().enumerate() {
             let bad = match static_misfit(room.node, pod, tolerates_cordon) {
                 Some(m) => vec![m],
                 None => fit_misfits(room, req),
             };
             if bad.is_empty() {
-                fits.push((i, scheduling::score(room.alloc, &room.load, req)));
+                out.fits
+                    .push((i, scheduling::score(room.alloc, &room.load, req)));
                 continue;
             }
             let why: Vec<&str> = bad.iter().map(|(_, w)| w.as_str()).collect();
-            misfits.push(NodeMisfit {
+            out.misfits.push(NodeMisfit {
                 node: room.node.name().to_string(),
                 why: why.join(", "),
             });
             for (msg, _) in bad {
-                *reasons.entry(msg).or_default() += 1;
+                *out.reasons.entry(msg).or_default() += 1;
             }
         }
-        let unmodelled = pod
-            .constraints
-            .as_ref()
-            .and_then(|c| c.unmodelled())
-            .map(str::to_string);
-        let best = fits.iter().map(|&(_, s)| s).max();
-        let Some(best) = best else {
+        out
+    }
+
+    /// Schedules `pod`'s replacement like kube-scheduler would and commits it.
+    pub fn place(&mut self, pod: &PodRow) -> Placement {
+        let req = requests(pod);
+        let Filtered {
+            fits,
+            misfits,
+            reasons,
+        } = self.filter(pod, req);
+        let placement = Placement {
+            pod: pod.key(),
+            ..Default::default()
+        };
+        let Some(best) = fits.iter().map(|&(_, s)| s).max() else {
             let list: Vec<String> = reasons.iter().map(|(r, n)| format!("{n} {r}")).collect();
+            // Affinity rules can only remove nodes: Pending is Pending, modelled or not.
             return Placement {
-                pod: pod.key(),
-                node: None,
-                or: vec![],
-                maybe_pending: false,
-                or_more: 0,
-                // Affinity rules can only remove nodes: Pending is Pending.
-                unmodelled: None,
                 reason: Some(format!(
                     "0/{} nodes are available: {}.",
                     self.rooms.len() + 1,
                     list.join(", ")
                 )),
                 misfits,
+                ..placement
             };
         };
         let tied: Vec<usize> = fits
@@ -373,21 +389,14 @@ impl<'a> Forecast<'a> {
             .min_by_key(|&&i| self.rooms[i].load.pods)
             .expect("a best score has a node");
         self.rooms[chosen].load.add(req, 1);
-        let name = |i: usize| self.rooms[i].node.name().to_string();
-        if unmodelled.is_some() {
+        if let Some(why) = pod.constraints.as_ref().and_then(|c| c.unmodelled()) {
             return Placement {
-                pod: pod.key(),
-                node: None,
-                or: vec![],
-                maybe_pending: false,
-                or_more: 0,
-                unmodelled,
-                reason: None,
-                misfits: vec![],
+                unmodelled: Some(why.to_string()),
+                ..placement
             };
         }
+        let name = |i: usize| self.rooms[i].node.name().to_string();
         Placement {
-            pod: pod.key(),
             node: Some(name(chosen)),
             or: tied
                 .iter()
@@ -395,11 +404,8 @@ impl<'a> Forecast<'a> {
                 .take(MAX_OR)
                 .map(|&i| name(i))
                 .collect(),
-            maybe_pending: false,
             or_more: tied.len().saturating_sub(1 + MAX_OR),
-            unmodelled: None,
-            reason: None,
-            misfits: vec![],
+            ..placement
         }
     }
 }

@@ -66,7 +66,10 @@ fn an_outage_needs_a_second_enter_and_starts_with_allow_outage() {
     assert_eq!(plan_verdict(&m), Some((Verdict::Outage, true)));
     let s = screen(&m);
     assert!(s.contains("Enter again accepts the outage"), "{s}");
-    assert!(s.contains("Enter accept the outage"), "the hint bar says what Enter does now: {s}");
+    assert!(
+        s.contains("Enter accept the outage"),
+        "the hint bar says what Enter does now: {s}"
+    );
     insta::assert_snapshot!(s);
     // Esc withdraws the question, not the plan.
     key(&mut m, KeyCode::Esc);

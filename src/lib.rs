@@ -2,6 +2,7 @@
 //! (cordon → drain → upgrade → uncordon), with a built-in simulated cluster.
 
 pub mod app;
+pub mod campaign;
 pub mod benchlog;
 pub mod cli;
 pub mod cluster;

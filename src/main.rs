@@ -31,6 +31,9 @@ fn main() -> color_eyre::Result<()> {
             }
             Some(Command::Demo(args)) => demo(args, cli.kube.namespace, cli.readonly).await,
             Some(Command::Sim(args)) => kubedrain::sim::server::run_cli(args).await,
+            Some(Command::Campaign(args)) => std::process::exit(
+                kubedrain::campaign::commands::run(&cli.kube, cli.readonly, args).await,
+            ),
             Some(
                 cmd @ (Command::Plan(_)
                 | Command::Drain(_)

@@ -1,0 +1,779 @@
+//! The campaign executor: one tokio task taking the waves in order — pre-check, cordon the
+//! wave's nodes, then per node drain (the drain engine) → upgrade (hook or operator) →
+//! return-to-service gate → uncordon (only what it cordoned), then the wave's soak. Every
+//! step is journaled; pause and abort act at step boundaries and in every wait.
+
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use jiff::Timestamp;
+use kube::Client;
+use kube::api::ListParams;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use super::events::{CampaignEvent, CampaignState};
+use super::gate::{self, Expect};
+use super::journal::{CampaignJournal, Entry, NodeVersions, Progress, Spec, Step};
+use super::read;
+use super::report::{self, Extras, PdbWait};
+use super::upgrade::{UpgradeHook, instructions};
+use crate::cluster::rows::{NodeRow, PodRow};
+use crate::drain::events::{DrainEvent, NodeState, PodState};
+use crate::drain::exec::start_drain_with;
+use crate::drain::journal::Journal;
+use crate::drain::node_ops;
+use crate::drain::options::DrainOptions;
+
+/// Everything the executor needs besides the campaign itself.
+#[derive(Clone)]
+pub struct Setup {
+    /// From `drain::client::client_without_retry` (PDB 429s reach the drain at once).
+    pub client: Client,
+    pub journal: CampaignJournal,
+    /// The drain journal (cordons, evictions, uncordons).
+    pub drain_journal: Journal,
+    pub opts: DrainOptions,
+    /// Runs each node's upgrade in-process; `None`: the operator does it on the host.
+    pub upgrade: Option<UpgradeHook>,
+    /// How often the gate, the soak and the Pending sampler read the cluster.
+    pub poll: Duration,
+}
+
+/// A new campaign, or one to resume from its journal.
+pub enum Start {
+    New(Spec),
+    Resume(Progress),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Control {
+    Run,
+    Pause,
+    Abort,
+}
+
+/// Pauses, resumes or aborts a campaign (cloneable; outlives [`CampaignHandle::wait`]).
+#[derive(Clone)]
+pub struct CampaignControl(Arc<watch::Sender<Control>>);
+
+impl CampaignControl {
+    /// Holds the campaign at the next step boundary (a running drain finishes first).
+    pub fn pause(&self) {
+        let _ = self.0.send(Control::Pause);
+    }
+    /// Lets a paused campaign go on.
+    pub fn resume(&self) {
+        let _ = self.0.send(Control::Run);
+    }
+    /// Stops it: a running drain is cancelled, nodes stay as they are, the journal says where.
+    pub fn abort(&self) {
+        let _ = self.0.send(Control::Abort);
+    }
+}
+
+/// A running campaign. Dropping the handle does not stop it.
+pub struct CampaignHandle {
+    id: String,
+    control: CampaignControl,
+    task: JoinHandle<CampaignState>,
+}
+
+impl CampaignHandle {
+    /// The campaign's id (its journal lines carry it).
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+    /// Pause, resume and abort, usable while waiting.
+    pub fn control(&self) -> CampaignControl {
+        self.control.clone()
+    }
+    /// Holds the campaign at the next step boundary (a running drain finishes first).
+    pub fn pause(&self) {
+        self.control.pause();
+    }
+    /// Lets a paused campaign go on.
+    pub fn resume(&self) {
+        self.control.resume();
+    }
+    /// Stops it: a running drain is cancelled, nodes stay as they are, the journal says where.
+    pub fn abort(&self) {
+        self.control.abort();
+    }
+    /// Whether it is over.
+    pub fn is_finished(&self) -> bool {
+        self.task.is_finished()
+    }
+    /// Waits for the end.
+    pub async fn wait(self) -> CampaignState {
+        self.task.await.unwrap_or_else(|e| CampaignState::Failed {
+            node: String::new(),
+            step: Step::Stop,
+            reason: format!("the campaign task ended: {e}"),
+        })
+    }
+}
+
+/// Why a step did not complete.
+#[derive(Debug)]
+enum Halt {
+    Abort { node: Option<String>, step: Step },
+    Fail { node: String, step: Step, reason: String },
+}
+
+type Sink = Arc<dyn Fn(CampaignEvent) + Send + Sync>;
+
+struct Runner {
+    s: Setup,
+    spec: Spec,
+    progress: Mutex<Progress>,
+    sink: Sink,
+    ctl: watch::Receiver<Control>,
+    /// Set when one node of a wave fails: the others stop at their next boundary.
+    stop: watch::Sender<bool>,
+    paused_said: AtomicBool,
+    extras: Arc<Mutex<Extras>>,
+}
+
+static SEQ: AtomicU32 = AtomicU32::new(0);
+
+fn new_id() -> String {
+    format!(
+        "{}-{}-{}",
+        Timestamp::now().strftime("%Y%m%dT%H%M%SZ"),
+        std::process::id(),
+        SEQ.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+/// Starts (or resumes) a campaign; `sink` receives every event.
+pub fn start_campaign(
+    setup: Setup,
+    start: Start,
+    sink: impl Fn(CampaignEvent) + Send + Sync + 'static,
+) -> CampaignHandle {
+    let (control, ctl) = watch::channel(Control::Run);
+    let (resumed, progress) = match start {
+        Start::Resume(p) => (true, p),
+        Start::New(spec) => (
+            false,
+            Progress {
+                campaign: new_id(),
+                spec,
+                done: Default::default(),
+                checked: Default::default(),
+                soaked: Default::default(),
+                cordoned_by_us: Default::default(),
+                before: Default::default(),
+                finished: false,
+            },
+        ),
+    };
+    let id = progress.campaign.clone();
+    let runner = Runner {
+        spec: progress.spec.clone(),
+        s: setup,
+        progress: Mutex::new(progress),
+        sink: Arc::new(sink),
+        ctl,
+        stop: watch::channel(false).0,
+        paused_said: AtomicBool::new(false),
+        extras: Arc::new(Mutex::new(Extras::default())),
+    };
+    CampaignHandle {
+        id,
+        control: CampaignControl(Arc::new(control)),
+        task: tokio::spawn(runner.run(resumed)),
+    }
+}
+
+impl Runner {
+    fn emit(&self, e: CampaignEvent) {
+        (self.sink)(e);
+    }
+
+    fn id(&self) -> String {
+        self.progress.lock().map(|p| p.campaign.clone()).unwrap_or_default()
+    }
+
+    async fn record(
+        &self,
+        wave: Option<usize>,
+        node: Option<&str>,
+        step: Step,
+        outcome: &str,
+        detail: Option<String>,
+    ) {
+        let e = Entry {
+            time: Timestamp::now(),
+            campaign: self.id(),
+            context: String::new(),
+            server: String::new(),
+            wave,
+            node: node.map(str::to_string),
+            step,
+            outcome: outcome.to_string(),
+            detail,
+        };
+        if let Err(err) = self.s.journal.record(e.clone()).await {
+            self.emit(CampaignEvent::Notice(format!(
+                "could not write the campaign journal {}: {err}",
+                self.s.journal.path.display()
+            )));
+        }
+        if let Ok(mut p) = self.progress.lock()
+            && let Some(n) = node
+            && e.completes()
+        {
+            p.done.entry(n.to_string()).or_default().insert(step);
+        }
+    }
+
+    fn did(&self, node: &str, step: Step) -> bool {
+        self.progress.lock().is_ok_and(|p| p.did(node, step))
+    }
+
+    /// Resolves when an abort is asked for (or another node of the wave failed).
+    async fn stopped(&self) {
+        let mut ctl = self.ctl.clone();
+        let mut stop = self.stop.subscribe();
+        let aborted = async move {
+            let gone = ctl.wait_for(|c| *c == Control::Abort).await.is_err();
+            if gone {
+                std::future::pending::<()>().await
+            }
+        };
+        let failed = async move {
+            let _ = stop.wait_for(|s| *s).await.is_ok();
+        };
+        tokio::select! {
+            _ = aborted => {}
+            _ = failed => {}
+        }
+    }
+
+    /// A step boundary: waits while paused; `Err` when aborted.
+    async fn boundary(&self, node: Option<&str>, step: Step) -> Result<(), Halt> {
+        let abort = || Halt::Abort {
+            node: node.map(str::to_string),
+            step,
+        };
+        let mut ctl = self.ctl.clone();
+        loop {
+            if *self.stop.borrow() {
+                return Err(abort());
+            }
+            let c = *ctl.borrow_and_update();
+            match c {
+                Control::Run => {
+                    if self.paused_said.swap(false, Ordering::Relaxed) {
+                        self.emit(CampaignEvent::Paused(false));
+                    }
+                    return Ok(());
+                }
+                Control::Abort => return Err(abort()),
+                Control::Pause => {
+                    if !self.paused_said.swap(true, Ordering::Relaxed) {
+                        self.emit(CampaignEvent::Paused(true));
+                    }
+                    if ctl.changed().await.is_err() {
+                        // The handle is gone: nobody can resume; carry on.
+                        return Ok(());
+                    }
+                }
+            }
+        }
+    }
+
+    async fn run(self, resumed: bool) -> CampaignState {
+        let spec_json = serde_json::to_string(&self.spec).unwrap_or_default();
+        let next = self.progress.lock().ok().and_then(|p| p.next());
+        let (outcome, detail) = match (resumed, next) {
+            (false, _) => ("started", Some(spec_json)),
+            (true, Some((n, s))) => ("resumed", Some(format!("at node/{n} step {}", s.name()))),
+            (true, None) => ("resumed", None),
+        };
+        self.record(None, None, Step::Start, outcome, detail).await;
+        let sampler = tokio::spawn(sample_pending(
+            self.s.client.clone(),
+            self.s.poll,
+            self.spec.baseline.pending.clone(),
+            self.extras.clone(),
+        ));
+        let result = self.waves().await;
+        sampler.abort();
+        let state = match result {
+            Ok(()) => {
+                self.record(None, None, Step::Finish, "done", None).await;
+                CampaignState::Completed
+            }
+            Err(state) => {
+                let (node, wave, outcome, detail) = match &state {
+                    CampaignState::Held { wave, reason } => {
+                        (None, Some(*wave), "held", reason.clone())
+                    }
+                    CampaignState::Failed { node, step, reason } => (
+                        Some(node.clone()),
+                        None,
+                        "failed",
+                        format!("{}: {reason}", step.name()),
+                    ),
+                    CampaignState::Aborted { node, step } => {
+                        (node.clone(), None, "aborted", format!("at {}", step.name()))
+                    }
+                    CampaignState::Completed => (None, None, "done", String::new()),
+                };
+                self.record(wave, node.as_deref(), Step::Stop, outcome, Some(detail))
+                    .await;
+                state
+            }
+        };
+        let entries = self.s.journal.of(&self.id());
+        let extras = self.extras.lock().map(|e| e.clone()).unwrap_or_default();
+        let report = report::build(&entries, &self.spec, &extras, &outcome_text(&state));
+        self.emit(CampaignEvent::Finished {
+            state: state.clone(),
+            report: Box::new(report),
+        });
+        state
+    }
+
+    async fn waves(&self) -> Result<(), CampaignState> {
+        for wave in self.spec.waves.clone() {
+            let (soaked, checked) = self
+                .progress
+                .lock()
+                .map(|p| (p.soaked.contains(&wave.index), p.checked.contains(&wave.index)))
+                .unwrap_or_default();
+            if soaked {
+                continue;
+            }
+            let started = wave.nodes.iter().any(|n| self.did(n, Step::Cordon));
+            if !checked && !started {
+                self.boundary(None, Step::Precheck).await.map_err(halted)?;
+                self.precheck(&wave).await?;
+            }
+            for n in &wave.nodes {
+                if !self.did(n, Step::Cordon) {
+                    self.boundary(Some(n), Step::Cordon).await.map_err(halted)?;
+                    self.cordon(wave.index, n).await.map_err(halted)?;
+                }
+            }
+            let results = futures::future::join_all(
+                wave.nodes
+                    .iter()
+                    .map(|n| self.node_steps(&wave, n)),
+            )
+            .await;
+            // A failure says more than the aborts it caused in the other nodes.
+            let mut halt = None;
+            for r in results {
+                if let Err(h) = r
+                    && !matches!(halt, Some(Halt::Fail { .. }))
+                {
+                    halt = Some(h);
+                }
+            }
+            if let Some(h) = halt {
+                return Err(halted(h));
+            }
+            self.boundary(None, Step::Soak).await.map_err(halted)?;
+            self.soak(wave.index).await.map_err(halted)?;
+        }
+        Ok(())
+    }
+
+    async fn precheck(&self, wave: &super::plan::Wave) -> Result<(), CampaignState> {
+        let cluster = match read::cluster(&self.s.client).await {
+            Ok(c) => c,
+            Err(e) => {
+                let reason = format!("cannot read the cluster for the pre-check: {e}");
+                self.record(Some(wave.index), None, Step::Precheck, "held", Some(reason.clone()))
+                    .await;
+                return Err(CampaignState::Held {
+                    wave: wave.index,
+                    reason,
+                });
+            }
+        };
+        let check = cluster.check(wave, &self.s.opts, Timestamp::now());
+        self.emit(CampaignEvent::Checked(Box::new(check.clone())));
+        if let Some(reason) = check.held {
+            self.record(Some(wave.index), None, Step::Precheck, "held", Some(reason.clone()))
+                .await;
+            return Err(CampaignState::Held {
+                wave: wave.index,
+                reason,
+            });
+        }
+        if let Ok(mut x) = self.extras.lock() {
+            x.overrides.extend(check.overrides.iter().cloned());
+        }
+        let detail = (!check.overrides.is_empty()).then(|| check.overrides.join("; "));
+        self.record(Some(wave.index), None, Step::Precheck, "proceed", detail)
+            .await;
+        if let Ok(mut p) = self.progress.lock() {
+            p.checked.insert(wave.index);
+        }
+        Ok(())
+    }
+
+    async fn cordon(&self, wave: usize, node: &str) -> Result<(), Halt> {
+        match node_ops::cordon(&self.s.client, node, false, &self.s.drain_journal).await {
+            Ok(c) => {
+                let before = versions(&c.before);
+                let outcome = if c.already {
+                    "already-cordoned"
+                } else {
+                    "cordoned"
+                };
+                if let Ok(mut p) = self.progress.lock() {
+                    if !c.already {
+                        p.cordoned_by_us.insert(node.to_string());
+                    }
+                    p.before.insert(node.to_string(), before.clone());
+                }
+                let detail = serde_json::to_string(&before).ok();
+                self.record(Some(wave), Some(node), Step::Cordon, outcome, detail)
+                    .await;
+                if c.already {
+                    self.emit(CampaignEvent::Notice(format!(
+                        "node/{node} was cordoned before the campaign: it will be left cordoned"
+                    )));
+                }
+                self.phase(wave, node, Step::Cordon, Some(outcome.to_string()));
+                Ok(())
+            }
+            Err(e) => self.fail(wave, node, Step::Cordon, e.to_string()).await,
+        }
+    }
+
+    fn phase(&self, wave: usize, node: &str, step: Step, detail: Option<String>) {
+        self.emit(CampaignEvent::Phase {
+            node: Some(node.to_string()),
+            wave,
+            step,
+            detail,
+        });
+    }
+
+    async fn fail(&self, wave: usize, node: &str, step: Step, reason: String) -> Result<(), Halt> {
+        self.record(Some(wave), Some(node), step, "failed", Some(reason.clone()))
+            .await;
+        let _ = self.stop.send(true);
+        Err(Halt::Fail {
+            node: node.to_string(),
+            step,
+            reason,
+        })
+    }
+
+    async fn node_steps(&self, wave: &super::plan::Wave, node: &str) -> Result<(), Halt> {
+        let w = wave.index;
+        if !self.did(node, Step::Drain) {
+            self.boundary(Some(node), Step::Drain).await?;
+            self.drain(w, node).await?;
+        }
+        if !self.did(node, Step::Upgrade) {
+            self.boundary(Some(node), Step::Upgrade).await?;
+            self.upgrade(wave, node).await?;
+        }
+        if !self.did(node, Step::Gate) {
+            self.boundary(Some(node), Step::Gate).await?;
+            self.gate(w, node).await?;
+        }
+        if !self.did(node, Step::Uncordon) {
+            self.boundary(Some(node), Step::Uncordon).await?;
+            self.uncordon(w, node).await?;
+        }
+        Ok(())
+    }
+
+    async fn drain(&self, wave: usize, node: &str) -> Result<(), Halt> {
+        self.record(Some(wave), Some(node), Step::Drain, "started", None)
+            .await;
+        let sink = self.sink.clone();
+        let extras = self.extras.clone();
+        let handle = start_drain_with(
+            self.s.client.clone(),
+            node,
+            self.s.opts.clone(),
+            self.s.drain_journal.clone(),
+            move |e| {
+                note_pdb_wait(&extras, &e);
+                sink(CampaignEvent::Drain(Box::new(e)));
+            },
+        );
+        let mut cancelled = false;
+        while !handle.is_finished() {
+            tokio::select! {
+                _ = self.stopped(), if !cancelled => {
+                    handle.cancel();
+                    cancelled = true;
+                }
+                _ = tokio::time::sleep(Duration::from_millis(50)) => {}
+            }
+        }
+        let out = handle.wait().await;
+        match out.state {
+            NodeState::Drained => {
+                self.record(Some(wave), Some(node), Step::Drain, "done", Some(out.message))
+                    .await;
+                self.phase(wave, node, Step::Drain, None);
+                Ok(())
+            }
+            NodeState::Cancelled if cancelled => {
+                self.record(Some(wave), Some(node), Step::Drain, "aborted", Some(out.message))
+                    .await;
+                Err(Halt::Abort {
+                    node: Some(node.to_string()),
+                    step: Step::Drain,
+                })
+            }
+            _ => {
+                let mut reason = out.message.clone();
+                if !out.errors.is_empty() {
+                    reason = format!("{}; {reason}", out.errors.join("; "));
+                }
+                self.fail(wave, node, Step::Drain, reason).await
+            }
+        }
+    }
+
+    async fn upgrade(&self, wave: &super::plan::Wave, node: &str) -> Result<(), Halt> {
+        let first_cp = wave.control_plane
+            && self
+                .spec
+                .waves
+                .iter()
+                .find(|w| w.control_plane)
+                .is_some_and(|w| w.index == wave.index);
+        let target = self.spec.target.as_deref();
+        let commands = instructions(node, target, first_cp);
+        let by_hook = self.s.upgrade.is_some();
+        if let Some(hook) = &self.s.upgrade
+            && let Err(e) = hook(node, target)
+        {
+            return self
+                .fail(wave.index, node, Step::Upgrade, format!("the upgrade did not start: {e}"))
+                .await;
+        }
+        self.emit(CampaignEvent::UpgradeNow {
+            node: node.to_string(),
+            commands,
+            by_hook,
+        });
+        let how = if by_hook { "hook" } else { "operator" };
+        self.record(Some(wave.index), Some(node), Step::Upgrade, "done", Some(how.into()))
+            .await;
+        Ok(())
+    }
+
+    async fn gate(&self, wave: usize, node: &str) -> Result<(), Halt> {
+        let before = self
+            .progress
+            .lock()
+            .ok()
+            .and_then(|p| p.before.get(node).cloned())
+            .unwrap_or_default();
+        let expect = match &self.spec.target {
+            Some(t) => Expect::Kubelet(t.clone()),
+            None => Expect::NewBoot(before.boot_id.clone()),
+        };
+        let mut last = String::new();
+        loop {
+            let verdict = match read_node(&self.s.client, node).await {
+                Ok((n, pods)) => gate::check(&n, &pods, &expect).map(|()| n),
+                Err(e) => Err(format!("cannot read node/{node}: {e}")),
+            };
+            match verdict {
+                Ok(n) => {
+                    let after = versions(&n);
+                    let detail = serde_json::to_string(&after).ok();
+                    self.record(Some(wave), Some(node), Step::Gate, "done", detail)
+                        .await;
+                    let text = format!(
+                        "Ready, kubelet {} → {}, kernel {} → {}",
+                        before.kubelet, after.kubelet, before.kernel, after.kernel
+                    );
+                    self.phase(wave, node, Step::Gate, Some(text));
+                    return Ok(());
+                }
+                Err(why) if why != last => {
+                    self.emit(CampaignEvent::Waiting {
+                        node: Some(node.to_string()),
+                        message: why.clone(),
+                    });
+                    self.record(Some(wave), Some(node), Step::Gate, "waiting", Some(why.clone()))
+                        .await;
+                    last = why;
+                }
+                Err(_) => {}
+            }
+            tokio::select! {
+                _ = self.stopped() => return Err(Halt::Abort { node: Some(node.into()), step: Step::Gate }),
+                _ = tokio::time::sleep(self.s.poll) => {}
+            }
+        }
+    }
+
+    async fn uncordon(&self, wave: usize, node: &str) -> Result<(), Halt> {
+        let ours = self
+            .progress
+            .lock()
+            .is_ok_and(|p| p.cordoned_by_us.contains(node));
+        if !ours {
+            let why = "cordoned before the campaign started: left cordoned".to_string();
+            self.record(Some(wave), Some(node), Step::Uncordon, "left-cordoned", Some(why.clone()))
+                .await;
+            self.phase(wave, node, Step::Uncordon, Some(why));
+            return Ok(());
+        }
+        match node_ops::uncordon(&self.s.client, node, false, &self.s.drain_journal).await {
+            Ok(u) => {
+                let detail = (!u.changes.is_empty()).then(|| u.changes.join(", "));
+                self.record(Some(wave), Some(node), Step::Uncordon, "uncordoned", detail.clone())
+                    .await;
+                self.phase(wave, node, Step::Uncordon, detail);
+                Ok(())
+            }
+            Err(e) => self.fail(wave, node, Step::Uncordon, e.to_string()).await,
+        }
+    }
+
+    async fn soak(&self, wave: usize) -> Result<(), Halt> {
+        let started = tokio::time::Instant::now();
+        let min = Duration::from_secs(self.spec.soak_secs);
+        let mut last = String::new();
+        loop {
+            let settled = match read::pods_and_pdbs(&self.s.client).await {
+                Ok((pods, pdbs)) => gate::settled(&pods, &pdbs, &self.spec.baseline),
+                Err(e) => Err(format!("cannot read pods and PDBs: {e}")),
+            };
+            let left = min.saturating_sub(started.elapsed());
+            let why = match settled {
+                Ok(()) if left.is_zero() => {
+                    self.record(Some(wave), None, Step::Soak, "done", None).await;
+                    self.emit(CampaignEvent::Phase {
+                        node: None,
+                        wave,
+                        step: Step::Soak,
+                        detail: None,
+                    });
+                    return Ok(());
+                }
+                Ok(()) => format!("soak: the minimum soak of {} s is not over", min.as_secs()),
+                Err(e) => format!("soak: {e}"),
+            };
+            if why != last {
+                self.emit(CampaignEvent::Waiting {
+                    node: None,
+                    message: why.clone(),
+                });
+                last = why;
+            }
+            tokio::select! {
+                _ = self.stopped() => return Err(Halt::Abort { node: None, step: Step::Soak }),
+                _ = tokio::time::sleep(self.s.poll.min(left.max(Duration::from_millis(10)))) => {}
+            }
+        }
+    }
+}
+
+fn halted(h: Halt) -> CampaignState {
+    match h {
+        Halt::Abort { node, step } => CampaignState::Aborted { node, step },
+        Halt::Fail { node, step, reason } => CampaignState::Failed { node, step, reason },
+    }
+}
+
+/// One line for the report's outcome.
+pub fn outcome_text(s: &CampaignState) -> String {
+    match s {
+        CampaignState::Completed => "completed".into(),
+        CampaignState::Held { wave, reason } => format!("held before wave {}: {reason}", wave + 1),
+        CampaignState::Failed { node, step, reason } => {
+            format!("failed at node/{node} {}: {reason}", step.name())
+        }
+        CampaignState::Aborted { node: Some(n), step } => {
+            format!("aborted at node/{n} {}", step.name())
+        }
+        CampaignState::Aborted { node: None, step } => format!("aborted at {}", step.name()),
+    }
+}
+
+fn versions(n: &NodeRow) -> NodeVersions {
+    NodeVersions {
+        kubelet: n.kubelet_version.clone(),
+        os_image: n.os_image.clone(),
+        kernel: n.kernel_version.clone(),
+        boot_id: n.boot_id.clone(),
+    }
+}
+
+async fn read_node(client: &Client, node: &str) -> Result<(NodeRow, Vec<PodRow>), String> {
+    let n = node_ops::get_node(client, node)
+        .await
+        .map_err(|e| e.to_string())?;
+    let pods = read::list_ns::<PodRow>(
+        client,
+        &ListParams::default().fields(&format!("spec.nodeName={node}")),
+    )
+    .await?;
+    Ok((n, pods))
+}
+
+fn note_pdb_wait(extras: &Mutex<Extras>, e: &DrainEvent) {
+    let DrainEvent::Pod {
+        node,
+        state: PodState::BlockedByPdb { pdb, .. },
+        ..
+    } = e
+    else {
+        return;
+    };
+    let pdb = pdb.clone().unwrap_or_else(|| "unknown".into());
+    let now = Timestamp::now();
+    let Ok(mut x) = extras.lock() else { return };
+    match x
+        .pdb_waits
+        .iter_mut()
+        .find(|w| w.pdb == pdb && w.node == *node)
+    {
+        Some(w) => {
+            w.refusals += 1;
+            w.last = now;
+        }
+        None => x.pdb_waits.push(PdbWait {
+            pdb,
+            node: node.clone(),
+            refusals: 1,
+            first: now,
+            last: now,
+        }),
+    }
+}
+
+/// Records pods seen Pending (not those Pending before the campaign) until aborted.
+async fn sample_pending(
+    client: Client,
+    every: Duration,
+    baseline: std::collections::BTreeSet<String>,
+    extras: Arc<Mutex<Extras>>,
+) {
+    loop {
+        if let Ok(pods) = read::list_ns::<PodRow>(&client, &ListParams::default()).await {
+            let now = Timestamp::now();
+            if let Ok(mut x) = extras.lock() {
+                for p in gate::pending_pods(&pods) {
+                    let key = p.key();
+                    if !baseline.contains(&key) {
+                        x.pending.entry(key).or_insert((now, now)).1 = now;
+                    }
+                }
+            }
+        }
+        tokio::time::sleep(every).await;
+    }
+}

@@ -437,12 +437,10 @@ impl Runner {
                 let detail = serde_json::to_string(&before).ok();
                 self.record(Some(wave), Some(node), Step::Cordon, outcome, detail)
                     .await;
-                if c.already {
-                    self.emit(CampaignEvent::Notice(format!(
-                        "node/{node} was cordoned before the campaign: it will be left cordoned"
-                    )));
-                }
-                self.phase(wave, node, Step::Cordon, Some(outcome.to_string()));
+                let note = c
+                    .already
+                    .then(|| "cordoned before the campaign: it will be left cordoned".to_string());
+                self.phase(wave, node, Step::Cordon, note);
                 Ok(())
             }
             Err(e) => self.fail(wave, node, Step::Cordon, e.to_string()).await,

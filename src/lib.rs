@@ -2,8 +2,8 @@
 //! (cordon → drain → upgrade → uncordon), with a built-in simulated cluster.
 
 pub mod app;
-pub mod campaign;
 pub mod benchlog;
+pub mod campaign;
 pub mod cli;
 pub mod cluster;
 pub mod drain;

@@ -129,7 +129,15 @@ async fn run_inner(kube: &KubeArgs, readonly: bool, a: CampaignArgs) -> Result<i
     if a.dry_run {
         return Err("--dry-run and --resume do not go together".into());
     }
-    execute(client, journal, Journal::open(jtarget), opts, start, a.report).await
+    execute(
+        client,
+        journal,
+        Journal::open(jtarget),
+        opts,
+        start,
+        a.report,
+    )
+    .await
 }
 
 async fn by_selector(client: &Client, sel: &str) -> Result<Vec<String>, String> {
@@ -214,10 +222,14 @@ fn dry_run(cluster: &read::Cluster, waves: &[Wave], opts: &DrainOptions) -> i32 
         }
     }
     if held > 0 {
-        println!("dry run: {held} wave(s) would be held (each checked against the cluster as it is now); nothing was changed");
+        println!(
+            "dry run: {held} wave(s) would be held (each checked against the cluster as it is now); nothing was changed"
+        );
         1
     } else {
-        println!("dry run: every wave can start (each checked against the cluster as it is now); nothing was changed");
+        println!(
+            "dry run: every wave can start (each checked against the cluster as it is now); nothing was changed"
+        );
         0
     }
 }
@@ -244,7 +256,9 @@ pub fn event_lines(e: &CampaignEvent, total: usize, seen: &mut HashSet<String>) 
                 None => format!("node/{n}: {what}"),
             }]
         }
-        CampaignEvent::Phase { node: None, wave, .. } => {
+        CampaignEvent::Phase {
+            node: None, wave, ..
+        } => {
             vec![format!("wave {}/{total}: soaked", wave + 1)]
         }
         CampaignEvent::UpgradeNow {
@@ -341,11 +355,14 @@ async fn execute(
     };
     let rep = report.lock().ok().and_then(|r| r.clone());
     if let Some(r) = rep {
-        let prefix = report_prefix
-            .unwrap_or_else(|| state_dir().join(format!("campaign-{}", r.campaign)));
+        let prefix =
+            report_prefix.unwrap_or_else(|| state_dir().join(format!("campaign-{}", r.campaign)));
         match report::write(&r, &prefix) {
             Ok((md, json)) => println!("report: {md} and {json}"),
-            Err(e) => eprintln!("error: cannot write the report to {}: {e}", prefix.display()),
+            Err(e) => eprintln!(
+                "error: cannot write the report to {}: {e}",
+                prefix.display()
+            ),
         }
     }
     Ok(match state {

@@ -16,7 +16,11 @@ pub enum CampaignState {
     /// A wave's pre-check held it before it started.
     Held { wave: usize, reason: String },
     /// A step failed (a drain that did not finish, an uncordon refused ...).
-    Failed { node: String, step: Step, reason: String },
+    Failed {
+        node: String,
+        step: Step,
+        reason: String,
+    },
     /// Aborted through the handle (Ctrl-C): nodes stay as they are, the journal says where.
     Aborted { node: Option<String>, step: Step },
 }
@@ -49,7 +53,10 @@ pub enum CampaignEvent {
         by_hook: bool,
     },
     /// What the campaign waits for, in one line (sent when it changes).
-    Waiting { node: Option<String>, message: String },
+    Waiting {
+        node: Option<String>,
+        message: String,
+    },
     /// Paused through the handle (`true`) or resumed (`false`).
     Paused(bool),
     /// An event of a node's drain.

@@ -118,8 +118,15 @@ impl CampaignHandle {
 /// Why a step did not complete.
 #[derive(Debug)]
 enum Halt {
-    Abort { node: Option<String>, step: Step },
-    Fail { node: String, step: Step, reason: String },
+    Abort {
+        node: Option<String>,
+        step: Step,
+    },
+    Fail {
+        node: String,
+        step: Step,
+        reason: String,
+    },
 }
 
 type Sink = Arc<dyn Fn(CampaignEvent) + Send + Sync>;
@@ -194,7 +201,10 @@ impl Runner {
     }
 
     fn id(&self) -> String {
-        self.progress.lock().map(|p| p.campaign.clone()).unwrap_or_default()
+        self.progress
+            .lock()
+            .map(|p| p.campaign.clone())
+            .unwrap_or_default()
     }
 
     async fn record(
@@ -344,7 +354,12 @@ impl Runner {
             let (soaked, checked) = self
                 .progress
                 .lock()
-                .map(|p| (p.soaked.contains(&wave.index), p.checked.contains(&wave.index)))
+                .map(|p| {
+                    (
+                        p.soaked.contains(&wave.index),
+                        p.checked.contains(&wave.index),
+                    )
+                })
                 .unwrap_or_default();
             if soaked {
                 continue;
@@ -360,12 +375,9 @@ impl Runner {
                     self.cordon(wave.index, n).await.map_err(halted)?;
                 }
             }
-            let results = futures::future::join_all(
-                wave.nodes
-                    .iter()
-                    .map(|n| self.node_steps(&wave, n)),
-            )
-            .await;
+            let results =
+                futures::future::join_all(wave.nodes.iter().map(|n| self.node_steps(&wave, n)))
+                    .await;
             // A failure says more than the aborts it caused in the other nodes.
             let mut halt = None;
             for r in results {
@@ -389,8 +401,14 @@ impl Runner {
             Ok(c) => c,
             Err(e) => {
                 let reason = format!("cannot read the cluster for the pre-check: {e}");
-                self.record(Some(wave.index), None, Step::Precheck, "held", Some(reason.clone()))
-                    .await;
+                self.record(
+                    Some(wave.index),
+                    None,
+                    Step::Precheck,
+                    "held",
+                    Some(reason.clone()),
+                )
+                .await;
                 return Err(CampaignState::Held {
                     wave: wave.index,
                     reason,
@@ -400,8 +418,14 @@ impl Runner {
         let check = cluster.check(wave, &self.s.opts, Timestamp::now());
         self.emit(CampaignEvent::Checked(Box::new(check.clone())));
         if let Some(reason) = check.held {
-            self.record(Some(wave.index), None, Step::Precheck, "held", Some(reason.clone()))
-                .await;
+            self.record(
+                Some(wave.index),
+                None,
+                Step::Precheck,
+                "held",
+                Some(reason.clone()),
+            )
+            .await;
             return Err(CampaignState::Held {
                 wave: wave.index,
                 reason,
@@ -516,14 +540,26 @@ impl Runner {
         let out = handle.wait().await;
         match out.state {
             NodeState::Drained => {
-                self.record(Some(wave), Some(node), Step::Drain, "done", Some(out.message))
-                    .await;
+                self.record(
+                    Some(wave),
+                    Some(node),
+                    Step::Drain,
+                    "done",
+                    Some(out.message),
+                )
+                .await;
                 self.phase(wave, node, Step::Drain, None);
                 Ok(())
             }
             NodeState::Cancelled if cancelled => {
-                self.record(Some(wave), Some(node), Step::Drain, "aborted", Some(out.message))
-                    .await;
+                self.record(
+                    Some(wave),
+                    Some(node),
+                    Step::Drain,
+                    "aborted",
+                    Some(out.message),
+                )
+                .await;
                 Err(Halt::Abort {
                     node: Some(node.to_string()),
                     step: Step::Drain,
@@ -554,7 +590,12 @@ impl Runner {
             && let Err(e) = hook(node, target)
         {
             return self
-                .fail(wave.index, node, Step::Upgrade, format!("the upgrade did not start: {e}"))
+                .fail(
+                    wave.index,
+                    node,
+                    Step::Upgrade,
+                    format!("the upgrade did not start: {e}"),
+                )
                 .await;
         }
         self.emit(CampaignEvent::UpgradeNow {
@@ -563,8 +604,14 @@ impl Runner {
             by_hook,
         });
         let how = if by_hook { "hook" } else { "operator" };
-        self.record(Some(wave.index), Some(node), Step::Upgrade, "done", Some(how.into()))
-            .await;
+        self.record(
+            Some(wave.index),
+            Some(node),
+            Step::Upgrade,
+            "done",
+            Some(how.into()),
+        )
+        .await;
         Ok(())
     }
 
@@ -603,8 +650,14 @@ impl Runner {
                         node: Some(node.to_string()),
                         message: why.clone(),
                     });
-                    self.record(Some(wave), Some(node), Step::Gate, "waiting", Some(why.clone()))
-                        .await;
+                    self.record(
+                        Some(wave),
+                        Some(node),
+                        Step::Gate,
+                        "waiting",
+                        Some(why.clone()),
+                    )
+                    .await;
                     last = why;
                 }
                 Err(_) => {}
@@ -623,16 +676,28 @@ impl Runner {
             .is_ok_and(|p| p.cordoned_by_us.contains(node));
         if !ours {
             let why = "cordoned before the campaign started: left cordoned".to_string();
-            self.record(Some(wave), Some(node), Step::Uncordon, "left-cordoned", Some(why.clone()))
-                .await;
+            self.record(
+                Some(wave),
+                Some(node),
+                Step::Uncordon,
+                "left-cordoned",
+                Some(why.clone()),
+            )
+            .await;
             self.phase(wave, node, Step::Uncordon, Some(why));
             return Ok(());
         }
         match node_ops::uncordon(&self.s.client, node, false, &self.s.drain_journal).await {
             Ok(u) => {
                 let detail = (!u.changes.is_empty()).then(|| u.changes.join(", "));
-                self.record(Some(wave), Some(node), Step::Uncordon, "uncordoned", detail.clone())
-                    .await;
+                self.record(
+                    Some(wave),
+                    Some(node),
+                    Step::Uncordon,
+                    "uncordoned",
+                    detail.clone(),
+                )
+                .await;
                 self.phase(wave, node, Step::Uncordon, detail);
                 Ok(())
             }
@@ -652,7 +717,8 @@ impl Runner {
             let left = min.saturating_sub(started.elapsed());
             let why = match settled {
                 Ok(()) if left.is_zero() => {
-                    self.record(Some(wave), None, Step::Soak, "done", None).await;
+                    self.record(Some(wave), None, Step::Soak, "done", None)
+                        .await;
                     self.emit(CampaignEvent::Phase {
                         node: None,
                         wave,
@@ -694,7 +760,10 @@ pub fn outcome_text(s: &CampaignState) -> String {
         CampaignState::Failed { node, step, reason } => {
             format!("failed at node/{node} {}: {reason}", step.name())
         }
-        CampaignState::Aborted { node: Some(n), step } => {
+        CampaignState::Aborted {
+            node: Some(n),
+            step,
+        } => {
             format!("aborted at node/{n} {}", step.name())
         }
         CampaignState::Aborted { node: None, step } => format!("aborted at {}", step.name()),

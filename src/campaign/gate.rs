@@ -5,8 +5,8 @@ use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
 
-use crate::cluster::rows::{NodeReady, NodeRow, PdbRow, PodRow};
 use crate::cluster::rows::Phase;
+use crate::cluster::rows::{NodeReady, NodeRow, PdbRow, PodRow};
 
 /// What the node must show after its upgrade.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -22,7 +22,9 @@ pub enum Expect {
 pub fn version_matches(reported: &str, want: &str) -> bool {
     let r = reported.trim_start_matches('v');
     let w = want.trim_start_matches('v');
-    r == w || r.strip_prefix(w).is_some_and(|rest| rest.starts_with(['+', '-']))
+    r == w
+        || r.strip_prefix(w)
+            .is_some_and(|rest| rest.starts_with(['+', '-']))
 }
 
 /// The gate: Ready, the expected kubelet version (or a new boot ID), its DaemonSet pods

@@ -248,7 +248,10 @@ pub fn progress(entries: &[Entry], campaign: &str) -> Option<Progress> {
                     if e.outcome == "cordoned" {
                         p.cordoned_by_us.insert(n.clone());
                     }
-                    if let Some(v) = e.detail.as_deref().and_then(|d| serde_json::from_str(d).ok())
+                    if let Some(v) = e
+                        .detail
+                        .as_deref()
+                        .and_then(|d| serde_json::from_str(d).ok())
                     {
                         p.before.insert(n.clone(), v);
                     }

@@ -28,7 +28,9 @@ pub enum Selection {
 
 /// Whether the node has a control-plane (or legacy master) role.
 pub fn is_control_plane(n: &NodeRow) -> bool {
-    n.roles.iter().any(|r| r == "control-plane" || r == "master")
+    n.roles
+        .iter()
+        .any(|r| r == "control-plane" || r == "master")
 }
 
 /// Nodes taken out of service together.
@@ -330,8 +332,10 @@ mod tests {
         ];
         let sel = select(&nodes, &Selection::All).unwrap();
         let w = waves(&sel, 2);
-        let got: Vec<(Vec<String>, bool)> =
-            w.iter().map(|w| (w.nodes.clone(), w.control_plane)).collect();
+        let got: Vec<(Vec<String>, bool)> = w
+            .iter()
+            .map(|w| (w.nodes.clone(), w.control_plane))
+            .collect();
         let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
         assert_eq!(
             got,

@@ -137,12 +137,9 @@ pub fn build(entries: &[Entry], spec: &Spec, extras: &Extras, outcome: &str) -> 
                 index: w.index,
                 nodes: w.nodes.clone(),
                 held: of_wave(Step::Precheck)
-                    .filter(|e| e.outcome == "held")
-                    .last()
+                    .rfind(|e| e.outcome == "held")
                     .and_then(|e| e.detail.clone()),
-                soaked_at: of_wave(Step::Soak)
-                    .find(|e| e.completes())
-                    .map(|e| e.time),
+                soaked_at: of_wave(Step::Soak).find(|e| e.completes()).map(|e| e.time),
             }
         })
         .collect();
@@ -192,7 +189,9 @@ pub fn markdown(r: &Report) -> String {
     let _ = writeln!(
         s,
         "- Target: {}",
-        r.target.as_deref().unwrap_or("OS only (no Kubernetes version)")
+        r.target
+            .as_deref()
+            .unwrap_or("OS only (no Kubernetes version)")
     );
     let _ = writeln!(s, "- Max unavailable: {}", r.max_unavailable);
     if let (Some(a), Some(b)) = (&r.started, &r.ended) {

@@ -58,7 +58,11 @@ pub fn instructions(node: &str, target: Option<&str>, first_control_plane: bool)
 pub fn parse_target(s: &str) -> Result<String, String> {
     let b = bare(s.trim());
     let parts: Vec<&str> = b.split('.').collect();
-    if parts.len() == 3 && parts.iter().all(|p| !p.is_empty() && p.bytes().all(|c| c.is_ascii_digit())) {
+    if parts.len() == 3
+        && parts
+            .iter()
+            .all(|p| !p.is_empty() && p.bytes().all(|c| c.is_ascii_digit()))
+    {
         Ok(format!("v{b}"))
     } else {
         Err(format!(

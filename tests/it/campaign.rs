@@ -22,9 +22,9 @@ use kubedrain::campaign::report::Report;
 use kubedrain::campaign::upgrade::UpgradeHook;
 use kubedrain::cluster::rows::NodeRow;
 use kubedrain::drain::journal::Target;
+use kubedrain::sim::Kind;
 use kubedrain::sim::Simulator;
 use kubedrain::sim::controllers::{default_upgrade_target, set_node_ready, start_upgrade_with};
-use kubedrain::sim::Kind;
 use kubedrain::sim::store::Store;
 use tokio::sync::mpsc;
 
@@ -148,7 +148,8 @@ async fn add_pdb(c: &Client, min: i32) {
     eventually("the PDB's status", || async {
         let b: Vec<kubedrain::cluster::rows::PdbRow> =
             read::list_ns(c, &Default::default()).await.unwrap();
-        b.iter().any(|b| b.desired_healthy == min && b.current_healthy == 10)
+        b.iter()
+            .any(|b| b.desired_healthy == min && b.current_healthy == 10)
     })
     .await;
 }
@@ -184,7 +185,11 @@ async fn campaign_seed_upgrades_master0_then_node0_then_node1_within_budgets() {
     let (state, report, events) = until_finished(&mut rx, |_| {}).await;
     stop.store(true, Ordering::Relaxed);
     assert_eq!(state, CampaignState::Completed, "{events:#?}");
-    assert_eq!(broken.await.unwrap(), None, "a PDB went below its desired health");
+    assert_eq!(
+        broken.await.unwrap(),
+        None,
+        "a PDB went below its desired health"
+    );
     // Every node at the target, schedulable again.
     for n in ["master0", "node0", "node1"] {
         let row = node(&c, n).await;
@@ -198,7 +203,10 @@ async fn campaign_seed_upgrades_master0_then_node0_then_node1_within_budgets() {
             .iter()
             .filter(|p| !p.is_terminating() && !p.is_mirror() && !p.is_daemonset_pod())
             .collect();
-        apps.len() == 13 && apps.iter().all(|p| p.phase.as_str() == "Running" && p.ready)
+        apps.len() == 13
+            && apps
+                .iter()
+                .all(|p| p.phase.as_str() == "Running" && p.ready)
     })
     .await;
     // Nodes were taken in order: master0's gate passed before node0 was cordoned, etc.
@@ -230,7 +238,13 @@ async fn campaign_seed_upgrades_master0_then_node0_then_node1_within_budgets() {
             .collect();
         assert_eq!(
             steps,
-            [Step::Cordon, Step::Drain, Step::Upgrade, Step::Gate, Step::Uncordon],
+            [
+                Step::Cordon,
+                Step::Drain,
+                Step::Upgrade,
+                Step::Gate,
+                Step::Uncordon
+            ],
             "{}",
             n.name
         );
@@ -238,12 +252,18 @@ async fn campaign_seed_upgrades_master0_then_node0_then_node1_within_budgets() {
         assert_ne!(n.before.as_ref().unwrap().kubelet, TARGET);
     }
     assert!(
-        report.waves.iter().all(|w| w.soaked_at.is_some() && w.held.is_none()),
+        report
+            .waves
+            .iter()
+            .all(|w| w.soaked_at.is_some() && w.held.is_none()),
         "{report:#?}"
     );
     // minAvailable 8 of 10 lets 2 of node0's 5 http-spring pods go at once: the rest waited.
     assert!(
-        report.pdb_waits.iter().any(|w| w.pdb == "default/http-spring"),
+        report
+            .pdb_waits
+            .iter()
+            .any(|w| w.pdb == "default/http-spring"),
         "{:#?}",
         report.pdb_waits
     );
@@ -295,7 +315,10 @@ async fn a_node_that_does_not_come_back_ready_is_not_uncordoned_and_the_campaign
             step: Step::Gate
         }
     );
-    assert!(node(&c, "node0").await.unschedulable, "abort leaves it cordoned");
+    assert!(
+        node(&c, "node0").await.unschedulable,
+        "abort leaves it cordoned"
+    );
     let tl = &report.nodes[0].timeline;
     assert!(tl.iter().all(|m| m.step != Step::Uncordon), "{tl:#?}");
     assert_eq!(report.outcome, "aborted at node/node0 gate");
@@ -388,7 +411,10 @@ async fn resume_after_abort_continues_at_the_same_node_and_step() {
     let resumed: Vec<_> = journal.entries().split_off(before);
     assert_eq!(resumed[0].step, Step::Start);
     assert_eq!(resumed[0].outcome, "resumed");
-    assert_eq!(resumed[0].detail.as_deref(), Some("at node/node0 step gate"));
+    assert_eq!(
+        resumed[0].detail.as_deref(),
+        Some("at node/node0 step gate")
+    );
     let node_steps: Vec<(String, Step)> = resumed
         .iter()
         .filter(|e| e.outcome != "waiting" && e.outcome != "started")
@@ -407,17 +433,19 @@ async fn resume_after_abort_continues_at_the_same_node_and_step() {
     .map(|(n, s)| (n.to_string(), *s))
     .collect();
     assert_eq!(node_steps, want);
-    let versions: BTreeMap<String, String> = futures::future::join_all(
-        ["master0", "node0", "node1"].map(|n| {
+    let versions: BTreeMap<String, String> =
+        futures::future::join_all(["master0", "node0", "node1"].map(|n| {
             let c = c.clone();
             async move { (n.to_string(), node(&c, n).await.kubelet_version) }
-        }),
-    )
-    .await
-    .into_iter()
-    .collect();
+        }))
+        .await
+        .into_iter()
+        .collect();
     assert!(versions.values().all(|v| v == TARGET), "{versions:?}");
-    assert!(!node(&c, "node0").await.unschedulable, "uncordoned after resume");
+    assert!(
+        !node(&c, "node0").await.unschedulable,
+        "uncordoned after resume"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -466,7 +494,10 @@ async fn dry_run_prints_the_order_and_exits_1_when_a_wave_would_be_held() {
         "{out}"
     );
     assert!(out.contains("target v1.26.0"), "{out}");
-    assert!(out.contains("forecast: 6 replacement(s), 0 Pending"), "{out}");
+    assert!(
+        out.contains("forecast: 6 replacement(s), 0 Pending"),
+        "{out}"
+    );
     let c = client(&seed).await;
     for n in ["master0", "node0", "node1"] {
         assert!(!node(&c, n).await.unschedulable, "dry run changes nothing");
@@ -477,9 +508,15 @@ async fn dry_run_prints_the_order_and_exits_1_when_a_wave_would_be_held() {
     room.write_kubeconfig(&kc).unwrap();
     let (code, out, _) = run(kc.clone(), vec!["--all-workers", "--max-unavailable", "2"]).await;
     assert_eq!(code, Some(1), "{out}");
-    assert!(out.contains("HELD: the wave's forecast leaves 6 pod(s) Pending"), "{out}");
+    assert!(
+        out.contains("HELD: the wave's forecast leaves 6 pod(s) Pending"),
+        "{out}"
+    );
     let (code, _, err) = run(kc, vec!["--target", "latest"]).await;
     assert_eq!(code, Some(1));
     assert!(err.contains("invalid --target \"latest\""), "{err}");
-    assert!(!dir.path().join("campaign.jsonl").exists(), "a dry run journals nothing");
+    assert!(
+        !dir.path().join("campaign.jsonl").exists(),
+        "a dry run journals nothing"
+    );
 }

@@ -13,4 +13,5 @@ pub mod journal;
 pub mod plan;
 pub mod read;
 pub mod report;
+mod steps;
 pub mod upgrade;

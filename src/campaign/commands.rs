@@ -79,6 +79,13 @@ async fn run_inner(kube: &KubeArgs, readonly: bool, a: CampaignArgs) -> Result<i
     let client = client_without_retry(config).map_err(|e| format!("{e:#}"))?;
     let journal = CampaignJournal::open(jtarget.clone());
     let start = if a.resume {
+        if !a.nodes.is_empty() || a.selector.is_some() || a.all_workers || a.control_plane {
+            return Err(
+                "--resume continues the journaled campaign with its own nodes: \
+                 do not select nodes"
+                    .into(),
+            );
+        }
         let p = last_unfinished(&journal.entries(), &jtarget.server).ok_or_else(|| {
             format!(
                 "no unfinished campaign against {} in {}",
@@ -86,6 +93,13 @@ async fn run_inner(kube: &KubeArgs, readonly: bool, a: CampaignArgs) -> Result<i
                 journal.path.display()
             )
         })?;
+        if target.is_some() && target != p.spec.target {
+            return Err(format!(
+                "--target {} differs from the journaled campaign's target ({})",
+                target.as_deref().unwrap_or_default(),
+                p.spec.target.as_deref().unwrap_or("none: OS only")
+            ));
+        }
         match p.next() {
             Some((n, s)) => println!(
                 "resuming campaign {} at node/{n}, step {}",

@@ -47,7 +47,14 @@ pub fn check(node: &NodeRow, pods: &[PodRow], expect: &Expect) -> Result<(), Str
                 node.kubelet_version
             ));
         }
-        Expect::NewBoot(before) if !before.is_empty() && node.boot_id == *before => {
+        // Without a boot ID there is no telling whether it rebooted: say so, and wait.
+        Expect::NewBoot(before) if before.is_empty() || node.boot_id.is_empty() => {
+            return Err(format!(
+                "node/{name} reports no boot ID: kubedrain cannot tell whether it rebooted \
+                 (it stays cordoned; use --target, or uncordon it yourself)"
+            ));
+        }
+        Expect::NewBoot(before) if node.boot_id == *before => {
             return Err(format!(
                 "node/{name} has not rebooted yet (boot ID {} unchanged)",
                 short(before)
@@ -183,6 +190,8 @@ mod tests {
         let e = check(&n, &[], &Expect::NewBoot("aaaaaaaa-1".into())).unwrap_err();
         assert!(e.contains("has not rebooted"), "{e}");
         assert_eq!(check(&n, &[], &Expect::NewBoot("bbbb".into())), Ok(()));
+        let e = check(&n, &[], &Expect::NewBoot(String::new())).unwrap_err();
+        assert!(e.contains("cannot tell whether it rebooted"), "{e}");
     }
 
     #[test]

@@ -393,8 +393,10 @@ pub(super) async fn sample_pending(
     baseline: std::collections::BTreeSet<String>,
     extras: Arc<Mutex<Extras>>,
 ) {
+    // Only the Pending ones: a field selector keeps this cheap on a large cluster.
+    let pending_only = ListParams::default().fields("status.phase=Pending");
     loop {
-        if let Ok(pods) = read::list_ns::<PodRow>(&client, &ListParams::default()).await {
+        if let Ok(pods) = read::list_ns::<PodRow>(&client, &pending_only).await {
             let now = Timestamp::now();
             if let Ok(mut x) = extras.lock() {
                 for p in gate::pending_pods(&pods) {

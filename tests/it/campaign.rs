@@ -539,6 +539,7 @@ async fn headless_campaign_waits_for_the_operator_stops_on_ctrl_c_and_resumes() 
             .env("KUBEDRAIN_STATE_DIR", dir.path())
             .env("NO_COLOR", "1")
             .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
             .kill_on_drop(true);
         cmd
     };
@@ -630,4 +631,42 @@ async fn headless_campaign_waits_for_the_operator_stops_on_ctrl_c_and_resumes() 
     );
     assert_eq!(second["campaign"], first["campaign"]);
     assert_eq!(second["outcome"], "completed");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pause_holds_the_campaign_at_the_next_step_boundary_until_resumed() {
+    let sim = sim("seed").await;
+    assert!(sim.wait_controllers_ready(Duration::from_secs(30)));
+    let c = client(&sim).await;
+    let dir = tempfile::tempdir().unwrap();
+    let spec = spec(&c, Selection::Names(vec!["node0".into()]), 1, Some(TARGET)).await;
+    let s = setup(&sim, &c, &dir, Some(sim_upgrade(sim.store())));
+    let (h, mut rx) = start(s, Start::New(spec));
+    // Paused as soon as the pre-check is out: the next boundary is node0's cordon.
+    let control = h.control();
+    tokio::time::timeout(DEADLINE, async {
+        while let Some(e) = rx.recv().await {
+            match e {
+                CampaignEvent::Checked(_) => control.pause(),
+                CampaignEvent::Paused(true) => return,
+                CampaignEvent::Phase { .. } => panic!("a step ran while paused: {e:?}"),
+                _ => {}
+            }
+        }
+    })
+    .await
+    .expect("the campaign says it is paused");
+    assert!(
+        !node(&c, "node0").await.unschedulable,
+        "paused before the cordon"
+    );
+    assert!(!h.is_finished());
+    h.resume();
+    let (state, _, events) = until_finished(&mut rx, |_| {}).await;
+    assert_eq!(state, CampaignState::Completed);
+    assert!(
+        matches!(events.first(), Some(CampaignEvent::Paused(false))),
+        "{events:#?}"
+    );
+    assert_eq!(node(&c, "node0").await.kubelet_version, TARGET);
 }

@@ -217,6 +217,10 @@ pub struct CampaignArgs {
     /// Write the report to PATH.md and PATH.json (default: in the state directory).
     #[arg(long, value_name = "PATH")]
     pub report: Option<PathBuf>,
+    /// Demo only: run the campaign on the built-in simulator with this scenario, in-process,
+    /// where each node's upgrade is simulated (the kubeconfig is not used).
+    #[arg(long, hide = true, value_name = "SCENARIO")]
+    pub simulate_upgrade: Option<String>,
     #[command(flatten)]
     pub flags: DrainFlags,
 }

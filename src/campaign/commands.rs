@@ -17,12 +17,12 @@ use super::journal::{CampaignJournal, Spec, last_unfinished};
 use super::plan::{Selection, Wave, WaveCheck, select, waves};
 use super::read;
 use super::report::{self, Report};
-use super::upgrade::parse_target;
+use super::upgrade::{UpgradeHook, parse_target};
 use crate::cli::{CampaignArgs, KubeArgs};
 use crate::cluster::rows::NodeRow;
 use crate::drain::client::{client_without_retry, load_config};
 use crate::drain::events::{DrainEvent, PodState};
-use crate::drain::journal::{Journal, state_dir};
+use crate::drain::journal::{Journal, Target, state_dir};
 use crate::drain::options::{DrainOptions, parse_go_duration};
 
 /// Exit code when Ctrl-C stopped the campaign.
@@ -30,7 +30,19 @@ pub const INTERRUPTED: i32 = 130;
 
 /// Runs `kubedrain campaign`; returns the exit code.
 pub async fn run(kube: &KubeArgs, readonly: bool, a: CampaignArgs) -> i32 {
-    match run_inner(kube, readonly, a).await {
+    run_with(kube, readonly, a, None, None).await
+}
+
+/// [`run`] on a cluster given in-process (`None`: from the kubeconfig), with an upgrade
+/// hook (the demo's simulated upgrade; `None`: the operator upgrades each node).
+pub async fn run_with(
+    kube: &KubeArgs,
+    readonly: bool,
+    a: CampaignArgs,
+    cluster: Option<(kube::Config, Target)>,
+    upgrade: Option<UpgradeHook>,
+) -> i32 {
+    match run_inner(kube, readonly, a, cluster, upgrade).await {
         Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e}");
@@ -63,7 +75,13 @@ fn selection(a: &CampaignArgs) -> Result<Option<Selection>, String> {
     })
 }
 
-async fn run_inner(kube: &KubeArgs, readonly: bool, a: CampaignArgs) -> Result<i32, String> {
+async fn run_inner(
+    kube: &KubeArgs,
+    readonly: bool,
+    a: CampaignArgs,
+    cluster: Option<(kube::Config, Target)>,
+    upgrade: Option<UpgradeHook>,
+) -> Result<i32, String> {
     let opts = DrainOptions::from_flags(&a.flags)?;
     let target = a.target.as_deref().map(parse_target).transpose()?;
     let soak = parse_go_duration(&a.soak)
@@ -75,7 +93,10 @@ async fn run_inner(kube: &KubeArgs, readonly: bool, a: CampaignArgs) -> Result<i
         return Err("--readonly: refusing to change the cluster (use --dry-run)".into());
     }
     let sel = selection(&a)?;
-    let (config, jtarget) = load_config(kube).await.map_err(|e| format!("{e:#}"))?;
+    let (config, jtarget) = match cluster {
+        Some(c) => c,
+        None => load_config(kube).await.map_err(|e| format!("{e:#}"))?,
+    };
     let client = client_without_retry(config).map_err(|e| format!("{e:#}"))?;
     let journal = CampaignJournal::open(jtarget.clone());
     let start = if a.resume {
@@ -143,15 +164,15 @@ async fn run_inner(kube: &KubeArgs, readonly: bool, a: CampaignArgs) -> Result<i
     if a.dry_run {
         return Err("--dry-run and --resume do not go together".into());
     }
-    execute(
+    let setup = Setup {
         client,
         journal,
-        Journal::open(jtarget),
+        drain_journal: Journal::open(jtarget),
         opts,
-        start,
-        a.report,
-    )
-    .await
+        upgrade,
+        poll: Duration::from_secs(1),
+    };
+    execute(setup, start, a.report).await
 }
 
 async fn by_selector(client: &Client, sel: &str) -> Result<Vec<String>, String> {
@@ -277,12 +298,9 @@ pub fn event_lines(e: &CampaignEvent, total: usize, seen: &mut HashSet<String>) 
         }
         CampaignEvent::UpgradeNow {
             node,
-            commands,
             by_hook: true,
-        } => vec![format!(
-            "node/{node}: upgrading (in-process; on a kubeadm host: {})",
-            commands.last().cloned().unwrap_or_default()
-        )],
+            ..
+        } => vec![format!("node/{node}: upgrading (started in-process)")],
         CampaignEvent::UpgradeNow { node, commands, .. } => {
             let mut v = vec![format!(
                 "node/{node}: upgrade node {node} now; on its host run:"
@@ -313,10 +331,7 @@ pub fn event_lines(e: &CampaignEvent, total: usize, seen: &mut HashSet<String>) 
 }
 
 async fn execute(
-    client: Client,
-    journal: CampaignJournal,
-    drain_journal: Journal,
-    opts: DrainOptions,
+    setup: Setup,
     start: Start,
     report_prefix: Option<std::path::PathBuf>,
 ) -> Result<i32, String> {
@@ -327,14 +342,6 @@ async fn execute(
     let report: Arc<Mutex<Option<Report>>> = Arc::new(Mutex::new(None));
     let seen = Mutex::new(HashSet::new());
     let sink_report = report.clone();
-    let setup = Setup {
-        client,
-        journal,
-        drain_journal,
-        opts,
-        upgrade: None,
-        poll: Duration::from_secs(1),
-    };
     let handle = start_campaign(setup, start, move |e| {
         if let CampaignEvent::Finished { report: r, .. } = &e
             && let Ok(mut slot) = sink_report.lock()

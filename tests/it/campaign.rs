@@ -670,3 +670,30 @@ async fn pause_holds_the_campaign_at_the_next_step_boundary_until_resumed() {
     );
     assert_eq!(node(&c, "node0").await.kubelet_version, TARGET);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn simulate_upgrade_runs_the_demo_campaign_in_process() {
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("r");
+    let o = tokio::process::Command::new(env!("CARGO_BIN_EXE_kubedrain"))
+        .args(["campaign", "node0", "--simulate-upgrade", "seed"])
+        .args(["--target", TARGET, "--ignore-daemonsets", "--report"])
+        .arg(&report)
+        .env("KUBEDRAIN_STATE_DIR", dir.path())
+        .output();
+    let o = tokio::time::timeout(DEADLINE, o).await.unwrap().unwrap();
+    let out = String::from_utf8(o.stdout).unwrap();
+    assert_eq!(o.status.code(), Some(0), "{out}");
+    assert!(
+        out.contains("node/node0: upgrading (started in-process)"),
+        "{out}"
+    );
+    assert!(
+        out.contains("node/node0: back in service (Ready, kubelet v1.25.4 → v1.26.0"),
+        "{out}"
+    );
+    let r: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(report.with_extension("json")).unwrap())
+            .unwrap();
+    assert_eq!(r["nodes"][0]["after"]["kubelet"], TARGET);
+}

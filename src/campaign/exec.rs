@@ -334,7 +334,10 @@ impl Runner {
                 state
             }
         };
-        let entries = self.s.journal.of(&self.id());
+        let (journal, id) = (self.s.journal.clone(), self.id());
+        let entries = tokio::task::spawn_blocking(move || journal.of(&id))
+            .await
+            .unwrap_or_default();
         let extras = self.extras.lock().map(|e| e.clone()).unwrap_or_default();
         let report = report::build(&entries, &self.spec, &extras, &outcome_text(&state));
         self.emit(CampaignEvent::Finished {
@@ -346,21 +349,17 @@ impl Runner {
 
     async fn waves(&self) -> Result<(), CampaignState> {
         for wave in self.spec.waves.clone() {
-            let (soaked, checked) = self
+            let soaked = self
                 .progress
                 .lock()
-                .map(|p| {
-                    (
-                        p.soaked.contains(&wave.index),
-                        p.checked.contains(&wave.index),
-                    )
-                })
-                .unwrap_or_default();
+                .is_ok_and(|p| p.soaked.contains(&wave.index));
             if soaked {
                 continue;
             }
+            // A wave not started yet is checked now, even if an earlier run checked it: the
+            // cluster may have changed since.
             let started = wave.nodes.iter().any(|n| self.did(n, Step::Cordon));
-            if !checked && !started {
+            if !started {
                 self.boundary(None, Step::Precheck).await.map_err(halted)?;
                 self.precheck(&wave).await?;
             }

@@ -188,7 +188,10 @@ pub fn check_wave(
             by_node.entry(n).or_default().push(p);
         }
     }
-    let mut forecast = Forecast::new("", &node_refs, &pod_refs);
+    // The forecast leaves out one drained node and counts it as unschedulable in its
+    // messages; the wave's other nodes are in as cordoned: `0/N nodes` stays the cluster's N.
+    let first = wave.nodes.first().map(String::as_str).unwrap_or_default();
+    let mut forecast = Forecast::new(first, &node_refs, &pod_refs);
     let mut check = WaveCheck {
         wave: wave.clone(),
         nodes: vec![],
@@ -197,6 +200,9 @@ pub fn check_wave(
         overrides: vec![],
     };
     let mut reasons: Vec<String> = Vec::new();
+    // Pods of outages accepted with --allow-outage: their Pending replacements are part of
+    // what was accepted, not a reason to hold the wave.
+    let mut accepted: Vec<String> = Vec::new();
     for name in &wave.nodes {
         let Some(node) = cluster.nodes.iter().find(|n| n.name() == name) else {
             reasons.push(format!("node/{name} no longer exists"));
@@ -249,10 +255,17 @@ pub fn check_wave(
                 "node/{name}: kubedrain cannot tell: {}",
                 first(Severity::Unknown).unwrap_or_default()
             )),
-            Verdict::Outage if opts.allow_outage => check.overrides.push(format!(
-                "node/{name}: outage accepted (--allow-outage): {}",
-                first(Severity::Outage).unwrap_or_default()
-            )),
+            Verdict::Outage if opts.allow_outage => {
+                check.overrides.push(format!(
+                    "node/{name}: outage accepted (--allow-outage): {}",
+                    first(Severity::Outage).unwrap_or_default()
+                ));
+                accepted.extend(p.findings_of(Severity::Outage).flat_map(|f| {
+                    f.pods
+                        .iter()
+                        .map(|k| k.split(" (").next().unwrap_or(k).to_string())
+                }));
+            }
             Verdict::Outage => reasons.push(format!(
                 "node/{name} would cause an outage: {} (--allow-outage accepts it)",
                 first(Severity::Outage).unwrap_or_default()
@@ -265,7 +278,10 @@ pub fn check_wave(
             lines,
         });
     }
-    let pending: Vec<&WavePlacement> = check.pending().collect();
+    let pending: Vec<&WavePlacement> = check
+        .pending()
+        .filter(|p| !accepted.contains(&p.pod))
+        .collect();
     if !pending.is_empty() {
         let first = pending[0];
         reasons.push(format!(
@@ -309,16 +325,58 @@ mod tests {
     }
 
     fn pod(name: &str, on: &str, cpu: &str) -> PodRow {
+        pod_of(name, on, cpu, "web-1")
+    }
+
+    fn pod_of(name: &str, on: &str, cpu: &str, rs: &str) -> PodRow {
         serde_json::from_value(json!({
             "metadata": {"name": name, "namespace": "default", "uid": format!("uid-{name}"),
                 "labels": {"app": "web"},
                 "ownerReferences": [{"apiVersion": "apps/v1", "kind": "ReplicaSet",
-                    "name": "web-1", "uid": "rs", "controller": true}]},
+                    "name": rs, "uid": rs, "controller": true}]},
             "spec": {"nodeName": on, "containers": [{"name": "c",
                 "resources": {"requests": {"cpu": cpu, "memory": "64Mi"}}}]},
             "status": {"phase": "Running", "conditions": [{"type": "Ready", "status": "True"}]}
         }))
         .unwrap()
+    }
+
+    #[test]
+    fn an_accepted_outage_does_not_hold_the_wave_for_its_own_pending_pods() {
+        // One replica on w0; w1 has no room for it: an outage, and a Pending replacement.
+        let nodes = vec![node("w0", false), node("w1", false)];
+        let pods = vec![
+            pod_of("solo", "w0", "500m", "solo-1"),
+            pod_of("big", "w1", "900m", "big-1"),
+        ];
+        let exists = |_: &str, _: &str| DsLookup::Exists;
+        let cluster = ClusterState {
+            nodes: &nodes,
+            pods: &pods,
+            pdbs: &[],
+            daemonset_exists: &exists,
+        };
+        let wave = Wave {
+            index: 0,
+            nodes: vec!["w0".into()],
+            control_plane: false,
+        };
+        let mut opts = DrainOptions::default();
+        let held = check_wave(&wave, &cluster, &opts, Timestamp::now());
+        let why = held.held.expect("held without --allow-outage");
+        assert!(why.contains("would cause an outage"), "{why}");
+        assert!(why.contains("leaves 1 pod(s) Pending"), "{why}");
+        assert!(why.contains("0/2 nodes are available"), "{why}");
+        opts.allow_outage = true;
+        let ok = check_wave(&wave, &cluster, &opts, Timestamp::now());
+        assert_eq!(ok.held, None, "{ok:#?}");
+        assert_eq!(ok.overrides.len(), 1);
+        assert!(
+            ok.overrides[0].contains("outage accepted"),
+            "{:?}",
+            ok.overrides
+        );
+        assert_eq!(ok.pending().count(), 1, "still shown as Pending");
     }
 
     #[test]

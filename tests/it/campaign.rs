@@ -641,13 +641,25 @@ async fn pause_holds_the_campaign_at_the_next_step_boundary_until_resumed() {
     let dir = tempfile::tempdir().unwrap();
     let spec = spec(&c, Selection::Names(vec!["node0".into()]), 1, Some(TARGET)).await;
     let s = setup(&sim, &c, &dir, Some(sim_upgrade(sim.store())));
-    let (h, mut rx) = start(s, Start::New(spec));
-    // Paused as soon as the pre-check is out: the next boundary is node0's cordon.
-    let control = h.control();
+    // Paused from inside the sink when the pre-check is out (the sink runs on the campaign's
+    // task, so the pause is in before the next boundary, node0's cordon).
+    let control: Arc<std::sync::OnceLock<kubedrain::campaign::exec::CampaignControl>> =
+        Arc::default();
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let in_sink = control.clone();
+    let h = start_campaign(s, Start::New(spec), move |e| {
+        if matches!(e, CampaignEvent::Checked(_)) {
+            while in_sink.get().is_none() {
+                std::thread::yield_now();
+            }
+            in_sink.get().unwrap().pause();
+        }
+        let _ = tx.send(e);
+    });
+    let _ = control.set(h.control());
     tokio::time::timeout(DEADLINE, async {
         while let Some(e) = rx.recv().await {
             match e {
-                CampaignEvent::Checked(_) => control.pause(),
                 CampaignEvent::Paused(true) => return,
                 CampaignEvent::Phase { .. } => panic!("a step ran while paused: {e:?}"),
                 _ => {}

@@ -211,7 +211,7 @@ pub struct CampaignArgs {
     #[arg(long)]
     pub dry_run: bool,
     /// Continue the last unfinished campaign against this cluster at the node and step where
-    /// it stopped (from the campaign journal).
+    /// it stopped (its nodes, target and soak come from the campaign journal).
     #[arg(long)]
     pub resume: bool,
     /// Write the report to PATH.md and PATH.json (default: in the state directory).

@@ -168,6 +168,7 @@ pub fn start_campaign(
                 soaked: Default::default(),
                 cordoned_by_us: Default::default(),
                 before: Default::default(),
+                cordon_started: Default::default(),
                 finished: false,
             },
         ),

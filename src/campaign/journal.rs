@@ -188,6 +188,8 @@ pub struct Progress {
     pub cordoned_by_us: BTreeSet<String>,
     /// Versions before the cordon, per node.
     pub before: BTreeMap<String, NodeVersions>,
+    /// When a cordon was started without a recorded result (the process died in between).
+    pub cordon_started: BTreeMap<String, Timestamp>,
     /// Whether the campaign finished.
     pub finished: bool,
 }
@@ -231,10 +233,14 @@ pub fn progress(entries: &[Entry], campaign: &str) -> Option<Progress> {
         soaked: BTreeSet::new(),
         cordoned_by_us: BTreeSet::new(),
         before: BTreeMap::new(),
+        cordon_started: BTreeMap::new(),
         finished: false,
     };
     for e in lines.by_ref() {
         match (e.step, &e.node) {
+            (Step::Cordon, Some(n)) if e.outcome == "started" => {
+                p.cordon_started.insert(n.clone(), e.time);
+            }
             (Step::Finish, _) => p.finished = true,
             (Step::Precheck, _) if e.outcome == "proceed" => {
                 p.checked.extend(e.wave);

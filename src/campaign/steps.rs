@@ -19,12 +19,24 @@ use super::upgrade::instructions;
 use crate::cluster::rows::{NodeRow, PodRow};
 use crate::drain::events::{DrainEvent, NodeState, PodState};
 use crate::drain::exec::start_drain_with;
+use crate::drain::journal::ann;
 use crate::drain::node_ops;
 
 impl Runner {
     pub(super) async fn cordon(&self, wave: usize, node: &str) -> Result<(), Halt> {
+        // Journaled before the cordon: a crash between the two is recognised on resume.
+        let interrupted = self
+            .progress
+            .lock()
+            .ok()
+            .and_then(|p| p.cordon_started.get(node).copied());
+        self.record(Some(wave), Some(node), Step::Cordon, "started", None)
+            .await;
         match node_ops::cordon(&self.s.client, node, false, &self.s.drain_journal).await {
-            Ok(c) => {
+            Ok(mut c) => {
+                if c.already && interrupted.is_some_and(|t| ours_since(&c.before, t)) {
+                    c.already = false;
+                }
                 let before = versions(&c.before);
                 let outcome = if c.already {
                     "already-cordoned"
@@ -332,6 +344,17 @@ impl Runner {
             }
         }
     }
+}
+
+/// Whether `node`'s cordon is kubedrain's own, made at or after `since` on a node that was
+/// schedulable before: the cordon of this campaign's interrupted cordon step.
+fn ours_since(node: &NodeRow, since: Timestamp) -> bool {
+    node.annotation(ann::CORDONED_BY) == Some("kubedrain")
+        && node.annotation(ann::WAS_UNSCHEDULABLE) == Some("false")
+        && node
+            .annotation(ann::CORDONED_AT)
+            .and_then(|t| t.parse::<Timestamp>().ok())
+            .is_some_and(|t| t >= since)
 }
 
 fn versions(n: &NodeRow) -> NodeVersions {

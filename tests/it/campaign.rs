@@ -213,7 +213,7 @@ async fn campaign_seed_upgrades_master0_then_node0_then_node1_within_budgets() {
     let entries = journal.of(&id);
     let cordons: Vec<&str> = entries
         .iter()
-        .filter(|e| e.step == Step::Cordon)
+        .filter(|e| e.step == Step::Cordon && e.completes())
         .filter_map(|e| e.node.as_deref())
         .collect();
     assert_eq!(cordons, ["master0", "node0", "node1"]);
@@ -708,4 +708,89 @@ async fn simulate_upgrade_runs_the_demo_campaign_in_process() {
         serde_json::from_str(&std::fs::read_to_string(report.with_extension("json")).unwrap())
             .unwrap();
     assert_eq!(r["nodes"][0]["after"]["kubelet"], TARGET);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_the_campaigns_own_cordons_are_lifted_even_after_a_crash_mid_cordon() {
+    use kubedrain::campaign::journal::Entry;
+    let sim = sim("seed").await;
+    assert!(sim.wait_controllers_ready(Duration::from_secs(30)));
+    let c = client(&sim).await;
+    let dir = tempfile::tempdir().unwrap();
+    // 1. The process died right after cordoning node0 and before journaling it: the journal
+    // has the cordon's start line only. The resumed campaign knows the cordon is its own.
+    let s = setup(&sim, &c, &dir, Some(sim_upgrade(sim.store())));
+    let journal = s.journal.clone();
+    let spec0 = spec(&c, Selection::Names(vec!["node0".into()]), 1, Some(TARGET)).await;
+    let line = |step: Step, outcome: &str, node: Option<&str>, detail: Option<String>| Entry {
+        time: jiff::Timestamp::now(),
+        campaign: "crashed".into(),
+        context: String::new(),
+        server: String::new(),
+        wave: Some(0),
+        node: node.map(str::to_string),
+        step,
+        outcome: outcome.into(),
+        detail,
+    };
+    let spec_json = serde_json::to_string(&spec0).unwrap();
+    journal
+        .record(line(Step::Start, "started", None, Some(spec_json)))
+        .await
+        .unwrap();
+    journal
+        .record(line(Step::Precheck, "proceed", None, None))
+        .await
+        .unwrap();
+    journal
+        .record(line(Step::Cordon, "started", Some("node0"), None))
+        .await
+        .unwrap();
+    kubedrain::drain::node_ops::cordon(&c, "node0", false, &s.drain_journal)
+        .await
+        .unwrap();
+    let progress = last_unfinished(&journal.entries(), &sim.url()).unwrap();
+    assert_eq!(progress.next(), Some(("node0".into(), Step::Cordon)));
+    let (_h, mut rx) = start(s, Start::Resume(progress));
+    let (state, report, _) = until_finished(&mut rx, |_| {}).await;
+    assert_eq!(state, CampaignState::Completed);
+    assert!(report.nodes[0].cordoned_by_campaign);
+    let n0 = node(&c, "node0").await;
+    assert!(!n0.unschedulable, "its own cordon is lifted");
+    assert_eq!(n0.kubelet_version, TARGET);
+    // 2. node1 was cordoned by someone else before the campaign: upgraded, left cordoned.
+    let patch = serde_json::json!({"spec": {"unschedulable": true}});
+    Api::<k8s_openapi::api::core::v1::Node>::all(c.clone())
+        .patch(
+            "node1",
+            &kube::api::PatchParams::default(),
+            &kube::api::Patch::Merge(&patch),
+        )
+        .await
+        .unwrap();
+    let spec1 = spec(&c, Selection::Names(vec!["node1".into()]), 1, Some(TARGET)).await;
+    let s = setup(&sim, &c, &dir, Some(sim_upgrade(sim.store())));
+    let (_h, mut rx) = start(s, Start::New(spec1));
+    let (state, report, _) = until_finished(&mut rx, |_| {}).await;
+    assert_eq!(state, CampaignState::Completed);
+    let n1 = node(&c, "node1").await;
+    assert!(
+        n1.unschedulable,
+        "a cordon that predates the campaign stays"
+    );
+    assert_eq!(n1.kubelet_version, TARGET);
+    let outcomes: Vec<(Step, &str)> = report.nodes[0]
+        .timeline
+        .iter()
+        .map(|m| (m.step, m.outcome.as_str()))
+        .collect();
+    assert!(
+        outcomes.contains(&(Step::Cordon, "already-cordoned")),
+        "{outcomes:?}"
+    );
+    assert!(
+        outcomes.contains(&(Step::Uncordon, "left-cordoned")),
+        "{outcomes:?}"
+    );
+    assert!(!report.nodes[0].cordoned_by_campaign);
 }

@@ -55,6 +55,9 @@ pub enum Command {
     /// Show every component's version against the skew policy (and the way to --target);
     /// exit 1 on any violation.
     Versions(VersionsArgs),
+    /// Take many nodes through cordon → drain → upgrade → uncordon: control plane first, then
+    /// waves of workers; exit 0 done, 1 held or failed, 130 interrupted.
+    Campaign(CampaignArgs),
 }
 
 /// `kubedrain versions`.
@@ -189,6 +192,50 @@ pub struct DrainArgs {
         value_parser = ["none", "client", "server"]
     )]
     pub dry_run: String,
+    #[command(flatten)]
+    pub flags: DrainFlags,
+}
+
+/// `kubedrain campaign`.
+#[derive(Debug, Clone, Args)]
+pub struct CampaignArgs {
+    /// The nodes to take (default: every node; or use -l, --all-workers, --control-plane).
+    pub nodes: Vec<String>,
+    /// Take the nodes matching this label selector.
+    #[arg(short = 'l', long)]
+    pub selector: Option<String>,
+    /// Take every node without a control-plane role.
+    #[arg(long)]
+    pub all_workers: bool,
+    /// Take the control-plane nodes (with --all-workers: every node).
+    #[arg(long)]
+    pub control_plane: bool,
+    /// Kubernetes version to upgrade to (e.g. v1.26.0); without it, an OS-only campaign whose
+    /// gate waits for each node to reboot.
+    #[arg(long)]
+    pub target: Option<String>,
+    /// Workers taken out of service at once (control-plane nodes always go one at a time).
+    #[arg(long, default_value_t = 1)]
+    pub max_unavailable: usize,
+    /// Minimum time after each wave before the next (e.g. 2m); the soak also waits until no
+    /// pod is Pending and every PodDisruptionBudget is at its desired health.
+    #[arg(long, default_value = "0s")]
+    pub soak: String,
+    /// Print the ordered plan and each wave's pre-check and forecast; change nothing (exit 1
+    /// when a wave would be held).
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Continue the last unfinished campaign against this cluster at the node and step where
+    /// it stopped (its nodes, target and soak come from the campaign journal).
+    #[arg(long)]
+    pub resume: bool,
+    /// Write the report to PATH.md and PATH.json (default: in the state directory).
+    #[arg(long, value_name = "PATH")]
+    pub report: Option<PathBuf>,
+    /// Demo only: run the campaign on the built-in simulator with this scenario, in-process,
+    /// where each node's upgrade is simulated (the kubeconfig is not used).
+    #[arg(long, hide = true, value_name = "SCENARIO")]
+    pub simulate_upgrade: Option<String>,
     #[command(flatten)]
     pub flags: DrainFlags,
 }

@@ -31,6 +31,13 @@ fn main() -> color_eyre::Result<()> {
             }
             Some(Command::Demo(args)) => demo(args, cli.kube.namespace, cli.readonly).await,
             Some(Command::Sim(args)) => kubedrain::sim::server::run_cli(args).await,
+            Some(Command::Campaign(args)) => std::process::exit(match &args.simulate_upgrade {
+                Some(scenario) => {
+                    let scenario = scenario.clone();
+                    campaign_demo(&cli.kube, cli.readonly, args, scenario).await?
+                }
+                None => kubedrain::campaign::commands::run(&cli.kube, cli.readonly, args).await,
+            }),
             Some(
                 cmd @ (Command::Plan(_)
                 | Command::Drain(_)
@@ -51,6 +58,47 @@ fn main() -> color_eyre::Result<()> {
         std::process::exit(1);
     }
     result
+}
+
+/// `kubedrain campaign --simulate-upgrade SCENARIO` (demo only): the built-in simulator
+/// in-process, and the campaign on it with the simulator's upgrade to the target as the hook.
+async fn campaign_demo(
+    kube: &kubedrain::cli::KubeArgs,
+    readonly: bool,
+    args: kubedrain::cli::CampaignArgs,
+    scenario: String,
+) -> color_eyre::Result<i32> {
+    use kubedrain::sim::controllers::{default_upgrade_target, start_upgrade};
+    let sim = kubedrain::sim::server::Simulator::start(kubedrain::sim::server::SimOptions {
+        scenario,
+        speed: 4.0,
+        ..Default::default()
+    })
+    .await?;
+    let store = sim.store().clone();
+    let hook: kubedrain::campaign::upgrade::UpgradeHook =
+        std::sync::Arc::new(move |node: &str, target: Option<&str>| {
+            let mut t = default_upgrade_target(&store, node).map_err(|e| e.to_string())?;
+            if let Some(v) = target {
+                t.kubelet_version = v.to_string();
+            }
+            start_upgrade(&store, node, t).map_err(|e| e.to_string())
+        });
+    let config = kube::Config::new(sim.url().parse::<http::Uri>()?);
+    let target = kubedrain::drain::journal::Target {
+        context: "demo".into(),
+        server: sim.url().to_string(),
+    };
+    let code = kubedrain::campaign::commands::run_with(
+        kube,
+        readonly,
+        args,
+        Some((config, target)),
+        Some(hook),
+    )
+    .await;
+    sim.stop().await;
+    Ok(code)
 }
 
 /// `kubedrain demo`: the built-in simulator on loopback, and the TUI on it.

@@ -4,6 +4,7 @@
 mod common;
 mod drain_support;
 
+mod campaign;
 mod drain_answers;
 mod drain_e2e;
 mod drain_e2e_faults;

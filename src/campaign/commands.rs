@@ -1,0 +1,394 @@
+//! `kubedrain campaign`: the campaign from the command line, one line per phase change; exit
+//! 0 when it went all the way, 1 when held or failed, 130 when interrupted (Ctrl-C); with
+//! `--dry-run` the ordered plan and each wave's pre-check, exit 1 if a wave would be held.
+
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use jiff::Timestamp;
+use kube::Client;
+use kube::api::ListParams;
+
+use super::events::{CampaignEvent, CampaignState};
+use super::exec::{Setup, Start, start_campaign};
+use super::gate::Baseline;
+use super::journal::{CampaignJournal, Spec, last_unfinished};
+use super::plan::{Selection, Wave, WaveCheck, select, waves};
+use super::read;
+use super::report::{self, Report};
+use super::upgrade::{UpgradeHook, parse_target};
+use crate::cli::{CampaignArgs, KubeArgs};
+use crate::cluster::rows::NodeRow;
+use crate::drain::client::{client_without_retry, load_config};
+use crate::drain::events::{DrainEvent, PodState};
+use crate::drain::journal::{Journal, Target, state_dir};
+use crate::drain::options::{DrainOptions, parse_go_duration};
+
+/// Exit code when Ctrl-C stopped the campaign.
+pub const INTERRUPTED: i32 = 130;
+
+/// Runs `kubedrain campaign`; returns the exit code.
+pub async fn run(kube: &KubeArgs, readonly: bool, a: CampaignArgs) -> i32 {
+    run_with(kube, readonly, a, None, None).await
+}
+
+/// [`run`] on a cluster given in-process (`None`: from the kubeconfig), with an upgrade
+/// hook (the demo's simulated upgrade; `None`: the operator upgrades each node).
+pub async fn run_with(
+    kube: &KubeArgs,
+    readonly: bool,
+    a: CampaignArgs,
+    cluster: Option<(kube::Config, Target)>,
+    upgrade: Option<UpgradeHook>,
+) -> i32 {
+    match run_inner(kube, readonly, a, cluster, upgrade).await {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e}");
+            1
+        }
+    }
+}
+
+fn selection(a: &CampaignArgs) -> Result<Option<Selection>, String> {
+    if !a.nodes.is_empty() && (a.selector.is_some() || a.all_workers || a.control_plane) {
+        return Err(
+            "name nodes, or select them with -l/--all-workers/--control-plane, not both".into(),
+        );
+    }
+    Ok(match (&a.selector, a.all_workers, a.control_plane) {
+        (Some(_), true, _) | (Some(_), _, true) => {
+            return Err("-l cannot be combined with --all-workers or --control-plane".into());
+        }
+        (Some(_), _, _) => None,
+        (None, true, true) => Some(Selection::All),
+        (None, true, false) => Some(Selection::AllWorkers),
+        (None, false, true) => Some(Selection::ControlPlane),
+        (None, false, false) if !a.nodes.is_empty() => Some(Selection::Names(
+            a.nodes
+                .iter()
+                .map(|n| n.strip_prefix("node/").unwrap_or(n).to_string())
+                .collect(),
+        )),
+        (None, false, false) => Some(Selection::All),
+    })
+}
+
+async fn run_inner(
+    kube: &KubeArgs,
+    readonly: bool,
+    a: CampaignArgs,
+    cluster: Option<(kube::Config, Target)>,
+    upgrade: Option<UpgradeHook>,
+) -> Result<i32, String> {
+    let opts = DrainOptions::from_flags(&a.flags)?;
+    let target = a.target.as_deref().map(parse_target).transpose()?;
+    let soak = parse_go_duration(&a.soak)
+        .ok_or_else(|| format!("invalid --soak \"{}\": expected a duration like 2m", a.soak))?;
+    if a.max_unavailable == 0 {
+        return Err("--max-unavailable must be at least 1".into());
+    }
+    if readonly && !a.dry_run {
+        return Err("--readonly: refusing to change the cluster (use --dry-run)".into());
+    }
+    let sel = selection(&a)?;
+    let (config, jtarget) = match cluster {
+        Some(c) => c,
+        None => load_config(kube).await.map_err(|e| format!("{e:#}"))?,
+    };
+    let client = client_without_retry(config).map_err(|e| format!("{e:#}"))?;
+    let journal = CampaignJournal::open(jtarget.clone());
+    let start = if a.resume {
+        if !a.nodes.is_empty() || a.selector.is_some() || a.all_workers || a.control_plane {
+            return Err(
+                "--resume continues the journaled campaign with its own nodes: \
+                 do not select nodes"
+                    .into(),
+            );
+        }
+        let p = last_unfinished(&journal.entries(), &jtarget.server).ok_or_else(|| {
+            format!(
+                "no unfinished campaign against {} in {}",
+                jtarget.server,
+                journal.path.display()
+            )
+        })?;
+        if target.is_some() && target != p.spec.target {
+            return Err(format!(
+                "--target {} differs from the journaled campaign's target ({})",
+                target.as_deref().unwrap_or_default(),
+                p.spec.target.as_deref().unwrap_or("none: OS only")
+            ));
+        }
+        match p.next() {
+            Some((n, s)) => println!(
+                "resuming campaign {} at node/{n}, step {}",
+                p.campaign,
+                s.name()
+            ),
+            None => println!("resuming campaign {}: only its end is left", p.campaign),
+        }
+        Start::Resume(p)
+    } else {
+        let cluster = read::cluster(&client).await?;
+        let names = match sel {
+            Some(s) => select(&cluster.nodes, &s)?
+                .into_iter()
+                .map(|n| n.name().to_string())
+                .collect::<Vec<_>>(),
+            None => by_selector(&client, a.selector.as_deref().unwrap_or_default()).await?,
+        };
+        if names.is_empty() {
+            return Err("no nodes selected".into());
+        }
+        let chosen: Vec<&NodeRow> = cluster
+            .nodes
+            .iter()
+            .filter(|n| names.iter().any(|x| x == n.name()))
+            .collect();
+        let spec = Spec {
+            waves: waves(&chosen, a.max_unavailable),
+            target: target.clone(),
+            max_unavailable: a.max_unavailable,
+            soak_secs: soak.as_secs(),
+            allow_outage: opts.allow_outage,
+            baseline: Baseline::of(&cluster.pods, &cluster.pdbs),
+        };
+        print_order(&spec);
+        if a.dry_run {
+            return Ok(dry_run(&cluster, &spec.waves, &opts));
+        }
+        Start::New(spec)
+    };
+    if a.dry_run {
+        return Err("--dry-run and --resume do not go together".into());
+    }
+    let setup = Setup {
+        client,
+        journal,
+        drain_journal: Journal::open(jtarget),
+        opts,
+        upgrade,
+        poll: Duration::from_secs(1),
+    };
+    execute(setup, start, a.report).await
+}
+
+async fn by_selector(client: &Client, sel: &str) -> Result<Vec<String>, String> {
+    let nodes = read::list::<NodeRow>(client, &ListParams::default().labels(sel)).await?;
+    Ok(nodes.iter().map(|n| n.name().to_string()).collect())
+}
+
+fn wave_name(w: &Wave, total: usize) -> String {
+    format!(
+        "wave {}/{total}: {}{}",
+        w.index + 1,
+        w.nodes.join(", "),
+        if w.control_plane {
+            " (control plane)"
+        } else {
+            ""
+        }
+    )
+}
+
+fn print_order(spec: &Spec) {
+    let nodes: usize = spec.waves.iter().map(|w| w.nodes.len()).sum();
+    println!(
+        "campaign: {nodes} node(s) in {} wave(s), {}, max-unavailable {}, soak {} s",
+        spec.waves.len(),
+        match &spec.target {
+            Some(t) => format!("target {t}"),
+            None => "OS only".into(),
+        },
+        spec.max_unavailable,
+        spec.soak_secs
+    );
+    for w in &spec.waves {
+        println!("  {}", wave_name(w, spec.waves.len()));
+    }
+}
+
+/// The check's lines (nodes' verdicts, the wave's forecast, held or not).
+pub fn check_lines(c: &WaveCheck, total: usize) -> Vec<String> {
+    let mut out = vec![format!("{}: pre-check", wave_name(&c.wave, total))];
+    for n in &c.nodes {
+        out.push(format!(
+            "  node/{}: {}, {} pod(s) to evict",
+            n.node,
+            serde_json::to_value(n.verdict)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default(),
+            n.removals
+        ));
+        for l in &n.lines {
+            out.push(format!("    {l}"));
+        }
+    }
+    let pending = c.pending().count();
+    out.push(format!(
+        "  forecast: {} replacement(s), {} Pending",
+        c.placements.len(),
+        pending
+    ));
+    for p in &c.placements {
+        out.push(format!("    {} → {}", p.pod, p.target));
+    }
+    for o in &c.overrides {
+        out.push(format!("  override: {o}"));
+    }
+    out.push(match &c.held {
+        Some(r) => format!("  HELD: {r}"),
+        None => "  can start".into(),
+    });
+    out
+}
+
+fn dry_run(cluster: &read::Cluster, waves: &[Wave], opts: &DrainOptions) -> i32 {
+    let now = Timestamp::now();
+    let mut held = 0;
+    for w in waves {
+        let c = cluster.check(w, opts, now);
+        held += usize::from(c.held.is_some());
+        for l in check_lines(&c, waves.len()) {
+            println!("{l}");
+        }
+    }
+    if held > 0 {
+        println!(
+            "dry run: {held} wave(s) would be held (each checked against the cluster as it is now); nothing was changed"
+        );
+        1
+    } else {
+        println!(
+            "dry run: every wave can start (each checked against the cluster as it is now); nothing was changed"
+        );
+        0
+    }
+}
+
+/// One line (or a few) per event; `None` for what the headless run does not print.
+pub fn event_lines(e: &CampaignEvent, total: usize, seen: &mut HashSet<String>) -> Vec<String> {
+    match e {
+        CampaignEvent::Checked(c) => check_lines(c, total),
+        CampaignEvent::Phase {
+            node: Some(n),
+            step,
+            detail,
+            ..
+        } => {
+            let what = match step.name() {
+                "cordon" => "cordoned",
+                "drain" => "drained",
+                "gate" => "back in service",
+                "uncordon" => "uncordoned",
+                other => other,
+            };
+            vec![match detail {
+                Some(d) => format!("node/{n}: {what} ({d})"),
+                None => format!("node/{n}: {what}"),
+            }]
+        }
+        CampaignEvent::Phase {
+            node: None, wave, ..
+        } => {
+            vec![format!("wave {}/{total}: soaked", wave + 1)]
+        }
+        CampaignEvent::UpgradeNow {
+            node,
+            by_hook: true,
+            ..
+        } => vec![format!("node/{node}: upgrading (started in-process)")],
+        CampaignEvent::UpgradeNow { node, commands, .. } => {
+            let mut v = vec![format!(
+                "node/{node}: upgrade node {node} now; on its host run:"
+            )];
+            v.extend(commands.iter().map(|c| format!("    {c}")));
+            v
+        }
+        CampaignEvent::Waiting { message, .. } => vec![format!("waiting: {message}")],
+        CampaignEvent::Paused(true) => vec!["paused".into()],
+        CampaignEvent::Paused(false) => vec!["resumed".into()],
+        CampaignEvent::Drain(d) => match d.as_ref() {
+            DrainEvent::Pod {
+                node,
+                pod,
+                state: PodState::BlockedByPdb { pdb, message, .. },
+            } if seen.insert(format!("{node} {pdb:?}")) => vec![format!(
+                "node/{node}: drain waits: {} ({pod}: {message})",
+                pdb.as_deref().unwrap_or("a PodDisruptionBudget")
+            )],
+            _ => vec![],
+        },
+        CampaignEvent::Notice(m) => vec![format!("note: {m}")],
+        CampaignEvent::Finished { state, .. } => vec![match state {
+            CampaignState::Completed => "campaign completed".to_string(),
+            s => format!("campaign stopped: {}", super::exec::outcome_text(s)),
+        }],
+    }
+}
+
+async fn execute(
+    setup: Setup,
+    start: Start,
+    report_prefix: Option<std::path::PathBuf>,
+) -> Result<i32, String> {
+    let total = match &start {
+        Start::New(s) => s.waves.len(),
+        Start::Resume(p) => p.spec.waves.len(),
+    };
+    let report: Arc<Mutex<Option<Report>>> = Arc::new(Mutex::new(None));
+    let seen = Mutex::new(HashSet::new());
+    let sink_report = report.clone();
+    let handle = start_campaign(setup, start, move |e| {
+        if let CampaignEvent::Finished { report: r, .. } = &e
+            && let Ok(mut slot) = sink_report.lock()
+        {
+            *slot = Some(*r.clone());
+        }
+        let lines = match seen.lock() {
+            Ok(mut s) => event_lines(&e, total, &mut s),
+            Err(_) => vec![],
+        };
+        for l in lines {
+            println!("{l}");
+        }
+    });
+    let mut interrupted = false;
+    let control = handle.control();
+    let wait = handle.wait();
+    tokio::pin!(wait);
+    let state = loop {
+        tokio::select! {
+            s = &mut wait => break s,
+            _ = tokio::signal::ctrl_c(), if !interrupted => {
+                interrupted = true;
+                eprintln!("interrupted: stopping the campaign (nodes stay as they are; `kubedrain campaign --resume` continues it)");
+                control.abort();
+            }
+            _ = tokio::signal::ctrl_c(), if interrupted => {
+                eprintln!("error: interrupted twice: exiting now (the journal says where the campaign was)");
+                return Ok(INTERRUPTED);
+            }
+        }
+    };
+    let rep = report.lock().ok().and_then(|r| r.clone());
+    if let Some(r) = rep {
+        let prefix =
+            report_prefix.unwrap_or_else(|| state_dir().join(format!("campaign-{}", r.campaign)));
+        match report::write(&r, &prefix) {
+            Ok((md, json)) => println!("report: {md} and {json}"),
+            Err(e) => eprintln!(
+                "error: cannot write the report to {}: {e}",
+                prefix.display()
+            ),
+        }
+    }
+    Ok(match state {
+        CampaignState::Completed => 0,
+        CampaignState::Aborted { .. } if interrupted => INTERRUPTED,
+        _ => 1,
+    })
+}

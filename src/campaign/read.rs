@@ -1,0 +1,109 @@
+//! One-shot reads of the whole cluster for the campaign's pre-checks, gate and soak.
+
+use std::collections::BTreeSet;
+
+use jiff::Timestamp;
+use k8s_openapi::api::apps::v1::DaemonSet;
+use kube::Client;
+use kube::api::{Api, ListParams};
+
+use super::plan::{ClusterState, Wave, WaveCheck, check_wave};
+use crate::cluster::rows::{NodeRow, PdbRow, PodRow};
+use crate::drain::node_ops::api_error_text;
+use crate::drain::{DrainOptions, DsLookup};
+
+/// Every node, pod, PDB and DaemonSet name of the cluster.
+#[derive(Debug, Clone)]
+pub struct Cluster {
+    pub nodes: Vec<NodeRow>,
+    pub pods: Vec<PodRow>,
+    pub pdbs: Vec<PdbRow>,
+    /// `(namespace, name)` of every DaemonSet, or why they could not be listed.
+    pub daemonsets: Result<BTreeSet<(String, String)>, String>,
+}
+
+/// Lists `K` everywhere, or the error as kubectl words it.
+pub async fn list<K>(client: &Client, lp: &ListParams) -> Result<Vec<K>, String>
+where
+    K: kube::Resource<DynamicType = (), Scope = kube::core::ClusterResourceScope>
+        + Clone
+        + serde::de::DeserializeOwned
+        + std::fmt::Debug,
+{
+    Api::<K>::all(client.clone())
+        .list(lp)
+        .await
+        .map(|l| l.items)
+        .map_err(|e| api_error_text(&e))
+}
+
+/// Lists a namespaced kind in every namespace.
+pub async fn list_ns<K>(client: &Client, lp: &ListParams) -> Result<Vec<K>, String>
+where
+    K: kube::Resource<DynamicType = (), Scope = kube::core::NamespaceResourceScope>
+        + Clone
+        + serde::de::DeserializeOwned
+        + std::fmt::Debug,
+{
+    Api::<K>::all(client.clone())
+        .list(lp)
+        .await
+        .map(|l| l.items)
+        .map_err(|e| api_error_text(&e))
+}
+
+/// Pods and PDBs (for the soak and the Pending sampler).
+pub async fn pods_and_pdbs(client: &Client) -> Result<(Vec<PodRow>, Vec<PdbRow>), String> {
+    let lp = ListParams::default();
+    Ok((list_ns(client, &lp).await?, list_ns(client, &lp).await?))
+}
+
+/// Reads the whole cluster.
+pub async fn cluster(client: &Client) -> Result<Cluster, String> {
+    let lp = ListParams::default();
+    let nodes = list::<NodeRow>(client, &lp).await?;
+    let (pods, pdbs) = pods_and_pdbs(client).await?;
+    let daemonsets = list_ns::<DaemonSet>(client, &lp).await.map(|ds| {
+        ds.iter()
+            .map(|d| {
+                (
+                    d.metadata.namespace.clone().unwrap_or_default(),
+                    d.metadata.name.clone().unwrap_or_default(),
+                )
+            })
+            .collect()
+    });
+    Ok(Cluster {
+        nodes,
+        pods,
+        pdbs,
+        daemonsets,
+    })
+}
+
+impl Cluster {
+    /// kubectl's DaemonSet check, from the listing.
+    pub fn daemonset(&self, ns: &str, name: &str) -> DsLookup {
+        match &self.daemonsets {
+            Ok(set) if set.contains(&(ns.to_string(), name.to_string())) => DsLookup::Exists,
+            Ok(_) => DsLookup::NotFound,
+            Err(e) => DsLookup::Error(e.clone()),
+        }
+    }
+
+    /// The pre-check of `wave` on this cluster.
+    pub fn check(&self, wave: &Wave, opts: &DrainOptions, now: Timestamp) -> WaveCheck {
+        let lookup = |ns: &str, name: &str| self.daemonset(ns, name);
+        check_wave(
+            wave,
+            &ClusterState {
+                nodes: &self.nodes,
+                pods: &self.pods,
+                pdbs: &self.pdbs,
+                daemonset_exists: &lookup,
+            },
+            opts,
+            now,
+        )
+    }
+}

@@ -147,6 +147,21 @@ async fn run_inner(
             .iter()
             .filter(|n| names.iter().any(|x| x == n.name()))
             .collect();
+        // Within the version skew policy, or not at all (the same way `versions` plans).
+        if let Some(t) = &target {
+            let inv = super::command::inventory(&client)
+                .await
+                .map_err(|e| format!("cannot read the cluster's versions: {e}"))?;
+            let selected: Vec<(String, bool)> = chosen
+                .iter()
+                .map(|n| (n.name().to_string(), super::plan::is_control_plane(n)))
+                .collect();
+            if let Some(why) = super::skew_gate::hold(&inv, t, &selected)? {
+                eprintln!("held: {why}");
+                eprintln!("(`kubedrain versions --target {t}` shows the whole way)");
+                return Ok(1);
+            }
+        }
         let spec = Spec {
             waves: waves(&chosen, a.max_unavailable),
             target: target.clone(),

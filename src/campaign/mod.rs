@@ -19,6 +19,7 @@ pub mod read;
 pub mod render;
 pub mod report;
 pub mod skew;
+pub mod skew_gate;
 mod stages;
 pub mod steps;
 pub mod upgrade;

@@ -5,6 +5,7 @@ mod common;
 mod drain_support;
 
 mod campaign;
+mod campaign_skew;
 mod drain_answers;
 mod drain_e2e;
 mod drain_e2e_faults;

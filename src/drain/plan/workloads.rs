@@ -38,6 +38,8 @@ struct Group {
     elsewhere_open: bool,
     landed: usize,
     landed_on: Vec<String>,
+    /// More nodes than named (a pool of equal nodes).
+    more_nodes: bool,
     pending_why: Option<String>,
     budgeted: bool,
     /// Has a PDB that `--disable-eviction` ignores.
@@ -76,10 +78,17 @@ pub(super) fn findings(
         match cap.of(&plan.key()) {
             Some(p) if p.lands() => {
                 g.landed += 1;
-                let t = p.target_text();
-                if !g.landed_on.contains(&t) {
-                    g.landed_on.push(t);
+                // Every node a replacement may land on, each once (`node1 or node2` of one
+                // pod and `node2` of another read as `node1, node2`).
+                let names = p.node.iter().chain(&p.or).cloned();
+                let names =
+                    names.chain(p.unmodelled.as_ref().map(|w| format!("not predicted: {w}")));
+                for n in names {
+                    if !g.landed_on.contains(&n) {
+                        g.landed_on.push(n);
+                    }
                 }
+                g.more_nodes |= p.or_more > 0;
             }
             Some(p) => {
                 g.pending_why.get_or_insert_with(|| p.misfit_text());
@@ -138,7 +147,7 @@ pub(super) fn findings(
                 message: format!(
                     "{} has every replica on this node and {why}: it has none ready until a replacement starts (→ {})",
                     g.name,
-                    g.landed_on.join(", ")
+                    g.landed_on.join(", ") + if g.more_nodes { ", …" } else { "" }
                 ),
                 pods: g.pods.clone(),
             });

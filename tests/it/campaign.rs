@@ -29,6 +29,9 @@ use kubedrain::sim::store::Store;
 use tokio::sync::mpsc;
 
 const TARGET: &str = "v1.26.0";
+/// A patch release of the seed's control-plane minor: one worker alone may go there (a minor
+/// ahead of master0 would leave the skew policy, and `kubedrain campaign` holds that).
+const PATCH: &str = "v1.25.9";
 
 /// The simulator's upgrade (2 simulated seconds of reboot) to `target`.
 fn sim_upgrade(store: &Arc<Store>) -> UpgradeHook {
@@ -534,7 +537,7 @@ async fn headless_campaign_waits_for_the_operator_stops_on_ctrl_c_and_resumes() 
         let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_kubedrain"));
         cmd.arg("campaign")
             .args(args)
-            .args(["--target", TARGET, "--ignore-daemonsets", "--kubeconfig"])
+            .args(["--target", PATCH, "--ignore-daemonsets", "--kubeconfig"])
             .arg(&kc)
             .env("KUBEDRAIN_STATE_DIR", dir.path())
             .env("NO_COLOR", "1")
@@ -553,7 +556,7 @@ async fn headless_campaign_waits_for_the_operator_stops_on_ctrl_c_and_resumes() 
     tokio::time::timeout(DEADLINE, async {
         while let Some(l) = lines.next_line().await.unwrap() {
             out.push(l.clone());
-            if l == "waiting: node/node0 reports kubelet v1.25.4, expecting v1.26.0" {
+            if l == "waiting: node/node0 reports kubelet v1.25.4, expecting v1.25.9" {
                 return;
             }
         }
@@ -589,7 +592,7 @@ async fn headless_campaign_waits_for_the_operator_stops_on_ctrl_c_and_resumes() 
             .unwrap();
     assert_eq!(first["outcome"], "aborted at node/node0 gate");
     // The operator upgrades node0 while kubedrain is not running; --resume picks it up.
-    sim_upgrade(sim.store())("node0", Some(TARGET)).unwrap();
+    sim_upgrade(sim.store())("node0", Some(PATCH)).unwrap();
     let report2 = dir.path().join("second");
     let o = tokio::time::timeout(
         DEADLINE,
@@ -602,7 +605,7 @@ async fn headless_campaign_waits_for_the_operator_stops_on_ctrl_c_and_resumes() 
     assert_eq!(o.status.code(), Some(0), "{text}");
     assert!(text.contains("at node/node0, step gate"), "{text}");
     assert!(
-        text.contains("node/node0: back in service (Ready, kubelet v1.25.4 → v1.26.0"),
+        text.contains("node/node0: back in service (Ready, kubelet v1.25.4 → v1.25.9"),
         "{text}"
     );
     assert!(text.contains("node/node0: uncordoned"), "{text}");
@@ -612,7 +615,7 @@ async fn headless_campaign_waits_for_the_operator_stops_on_ctrl_c_and_resumes() 
     );
     let row = node(&c, "node0").await;
     assert!(!row.unschedulable);
-    assert_eq!(row.kubelet_version, TARGET);
+    assert_eq!(row.kubelet_version, PATCH);
     // One campaign across both runs: the report has the first run's cordon and drain too.
     let second: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(report2.with_extension("json")).unwrap())
@@ -689,7 +692,7 @@ async fn simulate_upgrade_runs_the_demo_campaign_in_process() {
     let report = dir.path().join("r");
     let o = tokio::process::Command::new(env!("CARGO_BIN_EXE_kubedrain"))
         .args(["campaign", "node0", "--simulate-upgrade", "seed"])
-        .args(["--target", TARGET, "--ignore-daemonsets", "--report"])
+        .args(["--target", PATCH, "--ignore-daemonsets", "--report"])
         .arg(&report)
         .env("KUBEDRAIN_STATE_DIR", dir.path())
         .output();
@@ -701,13 +704,13 @@ async fn simulate_upgrade_runs_the_demo_campaign_in_process() {
         "{out}"
     );
     assert!(
-        out.contains("node/node0: back in service (Ready, kubelet v1.25.4 → v1.26.0"),
+        out.contains("node/node0: back in service (Ready, kubelet v1.25.4 → v1.25.9"),
         "{out}"
     );
     let r: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(report.with_extension("json")).unwrap())
             .unwrap();
-    assert_eq!(r["nodes"][0]["after"]["kubelet"], TARGET);
+    assert_eq!(r["nodes"][0]["after"]["kubelet"], PATCH);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

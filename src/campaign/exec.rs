@@ -391,40 +391,34 @@ impl Runner {
         Ok(())
     }
 
+    /// Journals that wave `index` is held before it starts, and why.
+    async fn held(&self, index: usize, reason: String) -> CampaignState {
+        self.record(
+            Some(index),
+            None,
+            Step::Precheck,
+            "held",
+            Some(reason.clone()),
+        )
+        .await;
+        CampaignState::Held {
+            wave: index,
+            reason,
+        }
+    }
+
     async fn precheck(&self, wave: &super::plan::Wave) -> Result<(), CampaignState> {
         let cluster = match read::cluster(&self.s.client).await {
             Ok(c) => c,
             Err(e) => {
                 let reason = format!("cannot read the cluster for the pre-check: {e}");
-                self.record(
-                    Some(wave.index),
-                    None,
-                    Step::Precheck,
-                    "held",
-                    Some(reason.clone()),
-                )
-                .await;
-                return Err(CampaignState::Held {
-                    wave: wave.index,
-                    reason,
-                });
+                return Err(self.held(wave.index, reason).await);
             }
         };
         let check = cluster.check(wave, &self.s.opts, Timestamp::now());
         self.emit(CampaignEvent::Checked(Box::new(check.clone())));
         if let Some(reason) = check.held {
-            self.record(
-                Some(wave.index),
-                None,
-                Step::Precheck,
-                "held",
-                Some(reason.clone()),
-            )
-            .await;
-            return Err(CampaignState::Held {
-                wave: wave.index,
-                reason,
-            });
+            return Err(self.held(wave.index, reason).await);
         }
         if let Ok(mut x) = self.extras.lock() {
             x.overrides.extend(check.overrides.iter().cloned());

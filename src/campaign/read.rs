@@ -22,28 +22,10 @@ pub struct Cluster {
     pub daemonsets: Result<BTreeSet<(String, String)>, String>,
 }
 
-/// Lists `K` everywhere, or the error as kubectl words it.
+/// Lists `K` in every namespace (or cluster-wide), or the error as kubectl words it.
 pub async fn list<K>(client: &Client, lp: &ListParams) -> Result<Vec<K>, String>
 where
-    K: kube::Resource<DynamicType = (), Scope = kube::core::ClusterResourceScope>
-        + Clone
-        + serde::de::DeserializeOwned
-        + std::fmt::Debug,
-{
-    Api::<K>::all(client.clone())
-        .list(lp)
-        .await
-        .map(|l| l.items)
-        .map_err(|e| api_error_text(&e))
-}
-
-/// Lists a namespaced kind in every namespace.
-pub async fn list_ns<K>(client: &Client, lp: &ListParams) -> Result<Vec<K>, String>
-where
-    K: kube::Resource<DynamicType = (), Scope = kube::core::NamespaceResourceScope>
-        + Clone
-        + serde::de::DeserializeOwned
-        + std::fmt::Debug,
+    K: kube::Resource<DynamicType = ()> + Clone + serde::de::DeserializeOwned + std::fmt::Debug,
 {
     Api::<K>::all(client.clone())
         .list(lp)
@@ -55,7 +37,7 @@ where
 /// Pods and PDBs (for the soak and the Pending sampler).
 pub async fn pods_and_pdbs(client: &Client) -> Result<(Vec<PodRow>, Vec<PdbRow>), String> {
     let lp = ListParams::default();
-    Ok((list_ns(client, &lp).await?, list_ns(client, &lp).await?))
+    Ok((list(client, &lp).await?, list(client, &lp).await?))
 }
 
 /// Reads the whole cluster.
@@ -63,7 +45,7 @@ pub async fn cluster(client: &Client) -> Result<Cluster, String> {
     let lp = ListParams::default();
     let nodes = list::<NodeRow>(client, &lp).await?;
     let (pods, pdbs) = pods_and_pdbs(client).await?;
-    let daemonsets = list_ns::<DaemonSet>(client, &lp).await.map(|ds| {
+    let daemonsets = list::<DaemonSet>(client, &lp).await.map(|ds| {
         ds.iter()
             .map(|d| {
                 (

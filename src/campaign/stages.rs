@@ -370,7 +370,7 @@ async fn read_node(client: &Client, node: &str) -> Result<(NodeRow, Vec<PodRow>)
     let n = node_ops::get_node(client, node)
         .await
         .map_err(|e| e.to_string())?;
-    let pods = read::list_ns::<PodRow>(
+    let pods = read::list::<PodRow>(
         client,
         &ListParams::default().fields(&format!("spec.nodeName={node}")),
     )
@@ -419,7 +419,7 @@ pub(super) async fn sample_pending(
     // Only the Pending ones: a field selector keeps this cheap on a large cluster.
     let pending_only = ListParams::default().fields("status.phase=Pending");
     loop {
-        if let Ok(pods) = read::list_ns::<PodRow>(&client, &pending_only).await {
+        if let Ok(pods) = read::list::<PodRow>(&client, &pending_only).await {
             let now = Timestamp::now();
             if let Ok(mut x) = extras.lock() {
                 for p in gate::pending_pods(&pods) {

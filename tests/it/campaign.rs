@@ -22,7 +22,6 @@ use kubedrain::campaign::report::Report;
 use kubedrain::campaign::upgrade::UpgradeHook;
 use kubedrain::cluster::rows::NodeRow;
 use kubedrain::drain::journal::Target;
-use kubedrain::sim::Kind;
 use kubedrain::sim::Simulator;
 use kubedrain::sim::controllers::{default_upgrade_target, set_node_ready, start_upgrade_with};
 use kubedrain::sim::store::Store;
@@ -104,39 +103,6 @@ async fn until_finished(
     (state, report, seen)
 }
 
-/// Healthy (Ready, not terminating) pods each PDB selects, against its `minAvailable`.
-fn budgets_hold(store: &Store) -> Result<(), String> {
-    let (_, pdbs) = store.list(Kind::PodDisruptionBudget, None);
-    let (_, pods) = store.list(Kind::Pod, None);
-    for b in pdbs.iter() {
-        let Some(min) = b["spec"]["minAvailable"].as_i64() else {
-            continue;
-        };
-        let ns = &b["metadata"]["namespace"];
-        let sel = b["spec"]["selector"]["matchLabels"].as_object().unwrap();
-        let healthy = pods
-            .iter()
-            .filter(|p| &p["metadata"]["namespace"] == ns)
-            .filter(|p| sel.iter().all(|(k, v)| &p["metadata"]["labels"][k] == v))
-            .filter(|p| p["metadata"]["deletionTimestamp"].is_null())
-            .filter(|p| {
-                p["status"]["conditions"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .any(|c| c["type"] == "Ready" && c["status"] == "True")
-            })
-            .count() as i64;
-        if healthy < min {
-            return Err(format!(
-                "{}: {healthy} healthy < minAvailable {min}",
-                b["metadata"]["name"]
-            ));
-        }
-    }
-    Ok(())
-}
-
 async fn add_pdb(c: &Client, min: i32) {
     let pdb: k8s_openapi::api::policy::v1::PodDisruptionBudget =
         serde_json::from_value(serde_json::json!({
@@ -150,7 +116,7 @@ async fn add_pdb(c: &Client, min: i32) {
         .unwrap();
     eventually("the PDB's status", || async {
         let b: Vec<kubedrain::cluster::rows::PdbRow> =
-            read::list_ns(c, &Default::default()).await.unwrap();
+            read::list(c, &Default::default()).await.unwrap();
         b.iter()
             .any(|b| b.desired_healthy == min && b.current_healthy == 10)
     })

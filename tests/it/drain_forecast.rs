@@ -15,11 +15,10 @@ use kubedrain::drain::events::NodeState;
 use kubedrain::drain::exec::start_drain;
 use kubedrain::drain::fetch;
 use kubedrain::drain::plan::DrainPlan;
-use kubedrain::sim::store::Store;
 use kubedrain::sim::{Kind, Simulator};
 use serde_json::Value;
 
-use crate::drain_support::sim::{DEADLINE, client, finish, journal, sim};
+use crate::drain_support::sim::{DEADLINE, budgets_hold, client, finish, journal, sim};
 
 /// What the forecast allows for one replacement: one of these nodes (`None`: Pending), or
 /// anything (not predicted).
@@ -120,39 +119,6 @@ fn matches(allowed: &[Allowed], actual: &[Option<String>]) -> bool {
                 &mut vec![false; allowed.len()],
             )
         })
-}
-
-/// Healthy (Ready, not terminating) pods each PDB selects, against its `minAvailable`.
-fn budgets_hold(store: &Store) -> Result<(), String> {
-    let (_, pdbs) = store.list(Kind::PodDisruptionBudget, None);
-    let (_, pods) = store.list(Kind::Pod, None);
-    for b in pdbs.iter() {
-        let Some(min) = b["spec"]["minAvailable"].as_i64() else {
-            continue;
-        };
-        let ns = &b["metadata"]["namespace"];
-        let sel = b["spec"]["selector"]["matchLabels"].as_object().unwrap();
-        let healthy = pods
-            .iter()
-            .filter(|p| &p["metadata"]["namespace"] == ns)
-            .filter(|p| sel.iter().all(|(k, v)| &p["metadata"]["labels"][k] == v))
-            .filter(|p| p["metadata"]["deletionTimestamp"].is_null())
-            .filter(|p| {
-                p["status"]["conditions"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .any(|c| c["type"] == "Ready" && c["status"] == "True")
-            })
-            .count() as i64;
-        if healthy < min {
-            return Err(format!(
-                "{}: {healthy} healthy < minAvailable {min}",
-                b["metadata"]["name"]
-            ));
-        }
-    }
-    Ok(())
 }
 
 /// Plans the drain of `node`, runs it, and checks the plan against what happened.

@@ -11,7 +11,7 @@ use kubedrain::drain::events::{DrainEvent, DrainOutcome, PodState};
 use kubedrain::drain::exec::DrainHandle;
 use kubedrain::drain::journal::{Journal, Target};
 use kubedrain::sim::api::faults::{FaultAction, FaultRule};
-use kubedrain::sim::{SimOptions, Simulator};
+use kubedrain::sim::{Kind, SimOptions, Simulator, Store};
 use tokio::sync::mpsc::UnboundedReceiver;
 
 pub const DEADLINE: Duration = Duration::from_secs(90);
@@ -134,4 +134,37 @@ pub fn fault(method: &str, path: &str, code: u16, times: Option<usize>) -> Fault
         action: FaultAction::Status(code),
         remaining: times,
     }
+}
+
+/// Healthy (Ready, not terminating) pods each PDB selects, against its `minAvailable`.
+pub fn budgets_hold(store: &Store) -> Result<(), String> {
+    let (_, pdbs) = store.list(Kind::PodDisruptionBudget, None);
+    let (_, pods) = store.list(Kind::Pod, None);
+    for b in pdbs.iter() {
+        let Some(min) = b["spec"]["minAvailable"].as_i64() else {
+            continue;
+        };
+        let ns = &b["metadata"]["namespace"];
+        let sel = b["spec"]["selector"]["matchLabels"].as_object().unwrap();
+        let healthy = pods
+            .iter()
+            .filter(|p| &p["metadata"]["namespace"] == ns)
+            .filter(|p| sel.iter().all(|(k, v)| &p["metadata"]["labels"][k] == v))
+            .filter(|p| p["metadata"]["deletionTimestamp"].is_null())
+            .filter(|p| {
+                p["status"]["conditions"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .any(|c| c["type"] == "Ready" && c["status"] == "True")
+            })
+            .count() as i64;
+        if healthy < min {
+            return Err(format!(
+                "{}: {healthy} healthy < minAvailable {min}",
+                b["metadata"]["name"]
+            ));
+        }
+    }
+    Ok(())
 }

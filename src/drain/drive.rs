@@ -325,6 +325,12 @@ impl Run {
                         let msg = format!("node {node} was deleted during the drain");
                         return self.finish(NodeState::Failed, vec![msg.clone()], pending, msg, false).await;
                     }
+                    NodeSignal::Replaced(why) => {
+                        tasks.abort_all();
+                        let pending = pending_names(&tracked);
+                        let msg = super::node_ops::replaced_text(&node, &why);
+                        return self.finish(NodeState::Failed, vec![msg.clone()], pending, msg, false).await;
+                    }
                     NodeSignal::Uncordoned => {
                         self.notice(format!("node/{node} was uncordoned by someone else during the drain"));
                     }

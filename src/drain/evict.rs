@@ -4,7 +4,7 @@
 use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
-use kube::api::{Api, DeleteParams, PostParams};
+use kube::api::{Api, DeleteParams, PostParams, Preconditions};
 use kube::core::Status;
 use kube::{Client, Error};
 use regex::Regex;
@@ -23,6 +23,9 @@ pub const DEFAULT_RETRY: Duration = Duration::from_secs(5);
 pub struct Target {
     pub namespace: String,
     pub name: String,
+    /// The pod's uid when planned: sent as a precondition, so a new pod that took the name
+    /// (or another cluster behind the same URL) is never evicted in its place.
+    pub uid: String,
 }
 
 impl Target {
@@ -107,7 +110,10 @@ pub fn eviction_body(t: &Target, grace: Option<u32>) -> Value {
         "metadata": {"name": t.name, "namespace": t.namespace},
     });
     if let Some(g) = grace {
-        body["deleteOptions"] = json!({"gracePeriodSeconds": g});
+        body["deleteOptions"]["gracePeriodSeconds"] = json!(g);
+    }
+    if !t.uid.is_empty() {
+        body["deleteOptions"]["preconditions"] = json!({"uid": t.uid});
     }
     body
 }
@@ -135,6 +141,10 @@ pub async fn run(
             if delete {
                 let dp = DeleteParams {
                     grace_period_seconds: grace,
+                    preconditions: (!t.uid.is_empty()).then(|| Preconditions {
+                        uid: Some(t.uid.clone()),
+                        resource_version: None,
+                    }),
                     ..Default::default()
                 };
                 api.delete(&t.name, &dp).await.map(|_| ())
@@ -168,6 +178,8 @@ pub async fn run(
                 .is_some_and(|d| d.causes.iter().any(|c| c.reason == "NamespaceTerminating"));
         let state = match status.code {
             404 => return Ended::AlreadyGone,
+            // The pod that was planned is gone; another one has its name now.
+            409 if status.message.contains("UID in precondition") => return Ended::AlreadyGone,
             429 => blocked_state(&status, &t.namespace),
             403 if terminating_ns => PodState::Retrying {
                 message: status.message.clone(),

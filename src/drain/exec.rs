@@ -109,6 +109,7 @@ pub fn start_drain_with(
         journal,
         sink: Arc::new(sink),
         cancel: cancel_rx.clone(),
+        uid: None,
     };
     DrainHandle {
         node: node.to_string(),
@@ -126,6 +127,9 @@ pub(super) struct Run {
     pub(super) sink: Sink,
     /// Cancellation, for `finish` (the steps before take theirs as an argument).
     pub(super) cancel: watch::Receiver<bool>,
+    /// The node's uid as read at the start: every later write to the node carries it as a
+    /// precondition, and the end-of-drain check compares it (`None` until the node is read).
+    pub(super) uid: Option<String>,
 }
 
 /// Resolves when cancellation is asked for; never if the handle is gone.
@@ -215,7 +219,9 @@ impl Run {
             let stopping = matches!(state, NodeState::Cancelled | NodeState::TimedOut)
                 || *self.cancel.borrow();
             let bound = if stopping { STOP_ANNOTATE } else { ANNOTATE };
-            let write = node_ops::set_drain_state(&self.client, &self.node, state.annotation());
+            let uid = self.uid.as_deref();
+            let write =
+                node_ops::set_drain_state(&self.client, &self.node, uid, state.annotation());
             let mut cancel = self.cancel.clone();
             let written = tokio::select! {
                 w = tokio::time::timeout(bound, write) => w.map_err(|_| "timed out"),
@@ -228,6 +234,12 @@ impl Run {
                     state = NodeState::Failed;
                     message = format!("node {} was deleted during the drain", self.node);
                     errors = vec![message.clone()];
+                }
+                // Not our node any more: its annotations are not ours to write.
+                Ok(Err(node_ops::NodeOpError::Replaced(m))) => {
+                    state = NodeState::Failed;
+                    message = m.clone();
+                    errors = vec![m];
                 }
                 Ok(Err(e)) => self.notice(format!(
                     "could not record drain state on node/{}: {e}",
@@ -306,7 +318,7 @@ impl Run {
         self.finish(state, errors, vec![], message, cordoned).await
     }
 
-    async fn run(self, mut cancel: watch::Receiver<bool>) -> DrainOutcome {
+    async fn run(mut self, mut cancel: watch::Receiver<bool>) -> DrainOutcome {
         let node = self.node.clone();
         let started = tokio::time::Instant::now();
         let deadline = self.opts.timeout.map(|t| started + t);
@@ -335,18 +347,22 @@ impl Run {
         };
         let (cordoned, node_watch) = match cordon {
             Ok(c) => {
+                self.uid = c.before.meta.uid.clone();
                 self.emit(DrainEvent::Cordoned {
                     node: node.clone(),
                     already: c.already,
                 });
                 let rv = |n: &NodeRow| n.meta.resource_version.clone().unwrap_or_default();
-                let watch = NodeWatch::after_cordon(&rv(&c.after), &rv(&c.before));
+                let uid = self.uid.clone().unwrap_or_default();
+                let watch = NodeWatch::after_cordon(&rv(&c.after), &rv(&c.before), &uid);
                 (c.after, watch)
             }
             // Unlike kubectl, never evict from a node we could not cordon.
             Err(e) => {
                 let err = match e {
-                    node_ops::NodeOpError::NotFound(_) => e.to_string(),
+                    node_ops::NodeOpError::NotFound(_) | node_ops::NodeOpError::Replaced(_) => {
+                        e.to_string()
+                    }
                     _ => format!("unable to cordon node \"{node}\": {e}"),
                 };
                 return self
@@ -409,6 +425,7 @@ impl Run {
                     target: Target {
                         namespace: pp.namespace.clone(),
                         name: pp.name.clone(),
+                        uid: pp.uid.clone(),
                     },
                     uid: pp.uid.clone(),
                     controller: row.controller().map(|c| c.uid.clone()),

@@ -117,7 +117,7 @@ mod tests {
 
     #[test]
     fn uncordon_is_reported_only_after_our_cordon_was_seen() {
-        let mut w = NodeWatch::after_cordon("7", "5");
+        let mut w = NodeWatch::after_cordon("7", "5", "");
         let m = |u, rv| FeedEvent::Modified(node(u, rv));
         assert_eq!(
             w.apply(&m(false, "6")),
@@ -132,8 +132,30 @@ mod tests {
             NodeSignal::Deleted
         );
         // Already cordoned, nothing patched: every later schedulable node is an uncordon.
-        let mut w = NodeWatch::after_cordon("5", "5");
+        let mut w = NodeWatch::after_cordon("5", "5", "");
         assert_eq!(w.apply(&m(false, "6")), NodeSignal::Uncordoned);
+    }
+
+    #[test]
+    fn a_node_with_another_uid_is_a_replacement() {
+        let with_uid = |uid: &str| {
+            let mut n = node(true, "9");
+            n.meta.uid = Some(uid.into());
+            n
+        };
+        let mut w = NodeWatch::after_cordon("5", "5", "u1");
+        assert_eq!(
+            w.apply(&FeedEvent::Modified(with_uid("u1"))),
+            NodeSignal::Nothing
+        );
+        assert_eq!(
+            w.apply(&FeedEvent::Relisted(vec![with_uid("u2")])),
+            NodeSignal::Replaced("uid u1 at the start, u2 now".into())
+        );
+        assert_eq!(
+            w.apply(&FeedEvent::Added(with_uid("u3"))),
+            NodeSignal::Replaced("uid u1 at the start, u3 now".into())
+        );
     }
 }
 
@@ -144,6 +166,9 @@ pub enum NodeSignal {
     Deleted,
     /// Someone made it schedulable again mid-drain.
     Uncordoned,
+    /// A node with another uid has the name now (re-created, or another cluster behind the
+    /// same server URL): the text says which uids.
+    Replaced(String),
     /// Nothing worth acting on.
     Nothing,
 }
@@ -154,15 +179,19 @@ pub struct NodeWatch {
     /// The resourceVersion of our cordon, until the watch has shown it: older events show the
     /// node schedulable because it was, not because someone uncordoned it.
     cordon_rv: Option<String>,
+    /// The uid of the node being drained (empty: unknown, not checked).
+    uid: String,
 }
 
 impl NodeWatch {
     /// After a cordon that made the node version `cordon_rv`, on a watch that has already
     /// delivered version `seen_rv` (equal when the cordon changed nothing).
-    pub fn after_cordon(cordon_rv: &str, seen_rv: &str) -> Self {
+    /// `uid` is the node's, as read before the cordon.
+    pub fn after_cordon(cordon_rv: &str, seen_rv: &str, uid: &str) -> Self {
         NodeWatch {
             cordon_rv: (cordon_rv != seen_rv && !cordon_rv.is_empty())
                 .then(|| cordon_rv.to_string()),
+            uid: uid.to_string(),
         }
     }
 
@@ -181,6 +210,10 @@ impl NodeWatch {
             FeedEvent::Added(n) | FeedEvent::Modified(n) => n,
             FeedEvent::Failed(_) => return NodeSignal::Nothing,
         };
+        let now = n.meta.uid.as_deref().unwrap_or("");
+        if !self.uid.is_empty() && now != self.uid {
+            return NodeSignal::Replaced(format!("uid {} at the start, {now} now", self.uid));
+        }
         if let Some(rv) = &self.cordon_rv {
             if n.meta.resource_version.as_ref() == Some(rv) {
                 self.cordon_rv = None;

@@ -19,6 +19,9 @@ pub enum NodeOpError {
     NotFound(String),
     /// kubedrain refuses (e.g. uncordoning a cordon that predates it without `--force`).
     Refused(String),
+    /// The node behind the name is not the one kubedrain read (its uid changed: it was
+    /// re-created, or the server now serves another cluster); the message says which.
+    Replaced(String),
     /// Any other API or transport error.
     Api(Error),
 }
@@ -29,7 +32,7 @@ impl fmt::Display for NodeOpError {
             NodeOpError::NotFound(n) => {
                 write!(f, "Error from server (NotFound): nodes \"{n}\" not found")
             }
-            NodeOpError::Refused(m) => f.write_str(m),
+            NodeOpError::Refused(m) | NodeOpError::Replaced(m) => f.write_str(m),
             NodeOpError::Api(e) => f.write_str(&api_error_text(e)),
         }
     }
@@ -59,8 +62,19 @@ pub fn api_message(e: &Error) -> String {
 fn map_err(name: &str, e: Error) -> NodeOpError {
     match &e {
         Error::Api(s) if s.code == 404 => NodeOpError::NotFound(name.to_string()),
+        Error::Api(s) if s.code == 409 && s.message.contains("UID in precondition") => {
+            NodeOpError::Replaced(replaced_text(name, &s.message))
+        }
         _ => NodeOpError::Api(e),
     }
+}
+
+/// What kubedrain says when a node's uid is not the one it read.
+pub fn replaced_text(name: &str, detail: &str) -> String {
+    format!(
+        "node/{name} is not the node kubedrain started with: it was re-created or the server now \
+         serves a different cluster ({detail}); nothing was changed on it"
+    )
 }
 
 /// GETs a node.
@@ -71,7 +85,18 @@ pub async fn get_node(client: &Client, name: &str) -> Result<NodeRow, NodeOpErro
         .map_err(|e| map_err(name, e))
 }
 
-async fn patch_node(client: &Client, name: &str, body: Value) -> Result<NodeRow, NodeOpError> {
+/// Patches node `name`. With a `uid`, the patch carries it as a precondition: the server
+/// refuses (409) to change a node with another uid, so a re-created node or another cluster
+/// behind the same URL is never changed by a step meant for the node read before.
+async fn patch_node(
+    client: &Client,
+    name: &str,
+    uid: Option<&str>,
+    mut body: Value,
+) -> Result<NodeRow, NodeOpError> {
+    if let Some(uid) = uid.filter(|u| !u.is_empty()) {
+        body["metadata"]["uid"] = json!(uid);
+    }
     Api::<NodeRow>::all(client.clone())
         .patch(name, &PatchParams::default(), &Patch::Merge(body))
         .await
@@ -123,7 +148,7 @@ pub async fn cordon_node(
     if !annotations.is_empty() {
         let body =
             json!({"metadata": {"annotations": annotations}, "spec": {"unschedulable": true}});
-        match patch_node(client, name, body).await {
+        match patch_node(client, name, node.meta.uid.as_deref(), body).await {
             Ok(n) => after = n,
             Err(e) => {
                 let _ = journal
@@ -199,7 +224,7 @@ pub async fn uncordon(
     let changes = version_changes(&node);
     let cleared: BTreeMap<&str, Value> = ann::ALL.iter().map(|k| (*k, Value::Null)).collect();
     let body = json!({"metadata": {"annotations": cleared}, "spec": {"unschedulable": false}});
-    match patch_node(client, name, body).await {
+    match patch_node(client, name, node.meta.uid.as_deref(), body).await {
         Ok(_) => {
             let detail = (!changes.is_empty()).then(|| changes.join(", "));
             let _ = journal
@@ -225,8 +250,13 @@ pub async fn uncordon(
     }
 }
 
-/// Sets the `kubedrain.io/drain-state` annotation.
-pub async fn set_drain_state(client: &Client, name: &str, state: &str) -> Result<(), NodeOpError> {
+/// Sets the `kubedrain.io/drain-state` annotation on the node with `uid` (only that one).
+pub async fn set_drain_state(
+    client: &Client,
+    name: &str,
+    uid: Option<&str>,
+    state: &str,
+) -> Result<(), NodeOpError> {
     let body = json!({"metadata": {"annotations": {ann::DRAIN_STATE: state}}});
-    patch_node(client, name, body).await.map(|_| ())
+    patch_node(client, name, uid, body).await.map(|_| ())
 }

@@ -1,6 +1,8 @@
-//! The last word of a drain: it is "drained" only when a fresh list of the node's pods shows
-//! none that the drain should have removed. The watch said each evicted pod went; the list
-//! also catches what no watch event could: a pod bound to the node after the plan was made.
+//! The last word of a drain: it is "drained" only when a fresh GET shows the same node (the
+//! uid read at the start) still cordoned, and a fresh list of the node's pods shows none that
+//! the drain should have removed. The watch said each evicted pod went; the list also catches
+//! what no watch event could: a pod bound to the node after the plan was made, or a server
+//! that now serves another cluster under the same URL.
 
 use std::time::Duration;
 
@@ -11,10 +13,10 @@ use kube::api::{Api, ListParams};
 use super::exec::Run;
 use super::fetch;
 use super::filters::{DsLookup, classify};
-use super::node_ops::api_message;
+use super::node_ops::{NodeOpError, api_message, get_node, replaced_text};
 use super::options::DrainOptions;
 use super::plan::PodAction;
-use crate::cluster::rows::PodRow;
+use crate::cluster::rows::{NodeRow, PodRow};
 
 /// How long the final list may take before the drain says it cannot confirm the node drained.
 const LIST_TIMEOUT: Duration = Duration::from_secs(10);
@@ -63,6 +65,21 @@ pub fn verdict(node: &str, found: Result<Vec<String>, String>) -> Option<String>
     }
 }
 
+/// Whether `now` (a fresh GET) is still the node the drain started with (`uid`) and still
+/// cordoned: `None` if so, else why the drain cannot say "drained".
+pub fn node_verdict(node: &str, uid: Option<&str>, now: &NodeRow) -> Option<String> {
+    let found = now.meta.uid.as_deref().unwrap_or("");
+    if let Some(uid) = uid.filter(|u| !u.is_empty() && *u != found) {
+        return Some(replaced_text(
+            node,
+            &format!("uid {uid} at the start, {found} now"),
+        ));
+    }
+    (!now.unschedulable).then(|| {
+        format!("node/{node} is not drained: it is schedulable again (someone uncordoned it during the drain)")
+    })
+}
+
 impl Run {
     /// Called once every tracked pod is done: `None` if the drain may say `Drained`. Skipped
     /// when the drain already failed (it is not going to say drained anyway).
@@ -70,10 +87,31 @@ impl Run {
         if !errors.is_empty() {
             return None;
         }
+        if let Some(why) = self.confirm_node().await {
+            return Some(why);
+        }
         verdict(
             &self.node,
             remaining(&self.client, &self.node, &self.opts).await,
         )
+    }
+
+    /// A fresh GET of the node: the same one, still cordoned.
+    async fn confirm_node(&self) -> Option<String> {
+        let node = &self.node;
+        match tokio::time::timeout(LIST_TIMEOUT, get_node(&self.client, node)).await {
+            Ok(Ok(n)) => node_verdict(node, self.uid.as_deref(), &n),
+            Ok(Err(NodeOpError::NotFound(_))) => {
+                Some(format!("node {node} was deleted during the drain"))
+            }
+            Ok(Err(e)) => Some(format!(
+                "could not confirm that node/{node} is drained: reading it failed: {e}"
+            )),
+            Err(_) => Some(format!(
+                "could not confirm that node/{node} is drained: reading it got no answer within {}s",
+                LIST_TIMEOUT.as_secs()
+            )),
+        }
     }
 }
 
@@ -121,6 +159,23 @@ mod tests {
             serde_json::json!({"deletionTimestamp": "2026-01-01T00:00:00Z"}),
         );
         assert_eq!(left_behind(&[going], &opts, now), ["d/going"]);
+    }
+
+    #[test]
+    fn the_node_must_be_the_same_and_still_cordoned() {
+        let node = |uid: &str, unschedulable: bool| -> NodeRow {
+            serde_json::from_value(serde_json::json!({
+                "metadata": {"name": "n0", "uid": uid},
+                "spec": {"unschedulable": unschedulable}, "status": {}
+            }))
+            .unwrap()
+        };
+        assert_eq!(node_verdict("n0", Some("u1"), &node("u1", true)), None);
+        let v = node_verdict("n0", Some("u1"), &node("u2", true)).unwrap();
+        assert!(v.contains("uid u1 at the start, u2 now"), "{v}");
+        assert!(v.contains("nothing was changed"), "{v}");
+        let v = node_verdict("n0", Some("u1"), &node("u1", false)).unwrap();
+        assert!(v.contains("schedulable again"), "{v}");
     }
 
     #[test]

@@ -69,9 +69,10 @@ fn parses_the_blocking_pdb_from_causes() {
 
 #[test]
 fn eviction_body_is_policy_v1_with_camel_case_delete_options() {
-    let t = Target {
+    let mut t = Target {
         namespace: "d".into(),
         name: "p".into(),
+        uid: String::new(),
     };
     assert_eq!(
         eviction_body(&t, Some(0)),
@@ -79,6 +80,12 @@ fn eviction_body_is_policy_v1_with_camel_case_delete_options() {
             "metadata": {"name": "p", "namespace": "d"}, "deleteOptions": {"gracePeriodSeconds": 0}})
     );
     assert!(eviction_body(&t, None).get("deleteOptions").is_none());
+    // The planned pod's uid is a precondition: a new pod with the name is not evicted.
+    t.uid = "u1".into();
+    assert_eq!(
+        eviction_body(&t, None)["deleteOptions"],
+        json!({"preconditions": {"uid": "u1"}})
+    );
 }
 
 fn pod_event(state: PodState) -> DrainEvent {

@@ -17,6 +17,7 @@ mod drain_live_truth;
 mod drain_many;
 mod drain_output;
 mod drain_plan;
+mod drain_reliability;
 mod drain_scale;
 mod drain_verdicts;
 mod flow_daemonsets;

@@ -200,6 +200,19 @@ pub fn create(
     Ok(json_value(201, &created))
 }
 
+/// A `metadata.uid` in a PUT or PATCH body is a precondition, as on the real API server: a
+/// different object behind the same name answers 409.
+fn check_uid(body_uid: &Value, current: &Value, kind: Kind, name: &str) -> Result<(), StoreError> {
+    let cur = current["metadata"]["uid"].as_str().unwrap_or("");
+    match body_uid.as_str() {
+        Some(uid) if !uid.is_empty() && uid != cur => Err(StoreError::Conflict(format!(
+            "Operation cannot be fulfilled on {} \"{name}\": Precondition failed: UID in precondition: {uid}, UID in object meta: {cur}",
+            crate::sim::store::resource_label(kind)
+        ))),
+        _ => Ok(()),
+    }
+}
+
 fn check_rv(body_rv: &Value, current: &Value, kind: Kind, name: &str) -> Result<(), StoreError> {
     match body_rv.as_str() {
         Some(rv) if !rv.is_empty() && rv.parse::<u64>().ok() != Some(rv_of(current)) => {
@@ -232,6 +245,7 @@ pub fn replace(
     }
     let status_only = sub == Some("status");
     let apply = |cur: &mut Value| -> Result<(), StoreError> {
+        check_uid(&new["metadata"]["uid"], cur, kind, name)?;
         check_rv(&new["metadata"]["resourceVersion"], cur, kind, name)?;
         if status_only {
             cur["status"] = new["status"].clone();
@@ -285,6 +299,7 @@ pub fn patch(
     }
     let mut patch_err: Option<String> = None;
     let mut apply = |cur: &mut Value| -> Result<(), StoreError> {
+        check_uid(&p["metadata"]["uid"], cur, kind, name)?;
         check_rv(&p["metadata"]["resourceVersion"], cur, kind, name)?;
         if let Err(e) = patch::apply(ty, cur, &p) {
             patch_err = Some(e.clone());

@@ -32,6 +32,21 @@ pub fn effective_grace(pod: &Value, requested: Option<i64>) -> i64 {
     grace
 }
 
+/// `preconditions.uid`: 409 when the pod behind the name is another one.
+fn uid_precondition(pod: &Value, name: &str, opts: &DeleteOptions) -> ApiResult<()> {
+    match &opts.uid {
+        Some(uid) if pod["metadata"]["uid"].as_str() != Some(uid) => Err(ApiError::new(
+            409,
+            "Conflict",
+            format!(
+                "Operation cannot be fulfilled on pods \"{name}\": Precondition failed: UID in precondition: {uid}, UID in object meta: {}",
+                pod["metadata"]["uid"].as_str().unwrap_or("")
+            ),
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// Deletes a pod: grace 0 removes it now; otherwise it gets `deletionTimestamp` and
 /// `deletionGracePeriodSeconds` and the kubelet controller removes it when the grace runs out.
 /// A second delete may only shorten a running grace period. Returns the pod as the API shows it.
@@ -45,18 +60,7 @@ pub fn delete_pod(
         .store
         .get(Kind::Pod, ns, name)
         .ok_or_else(|| ApiError::not_found(Kind::Pod, name))?;
-    if let Some(uid) = &opts.uid
-        && pod["metadata"]["uid"].as_str() != Some(uid)
-    {
-        return Err(ApiError::new(
-            409,
-            "Conflict",
-            format!(
-                "Operation cannot be fulfilled on pods \"{name}\": Precondition failed: UID in precondition: {uid}, UID in object meta: {}",
-                pod["metadata"]["uid"].as_str().unwrap_or("")
-            ),
-        ));
-    }
+    uid_precondition(&pod, name, opts)?;
     let grace = effective_grace(&pod, opts.grace);
     if opts.dry_run {
         return Ok(pod);
@@ -109,6 +113,8 @@ pub fn evict(st: &ApiState, ns: &str, name: &str, ct: &str, body: &[u8], q: &Par
         .store
         .get(Kind::Pod, ns, name)
         .ok_or_else(|| ApiError::not_found(Kind::Pod, name))?;
+    // The precondition first: an eviction meant for another pod takes nothing from a budget.
+    uid_precondition(&pod, name, &opts)?;
     let phase = pod["status"]["phase"].as_str().unwrap_or("");
     // Pods that are finished, not running yet, or already going: a plain delete, PDBs ignored.
     let ignore_pdb = matches!(phase, "Succeeded" | "Failed" | "Pending")

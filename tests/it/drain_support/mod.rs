@@ -1,6 +1,7 @@
 //! Builders shared by the planner tests.
 #![allow(dead_code)]
 
+pub mod proxy;
 pub mod sim;
 
 use kubedrain::cluster::rows::{NodeRow, PdbRow, PodRow};

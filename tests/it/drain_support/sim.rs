@@ -168,3 +168,13 @@ pub fn budgets_hold(store: &Store) -> Result<(), String> {
     }
     Ok(())
 }
+
+/// A no-retry client for `sim`'s credentials at another URL (a proxy in front of it).
+pub async fn client_via(sim: &Simulator, url: &str) -> Client {
+    let yaml = sim.kubeconfig_yaml().replace(&sim.url(), url);
+    let kc = kube::config::Kubeconfig::from_yaml(&yaml).unwrap();
+    let cfg = kube::Config::from_custom_kubeconfig(kc, &Default::default())
+        .await
+        .unwrap();
+    kubedrain::drain::client::client_without_retry(cfg).unwrap()
+}

@@ -1,0 +1,105 @@
+//! Reliability: a drain never says "drained" about a state that is not the cluster's. A server
+//! swapped behind the same URL, or a node re-created under the same name, is reported and the
+//! node behind the name now is never annotated.
+
+use crate::drain_support;
+
+use drain_support::proxy::{Proxy, addr_of};
+use drain_support::sim::*;
+use k8s_openapi::api::core::v1::Node;
+use kube::api::{Api, DeleteParams, PostParams};
+use kubedrain::drain::events::NodeState;
+use kubedrain::drain::exec::start_drain;
+use kubedrain::drain::journal::ann;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_swapped_mid_drain_is_not_drained_and_not_annotated() {
+    let (a, b) = (sim("pdb-blocked").await, sim("pdb-blocked").await);
+    let proxy = Proxy::start(addr_of(&a.url())).await;
+    let c = client_via(&a, &proxy.url()).await;
+    let cb = client(&b).await;
+    let before_b = node(&cb, "node0").await;
+    let dir = tempfile::tempdir().unwrap();
+    let (handle, mut rx) = start_drain(c.clone(), "node0", ignore_ds(), journal(&a, &dir));
+    let mut events = vec![];
+    until_blocked(&mut rx, &mut events).await;
+    // Another cluster behind the same URL: same names, other uids.
+    proxy.swap(addr_of(&b.url()));
+    let out = finish(handle, &mut rx, &mut events).await;
+    assert_eq!(out.state, NodeState::Failed, "{out:?}");
+    assert!(
+        out.message
+            .contains("node/node0 is not the node kubedrain started with"),
+        "{out:?}"
+    );
+    assert!(out.message.contains("nothing was changed on it"), "{out:?}");
+    // The node of the other cluster: untouched (schedulable, no kubedrain annotation).
+    let now_b = node(&cb, "node0").await;
+    assert!(!now_b.unschedulable);
+    assert_eq!(now_b.annotation(ann::DRAIN_STATE), None);
+    assert_eq!(now_b.annotation(ann::CORDONED_BY), None);
+    assert_eq!(now_b.meta.resource_version, before_b.meta.resource_version);
+    // Nor were its pods evicted.
+    assert!(pods(&cb).await.iter().all(|p| !p.is_terminating()));
+    a.stop().await;
+    b.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_recreated_mid_drain_is_reported_and_not_annotated() {
+    let sim = sim("pdb-blocked").await;
+    let c = client(&sim).await;
+    let dir = tempfile::tempdir().unwrap();
+    let (handle, mut rx) = start_drain(c.clone(), "node0", ignore_ds(), journal(&sim, &dir));
+    let mut events = vec![];
+    until_blocked(&mut rx, &mut events).await;
+    let api = Api::<Node>::all(c.clone());
+    let mut fresh = api.get("node0").await.unwrap();
+    fresh.metadata.uid = None;
+    fresh.metadata.resource_version = None;
+    fresh.metadata.annotations = None;
+    fresh.spec.get_or_insert_default().unschedulable = None;
+    api.delete("node0", &DeleteParams::default()).await.unwrap();
+    api.create(&PostParams::default(), &fresh).await.unwrap();
+    let out = finish(handle, &mut rx, &mut events).await;
+    assert_eq!(out.state, NodeState::Failed, "{out:?}");
+    assert_ne!(out.state, NodeState::Drained);
+    let n = node(&c, "node0").await;
+    assert!(
+        !n.unschedulable,
+        "the new node is not cordoned by the old drain"
+    );
+    assert_eq!(n.annotation(ann::DRAIN_STATE), None, "{out:?}");
+    sim.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_uncordoned_mid_drain_does_not_end_drained() {
+    let sim = sim("pdb-blocked").await;
+    let c = client(&sim).await;
+    let dir = tempfile::tempdir().unwrap();
+    let (handle, mut rx) = start_drain(c.clone(), "node0", ignore_ds(), journal(&sim, &dir));
+    let mut events = vec![];
+    until_blocked(&mut rx, &mut events).await;
+    // A colleague's `kubectl uncordon node0` (same node, same uid).
+    let api = Api::<Node>::all(c.clone());
+    let body = serde_json::json!({"spec": {"unschedulable": false}});
+    api.patch(
+        "node0",
+        &kube::api::PatchParams::default(),
+        &kube::api::Patch::Merge(&body),
+    )
+    .await
+    .unwrap();
+    let out = finish(handle, &mut rx, &mut events).await;
+    assert_eq!(out.state, NodeState::Failed, "{out:?}");
+    assert!(
+        out.errors.iter().any(|e| e.contains("schedulable again")),
+        "{out:?}"
+    );
+    assert_eq!(
+        node(&c, "node0").await.annotation(ann::DRAIN_STATE),
+        Some("failed")
+    );
+    sim.stop().await;
+}

@@ -3,7 +3,67 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+use clap::builder::RangedU64ValueParser;
 use clap::{Args, Parser, Subcommand};
+
+use crate::cluster::names;
+use crate::drain::options::parse_go_duration;
+
+/// Fastest simulated time (`--speed`): beyond this the simulator's controllers cannot keep up.
+pub const MAX_SPEED: f64 = 1000.0;
+/// Most worker nodes `kubedrain sim --nodes` generates (Kubernetes' largest supported cluster).
+pub const MAX_NODES: u64 = 5000;
+/// Most pods per node `--pods-per-node` generates.
+pub const MAX_PODS_PER_NODE: u64 = 500;
+/// Most pod changes per second `--churn` makes.
+pub const MAX_CHURN: f64 = 1_000_000.0;
+
+/// A node name as `plan`, `cordon` and `uncordon` take it (checked before any request).
+fn node_name(s: &str) -> Result<String, String> {
+    names::node_name(s).map(|_| s.to_string())
+}
+
+/// A node argument as `drain` and `campaign` take it: `NAME`, or kubectl's `node/NAME`.
+fn node_ref(s: &str) -> Result<String, String> {
+    let name = ["node/", "nodes/", "no/"]
+        .iter()
+        .find_map(|p| s.strip_prefix(p))
+        .unwrap_or(s);
+    names::node_name(name).map(|_| s.to_string())
+}
+
+/// A namespace name (`-n`).
+fn namespace_name(s: &str) -> Result<String, String> {
+    names::namespace(s).map(|_| s.to_string())
+}
+
+/// A Go-style duration (`90s`, `5m`, `1h30m`, `0`), within Go's range.
+fn go_duration(s: &str) -> Result<String, String> {
+    match parse_go_duration(s) {
+        Some(_) => Ok(s.to_string()),
+        None => Err(format!(
+            "time: invalid duration {s:?} (e.g. 90s, 5m, 1h30m; at most 2562047h)"
+        )),
+    }
+}
+
+/// A simulated-time speed: a finite number above 0, at most [`MAX_SPEED`].
+fn speed(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v.is_finite() && v > 0.0 && v <= MAX_SPEED => Ok(v),
+        Ok(_) => Err(format!("must be above 0 and at most {MAX_SPEED}")),
+        Err(_) => Err(format!("{s:?} is not a number")),
+    }
+}
+
+/// A churn rate: a finite number of changes per second, 0 to [`MAX_CHURN`].
+fn churn(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v.is_finite() && (0.0..=MAX_CHURN).contains(&v) => Ok(v),
+        Ok(_) => Err(format!("must be between 0 and {MAX_CHURN}")),
+        Err(_) => Err(format!("{s:?} is not a number")),
+    }
+}
 
 /// kubedrain: cordon, drain, upgrade and uncordon Kubernetes nodes, and watch it happen.
 #[derive(Debug, Parser)]
@@ -33,7 +93,7 @@ pub struct KubeArgs {
 
     /// Namespace whose pods and events the panes list (default: all). Node numbers and plans
     /// always cover every namespace.
-    #[arg(short = 'n', long, global = true)]
+    #[arg(short = 'n', long, global = true, value_parser = namespace_name)]
     pub namespace: Option<String>,
 }
 
@@ -78,8 +138,8 @@ pub struct DemoArgs {
     /// Built-in scenario name or path to a scenario YAML file.
     #[arg(long, default_value = "seed")]
     pub scenario: String,
-    /// Simulated time speed (2.0 = twice as fast as real time).
-    #[arg(long, default_value_t = 1.0)]
+    /// Simulated time speed (2.0 = twice as fast as real time; above 0, at most 1000).
+    #[arg(long, default_value_t = 1.0, value_parser = speed)]
     pub speed: f64,
 }
 
@@ -92,21 +152,22 @@ pub struct SimArgs {
     /// Address to listen on (loopback and an ephemeral port by default).
     #[arg(long, default_value = "127.0.0.1:0")]
     pub listen: SocketAddr,
-    /// Simulated time speed (2.0 = twice as fast as real time).
-    #[arg(long, default_value_t = 1.0)]
+    /// Simulated time speed (2.0 = twice as fast as real time; above 0, at most 1000).
+    #[arg(long, default_value_t = 1.0, value_parser = speed)]
     pub speed: f64,
     /// Write a kubeconfig for the simulator to this path.
     #[arg(long)]
     pub kubeconfig_out: Option<PathBuf>,
-    /// Generate a large cluster instead of a scenario: number of worker nodes.
-    #[arg(long)]
+    /// Generate a large cluster instead of a scenario: number of worker nodes (1 to 5000).
+    #[arg(long, value_parser = RangedU64ValueParser::<usize>::new().range(1..=MAX_NODES))]
     pub nodes: Option<usize>,
-    /// With --nodes: pods per node.
-    #[arg(long, default_value_t = 30)]
+    /// With --nodes: pods per node (0 to 500).
+    #[arg(long, default_value_t = 30,
+          value_parser = RangedU64ValueParser::<usize>::new().range(0..=MAX_PODS_PER_NODE))]
     pub pods_per_node: usize,
     /// Benchmark churn: change this many pods per second, round-robin over every pod (each
     /// change sets a container's restart count to a sequence number; see `sim::churn`).
-    #[arg(long)]
+    #[arg(long, value_parser = churn)]
     pub churn: Option<f64>,
 }
 
@@ -114,6 +175,7 @@ pub struct SimArgs {
 #[derive(Debug, Clone, Args)]
 pub struct NodeArg {
     /// The node's name.
+    #[arg(value_parser = node_name)]
     pub node: String,
 }
 
@@ -121,6 +183,7 @@ pub struct NodeArg {
 #[derive(Debug, Clone, Args)]
 pub struct UncordonArgs {
     /// The node's name.
+    #[arg(value_parser = node_name)]
     pub node: String,
     /// Also lift a cordon that kubedrain did not put there (or that predates it).
     #[arg(long)]
@@ -140,10 +203,11 @@ pub struct DrainFlags {
     #[arg(long)]
     pub force: bool,
     /// Seconds each pod gets to terminate; negative uses the pod's own setting.
-    #[arg(long, default_value_t = -1, allow_hyphen_values = true)]
+    #[arg(long, default_value_t = -1, allow_hyphen_values = true,
+          value_parser = clap::value_parser!(i64).range(..=i64::from(u32::MAX)))]
     pub grace_period: i64,
     /// Give up after this long (e.g. 90s, 5m); 0 waits forever.
-    #[arg(long, default_value = "0s")]
+    #[arg(long, default_value = "0s", value_parser = go_duration)]
     pub timeout: String,
     /// Only drain pods matching this label selector.
     #[arg(long, default_value = "")]
@@ -152,7 +216,8 @@ pub struct DrainFlags {
     #[arg(long)]
     pub disable_eviction: bool,
     /// Skip pods whose deletion started more than this many seconds ago.
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = 0,
+          value_parser = clap::value_parser!(u64).range(..=i64::MAX as u64))]
     pub skip_wait_for_delete_timeout: u64,
     /// Accept a drain that leaves a workload without a ready replica or breaks a
     /// PodDisruptionBudget (`plan` exits 3 for those; `drain` refuses them without this).
@@ -164,11 +229,12 @@ pub struct DrainFlags {
 #[derive(Debug, Clone, Args)]
 pub struct PlanArgs {
     /// The node to plan a drain of.
+    #[arg(value_parser = node_name)]
     pub node: String,
     #[command(flatten)]
     pub flags: DrainFlags,
     /// Output format: text or json.
-    #[arg(short = 'o', long, default_value = "text")]
+    #[arg(short = 'o', long, default_value = "text", value_parser = ["text", "json"])]
     pub output: String,
 }
 
@@ -176,6 +242,7 @@ pub struct PlanArgs {
 #[derive(Debug, Clone, Args)]
 pub struct DrainArgs {
     /// The nodes to drain (`NAME` or `node/NAME`), one after another as kubectl does.
+    #[arg(value_parser = node_ref)]
     pub nodes: Vec<String>,
     /// Drain the nodes matching this label selector instead of naming them.
     #[arg(short = 'l', long)]
@@ -200,6 +267,7 @@ pub struct DrainArgs {
 #[derive(Debug, Clone, Args)]
 pub struct CampaignArgs {
     /// The nodes to take (default: every node; or use -l, --all-workers, --control-plane).
+    #[arg(value_parser = node_ref)]
     pub nodes: Vec<String>,
     /// Take the nodes matching this label selector.
     #[arg(short = 'l', long)]
@@ -219,7 +287,7 @@ pub struct CampaignArgs {
     pub max_unavailable: usize,
     /// Minimum time after each wave before the next (e.g. 2m); the soak also waits until no
     /// pod is Pending and every PodDisruptionBudget is at its desired health.
-    #[arg(long, default_value = "0s")]
+    #[arg(long, default_value = "0s", value_parser = go_duration)]
     pub soak: String,
     /// Print the ordered plan and each wave's pre-check and forecast; change nothing (exit 1
     /// when a wave would be held).

@@ -7,6 +7,7 @@ pub mod client;
 pub mod index;
 pub mod intern;
 pub mod labels;
+pub mod names;
 pub mod quantity;
 mod raw;
 pub mod rows;

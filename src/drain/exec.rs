@@ -321,7 +321,8 @@ impl Run {
     async fn run(mut self, mut cancel: watch::Receiver<bool>) -> DrainOutcome {
         let node = self.node.clone();
         let started = tokio::time::Instant::now();
-        let deadline = self.opts.timeout.map(|t| started + t);
+        // A deadline past what the clock can hold is no deadline (never a panic).
+        let deadline = self.opts.timeout.and_then(|t| started.checked_add(t));
         let opts_json = serde_json::to_string(&self.opts).unwrap_or_default();
         self.state(NodeState::Cordoning);
         // The node watch runs for the whole drain; its first event is the node itself, which

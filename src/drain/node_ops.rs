@@ -77,8 +77,15 @@ pub fn replaced_text(name: &str, detail: &str) -> String {
     )
 }
 
+/// A name that is not a node name never reaches a request path (`node1/status` would be
+/// the status subresource).
+fn check_name(name: &str) -> Result<(), NodeOpError> {
+    crate::cluster::names::node_name(name).map_err(NodeOpError::Refused)
+}
+
 /// GETs a node.
 pub async fn get_node(client: &Client, name: &str) -> Result<NodeRow, NodeOpError> {
+    check_name(name)?;
     Api::<NodeRow>::all(client.clone())
         .get(name)
         .await
@@ -94,6 +101,7 @@ async fn patch_node(
     uid: Option<&str>,
     mut body: Value,
 ) -> Result<NodeRow, NodeOpError> {
+    check_name(name)?;
     if let Some(uid) = uid.filter(|u| !u.is_empty()) {
         body["metadata"]["uid"] = json!(uid);
     }

@@ -113,8 +113,15 @@ pub fn parse_go_duration(s: &str) -> Option<Duration> {
         total += n * factor;
         rest = &rest[unit_len..];
     }
-    Some(Duration::from_secs_f64(total))
+    // Go's limit (an int64 of nanoseconds): beyond it Go says "invalid duration" too.
+    if !total.is_finite() || total > MAX_GO_DURATION_SECS {
+        return None;
+    }
+    Duration::try_from_secs_f64(total).ok()
 }
+
+/// The longest duration Go's `time.ParseDuration` accepts, in seconds (~292 years).
+const MAX_GO_DURATION_SECS: f64 = i64::MAX as f64 / 1e9;
 
 /// Formats like Go's `Duration.String()` for whole seconds and above (`1m0s`, `1h2m3s`, `90ms`).
 pub fn format_go_duration(d: Duration) -> String {
@@ -152,6 +159,10 @@ mod tests {
         assert_eq!(parse_go_duration("300ms"), Some(Duration::from_millis(300)));
         assert!(parse_go_duration("5").is_none());
         assert!(parse_go_duration("abc").is_none());
+        // Past Go's range: refused, never a panic.
+        assert!(parse_go_duration("2562048h").is_none());
+        assert!(parse_go_duration(&format!("{}h", "9".repeat(400))).is_none());
+        assert!(parse_go_duration("2562047h").is_some());
         assert_eq!(format_go_duration(Duration::from_secs(60)), "1m0s");
         assert_eq!(format_go_duration(Duration::from_secs(3723)), "1h2m3s");
         assert_eq!(format_go_duration(Duration::from_secs(5)), "5s");

@@ -1,0 +1,104 @@
+//! Bad input to the binary: a clear one-line error, exit 2 (clap's usage error), no panic, and
+//! not one request to the cluster.
+
+use crate::drain_support;
+
+use drain_support::sim::*;
+
+const BIN: &str = env!("CARGO_BIN_EXE_kubedrain");
+
+/// Each bad command line, and what the error must name.
+const BAD: &[(&str, &str)] = &[
+    ("cordon node1/status", "invalid node name \"node1/status\""),
+    (
+        "cordon node1?dryRun=All",
+        "invalid node name \"node1?dryRun=All\"",
+    ),
+    ("uncordon node1/status", "invalid node name"),
+    ("uncordon ../nodes", "invalid node name"),
+    ("plan Node1", "invalid node name \"Node1\""),
+    ("plan -node", "required arguments were not provided"),
+    ("drain node1/status", "invalid node name"),
+    ("drain node/node1?x=1", "invalid node name \"node1?x=1\""),
+    ("drain a..b", "empty part between dots"),
+    ("campaign node1/eviction", "invalid node name"),
+    (
+        "drain --timeout 99999999999999999999h node0",
+        "invalid duration",
+    ),
+    ("drain --timeout 2562048h node0", "at most 2562047h"),
+    ("drain --timeout=-5s node0", "invalid duration"),
+    ("drain --timeout 5 node0", "invalid duration"),
+    ("campaign --soak 999999999999h", "invalid duration"),
+    ("drain --grace-period 99999999999 node0", "--grace-period"),
+    (
+        "drain --skip-wait-for-delete-timeout 18446744073709551615 node0",
+        "--skip-wait-for-delete-timeout",
+    ),
+    ("plan -o yaml node0", "possible values: text, json"),
+    ("-n a/b plan node0", "invalid namespace \"a/b\""),
+    ("demo --speed 0", "must be above 0"),
+    ("demo --speed inf", "must be above 0"),
+    ("demo --speed NaN", "must be above 0"),
+    ("sim --speed=-1", "must be above 0"),
+    ("sim --nodes 0", "--nodes"),
+    ("sim --nodes 99999999999", "--nodes"),
+    ("sim --pods-per-node 100000", "--pods-per-node"),
+    ("sim --churn 1e300", "--churn"),
+];
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_inputs_get_a_clear_error_and_send_nothing() {
+    let sim = sim("seed").await;
+    let dir = tempfile::tempdir().unwrap();
+    let kubeconfig = dir.path().join("kubeconfig");
+    sim.write_kubeconfig(&kubeconfig).unwrap();
+    sim.stats().reset();
+    for (args, names) in BAD {
+        let out = tokio::process::Command::new(BIN)
+            .args(args.split(' '))
+            .arg("--kubeconfig")
+            .arg(&kubeconfig)
+            .env("KUBEDRAIN_STATE_DIR", dir.path())
+            .env("NO_COLOR", "1")
+            .output()
+            .await
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args}: {err}");
+        let first = err.lines().next().unwrap_or_default();
+        assert!(first.starts_with("error: "), "{args}: {err}");
+        assert!(err.contains(names), "{args}: wanted {names:?} in {err}");
+        assert!(!err.contains("panicked"), "{args}: {err}");
+    }
+    assert_eq!(sim.stats().total(), 0, "{:?}", sim.stats().log());
+    sim.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_longest_timeout_go_accepts_drains_without_a_panic() {
+    let sim = sim("seed").await;
+    let dir = tempfile::tempdir().unwrap();
+    let kubeconfig = dir.path().join("kubeconfig");
+    sim.write_kubeconfig(&kubeconfig).unwrap();
+    let out = tokio::process::Command::new(BIN)
+        .args([
+            "drain",
+            "node0",
+            "--ignore-daemonsets",
+            "--timeout",
+            "2562047h",
+        ])
+        .arg("--kubeconfig")
+        .arg(&kubeconfig)
+        .env("KUBEDRAIN_STATE_DIR", dir.path())
+        .output();
+    let out = tokio::time::timeout(DEADLINE, out).await.unwrap().unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    assert!(stdout.contains("node/node0 drained"), "{stdout}");
+    sim.stop().await;
+}

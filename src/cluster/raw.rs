@@ -175,9 +175,43 @@ pub(crate) struct StateDetail {
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "camelCase", default)]
 pub(crate) struct Node {
-    pub metadata: Meta,
+    pub metadata: NodeMeta,
     pub spec: NodeSpec,
     pub status: NodeStatus,
+}
+
+/// A node's metadata: the common fields, and of managedFields only who set
+/// `spec.unschedulable` (nodes are few; pods never parse managedFields).
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub(crate) struct NodeMeta {
+    #[serde(flatten)]
+    pub meta: Meta,
+    pub managed_fields: Vec<ManagedEntry>,
+}
+
+/// One managedFields entry, reduced to whether it owns `spec.unschedulable`.
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub(crate) struct ManagedEntry {
+    pub manager: String,
+    pub time: Option<String>,
+    #[serde(rename = "fieldsV1")]
+    pub fields_v1: FieldsV1,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(crate) struct FieldsV1 {
+    #[serde(rename = "f:spec")]
+    pub spec: Option<SpecFields>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(crate) struct SpecFields {
+    #[serde(rename = "f:unschedulable")]
+    pub unschedulable: Option<serde::de::IgnoredAny>,
 }
 
 #[derive(Deserialize, Default)]

@@ -114,6 +114,17 @@ pub struct NodeRow {
     pub kernel_version: String,
     pub container_runtime: String,
     pub boot_id: String,
+    /// Who last set `spec.unschedulable`, per the server's managedFields (`None` when the
+    /// server does not say): tells whose cordon the node has.
+    pub cordon_owner: Option<FieldOwner>,
+}
+
+/// The field manager that last set a field, and when (RFC 3339), from managedFields.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldOwner {
+    /// e.g. `kubedrain`, `kubectl`, `kubectl-cordon`.
+    pub manager: String,
+    pub time: Option<String>,
 }
 
 resource!(
@@ -135,6 +146,7 @@ impl From<raw::Node> for NodeRow {
         };
         let mut roles: Vec<String> = n
             .metadata
+            .meta
             .labels
             .iter()
             .flatten()
@@ -200,7 +212,21 @@ impl From<raw::Node> for NodeRow {
             kernel_version: info.kernel_version,
             container_runtime: info.container_runtime_version,
             boot_id: info.boot_id,
-            meta: slim_meta(n.metadata),
+            cordon_owner: n
+                .metadata
+                .managed_fields
+                .into_iter()
+                .find(|e| {
+                    e.fields_v1
+                        .spec
+                        .as_ref()
+                        .is_some_and(|s| s.unschedulable.is_some())
+                })
+                .map(|e| FieldOwner {
+                    manager: e.manager,
+                    time: e.time,
+                }),
+            meta: slim_meta(n.metadata.meta),
         }
     }
 }

@@ -271,10 +271,44 @@ pub fn cordon_annotations(node: &NodeRow, now: Timestamp) -> BTreeMap<String, St
     a
 }
 
+/// The field manager kubedrain's node writes are made as: the server's managedFields then
+/// say whose cordon a node has.
+pub const FIELD_MANAGER: &str = "kubedrain";
+
+/// Whether the node's cordon is the one kubedrain's annotations describe: they say kubedrain
+/// cordoned it and, where the server tracks field managers, kubedrain is still the one that
+/// last set `spec.unschedulable` (an uncordon and a cordon by someone else since would have
+/// taken that field over, leaving kubedrain's annotations behind).
+pub fn cordon_is_ours(node: &NodeRow) -> bool {
+    node.annotation(ann::CORDONED_BY) == Some("kubedrain")
+        && node
+            .cordon_owner
+            .as_ref()
+            .is_none_or(|o| o.manager == FIELD_MANAGER)
+}
+
 /// Whether kubedrain may lift this node's cordon without `--force`: only a cordon kubedrain
-/// itself put on a node that was schedulable before. `Err` says why not.
+/// itself put on a node that was schedulable before, and not re-made by someone else since.
+/// `Err` says why not.
 pub fn may_uncordon(node: &NodeRow) -> Result<(), String> {
     let name = node.name();
+    if node.annotation(ann::CORDONED_BY) == Some("kubedrain")
+        && let Some(o) = node
+            .cordon_owner
+            .as_ref()
+            .filter(|o| o.manager != FIELD_MANAGER)
+    {
+        let when = o
+            .time
+            .as_deref()
+            .map(|t| format!(" at {t}"))
+            .unwrap_or_default();
+        return Err(format!(
+            "node/{name} was cordoned again by {}{when}, after kubedrain's cordon was lifted; \
+             kubedrain's annotations describe the earlier cordon; use --force to uncordon it anyway",
+            o.manager
+        ));
+    }
     match (
         node.annotation(ann::CORDONED_BY),
         node.annotation(ann::WAS_UNSCHEDULABLE),

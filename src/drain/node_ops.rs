@@ -9,7 +9,9 @@ use kube::api::{Api, Patch, PatchParams};
 use kube::{Client, Error};
 use serde_json::{Value, json};
 
-use super::journal::{Action, Journal, ann, cordon_annotations, may_uncordon};
+use super::journal::{
+    Action, FIELD_MANAGER, Journal, ann, cordon_annotations, cordon_is_ours, may_uncordon,
+};
 use crate::cluster::rows::NodeRow;
 
 /// Why a node operation failed.
@@ -83,6 +85,14 @@ fn check_name(name: &str) -> Result<(), NodeOpError> {
     crate::cluster::names::node_name(name).map_err(NodeOpError::Refused)
 }
 
+/// Every node write is made as kubedrain's field manager.
+fn patch_params() -> PatchParams {
+    PatchParams {
+        field_manager: Some(FIELD_MANAGER.into()),
+        ..PatchParams::default()
+    }
+}
+
 /// GETs a node.
 pub async fn get_node(client: &Client, name: &str) -> Result<NodeRow, NodeOpError> {
     check_name(name)?;
@@ -106,7 +116,7 @@ async fn patch_node(
         body["metadata"]["uid"] = json!(uid);
     }
     Api::<NodeRow>::all(client.clone())
-        .patch(name, &PatchParams::default(), &Patch::Merge(body))
+        .patch(name, &patch_params(), &Patch::Merge(body))
         .await
         .map_err(|e| map_err(name, e))
 }
@@ -144,7 +154,7 @@ pub async fn cordon_node(
     let name = node.name().to_string();
     let name = name.as_str();
     let already = node.unschedulable;
-    let ours = node.annotation(ann::CORDONED_BY) == Some("kubedrain");
+    let ours = cordon_is_ours(&node);
     let mut annotations: BTreeMap<String, String> = BTreeMap::new();
     if !already || (drain && !ours) {
         annotations = cordon_annotations(&node, Timestamp::now());

@@ -7,6 +7,7 @@ mod drain_support;
 mod campaign;
 mod campaign_skew;
 mod cli_inputs;
+mod cordon_ownership;
 mod drain_answers;
 mod drain_e2e;
 mod drain_e2e_faults;

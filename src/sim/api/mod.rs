@@ -6,6 +6,7 @@
 pub mod discovery;
 pub mod faults;
 pub mod list_watch;
+pub mod managed;
 pub mod objects;
 pub mod patch;
 pub mod pods;
@@ -267,6 +268,17 @@ fn injected(code: u16, path: &str) -> Response {
     ApiError::new(code, reason, message).into_response()
 }
 
+/// The query with `fieldManager` filled in from the User-Agent when the client gave none.
+fn with_manager(q: &Params, req: &Request) -> Params {
+    let ua = req
+        .headers()
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok());
+    let mut q = q.clone();
+    q.insert("fieldManager".into(), managed::manager(&q, ua));
+    q
+}
+
 /// Reads a request body (bounded) as JSON, or YAML when the Content-Type says so.
 pub async fn read_body(req: Request) -> ApiResult<(String, Bytes)> {
     let ct = req
@@ -424,10 +436,12 @@ async fn serve_resource(
             pods::evict(st, ns, name, &ct, &body, q)
         }
         ("PUT", Some(name)) => {
+            let q = &with_manager(q, &req);
             let (ct, body) = read_body(req).await?;
             objects::replace(st, t.kind, ns, name, sub, &ct, &body, q)
         }
         ("PATCH", Some(name)) => {
+            let q = &with_manager(q, &req);
             let (ct, body) = read_body(req).await?;
             objects::patch(st, t.kind, ns, name, sub, &ct, &body, q)
         }

@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use serde_json::{Value, json};
 
+use super::managed;
 use super::patch::{self, PatchType};
 use super::status::{ApiError, ApiResult, json_value, object_details, success};
 use super::table::{self, IncludeObject};
@@ -225,6 +226,15 @@ fn check_rv(body_rv: &Value, current: &Value, kind: Kind, name: &str) -> Result<
     }
 }
 
+/// Who makes an Update now: the request's field manager and the time.
+fn update_by(st: &ApiState, q: &Params) -> (String, String) {
+    let manager = q
+        .get("fieldManager")
+        .cloned()
+        .unwrap_or_else(|| "unknown".into());
+    (manager, format_time(st.store.clock().now()))
+}
+
 /// PUT (replace) an object or its status.
 #[allow(clippy::too_many_arguments)]
 pub fn replace(
@@ -244,9 +254,11 @@ pub fn replace(
         ));
     }
     let status_only = sub == Some("status");
+    let (manager, time) = update_by(st, q);
     let apply = |cur: &mut Value| -> Result<(), StoreError> {
         check_uid(&new["metadata"]["uid"], cur, kind, name)?;
         check_rv(&new["metadata"]["resourceVersion"], cur, kind, name)?;
+        let before = cur.clone();
         if status_only {
             cur["status"] = new["status"].clone();
         } else {
@@ -256,7 +268,9 @@ pub fn replace(
                 next["status"] = status;
             }
             *cur = next;
+            managed::keep(&before, cur);
         }
+        managed::record(&before, cur, &manager, &time, sub);
         Ok(())
     };
     if dry_run(q) {
@@ -298,9 +312,11 @@ pub fn patch(
         return Err(ApiError::bad_request("patch body must be a JSON object"));
     }
     let mut patch_err: Option<String> = None;
+    let (manager, time) = update_by(st, q);
     let mut apply = |cur: &mut Value| -> Result<(), StoreError> {
         check_uid(&p["metadata"]["uid"], cur, kind, name)?;
         check_rv(&p["metadata"]["resourceVersion"], cur, kind, name)?;
+        let before = cur.clone();
         if let Err(e) = patch::apply(ty, cur, &p) {
             patch_err = Some(e.clone());
             return Err(StoreError::Invalid(e));
@@ -308,6 +324,11 @@ pub fn patch(
         if !cur.is_object() || !cur["metadata"].is_object() {
             patch_err = Some("the patch removed the object's metadata".into());
             return Err(StoreError::Invalid(String::new()));
+        }
+        // A patch cannot write managedFields (the server keeps them).
+        managed::keep(&before, cur);
+        if ty != PatchType::Apply {
+            managed::record(&before, cur, &manager, &time, sub);
         }
         Ok(())
     };

@@ -1,0 +1,186 @@
+//! `metadata.managedFields` for Update operations (PUT and non-apply PATCH), as the real API
+//! server keeps them: the manager (`?fieldManager=`, else the User-Agent's product name) that
+//! changes a field owns it, and no other manager does. Lists are owned whole (the real server
+//! tracks their items; nothing here needs that). Clients read it to tell who set a field
+//! last: kubedrain reads whose cordon `spec.unschedulable` is.
+
+use serde_json::{Map, Value, json};
+
+use super::Params;
+
+/// Server-set metadata that no manager owns.
+const SERVER_FIELDS: [&str; 7] = [
+    "managedFields",
+    "resourceVersion",
+    "generation",
+    "uid",
+    "creationTimestamp",
+    "selfLink",
+    "deletionTimestamp",
+];
+
+/// The manager of a request: `?fieldManager=`, else the User-Agent up to its first `/`.
+pub fn manager(q: &Params, user_agent: Option<&str>) -> String {
+    if let Some(m) = q.get("fieldManager").filter(|m| !m.is_empty()) {
+        return m.clone();
+    }
+    user_agent
+        .and_then(|ua| ua.split('/').next())
+        .filter(|m| !m.is_empty())
+        .unwrap_or("unknown")
+        .to_string()
+}
+
+/// Paths (as `f:` keys) of the leaves that differ between `a` and `b`.
+fn changed(a: &Value, b: &Value, path: &mut Vec<String>, out: &mut Vec<Vec<String>>) {
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) => {
+            let keys = x.keys().chain(y.keys().filter(|k| !x.contains_key(*k)));
+            for k in keys {
+                if path.len() == 1 && path[0] == "f:metadata" && SERVER_FIELDS.contains(&k.as_str())
+                {
+                    continue;
+                }
+                path.push(format!("f:{k}"));
+                changed(
+                    x.get(k).unwrap_or(&Value::Null),
+                    y.get(k).unwrap_or(&Value::Null),
+                    path,
+                    out,
+                );
+                path.pop();
+            }
+        }
+        (Value::Null, Value::Object(_)) => changed(&Value::Object(Map::new()), b, path, out),
+        (Value::Object(_), Value::Null) => changed(a, &Value::Object(Map::new()), path, out),
+        _ if a != b => out.push(path.clone()),
+        _ => {}
+    }
+}
+
+/// Removes `path` from a fieldsV1 tree, pruning parents left empty.
+fn remove(tree: &mut Value, path: &[String]) {
+    let Some((first, rest)) = path.split_first() else {
+        return;
+    };
+    let Some(obj) = tree.as_object_mut() else {
+        return;
+    };
+    if rest.is_empty() {
+        obj.remove(first);
+        return;
+    }
+    if let Some(child) = obj.get_mut(first) {
+        remove(child, rest);
+        if child.as_object().is_some_and(Map::is_empty) {
+            obj.remove(first);
+        }
+    }
+}
+
+/// Adds `path` to a fieldsV1 tree.
+fn insert(tree: &mut Value, path: &[String]) {
+    let mut node = tree;
+    for seg in path {
+        if !node.is_object() {
+            *node = json!({});
+        }
+        node = node
+            .as_object_mut()
+            .expect("an object")
+            .entry(seg.clone())
+            .or_insert_with(|| json!({}));
+    }
+}
+
+/// Puts `before`'s managedFields back on `after` (a client's body never sets them).
+pub fn keep(before: &Value, after: &mut Value) {
+    let Some(meta) = after["metadata"].as_object_mut() else {
+        return;
+    };
+    match before["metadata"].get("managedFields") {
+        Some(m) => meta.insert("managedFields".into(), m.clone()),
+        None => meta.remove("managedFields"),
+    };
+}
+
+/// Records an Update by `manager` at `time` that turned `before` into `after`: the fields it
+/// changed become its own (and no one else's). Nothing changes when no field did.
+pub fn record(before: &Value, after: &mut Value, manager: &str, time: &str, sub: Option<&str>) {
+    let mut paths = Vec::new();
+    changed(before, after, &mut Vec::new(), &mut paths);
+    if paths.is_empty() {
+        return;
+    }
+    let api_version = after["apiVersion"].as_str().unwrap_or("v1").to_string();
+    let mut entries: Vec<Value> = before["metadata"]["managedFields"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    for e in &mut entries {
+        for p in &paths {
+            remove(&mut e["fieldsV1"], p);
+        }
+    }
+    let mine = |e: &Value| {
+        e["manager"] == manager && e["operation"] == "Update" && e["subresource"].as_str() == sub
+    };
+    let mut fields = entries
+        .iter()
+        .find(|e| mine(e))
+        .map(|e| e["fieldsV1"].clone())
+        .unwrap_or_else(|| json!({}));
+    for p in &paths {
+        insert(&mut fields, p);
+    }
+    entries.retain(|e| !mine(e) && e["fieldsV1"].as_object().is_some_and(|o| !o.is_empty()));
+    let mut entry = json!({"manager": manager, "operation": "Update", "apiVersion": api_version,
+        "time": time, "fieldsType": "FieldsV1", "fieldsV1": fields});
+    if let Some(s) = sub {
+        entry["subresource"] = json!(s);
+    }
+    entries.push(entry);
+    after["metadata"]["managedFields"] = Value::Array(entries);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_last_manager_to_change_a_field_owns_it() {
+        let n0 = json!({"apiVersion": "v1", "metadata": {"name": "n", "resourceVersion": "1"},
+            "spec": {}});
+        let mut n1 = n0.clone();
+        n1["spec"]["unschedulable"] = json!(true);
+        n1["metadata"]["annotations"] = json!({"kubedrain.io/cordoned-by": "kubedrain"});
+        record(&n0, &mut n1, "kubedrain", "t1", None);
+        let owner = |n: &Value| -> Vec<String> {
+            n["metadata"]["managedFields"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|e| !e["fieldsV1"]["f:spec"]["f:unschedulable"].is_null())
+                .map(|e| {
+                    format!(
+                        "{}@{}",
+                        e["manager"].as_str().unwrap(),
+                        e["time"].as_str().unwrap()
+                    )
+                })
+                .collect()
+        };
+        assert_eq!(owner(&n1), ["kubedrain@t1"]);
+        let mut n2 = n1.clone();
+        n2["spec"]["unschedulable"] = json!(false);
+        record(&n1, &mut n2, "kubectl", "t2", None);
+        assert_eq!(owner(&n2), ["kubectl@t2"]);
+        // kubedrain still owns its annotation; nobody else does.
+        let mf = n2["metadata"]["managedFields"].as_array().unwrap();
+        assert_eq!(mf.len(), 2, "{mf:?}");
+        // A request that changes nothing records nothing.
+        let mut n3 = n2.clone();
+        record(&n2, &mut n3, "other", "t3", None);
+        assert_eq!(n3, n2);
+    }
+}

@@ -76,6 +76,11 @@ pub struct Cli {
     #[arg(long, global = true)]
     pub readonly: bool,
 
+    /// Change nodes without writing the journal (no resume after a crash). Without it, a
+    /// state directory that cannot be written is an error before anything changes.
+    #[arg(long, global = true)]
+    pub no_journal: bool,
+
     #[command(subcommand)]
     pub command: Option<Command>,
 }

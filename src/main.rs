@@ -9,6 +9,14 @@ use kubedrain::cluster::client::{self, ConnectError, Connection};
 fn main() -> color_eyre::Result<()> {
     color_eyre::install()?;
     let cli = Cli::parse();
+    if cli.no_journal {
+        kubedrain::drain::journal::disable();
+    } else if changes_nodes(&cli)
+        && let Err(e) = kubedrain::drain::journal::Journal::open(Default::default()).prepare()
+    {
+        eprintln!("error: {e}");
+        std::process::exit(1);
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
@@ -60,6 +68,19 @@ fn main() -> color_eyre::Result<()> {
     result
 }
 
+/// Whether the command may change nodes (and so must be able to journal it first).
+fn changes_nodes(cli: &Cli) -> bool {
+    if cli.readonly {
+        return false;
+    }
+    match &cli.command {
+        None | Some(Command::Demo(_) | Command::Cordon(_) | Command::Uncordon(_)) => true,
+        Some(Command::Drain(a)) => a.dry_run == "none",
+        Some(Command::Campaign(a)) => !a.dry_run,
+        Some(Command::Sim(_) | Command::Plan(_) | Command::Versions(_)) => false,
+    }
+}
+
 /// `kubedrain campaign --simulate-upgrade SCENARIO` (demo only): the built-in simulator
 /// in-process, and the campaign on it with the simulator's upgrade to the target as the hook.
 async fn campaign_demo(
@@ -109,9 +130,11 @@ async fn demo(args: DemoArgs, namespace: Option<String>, readonly: bool) -> colo
         ..Default::default()
     })
     .await?;
-    // A kubeconfig beside the demo, so a presenter can run kubectl against the same cluster.
-    let kc = std::env::temp_dir().join(format!("kubedrain-demo-{}.kubeconfig", std::process::id()));
-    sim.write_kubeconfig(&kc)?;
+    // A kubeconfig beside the demo, so a presenter can run kubectl against the same cluster:
+    // 0600 in a private directory, removed on exit (the drop), panic (unwinding) and SIGHUP.
+    let kc_file = sim.private_kubeconfig("demo.kubeconfig")?;
+    kc_file.remove_on_hangup()?;
+    let kc = kc_file.path().to_path_buf();
     let url: http::Uri = sim.url().parse()?;
     let config = kube::Config::new(url);
     // Drains use a client without kube-client's retries (PDB 429s reach the engine at once);
@@ -143,7 +166,7 @@ async fn demo(args: DemoArgs, namespace: Option<String>, readonly: bool) -> colo
         },
     )
     .await;
-    let _ = std::fs::remove_file(&kc);
+    drop(kc_file);
     sim.stop().await;
     result
 }

@@ -102,13 +102,45 @@ pub struct Journal {
     pub target: Target,
 }
 
+/// Set by `--no-journal`: every journal of the process records nothing.
+static DISABLED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// `--no-journal`: from now on [`Journal::open`] gives journals that record nothing (an
+/// explicit choice; without it an unwritable state directory is an error).
+pub fn disable() {
+    DISABLED.store(true, std::sync::atomic::Ordering::Relaxed);
+}
+
 impl Journal {
-    /// The default journal (`<state_dir>/journal.jsonl`) for `target`.
+    /// The default journal (`<state_dir>/journal.jsonl`) for `target`; one that records
+    /// nothing after [`disable`].
     pub fn open(target: Target) -> Self {
-        Journal {
-            path: state_dir().join("journal.jsonl"),
-            target,
+        let path = if DISABLED.load(std::sync::atomic::Ordering::Relaxed) {
+            PathBuf::new()
+        } else {
+            state_dir().join("journal.jsonl")
+        };
+        Journal { path, target }
+    }
+
+    /// Whether this journal records nothing (`--no-journal`).
+    pub fn is_disabled(&self) -> bool {
+        self.path.as_os_str().is_empty()
+    }
+
+    /// Makes sure the journal can be written before anything changes: its directory exists
+    /// and is private (0700), the file exists and is 0600. `Err` says what is wrong.
+    pub fn prepare(&self) -> Result<(), String> {
+        if self.is_disabled() {
+            return Ok(());
         }
+        writer::prepare(&self.path).map_err(|e| {
+            format!(
+                "cannot write the journal {}: {e}; nothing was changed (set {STATE_DIR_ENV} to a \
+                 writable directory, or pass --no-journal to run without one)",
+                self.path.display()
+            )
+        })
     }
 
     /// Queues one line and returns at once: the journal's own thread writes it (file I/O
@@ -243,16 +275,49 @@ mod writer {
         }
     }
 
-    fn append(path: &Path, line: &str) -> std::io::Result<()> {
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir)?;
+    /// Opens the journal for appending: created 0600 in a directory created 0700.
+    fn open(path: &Path) -> std::io::Result<std::fs::File> {
+        use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(dir)?;
         }
-        // One write per line with O_APPEND keeps concurrent writers' lines whole.
         std::fs::OpenOptions::new()
             .create(true)
             .append(true)
-            .open(path)?
-            .write_all(line.as_bytes())
+            .mode(0o600)
+            .open(path)
+    }
+
+    /// [`open`], and narrows a directory or file left readable by others (older versions
+    /// wrote them 0755/0644).
+    pub(super) fn prepare(path: &Path) -> std::io::Result<()> {
+        use std::os::unix::fs::PermissionsExt;
+        let file = open(path)?;
+        let private = |p: &Path, mode: u32| -> std::io::Result<()> {
+            let m = std::fs::metadata(p)?;
+            if m.permissions().mode() & 0o077 != 0 {
+                std::fs::set_permissions(p, std::fs::Permissions::from_mode(mode))?;
+            }
+            Ok(())
+        };
+        private(path, 0o600)?;
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            private(dir, 0o700)?;
+        }
+        drop(file);
+        Ok(())
+    }
+
+    fn append(path: &Path, line: &str) -> std::io::Result<()> {
+        // `--no-journal`.
+        if path.as_os_str().is_empty() {
+            return Ok(());
+        }
+        // One write per line with O_APPEND keeps concurrent writers' lines whole.
+        open(path)?.write_all(line.as_bytes())
     }
 }
 

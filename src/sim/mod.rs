@@ -7,6 +7,7 @@ pub mod clock;
 pub mod controllers;
 pub mod generate;
 pub mod kinds;
+pub mod kubeconfig_file;
 pub mod scenario;
 pub mod server;
 pub mod store;

@@ -1,7 +1,7 @@
 //! Starting and stopping a simulator: the library API the rest of the crate and tests use.
 
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -191,11 +191,12 @@ preferences: {{}}
 
     /// Writes [`Simulator::kubeconfig_yaml`] to `path` (creating parent directories).
     pub fn write_kubeconfig(&self, path: &Path) -> Result<()> {
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir)?;
-        }
-        std::fs::write(path, self.kubeconfig_yaml())
-            .wrap_err_with(|| format!("writing {}", path.display()))
+        super::kubeconfig_file::replace_private(path, &self.kubeconfig_yaml())
+    }
+
+    /// Writes the kubeconfig 0600 in a new private directory; removed when the result drops.
+    pub fn private_kubeconfig(&self, name: &str) -> Result<super::kubeconfig_file::KubeconfigFile> {
+        super::kubeconfig_file::KubeconfigFile::private(name, &self.kubeconfig_yaml())
     }
 
     /// A kube client for the simulator, built from its kubeconfig.
@@ -251,23 +252,17 @@ impl Drop for Simulator {
     }
 }
 
-fn default_kubeconfig_path() -> PathBuf {
-    let base = std::env::var_os("XDG_STATE_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/state")))
-        .unwrap_or_else(std::env::temp_dir);
-    base.join("kubedrain")
-        .join(format!("sim-{}.kubeconfig", std::process::id()))
-}
-
-/// Ctrl-C, or SIGTERM (so `kill` also cleans up the kubeconfig).
+/// Ctrl-C, SIGTERM or SIGHUP (so `kill` and a closed terminal also clean up the kubeconfig).
 async fn wait_for_stop_signal() -> Result<()> {
     #[cfg(unix)]
     {
-        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut term = signal(SignalKind::terminate())?;
+        let mut hup = signal(SignalKind::hangup())?;
         tokio::select! {
             r = tokio::signal::ctrl_c() => r?,
             _ = term.recv() => {}
+            _ = hup.recv() => {}
         }
         Ok(())
     }
@@ -300,11 +295,18 @@ pub async fn run_cli(args: crate::cli::SimArgs) -> Result<()> {
         ..SimOptions::default()
     };
     let sim = Simulator::start(opts).await?;
-    let path = args
-        .kubeconfig_out
-        .clone()
-        .unwrap_or_else(default_kubeconfig_path);
-    sim.write_kubeconfig(&path)?;
+    // Ours (private, removed on exit), unless the user chose where it goes.
+    let private = match &args.kubeconfig_out {
+        Some(p) => {
+            sim.write_kubeconfig(p)?;
+            None
+        }
+        None => Some(sim.private_kubeconfig("sim.kubeconfig")?),
+    };
+    let path = match &private {
+        Some(f) => f.path().to_path_buf(),
+        None => args.kubeconfig_out.clone().unwrap_or_default(),
+    };
     println!(
         "kubedrain simulator ({}) listening on {}",
         sim.scenario(),
@@ -324,11 +326,9 @@ pub async fn run_cli(args: crate::cli::SimArgs) -> Result<()> {
         println!("churn: {rate} pod changes per second");
         super::churn::Churn::start(sim.store().clone(), targets, rate, None, 100_000)
     });
-    wait_for_stop_signal().await?;
+    let stopped = wait_for_stop_signal().await;
     eprintln!("stopping the simulator");
     sim.stop().await;
-    if args.kubeconfig_out.is_none() {
-        let _ = std::fs::remove_file(&path);
-    }
-    Ok(())
+    drop(private);
+    stopped
 }

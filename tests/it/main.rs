@@ -22,6 +22,7 @@ mod drain_plan;
 mod drain_reliability;
 mod drain_scale;
 mod drain_verdicts;
+mod files_and_secrets;
 mod flow_daemonsets;
 mod sim_api;
 mod sim_cli;

@@ -102,6 +102,11 @@ pub fn blocked_state(s: &Status, namespace: &str) -> PodState {
     }
 }
 
+/// A 409 for the uid precondition: the pod that was planned is gone, another one has its name.
+fn is_uid_conflict(s: &Status) -> bool {
+    s.code == 409 && s.message.contains("UID in precondition")
+}
+
 /// The policy/v1 Eviction body (kube-rs's `evict` sends `delete_options`, which the server ignores).
 pub fn eviction_body(t: &Target, grace: Option<u32>) -> Value {
     let mut body = json!({
@@ -118,6 +123,69 @@ pub fn eviction_body(t: &Target, grace: Option<u32>) -> Value {
     body
 }
 
+/// First delay after a transient error; it doubles with each one in a row, up to
+/// [`TRANSIENT_CAP`].
+pub const TRANSIENT_BASE: Duration = Duration::from_millis(500);
+/// Longest delay between two retries after transient errors.
+pub const TRANSIENT_CAP: Duration = Duration::from_secs(30);
+/// How long a pod keeps retrying transient errors in a row before it fails (a server that
+/// answers 503 for this long is not coming back within the drain).
+pub const TRANSIENT_BUDGET: Duration = Duration::from_secs(300);
+
+/// The delay before retry `n` (1-based) after transient errors: capped exponential backoff
+/// with jitter (half to all of the step), so pods retrying together spread out.
+pub fn transient_delay(n: u32) -> Duration {
+    let step = TRANSIENT_BASE
+        .saturating_mul(1u32 << n.saturating_sub(1).min(16))
+        .min(TRANSIENT_CAP);
+    step.mul_f64(rand::random_range(0.5..=1.0))
+}
+
+/// Whether a failed request is worth retrying: 5xx and 409 (a conflict inside the server,
+/// e.g. on the budget's status), and transport errors (connection reset or refused,
+/// timeouts). Other 4xx are the server's final word. `Some(message)` if transient.
+pub fn transient(e: &Error) -> Option<String> {
+    match e {
+        Error::Api(s) => transient_status(s).then(|| s.message.clone()),
+        Error::HyperError(_) | Error::Service(_) | Error::ReadEvents(_) => Some(e.to_string()),
+        _ => None,
+    }
+}
+
+fn transient_status(s: &Status) -> bool {
+    // The real server says this with a 500, but it is about the pod, not the server.
+    matches!(s.code, 409 | 500 | 502 | 503 | 504)
+        && !s.message.contains("more than one PodDisruptionBudget")
+}
+
+/// Consecutive transient errors of one pod's requests.
+#[derive(Debug, Default)]
+struct Transient {
+    count: u32,
+    since: Option<tokio::time::Instant>,
+}
+
+impl Transient {
+    /// Counts one more; the state to report and the delay, or `None` past the budget.
+    fn next(&mut self, message: &str) -> Option<(PodState, Duration)> {
+        let since = *self.since.get_or_insert_with(tokio::time::Instant::now);
+        if since.elapsed() >= TRANSIENT_BUDGET {
+            return None;
+        }
+        self.count += 1;
+        let wait = transient_delay(self.count);
+        let state = PodState::Retrying {
+            message: format!("{message} (transient error, retry {})", self.count),
+            retry_in: wait,
+        };
+        Some((state, wait))
+    }
+
+    fn reset(&mut self) {
+        *self = Transient::default();
+    }
+}
+
 /// Evicts (or deletes) one pod until it is accepted, gone or fails; reports each step via
 /// `report`. Holds an eviction slot from `slots` only while a request is in flight; a blocked
 /// pod retries after the server's delay, or sooner when `pdb_changed` fires.
@@ -132,6 +200,13 @@ pub async fn run(
 ) -> Ended {
     let api = Api::<PodRow>::namespaced(client, &t.namespace);
     let verb = if delete { "deleting" } else { "evicting" };
+    let failed = |why: &str| {
+        Ended::Failed(format!(
+            "error when {verb} pods/\"{}\" -n \"{}\": {why}",
+            t.name, t.namespace
+        ))
+    };
+    let mut transients = Transient::default();
     for attempt in 1.. {
         let res = {
             let Ok(_permit) = slots.acquire().await else {
@@ -161,16 +236,25 @@ pub async fn run(
         };
         let status = match res {
             Ok(()) => return Ended::Accepted,
-            Err(Error::Api(s)) => s,
+            Err(Error::Api(s)) if is_uid_conflict(&s) => return Ended::AlreadyGone,
+            Err(Error::Api(s)) if !transient_status(&s) => s,
             Err(e) => {
-                return Ended::Failed(format!(
-                    "error when {verb} pods/\"{}\" -n \"{}\": {}",
-                    t.name,
-                    t.namespace,
-                    api_message(&e)
-                ));
+                let Some(message) = transient(&e) else {
+                    return failed(&api_message(&e));
+                };
+                let Some((state, wait)) = transients.next(&message) else {
+                    let n = transients.count;
+                    return failed(&format!(
+                        "{message} (gave up after {n} retries over {}s of transient errors)",
+                        TRANSIENT_BUDGET.as_secs()
+                    ));
+                };
+                report(state);
+                tokio::time::sleep(wait).await;
+                continue;
             }
         };
+        transients.reset();
         let terminating_ns = status.code == 403
             && status
                 .details
@@ -178,19 +262,12 @@ pub async fn run(
                 .is_some_and(|d| d.causes.iter().any(|c| c.reason == "NamespaceTerminating"));
         let state = match status.code {
             404 => return Ended::AlreadyGone,
-            // The pod that was planned is gone; another one has its name now.
-            409 if status.message.contains("UID in precondition") => return Ended::AlreadyGone,
             429 => blocked_state(&status, &t.namespace),
             403 if terminating_ns => PodState::Retrying {
                 message: status.message.clone(),
                 retry_in: DEFAULT_RETRY,
             },
-            _ => {
-                return Ended::Failed(format!(
-                    "error when {verb} pods/\"{}\" -n \"{}\": {}",
-                    t.name, t.namespace, status.message
-                ));
-            }
+            _ => return failed(&status.message),
         };
         let wait = match &state {
             PodState::BlockedByPdb { retry_in, .. } | PodState::Retrying { retry_in, .. } => {
@@ -207,4 +284,58 @@ pub async fn run(
         }
     }
     unreachable!("the retry loop only ends by returning")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn transient_delays_grow_to_the_cap_with_jitter() {
+        for n in 1..40 {
+            let step = TRANSIENT_BASE
+                .saturating_mul(1 << (n - 1).min(16))
+                .min(TRANSIENT_CAP);
+            let d = transient_delay(n);
+            assert!(d >= step / 2 && d <= step, "retry {n}: {d:?} vs {step:?}");
+        }
+        assert!(transient_delay(1) <= Duration::from_millis(500));
+        assert!(transient_delay(30) >= Duration::from_secs(15));
+    }
+
+    #[test]
+    fn which_errors_are_retried() {
+        let api = |code: u16, message: &str| {
+            Error::Api(Box::new(Status {
+                code,
+                message: message.into(),
+                ..Status::failure(message, "")
+            }))
+        };
+        for code in [409, 500, 502, 503, 504] {
+            assert!(transient(&api(code, "x")).is_some(), "{code}");
+        }
+        for code in [400, 401, 403, 404, 405, 422] {
+            assert!(transient(&api(code, "x")).is_none(), "{code}");
+        }
+        let two = "This pod has more than one PodDisruptionBudget, which the eviction subresource does not support.";
+        assert!(transient(&api(500, two)).is_none());
+    }
+
+    #[test]
+    fn transient_errors_are_counted_until_the_budget() {
+        let mut t = Transient::default();
+        let (state, wait) = t.next("boom").unwrap();
+        assert!(
+            matches!(&state, PodState::Retrying { message, .. } if message == "boom (transient error, retry 1)"),
+            "{state:?}"
+        );
+        assert!(wait <= TRANSIENT_BASE);
+        t.next("boom").unwrap();
+        assert_eq!(t.count, 2);
+        t.since = tokio::time::Instant::now().checked_sub(TRANSIENT_BUDGET);
+        assert!(t.next("boom").is_none(), "past the budget");
+        t.reset();
+        assert!(t.next("boom").is_some());
+    }
 }

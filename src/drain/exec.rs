@@ -18,7 +18,7 @@ use tokio::task::JoinHandle;
 
 use super::drive::{Step, Tracked};
 use super::events::{DrainEvent, DrainOutcome, NodeState, PodState};
-use super::evict::Target;
+use super::evict::{self, Target};
 use super::feed::{self, FeedEvent, Relist};
 use super::fetch;
 use super::journal::{Action, Journal};
@@ -213,15 +213,14 @@ impl Run {
         mut message: String,
         annotate: bool,
     ) -> DrainOutcome {
+        let mut unrecorded: Option<String> = None;
         if annotate {
             // After a cancel or timeout someone waits for the answer: a short bound. Otherwise
             // a cancel during a slow write ends the wait (the outcome stays what it is).
             let stopping = matches!(state, NodeState::Cancelled | NodeState::TimedOut)
                 || *self.cancel.borrow();
             let bound = if stopping { STOP_ANNOTATE } else { ANNOTATE };
-            let uid = self.uid.as_deref();
-            let write =
-                node_ops::set_drain_state(&self.client, &self.node, uid, state.annotation());
+            let write = self.write_drain_state(state.annotation());
             let mut cancel = self.cancel.clone();
             let written = tokio::select! {
                 w = tokio::time::timeout(bound, write) => w.map_err(|_| "timed out"),
@@ -241,21 +240,30 @@ impl Run {
                     message = m.clone();
                     errors = vec![m];
                 }
-                Ok(Err(e)) => self.notice(format!(
-                    "could not record drain state on node/{}: {e}",
-                    self.node
-                )),
-                Err(why) => self.notice(format!(
-                    "drain state not recorded on node/{} ({why}): its annotation still says draining",
-                    self.node
-                )),
+                Ok(Err(e)) => {
+                    let why = format!("could not record drain state on node/{}: {e}", self.node);
+                    self.notice(why.clone());
+                    unrecorded = Some(why);
+                }
+                Err(why) => {
+                    let why = format!(
+                        "drain state not recorded on node/{} ({why}): its annotation still says draining",
+                        self.node
+                    );
+                    self.notice(why.clone());
+                    unrecorded = Some(why);
+                }
             }
         }
-        let detail = if errors.is_empty() {
+        let mut detail = if errors.is_empty() {
             message.clone()
         } else {
             errors.join("; ")
         };
+        // The journal says when the node's annotation disagrees with it.
+        if let Some(why) = unrecorded {
+            detail = format!("{detail}; {why}");
+        }
         // Written before the outcome is reported: a headless drain exits right after it.
         let result = self.journal.record_durable(
             &self.node,
@@ -275,6 +283,23 @@ impl Run {
         self.state(state);
         self.emit(DrainEvent::Finished(outcome.clone()));
         outcome
+    }
+
+    /// Writes the drain-state annotation, retrying transient errors (a 503 burst at the end
+    /// of a drain must not leave `draining` on a node the journal calls failed); the caller
+    /// bounds the time.
+    async fn write_drain_state(&self, state: &str) -> Result<(), node_ops::NodeOpError> {
+        let uid = self.uid.as_deref();
+        let mut retries = 0;
+        loop {
+            match node_ops::set_drain_state(&self.client, &self.node, uid, state).await {
+                Err(node_ops::NodeOpError::Api(e)) if evict::transient(&e).is_some() => {
+                    retries += 1;
+                    tokio::time::sleep(evict::transient_delay(retries)).await;
+                }
+                done => return done,
+            }
+        }
     }
 
     pub(super) fn left_cordoned(&self) -> String {

@@ -250,8 +250,8 @@ pub fn event_lines(e: &DrainEvent, delete: bool) -> Vec<Line> {
                     vec![Line::Err(l)]
                 }
                 PodState::Retrying { message, retry_in } => vec![Line::Err(format!(
-                    "error when evicting pods/\"{name}\" -n \"{ns}\" (will retry after {}s): {message}",
-                    retry_in.as_secs()
+                    "error when evicting pods/\"{name}\" -n \"{ns}\" (will retry after {}): {message}",
+                    retry_text(*retry_in)
                 ))],
                 PodState::Gone {
                     how: GoneHow::Evicted,
@@ -332,4 +332,9 @@ pub fn summary_lines(outcomes: &[DrainOutcome]) -> Vec<Line> {
     }
     v.extend(failed.iter().map(|o| Line::Err(o.message.clone())));
     v
+}
+
+/// A retry delay as Go prints durations, to the millisecond (`5s`, `1.25s`, `500ms`).
+fn retry_text(d: std::time::Duration) -> String {
+    super::options::format_go_duration(std::time::Duration::from_millis(d.as_millis() as u64))
 }

@@ -252,12 +252,12 @@ async fn binary_drain_prints_kubectls_lines() {
             )
         }
     };
-    let (code, out, err) = run(&["drain", "nodeX", "--ignore-daemonsets"]).await;
+    let (code, out, err) = run(&["drain", "nodex", "--ignore-daemonsets"]).await;
     assert_eq!(code, Some(1));
     assert!(out.is_empty());
     assert_eq!(
         err.trim(),
-        "Error from server (NotFound): nodes \"nodeX\" not found"
+        "Error from server (NotFound): nodes \"nodex\" not found"
     );
 
     let (code, out, _) = run(&["plan", "node0", "--ignore-daemonsets"]).await;

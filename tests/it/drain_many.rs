@@ -156,7 +156,7 @@ async fn usage_errors_and_an_empty_selector_match_kubectl() {
         (&["drain", "node0", "-l", "a=b"], 1),
         (&["drain"], 1),
         (&["drain", "-l", "nomatch=x", "--ignore-daemonsets"], 0),
-        (&["drain", "node0", "nodeX", "--ignore-daemonsets"], 1),
+        (&["drain", "node0", "nodex", "--ignore-daemonsets"], 1),
     ];
     for (args, code) in cases {
         let ours = kubedrain(&sim, dir.path(), args).await;

@@ -103,3 +103,103 @@ async fn a_node_uncordoned_mid_drain_does_not_end_drained() {
     );
     sim.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_503_spell_during_the_pdb_wait_is_retried_and_the_drain_completes() {
+    use kubedrain::drain::events::{DrainEvent, PodState};
+    let sim = sim("pdb-blocked").await;
+    let c = client(&sim).await;
+    let dir = tempfile::tempdir().unwrap();
+    let j = journal(&sim, &dir);
+    let (handle, mut rx) = start_drain(c.clone(), "node0", ignore_ds(), j.clone());
+    let mut events = vec![];
+    until_blocked(&mut rx, &mut events).await;
+    // The server answers every eviction with 503 until it has refused several retries.
+    let id = sim.faults().add(fault(
+        "POST",
+        "/api/v1/namespaces/*/pods/*/eviction",
+        503,
+        None,
+    ));
+    eventually("several 503s", || async { sim.faults().hits(id) >= 4 }).await;
+    sim.faults().remove(id);
+    let out = finish(handle, &mut rx, &mut events).await;
+    assert_eq!(out.state, NodeState::Drained, "{out:?}");
+    let retried = events.iter().filter(|e| {
+        matches!(e, DrainEvent::Pod { state: PodState::Retrying { message, .. }, .. }
+            if message.contains("transient error, retry"))
+    });
+    assert!(
+        retried.count() >= 4,
+        "each 503 was a counted retry: {events:#?}"
+    );
+    budgets_hold(sim.store()).unwrap();
+    assert_eq!(
+        node(&c, "node0").await.annotation(ann::DRAIN_STATE),
+        Some("drained")
+    );
+    j.flush().await;
+    assert!(
+        !j.entries().iter().any(|e| e.outcome == "failed"),
+        "{:#?}",
+        j.entries()
+    );
+    sim.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_permanent_4xx_fails_that_pod_and_the_annotation_agrees_with_the_journal() {
+    use kubedrain::drain::events::{DrainEvent, PodState};
+    use kubedrain::drain::journal::Action;
+    let sim = sim("seed").await;
+    let c = client(&sim).await;
+    let dir = tempfile::tempdir().unwrap();
+    let j = journal(&sim, &dir);
+    sim.faults().add(fault(
+        "POST",
+        "/api/v1/namespaces/*/pods/*/eviction",
+        403,
+        Some(1),
+    ));
+    let (handle, mut rx) = start_drain(c.clone(), "node0", ignore_ds(), j.clone());
+    let mut events = vec![];
+    let failed = tokio::time::timeout(DEADLINE, async {
+        while let Some(e) = rx.recv().await {
+            let reason = match &e {
+                DrainEvent::Pod {
+                    state: PodState::Failed { reason },
+                    ..
+                } => Some(reason.clone()),
+                _ => None,
+            };
+            events.push(e);
+            if let Some(r) = reason {
+                return r;
+            }
+        }
+        panic!("no pod failed: {events:#?}");
+    })
+    .await
+    .unwrap();
+    assert!(failed.contains("is forbidden: injected fault"), "{failed}");
+    // The end of the drain meets a 503 burst on the node: the annotation is still written.
+    let id = sim
+        .faults()
+        .add(fault("PATCH", "/api/v1/nodes/node0", 503, Some(2)));
+    let out = finish(handle, &mut rx, &mut events).await;
+    assert_eq!(out.state, NodeState::Failed, "{out:?}");
+    assert_eq!(out.errors, vec![failed]);
+    assert_eq!(sim.faults().hits(id), 2);
+    assert_eq!(
+        node(&c, "node0").await.annotation(ann::DRAIN_STATE),
+        Some("failed")
+    );
+    j.flush().await;
+    let result = j
+        .entries()
+        .into_iter()
+        .rfind(|e| e.action == Action::DrainResult)
+        .unwrap();
+    assert_eq!(result.outcome, "failed");
+    sim.stop().await;
+}

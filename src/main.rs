@@ -132,7 +132,7 @@ async fn demo(args: DemoArgs, namespace: Option<String>, readonly: bool) -> colo
     .await?;
     // A kubeconfig beside the demo, so a presenter can run kubectl against the same cluster:
     // 0600 in a private directory, removed on exit (the drop), panic (unwinding) and SIGHUP.
-    let kc_file = sim.private_kubeconfig("demo.kubeconfig")?;
+    let kc_file = sim.private_kubeconfig("kubeconfig")?;
     kc_file.remove_on_hangup()?;
     let kc = kc_file.path().to_path_buf();
     let url: http::Uri = sim.url().parse()?;

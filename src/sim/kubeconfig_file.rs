@@ -82,11 +82,8 @@ fn base_dir() -> PathBuf {
 fn private_dir() -> Result<PathBuf> {
     let base = base_dir();
     for _ in 0..16 {
-        let dir = base.join(format!(
-            "kubedrain-{}-{:016x}",
-            std::process::id(),
-            rand::random::<u64>()
-        ));
+        // Short (the TUI shows the path); `mkdir`'s exclusivity, not the name, is the guard.
+        let dir = base.join(format!("kubedrain-{:08x}", rand::random::<u32>()));
         match DirBuilder::new().mode(0o700).create(&dir) {
             Ok(()) => return Ok(dir),
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,

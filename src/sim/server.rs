@@ -301,7 +301,7 @@ pub async fn run_cli(args: crate::cli::SimArgs) -> Result<()> {
             sim.write_kubeconfig(p)?;
             None
         }
-        None => Some(sim.private_kubeconfig("sim.kubeconfig")?),
+        None => Some(sim.private_kubeconfig("kubeconfig")?),
     };
     let path = match &private {
         Some(f) => f.path().to_path_buf(),

@@ -168,3 +168,53 @@ async fn the_journal_is_private_and_an_unwritable_state_dir_changes_nothing() {
     assert_eq!((mode(&state), mode(&journal)), (0o700, 0o600));
     sim.stop().await;
 }
+
+/// The private directories `kubedrain-*` under `tmp`.
+fn private_dirs(tmp: &Path) -> Vec<PathBuf> {
+    std::fs::read_dir(tmp)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            p.file_name()
+                .unwrap()
+                .to_str()
+                .unwrap()
+                .starts_with("kubedrain-")
+        })
+        .collect()
+}
+
+#[test]
+fn the_demos_kubeconfig_is_private_and_removed_on_quit_and_sighup() {
+    use crate::common::pty::Pty;
+    let tmp = tempfile::tempdir().unwrap();
+    let state = tempfile::tempdir().unwrap();
+    let env = [
+        ("TMPDIR", tmp.path().to_str().unwrap()),
+        ("XDG_RUNTIME_DIR", "/nonexistent"),
+    ];
+    for how in ["q", "SIGHUP"] {
+        let mut pty = Pty::spawn_with_env(&["demo"], Some(state.path()), &env);
+        pty.wait_for("the demo cluster", Duration::from_secs(60), |s| {
+            s.contains("node0") && s.contains("live")
+        });
+        let dirs = private_dirs(tmp.path());
+        assert_eq!(dirs.len(), 1, "{dirs:?}");
+        let kc = dirs[0].join("kubeconfig");
+        assert_eq!((mode(&dirs[0]), mode(&kc)), (0o700, 0o600));
+        if how == "q" {
+            pty.send(b"q");
+        } else {
+            let pid = pty.pid().to_string();
+            assert!(
+                Command::new("kill")
+                    .args(["-HUP", &pid])
+                    .status()
+                    .unwrap()
+                    .success()
+            );
+        }
+        pty.wait_exit(Duration::from_secs(20));
+        assert!(private_dirs(tmp.path()).is_empty(), "{how}: left behind");
+    }
+}

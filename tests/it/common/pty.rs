@@ -18,6 +18,11 @@ pub struct Pty {
 impl Pty {
     /// Starts the binary with `args`, no KUBECONFIG, and the journal in `state_dir` if given.
     pub fn spawn(args: &[&str], state_dir: Option<&Path>) -> Pty {
+        Self::spawn_with_env(args, state_dir, &[])
+    }
+
+    /// [`Pty::spawn`] with more environment variables.
+    pub fn spawn_with_env(args: &[&str], state_dir: Option<&Path>, env: &[(&str, &str)]) -> Pty {
         let (rows, cols) = (40, 140);
         let pair = native_pty_system()
             .openpty(PtySize {
@@ -33,6 +38,9 @@ impl Pty {
         cmd.env_remove("KUBECONFIG");
         if let Some(dir) = state_dir {
             cmd.env("KUBEDRAIN_STATE_DIR", dir);
+        }
+        for (k, v) in env {
+            cmd.env(k, v);
         }
         let child = pair.slave.spawn_command(cmd).unwrap();
         drop(pair.slave);
@@ -115,6 +123,11 @@ impl Pty {
             }
             std::thread::sleep(Duration::from_millis(20));
         }
+    }
+
+    /// The process id (to send it signals).
+    pub fn pid(&self) -> u32 {
+        self.child.process_id().expect("a running child")
     }
 
     /// Whether the terminal is in the alternate screen now.

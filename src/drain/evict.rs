@@ -158,6 +158,26 @@ fn transient_status(s: &Status) -> bool {
         && !s.message.contains("more than one PodDisruptionBudget")
 }
 
+/// Runs `call` until it succeeds or fails for good, retrying transient errors with
+/// [`transient_delay`]; the caller bounds the time (a check at the end of a drain must not
+/// fail the drain because of one 503).
+pub async fn retrying<T, F, Fut>(mut call: F) -> Result<T, Error>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, Error>>,
+{
+    let mut retries = 0;
+    loop {
+        match call().await {
+            Err(e) if transient(&e).is_some() => {
+                retries += 1;
+                tokio::time::sleep(transient_delay(retries)).await;
+            }
+            done => return done,
+        }
+    }
+}
+
 /// Consecutive transient errors of one pod's requests.
 #[derive(Debug, Default)]
 struct Transient {
@@ -320,6 +340,38 @@ mod tests {
         }
         let two = "This pod has more than one PodDisruptionBudget, which the eviction subresource does not support.";
         assert!(transient(&api(500, two)).is_none());
+    }
+
+    #[tokio::test]
+    async fn retrying_rides_out_transient_errors_only() {
+        let api = |code: u16| {
+            Error::Api(Box::new(Status {
+                code,
+                ..Status::failure("x", "")
+            }))
+        };
+        let calls = std::sync::atomic::AtomicU32::new(0);
+        let got = retrying(|| async {
+            match calls.fetch_add(1, std::sync::atomic::Ordering::Relaxed) {
+                0 | 1 => Err(api(503)),
+                _ => Ok(7),
+            }
+        })
+        .await;
+        assert_eq!(got.unwrap(), 7);
+        assert_eq!(calls.load(std::sync::atomic::Ordering::Relaxed), 3);
+        let calls = std::sync::atomic::AtomicU32::new(0);
+        let got: Result<(), _> = retrying(|| async {
+            calls.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            Err(api(403))
+        })
+        .await;
+        assert!(got.is_err());
+        assert_eq!(
+            calls.load(std::sync::atomic::Ordering::Relaxed),
+            1,
+            "403 is final"
+        );
     }
 
     #[test]

@@ -10,6 +10,7 @@ use jiff::Timestamp;
 use kube::Client;
 use kube::api::{Api, ListParams};
 
+use super::evict;
 use super::exec::Run;
 use super::fetch;
 use super::filters::{DsLookup, classify};
@@ -43,7 +44,8 @@ pub async fn remaining(
 ) -> Result<Vec<String>, String> {
     let api = Api::<PodRow>::all(client.clone());
     let lp = ListParams::default().fields(&format!("spec.nodeName={node}"));
-    match tokio::time::timeout(LIST_TIMEOUT, fetch::list_all(&api, lp)).await {
+    let list = evict::retrying(|| fetch::list_all(&api, lp.clone()));
+    match tokio::time::timeout(LIST_TIMEOUT, list).await {
         Ok(Ok((pods, _))) => Ok(left_behind(&pods, opts, Timestamp::now())),
         Ok(Err(e)) => Err(api_message(&e)),
         Err(_) => Err(format!("no answer within {}s", LIST_TIMEOUT.as_secs())),
@@ -99,7 +101,18 @@ impl Run {
     /// A fresh GET of the node: the same one, still cordoned.
     async fn confirm_node(&self) -> Option<String> {
         let node = &self.node;
-        match tokio::time::timeout(LIST_TIMEOUT, get_node(&self.client, node)).await {
+        let get = evict::retrying(|| async {
+            match get_node(&self.client, node).await {
+                Err(NodeOpError::Api(e)) => Err(e),
+                other => Ok(other),
+            }
+        });
+        let got = match tokio::time::timeout(LIST_TIMEOUT, get).await {
+            Ok(Ok(inner)) => Ok(inner),
+            Ok(Err(e)) => Ok(Err(NodeOpError::Api(e))),
+            Err(elapsed) => Err(elapsed),
+        };
+        match got {
             Ok(Ok(n)) => node_verdict(node, self.uid.as_deref(), &n),
             Ok(Err(NodeOpError::NotFound(_))) => {
                 Some(format!("node {node} was deleted during the drain"))

@@ -203,3 +203,19 @@ async fn a_permanent_4xx_fails_that_pod_and_the_annotation_agrees_with_the_journ
     assert_eq!(result.outcome, "failed");
     sim.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_final_check_rides_out_a_503_burst() {
+    let sim = sim("seed").await;
+    let c = client(&sim).await;
+    let dir = tempfile::tempdir().unwrap();
+    // The drain reads node0 through its watch; the one GET of node0 is the final check's.
+    let id = sim
+        .faults()
+        .add(fault("GET", "/api/v1/nodes/node0", 503, Some(2)));
+    let (handle, mut rx) = start_drain(c.clone(), "node0", ignore_ds(), journal(&sim, &dir));
+    let out = finish(handle, &mut rx, &mut vec![]).await;
+    assert_eq!(out.state, NodeState::Drained, "{out:?}");
+    assert_eq!(sim.faults().hits(id), 2);
+    sim.stop().await;
+}

@@ -357,28 +357,31 @@ pub fn cordon_is_ours(node: &NodeRow) -> bool {
 /// `Err` says why not.
 pub fn may_uncordon(node: &NodeRow) -> Result<(), String> {
     let name = node.name();
-    if node.annotation(ann::CORDONED_BY) == Some("kubedrain")
-        && let Some(o) = node
-            .cordon_owner
-            .as_ref()
-            .filter(|o| o.manager != FIELD_MANAGER)
-    {
-        let when = o
-            .time
-            .as_deref()
-            .map(|t| format!(" at {t}"))
-            .unwrap_or_default();
-        return Err(format!(
-            "node/{name} was cordoned again by {}{when}, after kubedrain's cordon was lifted; \
-             kubedrain's annotations describe the earlier cordon; use --force to uncordon it anyway",
-            o.manager
-        ));
-    }
     match (
         node.annotation(ann::CORDONED_BY),
         node.annotation(ann::WAS_UNSCHEDULABLE),
     ) {
-        (Some("kubedrain"), Some("false")) => Ok(()),
+        (Some("kubedrain"), Some("false")) => match node
+            .cordon_owner
+            .as_ref()
+            .filter(|o| o.manager != FIELD_MANAGER)
+        {
+            // The annotations outlived kubedrain's cordon: someone uncordoned and cordoned.
+            Some(o) => {
+                let when = o
+                    .time
+                    .as_deref()
+                    .map(|t| format!(" at {t}"))
+                    .unwrap_or_default();
+                Err(format!(
+                    "node/{name} was cordoned again by {}{when}, after kubedrain's cordon was \
+                     lifted; kubedrain's annotations describe the earlier cordon; use --force to \
+                     uncordon it anyway",
+                    o.manager
+                ))
+            }
+            None => Ok(()),
+        },
         (Some("kubedrain"), _) => Err(format!(
             "node/{name} was already cordoned before kubedrain cordoned it ({}=true); use --force to uncordon it anyway",
             ann::WAS_UNSCHEDULABLE
@@ -511,5 +514,43 @@ mod tests {
             .record_durable("node0", Action::DrainStart, "started", None, None)
             .await;
         assert!(res.is_err());
+    }
+
+    fn node(annotations: serde_json::Value, managed: serde_json::Value) -> NodeRow {
+        serde_json::from_value(serde_json::json!({
+            "metadata": {"name": "n1", "annotations": annotations, "managedFields": managed},
+            "spec": {"unschedulable": true}, "status": {}
+        }))
+        .unwrap()
+    }
+
+    fn owner(manager: &str) -> serde_json::Value {
+        serde_json::json!([{"manager": manager, "operation": "Update", "time": "2026-11-30T10:00:00Z",
+            "fieldsType": "FieldsV1", "fieldsV1": {"f:spec": {"f:unschedulable": {}}}}])
+    }
+
+    #[test]
+    fn only_kubedrains_own_cordon_is_lifted_without_asking() {
+        let ours =
+            serde_json::json!({ann::CORDONED_BY: "kubedrain", ann::WAS_UNSCHEDULABLE: "false"});
+        // kubedrain set spec.unschedulable last, or the server keeps no managedFields.
+        assert!(may_uncordon(&node(ours.clone(), owner("kubedrain"))).is_ok());
+        assert!(may_uncordon(&node(ours.clone(), serde_json::json!([]))).is_ok());
+        // Someone cordoned again after kubedrain's cordon was lifted: named, with the time.
+        let n = node(ours.clone(), owner("kubectl"));
+        assert!(!cordon_is_ours(&n));
+        let e = may_uncordon(&n).unwrap_err();
+        assert!(
+            e.contains("cordoned again by kubectl at 2026-11-30T10:00:00Z")
+                && e.contains("--force"),
+            "{e}"
+        );
+        // A cordon that predates kubedrain's says so, whoever made it.
+        let before =
+            serde_json::json!({ann::CORDONED_BY: "kubedrain", ann::WAS_UNSCHEDULABLE: "true"});
+        let e = may_uncordon(&node(before, owner("kubectl"))).unwrap_err();
+        assert!(e.contains("already cordoned before kubedrain"), "{e}");
+        let e = may_uncordon(&node(serde_json::json!({}), owner("kubectl"))).unwrap_err();
+        assert!(e.contains("not cordoned by kubedrain"), "{e}");
     }
 }

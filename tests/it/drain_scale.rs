@@ -117,8 +117,9 @@ async fn request_count_does_not_grow_with_the_cluster() {
             repl.iter().all(|(_, n)| *n != NODE),
             "nothing lands on the cordoned node: {repl:?}"
         );
+        // 9: the end-of-drain check GETs the node once (same uid, still cordoned).
         assert!(
-            total(&d.others) <= 8,
+            total(&d.others) <= 9,
             "{nodes} nodes: requests besides the evictions: {:?}",
             d.others
         );

@@ -24,6 +24,7 @@ mod drain_scale;
 mod drain_verdicts;
 mod files_and_secrets;
 mod flow_daemonsets;
+mod input_fuzz;
 mod sim_api;
 mod sim_cli;
 mod sim_controllers;

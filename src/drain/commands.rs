@@ -41,6 +41,13 @@ pub async fn run(kube: &KubeArgs, readonly: bool, cmd: Command) -> i32 {
             return 1;
         }
     };
+    // Before anything else: a server that is down, unreachable or never answers is said in
+    // plain words within seconds ("client error (Connect)" and minute-long hangs were not).
+    let probe = crate::cluster::client::probe(config.clone(), target.context.clone()).await;
+    if let Err(e) = probe {
+        eprintln!("error: {e}");
+        return 1;
+    }
     let client = match client_without_retry(config) {
         Ok(c) => c,
         Err(e) => {

@@ -252,24 +252,30 @@ impl Drop for Simulator {
     }
 }
 
-/// Ctrl-C, SIGTERM or SIGHUP (so `kill` and a closed terminal also clean up the kubeconfig).
-async fn wait_for_stop_signal() -> Result<()> {
-    #[cfg(unix)]
-    {
+/// Ctrl-C, SIGTERM and SIGHUP (so `kill` and a closed terminal also clean up the
+/// kubeconfig), listened for from before the kubeconfig is written.
+struct StopSignals {
+    int: tokio::signal::unix::Signal,
+    term: tokio::signal::unix::Signal,
+    hup: tokio::signal::unix::Signal,
+}
+
+impl StopSignals {
+    fn listen() -> Result<Self> {
         use tokio::signal::unix::{SignalKind, signal};
-        let mut term = signal(SignalKind::terminate())?;
-        let mut hup = signal(SignalKind::hangup())?;
-        tokio::select! {
-            r = tokio::signal::ctrl_c() => r?,
-            _ = term.recv() => {}
-            _ = hup.recv() => {}
-        }
-        Ok(())
+        Ok(StopSignals {
+            int: signal(SignalKind::interrupt())?,
+            term: signal(SignalKind::terminate())?,
+            hup: signal(SignalKind::hangup())?,
+        })
     }
-    #[cfg(not(unix))]
-    {
-        tokio::signal::ctrl_c().await?;
-        Ok(())
+
+    async fn wait(&mut self) {
+        tokio::select! {
+            _ = self.int.recv() => {}
+            _ = self.term.recv() => {}
+            _ = self.hup.recv() => {}
+        }
     }
 }
 
@@ -294,6 +300,7 @@ pub async fn run_cli(args: crate::cli::SimArgs) -> Result<()> {
         generated: args.nodes.map(|n| (n, args.pods_per_node)),
         ..SimOptions::default()
     };
+    let mut stop = StopSignals::listen()?;
     let sim = Simulator::start(opts).await?;
     // Ours (private, removed on exit), unless the user chose where it goes.
     let private = match &args.kubeconfig_out {
@@ -326,9 +333,9 @@ pub async fn run_cli(args: crate::cli::SimArgs) -> Result<()> {
         println!("churn: {rate} pod changes per second");
         super::churn::Churn::start(sim.store().clone(), targets, rate, None, 100_000)
     });
-    let stopped = wait_for_stop_signal().await;
+    stop.wait().await;
     eprintln!("stopping the simulator");
     sim.stop().await;
     drop(private);
-    stopped
+    Ok(())
 }

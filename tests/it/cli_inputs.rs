@@ -102,3 +102,58 @@ async fn the_longest_timeout_go_accepts_drains_without_a_panic() {
     assert!(stdout.contains("node/node0 drained"), "{stdout}");
     sim.stop().await;
 }
+
+/// A kubeconfig for a server at `url`.
+fn kubeconfig_for(dir: &std::path::Path, url: &str) -> std::path::PathBuf {
+    let kc = dir.join("kubeconfig");
+    std::fs::write(
+        &kc,
+        format!(
+            "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n    server: {url}\n\
+             contexts:\n- name: c\n  context:\n    cluster: c\n    user: u\n\
+             current-context: c\nusers:\n- name: u\n  user:\n    token: t\n"
+        ),
+    )
+    .unwrap();
+    kc
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreachable_or_silent_server_is_said_in_plain_words() {
+    let dir = tempfile::tempdir().unwrap();
+    // Nothing listens on the port of a listener just closed.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let refused = format!("http://{}", closed.local_addr().unwrap());
+    drop(closed);
+    // A blackhole: accepts TCP, never answers.
+    let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let blackhole = format!("http://{}", silent.local_addr().unwrap());
+    let _held = tokio::spawn(async move {
+        let mut conns = vec![];
+        while let Ok((c, _)) = silent.accept().await {
+            conns.push(c);
+        }
+    });
+    for (url, says) in [
+        (refused.as_str(), "cannot reach the API server at"),
+        (blackhole.as_str(), "did not answer within 8s"),
+    ] {
+        let kc = kubeconfig_for(dir.path(), url);
+        let started = std::time::Instant::now();
+        let out = tokio::process::Command::new(BIN)
+            .args(["cordon", "node0", "--kubeconfig"])
+            .arg(&kc)
+            .env("KUBEDRAIN_STATE_DIR", dir.path())
+            .output();
+        let out = tokio::time::timeout(DEADLINE, out).await.unwrap().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{err}");
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(err.contains(says) && err.contains(url), "{err}");
+        assert!(!err.contains("client error (Connect)"), "{err}");
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(30),
+            "{err}"
+        );
+    }
+}

@@ -64,7 +64,13 @@ pub fn api_message(e: &Error) -> String {
 fn map_err(name: &str, e: Error) -> NodeOpError {
     match &e {
         Error::Api(s) if s.code == 404 => NodeOpError::NotFound(name.to_string()),
-        Error::Api(s) if s.code == 409 && s.message.contains("UID in precondition") => {
+        // A uid in a patch is checked as an immutable field (422); as a precondition (409).
+        Error::Api(s)
+            if (s.code == 409 && s.message.contains("UID in precondition"))
+                || (s.code == 422
+                    && s.message.contains("metadata.uid")
+                    && s.message.contains("immutable")) =>
+        {
             NodeOpError::Replaced(replaced_text(name, &s.message))
         }
         _ => NodeOpError::Api(e),
@@ -102,8 +108,8 @@ pub async fn get_node(client: &Client, name: &str) -> Result<NodeRow, NodeOpErro
         .map_err(|e| map_err(name, e))
 }
 
-/// Patches node `name`. With a `uid`, the patch carries it as a precondition: the server
-/// refuses (409) to change a node with another uid, so a re-created node or another cluster
+/// Patches node `name`. With a `uid`, the patch carries it: the server refuses to change a
+/// node with another uid (422, uid is immutable), so a re-created node or another cluster
 /// behind the same URL is never changed by a step meant for the node read before.
 async fn patch_node(
     client: &Client,

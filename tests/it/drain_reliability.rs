@@ -219,3 +219,32 @@ async fn the_final_check_rides_out_a_503_burst() {
     assert_eq!(sim.faults().hits(id), 2);
     sim.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_write_meant_for_another_uid_changes_nothing() {
+    use kubedrain::drain::node_ops::{NodeOpError, set_drain_state};
+    let sim = sim("seed").await;
+    let c = client(&sim).await;
+    let before = node(&c, "node0").await;
+    let err = set_drain_state(&c, "node0", Some("not-this-node"), "drained")
+        .await
+        .unwrap_err();
+    assert!(matches!(err, NodeOpError::Replaced(_)), "{err:?}");
+    assert!(
+        err.to_string()
+            .starts_with("node/node0 is not the node kubedrain started with"),
+        "{err}"
+    );
+    let after = node(&c, "node0").await;
+    assert_eq!(after.annotation(ann::DRAIN_STATE), None);
+    assert_eq!(after.meta.resource_version, before.meta.resource_version);
+    // The right uid writes.
+    set_drain_state(&c, "node0", before.meta.uid.as_deref(), "drained")
+        .await
+        .unwrap();
+    assert_eq!(
+        node(&c, "node0").await.annotation(ann::DRAIN_STATE),
+        Some("drained")
+    );
+    sim.stop().await;
+}

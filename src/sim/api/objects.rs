@@ -201,8 +201,8 @@ pub fn create(
     Ok(json_value(201, &created))
 }
 
-/// A `metadata.uid` in a PUT or PATCH body is a precondition, as on the real API server: a
-/// different object behind the same name answers 409.
+/// A `metadata.uid` in a PUT body is a precondition, as on the real API server: a different
+/// object behind the same name answers 409.
 fn check_uid(body_uid: &Value, current: &Value, kind: Kind, name: &str) -> Result<(), StoreError> {
     let cur = current["metadata"]["uid"].as_str().unwrap_or("");
     match body_uid.as_str() {
@@ -314,7 +314,14 @@ pub fn patch(
     let mut patch_err: Option<String> = None;
     let (manager, time) = update_by(st, q);
     let mut apply = |cur: &mut Value| -> Result<(), StoreError> {
-        check_uid(&p["metadata"]["uid"], cur, kind, name)?;
+        // A patch's uid is not a precondition but a change of an immutable field (422), as
+        // on the real server; a PUT's is a precondition (409).
+        let (want, have) = (&p["metadata"]["uid"], &cur["metadata"]["uid"]);
+        if want.as_str().is_some_and(|u| !u.is_empty()) && want != have {
+            let msg = format!("metadata.uid: Invalid value: {want}: field is immutable");
+            patch_err = Some(msg.clone());
+            return Err(StoreError::Invalid(msg));
+        }
         check_rv(&p["metadata"]["resourceVersion"], cur, kind, name)?;
         let before = cur.clone();
         if let Err(e) = patch::apply(ty, cur, &p) {

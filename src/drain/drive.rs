@@ -208,7 +208,18 @@ impl Run {
             let wake = pdb_changed.clone();
             let refused = refused.clone();
             let owner = key.clone();
+            let journal = self.journal.clone();
             let spawned = tasks.spawn(async move {
+                // The intent is on disk before the first request: a kill mid-request leaves
+                // a line for every eviction the server may have accepted.
+                let action = if delete {
+                    Action::Delete
+                } else {
+                    Action::Evict
+                };
+                let _ = journal
+                    .record_durable(&node, action, "requesting", Some(&key), None)
+                    .await;
                 let report = |state: PodState| {
                     if matches!(state, PodState::BlockedByPdb { .. }) {
                         refused.notify_one();

@@ -248,3 +248,37 @@ async fn a_node_write_meant_for_another_uid_changes_nothing() {
     );
     sim.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_eviction_has_its_intent_journaled_before_it() {
+    use kubedrain::drain::journal::Action;
+    let sim = sim("seed").await;
+    let c = client(&sim).await;
+    let dir = tempfile::tempdir().unwrap();
+    let j = journal(&sim, &dir);
+    let (handle, mut rx) = start_drain(c.clone(), "node0", ignore_ds(), j.clone());
+    let out = finish(handle, &mut rx, &mut vec![]).await;
+    assert_eq!(out.state, NodeState::Drained, "{out:?}");
+    j.flush().await;
+    let entries = j.entries();
+    let evictions: Vec<_> = entries
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| e.action == Action::Evict)
+        .collect();
+    let accepted: Vec<_> = evictions
+        .iter()
+        .filter(|(_, e)| e.outcome == "accepted" || e.outcome == "already-gone")
+        .collect();
+    assert!(!accepted.is_empty(), "{entries:#?}");
+    for (i, e) in accepted {
+        assert!(
+            evictions
+                .iter()
+                .any(|(k, x)| k < i && x.pod == e.pod && x.outcome == "requesting"),
+            "no intent before {:?}: {entries:#?}",
+            e.pod
+        );
+    }
+    sim.stop().await;
+}

@@ -253,12 +253,22 @@ struct Interrupt {
 }
 
 impl Interrupt {
+    /// Ctrl-C, and SIGTERM and SIGHUP alike (a `kill` or a closed session): the drain is
+    /// cancelled, its result journaled and the node annotated, instead of dying mid-step
+    /// with `draining` on the node.
     fn listen() -> std::io::Result<Interrupt> {
-        let kind = tokio::signal::unix::SignalKind::interrupt();
-        let mut signal = tokio::signal::unix::signal(kind)?;
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut int = signal(SignalKind::interrupt())?;
+        let mut term = signal(SignalKind::terminate())?;
+        let mut hup = signal(SignalKind::hangup())?;
         let (tx, count) = tokio::sync::watch::channel(0u32);
         tokio::spawn(async move {
-            while signal.recv().await.is_some() {
+            loop {
+                tokio::select! {
+                    _ = int.recv() => {}
+                    _ = term.recv() => {}
+                    _ = hup.recv() => {}
+                }
                 tx.send_modify(|n| *n += 1);
                 if *tx.borrow() >= 2 {
                     eprintln!("error: interrupted twice: exiting now (nodes stay cordoned)");

@@ -282,3 +282,61 @@ async fn every_eviction_has_its_intent_journaled_before_it() {
     }
     sim.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_to_a_headless_drain_records_the_result_and_annotates_it() {
+    use kubedrain::drain::journal::{Action, Journal, Target};
+    use tokio::io::{AsyncBufReadExt, BufReader};
+    let sim = sim("pdb-blocked").await;
+    let c = client(&sim).await;
+    let dir = tempfile::tempdir().unwrap();
+    let kc = dir.path().join("kubeconfig");
+    sim.write_kubeconfig(&kc).unwrap();
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_kubedrain"))
+        .args(["drain", "node0", "--ignore-daemonsets", "--kubeconfig"])
+        .arg(&kc)
+        .env("KUBEDRAIN_STATE_DIR", dir.path())
+        .stderr(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Wait for the drain to be waiting on the budget (its own line says so).
+    let mut err = BufReader::new(child.stderr.take().unwrap()).lines();
+    tokio::time::timeout(DEADLINE, async {
+        while let Some(l) = err.next_line().await.unwrap() {
+            if l.contains("will retry after") {
+                return;
+            }
+        }
+        panic!("the drain ended before a PDB blocked it");
+    })
+    .await
+    .unwrap();
+    let pid = child.id().unwrap().to_string();
+    assert!(
+        std::process::Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let status = tokio::time::timeout(DEADLINE, child.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(status.code(), Some(1), "cancelled, not killed: {status:?}");
+    let n = node(&c, "node0").await;
+    assert!(n.unschedulable, "left cordoned");
+    assert_eq!(n.annotation(ann::DRAIN_STATE), Some("cancelled"));
+    let j = Journal {
+        path: dir.path().join("journal.jsonl"),
+        target: Target::default(),
+    };
+    let result = j
+        .entries()
+        .into_iter()
+        .rfind(|e| e.action == Action::DrainResult)
+        .expect("a journaled result");
+    assert_eq!(result.outcome, "cancelled");
+    sim.stop().await;
+}

@@ -7,19 +7,16 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use jiff::Timestamp;
-use kube::Client;
-use kube::api::ListParams;
 
 use super::events::{CampaignEvent, CampaignState};
 use super::exec::{Setup, Start, start_campaign};
-use super::gate::Baseline;
 use super::journal::{CampaignJournal, Spec, last_unfinished};
-use super::plan::{Selection, Wave, WaveCheck, select, waves};
+use super::plan::{Selection, Wave, WaveCheck};
+use super::prepare::{Pick, Prepared, Request, prepare};
 use super::read;
 use super::report::{self, Report};
 use super::upgrade::{UpgradeHook, parse_target};
 use crate::cli::{CampaignArgs, KubeArgs};
-use crate::cluster::rows::NodeRow;
 use crate::drain::client::{client_without_retry, load_config};
 use crate::drain::events::{DrainEvent, PodState};
 use crate::drain::journal::{Journal, Target, state_dir};
@@ -131,46 +128,30 @@ async fn run_inner(
         }
         Start::Resume(p)
     } else {
-        let cluster = read::cluster(&client).await?;
-        let names = match sel {
-            Some(s) => select(&cluster.nodes, &s)?
-                .into_iter()
-                .map(|n| n.name().to_string())
-                .collect::<Vec<_>>(),
-            None => by_selector(&client, a.selector.as_deref().unwrap_or_default()).await?,
+        let pick = match sel {
+            Some(s) => Pick::Nodes(s),
+            None => Pick::Labels(a.selector.clone().unwrap_or_default()),
         };
-        if names.is_empty() {
-            return Err("no nodes selected".into());
-        }
-        let chosen: Vec<&NodeRow> = cluster
-            .nodes
-            .iter()
-            .filter(|n| names.iter().any(|x| x == n.name()))
-            .collect();
-        // Within the version skew policy, or not at all (the same way `versions` plans).
-        if let Some(t) = &target {
-            let inv = super::command::inventory(&client)
-                .await
-                .map_err(|e| format!("cannot read the cluster's versions: {e}"))?;
-            let selected: Vec<(String, bool)> = chosen
-                .iter()
-                .map(|n| (n.name().to_string(), super::plan::is_control_plane(n)))
-                .collect();
-            if let Some(why) = super::skew_gate::hold(&inv, t, &selected)? {
-                eprintln!("held: {why}");
-                eprintln!("(`kubedrain versions --target {t}` shows the whole way)");
-                return Ok(1);
-            }
-        }
-        let spec = Spec {
-            waves: waves(&chosen, a.max_unavailable),
+        let req = Request {
+            pick,
             target: target.clone(),
             max_unavailable: a.max_unavailable,
             soak_secs: soak.as_secs(),
             allow_outage: opts.allow_outage,
-            baseline: Baseline::of(&cluster.pods, &cluster.pdbs),
         };
-        print_order(&spec);
+        let Prepared {
+            spec,
+            held,
+            cluster,
+        } = prepare(&client, &req).await?;
+        if let (Some(why), Some(t)) = (held, &target) {
+            eprintln!("held: {why}");
+            eprintln!("(`kubedrain versions --target {t}` shows the whole way)");
+            return Ok(1);
+        }
+        for l in order_lines(&spec) {
+            println!("{l}");
+        }
         if a.dry_run {
             return Ok(dry_run(&cluster, &spec.waves, &opts));
         }
@@ -190,12 +171,7 @@ async fn run_inner(
     execute(setup, start, a.report).await
 }
 
-async fn by_selector(client: &Client, sel: &str) -> Result<Vec<String>, String> {
-    let nodes = read::list::<NodeRow>(client, &ListParams::default().labels(sel)).await?;
-    Ok(nodes.iter().map(|n| n.name().to_string()).collect())
-}
-
-fn wave_name(w: &Wave, total: usize) -> String {
+pub fn wave_name(w: &Wave, total: usize) -> String {
     format!(
         "wave {}/{total}: {}{}",
         w.index + 1,
@@ -208,9 +184,10 @@ fn wave_name(w: &Wave, total: usize) -> String {
     )
 }
 
-fn print_order(spec: &Spec) {
+/// The campaign's order, one line per wave, after a summary line.
+pub fn order_lines(spec: &Spec) -> Vec<String> {
     let nodes: usize = spec.waves.iter().map(|w| w.nodes.len()).sum();
-    println!(
+    let mut out = vec![format!(
         "campaign: {nodes} node(s) in {} wave(s), {}, max-unavailable {}, soak {} s",
         spec.waves.len(),
         match &spec.target {
@@ -219,10 +196,11 @@ fn print_order(spec: &Spec) {
         },
         spec.max_unavailable,
         spec.soak_secs
-    );
+    )];
     for w in &spec.waves {
-        println!("  {}", wave_name(w, spec.waves.len()));
+        out.push(format!("  {}", wave_name(w, spec.waves.len())));
     }
+    out
 }
 
 /// The check's lines (nodes' verdicts, the wave's forecast, held or not).

@@ -15,6 +15,7 @@ pub mod exec;
 pub mod gate;
 pub mod journal;
 pub mod plan;
+pub mod prepare;
 pub mod read;
 pub mod render;
 pub mod report;

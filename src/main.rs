@@ -68,22 +68,13 @@ async fn campaign_demo(
     args: kubedrain::cli::CampaignArgs,
     scenario: String,
 ) -> color_eyre::Result<i32> {
-    use kubedrain::sim::controllers::{default_upgrade_target, start_upgrade};
     let sim = kubedrain::sim::server::Simulator::start(kubedrain::sim::server::SimOptions {
         scenario,
         speed: 4.0,
         ..Default::default()
     })
     .await?;
-    let store = sim.store().clone();
-    let hook: kubedrain::campaign::upgrade::UpgradeHook =
-        std::sync::Arc::new(move |node: &str, target: Option<&str>| {
-            let mut t = default_upgrade_target(&store, node).map_err(|e| e.to_string())?;
-            if let Some(v) = target {
-                t.kubelet_version = v.to_string();
-            }
-            start_upgrade(&store, node, t).map_err(|e| e.to_string())
-        });
+    let hook = sim_upgrade_hook(sim.store().clone());
     let config = kube::Config::new(sim.url().parse::<http::Uri>()?);
     let target = kubedrain::drain::journal::Target {
         context: "demo".into(),
@@ -99,6 +90,21 @@ async fn campaign_demo(
     .await;
     sim.stop().await;
     Ok(code)
+}
+
+/// The simulator's upgrade of a node to `target` (its kubelet version; `None`: the OS only),
+/// for the demo's `U` key and campaigns.
+fn sim_upgrade_hook(
+    store: std::sync::Arc<kubedrain::sim::store::Store>,
+) -> kubedrain::campaign::upgrade::UpgradeHook {
+    use kubedrain::sim::controllers::{default_upgrade_target, start_upgrade};
+    std::sync::Arc::new(move |node: &str, target: Option<&str>| {
+        let mut t = default_upgrade_target(&store, node).map_err(|e| e.to_string())?;
+        if let Some(v) = target {
+            t.kubelet_version = v.to_string();
+        }
+        start_upgrade(&store, node, t).map_err(|e| e.to_string())
+    })
 }
 
 /// `kubedrain demo`: the built-in simulator on loopback, and the TUI on it.
@@ -117,11 +123,7 @@ async fn demo(args: DemoArgs, namespace: Option<String>, readonly: bool) -> colo
     // Drains use a client without kube-client's retries (PDB 429s reach the engine at once);
     // `U` upgrades a node of the in-process simulator.
     let store = sim.store().clone();
-    let upgrade: kubedrain::app::flow_exec::UpgradeFn = std::sync::Arc::new(move |node: &str| {
-        use kubedrain::sim::controllers::{default_upgrade_target, start_upgrade};
-        let target = default_upgrade_target(&store, node).map_err(|e| e.to_string())?;
-        start_upgrade(&store, node, target).map_err(|e| e.to_string())
-    });
+    let upgrade: kubedrain::app::flow_exec::UpgradeFn = sim_upgrade_hook(store);
     let flow = FlowSetup {
         client: kubedrain::drain::client::client_without_retry(config.clone())
             .map_err(|e| format!("{e:#}")),

@@ -304,6 +304,7 @@ pub const COMMANDS: &[(&[&str], &str)] = &[
     (&["events", "ev", "event"], "events pane"),
     (&["pdb", "pdbs", "poddisruptionbudgets"], "PDB view"),
     (&["versions", "ver"], "version skew view"),
+    (&["campaign", "camp"], "campaign view (or form)"),
     (&["help"], "this help"),
     (&["q", "quit", "q!"], "quit"),
 ];

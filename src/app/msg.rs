@@ -29,6 +29,8 @@ pub enum Msg {
     Quit,
     /// The maintenance workflow (drain events, cordon/uncordon results, journal).
     Flow(super::drain_flow::FlowMsg),
+    /// The campaign (plans, events, its report).
+    Campaign(super::campaign::CampaignMsg),
 }
 
 /// A node-level mutation the keymap asks for (`c`, `u`, `r`); `drain_flow::open` turns it into
@@ -53,8 +55,10 @@ impl NodeAction {
 }
 
 /// A side effect `update` asks for; executed by the loop, never by `update` itself.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Cmd {
     /// A maintenance-workflow side effect (cordon, uncordon, drain, cancel, demo upgrade).
     Flow(super::drain_flow::FlowCmd),
+    /// A campaign side effect (plan, start, pause, abort).
+    Campaign(super::campaign::CampaignCmd),
 }

@@ -208,7 +208,8 @@ impl LiveDrain {
             .max(0)
     }
 
-    pub(super) fn apply(&mut self, ev: DrainEvent, now: Timestamp) {
+    /// Applies one engine event.
+    pub fn apply(&mut self, ev: DrainEvent, now: Timestamp) {
         match ev {
             DrainEvent::State { state, .. } => self.state = state,
             DrainEvent::Cordoned { already, .. } => self.cordoned = Some(already),

@@ -482,7 +482,8 @@ pub fn on_msg(m: &mut Model, msg: FlowMsg) -> Vec<Cmd> {
     Vec::new()
 }
 
-fn event_node(ev: &DrainEvent) -> &str {
+/// The node a drain event is about.
+pub fn event_node(ev: &DrainEvent) -> &str {
     match ev {
         DrainEvent::State { node, .. }
         | DrainEvent::Cordoned { node, .. }

@@ -60,9 +60,13 @@ fn gauge(done: usize, total: usize, width: usize) -> Vec<Span<'static>> {
 
 /// Draws the live drain into `area` (the space below the nodes pane).
 pub fn render(m: &Model, f: &mut Frame, area: Rect) {
-    let Some(live) = &m.flow.live else {
-        return;
-    };
+    if let Some(live) = &m.flow.live {
+        render_live(m, live, f, area, keys_line(m, Ctx::Live));
+    }
+}
+
+/// Draws `live` in `area`, with `keys` on its bottom border (a campaign's drains too).
+pub fn render_live(m: &Model, live: &LiveDrain, f: &mut Frame, area: Rect, keys: Line<'static>) {
     f.render_widget(Clear, area);
     let total = live.rows.len();
     let left = drain_flow::pods_left(m, live);
@@ -83,7 +87,7 @@ pub fn render(m: &Model, f: &mut Frame, area: Rect) {
             Span::styled(live.node.clone(), theme::title()),
             Span::styled(format!(" · {} ", state_word(live.state)), theme::text()),
         ]))
-        .title_bottom(keys_line(m, Ctx::Live).right_aligned());
+        .title_bottom(keys.right_aligned());
     let inner = block.inner(area);
     f.render_widget(block, area);
     let inner = Rect::new(

@@ -1,6 +1,7 @@
 //! The maintenance workflow's dialogs (cordon / uncordon confirmation, drain options, the
 //! start-up resume offer), the plan view and the live drain pane. Pure functions of the model.
 
+pub mod campaign;
 pub mod drain;
 mod drain_rows;
 pub mod plan;
@@ -23,6 +24,9 @@ use crate::drain::journal::Pending;
 pub fn render(m: &Model, f: &mut Frame, l: &Areas) {
     if let Some(d) = &m.flow.dialog {
         dialog(m, f, l, d);
+    }
+    if let Some(d) = &m.campaign.dialog {
+        campaign::dialog(m, f, d);
     }
 }
 
@@ -115,12 +119,22 @@ fn lower(l: &Areas) -> Rect {
 
 /// The footer's hints while the workflow has the keyboard.
 pub fn hints(m: &Model) -> Option<Vec<(String, &'static str)>> {
-    drain_flow::ctx(m).map(|c| drain_flow::hints(m, c))
+    if let Some(c) = drain_flow::ctx(m) {
+        return Some(drain_flow::hints(m, c));
+    }
+    match crate::app::campaign::cctx(m) {
+        Some(c) if c != crate::app::campaign::CCtx::Nodes => {
+            Some(crate::app::campaign::hints(m, c))
+        }
+        _ => None,
+    }
 }
 
 /// The nodes pane's extra hints (the demo upgrade key).
 pub fn node_hints(m: &Model) -> Vec<(String, &'static str)> {
-    drain_flow::hints(m, Ctx::NodesDemo)
+    let mut h = drain_flow::hints(m, Ctx::NodesDemo);
+    h.extend(crate::app::campaign::hints(m, crate::app::campaign::CCtx::Nodes));
+    h
 }
 
 /// Help sections for the workflow's keys, generated from the same table they are looked up in.
@@ -147,6 +161,7 @@ pub fn help_sections(m: &Model) -> Vec<Vec<Line<'static>>> {
         }
         out.push(sec);
     }
+    out.extend(campaign::help_sections(m));
     out
 }
 
@@ -176,6 +191,19 @@ fn popup(
     border: Style,
     c: Ctx,
 ) -> Rect {
+    popup_keys(f, area, (w, h), title, border, keys_line(m, c))
+}
+
+/// A centred box of at most `w`×`h` inner cells with `keys` on its bottom border; returns
+/// its inner area.
+pub fn popup_keys(
+    f: &mut Frame,
+    area: Rect,
+    (w, h): (u16, u16),
+    title: &str,
+    border: Style,
+    keys: Line<'static>,
+) -> Rect {
     let w = (w + 2).min(area.width.saturating_sub(2));
     let h = (h + 2).min(area.height.saturating_sub(2));
     let r = Rect::new(
@@ -193,7 +221,7 @@ fn popup(
             title.to_string(),
             theme::title().patch(border),
         )))
-        .title_bottom(keys_line(m, c).right_aligned());
+        .title_bottom(keys.right_aligned());
     let inner = block.inner(r);
     f.render_widget(block, r);
     Rect::new(

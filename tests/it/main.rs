@@ -29,6 +29,7 @@ mod sim_kubectl;
 mod sim_tables;
 mod sim_upgrade;
 mod sim_watch;
+mod tui_campaign_pty;
 mod tui_fixtures;
 mod tui_namespace_scope;
 mod tui_pty;

@@ -86,10 +86,13 @@ impl CampaignForm {
         self.fresh = true;
     }
 
-    /// ←/→ on the nodes field.
+    /// ←/→ on the nodes field ("marked nodes" only when some are).
     pub fn cycle(&mut self, by: isize) {
         if self.field == 0 {
             self.pick = self.pick.step(by);
+            if self.pick == PickChoice::Marked && self.marked.is_empty() {
+                self.pick = self.pick.step(by);
+            }
         }
     }
 
@@ -165,6 +168,10 @@ mod tests {
     fn the_first_keystroke_replaces_a_default_and_bad_values_are_named() {
         let mut f = CampaignForm::new(vec![]);
         assert_eq!(f.pick, PickChoice::AllWorkers);
+        // Nothing marked: ← goes past "marked nodes" to "all nodes".
+        f.cycle(-1);
+        assert_eq!(f.pick, PickChoice::All);
+        f.cycle(1);
         f.move_by(2);
         f.type_char('5');
         assert_eq!(f.max_unavailable, "5");

@@ -250,17 +250,24 @@ fn status_line(m: &Model, live: &LiveDrain) -> Line<'static> {
         },
         Some(NodeState::Drained) => {
             let (stay, others) = drain_flow::node_pods(m, node);
+            // After an uncordon (a campaign's, or someone's) "safe to upgrade" is no longer true.
+            let cordoned = m.cache.nodes.get(node).is_none_or(|n| n.unschedulable);
             if others.is_empty() {
+                let (head, tail) = if cordoned {
+                    (
+                        format!("✔ {node} is drained and safe to upgrade"),
+                        "; it stays cordoned",
+                    )
+                } else {
+                    (format!("✔ {node} was drained"), "; it is schedulable again")
+                };
                 Line::from(vec![
                     Span::styled(
-                        format!("✔ {node} is drained and safe to upgrade"),
+                        head,
                         theme::ok().add_modifier(ratatui::style::Modifier::BOLD),
                     ),
                     Span::styled(
-                        format!(
-                            " — only {} DaemonSet/static pod(s) left; it stays cordoned",
-                            stay.len()
-                        ),
+                        format!(" — only {} DaemonSet/static pod(s) left{tail}", stay.len()),
                         theme::dim(),
                     ),
                 ])

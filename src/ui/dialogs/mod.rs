@@ -133,7 +133,10 @@ pub fn hints(m: &Model) -> Option<Vec<(String, &'static str)>> {
 /// The nodes pane's extra hints (the demo upgrade key).
 pub fn node_hints(m: &Model) -> Vec<(String, &'static str)> {
     let mut h = drain_flow::hints(m, Ctx::NodesDemo);
-    h.extend(crate::app::campaign::hints(m, crate::app::campaign::CCtx::Nodes));
+    h.extend(crate::app::campaign::hints(
+        m,
+        crate::app::campaign::CCtx::Nodes,
+    ));
     h
 }
 

@@ -30,6 +30,7 @@ mod sim_tables;
 mod sim_upgrade;
 mod sim_watch;
 mod tui_campaign_pty;
+mod tui_campaign_render;
 mod tui_fixtures;
 mod tui_namespace_scope;
 mod tui_pty;

@@ -46,6 +46,18 @@ impl Phase {
         }
     }
 
+    /// Short column heading, for narrow terminals.
+    pub fn short_title(self) -> &'static str {
+        match self {
+            Phase::Cordoned => "CORD",
+            Phase::Drained => "DRAIN",
+            Phase::Upgrading => "UPGR",
+            Phase::BackInService => "READY",
+            Phase::Uncordoned => "UNCRD",
+            Phase::Soaked => "SOAK",
+        }
+    }
+
     /// What a node in this phase is doing until the next one.
     pub fn next_doing(self) -> &'static str {
         match self {

@@ -49,6 +49,22 @@ pub fn help_sections(m: &Model) -> Vec<Vec<Line<'static>>> {
     vec![sec]
 }
 
+/// The text width inside a popup `w` wide on a screen `screen_w` wide (see `popup_keys`).
+fn inner_width(screen_w: u16, w: u16) -> u16 {
+    (w + 2)
+        .min(screen_w.saturating_sub(2))
+        .saturating_sub(4)
+        .max(1)
+}
+
+/// Rows `lines` take once wrapped at `width`.
+fn wrapped_height(lines: &[Line], width: u16) -> u16 {
+    lines
+        .iter()
+        .map(|l| (l.width() as u16).div_ceil(width).max(1))
+        .sum()
+}
+
 /// Draws the campaign dialog `d`.
 pub fn dialog(m: &Model, f: &mut Frame, d: &CampaignDialog) {
     match d {
@@ -111,7 +127,7 @@ fn form_dialog(m: &Model, f: &mut Frame, form: &CampaignForm, preparing: bool) {
     if let Some(e) = &form.error {
         lines.push(Line::from(Span::styled(format!("✖ {e}"), theme::bad())));
     }
-    let h = lines.len() as u16;
+    let h = wrapped_height(&lines, inner_width(f.area().width, 90));
     let inner = popup_keys(
         f,
         f.area(),
@@ -149,7 +165,7 @@ fn plan_dialog(m: &Model, f: &mut Frame, plan: &PlanView, scroll: usize) {
         .collect();
     lines.extend(body);
     let area = f.area();
-    let h = (lines.len() as u16).min(area.height.saturating_sub(6));
+    let h = wrapped_height(&lines, inner_width(area.width, 100)).min(area.height.saturating_sub(6));
     let inner = popup_keys(
         f,
         area,

@@ -101,11 +101,12 @@ fn short(s: &CampaignState) -> &'static str {
     }
 }
 
-fn phase_cell(run: &CampaignRun, n: &NodeProgress, p: Phase) -> Span<'static> {
+fn phase_cell(run: &CampaignRun, n: &NodeProgress, p: Phase, compact: bool) -> Span<'static> {
+    let format = if compact { "%H:%M" } else { "%H:%M:%S" };
     match n.done.get(&p) {
         Some(t) => Span::styled(
             t.to_zoned(jiff::tz::TimeZone::UTC)
-                .strftime("%H:%M:%S")
+                .strftime(format)
                 .to_string(),
             theme::ok(),
         ),
@@ -130,11 +131,14 @@ fn phases_table(run: &CampaignRun, f: &mut Frame, area: Rect) {
         .unwrap_or(4)
         .max(4) as u16
         + 2;
+    // Below 100 columns: HH:MM and short headings, so names and NOW keep their room.
+    let compact = area.width < 100;
+    let heading = |p: Phase| if compact { p.short_title() } else { p.title() };
     let mut header = vec![
         Span::styled("NODE", theme::header()),
         Span::styled("WAVE", theme::header()),
     ];
-    header.extend(Phase::ALL.map(|p| Span::styled(p.title(), theme::header())));
+    header.extend(Phase::ALL.map(|p| Span::styled(heading(p), theme::header())));
     header.push(Span::styled("NOW", theme::header()));
     let rows = run.nodes.iter().enumerate().map(|(i, n)| {
         let mut cells = vec![
@@ -144,7 +148,7 @@ fn phases_table(run: &CampaignRun, f: &mut Frame, area: Rect) {
             ),
             Span::styled(format!("{}", n.wave + 1), theme::dim()),
         ];
-        cells.extend(Phase::ALL.map(|p| phase_cell(run, n, p)));
+        cells.extend(Phase::ALL.map(|p| phase_cell(run, n, p, compact)));
         cells.push(match run.doing(n) {
             Some(d) => Span::styled(d, theme::warn()),
             None => Span::styled(n.after.clone().unwrap_or_default(), theme::dim()),
@@ -157,7 +161,8 @@ fn phases_table(run: &CampaignRun, f: &mut Frame, area: Rect) {
         }
     });
     let mut widths = vec![Constraint::Length(name_w), Constraint::Length(4)];
-    widths.extend(Phase::ALL.map(|p| Constraint::Length((p.title().len() as u16).max(8))));
+    let time_w = if compact { 5 } else { 8 };
+    widths.extend(Phase::ALL.map(|p| Constraint::Length((heading(p).len() as u16).max(time_w))));
     widths.push(Constraint::Min(8));
     f.render_widget(
         Table::new(rows, widths)

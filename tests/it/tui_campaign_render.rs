@@ -243,3 +243,64 @@ fn pause_and_abort_ask_the_engine_and_abort_needs_a_second_press() {
 fn k(c: char) -> crossterm::event::KeyEvent {
     crossterm::event::KeyEvent::new(KeyCode::Char(c), crossterm::event::KeyModifiers::NONE)
 }
+
+#[test]
+fn quitting_during_a_campaign_asks_and_then_stops_it_where_it_is() {
+    let mut m = mid_run((100, 30));
+    assert!(update(&mut m, Msg::Key(k('q'))).is_empty());
+    let s = screen(&m);
+    assert!(s.contains("A campaign is running (now at node0)"), "{s}");
+    assert!(!m.quit);
+    let cmds = update(&mut m, Msg::Key(k('y')));
+    assert!(m.quit);
+    assert_eq!(cmds, vec![Cmd::Campaign(CampaignCmd::Abort)]);
+}
+
+#[test]
+fn an_unfinished_campaign_is_offered_and_r_resumes_it() {
+    use kubedrain::campaign::journal::Progress;
+    let mut m = flow_model((100, 30));
+    let spec = plan(&m).spec;
+    let mut done = std::collections::BTreeMap::new();
+    done.insert(
+        "master0".to_string(),
+        [Step::Cordon, Step::Drain].into_iter().collect(),
+    );
+    let p = Progress {
+        campaign: "c-9".into(),
+        spec,
+        done,
+        checked: [0].into_iter().collect(),
+        soaked: Default::default(),
+        cordoned_by_us: ["master0".to_string()].into_iter().collect(),
+        before: Default::default(),
+        cordon_started: Default::default(),
+        finished: false,
+    };
+    update(&mut m, Msg::Campaign(CampaignMsg::Unfinished(Box::new(p))));
+    assert!(screen(&m).contains("unfinished campaign stopped at node/master0, step upgrade"));
+    // R acts in the campaign view only; :campaign opens it.
+    key(&mut m, ':');
+    for c in "campaign".chars() {
+        key(&mut m, c);
+    }
+    press(&mut m, KeyCode::Enter);
+    let s = screen(&m);
+    assert!(
+        s.contains("campaign c-9 stopped at node/master0, step upgrade"),
+        "{s}"
+    );
+    let cmds = update(&mut m, Msg::Key(k('R')));
+    assert!(
+        matches!(cmds.as_slice(), [Cmd::Campaign(CampaignCmd::Resume(p))] if p.campaign == "c-9"),
+        "{cmds:?}"
+    );
+    assert!(m.campaign.running());
+    // What the journal says was done shows as done; the engine's events go on from there.
+    let row = screen(&m)
+        .lines()
+        .find(|l| l.contains("master0") && l.contains('✓'))
+        .map(str::to_string);
+    let row = row.unwrap_or_else(|| panic!("{}", screen(&m)));
+    assert_eq!(row.matches('✓').count(), 2, "cordon and drain: {row}");
+}

@@ -8,7 +8,7 @@ use jiff::Timestamp;
 
 use crate::app::drain_flow::{LiveDrain, event_node};
 use crate::campaign::events::{CampaignEvent, CampaignState};
-use crate::campaign::journal::{Spec, Step};
+use crate::campaign::journal::{Progress, Spec, Step};
 use crate::campaign::plan::WaveCheck;
 
 /// The phases a node goes through, in the view's column order.
@@ -92,12 +92,15 @@ pub struct NodeProgress {
     pub done: BTreeMap<Phase, Timestamp>,
     /// The gate's detail (versions after), when it passed.
     pub after: Option<String>,
+    /// Phases done before this session (read from the journal on resume; no time shown).
+    pub journaled: std::collections::BTreeSet<Phase>,
 }
 
 impl NodeProgress {
     /// The last phase reached.
     pub fn last(&self) -> Option<Phase> {
-        self.done.keys().next_back().copied()
+        let live = self.done.keys().next_back().copied();
+        live.max(self.journaled.iter().next_back().copied())
     }
 }
 
@@ -144,6 +147,7 @@ impl CampaignRun {
                     wave: w.index,
                     done: BTreeMap::new(),
                     after: None,
+                    journaled: Default::default(),
                 })
             })
             .collect();
@@ -163,6 +167,24 @@ impl CampaignRun {
             finished: None,
             report: None,
         }
+    }
+
+    /// A journaled campaign about to resume: what it did before shows as done.
+    pub fn resumed(p: &Progress, now: Timestamp) -> CampaignRun {
+        let mut run = CampaignRun::new(p.spec.clone(), now);
+        for row in &mut run.nodes {
+            if let Some(steps) = p.done.get(&row.name) {
+                row.journaled = steps.iter().filter_map(|s| Phase::of(*s)).collect();
+            }
+            if p.soaked.contains(&row.wave) {
+                row.journaled.insert(Phase::Soaked);
+            }
+        }
+        run.wave = p
+            .next()
+            .and_then(|(n, _)| run.nodes.iter().find(|r| r.name == n).map(|r| r.wave))
+            .unwrap_or(0);
+        run
     }
 
     /// The node whose turn it is (the first of the current wave not yet uncordoned).

@@ -96,7 +96,7 @@ fn act(m: &mut Model, a: CAction) -> Vec<Cmd> {
         }
         CAction::Resume => {
             if let Some(p) = m.campaign.unfinished.take() {
-                m.campaign.run = Some(CampaignRun::new(p.spec.clone(), m.now));
+                m.campaign.run = Some(CampaignRun::resumed(&p, m.now));
                 return cmd(CampaignCmd::Resume(p));
             }
         }

@@ -122,7 +122,12 @@ fn options_typing(m: &mut Model, k: &KeyEvent) {
 /// cancels it and leaves the node cordoned).
 pub fn quit(m: &mut Model) {
     let running = m.flow.live.as_ref().filter(|l| l.outcome.is_none());
-    let Some(node) = running.map(|l| l.node.clone()) else {
+    // A running campaign asks too (its current node is named).
+    let campaign_node = || {
+        let run = m.campaign.run.as_ref().filter(|_| m.campaign.running())?;
+        Some(run.current().map_or(String::new(), |n| n.name.clone()))
+    };
+    let Some(node) = running.map(|l| l.node.clone()).or_else(campaign_node) else {
         m.quit = true;
         return;
     };
@@ -146,13 +151,18 @@ fn quit_action(m: &mut Model, a: FlowAction) -> Vec<Cmd> {
         return Vec::new();
     }
     m.quit = true;
-    match &mut m.flow.live {
-        Some(l) if l.outcome.is_none() && !l.cancel_sent => {
-            l.cancel_sent = true;
-            vec![Cmd::Flow(FlowCmd::CancelDrain)]
-        }
-        _ => Vec::new(),
+    let mut cmds = Vec::new();
+    if m.campaign.running() {
+        cmds.push(Cmd::Campaign(crate::app::campaign::CampaignCmd::Abort));
     }
+    if let Some(l) = &mut m.flow.live
+        && l.outcome.is_none()
+        && !l.cancel_sent
+    {
+        l.cancel_sent = true;
+        cmds.push(Cmd::Flow(FlowCmd::CancelDrain));
+    }
+    cmds
 }
 
 fn act(m: &mut Model, c: Ctx, a: FlowAction) -> Vec<Cmd> {

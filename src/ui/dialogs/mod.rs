@@ -69,26 +69,48 @@ fn dialog(m: &Model, f: &mut Frame, l: &Areas, d: &Dialog) {
 fn quit(m: &Model, f: &mut Frame, area: Rect, node: &str) {
     const WIDTH: u16 = 64;
     let name = || Span::styled(node.to_string(), theme::title());
-    let lines = vec![
-        Line::raw(""),
-        Line::from(vec![
-            Span::raw("A drain of "),
-            name(),
-            Span::raw(" is running. Quitting cancels it:"),
-        ]),
-        Line::from(vec![
-            name(),
-            Span::styled(" stays cordoned", theme::warn()),
-            Span::raw(", with the pods not yet evicted."),
-        ]),
-        Line::from(vec![
-            Span::raw("Later, "),
-            Span::styled("r", theme::key()),
-            Span::raw(" drains it again and "),
-            Span::styled("u", theme::key()),
-            Span::raw(" lifts the cordon."),
-        ]),
-    ];
+    let lines = if m.campaign.running() {
+        vec![
+            Line::raw(""),
+            Line::from(vec![
+                Span::raw("A campaign is running (now at "),
+                name(),
+                Span::raw("). Quitting stops it where it is:"),
+            ]),
+            Line::from(Span::styled(
+                "the nodes stay as they are (a cordoned node stays cordoned),",
+                theme::warn(),
+            )),
+            Line::from(vec![
+                Span::raw("and the next start offers to resume it ("),
+                Span::styled(":campaign", theme::key()),
+                Span::raw(", "),
+                Span::styled("R", theme::key()),
+                Span::raw(")."),
+            ]),
+        ]
+    } else {
+        vec![
+            Line::raw(""),
+            Line::from(vec![
+                Span::raw("A drain of "),
+                name(),
+                Span::raw(" is running. Quitting cancels it:"),
+            ]),
+            Line::from(vec![
+                name(),
+                Span::styled(" stays cordoned", theme::warn()),
+                Span::raw(", with the pods not yet evicted."),
+            ]),
+            Line::from(vec![
+                Span::raw("Later, "),
+                Span::styled("r", theme::key()),
+                Span::raw(" drains it again and "),
+                Span::styled("u", theme::key()),
+                Span::raw(" lifts the cordon."),
+            ]),
+        ]
+    };
     // Long node names wrap: room for every row.
     let rows: usize = lines
         .iter()

@@ -110,6 +110,7 @@ fn phase_cell(run: &CampaignRun, n: &NodeProgress, p: Phase, compact: bool) -> S
                 .to_string(),
             theme::ok(),
         ),
+        None if n.journaled.contains(&p) => Span::styled("✓", theme::ok()),
         None if run.doing(n).is_some() && n.last().is_none_or(|l| next(l) == Some(p)) => {
             Span::styled("…", theme::warn())
         }

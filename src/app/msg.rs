@@ -23,6 +23,8 @@ pub enum Msg {
     },
     /// Result of the periodic `/version` probe: whether the API server answers.
     Health(bool),
+    /// The `/version` answer changed (a control-plane upgrade): the header shows the new one.
+    ServerVersion(String),
     /// A short message for the status line (results of commands).
     Flash(String),
     /// Quit now (Ctrl-C signal, fatal error).

@@ -232,8 +232,13 @@ fn spawn_health(client: kube::Client, tx: mpsc::Sender<Msg>) -> JoinHandle<()> {
         loop {
             every.tick().await;
             let probe = tokio::time::timeout(Duration::from_secs(4), client.apiserver_version());
-            let ok = matches!(probe.await, Ok(Ok(_)));
-            if tx.send(Msg::Health(ok)).await.is_err() {
+            let answer = probe.await.ok().and_then(Result::ok);
+            if tx.send(Msg::Health(answer.is_some())).await.is_err() {
+                break;
+            }
+            if let Some(info) = answer
+                && tx.send(Msg::ServerVersion(info.git_version)).await.is_err()
+            {
                 break;
             }
         }

@@ -70,6 +70,15 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Cmd> {
             health(m, ok);
             Vec::new()
         }
+        Msg::ServerVersion(v) => {
+            if m.conn.version != v {
+                m.conn.version = v;
+                // The versions view reads it (the newest apiserver answers).
+                m.versions.dirty = true;
+                m.redraw = true;
+            }
+            Vec::new()
+        }
         Msg::Flash(text) => {
             m.flash = Some((text, m.now));
             m.redraw = true;

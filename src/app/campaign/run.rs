@@ -267,8 +267,10 @@ impl CampaignRun {
             }
             CampaignEvent::Waiting { node, message } => {
                 self.waiting = Some(match node {
-                    Some(n) => format!("node/{n}: {message}"),
-                    None => message,
+                    Some(n) if !message.contains(&format!("node/{n}")) => {
+                        format!("node/{n}: {message}")
+                    }
+                    _ => message,
                 });
             }
             CampaignEvent::Paused(p) => self.paused = p,
@@ -282,7 +284,10 @@ impl CampaignRun {
                 }
                 self.drains
                     .entry(node.clone())
-                    .or_insert_with(|| LiveDrain::new(&node, now, None))
+                    .or_insert_with(|| LiveDrain {
+                        in_campaign: true,
+                        ..LiveDrain::new(&node, now, None)
+                    })
                     .apply(*d, now);
             }
             CampaignEvent::Notice(m) => self.notice(m),

@@ -110,6 +110,8 @@ pub struct LiveDrain {
     pub finished_at: Option<Timestamp>,
     /// `x` was pressed.
     pub cancel_sent: bool,
+    /// A campaign's drain (the campaign cordoned the node just before).
+    pub in_campaign: bool,
     pub scroll: usize,
 }
 
@@ -131,6 +133,7 @@ impl LiveDrain {
             outcome: None,
             finished_at: None,
             cancel_sent: false,
+            in_campaign: false,
             scroll: 0,
         }
     }

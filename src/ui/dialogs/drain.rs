@@ -237,7 +237,9 @@ fn status_line(m: &Model, live: &LiveDrain) -> Line<'static> {
             Some(already) => Line::from(vec![
                 Span::styled("✔ cordoned", theme::ok()),
                 Span::styled(
-                    if already {
+                    if live.in_campaign {
+                        " (by the campaign)"
+                    } else if already {
                         " (it already was)"
                     } else {
                         " (SchedulingDisabled)"

@@ -123,6 +123,19 @@ fn next(p: Phase) -> Option<Phase> {
     Phase::ALL.get(i + 1).copied()
 }
 
+/// The gate's versions after; narrow: only the kubelet's `a → b` (the rest is in the report).
+fn after_text(after: Option<&str>, compact: bool) -> String {
+    let after = after.unwrap_or_default();
+    if !compact {
+        return after.to_string();
+    }
+    after
+        .split(", ")
+        .find(|p| p.starts_with("kubelet "))
+        .unwrap_or(after)
+        .to_string()
+}
+
 fn phases_table(run: &CampaignRun, f: &mut Frame, area: Rect) {
     let name_w = run
         .nodes
@@ -152,7 +165,7 @@ fn phases_table(run: &CampaignRun, f: &mut Frame, area: Rect) {
         cells.extend(Phase::ALL.map(|p| phase_cell(run, n, p, compact)));
         cells.push(match run.doing(n) {
             Some(d) => Span::styled(d, theme::warn()),
-            None => Span::styled(n.after.clone().unwrap_or_default(), theme::dim()),
+            None => Span::styled(after_text(n.after.as_deref(), compact), theme::dim()),
         });
         let row = Row::new(cells);
         if i == run.selected {

@@ -16,6 +16,10 @@ pub struct Cli {
     #[arg(long, global = true)]
     pub readonly: bool,
 
+    /// On an error, print the whole report with a backtrace (as RUST_BACKTRACE=1 does).
+    #[arg(long, global = true)]
+    pub debug: bool,
+
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -58,6 +62,17 @@ pub enum Command {
     /// Take many nodes through cordon → drain → upgrade → uncordon: control plane first, then
     /// waves of workers; exit 0 done, 1 held or failed, 130 interrupted.
     Campaign(CampaignArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell) to stdout.
+    Completions(CompletionsArgs),
+    /// Print the man page (roff) to stdout: `kubedrain man > kubedrain.1`.
+    Man,
+}
+
+/// `kubedrain completions`.
+#[derive(Debug, Clone, Args)]
+pub struct CompletionsArgs {
+    /// The shell.
+    pub shell: clap_complete::Shell,
 }
 
 /// `kubedrain versions`.

@@ -1,20 +1,96 @@
 //! The `kubedrain` binary: parses the command line and dispatches.
 
-use clap::Parser;
+use std::io::IsTerminal;
+
+use clap::{CommandFactory, FromArgMatches};
+use color_eyre::eyre::eyre;
 use kubedrain::app::flow_exec::FlowSetup;
 use kubedrain::app::run::{RunOptions, run};
 use kubedrain::cli::{Cli, Command, DemoArgs};
 use kubedrain::cluster::client::{self, ConnectError, Connection};
 
-fn main() -> color_eyre::Result<()> {
-    color_eyre::install()?;
-    let cli = Cli::parse();
+fn main() {
+    let cli = parse();
+    let debug = cli.debug || std::env::var_os("RUST_BACKTRACE").is_some_and(|v| v != "0");
+    let code = match install_hooks(debug).and_then(|()| run_main(cli)) {
+        Ok(()) => 0,
+        Err(e) => {
+            report(&e, debug);
+            1
+        }
+    };
+    std::process::exit(code);
+}
+
+/// The command line; invoked as `kubectl-kubedrain` (a kubectl plugin on PATH), help and
+/// errors say `kubectl kubedrain`.
+fn parse() -> Cli {
+    let plugin = std::env::args_os()
+        .next()
+        .and_then(|a| {
+            std::path::Path::new(&a)
+                .file_name()
+                .map(|n| n.to_string_lossy().starts_with("kubectl-kubedrain"))
+        })
+        .unwrap_or(false);
+    let mut cmd = Cli::command();
+    if plugin {
+        cmd = cmd
+            .bin_name("kubectl kubedrain")
+            .display_name("kubectl kubedrain");
+    }
+    let matches = cmd.get_matches();
+    Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
+}
+
+/// color-eyre's report for `--debug` (and panics); without colours when stderr is not a
+/// terminal.
+fn install_hooks(debug: bool) -> color_eyre::Result<()> {
+    let mut hooks = color_eyre::config::HookBuilder::default().display_env_section(debug);
+    if !std::io::stderr().is_terminal() {
+        hooks = hooks.theme(color_eyre::config::Theme::new());
+    }
+    hooks.install()
+}
+
+/// A user's mistake is one line on stderr; `--debug` (or RUST_BACKTRACE) prints the whole
+/// report.
+fn report(e: &color_eyre::Report, debug: bool) {
+    if debug {
+        eprintln!("{e:?}");
+        return;
+    }
+    let chain: Vec<String> = e.chain().map(|c| c.to_string()).collect();
+    eprintln!("kubedrain: {}", chain.join(": "));
+}
+
+/// The TUI draws on a terminal: say so instead of failing inside raw mode.
+fn need_terminal() -> color_eyre::Result<()> {
+    if std::io::stdin().is_terminal() && std::io::stdout().is_terminal() {
+        return Ok(());
+    }
+    Err(eyre!(
+        "the TUI needs a terminal (stdin and stdout are not a TTY); for scripts use `kubedrain plan`, `drain`, `cordon`, `uncordon`, `versions` or `campaign`"
+    ))
+}
+
+/// Writes generated text to stdout; a reader that stopped early (`| head`) is not an error.
+fn print_out(bytes: &[u8]) -> color_eyre::Result<()> {
+    use std::io::Write;
+    match std::io::stdout().write_all(bytes) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        r => Ok(r?),
+    }
+}
+
+fn run_main(cli: Cli) -> color_eyre::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
     let result = runtime.block_on(async move {
         match cli.command {
             None => {
+                need_terminal()?;
                 // One Config, two clients: the watchers' (kube's retries) and the drain's
                 // (none). Probe before the screen switches: every connection problem is
                 // printed on a normal terminal, in plain words.
@@ -30,6 +106,16 @@ fn main() -> color_eyre::Result<()> {
                 run(conn, opts).await
             }
             Some(Command::Demo(args)) => demo(args, cli.kube.namespace, cli.readonly).await,
+            Some(Command::Completions(a)) => {
+                let mut out = Vec::new();
+                clap_complete::generate(a.shell, &mut Cli::command(), "kubedrain", &mut out);
+                print_out(&out)
+            }
+            Some(Command::Man) => {
+                let mut out = Vec::new();
+                clap_mangen::Man::new(Cli::command()).render(&mut out)?;
+                print_out(&out)
+            }
             Some(Command::Sim(args)) => kubedrain::sim::server::run_cli(args).await,
             Some(Command::Campaign(args)) => std::process::exit(match &args.simulate_upgrade {
                 Some(scenario) => {
@@ -115,6 +201,11 @@ async fn demo(args: DemoArgs, namespace: Option<String>, readonly: bool) -> colo
         ..Default::default()
     })
     .await?;
+    // The scenario loaded (a bad name is reported first); the screen needs a terminal.
+    if let Err(e) = need_terminal() {
+        sim.stop().await;
+        return Err(e);
+    }
     // A kubeconfig beside the demo, so a presenter can run kubectl against the same cluster.
     let kc = std::env::temp_dir().join(format!("kubedrain-demo-{}.kubeconfig", std::process::id()));
     sim.write_kubeconfig(&kc)?;

@@ -1,6 +1,7 @@
 //! kubedrain's integration tests, in one binary: one link instead of twenty keeps CI's
 //! build time and disk small (each test binary links kube, axum and ratatui).
 
+mod cli_shell;
 mod common;
 mod drain_support;
 

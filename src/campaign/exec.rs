@@ -1,7 +1,9 @@
 //! The campaign executor: one tokio task taking the waves in order — pre-check, cordon the
 //! wave's nodes, then per node drain (the drain engine) → upgrade (hook or operator) →
 //! return-to-service gate → uncordon (only what it cordoned), then the wave's soak. Every
-//! step is journaled; pause and abort act at step boundaries and in every wait.
+//! step is journaled; pause and abort act at step boundaries and in every wait. Around it:
+//! the queued taint on the nodes waiting their turn (`holds`), and hold points where the
+//! campaign pauses itself.
 
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
@@ -13,7 +15,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use super::events::{CampaignEvent, CampaignState};
-use super::journal::{CampaignJournal, Entry, Progress, Spec, Step};
+use super::journal::{CampaignJournal, Entry, Hold, Progress, Spec, Step};
 use super::read;
 use super::report::{self, Extras};
 use super::stages::sample_pending;
@@ -132,6 +134,8 @@ pub(super) struct Runner {
     pub(super) progress: Mutex<Progress>,
     pub(super) sink: Sink,
     pub(super) ctl: watch::Receiver<Control>,
+    /// The handle's sender too: a hold point pauses the campaign from inside.
+    pub(super) ctl_tx: Arc<watch::Sender<Control>>,
     /// Set when one node of a wave fails: the others stop at their next boundary.
     pub(super) stop: watch::Sender<bool>,
     pub(super) paused_said: AtomicBool,
@@ -156,6 +160,7 @@ pub fn start_campaign(
     sink: impl Fn(CampaignEvent) + Send + Sync + 'static,
 ) -> CampaignHandle {
     let (control, ctl) = watch::channel(Control::Run);
+    let control = Arc::new(control);
     let (resumed, progress) = match start {
         Start::Resume(p) => (true, p),
         Start::New(spec) => (
@@ -169,6 +174,7 @@ pub fn start_campaign(
                 cordoned_by_us: Default::default(),
                 before: Default::default(),
                 cordon_started: Default::default(),
+                tainted: Default::default(),
                 finished: false,
             },
         ),
@@ -180,13 +186,14 @@ pub fn start_campaign(
         progress: Mutex::new(progress),
         sink: Arc::new(sink),
         ctl,
+        ctl_tx: control.clone(),
         stop: watch::channel(false).0,
         paused_said: AtomicBool::new(false),
         extras: Arc::new(Mutex::new(Extras::default())),
     };
     CampaignHandle {
         id,
-        control: CampaignControl(Arc::new(control)),
+        control: CampaignControl(control),
         task: tokio::spawn(runner.run(resumed)),
     }
 }
@@ -259,6 +266,34 @@ impl Runner {
         }
     }
 
+    /// A hold point: pauses the campaign itself, says where in one `Waiting` line, and waits
+    /// until [`CampaignControl::resume`] (or an abort).
+    async fn hold_point(&self, node: Option<&str>, wave: usize, what: String) -> Result<(), Halt> {
+        let paused = self.ctl_tx.send_if_modified(|c| {
+            let run = *c == Control::Run;
+            if run {
+                *c = Control::Pause;
+            }
+            run
+        });
+        if paused {
+            // The hold's own line says it is paused; `Paused(false)` still says it goes on.
+            self.paused_said.store(true, Ordering::Relaxed);
+            self.emit(CampaignEvent::Waiting {
+                node: node.map(str::to_string),
+                message: format!("hold point: {what} — resume to go on"),
+            });
+            self.record(Some(wave), node, Step::Hold, "holding", Some(what))
+                .await;
+        }
+        self.boundary(node, Step::Hold).await?;
+        if paused {
+            self.record(Some(wave), node, Step::Hold, "released", None)
+                .await;
+        }
+        Ok(())
+    }
+
     /// A step boundary: waits while paused; `Err` when aborted.
     pub(super) async fn boundary(&self, node: Option<&str>, step: Step) -> Result<(), Halt> {
         let abort = || Halt::Abort {
@@ -307,8 +342,13 @@ impl Runner {
             self.spec.baseline.pending.clone(),
             self.extras.clone(),
         ));
-        let result = self.waves().await;
+        let result = match self.sync_taints().await {
+            Ok(()) => self.waves().await,
+            Err(h) => Err(halted(h)),
+        };
         sampler.abort();
+        // On every way out: a queued node is no longer queued.
+        self.lift_taints().await;
         let state = match result {
             Ok(()) => {
                 self.record(None, None, Step::Finish, "done", None).await;
@@ -360,12 +400,29 @@ impl Runner {
             // A wave not started yet is checked now, even if an earlier run checked it: the
             // cluster may have changed since.
             let started = wave.nodes.iter().any(|n| self.did(n, Step::Cordon));
+            let total = self.spec.waves.len();
             if !started {
+                if self.spec.hold == Some(Hold::Wave) {
+                    let what = format!(
+                        "before wave {}/{total} ({})",
+                        wave.index + 1,
+                        wave.nodes.join(", ")
+                    );
+                    self.hold_point(None, wave.index, what)
+                        .await
+                        .map_err(halted)?;
+                }
                 self.boundary(None, Step::Precheck).await.map_err(halted)?;
                 self.precheck(&wave).await?;
             }
             for n in &wave.nodes {
                 if !self.did(n, Step::Cordon) {
+                    if self.spec.hold == Some(Hold::Node) {
+                        let what = format!("before {n} (wave {}/{total})", wave.index + 1);
+                        self.hold_point(Some(n), wave.index, what)
+                            .await
+                            .map_err(halted)?;
+                    }
                     self.boundary(Some(n), Step::Cordon).await.map_err(halted)?;
                     self.cordon(wave.index, n).await.map_err(halted)?;
                 }

@@ -5,7 +5,9 @@ mod common;
 mod drain_support;
 
 mod campaign;
+mod campaign_headless;
 mod campaign_skew;
+mod campaign_support;
 mod drain_answers;
 mod drain_e2e;
 mod drain_e2e_faults;

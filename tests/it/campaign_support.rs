@@ -19,7 +19,7 @@ use kubedrain::campaign::upgrade::UpgradeHook;
 use kubedrain::cluster::rows::NodeRow;
 use kubedrain::drain::journal::Target;
 use kubedrain::sim::Simulator;
-use kubedrain::sim::controllers::{default_upgrade_target, start_upgrade_with};
+use kubedrain::sim::controllers::{default_upgrade_target, set_node_ready, start_upgrade_with};
 use kubedrain::sim::store::Store;
 use tokio::sync::mpsc;
 
@@ -40,7 +40,12 @@ pub fn sim_upgrade(store: &Arc<Store>) -> UpgradeHook {
     })
 }
 
-pub fn setup(sim: &Simulator, c: &Client, dir: &tempfile::TempDir, hook: Option<UpgradeHook>) -> Setup {
+pub fn setup(
+    sim: &Simulator,
+    c: &Client,
+    dir: &tempfile::TempDir,
+    hook: Option<UpgradeHook>,
+) -> Setup {
     Setup {
         client: c.clone(),
         journal: CampaignJournal {
@@ -57,7 +62,12 @@ pub fn setup(sim: &Simulator, c: &Client, dir: &tempfile::TempDir, hook: Option<
     }
 }
 
-pub async fn spec(c: &Client, sel: Selection, max_unavailable: usize, target: Option<&str>) -> Spec {
+pub async fn spec(
+    c: &Client,
+    sel: Selection,
+    max_unavailable: usize,
+    target: Option<&str>,
+) -> Spec {
     let cluster = read::cluster(c).await.unwrap();
     let chosen: Vec<&NodeRow> = select(&cluster.nodes, &sel).unwrap();
     Spec {
@@ -121,7 +131,6 @@ pub async fn add_pdb(c: &Client, min: i32) {
     .await;
 }
 
-
 /// Waits for the first event `f` picks out (its value), or panics with what came before.
 pub async fn until<T>(
     rx: &mut mpsc::UnboundedReceiver<CampaignEvent>,
@@ -145,13 +154,23 @@ pub async fn until<T>(
     }
 }
 
-/// Sets a PDB's minAvailable (by merge patch).
-pub async fn set_min_available(c: &Client, ns: &str, name: &str, min: i32) {
-    let patch = serde_json::json!({"spec": {"minAvailable": min}});
-    Api::<k8s_openapi::api::policy::v1::PodDisruptionBudget>::namespaced(c.clone(), ns)
-        .patch(name, &PatchParams::default(), &Patch::Merge(&patch))
-        .await
-        .unwrap();
+/// On `upgrade`: green-2 stops reporting, so its db pod is not Ready and the budget data/db
+/// (2 of 3) allows no eviction now — a drain of green-0 waits on it (not "never": the plan
+/// lets it start). [`release_db`] brings green-2 back.
+pub async fn hold_db(sim: &Simulator, c: &Client) {
+    set_node_ready(sim.store(), "green-2", false).unwrap();
+    eventually("data/db allows no eviction", || async {
+        let b: Vec<kubedrain::cluster::rows::PdbRow> =
+            read::list(c, &Default::default()).await.unwrap();
+        b.iter()
+            .any(|b| b.key() == "data/db" && b.current_healthy == 2 && b.disruptions_allowed == 0)
+    })
+    .await;
+}
+
+/// Undoes [`hold_db`].
+pub fn release_db(sim: &Simulator) {
+    set_node_ready(sim.store(), "green-2", true).unwrap();
 }
 
 /// Makes a node schedulable (or not) as `kubectl (un)cordon` would.
@@ -169,7 +188,14 @@ pub async fn taints(c: &Client, name: &str) -> Vec<String> {
         .await
         .taints
         .iter()
-        .map(|t| format!("{}={}:{}", t.key, t.value.as_deref().unwrap_or(""), t.effect))
+        .map(|t| {
+            format!(
+                "{}={}:{}",
+                t.key,
+                t.value.as_deref().unwrap_or(""),
+                t.effect
+            )
+        })
         .collect()
 }
 
@@ -190,7 +216,11 @@ pub async fn ready_sim(scenario: &str) -> (Simulator, Client) {
 }
 
 /// A `kubedrain campaign` command on `kubeconfig` with its own state dir (stdout, stderr piped).
-pub fn campaign_cmd(kubeconfig: &std::path::Path, state: &std::path::Path, args: &[&str]) -> tokio::process::Command {
+pub fn campaign_cmd(
+    kubeconfig: &std::path::Path,
+    state: &std::path::Path,
+    args: &[&str],
+) -> tokio::process::Command {
     let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_kubedrain"));
     cmd.arg("campaign")
         .args(args)
@@ -204,12 +234,4 @@ pub fn campaign_cmd(kubeconfig: &std::path::Path, state: &std::path::Path, args:
         .stderr(std::process::Stdio::piped())
         .kill_on_drop(true);
     cmd
-}
-
-/// Whether the event is this one's `CampaignState` at the end.
-pub fn finished_state(e: &CampaignEvent) -> Option<CampaignState> {
-    match e {
-        CampaignEvent::Finished { state, .. } => Some(state.clone()),
-        _ => None,
-    }
 }

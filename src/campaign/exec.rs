@@ -2,8 +2,8 @@
 //! wave's nodes, then per node drain (the drain engine) → upgrade (hook or operator) →
 //! return-to-service gate → uncordon (only what it cordoned), then the wave's soak. Every
 //! step is journaled; pause and abort act at step boundaries and in every wait. Around it:
-//! the queued taint on the nodes waiting their turn (`holds`), and hold points where the
-//! campaign pauses itself.
+//! the queued taint on the nodes waiting their turn (`taints`), and hold points where the
+//! campaign pauses itself (`holds`).
 
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
@@ -266,34 +266,6 @@ impl Runner {
         }
     }
 
-    /// A hold point: pauses the campaign itself, says where in one `Waiting` line, and waits
-    /// until [`CampaignControl::resume`] (or an abort).
-    async fn hold_point(&self, node: Option<&str>, wave: usize, what: String) -> Result<(), Halt> {
-        let paused = self.ctl_tx.send_if_modified(|c| {
-            let run = *c == Control::Run;
-            if run {
-                *c = Control::Pause;
-            }
-            run
-        });
-        if paused {
-            // The hold's own line says it is paused; `Paused(false)` still says it goes on.
-            self.paused_said.store(true, Ordering::Relaxed);
-            self.emit(CampaignEvent::Waiting {
-                node: node.map(str::to_string),
-                message: format!("hold point: {what} — resume to go on"),
-            });
-            self.record(Some(wave), node, Step::Hold, "holding", Some(what))
-                .await;
-        }
-        self.boundary(node, Step::Hold).await?;
-        if paused {
-            self.record(Some(wave), node, Step::Hold, "released", None)
-                .await;
-        }
-        Ok(())
-    }
-
     /// A step boundary: waits while paused; `Err` when aborted.
     pub(super) async fn boundary(&self, node: Option<&str>, step: Step) -> Result<(), Halt> {
         let abort = || Halt::Abort {
@@ -502,6 +474,9 @@ pub fn outcome_text(s: &CampaignState) -> String {
     match s {
         CampaignState::Completed => "completed".into(),
         CampaignState::Held { wave, reason } => format!("held before wave {}: {reason}", wave + 1),
+        CampaignState::Failed { node, step, reason } if node.is_empty() => {
+            format!("failed at {}: {reason}", step.name())
+        }
         CampaignState::Failed { node, step, reason } => {
             format!("failed at node/{node} {}: {reason}", step.name())
         }

@@ -15,7 +15,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use super::events::{CampaignEvent, CampaignState};
-use super::journal::{CampaignJournal, Entry, Hold, Progress, Spec, Step};
+use super::journal::{CampaignJournal, Entry, Progress, Spec, Step};
 use super::read;
 use super::report::{self, Extras};
 use super::stages::sample_pending;
@@ -372,28 +372,16 @@ impl Runner {
             // A wave not started yet is checked now, even if an earlier run checked it: the
             // cluster may have changed since.
             let started = wave.nodes.iter().any(|n| self.did(n, Step::Cordon));
-            let total = self.spec.waves.len();
+            let mut held = None;
             if !started {
-                if self.spec.hold == Some(Hold::Wave) {
-                    let what = format!(
-                        "before wave {}/{total} ({})",
-                        wave.index + 1,
-                        wave.nodes.join(", ")
-                    );
-                    self.hold_point(None, wave.index, what)
-                        .await
-                        .map_err(halted)?;
-                }
+                held = self.hold_before_wave(&wave).await.map_err(halted)?;
                 self.boundary(None, Step::Precheck).await.map_err(halted)?;
                 self.precheck(&wave).await?;
             }
             for n in &wave.nodes {
                 if !self.did(n, Step::Cordon) {
-                    if self.spec.hold == Some(Hold::Node) {
-                        let what = format!("before {n} (wave {}/{total})", wave.index + 1);
-                        self.hold_point(Some(n), wave.index, what)
-                            .await
-                            .map_err(halted)?;
+                    if held.as_deref() != Some(n.as_str()) {
+                        self.hold_before_node(&wave, n).await.map_err(halted)?;
                     }
                     self.boundary(Some(n), Step::Cordon).await.map_err(halted)?;
                     self.cordon(wave.index, n).await.map_err(halted)?;

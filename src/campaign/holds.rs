@@ -5,12 +5,46 @@ use std::sync::atomic::Ordering;
 
 use super::events::CampaignEvent;
 use super::exec::{Control, Halt, Runner};
-use super::journal::Step;
+use super::journal::{Hold, Step};
+use super::plan::Wave;
 
 impl Runner {
+    /// The hold before a wave not started yet: the wave's own (`Hold::Wave`), or its first
+    /// node's (`Hold::Node`: before the pre-check, so the check is fresh when it goes on).
+    /// Returns the node held for.
+    pub(super) async fn hold_before_wave(&self, wave: &Wave) -> Result<Option<String>, Halt> {
+        let total = self.spec.waves.len();
+        match (self.spec.hold, wave.nodes.first()) {
+            (Some(Hold::Wave), _) => {
+                let what = format!(
+                    "before wave {}/{total} ({})",
+                    wave.index + 1,
+                    wave.nodes.join(", ")
+                );
+                self.hold_point(None, wave.index, what).await?;
+                Ok(None)
+            }
+            (Some(Hold::Node), Some(first)) => {
+                self.hold_before_node(wave, first).await?;
+                Ok(Some(first.clone()))
+            }
+            _ => Ok(None),
+        }
+    }
+
+    /// The hold before `node`'s cordon (`Hold::Node`).
+    pub(super) async fn hold_before_node(&self, wave: &Wave, node: &str) -> Result<(), Halt> {
+        if self.spec.hold != Some(Hold::Node) {
+            return Ok(());
+        }
+        let total = self.spec.waves.len();
+        let what = format!("before {node} (wave {}/{total})", wave.index + 1);
+        self.hold_point(Some(node), wave.index, what).await
+    }
+
     /// A hold point: pauses the campaign itself, says where in one `Waiting` line, and waits
     /// until [`CampaignControl::resume`] (or an abort).
-    pub(super) async fn hold_point(&self, node: Option<&str>, wave: usize, what: String) -> Result<(), Halt> {
+    async fn hold_point(&self, node: Option<&str>, wave: usize, what: String) -> Result<(), Halt> {
         let paused = self.ctl_tx.send_if_modified(|c| {
             let run = *c == Control::Run;
             if run {

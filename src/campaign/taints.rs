@@ -159,6 +159,7 @@ impl Runner {
             .iter()
             .find(|w| !soaked.contains(&w.index))
             .map(|w| w.index);
+        let mut added = Vec::new();
         for w in &self.spec.waves {
             for n in &w.nodes {
                 let want =
@@ -168,7 +169,11 @@ impl Runner {
                     .find(|r| r.name() == n)
                     .is_some_and(|r| has_ours(&r.taints, &id));
                 match (want, has) {
-                    (true, false) => self.taint(w.index, n, &id).await?,
+                    (true, false) => {
+                        if self.taint(w.index, n, &id).await? {
+                            added.push(n.as_str());
+                        }
+                    }
                     (true, true) if !tainted.contains(n) => {
                         let why = "found on the node (its journal line was lost)";
                         self.journal_taint(w.index, n, "tainted", Some(why.into()))
@@ -179,25 +184,34 @@ impl Runner {
                 }
             }
         }
+        if !added.is_empty() {
+            self.emit(CampaignEvent::Notice(format!(
+                "{QUEUED_KEY}={id}:{QUEUED_EFFECT} on the node(s) waiting their turn: {}",
+                added.join(", ")
+            )));
+        }
         Ok(())
     }
 
-    async fn taint(&self, wave: usize, node: &str, id: &str) -> Result<(), Halt> {
+    /// Puts the queued taint on `node`; `Ok(true)` when it did.
+    async fn taint(&self, wave: usize, node: &str, id: &str) -> Result<bool, Halt> {
         match add(&self.s.client, node, id).await {
             Ok(Added::Added) => {
                 self.journal_taint(wave, node, "tainted", None).await;
-                Ok(())
+                Ok(true)
             }
-            Ok(Added::Ours) => Ok(()),
+            Ok(Added::Ours) => Ok(false),
             Ok(Added::Foreign(other)) => {
                 self.emit(CampaignEvent::Notice(format!(
                     "node/{node} carries {QUEUED_KEY} of campaign {other}: left as it is"
                 )));
-                Ok(())
+                Ok(false)
             }
             Err(e) => {
                 let reason = format!("cannot put the queued taint on node/{node}: {e}");
-                self.fail(wave, node, Step::Taint, reason).await
+                self.fail(wave, node, Step::Taint, reason)
+                    .await
+                    .map(|()| false)
             }
         }
     }
@@ -246,6 +260,13 @@ impl Runner {
             .lock()
             .map(|p| p.tainted.clone())
             .unwrap_or_default();
+        if !tainted.is_empty() {
+            let nodes: Vec<&str> = tainted.iter().map(String::as_str).collect();
+            self.emit(CampaignEvent::Notice(format!(
+                "lifting {QUEUED_KEY} from the node(s) still waiting: {}",
+                nodes.join(", ")
+            )));
+        }
         for node in tainted {
             let wave = self
                 .spec

@@ -42,10 +42,20 @@ async fn a_hold_point_before_each_node_waits_for_resume() {
     );
     assert!(!h.is_finished());
     h.resume();
-    // The next step after the hold is node0's cordon, and nothing comes before it.
+    // The next steps after the hold: node0's wave's pre-check (held before it, so it is
+    // fresh), then node0's cordon.
     let next = until(&mut rx, "the step after the hold", |e| match e {
         CampaignEvent::Paused(false) => None,
         other => Some(other.clone()),
+    })
+    .await;
+    assert!(
+        matches!(&next, CampaignEvent::Checked(c) if c.wave.nodes == ["node0"]),
+        "{next:?}"
+    );
+    let next = until(&mut rx, "the step after the pre-check", |e| match e {
+        CampaignEvent::Phase { .. } | CampaignEvent::Waiting { .. } => Some(e.clone()),
+        _ => None,
     })
     .await;
     assert!(

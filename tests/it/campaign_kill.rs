@@ -61,7 +61,10 @@ async fn kill_9_mid_drain_then_resume_goes_on_at_the_same_node_and_step() {
         target: Target::default(),
     };
     let entries = journal.entries();
-    let server = entries.first().map(|e| e.server.clone()).unwrap_or_default();
+    let server = entries
+        .first()
+        .map(|e| e.server.clone())
+        .unwrap_or_default();
     assert!(server.starts_with(&sim.url()), "{server}");
     let p = last_unfinished(&entries, &server).expect("an unfinished campaign");
     assert_eq!(p.next(), Some(("green-0".into(), Step::Drain)));

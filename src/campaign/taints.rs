@@ -170,9 +170,8 @@ impl Runner {
                     .is_some_and(|r| has_ours(&r.taints, &id));
                 match (want, has) {
                     (true, false) => {
-                        if self.taint(w.index, n, &id).await? {
-                            added.push(n.as_str());
-                        }
+                        let put = self.taint(w.index, n, &id).await?;
+                        added.extend(put.then_some(n.as_str()));
                     }
                     (true, true) if !tainted.contains(n) => {
                         let why = "found on the node (its journal line was lost)";

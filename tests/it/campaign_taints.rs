@@ -152,3 +152,76 @@ async fn the_dry_run_forecast_steers_away_from_queued_nodes_like_the_scheduler()
         "without the taint the forecast sends some to blue-1/blue-2: {out}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_taint_whose_journal_line_a_crash_lost_is_known_by_its_value_and_lifted() {
+    use kube::api::{Api, Patch, PatchParams};
+    use kubedrain::campaign::journal::{Entry, last_unfinished};
+    let (sim, c) = ready_sim("seed").await;
+    let dir = tempfile::tempdir().unwrap();
+    let s = setup(&sim, &c, &dir, Some(sim_upgrade(sim.store())));
+    let journal = s.journal.clone();
+    let names = vec!["node0".to_string(), "node1".to_string()];
+    let mut sp = spec(&c, Selection::Names(names), 1, Some(PATCH)).await;
+    sp.taint_queued = true;
+    // The process put its taint on node1 and died before journaling it; master0 carries
+    // another campaign's, which is none of this one's business.
+    journal
+        .record(Entry {
+            time: jiff::Timestamp::now(),
+            campaign: "crashed".into(),
+            context: String::new(),
+            server: String::new(),
+            wave: None,
+            node: None,
+            step: Step::Start,
+            outcome: "started".into(),
+            detail: Some(serde_json::to_string(&sp).unwrap()),
+        })
+        .await
+        .unwrap();
+    let nodes = Api::<k8s_openapi::api::core::v1::Node>::all(c.clone());
+    for (n, id) in [("node1", "crashed"), ("master0", "other")] {
+        let cur = nodes.get(n).await.unwrap();
+        let mut list = serde_json::to_value(cur.spec.unwrap().taints.unwrap_or_default()).unwrap();
+        list.as_array_mut().unwrap().push(serde_json::json!(
+            {"key": "kubedrain.io/queued", "value": id, "effect": "PreferNoSchedule"}
+        ));
+        let patch = serde_json::json!({"spec": {"taints": list}});
+        nodes
+            .patch(n, &PatchParams::default(), &Patch::Merge(&patch))
+            .await
+            .unwrap();
+    }
+    let progress = last_unfinished(&journal.entries(), &sim.url()).unwrap();
+    assert!(progress.tainted.is_empty(), "the journal does not know it");
+    let (_h, mut rx) = start(s, Start::Resume(progress));
+    let (state, _, _) = until_finished(&mut rx, |_| {}).await;
+    assert_eq!(state, CampaignState::Completed);
+    assert!(!queued(&c, "node1").await, "lifted at its turn");
+    assert!(
+        taints(&c, "master0")
+            .await
+            .contains(&"kubedrain.io/queued=other:PreferNoSchedule".to_string()),
+        "another campaign's taint stays"
+    );
+    let lines: Vec<(String, String, String)> = journal
+        .of("crashed")
+        .iter()
+        .filter(|e| e.step == Step::Taint)
+        .map(|e| {
+            let n = e.node.clone().unwrap_or_default();
+            (n, e.outcome.clone(), e.detail.clone().unwrap_or_default())
+        })
+        .collect();
+    assert_eq!(lines.len(), 2, "{lines:#?}");
+    assert_eq!(
+        (lines[0].0.as_str(), lines[0].1.as_str()),
+        ("node1", "tainted")
+    );
+    assert!(lines[0].2.contains("found on the node"), "{lines:#?}");
+    assert_eq!(
+        (lines[1].0.as_str(), lines[1].1.as_str()),
+        ("node1", "untainted")
+    );
+}

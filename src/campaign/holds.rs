@@ -43,7 +43,7 @@ impl Runner {
     }
 
     /// A hold point: pauses the campaign itself, says where in one `Waiting` line, and waits
-    /// until [`CampaignControl::resume`] (or an abort).
+    /// until [`super::exec::CampaignControl::resume`] (or an abort).
     async fn hold_point(&self, node: Option<&str>, wave: usize, what: String) -> Result<(), Halt> {
         let paused = self.ctl_tx.send_if_modified(|c| {
             let run = *c == Control::Run;

@@ -247,6 +247,23 @@ pub struct CampaignArgs {
     /// Write the report to PATH.md and PATH.json (default: in the state directory).
     #[arg(long, value_name = "PATH")]
     pub report: Option<PathBuf>,
+    /// Put a PreferNoSchedule taint (kubedrain.io/queued) on the nodes waiting their turn, so
+    /// evicted pods prefer other nodes; lifted from each node at its turn, and from all of them
+    /// when the campaign ends or stops (`--taint-queued=false`: no taint).
+    #[arg(
+        long,
+        value_name = "BOOL",
+        default_value_t = true,
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "true",
+        action = clap::ArgAction::Set
+    )]
+    pub taint_queued: bool,
+    /// Pause before each node's cordon (`node`) or each wave's pre-check (`wave`) until Enter
+    /// is pressed; needs a terminal on stdin.
+    #[arg(long, value_name = "node|wave", value_parser = ["node", "wave"])]
+    pub hold: Option<String>,
     /// Demo only: run the campaign on the built-in simulator with this scenario, in-process,
     /// where each node's upgrade is simulated (the kubeconfig is not used).
     #[arg(long, hide = true, value_name = "SCENARIO")]

@@ -3,6 +3,7 @@
 //! `--dry-run` the ordered plan and each wave's pre-check, exit 1 if a wave would be held.
 
 use std::collections::HashSet;
+use std::io::IsTerminal;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -10,7 +11,7 @@ use jiff::Timestamp;
 
 use super::events::{CampaignEvent, CampaignState};
 use super::exec::{Setup, Start, start_campaign};
-use super::journal::{CampaignJournal, Spec, last_unfinished};
+use super::journal::{CampaignJournal, Hold, Spec, last_unfinished};
 use super::plan::{Selection, Wave, WaveCheck};
 use super::prepare::{Pick, Prepared, Request, prepare};
 use super::read;
@@ -89,6 +90,21 @@ async fn run_inner(
     if readonly && !a.dry_run {
         return Err("--readonly: refusing to change the cluster (use --dry-run)".into());
     }
+    let hold = a.hold.as_deref().map(Hold::parse).transpose()?;
+    if hold.is_some() && a.resume {
+        return Err(
+            "--resume continues with the journaled campaign's hold points: do not give --hold"
+                .into(),
+        );
+    }
+    // A hold point nobody can release would wait forever: refused before anything changes.
+    if hold.is_some() && !a.dry_run && !std::io::stdin().is_terminal() {
+        return Err(
+            "--hold needs a terminal on stdin (Enter lets the campaign go on at each hold point); \
+             stdin is not one"
+                .into(),
+        );
+    }
     let sel = selection(&a)?;
     let (config, jtarget) = match cluster {
         Some(c) => c,
@@ -111,6 +127,13 @@ async fn run_inner(
                 journal.path.display()
             )
         })?;
+        if p.spec.hold.is_some() && !std::io::stdin().is_terminal() {
+            return Err(
+                "the journaled campaign has hold points: --resume needs a terminal on stdin \
+                 (Enter lets it go on at each one)"
+                    .into(),
+            );
+        }
         if target.is_some() && target != p.spec.target {
             return Err(format!(
                 "--target {} differs from the journaled campaign's target ({})",
@@ -138,6 +161,8 @@ async fn run_inner(
             max_unavailable: a.max_unavailable,
             soak_secs: soak.as_secs(),
             allow_outage: opts.allow_outage,
+            taint_queued: a.taint_queued,
+            hold,
         };
         let Prepared {
             spec,
@@ -153,7 +178,7 @@ async fn run_inner(
             println!("{l}");
         }
         if a.dry_run {
-            return Ok(dry_run(&cluster, &spec.waves, &opts));
+            return Ok(dry_run(&cluster, &spec, &opts));
         }
         Start::New(spec)
     };
@@ -200,6 +225,18 @@ pub fn order_lines(spec: &Spec) -> Vec<String> {
     for w in &spec.waves {
         out.push(format!("  {}", wave_name(w, spec.waves.len())));
     }
+    if spec.taint_queued && spec.waves.len() > 1 {
+        out.push(format!(
+            "  queued nodes: taint {}:{} until their turn (--taint-queued=false: none)",
+            super::taints::QUEUED_KEY,
+            super::taints::QUEUED_EFFECT
+        ));
+    }
+    match spec.hold {
+        Some(Hold::Node) => out.push("  hold points: before each node (Enter goes on)".into()),
+        Some(Hold::Wave) => out.push("  hold points: before each wave (Enter goes on)".into()),
+        None => {}
+    }
     out
 }
 
@@ -239,11 +276,18 @@ pub fn check_lines(c: &WaveCheck, total: usize) -> Vec<String> {
     out
 }
 
-fn dry_run(cluster: &read::Cluster, waves: &[Wave], opts: &DrainOptions) -> i32 {
+fn dry_run(cluster: &read::Cluster, spec: &Spec, opts: &DrainOptions) -> i32 {
     let now = Timestamp::now();
     let mut held = 0;
+    let waves = &spec.waves;
     for w in waves {
-        let c = cluster.check(w, opts, now);
+        // The forecast as the campaign will see it: later waves' nodes carry the queued taint.
+        let queued: Vec<&str> = waves
+            .iter()
+            .filter(|l| spec.taint_queued && l.index > w.index)
+            .flat_map(|l| l.nodes.iter().map(String::as_str))
+            .collect();
+        let c = cluster.check_with_queued(w, &queued, opts, now);
         held += usize::from(c.held.is_some());
         for l in check_lines(&c, waves.len()) {
             println!("{l}");
@@ -301,6 +345,10 @@ pub fn event_lines(e: &CampaignEvent, total: usize, seen: &mut HashSet<String>) 
             v.extend(commands.iter().map(|c| format!("    {c}")));
             v
         }
+        CampaignEvent::Waiting { message, .. } if message.starts_with("hold point:") => vec![
+            format!("waiting: {message}"),
+            "press Enter to go on (Ctrl-C stops the campaign)".into(),
+        ],
         CampaignEvent::Waiting { message, .. } => vec![format!("waiting: {message}")],
         CampaignEvent::Paused(true) => vec!["paused".into()],
         CampaignEvent::Paused(false) => vec!["resumed".into()],
@@ -315,6 +363,7 @@ pub fn event_lines(e: &CampaignEvent, total: usize, seen: &mut HashSet<String>) 
             )],
             _ => vec![],
         },
+        CampaignEvent::Notice(m) if m.starts_with("warning: ") => vec![m.clone()],
         CampaignEvent::Notice(m) => vec![format!("note: {m}")],
         CampaignEvent::Finished { state, .. } => vec![match state {
             CampaignState::Completed => "campaign completed".to_string(),
@@ -323,15 +372,31 @@ pub fn event_lines(e: &CampaignEvent, total: usize, seen: &mut HashSet<String>) 
     }
 }
 
+/// Each Enter on stdin (a thread: reading stdin blocks); `None` if stdin closes at once.
+fn enter_presses() -> Option<tokio::sync::mpsc::UnboundedReceiver<()>> {
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    std::thread::spawn(move || {
+        let mut line = String::new();
+        while std::io::stdin().read_line(&mut line).is_ok_and(|n| n > 0) {
+            line.clear();
+            if tx.send(()).is_err() {
+                break;
+            }
+        }
+    });
+    Some(rx)
+}
+
 async fn execute(
     setup: Setup,
     start: Start,
     report_prefix: Option<std::path::PathBuf>,
 ) -> Result<i32, String> {
-    let total = match &start {
-        Start::New(s) => s.waves.len(),
-        Start::Resume(p) => p.spec.waves.len(),
+    let spec = match &start {
+        Start::New(s) => s,
+        Start::Resume(p) => &p.spec,
     };
+    let (total, holds) = (spec.waves.len(), spec.hold.is_some());
     let report: Arc<Mutex<Option<Report>>> = Arc::new(Mutex::new(None));
     let seen = Mutex::new(HashSet::new());
     let sink_report = report.clone();
@@ -351,11 +416,14 @@ async fn execute(
     });
     let mut interrupted = false;
     let control = handle.control();
+    let mut enter = if holds { enter_presses() } else { None };
     let wait = handle.wait();
     tokio::pin!(wait);
     let state = loop {
         tokio::select! {
             s = &mut wait => break s,
+            // Enter lets a hold point go on (elsewhere resuming a running campaign is a no-op).
+            Some(()) = async { enter.as_mut()?.recv().await } => control.resume(),
             _ = tokio::signal::ctrl_c(), if !interrupted => {
                 interrupted = true;
                 eprintln!("interrupted: stopping the campaign (nodes stay as they are; `kubedrain campaign --resume` continues it)");

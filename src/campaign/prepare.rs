@@ -7,7 +7,7 @@ use kube::Client;
 use kube::api::ListParams;
 
 use super::gate::Baseline;
-use super::journal::Spec;
+use super::journal::{Hold, Spec};
 use super::plan::{Selection, is_control_plane, select, waves};
 use super::read;
 use crate::cluster::rows::NodeRow;
@@ -28,6 +28,10 @@ pub struct Request {
     pub max_unavailable: usize,
     pub soak_secs: u64,
     pub allow_outage: bool,
+    /// Taint queued nodes `PreferNoSchedule` until their turn.
+    pub taint_queued: bool,
+    /// Pause before each node or wave.
+    pub hold: Option<Hold>,
 }
 
 /// A campaign ready to start, or held before it changed anything.
@@ -85,6 +89,8 @@ pub async fn prepare(client: &Client, req: &Request) -> Result<Prepared, String>
         soak_secs: req.soak_secs,
         allow_outage: req.allow_outage,
         baseline: Baseline::of(&cluster.pods, &cluster.pdbs),
+        taint_queued: req.taint_queued,
+        hold: req.hold,
     };
     Ok(Prepared {
         spec,

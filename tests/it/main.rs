@@ -6,7 +6,13 @@ mod common;
 mod drain_support;
 
 mod campaign;
+mod campaign_headless;
+mod campaign_holds;
+mod campaign_kill;
 mod campaign_skew;
+mod campaign_support;
+mod campaign_taints;
+mod campaign_upgrade;
 mod drain_answers;
 mod drain_e2e;
 mod drain_e2e_faults;

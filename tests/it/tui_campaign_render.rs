@@ -22,7 +22,7 @@ fn plan(m: &Model) -> PlanView {
         max_unavailable: 1,
         soak_secs: 0,
         allow_outage: false,
-        baseline: Default::default(),
+        ..Default::default()
     };
     PlanView {
         lines: kubedrain::campaign::commands::order_lines(&spec),
@@ -276,6 +276,7 @@ fn an_unfinished_campaign_is_offered_and_r_resumes_it() {
         before: Default::default(),
         cordon_started: Default::default(),
         finished: false,
+        tainted: Default::default(),
     };
     update(&mut m, Msg::Campaign(CampaignMsg::Unfinished(Box::new(p))));
     assert!(screen(&m).contains("unfinished campaign stopped at node/master0, step upgrade"));
@@ -303,4 +304,25 @@ fn an_unfinished_campaign_is_offered_and_r_resumes_it() {
         .map(str::to_string);
     let row = row.unwrap_or_else(|| panic!("{}", screen(&m)));
     assert_eq!(row.matches('✓').count(), 2, "cordon and drain: {row}");
+}
+
+#[test]
+fn at_a_hold_point_p_lets_the_campaign_go_on() {
+    let mut m = mid_run((100, 30));
+    campaign(
+        &mut m,
+        CampaignEvent::Waiting {
+            node: Some("node1".into()),
+            message: "hold point: before node1 (wave 3/3) — resume to go on".into(),
+        },
+    );
+    let s = screen(&m);
+    assert!(
+        s.contains("paused") && s.contains("hold point: before node1"),
+        "{s}"
+    );
+    assert_eq!(
+        update(&mut m, Msg::Key(k('p'))),
+        vec![Cmd::Campaign(CampaignCmd::Continue)]
+    );
 }

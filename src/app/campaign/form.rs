@@ -1,5 +1,6 @@
 //! The campaign form: which nodes, the target version, max-unavailable and the soak.
 
+use crate::campaign::journal::Hold;
 use crate::campaign::plan::Selection;
 use crate::campaign::prepare::{Pick, Request};
 use crate::campaign::upgrade::parse_target;
@@ -40,7 +41,25 @@ impl PickChoice {
 }
 
 /// The form's fields, in order.
-pub const FIELDS: [&str; 4] = ["nodes", "target version", "max unavailable", "soak"];
+pub const FIELDS: [&str; 5] = [
+    "nodes",
+    "target version",
+    "max unavailable",
+    "soak",
+    "hold points",
+];
+
+/// The hold-point choices, in ←/→ order.
+const HOLDS: [Option<Hold>; 3] = [None, Some(Hold::Node), Some(Hold::Wave)];
+
+/// How the form shows a hold-point choice.
+pub fn hold_label(h: Option<Hold>) -> &'static str {
+    match h {
+        None => "none",
+        Some(Hold::Node) => "before each node (p goes on)",
+        Some(Hold::Wave) => "before each wave (p goes on)",
+    }
+}
 
 /// The form as typed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -52,6 +71,8 @@ pub struct CampaignForm {
     pub target: String,
     pub max_unavailable: String,
     pub soak: String,
+    /// Pause before each node or wave until the operator goes on.
+    pub hold: Option<Hold>,
     /// The field with the cursor (index into [`FIELDS`]).
     pub field: usize,
     /// The cursor just arrived: the first keystroke replaces the value.
@@ -73,6 +94,7 @@ impl CampaignForm {
             target: String::new(),
             max_unavailable: "1".into(),
             soak: "0s".into(),
+            hold: None,
             field: 0,
             fresh: true,
             error: None,
@@ -86,8 +108,12 @@ impl CampaignForm {
         self.fresh = true;
     }
 
-    /// ←/→ on the nodes field ("marked nodes" only when some are).
+    /// ←/→ on the nodes field ("marked nodes" only when some are) and the hold points.
     pub fn cycle(&mut self, by: isize) {
+        if self.field == 4 {
+            let i = HOLDS.iter().position(|h| *h == self.hold).unwrap_or(0) as isize;
+            self.hold = HOLDS[(i + by).rem_euclid(HOLDS.len() as isize) as usize];
+        }
         if self.field == 0 {
             self.pick = self.pick.step(by);
             if self.pick == PickChoice::Marked && self.marked.is_empty() {
@@ -156,6 +182,9 @@ impl CampaignForm {
             max_unavailable,
             soak_secs: soak.as_secs(),
             allow_outage: false,
+            // As `kubedrain campaign` does by default: evicted pods keep off the nodes next in line.
+            taint_queued: true,
+            hold: self.hold,
         })
     }
 }

@@ -128,7 +128,7 @@ pub const CAMPAIGN_BINDINGS: &[CBinding] = &[
         &[Code(KeyCode::Right)],
         CAction::Right,
         CCtx::Form,
-        "nodes: next choice",
+        "nodes, hold points: next choice",
         "choose",
         false,
     ),

@@ -266,6 +266,10 @@ impl CampaignRun {
                 self.upgrade_now = (!by_hook).then_some((node, commands));
             }
             CampaignEvent::Waiting { node, message } => {
+                // A hold point pauses the engine itself: `p` goes on.
+                if message.starts_with("hold point:") {
+                    self.paused = true;
+                }
                 self.waiting = Some(match node {
                     Some(n) if !message.contains(&format!("node/{n}")) => {
                         format!("node/{n}: {message}")

@@ -80,7 +80,8 @@ fn value(form: &CampaignForm, i: usize) -> String {
         1 if form.target.is_empty() => "(none: OS update only)".into(),
         1 => form.target.clone(),
         2 => form.max_unavailable.clone(),
-        _ => form.soak.clone(),
+        3 => form.soak.clone(),
+        _ => format!("◂ {} ▸", campaign::hold_label(form.hold)),
     }
 }
 
@@ -89,7 +90,7 @@ fn form_dialog(m: &Model, f: &mut Frame, form: &CampaignForm, preparing: bool) {
     for (i, name) in FIELDS.iter().enumerate() {
         let at = i == form.field;
         let mut v = value(form, i);
-        if at && i > 0 {
+        if at && (1..=3).contains(&i) {
             v.push('█');
         }
         lines.push(Line::from(vec![

@@ -214,6 +214,11 @@ impl Filter {
         }
     }
 
+    /// Whether the text parsed as a regex (else it matches as a plain substring).
+    pub fn is_regex(&self) -> bool {
+        self.re.is_some()
+    }
+
     /// Whether any of `cells` matches.
     pub fn matches<S: AsRef<str>>(&self, cells: &[S]) -> bool {
         cells.iter().any(|c| match &self.re {

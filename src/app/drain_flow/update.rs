@@ -47,7 +47,11 @@ pub fn open(m: &mut Model, action: NodeAction, node: String) -> Vec<Cmd> {
             _ => {
                 let owners = daemonset_owners(m, &node);
                 m.flow.daemonsets = None;
-                m.flow.dialog = Some(Dialog::Options(OptionsForm::new(&node)));
+                let form = match &m.flow.last_options {
+                    Some(last) => OptionsForm::again(last, &node),
+                    None => OptionsForm::new(&node),
+                };
+                m.flow.dialog = Some(Dialog::Options(form));
                 if !owners.is_empty() {
                     return vec![Cmd::Flow(FlowCmd::CheckDaemonSets { node, owners })];
                 }
@@ -105,11 +109,25 @@ fn options_typing(m: &mut Model, k: &KeyEvent) {
         return;
     };
     let f = form.field();
+    // j/k move, as in every list, except where letters are values (a label selector).
+    if let KeyCode::Char(c @ ('j' | 'k')) = k.code
+        && f != Field::PodSelector
+    {
+        form.move_by(if c == 'j' { 1 } else { -1 });
+        return;
+    }
+    let fresh = std::mem::replace(&mut form.fresh, false);
     let Some(text) = form.text_mut(f) else {
         return;
     };
     match k.code {
-        KeyCode::Char(ch) => text.push(ch),
+        KeyCode::Char(ch) => {
+            // The first keystroke replaces the default (`5`, not `-15`).
+            if fresh {
+                text.clear();
+            }
+            text.push(ch);
+        }
         KeyCode::Backspace => {
             text.pop();
         }
@@ -212,10 +230,9 @@ fn options_action(m: &mut Model, a: FlowAction) {
     let Some(Dialog::Options(form)) = &mut m.flow.dialog else {
         return;
     };
-    let n = Field::ALL.len();
     match a {
-        FlowAction::Up => form.cursor = (form.cursor + n - 1) % n,
-        FlowAction::Down => form.cursor = (form.cursor + 1) % n,
+        FlowAction::Up => form.move_by(-1),
+        FlowAction::Down => form.move_by(1),
         FlowAction::Toggle => {
             let f = form.field();
             match form.bool_mut(f) {
@@ -317,6 +334,7 @@ fn start(m: &mut Model) -> Vec<Cmd> {
         Verdict::Proceed => {}
     }
     let form = form.clone();
+    m.flow.last_options = Some(form.clone());
     let timeout = form
         .options()
         .ok()

@@ -429,6 +429,8 @@ fn action(m: &mut Model, a: Action) -> Vec<Cmd> {
             m.nav.insert(Table::Events, Nav::default());
             m.stale = true;
         }
+        Action::Mark => super::campaign::mark(m),
+        Action::Campaign => return super::campaign::open(m),
         Action::Cordon | Action::Uncordon | Action::Drain => {
             let action = match a {
                 Action::Cordon => NodeAction::Cordon,

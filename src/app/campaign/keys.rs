@@ -5,13 +5,11 @@ use crossterm::event::{KeyCode, KeyEvent};
 
 use super::{CampaignDialog, CampaignUi};
 use crate::app::keymap::Key;
-use crate::app::model::{Model, Pane, View};
+use crate::app::model::{Model, View};
 
 /// Where campaign keys apply.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CCtx {
-    /// The nodes pane (marking, opening the form).
-    Nodes,
     Form,
     Plan,
     /// The campaign view (`:campaign`).
@@ -22,7 +20,6 @@ impl CCtx {
     /// Heading in the help screen.
     pub fn title(self) -> &'static str {
         match self {
-            CCtx::Nodes => "Campaign (nodes pane)",
             CCtx::Form => "Campaign form",
             CCtx::Plan => "Campaign plan",
             CCtx::View => "Campaign view",
@@ -33,8 +30,6 @@ impl CCtx {
 /// What a campaign key does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CAction {
-    Mark,
-    Open,
     Next,
     Prev,
     Left,
@@ -84,22 +79,6 @@ use Key::{Ch, Code};
 
 /// Every campaign key.
 pub const CAMPAIGN_BINDINGS: &[CBinding] = &[
-    cb(
-        &[Ch(' ')],
-        CAction::Mark,
-        CCtx::Nodes,
-        "mark / unmark the node for a campaign",
-        "mark",
-        false,
-    ),
-    cb(
-        &[Ch('C')],
-        CAction::Open,
-        CCtx::Nodes,
-        "campaign over the marked nodes (or a pool)",
-        "campaign",
-        true,
-    ),
     cb(
         &[Code(KeyCode::Down), Code(KeyCode::Tab)],
         CAction::Next,
@@ -236,7 +215,6 @@ pub fn cctx(m: &Model) -> Option<CCtx> {
         Some(CampaignDialog::Form(_) | CampaignDialog::Preparing(_)) => Some(CCtx::Form),
         Some(CampaignDialog::Plan { .. }) => Some(CCtx::Plan),
         None if m.view == View::Campaign => Some(CCtx::View),
-        None if m.view == View::Main && m.focus == Pane::Nodes => Some(CCtx::Nodes),
         None => None,
     }
 }

@@ -14,8 +14,8 @@ fn cmd(c: CampaignCmd) -> Vec<Cmd> {
     vec![Cmd::Campaign(c)]
 }
 
-/// Handles `k` if the campaign has the keyboard (its dialogs, its view, the nodes pane's
-/// Space and `C`); `None` lets the rest of the keymap have it.
+/// Handles `k` if the campaign has the keyboard (its dialogs and view); `None` lets the rest
+/// of the keymap have it (Space and `C` in the nodes pane are in `keymap`).
 pub fn key(m: &mut Model, k: &KeyEvent) -> Option<Vec<Cmd>> {
     let c = cctx(m)?;
     let Some(b) = lookup(c, k) else {
@@ -49,8 +49,6 @@ pub fn key(m: &mut Model, k: &KeyEvent) -> Option<Vec<Cmd>> {
 
 fn act(m: &mut Model, a: CAction) -> Vec<Cmd> {
     match a {
-        CAction::Mark => mark(m),
-        CAction::Open => return open(m),
         CAction::Next | CAction::Prev | CAction::Left | CAction::Right => {
             if let Some(CampaignDialog::Form(f)) = &mut m.campaign.dialog {
                 match a {
@@ -104,7 +102,8 @@ fn act(m: &mut Model, a: CAction) -> Vec<Cmd> {
     Vec::new()
 }
 
-fn mark(m: &mut Model) {
+/// Space in the nodes pane: marks or unmarks the selected node.
+pub fn mark(m: &mut Model) {
     let Some(node) = m.selected_node.clone() else {
         return;
     };

@@ -26,7 +26,9 @@ pub fn keys_line(m: &Model, c: CCtx) -> Line<'static> {
 
 /// Help sections for the campaign's keys where they apply now (the nodes pane's otherwise).
 pub fn help_sections(m: &Model) -> Vec<Vec<Line<'static>>> {
-    let now = campaign::cctx(m).unwrap_or(CCtx::Nodes);
+    let Some(now) = campaign::cctx(m) else {
+        return Vec::new();
+    };
     let rows: Vec<_> = campaign::CAMPAIGN_BINDINGS
         .iter()
         .filter(|b| b.ctx == now && !b.help.is_empty() && !(b.mutating && m.readonly))

@@ -144,22 +144,12 @@ pub fn hints(m: &Model) -> Option<Vec<(String, &'static str)>> {
     if let Some(c) = drain_flow::ctx(m) {
         return Some(drain_flow::hints(m, c));
     }
-    match crate::app::campaign::cctx(m) {
-        Some(c) if c != crate::app::campaign::CCtx::Nodes => {
-            Some(crate::app::campaign::hints(m, c))
-        }
-        _ => None,
-    }
+    crate::app::campaign::cctx(m).map(|c| crate::app::campaign::hints(m, c))
 }
 
 /// The nodes pane's extra hints (the demo upgrade key).
 pub fn node_hints(m: &Model) -> Vec<(String, &'static str)> {
-    let mut h = drain_flow::hints(m, Ctx::NodesDemo);
-    h.extend(crate::app::campaign::hints(
-        m,
-        crate::app::campaign::CCtx::Nodes,
-    ));
-    h
+    drain_flow::hints(m, Ctx::NodesDemo)
 }
 
 /// Help sections for the workflow's keys, generated from the same table they are looked up in.

@@ -20,6 +20,12 @@ pub struct Cli {
     #[arg(long, global = true)]
     pub debug: bool,
 
+    /// Write logs to this file (level from KUBEDRAIN_LOG, default info). Without it, logs go
+    /// to <state dir>/kubedrain.log when KUBEDRAIN_LOG is set, else nowhere; never to the
+    /// screen.
+    #[arg(long, global = true, value_name = "PATH")]
+    pub log_file: Option<PathBuf>,
+
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -66,6 +72,8 @@ pub enum Command {
     Completions(CompletionsArgs),
     /// Print the man page (roff) to stdout: `kubedrain man > kubedrain.1`.
     Man,
+    /// Print the paths and context in use: state directory, journals, log file, kubeconfig.
+    Info,
 }
 
 /// `kubedrain completions`.

@@ -83,7 +83,63 @@ fn print_out(bytes: &[u8]) -> color_eyre::Result<()> {
     }
 }
 
+/// `kubedrain info`: where kubedrain keeps its state and which cluster it would talk to
+/// (read from the kubeconfig, no connection made).
+fn info(cli: &Cli) -> color_eyre::Result<()> {
+    use kubedrain::drain::journal::state_dir;
+    let dir = state_dir();
+    let log = match kubedrain::logging::path(cli.log_file.as_deref()) {
+        Some(p) => p.display().to_string(),
+        None => format!(
+            "off (--log-file PATH, or {}=info for {})",
+            kubedrain::logging::LEVEL_ENV,
+            kubedrain::logging::default_path().display()
+        ),
+    };
+    let files: Vec<std::path::PathBuf> = match &cli.kube.kubeconfig {
+        Some(p) => std::env::split_paths(p).collect(),
+        None => std::env::var_os("HOME")
+            .map(|h| std::path::Path::new(&h).join(".kube/config"))
+            .into_iter()
+            .collect(),
+    };
+    let context = match &cli.kube.context {
+        Some(c) => format!("{c} (--context)"),
+        None => files
+            .iter()
+            .find_map(|f| kube::config::Kubeconfig::read_from(f).ok()?.current_context)
+            .map_or_else(|| "(none: no current-context)".into(), |c| c),
+    };
+    let shown: Vec<String> = files
+        .iter()
+        .map(|f| {
+            let missing = if f.exists() { "" } else { " (missing)" };
+            format!("{}{missing}", f.display())
+        })
+        .collect();
+    println!("state dir:  {}", dir.display());
+    println!("journal:    {}", dir.join("journal.jsonl").display());
+    println!("campaigns:  {}", dir.join("campaign.jsonl").display());
+    println!("log file:   {log}");
+    println!("kubeconfig: {}", shown.join(":"));
+    println!("context:    {context}");
+    println!(
+        "config:     none (kubedrain has no config file yet; flags and KUBEDRAIN_* variables)"
+    );
+    Ok(())
+}
+
 fn run_main(cli: Cli) -> color_eyre::Result<()> {
+    kubedrain::logging::init(kubedrain::logging::path(cli.log_file.as_deref()).as_deref())
+        .map_err(|e| eyre!(e))?;
+    tracing::info!(
+        version = env!("CARGO_PKG_VERSION"),
+        args = ?std::env::args().skip(1).collect::<Vec<_>>(),
+        "kubedrain starting"
+    );
+    if let Some(Command::Info) = cli.command {
+        return info(&cli);
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
@@ -111,6 +167,7 @@ fn run_main(cli: Cli) -> color_eyre::Result<()> {
                 clap_complete::generate(a.shell, &mut Cli::command(), "kubedrain", &mut out);
                 print_out(&out)
             }
+            Some(Command::Info) => Ok(()),
             Some(Command::Man) => {
                 let mut out = Vec::new();
                 clap_mangen::Man::new(Cli::command()).render(&mut out)?;

@@ -79,3 +79,43 @@ fn as_a_kubectl_plugin_it_calls_itself_kubectl_kubedrain() {
         .unwrap();
     assert!(String::from_utf8_lossy(&o.stdout).contains("Usage: kubedrain"));
 }
+
+#[test]
+fn logs_go_to_the_file_and_info_names_the_paths() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("logs/kd.log");
+    let o = Command::new(env!("CARGO_BIN_EXE_kubedrain"))
+        .args(["info", "--log-file"])
+        .arg(&log)
+        .env("KUBEDRAIN_STATE_DIR", dir.path())
+        .env("KUBEDRAIN_LOG", "debug")
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "{out}");
+    assert!(
+        out.contains(&format!("log file:   {}", log.display())),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!(
+            "journal:    {}/journal.jsonl",
+            dir.path().display()
+        )),
+        "{out}"
+    );
+    let written = std::fs::read_to_string(&log).unwrap();
+    assert!(written.contains("kubedrain starting"), "{written}");
+    assert!(!written.contains('\u{1b}'), "no ANSI codes in the file");
+    assert!(o.stderr.is_empty(), "nothing on the screen");
+    // A level that is not a filter is a clear one-line error.
+    let o = Command::new(env!("CARGO_BIN_EXE_kubedrain"))
+        .args(["info"])
+        .env("KUBEDRAIN_STATE_DIR", dir.path())
+        .env("KUBEDRAIN_LOG", "bogus===")
+        .env_remove("RUST_BACKTRACE")
+        .output()
+        .unwrap();
+    let err = one_plain_line(&o);
+    assert!(err.contains("KUBEDRAIN_LOG"), "{err}");
+}

@@ -191,7 +191,7 @@ pub struct PlanArgs {
     #[command(flatten)]
     pub flags: DrainFlags,
     /// Output format: text or json.
-    #[arg(short = 'o', long, default_value = "text")]
+    #[arg(short = 'o', long, default_value = "text", value_parser = ["text", "json"])]
     pub output: String,
 }
 

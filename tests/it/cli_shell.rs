@@ -119,3 +119,11 @@ fn logs_go_to_the_file_and_info_names_the_paths() {
     let err = one_plain_line(&o);
     assert!(err.contains("KUBEDRAIN_LOG"), "{err}");
 }
+
+#[test]
+fn an_unknown_output_format_is_a_usage_error() {
+    let o = kubedrain(&["plan", "node0", "-o", "yaml"]);
+    assert_eq!(o.status.code(), Some(2), "clap's usage error");
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("'yaml'") && err.contains("text") && err.contains("json"), "{err}");
+}

@@ -194,7 +194,7 @@ fn the_demos_kubeconfig_is_private_and_removed_on_quit_and_sighup() {
         ("XDG_RUNTIME_DIR", "/nonexistent"),
     ];
     for how in ["q", "SIGHUP"] {
-        let mut pty = Pty::spawn_with_env(&["demo"], Some(state.path()), &env);
+        let mut pty = Pty::spawn_env(&["demo"], Some(state.path()), &env);
         pty.wait_for("the demo cluster", Duration::from_secs(60), |s| {
             s.contains("node0") && s.contains("live")
         });

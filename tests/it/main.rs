@@ -1,11 +1,18 @@
 //! kubedrain's integration tests, in one binary: one link instead of twenty keeps CI's
 //! build time and disk small (each test binary links kube, axum and ratatui).
 
+mod cli_shell;
 mod common;
 mod drain_support;
 
 mod campaign;
+mod campaign_headless;
+mod campaign_holds;
+mod campaign_kill;
 mod campaign_skew;
+mod campaign_support;
+mod campaign_taints;
+mod campaign_upgrade;
 mod cli_inputs;
 mod cordon_ownership;
 mod drain_answers;
@@ -35,6 +42,8 @@ mod sim_kubectl;
 mod sim_tables;
 mod sim_upgrade;
 mod sim_watch;
+mod tui_campaign_pty;
+mod tui_campaign_render;
 mod tui_fixtures;
 mod tui_namespace_scope;
 mod tui_pty;

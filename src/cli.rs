@@ -169,6 +169,14 @@ pub struct DemoArgs {
     /// Simulated time speed (2.0 = twice as fast as real time; above 0, at most 1000).
     #[arg(long, default_value_t = 1.0, value_parser = speed)]
     pub speed: f64,
+    /// Also write the demo cluster's kubeconfig here, and keep it after the demo ends (the
+    /// private copy beside the demo is removed on exit).
+    #[arg(long, value_name = "PATH")]
+    pub kubeconfig_out: Option<PathBuf>,
+    /// Keep the demo's journals and reports here (default: a private directory removed on
+    /// exit, so a demo never writes into the operator's journal).
+    #[arg(long, value_name = "DIR")]
+    pub state_dir: Option<PathBuf>,
 }
 
 /// `kubedrain sim`.

@@ -169,7 +169,7 @@ fn run_main(cli: Cli) -> color_eyre::Result<()> {
                 };
                 run(conn, opts).await
             }
-            Some(Command::Demo(args)) => demo(args, cli.kube.namespace, cli.readonly).await,
+            Some(Command::Demo(args)) => demo(args, &cli.kube, cli.readonly).await,
             Some(Command::Completions(a)) => {
                 let mut out = Vec::new();
                 clap_complete::generate(a.shell, &mut Cli::command(), "kubedrain", &mut out);
@@ -259,7 +259,20 @@ fn sim_upgrade_hook(
 }
 
 /// `kubedrain demo`: the built-in simulator on loopback, and the TUI on it.
-async fn demo(args: DemoArgs, namespace: Option<String>, readonly: bool) -> color_eyre::Result<()> {
+async fn demo(
+    args: DemoArgs,
+    kube: &kubedrain::cli::KubeArgs,
+    readonly: bool,
+) -> color_eyre::Result<()> {
+    // The demo is its own cluster: a kubeconfig or context given here would be ignored.
+    if kube.context.is_some()
+        || (kube.kubeconfig.is_some() && std::env::var_os("KUBECONFIG").is_none())
+    {
+        return Err(eyre!(
+            "demo runs its own built-in cluster: --kubeconfig and --context do not apply (--kubeconfig-out PATH keeps the demo's kubeconfig for kubectl)"
+        ));
+    }
+    let namespace = kube.namespace.clone();
     let sim = kubedrain::sim::server::Simulator::start(kubedrain::sim::server::SimOptions {
         scenario: args.scenario.clone(),
         speed: args.speed,
@@ -275,7 +288,36 @@ async fn demo(args: DemoArgs, namespace: Option<String>, readonly: bool) -> colo
     // 0600 in a private directory, removed on exit (the drop), panic (unwinding) and SIGHUP.
     let kc_file = sim.private_kubeconfig("kubeconfig")?;
     kc_file.remove_on_hangup()?;
-    let kc = kc_file.path().to_path_buf();
+    let kc = match &args.kubeconfig_out {
+        Some(out) => {
+            sim.write_kubeconfig(out)?;
+            out.clone()
+        }
+        None => kc_file.path().to_path_buf(),
+    };
+    // The demo's journals and reports stay out of the operator's: its own directory (the
+    // private one beside the kubeconfig, removed with it), unless --state-dir or
+    // KUBEDRAIN_STATE_DIR says where.
+    let explicit =
+        std::env::var_os(kubedrain::drain::journal::STATE_DIR_ENV).filter(|v| !v.is_empty());
+    match (&args.state_dir, explicit) {
+        (Some(dir), _) => kubedrain::drain::journal::use_state_dir(dir.clone()),
+        (None, Some(_)) => {}
+        (None, None) => kubedrain::drain::journal::use_state_dir(
+            kc_file
+                .path()
+                .parent()
+                .map(|d| d.join("state"))
+                .unwrap_or_default(),
+        ),
+    }
+    if !readonly {
+        kubedrain::drain::journal::Journal::open(Default::default())
+            .prepare()
+            .map_err(|e| eyre!(e))?;
+    }
+    // Before the screen opens (and left in the scrollback): how to join with kubectl.
+    println!("export KUBECONFIG={}", kc.display());
     let url: http::Uri = sim.url().parse()?;
     let config = kube::Config::new(url);
     // Drains use a client without kube-client's retries (PDB 429s reach the engine at once);
@@ -314,7 +356,9 @@ fn changes_nodes(cli: &Cli) -> bool {
         return false;
     }
     match &cli.command {
-        None | Some(Command::Demo(_) | Command::Cordon(_) | Command::Uncordon(_)) => true,
+        None | Some(Command::Cordon(_) | Command::Uncordon(_)) => true,
+        // The demo checks its own state directory once it knows where that is.
+        Some(Command::Demo(_)) => false,
         Some(Command::Drain(a)) => a.dry_run == "none",
         Some(Command::Campaign(a)) => !a.dry_run,
         Some(

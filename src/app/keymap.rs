@@ -325,6 +325,7 @@ pub const COMMANDS: &[(&[&str], &str)] = &[
     (&["pdb", "pdbs", "poddisruptionbudgets"], "PDB view"),
     (&["versions", "ver"], "version skew view"),
     (&["campaign", "camp"], "campaign view"),
+    (&["kubeconfig", "kc"], "kubectl beside the demo"),
     (&["help"], "this help"),
     (&["q", "quit", "q!"], "quit"),
 ];

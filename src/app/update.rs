@@ -324,6 +324,16 @@ fn run_command(m: &mut Model, cmd: &str) -> Vec<Cmd> {
         }
         Some("versions") => versions_command(m, arg),
         Some("campaign") => return super::campaign::command(m),
+        Some("kubeconfig") => {
+            let text = match &m.conn.demo_kubeconfig {
+                Some(kc) => format!("kubectl beside the demo: export KUBECONFIG={kc}"),
+                None => format!(
+                    "not a demo: kubedrain uses context {} of your kubeconfig",
+                    m.conn.context
+                ),
+            };
+            m.flash = Some((text, m.now));
+        }
         Some("help") => m.overlay = Some(Overlay::Help),
         Some("q") => super::drain_flow::quit(m),
         _ if name.is_empty() => {}

@@ -43,7 +43,19 @@ pub mod ann {
 
 /// The state directory: `$KUBEDRAIN_STATE_DIR`, else `$XDG_STATE_HOME/kubedrain`,
 /// else `~/.local/state/kubedrain`.
+/// The demo's own state directory, set once before anything opens a journal.
+static STATE_DIR_OVERRIDE: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+
+/// Makes [`state_dir`] answer `dir` for the rest of the process (the demo keeps its journals
+/// out of the operator's). Only the first call counts.
+pub fn use_state_dir(dir: PathBuf) {
+    let _ = STATE_DIR_OVERRIDE.set(dir);
+}
+
 pub fn state_dir() -> PathBuf {
+    if let Some(d) = STATE_DIR_OVERRIDE.get() {
+        return d.clone();
+    }
     if let Some(d) = std::env::var_os(STATE_DIR_ENV).filter(|d| !d.is_empty()) {
         return PathBuf::from(d);
     }

@@ -36,10 +36,11 @@ impl KubeconfigFile {
         &self.path
     }
 
-    /// Removes it and its directory now (also done on drop).
+    /// Removes it and its directory now (also done on drop). The directory is ours alone:
+    /// whatever else went there (the demo's journals) goes with it.
     pub fn remove(&self) {
         let _ = std::fs::remove_file(&self.path);
-        let _ = std::fs::remove_dir(&self.dir);
+        let _ = std::fs::remove_dir_all(&self.dir);
     }
 
     /// Removes it on SIGHUP (the terminal is gone: nothing to restore), then exits 129. A
@@ -51,7 +52,7 @@ impl KubeconfigFile {
         tokio::spawn(async move {
             if hup.recv().await.is_some() {
                 let _ = std::fs::remove_file(&path);
-                let _ = std::fs::remove_dir(&dir);
+                let _ = std::fs::remove_dir_all(&dir);
                 std::process::exit(129);
             }
         });

@@ -112,7 +112,17 @@ pub fn render(m: &Model, f: &mut Frame, area: Rect) {
     let mut secs = sections(m.readonly);
     // The workflow's keys (the open dialog's, or the demo's): before the `:` commands in one
     // column, under the general keys in two.
-    let flow = super::dialogs::help_sections(m);
+    let mut flow = super::dialogs::help_sections(m);
+    // A presenter's first question: how does kubectl join the demo?
+    if let Some(kc) = &m.conn.demo_kubeconfig {
+        flow.push(vec![
+            Line::from(Span::styled("kubectl beside the demo", theme::title())),
+            Line::from(Span::styled(
+                format!(" export KUBECONFIG={kc}"),
+                theme::key(),
+            )),
+        ]);
+    }
     let dialog = crate::app::drain_flow::ctx(m).is_some();
     let commands = secs.pop();
     if dialog {

@@ -15,6 +15,7 @@ mod campaign_taints;
 mod campaign_upgrade;
 mod cli_inputs;
 mod cordon_ownership;
+mod demo_presenter;
 mod drain_answers;
 mod drain_e2e;
 mod drain_e2e_faults;

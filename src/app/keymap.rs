@@ -256,7 +256,7 @@ pub const BINDINGS: &[Binding] = &[
         &[Ch('0')],
         Action::AllNamespaces,
         Scope::Global,
-        "all namespaces",
+        "all namespaces / -n",
         None,
     ),
     b(

@@ -334,6 +334,8 @@ pub struct Model {
     /// `-n`: list only this namespace's pods (and their events). A display filter: node
     /// facts and verdicts always cover every namespace the pod cache holds.
     pub namespace: Option<String>,
+    /// The `-n` given at start: `0` toggles between it and all namespaces.
+    pub namespace_arg: Option<String>,
     /// Which namespaces the pod cache holds (see [`Model::pods_hidden`]).
     pub pod_coverage: PodCoverage,
     pub readonly: bool,
@@ -380,6 +382,7 @@ impl Model {
             input: Input::Normal,
             pod_scope: PodScope::Node,
             events_all: false,
+            namespace_arg: namespace.clone(),
             namespace,
             pod_coverage: PodCoverage::All,
             readonly,

@@ -364,6 +364,7 @@ fn q_and_ctrl_c_quit_but_q_in_the_filter_line_is_text() {
 fn zero_drops_the_namespace_filter_without_rewatching() {
     let mut m = seed_model((80, 24));
     m.namespace = Some("default".into());
+    m.namespace_arg = Some("default".into());
     m.stale = true;
     m.refresh();
     assert!(m.views.pods.iter().all(|k| k.starts_with("default/")));
@@ -374,7 +375,18 @@ fn zero_drops_the_namespace_filter_without_rewatching() {
     assert_eq!(m.conn_state(), ConnState::Live);
     assert_eq!(m.namespace, None);
     assert!(m.views.pods.iter().any(|k| k.starts_with("kube-system/")));
-    assert_eq!(m.flash.as_ref().unwrap().0, "showing all namespaces");
+    assert!(
+        m.flash
+            .as_ref()
+            .unwrap()
+            .0
+            .starts_with("showing all namespaces")
+    );
+    // 0 again: back to the -n namespace.
+    press(&mut m, KeyCode::Char('0'));
+    assert_eq!(m.namespace.as_deref(), Some("default"));
+    m.refresh();
+    assert!(m.views.pods.iter().all(|k| k.starts_with("default/")));
 }
 
 #[test]

@@ -462,7 +462,18 @@ fn action(m: &mut Model, a: Action) -> Vec<Cmd> {
 /// unless RBAC hid them: then the key says so and the filter stays.
 fn all_namespaces(m: &mut Model) {
     let text = match (&m.namespace, &m.pod_coverage) {
-        (None, _) => "already showing all namespaces".to_string(),
+        // Back to the `-n` namespace: `0` is a toggle.
+        (None, _) if m.namespace_arg.is_some() => {
+            m.namespace = m.namespace_arg.clone();
+            m.nav.insert(Table::Pods, Nav::default());
+            m.nav.insert(Table::Events, Nav::default());
+            m.stale = true;
+            format!(
+                "showing namespace {} again (0: all namespaces)",
+                m.namespace.as_deref().unwrap_or_default()
+            )
+        }
+        (None, _) => "already showing all namespaces (there was no -n)".to_string(),
         (Some(_), PodCoverage::Namespace { reason, .. }) => {
             format!("cannot show all namespaces: {reason}")
         }
@@ -471,7 +482,7 @@ fn all_namespaces(m: &mut Model) {
             m.nav.insert(Table::Pods, Nav::default());
             m.nav.insert(Table::Events, Nav::default());
             m.stale = true;
-            "showing all namespaces".to_string()
+            "showing all namespaces (0 again: back to the -n namespace)".to_string()
         }
     };
     m.flash = Some((text, m.now));

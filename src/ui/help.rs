@@ -54,7 +54,11 @@ pub fn sections(readonly: bool) -> Vec<Vec<Line<'static>>> {
         out.push(sec);
     }
     let mut sec = vec![Line::from(Span::styled("Commands", theme::title()))];
-    for (names, help) in COMMANDS {
+    // `:help` is this screen (`?` says so); `:kubeconfig` has its own section in a demo.
+    for (names, help) in COMMANDS
+        .iter()
+        .filter(|(n, _)| !matches!(n[0], "help" | "kubeconfig"))
+    {
         let alias = names.get(1).map(|a| format!(" (:{a})")).unwrap_or_default();
         sec.push(Line::from(vec![
             Span::styled(format!(" :{:<8} ", names[0]), theme::key()),
@@ -116,7 +120,10 @@ pub fn render(m: &Model, f: &mut Frame, area: Rect) {
     // A presenter's first question: how does kubectl join the demo?
     if let Some(kc) = &m.conn.demo_kubeconfig {
         flow.push(vec![
-            Line::from(Span::styled("kubectl beside the demo", theme::title())),
+            Line::from(vec![
+                Span::styled("kubectl beside the demo", theme::title()),
+                Span::styled(" (:kubeconfig)", theme::dim()),
+            ]),
             Line::from(Span::styled(
                 format!(" export KUBECONFIG={kc}"),
                 theme::key(),

@@ -88,17 +88,26 @@ fn campaign_bench_completes_within_every_budget() {
     for (tool, s) in sides {
         assert!(s.ok, "{tool}: {}\n{doc}", s.outcome);
         assert_eq!(s.nodes, 10, "{tool}: the pool");
-        assert_eq!(s.violations, 0, "{tool}: a PDB went below its desired health\n{doc}");
+        assert_eq!(
+            s.violations, 0,
+            "{tool}: a PDB went below its desired health\n{doc}"
+        );
         assert!(
             s.left_cordoned.is_empty(),
             "{tool}: left cordoned: {:?}",
             s.left_cordoned
         );
         // The budgets were real constraints: some PDB had its one disruption in use.
-        assert!(s.watch.at_limit > 0, "{tool}: no PDB was ever at its limit\n{doc}");
+        assert!(
+            s.watch.at_limit > 0,
+            "{tool}: no PDB was ever at its limit\n{doc}"
+        );
         assert!(s.watch.pdbs > 0 && s.watch.below_at_start == 0, "{doc}");
         // Every evicted pod was replaced, so replacements were seen Pending, and none is left.
-        assert!(s.watch.pending_pods > 0, "{tool}: no replacement seen\n{doc}");
+        assert!(
+            s.watch.pending_pods > 0,
+            "{tool}: no replacement seen\n{doc}"
+        );
         assert_eq!(s.watch.still_pending, 0, "{tool}\n{doc}");
         assert!(s.requests > 0);
     }

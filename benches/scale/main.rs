@@ -4,7 +4,7 @@
 //! `BENCH_KUBECTL` also names the kubectl to use. See README, "Performance".
 //!
 //! `cargo bench --bench scale -- --campaign [--nodes 100] [--pods-per-node 10]
-//! [--max-unavailable 5] [--grace 10] [--speed 10]`: the maintenance window instead — a
+//! [--max-unavailable 5] [--grace 10] [--speed 20]`: the maintenance window instead — a
 //! campaign over the workers beside a kubectl shell loop; `target/bench/campaign.{md,json}`.
 
 #[path = "../common/model.rs"]

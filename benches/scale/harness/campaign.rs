@@ -1,7 +1,7 @@
 //! The maintenance-window benchmark (issue 9): an OS-only campaign over a generated worker
 //! pool with a PodDisruptionBudget on every Deployment — kubedrain's campaign engine
-//! (`--max-unavailable N`) against a shell loop of `kubectl drain` + reboot + `kubectl wait`
-//! + `kubectl uncordon`, one node after another. Each side gets a fresh simulator; the
+//! (`--max-unavailable N`) against a shell loop of `kubectl drain`, reboot, `kubectl wait`
+//! and `kubectl uncordon`, one node after another. Each side gets a fresh simulator; the
 //! [`Watchdog`] referees both (PDB health at every pod change, time spent Pending).
 //!
 //! The campaign runs in-process (the library's `start_campaign`, set up as `kubedrain
@@ -37,13 +37,13 @@ pub struct CampaignBench {
 }
 
 impl CampaignBench {
-    /// The full run's defaults: max-unavailable 5, grace 10 s, simulated time at 10×.
+    /// The full run's defaults: max-unavailable 5, grace 10 s, simulated time at 20×.
     pub fn new(base: Config) -> CampaignBench {
         CampaignBench {
             base,
             max_unavailable: 5,
             grace: 10,
-            speed: 10.0,
+            speed: 20.0,
         }
     }
 }
@@ -149,8 +149,7 @@ pub const REBOOT_SECS: u64 = 8;
 /// after [`REBOOT_SECS`] simulated seconds), the same for both sides.
 fn reboot(store: &Arc<Store>, node: &str) -> std::result::Result<(), String> {
     let t = default_upgrade_target(store, node).map_err(|e| e.to_string())?;
-    start_upgrade_with(store, node, t, Duration::from_secs(REBOOT_SECS))
-        .map_err(|e| e.to_string())
+    start_upgrade_with(store, node, t, Duration::from_secs(REBOOT_SECS)).map_err(|e| e.to_string())
 }
 
 fn cordoned(store: &Store, pool: &[String]) -> Vec<String> {

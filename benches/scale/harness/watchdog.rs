@@ -148,7 +148,8 @@ impl State {
     fn resync(&mut self, store: &Store) {
         self.figures.resyncs += 1;
         let (_, pods) = store.list(Kind::Pod, None);
-        let live: std::collections::HashSet<(String, String)> = pods.iter().map(|p| key(p)).collect();
+        let live: std::collections::HashSet<(String, String)> =
+            pods.iter().map(|p| key(p)).collect();
         let gone: Vec<(String, String)> = self
             .pods
             .keys()
@@ -246,8 +247,7 @@ impl State {
         for (k, st) in &self.pods {
             if let Some(t) = st.pending_since {
                 self.figures.still_pending += 1;
-                *self.pending.entry(k.clone()).or_default() +=
-                    now.duration_since(t).as_secs_f64();
+                *self.pending.entry(k.clone()).or_default() += now.duration_since(t).as_secs_f64();
             }
         }
         self.figures.pending_pods = self.pending.len();
@@ -260,8 +260,7 @@ impl State {
 fn selects(b: &Budget, p: &Value) -> bool {
     p["metadata"]["namespace"] == b.namespace.as_str()
         && !b.selector.is_empty()
-        && b
-            .selector
+        && b.selector
             .iter()
             .all(|(k, v)| &p["metadata"]["labels"][k] == v)
 }

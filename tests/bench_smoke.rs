@@ -120,3 +120,39 @@ fn campaign_bench_completes_within_every_budget() {
     }
     assert!(dir.path().join("campaign.md").exists());
 }
+
+/// The campaign benchmark's referee counts what it should: a budget taken below its desired
+/// health is one violation (however many changes it lasts), one at its limit is not.
+#[test]
+fn referee_counts_a_budget_below_its_desired_health() {
+    use kubedrain::sim::{Kind, SimClock, Store};
+    let store = Store::new(std::sync::Arc::new(SimClock::new(1.0)), 10_000);
+    kubedrain::sim::generate::populate(&store, 10, 10);
+    assert!(harness::add_pdbs(&store) > 0);
+    let dog = harness::Watchdog::start(store.clone());
+    // Three pods of one Deployment (10 replicas, minAvailable 9) go away.
+    let (_, pods) = store.list(Kind::Pod, Some("team-01"));
+    let app = pods[0]["metadata"]["labels"]["app"].clone();
+    let same: Vec<_> = pods
+        .iter()
+        .filter(|p| p["metadata"]["labels"]["app"] == app)
+        .take(3)
+        .map(|p| p["metadata"]["name"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(same.len(), 3);
+    for name in &same {
+        store.delete(Kind::Pod, "team-01", name).unwrap();
+    }
+    let seen = dog.stop();
+    assert_eq!(seen.below_at_start, 0);
+    assert_eq!(
+        seen.at_limit, 1,
+        "the first deletion uses the one disruption"
+    );
+    assert_eq!(seen.violations, 1, "{:?}", seen.violation_notes);
+    assert!(
+        seen.violation_notes[0].contains("8 healthy < desired 9"),
+        "{:?}",
+        seen.violation_notes
+    );
+}

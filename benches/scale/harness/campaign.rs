@@ -75,7 +75,7 @@ pub struct CampaignResult {
 
 /// Gives every generated Deployment of 2 or more replicas without a PDB one with
 /// `minAvailable: replicas - 1` (one disruption at a time); returns how many were added.
-fn add_pdbs(store: &Store) -> usize {
+pub(crate) fn add_pdbs(store: &Store) -> usize {
     let (_, pdbs) = store.list(Kind::PodDisruptionBudget, None);
     let has: std::collections::HashSet<(String, String)> = pdbs.iter().map(|b| key_of(b)).collect();
     let (_, deps) = store.list(Kind::Deployment, None);

@@ -272,14 +272,16 @@ pub(crate) struct Watchdog {
 }
 
 impl Watchdog {
-    /// Starts following `store`'s pods (the PDBs are read once, now).
+    /// Starts following `store`'s pods (the PDBs are read once, now); every change after
+    /// this call returns is seen.
     pub(crate) fn start(store: Arc<Store>) -> Watchdog {
         let stop = Arc::new(AtomicBool::new(false));
         let s = stop.clone();
+        // Subscribed before the list, so no change falls between the two.
+        let w = store.watch(Kind::Pod, Some(store.resource_version()));
+        let (state, since) = State::new(&store);
         let thread = std::thread::spawn(move || {
-            // Subscribed before the list, so no change falls between the two.
-            let w = store.watch(Kind::Pod, Some(store.resource_version()));
-            let (mut state, since) = State::new(&store);
+            let mut state = state;
             let Ok(w) = w else {
                 return state.finish();
             };

@@ -16,6 +16,16 @@ pub struct Cli {
     #[arg(long, global = true)]
     pub readonly: bool,
 
+    /// On an error, print the whole report with a backtrace (as RUST_BACKTRACE=1 does).
+    #[arg(long, global = true)]
+    pub debug: bool,
+
+    /// Write logs to this file (level from KUBEDRAIN_LOG, default info). Without it, logs go
+    /// to <state dir>/kubedrain.log when KUBEDRAIN_LOG is set, else nowhere; never to the
+    /// screen.
+    #[arg(long, global = true, value_name = "PATH")]
+    pub log_file: Option<PathBuf>,
+
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -58,6 +68,19 @@ pub enum Command {
     /// Take many nodes through cordon → drain → upgrade → uncordon: control plane first, then
     /// waves of workers; exit 0 done, 1 held or failed, 130 interrupted.
     Campaign(CampaignArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell) to stdout.
+    Completions(CompletionsArgs),
+    /// Print the man page (roff) to stdout: `kubedrain man > kubedrain.1`.
+    Man,
+    /// Print the paths and context in use: state directory, journals, log file, kubeconfig.
+    Info,
+}
+
+/// `kubedrain completions`.
+#[derive(Debug, Clone, Args)]
+pub struct CompletionsArgs {
+    /// The shell.
+    pub shell: clap_complete::Shell,
 }
 
 /// `kubedrain versions`.
@@ -232,6 +255,23 @@ pub struct CampaignArgs {
     /// Write the report to PATH.md and PATH.json (default: in the state directory).
     #[arg(long, value_name = "PATH")]
     pub report: Option<PathBuf>,
+    /// Put a PreferNoSchedule taint (kubedrain.io/queued) on the nodes waiting their turn, so
+    /// evicted pods prefer other nodes; lifted from each node at its turn, and from all of them
+    /// when the campaign ends or stops (`--taint-queued=false`: no taint).
+    #[arg(
+        long,
+        value_name = "BOOL",
+        default_value_t = true,
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "true",
+        action = clap::ArgAction::Set
+    )]
+    pub taint_queued: bool,
+    /// Pause before each node's cordon (`node`) or each wave's pre-check (`wave`) until Enter
+    /// is pressed; needs a terminal on stdin.
+    #[arg(long, value_name = "node|wave", value_parser = ["node", "wave"])]
+    pub hold: Option<String>,
     /// Demo only: run the campaign on the built-in simulator with this scenario, in-process,
     /// where each node's upgrade is simulated (the kubeconfig is not used).
     #[arg(long, hide = true, value_name = "SCENARIO")]

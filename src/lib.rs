@@ -7,5 +7,6 @@ pub mod campaign;
 pub mod cli;
 pub mod cluster;
 pub mod drain;
+pub mod logging;
 pub mod sim;
 pub mod ui;

@@ -1,20 +1,152 @@
 //! The `kubedrain` binary: parses the command line and dispatches.
 
-use clap::Parser;
+use std::io::IsTerminal;
+
+use clap::{CommandFactory, FromArgMatches};
+use color_eyre::eyre::eyre;
 use kubedrain::app::flow_exec::FlowSetup;
 use kubedrain::app::run::{RunOptions, run};
 use kubedrain::cli::{Cli, Command, DemoArgs};
 use kubedrain::cluster::client::{self, ConnectError, Connection};
 
-fn main() -> color_eyre::Result<()> {
-    color_eyre::install()?;
-    let cli = Cli::parse();
+fn main() {
+    let cli = parse();
+    let debug = cli.debug || std::env::var_os("RUST_BACKTRACE").is_some_and(|v| v != "0");
+    let code = match install_hooks(debug).and_then(|()| run_main(cli)) {
+        Ok(()) => 0,
+        Err(e) => {
+            report(&e, debug);
+            1
+        }
+    };
+    std::process::exit(code);
+}
+
+/// The command line; invoked as `kubectl-kubedrain` (a kubectl plugin on PATH), help and
+/// errors say `kubectl kubedrain`.
+fn parse() -> Cli {
+    let plugin = std::env::args_os()
+        .next()
+        .and_then(|a| {
+            std::path::Path::new(&a)
+                .file_name()
+                .map(|n| n.to_string_lossy().starts_with("kubectl-kubedrain"))
+        })
+        .unwrap_or(false);
+    let mut cmd = Cli::command();
+    if plugin {
+        cmd = cmd
+            .bin_name("kubectl kubedrain")
+            .display_name("kubectl kubedrain");
+    }
+    let matches = cmd.get_matches();
+    Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
+}
+
+/// color-eyre's report for `--debug` (and panics); without colours when stderr is not a
+/// terminal.
+fn install_hooks(debug: bool) -> color_eyre::Result<()> {
+    let mut hooks = color_eyre::config::HookBuilder::default().display_env_section(debug);
+    if !std::io::stderr().is_terminal() {
+        hooks = hooks.theme(color_eyre::config::Theme::new());
+    }
+    hooks.install()
+}
+
+/// A user's mistake is one line on stderr; `--debug` (or RUST_BACKTRACE) prints the whole
+/// report.
+fn report(e: &color_eyre::Report, debug: bool) {
+    if debug {
+        eprintln!("{e:?}");
+        return;
+    }
+    let chain: Vec<String> = e.chain().map(|c| c.to_string()).collect();
+    eprintln!("kubedrain: {}", chain.join(": "));
+}
+
+/// The TUI draws on a terminal: say so instead of failing inside raw mode.
+fn need_terminal() -> color_eyre::Result<()> {
+    if std::io::stdin().is_terminal() && std::io::stdout().is_terminal() {
+        return Ok(());
+    }
+    Err(eyre!(
+        "the TUI needs a terminal (stdin and stdout are not a TTY); for scripts use `kubedrain plan`, `drain`, `cordon`, `uncordon`, `versions` or `campaign`"
+    ))
+}
+
+/// Writes generated text to stdout; a reader that stopped early (`| head`) is not an error.
+fn print_out(bytes: &[u8]) -> color_eyre::Result<()> {
+    use std::io::Write;
+    match std::io::stdout().write_all(bytes) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        r => Ok(r?),
+    }
+}
+
+/// `kubedrain info`: where kubedrain keeps its state and which cluster it would talk to
+/// (read from the kubeconfig, no connection made).
+fn info(cli: &Cli) -> color_eyre::Result<()> {
+    use kubedrain::drain::journal::state_dir;
+    let dir = state_dir();
+    let log = match kubedrain::logging::path(cli.log_file.as_deref()) {
+        Some(p) => p.display().to_string(),
+        None => format!(
+            "off (--log-file PATH, or {}=info for {})",
+            kubedrain::logging::LEVEL_ENV,
+            kubedrain::logging::default_path().display()
+        ),
+    };
+    let files: Vec<std::path::PathBuf> = match &cli.kube.kubeconfig {
+        Some(p) => std::env::split_paths(p).collect(),
+        None => std::env::var_os("HOME")
+            .map(|h| std::path::Path::new(&h).join(".kube/config"))
+            .into_iter()
+            .collect(),
+    };
+    let context = match &cli.kube.context {
+        Some(c) => format!("{c} (--context)"),
+        None => files
+            .iter()
+            .find_map(|f| kube::config::Kubeconfig::read_from(f).ok()?.current_context)
+            .map_or_else(|| "(none: no current-context)".into(), |c| c),
+    };
+    let shown: Vec<String> = files
+        .iter()
+        .map(|f| {
+            let missing = if f.exists() { "" } else { " (missing)" };
+            format!("{}{missing}", f.display())
+        })
+        .collect();
+    println!("state dir:  {}", dir.display());
+    println!("journal:    {}", dir.join("journal.jsonl").display());
+    println!("campaigns:  {}", dir.join("campaign.jsonl").display());
+    println!("log file:   {log}");
+    println!("kubeconfig: {}", shown.join(":"));
+    println!("context:    {context}");
+    println!(
+        "config:     none (kubedrain has no config file yet; flags and KUBEDRAIN_* variables)"
+    );
+    Ok(())
+}
+
+fn run_main(cli: Cli) -> color_eyre::Result<()> {
+    kubedrain::logging::init(kubedrain::logging::path(cli.log_file.as_deref()).as_deref())
+        .map_err(|e| eyre!(e))?;
+    tracing::info!(
+        version = env!("CARGO_PKG_VERSION"),
+        args = ?std::env::args().skip(1).collect::<Vec<_>>(),
+        "kubedrain starting"
+    );
+    if let Some(Command::Info) = cli.command {
+        return info(&cli);
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
     let result = runtime.block_on(async move {
         match cli.command {
             None => {
+                need_terminal()?;
                 // One Config, two clients: the watchers' (kube's retries) and the drain's
                 // (none). Probe before the screen switches: every connection problem is
                 // printed on a normal terminal, in plain words.
@@ -30,6 +162,17 @@ fn main() -> color_eyre::Result<()> {
                 run(conn, opts).await
             }
             Some(Command::Demo(args)) => demo(args, cli.kube.namespace, cli.readonly).await,
+            Some(Command::Completions(a)) => {
+                let mut out = Vec::new();
+                clap_complete::generate(a.shell, &mut Cli::command(), "kubedrain", &mut out);
+                print_out(&out)
+            }
+            Some(Command::Info) => Ok(()),
+            Some(Command::Man) => {
+                let mut out = Vec::new();
+                clap_mangen::Man::new(Cli::command()).render(&mut out)?;
+                print_out(&out)
+            }
             Some(Command::Sim(args)) => kubedrain::sim::server::run_cli(args).await,
             Some(Command::Campaign(args)) => std::process::exit(match &args.simulate_upgrade {
                 Some(scenario) => {
@@ -68,22 +211,13 @@ async fn campaign_demo(
     args: kubedrain::cli::CampaignArgs,
     scenario: String,
 ) -> color_eyre::Result<i32> {
-    use kubedrain::sim::controllers::{default_upgrade_target, start_upgrade};
     let sim = kubedrain::sim::server::Simulator::start(kubedrain::sim::server::SimOptions {
         scenario,
         speed: 4.0,
         ..Default::default()
     })
     .await?;
-    let store = sim.store().clone();
-    let hook: kubedrain::campaign::upgrade::UpgradeHook =
-        std::sync::Arc::new(move |node: &str, target: Option<&str>| {
-            let mut t = default_upgrade_target(&store, node).map_err(|e| e.to_string())?;
-            if let Some(v) = target {
-                t.kubelet_version = v.to_string();
-            }
-            start_upgrade(&store, node, t).map_err(|e| e.to_string())
-        });
+    let hook = sim_upgrade_hook(sim.store().clone());
     let config = kube::Config::new(sim.url().parse::<http::Uri>()?);
     let target = kubedrain::drain::journal::Target {
         context: "demo".into(),
@@ -101,6 +235,21 @@ async fn campaign_demo(
     Ok(code)
 }
 
+/// The simulator's upgrade of a node to `target` (its kubelet version; `None`: the OS only),
+/// for the demo's `U` key and campaigns.
+fn sim_upgrade_hook(
+    store: std::sync::Arc<kubedrain::sim::store::Store>,
+) -> kubedrain::campaign::upgrade::UpgradeHook {
+    use kubedrain::sim::controllers::{default_upgrade_target, start_upgrade};
+    std::sync::Arc::new(move |node: &str, target: Option<&str>| {
+        let mut t = default_upgrade_target(&store, node).map_err(|e| e.to_string())?;
+        if let Some(v) = target {
+            t.kubelet_version = v.to_string();
+        }
+        start_upgrade(&store, node, t).map_err(|e| e.to_string())
+    })
+}
+
 /// `kubedrain demo`: the built-in simulator on loopback, and the TUI on it.
 async fn demo(args: DemoArgs, namespace: Option<String>, readonly: bool) -> color_eyre::Result<()> {
     let sim = kubedrain::sim::server::Simulator::start(kubedrain::sim::server::SimOptions {
@@ -109,6 +258,11 @@ async fn demo(args: DemoArgs, namespace: Option<String>, readonly: bool) -> colo
         ..Default::default()
     })
     .await?;
+    // The scenario loaded (a bad name is reported first); the screen needs a terminal.
+    if let Err(e) = need_terminal() {
+        sim.stop().await;
+        return Err(e);
+    }
     // A kubeconfig beside the demo, so a presenter can run kubectl against the same cluster.
     let kc = std::env::temp_dir().join(format!("kubedrain-demo-{}.kubeconfig", std::process::id()));
     sim.write_kubeconfig(&kc)?;
@@ -117,11 +271,7 @@ async fn demo(args: DemoArgs, namespace: Option<String>, readonly: bool) -> colo
     // Drains use a client without kube-client's retries (PDB 429s reach the engine at once);
     // `U` upgrades a node of the in-process simulator.
     let store = sim.store().clone();
-    let upgrade: kubedrain::app::flow_exec::UpgradeFn = std::sync::Arc::new(move |node: &str| {
-        use kubedrain::sim::controllers::{default_upgrade_target, start_upgrade};
-        let target = default_upgrade_target(&store, node).map_err(|e| e.to_string())?;
-        start_upgrade(&store, node, target).map_err(|e| e.to_string())
-    });
+    let upgrade: kubedrain::app::flow_exec::UpgradeFn = sim_upgrade_hook(store);
     let flow = FlowSetup {
         client: kubedrain::drain::client::client_without_retry(config.clone())
             .map_err(|e| format!("{e:#}")),

@@ -1,8 +1,6 @@
 //! Runs the workflow's `FlowCmd`s: cordon, uncordon, drain (the engine), cancel, and the demo
 //! upgrade. Results and progress come back as `Msg::Flow`, like everything else.
 
-use std::sync::Arc;
-
 use tokio::sync::mpsc;
 
 use k8s_openapi::api::apps::v1::DaemonSet;
@@ -15,8 +13,9 @@ use crate::drain::exec::{DrainHandle, start_drain};
 use crate::drain::journal::{Journal, Target};
 use crate::drain::node_ops::{self, NodeOpError};
 
-/// Simulates the OS upgrade of a node (demo only); `Err` says why it could not start.
-pub type UpgradeFn = Arc<dyn Fn(&str) -> Result<(), String> + Send + Sync>;
+/// Simulates the upgrade of a node (demo only): `(node, target kubelet version or None for
+/// the OS only)`; `Err` says why it could not start. The `U` key and campaigns share it.
+pub type UpgradeFn = crate::campaign::upgrade::UpgradeHook;
 
 /// What the workflow needs from the outside world, passed in through `RunOptions`.
 #[derive(Clone)]
@@ -102,6 +101,11 @@ impl FlowExec {
             upgrade: setup.upgrade,
             drain: None,
         }
+    }
+
+    /// The drain journal (campaigns write their drains to it too: one writer per file).
+    pub fn journal(&self) -> Journal {
+        self.journal.clone()
     }
 
     /// Reads the journal (for the resume offer on start).
@@ -206,7 +210,7 @@ impl FlowExec {
             FlowCmd::CheckDaemonSets { .. } => {}
             FlowCmd::Upgrade { node } => {
                 let result = match &self.upgrade {
-                    Some(up) => up(&node),
+                    Some(up) => up(&node, None),
                     None => Err("only the built-in demo cluster can be upgraded".into()),
                 };
                 let _ = self

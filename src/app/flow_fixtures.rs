@@ -285,6 +285,8 @@ pub fn live_drained(m: &mut Model) {
     {
         feed(m, Feed::Pods(Ev::Delete(p)));
     }
+    // The watch shows what the drain did: node0 cordoned (and annotated drained).
+    feed(m, Feed::Nodes(Ev::Apply(cordoned_node0(false))));
     drain_event(
         m,
         DrainEvent::Finished(DrainOutcome {

@@ -160,6 +160,45 @@ fn invalid_option_stays_in_the_dialog_with_the_reason() {
 }
 
 #[test]
+fn typing_replaces_a_default_j_k_move_and_the_options_are_remembered() {
+    let mut m = flow_model((120, 40));
+    ch(&mut m, 'r');
+    // j moves (not typed): down to --grace-period.
+    for _ in 0..3 {
+        ch(&mut m, 'j');
+    }
+    ch(&mut m, 'k');
+    ch(&mut m, 'j');
+    let form = |m: &Model| match &m.flow.dialog {
+        Some(Dialog::Options(f)) => f.clone(),
+        other => panic!("options expected, got {other:?}"),
+    };
+    assert_eq!(form(&m).field(), Field::GracePeriod);
+    // The first keystroke replaces "-1" (not "-15"); the next ones append.
+    ch(&mut m, '5');
+    ch(&mut m, '0');
+    assert_eq!(form(&m).grace_period, "50");
+    // In the pod selector, j and k are letters.
+    ch(&mut m, 'j');
+    ch(&mut m, 'j');
+    assert_eq!(form(&m).field(), Field::PodSelector);
+    for c in "k8s-app=web".chars() {
+        ch(&mut m, c);
+    }
+    assert_eq!(form(&m).pod_selector, "k8s-app=web");
+    assert_eq!(form(&m).field(), Field::PodSelector);
+    // Started once: the next drain's form starts from these options.
+    m.flow.last_options = Some(form(&m));
+    press(&mut m, KeyCode::Esc);
+    m.flow.dialog = None;
+    ch(&mut m, 'r');
+    let again = form(&m);
+    assert_eq!(again.grace_period, "50");
+    assert_eq!(again.pod_selector, "k8s-app=web");
+    assert_eq!(again.cursor, 0);
+}
+
+#[test]
 fn drain_events_move_the_pod_rows() {
     let mut m = flow_model((120, 40));
     fx::live_midway(&mut m);

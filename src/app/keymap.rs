@@ -29,6 +29,10 @@ pub enum Action {
     Cordon,
     Uncordon,
     Drain,
+    /// Mark / unmark the node for a campaign.
+    Mark,
+    /// The campaign form (or the running campaign's view).
+    Campaign,
 }
 
 /// A key as written in the keymap.
@@ -43,6 +47,7 @@ impl Key {
     /// How the key is written in hints and help.
     pub fn label(self) -> String {
         match self {
+            Key::Ch(' ') => "Space".into(),
             Key::Ch(c) => c.to_string(),
             Key::Ctrl(c) => format!("Ctrl-{}", c.to_ascii_uppercase()),
             Key::Code(code) => match code {
@@ -275,6 +280,21 @@ pub const BINDINGS: &[Binding] = &[
     ),
     m(&[Ch('r')], Action::Drain, "drain (plan first)", "drain"),
     b(
+        &[Ch(' ')],
+        Action::Mark,
+        Scope::Nodes,
+        "mark for a campaign",
+        Some("mark"),
+    ),
+    // Not hidden with --readonly: the plan can be previewed; starting it is refused.
+    b(
+        &[Ch('C')],
+        Action::Campaign,
+        Scope::Nodes,
+        "campaign: marked nodes",
+        Some("campaign"),
+    ),
+    b(
         &[Ch('a')],
         Action::PodsAll,
         Scope::Pods,
@@ -304,6 +324,7 @@ pub const COMMANDS: &[(&[&str], &str)] = &[
     (&["events", "ev", "event"], "events pane"),
     (&["pdb", "pdbs", "poddisruptionbudgets"], "PDB view"),
     (&["versions", "ver"], "version skew view"),
+    (&["campaign", "camp"], "campaign view"),
     (&["help"], "this help"),
     (&["q", "quit", "q!"], "quit"),
 ];
@@ -340,6 +361,8 @@ pub fn hints(pane: Option<Pane>, readonly: bool) -> Vec<(String, &'static str)> 
         .filter(|b| !b.reserved)
         .filter_map(|b| Some((b.scope == Scope::Global, b.keys[0].label(), b.hint?)))
         .collect();
-    out.sort_by_key(|(global, _, _)| *global);
+    // Campaign keys last: on a narrow screen help and quit keep their place.
+    let late = |h: &str| matches!(h, "mark" | "campaign");
+    out.sort_by_key(|(global, _, h)| (late(h), *global));
     out.into_iter().map(|(_, k, h)| (k, h)).collect()
 }

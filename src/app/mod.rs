@@ -12,6 +12,8 @@
 //! simulated upgrade is a closure passed in through `RunOptions::flow`, so the core never sees
 //! simulator types.
 
+pub mod campaign;
+pub mod campaign_exec;
 pub mod dirty;
 pub mod drain_flow;
 pub mod fixtures;

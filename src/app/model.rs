@@ -52,6 +52,8 @@ pub enum View {
     Pdbs,
     /// The versions matrix and the skew policy (`:versions [vX.Y.Z]`).
     Versions,
+    /// The campaign (`:campaign`): each node's phases, what it waits for, the current drain.
+    Campaign,
 }
 
 /// The versions view's state.
@@ -212,6 +214,11 @@ impl Filter {
         }
     }
 
+    /// Whether the text parsed as a regex (else it matches as a plain substring).
+    pub fn is_regex(&self) -> bool {
+        self.re.is_some()
+    }
+
     /// Whether any of `cells` matches.
     pub fn matches<S: AsRef<str>>(&self, cells: &[S]) -> bool {
         cells.iter().any(|c| match &self.re {
@@ -350,6 +357,8 @@ pub struct Model {
     pub flow: super::drain_flow::Flow,
     /// The `:versions` view.
     pub versions: VersionsView,
+    /// Marked nodes, the campaign form and plan, the running campaign.
+    pub campaign: super::campaign::CampaignUi,
 }
 
 impl Model {
@@ -386,6 +395,7 @@ impl Model {
             quit: false,
             flow: Default::default(),
             versions: VersionsView::default(),
+            campaign: Default::default(),
         }
     }
 
@@ -394,7 +404,7 @@ impl Model {
         match self.view {
             View::Pdbs => Table::Pdbs,
             // The versions view scrolls its own lines (`move_by`); filters act on nodes.
-            View::Main | View::Versions => self.focus.into(),
+            View::Main | View::Versions | View::Campaign => self.focus.into(),
         }
     }
 

@@ -23,12 +23,16 @@ pub enum Msg {
     },
     /// Result of the periodic `/version` probe: whether the API server answers.
     Health(bool),
+    /// The `/version` answer changed (a control-plane upgrade): the header shows the new one.
+    ServerVersion(String),
     /// A short message for the status line (results of commands).
     Flash(String),
     /// Quit now (Ctrl-C signal, fatal error).
     Quit,
     /// The maintenance workflow (drain events, cordon/uncordon results, journal).
     Flow(super::drain_flow::FlowMsg),
+    /// The campaign (plans, events, its report).
+    Campaign(super::campaign::CampaignMsg),
 }
 
 /// A node-level mutation the keymap asks for (`c`, `u`, `r`); `drain_flow::open` turns it into
@@ -53,8 +57,10 @@ impl NodeAction {
 }
 
 /// A side effect `update` asks for; executed by the loop, never by `update` itself.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Cmd {
     /// A maintenance-workflow side effect (cordon, uncordon, drain, cancel, demo upgrade).
     Flow(super::drain_flow::FlowCmd),
+    /// A campaign side effect (plan, start, pause, abort).
+    Campaign(super::campaign::CampaignCmd),
 }

@@ -129,13 +129,17 @@ pub async fn run(conn: Connection, opts: RunOptions) -> Result<()> {
             server: conn.server.clone(),
         };
     }
+    let flow = super::flow_exec::FlowExec::new(setup.clone(), conn.client.clone(), tx.clone());
+    let campaign = super::campaign_exec::CampaignExec::new(&setup, flow.journal(), tx.clone());
     let mut exec = Executor {
         client: conn.client.clone(),
         tx: tx.clone(),
         watchers: Vec::new(),
-        flow: super::flow_exec::FlowExec::new(setup, conn.client.clone(), tx.clone()),
+        flow,
+        campaign,
     };
     exec.flow.start();
+    exec.campaign.start();
     exec.watch(model.generation, opts.namespace.as_deref());
     let health = spawn_health(conn.client.clone(), tx.clone());
     let mut guard = TerminalGuard::enter()?;
@@ -143,6 +147,8 @@ pub async fn run(conn: Connection, opts: RunOptions) -> Result<()> {
     model.size = (size.width, size.height);
     let result = event_loop(&mut guard.terminal, model, rx, &mut exec).await;
     exec.stop();
+    // A running campaign stops where it is (the journal says where; it is offered next time).
+    exec.campaign.stop();
     // A running drain is cancelled (the quit dialog said so) and given a moment to record it.
     exec.flow.stop(QUIT_WAIT).await;
     health.abort();
@@ -226,8 +232,13 @@ fn spawn_health(client: kube::Client, tx: mpsc::Sender<Msg>) -> JoinHandle<()> {
         loop {
             every.tick().await;
             let probe = tokio::time::timeout(Duration::from_secs(4), client.apiserver_version());
-            let ok = matches!(probe.await, Ok(Ok(_)));
-            if tx.send(Msg::Health(ok)).await.is_err() {
+            let answer = probe.await.ok().and_then(Result::ok);
+            if tx.send(Msg::Health(answer.is_some())).await.is_err() {
+                break;
+            }
+            if let Some(info) = answer
+                && tx.send(Msg::ServerVersion(info.git_version)).await.is_err()
+            {
                 break;
             }
         }
@@ -240,6 +251,7 @@ struct Executor {
     tx: mpsc::Sender<Msg>,
     watchers: Vec<JoinHandle<()>>,
     flow: super::flow_exec::FlowExec,
+    campaign: super::campaign_exec::CampaignExec,
 }
 
 impl Executor {
@@ -263,6 +275,7 @@ impl Executor {
     fn run(&mut self, cmd: Cmd) {
         match cmd {
             Cmd::Flow(cmd) => self.flow.run(cmd),
+            Cmd::Campaign(cmd) => self.campaign.run(cmd),
         }
     }
 }

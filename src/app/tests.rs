@@ -526,3 +526,13 @@ fn ticks_redraw_only_when_something_on_screen_ages_visibly() {
     );
     assert!(m.redraw, "minute-level ages moved");
 }
+
+#[test]
+fn the_header_follows_the_servers_version_after_a_control_plane_upgrade() {
+    let mut m = seed_model((100, 24));
+    let before = m.conn.version.clone();
+    update(&mut m, Msg::ServerVersion("v1.26.0".into()));
+    assert_ne!(before, "v1.26.0");
+    assert_eq!(m.conn.version, "v1.26.0");
+    assert!(m.redraw && m.versions.dirty);
+}

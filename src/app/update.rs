@@ -53,6 +53,10 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Cmd> {
             if super::drain_flow::tick(m) {
                 m.redraw = true;
             }
+            // The campaign view's drain clocks and countdowns.
+            if m.view == View::Campaign && m.campaign.running() {
+                m.redraw = true;
+            }
             Vec::new()
         }
         Msg::Resize(w, h) => {
@@ -66,6 +70,15 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Cmd> {
             health(m, ok);
             Vec::new()
         }
+        Msg::ServerVersion(v) => {
+            if m.conn.version != v {
+                m.conn.version = v;
+                // The versions view reads it (the newest apiserver answers).
+                m.versions.dirty = true;
+                m.redraw = true;
+            }
+            Vec::new()
+        }
         Msg::Flash(text) => {
             m.flash = Some((text, m.now));
             m.redraw = true;
@@ -76,6 +89,7 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Cmd> {
             Vec::new()
         }
         Msg::Flow(msg) => super::drain_flow::on_msg(m, msg),
+        Msg::Campaign(msg) => super::campaign::on_msg(m, msg),
         Msg::Key(k) => {
             if k.kind == KeyEventKind::Release {
                 return Vec::new();
@@ -217,14 +231,8 @@ fn key(m: &mut Model, k: KeyEvent) -> Vec<Cmd> {
         return Vec::new();
     }
     match m.input.clone() {
-        Input::Filter(text) => {
-            edit_line(m, k, text, true);
-            Vec::new()
-        }
-        Input::Command(text) => {
-            edit_line(m, k, text, false);
-            Vec::new()
-        }
+        Input::Filter(text) => edit_line(m, k, text, true),
+        Input::Command(text) => edit_line(m, k, text, false),
         Input::Normal => {
             if m.overlay == Some(Overlay::Help) {
                 // Any of these closes help; other keys are ignored while it is open.
@@ -239,6 +247,9 @@ fn key(m: &mut Model, k: KeyEvent) -> Vec<Cmd> {
             if let Some(cmds) = super::drain_flow::key(m, &k) {
                 return cmds;
             }
+            if let Some(cmds) = super::campaign::key(m, &k) {
+                return cmds;
+            }
             match keymap::lookup(&k, m.focus, m.readonly) {
                 Some(a) => action(m, a),
                 None => Vec::new(),
@@ -248,30 +259,30 @@ fn key(m: &mut Model, k: KeyEvent) -> Vec<Cmd> {
 }
 
 /// Typing into the filter or command line.
-fn edit_line(m: &mut Model, k: KeyEvent, mut text: String, is_filter: bool) {
+fn edit_line(m: &mut Model, k: KeyEvent, mut text: String, is_filter: bool) -> Vec<Cmd> {
     match k.code {
         KeyCode::Esc => {
             m.input = Input::Normal;
             if is_filter {
                 set_filter(m, "");
             }
-            return;
+            return Vec::new();
         }
         KeyCode::Enter => {
             m.input = Input::Normal;
             if !is_filter {
-                run_command(m, text.trim());
+                return run_command(m, text.trim());
             }
-            return;
+            return Vec::new();
         }
         KeyCode::Backspace => {
             if text.pop().is_none() {
                 m.input = Input::Normal;
-                return;
+                return Vec::new();
             }
         }
         KeyCode::Char(c) => text.push(c),
-        _ => return,
+        _ => return Vec::new(),
     }
     if is_filter {
         set_filter(m, &text);
@@ -279,6 +290,7 @@ fn edit_line(m: &mut Model, k: KeyEvent, mut text: String, is_filter: bool) {
     } else {
         m.input = Input::Command(text);
     }
+    Vec::new()
 }
 
 fn set_filter(m: &mut Model, text: &str) {
@@ -296,7 +308,7 @@ fn set_filter(m: &mut Model, text: &str) {
     m.stale = true;
 }
 
-fn run_command(m: &mut Model, cmd: &str) {
+fn run_command(m: &mut Model, cmd: &str) -> Vec<Cmd> {
     let (name, arg) = cmd
         .trim_start_matches(':')
         .split_once(' ')
@@ -311,16 +323,20 @@ fn run_command(m: &mut Model, cmd: &str) {
             m.stale = true;
         }
         Some("versions") => versions_command(m, arg),
+        Some("campaign") => return super::campaign::command(m),
         Some("help") => m.overlay = Some(Overlay::Help),
         Some("q") => super::drain_flow::quit(m),
         _ if name.is_empty() => {}
         _ => {
             m.flash = Some((
-                format!("unknown command :{name} (try :nodes :pods :events :pdb :versions :q)"),
+                format!(
+                    "unknown command :{name} (try :nodes :pods :events :pdb :versions :campaign :q)"
+                ),
                 m.now,
             ))
         }
     }
+    Vec::new()
 }
 
 /// `:versions [vX.Y.Z]`: the matrix, and with a version the way there.
@@ -413,6 +429,8 @@ fn action(m: &mut Model, a: Action) -> Vec<Cmd> {
             m.nav.insert(Table::Events, Nav::default());
             m.stale = true;
         }
+        Action::Mark => super::campaign::mark(m),
+        Action::Campaign => return super::campaign::open(m),
         Action::Cordon | Action::Uncordon | Action::Drain => {
             let action = match a {
                 Action::Cordon => NodeAction::Cordon,

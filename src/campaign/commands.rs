@@ -3,23 +3,21 @@
 //! `--dry-run` the ordered plan and each wave's pre-check, exit 1 if a wave would be held.
 
 use std::collections::HashSet;
+use std::io::IsTerminal;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use jiff::Timestamp;
-use kube::Client;
-use kube::api::ListParams;
 
 use super::events::{CampaignEvent, CampaignState};
 use super::exec::{Setup, Start, start_campaign};
-use super::gate::Baseline;
-use super::journal::{CampaignJournal, Spec, last_unfinished};
-use super::plan::{Selection, Wave, WaveCheck, select, waves};
+use super::journal::{CampaignJournal, Hold, Spec, last_unfinished};
+use super::plan::{Selection, Wave, WaveCheck};
+use super::prepare::{Pick, Prepared, Request, prepare};
 use super::read;
 use super::report::{self, Report};
 use super::upgrade::{UpgradeHook, parse_target};
 use crate::cli::{CampaignArgs, KubeArgs};
-use crate::cluster::rows::NodeRow;
 use crate::drain::client::{client_without_retry, load_config};
 use crate::drain::events::{DrainEvent, PodState};
 use crate::drain::journal::{Journal, Target, state_dir};
@@ -92,6 +90,21 @@ async fn run_inner(
     if readonly && !a.dry_run {
         return Err("--readonly: refusing to change the cluster (use --dry-run)".into());
     }
+    let hold = a.hold.as_deref().map(Hold::parse).transpose()?;
+    if hold.is_some() && a.resume {
+        return Err(
+            "--resume continues with the journaled campaign's hold points: do not give --hold"
+                .into(),
+        );
+    }
+    // A hold point nobody can release would wait forever: refused before anything changes.
+    if hold.is_some() && !a.dry_run && !std::io::stdin().is_terminal() {
+        return Err(
+            "--hold needs a terminal on stdin (Enter lets the campaign go on at each hold point); \
+             stdin is not one"
+                .into(),
+        );
+    }
     let sel = selection(&a)?;
     let (config, jtarget) = match cluster {
         Some(c) => c,
@@ -114,6 +127,13 @@ async fn run_inner(
                 journal.path.display()
             )
         })?;
+        if p.spec.hold.is_some() && !std::io::stdin().is_terminal() {
+            return Err(
+                "the journaled campaign has hold points: --resume needs a terminal on stdin \
+                 (Enter lets it go on at each one)"
+                    .into(),
+            );
+        }
         if target.is_some() && target != p.spec.target {
             return Err(format!(
                 "--target {} differs from the journaled campaign's target ({})",
@@ -131,48 +151,34 @@ async fn run_inner(
         }
         Start::Resume(p)
     } else {
-        let cluster = read::cluster(&client).await?;
-        let names = match sel {
-            Some(s) => select(&cluster.nodes, &s)?
-                .into_iter()
-                .map(|n| n.name().to_string())
-                .collect::<Vec<_>>(),
-            None => by_selector(&client, a.selector.as_deref().unwrap_or_default()).await?,
+        let pick = match sel {
+            Some(s) => Pick::Nodes(s),
+            None => Pick::Labels(a.selector.clone().unwrap_or_default()),
         };
-        if names.is_empty() {
-            return Err("no nodes selected".into());
-        }
-        let chosen: Vec<&NodeRow> = cluster
-            .nodes
-            .iter()
-            .filter(|n| names.iter().any(|x| x == n.name()))
-            .collect();
-        // Within the version skew policy, or not at all (the same way `versions` plans).
-        if let Some(t) = &target {
-            let inv = super::command::inventory(&client)
-                .await
-                .map_err(|e| format!("cannot read the cluster's versions: {e}"))?;
-            let selected: Vec<(String, bool)> = chosen
-                .iter()
-                .map(|n| (n.name().to_string(), super::plan::is_control_plane(n)))
-                .collect();
-            if let Some(why) = super::skew_gate::hold(&inv, t, &selected)? {
-                eprintln!("held: {why}");
-                eprintln!("(`kubedrain versions --target {t}` shows the whole way)");
-                return Ok(1);
-            }
-        }
-        let spec = Spec {
-            waves: waves(&chosen, a.max_unavailable),
+        let req = Request {
+            pick,
             target: target.clone(),
             max_unavailable: a.max_unavailable,
             soak_secs: soak.as_secs(),
             allow_outage: opts.allow_outage,
-            baseline: Baseline::of(&cluster.pods, &cluster.pdbs),
+            taint_queued: a.taint_queued,
+            hold,
         };
-        print_order(&spec);
+        let Prepared {
+            spec,
+            held,
+            cluster,
+        } = prepare(&client, &req).await?;
+        if let (Some(why), Some(t)) = (held, &target) {
+            eprintln!("held: {why}");
+            eprintln!("(`kubedrain versions --target {t}` shows the whole way)");
+            return Ok(1);
+        }
+        for l in order_lines(&spec) {
+            println!("{l}");
+        }
         if a.dry_run {
-            return Ok(dry_run(&cluster, &spec.waves, &opts));
+            return Ok(dry_run(&cluster, &spec, &opts));
         }
         Start::New(spec)
     };
@@ -190,12 +196,7 @@ async fn run_inner(
     execute(setup, start, a.report).await
 }
 
-async fn by_selector(client: &Client, sel: &str) -> Result<Vec<String>, String> {
-    let nodes = read::list::<NodeRow>(client, &ListParams::default().labels(sel)).await?;
-    Ok(nodes.iter().map(|n| n.name().to_string()).collect())
-}
-
-fn wave_name(w: &Wave, total: usize) -> String {
+pub fn wave_name(w: &Wave, total: usize) -> String {
     format!(
         "wave {}/{total}: {}{}",
         w.index + 1,
@@ -208,9 +209,10 @@ fn wave_name(w: &Wave, total: usize) -> String {
     )
 }
 
-fn print_order(spec: &Spec) {
+/// The campaign's order, one line per wave, after a summary line.
+pub fn order_lines(spec: &Spec) -> Vec<String> {
     let nodes: usize = spec.waves.iter().map(|w| w.nodes.len()).sum();
-    println!(
+    let mut out = vec![format!(
         "campaign: {nodes} node(s) in {} wave(s), {}, max-unavailable {}, soak {} s",
         spec.waves.len(),
         match &spec.target {
@@ -219,10 +221,23 @@ fn print_order(spec: &Spec) {
         },
         spec.max_unavailable,
         spec.soak_secs
-    );
+    )];
     for w in &spec.waves {
-        println!("  {}", wave_name(w, spec.waves.len()));
+        out.push(format!("  {}", wave_name(w, spec.waves.len())));
     }
+    if spec.taint_queued && spec.waves.len() > 1 {
+        out.push(format!(
+            "  queued nodes: taint {}:{} until their turn (--taint-queued=false: none)",
+            super::taints::QUEUED_KEY,
+            super::taints::QUEUED_EFFECT
+        ));
+    }
+    match spec.hold {
+        Some(Hold::Node) => out.push("  hold points: before each node (Enter goes on)".into()),
+        Some(Hold::Wave) => out.push("  hold points: before each wave (Enter goes on)".into()),
+        None => {}
+    }
+    out
 }
 
 /// The check's lines (nodes' verdicts, the wave's forecast, held or not).
@@ -261,11 +276,18 @@ pub fn check_lines(c: &WaveCheck, total: usize) -> Vec<String> {
     out
 }
 
-fn dry_run(cluster: &read::Cluster, waves: &[Wave], opts: &DrainOptions) -> i32 {
+fn dry_run(cluster: &read::Cluster, spec: &Spec, opts: &DrainOptions) -> i32 {
     let now = Timestamp::now();
     let mut held = 0;
+    let waves = &spec.waves;
     for w in waves {
-        let c = cluster.check(w, opts, now);
+        // The forecast as the campaign will see it: later waves' nodes carry the queued taint.
+        let queued: Vec<&str> = waves
+            .iter()
+            .filter(|l| spec.taint_queued && l.index > w.index)
+            .flat_map(|l| l.nodes.iter().map(String::as_str))
+            .collect();
+        let c = cluster.check_with_queued(w, &queued, opts, now);
         held += usize::from(c.held.is_some());
         for l in check_lines(&c, waves.len()) {
             println!("{l}");
@@ -323,6 +345,10 @@ pub fn event_lines(e: &CampaignEvent, total: usize, seen: &mut HashSet<String>) 
             v.extend(commands.iter().map(|c| format!("    {c}")));
             v
         }
+        CampaignEvent::Waiting { message, .. } if message.starts_with("hold point:") => vec![
+            format!("waiting: {message}"),
+            "press Enter to go on (Ctrl-C stops the campaign)".into(),
+        ],
         CampaignEvent::Waiting { message, .. } => vec![format!("waiting: {message}")],
         CampaignEvent::Paused(true) => vec!["paused".into()],
         CampaignEvent::Paused(false) => vec!["resumed".into()],
@@ -337,6 +363,7 @@ pub fn event_lines(e: &CampaignEvent, total: usize, seen: &mut HashSet<String>) 
             )],
             _ => vec![],
         },
+        CampaignEvent::Notice(m) if m.starts_with("warning: ") => vec![m.clone()],
         CampaignEvent::Notice(m) => vec![format!("note: {m}")],
         CampaignEvent::Finished { state, .. } => vec![match state {
             CampaignState::Completed => "campaign completed".to_string(),
@@ -345,15 +372,31 @@ pub fn event_lines(e: &CampaignEvent, total: usize, seen: &mut HashSet<String>) 
     }
 }
 
+/// Each Enter on stdin (a thread: reading stdin blocks); `None` if stdin closes at once.
+fn enter_presses() -> Option<tokio::sync::mpsc::UnboundedReceiver<()>> {
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    std::thread::spawn(move || {
+        let mut line = String::new();
+        while std::io::stdin().read_line(&mut line).is_ok_and(|n| n > 0) {
+            line.clear();
+            if tx.send(()).is_err() {
+                break;
+            }
+        }
+    });
+    Some(rx)
+}
+
 async fn execute(
     setup: Setup,
     start: Start,
     report_prefix: Option<std::path::PathBuf>,
 ) -> Result<i32, String> {
-    let total = match &start {
-        Start::New(s) => s.waves.len(),
-        Start::Resume(p) => p.spec.waves.len(),
+    let spec = match &start {
+        Start::New(s) => s,
+        Start::Resume(p) => &p.spec,
     };
+    let (total, holds) = (spec.waves.len(), spec.hold.is_some());
     let report: Arc<Mutex<Option<Report>>> = Arc::new(Mutex::new(None));
     let seen = Mutex::new(HashSet::new());
     let sink_report = report.clone();
@@ -373,11 +416,14 @@ async fn execute(
     });
     let mut interrupted = false;
     let control = handle.control();
+    let mut enter = if holds { enter_presses() } else { None };
     let wait = handle.wait();
     tokio::pin!(wait);
     let state = loop {
         tokio::select! {
             s = &mut wait => break s,
+            // Enter lets a hold point go on (elsewhere resuming a running campaign is a no-op).
+            Some(()) = async { enter.as_mut()?.recv().await } => control.resume(),
             _ = tokio::signal::ctrl_c(), if !interrupted => {
                 interrupted = true;
                 eprintln!("interrupted: stopping the campaign (nodes stay as they are; `kubedrain campaign --resume` continues it)");

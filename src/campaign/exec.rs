@@ -1,7 +1,9 @@
 //! The campaign executor: one tokio task taking the waves in order — pre-check, cordon the
 //! wave's nodes, then per node drain (the drain engine) → upgrade (hook or operator) →
 //! return-to-service gate → uncordon (only what it cordoned), then the wave's soak. Every
-//! step is journaled; pause and abort act at step boundaries and in every wait.
+//! step is journaled; pause and abort act at step boundaries and in every wait. Around it:
+//! the queued taint on the nodes waiting their turn (`taints`), and hold points where the
+//! campaign pauses itself (`holds`).
 
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
@@ -132,6 +134,8 @@ pub(super) struct Runner {
     pub(super) progress: Mutex<Progress>,
     pub(super) sink: Sink,
     pub(super) ctl: watch::Receiver<Control>,
+    /// The handle's sender too: a hold point pauses the campaign from inside.
+    pub(super) ctl_tx: Arc<watch::Sender<Control>>,
     /// Set when one node of a wave fails: the others stop at their next boundary.
     pub(super) stop: watch::Sender<bool>,
     pub(super) paused_said: AtomicBool,
@@ -156,6 +160,7 @@ pub fn start_campaign(
     sink: impl Fn(CampaignEvent) + Send + Sync + 'static,
 ) -> CampaignHandle {
     let (control, ctl) = watch::channel(Control::Run);
+    let control = Arc::new(control);
     let (resumed, progress) = match start {
         Start::Resume(p) => (true, p),
         Start::New(spec) => (
@@ -169,6 +174,7 @@ pub fn start_campaign(
                 cordoned_by_us: Default::default(),
                 before: Default::default(),
                 cordon_started: Default::default(),
+                tainted: Default::default(),
                 finished: false,
             },
         ),
@@ -180,13 +186,14 @@ pub fn start_campaign(
         progress: Mutex::new(progress),
         sink: Arc::new(sink),
         ctl,
+        ctl_tx: control.clone(),
         stop: watch::channel(false).0,
         paused_said: AtomicBool::new(false),
         extras: Arc::new(Mutex::new(Extras::default())),
     };
     CampaignHandle {
         id,
-        control: CampaignControl(Arc::new(control)),
+        control: CampaignControl(control),
         task: tokio::spawn(runner.run(resumed)),
     }
 }
@@ -307,8 +314,13 @@ impl Runner {
             self.spec.baseline.pending.clone(),
             self.extras.clone(),
         ));
-        let result = self.waves().await;
+        let result = match self.sync_taints().await {
+            Ok(()) => self.waves().await,
+            Err(h) => Err(halted(h)),
+        };
         sampler.abort();
+        // On every way out: a queued node is no longer queued.
+        self.lift_taints().await;
         let state = match result {
             Ok(()) => {
                 self.record(None, None, Step::Finish, "done", None).await;
@@ -360,12 +372,17 @@ impl Runner {
             // A wave not started yet is checked now, even if an earlier run checked it: the
             // cluster may have changed since.
             let started = wave.nodes.iter().any(|n| self.did(n, Step::Cordon));
+            let mut held = None;
             if !started {
+                held = self.hold_before_wave(&wave).await.map_err(halted)?;
                 self.boundary(None, Step::Precheck).await.map_err(halted)?;
                 self.precheck(&wave).await?;
             }
             for n in &wave.nodes {
                 if !self.did(n, Step::Cordon) {
+                    if held.as_deref() != Some(n.as_str()) {
+                        self.hold_before_node(&wave, n).await.map_err(halted)?;
+                    }
                     self.boundary(Some(n), Step::Cordon).await.map_err(halted)?;
                     self.cordon(wave.index, n).await.map_err(halted)?;
                 }
@@ -445,6 +462,9 @@ pub fn outcome_text(s: &CampaignState) -> String {
     match s {
         CampaignState::Completed => "completed".into(),
         CampaignState::Held { wave, reason } => format!("held before wave {}: {reason}", wave + 1),
+        CampaignState::Failed { node, step, reason } if node.is_empty() => {
+            format!("failed at {}: {reason}", step.name())
+        }
         CampaignState::Failed { node, step, reason } => {
             format!("failed at node/{node} {}: {reason}", step.name())
         }

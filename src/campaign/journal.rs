@@ -34,6 +34,10 @@ pub enum Step {
     Stop,
     /// Every wave done.
     Finish,
+    /// The queued taint put on a node waiting its turn (`tainted`) or lifted (`untainted`).
+    Taint,
+    /// A hold point: the campaign paused itself (`holding`) until resumed (`released`).
+    Hold,
 }
 
 impl Step {
@@ -60,12 +64,35 @@ impl Step {
             Step::Soak => "soak",
             Step::Stop => "stop",
             Step::Finish => "finish",
+            Step::Taint => "taint",
+            Step::Hold => "hold",
+        }
+    }
+}
+
+/// Where a campaign pauses itself until the operator lets it go on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Hold {
+    /// Before each node's cordon.
+    Node,
+    /// Before each wave's pre-check.
+    Wave,
+}
+
+impl Hold {
+    /// `node` or `wave` (as `--hold` takes it), or why not.
+    pub fn parse(s: &str) -> Result<Hold, String> {
+        match s {
+            "node" => Ok(Hold::Node),
+            "wave" => Ok(Hold::Wave),
+            _ => Err(format!("invalid --hold \"{s}\": expected node or wave")),
         }
     }
 }
 
 /// What the campaign is: recorded on its start line, read back on resume.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Spec {
     pub waves: Vec<Wave>,
     /// Kubernetes version to upgrade to; `None`: an OS-only campaign.
@@ -77,6 +104,12 @@ pub struct Spec {
     /// What was unsettled at the start (the soak does not wait for it).
     #[serde(default)]
     pub baseline: Baseline,
+    /// Put a `PreferNoSchedule` taint on the nodes waiting their turn ([`super::taints`]).
+    #[serde(default)]
+    pub taint_queued: bool,
+    /// Pause before each node or each wave until resumed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hold: Option<Hold>,
 }
 
 /// One journal line.
@@ -190,6 +223,8 @@ pub struct Progress {
     pub before: BTreeMap<String, NodeVersions>,
     /// When a cordon was started without a recorded result (the process died in between).
     pub cordon_started: BTreeMap<String, Timestamp>,
+    /// Nodes carrying this campaign's queued taint, as journaled.
+    pub tainted: BTreeSet<String>,
     /// Whether the campaign finished.
     pub finished: bool,
 }
@@ -234,10 +269,18 @@ pub fn progress(entries: &[Entry], campaign: &str) -> Option<Progress> {
         cordoned_by_us: BTreeSet::new(),
         before: BTreeMap::new(),
         cordon_started: BTreeMap::new(),
+        tainted: BTreeSet::new(),
         finished: false,
     };
     for e in lines.by_ref() {
         match (e.step, &e.node) {
+            (Step::Taint, Some(n)) => {
+                match e.outcome.as_str() {
+                    "tainted" => p.tainted.insert(n.clone()),
+                    "untainted" => p.tainted.remove(n),
+                    _ => false,
+                };
+            }
             (Step::Cordon, Some(n)) if e.outcome == "started" => {
                 p.cordon_started.insert(n.clone(), e.time);
             }
@@ -318,6 +361,8 @@ mod tests {
             soak_secs: 0,
             allow_outage: false,
             baseline: Baseline::default(),
+            taint_queued: true,
+            hold: None,
         };
         let mut start = line(None, None, Step::Start, "started");
         start.detail = Some(serde_json::to_string(&spec).unwrap());
@@ -332,7 +377,16 @@ mod tests {
         es.push(line(Some("n0"), Some(1), Step::Drain, "done"));
         es.push(line(Some("n1"), Some(1), Step::Drain, "failed"));
         es.push(line(None, Some(1), Step::Stop, "aborted"));
+        es.insert(1, line(Some("n0"), None, Step::Taint, "tainted"));
+        es.insert(1, line(Some("n1"), None, Step::Taint, "tainted"));
+        es.push(line(Some("n0"), None, Step::Taint, "untainted"));
         let p = last_unfinished(&es, "s").unwrap();
+        assert_eq!(
+            p.tainted,
+            BTreeSet::from(["n1".to_string()]),
+            "n1's taint is still on"
+        );
+        assert!(p.spec.taint_queued);
         assert_eq!(p.next(), Some(("n1".into(), Step::Drain)));
         assert!(p.cordoned_by_us.contains("n0") && !p.cordoned_by_us.contains("n1"));
         assert!(p.soaked.contains(&0) && !p.soaked.contains(&1));

@@ -8,6 +8,7 @@ use kube::Client;
 use kube::api::{Api, ListParams};
 
 use super::plan::{ClusterState, Wave, WaveCheck, check_wave};
+use super::taints;
 use crate::cluster::rows::{NodeRow, PdbRow, PodRow};
 use crate::drain::node_ops::api_error_text;
 use crate::drain::{DrainOptions, DsLookup};
@@ -75,11 +76,40 @@ impl Cluster {
 
     /// The pre-check of `wave` on this cluster.
     pub fn check(&self, wave: &Wave, opts: &DrainOptions, now: Timestamp) -> WaveCheck {
+        self.check_with_queued(wave, &[], opts, now)
+    }
+
+    /// [`Cluster::check`] as if `queued` carried the campaign's queued taint (a dry run: the
+    /// campaign puts it on before the first pre-check).
+    pub fn check_with_queued(
+        &self,
+        wave: &Wave,
+        queued: &[&str],
+        opts: &DrainOptions,
+        now: Timestamp,
+    ) -> WaveCheck {
+        let tainted: Vec<NodeRow>;
+        let nodes = if queued.is_empty() {
+            &self.nodes
+        } else {
+            tainted = self
+                .nodes
+                .iter()
+                .map(|n| {
+                    let mut n = n.clone();
+                    if queued.contains(&n.name()) && !taints::has_any(&n.taints) {
+                        n.taints.push(taints::queued_taint("dry-run"));
+                    }
+                    n
+                })
+                .collect();
+            &tainted
+        };
         let lookup = |ns: &str, name: &str| self.daemonset(ns, name);
         check_wave(
             wave,
             &ClusterState {
-                nodes: &self.nodes,
+                nodes,
                 pods: &self.pods,
                 pdbs: &self.pdbs,
                 daemonset_exists: &lookup,

@@ -56,7 +56,9 @@ impl Runner {
                     .already
                     .then(|| "cordoned before the campaign: it will be left cordoned".to_string());
                 self.phase(wave, node, Step::Cordon, note);
-                Ok(())
+                // Cordoned: the scheduler avoids it anyway, and once it is back it is the
+                // best place for pods (it will not be drained again).
+                self.untaint(wave, node).await
             }
             Err(e) => self.fail(wave, node, Step::Cordon, e.to_string()).await,
         }
@@ -129,12 +131,14 @@ impl Runner {
             },
         );
         let mut cancelled = false;
+        let mut watch = tokio::time::interval(self.s.poll);
         while !handle.is_finished() {
             tokio::select! {
                 _ = self.stopped(), if !cancelled => {
                     handle.cancel();
                     cancelled = true;
                 }
+                _ = watch.tick(), if !cancelled => self.keep_cordoned(wave, node).await,
                 _ = tokio::time::sleep(Duration::from_millis(50)) => {}
             }
         }
@@ -174,6 +178,47 @@ impl Runner {
                 self.fail(wave, node, Step::Drain, reason).await
             }
         }
+    }
+
+    /// During the drain: a node someone made schedulable again is cordoned again (pods would
+    /// land on it and the drain would never end), journaled and said as a warning.
+    async fn keep_cordoned(&self, wave: usize, node: &str) {
+        let Ok(n) = node_ops::get_node(&self.s.client, node).await else {
+            return; // The drain's own node watch reports a node that is gone.
+        };
+        if n.unschedulable {
+            return;
+        }
+        let (outcome, message) = match node_ops::cordon_node(
+            &self.s.client,
+            n,
+            true,
+            &self.s.drain_journal,
+        )
+        .await
+        {
+            Ok(_) => (
+                "re-cordoned",
+                format!(
+                    "warning: node/{node} was uncordoned during its drain (not by this campaign): cordoned it again"
+                ),
+            ),
+            Err(e) => (
+                "re-cordon-failed",
+                format!(
+                    "warning: node/{node} was uncordoned during its drain and cannot be cordoned again: {e}"
+                ),
+            ),
+        };
+        self.record(
+            Some(wave),
+            Some(node),
+            Step::Drain,
+            outcome,
+            Some(message.clone()),
+        )
+        .await;
+        self.emit(CampaignEvent::Notice(message));
     }
 
     async fn upgrade(&self, wave: &super::plan::Wave, node: &str) -> Result<(), Halt> {

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 /// Runs a node's upgrade in-process: `(node, target kubelet version or None for OS-only)`.
-/// Like the demo's `UpgradeFn`; the simulator's `start_upgrade` fits behind it.
+/// The demo's `U` key uses the same hook; the simulator's `start_upgrade` fits behind it.
 pub type UpgradeHook = Arc<dyn Fn(&str, Option<&str>) -> Result<(), String> + Send + Sync>;
 
 /// `v1.26.0` → `1.26.0`; `1.26` → `1.26`.

@@ -1,12 +1,12 @@
 //! kube-scheduler's default node scoring for resources, as integer arithmetic exactly like
 //! its plugins: `NodeResourcesFit` with the `LeastAllocated` strategy and
-//! `NodeResourcesBalancedAllocation`, each weight 1, each 0–100. Shared by the simulator's
-//! scheduler and the drain plan's placement forecast, so the forecast and the built-in
-//! cluster agree by construction on what they both model.
+//! `NodeResourcesBalancedAllocation`, each weight 1, each 0–100, and `TaintToleration`'s score
+//! (weight 3: nodes with fewer untolerated `PreferNoSchedule` taints win). Shared by the
+//! simulator's scheduler and the drain plan's placement forecast, so the forecast and the
+//! built-in cluster agree by construction on what they both model.
 //!
 //! Not modelled (the forecast says so where it matters): the default topology spreading
-//! score, image locality, preferred node affinity, inter-pod affinity and
-//! `PreferNoSchedule` taints.
+//! score, image locality, preferred node affinity and inter-pod affinity.
 
 /// The CPU kube-scheduler assumes for a container that requests none (millicores).
 pub const DEFAULT_CPU_REQUEST_M: i64 = 100;
@@ -119,9 +119,40 @@ pub fn score(alloc: Res, load: &NodeLoad, req: Res) -> i64 {
     least_allocated(alloc, load, req) + balanced_allocation(alloc, load, req)
 }
 
+/// `TaintToleration`'s weight among kube-scheduler's default score plugins.
+pub const TAINT_TOLERATION_WEIGHT: i64 = 3;
+
+/// `TaintToleration`'s weighted scores for the nodes that passed the filters, given each one's
+/// count of `PreferNoSchedule` taints the pod does not tolerate: normalised like the plugin
+/// (`NormalizeReduce(100, reverse)`: the node with the most such taints scores 0, a node with
+/// none 100; all equal → all 100), times its weight.
+pub fn taint_toleration(counts: &[i64]) -> Vec<i64> {
+    let max = counts.iter().copied().max().unwrap_or(0);
+    counts
+        .iter()
+        .map(|&c| {
+            let s = if max == 0 {
+                MAX_SCORE
+            } else {
+                MAX_SCORE - MAX_SCORE * c / max
+            };
+            s * TAINT_TOLERATION_WEIGHT
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn prefer_no_schedule_taints_outweigh_the_resource_scores() {
+        assert_eq!(taint_toleration(&[0, 0]), [300, 300]);
+        assert_eq!(taint_toleration(&[0, 1, 2]), [300, 150, 0]);
+        assert_eq!(taint_toleration(&[]), Vec::<i64>::new());
+        // The best resource score (200) cannot make up for a tainted node's 0 against 300.
+        assert!(2 * MAX_SCORE < taint_toleration(&[0, 1])[0] - taint_toleration(&[0, 1])[1]);
+    }
 
     const GI: i64 = 1 << 30;
 

@@ -1,7 +1,7 @@
 //! Where would the evicted pods' replacements go? A forecast like kube-scheduler's defaults:
 //! its filters (unschedulable, taints and tolerations, nodeSelector, required node affinity,
-//! CPU, memory and pod count) and its resource scoring (least allocated + balanced
-//! allocation, `cluster::scheduling`), placing pods one after another so earlier placements
+//! CPU, memory and pod count) and its scoring (least allocated + balanced allocation, and
+//! `PreferNoSchedule` taints as `TaintToleration` scores them, `cluster::scheduling`), placing pods one after another so earlier placements
 //! count. Where nodes tie, kube-scheduler picks one at random: the forecast names them all.
 //! Pods with required pod (anti-)affinity or topology spread constraints are not predicted.
 //! kubectl never checks any of this (drain-semantics §2.18.11).
@@ -179,6 +179,14 @@ fn label<'a>(node: &'a NodeRow, key: &str) -> Option<&'a str> {
     node.meta.labels.as_ref()?.get(key).map(String::as_str)
 }
 
+/// How many `PreferNoSchedule` taints of `node` the pod does not tolerate.
+fn preferred_against(node: &NodeRow, pod: &PodRow) -> i64 {
+    node.taints
+        .iter()
+        .filter(|t| t.effect == "PreferNoSchedule" && !tolerated(pod, t))
+        .count() as i64
+}
+
 /// The filters that do not depend on what runs on the node, in the scheduler's order:
 /// (scheduler message, short reason).
 fn static_misfit(node: &NodeRow, pod: &PodRow, tolerates_cordon: bool) -> Option<(String, String)> {
@@ -330,6 +338,7 @@ impl<'a> Forecast<'a> {
             reasons: BTreeMap::from([("node(s) were unschedulable".to_string(), 1)]),
             ..Default::default()
         };
+        let mut prefer_not = Vec::new();
         for (i, room) in self.rooms.iter().enumerate() {
             let bad = match static_misfit(room.node, pod, tolerates_cordon) {
                 Some(m) => vec![m],
@@ -338,6 +347,7 @@ impl<'a> Forecast<'a> {
             if bad.is_empty() {
                 out.fits
                     .push((i, scheduling::score(room.alloc, &room.load, req)));
+                prefer_not.push(preferred_against(room.node, pod));
                 continue;
             }
             let why: Vec<&str> = bad.iter().map(|(_, w)| w.as_str()).collect();
@@ -348,6 +358,14 @@ impl<'a> Forecast<'a> {
             for (msg, _) in bad {
                 *out.reasons.entry(msg).or_default() += 1;
             }
+        }
+        // TaintToleration normalises over the nodes that passed the filters.
+        for (fit, t) in out
+            .fits
+            .iter_mut()
+            .zip(scheduling::taint_toleration(&prefer_not))
+        {
+            fit.1 += t;
         }
         out
     }

@@ -82,6 +82,30 @@ fn join(sections: Vec<Vec<Line<'static>>>) -> Vec<Line<'static>> {
     out
 }
 
+type Section = Vec<Line<'static>>;
+
+/// Moves the fewest of `right`'s sections (never its last, the commands) to `left` so that
+/// both columns are at most `fits` rows; if no choice fits, the right column stays as it is.
+fn balance(left: Vec<Section>, right: Vec<Section>, fits: usize) -> (Vec<Section>, Vec<Section>) {
+    let movable = right.len().saturating_sub(1).min(8);
+    let mut masks: Vec<u32> = (0..1u32 << movable).collect();
+    masks.sort_by_key(|m| m.count_ones());
+    for mask in masks {
+        let (mut l, mut r) = (left.clone(), Vec::new());
+        for (i, s) in right.iter().enumerate() {
+            if i < movable && mask & (1 << i) != 0 {
+                l.push(s.clone());
+            } else {
+                r.push(s.clone());
+            }
+        }
+        if join(l.clone()).len() <= fits && join(r.clone()).len() <= fits {
+            return (l, r);
+        }
+    }
+    (left, right)
+}
+
 /// Draws the help box centred over the screen: one column when it fits, else two (general
 /// keys left, pane keys and commands right), so 80×24 shows everything.
 pub fn render(m: &Model, f: &mut Frame, area: Rect) {
@@ -108,19 +132,11 @@ pub fn render(m: &Model, f: &mut Frame, area: Rect) {
             secs.extend(flow);
         }
         rest.extend(commands);
-        // Too tall on the right: its last section before the commands moves under the
-        // general keys, while it fits there (80×24 shows every key and command).
+        // Too tall on the right: the fewest sections before the commands move under the
+        // general keys so that both columns fit (80×24 shows every key and command).
         let fits = area.height.saturating_sub(4) as usize;
-        while join(rest.clone()).len() > fits && rest.len() > 1 {
-            let i = rest.len() - 2;
-            let mut left = secs.clone();
-            left.push(rest[i].clone());
-            if join(left).len() > fits {
-                break;
-            }
-            secs.push(rest.remove(i));
-        }
-        (join(secs), Some(join(rest)))
+        let (l, r) = balance(secs, rest, fits);
+        (join(l), Some(join(r)))
     } else {
         (one, None)
     };

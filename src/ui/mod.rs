@@ -35,6 +35,7 @@ pub fn render(m: &Model, f: &mut Frame) {
         }
         View::Pdbs => panes::pdbs::render(m, f, l.full),
         View::Versions => panes::versions::render(m, f, l.full),
+        View::Campaign => panes::campaign::render(m, f, l.full),
     }
     dialogs::render(m, f, &l);
     status_bar::footer(m, f, l.footer);

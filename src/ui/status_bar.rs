@@ -102,12 +102,22 @@ pub fn header(m: &Model, f: &mut Frame, area: Rect) {
 /// Draws the footer line.
 pub fn footer(m: &Model, f: &mut Frame, area: Rect) {
     let line = match &m.input {
-        Input::Filter(text) => Line::from(vec![
-            Span::styled("/", theme::key()),
-            Span::raw(text.clone()),
-            Span::styled("█", theme::dim()),
-            Span::styled("   Enter keep · Esc clear", theme::dim()),
-        ]),
+        Input::Filter(text) => {
+            let mut spans = vec![
+                Span::styled("/", theme::key()),
+                Span::raw(text.clone()),
+                Span::styled("█", theme::dim()),
+            ];
+            // Never a silent change of meaning: say when the text is matched literally.
+            if !text.is_empty() && !crate::app::model::Filter::new(text).is_regex() {
+                spans.push(Span::styled(
+                    "  (not a valid regex: substring)",
+                    theme::warn(),
+                ));
+            }
+            spans.push(Span::styled("   Enter keep · Esc clear", theme::dim()));
+            Line::from(spans)
+        }
         Input::Command(text) => Line::from(vec![
             Span::styled(":", theme::key()),
             Span::raw(text.clone()),

@@ -1,7 +1,45 @@
 //! Colours and styles in one place. Named ANSI colours only, so the terminal's own palette
 //! (light or dark) decides the exact shades.
 
+use std::cell::Cell;
+use std::sync::OnceLock;
+
 use ratatui::style::{Color, Modifier, Style};
+
+/// `NO_COLOR` (https://no-color.org): set and not empty.
+fn env_no_color() -> bool {
+    static ENV: OnceLock<bool> = OnceLock::new();
+    *ENV.get_or_init(|| std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()))
+}
+
+thread_local! {
+    /// A test's override of `NO_COLOR` (per thread: tests run side by side).
+    static FORCED: Cell<Option<bool>> = const { Cell::new(None) };
+}
+
+/// Whether colours are off (`NO_COLOR`): styles keep only bold, reverse and the like.
+pub fn no_color() -> bool {
+    FORCED.with(Cell::get).unwrap_or_else(env_no_color)
+}
+
+/// Tests: render as if `NO_COLOR` were set (`Some(true)`), unset, or as the environment says.
+pub fn force_no_color(on: Option<bool>) {
+    FORCED.with(|f| f.set(on));
+}
+
+/// `s` without its colours when they are off. Colour commands must not be sent at all then:
+/// crossterm writes a disabled colour as an empty SGR, which resets bold and reverse too.
+fn paint(s: Style) -> Style {
+    if no_color() {
+        Style {
+            fg: None,
+            bg: None,
+            ..s
+        }
+    } else {
+        s
+    }
+}
 
 /// Accent (focused borders, title badge).
 pub const ACCENT: Color = Color::Cyan;
@@ -12,7 +50,7 @@ pub fn text() -> Style {
 }
 /// Secondary text (ages, IPs, unfocused borders).
 pub fn dim() -> Style {
-    Style::default().fg(Color::DarkGray)
+    paint(Style::default().fg(Color::DarkGray))
 }
 /// Column headers.
 pub fn header() -> Style {
@@ -20,36 +58,42 @@ pub fn header() -> Style {
 }
 /// Healthy states.
 pub fn ok() -> Style {
-    Style::default().fg(Color::Green)
+    paint(Style::default().fg(Color::Green))
 }
 /// Deliberate or transitional states (cordoned, Pending, ContainerCreating).
 pub fn warn() -> Style {
-    Style::default().fg(Color::Yellow)
+    paint(Style::default().fg(Color::Yellow))
 }
 /// Broken states (NotReady, CrashLoopBackOff, Warning events).
 pub fn bad() -> Style {
-    Style::default().fg(Color::Red).add_modifier(Modifier::BOLD)
+    paint(Style::default().fg(Color::Red).add_modifier(Modifier::BOLD))
 }
 /// Pods on their way out.
 pub fn leaving() -> Style {
-    Style::default().fg(Color::Magenta)
+    paint(Style::default().fg(Color::Magenta))
 }
 /// A pod that just landed on its node.
 pub fn arrived() -> Style {
-    Style::default()
-        .fg(Color::Green)
-        .add_modifier(Modifier::BOLD)
+    paint(
+        Style::default()
+            .fg(Color::Green)
+            .add_modifier(Modifier::BOLD),
+    )
 }
 /// Border of the focused pane.
 pub fn focus_border() -> Style {
-    Style::default().fg(ACCENT)
+    paint(Style::default().fg(ACCENT))
 }
 /// Border of other panes.
 pub fn border() -> Style {
-    Style::default().fg(Color::DarkGray)
+    paint(Style::default().fg(Color::DarkGray))
 }
 /// The selected row in the focused pane.
 pub fn selected() -> Style {
+    if no_color() {
+        // Reverse video is what shows a selection without colour.
+        return Style::default().add_modifier(Modifier::REVERSED | Modifier::BOLD);
+    }
     Style::default()
         .bg(Color::Blue)
         .fg(Color::White)
@@ -65,10 +109,13 @@ pub fn title() -> Style {
 }
 /// Key names in hints and help.
 pub fn key() -> Style {
-    Style::default().fg(ACCENT).add_modifier(Modifier::BOLD)
+    paint(Style::default().fg(ACCENT).add_modifier(Modifier::BOLD))
 }
 /// The header badge.
 pub fn badge() -> Style {
+    if no_color() {
+        return Style::default().add_modifier(Modifier::REVERSED | Modifier::BOLD);
+    }
     Style::default()
         .bg(ACCENT)
         .fg(Color::Black)
@@ -76,6 +123,9 @@ pub fn badge() -> Style {
 }
 /// The demo badge: impossible to mistake for a real cluster.
 pub fn demo_badge() -> Style {
+    if no_color() {
+        return Style::default().add_modifier(Modifier::REVERSED | Modifier::BOLD);
+    }
     Style::default()
         .bg(Color::Magenta)
         .fg(Color::White)

@@ -23,6 +23,23 @@ async fn a_kubelet_the_next_minor_would_leave_behind_holds_the_campaign() {
     assert_eq!(o.code, 1, "{}{}", o.stdout, o.stderr);
     let (_, nodes) = sim.store().list(Kind::Node, None);
     assert!(nodes.iter().all(|n| n["spec"]["unschedulable"] != true));
+    // The control plane alone to v1.29.0: blue-2 is not in the campaign, and still blocks it.
+    let o = kubedrain(
+        &sim,
+        dir.path(),
+        &["campaign", "--control-plane", "--target", "v1.29.0"],
+    )
+    .await;
+    assert_eq!(o.code, 1, "{}{}", o.stdout, o.stderr);
+    assert!(
+        o.stderr.contains("held: blue-2 (kubelet v1.25.16) would fall outside the skew policy once the control plane is at v1.29.0"),
+        "{}",
+        o.stderr
+    );
+    assert!(
+        !dir.path().join("campaign.jsonl").exists(),
+        "held before it started"
+    );
     // Two minors at once is never a campaign; a worker ahead of its control plane neither.
     let o = kubedrain(
         &sim,

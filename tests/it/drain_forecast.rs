@@ -233,8 +233,9 @@ impl Rng {
     }
 }
 
-/// A random cluster: a tainted control plane, 2–4 workers (some labelled, tainted or cordoned),
-/// 2–4 Deployments with pods on node0 and elsewhere, some under PDBs.
+/// A random cluster: a tainted control plane, 2–4 workers (some labelled, tainted with
+/// NoSchedule or PreferNoSchedule, or cordoned), 2–4 Deployments with pods on node0 and
+/// elsewhere, some under PDBs.
 fn generated(seed: u64) -> String {
     let mut r = Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
     let workers = 2 + r.below(3) as usize;
@@ -252,6 +253,9 @@ fn generated(seed: u64) -> String {
         }
         if w > 0 && r.chance(25) {
             y += "    taints: [{key: dedicated, value: batch, effect: NoSchedule}]\n";
+        } else if w > 0 && r.chance(30) {
+            // A campaign's queued node: the scheduler and the forecast both steer away from it.
+            y += "    taints: [{key: kubedrain.io/queued, value: c1, effect: PreferNoSchedule}]\n";
         }
         if w > 1 && r.chance(25) {
             y += "    unschedulable: true\n";

@@ -1,11 +1,18 @@
 //! kubedrain's integration tests, in one binary: one link instead of twenty keeps CI's
 //! build time and disk small (each test binary links kube, axum and ratatui).
 
+mod cli_shell;
 mod common;
 mod drain_support;
 
 mod campaign;
+mod campaign_headless;
+mod campaign_holds;
+mod campaign_kill;
 mod campaign_skew;
+mod campaign_support;
+mod campaign_taints;
+mod campaign_upgrade;
 mod drain_answers;
 mod drain_e2e;
 mod drain_e2e_faults;
@@ -29,6 +36,8 @@ mod sim_kubectl;
 mod sim_tables;
 mod sim_upgrade;
 mod sim_watch;
+mod tui_campaign_pty;
+mod tui_campaign_render;
 mod tui_fixtures;
 mod tui_namespace_scope;
 mod tui_pty;

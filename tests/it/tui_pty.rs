@@ -184,3 +184,39 @@ fn unreachable_server_is_a_clear_error_on_a_normal_terminal() {
         "cannot reach the API server",
     );
 }
+
+/// `NO_COLOR=1`: no colour is sent at all (crossterm writes a disabled colour as an empty SGR,
+/// which would reset bold and reverse), and the selected row stands out in reverse video.
+#[test]
+fn no_color_sends_no_colours_and_keeps_the_selection_visible() {
+    let state = tempfile::tempdir().unwrap();
+    let mut pty =
+        crate::common::pty::Pty::spawn_env(&["demo"], Some(state.path()), &[("NO_COLOR", "1")]);
+    let long = std::time::Duration::from_secs(60);
+    pty.wait_for("the demo cluster", long, |s| {
+        s.contains("node1") && s.contains("live")
+    });
+    pty.send(b"j");
+    pty.wait_for("node0 selected", long, |s| s.contains("· node0"));
+    let rows = pty.reverse_rows();
+    assert!(
+        rows.iter()
+            .any(|r| r.contains("node0") && r.contains("Ready")),
+        "the selected row is in reverse video: {rows:?}\n{}",
+        pty.screen()
+    );
+    assert!(!rows.iter().any(|r| r.contains("master0")), "{rows:?}");
+    let raw = String::from_utf8_lossy(&pty.raw()).to_string();
+    let colour =
+        regex::Regex::new(r"\x1b\[[0-9;]*(3[0-9]|4[0-9]|9[0-7]|10[0-7])(;[0-9;]*)?m").unwrap();
+    let empty_sgr = raw.matches("\x1b[m").count();
+    assert!(
+        colour.find(&raw).is_none(),
+        "a colour was sent: {:?}",
+        colour.find(&raw)
+    );
+    // Only the end-of-frame reset may be empty: never one per styled cell.
+    assert!(empty_sgr < 50, "{empty_sgr} empty SGRs");
+    pty.send(b"q");
+    assert!(pty.wait_exit(long));
+}

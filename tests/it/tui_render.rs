@@ -138,3 +138,17 @@ fn pending_view_says_why_and_all_pods_view_shows_the_node() {
     assert!(s.contains("NODE") && !s.contains("WHY PENDING"), "{s}");
     insta::assert_snapshot!(s);
 }
+
+#[test]
+fn a_filter_that_is_not_a_regex_says_it_matches_as_a_substring() {
+    let mut m = kubedrain::app::fixtures::seed_model((100, 30));
+    crate::common::screen::key(&mut m, '/');
+    for c in "kube-(proxy".chars() {
+        crate::common::screen::key(&mut m, c);
+    }
+    let s = crate::common::screen::screen(&m);
+    assert!(s.contains("(not a valid regex: substring)"), "{s}");
+    crate::common::screen::key(&mut m, ')');
+    let s = crate::common::screen::screen(&m);
+    assert!(!s.contains("not a valid regex"), "{s}");
+}

@@ -256,7 +256,8 @@ struct CampaignRun {
 
 /// Reads the cluster, plans the waves and runs the campaign to its end, as `kubedrain
 /// campaign NODES… --max-unavailable N --ignore-daemonsets --delete-emptydir-data
-/// --grace-period G --timeout 300s` does (1 s polls for the gate, soak and Pending sampler).
+/// --grace-period G --timeout 300s` does (1 s polls for the gate, soak and Pending sampler;
+/// the queued nodes tainted, no hold points).
 async fn campaign_run(
     cb: &CampaignBench,
     url: &str,
@@ -285,6 +286,9 @@ async fn campaign_run(
         soak_secs: 0,
         allow_outage: false,
         baseline: Baseline::of(&cluster.pods, &cluster.pdbs),
+        // `kubedrain campaign`'s default: queued nodes get the PreferNoSchedule taint.
+        taint_queued: true,
+        hold: None,
     };
     let wave_count = spec.waves.len();
     let target = Target {

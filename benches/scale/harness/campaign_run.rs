@@ -158,7 +158,7 @@ pub fn run_campaign(cb: &CampaignBench, command: &str) -> Result<CampaignResult>
         REBOOT_SECS
     ));
     notes.push(format!(
-        "kubedrain: the campaign engine in-process (start_campaign, set up as `kubedrain campaign` does: client without retries, 1 s polls, soak 0 s), its upgrade hook the simulator's reboot; kubectl: `{}`, where <reboot $n> is the same simulated reboot, started by the harness",
+        "kubedrain: the campaign engine in-process (start_campaign, set up as `kubedrain campaign` does: client without retries, 1 s polls, soak 0 s, PreferNoSchedule taint on queued nodes), its upgrade hook the simulator's reboot; kubectl: `{}`, where <reboot $n> is the same simulated reboot, started by the harness",
         shell_loop(cb.grace)
     ));
     notes.push(format!(

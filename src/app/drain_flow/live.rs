@@ -110,6 +110,8 @@ pub struct LiveDrain {
     pub finished_at: Option<Timestamp>,
     /// `x` was pressed.
     pub cancel_sent: bool,
+    /// A campaign's drain (the campaign cordoned the node just before).
+    pub in_campaign: bool,
     pub scroll: usize,
 }
 
@@ -131,6 +133,7 @@ impl LiveDrain {
             outcome: None,
             finished_at: None,
             cancel_sent: false,
+            in_campaign: false,
             scroll: 0,
         }
     }
@@ -208,7 +211,8 @@ impl LiveDrain {
             .max(0)
     }
 
-    pub(super) fn apply(&mut self, ev: DrainEvent, now: Timestamp) {
+    /// Applies one engine event.
+    pub fn apply(&mut self, ev: DrainEvent, now: Timestamp) {
         match ev {
             DrainEvent::State { state, .. } => self.state = state,
             DrainEvent::Cordoned { already, .. } => self.cordoned = Some(already),

@@ -96,6 +96,8 @@ pub struct Flow {
     pub upgrading: BTreeMap<String, (String, String)>,
     /// The last DaemonSet check: the node it was for, and what was found.
     pub daemonsets: Option<(String, DsChecks)>,
+    /// The drain options last started with (the next drain's form starts from them).
+    pub last_options: Option<OptionsForm>,
 }
 
 /// What is drawn over the screen.

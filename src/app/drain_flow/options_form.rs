@@ -85,6 +85,8 @@ pub struct OptionsForm {
     pub allow_outage: bool,
     /// Index into [`Field::ALL`].
     pub cursor: usize,
+    /// The cursor just arrived on the field: the first keystroke replaces its value.
+    pub fresh: bool,
     /// Why the values do not validate.
     pub error: Option<String>,
 }
@@ -105,8 +107,29 @@ impl OptionsForm {
             skip_wait_for_delete_timeout: "0".into(),
             allow_outage: false,
             cursor: 0,
+            fresh: true,
             error: None,
         }
+    }
+
+    /// The options last used in this session, for `node`: the cursor at the top, nothing
+    /// accepted yet.
+    pub fn again(last: &OptionsForm, node: &str) -> OptionsForm {
+        OptionsForm {
+            node: node.to_string(),
+            allow_outage: false,
+            cursor: 0,
+            fresh: true,
+            error: None,
+            ..last.clone()
+        }
+    }
+
+    /// Moves the cursor by `by` fields (wrapping).
+    pub fn move_by(&mut self, by: isize) {
+        let n = Field::ALL.len() as isize;
+        self.cursor = (self.cursor as isize + by).rem_euclid(n) as usize;
+        self.fresh = true;
     }
 
     /// A tick box's value.

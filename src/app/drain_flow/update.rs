@@ -47,7 +47,11 @@ pub fn open(m: &mut Model, action: NodeAction, node: String) -> Vec<Cmd> {
             _ => {
                 let owners = daemonset_owners(m, &node);
                 m.flow.daemonsets = None;
-                m.flow.dialog = Some(Dialog::Options(OptionsForm::new(&node)));
+                let form = match &m.flow.last_options {
+                    Some(last) => OptionsForm::again(last, &node),
+                    None => OptionsForm::new(&node),
+                };
+                m.flow.dialog = Some(Dialog::Options(form));
                 if !owners.is_empty() {
                     return vec![Cmd::Flow(FlowCmd::CheckDaemonSets { node, owners })];
                 }
@@ -105,11 +109,25 @@ fn options_typing(m: &mut Model, k: &KeyEvent) {
         return;
     };
     let f = form.field();
+    // j/k move, as in every list, except where letters are values (a label selector).
+    if let KeyCode::Char(c @ ('j' | 'k')) = k.code
+        && f != Field::PodSelector
+    {
+        form.move_by(if c == 'j' { 1 } else { -1 });
+        return;
+    }
+    let fresh = std::mem::replace(&mut form.fresh, false);
     let Some(text) = form.text_mut(f) else {
         return;
     };
     match k.code {
-        KeyCode::Char(ch) => text.push(ch),
+        KeyCode::Char(ch) => {
+            // The first keystroke replaces the default (`5`, not `-15`).
+            if fresh {
+                text.clear();
+            }
+            text.push(ch);
+        }
         KeyCode::Backspace => {
             text.pop();
         }
@@ -122,7 +140,12 @@ fn options_typing(m: &mut Model, k: &KeyEvent) {
 /// cancels it and leaves the node cordoned).
 pub fn quit(m: &mut Model) {
     let running = m.flow.live.as_ref().filter(|l| l.outcome.is_none());
-    let Some(node) = running.map(|l| l.node.clone()) else {
+    // A running campaign asks too (its current node is named).
+    let campaign_node = || {
+        let run = m.campaign.run.as_ref().filter(|_| m.campaign.running())?;
+        Some(run.current().map_or(String::new(), |n| n.name.clone()))
+    };
+    let Some(node) = running.map(|l| l.node.clone()).or_else(campaign_node) else {
         m.quit = true;
         return;
     };
@@ -146,13 +169,18 @@ fn quit_action(m: &mut Model, a: FlowAction) -> Vec<Cmd> {
         return Vec::new();
     }
     m.quit = true;
-    match &mut m.flow.live {
-        Some(l) if l.outcome.is_none() && !l.cancel_sent => {
-            l.cancel_sent = true;
-            vec![Cmd::Flow(FlowCmd::CancelDrain)]
-        }
-        _ => Vec::new(),
+    let mut cmds = Vec::new();
+    if m.campaign.running() {
+        cmds.push(Cmd::Campaign(crate::app::campaign::CampaignCmd::Abort));
     }
+    if let Some(l) = &mut m.flow.live
+        && l.outcome.is_none()
+        && !l.cancel_sent
+    {
+        l.cancel_sent = true;
+        cmds.push(Cmd::Flow(FlowCmd::CancelDrain));
+    }
+    cmds
 }
 
 fn act(m: &mut Model, c: Ctx, a: FlowAction) -> Vec<Cmd> {
@@ -202,10 +230,9 @@ fn options_action(m: &mut Model, a: FlowAction) {
     let Some(Dialog::Options(form)) = &mut m.flow.dialog else {
         return;
     };
-    let n = Field::ALL.len();
     match a {
-        FlowAction::Up => form.cursor = (form.cursor + n - 1) % n,
-        FlowAction::Down => form.cursor = (form.cursor + 1) % n,
+        FlowAction::Up => form.move_by(-1),
+        FlowAction::Down => form.move_by(1),
         FlowAction::Toggle => {
             let f = form.field();
             match form.bool_mut(f) {
@@ -307,6 +334,7 @@ fn start(m: &mut Model) -> Vec<Cmd> {
         Verdict::Proceed => {}
     }
     let form = form.clone();
+    m.flow.last_options = Some(form.clone());
     let timeout = form
         .options()
         .ok()
@@ -482,7 +510,8 @@ pub fn on_msg(m: &mut Model, msg: FlowMsg) -> Vec<Cmd> {
     Vec::new()
 }
 
-fn event_node(ev: &DrainEvent) -> &str {
+/// The node a drain event is about.
+pub fn event_node(ev: &DrainEvent) -> &str {
     match ev {
         DrainEvent::State { node, .. }
         | DrainEvent::Cordoned { node, .. }

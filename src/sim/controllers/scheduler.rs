@@ -1,5 +1,6 @@
 //! The scheduler: binds pending pods to nodes that fit (requests vs allocatable, pod count,
-//! cordon, taints, nodeSelector/affinity), least-allocated first; explains failures with the
+//! cordon, taints, nodeSelector/affinity), scored like kube-scheduler (least-allocated,
+//! balanced, and away from untolerated `PreferNoSchedule` taints); explains failures with the
 //! real `FailedScheduling` message shape.
 
 use std::collections::{BTreeMap, HashMap};
@@ -136,13 +137,25 @@ fn score(req: Requests, node: &Value, used: &Usage) -> i64 {
     scheduling::score(alloc, used, req)
 }
 
+/// How many `PreferNoSchedule` taints of `node` the pod does not tolerate.
+fn preferred_against(pod: &Value, node: &Value) -> i64 {
+    let tolerations = &pod["spec"]["tolerations"];
+    node["spec"]["taints"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|t| t["effect"] == "PreferNoSchedule" && !tolerates(tolerations, t))
+        .count() as i64
+}
+
 /// Picks the best node for `pod`, or returns the FailedScheduling message.
 pub fn pick<'a>(
     pod: &Value,
     nodes: impl Iterator<Item = &'a Value>,
     usage: &HashMap<String, Usage>,
 ) -> Result<String, String> {
-    let mut best: Option<(i64, i64, &str)> = None;
+    // (resource score, untolerated PreferNoSchedule taints, pods, name) of each fitting node.
+    let mut fits: Vec<(i64, i64, i64, &str)> = Vec::new();
     let mut misfits: BTreeMap<Misfit, usize> = BTreeMap::new();
     let mut total = 0;
     let mut not_helpful = 0;
@@ -155,14 +168,12 @@ pub fn pick<'a>(
         let name = node["metadata"]["name"].as_str().unwrap_or("");
         let used = usage.get(name).copied().unwrap_or_default();
         match filter_with(pod, req, node, used) {
-            Ok(()) => {
-                let s = score(req, node, &used);
-                // kube-scheduler breaks ties at random; the built-in cluster gives them to the
-                // node with fewer pods (then the first by name), so runs repeat.
-                if best.is_none_or(|(bs, bp, _)| s > bs || (s == bs && used.pods < bp)) {
-                    best = Some((s, used.pods, name));
-                }
-            }
+            Ok(()) => fits.push((
+                score(req, node, &used),
+                preferred_against(pod, node),
+                used.pods,
+                name,
+            )),
             Err(reasons) => {
                 if reasons.iter().all(Misfit::preemptable) {
                     no_victims += 1;
@@ -173,6 +184,18 @@ pub fn pick<'a>(
                     *misfits.entry(r).or_default() += 1;
                 }
             }
+        }
+    }
+    // TaintToleration normalises over the nodes that passed the filters.
+    let counts: Vec<i64> = fits.iter().map(|f| f.1).collect();
+    let taint_scores = scheduling::taint_toleration(&counts);
+    let mut best: Option<(i64, i64, &str)> = None;
+    for (&(s, _, pods, name), t) in fits.iter().zip(taint_scores) {
+        let s = s + t;
+        // kube-scheduler breaks ties at random; the built-in cluster gives them to the node
+        // with fewer pods (then the first by name), so runs repeat.
+        if best.is_none_or(|(bs, bp, _)| s > bs || (s == bs && pods < bp)) {
+            best = Some((s, pods, name));
         }
     }
     if let Some((_, _, name)) = best {
@@ -363,6 +386,37 @@ mod tests {
         tolerant["spec"]["tolerations"] =
             json!([{"key": UNSCHEDULABLE_TAINT, "operator": "Exists", "effect": "NoSchedule"}]);
         assert_eq!(pick(&tolerant, nodes.iter(), &HashMap::new()).unwrap(), "a");
+    }
+
+    #[test]
+    fn prefer_no_schedule_taints_steer_but_never_block() {
+        let queued =
+            json!([{"key": "kubedrain.io/queued", "value": "c1", "effect": "PreferNoSchedule"}]);
+        // a is emptier (the resource scores prefer it) but tainted: b wins.
+        let nodes = [
+            node("a", "4", false, queued.clone()),
+            node("b", "2", false, json!([])),
+        ];
+        assert_eq!(
+            pick(&pod("100m"), nodes.iter(), &HashMap::new()).unwrap(),
+            "b"
+        );
+        // Only where nothing else fits does a pod go to the tainted node.
+        assert_eq!(pick(&pod("3"), nodes.iter(), &HashMap::new()).unwrap(), "a");
+        // A pod that tolerates the taint scores the nodes by resources alone.
+        let mut tolerant = pod("100m");
+        tolerant["spec"]["tolerations"] =
+            json!([{"key": "kubedrain.io/queued", "operator": "Exists"}]);
+        assert_eq!(pick(&tolerant, nodes.iter(), &HashMap::new()).unwrap(), "a");
+        // Both tainted: even again, resources decide.
+        let both = [
+            node("a", "4", false, queued.clone()),
+            node("b", "2", false, queued),
+        ];
+        assert_eq!(
+            pick(&pod("100m"), both.iter(), &HashMap::new()).unwrap(),
+            "a"
+        );
     }
 
     #[test]

@@ -60,9 +60,13 @@ fn gauge(done: usize, total: usize, width: usize) -> Vec<Span<'static>> {
 
 /// Draws the live drain into `area` (the space below the nodes pane).
 pub fn render(m: &Model, f: &mut Frame, area: Rect) {
-    let Some(live) = &m.flow.live else {
-        return;
-    };
+    if let Some(live) = &m.flow.live {
+        render_live(m, live, f, area, keys_line(m, Ctx::Live));
+    }
+}
+
+/// Draws `live` in `area`, with `keys` on its bottom border (a campaign's drains too).
+pub fn render_live(m: &Model, live: &LiveDrain, f: &mut Frame, area: Rect, keys: Line<'static>) {
     f.render_widget(Clear, area);
     let total = live.rows.len();
     let left = drain_flow::pods_left(m, live);
@@ -83,7 +87,7 @@ pub fn render(m: &Model, f: &mut Frame, area: Rect) {
             Span::styled(live.node.clone(), theme::title()),
             Span::styled(format!(" · {} ", state_word(live.state)), theme::text()),
         ]))
-        .title_bottom(keys_line(m, Ctx::Live).right_aligned());
+        .title_bottom(keys.right_aligned());
     let inner = block.inner(area);
     f.render_widget(block, area);
     let inner = Rect::new(
@@ -233,7 +237,9 @@ fn status_line(m: &Model, live: &LiveDrain) -> Line<'static> {
             Some(already) => Line::from(vec![
                 Span::styled("✔ cordoned", theme::ok()),
                 Span::styled(
-                    if already {
+                    if live.in_campaign {
+                        " (by the campaign)"
+                    } else if already {
                         " (it already was)"
                     } else {
                         " (SchedulingDisabled)"
@@ -246,17 +252,24 @@ fn status_line(m: &Model, live: &LiveDrain) -> Line<'static> {
         },
         Some(NodeState::Drained) => {
             let (stay, others) = drain_flow::node_pods(m, node);
+            // After an uncordon (a campaign's, or someone's) "safe to upgrade" is no longer true.
+            let cordoned = m.cache.nodes.get(node).is_none_or(|n| n.unschedulable);
             if others.is_empty() {
+                let (head, tail) = if cordoned {
+                    (
+                        format!("✔ {node} is drained and safe to upgrade"),
+                        "; it stays cordoned",
+                    )
+                } else {
+                    (format!("✔ {node} was drained"), "; it is schedulable again")
+                };
                 Line::from(vec![
                     Span::styled(
-                        format!("✔ {node} is drained and safe to upgrade"),
+                        head,
                         theme::ok().add_modifier(ratatui::style::Modifier::BOLD),
                     ),
                     Span::styled(
-                        format!(
-                            " — only {} DaemonSet/static pod(s) left; it stays cordoned",
-                            stay.len()
-                        ),
+                        format!(" — only {} DaemonSet/static pod(s) left{tail}", stay.len()),
                         theme::dim(),
                     ),
                 ])

@@ -1,6 +1,7 @@
 //! The maintenance workflow's dialogs (cordon / uncordon confirmation, drain options, the
 //! start-up resume offer), the plan view and the live drain pane. Pure functions of the model.
 
+pub mod campaign;
 pub mod drain;
 mod drain_rows;
 pub mod plan;
@@ -23,6 +24,9 @@ use crate::drain::journal::Pending;
 pub fn render(m: &Model, f: &mut Frame, l: &Areas) {
     if let Some(d) = &m.flow.dialog {
         dialog(m, f, l, d);
+    }
+    if let Some(d) = &m.campaign.dialog {
+        campaign::dialog(m, f, d);
     }
 }
 
@@ -65,26 +69,48 @@ fn dialog(m: &Model, f: &mut Frame, l: &Areas, d: &Dialog) {
 fn quit(m: &Model, f: &mut Frame, area: Rect, node: &str) {
     const WIDTH: u16 = 64;
     let name = || Span::styled(node.to_string(), theme::title());
-    let lines = vec![
-        Line::raw(""),
-        Line::from(vec![
-            Span::raw("A drain of "),
-            name(),
-            Span::raw(" is running. Quitting cancels it:"),
-        ]),
-        Line::from(vec![
-            name(),
-            Span::styled(" stays cordoned", theme::warn()),
-            Span::raw(", with the pods not yet evicted."),
-        ]),
-        Line::from(vec![
-            Span::raw("Later, "),
-            Span::styled("r", theme::key()),
-            Span::raw(" drains it again and "),
-            Span::styled("u", theme::key()),
-            Span::raw(" lifts the cordon."),
-        ]),
-    ];
+    let lines = if m.campaign.running() {
+        vec![
+            Line::raw(""),
+            Line::from(vec![
+                Span::raw("A campaign is running (now at "),
+                name(),
+                Span::raw("). Quitting stops it where it is:"),
+            ]),
+            Line::from(Span::styled(
+                "the nodes stay as they are (a cordoned node stays cordoned),",
+                theme::warn(),
+            )),
+            Line::from(vec![
+                Span::raw("and the next start offers to resume it ("),
+                Span::styled(":campaign", theme::key()),
+                Span::raw(", "),
+                Span::styled("R", theme::key()),
+                Span::raw(")."),
+            ]),
+        ]
+    } else {
+        vec![
+            Line::raw(""),
+            Line::from(vec![
+                Span::raw("A drain of "),
+                name(),
+                Span::raw(" is running. Quitting cancels it:"),
+            ]),
+            Line::from(vec![
+                name(),
+                Span::styled(" stays cordoned", theme::warn()),
+                Span::raw(", with the pods not yet evicted."),
+            ]),
+            Line::from(vec![
+                Span::raw("Later, "),
+                Span::styled("r", theme::key()),
+                Span::raw(" drains it again and "),
+                Span::styled("u", theme::key()),
+                Span::raw(" lifts the cordon."),
+            ]),
+        ]
+    };
     // Long node names wrap: room for every row.
     let rows: usize = lines
         .iter()
@@ -115,7 +141,10 @@ fn lower(l: &Areas) -> Rect {
 
 /// The footer's hints while the workflow has the keyboard.
 pub fn hints(m: &Model) -> Option<Vec<(String, &'static str)>> {
-    drain_flow::ctx(m).map(|c| drain_flow::hints(m, c))
+    if let Some(c) = drain_flow::ctx(m) {
+        return Some(drain_flow::hints(m, c));
+    }
+    crate::app::campaign::cctx(m).map(|c| crate::app::campaign::hints(m, c))
 }
 
 /// The nodes pane's extra hints (the demo upgrade key).
@@ -147,6 +176,7 @@ pub fn help_sections(m: &Model) -> Vec<Vec<Line<'static>>> {
         }
         out.push(sec);
     }
+    out.extend(campaign::help_sections(m));
     out
 }
 
@@ -176,6 +206,19 @@ fn popup(
     border: Style,
     c: Ctx,
 ) -> Rect {
+    popup_keys(f, area, (w, h), title, border, keys_line(m, c))
+}
+
+/// A centred box of at most `w`×`h` inner cells with `keys` on its bottom border; returns
+/// its inner area.
+pub fn popup_keys(
+    f: &mut Frame,
+    area: Rect,
+    (w, h): (u16, u16),
+    title: &str,
+    border: Style,
+    keys: Line<'static>,
+) -> Rect {
     let w = (w + 2).min(area.width.saturating_sub(2));
     let h = (h + 2).min(area.height.saturating_sub(2));
     let r = Rect::new(
@@ -193,7 +236,7 @@ fn popup(
             title.to_string(),
             theme::title().patch(border),
         )))
-        .title_bottom(keys_line(m, c).right_aligned());
+        .title_bottom(keys.right_aligned());
     let inner = block.inner(r);
     f.render_widget(block, r);
     Rect::new(

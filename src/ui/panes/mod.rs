@@ -1,5 +1,6 @@
 //! The tables: nodes, pods, events (main view) PDBs and versions (full views).
 
+pub mod campaign;
 pub mod events;
 pub mod nodes;
 pub mod pdbs;

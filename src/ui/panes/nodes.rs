@@ -137,9 +137,14 @@ pub fn render(m: &Model, f: &mut Frame, area: Rect, focused: bool) {
         }
         PodCoverage::Forbidden { .. } => detail.push("PODS/CPU/MEM ?: pods not visible".into()),
     }
+    let marked = &m.campaign.marked;
+    if !marked.is_empty() {
+        detail.push(format!("{} marked for a campaign", marked.len()));
+    }
     let title = table::title("Nodes", &detail.join(", "), m.views.nodes.len(), filter);
     let mut cols = COLS.to_vec();
-    cols[0].width = m.views.node_name_w;
+    // Room for the campaign mark in front of the name.
+    cols[0].width = m.views.node_name_w + if marked.is_empty() { 0 } else { 2 };
     let known = m.pods_hidden().is_none();
     let roles_shown = table::fit(&cols, area.width.saturating_sub(2))
         .iter()
@@ -172,7 +177,13 @@ pub fn render(m: &Model, f: &mut Frame, area: Rect, focused: bool) {
             keep.iter()
                 .map(|&c| match c {
                     0 => {
-                        let mut spans = vec![Span::styled(n.name().to_string(), theme::text())];
+                        let mut spans = Vec::new();
+                        if marked.contains(n.name()) {
+                            spans.push(Span::styled("✚ ", theme::key()));
+                        } else if !marked.is_empty() {
+                            spans.push(Span::raw("  "));
+                        }
+                        spans.push(Span::styled(n.name().to_string(), theme::text()));
                         if n.is_control_plane() && !roles_shown {
                             spans.push(Span::styled(" (cp)", theme::dim()));
                         }

@@ -18,6 +18,11 @@ pub struct Pty {
 impl Pty {
     /// Starts the binary with `args`, no KUBECONFIG, and the journal in `state_dir` if given.
     pub fn spawn(args: &[&str], state_dir: Option<&Path>) -> Pty {
+        Pty::spawn_env(args, state_dir, &[])
+    }
+
+    /// [`Pty::spawn`] with extra environment variables.
+    pub fn spawn_env(args: &[&str], state_dir: Option<&Path>, env: &[(&str, &str)]) -> Pty {
         let (rows, cols) = (40, 140);
         let pair = native_pty_system()
             .openpty(PtySize {
@@ -31,6 +36,10 @@ impl Pty {
         cmd.args(args);
         cmd.env("TERM", "xterm-256color");
         cmd.env_remove("KUBECONFIG");
+        cmd.env_remove("NO_COLOR");
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
         if let Some(dir) = state_dir {
             cmd.env("KUBEDRAIN_STATE_DIR", dir);
         }
@@ -115,6 +124,17 @@ impl Pty {
             }
             std::thread::sleep(Duration::from_millis(20));
         }
+    }
+
+    /// The rows (trimmed text) drawn in reverse video from their first character on.
+    pub fn reverse_rows(&self) -> Vec<String> {
+        let p = self.parser.lock().unwrap();
+        let screen = p.screen();
+        let (rows, cols) = screen.size();
+        (0..rows)
+            .filter(|&r| (1..cols.min(20)).all(|c| screen.cell(r, c).is_some_and(|x| x.inverse())))
+            .map(|r| screen.contents_between(r, 0, r, cols).trim().to_string())
+            .collect()
     }
 
     /// Whether the terminal is in the alternate screen now.

@@ -108,7 +108,7 @@ fn info(cli: &Cli) -> color_eyre::Result<()> {
         None => files
             .iter()
             .find_map(|f| kube::config::Kubeconfig::read_from(f).ok()?.current_context)
-            .map_or_else(|| "(none: no current-context)".into(), |c| c),
+            .unwrap_or_else(|| "(none: no current-context)".into()),
     };
     let shown: Vec<String> = files
         .iter()

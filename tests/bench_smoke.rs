@@ -61,3 +61,98 @@ fn harness_runs_and_reports_every_metric() {
             .unwrap();
     assert_eq!(json["rows"].as_array().unwrap().len(), report.rows.len());
 }
+
+/// The maintenance-window variant (`--campaign`): 10 workers, max-unavailable 2. Asserts the
+/// facts, not the times: the campaign completes, the budgets were used but never broken,
+/// every node is back in service; the same for the kubectl loop when kubectl is there.
+#[test]
+fn campaign_bench_completes_within_every_budget() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut base = harness::Config::new(10, 10, env!("CARGO_BIN_EXE_kubedrain").into()).quick();
+    base.out_dir = dir.path().to_path_buf();
+    base.verbose = std::env::var_os("BENCH_VERBOSE").is_some();
+    let mut cb = harness::CampaignBench::new(base);
+    cb.max_unavailable = 2;
+    let r = harness::run_campaign(&cb, "tests/bench_smoke.rs").unwrap();
+    let doc = r.report.document();
+    eprintln!("{doc}");
+    let mut sides = vec![("kubedrain", &r.kubedrain)];
+    if let Some(k) = &r.kubectl {
+        sides.push(("kubectl", k));
+    } else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "kubectl must be on PATH in CI"
+        );
+    }
+    for (tool, s) in sides {
+        assert!(s.ok, "{tool}: {}\n{doc}", s.outcome);
+        assert_eq!(s.nodes, 10, "{tool}: the pool");
+        assert_eq!(
+            s.violations, 0,
+            "{tool}: a PDB went below its desired health\n{doc}"
+        );
+        assert!(
+            s.left_cordoned.is_empty(),
+            "{tool}: left cordoned: {:?}",
+            s.left_cordoned
+        );
+        // The budgets were real constraints: some PDB had its one disruption in use.
+        assert!(
+            s.watch.at_limit > 0,
+            "{tool}: no PDB was ever at its limit\n{doc}"
+        );
+        assert!(s.watch.pdbs > 0 && s.watch.below_at_start == 0, "{doc}");
+        // Every evicted pod was replaced, so replacements were seen Pending, and none is left.
+        assert!(
+            s.watch.pending_pods > 0,
+            "{tool}: no replacement seen\n{doc}"
+        );
+        assert_eq!(s.watch.still_pending, 0, "{tool}\n{doc}");
+        assert!(s.requests > 0);
+    }
+    assert_eq!(r.kubedrain.outcome, "completed");
+    let rows: Vec<_> = r.report.rows.iter().filter(|r| r.id == "CAMP").collect();
+    assert_eq!(rows.len(), 4, "{doc}");
+    assert!(rows.iter().all(|r| r.kubedrain.is_some()), "{doc}");
+    if r.kubectl.is_some() {
+        assert!(rows.iter().all(|r| r.kubectl.is_some()), "{doc}");
+    }
+    assert!(dir.path().join("campaign.md").exists());
+}
+
+/// The campaign benchmark's referee counts what it should: a budget taken below its desired
+/// health is one violation (however many changes it lasts), one at its limit is not.
+#[test]
+fn referee_counts_a_budget_below_its_desired_health() {
+    use kubedrain::sim::{Kind, SimClock, Store};
+    let store = Store::new(std::sync::Arc::new(SimClock::new(1.0)), 10_000);
+    kubedrain::sim::generate::populate(&store, 10, 10);
+    assert!(harness::add_pdbs(&store) > 0);
+    let dog = harness::Watchdog::start(store.clone());
+    // Three pods of one Deployment (10 replicas, minAvailable 9) go away.
+    let (_, pods) = store.list(Kind::Pod, Some("team-01"));
+    let app = pods[0]["metadata"]["labels"]["app"].clone();
+    let same: Vec<_> = pods
+        .iter()
+        .filter(|p| p["metadata"]["labels"]["app"] == app)
+        .take(3)
+        .map(|p| p["metadata"]["name"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(same.len(), 3);
+    for name in &same {
+        store.delete(Kind::Pod, "team-01", name).unwrap();
+    }
+    let seen = dog.stop();
+    assert_eq!(seen.below_at_start, 0);
+    assert_eq!(
+        seen.at_limit, 1,
+        "the first deletion uses the one disruption"
+    );
+    assert_eq!(seen.violations, 1, "{:?}", seen.violation_notes);
+    assert!(
+        seen.violation_notes[0].contains("8 healthy < desired 9"),
+        "{:?}",
+        seen.violation_notes
+    );
+}

@@ -2,6 +2,10 @@
 //! [--out DIR] [--kubectl PATH] [--graces 0,2] [--runs N]`: kubedrain beside kubectl at scale on the
 //! built-in simulator. Prints one table and writes it to `target/bench/results.{md,json}`.
 //! `BENCH_KUBECTL` also names the kubectl to use. See README, "Performance".
+//!
+//! `cargo bench --bench scale -- --campaign [--nodes 100] [--pods-per-node 10]
+//! [--max-unavailable 5] [--grace 10] [--speed 20]`: the maintenance window instead — a
+//! campaign over the workers beside a kubectl shell loop; `target/bench/campaign.{md,json}`.
 
 #[path = "../common/model.rs"]
 mod model;
@@ -59,14 +63,25 @@ fn main() -> color_eyre::Result<()> {
     let mut out = None;
     let mut graces = None;
     let mut runs = 1;
+    let mut campaign = false;
+    let (mut max_unavailable, mut grace, mut speed) = (None, None, None);
+    let (mut nodes_given, mut per_node_given) = (false, false);
     let mut kubectl = std::env::var_os("BENCH_KUBECTL").map(PathBuf::from);
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
-            "--nodes" => nodes = it.next().and_then(|v| v.parse().ok()).unwrap_or(nodes),
+            "--nodes" => {
+                nodes_given = true;
+                nodes = it.next().and_then(|v| v.parse().ok()).unwrap_or(nodes)
+            }
             "--pods-per-node" => {
+                per_node_given = true;
                 per_node = it.next().and_then(|v| v.parse().ok()).unwrap_or(per_node)
             }
+            "--campaign" => campaign = true,
+            "--max-unavailable" => max_unavailable = it.next().and_then(|v| v.parse().ok()),
+            "--grace" => grace = it.next().and_then(|v| v.parse().ok()),
+            "--speed" => speed = it.next().and_then(|v| v.parse().ok()),
             "--quick" => quick = true,
             "--no-kubectl" => no_kubectl = true,
             "--out" => out = it.next().map(PathBuf::from),
@@ -80,6 +95,11 @@ fn main() -> color_eyre::Result<()> {
             // cargo bench passes --bench; criterion-style filters are ignored.
             _ => {}
         }
+    }
+    if campaign {
+        // The maintenance window's own defaults: a 100-node pool, 10 pods a node.
+        nodes = if nodes_given { nodes } else { 100 };
+        per_node = if per_node_given { per_node } else { 10 };
     }
     let mut cfg = harness::Config::new(nodes, per_node, env!("CARGO_BIN_EXE_kubedrain").into());
     if quick {
@@ -97,6 +117,29 @@ fn main() -> color_eyre::Result<()> {
     if let Some(g) = graces {
         cfg.graces = g;
     }
+    let kubectl_arg = kubectl
+        .as_ref()
+        .map_or(String::new(), |k| format!(" --kubectl {}", k.display()));
+    if campaign {
+        let mut cb = harness::CampaignBench::new(cfg);
+        cb.max_unavailable = max_unavailable.unwrap_or(cb.max_unavailable).max(1);
+        cb.grace = grace.unwrap_or(cb.grace);
+        cb.speed = speed.unwrap_or(cb.speed);
+        let command = format!(
+            "cargo bench --bench scale -- --campaign --nodes {nodes} --pods-per-node {per_node} --max-unavailable {} --grace {} --speed {}{}{kubectl_arg}",
+            cb.max_unavailable,
+            cb.grace,
+            cb.speed,
+            if no_kubectl { " --no-kubectl" } else { "" },
+        );
+        let result = harness::run_campaign(&cb, &command)?;
+        println!("{}", result.report.document());
+        println!(
+            "written: {}/campaign.md and campaign.json",
+            cb.base.out_dir.display()
+        );
+        return Ok(());
+    }
     let command = format!(
         "cargo bench --bench scale -- --nodes {nodes} --pods-per-node {per_node}{}{}{}{}",
         if cfg.runs > 1 {
@@ -106,9 +149,7 @@ fn main() -> color_eyre::Result<()> {
         },
         if quick { " --quick" } else { "" },
         if no_kubectl { " --no-kubectl" } else { "" },
-        kubectl
-            .as_ref()
-            .map_or(String::new(), |k| format!(" --kubectl {}", k.display()))
+        kubectl_arg
     );
     let report = harness::run(&cfg, &command)?;
     println!("{}", report.document());

@@ -1,5 +1,6 @@
 //! The scale benchmark harness: kubedrain beside kubectl on the built-in simulator, metrics
-//! M1–M6 of `shared/reference/performance.md` §7. It reports figures and never asserts timings.
+//! M1–M6 of `shared/reference/performance.md` §7, and (`--campaign`) a maintenance window:
+//! kubedrain's campaign beside a kubectl shell loop. It reports figures and never asserts timings.
 //!
 //! One process: the simulator runs in it (pinned to CPU 0 with the harness), the clients run
 //! as child processes pinned to CPU 1 with `taskset`. kubedrain's TUI runs in a 200×50
@@ -11,6 +12,8 @@
 #![allow(dead_code)]
 
 mod benchlog;
+mod campaign;
+mod campaign_run;
 mod drain;
 mod kubectl;
 mod latency;
@@ -21,8 +24,11 @@ mod run;
 mod sim;
 mod term;
 mod tui;
+mod watchdog;
 
 pub(crate) use benchlog::*;
+pub use campaign::*;
+pub use campaign_run::*;
 pub(crate) use drain::*;
 pub(crate) use kubectl::*;
 pub(crate) use latency::*;
@@ -33,6 +39,7 @@ pub use run::run;
 pub(crate) use sim::*;
 pub(crate) use term::*;
 pub(crate) use tui::*;
+pub(crate) use watchdog::*;
 
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};

@@ -28,6 +28,8 @@ impl Row {
 /// Everything one run produced.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Report {
+    /// The document's heading.
+    pub title: String,
     pub date: String,
     pub command: String,
     pub nodes: usize,
@@ -100,7 +102,7 @@ impl Report {
     /// The full markdown document: header, table and notes.
     pub fn document(&self) -> String {
         let mut s = String::new();
-        let _ = writeln!(s, "# kubedrain scale benchmark\n");
+        let _ = writeln!(s, "# {}\n", self.title);
         let _ = writeln!(s, "- date: {}", self.date);
         let _ = writeln!(s, "- command: `{}`", self.command);
         let _ = writeln!(

@@ -1,7 +1,6 @@
 //! The whole run: every metric in order, and the report.
 
 use std::path::Path;
-use std::process::Command;
 
 use color_eyre::Result;
 use serde_json::json;
@@ -33,24 +32,9 @@ pub fn run(cfg: &Config, command: &str) -> Result<Report> {
     let pods = cfg.nodes * cfg.pods_per_node + kubedrain::sim::generate::PACKED_PODS;
     let pinned = cpus() > 1 && pin_prefix().is_some() && pin_self(0);
     let kubectl = cfg.kubectl().map(Path::to_path_buf);
-    let kubectl_version = kubectl
-        .as_ref()
-        .and_then(|k| {
-            Command::new(k)
-                .args(["version", "--client"])
-                .output()
-                .ok()
-                .map(|o| {
-                    String::from_utf8_lossy(&o.stdout)
-                        .lines()
-                        .next()
-                        .unwrap_or("")
-                        .trim()
-                        .to_string()
-                })
-        })
-        .unwrap_or_else(|| "not found".into());
+    let kubectl_version = kubectl_version(kubectl.as_deref());
     let mut report = Report {
+        title: "kubedrain scale benchmark".into(),
         date: utc_now(),
         command: command.to_string(),
         nodes: cfg.nodes + 1,

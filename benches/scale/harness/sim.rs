@@ -18,6 +18,11 @@ pub(crate) struct Sim {
 
 impl Sim {
     pub(crate) fn start(cfg: &Config, dir: &Path) -> Result<(Sim, Duration)> {
+        Sim::start_at(cfg, dir, 1.0)
+    }
+
+    /// [`Sim::start`] with simulated time running `speed` times faster than real time.
+    pub(crate) fn start_at(cfg: &Config, dir: &Path, speed: f64) -> Result<(Sim, Duration)> {
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
@@ -27,6 +32,7 @@ impl Sim {
             generated: Some((cfg.nodes, cfg.pods_per_node)),
             history: 500_000,
             request_log: 0,
+            speed,
             ..SimOptions::default()
         }))?;
         // The controllers index the store in their own thread after the API answers; measuring

@@ -207,20 +207,34 @@ pub struct SimArgs {
     pub churn: Option<f64>,
 }
 
-/// A single node name.
+/// The nodes `cordon` and `uncordon` take, as kubectl's do.
 #[derive(Debug, Clone, Args)]
 pub struct NodeArg {
-    /// The node's name.
-    #[arg(value_parser = node_name)]
-    pub node: String,
+    /// The nodes (`NAME` or `node/NAME`).
+    #[arg(value_parser = node_ref)]
+    pub nodes: Vec<String>,
+    /// The nodes matching this label selector instead of naming them.
+    #[arg(short = 'l', long)]
+    pub selector: Option<String>,
+    /// `client`: print what would change, change nothing (`--dry-run` alone means `client`, as
+    /// in kubectl). `server` is refused.
+    #[arg(
+        long,
+        value_name = "STRATEGY",
+        num_args = 0..=1,
+        require_equals = true,
+        default_value = "none",
+        default_missing_value = "client",
+        value_parser = ["none", "client", "server"]
+    )]
+    pub dry_run: String,
 }
 
 /// `kubedrain uncordon`.
 #[derive(Debug, Clone, Args)]
 pub struct UncordonArgs {
-    /// The node's name.
-    #[arg(value_parser = node_name)]
-    pub node: String,
+    #[command(flatten)]
+    pub target: NodeArg,
     /// Also lift a cordon that kubedrain did not put there (or that predates it).
     #[arg(long)]
     pub force: bool,

@@ -356,7 +356,9 @@ fn changes_nodes(cli: &Cli) -> bool {
         return false;
     }
     match &cli.command {
-        None | Some(Command::Cordon(_) | Command::Uncordon(_)) => true,
+        None => true,
+        Some(Command::Cordon(a)) => a.dry_run == "none",
+        Some(Command::Uncordon(a)) => a.target.dry_run == "none",
         // The demo checks its own state directory once it knows where that is.
         Some(Command::Demo(_)) => false,
         Some(Command::Drain(a)) => a.dry_run == "none",

@@ -30,7 +30,12 @@ fn print(lines: Vec<Line>) {
 
 /// Runs a plan/drain/cordon/uncordon command; returns the exit code.
 pub async fn run(kube: &KubeArgs, readonly: bool, cmd: Command) -> i32 {
-    if readonly && !matches!(cmd, Command::Plan(_)) {
+    let dry_run = match &cmd {
+        Command::Cordon(a) => a.dry_run == "client",
+        Command::Uncordon(a) => a.target.dry_run == "client",
+        _ => false,
+    };
+    if readonly && !dry_run && !matches!(cmd, Command::Plan(_)) {
         eprintln!("error: --readonly: refusing to change the cluster");
         return 1;
     }
@@ -160,23 +165,8 @@ pub async fn run(kube: &KubeArgs, readonly: bool, cmd: Command) -> i32 {
             journal.flush().await;
             code
         }
-        Command::Cordon(a) => match node_ops::cordon(&client, &a.node, false, &journal).await {
-            Ok(c) if c.already => ok(format!("node/{} already cordoned", a.node)),
-            Ok(_) => ok(format!("node/{} cordoned", a.node)),
-            Err(e) => fail_op("cordon", &a.node, &e),
-        },
-        Command::Uncordon(a) => {
-            match node_ops::uncordon(&client, &a.node, a.force, &journal).await {
-                Ok(u) if u.already => ok(format!("node/{} already uncordoned", a.node)),
-                Ok(u) => {
-                    if !u.changes.is_empty() {
-                        eprintln!("since the cordon: {}", u.changes.join(", "));
-                    }
-                    ok(format!("node/{} uncordoned", a.node))
-                }
-                Err(e) => fail_op("uncordon", &a.node, &e),
-            }
-        }
+        Command::Cordon(a) => cordon_nodes(&client, &a, None, &journal).await,
+        Command::Uncordon(a) => cordon_nodes(&client, &a.target, Some(a.force), &journal).await,
         _ => 1,
     }
 }
@@ -538,6 +528,77 @@ async fn resolve_nodes(
                 }
             }
             Ok(found)
+        }
+    }
+}
+
+/// `cordon` (`uncordon: None`) or `uncordon` (`Some(force)`) of every node `a` names or
+/// selects, one line each as kubectl prints them; exit 1 if any failed.
+async fn cordon_nodes(
+    client: &Client,
+    a: &crate::cli::NodeArg,
+    uncordon: Option<bool>,
+    journal: &Journal,
+) -> i32 {
+    let verb = if uncordon.is_some() {
+        "uncordon"
+    } else {
+        "cordon"
+    };
+    if a.dry_run == "server" {
+        eprintln!("error: --dry-run=server is not supported for {verb}: use --dry-run=client");
+        return 1;
+    }
+    let nodes = match resolve_nodes(client, &a.nodes, a.selector.as_deref()).await {
+        Ok(n) => n,
+        Err(e) => {
+            eprintln!("{}", e.replace("drain", verb));
+            return 1;
+        }
+    };
+    let mut code = 0;
+    for node in &nodes {
+        code = code.max(match (uncordon, a.dry_run.as_str()) {
+            (_, "client") => cordon_dry_run(client, node, uncordon.is_some()).await,
+            (None, _) => match node_ops::cordon(client, node, false, journal).await {
+                Ok(c) if c.already => ok(format!("node/{node} already cordoned")),
+                Ok(_) => ok(format!("node/{node} cordoned")),
+                Err(e) => fail_op("cordon", node, &e),
+            },
+            (Some(force), _) => match node_ops::uncordon(client, node, force, journal).await {
+                Ok(u) if u.already => ok(format!("node/{node} already uncordoned")),
+                Ok(u) => {
+                    if !u.changes.is_empty() {
+                        eprintln!("since the cordon: {}", u.changes.join(", "));
+                    }
+                    ok(format!("node/{node} uncordoned"))
+                }
+                Err(e) => fail_op("uncordon", node, &e),
+            },
+        });
+    }
+    code
+}
+
+/// kubectl's `--dry-run=client` line for one node: what would change, nothing changed.
+async fn cordon_dry_run(client: &Client, node: &str, uncordon: bool) -> i32 {
+    let api: Api<NodeRow> = Api::all(client.clone());
+    match api.get(node).await {
+        Ok(n) if n.unschedulable != uncordon => ok(format!(
+            "node/{node} already {} (dry run)",
+            if uncordon { "uncordoned" } else { "cordoned" }
+        )),
+        Ok(_) => ok(format!(
+            "node/{node} {} (dry run)",
+            if uncordon { "uncordoned" } else { "cordoned" }
+        )),
+        Err(kube::Error::Api(s)) if s.code == 404 => {
+            eprintln!("Error from server (NotFound): nodes \"{node}\" not found");
+            1
+        }
+        Err(e) => {
+            eprintln!("error: {}", api_text(&e));
+            1
         }
     }
 }

@@ -12,16 +12,7 @@ use crate::ui::theme;
 
 /// `Enter plan · Esc cancel`, for a dialog's (or the view's) bottom border.
 pub fn keys_line(m: &Model, c: CCtx) -> Line<'static> {
-    let mut spans = vec![Span::raw(" ")];
-    for (i, (k, h)) in campaign::hints(m, c).into_iter().enumerate() {
-        if i > 0 {
-            spans.push(Span::styled(" · ", theme::dim()));
-        }
-        spans.push(Span::styled(k, theme::key()));
-        spans.push(Span::styled(format!(" {h}"), theme::dim()));
-    }
-    spans.push(Span::raw(" "));
-    Line::from(spans)
+    super::hint_line(campaign::hints(m, c))
 }
 
 /// Help sections for the campaign's keys where they apply now (the nodes pane's otherwise).

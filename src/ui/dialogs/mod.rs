@@ -182,8 +182,13 @@ pub fn help_sections(m: &Model) -> Vec<Vec<Line<'static>>> {
 
 /// `Enter confirm · Esc cancel`, for a dialog's bottom border.
 pub fn keys_line(m: &Model, c: Ctx) -> Line<'static> {
+    hint_line(drain_flow::hints(m, c))
+}
+
+/// `key label · key label`, for a dialog's (or view's) bottom border.
+pub fn hint_line(hints: Vec<(String, &'static str)>) -> Line<'static> {
     let mut spans = vec![Span::raw(" ")];
-    for (i, (k, h)) in drain_flow::hints(m, c).into_iter().enumerate() {
+    for (i, (k, h)) in hints.into_iter().enumerate() {
         if i > 0 {
             spans.push(Span::styled(" · ", theme::dim()));
         }

@@ -180,7 +180,7 @@ pub const CAMPAIGN_BINDINGS: &[CBinding] = &[
         CAction::Pause,
         CCtx::View,
         "pause / go on (at the next step boundary)",
-        "pause",
+        "pause/go on",
         true,
     ),
     cb(

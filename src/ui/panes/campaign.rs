@@ -36,7 +36,12 @@ pub fn render(m: &Model, f: &mut Frame, area: Rect) {
     );
     let info = info_lines(run);
     let table_h = (run.nodes.len() as u16 + 1).min(inner.height.saturating_sub(2) / 2 + 1);
-    let info_h = (info.len() as u16).min(inner.height.saturating_sub(table_h));
+    // Wrapped lines take more than one row each.
+    let wrapped: u16 = info
+        .iter()
+        .map(|l| (l.width() as u16).div_ceil(inner.width.max(1)).max(1))
+        .sum();
+    let info_h = wrapped.min(inner.height.saturating_sub(table_h));
     let drain_y = inner.y + table_h + info_h;
     let drain_h = inner.bottom().saturating_sub(drain_y);
     phases_table(run, f, Rect::new(inner.x, inner.y, inner.width, table_h));
@@ -111,7 +116,10 @@ fn phase_cell(run: &CampaignRun, n: &NodeProgress, p: Phase, compact: bool) -> S
             theme::ok(),
         ),
         None if n.journaled.contains(&p) => Span::styled("✓", theme::ok()),
-        None if run.doing(n).is_some() && n.last().is_none_or(|l| next(l) == Some(p)) => {
+        // Only the phase the node is working towards is "…".
+        None if run.doing(n).is_some()
+            && n.last().map_or(Some(Phase::Cordoned), next) == Some(p) =>
+        {
             Span::styled("…", theme::warn())
         }
         None => Span::styled("·", theme::dim()),

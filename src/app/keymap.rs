@@ -346,6 +346,23 @@ pub fn lookup(ev: &KeyEvent, pane: Pane, readonly: bool) -> Option<Action> {
         .map(|b| b.action)
 }
 
+/// The binding of `ev` in `pane` that `--readonly` turned off, if any.
+pub fn readonly_here(ev: &KeyEvent, pane: Pane, readonly: bool) -> Option<&'static Binding> {
+    BINDINGS
+        .iter()
+        .filter(|b| readonly && b.mutating && b.scope.applies(pane))
+        .find(|b| b.keys.iter().any(|k| k.matches(ev)))
+}
+
+/// A binding of `ev` that applies in another pane than `pane` (to say where it works, or to
+/// act on the node the pods pane shows).
+pub fn elsewhere(ev: &KeyEvent, pane: Pane) -> Option<&'static Binding> {
+    BINDINGS
+        .iter()
+        .filter(|b| !b.scope.applies(pane))
+        .find(|b| b.keys.iter().any(|k| k.matches(ev)))
+}
+
 /// Status-bar hints for `pane` (`None`: a full-screen view, global keys only): (keys, label),
 /// pane-specific ones first.
 pub fn hints(pane: Option<Pane>, readonly: bool) -> Vec<(String, &'static str)> {

@@ -548,3 +548,29 @@ fn the_header_follows_the_servers_version_after_a_control_plane_upgrade() {
     assert_eq!(m.conn.version, "v1.26.0");
     assert!(m.redraw && m.versions.dirty);
 }
+
+#[test]
+fn keys_that_cannot_act_where_pressed_say_why_or_act_on_the_pods_panes_node() {
+    let mut m = seed_model((100, 30));
+    press(&mut m, KeyCode::Char('j')); // node0
+    // `p` is the pods pane's: said, not silent.
+    press(&mut m, KeyCode::Char('p'));
+    let flash = m.flash.as_ref().map(|f| f.0.clone()).unwrap_or_default();
+    assert!(flash.contains("works in the pods pane"), "{flash}");
+    // In the pods pane (its title names node0), `c` cordons node0.
+    press(&mut m, KeyCode::Tab);
+    assert_eq!(m.focus, Pane::Pods);
+    press(&mut m, KeyCode::Char('c'));
+    assert!(
+        matches!(&m.flow.dialog, Some(super::drain_flow::Dialog::Cordon { node }) if node == "node0"),
+        "{:?}",
+        m.flow.dialog
+    );
+    // --readonly: the key says it is off.
+    let mut r = seed_model((100, 30));
+    r.readonly = true;
+    press(&mut r, KeyCode::Char('c'));
+    let flash = r.flash.as_ref().map(|f| f.0.clone()).unwrap_or_default();
+    assert!(flash.starts_with("read-only: c"), "{flash}");
+    assert!(r.flow.dialog.is_none());
+}

@@ -252,10 +252,49 @@ fn key(m: &mut Model, k: KeyEvent) -> Vec<Cmd> {
             }
             match keymap::lookup(&k, m.focus, m.readonly) {
                 Some(a) => action(m, a),
-                None => Vec::new(),
+                None => unbound(m, &k),
             }
         }
     }
+}
+
+/// A key with no binding where it was pressed: never silent. The pods pane's node takes
+/// `c`/`u`/`r` (its title names it); other keys say where they work, or why they cannot.
+fn unbound(m: &mut Model, k: &KeyEvent) -> Vec<Cmd> {
+    if let Some(b) = keymap::readonly_here(k, m.focus, m.readonly) {
+        let text = format!("read-only: {} ({}) is off", b.keys[0].label(), b.help);
+        m.flash = Some((text, m.now));
+        return Vec::new();
+    }
+    let Some(b) = keymap::elsewhere(k, m.focus) else {
+        return Vec::new();
+    };
+    let node_keys = matches!(b.action, Action::Cordon | Action::Uncordon | Action::Drain);
+    if node_keys && m.focus == Pane::Pods && m.pod_scope == PodScope::Node && m.view == View::Main {
+        if m.readonly {
+            m.flash = Some((
+                "read-only: kubedrain will not change the cluster".into(),
+                m.now,
+            ));
+            return Vec::new();
+        }
+        return action(m, b.action);
+    }
+    if m.view != View::Main {
+        return Vec::new();
+    }
+    let key = b.keys[0].label();
+    let text = if b.mutating && m.readonly {
+        format!("read-only: {key} ({}) is off", b.help)
+    } else {
+        format!(
+            "{key} ({}) works in the {}",
+            b.help,
+            b.scope.title().to_lowercase()
+        )
+    };
+    m.flash = Some((text, m.now));
+    Vec::new()
 }
 
 /// Typing into the filter or command line.

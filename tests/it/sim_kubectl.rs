@@ -95,6 +95,15 @@ impl Kubectl {
     }
 
     pub(crate) async fn run(&self, args: &[&str]) -> Out {
+        self.run_with_env(args, &[]).await
+    }
+
+    /// `run` with extra environment variables (e.g. `EDITOR` for `kubectl edit`).
+    pub(crate) async fn run_with_env(
+        &self,
+        args: &[&str],
+        env: &[(&str, &std::ffi::OsStr)],
+    ) -> Out {
         let kc = self.dir.path().join("kubeconfig");
         let cache = self.dir.path().join("cache");
         let child = tokio::process::Command::new(&self.bin)
@@ -104,6 +113,7 @@ impl Kubectl {
             .arg(&cache)
             .args(args)
             .env("KUBECACHEDIR", &cache)
+            .envs(env.iter().copied())
             .env_remove("KUBECONFIG")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())

@@ -8,6 +8,7 @@ pub mod faults;
 pub mod list_watch;
 pub mod managed;
 pub mod objects;
+pub mod openapi;
 pub mod patch;
 pub mod pods;
 pub mod protobuf;
@@ -80,6 +81,7 @@ enum Route {
     Apis,
     Group(String),
     ResourceList(String, String),
+    OpenApiV2,
     OpenApiRoot,
     OpenApi(String, String),
     Resource(Target),
@@ -91,6 +93,7 @@ fn parse_route(path: &str) -> Route {
     let (group, version, rest) = match segs.as_slice() {
         ["version"] => return Route::Version,
         ["healthz" | "readyz" | "livez", ..] => return Route::Health,
+        ["openapi", "v2"] => return Route::OpenApiV2,
         ["openapi", "v3"] => return Route::OpenApiRoot,
         ["openapi", "v3", "api", v] => return Route::OpenApi(String::new(), v.to_string()),
         ["openapi", "v3", "apis", g, v] => return Route::OpenApi(g.to_string(), v.to_string()),
@@ -377,16 +380,38 @@ async fn serve(
         Route::ResourceList(g, v) => discovery::resource_list(&g, &v)
             .map(|v| json_value(200, &v))
             .ok_or_else(ApiError::no_route),
-        Route::OpenApiRoot => get_only(Ok(json_value(200, &discovery::openapi_v3_root()))),
-        Route::OpenApi(g, v) => discovery::openapi_v3_group_version(&g, &v)
-            .map(|v| json_value(200, &v))
-            .ok_or_else(ApiError::no_route),
+        Route::OpenApiV2 => {
+            let v = crate::sim::controllers::apiserver_version(&st.store, &st.git_version);
+            get_only(Ok(openapi_v2(&accept, &v)))
+        }
+        Route::OpenApiRoot => get_only(Ok(json_value(200, &openapi::v3_root()))),
+        Route::OpenApi(g, v) => {
+            let version = crate::sim::controllers::apiserver_version(&st.store, &st.git_version);
+            openapi::v3_group_version(&g, &v, &version)
+                .map(|v| json_value(200, &v))
+                .ok_or_else(ApiError::no_route)
+        }
         Route::NotFound => Err(ApiError::no_route()),
         Route::Resource(t) => {
             let table = table_request(&accept, q)?;
             serve_resource(st, method, t, q, table, req).await
         }
     }
+}
+
+/// `/openapi/v2` as gnostic protobuf when asked for it (kubectl ≤ 1.28), else JSON.
+fn openapi_v2(accept: &str, git_version: &str) -> Response {
+    if accept.contains(openapi::V2_PROTOBUF) || accept.contains(openapi::V2_PROTOBUF_ANSWER) {
+        let mut r = Response::new(Body::from(openapi::v2_protobuf(git_version)));
+        r.headers_mut().insert(
+            header::CONTENT_TYPE,
+            openapi::V2_PROTOBUF_ANSWER
+                .parse()
+                .expect("a valid header value"),
+        );
+        return r;
+    }
+    json_value(200, &openapi::v2_json(git_version))
 }
 
 async fn serve_resource(

@@ -42,6 +42,7 @@ mod sim_eviction;
 mod sim_kube_client;
 mod sim_kubectl;
 mod sim_openapi;
+mod sim_pod_io;
 mod sim_protobuf;
 mod sim_tables;
 mod sim_upgrade;

@@ -104,9 +104,27 @@ impl Kubectl {
         args: &[&str],
         env: &[(&str, &std::ffi::OsStr)],
     ) -> Out {
+        let child = self.spawn(args, env);
+        let out = tokio::time::timeout(Duration::from_secs(180), child.wait_with_output())
+            .await
+            .unwrap_or_else(|_| panic!("kubectl {args:?} finished within 180s"))
+            .unwrap();
+        Out {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    /// Starts kubectl without waiting for it (e.g. `logs -f`); killed when dropped.
+    pub(crate) fn spawn(
+        &self,
+        args: &[&str],
+        env: &[(&str, &std::ffi::OsStr)],
+    ) -> tokio::process::Child {
         let kc = self.dir.path().join("kubeconfig");
         let cache = self.dir.path().join("cache");
-        let child = tokio::process::Command::new(&self.bin)
+        tokio::process::Command::new(&self.bin)
             .arg("--kubeconfig")
             .arg(&kc)
             .arg("--cache-dir")
@@ -120,16 +138,7 @@ impl Kubectl {
             .stderr(Stdio::piped())
             .kill_on_drop(true)
             .spawn()
-            .expect("kubectl runs");
-        let out = tokio::time::timeout(Duration::from_secs(180), child.wait_with_output())
-            .await
-            .unwrap_or_else(|_| panic!("kubectl {args:?} finished within 180s"))
-            .unwrap();
-        Out {
-            code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        }
+            .expect("kubectl runs")
     }
 
     pub(crate) async fn ok(&self, args: &[&str]) -> String {

@@ -10,6 +10,7 @@ pub mod managed;
 pub mod objects;
 pub mod openapi;
 pub mod patch;
+pub mod pod_io;
 pub mod pods;
 pub mod protobuf;
 pub mod scale;
@@ -428,6 +429,8 @@ async fn serve_resource(
         let ok = match s {
             "status" => true,
             "eviction" => t.kind == Kind::Pod && method == Method::POST,
+            "log" => t.kind == Kind::Pod && method == Method::GET,
+            "exec" | "attach" | "portforward" => t.kind == Kind::Pod,
             "scale" => scale::has_scale(t.kind),
             _ => false,
         };
@@ -444,6 +447,10 @@ async fn serve_resource(
             }
         }
         ("GET", Some(name)) if sub == Some("scale") => scale::get(st, t.kind, ns, name),
+        ("GET", Some(name)) if sub == Some("log") => pod_io::logs(st, ns, name, q),
+        (_, Some(name)) if matches!(sub, Some("exec" | "attach" | "portforward")) => {
+            pod_io::no_runtime(st, ns, name, sub.unwrap_or_default())
+        }
         ("GET", Some(name)) => objects::get(st, t.kind, ns, name, table),
         ("PUT" | "PATCH", Some(name)) if sub == Some("scale") => {
             let (ct, body) = read_body(req).await?;

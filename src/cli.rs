@@ -205,6 +205,11 @@ pub struct SimArgs {
     /// change sets a container's restart count to a sequence number; see `sim::churn`).
     #[arg(long, value_parser = churn)]
     pub churn: Option<f64>,
+    /// Serve plain HTTP without authentication (every request acts as the administrator).
+    /// By default the simulator serves HTTPS with its own CA and a bearer token, as a real
+    /// API server does; kubectl sends tokens only over HTTPS
+    #[arg(long)]
+    pub plain_http: bool,
 }
 
 /// The nodes `drain`, `cordon` and `uncordon` take, as kubectl's do.

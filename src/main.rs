@@ -222,11 +222,12 @@ async fn campaign_demo(
     let sim = kubedrain::sim::server::Simulator::start(kubedrain::sim::server::SimOptions {
         scenario,
         speed: 4.0,
+        auth: Some(Default::default()),
         ..Default::default()
     })
     .await?;
     let hook = sim_upgrade_hook(sim.store().clone());
-    let config = kube::Config::new(sim.url().parse::<http::Uri>()?);
+    let config = sim.kube_config().await?;
     let target = kubedrain::drain::journal::Target {
         context: "demo".into(),
         server: sim.url().to_string(),
@@ -276,6 +277,7 @@ async fn demo(
     let sim = kubedrain::sim::server::Simulator::start(kubedrain::sim::server::SimOptions {
         scenario: args.scenario.clone(),
         speed: args.speed,
+        auth: Some(Default::default()),
         ..Default::default()
     })
     .await?;
@@ -318,8 +320,7 @@ async fn demo(
     }
     // Before the screen opens (and left in the scrollback): how to join with kubectl.
     println!("export KUBECONFIG={}", kc.display());
-    let url: http::Uri = sim.url().parse()?;
-    let config = kube::Config::new(url);
+    let config = sim.kube_config().await?;
     // Drains use a client without kube-client's retries (PDB 429s reach the engine at once);
     // `U` upgrades a node of the in-process simulator.
     let store = sim.store().clone();

@@ -2,6 +2,7 @@
 //! kubectl accepts, with controllers that make it behave (scheduler, workloads, kubelet, PDBs).
 
 pub mod api;
+pub mod auth;
 pub mod churn;
 pub mod clock;
 pub mod controllers;
@@ -11,6 +12,7 @@ pub mod kubeconfig_file;
 pub mod scenario;
 pub mod server;
 pub mod store;
+pub mod tls;
 
 pub use clock::SimClock;
 pub use kinds::Kind;

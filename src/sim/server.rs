@@ -11,10 +11,12 @@ use color_eyre::eyre::{WrapErr, eyre};
 use super::api::faults::Faults;
 use super::api::stats::Stats;
 use super::api::{ApiState, router};
+use super::auth::{Auth, AuthOptions, SimUser, new_token};
 use super::clock::SimClock;
 use super::controllers::{self, Controllers};
 use super::scenario;
 use super::store::Store;
+use super::tls::SimTls;
 
 /// The scenario name that starts an empty cluster (tests fill the store themselves).
 pub const EMPTY_SCENARIO: &str = "empty";
@@ -38,6 +40,9 @@ pub struct SimOptions {
     pub controllers: bool,
     /// Instead of `scenario`: a generated cluster of this many worker nodes.
     pub generated: Option<(usize, usize)>,
+    /// Bearer-token authentication and RBAC; `None` serves every request as an
+    /// administrator (the library's tests), `kubedrain sim` and `demo` turn it on.
+    pub auth: Option<AuthOptions>,
 }
 
 impl Default for SimOptions {
@@ -51,6 +56,7 @@ impl Default for SimOptions {
             request_log: 100_000,
             controllers: true,
             generated: None,
+            auth: None,
         }
     }
 }
@@ -66,6 +72,73 @@ pub struct Simulator {
     server: Mutex<Option<tokio::task::JoinHandle<()>>>,
     controllers: Mutex<Option<Controllers>>,
     scenario: String,
+    /// The administrator's bearer token (in the written kubeconfig).
+    admin_token: String,
+    /// The other users, for per-user kubeconfig contexts.
+    users: Vec<SimUser>,
+    /// The CA that signed the serving certificate, when serving HTTPS.
+    ca_pem: Option<String>,
+}
+
+/// Plain HTTP (the library's tests, `--plain-http`).
+async fn serve_plain(
+    listener: tokio::net::TcpListener,
+    app: axum::Router,
+    mut shutdown: tokio::sync::watch::Receiver<bool>,
+) {
+    let graceful = async move {
+        let _ = shutdown.wait_for(|v| *v).await;
+    };
+    if let Err(e) = axum::serve(listener, app)
+        .with_graceful_shutdown(graceful)
+        .await
+    {
+        tracing::error!("simulator server failed: {e}");
+    }
+}
+
+/// HTTPS: each connection's TLS handshake, then HTTP/1.1 (with upgrades) into the router;
+/// on shutdown, connections finish their requests and close.
+async fn serve_tls(
+    listener: tokio::net::TcpListener,
+    app: axum::Router,
+    acceptor: tokio_rustls::TlsAcceptor,
+    mut shutdown: tokio::sync::watch::Receiver<bool>,
+) {
+    loop {
+        let stopping = shutdown.wait_for(|v| *v);
+        let tcp = tokio::select! {
+            _ = stopping => return,
+            accepted = listener.accept() => match accepted {
+                Ok((tcp, _)) => tcp,
+                Err(e) => {
+                    tracing::warn!("simulator accept failed: {e}");
+                    continue;
+                }
+            },
+        };
+        let (acceptor, app, mut shutdown) = (acceptor.clone(), app.clone(), shutdown.clone());
+        tokio::spawn(async move {
+            let Ok(stream) = acceptor.accept(tcp).await else {
+                return; // a failed handshake (e.g. a client that does not trust the CA)
+            };
+            let service = hyper_util::service::TowerToHyperService::new(app);
+            let conn = hyper::server::conn::http1::Builder::new()
+                .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
+                .with_upgrades();
+            tokio::pin!(conn);
+            let stopping = async move {
+                let _ = shutdown.wait_for(|v| *v).await;
+            };
+            tokio::select! {
+                _ = conn.as_mut() => {}
+                _ = stopping => {
+                    conn.as_mut().graceful_shutdown();
+                    let _ = conn.await;
+                }
+            }
+        });
+    }
 }
 
 impl Simulator {
@@ -91,6 +164,22 @@ impl Simulator {
         let faults = Arc::new(Faults::default());
         let stats = Arc::new(Stats::new(opts.request_log));
         let (shutdown, shutdown_rx) = tokio::sync::watch::channel(false);
+        let admin_token = if opts.auth.is_some() {
+            new_token()
+        } else {
+            "kubedrain-sim-token".to_string()
+        };
+        let auth = match &opts.auth {
+            Some(a) => Some(Arc::new(
+                Auth::new(&admin_token, a).map_err(|e| eyre!("RBAC objects: {e}"))?,
+            )),
+            None => None,
+        };
+        let users = opts
+            .auth
+            .as_ref()
+            .map(|a| a.users.clone())
+            .unwrap_or_default();
         let state = Arc::new(ApiState {
             store: store.clone(),
             faults: faults.clone(),
@@ -100,20 +189,19 @@ impl Simulator {
             bookmark_interval: opts.bookmark_interval,
             shutdown: shutdown_rx.clone(),
             pages: Mutex::default(),
+            auth,
         });
         let app = router(state);
-        let mut sd = shutdown_rx;
-        let server = tokio::spawn(async move {
-            let graceful = async move {
-                let _ = sd.wait_for(|v| *v).await;
-            };
-            if let Err(e) = axum::serve(listener, app)
-                .with_graceful_shutdown(graceful)
-                .await
-            {
-                tracing::error!("simulator server failed: {e}");
-            }
-        });
+        // With authentication, HTTPS: kubectl sends tokens only over TLS.
+        let tls = match opts.auth {
+            Some(_) => Some(SimTls::generate(addr.ip())?),
+            None => None,
+        };
+        let ca_pem = tls.as_ref().map(|t| t.ca_pem.clone());
+        let server = match tls {
+            Some(tls) => tokio::spawn(serve_tls(listener, app, tls.acceptor, shutdown_rx)),
+            None => tokio::spawn(serve_plain(listener, app, shutdown_rx)),
+        };
         let controllers = opts.controllers.then(|| controllers::spawn(store.clone()));
         Ok(Simulator {
             store,
@@ -125,6 +213,9 @@ impl Simulator {
             server: Mutex::new(Some(server)),
             controllers: Mutex::new(controllers),
             scenario: scenario_name,
+            admin_token,
+            users,
+            ca_pem,
         })
     }
 
@@ -158,20 +249,74 @@ impl Simulator {
         &self.scenario
     }
 
-    /// `http://127.0.0.1:PORT`.
+    /// `https://127.0.0.1:PORT` (with authentication) or `http://127.0.0.1:PORT`.
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        let scheme = if self.ca_pem.is_some() {
+            "https"
+        } else {
+            "http"
+        };
+        format!("{scheme}://{}", self.addr)
     }
 
-    /// A kubeconfig for the simulator (cluster and context `kubedrain-sim`, user `kubedrain`).
+    /// The CA certificate (PEM) clients must trust, when serving HTTPS.
+    pub fn ca_pem(&self) -> Option<&str> {
+        self.ca_pem.as_deref()
+    }
+
+    /// A kubeconfig for the simulator (cluster and context `kubedrain-sim`, user `kubedrain`,
+    /// the administrator), with a context `kubedrain-sim-NAME` for every other user.
     pub fn kubeconfig_yaml(&self) -> String {
+        let mut yaml = self.kubeconfig_as(None);
+        for u in &self.users {
+            yaml.push_str(&format!(
+                "- name: {name}\n  user:\n    token: {token}\n",
+                name = u.name,
+                token = u.token
+            ));
+        }
+        let contexts: String = self
+            .users
+            .iter()
+            .map(|u| {
+                format!(
+                    "- name: kubedrain-sim-{n}\n  context:\n    cluster: kubedrain-sim\n    user: {n}\n    namespace: default\n",
+                    n = u.name
+                )
+            })
+            .collect();
+        yaml.replacen(
+            "current-context:",
+            &format!("{contexts}current-context:"),
+            1,
+        )
+    }
+
+    /// A kubeconfig whose only user is `user` (the administrator for `None`).
+    pub fn kubeconfig_as(&self, user: Option<&str>) -> String {
+        let token = match user {
+            None => self.admin_token.as_str(),
+            Some(name) => self
+                .users
+                .iter()
+                .find(|u| u.name == name)
+                .map_or("unknown-user", |u| u.token.as_str()),
+        };
+        let ca = match &self.ca_pem {
+            Some(pem) => {
+                use base64::Engine;
+                let data = base64::engine::general_purpose::STANDARD.encode(pem);
+                format!("\n    certificate-authority-data: {data}")
+            }
+            None => String::new(),
+        };
         format!(
             "apiVersion: v1
 kind: Config
 clusters:
 - name: kubedrain-sim
   cluster:
-    server: {url}
+    server: {url}{ca}
 contexts:
 - name: kubedrain-sim
   context:
@@ -179,11 +324,11 @@ contexts:
     user: kubedrain
     namespace: default
 current-context: kubedrain-sim
+preferences: {{}}
 users:
 - name: kubedrain
   user:
-    token: kubedrain-sim-token
-preferences: {{}}
+    token: {token}
 ",
             url = self.url()
         )
@@ -201,11 +346,16 @@ preferences: {{}}
 
     /// A kube client for the simulator, built from its kubeconfig.
     pub async fn client(&self) -> Result<kube::Client> {
-        let kc = kube::config::Kubeconfig::from_yaml(&self.kubeconfig_yaml())?;
-        let config =
+        Ok(kube::Client::try_from(self.kube_config().await?)?)
+    }
+
+    /// The client configuration of the administrator's kubeconfig context.
+    pub async fn kube_config(&self) -> Result<kube::Config> {
+        let kc = kube::config::Kubeconfig::from_yaml(&self.kubeconfig_as(None))?;
+        Ok(
             kube::Config::from_custom_kubeconfig(kc, &kube::config::KubeConfigOptions::default())
-                .await?;
-        Ok(kube::Client::try_from(config)?)
+                .await?,
+        )
     }
 
     /// Waits until the controllers have indexed the store (see `Controllers::wait_ready`);
@@ -283,8 +433,13 @@ impl StopSignals {
 pub async fn run_cli(args: crate::cli::SimArgs) -> Result<()> {
     if !args.listen.ip().is_loopback() {
         eprintln!(
-            "WARNING: listening on {} (not loopback): the simulator has no authentication; anyone who can reach it can change it",
-            args.listen
+            "WARNING: listening on {} (not loopback){}",
+            args.listen,
+            if args.plain_http {
+                " over plain HTTP without authentication: anyone who can reach it can change it"
+            } else {
+                ": anyone with the kubeconfig's token can change it"
+            }
         );
     }
     if !(args.speed > 0.0 && args.speed.is_finite()) {
@@ -298,6 +453,7 @@ pub async fn run_cli(args: crate::cli::SimArgs) -> Result<()> {
         listen: args.listen,
         speed: args.speed,
         generated: args.nodes.map(|n| (n, args.pods_per_node)),
+        auth: (!args.plain_http).then(AuthOptions::default),
         ..SimOptions::default()
     };
     let mut stop = StopSignals::listen()?;

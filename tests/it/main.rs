@@ -34,6 +34,7 @@ mod drain_verdicts;
 mod files_and_secrets;
 mod flow_daemonsets;
 mod input_fuzz;
+mod rbac_enforced;
 mod rbac_roles;
 mod sim_api;
 mod sim_cli;

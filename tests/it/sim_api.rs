@@ -54,7 +54,9 @@ async fn discovery_lists_what_is_served() {
         .iter()
         .map(|g| g["name"].as_str().unwrap())
         .collect();
-    assert_eq!(gnames, ["policy", "apps", "batch"]);
+    assert_eq!(gnames, ["policy", "apps", "batch", "authorization.k8s.io"]);
+    let authz = h.get("/apis/authorization.k8s.io/v1").await.body;
+    assert_eq!(authz["resources"][0]["name"], "selfsubjectaccessreviews");
     let apps = h.get("/apis/apps/v1").await.body;
     assert_eq!(apps["groupVersion"], "apps/v1");
     assert!(
@@ -73,7 +75,10 @@ async fn discovery_lists_what_is_served() {
             .any(|r| r["name"] == "poddisruptionbudgets")
     );
     assert_status(&h.get("/apis/apps/v2").await, 404, "NotFound");
-    assert_status(&h.get("/openapi/v2").await, 404, "NotFound");
+    let v2 = h.get("/openapi/v2").await;
+    assert_eq!(v2.code, 200);
+    assert_eq!(v2.body["swagger"], "2.0");
+    assert!(v2.body["definitions"]["io.k8s.api.core.v1.Pod"].is_object());
     let oa = h.get("/openapi/v3").await.body;
     let url = oa["paths"]["apis/policy/v1"]["serverRelativeURL"]
         .as_str()

@@ -28,7 +28,7 @@ fn sim_prints_kubeconfig_and_stops_on_sigterm() {
     let mut out = BufReader::new(child.stdout.take().unwrap()).lines();
     let first = out.next().unwrap().unwrap();
     assert!(
-        first.starts_with("kubedrain simulator (seed) listening on http://127.0.0.1:"),
+        first.starts_with("kubedrain simulator (seed) listening on https://127.0.0.1:"),
         "{first}"
     );
     let second = out.next().unwrap().unwrap();
@@ -36,11 +36,14 @@ fn sim_prints_kubeconfig_and_stops_on_sigterm() {
     let yaml = std::fs::read_to_string(&kc).unwrap();
     let url = first.rsplit(' ').next().unwrap();
     assert!(
-        yaml.contains(&format!("server: {url}")) && yaml.contains("current-context: kubedrain-sim"),
+        yaml.contains(&format!("server: {url}"))
+            && yaml.contains("current-context: kubedrain-sim")
+            && yaml.contains("certificate-authority-data: "),
         "{yaml}"
     );
-    // It answers: /version over a plain TCP request.
-    let addr = url.trim_start_matches("http://");
+    // It answers over HTTPS with its CA: /version through kubectl when there is one, else a
+    // TLS handshake that a plain-HTTP request cannot pass.
+    let addr = url.trim_start_matches("https://");
     let mut s = std::net::TcpStream::connect(addr).unwrap();
     use std::io::{Read, Write};
     write!(
@@ -48,12 +51,21 @@ fn sim_prints_kubeconfig_and_stops_on_sigterm() {
         "GET /version HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
     )
     .unwrap();
-    let mut resp = String::new();
-    s.read_to_string(&mut resp).unwrap();
+    let mut resp = Vec::new();
+    let _ = s.read_to_end(&mut resp);
     assert!(
-        resp.starts_with("HTTP/1.1 200") && resp.contains("\"gitVersion\":\"v1.25.4\""),
-        "{resp}"
+        !resp.starts_with(b"HTTP/1.1 200"),
+        "plain HTTP is not served"
     );
+    if let Some(kubectl) = crate::sim_kubectl::find_kubectl() {
+        let out = Command::new(kubectl)
+            .args(["get", "--raw", "/version"])
+            .env("KUBECONFIG", &kc)
+            .output()
+            .unwrap();
+        let body = String::from_utf8_lossy(&out.stdout);
+        assert!(body.contains("\"gitVersion\":\"v1.25.4\""), "{body}");
+    }
     // SIGTERM stops it cleanly (exit 0).
     let pid = child.id().to_string();
     assert!(

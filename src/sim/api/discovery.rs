@@ -33,6 +33,9 @@ pub fn api_versions(server_address: &str) -> Value {
     })
 }
 
+/// The group of the access reviews (`kubectl auth can-i`), which store nothing.
+const AUTHORIZATION: &str = "authorization.k8s.io";
+
 /// The API groups served besides core, in discovery order.
 pub fn groups() -> Vec<&'static str> {
     let mut g: Vec<&'static str> = Vec::new();
@@ -41,6 +44,7 @@ pub fn groups() -> Vec<&'static str> {
             g.push(k.group());
         }
     }
+    g.push(AUTHORIZATION);
     g
 }
 
@@ -91,6 +95,12 @@ pub fn resource_list(group: &str, version: &str) -> Option<Value> {
         return None;
     }
     let mut resources = Vec::new();
+    if group == AUTHORIZATION {
+        resources.push(json!({
+            "name": "selfsubjectaccessreviews", "singularName": "selfsubjectaccessreview",
+            "namespaced": false, "kind": "SelfSubjectAccessReview", "verbs": ["create"],
+        }));
+    }
     for k in Kind::ALL.into_iter().filter(|k| k.group() == group) {
         let mut r = json!({
             "name": k.plural(),
@@ -112,6 +122,22 @@ pub fn resource_list(group: &str, version: &str) -> Option<Value> {
                 "name": "pods/eviction", "singularName": "pod", "namespaced": true,
                 "group": "policy", "version": "v1", "kind": "Eviction", "verbs": ["create"],
             }));
+            // Served by the built-in kubelet's stand-in (`pod_io.rs`).
+            for (sub, kind, verbs) in [
+                ("log", "Pod", json!(["get"])),
+                ("exec", "PodExecOptions", json!(["create", "get"])),
+                ("attach", "PodAttachOptions", json!(["create", "get"])),
+                (
+                    "portforward",
+                    "PodPortForwardOptions",
+                    json!(["create", "get"]),
+                ),
+            ] {
+                resources.push(json!({
+                    "name": format!("pods/{sub}"), "singularName": "pod", "namespaced": true,
+                    "kind": kind, "verbs": verbs,
+                }));
+            }
         }
         if matches!(k, Kind::Deployment | Kind::ReplicaSet | Kind::StatefulSet) {
             resources.push(json!({

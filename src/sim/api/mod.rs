@@ -34,6 +34,7 @@ use self::faults::{FaultAction, Faults};
 use self::stats::{RequestRecord, Stats};
 use self::status::{ApiError, ApiResult, json_value};
 use self::table::IncludeObject;
+use crate::sim::auth;
 use crate::sim::kinds::Kind;
 use crate::sim::store::Store;
 
@@ -55,6 +56,8 @@ pub struct ApiState {
     pub shutdown: tokio::sync::watch::Receiver<bool>,
     /// Snapshots behind `continue` tokens.
     pub pages: Mutex<list_watch::PageCache>,
+    /// Authentication and RBAC; `None` serves every request as an administrator.
+    pub auth: Option<Arc<crate::sim::auth::Auth>>,
 }
 
 /// The axum router serving the API for `state`.
@@ -83,6 +86,7 @@ enum Route {
     Group(String),
     ResourceList(String, String),
     OpenApiV2,
+    SelfSubjectAccessReview,
     OpenApiRoot,
     OpenApi(String, String),
     Resource(Target),
@@ -95,6 +99,14 @@ fn parse_route(path: &str) -> Route {
         ["version"] => return Route::Version,
         ["healthz" | "readyz" | "livez", ..] => return Route::Health,
         ["openapi", "v2"] => return Route::OpenApiV2,
+        [
+            "apis",
+            "authorization.k8s.io",
+            "v1",
+            "selfsubjectaccessreviews",
+        ] => {
+            return Route::SelfSubjectAccessReview;
+        }
         ["openapi", "v3"] => return Route::OpenApiRoot,
         ["openapi", "v3", "api", v] => return Route::OpenApi(String::new(), v.to_string()),
         ["openapi", "v3", "apis", g, v] => return Route::OpenApi(g.to_string(), v.to_string()),
@@ -218,9 +230,12 @@ async fn handle(State(st): State<Arc<ApiState>>, req: Request) -> Response {
             ApiError::new(503, "ServiceUnavailable", "the simulator is shutting down")
                 .into_response()
         }
-        None => match serve(&st, method.clone(), route, &q, req).await {
-            Ok(r) => r,
+        None => match authorize(&st, &method, &path, &route, &q, req.headers()) {
             Err(e) => e.into_response(),
+            Ok(user) => match serve(&st, method.clone(), route, &q, user, req).await {
+                Ok(r) => r,
+                Err(e) => e.into_response(),
+            },
         },
     };
     let bytes = if verb == "watch" {
@@ -240,6 +255,53 @@ async fn handle(State(st): State<Arc<ApiState>>, req: Request) -> Response {
         bytes,
     });
     resp
+}
+
+/// Authenticates the request and checks RBAC (the apiserver's filters, in its order).
+fn authorize(
+    st: &ApiState,
+    method: &Method,
+    path: &str,
+    route: &Route,
+    q: &Params,
+    headers: &http::HeaderMap,
+) -> ApiResult<auth::UserInfo> {
+    use auth::{Attributes, Refusal};
+    let Some(a) = &st.auth else {
+        return Ok(auth::UserInfo {
+            name: auth::ADMIN.into(),
+            groups: vec!["system:masters".into()],
+        });
+    };
+    let refused = |r: Refusal| match r {
+        Refusal::Unauthorized => ApiError::new(401, "Unauthorized", "Unauthorized"),
+        Refusal::Forbidden(m) => ApiError::new(403, "Forbidden", m),
+    };
+    let user = a.authenticate(headers).map_err(refused)?;
+    let attributes = match route {
+        Route::Resource(t) => Attributes::Resource {
+            verb: verb_of(method, route, q).0.to_string(),
+            group: t.kind.group().to_string(),
+            resource: t.kind.plural().to_string(),
+            subresource: t.sub.clone().unwrap_or_default(),
+            namespace: t.ns.clone().unwrap_or_default(),
+            name: t.name.clone().unwrap_or_default(),
+        },
+        Route::SelfSubjectAccessReview => Attributes::Resource {
+            verb: "create".into(),
+            group: "authorization.k8s.io".into(),
+            resource: "selfsubjectaccessreviews".into(),
+            subresource: String::new(),
+            namespace: String::new(),
+            name: String::new(),
+        },
+        _ => Attributes::NonResource {
+            verb: method.as_str().to_ascii_lowercase(),
+            path: path.to_string(),
+        },
+    };
+    a.authorize(&user, &attributes).map_err(refused)?;
+    Ok(user)
 }
 
 fn injected(code: u16, path: &str) -> Response {
@@ -342,6 +404,7 @@ async fn serve(
     method: Method,
     route: Route,
     q: &Params,
+    user: auth::UserInfo,
     req: Request,
 ) -> ApiResult {
     let accept = req
@@ -385,6 +448,14 @@ async fn serve(
             let v = crate::sim::controllers::apiserver_version(&st.store, &st.git_version);
             get_only(Ok(openapi_v2(&accept, &v)))
         }
+        Route::SelfSubjectAccessReview if method == Method::POST => {
+            let (ct, body) = read_body(req).await?;
+            let review = decode_object(&ct, &body)?;
+            auth::review::answer(st.auth.as_deref(), &user, &review)
+                .map(|v| json_value(201, &v))
+                .map_err(|m| ApiError::new(422, "Invalid", m))
+        }
+        Route::SelfSubjectAccessReview => Err(ApiError::method_not_allowed(method.as_str())),
         Route::OpenApiRoot => get_only(Ok(json_value(200, &openapi::v3_root()))),
         Route::OpenApi(g, v) => {
             let version = crate::sim::controllers::apiserver_version(&st.store, &st.git_version);

@@ -14,6 +14,7 @@ mod campaign_support;
 mod campaign_taints;
 mod campaign_upgrade;
 mod cli_inputs;
+mod client_transport;
 mod cordon_many;
 mod cordon_ownership;
 mod demo_presenter;

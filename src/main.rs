@@ -343,6 +343,7 @@ async fn demo(
             demo: Some(args.scenario),
             demo_kubeconfig: Some(kc.display().to_string()),
             flow,
+            demo_clock: Some(sim.clock().clone()),
         },
     )
     .await;

@@ -14,6 +14,7 @@
 
 pub mod campaign;
 pub mod campaign_exec;
+pub mod demo_clock;
 pub mod dirty;
 pub mod drain_flow;
 pub mod fixtures;

@@ -361,6 +361,8 @@ pub struct Model {
     pub versions: VersionsView,
     /// Marked nodes, the campaign form and plan, the running campaign.
     pub campaign: super::campaign::CampaignUi,
+    /// The demo cluster's clock (`None` on a real cluster).
+    pub demo_clock: Option<super::demo_clock::ClockState>,
 }
 
 impl Model {
@@ -399,6 +401,7 @@ impl Model {
             flow: Default::default(),
             versions: VersionsView::default(),
             campaign: Default::default(),
+            demo_clock: None,
         }
     }
 

@@ -33,6 +33,8 @@ pub enum Msg {
     Flow(super::drain_flow::FlowMsg),
     /// The campaign (plans, events, its report).
     Campaign(super::campaign::CampaignMsg),
+    /// The demo cluster's clock changed (frozen, speed).
+    Clock(super::demo_clock::ClockState),
 }
 
 /// A node-level mutation the keymap asks for (`c`, `u`, `r`); `drain_flow::open` turns it into
@@ -63,4 +65,6 @@ pub enum Cmd {
     Flow(super::drain_flow::FlowCmd),
     /// A campaign side effect (plan, start, pause, abort).
     Campaign(super::campaign::CampaignCmd),
+    /// Freeze, step or change the speed of the demo cluster's clock.
+    Clock(super::demo_clock::ClockCmd),
 }

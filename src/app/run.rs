@@ -35,6 +35,8 @@ pub struct RunOptions {
     pub demo_kubeconfig: Option<String>,
     /// The maintenance workflow's client, journal target and (demo) upgrade hook.
     pub flow: super::flow_exec::FlowSetup,
+    /// The demo cluster's clock (freeze, step, speed).
+    pub demo_clock: Option<std::sync::Arc<dyn super::demo_clock::DemoClock>>,
 }
 
 /// At most this many queued messages are applied per loop turn, so keys stay responsive
@@ -113,6 +115,7 @@ pub async fn run(conn: Connection, opts: RunOptions) -> Result<()> {
         Timestamp::now(),
     );
     model.flow.demo_upgrade = opts.flow.upgrade.is_some();
+    model.demo_clock = opts.demo_clock.as_ref().map(|c| c.state());
     if let Err(why) = &opts.flow.client {
         let why = format!("no client for changes ({why})");
         model.flash = Some((
@@ -137,6 +140,7 @@ pub async fn run(conn: Connection, opts: RunOptions) -> Result<()> {
         watchers: Vec::new(),
         flow,
         campaign,
+        clock: opts.demo_clock.clone(),
     };
     exec.flow.start();
     exec.campaign.start();
@@ -252,6 +256,7 @@ struct Executor {
     watchers: Vec<JoinHandle<()>>,
     flow: super::flow_exec::FlowExec,
     campaign: super::campaign_exec::CampaignExec,
+    clock: Option<std::sync::Arc<dyn super::demo_clock::DemoClock>>,
 }
 
 impl Executor {
@@ -276,6 +281,11 @@ impl Executor {
         match cmd {
             Cmd::Flow(cmd) => self.flow.run(cmd),
             Cmd::Campaign(cmd) => self.campaign.run(cmd),
+            Cmd::Clock(cmd) => {
+                if let Some(clock) = &self.clock {
+                    let _ = self.tx.try_send(Msg::Clock(clock.apply(cmd)));
+                }
+            }
         }
     }
 }

@@ -90,6 +90,22 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Cmd> {
         }
         Msg::Flow(msg) => super::drain_flow::on_msg(m, msg),
         Msg::Campaign(msg) => super::campaign::on_msg(m, msg),
+        Msg::Clock(state) => {
+            let text = match (m.demo_clock, state) {
+                (Some(old), new) if old.frozen && !new.frozen => "thawed: the cluster runs again",
+                (Some(old), new) if !old.frozen && new.frozen => {
+                    "frozen: time, countdowns and controllers stand still (. steps, f thaws)"
+                }
+                (_, new) if new.frozen => "stepped one second and one controller pass",
+                _ => "",
+            };
+            if !text.is_empty() {
+                m.flash = Some((text.into(), m.now));
+            }
+            m.demo_clock = Some(state);
+            m.redraw = true;
+            Vec::new()
+        }
         Msg::Key(k) => {
             if k.kind == KeyEventKind::Release {
                 return Vec::new();
@@ -243,6 +259,9 @@ fn key(m: &mut Model, k: KeyEvent) -> Vec<Cmd> {
                     m.overlay = None;
                 }
                 return Vec::new();
+            }
+            if let Some(cmds) = super::demo_clock::key(m, &k) {
+                return cmds;
             }
             if let Some(cmds) = super::drain_flow::key(m, &k) {
                 return cmds;

@@ -130,6 +130,23 @@ pub fn render(m: &Model, f: &mut Frame, area: Rect) {
             )),
         ]);
     }
+    // The demo clock's keys work everywhere; one line beside the demo's `U` keeps 80×24 whole.
+    if m.demo_clock.is_some() {
+        let row = Line::from(vec![
+            Span::styled(format!(" {:<KEYS_W$} ", "f . + -"), theme::key()),
+            Span::styled("freeze · step · speed", theme::text()),
+        ]);
+        match flow
+            .iter_mut()
+            .find(|s| s.len() > 1 && s[1].to_string().contains(" U "))
+        {
+            Some(section) => section.push(row),
+            None => flow.push(vec![
+                Line::from(Span::styled("Demo clock", theme::title())),
+                row,
+            ]),
+        }
+    }
     let dialog = crate::app::drain_flow::ctx(m).is_some();
     let commands = secs.pop();
     if dialog {

@@ -77,6 +77,18 @@ pub fn header(m: &Model, f: &mut Frame, area: Rect) {
             theme::dim(),
         )]);
     }
+    // The demo clock is not optional: a frozen cluster must never look live.
+    if let Some(clock) = m.demo_clock {
+        let style = if clock.frozen {
+            theme::warn()
+        } else {
+            theme::dim()
+        };
+        groups.push(vec![
+            sep(),
+            Span::styled(crate::app::demo_clock::label(clock), style),
+        ]);
+    }
     let width = |g: &[Span]| g.iter().map(|s| s.width()).sum::<usize>();
     let mut used = groups.iter().map(|g| width(g)).sum::<usize>() + width(&conn);
     for g in optional {

@@ -206,7 +206,10 @@ impl Manager {
         mut stop: oneshot::Receiver<()>,
     ) {
         loop {
-            self.pass();
+            // A frozen clock (the demo's pause) stops reconciling; a step allows one pass.
+            if self.store.clock().take_pass() {
+                self.pass();
+            }
             let wait = self.next_wait();
             tokio::select! {
                 _ = &mut stop => return,

@@ -155,6 +155,11 @@ impl SimClock {
     }
 }
 
+/// Formats a timestamp the way the Kubernetes API does (RFC 3339, seconds, `Z`).
+pub fn format_time(t: Timestamp) -> String {
+    t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -180,9 +185,4 @@ mod tests {
         assert!(c.now() >= t0 + jiff::SignedDuration::from_secs(1));
         assert!(c.take_pass());
     }
-}
-
-/// Formats a timestamp the way the Kubernetes API does (RFC 3339, seconds, `Z`).
-pub fn format_time(t: Timestamp) -> String {
-    t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
 }

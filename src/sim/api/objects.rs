@@ -99,6 +99,7 @@ pub fn create(
         )));
     }
     let decoded = strict::decode(kind, &obj, directive)?;
+    strict::prune(kind, &mut obj);
     if let Some(ns) = path_ns {
         match obj["metadata"]["namespace"].as_str() {
             Some(b) if !b.is_empty() && b != ns => {
@@ -235,6 +236,8 @@ pub fn replace(
         ));
     }
     let decoded = strict::decode(kind, &new, directive)?;
+    let mut new = new;
+    strict::prune(kind, &mut new);
     let status_only = sub == Some("status");
     let (manager, time) = update_by(st, q);
     let mut failure: Option<ApiError> = None;
@@ -348,7 +351,12 @@ pub fn patch(
         // A patch cannot write managedFields (the server keeps them).
         managed::keep(&before, cur);
         match decode_patched(kind, &before, cur, directive) {
-            Ok(d) => warnings = d.warnings,
+            Ok(d) => {
+                if !d.warnings.is_empty() {
+                    strict::prune(kind, cur);
+                }
+                warnings = d.warnings;
+            }
             Err(e) => return fail(e),
         }
         if sub != Some("status")
@@ -402,6 +410,7 @@ fn apply_create(
     directive: Directive,
 ) -> ApiResult {
     let decoded = strict::decode(kind, &obj, directive)?;
+    strict::prune(kind, &mut obj);
     obj["metadata"]["name"] = json!(name);
     if kind.namespaced() {
         obj["metadata"]["namespace"] = json!(ns);

@@ -179,6 +179,33 @@ fn unknown(input: &Value, typed: &Value, path: &str, out: &mut Vec<String>) {
     }
 }
 
+/// Removes the keys of `input` that `typed` lacks (what decoding into Go structs drops).
+fn drop_unknown(input: &mut Value, typed: &Value) {
+    match (input, typed) {
+        (Value::Object(i), Value::Object(t)) => {
+            i.retain(|k, v| v.is_null() || t.contains_key(k));
+            for (k, v) in i.iter_mut() {
+                if let Some(tv) = t.get(k) {
+                    drop_unknown(v, tv);
+                }
+            }
+        }
+        (Value::Array(i), Value::Array(t)) => {
+            for (iv, tv) in i.iter_mut().zip(t) {
+                drop_unknown(iv, tv);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Drops unknown fields from `obj`, as the server's decoder does (the object must decode).
+pub fn prune(kind: Kind, obj: &mut Value) {
+    if let Ok(t) = typed(kind, &strip_directives(obj)) {
+        drop_unknown(obj, &t);
+    }
+}
+
 /// The outcome of decoding a body: unknown fields to warn about (none when ignored).
 #[derive(Debug, Default)]
 pub struct Decoded {

@@ -304,7 +304,10 @@ impl Manager {
             .index
             .apply(Kind::ReplicaSet, ChangeType::Added, r.clone());
         self.dirty(Kind::ReplicaSet, (ns.clone(), rs_name.clone()));
-        if revision > 1 {
+        // The revision annotation, from the first ReplicaSet on (a new Deployment gets "1").
+        if dep["metadata"]["annotations"]["deployment.kubernetes.io/revision"]
+            != json!(revision.to_string())
+        {
             let _ = self.store.update(Kind::Deployment, &ns, &name, |d| {
                 d["metadata"]["annotations"]["deployment.kubernetes.io/revision"] =
                     json!(revision.to_string());

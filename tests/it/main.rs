@@ -42,6 +42,7 @@ mod sim_eviction;
 mod sim_gc;
 mod sim_kube_client;
 mod sim_kubectl;
+mod sim_kubectl_gc;
 mod sim_tables;
 mod sim_upgrade;
 mod sim_validation;

@@ -34,9 +34,34 @@ pub(crate) struct Out {
     pub(crate) stderr: String,
 }
 
+/// The real kubectl 1.`minor` binary: `$KUBECTL_1_<minor>`, or the Google Cloud SDK's
+/// `kubectl.1.<minor>` beside the `kubectl` dispatcher on PATH (or in its usual place).
+pub(crate) fn find_kubectl_version(minor: u32) -> Option<PathBuf> {
+    if let Some(k) = std::env::var_os(format!("KUBECTL_1_{minor}")) {
+        return Some(PathBuf::from(k));
+    }
+    let name = format!("kubectl.1.{minor}");
+    let beside = find_kubectl()
+        .and_then(|k| k.canonicalize().ok())
+        .and_then(|k| k.parent().map(|d| d.join(&name)));
+    beside
+        .into_iter()
+        .chain([PathBuf::from("/usr/lib/google-cloud-sdk/bin").join(&name)])
+        .find(|p| p.is_file())
+}
+
 impl Kubectl {
     pub(crate) async fn start(scenario: &str, speed: f64) -> Option<Self> {
-        let Some(bin) = find_kubectl() else {
+        Self::start_with(find_kubectl(), scenario, speed).await
+    }
+
+    /// Like [`Kubectl::start`] with kubectl 1.`minor` (a failure under CI=true when missing).
+    pub(crate) async fn start_version(minor: u32, scenario: &str, speed: f64) -> Option<Self> {
+        Self::start_with(find_kubectl_version(minor), scenario, speed).await
+    }
+
+    async fn start_with(bin: Option<PathBuf>, scenario: &str, speed: f64) -> Option<Self> {
+        let Some(bin) = bin else {
             if std::env::var("CI").is_ok_and(|v| v == "true") {
                 panic!("kubectl not found (set KUBECTL or PATH); CI=true requires it");
             }

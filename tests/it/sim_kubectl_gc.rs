@@ -56,14 +56,21 @@ spec:
 async fn step_until(k: &Kubectl, what: &str, mut f: impl FnMut() -> bool) {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
     while !f() {
-        assert!(tokio::time::Instant::now() < deadline, "timed out waiting for {what}");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
         k.sim.clock().advance(Duration::from_secs(2));
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
 
 fn web_objects(k: &Kubectl, kind: Kind) -> usize {
-    k.sim.store().list(kind, Some("default")).1.iter()
+    k.sim
+        .store()
+        .list(kind, Some("default"))
+        .1
+        .iter()
         .filter(|o| o["metadata"]["labels"]["app"] == "web" || o["metadata"]["name"] == "web")
         .count()
 }
@@ -81,13 +88,19 @@ async fn session(minor: u32, strict: bool) {
         std::fs::write(&p, text).unwrap();
         p.to_string_lossy().into_owned()
     };
-    let (unknown, no_sel, good) = (file("unknown.yaml", UNKNOWN_FIELD), file("nosel.yaml", NO_SELECTOR), file("good.yaml", GOOD));
+    let (unknown, no_sel, good) = (
+        file("unknown.yaml", UNKNOWN_FIELD),
+        file("nosel.yaml", NO_SELECTOR),
+        file("good.yaml", GOOD),
+    );
     if strict {
         let o = k.run(&["create", "-f", &unknown]).await;
         assert_eq!(o.code, 1, "1.{minor}: {}", o.stderr);
         assert_eq!(
             o.stderr,
-            format!("Error from server (BadRequest): error when creating \"{unknown}\": Deployment in version \"v1\" cannot be handled as a Deployment: strict decoding error: unknown field \"spec.replica\"\n"),
+            format!(
+                "Error from server (BadRequest): error when creating \"{unknown}\": Deployment in version \"v1\" cannot be handled as a Deployment: strict decoding error: unknown field \"spec.replica\"\n"
+            ),
             "1.{minor}"
         );
     }
@@ -98,24 +111,48 @@ async fn session(minor: u32, strict: bool) {
         "The Deployment \"web\" is invalid: \n* spec.selector: Required value\n* spec.template.metadata.labels: Invalid value: map[string]string{\"app\":\"web\"}: `selector` does not match template `labels`\n",
         "1.{minor}"
     );
-    assert_eq!(web_objects(&k, Kind::Deployment), 0, "nothing invalid stored");
+    assert_eq!(
+        web_objects(&k, Kind::Deployment),
+        0,
+        "nothing invalid stored"
+    );
 
     let o = k.run(&["create", "-f", &good, "--validate=false"]).await;
-    assert_eq!((o.code, o.stdout.as_str()), (0, "deployment.apps/web created\n"), "1.{minor}: {}", o.stderr);
+    assert_eq!(
+        (o.code, o.stdout.as_str()),
+        (0, "deployment.apps/web created\n"),
+        "1.{minor}: {}",
+        o.stderr
+    );
     step_until(&k, "2 running pods", || {
-        k.sim.store().list(Kind::Pod, Some("default")).1.iter()
-            .filter(|p| p["metadata"]["labels"]["app"] == "web" && p["status"]["phase"] == "Running")
-            .count() == 2
+        k.sim
+            .store()
+            .list(Kind::Pod, Some("default"))
+            .1
+            .iter()
+            .filter(|p| {
+                p["metadata"]["labels"]["app"] == "web" && p["status"]["phase"] == "Running"
+            })
+            .count()
+            == 2
     })
     .await;
     let o = k.run(&["delete", "deploy", "web"]).await;
-    assert_eq!((o.code, o.stdout.as_str()), (0, "deployment.apps \"web\" deleted\n"), "1.{minor}: {}", o.stderr);
+    assert_eq!(
+        (o.code, o.stdout.as_str()),
+        (0, "deployment.apps \"web\" deleted\n"),
+        "1.{minor}: {}",
+        o.stderr
+    );
     step_until(&k, "ReplicaSet and pods gone", || {
         web_objects(&k, Kind::ReplicaSet) == 0 && web_objects(&k, Kind::Pod) == 0
     })
     .await;
     let o = k.run(&["get", "rs,pods", "-l", "app=web"]).await;
-    assert_eq!(o.stderr, "No resources found in default namespace.\n", "1.{minor}");
+    assert_eq!(
+        o.stderr, "No resources found in default namespace.\n",
+        "1.{minor}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

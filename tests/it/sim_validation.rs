@@ -44,59 +44,226 @@ const PODS: &str = "/api/v1/namespaces/default/pods";
 const DEPLOYS: &str = "/apis/apps/v1/namespaces/default/deployments";
 
 /// (what, path, body, cause reason, field of the first cause)
-fn cases() -> Vec<(&'static str, &'static str, Value, &'static str, &'static str)> {
+fn cases() -> Vec<(
+    &'static str,
+    &'static str,
+    Value,
+    &'static str,
+    &'static str,
+)> {
     let long = "a".repeat(254);
     let mut job_tpl = tpl(json!({}), json!({"containers": containers()}));
     let mut never = web_tpl();
     never["spec"]["restartPolicy"] = json!("Never");
     job_tpl["metadata"] = json!({});
     vec![
-        ("bad pod name", PODS, good_pod("Bad_Name"), "FieldValueInvalid", "metadata.name"),
-        ("pod name too long", PODS, good_pod(&long), "FieldValueInvalid", "metadata.name"),
-        ("namespace name with a dot", "/api/v1/namespaces",
-            json!({"metadata": {"name": "a.b"}}), "FieldValueInvalid", "metadata.name"),
-        ("bad generateName", PODS, pod(json!({"generateName": "Web_"}), json!({"containers": containers()})),
-            "FieldValueInvalid", "metadata.generateName"),
-        ("label key with a space", PODS, pod(json!({"name": "p", "labels": {"bad key": "x"}}), json!({"containers": containers()})),
-            "FieldValueInvalid", "metadata.labels"),
-        ("label value starting with -", PODS, pod(json!({"name": "p", "labels": {"app": "-x"}}), json!({"containers": containers()})),
-            "FieldValueInvalid", "metadata.labels"),
-        ("label value of 64 characters", PODS, pod(json!({"name": "p", "labels": {"app": "v".repeat(64)}}), json!({"containers": containers()})),
-            "FieldValueInvalid", "metadata.labels"),
-        ("annotation key with two slashes", PODS, pod(json!({"name": "p", "annotations": {"a/b/c": "x"}}), json!({"containers": containers()})),
-            "FieldValueInvalid", "metadata.annotations"),
-        ("pod without containers", PODS, pod(json!({"name": "p"}), json!({})), "FieldValueRequired", "spec.containers"),
-        ("container without name", PODS, pod(json!({"name": "p"}), json!({"containers": [{"image": "nginx"}]})),
-            "FieldValueRequired", "spec.containers[0].name"),
-        ("container without image", PODS, pod(json!({"name": "p"}), json!({"containers": [{"name": "c"}]})),
-            "FieldValueRequired", "spec.containers[0].image"),
-        ("duplicate container names", PODS, pod(json!({"name": "p"}), json!({"containers": [{"name": "c", "image": "a"}, {"name": "c", "image": "b"}]})),
-            "FieldValueDuplicate", "spec.containers[1].name"),
-        ("container port out of range", PODS, pod(json!({"name": "p"}), json!({"containers": [{"name": "c", "image": "a", "ports": [{"containerPort": 70000}]}]})),
-            "FieldValueInvalid", "spec.containers[0].ports[0].containerPort"),
-        ("unknown restartPolicy", PODS, pod(json!({"name": "p"}), json!({"restartPolicy": "Sometimes", "containers": containers()})),
-            "FieldValueNotSupported", "spec.restartPolicy"),
-        ("toleration operator", PODS, pod(json!({"name": "p"}), json!({"containers": containers(), "tolerations": [{"key": "k", "operator": "Maybe"}]})),
-            "FieldValueNotSupported", "spec.tolerations[0].operator"),
-        ("deployment without selector", DEPLOYS, deploy(json!({"template": web_tpl()})), "FieldValueRequired", "spec.selector"),
-        ("selector not matching the template", DEPLOYS, deploy(json!({"selector": {"matchLabels": {"app": "other"}}, "template": web_tpl()})),
-            "FieldValueInvalid", "spec.template.metadata.labels"),
-        ("empty selector", DEPLOYS, deploy(json!({"selector": {}, "template": web_tpl()})), "FieldValueInvalid", "spec.selector"),
-        ("negative replicas", DEPLOYS, deploy(json!({"replicas": -1, "selector": sel(), "template": web_tpl()})),
-            "FieldValueInvalid", "spec.replicas"),
-        ("deployment pods that do not restart", DEPLOYS, deploy(json!({"selector": sel(), "template": never})),
-            "FieldValueNotSupported", "spec.template.spec.restartPolicy"),
-        ("selector operator", DEPLOYS, deploy(json!({"selector": {"matchExpressions": [{"key": "app", "operator": "Is", "values": ["web"]}]}, "template": web_tpl()})),
-            "FieldValueInvalid", "spec.selector.matchExpressions[0].operator"),
-        ("taint effect Bogus", "/api/v1/nodes", node_with(json!([{"key": "k", "effect": "Bogus"}])),
-            "FieldValueNotSupported", "spec.taints[0].effect"),
-        ("taint without effect", "/api/v1/nodes", node_with(json!([{"key": "k"}])), "FieldValueRequired", "spec.taints[0].effect"),
-        ("job that restarts Always", "/apis/batch/v1/namespaces/default/jobs",
+        (
+            "bad pod name",
+            PODS,
+            good_pod("Bad_Name"),
+            "FieldValueInvalid",
+            "metadata.name",
+        ),
+        (
+            "pod name too long",
+            PODS,
+            good_pod(&long),
+            "FieldValueInvalid",
+            "metadata.name",
+        ),
+        (
+            "namespace name with a dot",
+            "/api/v1/namespaces",
+            json!({"metadata": {"name": "a.b"}}),
+            "FieldValueInvalid",
+            "metadata.name",
+        ),
+        (
+            "bad generateName",
+            PODS,
+            pod(
+                json!({"generateName": "Web_"}),
+                json!({"containers": containers()}),
+            ),
+            "FieldValueInvalid",
+            "metadata.generateName",
+        ),
+        (
+            "label key with a space",
+            PODS,
+            pod(
+                json!({"name": "p", "labels": {"bad key": "x"}}),
+                json!({"containers": containers()}),
+            ),
+            "FieldValueInvalid",
+            "metadata.labels",
+        ),
+        (
+            "label value starting with -",
+            PODS,
+            pod(
+                json!({"name": "p", "labels": {"app": "-x"}}),
+                json!({"containers": containers()}),
+            ),
+            "FieldValueInvalid",
+            "metadata.labels",
+        ),
+        (
+            "label value of 64 characters",
+            PODS,
+            pod(
+                json!({"name": "p", "labels": {"app": "v".repeat(64)}}),
+                json!({"containers": containers()}),
+            ),
+            "FieldValueInvalid",
+            "metadata.labels",
+        ),
+        (
+            "annotation key with two slashes",
+            PODS,
+            pod(
+                json!({"name": "p", "annotations": {"a/b/c": "x"}}),
+                json!({"containers": containers()}),
+            ),
+            "FieldValueInvalid",
+            "metadata.annotations",
+        ),
+        (
+            "pod without containers",
+            PODS,
+            pod(json!({"name": "p"}), json!({})),
+            "FieldValueRequired",
+            "spec.containers",
+        ),
+        (
+            "container without name",
+            PODS,
+            pod(
+                json!({"name": "p"}),
+                json!({"containers": [{"image": "nginx"}]}),
+            ),
+            "FieldValueRequired",
+            "spec.containers[0].name",
+        ),
+        (
+            "container without image",
+            PODS,
+            pod(json!({"name": "p"}), json!({"containers": [{"name": "c"}]})),
+            "FieldValueRequired",
+            "spec.containers[0].image",
+        ),
+        (
+            "duplicate container names",
+            PODS,
+            pod(
+                json!({"name": "p"}),
+                json!({"containers": [{"name": "c", "image": "a"}, {"name": "c", "image": "b"}]}),
+            ),
+            "FieldValueDuplicate",
+            "spec.containers[1].name",
+        ),
+        (
+            "container port out of range",
+            PODS,
+            pod(
+                json!({"name": "p"}),
+                json!({"containers": [{"name": "c", "image": "a", "ports": [{"containerPort": 70000}]}]}),
+            ),
+            "FieldValueInvalid",
+            "spec.containers[0].ports[0].containerPort",
+        ),
+        (
+            "unknown restartPolicy",
+            PODS,
+            pod(
+                json!({"name": "p"}),
+                json!({"restartPolicy": "Sometimes", "containers": containers()}),
+            ),
+            "FieldValueNotSupported",
+            "spec.restartPolicy",
+        ),
+        (
+            "toleration operator",
+            PODS,
+            pod(
+                json!({"name": "p"}),
+                json!({"containers": containers(), "tolerations": [{"key": "k", "operator": "Maybe"}]}),
+            ),
+            "FieldValueNotSupported",
+            "spec.tolerations[0].operator",
+        ),
+        (
+            "deployment without selector",
+            DEPLOYS,
+            deploy(json!({"template": web_tpl()})),
+            "FieldValueRequired",
+            "spec.selector",
+        ),
+        (
+            "selector not matching the template",
+            DEPLOYS,
+            deploy(json!({"selector": {"matchLabels": {"app": "other"}}, "template": web_tpl()})),
+            "FieldValueInvalid",
+            "spec.template.metadata.labels",
+        ),
+        (
+            "empty selector",
+            DEPLOYS,
+            deploy(json!({"selector": {}, "template": web_tpl()})),
+            "FieldValueInvalid",
+            "spec.selector",
+        ),
+        (
+            "negative replicas",
+            DEPLOYS,
+            deploy(json!({"replicas": -1, "selector": sel(), "template": web_tpl()})),
+            "FieldValueInvalid",
+            "spec.replicas",
+        ),
+        (
+            "deployment pods that do not restart",
+            DEPLOYS,
+            deploy(json!({"selector": sel(), "template": never})),
+            "FieldValueNotSupported",
+            "spec.template.spec.restartPolicy",
+        ),
+        (
+            "selector operator",
+            DEPLOYS,
+            deploy(
+                json!({"selector": {"matchExpressions": [{"key": "app", "operator": "Is", "values": ["web"]}]}, "template": web_tpl()}),
+            ),
+            "FieldValueInvalid",
+            "spec.selector.matchExpressions[0].operator",
+        ),
+        (
+            "taint effect Bogus",
+            "/api/v1/nodes",
+            node_with(json!([{"key": "k", "effect": "Bogus"}])),
+            "FieldValueNotSupported",
+            "spec.taints[0].effect",
+        ),
+        (
+            "taint without effect",
+            "/api/v1/nodes",
+            node_with(json!([{"key": "k"}])),
+            "FieldValueRequired",
+            "spec.taints[0].effect",
+        ),
+        (
+            "job that restarts Always",
+            "/apis/batch/v1/namespaces/default/jobs",
             json!({"metadata": {"name": "j"}, "spec": {"template": job_tpl}}),
-            "FieldValueNotSupported", "spec.template.spec.restartPolicy"),
-        ("statefulset pod management", "/apis/apps/v1/namespaces/default/statefulsets",
+            "FieldValueNotSupported",
+            "spec.template.spec.restartPolicy",
+        ),
+        (
+            "statefulset pod management",
+            "/apis/apps/v1/namespaces/default/statefulsets",
             json!({"metadata": {"name": "s"}, "spec": {"podManagementPolicy": "Random", "selector": sel(), "template": web_tpl()}}),
-            "FieldValueInvalid", "spec.podManagementPolicy"),
+            "FieldValueInvalid",
+            "spec.podManagementPolicy",
+        ),
     ]
 }
 
@@ -109,14 +276,22 @@ async fn invalid_objects_are_answered_422_with_field_paths() {
     for (what, path, body, reason, field) in table {
         let r = http.post(path, &body).await;
         assert_status(&r, 422, "Invalid");
-        let causes = r.body["details"]["causes"].as_array().unwrap_or_else(|| panic!("{what}: no causes: {r:?}"));
+        let causes = r.body["details"]["causes"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{what}: no causes: {r:?}"));
         assert_eq!(causes[0]["reason"], reason, "{what}: {r:?}");
         assert_eq!(causes[0]["field"], field, "{what}: {r:?}");
         let msg = r.body["message"].as_str().unwrap();
-        assert!(msg.contains(" is invalid: ") && msg.contains(field), "{what}: {msg}");
+        assert!(
+            msg.contains(" is invalid: ") && msg.contains(field),
+            "{what}: {msg}"
+        );
         let kind = body["kind"].as_str().unwrap_or("");
         if !kind.is_empty() {
-            assert_eq!(r.body["details"]["kind"], kind, "{what}: details name the Kind");
+            assert_eq!(
+                r.body["details"]["kind"], kind,
+                "{what}: details name the Kind"
+            );
         }
     }
     // Nothing invalid was stored.
@@ -128,7 +303,9 @@ async fn invalid_objects_are_answered_422_with_field_paths() {
 async fn messages_are_the_apiservers_words() {
     let sim = static_sim().await;
     let http = Http::new(&sim);
-    let r = http.post(DEPLOYS, &deploy(json!({"template": web_tpl()}))).await;
+    let r = http
+        .post(DEPLOYS, &deploy(json!({"template": web_tpl()})))
+        .await;
     assert_eq!(
         r.body["message"],
         "Deployment.apps \"web\" is invalid: [spec.selector: Required value, spec.template.metadata.labels: Invalid value: map[string]string{\"app\":\"web\"}: `selector` does not match template `labels`]"
@@ -139,7 +316,12 @@ async fn messages_are_the_apiservers_words() {
         r.body["message"],
         "Pod \"Bad_Name\" is invalid: metadata.name: Invalid value: \"Bad_Name\": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')"
     );
-    let r = http.post("/api/v1/nodes", &node_with(json!([{"key": "k", "effect": "Bogus"}]))).await;
+    let r = http
+        .post(
+            "/api/v1/nodes",
+            &node_with(json!([{"key": "k", "effect": "Bogus"}])),
+        )
+        .await;
     assert_eq!(
         r.body["details"]["causes"][0]["message"],
         "Unsupported value: \"Bogus\": supported values: \"NoSchedule\", \"PreferNoSchedule\", \"NoExecute\""
@@ -154,17 +336,31 @@ async fn pod_spec_and_selectors_are_immutable() {
     p["spec"]["nodeName"] = json!("node-a");
     assert_eq!(http.post(PODS, &p).await.code, 201);
     let r = http
-        .patch(&format!("{PODS}/p"), "application/merge-patch+json", r#"{"spec":{"nodeName":"node-b"}}"#)
+        .patch(
+            &format!("{PODS}/p"),
+            "application/merge-patch+json",
+            r#"{"spec":{"nodeName":"node-b"}}"#,
+        )
         .await;
     assert_status(&r, 422, "Invalid");
     assert_eq!(r.body["details"]["causes"][0]["field"], "spec");
-    assert_eq!(r.body["details"]["causes"][0]["reason"], "FieldValueForbidden");
+    assert_eq!(
+        r.body["details"]["causes"][0]["reason"],
+        "FieldValueForbidden"
+    );
     let msg = r.body["message"].as_str().unwrap();
     assert!(msg.starts_with("Pod \"p\" is invalid: spec: Forbidden: pod updates may not change fields other than `spec.containers[*].image`"), "{msg}");
-    assert!(msg.contains("- \tNodeName: \"node-a\",\n+ \tNodeName: \"node-b\","), "{msg}");
+    assert!(
+        msg.contains("- \tNodeName: \"node-a\",\n+ \tNodeName: \"node-b\","),
+        "{msg}"
+    );
     // An image change is allowed.
     let r = http
-        .patch(&format!("{PODS}/p"), "application/strategic-merge-patch+json", r#"{"spec":{"containers":[{"name":"c","image":"nginx:1.26"}]}}"#)
+        .patch(
+            &format!("{PODS}/p"),
+            "application/strategic-merge-patch+json",
+            r#"{"spec":{"containers":[{"name":"c","image":"nginx:1.26"}]}}"#,
+        )
         .await;
     assert_eq!(r.code, 200, "{r:?}");
 
@@ -176,12 +372,22 @@ async fn pod_spec_and_selectors_are_immutable() {
         .await;
     assert_status(&r, 422, "Invalid");
     assert_eq!(r.body["details"]["causes"][0]["field"], "spec.selector");
-    assert!(r.body["details"]["causes"][0]["message"].as_str().unwrap().ends_with("field is immutable"));
+    assert!(
+        r.body["details"]["causes"][0]["message"]
+            .as_str()
+            .unwrap()
+            .ends_with("field is immutable")
+    );
     // A PUT is checked the same way.
     let mut cur = http.get(&format!("{DEPLOYS}/web")).await.body;
     cur["spec"]["replicas"] = json!(-2);
     let r = http
-        .send("PUT", &format!("{DEPLOYS}/web"), &[("content-type", "application/json")], Some(&cur.to_string()))
+        .send(
+            "PUT",
+            &format!("{DEPLOYS}/web"),
+            &[("content-type", "application/json")],
+            Some(&cur.to_string()),
+        )
         .await;
     assert_status(&r, 422, "Invalid");
     assert_eq!(r.body["details"]["causes"][0]["field"], "spec.replicas");
@@ -197,30 +403,83 @@ async fn field_validation_strict_warn_and_ignore() {
         d.to_string()
     };
     let ct = [("content-type", "application/json")];
-    let r = http.send("POST", &format!("{DEPLOYS}?fieldValidation=Strict"), &ct, Some(&body("a"))).await;
+    let r = http
+        .send(
+            "POST",
+            &format!("{DEPLOYS}?fieldValidation=Strict"),
+            &ct,
+            Some(&body("a")),
+        )
+        .await;
     assert_status(&r, 400, "BadRequest");
     assert_eq!(
         r.body["message"],
         "Deployment in version \"v1\" cannot be handled as a Deployment: strict decoding error: unknown field \"spec.replica\""
     );
-    let r = http.send("POST", &format!("{DEPLOYS}?fieldValidation=Warn"), &ct, Some(&body("b"))).await;
+    let r = http
+        .send(
+            "POST",
+            &format!("{DEPLOYS}?fieldValidation=Warn"),
+            &ct,
+            Some(&body("b")),
+        )
+        .await;
     assert_eq!(r.code, 201);
-    let warnings: Vec<&str> = r.headers.get_all("warning").iter().map(|v| v.to_str().unwrap()).collect();
+    let warnings: Vec<&str> = r
+        .headers
+        .get_all("warning")
+        .iter()
+        .map(|v| v.to_str().unwrap())
+        .collect();
     assert_eq!(warnings, [r#"299 - "unknown field \"spec.replica\"""#]);
     // No parameter means Warn, as on the real server.
     let r = http.send("POST", DEPLOYS, &ct, Some(&body("c"))).await;
-    assert_eq!((r.code, r.headers.get_all("warning").iter().count()), (201, 1));
-    let r = http.send("POST", &format!("{DEPLOYS}?fieldValidation=Ignore"), &ct, Some(&body("d"))).await;
-    assert_eq!((r.code, r.headers.get_all("warning").iter().count()), (201, 0));
-    assert!(r.body["spec"]["replica"].is_null(), "unknown fields are dropped");
+    assert_eq!(
+        (r.code, r.headers.get_all("warning").iter().count()),
+        (201, 1)
+    );
+    let r = http
+        .send(
+            "POST",
+            &format!("{DEPLOYS}?fieldValidation=Ignore"),
+            &ct,
+            Some(&body("d")),
+        )
+        .await;
+    assert_eq!(
+        (r.code, r.headers.get_all("warning").iter().count()),
+        (201, 0)
+    );
+    assert!(
+        r.body["spec"]["replica"].is_null(),
+        "unknown fields are dropped"
+    );
     // A patch that adds an unknown field, strictly.
     let r = http
-        .send("PATCH", &format!("{DEPLOYS}/b?fieldValidation=Strict"), &[("content-type", "application/merge-patch+json")], Some(r#"{"spec":{"paused":true,"replcas":1}}"#))
+        .send(
+            "PATCH",
+            &format!("{DEPLOYS}/b?fieldValidation=Strict"),
+            &[("content-type", "application/merge-patch+json")],
+            Some(r#"{"spec":{"paused":true,"replcas":1}}"#),
+        )
         .await;
     assert_status(&r, 400, "BadRequest");
-    assert!(r.body["message"].as_str().unwrap().contains("unknown field \"spec.replcas\""));
+    assert!(
+        r.body["message"]
+            .as_str()
+            .unwrap()
+            .contains("unknown field \"spec.replcas\"")
+    );
     // A wrong type is a decode error (400), not a validation error.
-    let r = http.post(PODS, &pod(json!({"name": "p", "labels": {"v": 1}}), json!({"containers": containers()}))).await;
+    let r = http
+        .post(
+            PODS,
+            &pod(
+                json!({"name": "p", "labels": {"v": 1}}),
+                json!({"containers": containers()}),
+            ),
+        )
+        .await;
     assert_status(&r, 400, "BadRequest");
 }
 
@@ -231,22 +490,32 @@ async fn scenario_and_generated_objects_are_valid() {
     let mut sims = Vec::new();
     for s in ["seed", "mixed", "no-room", "pdb-blocked", "upgrade"] {
         sims.push(
-            Simulator::start(SimOptions { scenario: s.into(), ..SimOptions::default() })
-                .await
-                .unwrap(),
+            Simulator::start(SimOptions {
+                scenario: s.into(),
+                ..SimOptions::default()
+            })
+            .await
+            .unwrap(),
         );
     }
     sims.push(
-        Simulator::start(SimOptions { generated: Some((3, 20)), ..SimOptions::default() })
-            .await
-            .unwrap(),
+        Simulator::start(SimOptions {
+            generated: Some((3, 20)),
+            ..SimOptions::default()
+        })
+        .await
+        .unwrap(),
     );
     for sim in &sims {
         assert!(sim.wait_controllers_ready(std::time::Duration::from_secs(30)));
         // Let the controllers create their pods and ReplicaSets.
         let store = sim.store();
         let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(20);
-        while store.list(Kind::Pod, None).1.iter().any(|p| p["status"]["phase"] == "Pending")
+        while store
+            .list(Kind::Pod, None)
+            .1
+            .iter()
+            .any(|p| p["status"]["phase"] == "Pending")
             && tokio::time::Instant::now() < deadline
         {
             tokio::time::sleep(std::time::Duration::from_millis(100)).await;
@@ -254,7 +523,12 @@ async fn scenario_and_generated_objects_are_valid() {
         for kind in Kind::ALL {
             for o in store.list(kind, None).1 {
                 let errs = validation::validate_create(kind, &o);
-                assert!(errs.is_empty(), "{} {kind:?} {}: {errs:?}", sim.scenario(), o["metadata"]["name"]);
+                assert!(
+                    errs.is_empty(),
+                    "{} {kind:?} {}: {errs:?}",
+                    sim.scenario(),
+                    o["metadata"]["name"]
+                );
             }
         }
     }

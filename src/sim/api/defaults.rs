@@ -30,11 +30,7 @@ fn template(obj: &mut Value) {
 /// a template stored without defaults is not seen as changed).
 pub fn scheme(kind: Kind, obj: &mut Value, template_too: bool) {
     match kind {
-        Kind::Pod => {
-            if obj["spec"].is_object() {
-                default_template_spec(&mut obj["spec"]);
-            }
-        }
+        Kind::Pod if obj["spec"].is_object() => default_template_spec(&mut obj["spec"]),
         Kind::Namespace => {
             fill(&mut obj["spec"], "finalizers", json!(["kubernetes"]));
             fill(&mut obj["status"], "phase", json!("Active"));
@@ -45,8 +41,16 @@ pub fn scheme(kind: Kind, obj: &mut Value, template_too: bool) {
             fill(s, "strategy", json!({"type": "RollingUpdate"}));
             if s["strategy"]["type"] == "RollingUpdate" {
                 fill(&mut s["strategy"], "rollingUpdate", json!({}));
-                fill(&mut s["strategy"]["rollingUpdate"], "maxUnavailable", json!("25%"));
-                fill(&mut s["strategy"]["rollingUpdate"], "maxSurge", json!("25%"));
+                fill(
+                    &mut s["strategy"]["rollingUpdate"],
+                    "maxUnavailable",
+                    json!("25%"),
+                );
+                fill(
+                    &mut s["strategy"]["rollingUpdate"],
+                    "maxSurge",
+                    json!("25%"),
+                );
             }
             fill(s, "revisionHistoryLimit", json!(10));
             fill(s, "progressDeadlineSeconds", json!(600));
@@ -58,7 +62,11 @@ pub fn scheme(kind: Kind, obj: &mut Value, template_too: bool) {
             fill(s, "podManagementPolicy", json!("OrderedReady"));
             fill(s, "updateStrategy", json!({"type": "RollingUpdate"}));
             if s["updateStrategy"]["type"] == "RollingUpdate" {
-                fill(&mut s["updateStrategy"], "rollingUpdate", json!({"partition": 0}));
+                fill(
+                    &mut s["updateStrategy"],
+                    "rollingUpdate",
+                    json!({"partition": 0}),
+                );
             }
             fill(s, "revisionHistoryLimit", json!(10));
         }
@@ -66,7 +74,11 @@ pub fn scheme(kind: Kind, obj: &mut Value, template_too: bool) {
             let s = &mut obj["spec"];
             fill(s, "updateStrategy", json!({"type": "RollingUpdate"}));
             if s["updateStrategy"]["type"] == "RollingUpdate" {
-                fill(&mut s["updateStrategy"], "rollingUpdate", json!({"maxUnavailable": 1, "maxSurge": 0}));
+                fill(
+                    &mut s["updateStrategy"],
+                    "rollingUpdate",
+                    json!({"maxUnavailable": 1, "maxSurge": 0}),
+                );
             }
             fill(s, "revisionHistoryLimit", json!(10));
         }
@@ -136,7 +148,10 @@ mod tests {
     fn deployment_and_job_defaults() {
         let mut d = json!({"metadata": {"name": "d"}, "spec": {"template": {"spec": {"containers": [{"name": "c", "image": "nginx"}]}}}});
         on_create(Kind::Deployment, &mut d);
-        assert_eq!(d["spec"]["strategy"], json!({"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": "25%", "maxSurge": "25%"}}));
+        assert_eq!(
+            d["spec"]["strategy"],
+            json!({"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": "25%", "maxSurge": "25%"}})
+        );
         assert_eq!(d["spec"]["revisionHistoryLimit"], 10);
         assert_eq!(d["spec"]["progressDeadlineSeconds"], 600);
         let c = &d["spec"]["template"]["spec"]["containers"][0];
@@ -144,9 +159,18 @@ mod tests {
         assert_eq!(c["terminationMessagePolicy"], "File");
         let mut j = json!({"metadata": {"name": "j", "uid": "u-1"}, "spec": {"template": {"spec": {"restartPolicy": "Never", "containers": []}}}});
         on_create(Kind::Job, &mut j);
-        assert_eq!(j["spec"]["selector"]["matchLabels"]["controller-uid"], "u-1");
+        assert_eq!(
+            j["spec"]["selector"]["matchLabels"]["controller-uid"],
+            "u-1"
+        );
         assert_eq!(j["spec"]["template"]["metadata"]["labels"]["job-name"], "j");
-        assert_eq!((j["spec"]["backoffLimit"].clone(), j["spec"]["completions"].clone()), (json!(6), json!(1)));
+        assert_eq!(
+            (
+                j["spec"]["backoffLimit"].clone(),
+                j["spec"]["completions"].clone()
+            ),
+            (json!(6), json!(1))
+        );
     }
 
     #[test]

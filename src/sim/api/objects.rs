@@ -7,9 +7,9 @@ use serde_json::{Value, json};
 use super::patch::{self, PatchType};
 use super::status::{ApiError, ApiResult, json_value, object_details};
 use super::strict::{self, Directive};
-use super::{defaults, managed, validation};
 use super::table::{self, IncludeObject};
 use super::{ApiState, Params, decode_object, dry_run};
+use super::{defaults, managed, validation};
 use crate::sim::clock::format_time;
 use crate::sim::controllers::gc;
 use crate::sim::kinds::Kind;
@@ -70,7 +70,9 @@ pub fn check_namespace_open(st: &ApiState, kind: Kind, ns: &str, name: &str) -> 
             .with_details(object_details(kind, name)))
         }
         // Only enforced when the scenario models namespaces at all.
-        None if st.store.count(Kind::Namespace) > 0 => Err(ApiError::not_found(Kind::Namespace, ns)),
+        None if st.store.count(Kind::Namespace) > 0 => {
+            Err(ApiError::not_found(Kind::Namespace, ns))
+        }
         _ => Ok(()),
     }
 }
@@ -142,10 +144,16 @@ pub fn create(
         obj["apiVersion"] = json!(kind.api_version());
         obj["kind"] = json!(kind.name());
         obj["metadata"]["creationTimestamp"] = json!(format_time(st.store.clock().now()));
-        return Ok(strict::with_warnings(json_value(201, &obj), &decoded.warnings));
+        return Ok(strict::with_warnings(
+            json_value(201, &obj),
+            &decoded.warnings,
+        ));
     }
     let created = st.store.create(kind, obj)?;
-    Ok(strict::with_warnings(json_value(201, &created), &decoded.warnings))
+    Ok(strict::with_warnings(
+        json_value(201, &created),
+        &decoded.warnings,
+    ))
 }
 
 /// Defaults and validates `next`, the result of an update of `before` (not for `status`).

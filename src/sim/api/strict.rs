@@ -128,9 +128,15 @@ fn typed(kind: Kind, v: &Value) -> Result<Value, String> {
             .and_then(|r| r.split('`').next())
         {
             let slot = at(&mut v, &err.path).and_then(Value::as_object_mut);
-            let Some(obj) = slot else { return Err(err.message) };
+            let Some(obj) = slot else {
+                return Err(err.message);
+            };
             obj.insert(field.to_string(), PLACEHOLDERS[0]());
-            let p = if here.is_empty() { field.to_string() } else { format!("{here}.{field}") };
+            let p = if here.is_empty() {
+                field.to_string()
+            } else {
+                format!("{here}.{field}")
+            };
             filled.push((p, 0));
             continue;
         }
@@ -286,13 +292,21 @@ mod tests {
         let e = decode(Kind::Deployment, &d, Directive::Strict).unwrap_err();
         assert_eq!(e.code, 400);
         assert!(e.message.starts_with("Deployment in version \"v1\" cannot be handled as a Deployment: strict decoding error: unknown field \"spec.replica\""), "{}", e.message);
-        assert!(decode(Kind::Deployment, &d, Directive::Ignore).unwrap().warnings.is_empty());
+        assert!(
+            decode(Kind::Deployment, &d, Directive::Ignore)
+                .unwrap()
+                .warnings
+                .is_empty()
+        );
     }
 
     #[test]
     fn wrong_types_are_bad_requests() {
         let p = json!({"metadata": {"name": "x", "labels": {"v": 1}}});
-        assert_eq!(decode(Kind::Pod, &p, Directive::Ignore).unwrap_err().code, 400);
+        assert_eq!(
+            decode(Kind::Pod, &p, Directive::Ignore).unwrap_err().code,
+            400
+        );
         let ok = json!({"metadata": {"name": "x"}, "spec": {"containers": [{"name": "c", "resources": {"requests": {"cpu": 1}}}]}});
         assert!(decode(Kind::Pod, &ok, Directive::Strict).is_ok());
     }

@@ -81,10 +81,12 @@ pub fn delete_object(
     name: &str,
     policy: Propagation,
 ) -> Result<Deletion, StoreError> {
-    let cur = store.get(kind, ns, name).ok_or_else(|| StoreError::NotFound {
-        kind,
-        name: name.to_string(),
-    })?;
+    let cur = store
+        .get(kind, ns, name)
+        .ok_or_else(|| StoreError::NotFound {
+            kind,
+            name: name.to_string(),
+        })?;
     if kind == Kind::Pod {
         graceful_delete(store, &cur);
         return Ok(match store.get(kind, ns, name) {
@@ -154,7 +156,7 @@ impl GcState {
             if matches!(kind, Kind::Pod | Kind::Event) {
                 continue;
             }
-            let (_, items) = store.list_where(kind, None, |o| is_terminating(o));
+            let (_, items) = store.list_where(kind, None, is_terminating);
             for o in items {
                 s.note(kind, &o);
             }
@@ -408,11 +410,36 @@ impl Manager {
         let _ = self.store.update(Kind::Namespace, "", ns, |n| {
             let conds = &mut n["status"]["conditions"];
             for (t, status, reason, msg) in [
-                ("NamespaceDeletionDiscoveryFailure", "False", "ResourcesDiscovered", "All resources successfully discovered".to_string()),
-                ("NamespaceDeletionGroupVersionParsingFailure", "False", "ParsedGroupVersions", "All legacy kube types successfully parsed".to_string()),
-                ("NamespaceDeletionContentFailure", "False", "ContentDeleted", "All content successfully deleted, may be waiting on finalization".to_string()),
-                ("NamespaceContentRemaining", "True", "SomeResourcesRemain", format!("Some resources are remaining: {}", total.join(", "))),
-                ("NamespaceFinalizersRemaining", "False", "ContentHasNoFinalizers", "All content-preserving finalizers finished".to_string()),
+                (
+                    "NamespaceDeletionDiscoveryFailure",
+                    "False",
+                    "ResourcesDiscovered",
+                    "All resources successfully discovered".to_string(),
+                ),
+                (
+                    "NamespaceDeletionGroupVersionParsingFailure",
+                    "False",
+                    "ParsedGroupVersions",
+                    "All legacy kube types successfully parsed".to_string(),
+                ),
+                (
+                    "NamespaceDeletionContentFailure",
+                    "False",
+                    "ContentDeleted",
+                    "All content successfully deleted, may be waiting on finalization".to_string(),
+                ),
+                (
+                    "NamespaceContentRemaining",
+                    "True",
+                    "SomeResourcesRemain",
+                    format!("Some resources are remaining: {}", total.join(", ")),
+                ),
+                (
+                    "NamespaceFinalizersRemaining",
+                    "False",
+                    "ContentHasNoFinalizers",
+                    "All content-preserving finalizers finished".to_string(),
+                ),
             ] {
                 let c = json!({"type": t, "status": status, "reason": reason, "message": msg});
                 set_condition(conds, c, &now);

@@ -11,7 +11,8 @@ use crate::sim::kinds::Kind;
 
 const DNS1123_LABEL_FMT: &str = "[a-z0-9]([-a-z0-9]*[a-z0-9])?";
 const DNS1123_LABEL_MSG: &str = "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character";
-const DNS1123_SUBDOMAIN_FMT: &str = r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*";
+const DNS1123_SUBDOMAIN_FMT: &str =
+    r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*";
 const DNS1123_SUBDOMAIN_MSG: &str = "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character";
 const QUALIFIED_NAME_FMT: &str = "([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]";
 const QUALIFIED_NAME_MSG: &str = "must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character";
@@ -197,8 +198,16 @@ fn owner_references(refs: &Value, path: &str) -> Errors {
             ("uid", "uid must not be empty"),
         ] {
             if r[field].as_str().unwrap_or("").is_empty() {
-                let f = if field == "apiVersion" { "apiVersion" } else { field };
-                errs.push(FieldError::invalid(&format!("{p}.{f}"), "\"\"".into(), what));
+                let f = if field == "apiVersion" {
+                    "apiVersion"
+                } else {
+                    field
+                };
+                errs.push(FieldError::invalid(
+                    &format!("{p}.{f}"),
+                    "\"\"".into(),
+                    what,
+                ));
             }
         }
         if r["controller"] == true {
@@ -300,7 +309,9 @@ mod tests {
         assert!(qualified_name("node-role.kubernetes.io/control-plane").is_empty());
         assert_eq!(
             qualified_name("bad key"),
-            ["name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')"]
+            [
+                "name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')"
+            ]
         );
         assert_eq!(qualified_name("a/b/c").len(), 1);
         assert_eq!(qualified_name("/x"), ["prefix part must be non-empty"]);

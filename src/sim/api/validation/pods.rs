@@ -31,8 +31,16 @@ pub fn pod_spec(spec: &Value, path: &str) -> Errors {
     }
     supported(&mut errs, spec, path, "restartPolicy", &RESTART_POLICIES);
     supported(&mut errs, spec, path, "dnsPolicy", &DNS_POLICIES);
-    errs.extend(labels(&spec["nodeSelector"], &format!("{path}.nodeSelector")));
-    for (i, t) in spec["tolerations"].as_array().into_iter().flatten().enumerate() {
+    errs.extend(labels(
+        &spec["nodeSelector"],
+        &format!("{path}.nodeSelector"),
+    ));
+    for (i, t) in spec["tolerations"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .enumerate()
+    {
         errs.extend(toleration(t, &format!("{path}.tolerations[{i}]")));
     }
     if let Some(g) = spec["terminationGracePeriodSeconds"].as_i64()
@@ -56,7 +64,11 @@ fn supported(errs: &mut Errors, obj: &Value, path: &str, field: &str, values: &[
         return;
     }
     if !v.as_str().is_some_and(|s| values.contains(&s)) {
-        errs.push(FieldError::not_supported(&format!("{path}.{field}"), v, values));
+        errs.push(FieldError::not_supported(
+            &format!("{path}.{field}"),
+            v,
+            values,
+        ));
     }
 }
 
@@ -67,7 +79,11 @@ fn container(c: &Value, path: &str, names: &mut HashSet<String>) -> Errors {
         errs.push(FieldError::required(&format!("{path}.name"), ""));
     } else {
         for msg in dns1123_label(name) {
-            errs.push(FieldError::invalid(&format!("{path}.name"), quote(name), &msg));
+            errs.push(FieldError::invalid(
+                &format!("{path}.name"),
+                quote(name),
+                &msg,
+            ));
         }
         if !names.insert(name.to_string()) {
             errs.push(FieldError::duplicate(&format!("{path}.name"), name));
@@ -160,9 +176,7 @@ pub fn pod_update(old: &Value, new: &Value) -> Errors {
     }
     let mut errs = Vec::new();
     if let Some(d) = n["activeDeadlineSeconds"].as_i64()
-        && o["activeDeadlineSeconds"]
-            .as_i64()
-            .is_some_and(|od| d > od)
+        && o["activeDeadlineSeconds"].as_i64().is_some_and(|od| d > od)
     {
         errs.push(FieldError::invalid(
             "spec.activeDeadlineSeconds",
@@ -170,14 +184,20 @@ pub fn pod_update(old: &Value, new: &Value) -> Errors {
             "must be less than or equal to previous value",
         ));
     }
-    set_or_remove(&mut munged, "activeDeadlineSeconds", &o["activeDeadlineSeconds"]);
+    set_or_remove(
+        &mut munged,
+        "activeDeadlineSeconds",
+        &o["activeDeadlineSeconds"],
+    );
     // Tolerations may only be added.
     let old_tol = o["tolerations"].as_array().cloned().unwrap_or_default();
     let new_tol = n["tolerations"].as_array().cloned().unwrap_or_default();
     if old_tol.iter().all(|t| new_tol.contains(t)) {
         set_or_remove(&mut munged, "tolerations", &o["tolerations"]);
     }
-    if o["terminationGracePeriodSeconds"].as_i64().is_some_and(|g| g < 0)
+    if o["terminationGracePeriodSeconds"]
+        .as_i64()
+        .is_some_and(|g| g < 0)
         && n["terminationGracePeriodSeconds"] == json!(1)
     {
         munged["terminationGracePeriodSeconds"] = o["terminationGracePeriodSeconds"].clone();
@@ -263,18 +283,29 @@ mod tests {
         assert_eq!(errs.len(), 1);
         assert_eq!(errs[0].field, "spec");
         assert!(errs[0].detail.starts_with(POD_UPDATE_FORBIDDEN));
-        assert!(errs[0].detail.contains("- \tNodeName: \"a\",\n+ \tNodeName: \"b\","));
+        assert!(
+            errs[0]
+                .detail
+                .contains("- \tNodeName: \"a\",\n+ \tNodeName: \"b\",")
+        );
     }
 
     #[test]
     fn pod_without_containers_and_bad_container() {
         let errs = pod_spec(&json!({}), "spec");
         assert_eq!(errs[0].message(), "spec.containers: Required value");
-        let errs = pod_spec(&json!({"containers": [{"image": "x"}, {"name": "Bad"}]}), "spec");
+        let errs = pod_spec(
+            &json!({"containers": [{"image": "x"}, {"name": "Bad"}]}),
+            "spec",
+        );
         let msgs: Vec<String> = errs.iter().map(|e| e.field.clone()).collect();
         assert_eq!(
             msgs,
-            ["spec.containers[0].name", "spec.containers[1].name", "spec.containers[1].image"]
+            [
+                "spec.containers[0].name",
+                "spec.containers[1].name",
+                "spec.containers[1].image"
+            ]
         );
     }
 }

@@ -119,7 +119,9 @@ fn selects(sel: &Value, labels: &Value) -> bool {
 
 fn is_empty_selector(sel: &Value) -> bool {
     sel["matchLabels"].as_object().is_none_or(|m| m.is_empty())
-        && sel["matchExpressions"].as_array().is_none_or(|m| m.is_empty())
+        && sel["matchExpressions"]
+            .as_array()
+            .is_none_or(|m| m.is_empty())
 }
 
 /// The selector/template checks shared by the replicated kinds: a missing selector is
@@ -163,7 +165,10 @@ fn template_spec(errs: &mut Errors, s: &Value, restart: &[&str]) {
     let rp = &tpl["restartPolicy"];
     if !rp.is_null() && !rp.as_str().is_some_and(|r| restart.contains(&r)) {
         // pod_spec already reported a value that no pod supports.
-        if rp.as_str().is_some_and(|r| ["Always", "OnFailure", "Never"].contains(&r)) {
+        if rp
+            .as_str()
+            .is_some_and(|r| ["Always", "OnFailure", "Never"].contains(&r))
+        {
             errs.push(FieldError::not_supported(
                 "spec.template.spec.restartPolicy",
                 rp,
@@ -383,7 +388,10 @@ mod tests {
     fn deployment_without_selector_reports_both_errors() {
         let d = dep(json!({"template": {"metadata": {"labels": {"app": "x"}},
             "spec": {"containers": [{"name": "c", "image": "i"}]}}}));
-        let errs: Vec<String> = spec(Kind::Deployment, &d).iter().map(|e| e.message()).collect();
+        let errs: Vec<String> = spec(Kind::Deployment, &d)
+            .iter()
+            .map(|e| e.message())
+            .collect();
         assert_eq!(
             errs,
             [
@@ -398,7 +406,10 @@ mod tests {
         let n = json!({"spec": {"taints": [{"key": "a", "effect": "Bogus"},
             {"key": "b", "effect": "NoSchedule"}, {"key": "b", "effect": "NoSchedule"}]}});
         let errs: Vec<String> = spec(Kind::Node, &n).iter().map(|e| e.message()).collect();
-        assert_eq!(errs[0], "spec.taints[0].effect: Unsupported value: \"Bogus\": supported values: \"NoSchedule\", \"PreferNoSchedule\", \"NoExecute\"");
+        assert_eq!(
+            errs[0],
+            "spec.taints[0].effect: Unsupported value: \"Bogus\": supported values: \"NoSchedule\", \"PreferNoSchedule\", \"NoExecute\""
+        );
         assert!(errs[1].starts_with("spec.taints[2]: Duplicate value: core.Taint{Key:\"b\""));
     }
 }

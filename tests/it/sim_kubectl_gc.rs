@@ -153,6 +153,40 @@ async fn session(minor: u32, strict: bool) {
         o.stderr, "No resources found in default namespace.\n",
         "1.{minor}"
     );
+
+    // A namespace: kubectl waits until it is gone, while the clock is stepped.
+    k.run(&["create", "namespace", "team"]).await;
+    let o = k
+        .run(&["-n", "team", "create", "-f", &good, "--validate=false"])
+        .await;
+    assert_eq!(o.code, 0, "1.{minor}: {}", o.stderr);
+    step_until(&k, "pods in team", || {
+        !k.sim.store().list(Kind::Pod, Some("team")).1.is_empty()
+    })
+    .await;
+    let stepper = async {
+        while k.sim.store().get(Kind::Namespace, "", "team").is_some() {
+            k.sim.clock().advance(Duration::from_secs(2));
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    };
+    let (o, ()) = tokio::join!(k.run(&["delete", "namespace", "team"]), stepper);
+    assert_eq!(
+        (o.code, o.stdout.as_str()),
+        (0, "namespace \"team\" deleted\n"),
+        "1.{minor}: {}",
+        o.stderr
+    );
+    let o = k
+        .run(&["-n", "team", "create", "-f", &good, "--validate=false"])
+        .await;
+    assert_eq!(
+        o.stderr,
+        format!(
+            "Error from server (NotFound): error when creating \"{good}\": namespaces \"team\" not found\n"
+        ),
+        "1.{minor}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -295,20 +295,26 @@ impl Manager {
         }
     }
 
-    /// Deletes through the shared rules. A workload that is gone leaves the index at once, so
-    /// no controller acts on it in this pass (its owner is told, as the echo would have);
-    /// pending deletions are left to the echo, which wakes the kubelet.
+    /// Deletes through the shared rules and tells the index at once, so no controller acts
+    /// on a stale copy in this pass (the echo is then ignored as stale, so what it would have
+    /// woken is woken here: the owner of a workload that is gone, the kubelet of a pod).
     fn gc_delete(&mut self, kind: Kind, ns: &str, name: &str, policy: Propagation) {
-        if let Ok(Deletion::Gone(last)) = delete_object(&self.store, kind, ns, name, policy)
-            && kind != Kind::Pod
-            && super::index::indexed(kind)
-        {
-            let _ = self.index.apply(kind, ChangeType::Deleted, last.clone());
-            if let Some(uid) = super::util::controller_uid(&last)
-                && let Some((k, key)) = self.index.owners.get(uid).cloned()
-            {
-                self.dirty(k, key);
+        match delete_object(&self.store, kind, ns, name, policy) {
+            Ok(Deletion::Gone(last)) if kind != Kind::Pod && super::index::indexed(kind) => {
+                let _ = self.index.apply(kind, ChangeType::Deleted, last.clone());
+                if let Some(uid) = super::util::controller_uid(&last)
+                    && let Some((k, key)) = self.index.owners.get(uid).cloned()
+                {
+                    self.dirty(k, key);
+                }
             }
+            Ok(Deletion::Pending(o)) => {
+                self.saw_any(kind, &o);
+                if kind == Kind::Pod {
+                    self.kubelet_dirty.insert(key_of(&o));
+                }
+            }
+            _ => {}
         }
     }
 

@@ -428,7 +428,16 @@ impl Manager {
     /// Applies the controller's own write to the index at once (the feed echoes it later,
     /// and the echo is ignored as stale).
     fn saw(&mut self, kind: Kind, obj: &Arc<serde_json::Value>) {
-        let _ = self.index.apply(kind, ChangeType::Modified, obj.clone());
+        let applied = self.index.apply(kind, ChangeType::Modified, obj.clone());
+        // Our write may carry someone else's newer change (a DELETE's deletionTimestamp) whose
+        // echo will now be ignored as stale: the kubelet must still hear of it.
+        if kind == Kind::Pod
+            && let Some((Some(old), Some(new))) = applied
+            && !util::is_terminating(&old)
+            && util::is_terminating(&new)
+        {
+            self.kubelet_dirty.insert(util::key_of(&new));
+        }
     }
 
     /// Deletes a pod the way the API does: with the pod's grace period (deletionTimestamp),

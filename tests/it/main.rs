@@ -39,6 +39,7 @@ mod sim_api;
 mod sim_cli;
 mod sim_controllers;
 mod sim_eviction;
+mod sim_field_validation;
 mod sim_gc;
 mod sim_kube_client;
 mod sim_kubectl;

@@ -408,3 +408,32 @@ async fn the_api_server_fills_defaults_on_create() {
         ]
     );
 }
+
+#[tokio::test]
+async fn a_dependent_whose_owner_is_gone_is_collected() {
+    let (sim, http) = sim().await;
+    let mut p = json!({"metadata": {"name": "late", "labels": {"app": "late"}, "ownerReferences": [{"apiVersion": "apps/v1", "kind": "ReplicaSet",
+        "name": "gone", "uid": "00000000-0000-4000-a000-000000000000", "controller": true, "blockOwnerDeletion": true}]},
+        "spec": {"containers": [{"name": "c", "image": "nginx:1.25"}]}});
+    assert_eq!(
+        http.post("/api/v1/namespaces/default/pods", &p).await.code,
+        201
+    );
+    // With a second owner that exists, only the dangling reference goes.
+    let node = sim.store().get(Kind::Node, "", "node0").unwrap();
+    p["metadata"]["name"] = json!("kept");
+    p["metadata"]["ownerReferences"].as_array_mut().unwrap().push(json!({"apiVersion": "v1", "kind": "Node", "name": "node0", "uid": node["metadata"]["uid"]}));
+    assert_eq!(
+        http.post("/api/v1/namespaces/default/pods", &p).await.code,
+        201
+    );
+    step_until(&sim, "late collected, kept unlinked", || {
+        let late = sim.store().get(Kind::Pod, "default", "late");
+        let kept = sim.store().get(Kind::Pod, "default", "kept");
+        late.is_none_or(|p| terminating(&p))
+            && kept.is_some_and(|p| {
+                !terminating(&p) && p["metadata"]["ownerReferences"].as_array().unwrap().len() == 1
+            })
+    })
+    .await;
+}

@@ -1,38 +1,37 @@
 //! Validation answers like a v1.25 API server: 422 `Invalid` with the field path in
-//! `details.causes`, immutable fields on update, `fieldValidation` Strict/Warn/Ignore, and
-//! nothing the scenarios or the generator create is rejected.
+//! `details.causes` and the server's message, and immutable fields on update
+//! (`fieldValidation` and decoding are in `sim_field_validation`).
 
-use kubedrain::sim::api::{defaults, validation};
-use kubedrain::sim::{Kind, SimOptions, Simulator};
+use kubedrain::sim::Kind;
 use serde_json::{Value, json};
 
 use crate::common::{Http, assert_status, static_sim};
 
-fn containers() -> Value {
+pub(crate) fn containers() -> Value {
     json!([{"name": "c", "image": "nginx:1.25"}])
 }
 
-fn pod(meta: Value, spec: Value) -> Value {
+pub(crate) fn pod(meta: Value, spec: Value) -> Value {
     json!({"apiVersion": "v1", "kind": "Pod", "metadata": meta, "spec": spec})
 }
 
-fn good_pod(name: &str) -> Value {
+pub(crate) fn good_pod(name: &str) -> Value {
     pod(json!({"name": name}), json!({"containers": containers()}))
 }
 
-fn deploy(spec: Value) -> Value {
+pub(crate) fn deploy(spec: Value) -> Value {
     json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"}, "spec": spec})
 }
 
-fn tpl(labels: Value, spec: Value) -> Value {
+pub(crate) fn tpl(labels: Value, spec: Value) -> Value {
     json!({"metadata": {"labels": labels}, "spec": spec})
 }
 
-fn web_tpl() -> Value {
+pub(crate) fn web_tpl() -> Value {
     tpl(json!({"app": "web"}), json!({"containers": containers()}))
 }
 
-fn sel() -> Value {
+pub(crate) fn sel() -> Value {
     json!({"matchLabels": {"app": "web"}})
 }
 
@@ -40,8 +39,8 @@ fn node_with(taints: Value) -> Value {
     json!({"apiVersion": "v1", "kind": "Node", "metadata": {"name": "n1"}, "spec": {"taints": taints}})
 }
 
-const PODS: &str = "/api/v1/namespaces/default/pods";
-const DEPLOYS: &str = "/apis/apps/v1/namespaces/default/deployments";
+pub(crate) const PODS: &str = "/api/v1/namespaces/default/pods";
+pub(crate) const DEPLOYS: &str = "/apis/apps/v1/namespaces/default/deployments";
 
 /// (what, path, body, cause reason, field of the first cause)
 fn cases() -> Vec<(
@@ -391,149 +390,4 @@ async fn pod_spec_and_selectors_are_immutable() {
         .await;
     assert_status(&r, 422, "Invalid");
     assert_eq!(r.body["details"]["causes"][0]["field"], "spec.replicas");
-}
-
-#[tokio::test]
-async fn field_validation_strict_warn_and_ignore() {
-    let sim = static_sim().await;
-    let http = Http::new(&sim);
-    let body = |name: &str| {
-        let mut d = deploy(json!({"replica": 3, "selector": sel(), "template": web_tpl()}));
-        d["metadata"]["name"] = json!(name);
-        d.to_string()
-    };
-    let ct = [("content-type", "application/json")];
-    let r = http
-        .send(
-            "POST",
-            &format!("{DEPLOYS}?fieldValidation=Strict"),
-            &ct,
-            Some(&body("a")),
-        )
-        .await;
-    assert_status(&r, 400, "BadRequest");
-    assert_eq!(
-        r.body["message"],
-        "Deployment in version \"v1\" cannot be handled as a Deployment: strict decoding error: unknown field \"spec.replica\""
-    );
-    let r = http
-        .send(
-            "POST",
-            &format!("{DEPLOYS}?fieldValidation=Warn"),
-            &ct,
-            Some(&body("b")),
-        )
-        .await;
-    assert_eq!(r.code, 201);
-    let warnings: Vec<&str> = r
-        .headers
-        .get_all("warning")
-        .iter()
-        .map(|v| v.to_str().unwrap())
-        .collect();
-    assert_eq!(warnings, [r#"299 - "unknown field \"spec.replica\"""#]);
-    // No parameter means Warn, as on the real server.
-    let r = http.send("POST", DEPLOYS, &ct, Some(&body("c"))).await;
-    assert_eq!(
-        (r.code, r.headers.get_all("warning").iter().count()),
-        (201, 1)
-    );
-    let r = http
-        .send(
-            "POST",
-            &format!("{DEPLOYS}?fieldValidation=Ignore"),
-            &ct,
-            Some(&body("d")),
-        )
-        .await;
-    assert_eq!(
-        (r.code, r.headers.get_all("warning").iter().count()),
-        (201, 0)
-    );
-    assert!(
-        r.body["spec"]["replica"].is_null(),
-        "unknown fields are dropped"
-    );
-    // A patch that adds an unknown field, strictly.
-    let r = http
-        .send(
-            "PATCH",
-            &format!("{DEPLOYS}/b?fieldValidation=Strict"),
-            &[("content-type", "application/merge-patch+json")],
-            Some(r#"{"spec":{"paused":true,"replcas":1}}"#),
-        )
-        .await;
-    assert_status(&r, 400, "BadRequest");
-    assert!(
-        r.body["message"]
-            .as_str()
-            .unwrap()
-            .contains("unknown field \"spec.replcas\"")
-    );
-    // A wrong type is a decode error (400), not a validation error.
-    let r = http
-        .post(
-            PODS,
-            &pod(
-                json!({"name": "p", "labels": {"v": 1}}),
-                json!({"containers": containers()}),
-            ),
-        )
-        .await;
-    assert_status(&r, 400, "BadRequest");
-}
-
-/// Everything the scenarios and the generator create passes validation, so a later update
-/// through the API is never refused for what the simulator itself made.
-#[tokio::test]
-async fn scenario_and_generated_objects_are_valid() {
-    let mut sims = Vec::new();
-    for s in ["seed", "mixed", "no-room", "pdb-blocked", "upgrade"] {
-        sims.push(
-            Simulator::start(SimOptions {
-                scenario: s.into(),
-                ..SimOptions::default()
-            })
-            .await
-            .unwrap(),
-        );
-    }
-    sims.push(
-        Simulator::start(SimOptions {
-            generated: Some((3, 20)),
-            ..SimOptions::default()
-        })
-        .await
-        .unwrap(),
-    );
-    for sim in &sims {
-        assert!(sim.wait_controllers_ready(std::time::Duration::from_secs(30)));
-        // Let the controllers create their pods and ReplicaSets.
-        let store = sim.store();
-        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(20);
-        while store
-            .list(Kind::Pod, None)
-            .1
-            .iter()
-            .any(|p| p["status"]["phase"] == "Pending")
-            && tokio::time::Instant::now() < deadline
-        {
-            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-        }
-        for kind in Kind::ALL {
-            for o in store.list(kind, None).1 {
-                // The server's defaults are there already: an update that leaves the template adds nothing.
-                let mut defaulted = (*o).clone();
-                defaults::scheme(kind, &mut defaulted, false);
-                assert_eq!(defaulted, *o, "{} {kind:?} lacks defaults", sim.scenario());
-                let errs = validation::validate_create(kind, &o);
-                assert!(
-                    errs.is_empty(),
-                    "{} {kind:?} {}: {errs:?}",
-                    sim.scenario(),
-                    o["metadata"]["name"]
-                );
-            }
-        }
-    }
 }

@@ -146,6 +146,9 @@ pub struct GcState {
     deleting: BTreeSet<(Kind, ObjKey)>,
     /// Terminating namespaces.
     pub namespaces: BTreeSet<String>,
+    /// New objects with ownerReferences: an owner that went before they came makes them
+    /// garbage at once (the real GC checks new dependents too).
+    new_dependents: Vec<(Kind, ObjKey)>,
 }
 
 impl GcState {
@@ -186,7 +189,16 @@ impl Manager {
                     self.gc.gone.push(uid.to_string());
                 }
             }
-            _ => self.gc.note(c.kind, &c.object),
+            ChangeType::Added => {
+                let owned = c.object["metadata"]["ownerReferences"]
+                    .as_array()
+                    .is_some_and(|a| !a.is_empty());
+                if owned && super::index::indexed(c.kind) {
+                    self.gc.new_dependents.push((c.kind, key_of(&c.object)));
+                }
+                self.gc.note(c.kind, &c.object);
+            }
+            ChangeType::Modified => self.gc.note(c.kind, &c.object),
         }
     }
 
@@ -203,6 +215,15 @@ impl Manager {
     pub(super) fn gc_sync(&mut self) {
         for uid in std::mem::take(&mut self.gc.gone) {
             for (kind, dep) in self.dependents_of(&uid) {
+                self.collect_orphan(kind, &dep);
+            }
+        }
+        for (kind, k) in std::mem::take(&mut self.gc.new_dependents) {
+            let current = match kind {
+                Kind::Pod => self.index.pods.get(&k).cloned(),
+                _ => self.index.get(kind, &k).cloned(),
+            };
+            if let Some(dep) = current {
                 self.collect_orphan(kind, &dep);
             }
         }

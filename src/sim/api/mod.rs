@@ -3,6 +3,8 @@
 //! Requests go through one fallback handler that parses the path itself, so every answer,
 //! including for unknown paths and malformed requests, is a Kubernetes `Status`.
 
+pub mod defaults;
+pub mod delete;
 pub mod discovery;
 pub mod faults;
 pub mod list_watch;
@@ -17,7 +19,9 @@ pub mod scale;
 pub mod selectors;
 pub mod stats;
 pub mod status;
+pub mod strict;
 pub mod table;
+pub mod validation;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -201,6 +205,7 @@ fn verb_of(method: &Method, route: &Route, q: &Params) -> (&'static str, String)
                 ("POST", _) => "create",
                 ("PUT", _) => "update",
                 ("PATCH", _) => "patch",
+                ("DELETE", None) => "deletecollection",
                 ("DELETE", _) => "delete",
                 _ => "other",
             };
@@ -546,15 +551,20 @@ async fn serve_resource(
             let (ct, body) = read_body(req).await?;
             objects::patch(st, t.kind, ns, name, sub, &ct, &body, q)
         }
-        ("DELETE", Some(name)) => {
+        ("DELETE", Some(name)) if sub.is_none() => {
             let (ct, body) = read_body(req).await?;
-            let opts = objects::DeleteOptions::from_request(q, &ct, &body)?;
+            let opts = delete::DeleteOptions::from_request(q, &ct, &body)?;
             if t.kind == Kind::Pod {
                 let pod = pods::delete_pod(st, ns, name, &opts)?;
                 Ok(json_value(200, &pod))
             } else {
-                objects::delete(st, t.kind, ns, name, &opts)
+                delete::delete(st, t.kind, ns, name, &opts)
             }
+        }
+        ("DELETE", None) => {
+            let (ct, body) = read_body(req).await?;
+            let opts = delete::DeleteOptions::from_request(q, &ct, &body)?;
+            delete::delete_collection(st, t.kind, t.ns.as_deref(), q, &opts)
         }
         _ => Err(ApiError::method_not_allowed(method.as_str())),
     }

@@ -4,62 +4,16 @@ use std::sync::Arc;
 
 use serde_json::{Value, json};
 
-use super::managed;
 use super::patch::{self, PatchType};
-use super::status::{ApiError, ApiResult, json_value, object_details, success};
+use super::status::{ApiError, ApiResult, json_value, object_details};
+use super::strict::{self, Directive};
 use super::table::{self, IncludeObject};
 use super::{ApiState, Params, decode_object, dry_run};
+use super::{defaults, managed, validation};
 use crate::sim::clock::format_time;
+use crate::sim::controllers::gc;
 use crate::sim::kinds::Kind;
 use crate::sim::store::{StoreError, rv_of};
-
-/// `DeleteOptions` from the query and/or the body.
-#[derive(Debug, Clone, Default)]
-pub struct DeleteOptions {
-    /// `gracePeriodSeconds`, if given.
-    pub grace: Option<i64>,
-    /// `dryRun: [All]`.
-    pub dry_run: bool,
-    /// `preconditions.uid`, if given.
-    pub uid: Option<String>,
-}
-
-impl DeleteOptions {
-    /// Reads query parameters, then a JSON `DeleteOptions` body (the body wins).
-    pub fn from_request(q: &Params, ct: &str, body: &[u8]) -> ApiResult<Self> {
-        let mut o = DeleteOptions {
-            grace: match q.get("gracePeriodSeconds") {
-                Some(g) => Some(g.parse().map_err(|_| {
-                    ApiError::bad_request(format!("invalid gracePeriodSeconds {g:?}"))
-                })?),
-                None => None,
-            },
-            dry_run: dry_run(q),
-            uid: None,
-        };
-        if !body.iter().all(u8::is_ascii_whitespace) {
-            let v = decode_object(ct, body)?;
-            o.merge_body(&v);
-        }
-        Ok(o)
-    }
-
-    /// Applies a `DeleteOptions` JSON object.
-    pub fn merge_body(&mut self, v: &Value) {
-        if let Some(g) = v["gracePeriodSeconds"].as_i64() {
-            self.grace = Some(g);
-        }
-        if v["dryRun"]
-            .as_array()
-            .is_some_and(|a| a.iter().any(|x| x == "All"))
-        {
-            self.dry_run = true;
-        }
-        if let Some(u) = v["preconditions"]["uid"].as_str() {
-            self.uid = Some(u.to_string());
-        }
-    }
-}
 
 fn render(
     kind: Kind,
@@ -98,45 +52,33 @@ pub fn get(
     Ok(render(kind, st, &obj, table_opt, 200))
 }
 
-/// Fields a real server fills on create that controllers and printers rely on.
-fn defaults(kind: Kind, obj: &mut Value) {
-    match kind {
-        Kind::Pod => {
-            if !obj["status"]["phase"].is_string() {
-                obj["status"]["phase"] = json!("Pending");
-            }
-            for (field, default) in [
-                ("terminationGracePeriodSeconds", json!(30)),
-                ("restartPolicy", json!("Always")),
-                ("schedulerName", json!("default-scheduler")),
-                ("dnsPolicy", json!("ClusterFirst")),
-            ] {
-                if obj["spec"][field].is_null() {
-                    obj["spec"][field] = default;
-                }
-            }
+/// 403 from the NamespaceLifecycle admission plugin: no new objects in a terminating namespace.
+pub fn check_namespace_open(st: &ApiState, kind: Kind, ns: &str, name: &str) -> ApiResult<()> {
+    match st.store.get(Kind::Namespace, "", ns) {
+        Some(n) if !n["metadata"]["deletionTimestamp"].is_null() => {
+            let resource = crate::sim::store::resource_label(kind);
+            let what = if name.is_empty() {
+                resource
+            } else {
+                format!("{resource} {name:?}")
+            };
+            Err(ApiError::new(
+                403,
+                "Forbidden",
+                format!("{what} is forbidden: unable to create new content in namespace {ns} because it is being terminated"),
+            )
+            .with_details(object_details(kind, name)))
         }
-        Kind::Namespace if !obj["status"]["phase"].is_string() => {
-            obj["status"]["phase"] = json!("Active");
+        // Only enforced when the scenario models namespaces at all.
+        None if st.store.count(Kind::Namespace) > 0 => {
+            Err(ApiError::not_found(Kind::Namespace, ns))
         }
-        Kind::Job => {
-            // The server's defaults for a non-indexed Job without either field.
-            for field in ["parallelism", "completions"] {
-                if obj["spec"][field].is_null() {
-                    obj["spec"][field] = json!(1);
-                }
-            }
-        }
-        Kind::Deployment | Kind::ReplicaSet | Kind::StatefulSet
-            if obj["spec"]["replicas"].is_null() =>
-        {
-            obj["spec"]["replicas"] = json!(1);
-        }
-        _ => {}
+        _ => Ok(()),
     }
 }
 
-/// POST a new object.
+/// POST a new object: decode (unknown fields per `fieldValidation`), admission (namespace
+/// lifecycle), defaults, validation, then store.
 pub fn create(
     st: &ApiState,
     kind: Kind,
@@ -148,6 +90,7 @@ pub fn create(
     if kind.namespaced() && path_ns.is_none() {
         return Err(ApiError::method_not_allowed("POST"));
     }
+    let directive = Directive::from_query(q)?;
     let mut obj = decode_object(ct, body)?;
     if let Some(k) = obj["kind"].as_str()
         && k != kind.name()
@@ -157,6 +100,8 @@ pub fn create(
             kind.name()
         )));
     }
+    let decoded = strict::decode(kind, &obj, directive)?;
+    strict::prune(kind, &mut obj);
     if let Some(ns) = path_ns {
         match obj["metadata"]["namespace"].as_str() {
             Some(b) if !b.is_empty() && b != ns => {
@@ -166,10 +111,8 @@ pub fn create(
             }
             _ => obj["metadata"]["namespace"] = json!(ns),
         }
-        // Only enforced when the scenario models namespaces at all.
-        if st.store.count(Kind::Namespace) > 0 && st.store.get(Kind::Namespace, "", ns).is_none() {
-            return Err(ApiError::not_found(Kind::Namespace, ns));
-        }
+        let name = obj["metadata"]["name"].as_str().unwrap_or("");
+        check_namespace_open(st, kind, ns, name)?;
     }
     if let Some(m) = obj["metadata"].as_object_mut() {
         for f in [
@@ -177,13 +120,19 @@ pub fn create(
             "uid",
             "creationTimestamp",
             "deletionTimestamp",
+            "deletionGracePeriodSeconds",
             "generation",
             "selfLink",
         ] {
             m.remove(f);
         }
     }
-    defaults(kind, &mut obj);
+    if kind == Kind::Job {
+        // A Job's generated selector names its own uid.
+        obj["metadata"]["uid"] = json!(defaults::new_uid());
+    }
+    defaults::on_create(kind, &mut obj);
+    validation::check_create(kind, &obj)?;
     if dry_run(q) {
         let name = obj["metadata"]["name"].as_str().unwrap_or("").to_string();
         if !name.is_empty() && st.store.get(kind, path_ns.unwrap_or(""), &name).is_some() {
@@ -195,10 +144,50 @@ pub fn create(
         obj["apiVersion"] = json!(kind.api_version());
         obj["kind"] = json!(kind.name());
         obj["metadata"]["creationTimestamp"] = json!(format_time(st.store.clock().now()));
-        return Ok(json_value(201, &obj));
+        return Ok(strict::with_warnings(
+            json_value(201, &obj),
+            &decoded.warnings,
+        ));
     }
     let created = st.store.create(kind, obj)?;
-    Ok(json_value(201, &created))
+    Ok(strict::with_warnings(
+        json_value(201, &created),
+        &decoded.warnings,
+    ))
+}
+
+/// Defaults and validates `next`, the result of an update of `before` (not for `status`).
+fn admit_update(kind: Kind, before: &Value, next: &mut Value) -> ApiResult<()> {
+    let template_changed = before["spec"]["template"] != next["spec"]["template"];
+    defaults::scheme(kind, next, template_changed);
+    validation::check_update(kind, before, next)
+}
+
+/// Unknown fields of a patched object that the stored one did not already have, checked
+/// under `directive` (an object that never decoded is left alone).
+fn decode_patched(
+    kind: Kind,
+    before: &Value,
+    after: &Value,
+    directive: Directive,
+) -> ApiResult<strict::Decoded> {
+    if strict::decode(kind, before, Directive::Ignore).is_err() {
+        return Ok(strict::Decoded::default());
+    }
+    let had = strict::decode(kind, before, Directive::Warn)?.warnings;
+    let mut now = strict::decode(kind, after, Directive::Warn)?;
+    now.warnings.retain(|w| !had.contains(w));
+    if directive == Directive::Strict && !now.warnings.is_empty() {
+        return Err(ApiError::bad_request(format!(
+            "{k} in version \"v1\" cannot be handled as a {k}: strict decoding error: {}",
+            now.warnings.join(", "),
+            k = kind.name()
+        )));
+    }
+    if directive == Directive::Ignore {
+        now.warnings.clear();
+    }
+    Ok(now)
 }
 
 /// A `metadata.uid` in a PUT body is a precondition, as on the real API server: a different
@@ -247,15 +236,20 @@ pub fn replace(
     body: &[u8],
     q: &Params,
 ) -> ApiResult {
+    let directive = Directive::from_query(q)?;
     let new = decode_object(ct, body)?;
     if new["metadata"]["name"].as_str().is_some_and(|n| n != name) {
         return Err(ApiError::bad_request(
             "the name of the object does not match the name on the URL",
         ));
     }
+    let decoded = strict::decode(kind, &new, directive)?;
+    let mut new = new;
+    strict::prune(kind, &mut new);
     let status_only = sub == Some("status");
     let (manager, time) = update_by(st, q);
-    let apply = |cur: &mut Value| -> Result<(), StoreError> {
+    let mut failure: Option<ApiError> = None;
+    let mut apply = |cur: &mut Value| -> Result<(), StoreError> {
         check_uid(&new["metadata"]["uid"], cur, kind, name)?;
         check_rv(&new["metadata"]["resourceVersion"], cur, kind, name)?;
         let before = cur.clone();
@@ -269,21 +263,54 @@ pub fn replace(
             }
             *cur = next;
             managed::keep(&before, cur);
+            if let Err(e) = admit_update(kind, &before, cur) {
+                failure = Some(e);
+                return Err(StoreError::Invalid(String::new()));
+            }
         }
         managed::record(&before, cur, &manager, &time, sub);
         Ok(())
     };
-    if dry_run(q) {
-        let mut cur = (*st
-            .store
-            .get(kind, ns, name)
-            .ok_or_else(|| ApiError::not_found(kind, name))?)
-        .clone();
-        apply(&mut cur)?;
-        return Ok(json_value(200, &cur));
+    let res = if dry_run(q) {
+        match st.store.get(kind, ns, name) {
+            Some(cur) => {
+                let mut cur = (*cur).clone();
+                apply(&mut cur).map(|_| Arc::new(cur))
+            }
+            None => Err(StoreError::NotFound {
+                kind,
+                name: name.to_string(),
+            }),
+        }
+    } else {
+        st.store.update(kind, ns, name, apply)
+    };
+    let out = match (res, failure) {
+        (_, Some(e)) => return Err(e),
+        (r, None) => r?,
+    };
+    if !dry_run(q) {
+        gc::finish_if_released(&st.store, kind, &out);
     }
-    let out = st.store.update(kind, ns, name, apply)?;
-    Ok(json_value(200, &out))
+    Ok(strict::with_warnings(
+        json_value(200, &out),
+        &decoded.warnings,
+    ))
+}
+
+/// Decodes a PATCH body of type `ty`.
+fn patch_body(ty: PatchType, body: &[u8]) -> ApiResult<Value> {
+    let p: Value = if ty == PatchType::Apply {
+        serde_yaml::from_slice(body)
+            .map_err(|e| ApiError::bad_request(format!("error decoding YAML: {e}")))?
+    } else {
+        serde_json::from_slice(body)
+            .map_err(|e| ApiError::bad_request(format!("error decoding patch: {e}")))?
+    };
+    if ty != PatchType::Json && !p.is_object() {
+        return Err(ApiError::bad_request("patch body must be a JSON object"));
+    }
+    Ok(p)
 }
 
 /// PATCH an object (merge, strategic merge, JSON patch; apply-patch as a merge that may create).
@@ -298,42 +325,53 @@ pub fn patch(
     body: &[u8],
     q: &Params,
 ) -> ApiResult {
-    let _ = sub;
     let ty =
         PatchType::from_content_type(ct).ok_or_else(|| ApiError::unsupported_media_type(ct))?;
-    let p: Value = if ty == PatchType::Apply {
-        serde_yaml::from_slice(body)
-            .map_err(|e| ApiError::bad_request(format!("error decoding YAML: {e}")))?
-    } else {
-        serde_json::from_slice(body)
-            .map_err(|e| ApiError::bad_request(format!("error decoding patch: {e}")))?
-    };
-    if ty != PatchType::Json && !p.is_object() {
-        return Err(ApiError::bad_request("patch body must be a JSON object"));
-    }
-    let mut patch_err: Option<String> = None;
+    let directive = Directive::from_query(q)?;
+    let p = patch_body(ty, body)?;
+    let mut failure: Option<ApiError> = None;
+    let mut warnings = Vec::new();
     let (manager, time) = update_by(st, q);
     let mut apply = |cur: &mut Value| -> Result<(), StoreError> {
+        let mut fail = |e: ApiError| {
+            failure = Some(e);
+            Err(StoreError::Invalid(String::new()))
+        };
         // A patch's uid is not a precondition but a change of an immutable field (422), as
         // on the real server; a PUT's is a precondition (409).
         let (want, have) = (&p["metadata"]["uid"], &cur["metadata"]["uid"]);
         if want.as_str().is_some_and(|u| !u.is_empty()) && want != have {
             let msg = format!("metadata.uid: Invalid value: {want}: field is immutable");
-            patch_err = Some(msg.clone());
-            return Err(StoreError::Invalid(msg));
+            return fail(ApiError::invalid(kind, name, msg));
         }
         check_rv(&p["metadata"]["resourceVersion"], cur, kind, name)?;
         let before = cur.clone();
         if let Err(e) = patch::apply(ty, cur, &p) {
-            patch_err = Some(e.clone());
-            return Err(StoreError::Invalid(e));
+            return fail(ApiError::invalid(kind, name, e));
         }
         if !cur.is_object() || !cur["metadata"].is_object() {
-            patch_err = Some("the patch removed the object's metadata".into());
-            return Err(StoreError::Invalid(String::new()));
+            return fail(ApiError::invalid(
+                kind,
+                name,
+                "the patch removed the object's metadata",
+            ));
         }
         // A patch cannot write managedFields (the server keeps them).
         managed::keep(&before, cur);
+        match decode_patched(kind, &before, cur, directive) {
+            Ok(d) => {
+                if !d.warnings.is_empty() {
+                    strict::prune(kind, cur);
+                }
+                warnings = d.warnings;
+            }
+            Err(e) => return fail(e),
+        }
+        if sub != Some("status")
+            && let Err(e) = admit_update(kind, &before, cur)
+        {
+            return fail(e);
+        }
         if ty != PatchType::Apply {
             managed::record(&before, cur, &manager, &time, sub);
         }
@@ -353,48 +391,47 @@ pub fn patch(
     } else {
         st.store.update(kind, ns, name, apply)
     };
+    if let Some(e) = failure {
+        return Err(e);
+    }
     match res {
-        Ok(obj) => Ok(json_value(200, &obj)),
-        Err(StoreError::NotFound { .. }) if ty == PatchType::Apply && !dry_run(q) => {
-            let mut obj = p.clone();
-            obj["metadata"]["name"] = json!(name);
-            if kind.namespaced() {
-                obj["metadata"]["namespace"] = json!(ns);
+        Ok(obj) => {
+            if !dry_run(q) {
+                gc::finish_if_released(&st.store, kind, &obj);
             }
-            defaults(kind, &mut obj);
-            let created = st.store.create(kind, obj)?;
-            Ok(json_value(201, &created))
+            Ok(strict::with_warnings(json_value(200, &obj), &warnings))
         }
-        Err(StoreError::Invalid(_)) if patch_err.is_some() => {
-            Err(ApiError::invalid(kind, name, patch_err.unwrap_or_default()))
+        Err(StoreError::NotFound { .. }) if ty == PatchType::Apply && !dry_run(q) => {
+            apply_create(st, kind, ns, name, p, directive)
         }
         Err(e) => Err(e.into()),
     }
 }
 
-/// DELETE an object of a kind without graceful deletion: gone at once.
-pub fn delete(st: &ApiState, kind: Kind, ns: &str, name: &str, opts: &DeleteOptions) -> ApiResult {
-    let cur = st
-        .store
-        .get(kind, ns, name)
-        .ok_or_else(|| ApiError::not_found(kind, name))?;
-    if let Some(uid) = &opts.uid
-        && cur["metadata"]["uid"].as_str() != Some(uid)
-    {
-        return Err(ApiError::new(
-            409,
-            "Conflict",
-            format!(
-                "Operation cannot be fulfilled on {} \"{name}\": Precondition failed: UID in precondition: {uid}, UID in object meta: {}",
-                crate::sim::store::resource_label(kind),
-                cur["metadata"]["uid"].as_str().unwrap_or("")
-            ),
-        ));
+/// A server-side apply of an object that does not exist yet: a create.
+fn apply_create(
+    st: &ApiState,
+    kind: Kind,
+    ns: &str,
+    name: &str,
+    mut obj: Value,
+    directive: Directive,
+) -> ApiResult {
+    let decoded = strict::decode(kind, &obj, directive)?;
+    strict::prune(kind, &mut obj);
+    obj["metadata"]["name"] = json!(name);
+    if kind.namespaced() {
+        obj["metadata"]["namespace"] = json!(ns);
+        check_namespace_open(st, kind, ns, name)?;
     }
-    if !opts.dry_run {
-        st.store.delete(kind, ns, name)?;
+    if kind == Kind::Job {
+        obj["metadata"]["uid"] = json!(defaults::new_uid());
     }
-    let mut details = object_details(kind, name);
-    details["uid"] = cur["metadata"]["uid"].clone();
-    Ok(success(200, Some(details)))
+    defaults::on_create(kind, &mut obj);
+    validation::check_create(kind, &obj)?;
+    let created = st.store.create(kind, obj)?;
+    Ok(strict::with_warnings(
+        json_value(201, &created),
+        &decoded.warnings,
+    ))
 }

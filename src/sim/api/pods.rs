@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use serde_json::{Value, json};
 
-use super::objects::DeleteOptions;
+use super::delete::DeleteOptions;
 use super::selectors::LabelSelector;
 use super::status::{ApiError, ApiResult, success};
 use super::{ApiState, Params, decode_object, dry_run};
@@ -107,7 +107,7 @@ pub fn evict(st: &ApiState, ns: &str, name: &str, ct: &str, body: &[u8], q: &Par
         ..Default::default()
     };
     if ev["deleteOptions"].is_object() {
-        opts.merge_body(&ev["deleteOptions"]);
+        opts.merge_body(&ev["deleteOptions"])?;
     }
     let pod = st
         .store

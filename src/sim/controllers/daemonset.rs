@@ -91,6 +91,10 @@ impl Manager {
         let Some(ds) = self.index.get(Kind::DaemonSet, k).cloned() else {
             return;
         };
+        // Being deleted (foreground, or its namespace is): no new pods, the GC takes over.
+        if self.being_deleted(&ds) {
+            return;
+        }
         let uid = ds["metadata"]["uid"].as_str().unwrap_or("").to_string();
         let template = ds_template(&ds);
         let mut by_node: HashMap<String, Vec<Arc<Value>>> = HashMap::new();

@@ -8,6 +8,7 @@
 pub mod daemonset;
 pub mod disruption;
 pub mod events;
+pub mod gc;
 pub mod index;
 pub mod kubelet;
 pub mod nodes;
@@ -154,6 +155,8 @@ pub(crate) struct Manager {
     killing: HashMap<String, Timestamp>,
     last_resync: Timestamp,
     last_unschedulable_retry: Timestamp,
+    /// Garbage collection and namespace termination.
+    gc: gc::GcState,
 }
 
 fn millis(t: Timestamp) -> i64 {
@@ -163,6 +166,7 @@ fn millis(t: Timestamp) -> i64 {
 impl Manager {
     fn new(store: Arc<Store>) -> Self {
         let index = Index::load(&store);
+        let gc = gc::GcState::load(&store);
         let now = store.clock().now();
         let mut m = Manager {
             store,
@@ -179,6 +183,7 @@ impl Manager {
             killing: HashMap::new(),
             last_resync: now,
             last_unschedulable_retry: now,
+            gc,
         };
         m.mark_all();
         m.kubelet_dirty = m.index.pods.keys().cloned().collect();
@@ -270,6 +275,7 @@ impl Manager {
     }
 
     fn on_change(&mut self, c: &Change) {
+        self.gc_observe(c);
         if !index::indexed(c.kind) {
             return;
         }
@@ -392,6 +398,7 @@ impl Manager {
             self.last_unschedulable_retry = now;
             self.retry_unschedulable = true;
         }
+        self.gc_sync();
         for n in std::mem::take(&mut self.nodes_dirty) {
             self.node_sync(&n);
         }
@@ -424,7 +431,16 @@ impl Manager {
     /// Applies the controller's own write to the index at once (the feed echoes it later,
     /// and the echo is ignored as stale).
     fn saw(&mut self, kind: Kind, obj: &Arc<serde_json::Value>) {
-        let _ = self.index.apply(kind, ChangeType::Modified, obj.clone());
+        let applied = self.index.apply(kind, ChangeType::Modified, obj.clone());
+        // Our write may carry someone else's newer change (a DELETE's deletionTimestamp) whose
+        // echo will now be ignored as stale: the kubelet must still hear of it.
+        if kind == Kind::Pod
+            && let Some((Some(old), Some(new))) = applied
+            && !util::is_terminating(&old)
+            && util::is_terminating(&new)
+        {
+            self.kubelet_dirty.insert(util::key_of(&new));
+        }
     }
 
     /// Deletes a pod the way the API does: with the pod's grace period (deletionTimestamp),

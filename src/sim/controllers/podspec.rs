@@ -115,9 +115,11 @@ pub fn pod_from_template(
     pod
 }
 
+const SA_MOUNT: &str = "/var/run/secrets/kubernetes.io/serviceaccount";
+
 /// What admission adds on create: service account, token volume and mount, default
 /// tolerations, priority.
-fn admit_spec(spec: &mut Value) {
+pub fn admit_spec(spec: &mut Value) {
     let sa = spec["serviceAccountName"]
         .as_str()
         .unwrap_or("default")
@@ -130,7 +132,8 @@ fn admit_spec(spec: &mut Value) {
         .or_insert(json!("PreemptLowerPriority"));
     o.entry("priority").or_insert(json!(0));
     let tolerations = o.entry("tolerations").or_insert(json!([]));
-    let arr = tolerations.as_array_mut().unwrap();
+    let mut none = Vec::new();
+    let arr = tolerations.as_array_mut().unwrap_or(&mut none);
     for d in default_tolerations() {
         if !arr
             .iter()
@@ -139,9 +142,23 @@ fn admit_spec(spec: &mut Value) {
             arr.push(d);
         }
     }
+    // The ServiceAccount admission plugin mounts a token unless told not to or already there.
+    let mounted = o
+        .get("containers")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .flat_map(|c| c["volumeMounts"].as_array().into_iter().flatten())
+        .any(|m| m["mountPath"] == SA_MOUNT);
+    if mounted || o.get("automountServiceAccountToken") == Some(&json!(false)) {
+        return;
+    }
     let vol_name = format!("kube-api-access-{}", random_suffix(5));
     let volumes = o.entry("volumes").or_insert(json!([]));
-    volumes.as_array_mut().unwrap().push(json!({
+    let Some(volumes) = volumes.as_array_mut() else {
+        return;
+    };
+    volumes.push(json!({
         "name": vol_name,
         "projected": {
             "defaultMode": 420,
@@ -163,9 +180,12 @@ fn admit_spec(spec: &mut Value) {
             .unwrap()
             .entry("volumeMounts")
             .or_insert(json!([]));
-        mounts.as_array_mut().unwrap().push(json!({
+        let Some(mounts) = mounts.as_array_mut() else {
+            continue;
+        };
+        mounts.push(json!({
             "name": vol_name,
-            "mountPath": "/var/run/secrets/kubernetes.io/serviceaccount",
+            "mountPath": SA_MOUNT,
             "readOnly": true
         }));
     }

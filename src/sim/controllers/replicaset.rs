@@ -37,6 +37,10 @@ impl Manager {
         let Some(rs) = self.index.get(Kind::ReplicaSet, k).cloned() else {
             return;
         };
+        // Being deleted (foreground, or its namespace is): no new pods, the GC takes over.
+        if self.being_deleted(&rs) {
+            return;
+        }
         let uid = rs["metadata"]["uid"].as_str().unwrap_or("").to_string();
         let want = replicas(&rs);
         let mut active: Vec<Arc<Value>> = self
@@ -144,6 +148,10 @@ impl Manager {
         let Some(dep) = self.index.get(Kind::Deployment, k).cloned() else {
             return;
         };
+        // Being deleted (foreground, or its namespace is): no new pods, the GC takes over.
+        if self.being_deleted(&dep) {
+            return;
+        }
         let uid = dep["metadata"]["uid"].as_str().unwrap_or("").to_string();
         let want = replicas(&dep);
         let all = self.index.children_of(&uid, Kind::ReplicaSet);
@@ -296,7 +304,10 @@ impl Manager {
             .index
             .apply(Kind::ReplicaSet, ChangeType::Added, r.clone());
         self.dirty(Kind::ReplicaSet, (ns.clone(), rs_name.clone()));
-        if revision > 1 {
+        // The revision annotation, from the first ReplicaSet on (a new Deployment gets "1").
+        if dep["metadata"]["annotations"]["deployment.kubernetes.io/revision"]
+            != json!(revision.to_string())
+        {
             let _ = self.store.update(Kind::Deployment, &ns, &name, |d| {
                 d["metadata"]["annotations"]["deployment.kubernetes.io/revision"] =
                     json!(revision.to_string());

@@ -64,6 +64,10 @@ impl Manager {
         let Some(sts) = self.index.get(Kind::StatefulSet, k).cloned() else {
             return;
         };
+        // Being deleted (foreground, or its namespace is): no new pods, the GC takes over.
+        if self.being_deleted(&sts) {
+            return;
+        }
         let want = sts["spec"]["replicas"].as_i64().unwrap_or(1);
         let uid = sts["metadata"]["uid"].as_str().unwrap_or("").to_string();
         let owned = self.index.owned(&uid);
@@ -142,6 +146,10 @@ impl Manager {
         let Some(job) = self.index.get(Kind::Job, k).cloned() else {
             return;
         };
+        // Being deleted (foreground, or its namespace is): no new pods, the GC takes over.
+        if self.being_deleted(&job) {
+            return;
+        }
         let uid = job["metadata"]["uid"].as_str().unwrap_or("").to_string();
         let completions = job["spec"]["completions"].as_i64().unwrap_or(1);
         let parallelism = job["spec"]["parallelism"].as_i64().unwrap_or(1);

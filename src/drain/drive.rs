@@ -22,6 +22,7 @@ use super::journal::Action;
 use super::live::{LivePods, NodeSignal};
 use super::options::format_go_duration;
 use super::replacements::Replacements;
+use crate::cluster::liveness::Liveness;
 use crate::cluster::rows::{PdbRow, PodRow};
 
 /// After a pod's grace period, how long to trust the watch alone before one GET checks it.
@@ -90,6 +91,32 @@ async fn recheck(client: Client, pods: Vec<Recheck>) -> Vec<String> {
 
 /// Re-check GETs in flight at once.
 const RECHECK_PARALLEL: usize = 8;
+
+/// One node-scoped list of pods: returns the keys of `waiting` (key, uid) it no longer shows
+/// (gone, or a new pod under the name). An error returns nothing: the next round retries.
+async fn verify_listed(client: Client, node: String, waiting: Vec<(String, String)>) -> Vec<String> {
+    let api = Api::<PodRow>::all(client);
+    let lp = ListParams::default().fields(&format!("spec.nodeName={node}"));
+    let Ok(Ok((pods, _))) = tokio::time::timeout(RECHECK_EVERY, fetch::list_all(&api, lp)).await
+    else {
+        return Vec::new();
+    };
+    let here: HashMap<String, String> = pods
+        .iter()
+        .map(|p| (p.key(), p.uid().to_string()))
+        .collect();
+    waiting
+        .into_iter()
+        .filter(|(k, uid)| here.get(k) != Some(uid))
+        .map(|(k, _)| k)
+        .collect()
+}
+
+/// While the pod watch is stale, how often its pods are listed: half a bookmark interval,
+/// within 0.5–5 s, so a drain whose watch died ends within two intervals of its last pod.
+fn verify_every(interval: Duration) -> Duration {
+    (interval / 2).clamp(Duration::from_millis(500), Duration::from_secs(5))
+}
 
 /// What an eviction task returned: its pod and how it ended. A task that panicked (or was
 /// aborted) fails its pod with the reason, found through the task's id, so no pod is left
@@ -178,6 +205,10 @@ impl Run {
             .collect();
         let mut repl = Replacements::new(&node, &evicted);
         let mut watch_trouble = false;
+        // The pod watch's liveness: while it is stale (a bookmark is late), the pods the
+        // drain still waits for are listed every few seconds instead of trusted to it.
+        let mut pod_live = Liveness::new(tokio::time::Instant::now());
+        let mut next_verify = tokio::time::Instant::now();
         self.state(NodeState::Evicting);
         let slots = Arc::new(Semaphore::new(MAX_IN_FLIGHT));
         let pdb_changed = Arc::new(Notify::new());
@@ -237,7 +268,7 @@ impl Run {
         }
         let mut errors: Vec<String> = Vec::new();
         let mut waiting_reported = false;
-        let mut tick = tokio::time::interval(Duration::from_secs(1));
+        let mut tick = tokio::time::interval(Duration::from_millis(500));
         let gone_how = if delete {
             GoneHow::Deleted
         } else {
@@ -307,9 +338,13 @@ impl Run {
                 }
                 Some(ev) = pods.next() => {
                     // The feed retries with backoff; a transient error is not fatal.
-                    if let FeedEvent::Failed(e) = &ev {
-                        watch_trouble = true;
-                        self.notice(format!("watching pods on node/{node} failed, retrying: {e}"));
+                    match &ev {
+                        FeedEvent::Failed(e) => {
+                            watch_trouble = true;
+                            self.notice(format!("watching pods on node/{node} failed, retrying: {e}"));
+                        }
+                        FeedEvent::Bookmark => pod_live.bookmark(tokio::time::Instant::now()),
+                        _ => pod_live.heard(tokio::time::Instant::now()),
                     }
                     live.apply(&ev);
                     if let Some(e) = repl.on_event(&ev) {
@@ -360,6 +395,20 @@ impl Run {
                 _ = tick.tick() => {
                     // The feed resumes where it stopped, so a healthy watch loses nothing: GETs
                     // only after it failed (a slow server must not cost one GET per pod).
+                    let now = tokio::time::Instant::now();
+                    if pod_live.is_stale(now) && rechecks.is_empty() && now >= next_verify {
+                        // A half-open or frozen watch says nothing at all: one list of the
+                        // node's pods tells which of the waited-for ones are gone.
+                        next_verify = now + verify_every(pod_live.interval());
+                        let waiting: Vec<(String, String)> = tracked
+                            .iter()
+                            .filter(|(_, t)| t.step == Step::Waiting && !t.ok)
+                            .map(|(k, t)| (k.clone(), t.uid.clone()))
+                            .collect();
+                        if !waiting.is_empty() {
+                            rechecks.spawn(verify_listed(self.client.clone(), node.clone(), waiting));
+                        }
+                    }
                     if watch_trouble && rechecks.is_empty() {
                         let due = overdue(&mut tracked);
                         if !due.is_empty() {

@@ -1,17 +1,32 @@
 //! A TCP proxy between kubedrain and a simulator, for faults the switchboard cannot make: a
-//! server swapped behind the same URL (every open connection cut, new ones go elsewhere).
+//! server swapped behind the same URL (every open connection cut, new ones go elsewhere),
+//! half-open connections (the socket stays open, no byte passes) and a frozen server
+//! (connections accepted, nothing answered, as under SIGSTOP).
 
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::watch;
 use tokio::task::{AbortHandle, JoinHandle};
+
+/// What may pass: connections numbered below `dead_below` never pass a byte again; while
+/// `frozen`, no connection does.
+#[derive(Debug, Clone, Copy, Default)]
+struct Gate {
+    dead_below: u64,
+    frozen: bool,
+}
 
 /// The proxy: listens on loopback, forwards each connection to the current backend.
 pub struct Proxy {
     addr: SocketAddr,
     backend: Arc<Mutex<SocketAddr>>,
     conns: Arc<Mutex<Vec<AbortHandle>>>,
+    gate: watch::Sender<Gate>,
+    next_id: Arc<AtomicU64>,
     accept: JoinHandle<()>,
 }
 
@@ -22,6 +37,35 @@ pub fn addr_of(url: &str) -> SocketAddr {
         .expect("a loopback URL")
 }
 
+/// Copies `from` to `to` while the gate lets connection `id` pass; a dead connection keeps
+/// both sockets open and forwards nothing.
+async fn pump<R, W>(mut from: R, mut to: W, id: u64, mut gate: watch::Receiver<Gate>)
+where
+    R: AsyncRead + Unpin,
+    W: AsyncWrite + Unpin,
+{
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        let n = match from.read(&mut buf).await {
+            Ok(0) | Err(_) => {
+                let _ = to.shutdown().await;
+                return;
+            }
+            Ok(n) => n,
+        };
+        if gate
+            .wait_for(|g| !g.frozen && id >= g.dead_below)
+            .await
+            .is_err()
+        {
+            return;
+        }
+        if to.write_all(&buf[..n]).await.is_err() {
+            return;
+        }
+    }
+}
+
 impl Proxy {
     /// Starts forwarding to `backend`.
     pub async fn start(backend: SocketAddr) -> Proxy {
@@ -29,14 +73,26 @@ impl Proxy {
         let addr = listener.local_addr().unwrap();
         let backend = Arc::new(Mutex::new(backend));
         let conns: Arc<Mutex<Vec<AbortHandle>>> = Arc::default();
-        let (b, c) = (backend.clone(), conns.clone());
+        let gate = watch::Sender::new(Gate::default());
+        let next_id = Arc::new(AtomicU64::new(0));
+        let (b, c, g, ids) = (
+            backend.clone(),
+            conns.clone(),
+            gate.clone(),
+            next_id.clone(),
+        );
         let accept = tokio::spawn(async move {
-            while let Ok((mut down, _)) = listener.accept().await {
+            while let Ok((down, _)) = listener.accept().await {
                 let to = *b.lock().unwrap();
+                let id = ids.fetch_add(1, Ordering::SeqCst);
+                let gate = g.subscribe();
                 let task = tokio::spawn(async move {
-                    if let Ok(mut up) = TcpStream::connect(to).await {
-                        let _ = tokio::io::copy_bidirectional(&mut down, &mut up).await;
-                    }
+                    let Ok(up) = TcpStream::connect(to).await else {
+                        return;
+                    };
+                    let (dr, dw) = down.into_split();
+                    let (ur, uw) = up.into_split();
+                    tokio::join!(pump(dr, uw, id, gate.clone()), pump(ur, dw, id, gate));
                 });
                 c.lock().unwrap().push(task.abort_handle());
             }
@@ -45,6 +101,8 @@ impl Proxy {
             addr,
             backend,
             conns,
+            gate,
+            next_id,
             accept,
         }
     }
@@ -60,6 +118,24 @@ impl Proxy {
         for c in self.conns.lock().unwrap().drain(..) {
             c.abort();
         }
+    }
+
+    /// Every open connection goes half-open: its sockets stay open and no byte passes either
+    /// way, ever again (a connection a load balancer forgot). New connections work.
+    pub fn half_open(&self) {
+        let below = self.next_id.load(Ordering::SeqCst);
+        self.gate.send_modify(|g| g.dead_below = below);
+    }
+
+    /// Connections are accepted and kept, but nothing passes until [`Proxy::thaw`] (a server
+    /// under SIGSTOP; a proxy frozen from the start is a blackhole).
+    pub fn freeze(&self) {
+        self.gate.send_modify(|g| g.frozen = true);
+    }
+
+    /// Bytes pass again (those of half-open connections still do not).
+    pub fn thaw(&self) {
+        self.gate.send_modify(|g| g.frozen = false);
     }
 }
 

@@ -93,11 +93,17 @@ async fn recheck(client: Client, pods: Vec<Recheck>) -> Vec<String> {
 const RECHECK_PARALLEL: usize = 8;
 
 /// One node-scoped list of pods: returns the keys of `waiting` (key, uid) it no longer shows
-/// (gone, or a new pod under the name). An error returns nothing: the next round retries.
-async fn verify_listed(client: Client, node: String, waiting: Vec<(String, String)>) -> Vec<String> {
+/// (gone, or a new pod under the name). An error or no answer `within` returns nothing: the
+/// next round retries (on another connection: a pooled one may be as dead as the watch).
+async fn verify_listed(
+    client: Client,
+    node: String,
+    waiting: Vec<(String, String)>,
+    within: Duration,
+) -> Vec<String> {
     let api = Api::<PodRow>::all(client);
     let lp = ListParams::default().fields(&format!("spec.nodeName={node}"));
-    let Ok(Ok((pods, _))) = tokio::time::timeout(RECHECK_EVERY, fetch::list_all(&api, lp)).await
+    let Ok(Ok((pods, _))) = tokio::time::timeout(within, fetch::list_all(&api, lp)).await
     else {
         return Vec::new();
     };
@@ -406,7 +412,8 @@ impl Run {
                             .map(|(k, t)| (k.clone(), t.uid.clone()))
                             .collect();
                         if !waiting.is_empty() {
-                            rechecks.spawn(verify_listed(self.client.clone(), node.clone(), waiting));
+                            let within = pod_live.interval().clamp(Duration::from_secs(1), RECHECK_EVERY);
+                            rechecks.spawn(verify_listed(self.client.clone(), node.clone(), waiting, within));
                         }
                     }
                     if watch_trouble && rechecks.is_empty() {

@@ -31,6 +31,7 @@ mod drain_plan;
 mod drain_reliability;
 mod drain_scale;
 mod drain_verdicts;
+mod fault_watch;
 mod files_and_secrets;
 mod flow_daemonsets;
 mod input_fuzz;

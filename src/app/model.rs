@@ -1,6 +1,7 @@
 //! The model: everything the screen shows, owned by one task.
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 use jiff::Timestamp;
 use regex::Regex;
@@ -174,6 +175,17 @@ pub enum WatchState {
     Reconnecting,
 }
 
+/// What a watcher last confirmed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Heard {
+    /// The last event or bookmark: the watch was alive and its data current then.
+    pub last: Option<Timestamp>,
+    /// The bookmark interval the watcher learned (`None`: kube-apiserver's minute is assumed).
+    pub interval: Option<Duration>,
+    /// The first failure since `last` (for a watch that never confirmed anything).
+    pub trouble_since: Option<Timestamp>,
+}
+
 /// The connection as the status bar shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ConnState {
@@ -181,7 +193,29 @@ pub enum ConnState {
     Live,
     Resyncing,
     Reconnecting,
+    /// A watch fails; the data is as of `since` (the last time every watch confirmed it).
     Disconnected { since: Timestamp, error: String },
+    /// Every watch runs, but one has been silent past its bookmarks since `since`.
+    Stale { since: Timestamp },
+}
+
+/// A watcher error in a word or a code, for the per-watch health (`pods ✗ 403`).
+pub fn short_error(error: &str) -> String {
+    if error.starts_with("access denied (") || error.starts_with("API error ") {
+        let code = error
+            .split(|c: char| !c.is_ascii_digit())
+            .find(|w| w.len() == 3);
+        if let Some(code) = code {
+            return code.to_string();
+        }
+    }
+    if error.starts_with("no answer") {
+        "silent".into()
+    } else if error.contains("unreachable") {
+        "unreachable".into()
+    } else {
+        "error".into()
+    }
 }
 
 /// Where the data comes from.
@@ -194,6 +228,9 @@ pub struct ConnInfo {
     pub demo: Option<String>,
     /// In demo mode: the kubeconfig written for the simulator, so kubectl can be used beside.
     pub demo_kubeconfig: Option<String>,
+    /// The uid of the cluster's kube-system namespace, once read: which cluster answers
+    /// behind the URL (another one means a full relist).
+    pub cluster_uid: Option<String>,
 }
 
 /// A row filter: regex when the text parses as one (case-insensitive), else a substring.
@@ -321,6 +358,8 @@ pub struct Model {
     pub generation: u64,
     pub conn: ConnInfo,
     pub watch: BTreeMap<Kind, WatchState>,
+    /// What each watcher last confirmed (liveness: bookmarks and events).
+    pub heard: BTreeMap<Kind, Heard>,
     /// The clock render uses for ages (injected, so snapshots are deterministic).
     pub now: Timestamp,
     /// Terminal size (columns, rows).
@@ -374,6 +413,7 @@ impl Model {
                 .iter()
                 .map(|k| (*k, WatchState::Connecting))
                 .collect(),
+            heard: BTreeMap::new(),
             now,
             size: (80, 24),
             focus: Pane::Nodes,
@@ -438,17 +478,68 @@ impl Model {
         }
     }
 
-    /// The connection state: the worst of the four watchers.
+    /// When watch `kind` last confirmed its data (or first failed, if it never did).
+    pub fn confirmed(&self, kind: Kind) -> Option<Timestamp> {
+        let h = self.heard.get(&kind)?;
+        h.last.or(h.trouble_since)
+    }
+
+    /// Whether live watch `kind` has said nothing for longer than its bookmarks allow (an
+    /// interval and a quarter): a half-open connection or a frozen server.
+    pub fn silent(&self, kind: Kind) -> bool {
+        let Some(h) = self.heard.get(&kind) else {
+            return false;
+        };
+        let Some(last) = h.last else {
+            return false;
+        };
+        let interval = h
+            .interval
+            .unwrap_or(crate::cluster::liveness::DEFAULT_INTERVAL);
+        self.now.duration_since(last).as_secs_f64() > interval.as_secs_f64() * 1.25
+    }
+
+    /// The watches that are not live and current, each with a word on why (`403`,
+    /// `unreachable`, `silent`, `listing`), in kind order.
+    pub fn watch_health(&self) -> Vec<(Kind, String)> {
+        self.watch
+            .iter()
+            .filter_map(|(kind, s)| {
+                let why = match s {
+                    WatchState::Failed { error, .. } => format!("✗ {}", short_error(error)),
+                    WatchState::Live if self.silent(*kind) => "◌ silent".into(),
+                    WatchState::Live => return None,
+                    WatchState::Connecting => "◌ listing".into(),
+                    WatchState::Resyncing => "◌ relisting".into(),
+                    WatchState::Reconnecting => "◌ reconnecting".into(),
+                };
+                Some((*kind, why))
+            })
+            .collect()
+    }
+
+    /// The connection state: the worst of the four watchers. "Live" only when every watch is
+    /// live and has confirmed it within its bookmark interval.
     pub fn conn_state(&self) -> ConnState {
         let mut failed: Option<(Timestamp, &str)> = None;
+        let mut stale: Option<Timestamp> = None;
         let mut connecting = false;
         let mut resyncing = false;
         let mut reconnecting = false;
-        for s in self.watch.values() {
+        for (kind, s) in &self.watch {
             match s {
                 WatchState::Failed { since, error } => {
-                    if failed.is_none_or(|(t, _)| *since < t) {
-                        failed = Some((*since, error));
+                    // Since the data was last confirmed: a watch failing again and again
+                    // keeps its time (the indicator does not flap).
+                    let since = self.confirmed(*kind).unwrap_or(*since).min(*since);
+                    if failed.is_none_or(|(t, _)| since < t) {
+                        failed = Some((since, error));
+                    }
+                }
+                WatchState::Live if self.silent(*kind) => {
+                    let since = self.confirmed(*kind).unwrap_or(self.now);
+                    if stale.is_none_or(|t| since < t) {
+                        stale = Some(since);
                     }
                 }
                 WatchState::Connecting => connecting = true,
@@ -457,15 +548,16 @@ impl Model {
                 WatchState::Live => {}
             }
         }
-        match failed {
-            Some((since, error)) => ConnState::Disconnected {
-                since,
+        match (failed, stale) {
+            (Some((since, error)), stale) => ConnState::Disconnected {
+                since: stale.map_or(since, |s| s.min(since)),
                 error: error.to_string(),
             },
-            None if connecting => ConnState::Connecting,
-            None if reconnecting => ConnState::Reconnecting,
-            None if resyncing => ConnState::Resyncing,
-            None => ConnState::Live,
+            (None, _) if connecting => ConnState::Connecting,
+            (None, Some(since)) => ConnState::Stale { since },
+            (None, None) if reconnecting => ConnState::Reconnecting,
+            (None, None) if resyncing => ConnState::Resyncing,
+            (None, None) => ConnState::Live,
         }
     }
 

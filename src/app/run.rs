@@ -105,6 +105,7 @@ pub async fn run(conn: Connection, opts: RunOptions) -> Result<()> {
         version: conn.version.clone(),
         demo: opts.demo.clone(),
         demo_kubeconfig: opts.demo_kubeconfig.clone(),
+        cluster_uid: None,
     };
     let mut model = Model::new(
         info,
@@ -135,13 +136,14 @@ pub async fn run(conn: Connection, opts: RunOptions) -> Result<()> {
         client: conn.client.clone(),
         tx: tx.clone(),
         watchers: Vec::new(),
+        namespace: opts.namespace.clone(),
         flow,
         campaign,
     };
     exec.flow.start();
     exec.campaign.start();
     exec.watch(model.generation, opts.namespace.as_deref());
-    let health = spawn_health(conn.client.clone(), tx.clone());
+    let health = spawn_health(conn.client.clone(), tx.clone(), HEALTH_EVERY);
     let mut guard = TerminalGuard::enter()?;
     let size = guard.terminal.size()?;
     model.size = (size.width, size.height);
@@ -222,13 +224,16 @@ async fn event_loop(
     }
 }
 
-/// Every few seconds, asks the API server for `/version`, so the connection state recovers
-/// even when a resumed watch has nothing new to say.
-fn spawn_health(client: kube::Client, tx: mpsc::Sender<Msg>) -> JoinHandle<()> {
+/// At once and then every `every`, asks the API server for `/version` (the header's version)
+/// and for the kube-system namespace's uid (which cluster answers: another one is relisted).
+pub fn spawn_health(
+    client: kube::Client,
+    tx: mpsc::Sender<Msg>,
+    every: Duration,
+) -> JoinHandle<()> {
     tokio::spawn(async move {
-        let mut every = tokio::time::interval(Duration::from_secs(5));
+        let mut every = tokio::time::interval(every);
         every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        every.tick().await;
         loop {
             every.tick().await;
             let probe = tokio::time::timeout(Duration::from_secs(4), client.apiserver_version());
@@ -236,8 +241,17 @@ fn spawn_health(client: kube::Client, tx: mpsc::Sender<Msg>) -> JoinHandle<()> {
             if tx.send(Msg::Health(answer.is_some())).await.is_err() {
                 break;
             }
-            if let Some(info) = answer
-                && tx.send(Msg::ServerVersion(info.git_version)).await.is_err()
+            let Some(info) = answer else { continue };
+            if tx.send(Msg::ServerVersion(info.git_version)).await.is_err() {
+                break;
+            }
+            let uid = tokio::time::timeout(
+                Duration::from_secs(4),
+                crate::cluster::client::cluster_uid(&client),
+            );
+            if let Ok(Ok(uid)) = uid.await
+                && !uid.is_empty()
+                && tx.send(Msg::ClusterUid(uid)).await.is_err()
             {
                 break;
             }
@@ -245,11 +259,16 @@ fn spawn_health(client: kube::Client, tx: mpsc::Sender<Msg>) -> JoinHandle<()> {
     })
 }
 
+/// How often the health task asks.
+const HEALTH_EVERY: Duration = Duration::from_secs(5);
+
 /// Executes `Cmd`s: the only place side effects start.
 struct Executor {
     client: kube::Client,
     tx: mpsc::Sender<Msg>,
     watchers: Vec<JoinHandle<()>>,
+    /// `-n`: the pods watched if every namespace's are forbidden.
+    namespace: Option<String>,
     flow: super::flow_exec::FlowExec,
     campaign: super::campaign_exec::CampaignExec,
 }
@@ -276,6 +295,10 @@ impl Executor {
         match cmd {
             Cmd::Flow(cmd) => self.flow.run(cmd),
             Cmd::Campaign(cmd) => self.campaign.run(cmd),
+            Cmd::Rewatch { generation } => {
+                let namespace = self.namespace.clone();
+                self.watch(generation, namespace.as_deref());
+            }
         }
     }
 }

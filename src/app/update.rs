@@ -19,13 +19,19 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Cmd> {
     match msg {
         Msg::Watch { generation, report } => {
             if generation == m.generation {
+                let before = m.conn_state();
                 watch(m, report);
+                if m.conn_state() != before {
+                    m.redraw = true;
+                }
                 super::drain_flow::check_resume(m);
             }
             Vec::new()
         }
+        Msg::ClusterUid(uid) => cluster_uid(m, uid),
         Msg::Tick(now) => {
             let before = m.now;
+            let state_before = m.conn_state();
             m.now = now;
             let arrivals = m.arrivals.len();
             m.arrivals
@@ -44,7 +50,14 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Cmd> {
                 .views
                 .youngest
                 .is_some_and(|t| (now - t).get_seconds() < 600);
-            let disconnected = matches!(m.conn_state(), ConnState::Disconnected { .. });
+            // A watch going silent shows at the tick that notices it; while one is, the "ago"
+            // counts.
+            let state = m.conn_state();
+            let disconnected = state != state_before
+                || matches!(
+                    state,
+                    ConnState::Disconnected { .. } | ConnState::Stale { .. }
+                );
             let new_minute = before.as_second() / 60 != now.as_second() / 60;
             if changed || young || disconnected || new_minute {
                 m.redraw = true;
@@ -66,10 +79,10 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Cmd> {
             m.refresh();
             Vec::new()
         }
-        Msg::Health(ok) => {
-            health(m, ok);
-            Vec::new()
-        }
+        // The watches confirm themselves (bookmarks): `/version` answering says nothing about
+        // a watch refused or cut, so it no longer clears a failure (it made the indicator
+        // flap between "live" and "disconnected").
+        Msg::Health(_) => Vec::new(),
         Msg::ServerVersion(v) => {
             if m.conn.version != v {
                 m.conn.version = v;
@@ -102,31 +115,70 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Cmd> {
     }
 }
 
-/// A watcher that resumed from its resourceVersion reports nothing until an object changes,
-/// so a failed state is cleared by the server answering again: first to "reconnecting", and
-/// to live when the next probe still finds no new error.
-fn health(m: &mut Model, ok: bool) {
-    if !ok {
-        return;
-    }
-    // A refused pod watch keeps being refused however well the server answers.
-    let refused = matches!(m.pod_coverage, PodCoverage::Forbidden { .. });
-    for (kind, s) in m.watch.iter_mut() {
-        if refused && *kind == Kind::Pods {
-            continue;
+/// The cluster behind the URL, as its kube-system uid says: the first one is remembered;
+/// another one later (a server swapped behind the same address) starts every watch again
+/// under a new generation, so the screen converges to the new cluster's state, and says so.
+fn cluster_uid(m: &mut Model, uid: String) -> Vec<Cmd> {
+    let old = match &m.conn.cluster_uid {
+        None => {
+            m.conn.cluster_uid = Some(uid);
+            return Vec::new();
         }
-        let next = match s {
-            WatchState::Failed { .. } => WatchState::Reconnecting,
-            WatchState::Reconnecting => WatchState::Live,
-            _ => continue,
-        };
-        *s = next;
-        m.redraw = true;
+        Some(old) if *old == uid => return Vec::new(),
+        Some(old) => old.clone(),
+    };
+    m.conn.cluster_uid = Some(uid.clone());
+    m.generation += 1;
+    for s in m.watch.values_mut() {
+        *s = WatchState::Resyncing;
+    }
+    m.heard.clear();
+    m.flash = Some((
+        format!(
+            "another cluster answers at {} (kube-system uid {old} → {uid}): listing everything again",
+            m.conn.server
+        ),
+        m.now,
+    ));
+    m.redraw = true;
+    vec![Cmd::Rewatch {
+        generation: m.generation,
+    }]
+}
+
+/// Records what a report says about its watch's liveness.
+fn heard(m: &mut Model, report: &WatchReport) {
+    let (kind, confirmed) = match report {
+        WatchReport::Feed(f) => (f.kind(), true),
+        WatchReport::Alive { kind, .. } => (*kind, true),
+        WatchReport::Error(kind, _) | WatchReport::Forbidden(kind, _) => (*kind, false),
+        WatchReport::Expired(_) | WatchReport::Narrowed { .. } => return,
+    };
+    let h = m.heard.entry(kind).or_default();
+    if confirmed {
+        h.last = Some(m.now);
+        h.trouble_since = None;
+    } else {
+        h.trouble_since.get_or_insert(m.now);
+    }
+    if let WatchReport::Alive { interval, .. } = report {
+        h.interval = Some(*interval);
     }
 }
 
 fn watch(m: &mut Model, report: WatchReport) {
+    heard(m, &report);
     match report {
+        WatchReport::Alive { kind, .. } => {
+            // A bookmark: the watch is back (after a failure), alive and current.
+            if matches!(
+                m.watch.get(&kind),
+                Some(WatchState::Failed { .. } | WatchState::Reconnecting)
+            ) {
+                m.watch.insert(kind, WatchState::Live);
+                m.redraw = true;
+            }
+        }
         WatchReport::Expired(kind) => {
             m.watch.insert(kind, WatchState::Resyncing);
             m.redraw = true;

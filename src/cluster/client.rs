@@ -138,6 +138,15 @@ pub async fn probe(config: Config, context: String) -> Result<Connection, Connec
     })
 }
 
+/// The uid of the cluster's kube-system namespace: which cluster answers behind the URL
+/// (every cluster has it, and a uid is never reused). A server restored from another
+/// cluster's backup or swapped behind a load balancer has another one.
+pub async fn cluster_uid(client: &Client) -> Result<String, kube::Error> {
+    let api = kube::Api::<k8s_openapi::api::core::v1::Namespace>::all(client.clone());
+    let ns = api.get("kube-system").await?;
+    Ok(ns.metadata.uid.unwrap_or_default())
+}
+
 /// Turns a kube error into a sentence an operator can act on.
 fn explain(e: &kube::Error, server: &str, context: &str) -> String {
     match e {

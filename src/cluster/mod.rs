@@ -15,3 +15,4 @@ pub mod rows;
 pub mod scheduling;
 pub mod timeout;
 pub mod watch;
+mod watch_run;

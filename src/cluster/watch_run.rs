@@ -1,0 +1,279 @@
+//! One watcher's loop: list (pages, or a streaming list), then watch from the list's version
+//! with bookmarks; a 410 relists, other failures back off and resume from the last version.
+//! kube-runtime's watcher hides bookmarks, so it cannot tell a quiet stream from a dead one:
+//! here every bookmark is reported (`WatchReport::Alive`), and a stream silent for three
+//! bookmark intervals (`liveness.rs`) is dropped and opened again.
+
+use std::fmt::Debug;
+use std::time::Duration;
+
+use futures::StreamExt;
+use kube::api::{ListParams, WatchEvent, WatchParams};
+use kube::runtime::watcher;
+use kube::{Api, Resource};
+use serde::de::DeserializeOwned;
+use tokio::sync::mpsc::Sender;
+use tokio::time::Instant;
+
+use super::liveness::Liveness;
+use super::watch::{
+    BATCH, Ev, Fallback, Feed, Kind, ListMode, PAGE_SIZE, WatchReport, describe, is_forbidden,
+    rejects_streaming,
+};
+
+/// What the loop does next.
+enum Next {
+    /// List everything again (start, 410 Gone, a namespace fallback).
+    Relist,
+    /// Watch again from this resourceVersion.
+    Resume(String),
+    /// The receiver is gone.
+    Stop,
+}
+
+/// One watcher and where its reports go.
+pub(super) struct Runner<K, M, F> {
+    pub(super) api: Api<K>,
+    pub(super) fallback: Option<Fallback<K>>,
+    pub(super) kind: Kind,
+    pub(super) to_feed: fn(Ev<K>) -> Feed,
+    pub(super) tx: Sender<M>,
+    pub(super) wrap: F,
+    pub(super) mode: ListMode,
+    pub(super) live: Liveness,
+    pub(super) failures: u32,
+}
+
+/// Backoff after `n` failures in a row: 0.5 s doubling to 30 s, with up to 25 % jitter.
+fn backoff(n: u32) -> Duration {
+    let base = Duration::from_millis(500).saturating_mul(1 << n.saturating_sub(1).min(6));
+    let base = base.min(Duration::from_secs(30));
+    base.mul_f64(1.0 + rand::random::<f64>() / 4.0)
+}
+
+impl<K, M, F> Runner<K, M, F>
+where
+    K: Resource + Clone + DeserializeOwned + Debug + Send + 'static,
+    K::DynamicType: Default,
+    M: Send + 'static,
+    F: Fn(WatchReport) -> M + Send + 'static,
+{
+    async fn send(&mut self, r: WatchReport) -> bool {
+        self.tx.send((self.wrap)(r)).await.is_ok()
+    }
+
+    async fn feed(&mut self, ev: Ev<K>) -> bool {
+        self.send(WatchReport::Feed((self.to_feed)(ev))).await
+    }
+
+    /// Runs until the receiver is dropped.
+    pub(super) async fn run(mut self) {
+        let mut next = Next::Relist;
+        loop {
+            if self.failures > 0 {
+                tokio::time::sleep(backoff(self.failures)).await;
+            }
+            next = match next {
+                Next::Relist if self.mode == ListMode::Stream => {
+                    self.watch(String::new(), true).await
+                }
+                Next::Relist => self.list().await,
+                Next::Resume(rv) => self.watch(rv, false).await,
+                Next::Stop => return,
+            };
+        }
+    }
+
+    /// A failed list or watch start: a 403 narrows to the fallback namespace if there is
+    /// one (and relists it); anything else is reported and `then` follows after a backoff.
+    async fn refused(&mut self, e: watcher::Error, then: Next) -> Next {
+        if is_forbidden(&e) {
+            let error = describe(&e).unwrap_or_default();
+            if let Some(fb) = self.fallback.take() {
+                tracing::warn!(
+                    kind = self.kind.as_str(),
+                    namespace = fb.namespace,
+                    "cluster-wide watch forbidden, watching one namespace: {e}"
+                );
+                self.api = fb.api;
+                let report = WatchReport::Narrowed {
+                    kind: self.kind,
+                    namespace: fb.namespace,
+                    error,
+                };
+                return if self.send(report).await {
+                    Next::Relist
+                } else {
+                    Next::Stop
+                };
+            }
+            self.failures += 1;
+            let ok = self.send(WatchReport::Forbidden(self.kind, error)).await;
+            return if ok { then } else { Next::Stop };
+        }
+        let Some(text) = describe(&e) else {
+            // 410 Gone: routine, a relist follows at once.
+            let ok = self.send(WatchReport::Expired(self.kind)).await;
+            return if ok { Next::Relist } else { Next::Stop };
+        };
+        self.failures += 1;
+        if self.send(WatchReport::Error(self.kind, text)).await {
+            then
+        } else {
+            Next::Stop
+        }
+    }
+
+    /// Lists in pages (`Init`, one `InitPage` per page, `InitDone`), then watches from the
+    /// list's version.
+    async fn list(&mut self) -> Next {
+        if !self.feed(Ev::Init).await {
+            return Next::Stop;
+        }
+        let mut token: Option<String> = None;
+        loop {
+            let mut lp = ListParams::default().limit(PAGE_SIZE);
+            lp.continue_token = token.take();
+            let page = match self.api.list(&lp).await {
+                Ok(p) => p,
+                Err(e) => {
+                    let e = watcher::Error::InitialListFailed(e);
+                    return self.refused(e, Next::Relist).await;
+                }
+            };
+            let rv = page.metadata.resource_version.filter(|v| !v.is_empty());
+            token = page.metadata.continue_.filter(|t| !t.is_empty());
+            if !page.items.is_empty() && !self.feed(Ev::InitPage(page.items)).await {
+                return Next::Stop;
+            }
+            if token.is_some() {
+                continue;
+            }
+            let Some(rv) = rv else {
+                return self.refused(watcher::Error::NoResourceVersion, Next::Relist).await;
+            };
+            self.failures = 0;
+            return if self.feed(Ev::InitDone).await {
+                Next::Resume(rv)
+            } else {
+                Next::Stop
+            };
+        }
+    }
+
+    /// Watches from `rv`; with `initial`, a streaming list first (its objects until the
+    /// `initial-events-end` bookmark are the list). Returns when the stream ends or dies.
+    async fn watch(&mut self, mut rv: String, initial: bool) -> Next {
+        let params = if initial {
+            WatchParams::streaming_lists()
+        } else {
+            WatchParams::default()
+        };
+        // Watches are exempt from the request timeout: one that never answers is dead too.
+        self.live.opened(Instant::now());
+        let opened = tokio::time::timeout_at(self.live.deadline(), self.api.watch(&params, &rv));
+        let mut stream = match opened.await {
+            Err(_) => return self.silent(rv, initial).await,
+            Ok(Ok(s)) => s.boxed(),
+            Ok(Err(e)) => {
+                let e = watcher::Error::WatchStartFailed(e);
+                if initial && rejects_streaming(&e) {
+                    tracing::info!(kind = self.kind.as_str(), "no streaming lists here: {e}");
+                    self.mode = ListMode::Pages;
+                    return Next::Relist;
+                }
+                let then = if initial { Next::Relist } else { Next::Resume(rv) };
+                return self.refused(e, then).await;
+            }
+        };
+        let mut listing = initial;
+        if initial && !self.feed(Ev::Init).await {
+            return Next::Stop;
+        }
+        let mut page: Vec<K> = Vec::new();
+        loop {
+            let next = tokio::time::timeout_at(self.live.deadline(), stream.next()).await;
+            let Ok(next) = next else {
+                return self.silent(rv, listing).await;
+            };
+            let now = Instant::now();
+            let ev = match next {
+                Some(Ok(WatchEvent::Added(k) | WatchEvent::Modified(k))) if listing => {
+                    self.live.heard(now);
+                    page.push(k);
+                    if page.len() >= BATCH {
+                        let batch = std::mem::take(&mut page);
+                        if !self.feed(Ev::InitPage(batch)).await {
+                            return Next::Stop;
+                        }
+                    }
+                    continue;
+                }
+                Some(Ok(WatchEvent::Added(k) | WatchEvent::Modified(k))) => Ev::Apply(k),
+                Some(Ok(WatchEvent::Deleted(k))) => Ev::Delete(k),
+                Some(Ok(WatchEvent::Bookmark(b))) => {
+                    self.live.bookmark(now);
+                    self.failures = 0;
+                    rv = b.metadata.resource_version;
+                    if listing && b.metadata.annotations.contains_key("k8s.io/initial-events-end") {
+                        listing = false;
+                        let batch = std::mem::take(&mut page);
+                        if !batch.is_empty() && !self.feed(Ev::InitPage(batch)).await {
+                            return Next::Stop;
+                        }
+                        if !self.feed(Ev::InitDone).await {
+                            return Next::Stop;
+                        }
+                    }
+                    let alive = WatchReport::Alive {
+                        kind: self.kind,
+                        interval: self.live.interval(),
+                    };
+                    if !self.send(alive).await {
+                        return Next::Stop;
+                    }
+                    continue;
+                }
+                Some(Ok(WatchEvent::Error(s))) if s.code == 410 => {
+                    return self.refused(watcher::Error::WatchError(s.boxed()), Next::Relist).await;
+                }
+                Some(Ok(WatchEvent::Error(s))) => {
+                    let then = if listing { Next::Relist } else { Next::Resume(rv) };
+                    return self.refused(watcher::Error::WatchError(s.boxed()), then).await;
+                }
+                Some(Err(e)) => {
+                    let then = if listing { Next::Relist } else { Next::Resume(rv) };
+                    return self.refused(watcher::Error::WatchFailed(e), then).await;
+                }
+                // The server ended the watch (its timeout): resume where it stopped.
+                None if listing => return Next::Relist,
+                None => return Next::Resume(rv),
+            };
+            self.live.heard(now);
+            self.failures = 0;
+            if let Some(v) = match &ev {
+                Ev::Apply(k) | Ev::Delete(k) => k.meta().resource_version.clone(),
+                _ => None,
+            } {
+                rv = v;
+            }
+            if !self.feed(ev).await {
+                return Next::Stop;
+            }
+        }
+    }
+
+    /// The watch said nothing for three bookmark intervals: reported, and opened again.
+    async fn silent(&mut self, rv: String, listing: bool) -> Next {
+        self.failures += 1;
+        let text = format!(
+            "no answer on the watch for {}s (bookmarks are due every {}s): watching again",
+            self.live.idle_timeout().as_secs(),
+            self.live.interval().as_secs()
+        );
+        if !self.send(WatchReport::Error(self.kind, text)).await {
+            return Next::Stop;
+        }
+        if listing { Next::Relist } else { Next::Resume(rv) }
+    }
+}

@@ -450,7 +450,7 @@ fn a_failing_watch_keeps_its_time_while_version_answers_and_a_bookmark_clears_it
     let mut m = seed_model((80, 24));
     let t0 = m.now;
     let report = |m: &mut Model, r: WatchReport| update(m, Msg::Watch { generation: 1, report: r });
-    report(&mut m, WatchReport::Alive { kind: Kind::Nodes, interval: std::time::Duration::from_secs(5) });
+    report(&mut m, WatchReport::Alive { kind: Kind::Nodes, interval: Some(std::time::Duration::from_secs(5)) });
     let failed = |m: &mut Model| {
         report(m, WatchReport::Error(Kind::Nodes, "API server unreachable: reset".into()))
     };
@@ -467,7 +467,7 @@ fn a_failing_watch_keeps_its_time_while_version_answers_and_a_bookmark_clears_it
     }
     assert_eq!(m.watch_health(), vec![(Kind::Nodes, "✗ unreachable".to_string())]);
     // The watch's next bookmark: alive and current again.
-    report(&mut m, WatchReport::Alive { kind: Kind::Nodes, interval: std::time::Duration::from_secs(5) });
+    report(&mut m, WatchReport::Alive { kind: Kind::Nodes, interval: Some(std::time::Duration::from_secs(5)) });
     assert_eq!(m.conn_state(), ConnState::Live);
 }
 
@@ -475,7 +475,7 @@ fn a_failing_watch_keeps_its_time_while_version_answers_and_a_bookmark_clears_it
 fn a_live_watch_silent_past_its_bookmarks_is_stale() {
     let mut m = seed_model((80, 24));
     let t0 = m.now;
-    let interval = std::time::Duration::from_secs(2);
+    let interval = Some(std::time::Duration::from_secs(2));
     for kind in Kind::ALL {
         update(&mut m, Msg::Watch { generation: 1, report: WatchReport::Alive { kind, interval } });
     }
@@ -504,7 +504,7 @@ fn another_cluster_behind_the_url_relists_everything_under_a_new_generation() {
     let flash = &m.flash.as_ref().unwrap().0;
     assert!(flash.contains("another cluster answers") && flash.contains("uid-a → uid-b"), "{flash}");
     // Reports of the old watchers are dropped.
-    update(&mut m, Msg::Watch { generation: 1, report: WatchReport::Alive { kind: Kind::Pods, interval: std::time::Duration::from_secs(5) } });
+    update(&mut m, Msg::Watch { generation: 1, report: WatchReport::Alive { kind: Kind::Pods, interval: Some(std::time::Duration::from_secs(5)) } });
     assert_eq!(m.watch[&Kind::Pods], WatchState::Resyncing);
 }
 
@@ -573,7 +573,7 @@ fn ticks_redraw_only_when_something_on_screen_ages_visibly() {
     update(&mut m, Msg::Tick(later));
     // The watches kept confirming they are alive (else the header's "stale since" ticks).
     for kind in Kind::ALL {
-        let interval = std::time::Duration::from_secs(60);
+        let interval = Some(std::time::Duration::from_secs(60));
         let report = WatchReport::Alive { kind, interval };
         update(&mut m, Msg::Watch { generation: 1, report });
     }

@@ -161,8 +161,11 @@ fn heard(m: &mut Model, report: &WatchReport) {
     } else {
         h.trouble_since.get_or_insert(m.now);
     }
-    if let WatchReport::Alive { interval, .. } = report {
-        h.interval = Some(*interval);
+    if let WatchReport::Alive {
+        interval: Some(i), ..
+    } = report
+    {
+        h.interval = Some(*i);
     }
 }
 

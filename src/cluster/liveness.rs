@@ -75,6 +75,11 @@ impl Liveness {
         }
     }
 
+    /// The interval measured so far (`None` before two bookmarks came on one stream).
+    pub fn learned(&self) -> Option<Duration> {
+        self.gaps.iter().max().map(|g| (*g).clamp(MIN_INTERVAL, MAX_INTERVAL))
+    }
+
     /// Silence beyond this means the stream is dead: three intervals.
     pub fn idle_timeout(&self) -> Duration {
         self.interval() * 3
@@ -110,8 +115,10 @@ mod tests {
         // The first bookmark of a stream is no gap (it may come early).
         l.bookmark(t0 + s(1));
         assert_eq!(l.interval(), DEFAULT_INTERVAL);
+        assert_eq!(l.learned(), None);
         l.bookmark(t0 + s(3));
         assert_eq!(l.interval(), s(2));
+        assert_eq!(l.learned(), Some(s(2)));
         assert_eq!(l.idle_timeout(), s(6));
         assert_eq!(l.deadline(), t0 + s(9));
         // A new stream: its first bookmark is measured from nothing.

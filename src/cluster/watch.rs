@@ -109,8 +109,11 @@ pub enum WatchReport {
     /// The server expired our resourceVersion (410 Gone): routine, a relist follows.
     Expired(Kind),
     /// A bookmark: the watch is alive and up to date. `interval` is the bookmark interval
-    /// learned so far (silence much longer than it means the watch is dead).
-    Alive { kind: Kind, interval: Duration },
+    /// measured so far (silence much longer than it means the watch is dead), once known.
+    Alive {
+        kind: Kind,
+        interval: Option<Duration>,
+    },
     /// The server forbids (403) watching this kind in every namespace and there is no
     /// namespace to fall back to; the watcher backs off and retries, as after an `Error`.
     Forbidden(Kind, String),

@@ -227,7 +227,7 @@ where
                     }
                     let alive = WatchReport::Alive {
                         kind: self.kind,
-                        interval: self.live.interval(),
+                        interval: self.live.learned(),
                     };
                     if !self.send(alive).await {
                         return Next::Stop;

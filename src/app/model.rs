@@ -194,9 +194,14 @@ pub enum ConnState {
     Resyncing,
     Reconnecting,
     /// A watch fails; the data is as of `since` (the last time every watch confirmed it).
-    Disconnected { since: Timestamp, error: String },
+    Disconnected {
+        since: Timestamp,
+        error: String,
+    },
     /// Every watch runs, but one has been silent past its bookmarks since `since`.
-    Stale { since: Timestamp },
+    Stale {
+        since: Timestamp,
+    },
 }
 
 /// A watcher error in a word or a code, for the per-watch health (`pods ✗ 403`).

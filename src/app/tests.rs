@@ -449,25 +449,56 @@ fn scrolling_keeps_the_selection_visible() {
 fn a_failing_watch_keeps_its_time_while_version_answers_and_a_bookmark_clears_it() {
     let mut m = seed_model((80, 24));
     let t0 = m.now;
-    let report = |m: &mut Model, r: WatchReport| update(m, Msg::Watch { generation: 1, report: r });
-    report(&mut m, WatchReport::Alive { kind: Kind::Nodes, interval: Some(std::time::Duration::from_secs(5)) });
+    let report = |m: &mut Model, r: WatchReport| {
+        update(
+            m,
+            Msg::Watch {
+                generation: 1,
+                report: r,
+            },
+        )
+    };
+    report(
+        &mut m,
+        WatchReport::Alive {
+            kind: Kind::Nodes,
+            interval: Some(std::time::Duration::from_secs(5)),
+        },
+    );
     let failed = |m: &mut Model| {
-        report(m, WatchReport::Error(Kind::Nodes, "API server unreachable: reset".into()))
+        report(
+            m,
+            WatchReport::Error(Kind::Nodes, "API server unreachable: reset".into()),
+        )
     };
     failed(&mut m);
-    let ConnState::Disconnected { since, .. } = m.conn_state() else { panic!("{:?}", m.conn_state()) };
+    let ConnState::Disconnected { since, .. } = m.conn_state() else {
+        panic!("{:?}", m.conn_state())
+    };
     assert_eq!(since, t0);
     // /version answers, the watch fails again: neither "live" nor a new time (no flapping).
     for s in 1..=3 {
-        update(&mut m, Msg::Tick(t0 + jiff::SignedDuration::from_secs(4 * s)));
+        update(
+            &mut m,
+            Msg::Tick(t0 + jiff::SignedDuration::from_secs(4 * s)),
+        );
         update(&mut m, Msg::Health(true));
         assert!(matches!(m.conn_state(), ConnState::Disconnected { since, .. } if since == t0));
         failed(&mut m);
         assert!(matches!(m.conn_state(), ConnState::Disconnected { since, .. } if since == t0));
     }
-    assert_eq!(m.watch_health(), vec![(Kind::Nodes, "✗ unreachable".to_string())]);
+    assert_eq!(
+        m.watch_health(),
+        vec![(Kind::Nodes, "✗ unreachable".to_string())]
+    );
     // The watch's next bookmark: alive and current again.
-    report(&mut m, WatchReport::Alive { kind: Kind::Nodes, interval: Some(std::time::Duration::from_secs(5)) });
+    report(
+        &mut m,
+        WatchReport::Alive {
+            kind: Kind::Nodes,
+            interval: Some(std::time::Duration::from_secs(5)),
+        },
+    );
     assert_eq!(m.conn_state(), ConnState::Live);
 }
 
@@ -477,13 +508,25 @@ fn a_live_watch_silent_past_its_bookmarks_is_stale() {
     let t0 = m.now;
     let interval = Some(std::time::Duration::from_secs(2));
     for kind in Kind::ALL {
-        update(&mut m, Msg::Watch { generation: 1, report: WatchReport::Alive { kind, interval } });
+        update(
+            &mut m,
+            Msg::Watch {
+                generation: 1,
+                report: WatchReport::Alive { kind, interval },
+            },
+        );
     }
     assert_eq!(m.conn_state(), ConnState::Live);
     let at = |s: i64| t0 + jiff::SignedDuration::from_secs(s);
     update(&mut m, Msg::Tick(at(2)));
     for kind in [Kind::Nodes, Kind::Events, Kind::Pdbs] {
-        update(&mut m, Msg::Watch { generation: 1, report: WatchReport::Alive { kind, interval } });
+        update(
+            &mut m,
+            Msg::Watch {
+                generation: 1,
+                report: WatchReport::Alive { kind, interval },
+            },
+        );
     }
     update(&mut m, Msg::Tick(at(3)));
     // Pods said nothing for 3 s (> 1.25 × 2 s): stale since its last word.
@@ -502,9 +545,21 @@ fn another_cluster_behind_the_url_relists_everything_under_a_new_generation() {
     assert_eq!(m.generation, 2);
     assert!(m.watch.values().all(|s| *s == WatchState::Resyncing));
     let flash = &m.flash.as_ref().unwrap().0;
-    assert!(flash.contains("another cluster answers") && flash.contains("uid-a → uid-b"), "{flash}");
+    assert!(
+        flash.contains("another cluster answers") && flash.contains("uid-a → uid-b"),
+        "{flash}"
+    );
     // Reports of the old watchers are dropped.
-    update(&mut m, Msg::Watch { generation: 1, report: WatchReport::Alive { kind: Kind::Pods, interval: Some(std::time::Duration::from_secs(5)) } });
+    update(
+        &mut m,
+        Msg::Watch {
+            generation: 1,
+            report: WatchReport::Alive {
+                kind: Kind::Pods,
+                interval: Some(std::time::Duration::from_secs(5)),
+            },
+        },
+    );
     assert_eq!(m.watch[&Kind::Pods], WatchState::Resyncing);
 }
 
@@ -575,7 +630,13 @@ fn ticks_redraw_only_when_something_on_screen_ages_visibly() {
     for kind in Kind::ALL {
         let interval = Some(std::time::Duration::from_secs(60));
         let report = WatchReport::Alive { kind, interval };
-        update(&mut m, Msg::Watch { generation: 1, report });
+        update(
+            &mut m,
+            Msg::Watch {
+                generation: 1,
+                report,
+            },
+        );
     }
     m.redraw = false;
     let sec = later.as_second() % 60;

@@ -77,7 +77,10 @@ impl Liveness {
 
     /// The interval measured so far (`None` before two bookmarks came on one stream).
     pub fn learned(&self) -> Option<Duration> {
-        self.gaps.iter().max().map(|g| (*g).clamp(MIN_INTERVAL, MAX_INTERVAL))
+        self.gaps
+            .iter()
+            .max()
+            .map(|g| (*g).clamp(MIN_INTERVAL, MAX_INTERVAL))
     }
 
     /// Silence beyond this means the stream is dead: three intervals.

@@ -29,9 +29,8 @@ pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 pub fn parse(s: &str) -> Result<Duration, String> {
     let s = s.trim();
     if let Ok(secs) = s.parse::<u64>() {
-        return crate::drain::options::parse_go_duration(&format!("{secs}s")).ok_or_else(|| {
-            format!("invalid timeout {s:?}: at most 2562047h")
-        });
+        return crate::drain::options::parse_go_duration(&format!("{secs}s"))
+            .ok_or_else(|| format!("invalid timeout {s:?}: at most 2562047h"));
     }
     crate::drain::options::parse_go_duration(s).ok_or_else(|| {
         format!(
@@ -132,7 +131,15 @@ where
             let deadline = Instant::now() + after;
             match tokio::time::timeout_at(deadline, fut).await {
                 Ok(r) => r.map(|r| {
-                    r.map(|b| TimedBody::new(b, Some((Box::pin(tokio::time::sleep_until(deadline)), TimedOut { after, what }))))
+                    r.map(|b| {
+                        TimedBody::new(
+                            b,
+                            Some((
+                                Box::pin(tokio::time::sleep_until(deadline)),
+                                TimedOut { after, what },
+                            )),
+                        )
+                    })
                 }),
                 Err(_) => Err(Box::new(TimedOut { after, what }) as BoxError),
             }

@@ -207,7 +207,6 @@ impl ListMode {
             _ => DEFAULT_LIST_MODE,
         }
     }
-
 }
 
 /// The list mode used unless `KUBEDRAIN_LIST_MODE` says otherwise. Pages: on the simulator,

@@ -150,7 +150,9 @@ where
                 continue;
             }
             let Some(rv) = rv else {
-                return self.refused(watcher::Error::NoResourceVersion, Next::Relist).await;
+                return self
+                    .refused(watcher::Error::NoResourceVersion, Next::Relist)
+                    .await;
             };
             self.failures = 0;
             return if self.feed(Ev::InitDone).await {
@@ -182,7 +184,11 @@ where
                     self.mode = ListMode::Pages;
                     return Next::Relist;
                 }
-                let then = if initial { Next::Relist } else { Next::Resume(rv) };
+                let then = if initial {
+                    Next::Relist
+                } else {
+                    Next::Resume(rv)
+                };
                 return self.refused(e, then).await;
             }
         };
@@ -215,7 +221,11 @@ where
                     self.live.bookmark(now);
                     self.failures = 0;
                     rv = b.metadata.resource_version;
-                    if listing && b.metadata.annotations.contains_key("k8s.io/initial-events-end") {
+                    if listing
+                        && b.metadata
+                            .annotations
+                            .contains_key("k8s.io/initial-events-end")
+                    {
                         listing = false;
                         let batch = std::mem::take(&mut page);
                         if !batch.is_empty() && !self.feed(Ev::InitPage(batch)).await {
@@ -235,14 +245,26 @@ where
                     continue;
                 }
                 Some(Ok(WatchEvent::Error(s))) if s.code == 410 => {
-                    return self.refused(watcher::Error::WatchError(s.boxed()), Next::Relist).await;
+                    return self
+                        .refused(watcher::Error::WatchError(s.boxed()), Next::Relist)
+                        .await;
                 }
                 Some(Ok(WatchEvent::Error(s))) => {
-                    let then = if listing { Next::Relist } else { Next::Resume(rv) };
-                    return self.refused(watcher::Error::WatchError(s.boxed()), then).await;
+                    let then = if listing {
+                        Next::Relist
+                    } else {
+                        Next::Resume(rv)
+                    };
+                    return self
+                        .refused(watcher::Error::WatchError(s.boxed()), then)
+                        .await;
                 }
                 Some(Err(e)) => {
-                    let then = if listing { Next::Relist } else { Next::Resume(rv) };
+                    let then = if listing {
+                        Next::Relist
+                    } else {
+                        Next::Resume(rv)
+                    };
                     return self.refused(watcher::Error::WatchFailed(e), then).await;
                 }
                 // The server ended the watch (its timeout): resume where it stopped.
@@ -274,6 +296,10 @@ where
         if !self.send(WatchReport::Error(self.kind, text)).await {
             return Next::Stop;
         }
-        if listing { Next::Relist } else { Next::Resume(rv) }
+        if listing {
+            Next::Relist
+        } else {
+            Next::Resume(rv)
+        }
     }
 }

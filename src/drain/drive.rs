@@ -103,8 +103,7 @@ async fn verify_listed(
 ) -> Vec<String> {
     let api = Api::<PodRow>::all(client);
     let lp = ListParams::default().fields(&format!("spec.nodeName={node}"));
-    let Ok(Ok((pods, _))) = tokio::time::timeout(within, fetch::list_all(&api, lp)).await
-    else {
+    let Ok(Ok((pods, _))) = tokio::time::timeout(within, fetch::list_all(&api, lp)).await else {
         return Vec::new();
     };
     let here: HashMap<String, String> = pods

@@ -52,7 +52,10 @@ async fn a_half_open_watch_does_not_stall_the_drain() {
     // idle timeout (three intervals after its last bookmark) would have opened it again.
     let (_, all) = sim.store().list(Kind::Pod, None);
     for p in all.iter().filter(|p| p["spec"]["nodeName"] == "node0") {
-        let (ns, name) = (p["metadata"]["namespace"].as_str().unwrap(), p["metadata"]["name"].as_str().unwrap());
+        let (ns, name) = (
+            p["metadata"]["namespace"].as_str().unwrap(),
+            p["metadata"]["name"].as_str().unwrap(),
+        );
         sim.store()
             .update(Kind::Pod, ns, name, |p| {
                 p["metadata"]["annotations"][SHUTDOWN_AFTER] = serde_json::json!("9");
@@ -86,7 +89,11 @@ async fn a_half_open_watch_does_not_stall_the_drain() {
     // connections go silent (kept open: nothing reports an error).
     tokio::time::sleep_until(started + BOOKMARKS * 3).await;
     let lists_before = sim.stats().count("list", "pods");
-    assert_eq!(proxy.half_open_watches(), 2, "the node's and the pods' watch");
+    assert_eq!(
+        proxy.half_open_watches(),
+        2,
+        "the node's and the pods' watch"
+    );
     // The positive event, seen on the server: the last evicted pod is gone.
     let watcher = {
         let store = sim.store().clone();
@@ -137,7 +144,11 @@ fn kubeconfig_for(dir: &std::path::Path, url: &str) -> std::path::PathBuf {
 }
 
 /// Runs `kubedrain ARGS --kubeconfig KC`; returns (exit code, stderr, how long it took).
-async fn run(args: &[&str], kc: &std::path::Path, state: &std::path::Path) -> (i32, String, Duration) {
+async fn run(
+    args: &[&str],
+    kc: &std::path::Path,
+    state: &std::path::Path,
+) -> (i32, String, Duration) {
     let started = Instant::now();
     let out = tokio::process::Command::new(BIN)
         .args(args)
@@ -200,8 +211,10 @@ async fn a_server_that_stops_answering_after_the_probe_fails_the_command_in_time
         assert!(took < Duration::from_secs(15), "{cmd:?} took {took:?}");
     }
     // Nothing was changed: the node is as the scenario made it.
-    assert!(!sim.store().get(Kind::Node, "", "node0").unwrap()["spec"]["unschedulable"]
-        .as_bool()
-        .unwrap_or(false));
+    assert!(
+        !sim.store().get(Kind::Node, "", "node0").unwrap()["spec"]["unschedulable"]
+            .as_bool()
+            .unwrap_or(false)
+    );
     sim.stop().await;
 }

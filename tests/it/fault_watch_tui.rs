@@ -124,9 +124,18 @@ type Rows = BTreeSet<(&'static str, String, String)>;
 fn model_rows(m: &Model) -> Rows {
     let c = &m.cache;
     let uid = |u: &Option<String>| u.clone().unwrap_or_default();
-    let nodes = c.nodes.values().map(|n| ("node", n.name().to_string(), uid(&n.meta.uid)));
-    let pods = c.pods.values().map(|p| ("pod", p.key(), p.uid().to_string()));
-    let pdbs = c.pdbs.iter().map(|(k, p)| ("pdb", k.clone(), uid(&p.meta.uid)));
+    let nodes = c
+        .nodes
+        .values()
+        .map(|n| ("node", n.name().to_string(), uid(&n.meta.uid)));
+    let pods = c
+        .pods
+        .values()
+        .map(|p| ("pod", p.key(), p.uid().to_string()));
+    let pdbs = c
+        .pdbs
+        .iter()
+        .map(|(k, p)| ("pdb", k.clone(), uid(&p.meta.uid)));
     nodes.chain(pods).chain(pdbs).collect()
 }
 
@@ -143,7 +152,10 @@ fn server_rows(sim: &Simulator) -> Rows {
                 Some(ns) => format!("{ns}/{name}"),
                 None => name.to_string(),
             };
-            let uid = o["metadata"]["uid"].as_str().unwrap_or_default().to_string();
+            let uid = o["metadata"]["uid"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string();
             rows.insert((label, key, uid));
         }
     }
@@ -228,7 +240,8 @@ async fn another_cluster_behind_the_same_url_is_relisted_with_a_notice() {
     assert!(
         tui.flashes
             .iter()
-            .any(|f| f.contains("another cluster answers at") && f.contains("listing everything again")),
+            .any(|f| f.contains("another cluster answers at")
+                && f.contains("listing everything again")),
         "{:?}",
         tui.flashes
     );

@@ -90,7 +90,10 @@ fn request_line(chunk: &[u8]) -> Option<String> {
     if !methods.iter().any(|m| chunk.starts_with(m)) {
         return None;
     }
-    let end = chunk.windows(2).position(|w| w == b"\r\n").unwrap_or(chunk.len());
+    let end = chunk
+        .windows(2)
+        .position(|w| w == b"\r\n")
+        .unwrap_or(chunk.len());
     Some(String::from_utf8_lossy(&chunk[..end]).into_owned())
 }
 
@@ -103,12 +106,7 @@ impl Proxy {
         let conns: Arc<Mutex<Vec<AbortHandle>>> = Arc::default();
         let gate = watch::Sender::new(Gate::default());
         let opened: Arc<Mutex<Vec<Conn>>> = Arc::default();
-        let (b, c, g, o) = (
-            backend.clone(),
-            conns.clone(),
-            gate.clone(),
-            opened.clone(),
-        );
+        let (b, c, g, o) = (backend.clone(), conns.clone(), gate.clone(), opened.clone());
         let ids = AtomicU64::new(0);
         let accept = tokio::spawn(async move {
             while let Ok((down, _)) = listener.accept().await {

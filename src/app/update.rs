@@ -149,6 +149,13 @@ fn cluster_uid(m: &mut Model, uid: String) -> Vec<Cmd> {
 /// Records what a report says about its watch's liveness.
 fn heard(m: &mut Model, report: &WatchReport) {
     let (kind, confirmed) = match report {
+        // A list in progress is not current data yet; its end is.
+        WatchReport::Feed(
+            Feed::Nodes(Ev::Init | Ev::InitApply(_) | Ev::InitPage(_))
+            | Feed::Pods(Ev::Init | Ev::InitApply(_) | Ev::InitPage(_))
+            | Feed::Events(Ev::Init | Ev::InitApply(_) | Ev::InitPage(_))
+            | Feed::Pdbs(Ev::Init | Ev::InitApply(_) | Ev::InitPage(_)),
+        ) => return,
         WatchReport::Feed(f) => (f.kind(), true),
         WatchReport::Alive { kind, .. } => (*kind, true),
         WatchReport::Error(kind, _) | WatchReport::Forbidden(kind, _) => (*kind, false),

@@ -127,10 +127,10 @@ where
     /// Lists in pages (`Init`, one `InitPage` per page, `InitDone`), then watches from the
     /// list's version.
     async fn list(&mut self) -> Next {
-        if !self.feed(Ev::Init).await {
-            return Next::Stop;
-        }
         let mut token: Option<String> = None;
+        // `Init` goes out with the first page: a list refused again and again is one
+        // failure, not a relist that starts each time.
+        let mut started = false;
         loop {
             let mut lp = ListParams::default().limit(PAGE_SIZE);
             lp.continue_token = token.take();
@@ -141,6 +141,12 @@ where
                     return self.refused(e, Next::Relist).await;
                 }
             };
+            if !started {
+                started = true;
+                if !self.feed(Ev::Init).await {
+                    return Next::Stop;
+                }
+            }
             let rv = page.metadata.resource_version.filter(|v| !v.is_empty());
             token = page.metadata.continue_.filter(|t| !t.is_empty());
             if !page.items.is_empty() && !self.feed(Ev::InitPage(page.items)).await {

@@ -251,3 +251,70 @@ async fn another_cluster_behind_the_same_url_is_relisted_with_a_notice() {
     a.stop().await;
     b.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_frozen_server_is_stale_not_live_until_it_answers_again() {
+    let a = sim("seed").await;
+    let proxy = Proxy::start(addr_of(&a.url())).await;
+    let client = client_via(&a, &proxy.url()).await;
+    let mut tui = Tui::start(client, &proxy.url());
+    tui.until("every watch live with its interval", |m| {
+        m.conn_state() == ConnState::Live && m.heard.values().all(|h| h.interval.is_some())
+    })
+    .await;
+    // As under SIGSTOP: connections stay open, nothing is answered.
+    proxy.freeze();
+    let t = tokio::time::Instant::now();
+    tui.until("stale while frozen", |m| {
+        matches!(m.conn_state(), ConnState::Stale { .. })
+    })
+    .await;
+    let marked = t.elapsed();
+    assert!(marked <= BOOKMARKS * 2, "stale after {marked:?}");
+    assert!(screen(&tui.model).contains("✖ stale since"));
+    proxy.thaw();
+    tui.until("live after the thaw", |m| m.conn_state() == ConnState::Live)
+        .await;
+    assert_eq!(difference(&tui.model, &a), (0, 0));
+    drop(tui);
+    a.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_pod_watch_shows_its_health_without_flapping() {
+    let a = sim("seed").await;
+    let forbidden = a.faults().forbid("/api/v1/pods");
+    let client = crate::drain_support::sim::client(&a).await;
+    let mut tui = Tui::start(client, &a.url());
+    tui.until("the pod watch refused", |m| {
+        matches!(m.conn_state(), ConnState::Disconnected { .. })
+    })
+    .await;
+    let ConnState::Disconnected { since, .. } = tui.model.conn_state() else {
+        unreachable!()
+    };
+    // /version answers every 500 ms while the watch is refused again and again: the state
+    // and its time never change, and it never reads "live".
+    let steady = std::cell::Cell::new(true);
+    tui.until("four refusals", |m| {
+        let same = matches!(m.conn_state(), ConnState::Disconnected { since: s, .. } if s == since);
+        if !same && steady.get() {
+            eprintln!("changed: {:?} {:?} {:?}", m.conn_state(), m.watch, m.heard);
+        }
+        steady.set(steady.get() && same);
+        a.faults().hits(forbidden) >= 4
+    })
+    .await;
+    assert!(
+        steady.get(),
+        "the indicator changed while the pod watch kept failing"
+    );
+    let s = screen(&tui.model);
+    assert!(s.contains("pods ✗ 403"), "{s}");
+    assert!(!s.contains("nodes ✗") && !s.contains("● live"), "{s}");
+    a.faults().remove(forbidden);
+    tui.until("live once allowed", |m| m.conn_state() == ConnState::Live)
+        .await;
+    drop(tui);
+    a.stop().await;
+}

@@ -181,6 +181,7 @@ async fn a_blackhole_server_fails_headless_commands_within_the_request_timeout()
         assert_eq!(err.lines().count(), 1, "{cmd:?}: one line: {err}");
         assert!(err.contains("did not answer within 2s"), "{cmd:?}: {err}");
         assert!(took < Duration::from_secs(10), "{cmd:?} took {took:?}");
+        eprintln!("blackhole: {cmd:?} exit {code} after {took:?}: {err}");
     }
     sim.stop().await;
 }
@@ -209,6 +210,7 @@ async fn a_server_that_stops_answering_after_the_probe_fails_the_command_in_time
             "{cmd:?}: {err}"
         );
         assert!(took < Duration::from_secs(15), "{cmd:?} took {took:?}");
+        eprintln!("hanging: {cmd:?} exit {code} after {took:?}: {err}");
     }
     // Nothing was changed: the node is as the scenario made it.
     assert!(

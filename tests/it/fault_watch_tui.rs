@@ -199,7 +199,8 @@ async fn a_half_open_watch_is_marked_stale_then_recovers() {
     );
     let s = screen(&tui.model);
     assert!(s.contains("✖ stale since"), "{s}");
-    assert!(s.contains("pods ◌ silent"), "{s}");
+    // The first watch whose bookmark is late shows first (`pods ◌ silent`, ...).
+    assert!(s.contains("◌ silent"), "{s}");
     assert!(!s.contains("● live"), "{s}");
     // Each watch is opened again after three silent intervals, and confirms itself.
     tui.until("live again", |m| m.conn_state() == ConnState::Live)
@@ -271,6 +272,7 @@ async fn a_frozen_server_is_stale_not_live_until_it_answers_again() {
     .await;
     let marked = t.elapsed();
     assert!(marked <= BOOKMARKS * 2, "stale after {marked:?}");
+    eprintln!("frozen server: stale after {marked:?}");
     assert!(screen(&tui.model).contains("✖ stale since"));
     proxy.thaw();
     tui.until("live after the thaw", |m| m.conn_state() == ConnState::Live)

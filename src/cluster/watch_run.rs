@@ -44,6 +44,18 @@ pub(super) struct Runner<K, M, F> {
     pub(super) failures: u32,
 }
 
+/// The stream of a watch request.
+type Events<K> = futures::stream::BoxStream<'static, kube::Result<WatchEvent<K>>>;
+
+/// Where a watch goes on from a failure: a list in progress starts again, a watch resumes.
+fn after(listing: bool, rv: &str) -> Next {
+    if listing {
+        Next::Relist
+    } else {
+        Next::Resume(rv.to_string())
+    }
+}
+
 /// Backoff after `n` failures in a row: 0.5 s doubling to 30 s, with up to 25 % jitter.
 fn backoff(n: u32) -> Duration {
     let base = Duration::from_millis(500).saturating_mul(1 << n.saturating_sub(1).min(6));
@@ -169,9 +181,8 @@ where
         }
     }
 
-    /// Watches from `rv`; with `initial`, a streaming list first (its objects until the
-    /// `initial-events-end` bookmark are the list). Returns when the stream ends or dies.
-    async fn watch(&mut self, mut rv: String, initial: bool) -> Next {
+    /// Opens a watch from `rv` (`initial`: a streaming list), or says what to do instead.
+    async fn open(&mut self, rv: &str, initial: bool) -> Result<Events<K>, Next> {
         let params = if initial {
             WatchParams::streaming_lists()
         } else {
@@ -179,24 +190,51 @@ where
         };
         // Watches are exempt from the request timeout: one that never answers is dead too.
         self.live.opened(Instant::now());
-        let opened = tokio::time::timeout_at(self.live.deadline(), self.api.watch(&params, &rv));
-        let mut stream = match opened.await {
-            Err(_) => return self.silent(rv, initial).await,
-            Ok(Ok(s)) => s.boxed(),
+        let opened = tokio::time::timeout_at(self.live.deadline(), self.api.watch(&params, rv));
+        match opened.await {
+            Err(_) => Err(self.silent(rv.to_string(), initial).await),
+            Ok(Ok(s)) => Ok(s.boxed()),
             Ok(Err(e)) => {
                 let e = watcher::Error::WatchStartFailed(e);
                 if initial && rejects_streaming(&e) {
                     tracing::info!(kind = self.kind.as_str(), "no streaming lists here: {e}");
                     self.mode = ListMode::Pages;
-                    return Next::Relist;
+                    return Err(Next::Relist);
                 }
-                let then = if initial {
-                    Next::Relist
-                } else {
-                    Next::Resume(rv)
-                };
-                return self.refused(e, then).await;
+                Err(self.refused(e, after(initial, rv)).await)
             }
+        }
+    }
+
+    /// A bookmark: reported as `Alive`; during a streaming list, the one marked
+    /// `initial-events-end` ends it (the collected `page`, then `InitDone`). False when the
+    /// receiver is gone.
+    async fn bookmark(&mut self, ends_list: bool, listing: &mut bool, page: &mut Vec<K>) -> bool {
+        self.live.bookmark(Instant::now());
+        self.failures = 0;
+        if *listing && ends_list {
+            *listing = false;
+            let batch = std::mem::take(page);
+            if !batch.is_empty() && !self.feed(Ev::InitPage(batch)).await {
+                return false;
+            }
+            if !self.feed(Ev::InitDone).await {
+                return false;
+            }
+        }
+        let alive = WatchReport::Alive {
+            kind: self.kind,
+            interval: self.live.learned(),
+        };
+        self.send(alive).await
+    }
+
+    /// Watches from `rv`; with `initial`, a streaming list first (its objects until the
+    /// `initial-events-end` bookmark are the list). Returns when the stream ends or dies.
+    async fn watch(&mut self, mut rv: String, initial: bool) -> Next {
+        let mut stream = match self.open(&rv, initial).await {
+            Ok(s) => s,
+            Err(next) => return next,
         };
         let mut listing = initial;
         if initial && !self.feed(Ev::Init).await {
@@ -208,81 +246,52 @@ where
             let Ok(next) = next else {
                 return self.silent(rv, listing).await;
             };
-            let now = Instant::now();
             let ev = match next {
                 Some(Ok(WatchEvent::Added(k) | WatchEvent::Modified(k))) if listing => {
-                    self.live.heard(now);
+                    self.live.heard(Instant::now());
                     page.push(k);
-                    if page.len() >= BATCH {
-                        let batch = std::mem::take(&mut page);
-                        if !self.feed(Ev::InitPage(batch)).await {
-                            return Next::Stop;
-                        }
+                    if page.len() >= BATCH
+                        && !self.feed(Ev::InitPage(std::mem::take(&mut page))).await
+                    {
+                        return Next::Stop;
                     }
                     continue;
                 }
                 Some(Ok(WatchEvent::Added(k) | WatchEvent::Modified(k))) => Ev::Apply(k),
                 Some(Ok(WatchEvent::Deleted(k))) => Ev::Delete(k),
                 Some(Ok(WatchEvent::Bookmark(b))) => {
-                    self.live.bookmark(now);
-                    self.failures = 0;
                     rv = b.metadata.resource_version;
-                    if listing
-                        && b.metadata
-                            .annotations
-                            .contains_key("k8s.io/initial-events-end")
-                    {
-                        listing = false;
-                        let batch = std::mem::take(&mut page);
-                        if !batch.is_empty() && !self.feed(Ev::InitPage(batch)).await {
-                            return Next::Stop;
-                        }
-                        if !self.feed(Ev::InitDone).await {
-                            return Next::Stop;
-                        }
-                    }
-                    let alive = WatchReport::Alive {
-                        kind: self.kind,
-                        interval: self.live.learned(),
-                    };
-                    if !self.send(alive).await {
+                    let ends = b
+                        .metadata
+                        .annotations
+                        .contains_key("k8s.io/initial-events-end");
+                    if !self.bookmark(ends, &mut listing, &mut page).await {
                         return Next::Stop;
                     }
                     continue;
                 }
-                Some(Ok(WatchEvent::Error(s))) if s.code == 410 => {
-                    return self
-                        .refused(watcher::Error::WatchError(s.boxed()), Next::Relist)
-                        .await;
-                }
                 Some(Ok(WatchEvent::Error(s))) => {
-                    let then = if listing {
+                    let then = if s.code == 410 {
                         Next::Relist
                     } else {
-                        Next::Resume(rv)
+                        after(listing, &rv)
                     };
                     return self
                         .refused(watcher::Error::WatchError(s.boxed()), then)
                         .await;
                 }
                 Some(Err(e)) => {
-                    let then = if listing {
-                        Next::Relist
-                    } else {
-                        Next::Resume(rv)
-                    };
+                    let then = after(listing, &rv);
                     return self.refused(watcher::Error::WatchFailed(e), then).await;
                 }
                 // The server ended the watch (its timeout): resume where it stopped.
-                None if listing => return Next::Relist,
-                None => return Next::Resume(rv),
+                None => return after(listing, &rv),
             };
-            self.live.heard(now);
+            self.live.heard(Instant::now());
             self.failures = 0;
-            if let Some(v) = match &ev {
-                Ev::Apply(k) | Ev::Delete(k) => k.meta().resource_version.clone(),
-                _ => None,
-            } {
+            if let Ev::Apply(k) | Ev::Delete(k) = &ev
+                && let Some(v) = k.meta().resource_version.clone()
+            {
                 rv = v;
             }
             if !self.feed(ev).await {

@@ -220,3 +220,37 @@ async fn a_server_that_stops_answering_after_the_probe_fails_the_command_in_time
     );
     sim.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_watch_outlives_the_request_timeout() {
+    use futures::{StreamExt, TryStreamExt};
+    use kube::api::{Api, ListParams, WatchEvent, WatchParams};
+    use kubedrain::cluster::rows::PodRow;
+    let sim = sim_bookmarking("seed").await;
+    let kc = kube::config::Kubeconfig::from_yaml(&sim.kubeconfig_yaml()).unwrap();
+    let mut cfg = kube::Config::from_custom_kubeconfig(kc, &Default::default())
+        .await
+        .unwrap();
+    let limit = Duration::from_secs(1);
+    kubedrain::cluster::timeout::set(&mut cfg, Some(limit));
+    let c = kubedrain::cluster::timeout::client(cfg).unwrap();
+    let api = Api::<PodRow>::all(c);
+    let listed = api.list(&ListParams::default().limit(1)).await.unwrap();
+    let rv = listed.metadata.resource_version.unwrap();
+    let mut events = api
+        .watch(&WatchParams::default(), &rv)
+        .await
+        .unwrap()
+        .boxed();
+    let t = Instant::now();
+    // The positive event: a bookmark on the same stream well past the request timeout.
+    loop {
+        let next = tokio::time::timeout(DEADLINE, events.try_next()).await;
+        match next.expect("the watch answers").expect("not cut") {
+            Some(WatchEvent::Bookmark(_)) if t.elapsed() > limit * 2 => break,
+            Some(_) => continue,
+            None => panic!("the watch ended after {:?}", t.elapsed()),
+        }
+    }
+    sim.stop().await;
+}

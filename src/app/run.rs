@@ -234,6 +234,7 @@ pub fn spawn_health(
     tokio::spawn(async move {
         let mut every = tokio::time::interval(every);
         every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut warned = false;
         loop {
             every.tick().await;
             let probe = tokio::time::timeout(Duration::from_secs(4), client.apiserver_version());
@@ -249,10 +250,20 @@ pub fn spawn_health(
                 Duration::from_secs(4),
                 crate::cluster::client::cluster_uid(&client),
             );
-            if let Ok(Ok(uid)) = uid.await
-                && !uid.is_empty()
-                && tx.send(Msg::ClusterUid(uid)).await.is_err()
-            {
+            let sent = match uid.await {
+                Ok(Ok(uid)) if !uid.is_empty() => tx.send(Msg::ClusterUid(uid)).await,
+                // Never silent: without it a swapped server goes unnoticed (said once).
+                Ok(Err(kube::Error::Api(s))) if s.code == 403 && !warned => {
+                    warned = true;
+                    let text = format!(
+                        "cannot read namespace kube-system ({}): another cluster behind the same URL would not be noticed",
+                        s.code
+                    );
+                    tx.send(Msg::Flash(text)).await
+                }
+                _ => Ok(()),
+            };
+            if sent.is_err() {
                 break;
             }
         }

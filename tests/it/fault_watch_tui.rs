@@ -320,3 +320,20 @@ async fn a_refused_pod_watch_shows_its_health_without_flapping() {
     drop(tui);
     a.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreadable_kube_system_is_said_not_skipped() {
+    let a = sim("seed").await;
+    a.faults().forbid("/api/v1/namespaces/kube-system");
+    let client = crate::drain_support::sim::client(&a).await;
+    let mut tui = Tui::start(client, &a.url());
+    tui.until("the warning", |m| {
+        m.flash
+            .as_ref()
+            .is_some_and(|(t, _)| t.starts_with("cannot read namespace kube-system (403)"))
+    })
+    .await;
+    assert_eq!(tui.model.conn.cluster_uid, None);
+    drop(tui);
+    a.stop().await;
+}

@@ -28,7 +28,7 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Cmd> {
             }
             Vec::new()
         }
-        Msg::ClusterUid(uid) => cluster_uid(m, uid),
+        Msg::ClusterUid(uid) => super::conn::cluster_uid(m, uid),
         Msg::Tick(now) => {
             let before = m.now;
             let state_before = m.conn_state();
@@ -115,69 +115,8 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Cmd> {
     }
 }
 
-/// The cluster behind the URL, as its kube-system uid says: the first one is remembered;
-/// another one later (a server swapped behind the same address) starts every watch again
-/// under a new generation, so the screen converges to the new cluster's state, and says so.
-fn cluster_uid(m: &mut Model, uid: String) -> Vec<Cmd> {
-    let old = match &m.conn.cluster_uid {
-        None => {
-            m.conn.cluster_uid = Some(uid);
-            return Vec::new();
-        }
-        Some(old) if *old == uid => return Vec::new(),
-        Some(old) => old.clone(),
-    };
-    m.conn.cluster_uid = Some(uid.clone());
-    m.generation += 1;
-    for s in m.watch.values_mut() {
-        *s = WatchState::Resyncing;
-    }
-    m.heard.clear();
-    m.flash = Some((
-        format!(
-            "another cluster answers at {} (kube-system uid {old} → {uid}): listing everything again",
-            m.conn.server
-        ),
-        m.now,
-    ));
-    m.redraw = true;
-    vec![Cmd::Rewatch {
-        generation: m.generation,
-    }]
-}
-
-/// Records what a report says about its watch's liveness.
-fn heard(m: &mut Model, report: &WatchReport) {
-    let (kind, confirmed) = match report {
-        // A list in progress is not current data yet; its end is.
-        WatchReport::Feed(
-            Feed::Nodes(Ev::Init | Ev::InitApply(_) | Ev::InitPage(_))
-            | Feed::Pods(Ev::Init | Ev::InitApply(_) | Ev::InitPage(_))
-            | Feed::Events(Ev::Init | Ev::InitApply(_) | Ev::InitPage(_))
-            | Feed::Pdbs(Ev::Init | Ev::InitApply(_) | Ev::InitPage(_)),
-        ) => return,
-        WatchReport::Feed(f) => (f.kind(), true),
-        WatchReport::Alive { kind, .. } => (*kind, true),
-        WatchReport::Error(kind, _) | WatchReport::Forbidden(kind, _) => (*kind, false),
-        WatchReport::Expired(_) | WatchReport::Narrowed { .. } => return,
-    };
-    let h = m.heard.entry(kind).or_default();
-    if confirmed {
-        h.last = Some(m.now);
-        h.trouble_since = None;
-    } else {
-        h.trouble_since.get_or_insert(m.now);
-    }
-    if let WatchReport::Alive {
-        interval: Some(i), ..
-    } = report
-    {
-        h.interval = Some(*i);
-    }
-}
-
 fn watch(m: &mut Model, report: WatchReport) {
-    heard(m, &report);
+    super::conn::heard(m, &report);
     match report {
         WatchReport::Alive { kind, .. } => {
             // A bookmark: the watch is back (after a failure), alive and current.

@@ -8,7 +8,6 @@ use std::time::Duration;
 use futures::StreamExt;
 use futures::stream::BoxStream;
 use jiff::{SignedDuration, Timestamp};
-use kube::Client;
 use kube::api::{Api, ListParams, WatchParams};
 use tokio::sync::{Notify, Semaphore, watch};
 use tokio::task::{self, JoinError, JoinSet};
@@ -21,14 +20,13 @@ use super::fetch;
 use super::journal::Action;
 use super::live::{LivePods, NodeSignal};
 use super::options::format_go_duration;
+use super::recheck::{RECHECK_EVERY, overdue, recheck, verify_every, verify_listed};
 use super::replacements::Replacements;
 use crate::cluster::liveness::Liveness;
 use crate::cluster::rows::{PdbRow, PodRow};
 
 /// After a pod's grace period, how long to trust the watch alone before one GET checks it.
 const RECHECK_SLACK: Duration = Duration::from_secs(5);
-/// Between two such checks of the same pod.
-const RECHECK_EVERY: Duration = Duration::from_secs(10);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Step {
@@ -48,79 +46,6 @@ pub(super) struct Tracked {
     /// When to double-check with a GET that a terminating pod is gone (the watch is the
     /// primary signal; this only catches events a watch lost).
     pub(super) recheck_at: Option<tokio::time::Instant>,
-}
-
-/// One pod a re-check GETs: its key, where it is, and the UID it had.
-type Recheck = (String, Target, String);
-
-/// Terminating pods that are overdue (past grace + slack), at most [`MAX_IN_FLIGHT`] of them,
-/// each due again [`RECHECK_EVERY`] later.
-fn overdue(tracked: &mut HashMap<String, Tracked>) -> Vec<Recheck> {
-    let now = tokio::time::Instant::now();
-    tracked
-        .iter_mut()
-        .filter(|(_, t)| t.step == Step::Waiting && t.recheck_at.is_some_and(|r| r <= now))
-        .take(MAX_IN_FLIGHT)
-        .map(|(k, t)| {
-            t.recheck_at = Some(now + RECHECK_EVERY);
-            (k.clone(), t.target.clone(), t.uid.clone())
-        })
-        .collect()
-}
-
-/// GETs each pod to catch a deletion the watch missed; returns the keys found gone (404 or a
-/// new UID). Runs beside the drive loop, which keeps answering cancel and timeout meanwhile.
-/// Errors are ignored: the next round retries.
-async fn recheck(client: Client, pods: Vec<Recheck>) -> Vec<String> {
-    futures::stream::iter(pods)
-        .map(|(key, t, uid)| {
-            let api = Api::<PodRow>::namespaced(client.clone(), &t.namespace);
-            async move {
-                let got = tokio::time::timeout(RECHECK_EVERY, api.get_opt(&t.name)).await;
-                match got {
-                    Ok(Ok(p)) if p.as_ref().is_none_or(|p| p.uid() != uid) => Some(key),
-                    _ => None,
-                }
-            }
-        })
-        .buffer_unordered(RECHECK_PARALLEL)
-        .filter_map(std::future::ready)
-        .collect()
-        .await
-}
-
-/// Re-check GETs in flight at once.
-const RECHECK_PARALLEL: usize = 8;
-
-/// One node-scoped list of pods: returns the keys of `waiting` (key, uid) it no longer shows
-/// (gone, or a new pod under the name). An error or no answer `within` returns nothing: the
-/// next round retries (on another connection: a pooled one may be as dead as the watch).
-async fn verify_listed(
-    client: Client,
-    node: String,
-    waiting: Vec<(String, String)>,
-    within: Duration,
-) -> Vec<String> {
-    let api = Api::<PodRow>::all(client);
-    let lp = ListParams::default().fields(&format!("spec.nodeName={node}"));
-    let Ok(Ok((pods, _))) = tokio::time::timeout(within, fetch::list_all(&api, lp)).await else {
-        return Vec::new();
-    };
-    let here: HashMap<String, String> = pods
-        .iter()
-        .map(|p| (p.key(), p.uid().to_string()))
-        .collect();
-    waiting
-        .into_iter()
-        .filter(|(k, uid)| here.get(k) != Some(uid))
-        .map(|(k, _)| k)
-        .collect()
-}
-
-/// While the pod watch is stale, how often its pods are listed: half a bookmark interval,
-/// within 0.5–5 s, so a drain whose watch died ends within two intervals of its last pod.
-fn verify_every(interval: Duration) -> Duration {
-    (interval / 2).clamp(Duration::from_millis(500), Duration::from_secs(5))
 }
 
 /// What an eviction task returned: its pod and how it ended. A task that panicked (or was

@@ -110,6 +110,23 @@ pub struct KubeArgs {
     /// always cover every namespace.
     #[arg(short = 'n', long, global = true, value_parser = namespace_name)]
     pub namespace: Option<String>,
+
+    /// How long one API request may take before it fails (kubectl's flag: `0` for none, a
+    /// number of seconds, or `30s`, `1m`...). Default 30s. Watches are not cut by it: they
+    /// restart when the server stops sending its bookmarks.
+    #[arg(long, global = true, value_name = "DURATION", value_parser = crate::cluster::timeout::parse)]
+    pub request_timeout: Option<std::time::Duration>,
+}
+
+impl KubeArgs {
+    /// The per-request timeout in effect (`None`: none, from `--request-timeout 0`).
+    pub fn request_timeout(&self) -> Option<std::time::Duration> {
+        match self.request_timeout {
+            Some(t) if t.is_zero() => None,
+            Some(t) => Some(t),
+            None => Some(crate::cluster::timeout::DEFAULT_REQUEST_TIMEOUT),
+        }
+    }
 }
 
 /// Subcommands; without one, kubedrain opens the TUI on the current context.

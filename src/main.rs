@@ -320,7 +320,8 @@ async fn demo(
     }
     // Before the screen opens (and left in the scrollback): how to join with kubectl.
     println!("export KUBECONFIG={}", kc.display());
-    let config = sim.kube_config().await?;
+    let mut config = sim.kube_config().await?;
+    kubedrain::cluster::timeout::set(&mut config, kube.request_timeout());
     // Drains use a client without kube-client's retries (PDB 429s reach the engine at once);
     // `U` upgrades a node of the in-process simulator.
     let store = sim.store().clone();

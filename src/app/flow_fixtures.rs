@@ -120,6 +120,7 @@ pub fn flow_model(size: (u16, u16)) -> Model {
         version: "v1.33.1".into(),
         demo: Some("workflow".into()),
         demo_kubeconfig: None,
+        cluster_uid: None,
     };
     let mut m = Model::new(conn, None, false, now());
     m.size = size;

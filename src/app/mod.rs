@@ -14,6 +14,7 @@
 
 pub mod campaign;
 pub mod campaign_exec;
+pub mod conn;
 pub mod demo_clock;
 pub mod dirty;
 pub mod drain_flow;
@@ -32,6 +33,8 @@ pub use model::Model;
 pub use msg::{Cmd, Msg};
 pub use update::update;
 
+#[cfg(test)]
+mod conn_tests;
 #[cfg(test)]
 mod dirty_tests;
 #[cfg(test)]

@@ -8,6 +8,8 @@ use regex::Regex;
 use crate::cluster::cache::Cache;
 use crate::cluster::watch::Kind;
 
+pub use super::conn::{ConnState, Heard, short_error};
+
 /// How long a pod that just landed on a node stays highlighted, in seconds.
 pub const ARRIVAL_SECS: i64 = 10;
 
@@ -174,16 +176,6 @@ pub enum WatchState {
     Reconnecting,
 }
 
-/// The connection as the status bar shows it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ConnState {
-    Connecting,
-    Live,
-    Resyncing,
-    Reconnecting,
-    Disconnected { since: Timestamp, error: String },
-}
-
 /// Where the data comes from.
 #[derive(Debug, Clone, Default)]
 pub struct ConnInfo {
@@ -194,6 +186,9 @@ pub struct ConnInfo {
     pub demo: Option<String>,
     /// In demo mode: the kubeconfig written for the simulator, so kubectl can be used beside.
     pub demo_kubeconfig: Option<String>,
+    /// The uid of the cluster's kube-system namespace, once read: which cluster answers
+    /// behind the URL (another one means a full relist).
+    pub cluster_uid: Option<String>,
 }
 
 /// A row filter: regex when the text parses as one (case-insensitive), else a substring.
@@ -321,6 +316,8 @@ pub struct Model {
     pub generation: u64,
     pub conn: ConnInfo,
     pub watch: BTreeMap<Kind, WatchState>,
+    /// What each watcher last confirmed (liveness: bookmarks and events).
+    pub heard: BTreeMap<Kind, Heard>,
     /// The clock render uses for ages (injected, so snapshots are deterministic).
     pub now: Timestamp,
     /// Terminal size (columns, rows).
@@ -376,6 +373,7 @@ impl Model {
                 .iter()
                 .map(|k| (*k, WatchState::Connecting))
                 .collect(),
+            heard: BTreeMap::new(),
             now,
             size: (80, 24),
             focus: Pane::Nodes,
@@ -438,37 +436,6 @@ impl Model {
             PodCoverage::All => true,
             PodCoverage::Namespace { namespace, .. } => namespace == ns,
             PodCoverage::Forbidden { .. } => false,
-        }
-    }
-
-    /// The connection state: the worst of the four watchers.
-    pub fn conn_state(&self) -> ConnState {
-        let mut failed: Option<(Timestamp, &str)> = None;
-        let mut connecting = false;
-        let mut resyncing = false;
-        let mut reconnecting = false;
-        for s in self.watch.values() {
-            match s {
-                WatchState::Failed { since, error } => {
-                    if failed.is_none_or(|(t, _)| *since < t) {
-                        failed = Some((*since, error));
-                    }
-                }
-                WatchState::Connecting => connecting = true,
-                WatchState::Resyncing => resyncing = true,
-                WatchState::Reconnecting => reconnecting = true,
-                WatchState::Live => {}
-            }
-        }
-        match failed {
-            Some((since, error)) => ConnState::Disconnected {
-                since,
-                error: error.to_string(),
-            },
-            None if connecting => ConnState::Connecting,
-            None if reconnecting => ConnState::Reconnecting,
-            None if resyncing => ConnState::Resyncing,
-            None => ConnState::Live,
         }
     }
 

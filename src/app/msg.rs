@@ -25,6 +25,9 @@ pub enum Msg {
     Health(bool),
     /// The `/version` answer changed (a control-plane upgrade): the header shows the new one.
     ServerVersion(String),
+    /// The uid of the kube-system namespace, read on every health probe: a different one
+    /// means another cluster answers behind the same URL.
+    ClusterUid(String),
     /// A short message for the status line (results of commands).
     Flash(String),
     /// Quit now (Ctrl-C signal, fatal error).
@@ -67,4 +70,7 @@ pub enum Cmd {
     Campaign(super::campaign::CampaignCmd),
     /// Freeze, step or change the speed of the demo cluster's clock.
     Clock(super::demo_clock::ClockCmd),
+    /// Stop the watchers and start them again for `generation`: everything is listed anew
+    /// (another cluster answers behind the URL).
+    Rewatch { generation: u64 },
 }

@@ -107,6 +107,7 @@ pub async fn run(conn: Connection, opts: RunOptions) -> Result<()> {
         version: conn.version.clone(),
         demo: opts.demo.clone(),
         demo_kubeconfig: opts.demo_kubeconfig.clone(),
+        cluster_uid: None,
     };
     let mut model = Model::new(
         info,
@@ -138,6 +139,7 @@ pub async fn run(conn: Connection, opts: RunOptions) -> Result<()> {
         client: conn.client.clone(),
         tx: tx.clone(),
         watchers: Vec::new(),
+        namespace: opts.namespace.clone(),
         flow,
         campaign,
         clock: opts.demo_clock.clone(),
@@ -145,7 +147,7 @@ pub async fn run(conn: Connection, opts: RunOptions) -> Result<()> {
     exec.flow.start();
     exec.campaign.start();
     exec.watch(model.generation, opts.namespace.as_deref());
-    let health = spawn_health(conn.client.clone(), tx.clone());
+    let health = spawn_health(conn.client.clone(), tx.clone(), HEALTH_EVERY);
     let mut guard = TerminalGuard::enter()?;
     let size = guard.terminal.size()?;
     model.size = (size.width, size.height);
@@ -226,13 +228,17 @@ async fn event_loop(
     }
 }
 
-/// Every few seconds, asks the API server for `/version`, so the connection state recovers
-/// even when a resumed watch has nothing new to say.
-fn spawn_health(client: kube::Client, tx: mpsc::Sender<Msg>) -> JoinHandle<()> {
+/// At once and then every `every`, asks the API server for `/version` (the header's version)
+/// and for the kube-system namespace's uid (which cluster answers: another one is relisted).
+pub fn spawn_health(
+    client: kube::Client,
+    tx: mpsc::Sender<Msg>,
+    every: Duration,
+) -> JoinHandle<()> {
     tokio::spawn(async move {
-        let mut every = tokio::time::interval(Duration::from_secs(5));
+        let mut every = tokio::time::interval(every);
         every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        every.tick().await;
+        let mut warned = false;
         loop {
             every.tick().await;
             let probe = tokio::time::timeout(Duration::from_secs(4), client.apiserver_version());
@@ -240,20 +246,44 @@ fn spawn_health(client: kube::Client, tx: mpsc::Sender<Msg>) -> JoinHandle<()> {
             if tx.send(Msg::Health(answer.is_some())).await.is_err() {
                 break;
             }
-            if let Some(info) = answer
-                && tx.send(Msg::ServerVersion(info.git_version)).await.is_err()
-            {
+            let Some(info) = answer else { continue };
+            if tx.send(Msg::ServerVersion(info.git_version)).await.is_err() {
+                break;
+            }
+            let uid = tokio::time::timeout(
+                Duration::from_secs(4),
+                crate::cluster::client::cluster_uid(&client),
+            );
+            let sent = match uid.await {
+                Ok(Ok(uid)) if !uid.is_empty() => tx.send(Msg::ClusterUid(uid)).await,
+                // Never silent: without it a swapped server goes unnoticed (said once).
+                Ok(Err(kube::Error::Api(s))) if s.code == 403 && !warned => {
+                    warned = true;
+                    let text = format!(
+                        "cannot read namespace kube-system ({}): another cluster behind the same URL would not be noticed",
+                        s.code
+                    );
+                    tx.send(Msg::Flash(text)).await
+                }
+                _ => Ok(()),
+            };
+            if sent.is_err() {
                 break;
             }
         }
     })
 }
 
+/// How often the health task asks.
+const HEALTH_EVERY: Duration = Duration::from_secs(5);
+
 /// Executes `Cmd`s: the only place side effects start.
 struct Executor {
     client: kube::Client,
     tx: mpsc::Sender<Msg>,
     watchers: Vec<JoinHandle<()>>,
+    /// `-n`: the pods watched if every namespace's are forbidden.
+    namespace: Option<String>,
     flow: super::flow_exec::FlowExec,
     campaign: super::campaign_exec::CampaignExec,
     clock: Option<std::sync::Arc<dyn super::demo_clock::DemoClock>>,
@@ -285,6 +315,10 @@ impl Executor {
                 if let Some(clock) = &self.clock {
                     let _ = self.tx.try_send(Msg::Clock(clock.apply(cmd)));
                 }
+            }
+            Cmd::Rewatch { generation } => {
+                let namespace = self.namespace.clone();
+                self.watch(generation, namespace.as_deref());
             }
         }
     }

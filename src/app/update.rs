@@ -19,13 +19,19 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Cmd> {
     match msg {
         Msg::Watch { generation, report } => {
             if generation == m.generation {
+                let before = m.conn_state();
                 watch(m, report);
+                if m.conn_state() != before {
+                    m.redraw = true;
+                }
                 super::drain_flow::check_resume(m);
             }
             Vec::new()
         }
+        Msg::ClusterUid(uid) => super::conn::cluster_uid(m, uid),
         Msg::Tick(now) => {
             let before = m.now;
+            let state_before = m.conn_state();
             m.now = now;
             let arrivals = m.arrivals.len();
             m.arrivals
@@ -44,7 +50,14 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Cmd> {
                 .views
                 .youngest
                 .is_some_and(|t| (now - t).get_seconds() < 600);
-            let disconnected = matches!(m.conn_state(), ConnState::Disconnected { .. });
+            // A watch going silent shows at the tick that notices it; while one is, the "ago"
+            // counts.
+            let state = m.conn_state();
+            let disconnected = state != state_before
+                || matches!(
+                    state,
+                    ConnState::Disconnected { .. } | ConnState::Stale { .. }
+                );
             let new_minute = before.as_second() / 60 != now.as_second() / 60;
             if changed || young || disconnected || new_minute {
                 m.redraw = true;
@@ -66,10 +79,10 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Cmd> {
             m.refresh();
             Vec::new()
         }
-        Msg::Health(ok) => {
-            health(m, ok);
-            Vec::new()
-        }
+        // The watches confirm themselves (bookmarks): `/version` answering says nothing about
+        // a watch refused or cut, so it no longer clears a failure (it made the indicator
+        // flap between "live" and "disconnected").
+        Msg::Health(_) => Vec::new(),
         Msg::ServerVersion(v) => {
             if m.conn.version != v {
                 m.conn.version = v;
@@ -118,31 +131,19 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Cmd> {
     }
 }
 
-/// A watcher that resumed from its resourceVersion reports nothing until an object changes,
-/// so a failed state is cleared by the server answering again: first to "reconnecting", and
-/// to live when the next probe still finds no new error.
-fn health(m: &mut Model, ok: bool) {
-    if !ok {
-        return;
-    }
-    // A refused pod watch keeps being refused however well the server answers.
-    let refused = matches!(m.pod_coverage, PodCoverage::Forbidden { .. });
-    for (kind, s) in m.watch.iter_mut() {
-        if refused && *kind == Kind::Pods {
-            continue;
-        }
-        let next = match s {
-            WatchState::Failed { .. } => WatchState::Reconnecting,
-            WatchState::Reconnecting => WatchState::Live,
-            _ => continue,
-        };
-        *s = next;
-        m.redraw = true;
-    }
-}
-
 fn watch(m: &mut Model, report: WatchReport) {
+    super::conn::heard(m, &report);
     match report {
+        WatchReport::Alive { kind, .. } => {
+            // A bookmark: the watch is back (after a failure), alive and current.
+            if matches!(
+                m.watch.get(&kind),
+                Some(WatchState::Failed { .. } | WatchState::Reconnecting)
+            ) {
+                m.watch.insert(kind, WatchState::Live);
+                m.redraw = true;
+            }
+        }
         WatchReport::Expired(kind) => {
             m.watch.insert(kind, WatchState::Resyncing);
             m.redraw = true;

@@ -100,6 +100,7 @@ pub async fn config_from_args(args: &KubeArgs) -> Result<(Config, String), Conne
         .await
         .map_err(|e| ConnectError(format!("kubeconfig context \"{context}\" is unusable: {e}")))?;
     config.connect_timeout = Some(Duration::from_secs(5));
+    super::timeout::set(&mut config, args.request_timeout());
     Ok((config, context))
 }
 
@@ -107,15 +108,24 @@ pub async fn config_from_args(args: &KubeArgs) -> Result<(Config, String), Conne
 pub async fn probe(config: Config, context: String) -> Result<Connection, ConnectError> {
     let server = config.cluster_url.to_string();
     let server = server.trim_end_matches('/').to_string();
-    let client = Client::try_from(config)
+    // Within the request timeout if it is shorter. Even with `--request-timeout 0` the first
+    // probe gives up after PROBE_TIMEOUT: a server that never answers /version is not there.
+    let within = config
+        .read_timeout
+        .map_or(PROBE_TIMEOUT, |t| t.min(PROBE_TIMEOUT));
+    let client = super::timeout::client(config)
         .map_err(|e| ConnectError(format!("cannot build a client for {server}: {e}")))?;
-    let answer = tokio::time::timeout(PROBE_TIMEOUT, client.apiserver_version()).await;
+    let answer = tokio::time::timeout(within, client.apiserver_version()).await;
+    let timed_out = |after: Duration| {
+        ConnectError(format!(
+            "the API server at {server} did not answer within {} (context \"{context}\")",
+            crate::drain::options::format_go_duration(after)
+        ))
+    };
     let info = match answer {
-        Err(_) => {
-            return Err(ConnectError(format!(
-                "the API server at {server} did not answer within {}s (context \"{context}\")",
-                PROBE_TIMEOUT.as_secs()
-            )));
+        Err(_) => return Err(timed_out(within)),
+        Ok(Err(kube::Error::Service(e))) if e.is::<super::timeout::TimedOut>() => {
+            return Err(timed_out(within));
         }
         Ok(Err(e)) => return Err(ConnectError(explain(&e, &server, &context))),
         Ok(Ok(info)) => info,
@@ -126,6 +136,15 @@ pub async fn probe(config: Config, context: String) -> Result<Connection, Connec
         server,
         version: info.git_version,
     })
+}
+
+/// The uid of the cluster's kube-system namespace: which cluster answers behind the URL
+/// (every cluster has it, and a uid is never reused). A server restored from another
+/// cluster's backup or swapped behind a load balancer has another one.
+pub async fn cluster_uid(client: &Client) -> Result<String, kube::Error> {
+    let api = kube::Api::<k8s_openapi::api::core::v1::Namespace>::all(client.clone());
+    let ns = api.get("kube-system").await?;
+    Ok(ns.metadata.uid.unwrap_or_default())
 }
 
 /// Turns a kube error into a sentence an operator can act on.

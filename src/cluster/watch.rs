@@ -6,14 +6,16 @@
 //! list does the pod watcher fall back to the `-n` namespace, and says so (`Narrowed`).
 
 use std::fmt::Debug;
+use std::time::Duration;
 
-use futures::StreamExt;
-use kube::runtime::WatchStreamExt;
 use kube::runtime::watcher::{self, Event};
 use kube::{Api, Client};
 use serde::de::DeserializeOwned;
 use tokio::sync::mpsc::Sender;
 use tokio::task::JoinHandle;
+
+use super::liveness::Liveness;
+use super::watch_run::Runner;
 
 use super::rows::{EventRow, NodeRow, PdbRow, PodRow};
 
@@ -106,6 +108,12 @@ pub enum WatchReport {
     Error(Kind, String),
     /// The server expired our resourceVersion (410 Gone): routine, a relist follows.
     Expired(Kind),
+    /// A bookmark: the watch is alive and up to date. `interval` is the bookmark interval
+    /// measured so far (silence much longer than it means the watch is dead), once known.
+    Alive {
+        kind: Kind,
+        interval: Option<Duration>,
+    },
     /// The server forbids (403) watching this kind in every namespace and there is no
     /// namespace to fall back to; the watcher backs off and retries, as after an `Error`.
     Forbidden(Kind, String),
@@ -174,9 +182,9 @@ where
 }
 
 /// What a watcher watches instead when the cluster-wide watch is forbidden.
-struct Fallback<K> {
-    api: Api<K>,
-    namespace: String,
+pub(super) struct Fallback<K> {
+    pub(super) api: Api<K>,
+    pub(super) namespace: String,
 }
 
 /// How the initial list (and every relist) is fetched.
@@ -199,14 +207,6 @@ impl ListMode {
             _ => DEFAULT_LIST_MODE,
         }
     }
-
-    fn config(self) -> watcher::Config {
-        match self {
-            // Smaller pages than the default 500 keep the peak low on huge clusters.
-            ListMode::Pages => watcher::Config::default().page_size(PAGE_SIZE),
-            ListMode::Stream => watcher::Config::default().streaming_lists(),
-        }
-    }
 }
 
 /// The list mode used unless `KUBEDRAIN_LIST_MODE` says otherwise. Pages: on the simulator,
@@ -214,15 +214,16 @@ impl ListMode {
 /// the beta WatchList feature on real servers.
 pub const DEFAULT_LIST_MODE: ListMode = ListMode::Pages;
 
-/// Objects per LIST page in `ListMode::Pages`.
-const PAGE_SIZE: u32 = 250;
+/// Objects per LIST page in `ListMode::Pages` (smaller pages than kube's 500 keep the peak
+/// low on huge clusters).
+pub(super) const PAGE_SIZE: u32 = 250;
 
 /// At most this many list objects go into one `Ev::InitPage` message.
-const BATCH: usize = 256;
+pub(super) const BATCH: usize = 256;
 
 fn spawn_one<K, M, F>(
-    mut api: Api<K>,
-    mut fallback: Option<Fallback<K>>,
+    api: Api<K>,
+    fallback: Option<Fallback<K>>,
     kind: Kind,
     to_feed: fn(Ev<K>) -> Feed,
     tx: Sender<M>,
@@ -234,90 +235,28 @@ where
     M: Send + 'static,
     F: Fn(WatchReport) -> M + Send + 'static,
 {
-    tokio::spawn(async move {
-        let mut mode = ListMode::from_env();
-        'restart: loop {
-            // Whatever is already decoded is taken in one go (`ready_chunks` never waits), and
-            // consecutive list objects among it travel as one message.
-            let mut stream = watcher::watcher(api.clone(), mode.config())
-                .default_backoff()
-                .ready_chunks(BATCH)
-                .boxed();
-            let mut page: Vec<K> = Vec::new();
-            while let Some(items) = stream.next().await {
-                for item in items {
-                    let report = match item {
-                        Ok(Event::InitApply(k)) => {
-                            page.push(k);
-                            continue;
-                        }
-                        Ok(ev) => WatchReport::Feed(to_feed(ev.into())),
-                        Err(e) if mode == ListMode::Stream && rejects_streaming(&e) => {
-                            tracing::info!(kind = kind.as_str(), "no streaming lists here: {e}");
-                            mode = ListMode::Pages;
-                            continue 'restart;
-                        }
-                        Err(e) if is_forbidden(&e) => {
-                            let error = describe(&e).unwrap_or_default();
-                            match fallback.take() {
-                                Some(fb) => {
-                                    tracing::warn!(
-                                        kind = kind.as_str(),
-                                        namespace = fb.namespace,
-                                        "cluster-wide watch forbidden, watching one namespace: {e}"
-                                    );
-                                    api = fb.api;
-                                    let report = WatchReport::Narrowed {
-                                        kind,
-                                        namespace: fb.namespace,
-                                        error,
-                                    };
-                                    if tx.send(wrap(report)).await.is_err() {
-                                        return;
-                                    }
-                                    // The namespace's own relist replaces whatever the
-                                    // forbidden stream had begun (`page` is dropped).
-                                    continue 'restart;
-                                }
-                                None => WatchReport::Forbidden(kind, error),
-                            }
-                        }
-                        Err(e) => match describe(&e) {
-                            None => WatchReport::Expired(kind),
-                            Some(text) => WatchReport::Error(kind, text),
-                        },
-                    };
-                    if !page.is_empty() {
-                        let batch =
-                            WatchReport::Feed(to_feed(Ev::InitPage(std::mem::take(&mut page))));
-                        if tx.send(wrap(batch)).await.is_err() {
-                            return;
-                        }
-                    }
-                    if tx.send(wrap(report)).await.is_err() {
-                        return;
-                    }
-                }
-                if !page.is_empty() {
-                    let batch = WatchReport::Feed(to_feed(Ev::InitPage(std::mem::take(&mut page))));
-                    if tx.send(wrap(batch)).await.is_err() {
-                        return;
-                    }
-                }
-            }
-            return;
-        }
-    })
+    let runner = Runner {
+        api,
+        fallback,
+        kind,
+        to_feed,
+        tx,
+        wrap,
+        mode: ListMode::from_env(),
+        live: Liveness::new(tokio::time::Instant::now()),
+        failures: 0,
+    };
+    tokio::spawn(runner.run())
 }
 
 /// Whether a watcher error says the server does not do streaming lists (`sendInitialEvents`
 /// is rejected as invalid by servers without the WatchList feature).
-fn rejects_streaming(e: &watcher::Error) -> bool {
+pub(super) fn rejects_streaming(e: &watcher::Error) -> bool {
     matches!(e, watcher::Error::WatchStartFailed(kube::Error::Api(s)) if s.code == 400 || s.code == 422)
 }
 
 /// Whether a watcher error is the server's 403 Forbidden (RBAC), not a failure to reach it.
-fn is_forbidden(e: &watcher::Error) -> bool {
+pub(super) fn is_forbidden(e: &watcher::Error) -> bool {
     status_of(e).is_some_and(|s| s.code == 403)
 }
 

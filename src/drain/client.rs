@@ -46,5 +46,5 @@ pub fn journal_target(config: &Config, context: &str) -> Target {
 /// A client that never retries on its own: 429s from evictions reach the drain engine at once.
 pub fn client_without_retry(mut config: Config) -> Result<Client> {
     config.default_retry = false;
-    Client::try_from(config).wrap_err("building the Kubernetes client")
+    crate::cluster::timeout::client(config).wrap_err("building the Kubernetes client")
 }

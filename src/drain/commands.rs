@@ -188,7 +188,7 @@ async fn preflight(
         Err(NodeOpError::NotFound(_)) => return Ok(()),
         Err(e) => {
             eprintln!(
-                "error: cannot check the drain of node/{node} before it starts: {e}\n\
+                "error: cannot check the drain of node/{node} before it starts: {e}; \
                  kubedrain cannot tell whether it is safe; {}",
                 if cordoned {
                     "it stays cordoned"

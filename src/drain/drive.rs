@@ -8,7 +8,6 @@ use std::time::Duration;
 use futures::StreamExt;
 use futures::stream::BoxStream;
 use jiff::{SignedDuration, Timestamp};
-use kube::Client;
 use kube::api::{Api, ListParams, WatchParams};
 use tokio::sync::{Notify, Semaphore, watch};
 use tokio::task::{self, JoinError, JoinSet};
@@ -21,13 +20,13 @@ use super::fetch;
 use super::journal::Action;
 use super::live::{LivePods, NodeSignal};
 use super::options::format_go_duration;
+use super::recheck::{RECHECK_EVERY, overdue, recheck, verify_every, verify_listed};
 use super::replacements::Replacements;
+use crate::cluster::liveness::Liveness;
 use crate::cluster::rows::{PdbRow, PodRow};
 
 /// After a pod's grace period, how long to trust the watch alone before one GET checks it.
 const RECHECK_SLACK: Duration = Duration::from_secs(5);
-/// Between two such checks of the same pod.
-const RECHECK_EVERY: Duration = Duration::from_secs(10);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Step {
@@ -48,48 +47,6 @@ pub(super) struct Tracked {
     /// primary signal; this only catches events a watch lost).
     pub(super) recheck_at: Option<tokio::time::Instant>,
 }
-
-/// One pod a re-check GETs: its key, where it is, and the UID it had.
-type Recheck = (String, Target, String);
-
-/// Terminating pods that are overdue (past grace + slack), at most [`MAX_IN_FLIGHT`] of them,
-/// each due again [`RECHECK_EVERY`] later.
-fn overdue(tracked: &mut HashMap<String, Tracked>) -> Vec<Recheck> {
-    let now = tokio::time::Instant::now();
-    tracked
-        .iter_mut()
-        .filter(|(_, t)| t.step == Step::Waiting && t.recheck_at.is_some_and(|r| r <= now))
-        .take(MAX_IN_FLIGHT)
-        .map(|(k, t)| {
-            t.recheck_at = Some(now + RECHECK_EVERY);
-            (k.clone(), t.target.clone(), t.uid.clone())
-        })
-        .collect()
-}
-
-/// GETs each pod to catch a deletion the watch missed; returns the keys found gone (404 or a
-/// new UID). Runs beside the drive loop, which keeps answering cancel and timeout meanwhile.
-/// Errors are ignored: the next round retries.
-async fn recheck(client: Client, pods: Vec<Recheck>) -> Vec<String> {
-    futures::stream::iter(pods)
-        .map(|(key, t, uid)| {
-            let api = Api::<PodRow>::namespaced(client.clone(), &t.namespace);
-            async move {
-                let got = tokio::time::timeout(RECHECK_EVERY, api.get_opt(&t.name)).await;
-                match got {
-                    Ok(Ok(p)) if p.as_ref().is_none_or(|p| p.uid() != uid) => Some(key),
-                    _ => None,
-                }
-            }
-        })
-        .buffer_unordered(RECHECK_PARALLEL)
-        .filter_map(std::future::ready)
-        .collect()
-        .await
-}
-
-/// Re-check GETs in flight at once.
-const RECHECK_PARALLEL: usize = 8;
 
 /// What an eviction task returned: its pod and how it ended. A task that panicked (or was
 /// aborted) fails its pod with the reason, found through the task's id, so no pod is left
@@ -178,6 +135,10 @@ impl Run {
             .collect();
         let mut repl = Replacements::new(&node, &evicted);
         let mut watch_trouble = false;
+        // The pod watch's liveness: while it is stale (a bookmark is late), the pods the
+        // drain still waits for are listed every few seconds instead of trusted to it.
+        let mut pod_live = Liveness::new(tokio::time::Instant::now());
+        let mut next_verify = tokio::time::Instant::now();
         self.state(NodeState::Evicting);
         let slots = Arc::new(Semaphore::new(MAX_IN_FLIGHT));
         let pdb_changed = Arc::new(Notify::new());
@@ -237,7 +198,7 @@ impl Run {
         }
         let mut errors: Vec<String> = Vec::new();
         let mut waiting_reported = false;
-        let mut tick = tokio::time::interval(Duration::from_secs(1));
+        let mut tick = tokio::time::interval(Duration::from_millis(500));
         let gone_how = if delete {
             GoneHow::Deleted
         } else {
@@ -307,9 +268,13 @@ impl Run {
                 }
                 Some(ev) = pods.next() => {
                     // The feed retries with backoff; a transient error is not fatal.
-                    if let FeedEvent::Failed(e) = &ev {
-                        watch_trouble = true;
-                        self.notice(format!("watching pods on node/{node} failed, retrying: {e}"));
+                    match &ev {
+                        FeedEvent::Failed(e) => {
+                            watch_trouble = true;
+                            self.notice(format!("watching pods on node/{node} failed, retrying: {e}"));
+                        }
+                        FeedEvent::Bookmark => pod_live.bookmark(tokio::time::Instant::now()),
+                        _ => pod_live.heard(tokio::time::Instant::now()),
                     }
                     live.apply(&ev);
                     if let Some(e) = repl.on_event(&ev) {
@@ -360,6 +325,21 @@ impl Run {
                 _ = tick.tick() => {
                     // The feed resumes where it stopped, so a healthy watch loses nothing: GETs
                     // only after it failed (a slow server must not cost one GET per pod).
+                    let now = tokio::time::Instant::now();
+                    if pod_live.is_stale(now) && rechecks.is_empty() && now >= next_verify {
+                        // A half-open or frozen watch says nothing at all: one list of the
+                        // node's pods tells which of the waited-for ones are gone.
+                        next_verify = now + verify_every(pod_live.interval());
+                        let waiting: Vec<(String, String)> = tracked
+                            .iter()
+                            .filter(|(_, t)| t.step == Step::Waiting && !t.ok)
+                            .map(|(k, t)| (k.clone(), t.uid.clone()))
+                            .collect();
+                        if !waiting.is_empty() {
+                            let within = pod_live.interval().clamp(Duration::from_secs(1), RECHECK_EVERY);
+                            rechecks.spawn(verify_listed(self.client.clone(), node.clone(), waiting, within));
+                        }
+                    }
                     if watch_trouble && rechecks.is_empty() {
                         let due = overdue(&mut tracked);
                         if !due.is_empty() {

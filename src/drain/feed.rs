@@ -1,7 +1,8 @@
 //! A watch that resumes from the last resourceVersion it saw, without an initial list: the
 //! drain already read what it needs (the plan's listing), so a kube-runtime watcher's
 //! relist would only re-read it. On 410 Gone it calls `relist` (the caller decides how little
-//! to read) and resumes from the version that returns.
+//! to read) and resumes from the version that returns. A watch silent for a few bookmark
+//! intervals is dead (`cluster::liveness`): it is opened again from its last version.
 
 use std::fmt::Debug;
 use std::time::Duration;
@@ -12,6 +13,9 @@ use kube::api::{Api, WatchParams};
 use kube::core::WatchEvent;
 use kube::{Error, Resource};
 use serde::de::DeserializeOwned;
+use tokio::time::Instant;
+
+use crate::cluster::liveness::Liveness;
 
 /// What a feed reports.
 #[derive(Debug)]
@@ -25,6 +29,8 @@ pub enum FeedEvent<K> {
     Relisted(Vec<K>),
     /// A failed watch or relist; the feed retries after a backoff.
     Failed(String),
+    /// The server's bookmark: the watch is alive and up to date (nothing changed).
+    Bookmark,
 }
 
 /// Reads the state again after a 410: (objects, resourceVersion to resume from).
@@ -42,6 +48,7 @@ struct State<K> {
     failures: u32,
     /// Whether the open watch delivered anything (an empty one that ends is backed off).
     delivered: bool,
+    live: Liveness,
 }
 
 const BACKOFF_FIRST: Duration = Duration::from_millis(200);
@@ -68,6 +75,18 @@ where
         }
         self.delivered = true;
         self.failures = 0;
+        self.live.heard(Instant::now());
+    }
+
+    /// The open watch said nothing for too long: it is dropped and opened again.
+    fn dead(&mut self) -> FeedEvent<K> {
+        self.stream = None;
+        self.failures += 1;
+        FeedEvent::Failed(format!(
+            "no answer on the watch for {} (bookmarks are due every {}): watching again",
+            super::options::format_go_duration(self.live.idle_timeout()),
+            super::options::format_go_duration(self.live.interval())
+        ))
     }
 
     async fn next(&mut self) -> FeedEvent<K> {
@@ -89,7 +108,18 @@ where
             }
             if self.stream.is_none() {
                 self.pause().await;
-                match self.api.watch(&self.params, &self.rv).await {
+                // A watch is exempt from the request timeout; a server that never answers
+                // the request is as dead as a silent stream.
+                self.live.opened(Instant::now());
+                let opened = tokio::time::timeout_at(
+                    self.live.deadline(),
+                    self.api.watch(&self.params, &self.rv),
+                )
+                .await;
+                let Ok(opened) = opened else {
+                    return self.dead();
+                };
+                match opened {
                     Ok(s) => {
                         self.delivered = false;
                         self.stream = Some(s.boxed());
@@ -107,7 +137,11 @@ where
             let Some(stream) = &mut self.stream else {
                 continue;
             };
-            match stream.next().await {
+            let Ok(next) = tokio::time::timeout_at(self.live.deadline(), stream.next()).await
+            else {
+                return self.dead();
+            };
+            match next {
                 Some(Ok(WatchEvent::Added(k))) => {
                     self.seen(&k);
                     return FeedEvent::Added(k);
@@ -124,6 +158,8 @@ where
                     self.rv = b.metadata.resource_version;
                     self.delivered = true;
                     self.failures = 0;
+                    self.live.bookmark(Instant::now());
+                    return FeedEvent::Bookmark;
                 }
                 Some(Ok(WatchEvent::Error(s))) if s.code == 410 => {
                     self.stream = None;
@@ -171,6 +207,7 @@ where
         must_relist: false,
         failures: 0,
         delivered: false,
+        live: Liveness::new(Instant::now()),
     };
     futures::stream::unfold(state, |mut st| async move {
         let ev = st.next().await;

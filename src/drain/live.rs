@@ -208,7 +208,7 @@ impl NodeWatch {
                 None => return NodeSignal::Deleted,
             },
             FeedEvent::Added(n) | FeedEvent::Modified(n) => n,
-            FeedEvent::Failed(_) => return NodeSignal::Nothing,
+            FeedEvent::Failed(_) | FeedEvent::Bookmark => return NodeSignal::Nothing,
         };
         let now = n.meta.uid.as_deref().unwrap_or("");
         if !self.uid.is_empty() && now != self.uid {

@@ -34,6 +34,7 @@ pub mod live;
 pub mod node_ops;
 pub mod options;
 pub mod plan;
+mod recheck;
 pub mod render;
 pub mod replacements;
 pub mod selector;

@@ -49,6 +49,8 @@ pub fn api_error_text(e: &Error) -> String {
             format!("Error from server ({}): {}", s.reason, s.message)
         }
         Error::Api(s) => format!("Error from server: {}", s.message),
+        // `--request-timeout` says it in its own words (kube would prefix "ServiceError: ").
+        Error::Service(e) if e.is::<crate::cluster::timeout::TimedOut>() => e.to_string(),
         other => other.to_string(),
     }
 }

@@ -11,21 +11,33 @@ use crate::app::keymap;
 use crate::app::model::{ConnState, Input, Model, View};
 use crate::cluster::age;
 
-/// The connection state as a coloured phrase.
+/// The connection state as a coloured phrase: "● live" only when every watch has confirmed
+/// it is alive within its bookmark interval; otherwise since when the data is stale, and the
+/// health of each watch that is not live (`pods ✗ 403`).
 fn conn_span(m: &Model) -> Span<'static> {
-    match m.conn_state() {
-        ConnState::Live => Span::styled("● live", theme::ok()),
-        ConnState::Connecting => Span::styled("◌ connecting…", theme::warn()),
-        ConnState::Resyncing => Span::styled("◌ resyncing…", theme::warn()),
-        ConnState::Reconnecting => Span::styled("◌ reconnecting…", theme::warn()),
-        ConnState::Disconnected { since, .. } => Span::styled(
-            format!(
-                "✖ disconnected since {} ({} ago)",
-                clock(since),
-                age::human((m.now - since).get_seconds())
-            ),
-            theme::bad(),
-        ),
+    let since = match m.conn_state() {
+        ConnState::Live => return Span::styled("● live", theme::ok()),
+        ConnState::Connecting => return Span::styled("◌ connecting…", theme::warn()),
+        ConnState::Resyncing => return Span::styled("◌ resyncing…", theme::warn()),
+        ConnState::Reconnecting => return Span::styled("◌ reconnecting…", theme::warn()),
+        ConnState::Disconnected { since, .. } | ConnState::Stale { since } => since,
+    };
+    let mut text = format!(
+        "✖ stale since {} ({} ago)",
+        clock(since),
+        age::human((m.now - since).get_seconds())
+    );
+    for (kind, why) in m.watch_health() {
+        text.push_str(&format!(" · {} {why}", short_kind(kind)));
+    }
+    Span::styled(text, theme::bad())
+}
+
+/// A watched kind as the health list names it.
+fn short_kind(k: crate::cluster::watch::Kind) -> &'static str {
+    match k {
+        crate::cluster::watch::Kind::Pdbs => "pdb",
+        other => other.as_str(),
     }
 }
 
@@ -146,6 +158,13 @@ pub fn footer(m: &Model, f: &mut Frame, area: Rect) {
             (None, ConnState::Disconnected { error, .. }) => Line::from(vec![
                 Span::styled(format!(" {error}"), theme::bad()),
                 Span::styled("  (last known state shown; retrying)", theme::dim()),
+            ]),
+            (None, ConnState::Stale { .. }) => Line::from(vec![
+                Span::styled(
+                    " a watch has missed its bookmarks: the connection may be dead",
+                    theme::bad(),
+                ),
+                Span::styled("  (last known state shown; watching again)", theme::dim()),
             ]),
             (None, _) => hints_line(m, area.width),
         },

@@ -32,6 +32,8 @@ mod drain_plan;
 mod drain_reliability;
 mod drain_scale;
 mod drain_verdicts;
+mod fault_watch;
+mod fault_watch_tui;
 mod files_and_secrets;
 mod flow_daemonsets;
 mod input_fuzz;

@@ -48,6 +48,7 @@ mod sim_freeze;
 mod sim_gc;
 mod sim_kube_client;
 mod sim_kubectl;
+mod sim_kubectl_auth;
 mod sim_kubectl_gc;
 mod sim_openapi;
 mod sim_pod_io;

@@ -80,6 +80,25 @@ impl Kubectl {
         Some(Self::with_binary(bin, scenario, speed).await)
     }
 
+    /// Like `start_version`, on a simulator with HTTPS, tokens and RBAC (`auth`).
+    pub(crate) async fn start_version_with_auth(
+        minor: u32,
+        auth: kubedrain::sim::auth::AuthOptions,
+    ) -> Option<Self> {
+        let mut k = Self::start_version(minor, "seed", 1.0).await?;
+        k.sim = Simulator::start(SimOptions {
+            scenario: "seed".into(),
+            auth: Some(auth),
+            ..SimOptions::default()
+        })
+        .await
+        .expect("simulator starts");
+        k.sim
+            .write_kubeconfig(&k.dir.path().join("kubeconfig"))
+            .unwrap();
+        Some(k)
+    }
+
     async fn with_binary(bin: PathBuf, scenario: &str, speed: f64) -> Self {
         let sim = Simulator::start(SimOptions {
             scenario: scenario.into(),

@@ -59,6 +59,10 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Cmd> {
                     ConnState::Disconnected { .. } | ConnState::Stale { .. }
                 );
             let new_minute = before.as_second() / 60 != now.as_second() / 60;
+            if new_minute {
+                // A long session sees pods come and go: their memory goes with their events.
+                m.cache.prune_departed();
+            }
             if changed || young || disconnected || new_minute {
                 m.redraw = true;
             }

@@ -178,6 +178,30 @@ impl Cache {
         true
     }
 
+    /// Forgets where departed pods ran once no cached event mentions them: `last_node` keeps
+    /// a gone pod's node only so its events stay with the node, and would otherwise grow with
+    /// every pod a long session sees come and go. Returns how many entries went.
+    pub fn prune_departed(&mut self) -> usize {
+        let mentioned: std::collections::HashSet<String> = self
+            .events
+            .values()
+            .filter(|e| e.object_kind == "Pod")
+            .map(|e| {
+                format!(
+                    "{}/{}",
+                    e.object_namespace.as_deref().unwrap_or(""),
+                    e.object_name
+                )
+            })
+            .collect();
+        let before = self.index.last_node.len();
+        let pods = &self.pods;
+        self.index
+            .last_node
+            .retain(|k, _| pods.contains_key(k) || mentioned.contains(&**k));
+        before - self.index.last_node.len()
+    }
+
     /// Forgets everything (a new connection generation starts).
     pub fn clear(&mut self) {
         *self = Cache::default();
@@ -270,7 +294,7 @@ mod tests {
     use std::sync::Arc;
 
     use super::*;
-    use crate::app::fixtures::{pdb, pod};
+    use crate::app::fixtures::{event, pdb, pod};
 
     fn pods(c: &mut Cache, evs: Vec<Ev<PodRow>>) {
         for e in evs {
@@ -331,6 +355,32 @@ mod tests {
         pods(&mut c, vec![Ev::Init, Ev::InitDone]);
         assert!(c.pods.is_empty());
         assert!(c.index.all.is_empty() && c.index.by_node.is_empty());
+    }
+
+    #[test]
+    fn departed_pods_are_forgotten_once_no_event_mentions_them() {
+        let mut c = Cache::default();
+        let a = pod("d", "a", Some("n0"), "Running", 1);
+        let b = pod("d", "b", Some("n0"), "Running", 1);
+        let live = pod("d", "c", Some("n1"), "Running", 1);
+        pods(
+            &mut c,
+            vec![Ev::Init, Ev::InitApply(a.clone()), Ev::InitApply(b.clone())],
+        );
+        pods(&mut c, vec![Ev::InitApply(live), Ev::InitDone]);
+        pods(&mut c, vec![Ev::Delete(a), Ev::Delete(b)]);
+        let ev = event("d", "Pod", "b", "Killing", false, "", 5);
+        c.apply(Feed::Events(Ev::Apply(ev.clone())));
+        assert_eq!(c.index.last_node.len(), 3, "gone pods are remembered first");
+        assert_eq!(c.prune_departed(), 1, "a: gone and unmentioned");
+        assert!(c.index.last_node.contains_key("d/b"), "b's event keeps it");
+        assert!(c.index.last_node.contains_key("d/c"), "live pods stay");
+        // The same event (same name) now about another pod.
+        let mut moved = event("d", "Pod", "c", "Killing", false, "", 5);
+        moved.meta.name = ev.meta.name.clone();
+        c.apply(Feed::Events(Ev::Apply(moved)));
+        assert_eq!(c.prune_departed(), 1, "b's event now names another pod");
+        assert_eq!(c.index.last_node.len(), 1);
     }
 
     #[test]

@@ -113,10 +113,10 @@ impl FlowExec {
         let journal = self.journal.clone();
         let tx = self.tx.clone();
         tokio::task::spawn_blocking(move || {
-            // Only this cluster's lines: the journal is shared by every cluster (and demo).
-            let mut entries = journal.entries();
-            entries.retain(|e| e.server == journal.target.server);
-            let _ = tx.blocking_send(Msg::Flow(FlowMsg::Journal(entries)));
+            // Only this cluster's lines (the journal is shared by every cluster and demo),
+            // folded per node here, off the UI task.
+            let history = journal.history();
+            let _ = tx.blocking_send(Msg::Flow(FlowMsg::Journal(history)));
         });
     }
 

@@ -11,7 +11,7 @@ use super::update;
 use crate::cluster::watch::{Ev, Feed};
 use crate::drain::DsLookup;
 use crate::drain::events::{DrainEvent, DrainOutcome, NodeState, PodState};
-use crate::drain::journal::{Action, Entry};
+use crate::drain::journal::{Action, Entry, NodeHistory};
 use crate::drain::plan::PodAction;
 
 fn press(m: &mut Model, code: KeyCode) -> Vec<Cmd> {
@@ -420,7 +420,10 @@ fn on_start_unfinished_nodes_are_offered_for_resume() {
         pod: None,
         detail: None,
     };
-    update(&mut m, Msg::Flow(FlowMsg::Journal(vec![entry])));
+    update(
+        &mut m,
+        Msg::Flow(FlowMsg::Journal(NodeHistory::from_entries([entry]))),
+    );
     let Some(Dialog::Resume { items, .. }) = &m.flow.dialog else {
         panic!("resume offer expected");
     };
@@ -431,7 +434,7 @@ fn on_start_unfinished_nodes_are_offered_for_resume() {
     assert!(matches!(&m.flow.dialog, Some(Dialog::Options(f)) if f.node == "node0"));
     // Checked once only.
     m.flow.dialog = None;
-    update(&mut m, Msg::Flow(FlowMsg::Journal(vec![])));
+    update(&mut m, Msg::Flow(FlowMsg::Journal(NodeHistory::default())));
     assert!(m.flow.dialog.is_none());
 }
 

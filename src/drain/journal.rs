@@ -220,6 +220,20 @@ impl Journal {
     }
 
     /// All readable lines (unparsable ones are skipped).
+    /// This cluster's lines folded per node, read line by line (the file is never held whole).
+    pub fn history(&self) -> NodeHistory {
+        use std::io::BufRead;
+        let Ok(file) = std::fs::File::open(&self.path) else {
+            return NodeHistory::default();
+        };
+        let entries = std::io::BufReader::new(file)
+            .lines()
+            .map_while(Result::ok)
+            .filter_map(|l| serde_json::from_str::<Entry>(&l).ok())
+            .filter(|e| e.server == self.target.server);
+        NodeHistory::from_entries(entries)
+    }
+
     pub fn entries(&self) -> Vec<Entry> {
         std::fs::read_to_string(&self.path)
             .unwrap_or_default()
@@ -432,15 +446,57 @@ pub struct Unfinished {
 
 /// Finds nodes kubedrain left cordoned or half-drained, from annotations and the journal.
 pub fn find_unfinished(nodes: &[&NodeRow], entries: &[Entry]) -> Vec<Unfinished> {
+    find_unfinished_in(nodes, &NodeHistory::from_entries(entries.iter().cloned()))
+}
+
+/// What the resume check needs from a journal, one entry per node however long the journal
+/// is: each node's last line, and whether its last drain line is a start without a result.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct NodeHistory {
+    last: std::collections::HashMap<String, Entry>,
+    interrupted: std::collections::HashSet<String>,
+}
+
+impl NodeHistory {
+    /// Folds entries, oldest first, in one pass.
+    pub fn from_entries(entries: impl IntoIterator<Item = Entry>) -> Self {
+        let mut h = NodeHistory::default();
+        for e in entries {
+            h.add(e);
+        }
+        h
+    }
+
+    fn add(&mut self, e: Entry) {
+        match e.action {
+            Action::DrainStart => {
+                self.interrupted.insert(e.node.clone());
+            }
+            Action::DrainResult => {
+                self.interrupted.remove(&e.node);
+            }
+            _ => {}
+        }
+        self.last.insert(e.node.clone(), e);
+    }
+
+    /// The nodes the journal mentions.
+    pub fn len(&self) -> usize {
+        self.last.len()
+    }
+
+    /// The journal mentions no node.
+    pub fn is_empty(&self) -> bool {
+        self.last.is_empty()
+    }
+}
+
+/// [`find_unfinished`] over a [`NodeHistory`]: O(nodes).
+pub fn find_unfinished_in(nodes: &[&NodeRow], history: &NodeHistory) -> Vec<Unfinished> {
     let mut out = Vec::new();
     for n in nodes {
-        let last = entries.iter().rev().find(|e| e.node == n.name()).cloned();
-        let interrupted = entries
-            .iter()
-            .rev()
-            .filter(|e| e.node == n.name())
-            .find(|e| matches!(e.action, Action::DrainStart | Action::DrainResult))
-            .is_some_and(|e| e.action == Action::DrainStart);
+        let last = history.last.get(n.name()).cloned();
+        let interrupted = history.interrupted.contains(n.name());
         let ours = n.annotation(ann::CORDONED_BY) == Some("kubedrain");
         if !n.unschedulable || !(ours || interrupted) {
             continue;
@@ -510,6 +566,46 @@ mod tests {
         j.record("node0", Action::Uncordon, "uncordoned", None, None);
         j.flush().await;
         assert_eq!(j.entries().len(), 52);
+    }
+
+    #[tokio::test]
+    async fn the_history_keeps_one_line_per_node_of_this_cluster() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("journal.jsonl");
+        let here = Journal {
+            path: path.clone(),
+            target: Target {
+                context: "a".into(),
+                server: "https://a".into(),
+            },
+        };
+        let elsewhere = Journal {
+            path,
+            target: Target {
+                context: "b".into(),
+                server: "https://b".into(),
+            },
+        };
+        here.record("n1", Action::DrainStart, "started", None, None);
+        for i in 0..100 {
+            here.record(
+                "n1",
+                Action::Evict,
+                "evicted",
+                Some(&format!("ns/p{i}")),
+                None,
+            );
+        }
+        here.record("n2", Action::DrainStart, "started", None, None);
+        here.record("n2", Action::DrainResult, "drained", None, None);
+        elsewhere.record("n3", Action::DrainStart, "started", None, None);
+        here.flush().await;
+        let h = here.history();
+        assert_eq!(h.len(), 2, "n3 is another cluster's");
+        assert!(h.interrupted.contains("n1"), "a start without a result");
+        assert!(!h.interrupted.contains("n2"));
+        assert_eq!(h.last["n1"].pod.as_deref(), Some("ns/p99"));
+        assert_eq!(h.last["n2"].action, Action::DrainResult);
     }
 
     #[tokio::test]

@@ -119,7 +119,12 @@ fn resume_offer_on_start() {
         pod: None,
         detail: None,
     };
-    update(&mut m, Msg::Flow(FlowMsg::Journal(vec![entry])));
+    update(
+        &mut m,
+        Msg::Flow(FlowMsg::Journal(
+            kubedrain::drain::journal::NodeHistory::from_entries([entry]),
+        )),
+    );
     let s = screen(&m);
     assert!(s.contains("Unfinished maintenance") && s.contains("drain interrupted"));
     insta::assert_snapshot!(s);

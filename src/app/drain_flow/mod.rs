@@ -20,7 +20,7 @@ use std::collections::BTreeMap;
 
 use crate::drain::DsLookup;
 use crate::drain::events::DrainEvent;
-use crate::drain::journal::{Entry, Unfinished};
+use crate::drain::journal::{NodeHistory, Unfinished};
 use crate::drain::plan::DrainPlan;
 
 /// Results coming back from the executor.
@@ -36,7 +36,7 @@ pub enum FlowMsg {
         result: Result<String, String>,
     },
     /// The journal, read once at start (for the resume offer).
-    Journal(Vec<Entry>),
+    Journal(NodeHistory),
     /// The demo upgrade was started (or could not be).
     Upgrade {
         node: String,
@@ -88,8 +88,8 @@ pub struct Flow {
     /// Why kubedrain cannot change the cluster (the drain client could not be built): cordon,
     /// uncordon and drain say this instead of acting.
     pub cannot_change: Option<String>,
-    /// The journal, once read.
-    pub journal: Option<Vec<Entry>>,
+    /// The journal, once read: each node's last line (not the whole file).
+    pub journal: Option<NodeHistory>,
     /// The start-up resume check was done.
     pub resume_checked: bool,
     /// Demo upgrades in progress: node → boot ID and kubelet before.

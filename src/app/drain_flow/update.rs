@@ -530,7 +530,7 @@ pub fn check_resume(m: &mut Model) {
     }
     let nodes_live = m.watch.get(&crate::cluster::watch::Kind::Nodes)
         == Some(&crate::app::model::WatchState::Live);
-    let Some(entries) = &m.flow.journal else {
+    let Some(history) = &m.flow.journal else {
         return;
     };
     if !nodes_live {
@@ -538,7 +538,7 @@ pub fn check_resume(m: &mut Model) {
     }
     m.flow.resume_checked = true;
     let nodes: Vec<&NodeRow> = m.cache.nodes.values().collect();
-    let items = journal::find_unfinished(&nodes, entries);
+    let items = journal::find_unfinished_in(&nodes, history);
     if !items.is_empty() && m.flow.dialog.is_none() {
         m.flow.dialog = Some(Dialog::Resume { items, selected: 0 });
         m.redraw = true;

@@ -243,6 +243,10 @@ impl Journal {
     }
 }
 
+/// A journal past this size is rotated when a command next prepares it (see
+/// `writer::rotate_if_larger`).
+pub const ROTATE_BYTES: u64 = 16 << 20;
+
 /// The one thread that appends journal lines, shared by every `Journal` of the process: one
 /// queue keeps the lines of each file in the order they were recorded.
 mod writer {
@@ -266,8 +270,9 @@ mod writer {
             .name("kubedrain-journal".into())
             .spawn(move || {
                 for job in rx {
+                    // A line someone waits for is a write-ahead record: on disk, not in a cache.
                     let res = match &job.line {
-                        Some(line) => append(&job.path, line),
+                        Some(line) => append(&job.path, line, job.done.is_some()),
                         None => Ok(()),
                     };
                     if let Some(done) = job.done {
@@ -293,7 +298,7 @@ mod writer {
             None => job,
         };
         let res = match &job.line {
-            Some(line) => append(&job.path, line),
+            Some(line) => append(&job.path, line, job.done.is_some()),
             None => Ok(()),
         };
         if let Some(done) = job.done {
@@ -321,6 +326,7 @@ mod writer {
     /// wrote them 0755/0644).
     pub(super) fn prepare(path: &Path) -> std::io::Result<()> {
         use std::os::unix::fs::PermissionsExt;
+        rotate_if_larger(path, super::ROTATE_BYTES)?;
         let file = open(path)?;
         let private = |p: &Path, mode: u32| -> std::io::Result<()> {
             let m = std::fs::metadata(p)?;
@@ -337,13 +343,69 @@ mod writer {
         Ok(())
     }
 
-    fn append(path: &Path, line: &str) -> std::io::Result<()> {
+    fn append(path: &Path, line: &str, sync: bool) -> std::io::Result<()> {
         // `--no-journal`.
         if path.as_os_str().is_empty() {
             return Ok(());
         }
         // One write per line with O_APPEND keeps concurrent writers' lines whole.
-        open(path)?.write_all(line.as_bytes())
+        let mut file = open(path)?;
+        file.write_all(line.as_bytes())?;
+        if sync {
+            file.sync_data()?;
+        }
+        Ok(())
+    }
+
+    /// Past `limit` bytes, the journal moves to `<path>.1` (replacing an older one) and a new
+    /// file starts with what resuming needs: per cluster and node, the last line, and the
+    /// start of a drain that has no result yet. Returns whether it rotated.
+    pub(super) fn rotate_if_larger(path: &Path, limit: u64) -> std::io::Result<bool> {
+        use std::io::BufRead;
+        use std::os::unix::fs::OpenOptionsExt;
+        if std::fs::metadata(path).map(|m| m.len()).unwrap_or(0) <= limit {
+            return Ok(false);
+        }
+        let file = std::fs::File::open(path)?;
+        // (server, node) → (index of the last line, index of an open drain start).
+        let mut keep: std::collections::HashMap<(String, String), (usize, Option<usize>)> =
+            Default::default();
+        let mut lines = Vec::new();
+        for line in std::io::BufReader::new(file).lines().map_while(Result::ok) {
+            let Ok(e) = serde_json::from_str::<super::Entry>(&line) else {
+                continue;
+            };
+            let i = lines.len();
+            let slot = keep.entry((e.server, e.node)).or_insert((i, None));
+            slot.0 = i;
+            match e.action {
+                super::Action::DrainStart => slot.1 = Some(i),
+                super::Action::DrainResult => slot.1 = None,
+                _ => {}
+            }
+            lines.push(line);
+        }
+        let mut kept: Vec<usize> = keep
+            .values()
+            .flat_map(|(last, start)| std::iter::once(*last).chain(*start))
+            .collect();
+        kept.sort_unstable();
+        kept.dedup();
+        let fresh = path.with_extension("jsonl.new");
+        let mut out = std::fs::OpenOptions::new()
+            .create(true)
+            .write(true)
+            .truncate(true)
+            .mode(0o600)
+            .open(&fresh)?;
+        for i in kept {
+            out.write_all(lines[i].as_bytes())?;
+            out.write_all(b"\n")?;
+        }
+        out.sync_data()?;
+        std::fs::rename(path, path.with_extension("jsonl.1"))?;
+        std::fs::rename(&fresh, path)?;
+        Ok(true)
     }
 }
 
@@ -606,6 +668,54 @@ mod tests {
         assert!(!h.interrupted.contains("n2"));
         assert_eq!(h.last["n1"].pod.as_deref(), Some("ns/p99"));
         assert_eq!(h.last["n2"].action, Action::DrainResult);
+    }
+
+    #[tokio::test]
+    async fn rotation_keeps_what_resuming_needs() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("journal.jsonl");
+        let cluster = |server: &str| Journal {
+            path: path.clone(),
+            target: Target {
+                context: server.into(),
+                server: server.into(),
+            },
+        };
+        let (a, b) = (cluster("https://a"), cluster("https://b"));
+        a.record("n1", Action::DrainStart, "started", None, None);
+        for i in 0..200 {
+            a.record(
+                "n1",
+                Action::Evict,
+                "evicted",
+                Some(&format!("ns/p{i}")),
+                None,
+            );
+        }
+        a.record("n2", Action::DrainStart, "started", None, None);
+        a.record("n2", Action::DrainResult, "drained", None, None);
+        b.record("n1", Action::Cordon, "cordoned", None, None);
+        a.flush().await;
+        let (before_a, before_b) = (a.history(), b.history());
+        let size = std::fs::metadata(&path).unwrap().len();
+        assert!(
+            !writer::rotate_if_larger(&path, size).unwrap(),
+            "not past the limit"
+        );
+        assert!(writer::rotate_if_larger(&path, size / 2).unwrap());
+        assert_eq!(a.history(), before_a, "cluster a resumes the same");
+        assert_eq!(b.history(), before_b, "cluster b resumes the same");
+        // a/n1: its open start and last evict; a/n2: its result; b/n1: its cordon.
+        assert_eq!(a.entries().len(), 4, "every file line is one of those four");
+        let old = path.with_extension("jsonl.1");
+        assert_eq!(
+            std::fs::metadata(&old).unwrap().len(),
+            size,
+            "the old file is kept"
+        );
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
     }
 
     #[tokio::test]

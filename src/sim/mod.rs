@@ -11,6 +11,7 @@ pub mod kubeconfig_file;
 pub mod scenario;
 pub mod server;
 pub mod store;
+pub mod stored;
 
 pub use clock::SimClock;
 pub use kinds::Kind;

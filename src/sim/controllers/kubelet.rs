@@ -78,7 +78,7 @@ impl Manager {
 
     /// Brings one pod's state a step closer to what the kubelet would show.
     pub(super) fn kubelet_sync(&mut self, k: &ObjKey) {
-        let Some(pod) = self.index.pods.get(k).cloned() else {
+        let Some(pod) = self.index.pod(k) else {
             return;
         };
         let uid = pod["metadata"]["uid"].as_str().unwrap_or("").to_string();
@@ -186,7 +186,7 @@ impl Manager {
             | Timer::Remove(k, u) => (k.clone(), u.clone()),
             Timer::Pdb(_) | Timer::Node(_) => return,
         };
-        let Some(pod) = self.index.pods.get(&k).cloned() else {
+        let Some(pod) = self.index.pod(&k) else {
             return;
         };
         if pod["metadata"]["uid"] != uid.as_str() {

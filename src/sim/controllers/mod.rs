@@ -302,11 +302,12 @@ impl Manager {
                 let pdbs: Vec<ObjKey> = self
                     .index
                     .of(Kind::PodDisruptionBudget)
-                    .filter(|(pk, pdb)| {
-                        pk.0 == k.0
-                            && [&old, &new].into_iter().flatten().any(|p| {
-                                selector_matches(&pdb["spec"]["selector"], &p["metadata"]["labels"])
-                            })
+                    .filter(|(pk, _)| pk.0 == k.0)
+                    .filter(|(_, pdb)| {
+                        let pdb = pdb.value();
+                        [&old, &new].into_iter().flatten().any(|p| {
+                            selector_matches(&pdb["spec"]["selector"], &p["metadata"]["labels"])
+                        })
                     })
                     .map(|(pk, _)| pk.clone())
                     .collect();
@@ -419,9 +420,13 @@ impl Manager {
     }
 
     /// Applies the controller's own write to the index at once (the feed echoes it later,
-    /// and the echo is ignored as stale).
-    fn saw(&mut self, kind: Kind, obj: &Arc<serde_json::Value>) {
-        let _ = self.index.apply(kind, ChangeType::Modified, obj.clone());
+    /// and the echo is ignored as stale). The index takes the store's version of the object,
+    /// which shares the stored bytes.
+    fn saw(&mut self, kind: Kind, obj: &serde_json::Value) {
+        let (ns, name) = util::key_of(obj);
+        if let Some(s) = self.store.get_stored(kind, &ns, &name) {
+            let _ = self.index.apply(kind, ChangeType::Modified, s);
+        }
     }
 
     /// Deletes a pod the way the API does: with the pod's grace period (deletionTimestamp),

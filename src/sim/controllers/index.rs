@@ -10,6 +10,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
+use super::skeleton::skeleton;
 use super::util::{Requests, controller_uid, is_finished, is_terminating, pod_requests};
 use crate::sim::kinds::Kind;
 use crate::sim::store::{ChangeType, ObjKey, Store, Stored};
@@ -87,17 +88,19 @@ impl Index {
         }
     }
 
-    /// The version the index holds, decoded.
+    /// The version the index holds: nodes whole, other kinds as their skeleton.
     fn current(&self, kind: Kind, k: &ObjKey) -> Option<Arc<Value>> {
-        match kind {
-            Kind::Pod => self.pod(k),
-            Kind::Node => self.nodes.get(&k.1).cloned(),
-            _ => self.get(kind, k),
-        }
+        let stored = match kind {
+            Kind::Node => return self.nodes.get(&k.1).cloned(),
+            Kind::Pod => self.pods.get(k)?,
+            _ => self.objs.get(&kind)?.get(k)?,
+        };
+        Some(Arc::new(skeleton(stored.json())))
     }
 
-    /// Applies a change; returns `(old, new)` decoded, or `None` when the change is stale (the
-    /// index already holds this version or a newer one, e.g. after a controller's own write).
+    /// Applies a change; returns `(old, new)` decoded (nodes whole, other kinds as their
+    /// [`skeleton`]), or `None` when the change is stale (the index already holds this
+    /// version or a newer one, e.g. after a controller's own write).
     #[allow(clippy::type_complexity)]
     pub fn apply(
         &mut self,
@@ -114,7 +117,12 @@ impl Index {
             return None;
         }
         let old = self.current(kind, &k);
-        let new = (change != ChangeType::Deleted).then(|| Arc::new(obj.value()));
+        let new = (change != ChangeType::Deleted).then(|| {
+            Arc::new(match kind {
+                Kind::Node => obj.value(),
+                _ => skeleton(obj.json()),
+            })
+        });
         match kind {
             Kind::Pod => {
                 let stored = new.is_some().then_some(obj);

@@ -14,6 +14,7 @@ pub mod nodes;
 pub mod podspec;
 pub mod replicaset;
 pub mod scheduler;
+pub mod skeleton;
 pub mod statefulset;
 pub mod util;
 

@@ -321,11 +321,16 @@ pub fn populate(store: &Store, nodes: usize, pods_per_node: usize) {
     .into_iter()
     .take(ds_per_node.max(1))
     {
+        // Created with the status its pods give it (one write per object, not two).
+        let count = slots.len();
+        let n = if ds_per_node > 0 { count } else { 0 };
         let Ok(ds) = store.create(Kind::DaemonSet, json!({
             "metadata": {"name": name, "namespace": "kube-system", "labels": {"k8s-app": name}, "creationTimestamp": old,
                          "annotations": {"deprecated.daemonset.template.generation": "1"}},
             "spec": {"selector": {"matchLabels": {"k8s-app": name}}, "template": ds_template(name, image),
                      "revisionHistoryLimit": 10, "updateStrategy": {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 0, "maxUnavailable": 1}}},
+            "status": {"currentNumberScheduled": n, "desiredNumberScheduled": count, "numberMisscheduled": 0,
+                "numberReady": n, "numberAvailable": n, "updatedNumberScheduled": n, "observedGeneration": 1},
         })) else { continue };
         let tpl = super::controllers::daemonset::ds_template(&ds);
         let base_pod = super::controllers::daemonset::ds_pod(&ds, &tpl, "x");
@@ -336,7 +341,6 @@ pub fn populate(store: &Store, nodes: usize, pods_per_node: usize) {
             &t,
         );
         base.pod["metadata"]["name"] = json!("");
-        let count = slots.len();
         if ds_per_node > 0 {
             for s in &mut slots {
                 let mut p = base.instance(
@@ -352,12 +356,6 @@ pub fn populate(store: &Store, nodes: usize, pods_per_node: usize) {
                 s.next += 1;
             }
         }
-        let n = if ds_per_node > 0 { count } else { 0 };
-        let _ = store.update(Kind::DaemonSet, "kube-system", name, |d| {
-            d["status"] = json!({"currentNumberScheduled": n, "desiredNumberScheduled": count, "numberMisscheduled": 0,
-                "numberReady": n, "numberAvailable": n, "updatedNumberScheduled": n, "observedGeneration": 1});
-            Ok(())
-        });
     }
     // App pods: fill every worker to pods_per_node, the packed node to 110.
     let mut placements: Vec<usize> = Vec::new();
@@ -385,18 +383,26 @@ pub fn populate(store: &Store, nodes: usize, pods_per_node: usize) {
         }
         let replicas = chosen.len() as i64;
         let template = app_template(&app, team);
+        let hash = super::controllers::replicaset::template_hash(&template);
+        let rs_name = format!("{app}-{hash}");
+        // Created with the statuses their pods give them (one write per object, not two).
         let Ok(dep) = store.create(Kind::Deployment, json!({
             "metadata": {"name": app, "namespace": ns, "labels": {"app": app}, "creationTimestamp": t,
                          "annotations": {"deployment.kubernetes.io/revision": "1"}},
             "spec": {"replicas": replicas, "selector": {"matchLabels": {"app": app}}, "template": template,
                      "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": "25%", "maxUnavailable": "25%"}},
                      "revisionHistoryLimit": 10, "progressDeadlineSeconds": 600},
+            "status": {"observedGeneration": 1, "replicas": replicas, "updatedReplicas": replicas,
+                "readyReplicas": replicas, "availableReplicas": replicas, "conditions": [
+                {"type": "Available", "status": "True", "reason": "MinimumReplicasAvailable", "message": "Deployment has minimum availability.", "lastUpdateTime": t, "lastTransitionTime": t},
+                {"type": "Progressing", "status": "True", "reason": "NewReplicaSetAvailable", "message": format!("ReplicaSet \"{rs_name}\" has successfully progressed."), "lastUpdateTime": t, "lastTransitionTime": t}]},
         })) else { break };
-        let hash = super::controllers::replicaset::template_hash(&dep["spec"]["template"]);
-        let Ok(rs) = store.create(Kind::ReplicaSet, new_replicaset(&dep, &hash, replicas)) else {
+        let mut rs = new_replicaset(&dep, &hash, replicas);
+        rs["status"] = json!({"replicas": replicas, "fullyLabeledReplicas": replicas, "readyReplicas": replicas,
+            "availableReplicas": replicas, "observedGeneration": 1});
+        let Ok(rs) = store.create(Kind::ReplicaSet, rs) else {
             break;
         };
-        let rs_name = format!("{app}-{hash}");
         let base = Base::new(&rs["spec"]["template"], &ns, &rs, &t);
         for i in chosen {
             let s = &mut slots[i];
@@ -411,18 +417,6 @@ pub fn populate(store: &Store, nodes: usize, pods_per_node: usize) {
             );
             let _ = store.create(Kind::Pod, p);
         }
-        let _ = store.update(Kind::ReplicaSet, &ns, &rs_name, |r| {
-            r["status"] = json!({"replicas": replicas, "fullyLabeledReplicas": replicas, "readyReplicas": replicas,
-                "availableReplicas": replicas, "observedGeneration": 1});
-            Ok(())
-        });
-        let _ = store.update(Kind::Deployment, &ns, &app, |o| {
-            o["status"] = json!({"observedGeneration": 1, "replicas": replicas, "updatedReplicas": replicas,
-                "readyReplicas": replicas, "availableReplicas": replicas, "conditions": [
-                {"type": "Available", "status": "True", "reason": "MinimumReplicasAvailable", "message": "Deployment has minimum availability.", "lastUpdateTime": t, "lastTransitionTime": t},
-                {"type": "Progressing", "status": "True", "reason": "NewReplicaSetAvailable", "message": format!("ReplicaSet \"{rs_name}\" has successfully progressed."), "lastUpdateTime": t, "lastTransitionTime": t}]});
-            Ok(())
-        });
         // Every 100th service has a PDB (maxUnavailable 1).
         if d % 100 == 0 {
             let _ = store.create(Kind::PodDisruptionBudget, json!({

@@ -43,6 +43,7 @@ mod sim_kube_client;
 mod sim_kubectl;
 mod sim_tables;
 mod sim_upgrade;
+mod sim_store;
 mod sim_watch;
 mod tui_campaign_pty;
 mod tui_campaign_render;

@@ -16,6 +16,7 @@ use super::util::{
     READY_AFTER, RUN_FOR, SHUTDOWN_AFTER, add_secs, annotation_secs, fmt, is_terminating,
     node_ready, parse_time, phase, pod_ready,
 };
+use super::skeleton::skeleton;
 use super::{Manager, Timer, events};
 use crate::sim::kinds::Kind;
 use crate::sim::store::{ObjKey, StoreError};
@@ -78,6 +79,17 @@ impl Manager {
 
     /// Brings one pod's state a step closer to what the kubelet would show.
     pub(super) fn kubelet_sync(&mut self, k: &ObjKey) {
+        // Most pods of a large cluster are Running and Ready on a Ready node: nothing to do,
+        // which the skeleton tells without decoding the whole pod.
+        let Some(view) = self.index.pods.get(k).map(|s| skeleton(s.json())) else {
+            return;
+        };
+        if !is_terminating(&view)
+            && pod_ready(&view)
+            && self.pod_node(&view).is_some_and(|(_, n)| node_ready(&n))
+        {
+            return;
+        }
         let Some(pod) = self.index.pod(k) else {
             return;
         };

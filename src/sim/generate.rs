@@ -161,16 +161,22 @@ impl Base {
         Base { pod }
     }
 
+    /// Sets one replica's own fields on the prebuilt pod, which is reused for every replica
+    /// (cloning a production-sized pod per replica was most of the start time).
     fn instance(
-        &self,
+        &mut self,
         name: &str,
         node: &str,
         host_ip: &str,
         pod_ip: &str,
         created: &str,
-    ) -> Value {
-        let mut p = self.pod.clone();
+    ) -> &mut Value {
+        let p = &mut self.pod;
         let m = &mut p["metadata"];
+        if let Some(m) = m.as_object_mut() {
+            // The store gives every pod its own.
+            m.remove("uid");
+        }
         m["name"] = json!(name);
         m["creationTimestamp"] = json!(created);
         let vol = format!("kube-api-access-{}", random_suffix(5));
@@ -343,7 +349,7 @@ pub fn populate(store: &Store, nodes: usize, pods_per_node: usize) {
         base.pod["metadata"]["name"] = json!("");
         if ds_per_node > 0 {
             for s in &mut slots {
-                let mut p = base.instance(
+                let p = base.instance(
                     &format!("{name}-{}", random_suffix(5)),
                     &s.name,
                     &s.host_ip,
@@ -352,7 +358,7 @@ pub fn populate(store: &Store, nodes: usize, pods_per_node: usize) {
                 );
                 p["spec"]["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]
                     ["nodeSelectorTerms"][0]["matchFields"][0]["values"] = json!([s.name]);
-                let _ = store.create(Kind::Pod, p);
+                let _ = store.create_in_place(Kind::Pod, p);
                 s.next += 1;
             }
         }
@@ -403,7 +409,7 @@ pub fn populate(store: &Store, nodes: usize, pods_per_node: usize) {
         let Ok(rs) = store.create(Kind::ReplicaSet, rs) else {
             break;
         };
-        let base = Base::new(&rs["spec"]["template"], &ns, &rs, &t);
+        let mut base = Base::new(&rs["spec"]["template"], &ns, &rs, &t);
         for i in chosen {
             let s = &mut slots[i];
             let ip = ip_in(&s.cidr, s.next);
@@ -415,7 +421,7 @@ pub fn populate(store: &Store, nodes: usize, pods_per_node: usize) {
                 &ip,
                 &t,
             );
-            let _ = store.create(Kind::Pod, p);
+            let _ = store.create_in_place(Kind::Pod, p);
         }
         // Every 100th service has a PDB (maxUnavailable 1).
         if d % 100 == 0 {
@@ -466,6 +472,17 @@ mod tests {
             2
         );
         assert_eq!(app["metadata"]["ownerReferences"][0]["kind"], "ReplicaSet");
+        // Every pod its own uid and container ids (the prebuilt pod is reused).
+        let uids: std::collections::HashSet<&str> = pods
+            .iter()
+            .map(|p| p["metadata"]["uid"].as_str().unwrap())
+            .collect();
+        assert_eq!(uids.len(), pods.len());
+        let ids: std::collections::HashSet<&str> = pods
+            .iter()
+            .map(|p| p["status"]["containerStatuses"][0]["containerID"].as_str().unwrap())
+            .collect();
+        assert_eq!(ids.len(), pods.len());
         // No duplicate pod IPs on a node.
         let mut seen = std::collections::HashSet::new();
         for p in pods.iter().filter(|p| p["spec"]["hostNetwork"] != true) {

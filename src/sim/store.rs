@@ -345,6 +345,13 @@ impl Store {
     /// Creates an object. Fills `apiVersion`, `kind`, `uid`, `resourceVersion`,
     /// `creationTimestamp` (unless given) and a name from `generateName`.
     pub fn create(&self, kind: Kind, mut obj: Value) -> Result<Arc<Value>, StoreError> {
+        self.create_in_place(kind, &mut obj)?;
+        Ok(Arc::new(obj))
+    }
+
+    /// [`Store::create`] filling `obj` in place and returning the stored version: a generator
+    /// can reuse one object for many (clearing `metadata.uid` between them), so none is cloned.
+    pub fn create_in_place(&self, kind: Kind, obj: &mut Value) -> Result<Arc<Stored>, StoreError> {
         if !obj.is_object() {
             return Err(StoreError::Invalid("object must be a JSON object".into()));
         }
@@ -401,7 +408,7 @@ impl Store {
         inner.rv += 1;
         let rv = inner.rv;
         meta.insert("resourceVersion".into(), json!(rv.to_string()));
-        let stored = Arc::new(Stored::new(kind, &obj));
+        let stored = Arc::new(Stored::new(kind, obj));
         if kind == Kind::Pod {
             inner.index_pod(&key, None, Some(&stored));
         }
@@ -410,8 +417,8 @@ impl Store {
             .entry(kind)
             .or_default()
             .insert(key, stored.clone());
-        self.record(&mut inner, kind, ChangeType::Added, stored, None);
-        Ok(Arc::new(obj))
+        self.record(&mut inner, kind, ChangeType::Added, stored.clone(), None);
+        Ok(stored)
     }
 
     /// Changes an object in place through `f`. Emits MODIFIED only when something changed

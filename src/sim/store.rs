@@ -110,7 +110,7 @@ pub const HISTORY_BYTES: usize = 32 << 20;
 
 /// Changes the live feed buffers for slow watchers (each pins the version it carries; a
 /// watcher further behind gets 410 Gone and relists).
-const FEED_CAPACITY: usize = 16_384;
+const FEED_CAPACITY: usize = 8_192;
 
 struct Inner {
     rv: u64,

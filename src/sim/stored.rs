@@ -34,11 +34,30 @@ pub fn selectable_fields(kind: Kind) -> impl Iterator<Item = &'static str> {
         .chain(supported_fields(kind).iter().copied())
 }
 
+thread_local! {
+    /// A reused serialisation buffer: growing a fresh Vec to 6 KB reallocates it several times.
+    static BUF: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// `obj` as JSON in an allocation of exactly its size.
+fn serialise(obj: &Value) -> Box<[u8]> {
+    BUF.with_borrow_mut(|buf| {
+        buf.clear();
+        // A Value always serialises (its map keys are strings).
+        let _ = serde_json::to_writer(&mut *buf, obj);
+        let out = Box::<[u8]>::from(&buf[..]);
+        // A huge object should not pin its buffer for good.
+        if buf.capacity() > 1 << 20 {
+            *buf = Vec::new();
+        }
+        out
+    })
+}
+
 impl Stored {
     /// Serialises `obj` (a JSON object with its final resourceVersion) once.
     pub fn new(kind: Kind, obj: &Value) -> Stored {
-        // A Value always serialises (its map keys are strings).
-        let json = serde_json::to_vec(obj).unwrap_or_default().into_boxed_slice();
+        let json = serialise(obj);
         let labels = obj["metadata"]["labels"]
             .as_object()
             .map(|m| {

@@ -480,7 +480,11 @@ mod tests {
         assert_eq!(uids.len(), pods.len());
         let ids: std::collections::HashSet<&str> = pods
             .iter()
-            .map(|p| p["status"]["containerStatuses"][0]["containerID"].as_str().unwrap())
+            .map(|p| {
+                p["status"]["containerStatuses"][0]["containerID"]
+                    .as_str()
+                    .unwrap()
+            })
             .collect();
         assert_eq!(ids.len(), pods.len());
         // No duplicate pod IPs on a node.

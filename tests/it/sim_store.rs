@@ -17,7 +17,11 @@ async fn a_list_larger_than_a_chunk_is_one_document_with_every_item_in_order() {
     let h = Http::new(&sim);
     for i in 0..2_500 {
         let node = if i % 2 == 0 { "n1" } else { "n2" };
-        put(&sim, Kind::Pod, pod("default", &format!("p{i:04}"), "web", node));
+        put(
+            &sim,
+            Kind::Pod,
+            pod("default", &format!("p{i:04}"), "web", node),
+        );
     }
     let all = h.get("/api/v1/pods").await;
     assert_eq!(all.code, 200);
@@ -35,7 +39,9 @@ async fn a_list_larger_than_a_chunk_is_one_document_with_every_item_in_order() {
     assert_eq!(first.body["items"].as_array().unwrap().len(), 1_500);
     assert_eq!(first.body["metadata"]["remainingItemCount"], 1_000);
     let token = first.body["metadata"]["continue"].as_str().unwrap();
-    let rest = h.get(&format!("/api/v1/pods?limit=1500&continue={token}")).await;
+    let rest = h
+        .get(&format!("/api/v1/pods?limit=1500&continue={token}"))
+        .await;
     assert_eq!(rest.body["items"][0]["metadata"]["name"], "p1500");
     assert_eq!(rest.body["items"].as_array().unwrap().len(), 1_000);
     // Field and label selectors read the stored fields.
@@ -74,5 +80,8 @@ fn history_stays_within_its_byte_bound_and_older_versions_are_gone() {
     let recent = store.resource_version() - 5;
     let w = store.watch(Kind::Pod, Some(recent)).unwrap();
     assert_eq!(w.backlog.len(), 5);
-    assert_eq!(w.backlog[4].value()["metadata"]["annotations"]["seq"], "1999");
+    assert_eq!(
+        w.backlog[4].value()["metadata"]["annotations"]["seq"],
+        "1999"
+    );
 }

@@ -18,7 +18,7 @@ use super::status::{ApiError, ApiResult, json_response, json_value};
 use super::table::{self, IncludeObject};
 use super::{ApiState, Params};
 use crate::sim::kinds::Kind;
-use crate::sim::store::{Change, ChangeType, Stored, StoreError};
+use crate::sim::store::{Change, ChangeType, StoreError, Stored};
 
 /// A list result shared by its pages.
 type Snapshot = Arc<Vec<Arc<Stored>>>;
@@ -55,7 +55,6 @@ impl PageCache {
     fn get(&self, id: u64) -> Option<(u64, Snapshot)> {
         self.snapshots.get(&id).cloned()
     }
-
 }
 
 /// Appends the JSON of `items` (serialised when they were stored), separated by commas.
@@ -138,7 +137,8 @@ pub fn list(
                 .then(|| filter.fields.required("spec.nodeName"))
                 .flatten();
             let (rv, items) = if let Some(node) = on_node {
-                st.store.pods_on_node_stored(node, ns, |o| filter.matches(o))
+                st.store
+                    .pods_on_node_stored(node, ns, |o| filter.matches(o))
             } else {
                 st.store.list_stored(kind, ns, |o| filter.matches(o))
             };

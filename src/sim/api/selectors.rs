@@ -391,7 +391,11 @@ mod tests {
         ] {
             assert_eq!(LabelSelector::parse(s).unwrap().matches(&o), want, "{s}");
             let stored = Stored::new(Kind::Pod, &o);
-            assert_eq!(LabelSelector::parse(s).unwrap().matches_stored(&stored), want, "{s}");
+            assert_eq!(
+                LabelSelector::parse(s).unwrap().matches_stored(&stored),
+                want,
+                "{s}"
+            );
         }
         assert!(LabelSelector::parse("app in (a").is_err());
         assert!(LabelSelector::parse("a b").is_err());
@@ -406,7 +410,12 @@ mod tests {
         assert!(m("spec.nodeName==n1,status.phase!=Succeeded"));
         assert!(!m("metadata.namespace=other"));
         let stored = Stored::new(Kind::Pod, &p);
-        for s in ["spec.nodeName=n1", "status.phase!=Running", "metadata.name=p,metadata.namespace=ns", "spec.hostNetwork=false"] {
+        for s in [
+            "spec.nodeName=n1",
+            "status.phase!=Running",
+            "metadata.name=p,metadata.namespace=ns",
+            "spec.hostNetwork=false",
+        ] {
             let f = FieldSelector::parse(Kind::Pod, s).unwrap();
             assert_eq!(f.matches_stored(&stored), f.matches(&p), "{s}");
         }

@@ -12,11 +12,11 @@ use serde_json::Value;
 use super::podspec::{
     RunningOpts, creating_status, host_network, running_status, set_ready, succeeded_status,
 };
+use super::skeleton::skeleton;
 use super::util::{
     READY_AFTER, RUN_FOR, SHUTDOWN_AFTER, add_secs, annotation_secs, fmt, is_terminating,
     node_ready, parse_time, phase, pod_ready,
 };
-use super::skeleton::skeleton;
 use super::{Manager, Timer, events};
 use crate::sim::kinds::Kind;
 use crate::sim::store::{ObjKey, StoreError};

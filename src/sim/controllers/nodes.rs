@@ -453,7 +453,9 @@ fn finish_upgrade(store: &Store, name: &str, target: &UpgradeTarget) {
         upgrade_static_pods(store, name, &target.kubelet_version);
     }
     // The reboot restarted every container on the node.
-    let pods = store.list_pods_on_node(name, None, |p| !is_terminating(p)).1;
+    let pods = store
+        .list_pods_on_node(name, None, |p| !is_terminating(p))
+        .1;
     for p in pods {
         let (ns, pn) = super::util::key_of(&p);
         let _ = store.update(Kind::Pod, &ns, &pn, |p| {
@@ -506,7 +508,9 @@ const CONTROL_PLANE_IMAGES: [&str; 3] = [
 
 /// A control-plane node's static pods now run `version` (as `kubeadm upgrade apply|node` does).
 fn upgrade_static_pods(store: &Store, node: &str, version: &str) {
-    let pods = store.list_pods_on_node(node, Some("kube-system"), |_| true).1;
+    let pods = store
+        .list_pods_on_node(node, Some("kube-system"), |_| true)
+        .1;
     for p in pods {
         let (ns, pn) = super::util::key_of(&p);
         let _ = store.update(Kind::Pod, &ns, &pn, |p| {

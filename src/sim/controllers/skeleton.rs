@@ -137,7 +137,8 @@ mod tests {
         assert_eq!(s["spec"]["nodeName"], "n1");
         assert!(s["metadata"]["managedFields"].is_null() && s["status"]["podIP"].is_null());
         // Absent and null read the same as on the object.
-        let bare = skeleton(br#"{"metadata": {"name": "q", "deletionTimestamp": null}, "spec": {}}"#);
+        let bare =
+            skeleton(br#"{"metadata": {"name": "q", "deletionTimestamp": null}, "spec": {}}"#);
         assert!(!is_terminating(&bare) && bare["spec"]["nodeName"].is_null());
         // An unusual shape falls back to the whole object.
         let odd = json!({"spec": {"containers": "x"}, "other": 1});

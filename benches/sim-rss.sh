@@ -20,6 +20,8 @@ CHURN_SECS=${5:-300}
 now() { date +%s.%N; }
 since() { python3 -c "import sys; print(f'{float(sys.argv[2]) - float(sys.argv[1]):.2f}')" "$1" "$2"; }
 mem() { awk -v k="$2" '$1 == k":" { printf "%.0f MB", $2 / 1024 }' "/proc/$1/status"; }
+# CPU seconds (user + system) a process has used: on a busy machine wall time says little.
+cpu() { awk -v hz="$(getconf CLK_TCK)" '{ printf "%.1f", ($14 + $15) / hz }' "/proc/$1/stat"; }
 
 # Starts a simulator; sets PID, URL, T0, T_PRINTED, OUT.
 start_sim() {
@@ -32,6 +34,7 @@ start_sim() {
         sleep 0.02
     done
     T_PRINTED=$(now)
+    CPU_PRINTED=$(cpu "$PID")
     URL=$(sed -n 's/.*listening on \(http[^ ]*\).*/\1/p' "$OUT" | head -1)
 }
 
@@ -46,10 +49,10 @@ echo "binary: $BIN; cluster: $NODES nodes × $PER_NODE pods"
 start_sim
 until curl -sf -o /dev/null "$URL/api/v1/pods?limit=1"; do sleep 0.02; done
 T_ANSWER=$(now)
-echo "start: kubeconfig printed after $(since "$T0" "$T_PRINTED") s, API answering after $(since "$T0" "$T_ANSWER") s"
+echo "start: kubeconfig printed after $(since "$T0" "$T_PRINTED") s ($CPU_PRINTED s CPU), API answering after $(since "$T0" "$T_ANSWER") s"
 echo "RSS at start: $(mem "$PID" VmRSS)"
 sleep 15
-echo "RSS 15 s later: $(mem "$PID" VmRSS) (peak $(mem "$PID" VmHWM))"
+echo "RSS 15 s later: $(mem "$PID" VmRSS) (peak $(mem "$PID" VmHWM)); $(cpu "$PID") s CPU so far"
 for i in 1 2; do
     curl -s -o /dev/null -w "full pod list (unpaged JSON) #$i: %{time_total} s, %{size_download} bytes\n" \
         "$URL/api/v1/pods"

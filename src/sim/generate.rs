@@ -377,63 +377,84 @@ pub fn populate(store: &Store, nodes: usize, pods_per_node: usize) {
             }
         }
     }
-    let mut it = placements.into_iter();
-    let mut d = 0;
-    'deployments: loop {
-        let team = d % NAMESPACES;
-        let ns = format!("team-{team:02}");
-        let app = format!("svc-{d:05}");
-        let chosen: Vec<usize> = it.by_ref().take(REPLICAS).collect();
-        if chosen.is_empty() {
-            break 'deployments;
+    // Each Deployment's pods and their IPs are decided here; the objects are built by a few
+    // threads at once (building them is most of the start time; the store takes one write at
+    // a time).
+    let plans: Vec<Vec<(usize, String)>> = placements
+        .chunks(REPLICAS)
+        .map(|chunk| {
+            chunk
+                .iter()
+                .map(|&i| {
+                    let s = &mut slots[i];
+                    s.next += 1;
+                    (i, ip_in(&s.cidr, s.next - 1))
+                })
+                .collect()
+        })
+        .collect();
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get().min(4));
+    let (slots, plans, t) = (&slots, &plans, &t);
+    std::thread::scope(|scope| {
+        for w in 0..workers {
+            scope.spawn(move || {
+                for (d, plan) in plans.iter().enumerate().skip(w).step_by(workers) {
+                    deployment(store, d, plan, slots, t);
+                }
+            });
         }
-        let replicas = chosen.len() as i64;
-        let template = app_template(&app, team);
-        let hash = super::controllers::replicaset::template_hash(&template);
-        let rs_name = format!("{app}-{hash}");
-        // Created with the statuses their pods give them (one write per object, not two).
-        let Ok(dep) = store.create(Kind::Deployment, json!({
-            "metadata": {"name": app, "namespace": ns, "labels": {"app": app}, "creationTimestamp": t,
-                         "annotations": {"deployment.kubernetes.io/revision": "1"}},
-            "spec": {"replicas": replicas, "selector": {"matchLabels": {"app": app}}, "template": template,
-                     "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": "25%", "maxUnavailable": "25%"}},
-                     "revisionHistoryLimit": 10, "progressDeadlineSeconds": 600},
-            "status": {"observedGeneration": 1, "replicas": replicas, "updatedReplicas": replicas,
-                "readyReplicas": replicas, "availableReplicas": replicas, "conditions": [
-                {"type": "Available", "status": "True", "reason": "MinimumReplicasAvailable", "message": "Deployment has minimum availability.", "lastUpdateTime": t, "lastTransitionTime": t},
-                {"type": "Progressing", "status": "True", "reason": "NewReplicaSetAvailable", "message": format!("ReplicaSet \"{rs_name}\" has successfully progressed."), "lastUpdateTime": t, "lastTransitionTime": t}]},
-        })) else { break };
-        let mut rs = new_replicaset(&dep, &hash, replicas);
-        rs["status"] = json!({"replicas": replicas, "fullyLabeledReplicas": replicas, "readyReplicas": replicas,
-            "availableReplicas": replicas, "observedGeneration": 1});
-        let Ok(rs) = store.create(Kind::ReplicaSet, rs) else {
-            break;
-        };
-        let mut base = Base::new(&rs["spec"]["template"], &ns, &rs, &t);
-        for i in chosen {
-            let s = &mut slots[i];
-            let ip = ip_in(&s.cidr, s.next);
-            s.next += 1;
-            let p = base.instance(
-                &format!("{rs_name}-{}", random_suffix(5)),
-                &s.name,
-                &s.host_ip,
-                &ip,
-                &t,
-            );
-            let _ = store.create_in_place(Kind::Pod, p);
-        }
-        // Every 100th service has a PDB (maxUnavailable 1).
-        if d % 100 == 0 {
-            let _ = store.create(Kind::PodDisruptionBudget, json!({
-                "metadata": {"name": app, "namespace": ns, "creationTimestamp": t},
-                "spec": {"maxUnavailable": 1, "selector": {"matchLabels": {"app": app}}},
-                "status": {"currentHealthy": replicas, "desiredHealthy": replicas - 1, "disruptionsAllowed": 1,
-                    "expectedPods": replicas, "observedGeneration": 1, "conditions": [{"type": "DisruptionAllowed",
-                    "status": "True", "reason": "SufficientPods", "message": "", "observedGeneration": 1, "lastTransitionTime": t}]},
-            }));
-        }
-        d += 1;
+    });
+}
+
+/// Deployment number `d` with its ReplicaSet, its pods (`plan`: node slot and pod IP each)
+/// and, for every 100th, a PDB.
+fn deployment(store: &Store, d: usize, plan: &[(usize, String)], slots: &[NodeSlot], t: &str) {
+    let team = d % NAMESPACES;
+    let ns = format!("team-{team:02}");
+    let app = format!("svc-{d:05}");
+    let replicas = plan.len() as i64;
+    let template = app_template(&app, team);
+    let hash = super::controllers::replicaset::template_hash(&template);
+    let rs_name = format!("{app}-{hash}");
+    // Created with the statuses their pods give them (one write per object, not two).
+    let Ok(dep) = store.create(Kind::Deployment, json!({
+        "metadata": {"name": app, "namespace": ns, "labels": {"app": app}, "creationTimestamp": t,
+                     "annotations": {"deployment.kubernetes.io/revision": "1"}},
+        "spec": {"replicas": replicas, "selector": {"matchLabels": {"app": app}}, "template": template,
+                 "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": "25%", "maxUnavailable": "25%"}},
+                 "revisionHistoryLimit": 10, "progressDeadlineSeconds": 600},
+        "status": {"observedGeneration": 1, "replicas": replicas, "updatedReplicas": replicas,
+            "readyReplicas": replicas, "availableReplicas": replicas, "conditions": [
+            {"type": "Available", "status": "True", "reason": "MinimumReplicasAvailable", "message": "Deployment has minimum availability.", "lastUpdateTime": t, "lastTransitionTime": t},
+            {"type": "Progressing", "status": "True", "reason": "NewReplicaSetAvailable", "message": format!("ReplicaSet \"{rs_name}\" has successfully progressed."), "lastUpdateTime": t, "lastTransitionTime": t}]},
+    })) else { return };
+    let mut rs = new_replicaset(&dep, &hash, replicas);
+    rs["status"] = json!({"replicas": replicas, "fullyLabeledReplicas": replicas, "readyReplicas": replicas,
+        "availableReplicas": replicas, "observedGeneration": 1});
+    let Ok(rs) = store.create(Kind::ReplicaSet, rs) else {
+        return;
+    };
+    let mut base = Base::new(&rs["spec"]["template"], &ns, &rs, t);
+    for (i, ip) in plan {
+        let s = &slots[*i];
+        let p = base.instance(
+            &format!("{rs_name}-{}", random_suffix(5)),
+            &s.name,
+            &s.host_ip,
+            ip,
+            t,
+        );
+        let _ = store.create_in_place(Kind::Pod, p);
+    }
+    // Every 100th service has a PDB (maxUnavailable 1).
+    if d.is_multiple_of(100) {
+        let _ = store.create(Kind::PodDisruptionBudget, json!({
+            "metadata": {"name": app, "namespace": ns, "creationTimestamp": t},
+            "spec": {"maxUnavailable": 1, "selector": {"matchLabels": {"app": app}}},
+            "status": {"currentHealthy": replicas, "desiredHealthy": replicas - 1, "disruptionsAllowed": 1,
+                "expectedPods": replicas, "observedGeneration": 1, "conditions": [{"type": "DisruptionAllowed",
+                "status": "True", "reason": "SufficientPods", "message": "", "observedGeneration": 1, "lastTransitionTime": t}]},
+        }));
     }
 }
 

@@ -161,16 +161,22 @@ impl Base {
         Base { pod }
     }
 
+    /// Sets one replica's own fields on the prebuilt pod, which is reused for every replica
+    /// (cloning a production-sized pod per replica was most of the start time).
     fn instance(
-        &self,
+        &mut self,
         name: &str,
         node: &str,
         host_ip: &str,
         pod_ip: &str,
         created: &str,
-    ) -> Value {
-        let mut p = self.pod.clone();
+    ) -> &mut Value {
+        let p = &mut self.pod;
         let m = &mut p["metadata"];
+        if let Some(m) = m.as_object_mut() {
+            // The store gives every pod its own.
+            m.remove("uid");
+        }
         m["name"] = json!(name);
         m["creationTimestamp"] = json!(created);
         let vol = format!("kube-api-access-{}", random_suffix(5));
@@ -321,11 +327,16 @@ pub fn populate(store: &Store, nodes: usize, pods_per_node: usize) {
     .into_iter()
     .take(ds_per_node.max(1))
     {
+        // Created with the status its pods give it (one write per object, not two).
+        let count = slots.len();
+        let n = if ds_per_node > 0 { count } else { 0 };
         let Ok(ds) = store.create(Kind::DaemonSet, json!({
             "metadata": {"name": name, "namespace": "kube-system", "labels": {"k8s-app": name}, "creationTimestamp": old,
                          "annotations": {"deprecated.daemonset.template.generation": "1"}},
             "spec": {"selector": {"matchLabels": {"k8s-app": name}}, "template": ds_template(name, image),
                      "revisionHistoryLimit": 10, "updateStrategy": {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 0, "maxUnavailable": 1}}},
+            "status": {"currentNumberScheduled": n, "desiredNumberScheduled": count, "numberMisscheduled": 0,
+                "numberReady": n, "numberAvailable": n, "updatedNumberScheduled": n, "observedGeneration": 1},
         })) else { continue };
         let tpl = super::controllers::daemonset::ds_template(&ds);
         let base_pod = super::controllers::daemonset::ds_pod(&ds, &tpl, "x");
@@ -336,10 +347,9 @@ pub fn populate(store: &Store, nodes: usize, pods_per_node: usize) {
             &t,
         );
         base.pod["metadata"]["name"] = json!("");
-        let count = slots.len();
         if ds_per_node > 0 {
             for s in &mut slots {
-                let mut p = base.instance(
+                let p = base.instance(
                     &format!("{name}-{}", random_suffix(5)),
                     &s.name,
                     &s.host_ip,
@@ -348,16 +358,10 @@ pub fn populate(store: &Store, nodes: usize, pods_per_node: usize) {
                 );
                 p["spec"]["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]
                     ["nodeSelectorTerms"][0]["matchFields"][0]["values"] = json!([s.name]);
-                let _ = store.create(Kind::Pod, p);
+                let _ = store.create_in_place(Kind::Pod, p);
                 s.next += 1;
             }
         }
-        let n = if ds_per_node > 0 { count } else { 0 };
-        let _ = store.update(Kind::DaemonSet, "kube-system", name, |d| {
-            d["status"] = json!({"currentNumberScheduled": n, "desiredNumberScheduled": count, "numberMisscheduled": 0,
-                "numberReady": n, "numberAvailable": n, "updatedNumberScheduled": n, "observedGeneration": 1});
-            Ok(())
-        });
     }
     // App pods: fill every worker to pods_per_node, the packed node to 110.
     let mut placements: Vec<usize> = Vec::new();
@@ -373,67 +377,84 @@ pub fn populate(store: &Store, nodes: usize, pods_per_node: usize) {
             }
         }
     }
-    let mut it = placements.into_iter();
-    let mut d = 0;
-    'deployments: loop {
-        let team = d % NAMESPACES;
-        let ns = format!("team-{team:02}");
-        let app = format!("svc-{d:05}");
-        let chosen: Vec<usize> = it.by_ref().take(REPLICAS).collect();
-        if chosen.is_empty() {
-            break 'deployments;
+    // Each Deployment's pods and their IPs are decided here; the objects are built by a few
+    // threads at once (building them is most of the start time; the store takes one write at
+    // a time).
+    let plans: Vec<Vec<(usize, String)>> = placements
+        .chunks(REPLICAS)
+        .map(|chunk| {
+            chunk
+                .iter()
+                .map(|&i| {
+                    let s = &mut slots[i];
+                    s.next += 1;
+                    (i, ip_in(&s.cidr, s.next - 1))
+                })
+                .collect()
+        })
+        .collect();
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get().min(4));
+    let (slots, plans, t) = (&slots, &plans, &t);
+    std::thread::scope(|scope| {
+        for w in 0..workers {
+            scope.spawn(move || {
+                for (d, plan) in plans.iter().enumerate().skip(w).step_by(workers) {
+                    deployment(store, d, plan, slots, t);
+                }
+            });
         }
-        let replicas = chosen.len() as i64;
-        let template = app_template(&app, team);
-        let Ok(dep) = store.create(Kind::Deployment, json!({
-            "metadata": {"name": app, "namespace": ns, "labels": {"app": app}, "creationTimestamp": t,
-                         "annotations": {"deployment.kubernetes.io/revision": "1"}},
-            "spec": {"replicas": replicas, "selector": {"matchLabels": {"app": app}}, "template": template,
-                     "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": "25%", "maxUnavailable": "25%"}},
-                     "revisionHistoryLimit": 10, "progressDeadlineSeconds": 600},
-        })) else { break };
-        let hash = super::controllers::replicaset::template_hash(&dep["spec"]["template"]);
-        let Ok(rs) = store.create(Kind::ReplicaSet, new_replicaset(&dep, &hash, replicas)) else {
-            break;
-        };
-        let rs_name = format!("{app}-{hash}");
-        let base = Base::new(&rs["spec"]["template"], &ns, &rs, &t);
-        for i in chosen {
-            let s = &mut slots[i];
-            let ip = ip_in(&s.cidr, s.next);
-            s.next += 1;
-            let p = base.instance(
-                &format!("{rs_name}-{}", random_suffix(5)),
-                &s.name,
-                &s.host_ip,
-                &ip,
-                &t,
-            );
-            let _ = store.create(Kind::Pod, p);
-        }
-        let _ = store.update(Kind::ReplicaSet, &ns, &rs_name, |r| {
-            r["status"] = json!({"replicas": replicas, "fullyLabeledReplicas": replicas, "readyReplicas": replicas,
-                "availableReplicas": replicas, "observedGeneration": 1});
-            Ok(())
-        });
-        let _ = store.update(Kind::Deployment, &ns, &app, |o| {
-            o["status"] = json!({"observedGeneration": 1, "replicas": replicas, "updatedReplicas": replicas,
-                "readyReplicas": replicas, "availableReplicas": replicas, "conditions": [
-                {"type": "Available", "status": "True", "reason": "MinimumReplicasAvailable", "message": "Deployment has minimum availability.", "lastUpdateTime": t, "lastTransitionTime": t},
-                {"type": "Progressing", "status": "True", "reason": "NewReplicaSetAvailable", "message": format!("ReplicaSet \"{rs_name}\" has successfully progressed."), "lastUpdateTime": t, "lastTransitionTime": t}]});
-            Ok(())
-        });
-        // Every 100th service has a PDB (maxUnavailable 1).
-        if d % 100 == 0 {
-            let _ = store.create(Kind::PodDisruptionBudget, json!({
-                "metadata": {"name": app, "namespace": ns, "creationTimestamp": t},
-                "spec": {"maxUnavailable": 1, "selector": {"matchLabels": {"app": app}}},
-                "status": {"currentHealthy": replicas, "desiredHealthy": replicas - 1, "disruptionsAllowed": 1,
-                    "expectedPods": replicas, "observedGeneration": 1, "conditions": [{"type": "DisruptionAllowed",
-                    "status": "True", "reason": "SufficientPods", "message": "", "observedGeneration": 1, "lastTransitionTime": t}]},
-            }));
-        }
-        d += 1;
+    });
+}
+
+/// Deployment number `d` with its ReplicaSet, its pods (`plan`: node slot and pod IP each)
+/// and, for every 100th, a PDB.
+fn deployment(store: &Store, d: usize, plan: &[(usize, String)], slots: &[NodeSlot], t: &str) {
+    let team = d % NAMESPACES;
+    let ns = format!("team-{team:02}");
+    let app = format!("svc-{d:05}");
+    let replicas = plan.len() as i64;
+    let template = app_template(&app, team);
+    let hash = super::controllers::replicaset::template_hash(&template);
+    let rs_name = format!("{app}-{hash}");
+    // Created with the statuses their pods give them (one write per object, not two).
+    let Ok(dep) = store.create(Kind::Deployment, json!({
+        "metadata": {"name": app, "namespace": ns, "labels": {"app": app}, "creationTimestamp": t,
+                     "annotations": {"deployment.kubernetes.io/revision": "1"}},
+        "spec": {"replicas": replicas, "selector": {"matchLabels": {"app": app}}, "template": template,
+                 "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": "25%", "maxUnavailable": "25%"}},
+                 "revisionHistoryLimit": 10, "progressDeadlineSeconds": 600},
+        "status": {"observedGeneration": 1, "replicas": replicas, "updatedReplicas": replicas,
+            "readyReplicas": replicas, "availableReplicas": replicas, "conditions": [
+            {"type": "Available", "status": "True", "reason": "MinimumReplicasAvailable", "message": "Deployment has minimum availability.", "lastUpdateTime": t, "lastTransitionTime": t},
+            {"type": "Progressing", "status": "True", "reason": "NewReplicaSetAvailable", "message": format!("ReplicaSet \"{rs_name}\" has successfully progressed."), "lastUpdateTime": t, "lastTransitionTime": t}]},
+    })) else { return };
+    let mut rs = new_replicaset(&dep, &hash, replicas);
+    rs["status"] = json!({"replicas": replicas, "fullyLabeledReplicas": replicas, "readyReplicas": replicas,
+        "availableReplicas": replicas, "observedGeneration": 1});
+    let Ok(rs) = store.create(Kind::ReplicaSet, rs) else {
+        return;
+    };
+    let mut base = Base::new(&rs["spec"]["template"], &ns, &rs, t);
+    for (i, ip) in plan {
+        let s = &slots[*i];
+        let p = base.instance(
+            &format!("{rs_name}-{}", random_suffix(5)),
+            &s.name,
+            &s.host_ip,
+            ip,
+            t,
+        );
+        let _ = store.create_in_place(Kind::Pod, p);
+    }
+    // Every 100th service has a PDB (maxUnavailable 1).
+    if d.is_multiple_of(100) {
+        let _ = store.create(Kind::PodDisruptionBudget, json!({
+            "metadata": {"name": app, "namespace": ns, "creationTimestamp": t},
+            "spec": {"maxUnavailable": 1, "selector": {"matchLabels": {"app": app}}},
+            "status": {"currentHealthy": replicas, "desiredHealthy": replicas - 1, "disruptionsAllowed": 1,
+                "expectedPods": replicas, "observedGeneration": 1, "conditions": [{"type": "DisruptionAllowed",
+                "status": "True", "reason": "SufficientPods", "message": "", "observedGeneration": 1, "lastTransitionTime": t}]},
+        }));
     }
 }
 
@@ -472,6 +493,21 @@ mod tests {
             2
         );
         assert_eq!(app["metadata"]["ownerReferences"][0]["kind"], "ReplicaSet");
+        // Every pod its own uid and container ids (the prebuilt pod is reused).
+        let uids: std::collections::HashSet<&str> = pods
+            .iter()
+            .map(|p| p["metadata"]["uid"].as_str().unwrap())
+            .collect();
+        assert_eq!(uids.len(), pods.len());
+        let ids: std::collections::HashSet<&str> = pods
+            .iter()
+            .map(|p| {
+                p["status"]["containerStatuses"][0]["containerID"]
+                    .as_str()
+                    .unwrap()
+            })
+            .collect();
+        assert_eq!(ids.len(), pods.len());
         // No duplicate pod IPs on a node.
         let mut seen = std::collections::HashSet::new();
         for p in pods.iter().filter(|p| p["spec"]["hostNetwork"] != true) {

@@ -12,6 +12,7 @@ pub mod kubeconfig_file;
 pub mod scenario;
 pub mod server;
 pub mod store;
+pub mod stored;
 pub mod tls;
 
 pub use clock::SimClock;

@@ -477,15 +477,7 @@ pub async fn run_cli(args: crate::cli::SimArgs) -> Result<()> {
     );
     println!("export KUBECONFIG={}", path.display());
     let _churn = args.churn.map(|rate| {
-        let (_, pods) = sim.store().list(super::Kind::Pod, None);
-        let targets = pods
-            .iter()
-            .map(|p| {
-                let m = &p["metadata"];
-                let s = |v: &serde_json::Value| v.as_str().unwrap_or_default().to_string();
-                (s(&m["namespace"]), s(&m["name"]))
-            })
-            .collect();
+        let targets = sim.store().keys(super::Kind::Pod);
         println!("churn: {rate} pod changes per second");
         super::churn::Churn::start(sim.store().clone(), targets, rate, None, 100_000)
     });

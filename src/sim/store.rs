@@ -1,5 +1,6 @@
-//! The simulator's object store: every object as JSON, one global resourceVersion, and a
-//! bounded history of changes from which watches are served.
+//! The simulator's object store: every object version serialised once ([`Stored`]: JSON bytes
+//! plus the fields selectors and indexes read), one global resourceVersion, and a history of
+//! changes, bounded by count and bytes, from which watches are served.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
@@ -9,6 +10,7 @@ use tokio::sync::broadcast;
 
 use super::clock::{SimClock, format_time};
 use super::kinds::Kind;
+pub use super::stored::Stored;
 
 /// `(namespace, name)`; the namespace is empty for cluster-scoped kinds.
 pub type ObjKey = (String, String);
@@ -39,11 +41,19 @@ pub struct Change {
     pub rv: u64,
     pub kind: Kind,
     pub change: ChangeType,
-    /// The object after the change (for deletes: its last state, with the new resourceVersion).
-    pub object: Arc<Value>,
+    /// The object after the change (for deletes: its last state, with the new resourceVersion),
+    /// serialised once and shared by every watcher.
+    pub object: Arc<Stored>,
     /// The object before a MODIFIED change, so a filtered watch can tell an object entering or
     /// leaving its selection (ADDED / DELETED), as the real watch cache does.
-    pub prev: Option<Arc<Value>>,
+    pub prev: Option<Arc<Stored>>,
+}
+
+impl Change {
+    /// The changed object, decoded.
+    pub fn value(&self) -> Value {
+        self.object.value()
+    }
 }
 
 /// Why a store operation failed; the API layer maps these to `Status` objects.
@@ -94,10 +104,20 @@ pub fn resource_label(kind: Kind) -> String {
     }
 }
 
+/// Bytes of object versions the watch history keeps at most (besides its count bound): under
+/// churn every change supersedes a version that only the history still holds.
+pub const HISTORY_BYTES: usize = 32 << 20;
+
+/// Changes the live feed buffers for slow watchers (each pins the version it carries; a
+/// watcher further behind gets 410 Gone and relists).
+const FEED_CAPACITY: usize = 8_192;
+
 struct Inner {
     rv: u64,
-    objects: HashMap<Kind, BTreeMap<ObjKey, Arc<Value>>>,
+    objects: HashMap<Kind, BTreeMap<ObjKey, Arc<Stored>>>,
     history: VecDeque<Arc<Change>>,
+    /// [`Stored::size`] of the objects in `history`.
+    history_bytes: usize,
     /// Every change with rv <= this has been dropped from history.
     compacted_rv: u64,
     uid_seq: u64,
@@ -106,12 +126,12 @@ struct Inner {
     pods_by_node: HashMap<String, BTreeSet<ObjKey>>,
 }
 
-fn node_name(pod: &Value) -> &str {
-    pod["spec"]["nodeName"].as_str().unwrap_or("")
+fn node_name(pod: &Stored) -> &str {
+    pod.field("spec.nodeName").unwrap_or("")
 }
 
 impl Inner {
-    fn index_pod(&mut self, key: &ObjKey, old: Option<&Value>, new: Option<&Value>) {
+    fn index_pod(&mut self, key: &ObjKey, old: Option<&Stored>, new: Option<&Stored>) {
         let (old_node, new_node) = (old.map(node_name), new.map(node_name));
         if old_node == new_node {
             return;
@@ -131,6 +151,10 @@ impl Inner {
                 .insert(key.clone());
         }
     }
+
+    fn stored(&self, kind: Kind, key: &ObjKey) -> Option<&Arc<Stored>> {
+        self.objects.get(&kind)?.get(key)
+    }
 }
 
 /// The in-memory store. Cheap to share (`Arc<Store>`); every method takes `&self`.
@@ -139,6 +163,7 @@ pub struct Store {
     tx: broadcast::Sender<Arc<Change>>,
     clock: Arc<SimClock>,
     history_cap: usize,
+    history_bytes_cap: usize,
 }
 
 /// A watch's starting point: past changes to replay, then the live feed.
@@ -154,15 +179,27 @@ fn has_generation(kind: Kind) -> bool {
     !matches!(kind, Kind::Event | Kind::Namespace | Kind::Node | Kind::Pod)
 }
 
+/// Decodes stored versions.
+pub fn decode_all(items: &[Arc<Stored>]) -> Vec<Arc<Value>> {
+    items.iter().map(|s| Arc::new(s.value())).collect()
+}
+
 impl Store {
-    /// An empty store keeping the last `history_cap` changes for watches.
+    /// An empty store keeping the last `history_cap` changes (and at most [`HISTORY_BYTES`]
+    /// of them) for watches.
     pub fn new(clock: Arc<SimClock>, history_cap: usize) -> Arc<Self> {
-        let (tx, _) = broadcast::channel(65_536);
+        Self::with_history(clock, history_cap, HISTORY_BYTES)
+    }
+
+    /// Like [`Store::new`] with the history's byte bound given.
+    pub fn with_history(clock: Arc<SimClock>, history_cap: usize, bytes: usize) -> Arc<Self> {
+        let (tx, _) = broadcast::channel(FEED_CAPACITY);
         Arc::new(Self {
             inner: Mutex::new(Inner {
                 rv: 1,
                 objects: HashMap::new(),
                 history: VecDeque::new(),
+                history_bytes: 0,
                 compacted_rv: 0,
                 uid_seq: 0,
                 pods_by_node: HashMap::new(),
@@ -170,6 +207,7 @@ impl Store {
             tx,
             clock,
             history_cap: history_cap.max(1),
+            history_bytes_cap: bytes,
         })
     }
 
@@ -183,20 +221,26 @@ impl Store {
         self.inner.lock().unwrap().rv
     }
 
-    /// One object.
+    /// One object, decoded.
     pub fn get(&self, kind: Kind, ns: &str, name: &str) -> Option<Arc<Value>> {
+        let s = self.get_stored(kind, ns, name)?;
+        Some(Arc::new(s.value()))
+    }
+
+    /// One object as stored.
+    pub fn get_stored(&self, kind: Kind, ns: &str, name: &str) -> Option<Arc<Stored>> {
         let inner = self.inner.lock().unwrap();
         inner
-            .objects
-            .get(&kind)?
-            .get(&(ns_for(kind, ns), name.to_string()))
+            .stored(kind, &(ns_for(kind, ns), name.to_string()))
             .cloned()
     }
 
     /// All objects of a kind (in one namespace, or all), sorted by namespace and name, with the
-    /// resourceVersion of the snapshot.
+    /// resourceVersion of the snapshot. Decodes every object: large kinds want
+    /// [`Store::list_stored`].
     pub fn list(&self, kind: Kind, ns: Option<&str>) -> (u64, Vec<Arc<Value>>) {
-        self.list_where(kind, ns, |_| true)
+        let (rv, items) = self.list_stored(kind, ns, |_| true);
+        (rv, decode_all(&items))
     }
 
     /// Like [`Store::list`], keeping only objects that satisfy `keep`.
@@ -206,6 +250,24 @@ impl Store {
         ns: Option<&str>,
         keep: impl Fn(&Value) -> bool,
     ) -> (u64, Vec<Arc<Value>>) {
+        let (rv, items) = self.list_stored(kind, ns, |_| true);
+        let items = items
+            .iter()
+            .map(|s| s.value())
+            .filter(|v| keep(v))
+            .map(Arc::new)
+            .collect();
+        (rv, items)
+    }
+
+    /// Stored versions of a kind (in one namespace, or all) that satisfy `keep` (which sees
+    /// the selectable fields and labels, not the object), sorted by namespace and name.
+    pub fn list_stored(
+        &self,
+        kind: Kind,
+        ns: Option<&str>,
+        keep: impl Fn(&Stored) -> bool,
+    ) -> (u64, Vec<Arc<Stored>>) {
         let inner = self.inner.lock().unwrap();
         let Some(map) = inner.objects.get(&kind) else {
             return (inner.rv, Vec::new());
@@ -223,6 +285,16 @@ impl Store {
         (inner.rv, items)
     }
 
+    /// Keys of every object of a kind.
+    pub fn keys(&self, kind: Kind) -> Vec<ObjKey> {
+        let inner = self.inner.lock().unwrap();
+        inner
+            .objects
+            .get(&kind)
+            .map(|m| m.keys().cloned().collect())
+            .unwrap_or_default()
+    }
+
     /// Pods bound to `node` ("" = unscheduled), optionally in one namespace, that satisfy
     /// `keep`, sorted by namespace and name, with the snapshot's resourceVersion. Uses an index.
     pub fn list_pods_on_node(
@@ -231,6 +303,23 @@ impl Store {
         ns: Option<&str>,
         keep: impl Fn(&Value) -> bool,
     ) -> (u64, Vec<Arc<Value>>) {
+        let (rv, items) = self.pods_on_node_stored(node, ns, |_| true);
+        let items = items
+            .iter()
+            .map(|s| s.value())
+            .filter(|v| keep(v))
+            .map(Arc::new)
+            .collect();
+        (rv, items)
+    }
+
+    /// [`Store::list_pods_on_node`] without decoding: `keep` sees the stored version.
+    pub fn pods_on_node_stored(
+        &self,
+        node: &str,
+        ns: Option<&str>,
+        keep: impl Fn(&Stored) -> bool,
+    ) -> (u64, Vec<Arc<Stored>>) {
         let inner = self.inner.lock().unwrap();
         let (Some(keys), Some(pods)) =
             (inner.pods_by_node.get(node), inner.objects.get(&Kind::Pod))
@@ -256,6 +345,13 @@ impl Store {
     /// Creates an object. Fills `apiVersion`, `kind`, `uid`, `resourceVersion`,
     /// `creationTimestamp` (unless given) and a name from `generateName`.
     pub fn create(&self, kind: Kind, mut obj: Value) -> Result<Arc<Value>, StoreError> {
+        self.create_in_place(kind, &mut obj)?;
+        Ok(Arc::new(obj))
+    }
+
+    /// [`Store::create`] filling `obj` in place and returning the stored version: a generator
+    /// can reuse one object for many (clearing `metadata.uid` between them), so none is cloned.
+    pub fn create_in_place(&self, kind: Kind, obj: &mut Value) -> Result<Arc<Stored>, StoreError> {
         if !obj.is_object() {
             return Err(StoreError::Invalid("object must be a JSON object".into()));
         }
@@ -297,11 +393,7 @@ impl Store {
             String::new()
         };
         let key = (ns, name.clone());
-        if inner
-            .objects
-            .get(&kind)
-            .is_some_and(|m| m.contains_key(&key))
-        {
+        if inner.stored(kind, &key).is_some() {
             return Err(StoreError::AlreadyExists { kind, name });
         }
         if !meta.contains_key("uid") {
@@ -316,17 +408,17 @@ impl Store {
         inner.rv += 1;
         let rv = inner.rv;
         meta.insert("resourceVersion".into(), json!(rv.to_string()));
-        let obj = Arc::new(obj);
+        let stored = Arc::new(Stored::new(kind, obj));
         if kind == Kind::Pod {
-            inner.index_pod(&key, None, Some(&obj));
+            inner.index_pod(&key, None, Some(&stored));
         }
         inner
             .objects
             .entry(kind)
             .or_default()
-            .insert(key, obj.clone());
-        self.record(&mut inner, kind, ChangeType::Added, obj.clone(), None);
-        Ok(obj)
+            .insert(key, stored.clone());
+        self.record(&mut inner, kind, ChangeType::Added, stored.clone(), None);
+        Ok(stored)
     }
 
     /// Changes an object in place through `f`. Emits MODIFIED only when something changed
@@ -340,16 +432,15 @@ impl Store {
     ) -> Result<Arc<Value>, StoreError> {
         let mut inner = self.inner.lock().unwrap();
         let key = (ns_for(kind, ns), name.to_string());
-        let current = inner
-            .objects
-            .get(&kind)
-            .and_then(|m| m.get(&key))
+        let stored = inner
+            .stored(kind, &key)
             .cloned()
             .ok_or_else(|| StoreError::NotFound {
                 kind,
                 name: name.to_string(),
             })?;
-        let mut next = (*current).clone();
+        let current = stored.value();
+        let mut next = current.clone();
         f(&mut next)?;
         // Identity fields are not the caller's to change.
         for field in [
@@ -373,29 +464,23 @@ impl Store {
             let generation = current["metadata"]["generation"].as_i64().unwrap_or(1);
             next["metadata"]["generation"] = json!(generation + i64::from(bump));
         }
-        if next == *current {
-            return Ok(current);
+        if next == current {
+            return Ok(Arc::new(current));
         }
         inner.rv += 1;
         let rv = inner.rv;
         next["metadata"]["resourceVersion"] = json!(rv.to_string());
-        let next = Arc::new(next);
+        let new = Arc::new(Stored::new(kind, &next));
         if kind == Kind::Pod {
-            inner.index_pod(&key, Some(&current), Some(&next));
+            inner.index_pod(&key, Some(&stored), Some(&new));
         }
         inner
             .objects
             .get_mut(&kind)
             .unwrap()
-            .insert(key, next.clone());
-        self.record(
-            &mut inner,
-            kind,
-            ChangeType::Modified,
-            next.clone(),
-            Some(current),
-        );
-        Ok(next)
+            .insert(key, new.clone());
+        self.record(&mut inner, kind, ChangeType::Modified, new, Some(stored));
+        Ok(Arc::new(next))
     }
 
     /// Removes an object for good (the grace period, if any, is the caller's business).
@@ -415,11 +500,11 @@ impl Store {
         }
         inner.rv += 1;
         let rv = inner.rv;
-        let mut last = (*removed).clone();
+        let mut last = removed.value();
         last["metadata"]["resourceVersion"] = json!(rv.to_string());
-        let last = Arc::new(last);
-        self.record(&mut inner, kind, ChangeType::Deleted, last.clone(), None);
-        Ok(last)
+        let stored = Arc::new(Stored::new(kind, &last));
+        self.record(&mut inner, kind, ChangeType::Deleted, stored, None);
+        Ok(Arc::new(last))
     }
 
     /// Starts a watch on `kind`.
@@ -438,7 +523,7 @@ impl Store {
                     m.values()
                         .map(|o| {
                             Arc::new(Change {
-                                rv: rv_of(o),
+                                rv: o.rv(),
                                 kind,
                                 change: ChangeType::Added,
                                 object: o.clone(),
@@ -476,6 +561,7 @@ impl Store {
     pub fn compact(&self) {
         let mut inner = self.inner.lock().unwrap();
         inner.history.clear();
+        inner.history_bytes = 0;
         inner.compacted_rv = inner.rv;
     }
 
@@ -484,13 +570,19 @@ impl Store {
         self.inner.lock().unwrap().compacted_rv
     }
 
+    /// Changes kept for watches to resume from, and their objects' bytes.
+    pub fn history_len(&self) -> (usize, usize) {
+        let inner = self.inner.lock().unwrap();
+        (inner.history.len(), inner.history_bytes)
+    }
+
     fn record(
         &self,
         inner: &mut Inner,
         kind: Kind,
         change: ChangeType,
-        object: Arc<Value>,
-        prev: Option<Arc<Value>>,
+        object: Arc<Stored>,
+        prev: Option<Arc<Stored>>,
     ) {
         let c = Arc::new(Change {
             rv: inner.rv,
@@ -499,9 +591,14 @@ impl Store {
             object,
             prev,
         });
+        inner.history_bytes += c.object.size();
         inner.history.push_back(c.clone());
-        while inner.history.len() > self.history_cap {
+        // Bounded by count and by bytes; the newest change always stays.
+        while inner.history.len() > self.history_cap
+            || (inner.history_bytes > self.history_bytes_cap && inner.history.len() > 1)
+        {
             if let Some(old) = inner.history.pop_front() {
+                inner.history_bytes -= old.object.size();
                 inner.compacted_rv = old.rv;
             }
         }

@@ -53,6 +53,7 @@ mod sim_kubectl_gc;
 mod sim_openapi;
 mod sim_pod_io;
 mod sim_protobuf;
+mod sim_store;
 mod sim_tables;
 mod sim_upgrade;
 mod sim_validation;

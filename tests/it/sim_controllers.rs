@@ -434,7 +434,7 @@ async fn assert_settles(store: &Store) {
         .map(|w| {
             w.backlog
                 .iter()
-                .map(|c| format!("{:?}", c.object["metadata"]["name"]))
+                .map(|c| format!("{:?}", c.object.name()))
                 .collect()
         })
         .unwrap_or_default();
@@ -449,9 +449,10 @@ fn writes_since(store: &Store, rv: u64) -> Vec<String> {
     let mut changed = Vec::new();
     for kind in Kind::ALL {
         for c in store.watch(kind, Some(rv)).unwrap().backlog {
+            let o = c.value();
             changed.push(format!(
                 "{kind:?} {} {}",
-                c.object["metadata"]["name"], c.object["status"]
+                o["metadata"]["name"], o["status"]
             ));
         }
     }

@@ -290,7 +290,7 @@ impl Watchdog {
                 match live.try_recv() {
                     Ok(c) if c.kind == Kind::Pod && c.rv > since => {
                         state.figures.changes += 1;
-                        state.apply(&c.object, c.change == ChangeType::Deleted);
+                        state.apply(&c.value(), c.change == ChangeType::Deleted);
                     }
                     Ok(_) => {}
                     Err(TryRecvError::Lagged(_)) => state.resync(&store),

@@ -18,31 +18,22 @@ use super::status::{ApiError, ApiResult, json_response, json_value};
 use super::table::{self, IncludeObject};
 use super::{ApiState, Params};
 use crate::sim::kinds::Kind;
-use crate::sim::store::{Change, ChangeType, StoreError};
+use crate::sim::store::{Change, ChangeType, StoreError, Stored};
 
 /// A list result shared by its pages.
-type Snapshot = Arc<Vec<Arc<Value>>>;
+type Snapshot = Arc<Vec<Arc<Stored>>>;
 
-/// Snapshots behind `continue` tokens, so every page of a list comes from the same state;
-/// and the serialized JSON of listed objects, so a large list is not re-serialized from
-/// `serde_json::Value` on every request.
+/// Snapshots behind `continue` tokens, so every page of a list comes from the same state.
 #[derive(Default)]
 pub struct PageCache {
     snapshots: HashMap<u64, (u64, Snapshot)>,
     order: VecDeque<u64>,
     next: u64,
-    /// Object JSON by resourceVersion: every stored object version has its own, so an
-    /// entry can never be stale (a changed object has a new version and misses).
-    json: HashMap<u64, Bytes>,
 }
 
 const PAGE_CACHE_CAP: usize = 64;
 /// Objects all kept snapshots may pin together (old versions stay alive while pinned).
 const PAGE_CACHE_ITEMS: usize = 1_000_000;
-
-/// Serialized objects kept at most; past this the cache starts over (versions that are no
-/// longer current are only dropped then).
-const JSON_CACHE_CAP: usize = 400_000;
 
 impl PageCache {
     fn put(&mut self, rv: u64, items: Snapshot) -> u64 {
@@ -64,32 +55,16 @@ impl PageCache {
     fn get(&self, id: u64) -> Option<(u64, Snapshot)> {
         self.snapshots.get(&id).cloned()
     }
+}
 
-    /// Appends the JSON of `items`, separated by commas, serializing only objects whose
-    /// version is not cached yet.
-    fn write_items(&mut self, out: &mut Vec<u8>, items: &[Arc<Value>]) -> serde_json::Result<()> {
-        if self.json.len() + items.len() > JSON_CACHE_CAP {
-            self.json.clear();
+/// Appends the JSON of `items` (serialised when they were stored), separated by commas.
+fn write_items(out: &mut Vec<u8>, items: &[Arc<Stored>]) {
+    out.reserve(items.iter().map(|o| o.json().len() + 1).sum());
+    for (i, o) in items.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
         }
-        for (i, o) in items.iter().enumerate() {
-            if i > 0 {
-                out.push(b',');
-            }
-            let rv = crate::sim::store::rv_of(o);
-            if rv == 0 {
-                serde_json::to_writer(&mut *out, o.as_ref())?;
-                continue;
-            }
-            match self.json.get(&rv) {
-                Some(b) => out.extend_from_slice(b),
-                None => {
-                    let b = Bytes::from(serde_json::to_vec(o.as_ref())?);
-                    out.extend_from_slice(&b);
-                    self.json.insert(rv, b);
-                }
-            }
-        }
-        Ok(())
+        out.extend_from_slice(o.json());
     }
 }
 
@@ -121,8 +96,8 @@ impl Filter {
         self.labels.is_empty() && self.fields.is_empty()
     }
 
-    fn matches(&self, o: &Value) -> bool {
-        self.labels.matches(o) && self.fields.matches(o)
+    fn matches(&self, o: &Stored) -> bool {
+        self.labels.matches_stored(o) && self.fields.matches_stored(o)
     }
 }
 
@@ -162,11 +137,10 @@ pub fn list(
                 .then(|| filter.fields.required("spec.nodeName"))
                 .flatten();
             let (rv, items) = if let Some(node) = on_node {
-                st.store.list_pods_on_node(node, ns, |o| filter.matches(o))
-            } else if filter.is_empty() {
-                st.store.list(kind, ns)
+                st.store
+                    .pods_on_node_stored(node, ns, |o| filter.matches(o))
             } else {
-                st.store.list_where(kind, ns, |o| filter.matches(o))
+                st.store.list_stored(kind, ns, |o| filter.matches(o))
             };
             (rv, Arc::new(items), 0, None)
         }
@@ -189,15 +163,15 @@ pub fn list(
     if let Some(inc) = table_opt {
         let t = table::table(
             kind,
-            page.iter().map(|a| a.as_ref()),
+            page.iter().map(|s| s.value()),
             st.store.clock().now(),
             inc,
             meta,
         );
         return Ok(json_value(200, &t));
     }
-    // Serialized by hand to avoid copying every object into one big Value.
-    let mut out = Vec::with_capacity(256 + page.len() * 1024);
+    // Written by hand from the stored JSON: no object is decoded or serialised again.
+    let mut out = Vec::with_capacity(256);
     out.extend_from_slice(b"{\"kind\":\"");
     out.extend_from_slice(list_kind(kind).as_bytes());
     out.extend_from_slice(b"\",\"apiVersion\":\"");
@@ -205,21 +179,46 @@ pub fn list(
     out.extend_from_slice(b"\",\"metadata\":");
     serde_json::to_writer(&mut out, &meta).map_err(|e| ApiError::internal(e.to_string()))?;
     out.extend_from_slice(b",\"items\":[");
-    st.pages
-        .lock()
-        .unwrap()
-        .write_items(&mut out, page)
-        .map_err(|e| ApiError::internal(e.to_string()))?;
-    out.extend_from_slice(b"]}");
-    Ok(json_response(200, out))
+    if page.len() <= STREAM_CHUNK {
+        write_items(&mut out, page);
+        out.extend_from_slice(b"]}");
+        return Ok(json_response(200, out));
+    }
+    // A large list goes out in chunks as it is written, instead of as one buffer as large
+    // as the list (940 MB for 150,000 pods).
+    let start = offset.min(end);
+    let chunks = (start..end).step_by(STREAM_CHUNK).map(move |a| {
+        let b = (a + STREAM_CHUNK).min(end);
+        let mut buf = Vec::new();
+        if a > start {
+            buf.push(b',');
+        }
+        write_items(&mut buf, &items[a..b]);
+        if b == end {
+            buf.extend_from_slice(b"]}");
+        }
+        Ok::<_, Infallible>(Bytes::from(buf))
+    });
+    let body = futures::stream::iter(std::iter::once(Ok(Bytes::from(out))).chain(chunks));
+    let mut resp = json_response(200, Vec::new());
+    *resp.body_mut() = Body::from_stream(body);
+    Ok(resp)
 }
 
+/// Objects per chunk of a streamed list (~6 MB of pods).
+const STREAM_CHUNK: usize = 1_000;
+
 fn encode_event(ty: &str, object: &Value) -> Bytes {
-    let mut out = Vec::with_capacity(1024);
+    encode_event_json(ty, &serde_json::to_vec(object).unwrap_or_default())
+}
+
+/// A watch event line around an object's JSON (a stored object's is serialised already).
+fn encode_event_json(ty: &str, object: &[u8]) -> Bytes {
+    let mut out = Vec::with_capacity(object.len() + 32);
     out.extend_from_slice(b"{\"type\":\"");
     out.extend_from_slice(ty.as_bytes());
     out.extend_from_slice(b"\",\"object\":");
-    let _ = serde_json::to_writer(&mut out, object);
+    out.extend_from_slice(object);
     out.extend_from_slice(b"}\n");
     Bytes::from(out)
 }
@@ -240,16 +239,21 @@ struct Watcher {
 }
 
 impl Watcher {
-    fn object_for(&self, o: &Value) -> Value {
+    /// The event line for `o`: its stored JSON, or a one-row Table made from it.
+    fn event_for(&self, ty: &str, o: &Stored) -> Bytes {
         match self.table {
-            Some(inc) => table::table(
-                self.kind,
-                [o],
-                self.st.store.clock().now(),
-                inc,
-                json!({"resourceVersion": o["metadata"]["resourceVersion"]}),
-            ),
-            None => o.clone(),
+            Some(inc) => {
+                let v = o.value();
+                let t = table::table(
+                    self.kind,
+                    [&v],
+                    self.st.store.clock().now(),
+                    inc,
+                    json!({"resourceVersion": v["metadata"]["resourceVersion"]}),
+                );
+                encode_event(ty, &t)
+            }
+            None => encode_event_json(ty, o.json()),
         }
     }
 
@@ -261,7 +265,7 @@ impl Watcher {
         self.last_rv = self.last_rv.max(c.rv);
         let o = &c.object;
         if let Some(ns) = &self.ns
-            && o["metadata"]["namespace"].as_str() != Some(ns)
+            && o.namespace() != ns
         {
             return true;
         }
@@ -285,11 +289,7 @@ impl Watcher {
         };
         match ty {
             Some(ty) => {
-                let ev = if self.table.is_none() {
-                    encode_event(ty, o)
-                } else {
-                    encode_event(ty, &self.object_for(o))
-                };
+                let ev = self.event_for(ty, o);
                 self.tx.send(ev).await.is_ok()
             }
             None => true,
@@ -443,36 +443,22 @@ pub fn watch(
 mod tests {
     use super::*;
 
-    fn obj(name: &str, rv: u64, x: i64) -> Arc<Value> {
-        Arc::new(json!({"metadata": {"name": name, "resourceVersion": rv.to_string()}, "x": x}))
-    }
-
-    fn items(pc: &mut PageCache, items: &[Arc<Value>]) -> Value {
-        let mut out = b"[".to_vec();
-        pc.write_items(&mut out, items).unwrap();
-        out.push(b']');
-        serde_json::from_slice(&out).unwrap()
-    }
-
     #[test]
-    fn serialized_objects_are_cached_per_version() {
-        let mut pc = PageCache::default();
-        let (a, b) = (obj("a", 5, 1), obj("b", 6, 2));
-        let first = items(&mut pc, &[a.clone(), b.clone()]);
-        assert_eq!(first, json!([*a, *b]));
-        assert_eq!(pc.json.len(), 2);
-        // Same version: served from the cache (the cache trusts versions to be unique).
-        let same_rv_other_body = obj("a", 5, 99);
-        assert_eq!(items(&mut pc, &[same_rv_other_body])[0]["x"], 1);
-        // A new version of an object is serialized afresh.
-        let a2 = obj("a", 7, 3);
-        assert_eq!(
-            items(&mut pc, &[a2, b.clone()]),
-            json!([*obj("a", 7, 3), *b])
-        );
-        // Objects without a version are never cached.
-        let none = Arc::new(json!({"metadata": {"name": "n"}}));
-        assert_eq!(items(&mut pc, std::slice::from_ref(&none)), json!([*none]));
-        assert_eq!(pc.json.len(), 3);
+    fn items_are_written_from_the_stored_json() {
+        let objs: Vec<Arc<Stored>> = [("a", 5), ("b", 6)]
+            .iter()
+            .map(|(n, rv)| {
+                Arc::new(Stored::new(
+                    Kind::Pod,
+                    &json!({"metadata": {"name": n, "resourceVersion": rv.to_string()}}),
+                ))
+            })
+            .collect();
+        let mut out = b"[".to_vec();
+        write_items(&mut out, &objs);
+        out.push(b']');
+        let v: Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!(v, json!([objs[0].value(), objs[1].value()]));
+        assert_eq!(v[1]["metadata"]["name"], "b");
     }
 }

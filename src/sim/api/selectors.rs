@@ -5,6 +5,7 @@ use std::borrow::Cow;
 use serde_json::Value;
 
 use crate::sim::kinds::Kind;
+use crate::sim::stored::Stored;
 
 /// One label requirement.
 #[derive(Debug, Clone, PartialEq)]
@@ -188,8 +189,18 @@ impl LabelSelector {
 
     /// Whether a labels map satisfies every requirement.
     pub fn matches_labels(&self, labels: &Value) -> bool {
+        self.matches_with(|k| labels.get(k).and_then(Value::as_str))
+    }
+
+    /// Whether a stored object's labels satisfy every requirement.
+    pub fn matches_stored(&self, obj: &Stored) -> bool {
+        self.matches_with(|k| obj.label(k))
+    }
+
+    /// Whether the labels `label` looks up satisfy every requirement.
+    fn matches_with<'a>(&self, label: impl Fn(&str) -> Option<&'a str>) -> bool {
         self.reqs.iter().all(|(k, op)| {
-            let v = labels.get(k).and_then(Value::as_str);
+            let v = label(k);
             match op {
                 LabelOp::Exists => v.is_some(),
                 LabelOp::NotExists => v.is_none(),
@@ -213,7 +224,7 @@ pub struct FieldSelector {
 }
 
 /// Field paths a kind supports in field selectors (besides metadata.name/namespace).
-fn supported_fields(kind: Kind) -> &'static [&'static str] {
+pub fn supported_fields(kind: Kind) -> &'static [&'static str] {
     match kind {
         Kind::Pod => &[
             "spec.nodeName",
@@ -326,6 +337,14 @@ impl FieldSelector {
             .iter()
             .all(|(f, eq, v)| (field_value(obj, f) == v.as_str()) == *eq)
     }
+
+    /// Whether a stored object satisfies every requirement (parsing admitted only the
+    /// fields a [`Stored`] keeps).
+    pub fn matches_stored(&self, obj: &Stored) -> bool {
+        self.reqs
+            .iter()
+            .all(|(f, eq, v)| (obj.field_cow(f) == v.as_str()) == *eq)
+    }
 }
 
 /// The string value of a selectable field (empty when absent; booleans as `true`/`false`).
@@ -371,6 +390,12 @@ mod tests {
             ("", true),
         ] {
             assert_eq!(LabelSelector::parse(s).unwrap().matches(&o), want, "{s}");
+            let stored = Stored::new(Kind::Pod, &o);
+            assert_eq!(
+                LabelSelector::parse(s).unwrap().matches_stored(&stored),
+                want,
+                "{s}"
+            );
         }
         assert!(LabelSelector::parse("app in (a").is_err());
         assert!(LabelSelector::parse("a b").is_err());
@@ -384,6 +409,16 @@ mod tests {
         assert!(m("spec.nodeName=n1"));
         assert!(m("spec.nodeName==n1,status.phase!=Succeeded"));
         assert!(!m("metadata.namespace=other"));
+        let stored = Stored::new(Kind::Pod, &p);
+        for s in [
+            "spec.nodeName=n1",
+            "status.phase!=Running",
+            "metadata.name=p,metadata.namespace=ns",
+            "spec.hostNetwork=false",
+        ] {
+            let f = FieldSelector::parse(Kind::Pod, s).unwrap();
+            assert_eq!(f.matches_stored(&stored), f.matches(&p), "{s}");
+        }
         assert!(FieldSelector::parse(Kind::Pod, "spec.bogus=1").is_err());
         assert!(
             FieldSelector::parse(Kind::Node, "spec.unschedulable=false")

@@ -10,7 +10,7 @@ use super::podspec::{daemonset_tolerations, pod_from_template};
 use super::util::{is_active, owner_ref, pod_ready, tolerates};
 use super::{Manager, events};
 use crate::sim::kinds::Kind;
-use crate::sim::store::{ChangeType, ObjKey, random_suffix};
+use crate::sim::store::{ObjKey, random_suffix};
 
 /// The node a DaemonSet pod is meant for (bound node, or its affinity target).
 pub fn target_node(pod: &Value) -> Option<&str> {
@@ -88,7 +88,7 @@ pub fn ds_pod(ds: &Value, template: &Value, node: &str) -> Value {
 impl Manager {
     /// Keeps one pod per eligible node, and the status counts.
     pub(super) fn daemonset_sync(&mut self, k: &ObjKey) {
-        let Some(ds) = self.index.get(Kind::DaemonSet, k).cloned() else {
+        let Some(ds) = self.index.get(Kind::DaemonSet, k) else {
             return;
         };
         // Being deleted (foreground, or its namespace is): no new pods, the GC takes over.
@@ -121,7 +121,7 @@ impl Manager {
                     let pod = ds_pod(&ds, &template, name);
                     let pod_name = pod["metadata"]["name"].as_str().unwrap_or("").to_string();
                     if let Ok(p) = self.store.create(Kind::Pod, pod) {
-                        let _ = self.index.apply(Kind::Pod, ChangeType::Added, p);
+                        self.saw(Kind::Pod, &p);
                         events::record(
                             &self.store,
                             &ds,

@@ -3,11 +3,12 @@
 //! is gone or terminating, or after two minutes, like the real one.
 
 use std::collections::HashSet;
+use std::sync::Arc;
 
 use serde_json::{Map, Value, json};
 
 use super::util::{
-    add_secs, controller_uid, fmt, is_terminating, parse_time, pod_ready, selector_matches,
+    add_secs, controller_uid, fmt, is_terminating, parse_time, pod_ready, selector_matches_stored,
 };
 use super::{Manager, Timer};
 use crate::sim::kinds::Kind;
@@ -47,7 +48,7 @@ pub fn desired(spec: &Value, pod_count: i64, controller_scale: i64) -> (i64, i64
 impl Manager {
     /// Recomputes one PDB's status.
     pub(super) fn pdb_sync(&mut self, k: &ObjKey) {
-        let Some(pdb) = self.index.get(Kind::PodDisruptionBudget, k).cloned() else {
+        let Some(pdb) = self.index.get(Kind::PodDisruptionBudget, k) else {
             return;
         };
         let selector = &pdb["spec"]["selector"];
@@ -58,8 +59,8 @@ impl Manager {
             .into_iter()
             .flatten()
             .filter_map(|pk| self.index.pods.get(pk))
-            .filter(|p| selector_matches(selector, &p["metadata"]["labels"]))
-            .cloned()
+            .filter(|p| selector_matches_stored(selector, p))
+            .map(|p| Arc::new(p.value()))
             .collect();
         // The controllers' scale, for percentages and maxUnavailable.
         let mut seen = HashSet::new();

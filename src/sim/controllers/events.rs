@@ -52,7 +52,18 @@ pub fn record_at(
             && e["source"]["component"] == component
             && e["involvedObject"]["fieldPath"].as_str() == field_path
     };
-    let (_, existing) = store.list_where(Kind::Event, Some(&ns), same);
+    // Narrowed by the stored selectable fields first: only candidates are decoded.
+    let uid_s = uid.as_str().unwrap_or("");
+    let (_, candidates) = store.list_stored(Kind::Event, Some(&ns), |e| {
+        e.field("involvedObject.uid") == Some(uid_s)
+            && e.field("reason") == Some(reason)
+            && e.field("type") == Some(type_)
+    });
+    let existing: Vec<Value> = candidates
+        .iter()
+        .map(|e| e.value())
+        .filter(|e| same(e))
+        .collect();
     if let Some(e) = existing.first() {
         let n = e["metadata"]["name"].as_str().unwrap_or("").to_string();
         let _ = store.update(Kind::Event, &ns, &n, |e| {

@@ -7,10 +7,12 @@ use std::sync::Arc;
 
 use serde_json::{Value, json};
 
+use super::skeleton::skeleton;
 use super::util::{is_terminating, key_of, set_condition};
 use super::{Manager, graceful_delete};
 use crate::sim::kinds::Kind;
 use crate::sim::store::{Change, ChangeType, ObjKey, Store, StoreError};
+use crate::sim::stored::Stored;
 
 /// The finalizer of an owner waiting for its blocking dependents to go.
 pub const FOREGROUND: &str = "foregroundDeletion";
@@ -183,22 +185,24 @@ impl GcState {
 impl Manager {
     /// Notes what a change means for the GC (called for every change, indexed or not).
     pub(super) fn gc_observe(&mut self, c: &Change) {
+        // The metadata is all the GC reads; the skeleton decodes no more than that and a spec.
+        let object = skeleton(c.object.json());
         match c.change {
             ChangeType::Deleted => {
-                if let Some(uid) = c.object["metadata"]["uid"].as_str() {
+                if let Some(uid) = object["metadata"]["uid"].as_str() {
                     self.gc.gone.push(uid.to_string());
                 }
             }
             ChangeType::Added => {
-                let owned = c.object["metadata"]["ownerReferences"]
+                let owned = object["metadata"]["ownerReferences"]
                     .as_array()
                     .is_some_and(|a| !a.is_empty());
                 if owned && super::index::indexed(c.kind) {
-                    self.gc.new_dependents.push((c.kind, key_of(&c.object)));
+                    self.gc.new_dependents.push((c.kind, key_of(&object)));
                 }
-                self.gc.note(c.kind, &c.object);
+                self.gc.note(c.kind, &object);
             }
-            ChangeType::Modified => self.gc.note(c.kind, &c.object),
+            ChangeType::Modified => self.gc.note(c.kind, &object),
         }
     }
 
@@ -220,8 +224,8 @@ impl Manager {
         }
         for (kind, k) in std::mem::take(&mut self.gc.new_dependents) {
             let current = match kind {
-                Kind::Pod => self.index.pods.get(&k).cloned(),
-                _ => self.index.get(kind, &k).cloned(),
+                Kind::Pod => self.index.pod(&k),
+                _ => self.index.get(kind, &k),
             };
             if let Some(dep) = current {
                 self.collect_orphan(kind, &dep);
@@ -259,12 +263,13 @@ impl Manager {
                     .flatten()
                     .any(|r| r["uid"] == uid && r["controller"] != true)
             };
-            for p in self.index.pods.values().filter(|p| refers(p)) {
-                out.push((Kind::Pod, p.clone()));
-            }
-            for (kind, objs) in &self.index.objs {
-                for o in objs.values().filter(|o| refers(o)) {
-                    out.push((*kind, o.clone()));
+            let pods = self.index.pods.values().map(|p| (Kind::Pod, p));
+            let objs =
+                (self.index.objs.iter()).flat_map(|(k, objs)| objs.values().map(|o| (*k, o)));
+            for (kind, stored) in pods.chain(objs) {
+                let o = skeleton(stored.json());
+                if refers(&o) {
+                    out.push((kind, Arc::new(o)));
                 }
             }
         }
@@ -281,9 +286,9 @@ impl Manager {
         let ns = if kind.namespaced() { ns } else { "" };
         let found = match kind {
             Kind::Node => self.index.nodes.get(name).cloned(),
-            Kind::Pod => self.index.pods.get(&(ns.into(), name.into())).cloned(),
+            Kind::Pod => self.index.pod(&(ns.into(), name.into())),
             Kind::Namespace | Kind::Event => self.store.get(kind, ns, name),
-            _ => self.index.get(kind, &(ns.into(), name.into())).cloned(),
+            _ => self.index.get(kind, &(ns.into(), name.into())),
         };
         found.is_some_and(|o| o["metadata"]["uid"] == r["uid"])
     }
@@ -322,7 +327,8 @@ impl Manager {
     fn gc_delete(&mut self, kind: Kind, ns: &str, name: &str, policy: Propagation) {
         match delete_object(&self.store, kind, ns, name, policy) {
             Ok(Deletion::Gone(last)) if kind != Kind::Pod && super::index::indexed(kind) => {
-                let _ = self.index.apply(kind, ChangeType::Deleted, last.clone());
+                let gone = Arc::new(Stored::new(kind, &last));
+                let _ = self.index.apply(kind, ChangeType::Deleted, gone);
                 if let Some(uid) = super::util::controller_uid(&last)
                     && let Some((k, key)) = self.index.owners.get(uid).cloned()
                 {
@@ -339,9 +345,9 @@ impl Manager {
         }
     }
 
-    fn saw_any(&mut self, kind: Kind, o: &Arc<Value>) {
+    fn saw_any(&mut self, kind: Kind, o: &Value) {
         if super::index::indexed(kind) {
-            let _ = self.index.apply(kind, ChangeType::Modified, o.clone());
+            self.saw(kind, o);
         }
     }
 

@@ -1,14 +1,19 @@
 //! The controllers' shared view of the store, kept current from change notifications, with
 //! the lookups they need so that no controller scans every pod on a change.
+//!
+//! Pods and workloads are held as the store's own [`Stored`] versions (shared, not copied) and
+//! decoded when a controller looks at one; only nodes are kept decoded (few, and read by
+//! every scheduling decision).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 
 use serde_json::Value;
 
+use super::skeleton::skeleton;
 use super::util::{Requests, controller_uid, is_finished, is_terminating, pod_requests};
 use crate::sim::kinds::Kind;
-use crate::sim::store::{ChangeType, ObjKey, Store, rv_of};
+use crate::sim::store::{ChangeType, ObjKey, Store, Stored};
 
 /// Requested resources and pod count bound to one node (the scheduler's view of it).
 pub type Usage = crate::cluster::scheduling::NodeLoad;
@@ -16,7 +21,7 @@ pub type Usage = crate::cluster::scheduling::NodeLoad;
 /// Indexed objects.
 #[derive(Default)]
 pub struct Index {
-    pub pods: HashMap<ObjKey, Arc<Value>>,
+    pub pods: HashMap<ObjKey, Arc<Stored>>,
     /// Pods bound to each node.
     pub by_node: HashMap<String, HashSet<ObjKey>>,
     /// Pods by their controller's uid.
@@ -28,8 +33,10 @@ pub struct Index {
     /// Requests of the (unfinished) pods bound to each node, terminating ones included.
     pub usage: HashMap<String, Usage>,
     pub nodes: BTreeMap<String, Arc<Value>>,
+    /// Node versions (`nodes` holds them decoded).
+    node_rvs: HashMap<String, u64>,
     /// Workloads and PDBs.
-    pub objs: HashMap<Kind, BTreeMap<ObjKey, Arc<Value>>>,
+    pub objs: HashMap<Kind, BTreeMap<ObjKey, Arc<Stored>>>,
     /// uid → (kind, key) for workloads, to find a pod's controller.
     pub owners: HashMap<String, (Kind, ObjKey)>,
     /// Workload objects (ReplicaSets) by their controller's uid.
@@ -49,16 +56,8 @@ fn contribution(pod: &Value) -> Option<(String, Requests)> {
     Some((node.to_string(), pod_requests(pod)))
 }
 
-fn key(kind: Kind, obj: &Value) -> ObjKey {
-    let ns = if kind.namespaced() {
-        obj["metadata"]["namespace"].as_str().unwrap_or("")
-    } else {
-        ""
-    };
-    (
-        ns.to_string(),
-        obj["metadata"]["name"].as_str().unwrap_or("").to_string(),
-    )
+fn key(obj: &Stored) -> ObjKey {
+    (obj.namespace().to_string(), obj.name().to_string())
 }
 
 impl Index {
@@ -69,47 +68,76 @@ impl Index {
             if !indexed(kind) {
                 continue;
             }
-            for o in store.list(kind, None).1 {
+            for o in store.list_stored(kind, None, |_| true).1 {
                 ix.apply(kind, ChangeType::Added, o);
             }
         }
         ix
     }
 
-    fn current(&self, kind: Kind, k: &ObjKey) -> Option<&Arc<Value>> {
+    /// The version the index holds (0: none).
+    fn current_rv(&self, kind: Kind, k: &ObjKey) -> u64 {
         match kind {
-            Kind::Pod => self.pods.get(k),
-            Kind::Node => self.nodes.get(&k.1),
-            _ => self.objs.get(&kind)?.get(k),
+            Kind::Pod => self.pods.get(k).map_or(0, |o| o.rv()),
+            Kind::Node => self.node_rvs.get(&k.1).copied().unwrap_or(0),
+            _ => self
+                .objs
+                .get(&kind)
+                .and_then(|m| m.get(k))
+                .map_or(0, |o| o.rv()),
         }
     }
 
-    /// Applies a change; returns `(old, new)` or `None` when the change is stale (the index
-    /// already holds this version or a newer one, e.g. after a controller's own write).
+    /// The version the index holds: nodes whole, other kinds as their skeleton.
+    fn current(&self, kind: Kind, k: &ObjKey) -> Option<Arc<Value>> {
+        let stored = match kind {
+            Kind::Node => return self.nodes.get(&k.1).cloned(),
+            Kind::Pod => self.pods.get(k)?,
+            _ => self.objs.get(&kind)?.get(k)?,
+        };
+        Some(Arc::new(skeleton(stored.json())))
+    }
+
+    /// Applies a change; returns `(old, new)` decoded (nodes whole, other kinds as their
+    /// [`skeleton`]), or `None` when the change is stale (the index already holds this
+    /// version or a newer one, e.g. after a controller's own write).
     #[allow(clippy::type_complexity)]
     pub fn apply(
         &mut self,
         kind: Kind,
         change: ChangeType,
-        obj: Arc<Value>,
+        obj: Arc<Stored>,
     ) -> Option<(Option<Arc<Value>>, Option<Arc<Value>>)> {
-        let k = key(kind, &obj);
-        let old = self.current(kind, &k).cloned();
-        if let Some(o) = &old
-            && rv_of(o) >= rv_of(&obj)
-        {
+        let k = key(&obj);
+        let held = self.current_rv(kind, &k);
+        if held > 0 && held >= obj.rv() {
             return None;
         }
-        if change == ChangeType::Deleted && old.is_none() {
+        if change == ChangeType::Deleted && held == 0 {
             return None;
         }
-        let new = (change != ChangeType::Deleted).then_some(obj);
+        let old = self.current(kind, &k);
+        let new = (change != ChangeType::Deleted).then(|| {
+            Arc::new(match kind {
+                Kind::Node => obj.value(),
+                _ => skeleton(obj.json()),
+            })
+        });
         match kind {
-            Kind::Pod => self.apply_pod(&k, old.as_deref(), new.clone()),
+            Kind::Pod => {
+                let stored = new.is_some().then_some(obj);
+                self.apply_pod(&k, old.as_deref(), new.as_deref(), stored);
+            }
             Kind::Node => {
                 match &new {
-                    Some(n) => self.nodes.insert(k.1.clone(), n.clone()),
-                    None => self.nodes.remove(&k.1),
+                    Some(n) => {
+                        self.node_rvs.insert(k.1.clone(), obj.rv());
+                        self.nodes.insert(k.1.clone(), n.clone())
+                    }
+                    None => {
+                        self.node_rvs.remove(&k.1);
+                        self.nodes.remove(&k.1)
+                    }
                 };
             }
             _ => {
@@ -138,7 +166,7 @@ impl Index {
                                 .or_default()
                                 .insert((kind, k.clone()));
                         }
-                        map.insert(k, n.clone());
+                        map.insert(k, obj);
                     }
                     None => {
                         map.remove(&k);
@@ -149,7 +177,13 @@ impl Index {
         Some((old, new))
     }
 
-    fn apply_pod(&mut self, k: &ObjKey, old: Option<&Value>, new: Option<Arc<Value>>) {
+    fn apply_pod(
+        &mut self,
+        k: &ObjKey,
+        old: Option<&Value>,
+        new: Option<&Value>,
+        stored: Option<Arc<Stored>>,
+    ) {
         if let Some(o) = old {
             if let Some((node, r)) = contribution(o) {
                 self.usage.entry(node).or_default().add(r, -1);
@@ -169,9 +203,9 @@ impl Index {
             }
             self.unbound.remove(k);
         }
-        match new {
-            Some(n) => {
-                if let Some((node, r)) = contribution(&n) {
+        match (new, stored) {
+            (Some(n), Some(stored)) => {
+                if let Some((node, r)) = contribution(n) {
                     self.usage.entry(node).or_default().add(r, 1);
                 }
                 match n["spec"]["nodeName"].as_str() {
@@ -182,21 +216,21 @@ impl Index {
                             .insert(k.clone());
                     }
                     None => {
-                        if !is_terminating(&n) && !is_finished(&n) {
+                        if !is_terminating(n) && !is_finished(n) {
                             self.unbound.insert(k.clone());
                         }
                     }
                 }
-                if let Some(uid) = controller_uid(&n) {
+                if let Some(uid) = controller_uid(n) {
                     self.by_owner
                         .entry(uid.to_string())
                         .or_default()
                         .insert(k.clone());
                 }
                 self.by_ns.entry(k.0.clone()).or_default().insert(k.clone());
-                self.pods.insert(k.clone(), n);
+                self.pods.insert(k.clone(), stored);
             }
-            None => {
+            _ => {
                 if let Some(s) = self.by_ns.get_mut(&k.0) {
                     s.remove(k);
                 }
@@ -205,14 +239,19 @@ impl Index {
         }
     }
 
-    /// Objects of a workload kind.
-    pub fn of(&self, kind: Kind) -> impl Iterator<Item = (&ObjKey, &Arc<Value>)> {
+    /// Objects of a workload kind, as stored.
+    pub fn of(&self, kind: Kind) -> impl Iterator<Item = (&ObjKey, &Arc<Stored>)> {
         self.objs.get(&kind).into_iter().flatten()
     }
 
-    /// One workload object.
-    pub fn get(&self, kind: Kind, k: &ObjKey) -> Option<&Arc<Value>> {
-        self.objs.get(&kind)?.get(k)
+    /// One workload object, decoded.
+    pub fn get(&self, kind: Kind, k: &ObjKey) -> Option<Arc<Value>> {
+        Some(Arc::new(self.objs.get(&kind)?.get(k)?.value()))
+    }
+
+    /// One pod, decoded.
+    pub fn pod(&self, k: &ObjKey) -> Option<Arc<Value>> {
+        Some(Arc::new(self.pods.get(k)?.value()))
     }
 
     /// The pods a controller (by uid) owns.
@@ -221,7 +260,7 @@ impl Index {
             .get(uid)
             .into_iter()
             .flatten()
-            .filter_map(|k| self.pods.get(k).cloned())
+            .filter_map(|k| self.pod(k))
             .collect()
     }
 
@@ -232,7 +271,7 @@ impl Index {
             .into_iter()
             .flatten()
             .filter(|(k, _)| *k == kind)
-            .filter_map(|(k, key)| self.get(*k, key).cloned())
+            .filter_map(|(k, key)| self.get(*k, key))
             .collect()
     }
 
@@ -242,7 +281,7 @@ impl Index {
             .get(node)
             .into_iter()
             .flatten()
-            .filter_map(|k| self.pods.get(k).cloned())
+            .filter_map(|k| self.pod(k))
             .collect()
     }
 }

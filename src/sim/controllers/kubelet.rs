@@ -12,6 +12,7 @@ use serde_json::Value;
 use super::podspec::{
     RunningOpts, creating_status, host_network, running_status, set_ready, succeeded_status,
 };
+use super::skeleton::skeleton;
 use super::util::{
     READY_AFTER, RUN_FOR, SHUTDOWN_AFTER, add_secs, annotation_secs, fmt, is_terminating,
     node_ready, parse_time, phase, pod_ready,
@@ -78,7 +79,18 @@ impl Manager {
 
     /// Brings one pod's state a step closer to what the kubelet would show.
     pub(super) fn kubelet_sync(&mut self, k: &ObjKey) {
-        let Some(pod) = self.index.pods.get(k).cloned() else {
+        // Most pods of a large cluster are Running and Ready on a Ready node: nothing to do,
+        // which the skeleton tells without decoding the whole pod.
+        let Some(view) = self.index.pods.get(k).map(|s| skeleton(s.json())) else {
+            return;
+        };
+        if !is_terminating(&view)
+            && pod_ready(&view)
+            && self.pod_node(&view).is_some_and(|(_, n)| node_ready(&n))
+        {
+            return;
+        }
+        let Some(pod) = self.index.pod(k) else {
             return;
         };
         let uid = pod["metadata"]["uid"].as_str().unwrap_or("").to_string();
@@ -186,7 +198,7 @@ impl Manager {
             | Timer::Remove(k, u) => (k.clone(), u.clone()),
             Timer::Pdb(_) | Timer::Node(_) => return,
         };
-        let Some(pod) = self.index.pods.get(&k).cloned() else {
+        let Some(pod) = self.index.pod(&k) else {
             return;
         };
         if pod["metadata"]["uid"] != uid.as_str() {

@@ -15,6 +15,7 @@ pub mod nodes;
 pub mod podspec;
 pub mod replicaset;
 pub mod scheduler;
+pub mod skeleton;
 pub mod statefulset;
 pub mod util;
 
@@ -311,11 +312,12 @@ impl Manager {
                 let pdbs: Vec<ObjKey> = self
                     .index
                     .of(Kind::PodDisruptionBudget)
-                    .filter(|(pk, pdb)| {
-                        pk.0 == k.0
-                            && [&old, &new].into_iter().flatten().any(|p| {
-                                selector_matches(&pdb["spec"]["selector"], &p["metadata"]["labels"])
-                            })
+                    .filter(|(pk, _)| pk.0 == k.0)
+                    .filter(|(_, pdb)| {
+                        let pdb = pdb.value();
+                        [&old, &new].into_iter().flatten().any(|p| {
+                            selector_matches(&pdb["spec"]["selector"], &p["metadata"]["labels"])
+                        })
                     })
                     .map(|(pk, _)| pk.clone())
                     .collect();
@@ -429,9 +431,14 @@ impl Manager {
     }
 
     /// Applies the controller's own write to the index at once (the feed echoes it later,
-    /// and the echo is ignored as stale).
-    fn saw(&mut self, kind: Kind, obj: &Arc<serde_json::Value>) {
-        let applied = self.index.apply(kind, ChangeType::Modified, obj.clone());
+    /// and the echo is ignored as stale). The index takes the store's version of the object,
+    /// which shares the stored bytes.
+    fn saw(&mut self, kind: Kind, obj: &serde_json::Value) {
+        let (ns, name) = util::key_of(obj);
+        let Some(s) = self.store.get_stored(kind, &ns, &name) else {
+            return;
+        };
+        let applied = self.index.apply(kind, ChangeType::Modified, s);
         // Our write may carry someone else's newer change (a DELETE's deletionTimestamp) whose
         // echo will now be ignored as stale: the kubelet must still hear of it.
         if kind == Kind::Pod

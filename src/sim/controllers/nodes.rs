@@ -454,9 +454,7 @@ fn finish_upgrade(store: &Store, name: &str, target: &UpgradeTarget) {
     }
     // The reboot restarted every container on the node.
     let pods = store
-        .list_where(Kind::Pod, None, |p| {
-            p["spec"]["nodeName"] == name && !is_terminating(p)
-        })
+        .list_pods_on_node(name, None, |p| !is_terminating(p))
         .1;
     for p in pods {
         let (ns, pn) = super::util::key_of(&p);
@@ -511,9 +509,7 @@ const CONTROL_PLANE_IMAGES: [&str; 3] = [
 /// A control-plane node's static pods now run `version` (as `kubeadm upgrade apply|node` does).
 fn upgrade_static_pods(store: &Store, node: &str, version: &str) {
     let pods = store
-        .list_where(Kind::Pod, Some("kube-system"), |p| {
-            p["spec"]["nodeName"] == node
-        })
+        .list_pods_on_node(node, Some("kube-system"), |_| true)
         .1;
     for p in pods {
         let (ns, pn) = super::util::key_of(&p);
@@ -537,11 +533,10 @@ fn upgrade_static_pods(store: &Store, node: &str, version: &str) {
 /// load balancer a client may reach any of them; once the first is upgraded, clients see it),
 /// or `fallback` when the cluster has no such pod.
 pub fn apiserver_version(store: &Store, fallback: &str) -> String {
-    store
-        .list_where(Kind::Pod, Some("kube-system"), |p| {
-            p["metadata"]["labels"]["component"] == "kube-apiserver"
-        })
-        .1
+    let (_, pods) = store.list_stored(Kind::Pod, Some("kube-system"), |p| {
+        p.label("component") == Some("kube-apiserver")
+    });
+    crate::sim::store::decode_all(&pods)
         .iter()
         .filter_map(|p| {
             let image = p["spec"]["containers"][0]["image"].as_str()?;

@@ -9,7 +9,7 @@ use super::podspec::pod_from_template;
 use super::util::{fmt, is_active, owner_ref, pod_ready};
 use super::{Manager, events};
 use crate::sim::kinds::Kind;
-use crate::sim::store::{ChangeType, ObjKey, random_suffix};
+use crate::sim::store::{ObjKey, random_suffix};
 
 /// The alphabet Kubernetes uses for safe generated strings.
 const SAFE: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
@@ -34,7 +34,7 @@ fn replicas(obj: &Value) -> i64 {
 impl Manager {
     /// Keeps a ReplicaSet's pod count and status.
     pub(super) fn replicaset_sync(&mut self, k: &ObjKey) {
-        let Some(rs) = self.index.get(Kind::ReplicaSet, k).cloned() else {
+        let Some(rs) = self.index.get(Kind::ReplicaSet, k) else {
             return;
         };
         // Being deleted (foreground, or its namespace is): no new pods, the GC takes over.
@@ -61,7 +61,7 @@ impl Manager {
                     &[],
                 );
                 if let Ok(p) = self.store.create(Kind::Pod, pod) {
-                    let _ = self.index.apply(Kind::Pod, ChangeType::Added, p.clone());
+                    self.saw(Kind::Pod, &p);
                     events::record(
                         &self.store,
                         &rs,
@@ -145,7 +145,7 @@ impl Manager {
 
     /// Keeps a Deployment's ReplicaSet and status.
     pub(super) fn deployment_sync(&mut self, k: &ObjKey) {
-        let Some(dep) = self.index.get(Kind::Deployment, k).cloned() else {
+        let Some(dep) = self.index.get(Kind::Deployment, k) else {
             return;
         };
         // Being deleted (foreground, or its namespace is): no new pods, the GC takes over.
@@ -300,9 +300,7 @@ impl Manager {
         }
         let rs_name = format!("{name}-{hash}");
         let r = self.store.create(Kind::ReplicaSet, rs).ok()?;
-        let _ = self
-            .index
-            .apply(Kind::ReplicaSet, ChangeType::Added, r.clone());
+        self.saw(Kind::ReplicaSet, &r);
         self.dirty(Kind::ReplicaSet, (ns.clone(), rs_name.clone()));
         // The revision annotation, from the first ReplicaSet on (a new Deployment gets "1").
         if dep["metadata"]["annotations"]["deployment.kubernetes.io/revision"]

@@ -251,7 +251,7 @@ impl Manager {
             .cloned()
             .collect();
         for k in queue {
-            let Some(pod) = self.index.pods.get(&k).cloned() else {
+            let Some(pod) = self.index.pod(&k) else {
                 continue;
             };
             if pod["spec"]["schedulerName"]
@@ -284,11 +284,7 @@ impl Manager {
                         Ok(())
                     });
                     if let Ok(b) = bound {
-                        self.index.apply(
-                            Kind::Pod,
-                            crate::sim::store::ChangeType::Modified,
-                            b.clone(),
-                        );
+                        self.saw(Kind::Pod, &b);
                         self.kubelet_dirty.insert(k.clone());
                         events::record(
                             &self.store,
@@ -312,11 +308,7 @@ impl Manager {
                         Ok(())
                     });
                     if let Ok(p) = updated {
-                        self.index.apply(
-                            Kind::Pod,
-                            crate::sim::store::ChangeType::Modified,
-                            p.clone(),
-                        );
+                        self.saw(Kind::Pod, &p);
                         events::record(
                             &self.store,
                             &p,

@@ -7,7 +7,7 @@ use super::podspec::pod_from_template;
 use super::util::{fmt, is_active, is_terminating, owner_ref, phase, pod_ready};
 use super::{Manager, events};
 use crate::sim::kinds::Kind;
-use crate::sim::store::{ChangeType, ObjKey, random_suffix};
+use crate::sim::store::{ObjKey, random_suffix};
 
 /// The pod `<sts>-<ordinal>` of a StatefulSet.
 pub fn sts_pod(sts: &Value, ordinal: i64) -> Value {
@@ -61,7 +61,7 @@ impl Manager {
     /// Keeps pods `<sts>-0..replicas` (OrderedReady: the next is created once the previous is
     /// Ready), removes higher ordinals, and the status.
     pub(super) fn statefulset_sync(&mut self, k: &ObjKey) {
-        let Some(sts) = self.index.get(Kind::StatefulSet, k).cloned() else {
+        let Some(sts) = self.index.get(Kind::StatefulSet, k) else {
             return;
         };
         // Being deleted (foreground, or its namespace is): no new pods, the GC takes over.
@@ -74,7 +74,7 @@ impl Manager {
         let (mut replicas, mut ready) = (0, 0);
         for i in 0..want {
             let name = format!("{}-{i}", k.1);
-            match self.index.pods.get(&(k.0.clone(), name.clone())).cloned() {
+            match self.index.pod(&(k.0.clone(), name.clone())) {
                 Some(p) => {
                     replicas += 1;
                     if pod_ready(&p) && !is_terminating(&p) {
@@ -86,7 +86,7 @@ impl Manager {
                 None => {
                     let pod = sts_pod(&sts, i);
                     if let Ok(p) = self.store.create(Kind::Pod, pod) {
-                        let _ = self.index.apply(Kind::Pod, ChangeType::Added, p);
+                        self.saw(Kind::Pod, &p);
                         replicas += 1;
                         events::record(
                             &self.store,
@@ -143,7 +143,7 @@ impl Manager {
 
     /// Runs a Job's pods until `completions` have Succeeded.
     pub(super) fn job_sync(&mut self, k: &ObjKey) {
-        let Some(job) = self.index.get(Kind::Job, k).cloned() else {
+        let Some(job) = self.index.get(Kind::Job, k) else {
             return;
         };
         // Being deleted (foreground, or its namespace is): no new pods, the GC takes over.
@@ -165,7 +165,7 @@ impl Manager {
                 let pod = job_pod(&job);
                 let name = pod["metadata"]["name"].as_str().unwrap_or("").to_string();
                 if let Ok(p) = self.store.create(Kind::Pod, pod) {
-                    let _ = self.index.apply(Kind::Pod, ChangeType::Added, p);
+                    self.saw(Kind::Pod, &p);
                     active += 1;
                     events::record(
                         &self.store,

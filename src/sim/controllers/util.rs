@@ -59,6 +59,15 @@ pub fn pod_requests(pod: &Value) -> Requests {
 /// Whether `labels` satisfy a LabelSelector (`matchLabels` + `matchExpressions`).
 /// An empty or missing selector matches nothing, like the PDB and workload controllers.
 pub fn selector_matches(selector: &Value, labels: &Value) -> bool {
+    selector_matches_with(selector, |k| labels.get(k).and_then(Value::as_str))
+}
+
+/// [`selector_matches`] against a stored object's labels (no decoding).
+pub fn selector_matches_stored(selector: &Value, obj: &crate::sim::store::Stored) -> bool {
+    selector_matches_with(selector, |k| obj.label(k))
+}
+
+fn selector_matches_with<'a>(selector: &Value, label: impl Fn(&str) -> Option<&'a str>) -> bool {
     let ml = selector["matchLabels"].as_object();
     let me = selector["matchExpressions"].as_array();
     if ml.is_none_or(|m| m.is_empty()) && me.is_none_or(|m| m.is_empty()) {
@@ -66,13 +75,13 @@ pub fn selector_matches(selector: &Value, labels: &Value) -> bool {
     }
     if let Some(ml) = ml {
         for (k, v) in ml {
-            if labels.get(k) != Some(v) {
+            if v.as_str().is_none() || label(k) != v.as_str() {
                 return false;
             }
         }
     }
     for e in me.into_iter().flatten() {
-        if !expression_matches(e, |k| labels.get(k).and_then(Value::as_str)) {
+        if !expression_matches(e, &label) {
             return false;
         }
     }

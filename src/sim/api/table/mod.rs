@@ -126,17 +126,18 @@ pub fn row(kind: Kind, o: &Value, now: Timestamp, include: IncludeObject) -> Val
     r
 }
 
-/// A whole Table for a list page.
-pub fn table<'a>(
+/// A whole Table for a list page (items borrowed, or decoded one by one and dropped after
+/// their row is made).
+pub fn table<B: std::borrow::Borrow<Value>>(
     kind: Kind,
-    items: impl IntoIterator<Item = &'a Value>,
+    items: impl IntoIterator<Item = B>,
     now: Timestamp,
     include: IncludeObject,
     list_meta: Value,
 ) -> Value {
     let rows: Vec<Value> = items
         .into_iter()
-        .map(|o| row(kind, o, now, include))
+        .map(|o| row(kind, o.borrow(), now, include))
         .collect();
     json!({
         "kind": "Table",

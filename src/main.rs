@@ -43,14 +43,21 @@ fn parse() -> Cli {
     Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
 }
 
-/// color-eyre's report for `--debug` (and panics); without colours when stderr is not a
+/// color-eyre's report for `--debug`, and the panic hook that writes a crash log; without colours when stderr is not a
 /// terminal.
 fn install_hooks(debug: bool) -> color_eyre::Result<()> {
-    let mut hooks = color_eyre::config::HookBuilder::default().display_env_section(debug);
+    use color_eyre::config::{HookBuilder, Theme};
+    let mut hooks = HookBuilder::default().display_env_section(debug);
     if !std::io::stderr().is_terminal() {
-        hooks = hooks.theme(color_eyre::config::Theme::new());
+        hooks = hooks.theme(Theme::new());
     }
-    hooks.install()
+    let (panic_hook, eyre_hook) = hooks.try_into_hooks()?;
+    eyre_hook.install()?;
+    // A panic: color-eyre's full report in a crash log, one line on stderr (see `crash`).
+    let report =
+        move |info: &std::panic::PanicHookInfo<'_>| panic_hook.panic_report(info).to_string();
+    kubedrain::crash::install(Box::new(report), debug);
+    Ok(())
 }
 
 /// A user's mistake is one line on stderr; `--debug` (or RUST_BACKTRACE) prints the whole

@@ -55,16 +55,6 @@ pub fn restore_terminal() {
     let _ = execute!(stdout(), LeaveAlternateScreen, crossterm::cursor::Show);
 }
 
-/// Restores the terminal before the previously installed hook (color-eyre's) prints, so the
-/// panic report lands on a usable screen.
-fn install_panic_hook() {
-    let previous = std::panic::take_hook();
-    std::panic::set_hook(Box::new(move |info| {
-        restore_terminal();
-        previous(info);
-    }));
-}
-
 /// Owns raw mode and the alternate screen; restores them when dropped (quit and error paths).
 struct TerminalGuard {
     terminal: Terminal<Backend>,
@@ -79,8 +69,8 @@ const OUT_BUFFER: usize = 256 * 1024;
 
 impl TerminalGuard {
     fn enter() -> Result<TerminalGuard> {
-        install_panic_hook();
         enable_raw_mode()?;
+        crate::crash::tui_started(restore_terminal);
         let mut out = stdout();
         if let Err(e) = execute!(out, EnterAlternateScreen, crossterm::cursor::Hide) {
             restore_terminal();
@@ -95,6 +85,7 @@ impl TerminalGuard {
 
 impl Drop for TerminalGuard {
     fn drop(&mut self) {
+        crate::crash::tui_ended();
         restore_terminal();
     }
 }
@@ -159,6 +150,10 @@ pub async fn run(conn: Connection, opts: RunOptions) -> Result<()> {
     exec.flow.stop(QUIT_WAIT).await;
     health.abort();
     drop(guard);
+    // A bug in a background task was reported on screen; the exit status says it too.
+    if let (Ok(()), Some(line)) = (&result, crate::crash::background_panic()) {
+        return Err(color_eyre::eyre::eyre!("{line}"));
+    }
     result
 }
 
@@ -200,14 +195,21 @@ async fn event_loop(
         let frame_due = model.redraw.then(|| last_frame + FRAME_GAP);
         let first = tokio::select! {
             ev = input.next() => match ev {
-                Some(Ok(Event::Key(k))) => Msg::Key(k),
+                Some(Ok(Event::Key(k))) => {
+                    crate::crash::injected("key");
+                    Msg::Key(k)
+                }
                 Some(Ok(Event::Resize(w, h))) => Msg::Resize(w, h),
                 Some(Ok(_)) => continue,
                 Some(Err(e)) => return Err(e.into()),
                 None => return Ok(()),
             },
             Some(msg) = rx.recv() => msg,
-            _ = tick.tick() => Msg::Tick(Timestamp::now()),
+            _ = tick.tick() => match crate::crash::background_news() {
+                // Not I/O: the panic hook left it in memory.
+                Some(line) => Msg::Flash(line),
+                None => Msg::Tick(Timestamp::now()),
+            },
             _ = term_signal.recv() => Msg::Quit,
             _ = tokio::time::sleep_until(frame_due.unwrap_or(last_frame)), if frame_due.is_some() => continue,
         };

@@ -109,16 +109,47 @@ pub fn start_drain_with(
         journal,
         sink: Arc::new(sink),
         cancel: cancel_rx.clone(),
-        uid: None,
+        uid: Default::default(),
     };
     DrainHandle {
         node: node.to_string(),
         cancel,
-        task: tokio::spawn(run.run(cancel_rx)),
+        task: tokio::spawn(supervised(run, cancel_rx)),
     }
 }
 
+/// Runs a drain so that a bug (a panic) inside it ends it like any other failure: reported
+/// as a `Finished` event, journaled, and annotated `failed` on the node it cordoned (which
+/// stays cordoned) — never a drain that stops without a word.
+async fn supervised(run: Run, cancel: watch::Receiver<bool>) -> DrainOutcome {
+    use futures::FutureExt;
+    let after = run.clone();
+    let panic = match std::panic::AssertUnwindSafe(run.run(cancel))
+        .catch_unwind()
+        .await
+    {
+        Ok(outcome) => return outcome,
+        Err(panic) => panic,
+    };
+    let what = panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic".into());
+    // Only a node whose uid we read (so: the one we cordoned) gets an annotation.
+    let cordoned = after.uid.get().is_some();
+    let mut message = format!("internal error: the drain stopped ({what})");
+    if cordoned {
+        message = format!("{message}; {}", after.left_cordoned());
+    }
+    let errors = vec![format!("drain task panicked: {what}")];
+    after
+        .finish(NodeState::Failed, errors, vec![], message, cordoned)
+        .await
+}
+
 /// One drain's context (shared by the pre-flight here and the eviction phase in `drive.rs`).
+#[derive(Clone)]
 pub(super) struct Run {
     pub(super) client: Client,
     pub(super) node: String,
@@ -127,9 +158,10 @@ pub(super) struct Run {
     pub(super) sink: Sink,
     /// Cancellation, for `finish` (the steps before take theirs as an argument).
     pub(super) cancel: watch::Receiver<bool>,
-    /// The node's uid as read at the start: every later write to the node carries it as a
+    /// The node's uid as read at the start (shared with the clone that reports a panic):
+    /// every later write to the node carries it as a
     /// precondition, and the end-of-drain check compares it (`None` until the node is read).
-    pub(super) uid: Option<String>,
+    pub(super) uid: Arc<std::sync::OnceLock<String>>,
 }
 
 /// Resolves when cancellation is asked for; never if the handle is gone.
@@ -289,7 +321,7 @@ impl Run {
     /// of a drain must not leave `draining` on a node the journal calls failed); the caller
     /// bounds the time.
     async fn write_drain_state(&self, state: &str) -> Result<(), node_ops::NodeOpError> {
-        let uid = self.uid.as_deref();
+        let uid = self.uid.get().map(String::as_str);
         let mut retries = 0;
         loop {
             match node_ops::set_drain_state(&self.client, &self.node, uid, state).await {
@@ -343,7 +375,7 @@ impl Run {
         self.finish(state, errors, vec![], message, cordoned).await
     }
 
-    async fn run(mut self, mut cancel: watch::Receiver<bool>) -> DrainOutcome {
+    async fn run(self, mut cancel: watch::Receiver<bool>) -> DrainOutcome {
         let node = self.node.clone();
         let started = tokio::time::Instant::now();
         // A deadline past what the clock can hold is no deadline (never a panic).
@@ -373,13 +405,16 @@ impl Run {
         };
         let (cordoned, node_watch) = match cordon {
             Ok(c) => {
-                self.uid = c.before.meta.uid.clone();
+                if let Some(uid) = &c.before.meta.uid {
+                    let _ = self.uid.set(uid.clone());
+                }
                 self.emit(DrainEvent::Cordoned {
                     node: node.clone(),
                     already: c.already,
                 });
+                crate::crash::injected("after-cordon");
                 let rv = |n: &NodeRow| n.meta.resource_version.clone().unwrap_or_default();
-                let uid = self.uid.clone().unwrap_or_default();
+                let uid = self.uid.get().cloned().unwrap_or_default();
                 let watch = NodeWatch::after_cordon(&rv(&c.after), &rv(&c.before), &uid);
                 (c.after, watch)
             }

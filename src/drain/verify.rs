@@ -113,7 +113,7 @@ impl Run {
             Err(elapsed) => Err(elapsed),
         };
         match got {
-            Ok(Ok(n)) => node_verdict(node, self.uid.as_deref(), &n),
+            Ok(Ok(n)) => node_verdict(node, self.uid.get().map(String::as_str), &n),
             Ok(Err(NodeOpError::NotFound(_))) => {
                 Some(format!("node {node} was deleted during the drain"))
             }

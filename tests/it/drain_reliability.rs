@@ -340,3 +340,48 @@ async fn sigterm_to_a_headless_drain_records_the_result_and_annotates_it() {
     assert_eq!(result.outcome, "cancelled");
     sim.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_panic_in_a_headless_drain_fails_it_journals_it_and_keeps_the_cordon() {
+    use kubedrain::drain::journal::{Action, Journal, Target};
+    let sim = sim("seed").await;
+    let c = client(&sim).await;
+    let dir = tempfile::tempdir().unwrap();
+    let kc = dir.path().join("kubeconfig");
+    sim.write_kubeconfig(&kc).unwrap();
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_kubedrain"))
+        .args(["drain", "node0", "--ignore-daemonsets", "--kubeconfig"])
+        .arg(&kc)
+        .env("KUBEDRAIN_STATE_DIR", dir.path())
+        .env("KUBEDRAIN_FAULT_PANIC", "after-cordon")
+        .env("RUST_BACKTRACE", "0")
+        .output();
+    let out = tokio::time::timeout(DEADLINE, out).await.unwrap().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_ne!(out.status.code(), Some(0), "{err}");
+    assert!(
+        err.contains("drain task panicked: injected by KUBEDRAIN_FAULT_PANIC=after-cordon"),
+        "{err}"
+    );
+    assert!(err.contains("kubedrain: internal error: injected"), "{err}");
+    assert!(
+        !err.contains("stack backtrace"),
+        "one line, not a report: {err}"
+    );
+    let n = node(&c, "node0").await;
+    assert!(n.unschedulable, "left cordoned");
+    assert_eq!(n.annotation(ann::DRAIN_STATE), Some("failed"));
+    let j = Journal {
+        path: dir.path().join("journal.jsonl"),
+        target: Target::default(),
+    };
+    let result = j
+        .entries()
+        .into_iter()
+        .rfind(|e| e.action == Action::DrainResult)
+        .expect("a journaled result");
+    assert_eq!(result.outcome, "failed");
+    // Nothing was evicted after the panic.
+    assert!(pods(&c).await.iter().all(|p| !p.is_terminating()));
+    sim.stop().await;
+}

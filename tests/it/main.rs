@@ -63,6 +63,7 @@ mod tui_campaign_render;
 mod tui_demo_clock_pty;
 mod tui_fixtures;
 mod tui_namespace_scope;
+mod tui_panic_pty;
 mod tui_pty;
 mod tui_quit;
 mod tui_render;

@@ -134,6 +134,9 @@ pub async fn run(kube: &KubeArgs, readonly: bool, cmd: Command) -> i32 {
                     return 1;
                 }
             };
+            if a.target.dry_run != "client" {
+                say_resumed(&journal, &nodes).await;
+            }
             let code = match nodes.as_slice() {
                 // A selector that matches nothing: kubectl prints nothing and succeeds.
                 [] => 0,
@@ -637,4 +640,25 @@ fn fail_op(verb: &str, node: &str, e: &NodeOpError) -> i32 {
         _ => eprintln!("{}", err_text(e)),
     }
     1
+}
+
+/// A drain of a node whose last drain was interrupted (killed mid-drain) is its resume:
+/// say so, with the last step the journal holds.
+async fn say_resumed(journal: &Journal, nodes: &[String]) {
+    let j = journal.clone();
+    let Ok(history) = tokio::task::spawn_blocking(move || j.history()).await else {
+        return;
+    };
+    for node in nodes {
+        if let Some(last) = history.interrupted_drain(node) {
+            let step = match &last.pod {
+                Some(pod) => format!("{} {pod}: {}", last.action, last.outcome),
+                None => format!("{}: {}", last.action, last.outcome),
+            };
+            eprintln!(
+                "node/{node}: resuming the drain interrupted after {} (last step: {step})",
+                last.time.strftime("%Y-%m-%d %H:%M:%S UTC")
+            );
+        }
+    }
 }

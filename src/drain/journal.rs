@@ -78,6 +78,20 @@ pub enum Action {
     DrainResult,
 }
 
+impl std::fmt::Display for Action {
+    /// As written in the journal (`drain-start`, `evict`, ...).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Action::Cordon => "cordon",
+            Action::Uncordon => "uncordon",
+            Action::DrainStart => "drain-start",
+            Action::Evict => "evict",
+            Action::Delete => "delete",
+            Action::DrainResult => "drain-result",
+        })
+    }
+}
+
 /// One journal line.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Entry {
@@ -542,6 +556,15 @@ impl NodeHistory {
         self.last.insert(e.node.clone(), e);
     }
 
+    /// The last line about `node` when its last drain started and has no result (the
+    /// process died or was killed mid-drain).
+    pub fn interrupted_drain(&self, node: &str) -> Option<&Entry> {
+        self.interrupted
+            .contains(node)
+            .then(|| self.last.get(node))
+            .flatten()
+    }
+
     /// The nodes the journal mentions.
     pub fn len(&self) -> usize {
         self.last.len()
@@ -668,6 +691,14 @@ mod tests {
         assert!(!h.interrupted.contains("n2"));
         assert_eq!(h.last["n1"].pod.as_deref(), Some("ns/p99"));
         assert_eq!(h.last["n2"].action, Action::DrainResult);
+    }
+
+    #[test]
+    fn actions_print_as_the_journal_writes_them() {
+        use Action::*;
+        for a in [Cordon, Uncordon, DrainStart, Evict, Delete, DrainResult] {
+            assert_eq!(serde_json::to_string(&a).unwrap(), format!("\"{a}\""));
+        }
     }
 
     #[tokio::test]

@@ -24,6 +24,7 @@ mod drain_e2e_faults;
 mod drain_findings;
 mod drain_forbidden;
 mod drain_forecast;
+mod drain_kill;
 mod drain_live_render;
 mod drain_live_truth;
 mod drain_many;

@@ -22,7 +22,7 @@ pub fn hold(
         return Ok(Some(format!(
             "the control plane is at {}: {target} is more than one minor away and the skew policy never skips a minor (the way: {}); campaign to {} first",
             plan.from,
-            plan.chain.join(" → "),
+            the_way(&plan.chain),
             plan.chain[0]
         )));
     }
@@ -55,9 +55,30 @@ pub fn hold(
     Ok(None)
 }
 
+/// The minors on the way, shortened past a handful (a typo like v1.99 is 70 of them).
+fn the_way(chain: &[String]) -> String {
+    match chain {
+        [first, second, .., before_last, last] if chain.len() > 6 => format!(
+            "{first} → {second} → … → {before_last} → {last}, {} steps",
+            chain.len()
+        ),
+        _ => chain.join(" → "),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_long_way_is_shortened_and_counted() {
+        let chain: Vec<String> = (26..=99).map(|m| format!("v1.{m}.x")).collect();
+        assert_eq!(
+            the_way(&chain),
+            "v1.26.x → v1.27.x → … → v1.98.x → v1.99.x, 74 steps"
+        );
+        assert_eq!(the_way(&chain[..3]), "v1.26.x → v1.27.x → v1.28.x");
+    }
     use crate::campaign::versions::{ComponentPod, NodeFacts};
 
     fn inv(nodes: &[(&str, bool, &str)]) -> Inventory {

@@ -65,6 +65,9 @@ pub async fn config_from_args(args: &KubeArgs) -> Result<(Config, String), Conne
             .as_ref()
             .map(|p| p.display().to_string())
             .unwrap_or_else(|| "~/.kube/config".into());
+        // The YAML parser's message ends with a drawing of the spot: its first line says it.
+        let e = e.to_string();
+        let e = e.lines().next().unwrap_or_default();
         ConnectError(format!(
             "cannot read kubeconfig {path}: {e}\n  (use --kubeconfig FILE, or `kubedrain demo` to try the built-in simulated cluster)"
         ))

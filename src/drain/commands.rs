@@ -122,7 +122,12 @@ pub async fn run(kube: &KubeArgs, readonly: bool, cmd: Command) -> i32 {
                 );
                 return 1;
             }
-            let resolve = resolve_nodes(&client, &a.target.nodes, a.target.selector.as_deref());
+            let resolve = resolve_nodes(
+                &client,
+                "drain",
+                &a.target.nodes,
+                a.target.selector.as_deref(),
+            );
             let nodes = match interrupt.unless(resolve).await {
                 Some(Ok(n)) => n,
                 Some(Err(e)) => {
@@ -493,17 +498,21 @@ async fn drain_dry_run(client: &Client, nodes: &[String], opts: &DrainOptions) -
 /// is accepted) or a label selector, never both. `Err`: what to print; nothing was changed.
 async fn resolve_nodes(
     client: &Client,
+    verb: &str,
     names: &[String],
     selector: Option<&str>,
 ) -> Result<Vec<String>, String> {
-    const HELP: &str = "See 'kubedrain drain -h' for help and examples";
+    let help = format!("See 'kubedrain {verb} -h' for help and examples");
     let api: Api<NodeRow> = Api::all(client.clone());
     match (names, selector) {
         ([_, ..], Some(_)) => Err(format!(
-            "error: cannot specify both a node name and a --selector option\n{HELP}"
+            "error: cannot specify both a node name and a --selector option\n{help}"
         )),
-        ([], None) => Err(format!("error: USAGE: drain NODE [flags]\n{HELP}")),
+        ([], None) => Err(format!("error: USAGE: {verb} NODE [flags]\n{help}")),
         ([], Some(sel)) => {
+            // Checked here, before any request (kubectl parses it client-side too).
+            super::selector::PodSelector::parse(sel)
+                .map_err(|why| format!("error: invalid --selector {sel:?}: {why}"))?;
             let list = api
                 .list(&ListParams::default().labels(sel))
                 .await
@@ -552,10 +561,10 @@ async fn cordon_nodes(
         eprintln!("error: --dry-run=server is not supported for {verb}: use --dry-run=client");
         return 1;
     }
-    let nodes = match resolve_nodes(client, &a.nodes, a.selector.as_deref()).await {
+    let nodes = match resolve_nodes(client, verb, &a.nodes, a.selector.as_deref()).await {
         Ok(n) => n,
         Err(e) => {
-            eprintln!("{}", e.replace("drain", verb));
+            eprintln!("{e}");
             return 1;
         }
     };

@@ -106,6 +106,9 @@ impl PodSelector {
                 return Err("empty requirement".into());
             }
             let req = if let Some(c) = SET.captures(p) {
+                if c[3].trim().is_empty() {
+                    return Err(format!("for '{}' the set of values can't be empty", &c[2]));
+                }
                 let vals = c[3].split(',').map(value).collect::<Result<Vec<_>, _>>()?;
                 if c[2].eq("in") {
                     Requirement::In(key(&c[1])?, vals)
@@ -182,7 +185,17 @@ mod tests {
 
     #[test]
     fn rejects_garbage() {
-        for bad in ["a=b=c", "=x", "a in (b", "a,,b", "!a=b", "a b", "app=-x"] {
+        for bad in [
+            "a=b=c",
+            "=x",
+            "a in (b",
+            "a,,b",
+            "!a=b",
+            "a b",
+            "app=-x",
+            "x in ()",
+            "x notin ( )",
+        ] {
             assert!(PodSelector::parse(bad).is_err(), "{bad}");
         }
         assert!(PodSelector::parse("example.com/app=web").is_ok());

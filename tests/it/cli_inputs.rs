@@ -45,6 +45,71 @@ const BAD: &[(&str, &str)] = &[
     ("sim --nodes 99999999999", "--nodes"),
     ("sim --pods-per-node 100000", "--pods-per-node"),
     ("sim --churn 1e300", "--churn"),
+    (
+        "drain --request-timeout=-1s node0",
+        "invalid timeout \"-1s\"",
+    ),
+    (
+        "cordon --request-timeout 1x node0",
+        "invalid timeout \"1x\"",
+    ),
+    ("campaign --soak 5 node0", "invalid duration \"5\""),
+];
+
+/// Bad input only the command can judge (a selector, a version, a context, the files it
+/// needs): exit 1, an `error:` line that names the problem, nothing sent to the cluster but
+/// the `/version` probe of the connection.
+/// `{kc}` is a working kubeconfig, `{dir}` a scratch directory.
+const BAD_IN_CONTEXT: &[(&[&str], &str)] = &[
+    (
+        &["drain", "-l", "a in (b"],
+        "invalid --selector \"a in (b\": unbalanced parentheses",
+    ),
+    (
+        &["drain", "--selector", "a==b==c"],
+        "invalid label value \"b==c\"",
+    ),
+    (&["cordon", "-l", "!!x"], "invalid --selector \"!!x\""),
+    (
+        &["uncordon", "-l", "x notin ()"],
+        "the set of values can't be empty",
+    ),
+    (&["uncordon"], "USAGE: uncordon NODE"),
+    (&["drain"], "USAGE: drain NODE"),
+    (
+        &["drain", "node0", "-l", "a=b"],
+        "cannot specify both a node name and a --selector",
+    ),
+    (
+        &["drain", "--pod-selector", "!!", "node0"],
+        "--pod-selector=!! must be a valid label selector",
+    ),
+    (
+        &["versions", "--target", "1.2.3.4"],
+        "`1.2.3.4` is not a Kubernetes version",
+    ),
+    (
+        &["campaign", "--target", "vX", "node0"],
+        "invalid --target \"vX\"",
+    ),
+    (
+        &["campaign", "--max-unavailable", "0", "node0"],
+        "--max-unavailable must be at least 1",
+    ),
+    (
+        &["drain", "--context", "nosuch", "node0"],
+        "context \"nosuch\" is not in the kubeconfig",
+    ),
+    (
+        &["cordon", "node0", "--kubeconfig", "{dir}/missing"],
+        "{dir}/missing",
+    ),
+    (
+        &["cordon", "node0", "--kubeconfig", "{dir}/garbage"],
+        "{dir}/garbage",
+    ),
+    (&["sim", "--scenario", "nosuch"], "no scenario \"nosuch\""),
+    (&["sim", "--scenario", "{dir}/garbage"], "{dir}/garbage"),
 ];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -72,6 +137,55 @@ async fn bad_inputs_get_a_clear_error_and_send_nothing() {
         assert!(!err.contains("panicked"), "{args}: {err}");
     }
     assert_eq!(sim.stats().total(), 0, "{:?}", sim.stats().log());
+    sim.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_input_in_context_gets_a_clear_error_and_sends_nothing() {
+    let sim = sim("seed").await;
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().display().to_string();
+    let kubeconfig = dir.path().join("kubeconfig");
+    sim.write_kubeconfig(&kubeconfig).unwrap();
+    std::fs::write(dir.path().join("garbage"), "{ not: [yaml").unwrap();
+    sim.stats().reset();
+    for (args, names) in BAD_IN_CONTEXT {
+        let args: Vec<String> = args.iter().map(|a| a.replace("{dir}", &d)).collect();
+        let mut cmd = tokio::process::Command::new(BIN);
+        cmd.args(&args);
+        if !args.iter().any(|a| a == "--kubeconfig") {
+            cmd.arg("--kubeconfig").arg(&kubeconfig);
+        }
+        let out = cmd
+            .env("KUBEDRAIN_STATE_DIR", dir.path())
+            .env("NO_COLOR", "1")
+            .env("RUST_BACKTRACE", "0")
+            .output();
+        let out = tokio::time::timeout(DEADLINE, out).await.unwrap().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        let names = names.replace("{dir}", &d);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {err}");
+        let first = err.lines().next().unwrap_or_default();
+        assert!(
+            first.starts_with("error: ") || first.starts_with("kubedrain: "),
+            "{args:?}: {err}"
+        );
+        assert!(
+            first.contains(&names),
+            "{args:?}: wanted {names:?} in {err}"
+        );
+        assert!(err.lines().count() <= 2, "{args:?}: short: {err}");
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+    }
+    // At most the connection probe: no list, no write.
+    let sent: Vec<_> = sim
+        .stats()
+        .log()
+        .into_iter()
+        .filter(|r| r.path != "/version")
+        .collect();
+    assert!(sent.is_empty(), "{sent:?}");
+    assert!(BAD.len() + BAD_IN_CONTEXT.len() >= 30);
     sim.stop().await;
 }
 

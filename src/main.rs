@@ -294,9 +294,9 @@ async fn demo(
         return Err(e);
     }
     // A kubeconfig beside the demo, so a presenter can run kubectl against the same cluster:
-    // 0600 in a private directory, removed on exit (the drop), panic (unwinding) and SIGHUP.
+    // 0600 in a private directory, removed on exit (the drop) and panic (unwinding). SIGHUP
+    // quits the TUI like `q` (a drain is cancelled and journaled first), then the drop.
     let kc_file = sim.private_kubeconfig("kubeconfig")?;
-    kc_file.remove_on_hangup()?;
     let kc = match &args.kubeconfig_out {
         Some(out) => {
             sim.write_kubeconfig(out)?;

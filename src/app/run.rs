@@ -166,8 +166,13 @@ async fn event_loop(
     let mut input = EventStream::new();
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
-    let mut term_signal =
-        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    // SIGTERM (a `kill`), SIGHUP (the terminal or SSH session closed) and SIGINT (from
+    // outside: in raw mode Ctrl-C is a key) quit as `q` would, without the question: a
+    // running drain is cancelled and recorded, the node stays cordoned.
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term_signal = signal(SignalKind::terminate())?;
+    let mut hup_signal = signal(SignalKind::hangup())?;
+    let mut int_signal = signal(SignalKind::interrupt())?;
     // While events stream, frames are at least FRAME_GAP apart: a burst of 1,000 pod events a
     // second costs ~60 frames, not one per loop turn. A key press or resize draws at once.
     let mut last_frame = tokio::time::Instant::now() - FRAME_GAP;
@@ -211,6 +216,8 @@ async fn event_loop(
                 None => Msg::Tick(Timestamp::now()),
             },
             _ = term_signal.recv() => Msg::Quit,
+            _ = hup_signal.recv() => Msg::Quit,
+            _ = int_signal.recv() => Msg::Quit,
             _ = tokio::time::sleep_until(frame_due.unwrap_or(last_frame)), if frame_due.is_some() => continue,
         };
         let mut next = Some(first);

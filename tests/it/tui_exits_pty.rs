@@ -1,6 +1,7 @@
-//! A bug must not leave a garbled terminal, a node half-drained without a word, or a zero
-//! exit status. Panics are injected (debug builds: `KUBEDRAIN_FAULT_PANIC`) into the real
-//! binary in a pseudo-terminal.
+//! Ways the TUI ends other than `q`: a bug must not leave a garbled terminal, a node
+//! half-drained without a word, or a zero exit status (panics are injected in debug builds
+//! with `KUBEDRAIN_FAULT_PANIC`); a signal (SIGHUP when the session closes, SIGTERM) cancels
+//! a running drain and journals it before the process ends. The real binary in a PTY.
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -128,4 +129,44 @@ fn a_ui_panic_restores_the_terminal_and_says_one_line() {
     let log = crash_logs(state.path());
     assert_eq!(log.len(), 1, "{log:?}");
     assert!(lines[0].contains(&log[0].display().to_string()), "{screen}");
+}
+
+#[test]
+fn sighup_mid_drain_cancels_it_journals_it_and_restores_the_terminal() {
+    for signal in ["-HUP", "-TERM"] {
+        let state = tempfile::tempdir().unwrap();
+        let mut pty = Pty::spawn(&["demo", "--scenario", "pdb-blocked"], Some(state.path()));
+        pty.wait_for("the demo cluster", LONG, |s| {
+            s.contains("node0") && s.contains("live")
+        });
+        pty.send(b"j");
+        pty.wait_for("node0 selected", LONG, |s| s.contains("· node0"));
+        pty.send(b"r");
+        pty.wait_for("drain options", LONG, |s| {
+            s.contains("Drain node0 · options")
+        });
+        pty.send(b"\r");
+        pty.wait_for("the plan", LONG, |s| s.contains("Drain plan"));
+        pty.send(b"\r");
+        pty.wait_for("the PDB holds the drain", LONG, |s| {
+            s.contains("blocked by PDB shop/checkout")
+        });
+        let pid = pty.pid().to_string();
+        let sent = std::process::Command::new("kill")
+            .args([signal, &pid])
+            .status()
+            .unwrap();
+        assert!(sent.success());
+        pty.wait_exit(LONG);
+        assert_restored(&pty);
+        let journal = std::fs::read_to_string(state.path().join("journal.jsonl")).unwrap();
+        let result = journal
+            .lines()
+            .rfind(|l| l.contains("\"drain-result\""))
+            .unwrap_or_else(|| panic!("{signal}: a drain result in:\n{journal}"));
+        assert!(
+            result.contains("\"outcome\":\"cancelled\""),
+            "{signal}: {result}"
+        );
+    }
 }

@@ -105,7 +105,7 @@ async fn a_node_uncordoned_mid_drain_does_not_end_drained() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_503_spell_during_the_pdb_wait_is_retried_and_the_drain_completes() {
+async fn ten_seconds_of_503_during_the_pdb_wait_are_retried_and_the_drain_completes() {
     use kubedrain::drain::events::{DrainEvent, PodState};
     let sim = sim("pdb-blocked").await;
     let c = client(&sim).await;
@@ -114,14 +114,18 @@ async fn a_503_spell_during_the_pdb_wait_is_retried_and_the_drain_completes() {
     let (handle, mut rx) = start_drain(c.clone(), "node0", ignore_ds(), j.clone());
     let mut events = vec![];
     until_blocked(&mut rx, &mut events).await;
-    // The server answers every eviction with 503 until it has refused several retries.
+    // The server answers every eviction with 503 for 10 s (and at least four retries).
+    let spell = std::time::Instant::now();
     let id = sim.faults().add(fault(
         "POST",
         "/api/v1/namespaces/*/pods/*/eviction",
         503,
         None,
     ));
-    eventually("several 503s", || async { sim.faults().hits(id) >= 4 }).await;
+    eventually("several 503s", || async {
+        sim.faults().hits(id) >= 4 && spell.elapsed() >= std::time::Duration::from_secs(10)
+    })
+    .await;
     sim.faults().remove(id);
     let out = finish(handle, &mut rx, &mut events).await;
     assert_eq!(out.state, NodeState::Drained, "{out:?}");

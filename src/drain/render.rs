@@ -224,7 +224,11 @@ pub fn event_lines(e: &DrainEvent, delete: bool) -> Vec<Line> {
         DrainEvent::Pod { pod, state, .. } => {
             let (ns, name) = split_key(pod);
             match state {
-                PodState::Evicting { .. } if !delete => {
+                // Every pod is queued at once, in namespace/name order, right before its
+                // first request: kubectl's line for each, in a stable order (the requests
+                // themselves run in parallel). A retry is a new request, as in kubectl.
+                PodState::Queued if !delete => vec![Line::Out(format!("evicting pod {pod}"))],
+                PodState::Evicting { attempt } if !delete && *attempt > 1 => {
                     vec![Line::Out(format!("evicting pod {pod}"))]
                 }
                 PodState::BlockedByPdb {

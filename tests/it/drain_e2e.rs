@@ -286,6 +286,11 @@ async fn binary_drain_prints_kubectls_lines() {
         .collect();
     assert_eq!(evicting.len(), 6, "{out}");
     assert_eq!(evicted.len(), 6, "{out}");
+    // kubectl's stable order: namespace/name, every line before the first pod is gone.
+    let mut sorted = evicting.clone();
+    sorted.sort();
+    assert_eq!(evicting, sorted, "{out}");
+    assert_eq!(lines[1..7], evicting[..], "{out}");
     for name in [
         "http-spring-766c586cb9-t9vxh",
         "ingress-nginx-controller-6d74cfb66b-vck99",

@@ -111,9 +111,15 @@ fn kubectl_lines() {
         vec![out("node/node0 already cordoned")]
     );
     assert_eq!(
-        event_lines(&pod_event(PodState::Evicting { attempt: 1 }), false),
+        event_lines(&pod_event(PodState::Queued), false),
         vec![out("evicting pod default/web-1")]
     );
+    assert!(event_lines(&pod_event(PodState::Evicting { attempt: 1 }), false).is_empty());
+    assert_eq!(
+        event_lines(&pod_event(PodState::Evicting { attempt: 2 }), false),
+        vec![out("evicting pod default/web-1")]
+    );
+    assert!(event_lines(&pod_event(PodState::Queued), true).is_empty());
     assert!(event_lines(&pod_event(PodState::Evicting { attempt: 1 }), true).is_empty());
     assert_eq!(
         event_lines(

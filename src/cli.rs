@@ -1,5 +1,6 @@
 //! Command-line interface (clap). Flags follow kubectl and k9s habits.
 
+use crate::drain::options::DrainOptions;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
@@ -119,6 +120,15 @@ pub struct KubeArgs {
 }
 
 impl KubeArgs {
+    /// What the cluster client needs of these flags.
+    pub fn connect(&self) -> crate::cluster::client::ConnectArgs {
+        crate::cluster::client::ConnectArgs {
+            kubeconfig: self.kubeconfig.clone(),
+            context: self.context.clone(),
+            request_timeout: self.request_timeout(),
+        }
+    }
+
     /// The per-request timeout in effect (`None`: none, from `--request-timeout 0`).
     pub fn request_timeout(&self) -> Option<std::time::Duration> {
         match self.request_timeout {
@@ -296,6 +306,44 @@ pub struct DrainFlags {
     /// PodDisruptionBudget (`plan` exits 3 for those; `drain` refuses them without this).
     #[arg(long)]
     pub allow_outage: bool,
+}
+
+impl DrainFlags {
+    /// The drain options these flags ask for, validated; errors carry kubectl's wording.
+    pub fn options(&self) -> Result<DrainOptions, String> {
+        let f = self;
+        let timeout = crate::drain::options::parse_go_duration(&f.timeout).ok_or_else(|| {
+            format!(
+                "invalid argument \"{}\" for \"--timeout\" flag: time: invalid duration \"{}\"",
+                f.timeout, f.timeout
+            )
+        })?;
+        let pod_selector = if f.pod_selector.trim().is_empty() {
+            None
+        } else {
+            Some(
+                crate::drain::selector::PodSelector::parse(&f.pod_selector).map_err(|_| {
+                    format!(
+                        "--pod-selector={} must be a valid label selector",
+                        f.pod_selector
+                    )
+                })?,
+            )
+        };
+        Ok(DrainOptions {
+            ignore_daemonsets: f.ignore_daemonsets,
+            delete_emptydir_data: f.delete_emptydir_data,
+            force: f.force,
+            // kubectl: only values >= 0 are sent; negative means "the pod's own setting".
+            grace_period: u32::try_from(f.grace_period).ok(),
+            timeout: (!timeout.is_zero()).then_some(timeout),
+            pod_selector,
+            disable_eviction: f.disable_eviction,
+            skip_wait_for_delete_timeout: (f.skip_wait_for_delete_timeout > 0)
+                .then_some(f.skip_wait_for_delete_timeout),
+            allow_outage: f.allow_outage,
+        })
+    }
 }
 
 /// `kubedrain plan`.

@@ -6,6 +6,7 @@ pub mod benchlog;
 pub mod campaign;
 pub mod cli;
 pub mod cluster;
+pub mod commands;
 pub mod crash;
 pub mod drain;
 pub mod logging;

@@ -165,7 +165,7 @@ fn run_main(cli: Cli) -> color_eyre::Result<()> {
                 // One Config, two clients: the watchers' (kube's retries) and the drain's
                 // (none). Probe before the screen switches: every connection problem is
                 // printed on a normal terminal, in plain words.
-                let (config, context) = client::config_from_args(&cli.kube).await?;
+                let (config, context) = client::config_from_args(&cli.kube.connect()).await?;
                 let flow = drain_setup(&config, &context);
                 let conn = client::probe(config, context).await?;
                 let opts = RunOptions {
@@ -174,7 +174,7 @@ fn run_main(cli: Cli) -> color_eyre::Result<()> {
                     flow,
                     ..Default::default()
                 };
-                run(conn, opts).await
+                run(conn, opts, kubedrain::ui::render).await
             }
             Some(Command::Demo(args)) => demo(args, &cli.kube, cli.readonly).await,
             Some(Command::Completions(a)) => {
@@ -188,13 +188,13 @@ fn run_main(cli: Cli) -> color_eyre::Result<()> {
                 clap_mangen::Man::new(Cli::command()).render(&mut out)?;
                 print_out(&out)
             }
-            Some(Command::Sim(args)) => kubedrain::sim::server::run_cli(args).await,
+            Some(Command::Sim(args)) => kubedrain::commands::sim::run(args).await,
             Some(Command::Campaign(args)) => std::process::exit(match &args.simulate_upgrade {
                 Some(scenario) => {
                     let scenario = scenario.clone();
                     campaign_demo(&cli.kube, cli.readonly, args, scenario).await?
                 }
-                None => kubedrain::campaign::commands::run(&cli.kube, cli.readonly, args).await,
+                None => kubedrain::commands::campaign::run(&cli.kube, cli.readonly, args).await,
             }),
             Some(
                 cmd @ (Command::Plan(_)
@@ -202,7 +202,7 @@ fn run_main(cli: Cli) -> color_eyre::Result<()> {
                 | Command::Cordon(_)
                 | Command::Uncordon(_)),
             ) => std::process::exit(
-                kubedrain::drain::commands::run(&cli.kube, cli.readonly, cmd).await,
+                kubedrain::commands::drain::run(&cli.kube, cli.readonly, cmd).await,
             ),
             Some(Command::Versions(args)) => std::process::exit(versions(&cli.kube, args).await),
         }
@@ -239,7 +239,7 @@ async fn campaign_demo(
         context: "demo".into(),
         server: sim.url().to_string(),
     };
-    let code = kubedrain::campaign::commands::run_with(
+    let code = kubedrain::commands::campaign::run_with(
         kube,
         readonly,
         args,
@@ -353,6 +353,7 @@ async fn demo(
             flow,
             demo_clock: Some(sim.clock().clone()),
         },
+        kubedrain::ui::render,
     )
     .await;
     drop(kc_file);
@@ -398,7 +399,7 @@ fn drain_setup(config: &kube::Config, context: &str) -> FlowSetup {
 
 /// `kubedrain versions`: the skew matrix (and the way to `--target`); returns the exit code.
 async fn versions(kube: &kubedrain::cli::KubeArgs, args: kubedrain::cli::VersionsArgs) -> i32 {
-    let client = kubedrain::drain::client::load_config(kube)
+    let client = kubedrain::drain::client::load_config(&kube.connect())
         .await
         .and_then(|(config, _)| kubedrain::drain::client::client_without_retry(config));
     match client {

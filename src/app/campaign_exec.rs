@@ -11,12 +11,12 @@ use super::campaign::{CampaignCmd, CampaignMsg, PlanView};
 use super::drain_flow::OptionsForm;
 use super::flow_exec::{FlowSetup, UpgradeFn};
 use super::msg::Msg;
-use crate::campaign::commands::{check_lines, order_lines};
 use crate::campaign::events::CampaignEvent;
 use crate::campaign::exec::{CampaignControl, Setup, Start, start_campaign};
 use crate::campaign::journal::{CampaignJournal, last_unfinished};
 use crate::campaign::prepare::{Request, prepare};
 use crate::campaign::report;
+use crate::campaign::text::{check_lines, order_lines};
 use crate::drain::journal::{Journal, state_dir};
 use crate::drain::options::DrainOptions;
 

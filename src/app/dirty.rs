@@ -7,11 +7,11 @@ use std::sync::Arc;
 
 use kube::ResourceExt;
 
+use super::layout;
 use super::model::{Model, Table, View};
 use super::views::{self, clamp_pod_name_w, pod_name_width, set_nav};
 use crate::cluster::rows::{NodeReady, PodRow};
 use crate::cluster::watch::{Ev, Feed};
-use crate::ui::layout;
 
 /// Applies `feed` to the cache and marks what it changed.
 pub fn apply(m: &mut Model, feed: Feed) {
@@ -231,7 +231,7 @@ fn pod_listed(m: &Model, key: &str, p: &PodRow) -> bool {
         && m.filters
             .get(&Table::Pods)
             .filter(|f| !f.text.is_empty())
-            .is_none_or(|f| f.matches(&crate::ui::panes::pods::cells(m, p)))
+            .is_none_or(|f| f.matches(&super::cells::pod(m, p)))
 }
 
 /// A node was added or changed: an added node (or any, under a filter) changes the list;

@@ -73,7 +73,7 @@ fn a_pod_event_on_another_node_does_not_rebuild_the_node_list() {
 #[test]
 fn an_invisible_pod_change_does_not_draw() {
     let mut m = big_model();
-    assert!(m.nav(Table::Nodes).offset + crate::ui::layout::table_rows(&m, Table::Nodes) < 30);
+    assert!(m.nav(Table::Nodes).offset + crate::app::layout::table_rows(&m, Table::Nodes) < 30);
     restart(&mut m, "w30", 1);
     assert!(!m.redraw, "w30 is neither selected nor on screen");
     // Its node's counters are on screen once the nodes pane scrolls there.

@@ -14,6 +14,7 @@
 
 pub mod campaign;
 pub mod campaign_exec;
+pub mod cells;
 pub mod conn;
 pub mod demo_clock;
 pub mod dirty;
@@ -22,6 +23,7 @@ pub mod fixtures;
 pub mod flow_exec;
 pub mod flow_fixtures;
 pub mod keymap;
+pub mod layout;
 pub mod model;
 pub mod msg;
 pub mod run;

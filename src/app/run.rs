@@ -90,8 +90,11 @@ impl Drop for TerminalGuard {
     }
 }
 
-/// Runs the TUI on `conn` until the user quits.
-pub async fn run(conn: Connection, opts: RunOptions) -> Result<()> {
+/// Draws one frame of the model (`ui::render`; passed in, so `app` does not depend on `ui`).
+pub type Render = fn(&Model, &mut ratatui::Frame);
+
+/// Runs the TUI on `conn` until the user quits, drawing with `render`.
+pub async fn run(conn: Connection, opts: RunOptions, render: Render) -> Result<()> {
     let info = ConnInfo {
         context: conn.context.clone(),
         server: conn.server.clone(),
@@ -142,7 +145,7 @@ pub async fn run(conn: Connection, opts: RunOptions) -> Result<()> {
     let mut guard = TerminalGuard::enter()?;
     let size = guard.terminal.size()?;
     model.size = (size.width, size.height);
-    let result = event_loop(&mut guard.terminal, model, rx, &mut exec).await;
+    let result = event_loop(&mut guard.terminal, model, rx, &mut exec, render).await;
     exec.stop();
     // A running campaign stops where it is (the journal says where; it is offered next time).
     exec.campaign.stop();
@@ -162,6 +165,7 @@ async fn event_loop(
     mut model: Model,
     mut rx: mpsc::Receiver<Msg>,
     exec: &mut Executor,
+    render: Render,
 ) -> Result<()> {
     let mut input = EventStream::new();
     let mut tick = tokio::time::interval(Duration::from_secs(1));
@@ -186,7 +190,7 @@ async fn event_loop(
             let started = std::time::Instant::now();
             model.refresh();
             let refreshed = started.elapsed();
-            terminal.draw(|f| crate::ui::render(&model, f))?;
+            terminal.draw(|f| render(&model, f))?;
             if crate::benchlog::enabled() {
                 crate::benchlog::value("frame", started.elapsed().as_micros());
                 // The view-refresh part alone, to tell it from draw + write.

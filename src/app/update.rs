@@ -463,7 +463,7 @@ fn move_by(m: &mut Model, delta: isize) {
 }
 
 fn action(m: &mut Model, a: Action) -> Vec<Cmd> {
-    let page = crate::ui::layout::table_rows(m, m.active_table()).max(1) as isize;
+    let page = crate::app::layout::table_rows(m, m.active_table()).max(1) as isize;
     match a {
         Action::Quit => super::drain_flow::quit(m),
         Action::Up => move_by(m, -1),

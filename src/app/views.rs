@@ -2,8 +2,8 @@
 //! changed, see `Model::dirty`) and keeping selections and scroll offsets valid.
 
 use super::model::{Dirty, Filter, Model, Nav, PodScope, Table};
+use super::{cells, layout};
 use crate::cluster::rows::{EventRow, NodeReady, PodRow};
-use crate::ui::{layout, panes};
 
 /// Rebuilds the views of `m` marked in `m.dirty` (nodes first: a new node selection makes
 /// pods and events dirty too) and clamps their selections.
@@ -46,10 +46,7 @@ fn rebuild_nodes(m: &mut Model) {
         .cache
         .nodes
         .values()
-        .filter(|n| {
-            f.as_ref()
-                .is_none_or(|f| f.matches(&panes::nodes::cells(m, n)))
-        })
+        .filter(|n| f.as_ref().is_none_or(|f| f.matches(&cells::node(m, n))))
         .map(|n| n.name().to_string())
         .collect();
     let (mut cordoned, mut not_ready, mut young) = (0, 0, None);
@@ -134,10 +131,7 @@ fn rebuild_pods(m: &mut Model) {
         .into_iter()
         .filter_map(|k| m.cache.pods.get(k).map(|p| (k, p)))
         .filter(|(_, p)| m.namespace.as_deref().is_none_or(|ns| p.namespace() == ns))
-        .filter(|(_, p)| {
-            f.as_ref()
-                .is_none_or(|f| f.matches(&panes::pods::cells(m, p)))
-        })
+        .filter(|(_, p)| f.as_ref().is_none_or(|f| f.matches(&cells::pod(m, p))))
         .map(|(k, _)| k.to_string())
         .collect();
     m.views.pod_name_w =
@@ -177,10 +171,7 @@ fn rebuild_events(m: &mut Model) {
         .events
         .iter()
         .filter(|(_, e)| event_in_scope(m, e))
-        .filter(|(_, e)| {
-            f.as_ref()
-                .is_none_or(|f| f.matches(&panes::events::cells(m, e)))
-        })
+        .filter(|(_, e)| f.as_ref().is_none_or(|f| f.matches(&cells::event(m, e))))
         .collect();
     events.sort_by(|a, b| b.1.last_seen.cmp(&a.1.last_seen).then_with(|| a.0.cmp(b.0)));
     m.views.event_object_w = events
@@ -202,10 +193,7 @@ fn rebuild_pdbs(m: &mut Model) {
         .cache
         .pdbs
         .iter()
-        .filter(|(_, p)| {
-            f.as_ref()
-                .is_none_or(|f| f.matches(&panes::pdbs::cells(m, p)))
-        })
+        .filter(|(_, p)| f.as_ref().is_none_or(|f| f.matches(&cells::pdb(m, p))))
         .map(|(k, _)| k.to_string())
         .collect();
     pdbs.sort_unstable();

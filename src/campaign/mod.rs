@@ -10,7 +10,6 @@
 //! ([`commands`]). Depends on neither `app` nor `cli`'s TUI.
 
 pub mod command;
-pub mod commands;
 pub mod events;
 pub mod exec;
 pub mod gate;
@@ -26,6 +25,7 @@ pub mod skew_gate;
 mod stages;
 pub mod steps;
 pub mod taints;
+pub mod text;
 pub mod upgrade;
 pub mod version;
 pub mod versions;

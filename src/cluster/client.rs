@@ -9,8 +9,6 @@ use std::path::{Path, PathBuf};
 use kube::config::{KubeConfigOptions, Kubeconfig, KubeconfigError};
 use kube::{Client, Config};
 
-use crate::cli::KubeArgs;
-
 /// A client that answered `/version`.
 #[derive(Clone)]
 pub struct Connection {
@@ -56,9 +54,20 @@ pub fn read_kubeconfig(path: Option<&Path>) -> Result<Kubeconfig, KubeconfigErro
     })
 }
 
+/// Where to connect and how long a request may take (from the command line's global flags).
+#[derive(Debug, Clone)]
+pub struct ConnectArgs {
+    /// `--kubeconfig` (a `:`-separated list), else `$KUBECONFIG`, else `~/.kube/config`.
+    pub kubeconfig: Option<PathBuf>,
+    /// `--context`, else the kubeconfig's current context.
+    pub context: Option<String>,
+    /// How long one request may take (`None`: no limit).
+    pub request_timeout: Option<Duration>,
+}
+
 /// Reads the kubeconfig and picks the context: the one `Config` both clients are built
 /// from (the watchers' with kube's retries, the drain's without; no network yet).
-pub async fn config_from_args(args: &KubeArgs) -> Result<(Config, String), ConnectError> {
+pub async fn config_from_args(args: &ConnectArgs) -> Result<(Config, String), ConnectError> {
     let kubeconfig = read_kubeconfig(args.kubeconfig.as_deref()).map_err(|e| {
         let path = args
             .kubeconfig
@@ -103,7 +112,7 @@ pub async fn config_from_args(args: &KubeArgs) -> Result<(Config, String), Conne
         .await
         .map_err(|e| ConnectError(format!("kubeconfig context \"{context}\" is unusable: {e}")))?;
     config.connect_timeout = Some(Duration::from_secs(5));
-    super::timeout::set(&mut config, args.request_timeout());
+    super::timeout::set(&mut config, args.request_timeout);
     Ok((config, context))
 }
 

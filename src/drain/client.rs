@@ -6,12 +6,12 @@ use color_eyre::eyre::{Result, WrapErr, eyre};
 use kube::{Client, Config};
 
 use super::journal::Target;
-use crate::cli::KubeArgs;
+use crate::cluster::client::ConnectArgs;
 
 /// Loads the client config from `--kubeconfig`/`--context`, else `$KUBECONFIG`/`~/.kube/config`
 /// (a `:`-separated list is merged like kubectl), else in-cluster; returns it with the context
 /// name and server for the journal.
-pub async fn load_config(args: &KubeArgs) -> Result<(Config, Target)> {
+pub async fn load_config(args: &ConnectArgs) -> Result<(Config, Target)> {
     match crate::cluster::client::config_from_args(args).await {
         Ok((config, context)) => {
             let target = journal_target(&config, &context);

@@ -2,7 +2,7 @@
 //!
 //! How the TUI uses it (all on the same engine as `kubedrain plan|drain|cordon|uncordon`):
 //!
-//! - **Options**: [`DrainOptions`] (build it directly, or [`DrainOptions::from_flags`]).
+//! - **Options**: [`DrainOptions`] (build it directly, or `cli::DrainFlags::options`).
 //! - **Plan** (pure, from watch caches): [`plan()`] with a [`PlanInput`] — the node, its pods,
 //!   PDBs, optionally a [`ClusterView`] of all nodes/pods for the capacity check, and a
 //!   DaemonSet-exists lookup (`&|_, _| DsLookup::Exists` when DaemonSets are not watched).
@@ -21,7 +21,6 @@
 
 pub mod capacity;
 pub mod client;
-pub mod commands;
 mod drive;
 pub mod events;
 pub mod evict;

@@ -5,9 +5,9 @@ use std::time::Duration;
 use serde::Serialize;
 
 use super::selector::PodSelector;
-use crate::cli::DrainFlags;
 
-/// Validated drain options (from [`DrainFlags`] or built directly by the TUI).
+/// Validated drain options (from kubectl's flags, `cli::DrainFlags::options`, or built
+/// directly by the TUI).
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct DrainOptions {
     /// Skip DaemonSet-managed pods instead of failing pre-flight.
@@ -41,41 +41,6 @@ mod opt_secs {
             Some(d) => s.serialize_some(&d.as_secs_f64()),
             None => s.serialize_none(),
         }
-    }
-}
-
-impl DrainOptions {
-    /// Validates kubectl-style flags; errors carry kubectl's wording.
-    pub fn from_flags(f: &DrainFlags) -> Result<Self, String> {
-        let timeout = parse_go_duration(&f.timeout).ok_or_else(|| {
-            format!(
-                "invalid argument \"{}\" for \"--timeout\" flag: time: invalid duration \"{}\"",
-                f.timeout, f.timeout
-            )
-        })?;
-        let pod_selector = if f.pod_selector.trim().is_empty() {
-            None
-        } else {
-            Some(PodSelector::parse(&f.pod_selector).map_err(|_| {
-                format!(
-                    "--pod-selector={} must be a valid label selector",
-                    f.pod_selector
-                )
-            })?)
-        };
-        Ok(DrainOptions {
-            ignore_daemonsets: f.ignore_daemonsets,
-            delete_emptydir_data: f.delete_emptydir_data,
-            force: f.force,
-            // kubectl: only values >= 0 are sent; negative means "the pod's own setting".
-            grace_period: u32::try_from(f.grace_period).ok(),
-            timeout: (!timeout.is_zero()).then_some(timeout),
-            pod_selector,
-            disable_eviction: f.disable_eviction,
-            skip_wait_for_delete_timeout: (f.skip_wait_for_delete_timeout > 0)
-                .then_some(f.skip_wait_for_delete_timeout),
-            allow_outage: f.allow_outage,
-        })
     }
 }
 

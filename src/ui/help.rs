@@ -215,3 +215,14 @@ pub fn render(m: &Model, f: &mut Frame, area: Rect) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn read_only_help_offers_no_change() {
+        let help: String = super::lines(true).iter().map(|l| l.to_string()).collect();
+        assert!(!help.contains("cordon"), "{help}");
+        let full: String = super::lines(false).iter().map(|l| l.to_string()).collect();
+        assert!(full.contains("cordon"), "{full}");
+    }
+}

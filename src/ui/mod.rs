@@ -2,13 +2,14 @@
 
 pub mod dialogs;
 pub mod help;
-pub mod layout;
 pub mod panes;
 pub mod status_bar;
 pub mod table;
 pub mod theme;
 
 use ratatui::Frame;
+
+use crate::app::layout;
 use ratatui::layout::{Alignment, Rect};
 use ratatui::text::Line;
 use ratatui::widgets::{Paragraph, Wrap};

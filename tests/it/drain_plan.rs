@@ -6,7 +6,7 @@ use kubedrain::drain::plan::BlockKind;
 
 use drain_support::*;
 use kubedrain::drain::selector::PodSelector;
-use kubedrain::drain::{DrainOptions, PodAction, SkipReason};
+use kubedrain::drain::{PodAction, SkipReason};
 use serde_json::json;
 
 #[test]
@@ -293,7 +293,7 @@ fn invalid_flags_give_kubectl_errors() {
     }
     let t = T::parse_from(["t", "--pod-selector", "a=b=c"]);
     assert_eq!(
-        DrainOptions::from_flags(&t.f).unwrap_err(),
+        t.f.options().unwrap_err(),
         "--pod-selector=a=b=c must be a valid label selector"
     );
     // A bad duration is refused by clap itself, naming the flag.
@@ -309,13 +309,10 @@ fn invalid_flags_give_kubectl_errors() {
         "--skip-wait-for-delete-timeout",
         "0",
     ]);
-    let o = DrainOptions::from_flags(&t.f).unwrap();
+    let o = t.f.options().unwrap();
     assert_eq!(o.grace_period, None);
     assert_eq!(o.timeout, Some(std::time::Duration::from_secs(90)));
     assert_eq!(o.skip_wait_for_delete_timeout, None);
     let t = T::parse_from(["t", "--grace-period", "0"]);
-    assert_eq!(
-        DrainOptions::from_flags(&t.f).unwrap().grace_period,
-        Some(0)
-    );
+    assert_eq!(t.f.options().unwrap().grace_period, Some(0));
 }

@@ -7,7 +7,6 @@ use std::sync::Arc;
 
 use clap::Parser;
 use kubedrain::cli::{Cli, Command};
-use kubedrain::drain::DrainOptions;
 use kubedrain::drain::options::parse_go_duration;
 use kubedrain::sim::clock::SimClock;
 use kubedrain::sim::scenario::{BUILTIN, parse};
@@ -102,13 +101,13 @@ fn random_command_lines_never_panic() {
         parsed += 1;
         match &cli.command {
             Some(Command::Drain(a)) => {
-                let _ = DrainOptions::from_flags(&a.flags);
+                let _ = a.flags.options();
             }
             Some(Command::Plan(a)) => {
-                let _ = DrainOptions::from_flags(&a.flags);
+                let _ = a.flags.options();
             }
             Some(Command::Campaign(a)) => {
-                let _ = DrainOptions::from_flags(&a.flags);
+                let _ = a.flags.options();
                 assert!(parse_go_duration(&a.soak).is_some(), "{argv:?}");
             }
             _ => {}

@@ -38,6 +38,7 @@ mod fault_watch_tui;
 mod files_and_secrets;
 mod flow_daemonsets;
 mod input_fuzz;
+mod layering;
 mod rbac_enforced;
 mod rbac_roles;
 mod sim_api;

@@ -25,7 +25,7 @@ fn plan(m: &Model) -> PlanView {
         ..Default::default()
     };
     PlanView {
-        lines: kubedrain::campaign::commands::order_lines(&spec),
+        lines: kubedrain::campaign::text::order_lines(&spec),
         spec,
         held: None,
     }

@@ -6,11 +6,11 @@ use std::time::Duration;
 
 use jiff::Timestamp;
 use kube::Client;
+use kubedrain::app::cells;
 use kubedrain::app::model::{ConnInfo, ConnState, Model, WatchState};
 use kubedrain::app::{Msg, update};
 use kubedrain::cluster::rows::PodRow;
 use kubedrain::cluster::watch::{self, Kind, WatchReport};
-use kubedrain::ui::panes::nodes;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
@@ -79,7 +79,7 @@ fn node_numbers(m: &Model) -> Vec<(String, Vec<String>)> {
     m.cache
         .nodes
         .values()
-        .map(|n| (n.name().to_string(), nodes::cells(m, n)[4..7].to_vec()))
+        .map(|n| (n.name().to_string(), cells::node(m, n)[4..7].to_vec()))
         .collect()
 }
 
@@ -117,7 +117,7 @@ async fn namespace_filter_lists_its_pods_but_nodes_keep_their_own_numbers() {
         node0.len() > web_on_node0 && web_on_node0 > 0,
         "mixed has web and other pods on node0"
     );
-    let cells = nodes::cells(&web.model, &web.model.cache.nodes["node0"]);
+    let cells = cells::node(&web.model, &web.model.cache.nodes["node0"]);
     assert_eq!(cells[4], format!("{}/110", node0.len()), "{cells:?}");
     assert_eq!(web.model.pods_hidden(), None);
 

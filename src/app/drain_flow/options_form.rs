@@ -212,7 +212,7 @@ impl OptionsForm {
 
     /// Validated options.
     pub fn options(&self) -> Result<DrainOptions, String> {
-        DrainOptions::from_flags(&self.flags()?)
+        self.flags()?.options()
     }
 
     /// The equivalent kubectl command line (what a teacher writes on the board).

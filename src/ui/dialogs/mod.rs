@@ -12,9 +12,9 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Borders, Clear, Paragraph, Wrap};
 
-use super::layout::Areas;
 use super::theme;
 use crate::app::drain_flow::{self, Ctx, Dialog, FLOW_BINDINGS, Field, OptionsForm, UncordonFacts};
+use crate::app::layout::Areas;
 use crate::app::model::Model;
 use crate::cluster::age;
 use crate::cluster::rows::NodeReady;

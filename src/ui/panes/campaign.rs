@@ -302,7 +302,7 @@ fn unfinished(m: &Model, f: &mut Frame, area: Rect) {
                 )),
             ];
             l.extend(
-                crate::campaign::commands::order_lines(&p.spec)
+                crate::campaign::text::order_lines(&p.spec)
                     .into_iter()
                     .map(|s| Line::from(Span::styled(s, theme::dim()))),
             );

@@ -3,9 +3,9 @@
 use ratatui::Frame;
 use ratatui::layout::Rect;
 
+use crate::app::cells::object;
 use crate::app::model::{Model, Table};
 use crate::cluster::age;
-use crate::cluster::rows::EventRow;
 use crate::ui::table::{self, Col, fixed, flex};
 use crate::ui::theme;
 
@@ -17,22 +17,6 @@ const COLS: &[Col] = &[
     fixed("COUNT", 5, 3),
     flex("MESSAGE", 16, 0),
 ];
-
-fn object(e: &EventRow) -> String {
-    format!("{}/{}", e.object_kind.to_lowercase(), e.object_name)
-}
-
-/// Visible text of every column (what `/` filters on).
-pub fn cells(m: &Model, e: &EventRow) -> Vec<String> {
-    vec![
-        age::since(e.last_seen, m.now),
-        e.type_.clone(),
-        e.reason.clone(),
-        object(e),
-        e.count.to_string(),
-        e.message.clone(),
-    ]
-}
 
 /// Draws the events pane.
 pub fn render(m: &Model, f: &mut Frame, area: Rect, focused: bool) {

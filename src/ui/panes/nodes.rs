@@ -5,6 +5,7 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Cell;
 
+use crate::app::cells::{UNKNOWN, pct, roles};
 use crate::app::model::{Model, PodCoverage, Table};
 use crate::cluster::age;
 use crate::cluster::rows::{NodeReady, NodeRow};
@@ -24,53 +25,6 @@ const COLS: &[Col] = &[
     fixed("KERNEL", 18, 5),
     fixed("OS-IMAGE", 22, 6),
 ];
-
-/// Percent of `used` in `total` (0 when unknown).
-fn pct(used: u64, total: u64) -> u64 {
-    (used * 100).checked_div(total).unwrap_or(0)
-}
-
-/// What a node's PODS, CPU and MEM cells say when the pod cache lacks some namespaces: a
-/// count of the visible ones would pass for the node's.
-const UNKNOWN: &str = "?";
-
-/// Visible text of every column (what `/` filters on).
-pub fn cells(m: &Model, n: &NodeRow) -> Vec<String> {
-    let load = m
-        .cache
-        .index
-        .load
-        .get(n.name())
-        .copied()
-        .unwrap_or_default();
-    let known = m.pods_hidden().is_none();
-    let or_unknown = |s: String| if known { s } else { UNKNOWN.to_string() };
-    vec![
-        n.name().to_string(),
-        n.status_text(),
-        roles(n),
-        n.kubelet_version.clone(),
-        format!(
-            "{}/{}",
-            or_unknown(load.pods.to_string()),
-            n.pods_allocatable
-        ),
-        or_unknown(format!("{}%", pct(load.cpu_m, n.cpu_allocatable_m))),
-        or_unknown(format!("{}%", pct(load.mem, n.mem_allocatable))),
-        age::since(n.created(), m.now),
-        n.internal_ip.clone().unwrap_or_else(|| "<none>".into()),
-        n.kernel_version.clone(),
-        n.os_image.clone(),
-    ]
-}
-
-fn roles(n: &NodeRow) -> String {
-    if n.roles.is_empty() {
-        "<none>".into()
-    } else {
-        n.roles.join(",")
-    }
-}
 
 /// `▰▰▱▱▱ 45%`: a 5-cell bar so a glance finds the full node; `?` when the pods are not
 /// all known.
@@ -229,7 +183,7 @@ mod tests {
     use ratatui::Terminal;
     use ratatui::backend::TestBackend;
 
-    use super::cells;
+    use crate::app::cells;
     use crate::app::fixtures::seed_model;
     use crate::app::model::PodCoverage;
 
@@ -251,10 +205,10 @@ mod tests {
     fn a_partial_pod_cache_shows_unknown_node_counts_not_smaller_ones() {
         let mut m = seed_model((160, 30));
         let node0 = m.cache.nodes["node0"].clone();
-        let known = cells(&m, &node0);
+        let known = cells::node(&m, &node0);
         assert_eq!(known[4], "7/110", "{known:?}");
         m.pod_coverage = PodCoverage::namespace("default", "access denied (403): forbidden");
-        let partial = cells(&m, &node0);
+        let partial = cells::node(&m, &node0);
         assert_eq!(partial[4..7], ["?/110", "?", "?"], "{partial:?}");
         let s = screen(&m);
         assert!(

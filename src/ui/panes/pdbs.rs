@@ -1,12 +1,10 @@
 //! The PodDisruptionBudgets view (`:pdb`): what will block a drain.
 
-use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 
+use crate::app::cells;
 use crate::app::model::{Model, Table};
-use crate::cluster::age;
-use crate::cluster::rows::PdbRow;
 use crate::ui::table::{self, Col, fixed};
 use crate::ui::theme;
 
@@ -20,43 +18,6 @@ const COLS: &[Col] = &[
     fixed("PODS", 5, 3),
     fixed("AGE", 5, 3),
 ];
-
-fn intstr(v: &Option<IntOrString>) -> String {
-    match v {
-        Some(IntOrString::Int(i)) => i.to_string(),
-        Some(IntOrString::String(s)) => s.clone(),
-        None => "N/A".into(),
-    }
-}
-
-/// How many pods PDB `p` selects, or `?` when its namespace's pods are hidden from us.
-fn pdb_pods(m: &Model, p: &PdbRow) -> String {
-    let ns = p.meta.namespace.as_deref().unwrap_or_default();
-    if !m.pods_known_in(ns) {
-        return "?".into();
-    }
-    m.cache
-        .index
-        .pdb_pods
-        .get(&p.key())
-        .map_or(0, |s| s.len())
-        .to_string()
-}
-
-/// Visible text of every column (what `/` filters on).
-pub fn cells(m: &Model, p: &PdbRow) -> Vec<String> {
-    let pods = pdb_pods(m, p);
-    vec![
-        p.meta.namespace.clone().unwrap_or_default(),
-        p.meta.name.clone().unwrap_or_default(),
-        intstr(&p.min_available),
-        intstr(&p.max_unavailable),
-        p.disruptions_allowed.to_string(),
-        format!("{}/{}", p.current_healthy, p.desired_healthy),
-        pods.to_string(),
-        age::since(p.meta.creation_timestamp.as_ref().map(|t| t.0), m.now),
-    ]
-}
 
 /// Draws the PDB view over the whole body.
 pub fn render(m: &Model, f: &mut Frame, area: Rect) {
@@ -96,7 +57,7 @@ pub fn render(m: &Model, f: &mut Frame, area: Rect) {
             let Some(p) = m.cache.pdbs.get(&m.views.pdbs[i]) else {
                 return Vec::new();
             };
-            let text = cells(m, p);
+            let text = cells::pdb(m, p);
             keep.iter()
                 .map(|&c| {
                     let style = match c {
@@ -123,10 +84,14 @@ mod tests {
     fn pdb_pod_counts_are_unknown_where_pods_are_hidden() {
         let mut m = seed_model((120, 30));
         let pdb = m.cache.pdbs["default/http-spring"].clone();
-        assert_eq!(cells(&m, &pdb)[6], "11");
+        assert_eq!(cells::pdb(&m, &pdb)[6], "11");
         m.pod_coverage = PodCoverage::namespace("default", "access denied (403): forbidden");
-        assert_eq!(cells(&m, &pdb)[6], "11", "default's pods are all known");
+        assert_eq!(
+            cells::pdb(&m, &pdb)[6],
+            "11",
+            "default's pods are all known"
+        );
         m.pod_coverage = PodCoverage::namespace("kube-system", "access denied (403): forbidden");
-        assert_eq!(cells(&m, &pdb)[6], "?");
+        assert_eq!(cells::pdb(&m, &pdb)[6], "?");
     }
 }

@@ -4,9 +4,9 @@
 use ratatui::Frame;
 use ratatui::layout::Rect;
 
+use crate::app::cells::restarts;
 use crate::app::model::{Model, PodScope, Table};
 use crate::cluster::age;
-use crate::cluster::rows::PodRow;
 use crate::ui::table::{self, Col, fixed, flex};
 use crate::ui::theme;
 
@@ -21,34 +21,6 @@ const COLS: &[Col] = &[
     fixed("NODE", 12, 5),
     flex("WHY PENDING", 16, 0),
 ];
-
-/// kubectl's RESTARTS: `3` or `1 (77d ago)`.
-fn restarts(m: &Model, p: &PodRow) -> String {
-    match p.last_restart {
-        Some(t) if p.restarts > 0 => {
-            format!("{} ({} ago)", p.restarts, age::since(Some(t), m.now))
-        }
-        _ => p.restarts.to_string(),
-    }
-}
-
-/// Visible text of every column (what `/` filters on).
-pub fn cells(m: &Model, p: &PodRow) -> Vec<String> {
-    vec![
-        p.namespace().to_string(),
-        p.name().to_string(),
-        format!("{}/{}", p.ready_containers, p.total_containers),
-        p.status_text().to_string(),
-        restarts(m, p),
-        age::since(p.created(), m.now),
-        p.pod_ip.as_deref().unwrap_or("<none>").to_string(),
-        p.node_name.as_deref().unwrap_or("<none>").to_string(),
-        p.unschedulable_message
-            .as_deref()
-            .unwrap_or_default()
-            .to_string(),
-    ]
-}
 
 /// Draws the pods pane.
 pub fn render(m: &Model, f: &mut Frame, area: Rect, focused: bool) {

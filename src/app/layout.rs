@@ -3,7 +3,7 @@
 
 use ratatui::layout::Rect;
 
-use crate::app::model::{Model, Pane, Table, View};
+use super::model::{Model, Pane, Table, View};
 
 /// Where each part of the screen goes.
 #[derive(Debug, Clone, Copy, Default)]

@@ -9,14 +9,15 @@ use std::time::Duration;
 
 use jiff::Timestamp;
 
-use super::events::{CampaignEvent, CampaignState};
-use super::exec::{Setup, Start, start_campaign};
-use super::journal::{CampaignJournal, Hold, Spec, last_unfinished};
-use super::plan::{Selection, Wave, WaveCheck};
-use super::prepare::{Pick, Prepared, Request, prepare};
-use super::read;
-use super::report::{self, Report};
-use super::upgrade::{UpgradeHook, parse_target};
+use crate::campaign::events::{CampaignEvent, CampaignState};
+use crate::campaign::exec::{Setup, Start, start_campaign};
+use crate::campaign::journal::{CampaignJournal, Hold, Spec, last_unfinished};
+use crate::campaign::plan::Selection;
+use crate::campaign::prepare::{Pick, Prepared, Request, prepare};
+use crate::campaign::read;
+use crate::campaign::report::{self, Report};
+use crate::campaign::text::{check_lines, order_lines};
+use crate::campaign::upgrade::{UpgradeHook, parse_target};
 use crate::cli::{CampaignArgs, KubeArgs};
 use crate::drain::client::{client_without_retry, load_config};
 use crate::drain::events::{DrainEvent, PodState};
@@ -80,7 +81,7 @@ async fn run_inner(
     cluster: Option<(kube::Config, Target)>,
     upgrade: Option<UpgradeHook>,
 ) -> Result<i32, String> {
-    let opts = DrainOptions::from_flags(&a.flags)?;
+    let opts = a.flags.options()?;
     let target = a.target.as_deref().map(parse_target).transpose()?;
     let soak = parse_go_duration(&a.soak)
         .ok_or_else(|| format!("invalid --soak \"{}\": expected a duration like 2m", a.soak))?;
@@ -108,7 +109,9 @@ async fn run_inner(
     let sel = selection(&a)?;
     let (config, jtarget) = match cluster {
         Some(c) => c,
-        None => load_config(kube).await.map_err(|e| format!("{e:#}"))?,
+        None => load_config(&kube.connect())
+            .await
+            .map_err(|e| format!("{e:#}"))?,
     };
     let client = client_without_retry(config).map_err(|e| format!("{e:#}"))?;
     let journal = CampaignJournal::open(jtarget.clone());
@@ -194,86 +197,6 @@ async fn run_inner(
         poll: Duration::from_secs(1),
     };
     execute(setup, start, a.report).await
-}
-
-pub fn wave_name(w: &Wave, total: usize) -> String {
-    format!(
-        "wave {}/{total}: {}{}",
-        w.index + 1,
-        w.nodes.join(", "),
-        if w.control_plane {
-            " (control plane)"
-        } else {
-            ""
-        }
-    )
-}
-
-/// The campaign's order, one line per wave, after a summary line.
-pub fn order_lines(spec: &Spec) -> Vec<String> {
-    let nodes: usize = spec.waves.iter().map(|w| w.nodes.len()).sum();
-    let mut out = vec![format!(
-        "campaign: {nodes} node(s) in {} wave(s), {}, max-unavailable {}, soak {} s",
-        spec.waves.len(),
-        match &spec.target {
-            Some(t) => format!("target {t}"),
-            None => "OS only".into(),
-        },
-        spec.max_unavailable,
-        spec.soak_secs
-    )];
-    for w in &spec.waves {
-        out.push(format!("  {}", wave_name(w, spec.waves.len())));
-    }
-    if spec.taint_queued && spec.waves.len() > 1 {
-        out.push(format!(
-            "  queued nodes: taint {}:{} until their turn (--taint-queued=false: none)",
-            super::taints::QUEUED_KEY,
-            super::taints::QUEUED_EFFECT
-        ));
-    }
-    match spec.hold {
-        Some(Hold::Node) => out.push("  hold points: before each node (Enter goes on)".into()),
-        Some(Hold::Wave) => out.push("  hold points: before each wave (Enter goes on)".into()),
-        None => {}
-    }
-    out
-}
-
-/// The check's lines (nodes' verdicts, the wave's forecast, held or not).
-pub fn check_lines(c: &WaveCheck, total: usize) -> Vec<String> {
-    let mut out = vec![format!("{}: pre-check", wave_name(&c.wave, total))];
-    for n in &c.nodes {
-        out.push(format!(
-            "  node/{}: {}, {} pod(s) to evict",
-            n.node,
-            serde_json::to_value(n.verdict)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_string))
-                .unwrap_or_default(),
-            n.removals
-        ));
-        for l in &n.lines {
-            out.push(format!("    {l}"));
-        }
-    }
-    let pending = c.pending().count();
-    out.push(format!(
-        "  forecast: {} replacement(s), {} Pending",
-        c.placements.len(),
-        pending
-    ));
-    for p in &c.placements {
-        out.push(format!("    {} → {}", p.pod, p.target));
-    }
-    for o in &c.overrides {
-        out.push(format!("  override: {o}"));
-    }
-    out.push(match &c.held {
-        Some(r) => format!("  HELD: {r}"),
-        None => "  can start".into(),
-    });
-    out
 }
 
 fn dry_run(cluster: &read::Cluster, spec: &Spec, opts: &DrainOptions) -> i32 {
@@ -367,7 +290,10 @@ pub fn event_lines(e: &CampaignEvent, total: usize, seen: &mut HashSet<String>) 
         CampaignEvent::Notice(m) => vec![format!("note: {m}")],
         CampaignEvent::Finished { state, .. } => vec![match state {
             CampaignState::Completed => "campaign completed".to_string(),
-            s => format!("campaign stopped: {}", super::exec::outcome_text(s)),
+            s => format!(
+                "campaign stopped: {}",
+                crate::campaign::exec::outcome_text(s)
+            ),
         }],
     }
 }

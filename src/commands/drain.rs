@@ -4,20 +4,20 @@
 
 use jiff::Timestamp;
 
-use super::client::{client_without_retry, load_config};
+use crate::drain::client::{client_without_retry, load_config};
 use kube::Client;
 use kube::api::{Api, ListParams};
 
-use super::events::{DrainEvent, DrainOutcome, NodeState};
-use super::exec::start_drain;
-use super::fetch;
-use super::journal::Journal;
-use super::node_ops::{self, NodeOpError};
-use super::options::DrainOptions;
-use super::plan::{Severity, Verdict, exit};
-use super::render::{self, Line};
 use crate::cli::{Command, KubeArgs};
 use crate::cluster::rows::NodeRow;
+use crate::drain::events::{DrainEvent, DrainOutcome, NodeState};
+use crate::drain::exec::start_drain;
+use crate::drain::fetch;
+use crate::drain::journal::Journal;
+use crate::drain::node_ops::{self, NodeOpError};
+use crate::drain::options::DrainOptions;
+use crate::drain::plan::{Severity, Verdict, exit};
+use crate::drain::render::{self, Line};
 
 fn print(lines: Vec<Line>) {
     for l in lines {
@@ -39,7 +39,7 @@ pub async fn run(kube: &KubeArgs, readonly: bool, cmd: Command) -> i32 {
         eprintln!("error: --readonly: refusing to change the cluster");
         return 1;
     }
-    let (config, target) = match load_config(kube).await {
+    let (config, target) = match load_config(&kube.connect()).await {
         Ok(c) => c,
         Err(e) => {
             eprintln!("error: {e:#}");
@@ -63,7 +63,7 @@ pub async fn run(kube: &KubeArgs, readonly: bool, cmd: Command) -> i32 {
     let journal = Journal::open(target);
     match cmd {
         Command::Plan(a) => {
-            let opts = match DrainOptions::from_flags(&a.flags) {
+            let opts = match a.flags.options() {
                 Ok(o) => o,
                 Err(e) => {
                     eprintln!("error: {e}");
@@ -108,7 +108,7 @@ pub async fn run(kube: &KubeArgs, readonly: bool, cmd: Command) -> i32 {
                     return 1;
                 }
             };
-            let opts = match DrainOptions::from_flags(&a.flags) {
+            let opts = match a.flags.options() {
                 Ok(o) => o,
                 Err(e) => {
                     eprintln!("error: {e}");
@@ -511,7 +511,7 @@ async fn resolve_nodes(
         ([], None) => Err(format!("error: USAGE: {verb} NODE [flags]\n{help}")),
         ([], Some(sel)) => {
             // Checked here, before any request (kubectl parses it client-side too).
-            super::selector::PodSelector::parse(sel)
+            crate::drain::selector::PodSelector::parse(sel)
                 .map_err(|why| format!("error: invalid --selector {sel:?}: {why}"))?;
             let list = api
                 .list(&ListParams::default().labels(sel))

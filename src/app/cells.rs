@@ -1,0 +1,147 @@
+//! The text of every table column, as the user reads it: what `/` filters on, and what the
+//! panes draw (with their styles) — one definition for both.
+
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+
+use super::model::Model;
+use crate::cluster::age;
+use crate::cluster::rows::{EventRow, NodeRow, PdbRow, PodRow};
+
+// Nodes.
+
+/// Percent of `used` in `total` (0 when unknown).
+pub fn pct(used: u64, total: u64) -> u64 {
+    (used * 100).checked_div(total).unwrap_or(0)
+}
+
+/// What a node's PODS, CPU and MEM cells say when the pod cache lacks some namespaces: a
+/// count of the visible ones would pass for the node's.
+pub const UNKNOWN: &str = "?";
+
+/// Visible text of every column (what `/` filters on).
+pub fn node(m: &Model, n: &NodeRow) -> Vec<String> {
+    let load = m
+        .cache
+        .index
+        .load
+        .get(n.name())
+        .copied()
+        .unwrap_or_default();
+    let known = m.pods_hidden().is_none();
+    let or_unknown = |s: String| if known { s } else { UNKNOWN.to_string() };
+    vec![
+        n.name().to_string(),
+        n.status_text(),
+        roles(n),
+        n.kubelet_version.clone(),
+        format!(
+            "{}/{}",
+            or_unknown(load.pods.to_string()),
+            n.pods_allocatable
+        ),
+        or_unknown(format!("{}%", pct(load.cpu_m, n.cpu_allocatable_m))),
+        or_unknown(format!("{}%", pct(load.mem, n.mem_allocatable))),
+        age::since(n.created(), m.now),
+        n.internal_ip.clone().unwrap_or_else(|| "<none>".into()),
+        n.kernel_version.clone(),
+        n.os_image.clone(),
+    ]
+}
+
+/// ROLES: `control-plane`, `<none>`.
+pub fn roles(n: &NodeRow) -> String {
+    if n.roles.is_empty() {
+        "<none>".into()
+    } else {
+        n.roles.join(",")
+    }
+}
+
+// Pods.
+
+/// kubectl's RESTARTS: `3` or `1 (77d ago)`.
+pub fn restarts(m: &Model, p: &PodRow) -> String {
+    match p.last_restart {
+        Some(t) if p.restarts > 0 => {
+            format!("{} ({} ago)", p.restarts, age::since(Some(t), m.now))
+        }
+        _ => p.restarts.to_string(),
+    }
+}
+
+/// Visible text of every column (what `/` filters on).
+pub fn pod(m: &Model, p: &PodRow) -> Vec<String> {
+    vec![
+        p.namespace().to_string(),
+        p.name().to_string(),
+        format!("{}/{}", p.ready_containers, p.total_containers),
+        p.status_text().to_string(),
+        restarts(m, p),
+        age::since(p.created(), m.now),
+        p.pod_ip.as_deref().unwrap_or("<none>").to_string(),
+        p.node_name.as_deref().unwrap_or("<none>").to_string(),
+        p.unschedulable_message
+            .as_deref()
+            .unwrap_or_default()
+            .to_string(),
+    ]
+}
+
+// Events.
+
+/// OBJECT: `kind/name`, as `kubectl get events` shows it.
+pub fn object(e: &EventRow) -> String {
+    format!("{}/{}", e.object_kind.to_lowercase(), e.object_name)
+}
+
+/// Visible text of every column (what `/` filters on).
+pub fn event(m: &Model, e: &EventRow) -> Vec<String> {
+    vec![
+        age::since(e.last_seen, m.now),
+        e.type_.clone(),
+        e.reason.clone(),
+        object(e),
+        e.count.to_string(),
+        e.message.clone(),
+    ]
+}
+
+// PodDisruptionBudgets.
+
+/// A PDB's `minAvailable`/`maxUnavailable`, or `N/A`.
+pub fn intstr(v: &Option<IntOrString>) -> String {
+    match v {
+        Some(IntOrString::Int(i)) => i.to_string(),
+        Some(IntOrString::String(s)) => s.clone(),
+        None => "N/A".into(),
+    }
+}
+
+/// How many pods PDB `p` selects, or `?` when its namespace's pods are hidden from us.
+pub fn pdb_pods(m: &Model, p: &PdbRow) -> String {
+    let ns = p.meta.namespace.as_deref().unwrap_or_default();
+    if !m.pods_known_in(ns) {
+        return "?".into();
+    }
+    m.cache
+        .index
+        .pdb_pods
+        .get(&p.key())
+        .map_or(0, |s| s.len())
+        .to_string()
+}
+
+/// Visible text of every column (what `/` filters on).
+pub fn pdb(m: &Model, p: &PdbRow) -> Vec<String> {
+    let pods = pdb_pods(m, p);
+    vec![
+        p.meta.namespace.clone().unwrap_or_default(),
+        p.meta.name.clone().unwrap_or_default(),
+        intstr(&p.min_available),
+        intstr(&p.max_unavailable),
+        p.disruptions_allowed.to_string(),
+        format!("{}/{}", p.current_healthy, p.desired_healthy),
+        pods.to_string(),
+        age::since(p.meta.creation_timestamp.as_ref().map(|t| t.0), m.now),
+    ]
+}

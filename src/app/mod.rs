@@ -16,6 +16,7 @@ pub mod campaign;
 pub mod campaign_exec;
 pub mod conn;
 pub mod demo_clock;
+pub mod describe;
 pub mod dirty;
 pub mod drain_flow;
 pub mod fixtures;

@@ -147,7 +147,11 @@ pub fn render(m: &Model, f: &mut Frame, area: Rect) {
             ]),
         }
     }
-    let dialog = crate::app::drain_flow::ctx(m).is_some();
+    // The describe page's keys, when it is open (it has the keyboard, like a dialog).
+    if m.describe.page.is_some() {
+        flow.insert(0, super::dialogs::describe_help());
+    }
+    let dialog = crate::app::drain_flow::ctx(m).is_some() || m.describe.page.is_some();
     let commands = secs.pop();
     if dialog {
         // A dialog has the keyboard: its keys replace the panes' (which do not apply).

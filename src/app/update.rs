@@ -71,6 +71,10 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Cmd> {
             if super::drain_flow::tick(m) {
                 m.redraw = true;
             }
+            // The describe page's "read 5s ago".
+            if m.describe.page.is_some() {
+                m.redraw = true;
+            }
             // The campaign view's drain clocks and countdowns.
             if m.view == View::Campaign && m.campaign.running() {
                 m.redraw = true;

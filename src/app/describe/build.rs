@@ -95,14 +95,23 @@ pub fn ago(m: &Model, t: Option<jiff::Timestamp>) -> String {
     }
 }
 
+/// The width the page's text has (lines are laid out for it; rebuilt on resize).
+pub fn cols(m: &Model) -> usize {
+    super::geometry(m.size).0
+}
+
 /// Rows padded into columns (the last column is not padded), two spaces apart, indented 2.
-pub fn table(head: &[&str], rows: Vec<Vec<(String, Tone)>>) -> Vec<DLine> {
+/// Wider than `cols`: each row becomes its first cell, then `HEAD value` pairs under it.
+pub fn table(head: &[&str], rows: Vec<Vec<(String, Tone)>>, cols: usize) -> Vec<DLine> {
     let n = head.len();
     let mut w: Vec<usize> = head.iter().map(|h| width(h)).collect();
     for r in &rows {
         for (i, (c, _)) in r.iter().enumerate().take(n) {
             w[i] = w[i].max(width(c));
         }
+    }
+    if 2 + w.iter().map(|w| w + 2).sum::<usize>() > cols + 2 {
+        return stacked(head, rows);
     }
     let line = |cells: Vec<(String, Tone)>, head: bool| {
         let mut l = DLine::one("  ", Tone::Text);
@@ -126,6 +135,26 @@ pub fn table(head: &[&str], rows: Vec<Vec<(String, Tone)>>) -> Vec<DLine> {
         true,
     )];
     out.extend(rows.into_iter().map(|r| line(r, false)));
+    out
+}
+
+fn stacked(head: &[&str], rows: Vec<Vec<(String, Tone)>>) -> Vec<DLine> {
+    let mut out = Vec::new();
+    for r in rows {
+        let mut cells = r.into_iter();
+        let Some((first, tone)) = cells.next() else {
+            continue;
+        };
+        out.push(DLine::one(format!("  {first}"), tone).hang(4));
+        let mut l = DLine::one("   ", Tone::Text).hang(4);
+        for (h, (c, tone)) in head.iter().skip(1).zip(cells) {
+            if c.is_empty() {
+                continue;
+            }
+            l = l.push(format!(" {h} "), Tone::Dim).push(format!("{c} "), tone);
+        }
+        out.push(l);
+    }
     out
 }
 
@@ -208,7 +237,7 @@ fn node_lines(
     out.push(DLine::blank());
     match pods {
         Ok(pods) => {
-            out.extend(allocated_lines(&facts::allocated(pods), alloc));
+            out.extend(allocated_lines(&facts::allocated(pods), alloc, cols(m)));
             out.push(DLine::blank());
             out.extend(node_pods(m, pods));
         }
@@ -302,7 +331,7 @@ fn node_facts(m: &Model, n: &Node, out: &mut Vec<DLine>) {
             ]
         })
         .collect();
-    out.extend(table(&["RESOURCE", "CAPACITY", "ALLOCATABLE"], rows));
+    out.extend(table(&["RESOURCE", "CAPACITY", "ALLOCATABLE"], rows, cols(m)));
 }
 
 /// A condition as the tables show it.
@@ -336,13 +365,17 @@ pub fn conditions<'a>(m: &Model, cs: impl Iterator<Item = Cond<'a>>) -> Vec<DLin
             ]
         })
         .collect();
-    let mut out = Vec::new();
-    for (l, c) in table(&["TYPE", "STATUS", "SINCE", "REASON"], rows)
-        .into_iter()
-        .zip(std::iter::once(None).chain(cs.iter().map(Some)))
-    {
-        out.push(l);
-        if let Some(msg) = c.and_then(|c| c.message).filter(|s| !s.is_empty()) {
+    let lines = table(&["TYPE", "STATUS", "SINCE", "REASON"], rows, cols(m));
+    // A header and a line per condition, or (stacked on a narrow page) two per condition.
+    let (mut out, per) = if lines.len() == cs.len() + 1 {
+        (vec![lines[0].clone()], 1)
+    } else {
+        (Vec::new(), 2)
+    };
+    let body = &lines[lines.len() - per * cs.len()..];
+    for (chunk, c) in body.chunks(per).zip(&cs) {
+        out.extend(chunk.iter().cloned());
+        if let Some(msg) = c.message.filter(|s| !s.is_empty()) {
             out.push(DLine::one(format!("    {msg}"), Tone::Dim).hang(4));
         }
     }
@@ -354,7 +387,7 @@ fn pct(part: u64, of: u64) -> String {
 }
 
 /// Requests and limits of the node's pods against its allocatable.
-pub fn allocated_lines(a: &Allocated, alloc: (u64, u64, u64)) -> Vec<DLine> {
+pub fn allocated_lines(a: &Allocated, alloc: (u64, u64, u64), cols: usize) -> Vec<DLine> {
     let (cpu, mem, pods) = alloc;
     let mut out = vec![
         DLine::heading("Allocated resources"),
@@ -387,13 +420,12 @@ pub fn allocated_lines(a: &Allocated, alloc: (u64, u64, u64)) -> Vec<DLine> {
             (pods.to_string(), Tone::Text),
         ],
     ];
-    out.extend(table(&["RESOURCE", "REQUESTS", "LIMITS", "ALLOCATABLE"], rows));
+    out.extend(table(&["RESOURCE", "REQUESTS", "LIMITS", "ALLOCATABLE"], rows, cols));
     out
 }
 
 /// The node's pods, every namespace: name, phase, owner kind, requests.
 fn node_pods(m: &Model, pods: &[Pod]) -> Vec<DLine> {
-    let _ = m;
     let mut sorted: Vec<&Pod> = pods.iter().collect();
     sorted.sort_by_key(|p| (p.metadata.namespace.clone(), p.metadata.name.clone()));
     let mut out = vec![DLine::heading(format!(
@@ -439,6 +471,7 @@ fn node_pods(m: &Model, pods: &[Pod]) -> Vec<DLine> {
     out.extend(table(
         &["NAMESPACE/NAME", "PHASE", "OWNER", "CPU REQ", "MEM REQ"],
         rows,
+        cols(m),
     ));
     out
 }
@@ -540,7 +573,7 @@ fn pdb_lines(
                         ]
                     })
                     .collect();
-                out.extend(table(&["NAME", "STATUS", "READY", "NODE"], rows));
+                out.extend(table(&["NAME", "STATUS", "READY", "NODE"], rows, cols(m)));
             }
         }
     }

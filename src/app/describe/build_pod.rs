@@ -3,7 +3,7 @@
 
 use k8s_openapi::api::core::v1::{Container, ContainerStatus, Pod};
 
-use super::build::{COL, Cond, ago, cannot, conditions, events, map_field, table};
+use super::build::{COL, Cond, ago, cannot, cols, conditions, events, map_field, table};
 use super::facts::{self, Hop, PdbMatch};
 use super::text::{DLine, Tone};
 use super::Subject;
@@ -50,7 +50,7 @@ pub fn pod_lines(
         ));
         out.push(DLine::blank());
         out.push(DLine::heading("Volumes"));
-        out.extend(volumes(p));
+        out.extend(volumes(p, cols(m)));
     }
     out.push(DLine::blank());
     out.push(DLine::heading("PodDisruptionBudgets that select it"));
@@ -226,7 +226,7 @@ fn containers(p: &Pod, out: &mut Vec<DLine>) {
 }
 
 /// Each volume: its name and source (emptyDir data goes with the pod).
-fn volumes(p: &Pod) -> Vec<DLine> {
+fn volumes(p: &Pod, cols: usize) -> Vec<DLine> {
     let vols = p.spec.as_ref().and_then(|s| s.volumes.clone()).unwrap_or_default();
     if vols.is_empty() {
         return vec![DLine::one("  <none>", Tone::Dim)];
@@ -238,7 +238,7 @@ fn volumes(p: &Pod) -> Vec<DLine> {
             vec![(v.name.clone(), Tone::Text), (kind, tone), (detail, Tone::Text)]
         })
         .collect();
-    table(&["NAME", "TYPE", "SOURCE"], rows)
+    table(&["NAME", "TYPE", "SOURCE"], rows, cols)
 }
 
 fn volume_source(v: &k8s_openapi::api::core::v1::Volume) -> (String, String, Tone) {

@@ -62,7 +62,7 @@ pub const PAGE_BINDINGS: &[PageBinding] = &[
     ),
     pb(&[Ch('k'), Code(KeyCode::Up)], PageAction::Up, "scroll up", ""),
     pb(
-        &[Code(KeyCode::PageDown), Ctrl('f'), Ch(' ')],
+        &[Code(KeyCode::PageDown), Ctrl('f')],
         PageAction::PageDown,
         "page down",
         "page",

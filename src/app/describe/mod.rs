@@ -149,6 +149,8 @@ pub struct Page {
     pub scroll: usize,
     /// The lines must be rebuilt.
     pub dirty: bool,
+    /// The width the lines were laid out for (tables depend on it).
+    pub built_for: usize,
 }
 
 impl Page {
@@ -207,6 +209,7 @@ pub fn start(m: &mut Model, subject: Subject, mode: Mode, scroll: usize) -> Vec<
         lines: Vec::new(),
         scroll,
         dirty: true,
+        built_for: 0,
     });
     m.redraw = true;
     refresh(m);
@@ -247,11 +250,12 @@ pub fn refresh(m: &mut Model) {
     let Some(mut page) = m.describe.page.take() else {
         return;
     };
-    if page.dirty {
+    let (cols, rows) = geometry(m.size);
+    if page.dirty || page.built_for != cols {
         page.lines = build::lines(m, &page);
         page.dirty = false;
+        page.built_for = cols;
     }
-    let (cols, rows) = geometry(m.size);
     page.scroll = page
         .scroll
         .min(text::rows(&page.lines, cols).saturating_sub(rows));

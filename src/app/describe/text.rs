@@ -128,7 +128,8 @@ fn wrap_line(l: &DLine, cols: usize, out: &mut Vec<Row>) {
                     // Trailing spaces past the edge are dropped, never the text.
                     let keep = if used + width(rest) <= cols { rest } else { bare };
                     push(&mut row, keep, seg.tone);
-                    used += width(keep);
+                    // Spaces dropped at the edge: the next word starts a new row.
+                    used = if keep.len() < rest.len() { cols } else { used + width(keep) };
                     break;
                 }
                 if used > hang {

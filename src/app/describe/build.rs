@@ -47,7 +47,10 @@ pub fn lines(m: &Model, page: &Page) -> Vec<DLine> {
 }
 
 fn loading(s: &Subject) -> Vec<DLine> {
-    vec![DLine::one(format!("reading {} from the API server…", s.label()), Tone::Dim)]
+    vec![DLine::one(
+        format!("reading {} from the API server…", s.label()),
+        Tone::Dim,
+    )]
 }
 
 /// `cannot <what>: <why>` in the warning colour.
@@ -151,7 +154,9 @@ fn stacked(head: &[&str], rows: Vec<Vec<(String, Tone)>>) -> Vec<DLine> {
             if c.is_empty() {
                 continue;
             }
-            l = l.push(format!(" {h} "), Tone::Dim).push(format!("{c} "), tone);
+            l = l
+                .push(format!(" {h} "), Tone::Dim)
+                .push(format!("{c} "), tone);
         }
         out.push(l);
     }
@@ -176,11 +181,18 @@ pub fn events(m: &Model, s: &Subject) -> Vec<DLine> {
         .values()
         .filter(|e| e.object_kind == s.kind() && e.object_name == s.name())
         .filter(|e| {
-            ns.is_none() || e.object_namespace.as_deref().or(e.meta.namespace.as_deref()) == ns
+            ns.is_none()
+                || e.object_namespace
+                    .as_deref()
+                    .or(e.meta.namespace.as_deref())
+                    == ns
         })
         .collect();
     if evs.is_empty() {
-        return vec![DLine::one("  <none> (the API server keeps events about an hour)", Tone::Dim)];
+        return vec![DLine::one(
+            "  <none> (the API server keeps events about an hour)",
+            Tone::Dim,
+        )];
     }
     evs.sort_by_key(|e| e.last_seen);
     evs.into_iter()
@@ -189,7 +201,11 @@ pub fn events(m: &Model, s: &Subject) -> Vec<DLine> {
                 Some(t) => age::human((m.now - t).get_seconds()),
                 None => "?".into(),
             };
-            let tone = if e.is_warning() { Tone::Warn } else { Tone::Text };
+            let tone = if e.is_warning() {
+                Tone::Warn
+            } else {
+                Tone::Text
+            };
             let mut l = DLine::one(format!("  {when:>5}  "), Tone::Dim)
                 .push(format!("{:<7}  {}", e.type_, e.reason), tone);
             if e.count > 1 {
@@ -226,9 +242,15 @@ fn node_lines(
             let a = n.status.as_ref().and_then(|s| s.allocatable.as_ref());
             let get = |k: &str| a.and_then(|a| a.get(k)).map(|q| q.0.clone());
             (
-                get("cpu").and_then(|q| crate::cluster::quantity::cpu_millis(&q)).unwrap_or(0),
-                get("memory").and_then(|q| crate::cluster::quantity::bytes(&q)).unwrap_or(0),
-                get("pods").and_then(|q| crate::cluster::quantity::count(&q)).unwrap_or(0),
+                get("cpu")
+                    .and_then(|q| crate::cluster::quantity::cpu_millis(&q))
+                    .unwrap_or(0),
+                get("memory")
+                    .and_then(|q| crate::cluster::quantity::bytes(&q))
+                    .unwrap_or(0),
+                get("pods")
+                    .and_then(|q| crate::cluster::quantity::count(&q))
+                    .unwrap_or(0),
             )
         }
         (Err(_), Some(r)) => (r.cpu_allocatable_m, r.mem_allocatable, r.pods_allocatable),
@@ -271,7 +293,10 @@ fn node_facts(m: &Model, n: &Node, out: &mut Vec<DLine>) {
     let spec = n.spec.clone().unwrap_or_default();
     let cordoned = spec.unschedulable.unwrap_or(false);
     let mut unsched = if cordoned { "true (cordoned)" } else { "false" }.to_string();
-    if let Some(owner) = row.and_then(|r| r.cordon_owner.as_ref()).filter(|_| cordoned) {
+    if let Some(owner) = row
+        .and_then(|r| r.cordon_owner.as_ref())
+        .filter(|_| cordoned)
+    {
         unsched.push_str(&format!(", set by {}", owner.manager));
     }
     let tone = if cordoned { Tone::Warn } else { Tone::Text };
@@ -296,10 +321,30 @@ fn node_facts(m: &Model, n: &Node, out: &mut Vec<DLine>) {
         out.push(DLine::field(&a.type_, COL, a.address.clone(), Tone::Text));
     }
     if let Some(i) = &status.node_info {
-        out.push(DLine::field("Kubelet", COL, i.kubelet_version.clone(), Tone::Text));
-        out.push(DLine::field("OS image", COL, i.os_image.clone(), Tone::Text));
-        out.push(DLine::field("Kernel", COL, i.kernel_version.clone(), Tone::Text));
-        out.push(DLine::field("Runtime", COL, i.container_runtime_version.clone(), Tone::Text));
+        out.push(DLine::field(
+            "Kubelet",
+            COL,
+            i.kubelet_version.clone(),
+            Tone::Text,
+        ));
+        out.push(DLine::field(
+            "OS image",
+            COL,
+            i.os_image.clone(),
+            Tone::Text,
+        ));
+        out.push(DLine::field(
+            "Kernel",
+            COL,
+            i.kernel_version.clone(),
+            Tone::Text,
+        ));
+        out.push(DLine::field(
+            "Runtime",
+            COL,
+            i.container_runtime_version.clone(),
+            Tone::Text,
+        ));
     }
     out.push(DLine::blank());
     out.push(DLine::heading("Conditions"));
@@ -318,7 +363,11 @@ fn node_facts(m: &Model, n: &Node, out: &mut Vec<DLine>) {
     out.push(DLine::blank());
     out.push(DLine::heading("Capacity and allocatable"));
     let (cap, alloc) = (status.capacity.as_ref(), status.allocatable.as_ref());
-    let mut keys: Vec<&String> = cap.into_iter().chain(alloc).flat_map(|m| m.keys()).collect();
+    let mut keys: Vec<&String> = cap
+        .into_iter()
+        .chain(alloc)
+        .flat_map(|m| m.keys())
+        .collect();
     keys.sort();
     keys.dedup();
     let rows = keys
@@ -331,7 +380,11 @@ fn node_facts(m: &Model, n: &Node, out: &mut Vec<DLine>) {
             ]
         })
         .collect();
-    out.extend(table(&["RESOURCE", "CAPACITY", "ALLOCATABLE"], rows, cols(m)));
+    out.extend(table(
+        &["RESOURCE", "CAPACITY", "ALLOCATABLE"],
+        rows,
+        cols(m),
+    ));
 }
 
 /// A condition as the tables show it.
@@ -359,7 +412,10 @@ pub fn conditions<'a>(m: &Model, cs: impl Iterator<Item = Cond<'a>>) -> Vec<DLin
                 .map_or(String::new(), |t| age::human((m.now - t).get_seconds()));
             vec![
                 (c.type_.to_string(), Tone::Text),
-                (c.status.to_string(), if c.good { Tone::Ok } else { Tone::Bad }),
+                (
+                    c.status.to_string(),
+                    if c.good { Tone::Ok } else { Tone::Bad },
+                ),
                 (since, Tone::Text),
                 (c.reason.unwrap_or("").to_string(), Tone::Text),
             ]
@@ -403,24 +459,51 @@ pub fn allocated_lines(a: &Allocated, alloc: (u64, u64, u64), cols: usize) -> Ve
     let rows = vec![
         vec![
             ("cpu".to_string(), Tone::Text),
-            (format!("{}{}", format_cpu(a.requests.cpu_m), pct(a.requests.cpu_m, cpu)), Tone::Text),
-            (format!("{}{}", format_cpu(a.limits.cpu_m), pct(a.limits.cpu_m, cpu)), Tone::Text),
+            (
+                format!(
+                    "{}{}",
+                    format_cpu(a.requests.cpu_m),
+                    pct(a.requests.cpu_m, cpu)
+                ),
+                Tone::Text,
+            ),
+            (
+                format!("{}{}", format_cpu(a.limits.cpu_m), pct(a.limits.cpu_m, cpu)),
+                Tone::Text,
+            ),
             (format_cpu(cpu), Tone::Text),
         ],
         vec![
             ("memory".to_string(), Tone::Text),
-            (format!("{}{}", format_bytes(a.requests.mem), pct(a.requests.mem, mem)), Tone::Text),
-            (format!("{}{}", format_bytes(a.limits.mem), pct(a.limits.mem, mem)), Tone::Text),
+            (
+                format!(
+                    "{}{}",
+                    format_bytes(a.requests.mem),
+                    pct(a.requests.mem, mem)
+                ),
+                Tone::Text,
+            ),
+            (
+                format!("{}{}", format_bytes(a.limits.mem), pct(a.limits.mem, mem)),
+                Tone::Text,
+            ),
             (format_bytes(mem), Tone::Text),
         ],
         vec![
             ("pods".to_string(), Tone::Text),
-            (format!("{}{}", a.pods, pct(a.pods as u64, pods)), Tone::Text),
+            (
+                format!("{}{}", a.pods, pct(a.pods as u64, pods)),
+                Tone::Text,
+            ),
             (String::new(), Tone::Text),
             (pods.to_string(), Tone::Text),
         ],
     ];
-    out.extend(table(&["RESOURCE", "REQUESTS", "LIMITS", "ALLOCATABLE"], rows, cols));
+    out.extend(table(
+        &["RESOURCE", "REQUESTS", "LIMITS", "ALLOCATABLE"],
+        rows,
+        cols,
+    ));
     out
 }
 
@@ -508,7 +591,11 @@ fn pdb_lines(
                 out.push(DLine::field("Max unavailable", COL, int(v), Tone::Text));
             }
             if let Some(st) = &p.status {
-                let tone = if st.disruptions_allowed > 0 { Tone::Ok } else { Tone::Warn };
+                let tone = if st.disruptions_allowed > 0 {
+                    Tone::Ok
+                } else {
+                    Tone::Warn
+                };
                 out.push(DLine::field(
                     "Allowed now",
                     COL,
@@ -568,8 +655,14 @@ fn pdb_lines(
                         vec![
                             (p.name().to_string(), Tone::Text),
                             (p.status_text().to_string(), Tone::Text),
-                            (if p.ready { "ready" } else { "not ready" }.to_string(), if p.ready { Tone::Ok } else { Tone::Warn }),
-                            (p.node_name.as_deref().unwrap_or("<none>").to_string(), Tone::Text),
+                            (
+                                if p.ready { "ready" } else { "not ready" }.to_string(),
+                                if p.ready { Tone::Ok } else { Tone::Warn },
+                            ),
+                            (
+                                p.node_name.as_deref().unwrap_or("<none>").to_string(),
+                                Tone::Text,
+                            ),
                         ]
                     })
                     .collect();

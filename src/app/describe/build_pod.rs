@@ -3,10 +3,10 @@
 
 use k8s_openapi::api::core::v1::{Container, ContainerStatus, Pod};
 
+use super::Subject;
 use super::build::{COL, Cond, ago, cannot, cols, conditions, events, map_field, table};
 use super::facts::{self, Hop, PdbMatch};
 use super::text::{DLine, Tone};
-use super::Subject;
 use crate::app::model::{Model, WatchState};
 use crate::cluster::quantity::{format_bytes, format_cpu};
 use crate::cluster::watch::Kind;
@@ -107,7 +107,12 @@ fn summary(m: &Model, p: &Pod, out: &mut Vec<DLine>) {
         out.push(DLine::field("Priority class", COL, pc.clone(), Tone::Text));
     }
     if let Some(g) = spec.termination_grace_period_seconds {
-        out.push(DLine::field("Grace period", COL, format!("{g}s"), Tone::Text));
+        out.push(DLine::field(
+            "Grace period",
+            COL,
+            format!("{g}s"),
+            Tone::Text,
+        ));
     }
     out.extend(map_field("Labels", p.metadata.labels.as_ref()));
 }
@@ -126,8 +131,11 @@ fn owner_chain(s: &Subject, owners: &[Hop]) -> Vec<DLine> {
     }
     for (i, h) in owners.iter().enumerate() {
         let indent = "  ".repeat(i + 2);
-        let mut l = DLine::one(format!("{indent}└ {} {}", h.owner.kind, h.owner.name), Tone::Text)
-            .hang(indent.len() + 2);
+        let mut l = DLine::one(
+            format!("{indent}└ {} {}", h.owner.kind, h.owner.name),
+            Tone::Text,
+        )
+        .hang(indent.len() + 2);
         if let Err(e) = &h.read {
             l = l.push(format!("  cannot read it: {e}"), Tone::Bad);
         }
@@ -168,7 +176,11 @@ fn state(cs: Option<&ContainerStatus>) -> (String, Tone) {
         }
         (s, Tone::Warn)
     } else if let Some(t) = &st.terminated {
-        let tone = if t.exit_code == 0 { Tone::Text } else { Tone::Bad };
+        let tone = if t.exit_code == 0 {
+            Tone::Text
+        } else {
+            Tone::Bad
+        };
         (
             format!(
                 "Terminated ({}, exit code {})",
@@ -186,8 +198,16 @@ fn containers(p: &Pod, out: &mut Vec<DLine>) {
     let spec = p.spec.clone().unwrap_or_default();
     let st = p.status.clone().unwrap_or_default();
     let groups = [
-        ("Init containers", spec.init_containers.unwrap_or_default(), st.init_container_statuses.unwrap_or_default()),
-        ("Containers", spec.containers, st.container_statuses.unwrap_or_default()),
+        (
+            "Init containers",
+            spec.init_containers.unwrap_or_default(),
+            st.init_container_statuses.unwrap_or_default(),
+        ),
+        (
+            "Containers",
+            spec.containers,
+            st.container_statuses.unwrap_or_default(),
+        ),
     ];
     for (title, list, statuses) in groups {
         if list.is_empty() {
@@ -198,9 +218,24 @@ fn containers(p: &Pod, out: &mut Vec<DLine>) {
         for c in list {
             let cs = statuses.iter().find(|s| s.name == c.name);
             out.push(DLine::one(format!("  {}", c.name), Tone::Label));
-            out.push(DLine::field("  Image", COL, c.image.clone().unwrap_or_default(), Tone::Text));
-            out.push(DLine::field("  Requests", COL, resources(&c, false), Tone::Text));
-            out.push(DLine::field("  Limits", COL, resources(&c, true), Tone::Text));
+            out.push(DLine::field(
+                "  Image",
+                COL,
+                c.image.clone().unwrap_or_default(),
+                Tone::Text,
+            ));
+            out.push(DLine::field(
+                "  Requests",
+                COL,
+                resources(&c, false),
+                Tone::Text,
+            ));
+            out.push(DLine::field(
+                "  Limits",
+                COL,
+                resources(&c, true),
+                Tone::Text,
+            ));
             let (text, tone) = state(cs);
             out.push(DLine::field("  State", COL, text, tone));
             let (ready, restarts) = cs.map_or((false, 0), |s| (s.ready, s.restart_count));
@@ -227,7 +262,11 @@ fn containers(p: &Pod, out: &mut Vec<DLine>) {
 
 /// Each volume: its name and source (emptyDir data goes with the pod).
 fn volumes(p: &Pod, cols: usize) -> Vec<DLine> {
-    let vols = p.spec.as_ref().and_then(|s| s.volumes.clone()).unwrap_or_default();
+    let vols = p
+        .spec
+        .as_ref()
+        .and_then(|s| s.volumes.clone())
+        .unwrap_or_default();
     if vols.is_empty() {
         return vec![DLine::one("  <none>", Tone::Dim)];
     }
@@ -235,7 +274,11 @@ fn volumes(p: &Pod, cols: usize) -> Vec<DLine> {
         .iter()
         .map(|v| {
             let (kind, detail, tone) = volume_source(v);
-            vec![(v.name.clone(), Tone::Text), (kind, tone), (detail, Tone::Text)]
+            vec![
+                (v.name.clone(), Tone::Text),
+                (kind, tone),
+                (detail, Tone::Text),
+            ]
         })
         .collect();
     table(&["NAME", "TYPE", "SOURCE"], rows, cols)
@@ -270,7 +313,11 @@ fn volume_source(v: &k8s_openapi::api::core::v1::Volume) -> (String, String, Ton
             .unwrap_or_default(),
         _ => String::new(),
     };
-    let tone = if kind == "emptyDir" { Tone::Warn } else { Tone::Text };
+    let tone = if kind == "emptyDir" {
+        Tone::Warn
+    } else {
+        Tone::Text
+    };
     (kind.clone(), detail, tone)
 }
 
@@ -288,11 +335,13 @@ fn pdbs(m: &Model, s: &Subject, pod: Option<&Pod>) -> Vec<DLine> {
     };
     let found = facts::pdbs_covering(ns, &labels, m.cache.pdbs.values());
     if found.is_empty() {
-        return vec![DLine::one(
-            "  none: evicting it is not limited by a disruption budget",
-            Tone::Dim,
-        )
-        .hang(4)];
+        return vec![
+            DLine::one(
+                "  none: evicting it is not limited by a disruption budget",
+                Tone::Dim,
+            )
+            .hang(4),
+        ];
     }
     found
         .into_iter()

@@ -66,10 +66,7 @@ pub async fn fetch(client: &kube::Client, req: &Request) -> Facts {
 async fn read<T>(f: impl std::future::Future<Output = kube::Result<T>>) -> Result<T, String> {
     match tokio::time::timeout(READ_TIMEOUT, f).await {
         Ok(r) => r.map_err(|e| why(&e)),
-        Err(_) => Err(format!(
-            "no answer within {} s",
-            READ_TIMEOUT.as_secs()
-        )),
+        Err(_) => Err(format!("no answer within {} s", READ_TIMEOUT.as_secs())),
     }
 }
 
@@ -96,7 +93,10 @@ fn resource(api_version: &str, kind: &str) -> (ApiResource, bool) {
         l => format!("{l}s"),
     };
     let cluster_scoped = matches!(kind, "Node" | "Namespace" | "PersistentVolume");
-    (ApiResource::from_gvk_with_plural(&gvk, &plural), cluster_scoped)
+    (
+        ApiResource::from_gvk_with_plural(&gvk, &plural),
+        cluster_scoped,
+    )
 }
 
 fn dynamic(
@@ -131,12 +131,7 @@ async fn yaml(client: &kube::Client, s: &Subject) -> Result<String, String> {
         Subject::Pdb { .. } => "policy/v1",
         _ => "v1",
     };
-    let api = dynamic(
-        client,
-        s.namespace().unwrap_or(""),
-        api_version,
-        s.kind(),
-    );
+    let api = dynamic(client, s.namespace().unwrap_or(""), api_version, s.kind());
     let obj = read(api.get(s.name())).await?;
     let mut v = serde_json::to_value(&obj).map_err(|e| e.to_string())?;
     if let Some(meta) = v.get_mut("metadata").and_then(|m| m.as_object_mut()) {
@@ -152,12 +147,18 @@ mod tests {
     #[test]
     fn plurals_and_scopes() {
         let (ar, cluster) = resource("apps/v1", "ReplicaSet");
-        assert_eq!((ar.group.as_str(), ar.plural.as_str()), ("apps", "replicasets"));
+        assert_eq!(
+            (ar.group.as_str(), ar.plural.as_str()),
+            ("apps", "replicasets")
+        );
         assert!(!cluster);
         let (ar, cluster) = resource("v1", "Node");
         assert_eq!((ar.group.as_str(), ar.plural.as_str()), ("", "nodes"));
         assert!(cluster);
-        assert_eq!(resource("policy/v1", "PodDisruptionBudget").0.plural, "poddisruptionbudgets");
+        assert_eq!(
+            resource("policy/v1", "PodDisruptionBudget").0.plural,
+            "poddisruptionbudgets"
+        );
         assert_eq!(resource("x.io/v1", "Policy").0.plural, "policies");
     }
 }

@@ -60,7 +60,12 @@ pub const PAGE_BINDINGS: &[PageBinding] = &[
         "scroll down",
         "scroll",
     ),
-    pb(&[Ch('k'), Code(KeyCode::Up)], PageAction::Up, "scroll up", ""),
+    pb(
+        &[Ch('k'), Code(KeyCode::Up)],
+        PageAction::Up,
+        "scroll up",
+        "",
+    ),
     pb(
         &[Code(KeyCode::PageDown), Ctrl('f')],
         PageAction::PageDown,
@@ -73,12 +78,7 @@ pub const PAGE_BINDINGS: &[PageBinding] = &[
         "page up",
         "",
     ),
-    pb(
-        &[Ch('g'), Code(KeyCode::Home)],
-        PageAction::Top,
-        "top",
-        "",
-    ),
+    pb(&[Ch('g'), Code(KeyCode::Home)], PageAction::Top, "top", ""),
     pb(
         &[Ch('G'), Code(KeyCode::End)],
         PageAction::Bottom,

@@ -318,9 +318,9 @@ fn selected(m: &Model) -> Result<Subject, String> {
                 )),
             }
         }
-        (View::Versions | View::Campaign, _) => Err(
-            "works in the nodes, pods and events panes and the PDB view (:pdb)".into(),
-        ),
+        (View::Versions | View::Campaign, _) => {
+            Err("works in the nodes, pods and events panes and the PDB view (:pdb)".into())
+        }
     }
 }
 

@@ -35,7 +35,10 @@ fn d_asks_for_the_selected_node_and_y_for_its_yaml() {
     // y on the page switches to the YAML of the same node, with a new request.
     let cmds = key(&mut m, 'y');
     let r2 = request(&cmds);
-    assert_eq!((r2.subject.clone(), r2.mode), (Subject::Node("node0".into()), Mode::Yaml));
+    assert_eq!(
+        (r2.subject.clone(), r2.mode),
+        (Subject::Node("node0".into()), Mode::Yaml)
+    );
     assert!(r2.id > r.id);
     // The describe answer arrives late: dropped, the page waits for its YAML.
     update(
@@ -80,7 +83,11 @@ fn e_needs_no_read_and_lists_the_objects_events_newest_last() {
     let page = m.describe.page.as_ref().unwrap();
     let text: Vec<String> = page.lines.iter().map(|l| l.text()).collect();
     assert!(text[0].contains("Events of node node0"), "{text:?}");
-    assert!(text.iter().any(|l| l.contains("NodeReady") && l.contains("status is now")), "{text:?}");
+    assert!(
+        text.iter()
+            .any(|l| l.contains("NodeReady") && l.contains("status is now")),
+        "{text:?}"
+    );
     assert!(!text.iter().any(|l| l.contains("BackOff")), "{text:?}");
 }
 
@@ -106,7 +113,11 @@ fn keys_that_cannot_act_say_why() {
     }
     press(&mut m, KeyCode::Enter);
     key(&mut m, 'y');
-    assert!(m.flash.clone().unwrap().0.contains("PDB view"), "{:?}", m.flash);
+    assert!(
+        m.flash.clone().unwrap().0.contains("PDB view"),
+        "{:?}",
+        m.flash
+    );
 
     // Read-only does not block reads.
     let mut m = seed_model((80, 24));
@@ -114,7 +125,11 @@ fn keys_that_cannot_act_say_why() {
     assert_eq!(key(&mut m, 'd').len(), 1);
     // An unknown key on the page says how to leave it.
     key(&mut m, 'z');
-    assert!(m.flash.clone().unwrap().0.contains("Esc closes"), "{:?}", m.flash);
+    assert!(
+        m.flash.clone().unwrap().0.contains("Esc closes"),
+        "{:?}",
+        m.flash
+    );
 }
 
 #[test]
@@ -123,7 +138,13 @@ fn scrolling_stays_in_range_and_g_goes_to_the_end() {
     key(&mut m, 'y');
     let id = m.describe.page.as_ref().unwrap().id;
     let yaml: String = (0..100).map(|i| format!("line{i}: x\n")).collect();
-    update(&mut m, Msg::Describe(Answer { id, facts: Facts::Yaml(Ok(yaml)) }));
+    update(
+        &mut m,
+        Msg::Describe(Answer {
+            id,
+            facts: Facts::Yaml(Ok(yaml)),
+        }),
+    );
     let (_, rows) = geometry(m.size);
     key(&mut m, 'G');
     assert_eq!(m.describe.page.as_ref().unwrap().scroll, 100 - rows);
@@ -153,8 +174,24 @@ fn a_failed_read_is_said_on_the_page() {
             },
         }),
     );
-    let text: Vec<String> = m.describe.page.as_ref().unwrap().lines.iter().map(|l| l.text()).collect();
-    assert!(text.iter().any(|l| l.contains("cannot read pod") && l.contains("forbidden (403)")), "{text:?}");
+    let text: Vec<String> = m
+        .describe
+        .page
+        .as_ref()
+        .unwrap()
+        .lines
+        .iter()
+        .map(|l| l.text())
+        .collect();
+    assert!(
+        text.iter()
+            .any(|l| l.contains("cannot read pod") && l.contains("forbidden (403)")),
+        "{text:?}"
+    );
     // What the cache knows still shows: the PDB section reads the pod's cached labels.
-    assert!(text.iter().any(|l| l.contains("PodDisruptionBudgets that select it")), "{text:?}");
+    assert!(
+        text.iter()
+            .any(|l| l.contains("PodDisruptionBudgets that select it")),
+        "{text:?}"
+    );
 }

@@ -126,10 +126,18 @@ fn wrap_line(l: &DLine, cols: usize, out: &mut Vec<Row>) {
                 let bare = rest.trim_end_matches(' ');
                 if used + width(bare) <= cols {
                     // Trailing spaces past the edge are dropped, never the text.
-                    let keep = if used + width(rest) <= cols { rest } else { bare };
+                    let keep = if used + width(rest) <= cols {
+                        rest
+                    } else {
+                        bare
+                    };
                     push(&mut row, keep, seg.tone);
                     // Spaces dropped at the edge: the next word starts a new row.
-                    used = if keep.len() < rest.len() { cols } else { used + width(keep) };
+                    used = if keep.len() < rest.len() {
+                        cols
+                    } else {
+                        used + width(keep)
+                    };
                     break;
                 }
                 if used > hang {
@@ -219,7 +227,10 @@ mod tests {
         let rows = wrap(&[l.clone()], 24);
         let t = texts(&rows);
         assert_eq!(t[0], "  Message:  one two ");
-        assert!(t[1..].iter().all(|r| r.starts_with("            ")), "{t:?}");
+        assert!(
+            t[1..].iter().all(|r| r.starts_with("            ")),
+            "{t:?}"
+        );
         let joined: String = t.join("").split_whitespace().collect::<Vec<_>>().join(" ");
         assert_eq!(joined, "Message: one two three four five six");
     }

@@ -195,3 +195,98 @@ fn a_failed_read_is_said_on_the_page() {
         "{text:?}"
     );
 }
+
+#[test]
+fn d_in_the_pdb_view_describes_the_pdb_and_its_pods() {
+    let mut m = seed_model((120, 40));
+    key(&mut m, ':');
+    for c in "pdb".chars() {
+        key(&mut m, c);
+    }
+    press(&mut m, KeyCode::Enter);
+    let cmds = key(&mut m, 'd');
+    let r = request(&cmds);
+    assert_eq!(
+        r.subject,
+        Subject::Pdb {
+            namespace: "default".into(),
+            name: "http-spring".into()
+        }
+    );
+    let pdb: k8s_openapi::api::policy::v1::PodDisruptionBudget =
+        serde_json::from_value(serde_json::json!({
+            "metadata": {"name": "http-spring", "namespace": "default"},
+            "spec": {"minAvailable": 9, "selector": {"matchLabels": {"app": "http-spring"}}},
+            "status": {"currentHealthy": 10, "desiredHealthy": 9, "disruptionsAllowed": 0,
+                "expectedPods": 10, "observedGeneration": 1}
+        }))
+        .unwrap();
+    let id = r.id;
+    update(
+        &mut m,
+        Msg::Describe(Answer {
+            id,
+            facts: Facts::Pdb {
+                pdb: Ok(Box::new(pdb)),
+            },
+        }),
+    );
+    let text: Vec<String> = m
+        .describe
+        .page
+        .as_ref()
+        .unwrap()
+        .lines
+        .iter()
+        .map(|l| l.text())
+        .collect();
+    let all = text.join("\n");
+    assert!(all.contains("Selector:       app=http-spring"), "{all}");
+    assert!(all.contains("Allowed now:    0 disruption(s)"), "{all}");
+    // The pods it selects, from the cache's PDB index: the 11 http-spring pods of the fixture.
+    assert!(all.contains("Pods it selects (11)"), "{all}");
+}
+
+#[test]
+fn d_in_the_events_pane_describes_the_object_of_the_event() {
+    let mut m = seed_model((100, 30));
+    key(&mut m, 'a'); // not bound in the nodes pane: says where it works
+    press(&mut m, KeyCode::Tab);
+    press(&mut m, KeyCode::Tab);
+    key(&mut m, 'a'); // every event
+    let keys = m.views.events.clone();
+    let at = keys
+        .iter()
+        .position(|k| m.cache.events[k].reason == "FailedScheduling")
+        .expect("the Pending pod's event");
+    for _ in 0..at {
+        key(&mut m, 'j');
+    }
+    let cmds = key(&mut m, 'd');
+    assert_eq!(
+        request(&cmds).subject,
+        Subject::Pod {
+            namespace: "default".into(),
+            name: "http-spring-6d9f8b7c5-pend1".into()
+        }
+    );
+}
+
+#[test]
+fn d_works_while_a_drain_runs_and_esc_returns_to_it() {
+    let mut m = crate::app::flow_fixtures::flow_model((100, 30));
+    crate::app::flow_fixtures::live_midway(&mut m);
+    assert!(m.flow.dialog.is_some());
+    let cmds = key(&mut m, 'd');
+    assert!(matches!(request(&cmds).subject, Subject::Node(_)));
+    // The page has the keyboard: x does not reach the drain underneath.
+    key(&mut m, 'x');
+    assert!(
+        m.flash.clone().unwrap().0.contains("Esc closes"),
+        "{:?}",
+        m.flash
+    );
+    press(&mut m, KeyCode::Esc);
+    assert!(m.describe.page.is_none());
+    assert!(m.flow.dialog.is_some(), "the drain view is still there");
+}

@@ -178,17 +178,28 @@ fn push(row: &mut Row, text: &str, tone: Tone) {
     }
 }
 
-/// The longest prefix of `s` at most `cols` wide (at least one character).
+/// The longest prefix of `s` at most `cols` wide (at least one character), ending after a
+/// `/`, `-`, `.`, `_`, `,` or `=` when one falls in its second half (paths and labels break
+/// where they read well).
 fn take_cols(s: &str, cols: usize) -> &str {
     let mut w = 0;
+    let mut end = s.len();
     for (i, c) in s.char_indices() {
         let cw = width(c.encode_utf8(&mut [0; 4]));
         if w + cw > cols && i > 0 {
-            return &s[..i];
+            end = i;
+            break;
         }
         w += cw;
     }
-    s
+    let fit = &s[..end];
+    if end == s.len() {
+        return fit;
+    }
+    match fit.rfind(['/', '-', '.', '_', ',', '=']) {
+        Some(at) if at + 1 > fit.len() / 2 => &fit[..at + 1],
+        _ => fit,
+    }
 }
 
 /// Words with their following spaces attached ("a  b" → "a  ", "b").
@@ -241,6 +252,17 @@ mod tests {
         let t = texts(&wrap(&[l], 12));
         assert_eq!(t.len(), 3);
         assert_eq!(t.concat().replace(' ', ""), "x".repeat(30));
+    }
+
+    #[test]
+    fn long_paths_break_after_a_separator() {
+        let l = DLine::one(
+            "cri-socket=unix:///var/run/containerd/containerd.sock",
+            Tone::Text,
+        );
+        let t = texts(&wrap(&[l], 40));
+        assert_eq!(t[0], "cri-socket=unix:///var/run/containerd/");
+        assert_eq!(t[1], "containerd.sock");
     }
 
     #[test]

@@ -235,7 +235,7 @@ mod tests {
     #[test]
     fn wraps_at_spaces_under_the_hang_and_cuts_nothing() {
         let l = DLine::field("Message", 12, "one two three four five six", Tone::Text);
-        let rows = wrap(&[l.clone()], 24);
+        let rows = wrap(std::slice::from_ref(&l), 24);
         let t = texts(&rows);
         assert_eq!(t[0], "  Message:  one two ");
         assert!(

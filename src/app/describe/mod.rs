@@ -8,6 +8,8 @@
 //! and the live cache (`build.rs`), so events and PDB numbers stay current.
 
 pub mod build;
+mod build_node;
+mod build_pdb;
 mod build_pod;
 pub mod facts;
 pub mod fetch;

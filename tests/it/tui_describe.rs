@@ -387,3 +387,20 @@ async fn a_read_that_is_forbidden_is_said_on_the_page() {
     // What could be read is still shown.
     assert!(all.contains("Capacity and allocatable"), "{all}");
 }
+
+#[test]
+fn help_on_the_page_lists_the_page_keys_at_80x24() {
+    let mut m = fixtures::seed_model((80, 24));
+    ask(&mut m, 'e');
+    key(&mut m, '?');
+    let s = screen(&m);
+    for b in kubedrain::app::describe::keys::PAGE_BINDINGS {
+        assert!(s.contains(b.help), "{:?} missing:\n{s}", b.help);
+    }
+    // The panes' keys do not act on the page: not listed.
+    assert!(!s.contains("next pane"), "{s}");
+    insta::assert_snapshot!(s);
+    // ? closes help and the page is still there.
+    key(&mut m, '?');
+    assert!(screen(&m).contains("Events · node master0"));
+}

@@ -88,13 +88,13 @@ pub const PAGE_BINDINGS: &[PageBinding] = &[
     pb(
         &[Ch('d')],
         PageAction::Show(Mode::Describe),
-        "describe (again: read anew)",
+        "describe (again: re-read)",
         "describe",
     ),
     pb(
         &[Ch('y')],
         PageAction::Show(Mode::Yaml),
-        "YAML (again: read anew)",
+        "YAML (again: re-read)",
         "yaml",
     ),
     pb(

@@ -575,5 +575,11 @@ pub fn describe_help() -> Vec<Line<'static>> {
             Span::styled(b.help, theme::text()),
         ]));
     }
+    for (keys, help) in [("?", "this help"), ("Ctrl-C", "quit")] {
+        sec.push(Line::from(vec![
+            Span::styled(format!(" {keys:<11} "), theme::key()),
+            Span::styled(help, theme::text()),
+        ]));
+    }
     sec
 }

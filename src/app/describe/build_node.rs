@@ -271,6 +271,10 @@ fn node_pods(m: &Model, pods: &[Pod]) -> Vec<DLine> {
                 .as_ref()
                 .and_then(|s| s.phase.clone())
                 .unwrap_or_else(|| "Pending".into());
+            let phase = match p.metadata.deletion_timestamp {
+                Some(_) => format!("{phase}, terminating"),
+                None => phase,
+            };
             let owner = facts::controller_of(p.metadata.owner_references.as_deref())
                 .map_or("<none>".to_string(), |o| o.kind);
             let r = facts::pod_resources(p).requests;

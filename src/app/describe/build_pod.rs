@@ -324,8 +324,14 @@ fn volume_source(v: &k8s_openapi::api::core::v1::Volume) -> (String, String, Ton
 /// The PDBs of the pod's namespace whose selector selects it (from the PDB watch, labels of
 /// the read pod, else of the cached row).
 fn pdbs(m: &Model, s: &Subject, pod: Option<&Pod>) -> Vec<DLine> {
-    if let Some(WatchState::Failed { error, .. }) = m.watch.get(&Kind::Pdbs) {
-        return vec![cannot("tell (the PDB watch failed)", error)];
+    match m.watch.get(&Kind::Pdbs) {
+        Some(WatchState::Failed { error, .. }) => {
+            return vec![cannot("tell (the PDB watch failed)", error)];
+        }
+        Some(WatchState::Connecting) => {
+            return vec![DLine::one("  PDBs are still being listed…", Tone::Dim)];
+        }
+        _ => {}
     }
     let ns = s.namespace().unwrap_or("");
     let labels = match (pod, m.cache.pods.get(&s.key())) {

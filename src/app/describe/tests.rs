@@ -290,3 +290,43 @@ fn d_works_while_a_drain_runs_and_esc_returns_to_it() {
     assert!(m.describe.page.is_none());
     assert!(m.flow.dialog.is_some(), "the drain view is still there");
 }
+
+#[test]
+fn pdbs_not_listed_yet_are_not_none() {
+    use crate::app::model::WatchState;
+    use crate::cluster::watch::Kind;
+    let mut m = seed_model((100, 30));
+    m.watch.insert(Kind::Pdbs, WatchState::Connecting);
+    press(&mut m, KeyCode::Tab);
+    let cmds = key(&mut m, 'd');
+    let id = request(&cmds).id;
+    update(
+        &mut m,
+        Msg::Describe(Answer {
+            id,
+            facts: Facts::Pod {
+                pod: Err("no answer within 10 s".into()),
+                owners: vec![],
+            },
+        }),
+    );
+    let all: Vec<String> = m
+        .describe
+        .page
+        .as_ref()
+        .unwrap()
+        .lines
+        .iter()
+        .map(|l| l.text())
+        .collect();
+    assert!(
+        all.iter()
+            .any(|l| l.contains("PDBs are still being listed")),
+        "{all:?}"
+    );
+    assert!(
+        !all.iter()
+            .any(|l| l.contains("not limited by a disruption budget")),
+        "{all:?}"
+    );
+}

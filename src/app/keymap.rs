@@ -33,6 +33,8 @@ pub enum Action {
     Mark,
     /// The campaign form (or the running campaign's view).
     Campaign,
+    /// `d` describe, `y` YAML, `e` events of the selected object (a page over the screen).
+    Look,
 }
 
 /// A key as written in the keymap.
@@ -257,6 +259,14 @@ pub const BINDINGS: &[Binding] = &[
         Action::AllNamespaces,
         Scope::Global,
         "all namespaces / -n",
+        None,
+    ),
+    // One line for the three: the page they open switches between them.
+    b(
+        &[Ch('d'), Ch('y'), Ch('e')],
+        Action::Look,
+        Scope::Global,
+        "describe · YAML · events",
         None,
     ),
     b(

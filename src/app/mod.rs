@@ -17,6 +17,7 @@ pub mod campaign_exec;
 pub mod cells;
 pub mod conn;
 pub mod demo_clock;
+pub mod describe;
 pub mod dirty;
 pub mod drain_flow;
 pub mod fixtures;

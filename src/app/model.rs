@@ -360,6 +360,8 @@ pub struct Model {
     pub campaign: super::campaign::CampaignUi,
     /// The demo cluster's clock (`None` on a real cluster).
     pub demo_clock: Option<super::demo_clock::ClockState>,
+    /// The describe / YAML / events page (`d`, `y`, `e`).
+    pub describe: super::describe::DescribeUi,
 }
 
 impl Model {
@@ -400,6 +402,7 @@ impl Model {
             versions: VersionsView::default(),
             campaign: Default::default(),
             demo_clock: None,
+            describe: Default::default(),
         }
     }
 
@@ -449,5 +452,6 @@ impl Model {
             super::views::rebuild(self);
         }
         super::versions::refresh(self);
+        super::describe::refresh(self);
     }
 }

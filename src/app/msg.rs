@@ -38,6 +38,8 @@ pub enum Msg {
     Campaign(super::campaign::CampaignMsg),
     /// The demo cluster's clock changed (frozen, speed).
     Clock(super::demo_clock::ClockState),
+    /// What a describe / YAML read found.
+    Describe(super::describe::Answer),
 }
 
 /// A node-level mutation the keymap asks for (`c`, `u`, `r`); `drain_flow::open` turns it into
@@ -73,4 +75,6 @@ pub enum Cmd {
     /// Stop the watchers and start them again for `generation`: everything is listed anew
     /// (another cluster answers behind the URL).
     Rewatch { generation: u64 },
+    /// Read what the describe / YAML page shows (the full object, the node's pods, owners).
+    Describe(super::describe::Request),
 }

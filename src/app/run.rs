@@ -329,6 +329,9 @@ impl Executor {
                     let _ = self.tx.try_send(Msg::Clock(clock.apply(cmd)));
                 }
             }
+            Cmd::Describe(req) => {
+                super::describe::fetch::spawn(self.client.clone(), self.tx.clone(), req)
+            }
             Cmd::Rewatch { generation } => {
                 let namespace = self.namespace.clone();
                 self.watch(generation, namespace.as_deref());

@@ -25,6 +25,7 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Cmd> {
                     m.redraw = true;
                 }
                 super::drain_flow::check_resume(m);
+                super::describe::cache_changed(m);
             }
             Vec::new()
         }
@@ -70,6 +71,10 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Cmd> {
             if super::drain_flow::tick(m) {
                 m.redraw = true;
             }
+            // The describe page's "read 5s ago".
+            if m.describe.page.is_some() {
+                m.redraw = true;
+            }
             // The campaign view's drain clocks and countdowns.
             if m.view == View::Campaign && m.campaign.running() {
                 m.redraw = true;
@@ -106,6 +111,10 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Cmd> {
             Vec::new()
         }
         Msg::Flow(msg) => super::drain_flow::on_msg(m, msg),
+        Msg::Describe(answer) => {
+            super::describe::on_answer(m, answer);
+            Vec::new()
+        }
         Msg::Campaign(msg) => super::campaign::on_msg(m, msg),
         Msg::Clock(state) => {
             let text = match (m.demo_clock, state) {
@@ -264,6 +273,9 @@ fn key(m: &mut Model, k: KeyEvent) -> Vec<Cmd> {
                     m.overlay = None;
                 }
                 return Vec::new();
+            }
+            if let Some(cmds) = super::describe::key(m, &k) {
+                return cmds;
             }
             if let Some(cmds) = super::demo_clock::key(m, &k) {
                 return cmds;
@@ -503,6 +515,8 @@ fn action(m: &mut Model, a: Action) -> Vec<Cmd> {
             m.stale = true;
         }
         Action::Mark => super::campaign::mark(m),
+        // `describe::key` opens the page before the keymap is asked; kept for completeness.
+        Action::Look => return super::describe::open(m, super::describe::Mode::Describe),
         Action::Campaign => return super::campaign::open(m),
         Action::Cordon | Action::Uncordon | Action::Drain => {
             let action = match a {

@@ -113,6 +113,20 @@ fn balance(left: Vec<Section>, right: Vec<Section>, fits: usize) -> (Vec<Section
 /// Draws the help box centred over the screen: one column when it fits, else two (general
 /// keys left, pane keys and commands right), so 80×24 shows everything.
 pub fn render(m: &Model, f: &mut Frame, area: Rect) {
+    // The describe page has the keyboard: its keys are the ones that work.
+    if m.describe.page.is_some() {
+        let mut secs = vec![super::dialogs::describe_help()];
+        if m.demo_clock.is_some() {
+            secs.push(vec![
+                Line::from(Span::styled("Demo clock", theme::title())),
+                Line::from(vec![
+                    Span::styled(format!(" {:<KEYS_W$} ", "f . + -"), theme::key()),
+                    Span::styled("freeze · step · speed", theme::text()),
+                ]),
+            ]);
+        }
+        return draw(f, area, join(secs), None);
+    }
     let mut secs = sections(m.readonly);
     // The workflow's keys (the open dialog's, or the demo's): before the `:` commands in one
     // column, under the general keys in two.
@@ -174,6 +188,11 @@ pub fn render(m: &Model, f: &mut Frame, area: Rect) {
     } else {
         (one, None)
     };
+    draw(f, area, left, right);
+}
+
+/// The help box, centred: one column, or two.
+fn draw(f: &mut Frame, area: Rect, left: Vec<Line<'static>>, right: Option<Vec<Line<'static>>>) {
     let rows = left.len().max(right.as_ref().map_or(0, |r| r.len())) as u16;
     let widest = |ls: &[Line]| ls.iter().map(Line::width).max().unwrap_or(0) as u16;
     let want_w = match &right {

@@ -1,5 +1,6 @@
 //! Rendering: panes, help and theme. Pure functions of the model.
 
+pub mod describe;
 pub mod dialogs;
 pub mod help;
 pub mod panes;
@@ -39,6 +40,7 @@ pub fn render(m: &Model, f: &mut Frame) {
         View::Campaign => panes::campaign::render(m, f, l.full),
     }
     dialogs::render(m, f, &l);
+    describe::render(m, f, l.full);
     status_bar::footer(m, f, l.footer);
     if m.overlay == Some(Overlay::Help) {
         help::render(m, f, area);

@@ -195,6 +195,10 @@ fn hints_line(m: &Model, width: u16) -> Line<'static> {
     if let Some(h) = super::dialogs::hints(m) {
         hints = h;
     }
+    // The describe page, over everything, lists its own.
+    if m.describe.page.is_some() {
+        hints = crate::app::describe::keys::hints();
+    }
     for (key, label) in hints {
         let w = key.chars().count() + label.len() + 3;
         if used + w > width as usize {

@@ -63,6 +63,7 @@ mod sim_watch;
 mod tui_campaign_pty;
 mod tui_campaign_render;
 mod tui_demo_clock_pty;
+mod tui_describe;
 mod tui_exits_pty;
 mod tui_fixtures;
 mod tui_namespace_scope;

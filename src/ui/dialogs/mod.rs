@@ -563,3 +563,23 @@ fn resume(
     );
     f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
 }
+
+/// The describe page's keys, for the help overlay (from the table they are looked up in).
+pub fn describe_help() -> Vec<Line<'static>> {
+    use crate::app::describe::keys::{HELP_TITLE, PAGE_BINDINGS};
+    let mut sec = vec![Line::from(Span::styled(HELP_TITLE, theme::title()))];
+    for b in PAGE_BINDINGS {
+        let keys: Vec<String> = b.keys.iter().map(|k| drain_flow::key_label(*k)).collect();
+        sec.push(Line::from(vec![
+            Span::styled(format!(" {:<11} ", keys.join(" ")), theme::key()),
+            Span::styled(b.help, theme::text()),
+        ]));
+    }
+    for (keys, help) in [("?", "this help"), ("Ctrl-C", "quit")] {
+        sec.push(Line::from(vec![
+            Span::styled(format!(" {keys:<11} "), theme::key()),
+            Span::styled(help, theme::text()),
+        ]));
+    }
+    sec
+}

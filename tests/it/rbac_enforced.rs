@@ -25,9 +25,7 @@ fn bind(user: &str, role: &str) -> Value {
 }
 
 async fn sim_with_users() -> Simulator {
-    let mut rbac: Vec<Value> = serde_yaml::Deserializer::from_str(RBAC)
-        .map(|d| serde::Deserialize::deserialize(d).unwrap())
-        .collect();
+    let mut rbac: Vec<Value> = serde_saphyr::from_multiple(RBAC).unwrap();
     rbac.push(bind("alice", "kubedrain"));
     rbac.push(bind("victor", "kubedrain-view"));
     let user = |name: &str| SimUser {

@@ -3,8 +3,6 @@
 //! delete pods (that bypasses PodDisruptionBudgets); `kubedrain-delete` adds exactly that for
 //! `--disable-eviction`; `kubedrain-view` covers a plan.
 
-use serde::Deserialize;
-
 use crate::drain_support::sim::*;
 use kubedrain::drain::events::NodeState;
 use kubedrain::drain::exec::start_drain;
@@ -15,14 +13,13 @@ const RBAC: &str = include_str!("../../assets/rbac.yaml");
 /// (verb, resource) pairs a role allows; resources carry their subresource (`pods/eviction`).
 fn role(name: &str) -> Vec<(String, String)> {
     let mut out = vec![];
-    for doc in serde_yaml::Deserializer::from_str(RBAC) {
-        let v = serde_yaml::Value::deserialize(doc).unwrap();
+    for v in serde_saphyr::from_multiple::<serde_json::Value>(RBAC).unwrap() {
         if v["metadata"]["name"].as_str() != Some(name) {
             continue;
         }
-        for rule in v["rules"].as_sequence().unwrap() {
-            for r in rule["resources"].as_sequence().unwrap() {
-                for verb in rule["verbs"].as_sequence().unwrap() {
+        for rule in v["rules"].as_array().unwrap() {
+            for r in rule["resources"].as_array().unwrap() {
+                for verb in rule["verbs"].as_array().unwrap() {
                     out.push((
                         verb.as_str().unwrap().to_string(),
                         r.as_str().unwrap().to_string(),

@@ -11,9 +11,7 @@ const MINORS: [u32; 3] = [27, 32, 37];
 
 fn auth() -> AuthOptions {
     let mut rbac: Vec<Value> =
-        serde_yaml::Deserializer::from_str(include_str!("../../assets/rbac.yaml"))
-            .map(|d| serde::Deserialize::deserialize(d).unwrap())
-            .collect();
+        serde_saphyr::from_multiple(include_str!("../../assets/rbac.yaml")).unwrap();
     rbac.push(
         json!({"kind": "ClusterRoleBinding", "metadata": {"name": "kubedrain-alice"},
         "roleRef": {"kind": "ClusterRole", "name": "kubedrain"},

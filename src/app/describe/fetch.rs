@@ -137,7 +137,7 @@ async fn yaml(client: &kube::Client, s: &Subject) -> Result<String, String> {
     if let Some(meta) = v.get_mut("metadata").and_then(|m| m.as_object_mut()) {
         meta.remove("managedFields");
     }
-    serde_yaml::to_string(&v).map_err(|e| e.to_string())
+    serde_saphyr::to_string(&v).map_err(|e| e.to_string())
 }
 
 #[cfg(test)]

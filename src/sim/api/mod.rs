@@ -380,7 +380,7 @@ pub fn decode_object(ct: &str, bytes: &[u8]) -> ApiResult<Value> {
         ));
     }
     let v: Value = if ct.contains("yaml") {
-        serde_yaml::from_slice(bytes)
+        serde_saphyr::from_slice(bytes)
             .map_err(|e| ApiError::bad_request(format!("error decoding YAML: {e}")))?
     } else {
         serde_json::from_slice(bytes)

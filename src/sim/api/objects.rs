@@ -301,7 +301,7 @@ pub fn replace(
 /// Decodes a PATCH body of type `ty`.
 fn patch_body(ty: PatchType, body: &[u8]) -> ApiResult<Value> {
     let p: Value = if ty == PatchType::Apply {
-        serde_yaml::from_slice(body)
+        serde_saphyr::from_slice(body)
             .map_err(|e| ApiError::bad_request(format!("error decoding YAML: {e}")))?
     } else {
         serde_json::from_slice(body)

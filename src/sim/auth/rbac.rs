@@ -327,8 +327,9 @@ mod tests {
     #[test]
     fn bindings_grant_what_their_roles_say_and_nothing_else() {
         let objects: Vec<Value> =
-            serde_yaml::Deserializer::from_str(include_str!("../../../assets/rbac.yaml"))
-                .map(|d| serde::Deserialize::deserialize(d).unwrap())
+            serde_saphyr::from_multiple::<Value>(include_str!("../../../assets/rbac.yaml"))
+                .unwrap()
+                .into_iter()
                 .chain([
                     json!({"kind": "ClusterRoleBinding", "metadata": {"name": "a"},
             "roleRef": {"kind": "ClusterRole", "name": "kubedrain"},

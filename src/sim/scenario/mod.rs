@@ -97,17 +97,42 @@ pub fn load(name_or_path: &str) -> Result<Scenario> {
     parse(stem, &path.display().to_string(), &text)
 }
 
+/// What is wrong with a scenario the parser refused: the field's path and the problem
+/// (`nodes[0]: unknown field ...`), found by reading the same YAML as a tree through
+/// serde_path_to_error; the parser's own words when the tree reads fine (a syntax error).
+fn why_not(text: &str, e: &serde_saphyr::Error) -> String {
+    let by_path = serde_saphyr::from_str::<serde_json::Value>(text)
+        .ok()
+        .and_then(|tree| serde_path_to_error::deserialize::<_, ScenarioFile>(tree).err())
+        .map(|pe| match pe.path().to_string().as_str() {
+            "." => pe.inner().to_string(),
+            path => format!("{path}: {}", pe.inner()),
+        });
+    by_path.unwrap_or_else(|| {
+        // Without its `error:` prefix, its copy of the location and its drawing of the spot.
+        let plain = e.without_snippet().to_string();
+        let msg = plain.trim().strip_prefix("error: ").unwrap_or(plain.trim());
+        let msg = match e.location() {
+            Some(l) => {
+                let lead = format!("line {} column {}: ", l.line(), l.column());
+                let tail = format!(" at line {}, column {}", l.line(), l.column());
+                let msg = msg.strip_prefix(&lead).unwrap_or(msg);
+                msg.strip_suffix(&tail).unwrap_or(msg)
+            }
+            None => msg,
+        };
+        msg.to_string()
+    })
+}
+
 /// Parses scenario YAML; errors name the file, line, column and field.
 pub fn parse(name: &str, file: &str, text: &str) -> Result<Scenario> {
-    let f: ScenarioFile = serde_yaml::from_str(text).map_err(|e| match e.location() {
-        Some(l) => {
-            // The location leads the message; serde_yaml's trailing copy of it goes.
-            let msg = e.to_string();
-            let suffix = format!(" at line {} column {}", l.line(), l.column());
-            let msg = msg.strip_suffix(&suffix).unwrap_or(&msg);
-            eyre!("{file}:{}:{}: {msg}", l.line(), l.column())
-        }
-        None => eyre!("{file}: {e}"),
+    let f: ScenarioFile = serde_saphyr::from_str(text).map_err(|e| {
+        let at = e
+            .location()
+            .map(|l| format!(":{}:{}", l.line(), l.column()))
+            .unwrap_or_default();
+        eyre!("{file}{at}: {}", why_not(text, &e))
     })?;
     f.validate().map_err(|m| eyre!("{file}: {m}"))?;
     Ok(Scenario {
@@ -175,7 +200,12 @@ mod tests {
         let yaml = "serverVersion: v1.25.4\nnodes:\n  - name: n0\n    cpuz: 4\n";
         let err = parse("x", "bad.yaml", yaml).unwrap_err().to_string();
         assert!(err.starts_with("bad.yaml:4:"), "{err}");
-        assert!(err.contains("cpuz"), "{err}");
+        assert!(err.contains("nodes[0].cpuz: unknown field `cpuz`"), "{err}");
+        // A syntax error: the parser's words, once, without its drawing of the spot.
+        let err = parse("x", "bad.yaml", "nodes: [\n")
+            .unwrap_err()
+            .to_string();
+        assert_eq!(err, "bad.yaml:1:8: unclosed bracket '['");
         let yaml =
             "serverVersion: v1.25.4\nnodes:\n  - name: n0\n    capacity: {cpu: 4, pods: many}\n";
         let err = parse("x", "bad.yaml", yaml).unwrap_err().to_string();

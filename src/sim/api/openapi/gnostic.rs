@@ -151,7 +151,7 @@ fn extensions(v: &Value) -> Vec<Pb> {
 
 fn any(v: &Value) -> Pb {
     let mut a = new("Any");
-    let yaml = serde_yaml::to_string(v).unwrap_or_default();
+    let yaml = serde_saphyr::to_string(v).unwrap_or_default();
     set(&mut a, "yaml", Pb::String(yaml));
     Pb::Message(a)
 }

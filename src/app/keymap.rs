@@ -333,6 +333,7 @@ pub const COMMANDS: &[(&[&str], &str)] = &[
     (&["pods", "po", "pod"], "pods pane"),
     (&["events", "ev", "event"], "events pane"),
     (&["pdb", "pdbs", "poddisruptionbudgets"], "PDB view"),
+    (&["ns", "namespace", "namespaces"], "namespaces"),
     (&["versions", "ver"], "version skew view"),
     (&["campaign", "camp"], "campaign view"),
     (&["kubeconfig", "kc"], "kubectl beside the demo"),

@@ -27,6 +27,7 @@ pub mod keymap;
 pub mod layout;
 pub mod model;
 pub mod msg;
+pub mod namespaces;
 pub mod run;
 pub mod update;
 pub mod versions;

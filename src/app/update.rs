@@ -397,6 +397,7 @@ fn run_command(m: &mut Model, cmd: &str) -> Vec<Cmd> {
             m.view = View::Pdbs;
             m.stale = true;
         }
+        Some("ns") => super::namespaces::command(m, arg),
         Some("versions") => versions_command(m, arg),
         Some("campaign") => return super::campaign::command(m),
         Some("kubeconfig") => {
@@ -415,7 +416,7 @@ fn run_command(m: &mut Model, cmd: &str) -> Vec<Cmd> {
         _ => {
             m.flash = Some((
                 format!(
-                    "unknown command :{name} (try :nodes :pods :events :pdb :versions :campaign :q)"
+                    "unknown command :{name} (try :nodes :pods :events :pdb :ns :versions :campaign :q)"
                 ),
                 m.now,
             ))

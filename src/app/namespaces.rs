@@ -32,12 +32,10 @@ fn list(m: &Model) -> String {
     if by_ns.is_empty() {
         return "no pods seen in any namespace yet".into();
     }
+    // Short enough for an 80-column status line on a small cluster; the pane title says
+    // which namespace is shown.
     let names: Vec<String> = by_ns.iter().map(|(ns, n)| format!("{ns} ({n})")).collect();
-    let now = m.namespace.as_deref().unwrap_or("all");
-    format!(
-        "namespaces with pods: {} · showing {now} · :ns NAME shows one, :ns all every one",
-        names.join(", ")
-    )
+    format!("namespaces: {} · :ns NAME, :ns all", names.join(", "))
 }
 
 fn show(m: &mut Model, ns: Option<&str>) -> String {

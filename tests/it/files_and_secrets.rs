@@ -218,3 +218,58 @@ fn the_demos_kubeconfig_is_private_and_removed_on_quit_and_sighup() {
         assert!(private_dirs(tmp.path()).is_empty(), "{how}: left behind");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_trace_level_log_of_a_drain_holds_no_token() {
+    use kubedrain::sim::{SimOptions, Simulator};
+    let sim = Simulator::start(SimOptions {
+        scenario: "seed".into(),
+        speed: 4.0,
+        auth: Some(Default::default()),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let kc = dir.path().join("kubeconfig");
+    sim.write_kubeconfig(&kc).unwrap();
+    let yaml = std::fs::read_to_string(&kc).unwrap();
+    let token = yaml
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("token: "))
+        .expect("a bearer token in the kubeconfig")
+        .trim_matches('"')
+        .to_string();
+    assert!(token.len() >= 16, "{token}");
+    let log = dir.path().join("trace.log");
+    let out = tokio::process::Command::new(BIN)
+        .args(["drain", "node0", "--ignore-daemonsets", "--kubeconfig"])
+        .arg(&kc)
+        .arg("--log-file")
+        .arg(&log)
+        .env("KUBEDRAIN_LOG", "trace")
+        .env("KUBEDRAIN_STATE_DIR", dir.path())
+        .output();
+    let out = tokio::time::timeout(DEADLINE, out).await.unwrap().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let written = std::fs::read_to_string(&log).unwrap();
+    // The log did see the requests (so the check below means something).
+    assert!(written.contains("TRACE"), "a trace-level log");
+    assert!(
+        written.contains("/api/v1/nodes/node0"),
+        "requests are logged"
+    );
+    let both = format!(
+        "{written}{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!both.contains(&token), "the bearer token leaked");
+    assert!(!both.contains("PRIVATE KEY"), "key material leaked");
+    sim.stop().await;
+}

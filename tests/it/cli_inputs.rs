@@ -58,58 +58,106 @@ const BAD: &[(&str, &str)] = &[
 
 /// Bad input only the command can judge (a selector, a version, a context, the files it
 /// needs): exit 1, an `error:` line that names the problem, nothing sent to the cluster but
-/// the `/version` probe of the connection.
-/// `{kc}` is a working kubeconfig, `{dir}` a scratch directory.
-const BAD_IN_CONTEXT: &[(&[&str], &str)] = &[
+/// the `/version` probe of the connection. Each row: the arguments (a working kubeconfig is
+/// added unless one is given), the state directory (`""`: a scratch one) and what the first
+/// line must say; `{dir}` is the scratch directory, `{blackhole}` a kubeconfig for a server
+/// that accepts connections and never answers.
+const BAD_IN_CONTEXT: &[(&[&str], &str, &str)] = &[
     (
         &["drain", "-l", "a in (b"],
+        "",
         "invalid --selector \"a in (b\": unbalanced parentheses",
     ),
     (
         &["drain", "--selector", "a==b==c"],
+        "",
         "invalid label value \"b==c\"",
     ),
-    (&["cordon", "-l", "!!x"], "invalid --selector \"!!x\""),
+    (&["cordon", "-l", "!!x"], "", "invalid --selector \"!!x\""),
     (
         &["uncordon", "-l", "x notin ()"],
+        "",
         "the set of values can't be empty",
     ),
-    (&["uncordon"], "USAGE: uncordon NODE"),
-    (&["drain"], "USAGE: drain NODE"),
+    (&["uncordon"], "", "USAGE: uncordon NODE"),
+    (&["drain"], "", "USAGE: drain NODE"),
     (
         &["drain", "node0", "-l", "a=b"],
+        "",
         "cannot specify both a node name and a --selector",
     ),
     (
         &["drain", "--pod-selector", "!!", "node0"],
+        "",
         "--pod-selector=!! must be a valid label selector",
     ),
     (
         &["versions", "--target", "1.2.3.4"],
+        "",
         "`1.2.3.4` is not a Kubernetes version",
     ),
     (
         &["campaign", "--target", "vX", "node0"],
+        "",
         "invalid --target \"vX\"",
     ),
     (
         &["campaign", "--max-unavailable", "0", "node0"],
+        "",
         "--max-unavailable must be at least 1",
     ),
     (
         &["drain", "--context", "nosuch", "node0"],
+        "",
         "context \"nosuch\" is not in the kubeconfig",
     ),
     (
         &["cordon", "node0", "--kubeconfig", "{dir}/missing"],
+        "",
         "{dir}/missing",
     ),
     (
         &["cordon", "node0", "--kubeconfig", "{dir}/garbage"],
+        "",
         "{dir}/garbage",
     ),
-    (&["sim", "--scenario", "nosuch"], "no scenario \"nosuch\""),
-    (&["sim", "--scenario", "{dir}/garbage"], "{dir}/garbage"),
+    (
+        &["sim", "--scenario", "nosuch"],
+        "",
+        "no scenario \"nosuch\"",
+    ),
+    (&["sim", "--scenario", "{dir}/garbage"], "", "{dir}/garbage"),
+    // The environment: a state directory that is a file, a server that never answers, no TTY.
+    (
+        &["cordon", "node0"],
+        "{dir}/garbage",
+        "cannot write the journal",
+    ),
+    (
+        &[
+            "drain",
+            "node0",
+            "--kubeconfig",
+            "{blackhole}",
+            "--request-timeout",
+            "1s",
+        ],
+        "",
+        "did not answer within",
+    ),
+    (
+        &[
+            "plan",
+            "node0",
+            "--kubeconfig",
+            "{blackhole}",
+            "--request-timeout",
+            "1s",
+        ],
+        "",
+        "did not answer within",
+    ),
+    (&[], "", "the TUI needs a terminal"),
 ];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -149,17 +197,38 @@ async fn bad_input_in_context_gets_a_clear_error_and_sends_nothing() {
     sim.write_kubeconfig(&kubeconfig).unwrap();
     std::fs::write(dir.path().join("garbage"), "{ not: [yaml").unwrap();
     sim.stats().reset();
-    for (args, names) in BAD_IN_CONTEXT {
-        let args: Vec<String> = args.iter().map(|a| a.replace("{dir}", &d)).collect();
+    // A blackhole: accepts TCP, never answers.
+    let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let hole_dir = tempfile::tempdir().unwrap();
+    let blackhole = kubeconfig_for(
+        hole_dir.path(),
+        &format!("http://{}", silent.local_addr().unwrap()),
+    );
+    let _held = tokio::spawn(async move {
+        let mut conns = vec![];
+        while let Ok((c, _)) = silent.accept().await {
+            conns.push(c);
+        }
+    });
+    let blackhole = blackhole.display().to_string();
+    for (args, state, names) in BAD_IN_CONTEXT {
+        let args: Vec<String> = args
+            .iter()
+            .map(|a| a.replace("{dir}", &d).replace("{blackhole}", &blackhole))
+            .collect();
+        let state = match *state {
+            "" => dir.path().to_path_buf(),
+            s => s.replace("{dir}", &d).into(),
+        };
         let mut cmd = tokio::process::Command::new(BIN);
         cmd.args(&args);
         if !args.iter().any(|a| a == "--kubeconfig") {
             cmd.arg("--kubeconfig").arg(&kubeconfig);
         }
         let out = cmd
-            .env("KUBEDRAIN_STATE_DIR", dir.path())
-            .env("NO_COLOR", "1")
+            .env("KUBEDRAIN_STATE_DIR", &state)
             .env("RUST_BACKTRACE", "0")
+            .stdin(std::process::Stdio::null())
             .output();
         let out = tokio::time::timeout(DEADLINE, out).await.unwrap().unwrap();
         let err = String::from_utf8_lossy(&out.stderr);
@@ -176,6 +245,10 @@ async fn bad_input_in_context_gets_a_clear_error_and_sends_nothing() {
         );
         assert!(err.lines().count() <= 2, "{args:?}: short: {err}");
         assert!(!err.contains("panicked"), "{args:?}: {err}");
+        assert!(
+            !err.contains('\u{1b}'),
+            "{args:?}: no colour codes when piped: {err}"
+        );
     }
     // At most the connection probe: no list, no write.
     let sent: Vec<_> = sim

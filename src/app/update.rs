@@ -265,12 +265,14 @@ fn key(m: &mut Model, k: KeyEvent) -> Vec<Cmd> {
         Input::Command(text) => edit_line(m, k, text, false),
         Input::Normal => {
             if m.overlay == Some(Overlay::Help) {
-                // Any of these closes help; other keys are ignored while it is open.
+                // Any of these closes help; other keys say so (never silent).
                 if matches!(
                     k.code,
                     KeyCode::Esc | KeyCode::Char('?') | KeyCode::Char('q')
                 ) {
                     m.overlay = None;
+                } else {
+                    m.flash = Some(("the help is open: Esc, ? or q closes it".into(), m.now));
                 }
                 return Vec::new();
             }
@@ -316,10 +318,15 @@ fn unbound(m: &mut Model, k: &KeyEvent) -> Vec<Cmd> {
         }
         return action(m, b.action);
     }
+    let key = b.keys[0].label();
     if m.view != View::Main {
+        let text = format!(
+            "{key} ({}) works in the main view: Esc goes back to it",
+            b.help
+        );
+        m.flash = Some((text, m.now));
         return Vec::new();
     }
-    let key = b.keys[0].label();
     let text = if b.mutating && m.readonly {
         format!("read-only: {key} ({}) is off", b.help)
     } else {
@@ -477,6 +484,17 @@ fn move_by(m: &mut Model, delta: isize) {
 
 fn action(m: &mut Model, a: Action) -> Vec<Cmd> {
     let page = crate::app::layout::table_rows(m, m.active_table()).max(1) as isize;
+    // The PDB view covers the panes: their own keys would act out of sight.
+    if m.view == View::Pdbs
+        && matches!(
+            a,
+            Action::Enter | Action::PodsAll | Action::PodsPending | Action::EventsAll
+        )
+    {
+        let text = "the PDB view covers the panes: Esc goes back to them";
+        m.flash = Some((text.into(), m.now));
+        return Vec::new();
+    }
     match a {
         Action::Quit => super::drain_flow::quit(m),
         Action::Up => move_by(m, -1),
@@ -583,6 +601,12 @@ fn back(m: &mut Model) {
         m.pod_scope = PodScope::Node;
     } else if m.focus != Pane::Nodes {
         m.focus = Pane::Nodes;
+    } else {
+        // Never silent, even at the top: say where Esc would lead and how to leave.
+        m.flash = Some((
+            "nothing to go back from: no filter, the main view, the nodes pane (q quits)".into(),
+            m.now,
+        ));
     }
     m.stale = true;
 }

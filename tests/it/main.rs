@@ -64,6 +64,7 @@ mod tui_campaign_pty;
 mod tui_campaign_render;
 mod tui_demo_clock_pty;
 mod tui_describe;
+mod tui_every_key;
 mod tui_exits_pty;
 mod tui_fixtures;
 mod tui_namespace_scope;

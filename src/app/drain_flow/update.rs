@@ -78,7 +78,9 @@ pub fn key(m: &mut Model, k: &KeyEvent) -> Option<Vec<Cmd>> {
     let on_text = matches!(&m.flow.dialog, Some(Dialog::Options(f)) if !f.field().is_bool());
     let cmds = match (c, action) {
         (Ctx::Options, None) if on_text || k.code != KeyCode::Char('?') => {
-            options_typing(m, k);
+            if !options_typing(m, k) {
+                not_here(m, c, k);
+            }
             Vec::new()
         }
         // Help stays reachable from every dialog.
@@ -98,15 +100,42 @@ pub fn key(m: &mut Model, k: &KeyEvent) -> Option<Vec<Cmd>> {
             }
             Vec::new()
         }
-        (_, None) => Vec::new(),
+        // Never silent: say which keys this dialog takes.
+        (_, None) => {
+            not_here(m, c, k);
+            Vec::new()
+        }
         (_, Some(a)) => act(m, c, a),
     };
     Some(cmds)
 }
 
-fn options_typing(m: &mut Model, k: &KeyEvent) {
+/// A key the dialog `c` does not take: the flash names the ones it does.
+fn not_here(m: &mut Model, c: Ctx, k: &KeyEvent) {
+    let key = match k.code {
+        KeyCode::Char(' ') => "Space".to_string(),
+        KeyCode::Char(ch) => ch.to_string(),
+        other => super::keys::key_label(crate::app::keymap::Key::Code(other)),
+    };
+    let offered: Vec<String> = super::keys::hints(m, c)
+        .into_iter()
+        .map(|(k, what)| format!("{k} {what}"))
+        .collect();
+    flash(
+        m,
+        format!(
+            "{key}: not in {} · {}",
+            c.title().to_lowercase(),
+            offered.join(" · ")
+        ),
+    );
+}
+
+/// Typing into the options form; false when the key means nothing there (a letter on a
+/// switch, an arrow it does not use).
+fn options_typing(m: &mut Model, k: &KeyEvent) -> bool {
     let Some(Dialog::Options(form)) = &mut m.flow.dialog else {
-        return;
+        return false;
     };
     let f = form.field();
     // j/k move, as in every list, except where letters are values (a label selector).
@@ -114,11 +143,14 @@ fn options_typing(m: &mut Model, k: &KeyEvent) {
         && f != Field::PodSelector
     {
         form.move_by(if c == 'j' { 1 } else { -1 });
-        return;
+        return true;
+    }
+    if form.text_mut(f).is_none() {
+        return false;
     }
     let fresh = std::mem::replace(&mut form.fresh, false);
     let Some(text) = form.text_mut(f) else {
-        return;
+        return false;
     };
     match k.code {
         KeyCode::Char(ch) => {
@@ -131,9 +163,13 @@ fn options_typing(m: &mut Model, k: &KeyEvent) {
         KeyCode::Backspace => {
             text.pop();
         }
-        _ => return,
+        _ => {
+            form.fresh = fresh;
+            return false;
+        }
     }
     form.error = None;
+    true
 }
 
 /// `q`, `:q`, Ctrl-C: quits at once, unless a drain is running: then asks first (quitting

@@ -271,15 +271,17 @@ fn x_cancels_and_the_node_stays_cordoned() {
 fn readonly_refuses_cordon_drain_uncordon_and_upgrade() {
     let mut m = flow_model((120, 40));
     m.readonly = true;
-    for c in ['c', 'r', 'u', 'U'] {
+    for c in ['c', 'u', 'U'] {
         assert!(ch(&mut m, c).is_empty(), "{c}");
         assert!(m.flow.dialog.is_none(), "{c}");
+        let flash = m.flash.take().map(|f| f.0).unwrap_or_default();
+        assert!(flash.starts_with("read-only"), "{c}: {flash}");
     }
     let hints = super::keymap::hints(Some(super::model::Pane::Nodes), true);
+    assert!(hints.iter().all(|(k, _)| !["c", "u"].contains(&k.as_str())));
     assert!(
-        hints
-            .iter()
-            .all(|(k, _)| !["c", "u", "r"].contains(&k.as_str()))
+        hints.iter().any(|(k, _)| k == "r"),
+        "the plan can be previewed"
     );
     assert!(super::drain_flow::hints(&m, super::drain_flow::Ctx::NodesDemo).is_empty());
 }
@@ -396,6 +398,7 @@ fn demo_upgrade_only_for_a_drained_node_and_not_on_real_clusters() {
     real.flow.demo_upgrade = false;
     fx::feed(&mut real, Feed::Nodes(Ev::Apply(cordoned_node0(false))));
     assert!(ch(&mut real, 'U').is_empty());
+    assert!(real.flash.as_ref().unwrap().0.contains("demo cluster only"));
     assert!(super::drain_flow::hints(&real, super::drain_flow::Ctx::NodesDemo).is_empty());
 }
 
@@ -468,4 +471,29 @@ fn the_engines_plan_replaces_the_rows() {
     assert!(matches!(web.state, PodState::Gone { .. }), "states kept");
     assert!(live.rows.iter().all(|r| r.key != "default/debug-shell"));
     assert_eq!(live.skipped, 1);
+}
+
+#[test]
+fn read_only_previews_the_plan_and_refuses_to_start() {
+    let mut m = flow_model((120, 40));
+    m.readonly = true;
+    // `r` opens the options and the plan, as `kubedrain plan` shows them; nothing is sent.
+    let cmds = ch(&mut m, 'r');
+    assert!(
+        cmds.iter()
+            .all(|c| matches!(c, Cmd::Flow(FlowCmd::CheckDaemonSets { .. }))),
+        "{cmds:?}"
+    );
+    assert!(matches!(m.flow.dialog, Some(Dialog::Options(_))));
+    assert!(press(&mut m, KeyCode::Enter).is_empty());
+    assert!(matches!(m.flow.dialog, Some(Dialog::Plan { .. })));
+    // Enter would start the drain: refused, said, and the plan stays on screen.
+    assert!(press(&mut m, KeyCode::Enter).is_empty());
+    assert!(matches!(m.flow.dialog, Some(Dialog::Plan { .. })));
+    let flash = m.flash.as_ref().map(|f| f.0.clone()).unwrap_or_default();
+    assert!(flash.starts_with("read-only"), "{flash}");
+    assert!(m.flow.live.is_none());
+    press(&mut m, KeyCode::Esc);
+    press(&mut m, KeyCode::Esc);
+    assert!(m.flow.dialog.is_none());
 }

@@ -288,7 +288,14 @@ pub const BINDINGS: &[Binding] = &[
         "uncordon: schedulable",
         "uncordon",
     ),
-    m(&[Ch('r')], Action::Drain, "drain (plan first)", "drain"),
+    // Not mutating by itself: read-only previews the plan; its Enter is refused there.
+    b(
+        &[Ch('r')],
+        Action::Drain,
+        Scope::Nodes,
+        "drain (plan first)",
+        Some("drain"),
+    ),
     b(
         &[Ch(' ')],
         Action::Mark,

@@ -309,13 +309,7 @@ fn unbound(m: &mut Model, k: &KeyEvent) -> Vec<Cmd> {
     };
     let node_keys = matches!(b.action, Action::Cordon | Action::Uncordon | Action::Drain);
     if node_keys && m.focus == Pane::Pods && m.pod_scope == PodScope::Node && m.view == View::Main {
-        if m.readonly {
-            m.flash = Some((
-                "read-only: kubedrain will not change the cluster".into(),
-                m.now,
-            ));
-            return Vec::new();
-        }
+        // `open` refuses cordon/uncordon read-only (and says so); a drain plan can be seen.
         return action(m, b.action);
     }
     let key = b.keys[0].label();
@@ -543,12 +537,11 @@ fn action(m: &mut Model, a: Action) -> Vec<Cmd> {
                 Action::Uncordon => NodeAction::Uncordon,
                 _ => NodeAction::Drain,
             };
-            if m.readonly {
-                return Vec::new();
-            }
+            // `open` says why read-only refuses cordon/uncordon and lets a drain plan be seen.
             if let Some(node) = m.selected_node.clone() {
                 return super::drain_flow::open(m, action, node);
             }
+            m.flash = Some(("no node selected".into(), m.now));
         }
     }
     Vec::new()

@@ -177,7 +177,16 @@ fn hints_line(m: &Model, width: u16) -> Line<'static> {
     let pane = (m.view == View::Main).then_some(m.focus);
     let mut spans = Vec::new();
     let mut used = 0usize;
-    let mut hints = keymap::hints(pane, m.readonly || m.flow.cannot_change.is_some());
+    let preview_only = m.readonly || m.flow.cannot_change.is_some();
+    let mut hints = keymap::hints(pane, preview_only);
+    if preview_only {
+        // `r` shows the drain plan but cannot start it here.
+        for (k, label) in &mut hints {
+            if k == "r" {
+                *label = "plan";
+            }
+        }
+    }
     if pane == Some(crate::app::model::Pane::Nodes) {
         // The demo's upgrade key right after drain, in workflow order.
         let at = hints

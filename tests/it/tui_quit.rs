@@ -119,25 +119,40 @@ fn without_a_drain_quitting_is_immediate() {
 fn without_a_drain_client_changes_are_refused_with_the_reason() {
     let mut m = flow_model((100, 30));
     m.flow.cannot_change = Some("no client for changes (bad certificate)".into());
-    for (k, verb) in [('c', "cordon"), ('r', "drain")] {
-        let cmds = update(
-            &mut m,
-            Msg::Key(KeyEvent::new(KeyCode::Char(k), KeyModifiers::NONE)),
-        );
-        assert!(cmds.is_empty(), "{cmds:?}");
-        assert!(m.flow.dialog.is_none());
-        let flash = m.flash.as_ref().map(|(t, _)| t.clone()).unwrap_or_default();
-        assert_eq!(
-            flash,
-            format!("cannot {verb} node0: no client for changes (bad certificate)")
-        );
-    }
+    let key = |m: &mut _, code| update(m, Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)));
+    let flash = |m: &kubedrain::app::model::Model| {
+        m.flash.as_ref().map(|(t, _)| t.clone()).unwrap_or_default()
+    };
+    let cmds = key(&mut m, KeyCode::Char('c'));
+    assert!(cmds.is_empty(), "{cmds:?}");
+    assert!(m.flow.dialog.is_none());
+    assert_eq!(
+        flash(&m),
+        "cannot cordon node0: no client for changes (bad certificate)"
+    );
+    // The drain plan is a read, so it can be seen; its Enter is refused with the reason.
+    key(&mut m, KeyCode::Char('r'));
+    key(&mut m, KeyCode::Enter);
+    assert!(
+        m.flow
+            .dialog
+            .as_ref()
+            .is_some_and(|d| format!("{d:?}").starts_with("Plan"))
+    );
+    assert!(key(&mut m, KeyCode::Enter).is_empty());
+    assert!(m.flow.live.is_none());
+    assert_eq!(
+        flash(&m),
+        "cannot drain node0: no client for changes (bad certificate) (this plan is a preview)"
+    );
+    key(&mut m, KeyCode::Esc);
+    key(&mut m, KeyCode::Esc);
     m.flash = None;
     let s = screen(&m);
     assert!(s.contains("CHANGES DISABLED"), "{s}");
     let footer = s.lines().last().unwrap_or_default();
     assert!(
-        !footer.contains("cordon") && !footer.contains("drain"),
+        !footer.contains("cordon") && !footer.contains("drain") && footer.contains("r plan"),
         "{footer}"
     );
 }

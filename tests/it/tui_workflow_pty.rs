@@ -113,17 +113,33 @@ fn demo_readonly_hides_and_refuses_the_workflow() {
     pty.wait_for("node0 selected", long, |s| s.contains("· node0"));
     let s = pty.screen();
     assert!(!s.contains("cordon") && !s.contains("upgrade"), "{s}");
-    pty.send(b"crU");
-    std::thread::sleep(Duration::from_millis(500));
+    // Each refusal is said; the drain plan can be seen but not started.
+    pty.send(b"c");
+    pty.wait_for("c refused", long, |s| s.contains("read-only: c (cordon"));
+    pty.send(b"U");
+    pty.wait_for("U refused", long, |s| s.contains("read-only: U"));
+    pty.send(b"r");
+    pty.wait_for("the options", long, |s| s.contains("--ignore-daemonsets"));
+    pty.send(b"\r");
+    pty.wait_for("the plan", long, |s| s.contains("preview only"));
+    pty.send(b"\r");
+    pty.wait_for("start refused", long, |s| {
+        s.contains("this plan is a preview")
+    });
+    pty.send(b"\x1b");
+    pty.wait_for("back to the options", long, |s| !s.contains("Drain plan"));
+    pty.send(b"\x1b");
+    pty.wait_for("the dialog closed", long, |s| {
+        !s.contains("--ignore-daemonsets")
+    });
     let s = pty.screen();
-    assert!(
-        !s.contains("Cordon node0?") && !s.contains("options") && !s.contains("upgrading"),
-        "{s}"
-    );
     assert!(
         !node_line(&s, "node0").contains("SchedulingDisabled"),
         "{s}"
     );
     pty.send(b"q");
     assert!(pty.wait_exit(Duration::from_secs(10)));
+    // Nothing was changed: no cordon or drain in the journal.
+    let journal = std::fs::read_to_string(state.path().join("journal.jsonl")).unwrap_or_default();
+    assert!(!journal.contains("\"cordon\""), "{journal}");
 }

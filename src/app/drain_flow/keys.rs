@@ -317,7 +317,11 @@ pub fn available(m: &Model, b: &FlowBinding) -> bool {
         }
         (Ctx::Resume, FlowAction::Resume | FlowAction::Uncordon) => !m.readonly,
         // The plan's Enter reads "accept the outage" while the second confirmation is open.
-        (Ctx::Plan, FlowAction::Start) => (b.hint == "accept the outage") == outage_question(m),
+        (Ctx::Plan, FlowAction::Start) => {
+            !m.readonly
+                && m.flow.cannot_change.is_none()
+                && (b.hint == "accept the outage") == outage_question(m)
+        }
         _ => true,
     }
 }
@@ -338,7 +342,9 @@ pub fn in_help(m: &Model, b: &FlowBinding) -> bool {
     match b.ctx {
         Ctx::NodesDemo => m.flow.demo_upgrade && !m.readonly,
         Ctx::Live if b.action == FlowAction::Upgrade => m.flow.demo_upgrade && !m.readonly,
-        _ => !m.readonly || !matches!(b.ctx, Ctx::Confirm | Ctx::Options | Ctx::Plan | Ctx::Live),
+        Ctx::Plan if b.action == FlowAction::Start => !m.readonly && m.flow.cannot_change.is_none(),
+        // Read-only previews a drain's options and plan; it cannot confirm or drain.
+        _ => !m.readonly || !matches!(b.ctx, Ctx::Confirm | Ctx::Live),
     }
 }
 
@@ -357,6 +363,14 @@ pub fn key_label(k: Key) -> String {
         Key::Ch(' ') => "Space".into(),
         k => k.label(),
     }
+}
+
+/// Whether `k` is the nodes pane's demo key, available or not (to say why it is off).
+pub(super) fn demo_key(k: &KeyEvent) -> bool {
+    FLOW_BINDINGS
+        .iter()
+        .filter(|b| b.ctx == Ctx::NodesDemo)
+        .any(|b| b.keys.iter().any(|key| key.matches(k)))
 }
 
 pub(super) fn lookup(m: &Model, c: Ctx, k: &KeyEvent) -> Option<FlowAction> {

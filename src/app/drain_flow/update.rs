@@ -14,13 +14,30 @@ fn flash(m: &mut Model, text: impl Into<String>) {
     m.flash = Some((text.into(), m.now));
 }
 
+/// Why a drain plan can be seen but not started here (read-only, or no client for changes).
+pub fn preview_only(m: &Model, node: &str) -> Option<String> {
+    if m.readonly {
+        return Some("read-only: this plan is a preview, the drain will not start (Esc)".into());
+    }
+    let why = m.flow.cannot_change.as_ref()?;
+    Some(format!(
+        "cannot drain {node}: {why} (this plan is a preview)"
+    ))
+}
+
 /// `c` / `u` / `r` on the selected node: opens the matching dialog.
 pub fn open(m: &mut Model, action: NodeAction, node: String) -> Vec<Cmd> {
-    if m.readonly {
+    // Read-only may still look at a drain's plan (as `kubedrain plan` does); it cannot start.
+    if m.readonly && action != NodeAction::Drain {
         flash(m, "read-only: kubedrain will not change the cluster");
         return Vec::new();
     }
-    if let Some(why) = &m.flow.cannot_change {
+    if let Some(why) = m
+        .flow
+        .cannot_change
+        .as_ref()
+        .filter(|_| action != NodeAction::Drain)
+    {
         let text = format!("cannot {} {node}: {why}", action.verb());
         flash(m, text);
         return Vec::new();
@@ -72,6 +89,15 @@ pub fn key(m: &mut Model, k: &KeyEvent) -> Option<Vec<Cmd>> {
             let node = m.selected_node.clone()?;
             return Some(upgrade(m, &node));
         }
+        if m.view == View::Main && m.focus == Pane::Nodes && demo_key(k) {
+            let why = if m.readonly {
+                "read-only: U (simulated upgrade) is off"
+            } else {
+                "U (simulated upgrade) works on the built-in demo cluster only"
+            };
+            flash(m, why);
+            return Some(Vec::new());
+        }
         return None;
     };
     let action = lookup(m, c, k);
@@ -83,6 +109,7 @@ pub fn key(m: &mut Model, k: &KeyEvent) -> Option<Vec<Cmd>> {
             }
             Vec::new()
         }
+        (Ctx::Plan, None) if k.code == KeyCode::Enter && preview_only(m, "").is_some() => start(m),
         // Help stays reachable from every dialog.
         (_, None) if k.code == KeyCode::Char('?') => return None,
         (Ctx::Live, None) if k.code == KeyCode::Char('q') => {
@@ -339,6 +366,14 @@ fn plan_action(m: &mut Model, a: FlowAction) -> Vec<Cmd> {
 
 /// Enter on the plan: starts a drain the verdict allows; an outage only after a second Enter.
 fn start(m: &mut Model) -> Vec<Cmd> {
+    let node = match &m.flow.dialog {
+        Some(Dialog::Plan { form, .. }) => form.node.clone(),
+        _ => String::new(),
+    };
+    if let Some(why) = preview_only(m, &node) {
+        flash(m, why);
+        return Vec::new();
+    }
     let Some(Dialog::Plan {
         form,
         plan,

@@ -255,6 +255,14 @@ pub fn render(
             Span::styled(" Drain plan · ", theme::title()),
             Span::styled(plan.node.clone(), theme::title()),
             Span::styled(format!(" · {} pods ", plan.pods.len()), theme::dim()),
+            Span::styled(
+                if crate::app::drain_flow::preview_only(m, "").is_some() {
+                    "· preview only "
+                } else {
+                    ""
+                },
+                theme::warn(),
+            ),
         ]))
         .title_bottom(keys_line(m, Ctx::Plan).right_aligned());
     let inner = block.inner(area);

@@ -14,7 +14,7 @@ use serde_json::Value;
 use super::Params;
 use super::status::ApiError;
 use crate::sim::kinds::Kind;
-use k8s_openapi::api::{apps, batch, core, policy};
+use k8s_openapi::api::{apps, batch, coordination, core, discovery, policy};
 
 /// What to do with unknown fields (`fieldValidation`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,6 +67,13 @@ fn roundtrip_kind(kind: Kind, v: &Value) -> Result<Value, DecodeError> {
         Kind::Deployment => roundtrip::<apps::v1::Deployment>(v),
         Kind::StatefulSet => roundtrip::<apps::v1::StatefulSet>(v),
         Kind::Job => roundtrip::<batch::v1::Job>(v),
+        Kind::Service => roundtrip::<core::v1::Service>(v),
+        Kind::Endpoints => roundtrip::<core::v1::Endpoints>(v),
+        Kind::EndpointSlice => roundtrip::<discovery::v1::EndpointSlice>(v),
+        Kind::ConfigMap => roundtrip::<core::v1::ConfigMap>(v),
+        Kind::Secret => roundtrip::<core::v1::Secret>(v),
+        Kind::ServiceAccount => roundtrip::<core::v1::ServiceAccount>(v),
+        Kind::Lease => roundtrip::<coordination::v1::Lease>(v),
     }
 }
 

@@ -101,7 +101,7 @@ async fn leases_renew_as_the_clock_steps_and_stop_for_a_stopped_node() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn heartbeats_at_5000_nodes_trickle_and_spare_the_node_watch() {
     let sim = Simulator::start(SimOptions {
-        generated: Some((5_000, 0)),
+        generated: Some((5_000, 4)),
         ..Default::default()
     })
     .await

@@ -156,6 +156,9 @@ fn typed(kind: Kind, v: &Value) -> Result<Value, String> {
             *slot = PLACEHOLDERS[entry.1]();
             continue;
         }
+        if let Some(go) = go_base64_error(&err.message) {
+            return Err(go);
+        }
         return Err(if here.is_empty() {
             err.message
         } else {
@@ -163,6 +166,22 @@ fn typed(kind: Kind, v: &Value) -> Result<Value, String> {
         });
     }
     Err("the object could not be decoded".into())
+}
+
+/// The base64 crate's complaint about a `[]byte` field (a Secret's `data`) in Go's words:
+/// `illegal base64 data at input byte N`.
+fn go_base64_error(message: &str) -> Option<String> {
+    let offset = message
+        .strip_prefix("Invalid symbol ")
+        .or_else(|| message.strip_prefix("Invalid last symbol "))
+        .and_then(|rest| rest.split("offset ").nth(1))
+        .map(|n| n.trim_end_matches('.').to_string())
+        .or_else(|| message.strip_prefix("Invalid input length: ").map(str::to_string))
+        .or_else(|| (message == "Invalid padding").then(String::new))?;
+    Some(match offset.parse::<usize>() {
+        Ok(n) => format!("illegal base64 data at input byte {n}"),
+        Err(_) => "illegal base64 data at input byte 0".to_string(),
+    })
 }
 
 /// Paths of keys in `input` that `typed` lacks (`spec.replica`, `spec.containers[0].imagePolicy`).

@@ -163,7 +163,7 @@ impl Manager {
                 }
             }
             None => {
-                let _ = self.store.create(Kind::EndpointSlice, slice);
+                let _ = self.store.create(Kind::EndpointSlice, self.born_with(slice, &svc));
             }
         }
     }
@@ -200,7 +200,7 @@ impl Manager {
                 e["metadata"]["labels"] = labels;
             }
             set_or_remove(&mut e, "subsets", subsets);
-            let _ = self.store.create(Kind::Endpoints, e);
+            let _ = self.store.create(Kind::Endpoints, self.born_with(e, svc));
         }
     }
 }

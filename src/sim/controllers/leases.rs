@@ -144,7 +144,7 @@ impl Manager {
                 "spec": {"holderIdentity": node, "leaseDurationSeconds": LEASE_DURATION_SECS,
                     "renewTime": t},
             });
-            let _ = self.store.create(Kind::Lease, lease);
+            let _ = self.store.create(Kind::Lease, self.born_with(lease, &n));
         }
     }
 

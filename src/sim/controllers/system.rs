@@ -30,6 +30,10 @@ pub(crate) struct SystemState {
     root_ca: Option<Value>,
     pub(super) endpoints: EndpointsState,
     pub(super) leases: LeaseState,
+    /// True until the first pass is done: what is created then stands for objects a real
+    /// cluster made long ago, so it takes its owner's creationTimestamp (a 77-day-old
+    /// namespace's ServiceAccount is not 5 s old).
+    pub(super) seeding: bool,
 }
 
 impl SystemState {
@@ -43,6 +47,7 @@ impl SystemState {
             root_ca,
             endpoints: EndpointsState::load(store),
             leases: LeaseState::default(),
+            seeding: true,
         }
     }
 }
@@ -74,6 +79,16 @@ impl Manager {
         }
         self.endpoints_sync();
         self.leases_sync();
+        self.sys.seeding = false;
+    }
+
+    /// `obj` with `owner`'s creationTimestamp while seeding.
+    pub(super) fn born_with(&self, mut obj: Value, owner: &Value) -> Value {
+        let t = &owner["metadata"]["creationTimestamp"];
+        if self.sys.seeding && t.is_string() {
+            obj["metadata"]["creationTimestamp"] = t.clone();
+        }
+        obj
     }
 
     /// After missing changes: check everything again.
@@ -81,6 +96,7 @@ impl Manager {
         let leases = std::mem::take(&mut self.sys.leases);
         self.sys = SystemState::load(&self.store);
         self.sys.leases = leases;
+        self.sys.seeding = false;
         self.sys.endpoints.mark_all();
     }
 
@@ -94,7 +110,7 @@ impl Manager {
         }
         if self.store.get(Kind::ServiceAccount, ns, "default").is_none() {
             let sa = json!({"metadata": {"name": "default", "namespace": ns}});
-            let _ = self.store.create(Kind::ServiceAccount, sa);
+            let _ = self.store.create(Kind::ServiceAccount, self.born_with(sa, &n));
         }
         let Some(data) = self.sys.root_ca.clone() else {
             return;
@@ -105,7 +121,7 @@ impl Manager {
                 let cm = json!({"metadata": {"name": ROOT_CA, "namespace": ns,
                     "annotations": {"kubernetes.io/description": ROOT_CA_DESCRIPTION}},
                     "data": data});
-                let _ = self.store.create(Kind::ConfigMap, cm);
+                let _ = self.store.create(Kind::ConfigMap, self.born_with(cm, &n));
             }
             Some(c) if c["data"] != data => {
                 let _ = self.store.update(Kind::ConfigMap, ns, ROOT_CA, |c| {

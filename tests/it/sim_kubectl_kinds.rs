@@ -98,20 +98,50 @@ async fn cluster_info_and_get_all(k: &Kubectl, minor: u32) {
     // `get all` prints one table per kind; the Services' has its own header.
     assert!(
         all.lines().any(|l| rows(l).first().is_some_and(|r| *r
-            == ["NAMESPACE", "NAME", "TYPE", "CLUSTER-IP", "EXTERNAL-IP", "PORT(S)", "AGE"])),
+            == [
+                "NAMESPACE",
+                "NAME",
+                "TYPE",
+                "CLUSTER-IP",
+                "EXTERNAL-IP",
+                "PORT(S)",
+                "AGE"
+            ])),
         "kubectl 1.{minor}: {all}"
     );
     assert_eq!(
         row(&all, 1, "service/kubernetes"),
-        ["default", "service/kubernetes", "ClusterIP", "10.96.0.1", "<none>", "443/TCP", &ns_age]
+        [
+            "default",
+            "service/kubernetes",
+            "ClusterIP",
+            "10.96.0.1",
+            "<none>",
+            "443/TCP",
+            &ns_age
+        ]
     );
     assert_eq!(
         row(&all, 1, "service/kube-dns")[..6],
-        ["kube-system", "service/kube-dns", "ClusterIP", "10.96.0.10", "<none>", "53/UDP,53/TCP,9153/TCP"]
+        [
+            "kube-system",
+            "service/kube-dns",
+            "ClusterIP",
+            "10.96.0.10",
+            "<none>",
+            "53/UDP,53/TCP,9153/TCP"
+        ]
     );
-    for kind in ["pod/", "deployment.apps/", "replicaset.apps/", "daemonset.apps/"] {
+    for kind in [
+        "pod/",
+        "deployment.apps/",
+        "replicaset.apps/",
+        "daemonset.apps/",
+    ] {
         assert!(
-            rows(&all).iter().any(|r| r.get(1).is_some_and(|n| n.starts_with(kind))),
+            rows(&all)
+                .iter()
+                .any(|r| r.get(1).is_some_and(|n| n.starts_with(kind))),
             "kubectl 1.{minor}: get all shows {kind}"
         );
     }
@@ -120,21 +150,36 @@ async fn cluster_info_and_get_all(k: &Kubectl, minor: u32) {
 async fn config_objects(k: &Kubectl, minor: u32) {
     let v = format!("kubectl 1.{minor}");
     assert_eq!(
-        k.ok(&["create", "configmap", "app-config", "--from-literal=mode=prod", "--from-literal=level=3"])
-            .await
-            .trim(),
+        k.ok(&[
+            "create",
+            "configmap",
+            "app-config",
+            "--from-literal=mode=prod",
+            "--from-literal=level=3"
+        ])
+        .await
+        .trim(),
         "configmap/app-config created",
         "{v}"
     );
     let cms = k.ok(&["get", "configmaps"]).await;
     assert_eq!(rows(&cms)[0], ["NAME", "DATA", "AGE"], "{v}");
     assert_eq!(row(&cms, 0, "app-config")[..2], ["app-config", "2"]);
-    assert_eq!(row(&cms, 0, "kube-root-ca.crt")[..2], ["kube-root-ca.crt", "1"]);
+    assert_eq!(
+        row(&cms, 0, "kube-root-ca.crt")[..2],
+        ["kube-root-ca.crt", "1"]
+    );
 
     assert_eq!(
-        k.ok(&["create", "secret", "generic", "db", "--from-literal=password=s3cr3t"])
-            .await
-            .trim(),
+        k.ok(&[
+            "create",
+            "secret",
+            "generic",
+            "db",
+            "--from-literal=password=s3cr3t"
+        ])
+        .await
+        .trim(),
         "secret/db created",
         "{v}"
     );
@@ -142,7 +187,8 @@ async fn config_objects(k: &Kubectl, minor: u32) {
     assert_eq!(rows(&sec)[0], ["NAME", "TYPE", "DATA", "AGE"], "{v}");
     assert_eq!(row(&sec, 0, "db")[..3], ["db", "Opaque", "1"]);
     assert_eq!(
-        k.ok(&["get", "secret", "db", "-o", "jsonpath={.data.password}"]).await,
+        k.ok(&["get", "secret", "db", "-o", "jsonpath={.data.password}"])
+            .await,
         "czNjcjN0"
     );
     // Not base64: refused, and nothing stored.
@@ -166,9 +212,14 @@ async fn config_objects(k: &Kubectl, minor: u32) {
         "sd-secret.yaml",
         "apiVersion: v1\nkind: Secret\nmetadata:\n  name: sd\nstringData:\n  user: admin\n",
     );
-    assert_eq!(k.ok(&["apply", "-f", &sd]).await.trim(), "secret/sd created", "{v}");
     assert_eq!(
-        k.ok(&["get", "secret", "sd", "-o", "jsonpath={.data.user}"]).await,
+        k.ok(&["apply", "-f", &sd]).await.trim(),
+        "secret/sd created",
+        "{v}"
+    );
+    assert_eq!(
+        k.ok(&["get", "secret", "sd", "-o", "jsonpath={.data.user}"])
+            .await,
         "YWRtaW4="
     );
 
@@ -190,7 +241,15 @@ async fn config_objects(k: &Kubectl, minor: u32) {
     })
     .await;
     let ca = k
-        .ok(&["get", "cm", "kube-root-ca.crt", "-n", "team", "-o", "jsonpath={.data.ca\\.crt}"])
+        .ok(&[
+            "get",
+            "cm",
+            "kube-root-ca.crt",
+            "-n",
+            "team",
+            "-o",
+            "jsonpath={.data.ca\\.crt}",
+        ])
         .await;
     assert!(ca.starts_with("-----BEGIN CERTIFICATE-----"), "{v}: {ca}");
 }
@@ -198,28 +257,52 @@ async fn config_objects(k: &Kubectl, minor: u32) {
 async fn expose_and_endpoints(k: &Kubectl, minor: u32) {
     let v = format!("kubectl 1.{minor}");
     assert_eq!(
-        k.ok(&["expose", "deployment", "http-spring", "--port=80", "--target-port=8080"])
-            .await
-            .trim(),
+        k.ok(&[
+            "expose",
+            "deployment",
+            "http-spring",
+            "--port=80",
+            "--target-port=8080"
+        ])
+        .await
+        .trim(),
         "service/http-spring exposed",
         "{v}"
     );
     let svc = k.ok(&["get", "service", "http-spring", "-o", "wide"]).await;
     assert_eq!(
         rows(&svc)[0],
-        ["NAME", "TYPE", "CLUSTER-IP", "EXTERNAL-IP", "PORT(S)", "AGE", "SELECTOR"]
+        [
+            "NAME",
+            "TYPE",
+            "CLUSTER-IP",
+            "EXTERNAL-IP",
+            "PORT(S)",
+            "AGE",
+            "SELECTOR"
+        ]
     );
     let r = row(&svc, 0, "http-spring");
     assert_eq!(
         [&r[..5], &r[6..]].concat(),
-        ["http-spring", "ClusterIP", "10.96.0.2", "<none>", "80/TCP", "app=http-spring"],
+        [
+            "http-spring",
+            "ClusterIP",
+            "10.96.0.2",
+            "<none>",
+            "80/TCP",
+            "app=http-spring"
+        ],
         "{v}"
     );
     // The ten Ready pods, by IP; kubectl shows three and counts the rest.
     let mut ips: Vec<String> = k
         .pods()
         .iter()
-        .filter(|p| p["metadata"]["labels"]["app"] == "http-spring" && p["metadata"]["deletionTimestamp"].is_null())
+        .filter(|p| {
+            p["metadata"]["labels"]["app"] == "http-spring"
+                && p["metadata"]["deletionTimestamp"].is_null()
+        })
         .filter_map(|p| p["status"]["podIP"].as_str().map(str::to_string))
         .collect();
     ips.sort();
@@ -228,11 +311,19 @@ async fn expose_and_endpoints(k: &Kubectl, minor: u32) {
         "{}:8080,{}:8080,{}:8080 + 7 more...",
         ips[0], ips[1], ips[2]
     );
-    let eps = eventually(k, &["get", "endpoints", "http-spring"], |o| o.contains(&want)).await;
+    let eps = eventually(k, &["get", "endpoints", "http-spring"], |o| {
+        o.contains(&want)
+    })
+    .await;
     assert_eq!(rows(&eps)[0], ["NAME", "ENDPOINTS", "AGE"], "{v}");
     let slices = eventually(
         k,
-        &["get", "endpointslices", "-l", "kubernetes.io/service-name=http-spring"],
+        &[
+            "get",
+            "endpointslices",
+            "-l",
+            "kubernetes.io/service-name=http-spring",
+        ],
         |o| o.lines().count() == 2,
     )
     .await;
@@ -258,9 +349,17 @@ async fn expose_and_endpoints(k: &Kubectl, minor: u32) {
         .unwrap();
     let name = pod["metadata"]["name"].as_str().unwrap().to_string();
     k.ok(&["delete", "pod", &name, "--wait=false"]).await;
-    eventually(k, &["get", "endpoints", "http-spring", "-o", "jsonpath={.subsets[*].addresses[*].ip}"], |o| {
-        !o.split_whitespace().any(|ip| ip == gone)
-    })
+    eventually(
+        k,
+        &[
+            "get",
+            "endpoints",
+            "http-spring",
+            "-o",
+            "jsonpath={.subsets[*].addresses[*].ip}",
+        ],
+        |o| !o.split_whitespace().any(|ip| ip == gone),
+    )
     .await;
     k.ok(&["delete", "service", "http-spring"]).await;
     eventually(k, &["get", "endpoints,endpointslices", "-o", "name"], |o| {
@@ -277,16 +376,19 @@ async fn describe_node_shows_the_lease(k: &Kubectl, minor: u32) {
         .get(Kind::Lease, "kube-node-lease", "node0")
         .expect("node0 has a Lease");
     assert!(
-        d.contains("Lease:\n  HolderIdentity:  node0\n  AcquireTime:     <unset>\n  RenewTime:       "),
+        d.contains(
+            "Lease:\n  HolderIdentity:  node0\n  AcquireTime:     <unset>\n  RenewTime:       "
+        ),
         "kubectl 1.{minor}: {d}"
     );
     assert!(lease["spec"]["renewTime"].is_string());
     assert!(
-        d.lines().any(|l| rows(l).first().is_some_and(|r| r.starts_with(&[
-            "Type".to_string(),
-            "Status".to_string(),
-            "LastHeartbeatTime".to_string()
-        ]))),
+        d.lines()
+            .any(|l| rows(l).first().is_some_and(|r| r.starts_with(&[
+                "Type".to_string(),
+                "Status".to_string(),
+                "LastHeartbeatTime".to_string()
+            ]))),
         "kubectl 1.{minor}: {d}"
     );
     let leases = k.ok(&["get", "leases", "-n", "kube-node-lease"]).await;

@@ -75,9 +75,17 @@ async fn leases_renew_as_the_clock_steps_and_stop_for_a_stopped_node() {
         })
         .await;
         let now = kubedrain::sim::controllers::leases::micro_time(clock.now());
-        assert_eq!(renew_time(&sim, &alive).as_deref(), Some(now.as_str()), "round {round}");
+        assert_eq!(
+            renew_time(&sim, &alive).as_deref(),
+            Some(now.as_str()),
+            "round {round}"
+        );
         let i = nodes.iter().position(|n| *n == stopped).unwrap();
-        assert_eq!(renew_time(&sim, &stopped), before[i], "a stopped kubelet renews nothing");
+        assert_eq!(
+            renew_time(&sim, &stopped),
+            before[i],
+            "a stopped kubelet renews nothing"
+        );
     }
 
     // The status post: within 5 minutes every Ready node's heartbeat moves; the stopped one's
@@ -85,7 +93,10 @@ async fn leases_renew_as_the_clock_steps_and_stop_for_a_stopped_node() {
     let (alive_hb, stopped_hb) = (heartbeat(&sim, &alive), heartbeat(&sim, &stopped));
     clock.step(Duration::from_secs(301));
     until("the status post", || heartbeat(&sim, &alive) > alive_hb).await;
-    assert_eq!(heartbeat(&sim, &alive), kubedrain::sim::clock::format_time(clock.now()));
+    assert_eq!(
+        heartbeat(&sim, &alive),
+        kubedrain::sim::clock::format_time(clock.now())
+    );
     assert_eq!(heartbeat(&sim, &stopped), stopped_hb);
 
     // Back up: renewing again.
@@ -110,16 +121,28 @@ async fn heartbeats_at_5000_nodes_trickle_and_spare_the_node_watch() {
     until("5,000 Leases", || sim.store().count(Kind::Lease) >= 5_000).await;
     let clock = sim.clock().clone();
     clock.freeze();
-    let mut nodes = sim.store().watch(Kind::Node, Some(sim.store().resource_version())).unwrap();
-    let mut leases = sim.store().watch(Kind::Lease, Some(sim.store().resource_version())).unwrap();
+    let mut nodes = sim
+        .store()
+        .watch(Kind::Node, Some(sim.store().resource_version()))
+        .unwrap();
+    let mut leases = sim
+        .store()
+        .watch(Kind::Lease, Some(sim.store().resource_version()))
+        .unwrap();
     // One second of simulated time: about a tenth of the Leases, and about 1/300 of the nodes.
     clock.step(Duration::from_secs(1));
     let rv0 = sim.store().resource_version();
-    until("the step's writes", || sim.store().resource_version() > rv0 + 300).await;
+    until("the step's writes", || {
+        sim.store().resource_version() > rv0 + 300
+    })
+    .await;
     // Let the pass finish: two more refused passes.
     let refused = clock.refused_passes();
     until("the pass to end", || clock.refused_passes() >= refused + 2).await;
-    let count = |rx: &mut tokio::sync::broadcast::Receiver<std::sync::Arc<kubedrain::sim::store::Change>>, kind: Kind| {
+    let count = |rx: &mut tokio::sync::broadcast::Receiver<
+        std::sync::Arc<kubedrain::sim::store::Change>,
+    >,
+                 kind: Kind| {
         let mut n = 0;
         while let Ok(c) = rx.try_recv() {
             n += usize::from(c.kind == kind);
@@ -128,6 +151,12 @@ async fn heartbeats_at_5000_nodes_trickle_and_spare_the_node_watch() {
     };
     let renewed = count(&mut leases.live, Kind::Lease);
     let posted = count(&mut nodes.live, Kind::Node);
-    assert!((300..=800).contains(&renewed), "about 500 Lease renewals in 1 s, got {renewed}");
-    assert!(posted <= 60, "about 17 node status posts in 1 s, got {posted}");
+    assert!(
+        (300..=800).contains(&renewed),
+        "about 500 Lease renewals in 1 s, got {renewed}"
+    );
+    assert!(
+        posted <= 60,
+        "about 17 node status posts in 1 s, got {posted}"
+    );
 }

@@ -85,7 +85,10 @@ pub fn allocate(store: &Store, kind: Kind, obj: &mut Value) -> ApiResult<()> {
         return Ok(());
     }
     let (_, services) = store.list(Kind::Service, None);
-    let ty = obj["spec"]["type"].as_str().unwrap_or("ClusterIP").to_string();
+    let ty = obj["spec"]["type"]
+        .as_str()
+        .unwrap_or("ClusterIP")
+        .to_string();
     if ty != "ExternalName" {
         let used: HashSet<String> = services
             .iter()
@@ -155,7 +158,10 @@ pub fn prepare_update(kind: Kind, before: &Value, next: &mut Value) {
             next["spec"][f] = before["spec"][f].clone();
         }
     }
-    let old_ports = before["spec"]["ports"].as_array().cloned().unwrap_or_default();
+    let old_ports = before["spec"]["ports"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
     for p in next["spec"]["ports"].as_array_mut().into_iter().flatten() {
         if p["nodePort"].as_i64().unwrap_or(0) != 0 {
             continue;
@@ -191,8 +197,14 @@ mod tests {
         allocate(&store, Kind::Service, &mut b).unwrap();
         assert_eq!(b["spec"]["clusterIP"], "10.96.0.2");
         assert_eq!(b["spec"]["ports"][0]["nodePort"], 30001);
-        let mut taken = json!({"metadata": {"name": "c"}, "spec": {"clusterIP": "10.96.0.1", "ports": []}});
-        assert_eq!(allocate(&store, Kind::Service, &mut taken).unwrap_err().code, 422);
+        let mut taken =
+            json!({"metadata": {"name": "c"}, "spec": {"clusterIP": "10.96.0.1", "ports": []}});
+        assert_eq!(
+            allocate(&store, Kind::Service, &mut taken)
+                .unwrap_err()
+                .code,
+            422
+        );
         let mut put = json!({"spec": {"ports": [{"port": 80}]}});
         prepare_update(Kind::Service, &a, &mut put);
         assert_eq!(put["spec"]["clusterIPs"], json!(["10.96.0.1"]));

@@ -176,7 +176,11 @@ fn go_base64_error(message: &str) -> Option<String> {
         .or_else(|| message.strip_prefix("Invalid last symbol "))
         .and_then(|rest| rest.split("offset ").nth(1))
         .map(|n| n.trim_end_matches('.').to_string())
-        .or_else(|| message.strip_prefix("Invalid input length: ").map(str::to_string))
+        .or_else(|| {
+            message
+                .strip_prefix("Invalid input length: ")
+                .map(str::to_string)
+        })
         .or_else(|| (message == "Invalid padding").then(String::new))?;
     Some(match offset.parse::<usize>() {
         Ok(n) => format!("illegal base64 data at input byte {n}"),

@@ -61,13 +61,21 @@ pub fn system_objects(store: &Store, addr: SocketAddr, ca_pem: Option<&str>) -> 
             p.label("k8s-app") == Some("kube-dns")
         })
         .1;
-    if !coredns.is_empty() && store.get(Kind::Service, "kube-system", "kube-dns").is_none() {
+    if !coredns.is_empty()
+        && store
+            .get(Kind::Service, "kube-system", "kube-dns")
+            .is_none()
+    {
         store.create(Kind::Service, stamp(kube_dns()))?;
     }
     Ok(())
 }
 
-fn kubernetes_service(store: &Store, addr: SocketAddr, stamp: &dyn Fn(Value) -> Value) -> Result<()> {
+fn kubernetes_service(
+    store: &Store,
+    addr: SocketAddr,
+    stamp: &dyn Fn(Value) -> Value,
+) -> Result<()> {
     if store.get(Kind::Service, "default", "kubernetes").is_some() {
         return Ok(());
     }
@@ -107,9 +115,7 @@ fn kubernetes_service(store: &Store, addr: SocketAddr, stamp: &dyn Fn(Value) -> 
 }
 
 fn kube_dns() -> Value {
-    let port = |name: &str, port: u16, proto: &str| {
-        json!({"name": name, "port": port, "protocol": proto, "targetPort": port})
-    };
+    let port = |name: &str, port: u16, proto: &str| json!({"name": name, "port": port, "protocol": proto, "targetPort": port});
     json!({
         "metadata": {"name": "kube-dns", "namespace": "kube-system",
             "labels": {"k8s-app": "kube-dns", "kubernetes.io/cluster-service": "true",

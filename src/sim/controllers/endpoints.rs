@@ -38,15 +38,17 @@ impl EndpointsState {
 
     pub fn mark_all(&mut self) {
         for (ns, m) in &self.selectors {
-            self.dirty
-                .extend(m.keys().map(|n| (ns.clone(), n.clone())));
+            self.dirty.extend(m.keys().map(|n| (ns.clone(), n.clone())));
         }
     }
 
     fn note(&mut self, svc: &Value) {
         let ns = svc["metadata"]["namespace"].as_str().unwrap_or("");
         let name = svc["metadata"]["name"].as_str().unwrap_or("");
-        let sel = svc["spec"]["selector"].as_object().cloned().unwrap_or_default();
+        let sel = svc["spec"]["selector"]
+            .as_object()
+            .cloned()
+            .unwrap_or_default();
         self.selectors
             .entry(ns.to_string())
             .or_default()
@@ -134,7 +136,9 @@ impl Manager {
             }
             return;
         };
-        let selector = svc["spec"]["selector"].as_object().filter(|m| !m.is_empty());
+        let selector = svc["spec"]["selector"]
+            .as_object()
+            .filter(|m| !m.is_empty());
         let closing = self
             .store
             .get(Kind::Namespace, "", ns)
@@ -163,7 +167,9 @@ impl Manager {
                 }
             }
             None => {
-                let _ = self.store.create(Kind::EndpointSlice, self.born_with(slice, &svc));
+                let _ = self
+                    .store
+                    .create(Kind::EndpointSlice, self.born_with(slice, &svc));
             }
         }
     }
@@ -178,7 +184,12 @@ impl Manager {
             .filter_map(|k| self.index.pods.get(k))
             .filter(|p| selects(selector, p))
             .map(|p| p.value())
-            .filter(|p| !is_finished(p) && p["status"]["podIP"].as_str().is_some_and(|ip| !ip.is_empty()))
+            .filter(|p| {
+                !is_finished(p)
+                    && p["status"]["podIP"]
+                        .as_str()
+                        .is_some_and(|ip| !ip.is_empty())
+            })
             .collect();
         pods.sort_by(|a, b| {
             let ip = |p: &Value| p["status"]["podIP"].as_str().unwrap_or("").to_string();
@@ -321,7 +332,10 @@ fn slice_body(svc: &Value, pods: &[Value]) -> Value {
             p
         })
         .collect();
-    let mut labels = svc["metadata"]["labels"].as_object().cloned().unwrap_or_default();
+    let mut labels = svc["metadata"]["labels"]
+        .as_object()
+        .cloned()
+        .unwrap_or_default();
     labels.insert(SERVICE_NAME.into(), name.clone());
     labels.insert(MANAGED_BY.into(), json!(CONTROLLER));
     let mut s = json!({

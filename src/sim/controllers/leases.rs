@@ -154,7 +154,11 @@ impl Manager {
             return;
         }
         let t = fmt(now);
-        let indexed_rv = self.index.nodes.get(node).map(|n| n["metadata"]["resourceVersion"].clone());
+        let indexed_rv = self
+            .index
+            .nodes
+            .get(node)
+            .map(|n| n["metadata"]["resourceVersion"].clone());
         // Only a write on top of the version the index holds may be applied to it at once:
         // otherwise a change not yet seen (a cordon) would be skipped as stale.
         let mut on_top = false;
@@ -163,7 +167,11 @@ impl Manager {
                 return Ok(());
             }
             on_top = Some(&n["metadata"]["resourceVersion"]) == indexed_rv.as_ref();
-            for c in n["status"]["conditions"].as_array_mut().into_iter().flatten() {
+            for c in n["status"]["conditions"]
+                .as_array_mut()
+                .into_iter()
+                .flatten()
+            {
                 c["lastHeartbeatTime"] = json!(t);
             }
             Ok(())

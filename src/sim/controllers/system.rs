@@ -43,7 +43,11 @@ impl SystemState {
             .get(Kind::ConfigMap, "kube-system", ROOT_CA)
             .map(|c| c["data"].clone());
         SystemState {
-            namespaces: store.keys(Kind::Namespace).into_iter().map(|k| k.1).collect(),
+            namespaces: store
+                .keys(Kind::Namespace)
+                .into_iter()
+                .map(|k| k.1)
+                .collect(),
             root_ca,
             endpoints: EndpointsState::load(store),
             leases: LeaseState::default(),
@@ -108,9 +112,15 @@ impl Manager {
         if is_terminating(&n) {
             return;
         }
-        if self.store.get(Kind::ServiceAccount, ns, "default").is_none() {
+        if self
+            .store
+            .get(Kind::ServiceAccount, ns, "default")
+            .is_none()
+        {
             let sa = json!({"metadata": {"name": "default", "namespace": ns}});
-            let _ = self.store.create(Kind::ServiceAccount, self.born_with(sa, &n));
+            let _ = self
+                .store
+                .create(Kind::ServiceAccount, self.born_with(sa, &n));
         }
         let Some(data) = self.sys.root_ca.clone() else {
             return;

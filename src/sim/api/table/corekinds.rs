@@ -33,7 +33,10 @@ pub(super) fn columns(kind: Kind) -> Option<Vec<(&'static str, u8, &'static str)
             ),
             ("Age", 0, ""),
         ],
-        Kind::ConfigMap => vec![("Data", 0, "Number of data in the configmap."), ("Age", 0, "")],
+        Kind::ConfigMap => vec![
+            ("Data", 0, "Number of data in the configmap."),
+            ("Age", 0, ""),
+        ],
         Kind::Secret => vec![
             ("Type", 0, "The type of the secret."),
             ("Data", 0, "Number of data in the secret."),
@@ -106,7 +109,9 @@ fn with_more(items: &[String], empty: &str) -> String {
 /// `getServiceExternalIP`: what clients outside the cluster reach the service by.
 fn external_ip(o: &Value) -> String {
     let spec = &o["spec"];
-    let external: Vec<&str> = list(&spec["externalIPs"]).filter_map(Value::as_str).collect();
+    let external: Vec<&str> = list(&spec["externalIPs"])
+        .filter_map(Value::as_str)
+        .collect();
     match s(&spec["type"]) {
         "ExternalName" => s(&spec["externalName"]).to_string(),
         "LoadBalancer" => {
@@ -192,7 +197,10 @@ mod tests {
         assert_eq!(c[5], "a=1,b=2");
         let lb = json!({"spec": {"type": "LoadBalancer", "ports": []}});
         let c = cells(Kind::Service, &lb, json!("1m")).unwrap();
-        assert_eq!((c[1].as_str(), c[2].as_str(), c[3].as_str()), (Some("<none>"), Some("<pending>"), Some("<none>")));
+        assert_eq!(
+            (c[1].as_str(), c[2].as_str(), c[3].as_str()),
+            (Some("<none>"), Some("<pending>"), Some("<none>"))
+        );
     }
 
     #[test]

@@ -166,7 +166,11 @@ fn config_key(errs: &mut Errors, field: &str, key: &str) {
         ));
     }
     if key == "." || key == ".." {
-        errs.push(FieldError::invalid(field, bad, &format!("must not be '{key}'")));
+        errs.push(FieldError::invalid(
+            field,
+            bad,
+            &format!("must not be '{key}'"),
+        ));
     }
 }
 
@@ -276,7 +280,10 @@ mod tests {
             ]
         );
         assert_eq!(
-            messages(&spec(Kind::Service, &json!({"spec": {"type": "ClusterIP"}}))),
+            messages(&spec(
+                Kind::Service,
+                &json!({"spec": {"type": "ClusterIP"}})
+            )),
             ["spec.ports: Required value"]
         );
         let old = json!({"spec": {"clusterIPs": ["10.96.0.5"]}});
@@ -289,7 +296,8 @@ mod tests {
 
     #[test]
     fn secrets_and_config_maps() {
-        let s = json!({"type": "kubernetes.io/tls", "data": {"bad key": "YQ==", "tls.crt": "YQ=="}});
+        let s =
+            json!({"type": "kubernetes.io/tls", "data": {"bad key": "YQ==", "tls.crt": "YQ=="}});
         assert_eq!(
             messages(&spec(Kind::Secret, &s)),
             [

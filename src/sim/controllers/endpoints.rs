@@ -260,10 +260,13 @@ fn target_ref(pod: &Value) -> Value {
         "name": pod["metadata"]["name"], "uid": pod["metadata"]["uid"]})
 }
 
+/// One subset being built: ready addresses, not-ready addresses, ports.
+type Subset = (Vec<Value>, Vec<Value>, Vec<Value>);
+
 /// `subsets`: pods grouped by their resolved ports, ready ones as `addresses`.
 fn endpoints(svc: &Value, pods: &[Value]) -> Value {
     let publish = svc["spec"]["publishNotReadyAddresses"] == true;
-    let mut groups: BTreeMap<String, (Vec<Value>, Vec<Value>, Vec<Value>)> = BTreeMap::new();
+    let mut groups: BTreeMap<String, Subset> = BTreeMap::new();
     for p in pods {
         if is_terminating(p) && !publish {
             continue;

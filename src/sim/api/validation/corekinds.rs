@@ -137,7 +137,7 @@ fn port_range(errs: &mut Errors, field: &str, v: &Value, required: bool) {
             "0".into(),
             "must be between 1 and 65535, inclusive",
         )),
-        Some(n) if !(1..=65535).contains(&n) && !(n == 0 && !required) => {
+        Some(n) if !((1..=65535).contains(&n) || n == 0 && !required) => {
             errs.push(FieldError::invalid(
                 field,
                 n.to_string(),

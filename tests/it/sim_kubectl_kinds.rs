@@ -76,6 +76,7 @@ async fn a_new_users_first_commands_on_three_kubectl_versions() {
         cluster_info_and_get_all(&k, minor).await;
         config_objects(&k, minor).await;
         expose_and_endpoints(&k, minor).await;
+        apply_and_explain_a_service(&k, minor).await;
         describe_node_shows_the_lease(&k, minor).await;
     }
 }
@@ -366,6 +367,52 @@ async fn expose_and_endpoints(k: &Kubectl, minor: u32) {
         !o.contains("http-spring")
     })
     .await;
+}
+
+/// `apply` validates against the server's OpenAPI (v2 on 1.27, v3 after), then patches
+/// strategically: a Service's ports merge by `port`, and its cluster IP survives.
+async fn apply_and_explain_a_service(k: &Kubectl, minor: u32) {
+    let v = format!("kubectl 1.{minor}");
+    let dir = tempfile::tempdir().unwrap();
+    let yaml = "apiVersion: v1\nkind: Service\nmetadata:\n  name: api\nspec:\n  type: NodePort\n  selector: {app: api}\n  ports:\n  - {name: http, port: 80, targetPort: 8080}\n";
+    let f = file(&dir, "svc.yaml", yaml);
+    assert_eq!(
+        k.ok(&["apply", "-f", &f]).await.trim(),
+        "service/api created",
+        "{v}"
+    );
+    let before = k.sim.store().get(Kind::Service, "default", "api").unwrap();
+    let node_port = before["spec"]["ports"][0]["nodePort"].clone();
+    assert!(
+        node_port
+            .as_i64()
+            .is_some_and(|p| (30000..=32767).contains(&p))
+    );
+    assert_eq!(
+        k.ok(&["apply", "-f", &f]).await.trim(),
+        "service/api unchanged",
+        "{v}"
+    );
+    file(&dir, "svc.yaml", &yaml.replace("port: 80,", "port: 81,"));
+    assert_eq!(
+        k.ok(&["apply", "-f", &f]).await.trim(),
+        "service/api configured",
+        "{v}"
+    );
+    let after = k.sim.store().get(Kind::Service, "default", "api").unwrap();
+    assert_eq!(after["spec"]["ports"].as_array().unwrap().len(), 1, "{v}");
+    assert_eq!(after["spec"]["ports"][0]["port"], 81);
+    assert_eq!(after["spec"]["clusterIP"], before["spec"]["clusterIP"]);
+    // A typo is refused by the server's strict field validation.
+    let bad = file(&dir, "bad.yaml", &yaml.replace("selector:", "selektor:"));
+    let out = k.run(&["apply", "-f", &bad]).await;
+    assert_ne!(out.code, 0, "{v}");
+    assert!(out.stderr.contains("selektor"), "{v}: {}", out.stderr);
+    let explain = k.ok(&["explain", "service.spec.clusterIP"]).await;
+    assert!(explain.contains("clusterIP"), "{v}: {explain}");
+    let explain = k.ok(&["explain", "lease.spec.renewTime"]).await;
+    assert!(explain.contains("renewTime"), "{v}: {explain}");
+    k.ok(&["delete", "-f", &f]).await;
 }
 
 async fn describe_node_shows_the_lease(k: &Kubectl, minor: u32) {

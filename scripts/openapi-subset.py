@@ -17,7 +17,10 @@ ROOTS = [
     "io.k8s.api.core.v1.Event", "io.k8s.api.policy.v1.PodDisruptionBudget",
     "io.k8s.api.apps.v1.DaemonSet", "io.k8s.api.apps.v1.ReplicaSet",
     "io.k8s.api.apps.v1.Deployment", "io.k8s.api.apps.v1.StatefulSet",
-    "io.k8s.api.batch.v1.Job", "io.k8s.api.policy.v1.Eviction",
+    "io.k8s.api.batch.v1.Job", "io.k8s.api.core.v1.Service", "io.k8s.api.core.v1.Endpoints",
+    "io.k8s.api.discovery.v1.EndpointSlice", "io.k8s.api.core.v1.ConfigMap",
+    "io.k8s.api.core.v1.Secret", "io.k8s.api.core.v1.ServiceAccount",
+    "io.k8s.api.coordination.v1.Lease", "io.k8s.api.policy.v1.Eviction",
     "io.k8s.api.autoscaling.v1.Scale",
     "io.k8s.apimachinery.pkg.apis.meta.v1.Status",
     "io.k8s.apimachinery.pkg.apis.meta.v1.DeleteOptions",
@@ -26,14 +29,20 @@ ROOTS = [
     "io.k8s.apimachinery.pkg.apis.meta.v1.APIGroupList",
     "io.k8s.apimachinery.pkg.apis.meta.v1.APIVersions",
 ]
-ROOTS += [r + "List" for r in ROOTS[:10]]
+ROOTS += [r + "List" for r in ROOTS[:17]]
 PATHS = re.compile(
-    r"^/api/v1/(namespaces(/\{name\}(/status)?)?$|nodes|pods|events|namespaces/\{namespace\}/(pods|events))"
+    r"^/api/v1/(namespaces(/\{name\}(/status)?)?$|nodes|pods|events|services|endpoints|configmaps"
+    r"|secrets|serviceaccounts"
+    r"|namespaces/\{namespace\}/(pods|events|services|endpoints|configmaps|secrets|serviceaccounts))"
     r"|^/apis/apps/v1/(namespaces/\{namespace\}/)?(daemonsets|replicasets|deployments|statefulsets)"
     r"|^/apis/batch/v1/(namespaces/\{namespace\}/)?jobs"
     r"|^/apis/policy/v1/(namespaces/\{namespace\}/)?poddisruptionbudgets"
-    r"|^/apis/(apps|batch|policy)/v1/$|^/api/v1/$"
+    r"|^/apis/discovery\.k8s\.io/v1/(namespaces/\{namespace\}/)?endpointslices"
+    r"|^/apis/coordination\.k8s\.io/v1/(namespaces/\{namespace\}/)?leases"
+    r"|^/apis/(apps|batch|policy|discovery\.k8s\.io|coordination\.k8s\.io)/v1/$|^/api/v1/$"
 )
+# Subresources the simulator does not serve.
+UNSERVED = re.compile(r"/(proxy|token)(/|$)")
 
 
 def refs(node, out):
@@ -50,7 +59,7 @@ def refs(node, out):
 
 def main():
     spec = json.load(open(sys.argv[1]))
-    paths = {p: v for p, v in spec["paths"].items() if PATHS.search(p)}
+    paths = {p: v for p, v in spec["paths"].items() if PATHS.search(p) and not UNSERVED.search(p)}
     wanted, todo = set(), list(ROOTS)
     found = set()
     refs(paths, found)

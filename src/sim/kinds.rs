@@ -13,11 +13,18 @@ pub enum Kind {
     Deployment,
     StatefulSet,
     Job,
+    Service,
+    Endpoints,
+    EndpointSlice,
+    ConfigMap,
+    Secret,
+    ServiceAccount,
+    Lease,
 }
 
 impl Kind {
     /// Every kind, in discovery order.
-    pub const ALL: [Kind; 10] = [
+    pub const ALL: [Kind; 17] = [
         Kind::Namespace,
         Kind::Node,
         Kind::Pod,
@@ -28,6 +35,13 @@ impl Kind {
         Kind::Deployment,
         Kind::StatefulSet,
         Kind::Job,
+        Kind::Service,
+        Kind::Endpoints,
+        Kind::EndpointSlice,
+        Kind::ConfigMap,
+        Kind::Secret,
+        Kind::ServiceAccount,
+        Kind::Lease,
     ];
 
     /// The `kind` field of objects of this kind.
@@ -43,6 +57,13 @@ impl Kind {
             Kind::Deployment => "Deployment",
             Kind::StatefulSet => "StatefulSet",
             Kind::Job => "Job",
+            Kind::Service => "Service",
+            Kind::Endpoints => "Endpoints",
+            Kind::EndpointSlice => "EndpointSlice",
+            Kind::ConfigMap => "ConfigMap",
+            Kind::Secret => "Secret",
+            Kind::ServiceAccount => "ServiceAccount",
+            Kind::Lease => "Lease",
         }
     }
 
@@ -59,13 +80,30 @@ impl Kind {
             Kind::Deployment => "deployments",
             Kind::StatefulSet => "statefulsets",
             Kind::Job => "jobs",
+            Kind::Service => "services",
+            Kind::Endpoints => "endpoints",
+            Kind::EndpointSlice => "endpointslices",
+            Kind::ConfigMap => "configmaps",
+            Kind::Secret => "secrets",
+            Kind::ServiceAccount => "serviceaccounts",
+            Kind::Lease => "leases",
         }
     }
 
     /// The API group ("" for core).
     pub fn group(self) -> &'static str {
         match self {
-            Kind::Namespace | Kind::Node | Kind::Pod | Kind::Event => "",
+            Kind::Namespace
+            | Kind::Node
+            | Kind::Pod
+            | Kind::Event
+            | Kind::Service
+            | Kind::Endpoints
+            | Kind::ConfigMap
+            | Kind::Secret
+            | Kind::ServiceAccount => "",
+            Kind::EndpointSlice => "discovery.k8s.io",
+            Kind::Lease => "coordination.k8s.io",
             Kind::PodDisruptionBudget => "policy",
             Kind::DaemonSet | Kind::ReplicaSet | Kind::Deployment | Kind::StatefulSet => "apps",
             Kind::Job => "batch",
@@ -84,6 +122,8 @@ impl Kind {
             "policy" => "policy/v1",
             "apps" => "apps/v1",
             "batch" => "batch/v1",
+            "discovery.k8s.io" => "discovery.k8s.io/v1",
+            "coordination.k8s.io" => "coordination.k8s.io/v1",
             _ => unreachable!(),
         }
     }
@@ -105,7 +145,11 @@ impl Kind {
             Kind::ReplicaSet => &["rs"],
             Kind::Deployment => &["deploy"],
             Kind::StatefulSet => &["sts"],
-            Kind::Job => &[],
+            Kind::Service => &["svc"],
+            Kind::Endpoints => &["ep"],
+            Kind::ConfigMap => &["cm"],
+            Kind::ServiceAccount => &["sa"],
+            Kind::Job | Kind::EndpointSlice | Kind::Secret | Kind::Lease => &[],
         }
     }
 

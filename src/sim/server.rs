@@ -198,6 +198,7 @@ impl Simulator {
             None => None,
         };
         let ca_pem = tls.as_ref().map(|t| t.ca_pem.clone());
+        controllers::bootstrap::system_objects(&store, addr, ca_pem.as_deref())?;
         let server = match tls {
             Some(tls) => tokio::spawn(serve_tls(listener, app, tls.acceptor, shutdown_rx)),
             None => tokio::spawn(serve_plain(listener, app, shutdown_rx)),

@@ -176,7 +176,19 @@ pub struct WatchStart {
 
 /// Kinds whose `metadata.generation` moves when `spec` changes (pods had none before 1.33).
 fn has_generation(kind: Kind) -> bool {
-    !matches!(kind, Kind::Event | Kind::Namespace | Kind::Node | Kind::Pod)
+    !matches!(
+        kind,
+        Kind::Event
+            | Kind::Namespace
+            | Kind::Node
+            | Kind::Pod
+            | Kind::Service
+            | Kind::Endpoints
+            | Kind::ConfigMap
+            | Kind::Secret
+            | Kind::ServiceAccount
+            | Kind::Lease
+    )
 }
 
 /// Decodes stored versions.

@@ -52,6 +52,8 @@ mod sim_kube_client;
 mod sim_kubectl;
 mod sim_kubectl_auth;
 mod sim_kubectl_gc;
+mod sim_kubectl_kinds;
+mod sim_leases;
 mod sim_openapi;
 mod sim_pod_io;
 mod sim_protobuf;

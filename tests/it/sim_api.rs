@@ -54,7 +54,17 @@ async fn discovery_lists_what_is_served() {
         .iter()
         .map(|g| g["name"].as_str().unwrap())
         .collect();
-    assert_eq!(gnames, ["policy", "apps", "batch", "authorization.k8s.io"]);
+    assert_eq!(
+        gnames,
+        [
+            "policy",
+            "apps",
+            "batch",
+            "discovery.k8s.io",
+            "coordination.k8s.io",
+            "authorization.k8s.io"
+        ]
+    );
     let authz = h.get("/apis/authorization.k8s.io/v1").await.body;
     assert_eq!(authz["resources"][0]["name"], "selfsubjectaccessreviews");
     let apps = h.get("/apis/apps/v1").await.body;

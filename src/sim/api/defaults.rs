@@ -92,7 +92,7 @@ pub fn scheme(kind: Kind, obj: &mut Value, template_too: bool) {
             fill(s, "completionMode", json!("NonIndexed"));
             fill(s, "suspend", json!(false));
         }
-        _ => {}
+        other => super::corekinds::scheme(other, obj),
     }
     if template_too && obj["spec"]["template"].is_object() {
         template(obj);

@@ -85,6 +85,7 @@ fn categories(kind: Kind) -> Option<Value> {
             | Kind::DaemonSet
             | Kind::StatefulSet
             | Kind::Job
+            | Kind::Service
     )
     .then(|| json!(["all"]))
 }
@@ -156,6 +157,7 @@ pub fn resource_list(group: &str, version: &str) -> Option<Value> {
                 | Kind::DaemonSet
                 | Kind::StatefulSet
                 | Kind::Job
+                | Kind::Service
         ) {
             resources.push(json!({
                 "name": format!("{}/status", k.plural()), "singularName": k.singular(),

@@ -3,6 +3,7 @@
 //! Requests go through one fallback handler that parses the path itself, so every answer,
 //! including for unknown paths and malformed requests, is a Kubernetes `Status`.
 
+pub mod corekinds;
 pub mod defaults;
 pub mod delete;
 pub mod discovery;

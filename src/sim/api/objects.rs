@@ -133,6 +133,7 @@ pub fn create(
     }
     defaults::on_create(kind, &mut obj);
     validation::check_create(kind, &obj)?;
+    super::corekinds::allocate(&st.store, kind, &mut obj)?;
     if dry_run(q) {
         let name = obj["metadata"]["name"].as_str().unwrap_or("").to_string();
         if !name.is_empty() && st.store.get(kind, path_ns.unwrap_or(""), &name).is_some() {
@@ -158,6 +159,7 @@ pub fn create(
 
 /// Defaults and validates `next`, the result of an update of `before` (not for `status`).
 fn admit_update(kind: Kind, before: &Value, next: &mut Value) -> ApiResult<()> {
+    super::corekinds::prepare_update(kind, before, next);
     let template_changed = before["spec"]["template"] != next["spec"]["template"];
     defaults::scheme(kind, next, template_changed);
     validation::check_update(kind, before, next)
@@ -429,6 +431,7 @@ fn apply_create(
     }
     defaults::on_create(kind, &mut obj);
     validation::check_create(kind, &obj)?;
+    super::corekinds::allocate(&st.store, kind, &mut obj)?;
     let created = st.store.create(kind, obj)?;
     Ok(strict::with_warnings(
         json_value(201, &created),

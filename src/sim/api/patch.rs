@@ -80,6 +80,9 @@ fn merge_key(field: &str, parent_path: &str) -> Option<&'static str> {
         | "initContainerStatuses" => "name",
         "volumeMounts" => "mountPath",
         "ports" if parent_path.ends_with("containers") => "containerPort",
+        // A Service's ports (`ServiceSpec.Ports`: patchMergeKey=port).
+        "ports" if parent_path.ends_with("spec") => "port",
+        "secrets" => "name",
         "ownerReferences" => "uid",
         "addresses" => "type",
         "podIPs" | "hostIPs" => "ip",

@@ -253,6 +253,7 @@ pub fn supported_fields(kind: Kind) -> &'static [&'static str] {
         Kind::Namespace => &["status.phase"],
         Kind::ReplicaSet => &["status.replicas"],
         Kind::Job => &["status.successful"],
+        Kind::Secret => &["type"],
         _ => &[],
     }
 }

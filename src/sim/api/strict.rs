@@ -14,7 +14,7 @@ use serde_json::Value;
 use super::Params;
 use super::status::ApiError;
 use crate::sim::kinds::Kind;
-use k8s_openapi::api::{apps, batch, core, policy};
+use k8s_openapi::api::{apps, batch, coordination, core, discovery, policy};
 
 /// What to do with unknown fields (`fieldValidation`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,6 +67,13 @@ fn roundtrip_kind(kind: Kind, v: &Value) -> Result<Value, DecodeError> {
         Kind::Deployment => roundtrip::<apps::v1::Deployment>(v),
         Kind::StatefulSet => roundtrip::<apps::v1::StatefulSet>(v),
         Kind::Job => roundtrip::<batch::v1::Job>(v),
+        Kind::Service => roundtrip::<core::v1::Service>(v),
+        Kind::Endpoints => roundtrip::<core::v1::Endpoints>(v),
+        Kind::EndpointSlice => roundtrip::<discovery::v1::EndpointSlice>(v),
+        Kind::ConfigMap => roundtrip::<core::v1::ConfigMap>(v),
+        Kind::Secret => roundtrip::<core::v1::Secret>(v),
+        Kind::ServiceAccount => roundtrip::<core::v1::ServiceAccount>(v),
+        Kind::Lease => roundtrip::<coordination::v1::Lease>(v),
     }
 }
 
@@ -149,6 +156,9 @@ fn typed(kind: Kind, v: &Value) -> Result<Value, String> {
             *slot = PLACEHOLDERS[entry.1]();
             continue;
         }
+        if let Some(go) = go_base64_error(&err.message) {
+            return Err(go);
+        }
         return Err(if here.is_empty() {
             err.message
         } else {
@@ -156,6 +166,26 @@ fn typed(kind: Kind, v: &Value) -> Result<Value, String> {
         });
     }
     Err("the object could not be decoded".into())
+}
+
+/// The base64 crate's complaint about a `[]byte` field (a Secret's `data`) in Go's words:
+/// `illegal base64 data at input byte N`.
+fn go_base64_error(message: &str) -> Option<String> {
+    let offset = message
+        .strip_prefix("Invalid symbol ")
+        .or_else(|| message.strip_prefix("Invalid last symbol "))
+        .and_then(|rest| rest.split("offset ").nth(1))
+        .map(|n| n.trim_end_matches('.').to_string())
+        .or_else(|| {
+            message
+                .strip_prefix("Invalid input length: ")
+                .map(str::to_string)
+        })
+        .or_else(|| (message == "Invalid padding").then(String::new))?;
+    Some(match offset.parse::<usize>() {
+        Ok(n) => format!("illegal base64 data at input byte {n}"),
+        Err(_) => "illegal base64 data at input byte 0".to_string(),
+    })
 }
 
 /// Paths of keys in `input` that `typed` lacks (`spec.replica`, `spec.containers[0].imagePolicy`).

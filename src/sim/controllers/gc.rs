@@ -287,8 +287,8 @@ impl Manager {
         let found = match kind {
             Kind::Node => self.index.nodes.get(name).cloned(),
             Kind::Pod => self.index.pod(&(ns.into(), name.into())),
-            Kind::Namespace | Kind::Event => self.store.get(kind, ns, name),
-            _ => self.index.get(kind, &(ns.into(), name.into())),
+            k if super::index::indexed(k) => self.index.get(kind, &(ns.into(), name.into())),
+            _ => self.store.get(kind, ns, name),
         };
         found.is_some_and(|o| o["metadata"]["uid"] == r["uid"])
     }

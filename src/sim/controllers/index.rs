@@ -45,7 +45,17 @@ pub struct Index {
 
 /// Kinds the index follows.
 pub fn indexed(kind: Kind) -> bool {
-    !matches!(kind, Kind::Event | Kind::Namespace)
+    matches!(
+        kind,
+        Kind::Pod
+            | Kind::Node
+            | Kind::PodDisruptionBudget
+            | Kind::DaemonSet
+            | Kind::ReplicaSet
+            | Kind::Deployment
+            | Kind::StatefulSet
+            | Kind::Job
+    )
 }
 
 fn contribution(pod: &Value) -> Option<(String, Requests)> {

@@ -5,18 +5,22 @@
 //! kubelet's interest in it), and each pass reconciles only what is dirty or whose timer fired.
 //! An idle cluster costs nothing, whatever its size.
 
+pub mod bootstrap;
 pub mod daemonset;
 pub mod disruption;
+pub mod endpoints;
 pub mod events;
 pub mod gc;
 pub mod index;
 pub mod kubelet;
+pub mod leases;
 pub mod nodes;
 pub mod podspec;
 pub mod replicaset;
 pub mod scheduler;
 pub mod skeleton;
 pub mod statefulset;
+pub mod system;
 pub mod util;
 
 use std::cmp::Reverse;
@@ -158,6 +162,8 @@ pub(crate) struct Manager {
     last_unschedulable_retry: Timestamp,
     /// Garbage collection and namespace termination.
     gc: gc::GcState,
+    /// Namespace defaults, endpoints, heartbeats.
+    sys: system::SystemState,
 }
 
 fn millis(t: Timestamp) -> i64 {
@@ -168,6 +174,7 @@ impl Manager {
     fn new(store: Arc<Store>) -> Self {
         let index = Index::load(&store);
         let gc = gc::GcState::load(&store);
+        let sys = system::SystemState::load(&store);
         let now = store.clock().now();
         let mut m = Manager {
             store,
@@ -185,6 +192,7 @@ impl Manager {
             last_resync: now,
             last_unschedulable_retry: now,
             gc,
+            sys,
         };
         m.mark_all();
         m.kubelet_dirty = m.index.pods.keys().cloned().collect();
@@ -259,6 +267,7 @@ impl Manager {
         self.mark_all();
         self.retry_unschedulable = true;
         self.kubelet_dirty = self.index.pods.keys().cloned().collect();
+        self.system_resync();
     }
 
     fn dirty(&mut self, kind: Kind, k: ObjKey) {
@@ -277,6 +286,7 @@ impl Manager {
 
     fn on_change(&mut self, c: &Change) {
         self.gc_observe(c);
+        self.system_observe(c);
         if !index::indexed(c.kind) {
             return;
         }
@@ -428,6 +438,7 @@ impl Manager {
         for k in self.take_dirty(Kind::PodDisruptionBudget) {
             self.pdb_sync(&k);
         }
+        self.system_sync();
     }
 
     /// Applies the controller's own write to the index at once (the feed echoes it later,

@@ -129,6 +129,9 @@ pub fn cells(kind: Kind, o: &Value, now: Timestamp) -> Vec<Value> {
             v.extend(template_cells(o));
             v
         }
+        other => std::iter::once(name)
+            .chain(super::corekinds::cells(other, o, age).unwrap_or_default())
+            .collect(),
     }
 }
 

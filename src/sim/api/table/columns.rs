@@ -271,6 +271,15 @@ pub fn columns(kind: Kind) -> Value {
             v.extend(workload_wide());
             v
         }
+        other => {
+            let rest = super::corekinds::columns(other).unwrap_or_default();
+            std::iter::once(name)
+                .chain(rest.into_iter().map(|(n, p, d)| match n {
+                    "Age" => age.clone(),
+                    _ => c(n, p, d),
+                }))
+                .collect()
+        }
     };
     for c in &mut cols {
         if c["format"] == "" {

@@ -8,6 +8,7 @@ use crate::sim::kinds::Kind;
 
 mod cells;
 mod columns;
+mod corekinds;
 
 pub use cells::{cells, node_roles, node_status};
 pub use columns::columns;

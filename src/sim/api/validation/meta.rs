@@ -26,6 +26,9 @@ fn anchored(fmt: &str) -> Regex {
 }
 
 static DNS1123_LABEL: LazyLock<Regex> = LazyLock::new(|| anchored(DNS1123_LABEL_FMT));
+const DNS1035_LABEL_FMT: &str = "[a-z]([-a-z0-9]*[a-z0-9])?";
+const DNS1035_LABEL_MSG: &str = "a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic character, and end with an alphanumeric character";
+static DNS1035_LABEL: LazyLock<Regex> = LazyLock::new(|| anchored(DNS1035_LABEL_FMT));
 static DNS1123_SUBDOMAIN: LazyLock<Regex> = LazyLock::new(|| anchored(DNS1123_SUBDOMAIN_FMT));
 static QUALIFIED_NAME: LazyLock<Regex> = LazyLock::new(|| anchored(QUALIFIED_NAME_FMT));
 static LABEL_VALUE: LazyLock<Regex> = LazyLock::new(|| anchored(LABEL_VALUE_FMT));
@@ -58,6 +61,22 @@ pub fn dns1123_label(v: &str) -> Vec<String> {
             DNS1123_LABEL_MSG,
             DNS1123_LABEL_FMT,
             &["my-name", "123-abc"],
+        ));
+    }
+    errs
+}
+
+/// `IsDNS1035Label` (Service names).
+pub fn dns1035_label(v: &str) -> Vec<String> {
+    let mut errs = Vec::new();
+    if v.len() > 63 {
+        errs.push(max_len(63));
+    }
+    if !DNS1035_LABEL.is_match(v) {
+        errs.push(regex_error(
+            DNS1035_LABEL_MSG,
+            DNS1035_LABEL_FMT,
+            &["my-name", "abc-123"],
         ));
     }
     errs
@@ -143,6 +162,7 @@ pub fn label_value(v: &str) -> Vec<String> {
 fn name_rule(kind: Kind) -> fn(&str) -> Vec<String> {
     match kind {
         Kind::Namespace => dns1123_label,
+        Kind::Service => dns1035_label,
         _ => dns1123_subdomain,
     }
 }

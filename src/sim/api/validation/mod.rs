@@ -2,6 +2,7 @@
 //! and `pkg/apis/*/validation`): field errors with a type, a path and a bad value, answered as
 //! a 422 `Invalid` Status whose message and `details.causes` match the real server's words.
 
+pub mod corekinds;
 pub mod meta;
 pub mod pods;
 pub mod workloads;
@@ -190,6 +191,7 @@ pub fn invalid(kind: Kind, name: &str, errs: &[FieldError]) -> ApiError {
 pub fn validate_create(kind: Kind, obj: &Value) -> Errors {
     let mut errs = meta::object_meta(kind, &obj["metadata"]);
     errs.extend(workloads::spec(kind, obj));
+    errs.extend(corekinds::spec(kind, obj));
     errs
 }
 
@@ -199,6 +201,7 @@ pub fn validate_update(kind: Kind, old: &Value, new: &Value) -> Errors {
     let mut errs = validate_create(kind, new);
     errs.extend(meta::immutable_meta(&old["metadata"], &new["metadata"]));
     errs.extend(workloads::immutable(kind, old, new));
+    errs.extend(corekinds::immutable(kind, old, new));
     errs
 }
 

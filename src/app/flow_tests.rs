@@ -239,9 +239,65 @@ fn drain_events_move_the_pod_rows() {
         },
     );
     assert_eq!(m.flow.live.as_ref().unwrap().state, NodeState::Evicting);
-    // Esc does not close a running drain; `x` is the way out.
+    // Esc leaves the running drain's panel (it stays on screen); it does not cancel.
+    assert!(press(&mut m, KeyCode::Esc).is_empty());
+    assert!(m.flow.dialog.is_none() && m.flow.panel_shown());
+    assert!(m.flow.live.as_ref().unwrap().outcome.is_none());
+}
+
+#[test]
+fn the_drain_is_a_panel_other_keys_work_beside_it() {
+    use super::model::{Pane, View};
+    let mut m = flow_model((120, 40));
+    fx::live_midway(&mut m);
+    assert!(m.flow.panel_focused());
+    let areas = |m: &Model| super::layout::split(m, ratatui::layout::Rect::new(0, 0, 120, 40));
+    let focused = areas(&m);
+    assert!(focused.drain.height > 9, "{focused:?}");
+    // Tab: the pods pane, the panel shrinks and stays; the drain goes on.
+    assert!(press(&mut m, KeyCode::Tab).is_empty());
+    assert_eq!(m.focus, Pane::Pods);
+    assert!(!m.flow.panel_focused() && m.flow.panel_shown());
+    let beside = areas(&m);
+    assert!(beside.drain.height > 0 && beside.drain.height < focused.drain.height);
+    assert!(beside.pods.height >= 5, "{beside:?}");
+    // Keys of the panes work while the drain runs: the pending pods, a filter, `:pdb`.
+    ch(&mut m, 'p');
+    assert_eq!(m.pod_scope, super::model::PodScope::Pending);
+    ch(&mut m, '/');
+    assert!(matches!(m.input, super::model::Input::Filter(_)));
     press(&mut m, KeyCode::Esc);
-    assert!(matches!(m.flow.dialog, Some(Dialog::Live)));
+    // Shift-Tab from the pods comes back into the panel; a key it does not take leaves it
+    // and works where the focus goes (here `:`, the command line).
+    press(&mut m, KeyCode::BackTab);
+    assert!(m.flow.panel_focused());
+    ch(&mut m, ':');
+    assert!(!m.flow.panel_focused());
+    assert!(matches!(m.input, super::model::Input::Command(_)));
+    for c in "pdb".chars() {
+        ch(&mut m, c);
+    }
+    press(&mut m, KeyCode::Enter);
+    assert_eq!(m.view, View::Pdbs);
+    assert_eq!(areas(&m).drain.height, 0, "the PDB view is full screen");
+    // `v` brings the panel back, focused, in the main view; `v` in it puts it away.
+    ch(&mut m, 'v');
+    assert_eq!(m.view, View::Main);
+    assert!(m.flow.panel_focused());
+    ch(&mut m, 'v');
+    assert!(!m.flow.panel_shown());
+    assert_eq!(areas(&m).drain.height, 0);
+    // Put away, the drain still runs and `x` still needs the panel.
+    assert!(m.flow.live.as_ref().unwrap().outcome.is_none());
+    ch(&mut m, 'v');
+    assert_eq!(ch(&mut m, 'x'), vec![Cmd::Flow(FlowCmd::CancelDrain)]);
+}
+
+#[test]
+fn v_without_a_drain_says_so() {
+    let mut m = flow_model((120, 40));
+    assert!(ch(&mut m, 'v').is_empty());
+    assert!(m.flash.as_ref().unwrap().0.contains("no drain"));
 }
 
 #[test]
@@ -262,9 +318,11 @@ fn x_cancels_and_the_node_stays_cordoned() {
         }),
     );
     assert!(m.flash.as_ref().unwrap().0.contains("stays cordoned"));
-    // Over: Esc closes the view.
+    // Over: Esc closes the panel; `v` shows the last drain again.
     press(&mut m, KeyCode::Esc);
-    assert!(m.flow.dialog.is_none());
+    assert!(m.flow.dialog.is_none() && !m.flow.panel_shown());
+    ch(&mut m, 'v');
+    assert!(m.flow.panel_focused());
 }
 
 #[test]

@@ -35,6 +35,8 @@ pub enum Action {
     Campaign,
     /// `d` describe, `y` YAML, `e` events of the selected object (a page over the screen).
     Look,
+    /// Show (and focus) or put away the drain panel.
+    DrainPanel,
 }
 
 /// A key as written in the keymap.
@@ -231,6 +233,13 @@ pub const BINDINGS: &[Binding] = &[
         Action::PrevPane,
         Scope::Global,
         "previous pane",
+        None,
+    ),
+    b(
+        &[Ch('v')],
+        Action::DrainPanel,
+        Scope::Global,
+        "show the drain panel",
         None,
     ),
     b(

@@ -12,6 +12,8 @@ pub struct Areas {
     pub nodes: Rect,
     pub pods: Rect,
     pub events: Rect,
+    /// The drain panel between nodes and pods (zero height when not shown).
+    pub drain: Rect,
     /// The body when a full-screen view (PDBs) replaces the panes.
     pub full: Rect,
     pub footer: Rect,
@@ -29,22 +31,46 @@ pub fn split(m: &Model, area: Rect) -> Areas {
     // On short terminals the focused pane gets the rows; the others keep their title (with
     // its count) and one row at most.
     let small = body_h < 20;
-    let nodes_h = if small && m.focus != Pane::Nodes {
+    let panel = m.view == View::Main && m.flow.panel_shown();
+    let focused = panel && m.flow.panel_focused();
+    let nodes_h = if small && (m.focus != Pane::Nodes || focused) {
         4
     } else {
         want_nodes.clamp(5, (body_h * 2 / 5).max(5))
     };
-    let events_h = match (small, m.focus) {
+    let mut events_h = match (small, m.focus) {
         (false, _) => (body_h * 3 / 10).max(5),
-        (true, Pane::Events) => body_h.saturating_sub(nodes_h + 3),
+        (true, Pane::Events) if !focused => body_h.saturating_sub(nodes_h + 3),
         (true, _) => 3,
     };
-    let pods_h = body_h.saturating_sub(nodes_h + events_h);
+    let drain_h = match (panel, focused, small) {
+        (false, ..) => 0,
+        // Focused, it takes what pods and events can spare (they keep a few rows).
+        (true, true, _) => {
+            // Pods keep their title (and on taller screens a few rows, as do the events; on
+            // short ones the events give their rows to the drain).
+            let keep = if body_h < 30 { 3 } else { 5 };
+            events_h = if body_h < 30 { 0 } else { events_h.min(keep) };
+            let room = body_h.saturating_sub(nodes_h + events_h + keep);
+            // No taller than its rows, head and workload lines need: the pods get the rest.
+            let need = m.flow.live.as_ref().map_or(0, |l| {
+                l.rows.len() + super::drain_flow::workloads(m, l).len()
+            });
+            room.min((need as u16).saturating_add(8))
+        }
+        // Beside another pane: its gauge, state and a few pods.
+        (true, false, false) => 9.min(body_h.saturating_sub(nodes_h + events_h + 5)),
+        (true, false, true) => 4.min(body_h.saturating_sub(nodes_h + events_h + 3)),
+    };
+    let pods_h = body_h.saturating_sub(nodes_h + drain_h + events_h);
+    let drain_y = body_y + nodes_h;
+    let pods_y = drain_y + drain_h;
     Areas {
         header,
         nodes: Rect::new(area.x, body_y, area.width, nodes_h),
-        pods: Rect::new(area.x, body_y + nodes_h, area.width, pods_h),
-        events: Rect::new(area.x, body_y + nodes_h + pods_h, area.width, events_h),
+        drain: Rect::new(area.x, drain_y, area.width, drain_h),
+        pods: Rect::new(area.x, pods_y, area.width, pods_h),
+        events: Rect::new(area.x, pods_y + pods_h, area.width, events_h),
         full,
         footer,
     }

@@ -498,6 +498,17 @@ fn action(m: &mut Model, a: Action) -> Vec<Cmd> {
         Action::PageUp => move_by(m, -page),
         Action::PageDown => move_by(m, page),
         Action::NextPane | Action::PrevPane => {
+            // The drain panel, when shown, sits between nodes and pods in the Tab order.
+            let into_panel = match a {
+                Action::NextPane => m.focus == Pane::Nodes,
+                _ => m.focus == Pane::Pods,
+            };
+            if into_panel && m.view == View::Main && m.flow.panel_shown() {
+                m.focus = Pane::Nodes;
+                m.flow.focus_panel();
+                m.stale = true;
+                return Vec::new();
+            }
             let i = Pane::ALL.iter().position(|p| *p == m.focus).unwrap_or(0);
             let step = if a == Action::NextPane {
                 1
@@ -530,6 +541,7 @@ fn action(m: &mut Model, a: Action) -> Vec<Cmd> {
         Action::Mark => super::campaign::mark(m),
         // `describe::key` opens the page before the keymap is asked; kept for completeness.
         Action::Look => return super::describe::open(m, super::describe::Mode::Describe),
+        Action::DrainPanel => drain_panel(m),
         Action::Campaign => return super::campaign::open(m),
         Action::Cordon | Action::Uncordon | Action::Drain => {
             let action = match a {
@@ -545,6 +557,17 @@ fn action(m: &mut Model, a: Action) -> Vec<Cmd> {
         }
     }
     Vec::new()
+}
+
+/// `v`: the drain panel, shown and focused in the main view (`v` in it puts it away).
+fn drain_panel(m: &mut Model) {
+    if m.flow.live.is_none() {
+        let text = "no drain to show: r on a node plans one";
+        m.flash = Some((text.into(), m.now));
+        return;
+    }
+    focus(m, Pane::Nodes);
+    m.flow.focus_panel();
 }
 
 /// `0`: drop the `-n` display filter. The pods of every namespace are already in the cache,

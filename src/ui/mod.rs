@@ -31,9 +31,14 @@ pub fn render(m: &Model, f: &mut Frame) {
     status_bar::header(m, f, l.header);
     match m.view {
         View::Main => {
-            panes::nodes::render(m, f, l.nodes, m.focus == Pane::Nodes);
-            panes::pods::render(m, f, l.pods, m.focus == Pane::Pods);
-            panes::events::render(m, f, l.events, m.focus == Pane::Events);
+            // The drain panel, when shown, sits between nodes and pods and may hold the focus.
+            let in_panel = m.flow.panel_focused();
+            panes::nodes::render(m, f, l.nodes, m.focus == Pane::Nodes && !in_panel);
+            if l.drain.height > 0 {
+                dialogs::drain::render(m, f, l.drain, in_panel);
+            }
+            panes::pods::render(m, f, l.pods, m.focus == Pane::Pods && !in_panel);
+            panes::events::render(m, f, l.events, m.focus == Pane::Events && !in_panel);
         }
         View::Pdbs => panes::pdbs::render(m, f, l.full),
         View::Versions => panes::versions::render(m, f, l.full),

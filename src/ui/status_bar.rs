@@ -187,6 +187,15 @@ fn hints_line(m: &Model, width: u16) -> Line<'static> {
             }
         }
     }
+    if m.flow.live.is_some() && !(m.flow.panel_shown() && m.view == View::Main) {
+        // A drain (running or over) whose panel is out of sight.
+        let label = if m.flow.live.as_ref().is_some_and(|l| l.outcome.is_none()) {
+            "drain running"
+        } else {
+            "last drain"
+        };
+        hints.insert(0, ("v".into(), label));
+    }
     if pane == Some(crate::app::model::Pane::Nodes) {
         // The demo's upgrade key right after drain, in workflow order.
         let at = hints

@@ -143,3 +143,51 @@ fn demo_readonly_hides_and_refuses_the_workflow() {
     let journal = std::fs::read_to_string(state.path().join("journal.jsonl")).unwrap_or_default();
     assert!(!journal.contains("\"cordon\""), "{journal}");
 }
+
+/// The drain is a panel: with the demo clock frozen the drain stays running, and meanwhile
+/// Tab, the Pending view and `:pdb` work; `v` brings the panel back, where `x` cancels.
+#[test]
+fn the_drain_panel_leaves_the_other_keys_working() {
+    let state = tempfile::tempdir().unwrap();
+    let mut pty = Pty::spawn(&["demo"], Some(state.path()));
+    let long = Duration::from_secs(60);
+    pty.wait_for("the demo cluster", long, |s| {
+        s.contains("node0") && s.contains("live")
+    });
+    pty.send(b"j");
+    pty.wait_for("node0 selected", long, |s| s.contains("· node0"));
+    pty.send(b"f");
+    pty.wait_for("frozen", long, |s| s.contains("frozen"));
+    pty.send(b"r");
+    pty.wait_for("drain options", long, |s| s.contains("--ignore-daemonsets"));
+    pty.send(b"\r");
+    pty.wait_for("the plan", long, |s| s.contains("Drain plan"));
+    pty.send(b"\r");
+    pty.wait_for("the drain panel, focused", long, |s| {
+        s.contains("┏ Drain node0 ·") && s.contains("x cancel drain")
+    });
+    // Tab: the pods pane has the keyboard, the drain panel stays on screen, running.
+    pty.send(b"\t");
+    pty.wait_for("pods focused beside the panel", long, |s| {
+        s.contains("╭ Drain node0 ·") && s.contains("┏ Pods") && s.contains("v or Tab to it")
+    });
+    pty.send(b"p");
+    pty.wait_for("the Pending pods view", long, |s| {
+        s.contains("┏ Pending pods (")
+    });
+    pty.send(b":pdb\r");
+    pty.wait_for("the PDB view", long, |s| {
+        s.contains("PodDisruptionBudgets") && s.contains("v drain running")
+    });
+    // `v`: back to the main view with the panel focused; `x` there cancels.
+    pty.send(b"v");
+    pty.wait_for("the panel again", long, |s| {
+        s.contains("┏ Drain node0 ·") && s.contains("x cancel drain")
+    });
+    pty.send(b"x");
+    pty.wait_for("cancelling", long, |s| s.contains("cancel"));
+    pty.send(b"f");
+    pty.wait_for("cancelled", long, |s| s.contains("Drain node0 · cancelled"));
+    pty.send(b"q");
+    assert!(pty.wait_exit(Duration::from_secs(10)));
+}

@@ -62,6 +62,11 @@ pub enum FlowAction {
     Upgrade,
     Resume,
     Uncordon,
+    /// Out of the drain panel to the next / previous pane (the drain goes on).
+    NextPane,
+    PrevPane,
+    /// Put the drain panel away (`v` brings it back).
+    Hide,
 }
 
 /// One workflow key binding.
@@ -229,6 +234,34 @@ pub const FLOW_BINDINGS: &[FlowBinding] = &[
         "close",
     ),
     fb(
+        &[Code(KeyCode::Esc)],
+        FlowAction::Back,
+        Ctx::Live,
+        "back to the nodes; the drain goes on",
+        "nodes",
+    ),
+    fb(
+        &[Code(KeyCode::Tab)],
+        FlowAction::NextPane,
+        Ctx::Live,
+        "next pane; the drain goes on (Shift-Tab back)",
+        "pane",
+    ),
+    fb(
+        &[Code(KeyCode::BackTab)],
+        FlowAction::PrevPane,
+        Ctx::Live,
+        "previous pane",
+        "",
+    ),
+    fb(
+        &[Ch('v')],
+        FlowAction::Hide,
+        Ctx::Live,
+        "put the panel away (v brings it back)",
+        "hide",
+    ),
+    fb(
         &[Ch('j'), Code(KeyCode::Down)],
         FlowAction::Down,
         Ctx::Resume,
@@ -306,6 +339,7 @@ pub fn available(m: &Model, b: &FlowBinding) -> bool {
         (Ctx::NodesDemo, _) => m.flow.demo_upgrade && !m.readonly,
         (Ctx::Live, FlowAction::CancelDrain) => running,
         (Ctx::Live, FlowAction::Close) => !running,
+        (Ctx::Live, FlowAction::Back) => running,
         (Ctx::Live, FlowAction::Uncordon) => !running && !m.readonly,
         (Ctx::Live, FlowAction::Resume) => {
             !running && !m.readonly && !m.flow.live.as_ref().is_some_and(|l| l.is_drained())

@@ -98,6 +98,31 @@ pub struct Flow {
     pub daemonsets: Option<(String, DsChecks)>,
     /// The drain options last started with (the next drain's form starts from them).
     pub last_options: Option<OptionsForm>,
+    /// The drain panel was put away (`v`, or closed once over); `v` brings it back.
+    pub panel_hidden: bool,
+}
+
+impl Flow {
+    /// The drain panel is on screen (focused or not): a drain exists and was not put away.
+    pub fn panel_shown(&self) -> bool {
+        self.live.is_some() && !self.panel_hidden
+    }
+
+    /// The drain panel has the keyboard.
+    pub fn panel_focused(&self) -> bool {
+        match &self.dialog {
+            Some(Dialog::Live) => true,
+            // "Quit?" asked from the panel: the panel stays as it was under the question.
+            Some(Dialog::Quit { back: Some(b), .. }) => matches!(**b, Dialog::Live),
+            _ => false,
+        }
+    }
+
+    /// Puts the drain panel on screen with the keyboard.
+    pub fn focus_panel(&mut self) {
+        self.panel_hidden = false;
+        self.dialog = Some(Dialog::Live);
+    }
 }
 
 /// What is drawn over the screen.
@@ -118,7 +143,7 @@ pub enum Dialog {
         /// Enter was pressed on an outage verdict: the next Enter accepts it.
         confirm_outage: bool,
     },
-    /// The live drain view (`Flow::live`).
+    /// The keyboard is in the drain panel (`Flow::live`), which stays on screen without it.
     Live,
     Resume {
         items: Vec<Unfinished>,

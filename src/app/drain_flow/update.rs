@@ -56,7 +56,7 @@ pub fn open(m: &mut Model, action: NodeAction, node: String) -> Vec<Cmd> {
         }
         NodeAction::Uncordon => m.flow.dialog = Some(Dialog::Uncordon { node }),
         NodeAction::Drain => match &m.flow.live {
-            Some(l) if l.outcome.is_none() && l.node == node => m.flow.dialog = Some(Dialog::Live),
+            Some(l) if l.outcome.is_none() && l.node == node => m.flow.focus_panel(),
             Some(l) if l.outcome.is_none() => flash(
                 m,
                 format!("{} is being drained: one drain at a time", l.node),
@@ -116,16 +116,10 @@ pub fn key(m: &mut Model, k: &KeyEvent) -> Option<Vec<Cmd>> {
             quit(m);
             Vec::new()
         }
-        // Looking for the way out of a running drain.
-        (Ctx::Live, None) if k.code == KeyCode::Esc => {
-            if let Some(l) = &m.flow.live {
-                let text = format!(
-                    "draining {}: x cancels (it stays cordoned); q quits kubedrain (asks first)",
-                    l.node
-                );
-                flash(m, text);
-            }
-            Vec::new()
+        // The drain is a pane: any other key leaves it and works where the focus goes.
+        (Ctx::Live, None) => {
+            m.flow.dialog = None;
+            return None;
         }
         // Never silent: say which keys this dialog takes.
         (_, None) => {
@@ -419,7 +413,7 @@ fn start(m: &mut Model) -> Vec<Cmd> {
     live.skipped = plan.pods.len() - live.rows.len();
     live.track_workloads(&m.cache);
     m.flow.live = Some(live);
-    m.flow.dialog = Some(Dialog::Live);
+    m.flow.focus_panel();
     vec![Cmd::Flow(FlowCmd::Drain {
         node: form.node.clone(),
         form,
@@ -438,7 +432,20 @@ fn live_action(m: &mut Model, a: FlowAction) -> Vec<Cmd> {
             live.cancel_sent = true;
             return vec![Cmd::Flow(FlowCmd::CancelDrain)];
         }
-        FlowAction::Close => m.flow.dialog = None,
+        FlowAction::Close | FlowAction::Hide => {
+            m.flow.dialog = None;
+            m.flow.panel_hidden = true;
+        }
+        FlowAction::Back | FlowAction::PrevPane => {
+            m.flow.dialog = None;
+            m.focus = Pane::Nodes;
+            m.stale = true;
+        }
+        FlowAction::NextPane => {
+            m.flow.dialog = None;
+            m.focus = Pane::Pods;
+            m.stale = true;
+        }
         // The status line offers these once the drain is over (the node stays cordoned).
         FlowAction::Uncordon | FlowAction::Resume => {
             let node = live.node.clone();
@@ -556,7 +563,7 @@ pub fn on_msg(m: &mut Model, msg: FlowMsg) -> Vec<Cmd> {
                         NodeState::TimedOut => {
                             format!("drain of {} timed out: it stays cordoned", o.node)
                         }
-                        _ => format!("drain of {} failed: see the drain view", o.node),
+                        _ => format!("drain of {} failed: see the drain panel (v)", o.node),
                     };
                     flash(m, text);
                 }
@@ -619,13 +626,14 @@ pub fn check_resume(m: &mut Model) {
 /// Every second: notice demo upgrades that finished (node back Ready after a new boot).
 /// Returns whether the workflow shows something that changes with time.
 pub fn tick(m: &mut Model) -> bool {
-    let timers = match &m.flow.dialog {
-        // Elapsed, timeout and grace countdowns.
-        Some(Dialog::Live) => m.flow.live.as_ref().is_some_and(|l| l.outcome.is_none()),
-        // "Ready for 12s", "cordoned 3m ago"; the live view under the quit question.
-        Some(Dialog::Uncordon { .. } | Dialog::Resume { .. } | Dialog::Quit { .. }) => true,
-        _ => false,
-    };
+    // Elapsed, timeout and grace countdowns in the drain panel, focused or not.
+    let running = m.flow.panel_shown() && m.flow.live.as_ref().is_some_and(|l| l.outcome.is_none());
+    let timers = running
+        || match &m.flow.dialog {
+            // "Ready for 12s", "cordoned 3m ago"; the live view under the quit question.
+            Some(Dialog::Uncordon { .. } | Dialog::Resume { .. } | Dialog::Quit { .. }) => true,
+            _ => false,
+        };
     if m.flow.upgrading.is_empty() {
         return timers;
     }

@@ -58,15 +58,34 @@ fn gauge(done: usize, total: usize, width: usize) -> Vec<Span<'static>> {
     ]
 }
 
-/// Draws the live drain into `area` (the space below the nodes pane).
-pub fn render(m: &Model, f: &mut Frame, area: Rect) {
-    if let Some(live) = &m.flow.live {
-        render_live(m, live, f, area, keys_line(m, Ctx::Live));
-    }
+/// Draws the drain panel into `area` (below the nodes pane); its keys only when `focused`.
+pub fn render(m: &Model, f: &mut Frame, area: Rect, focused: bool) {
+    let Some(live) = &m.flow.live else {
+        return;
+    };
+    let keys = if focused {
+        keys_line(m, Ctx::Live)
+    } else {
+        Line::from(vec![
+            Span::styled(" v", theme::key()),
+            Span::styled(" or ", theme::dim()),
+            Span::styled("Tab", theme::key()),
+            Span::styled(" to it ", theme::dim()),
+        ])
+    };
+    render_live(m, live, f, area, keys, focused);
 }
 
-/// Draws `live` in `area`, with `keys` on its bottom border (a campaign's drains too).
-pub fn render_live(m: &Model, live: &LiveDrain, f: &mut Frame, area: Rect, keys: Line<'static>) {
+/// Draws `live` in `area`, with `keys` on its bottom border (a campaign's drains too); an
+/// unfocused running drain gets the plain border of a pane without the keyboard.
+pub fn render_live(
+    m: &Model,
+    live: &LiveDrain,
+    f: &mut Frame,
+    area: Rect,
+    keys: Line<'static>,
+    focused: bool,
+) {
     f.render_widget(Clear, area);
     let total = live.rows.len();
     let left = drain_flow::pods_left(m, live);
@@ -76,11 +95,16 @@ pub fn render_live(m: &Model, live: &LiveDrain, f: &mut Frame, area: Rect, keys:
         Some(NodeState::Drained) => theme::ok(),
         Some(NodeState::Failed) => theme::bad(),
         Some(_) => theme::warn(),
-        None => theme::focus_border(),
+        None if focused => theme::focus_border(),
+        None => theme::border(),
     };
     let block = Block::default()
         .borders(Borders::ALL)
-        .border_type(BorderType::Thick)
+        .border_type(if focused {
+            BorderType::Thick
+        } else {
+            BorderType::Rounded
+        })
         .border_style(border)
         .title(Line::from(vec![
             Span::styled(" Drain ", theme::title()),
@@ -171,13 +195,24 @@ pub fn render_live(m: &Model, live: &LiveDrain, f: &mut Frame, area: Rect, keys:
         inner.width,
         inner.height.saturating_sub(head_h + 1),
     );
-    let name_w = live
+    // Names as wide as the longest, unless the widest (compact) state text would wrap.
+    let longest = live.rows.iter().map(|r| r.key.chars().count()).max();
+    let state_w = live
         .rows
         .iter()
-        .map(|r| r.key.chars().count())
+        .map(|r| {
+            pod_cells(m, live, r, true)
+                .1
+                .iter()
+                .map(|s| s.width())
+                .sum::<usize>()
+        })
         .max()
+        .unwrap_or(0);
+    let name_w = longest
         .unwrap_or(10)
-        .clamp(10, if w < 110 { 26 } else { (w * 2 / 5).max(16) });
+        .min(w.saturating_sub(4 + state_w))
+        .max(10);
     let mut lines = Vec::new();
     for r in &live.rows {
         // The long wording when the row fits, the compact one otherwise: a wrapped row reads

@@ -33,10 +33,8 @@ pub fn render(m: &Model, f: &mut Frame, l: &Areas) {
 fn dialog(m: &Model, f: &mut Frame, l: &Areas, d: &Dialog) {
     let area = f.area();
     match d {
-        Dialog::Live => {
-            // Below the nodes pane, which stays in view: pods arriving elsewhere show there.
-            drain::render(m, f, lower(l));
-        }
+        // A pane of the main view (drawn with the panes), not an overlay.
+        Dialog::Live => {}
         Dialog::Plan {
             form,
             plan,

@@ -59,6 +59,7 @@ pub fn render(m: &Model, f: &mut Frame, area: Rect) {
             f,
             Rect::new(inner.x, drain_y, inner.width, drain_h),
             keys,
+            true,
         );
     }
 }

@@ -41,7 +41,7 @@ pub fn node(m: &Model, n: &NodeRow) -> Vec<String> {
         ),
         or_unknown(format!("{}%", pct(load.cpu_m, n.cpu_allocatable_m))),
         or_unknown(format!("{}%", pct(load.mem, n.mem_allocatable))),
-        age::since(n.created(), m.now),
+        age::since(n.created(), m.cluster_now()),
         n.internal_ip.clone().unwrap_or_else(|| "<none>".into()),
         n.kernel_version.clone(),
         n.os_image.clone(),
@@ -63,7 +63,11 @@ pub fn roles(n: &NodeRow) -> String {
 pub fn restarts(m: &Model, p: &PodRow) -> String {
     match p.last_restart {
         Some(t) if p.restarts > 0 => {
-            format!("{} ({} ago)", p.restarts, age::since(Some(t), m.now))
+            format!(
+                "{} ({} ago)",
+                p.restarts,
+                age::since(Some(t), m.cluster_now())
+            )
         }
         _ => p.restarts.to_string(),
     }
@@ -77,7 +81,7 @@ pub fn pod(m: &Model, p: &PodRow) -> Vec<String> {
         format!("{}/{}", p.ready_containers, p.total_containers),
         p.status_text().to_string(),
         restarts(m, p),
-        age::since(p.created(), m.now),
+        age::since(p.created(), m.cluster_now()),
         p.pod_ip.as_deref().unwrap_or("<none>").to_string(),
         p.node_name.as_deref().unwrap_or("<none>").to_string(),
         p.unschedulable_message
@@ -97,7 +101,7 @@ pub fn object(e: &EventRow) -> String {
 /// Visible text of every column (what `/` filters on).
 pub fn event(m: &Model, e: &EventRow) -> Vec<String> {
     vec![
-        age::since(e.last_seen, m.now),
+        age::since(e.last_seen, m.cluster_now()),
         e.type_.clone(),
         e.reason.clone(),
         object(e),
@@ -142,6 +146,9 @@ pub fn pdb(m: &Model, p: &PdbRow) -> Vec<String> {
         p.disruptions_allowed.to_string(),
         format!("{}/{}", p.current_healthy, p.desired_healthy),
         pods.to_string(),
-        age::since(p.meta.creation_timestamp.as_ref().map(|t| t.0), m.now),
+        age::since(
+            p.meta.creation_timestamp.as_ref().map(|t| t.0),
+            m.cluster_now(),
+        ),
     ]
 }

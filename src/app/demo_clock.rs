@@ -36,6 +36,8 @@ pub trait DemoClock: Send + Sync + std::fmt::Debug {
     fn apply(&self, cmd: ClockCmd) -> ClockState;
     /// How the clock stands.
     fn state(&self) -> ClockState;
+    /// The simulated cluster's time now.
+    fn now(&self) -> jiff::Timestamp;
 }
 
 impl DemoClock for crate::sim::SimClock {
@@ -57,6 +59,10 @@ impl DemoClock for crate::sim::SimClock {
             }
         }
         self.state()
+    }
+
+    fn now(&self) -> jiff::Timestamp {
+        crate::sim::SimClock::now(self)
     }
 
     fn state(&self) -> ClockState {

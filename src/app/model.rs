@@ -360,11 +360,19 @@ pub struct Model {
     pub campaign: super::campaign::CampaignUi,
     /// The demo cluster's clock (`None` on a real cluster).
     pub demo_clock: Option<super::demo_clock::ClockState>,
+    /// The demo cluster's time at the last tick: ages and grace countdowns follow it, so a
+    /// frozen or slowed cluster shows them frozen or slowed (`None`: the cluster is real).
+    pub cluster_time: Option<Timestamp>,
     /// The describe / YAML / events page (`d`, `y`, `e`).
     pub describe: super::describe::DescribeUi,
 }
 
 impl Model {
+    /// The cluster's time: the demo cluster's own clock, else the wall clock.
+    pub fn cluster_now(&self) -> Timestamp {
+        self.cluster_time.unwrap_or(self.now)
+    }
+
     /// A fresh model for connection generation 1.
     pub fn new(conn: ConnInfo, namespace: Option<String>, readonly: bool, now: Timestamp) -> Model {
         Model {
@@ -402,6 +410,7 @@ impl Model {
             versions: VersionsView::default(),
             campaign: Default::default(),
             demo_clock: None,
+            cluster_time: None,
             describe: Default::default(),
         }
     }

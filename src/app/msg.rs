@@ -15,6 +15,8 @@ pub enum Msg {
     Resize(u16, u16),
     /// The 1 s clock (ages and timers).
     Tick(Timestamp),
+    /// The demo cluster's own time (it may run slower, faster or stand still).
+    ClusterTime(Timestamp),
     /// A watcher report, tagged with the connection generation it belongs to; reports of an
     /// older generation are dropped.
     Watch {

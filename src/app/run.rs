@@ -217,7 +217,10 @@ async fn event_loop(
             _ = tick.tick() => match crate::crash::background_news() {
                 // Not I/O: the panic hook left it in memory.
                 Some(line) => Msg::Flash(line),
-                None => Msg::Tick(Timestamp::now()),
+                None => {
+                    exec.send_cluster_time();
+                    Msg::Tick(Timestamp::now())
+                }
             },
             _ = term_signal.recv() => Msg::Quit,
             _ = hup_signal.recv() => Msg::Quit,
@@ -303,6 +306,13 @@ struct Executor {
 }
 
 impl Executor {
+    /// The demo cluster's time, for countdowns and ages that follow its clock.
+    fn send_cluster_time(&self) {
+        if let Some(clock) = &self.clock {
+            let _ = self.tx.try_send(Msg::ClusterTime(clock.now()));
+        }
+    }
+
     /// Starts the watchers; `pods_fallback` is watched if pods of all namespaces are forbidden.
     fn watch(&mut self, generation: u64, pods_fallback: Option<&str>) {
         self.stop();
@@ -328,6 +338,7 @@ impl Executor {
                 if let Some(clock) = &self.clock {
                     let _ = self.tx.try_send(Msg::Clock(clock.apply(cmd)));
                 }
+                self.send_cluster_time();
             }
             Cmd::Describe(req) => {
                 super::describe::fetch::spawn(self.client.clone(), self.tx.clone(), req)

@@ -116,6 +116,11 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Cmd> {
             Vec::new()
         }
         Msg::Campaign(msg) => super::campaign::on_msg(m, msg),
+        Msg::ClusterTime(t) => {
+            m.redraw |= m.cluster_time != Some(t);
+            m.cluster_time = Some(t);
+            Vec::new()
+        }
         Msg::Clock(state) => {
             let text = match (m.demo_clock, state) {
                 (Some(old), new) if old.frozen && !new.frozen => "thawed: the cluster runs again",

@@ -90,7 +90,7 @@ pub fn cont(label: &str, value: String) -> DLine {
 /// `5m ago` from an optional time.
 pub fn ago(m: &Model, t: Option<jiff::Timestamp>) -> String {
     match t {
-        Some(t) => format!("{} ago", age::human((m.now - t).get_seconds())),
+        Some(t) => format!("{} ago", age::human((m.cluster_now() - t).get_seconds())),
         None => "unknown".into(),
     }
 }
@@ -195,7 +195,7 @@ pub fn events(m: &Model, s: &Subject) -> Vec<DLine> {
     evs.into_iter()
         .map(|e| {
             let when = match e.last_seen {
-                Some(t) => age::human((m.now - t).get_seconds()),
+                Some(t) => age::human((m.cluster_now() - t).get_seconds()),
                 None => "?".into(),
             };
             let tone = if e.is_warning() {
@@ -236,9 +236,9 @@ pub fn conditions<'a>(m: &Model, cs: impl Iterator<Item = Cond<'a>>) -> Vec<DLin
     let rows = cs
         .iter()
         .map(|c| {
-            let since = c
-                .since
-                .map_or(String::new(), |t| age::human((m.now - t).get_seconds()));
+            let since = c.since.map_or(String::new(), |t| {
+                age::human((m.cluster_now() - t).get_seconds())
+            });
             vec![
                 (c.type_.to_string(), Tone::Text),
                 (

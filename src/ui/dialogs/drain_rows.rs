@@ -123,7 +123,7 @@ pub(super) fn pod_cells(
             ],
         ),
         PodState::Terminating { grace_deadline } => {
-            let left = grace_deadline.map(|d| (d - m.now).get_seconds());
+            let left = grace_deadline.map(|d| (d - m.cluster_now()).get_seconds());
             let detail = match left {
                 Some(s) if s > 0 && compact => format!(" ({s}s)"),
                 Some(s) if s > 0 => format!(" · {s}s of grace left"),

@@ -52,7 +52,7 @@ pub fn render(m: &Model, f: &mut Frame, area: Rect, focused: bool) {
             let warn = e.is_warning();
             keep.iter()
                 .map(|&c| match c {
-                    0 => table::cell(age::since(e.last_seen, m.now), theme::dim()),
+                    0 => table::cell(age::since(e.last_seen, m.cluster_now()), theme::dim()),
                     1 => table::cell(
                         e.type_.clone(),
                         if warn { theme::bad() } else { theme::dim() },

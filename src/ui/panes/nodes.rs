@@ -165,7 +165,7 @@ pub fn render(m: &Model, f: &mut Frame, area: Rect, focused: bool) {
                     }
                     5 => usage_cell(load.cpu_m, n.cpu_allocatable_m, known),
                     6 => usage_cell(load.mem, n.mem_allocatable, known),
-                    7 => table::cell(age::since(n.created(), m.now), theme::dim()),
+                    7 => table::cell(age::since(n.created(), m.cluster_now()), theme::dim()),
                     8 => table::cell(
                         n.internal_ip.clone().unwrap_or_else(|| "<none>".into()),
                         theme::dim(),

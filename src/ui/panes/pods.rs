@@ -119,7 +119,7 @@ pub fn render(m: &Model, f: &mut Frame, area: Rect, focused: bool) {
                             theme::text()
                         },
                     ),
-                    5 => table::cell(age::since(p.created(), m.now), theme::dim()),
+                    5 => table::cell(age::since(p.created(), m.cluster_now()), theme::dim()),
                     6 => table::cell(
                         p.pod_ip.as_deref().unwrap_or("<none>").to_string(),
                         theme::dim(),

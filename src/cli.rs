@@ -77,6 +77,10 @@ pub struct Cli {
     #[arg(long, global = true)]
     pub readonly: bool,
 
+    /// Start with teach mode on: each step explained as it happens (`t` toggles it).
+    #[arg(long)]
+    pub teach: bool,
+
     /// Change nodes without writing the journal (no resume after a crash). Without it, a
     /// state directory that cannot be written is an error before anything changes.
     #[arg(long, global = true)]
@@ -204,6 +208,9 @@ pub struct DemoArgs {
     /// exit, so a demo never writes into the operator's journal).
     #[arg(long, value_name = "DIR")]
     pub state_dir: Option<PathBuf>,
+    /// Start with teach mode on: each step explained as it happens (`t` toggles it).
+    #[arg(long)]
+    pub teach: bool,
 }
 
 /// `kubedrain sim`.

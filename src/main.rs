@@ -171,6 +171,7 @@ fn run_main(cli: Cli) -> color_eyre::Result<()> {
                 let opts = RunOptions {
                     namespace: cli.kube.namespace.clone(),
                     readonly: cli.readonly,
+                    teach: cli.teach,
                     flow,
                     ..Default::default()
                 };
@@ -348,6 +349,7 @@ async fn demo(
         RunOptions {
             namespace,
             readonly,
+            teach: args.teach,
             demo: Some(args.scenario),
             demo_kubeconfig: Some(kc.display().to_string()),
             flow,

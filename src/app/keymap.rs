@@ -37,6 +37,8 @@ pub enum Action {
     Look,
     /// Show (and focus) or put away the drain panel.
     DrainPanel,
+    /// Teach mode: the narration pane on or off.
+    Teach,
 }
 
 /// A key as written in the keymap.
@@ -236,13 +238,6 @@ pub const BINDINGS: &[Binding] = &[
         None,
     ),
     b(
-        &[Ch('v')],
-        Action::DrainPanel,
-        Scope::Global,
-        "show the drain panel",
-        None,
-    ),
-    b(
         &[Code(KeyCode::Esc)],
         Action::Back,
         Scope::Global,
@@ -276,6 +271,20 @@ pub const BINDINGS: &[Binding] = &[
         Action::Look,
         Scope::Global,
         "describe · YAML · events",
+        None,
+    ),
+    b(
+        &[Ch('t')],
+        Action::Teach,
+        Scope::Global,
+        "teach: explain each step",
+        Some("teach"),
+    ),
+    b(
+        &[Ch('v')],
+        Action::DrainPanel,
+        Scope::Global,
+        "show the drain panel",
         None,
     ),
     b(
@@ -352,6 +361,7 @@ pub const COMMANDS: &[(&[&str], &str)] = &[
     (&["ns", "namespace", "namespaces"], "namespaces"),
     (&["versions", "ver"], "version skew view"),
     (&["campaign", "camp"], "campaign view"),
+    (&["log", "timeline"], "every step and message"),
     (&["kubeconfig", "kc"], "kubectl beside the demo"),
     (&["help"], "this help"),
     (&["q", "quit", "q!"], "quit"),

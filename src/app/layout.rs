@@ -14,6 +14,8 @@ pub struct Areas {
     pub events: Rect,
     /// The drain panel between nodes and pods (zero height when not shown).
     pub drain: Rect,
+    /// Teach mode's narration, between pods and events (zero height when off).
+    pub teach: Rect,
     /// The body when a full-screen view (PDBs) replaces the panes.
     pub full: Rect,
     pub footer: Rect,
@@ -43,6 +45,12 @@ pub fn split(m: &Model, area: Rect) -> Areas {
         (true, Pane::Events) if !focused => body_h.saturating_sub(nodes_h + 3),
         (true, _) => 3,
     };
+    // Teach mode's narration: a few lines, taken before the drain panel's share.
+    let teach_want = match (m.view == View::Main && m.teach.on, body_h >= 30) {
+        (false, _) => 0,
+        (true, true) => 8,
+        (true, false) => 5,
+    };
     let drain_h = match (panel, focused, small) {
         (false, ..) => 0,
         // Focused, it takes what pods and events can spare (they keep a few rows).
@@ -51,7 +59,7 @@ pub fn split(m: &Model, area: Rect) -> Areas {
             // short ones the events give their rows to the drain).
             let keep = if body_h < 30 { 3 } else { 5 };
             events_h = if body_h < 30 { 0 } else { events_h.min(keep) };
-            let room = body_h.saturating_sub(nodes_h + events_h + keep);
+            let room = body_h.saturating_sub(nodes_h + events_h + keep + teach_want);
             // No taller than its rows, head and workload lines need: the pods get the rest.
             let need = m.flow.live.as_ref().map_or(0, |l| {
                 l.rows.len() + super::drain_flow::workloads(m, l).len()
@@ -59,18 +67,22 @@ pub fn split(m: &Model, area: Rect) -> Areas {
             room.min((need as u16).saturating_add(8))
         }
         // Beside another pane: its gauge, state and a few pods.
-        (true, false, false) => 9.min(body_h.saturating_sub(nodes_h + events_h + 5)),
-        (true, false, true) => 4.min(body_h.saturating_sub(nodes_h + events_h + 3)),
+        (true, false, false) => 9.min(body_h.saturating_sub(nodes_h + events_h + teach_want + 5)),
+        (true, false, true) => 4.min(body_h.saturating_sub(nodes_h + events_h + teach_want + 3)),
     };
-    let pods_h = body_h.saturating_sub(nodes_h + drain_h + events_h);
+    // The pods keep their title at least.
+    let teach_h = teach_want.min(body_h.saturating_sub(nodes_h + drain_h + events_h + 3));
+    let pods_h = body_h.saturating_sub(nodes_h + drain_h + teach_h + events_h);
     let drain_y = body_y + nodes_h;
     let pods_y = drain_y + drain_h;
+    let teach_y = pods_y + pods_h;
     Areas {
         header,
         nodes: Rect::new(area.x, body_y, area.width, nodes_h),
         drain: Rect::new(area.x, drain_y, area.width, drain_h),
         pods: Rect::new(area.x, pods_y, area.width, pods_h),
-        events: Rect::new(area.x, pods_y + pods_h, area.width, events_h),
+        teach: Rect::new(area.x, teach_y, area.width, teach_h),
+        events: Rect::new(area.x, teach_y + teach_h, area.width, events_h),
         full,
         footer,
     }

@@ -29,6 +29,7 @@ pub mod model;
 pub mod msg;
 pub mod namespaces;
 pub mod run;
+pub mod teach;
 pub mod update;
 pub mod versions;
 pub mod views;

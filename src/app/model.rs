@@ -56,6 +56,8 @@ pub enum View {
     Versions,
     /// The campaign (`:campaign`): each node's phases, what it waits for, the current drain.
     Campaign,
+    /// The timeline (`:log`): every step explained, action taken and message shown.
+    Timeline,
 }
 
 /// The versions view's state.
@@ -365,6 +367,8 @@ pub struct Model {
     pub cluster_time: Option<Timestamp>,
     /// The describe / YAML / events page (`d`, `y`, `e`).
     pub describe: super::describe::DescribeUi,
+    /// Teach mode's narration and the timeline.
+    pub teach: super::teach::Teach,
 }
 
 impl Model {
@@ -411,6 +415,7 @@ impl Model {
             campaign: Default::default(),
             demo_clock: None,
             cluster_time: None,
+            teach: Default::default(),
             describe: Default::default(),
         }
     }
@@ -420,7 +425,7 @@ impl Model {
         match self.view {
             View::Pdbs => Table::Pdbs,
             // The versions view scrolls its own lines (`move_by`); filters act on nodes.
-            View::Main | View::Versions | View::Campaign => self.focus.into(),
+            View::Main | View::Versions | View::Campaign | View::Timeline => self.focus.into(),
         }
     }
 

@@ -29,6 +29,8 @@ pub struct RunOptions {
     /// still watched, unless RBAC forbids it (then only this namespace's).
     pub namespace: Option<String>,
     pub readonly: bool,
+    /// `--teach`: start with the narration pane on.
+    pub teach: bool,
     /// `Some(scenario)` when the data comes from the built-in simulator.
     pub demo: Option<String>,
     /// The simulator's kubeconfig file, shown so kubectl can be run beside the demo.
@@ -111,6 +113,8 @@ pub async fn run(conn: Connection, opts: RunOptions, render: Render) -> Result<(
     );
     model.flow.demo_upgrade = opts.flow.upgrade.is_some();
     model.demo_clock = opts.demo_clock.as_ref().map(|c| c.state());
+    model.teach.tz = Some(jiff::tz::TimeZone::system());
+    model.teach.on = opts.teach;
     if let Err(why) = &opts.flow.client {
         let why = format!("no client for changes ({why})");
         model.flash = Some((

@@ -16,6 +16,20 @@ const FLASH_SECS: i64 = 5;
 
 /// Applies `msg` to `m`; returns the side effects to run.
 pub fn update(m: &mut Model, msg: Msg) -> Vec<Cmd> {
+    // Teach mode reads the message before it lands, and what it left after.
+    let told_before = m.teach.told_count();
+    super::teach::before(m, &msg);
+    let flash_before = m.flash.clone();
+    let cmds = apply(m, msg);
+    super::teach::after(m, flash_before.as_ref(), &cmds);
+    // New lines show at once where the narration or the timeline is on screen.
+    if m.teach.told_count() != told_before && (m.teach.on || m.view == View::Timeline) {
+        m.redraw = true;
+    }
+    cmds
+}
+
+fn apply(m: &mut Model, msg: Msg) -> Vec<Cmd> {
     match msg {
         Msg::Watch { generation, report } => {
             if generation == m.generation {
@@ -406,6 +420,7 @@ fn run_command(m: &mut Model, cmd: &str) -> Vec<Cmd> {
         Some("ns") => super::namespaces::command(m, arg),
         Some("versions") => versions_command(m, arg),
         Some("campaign") => return super::campaign::command(m),
+        Some("log") => super::teach::open_log(m),
         Some("kubeconfig") => {
             let text = match &m.conn.demo_kubeconfig {
                 Some(kc) => format!("kubectl beside the demo: export KUBECONFIG={kc}"),
@@ -422,7 +437,7 @@ fn run_command(m: &mut Model, cmd: &str) -> Vec<Cmd> {
         _ => {
             m.flash = Some((
                 format!(
-                    "unknown command :{name} (try :nodes :pods :events :pdb :ns :versions :campaign :q)"
+                    "unknown command :{name} (try :nodes :pods :events :pdb :ns :versions :campaign :log :q)"
                 ),
                 m.now,
             ))
@@ -458,6 +473,17 @@ fn focus(m: &mut Model, p: Pane) {
 }
 
 fn move_by(m: &mut Model, delta: isize) {
+    if m.view == View::Timeline {
+        let last = m.teach.timeline.len().saturating_sub(1);
+        m.teach.scroll = m
+            .teach
+            .scroll
+            .min(last)
+            .saturating_add_signed(delta)
+            .min(last);
+        m.redraw = true;
+        return;
+    }
     if m.view == View::Versions {
         m.versions.scroll = m.versions.scroll.saturating_add_signed(delta);
         m.redraw = true;
@@ -547,6 +573,7 @@ fn action(m: &mut Model, a: Action) -> Vec<Cmd> {
         // `describe::key` opens the page before the keymap is asked; kept for completeness.
         Action::Look => return super::describe::open(m, super::describe::Mode::Describe),
         Action::DrainPanel => drain_panel(m),
+        Action::Teach => super::teach::toggle(m),
         Action::Campaign => return super::campaign::open(m),
         Action::Cordon | Action::Uncordon | Action::Drain => {
             let action = match a {

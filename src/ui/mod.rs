@@ -38,11 +38,15 @@ pub fn render(m: &Model, f: &mut Frame) {
                 dialogs::drain::render(m, f, l.drain, in_panel);
             }
             panes::pods::render(m, f, l.pods, m.focus == Pane::Pods && !in_panel);
+            if l.teach.height > 0 {
+                panes::teach::render(m, f, l.teach);
+            }
             panes::events::render(m, f, l.events, m.focus == Pane::Events && !in_panel);
         }
         View::Pdbs => panes::pdbs::render(m, f, l.full),
         View::Versions => panes::versions::render(m, f, l.full),
         View::Campaign => panes::campaign::render(m, f, l.full),
+        View::Timeline => panes::teach::render_log(m, f, l.full),
     }
     dialogs::render(m, f, &l);
     describe::render(m, f, l.full);

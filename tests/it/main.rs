@@ -73,6 +73,7 @@ mod tui_namespace_scope;
 mod tui_pty;
 mod tui_quit;
 mod tui_render;
+mod tui_teach_render;
 mod tui_verdicts;
 mod tui_workflow_pty;
 mod tui_workflow_render;

@@ -191,3 +191,57 @@ fn the_drain_panel_leaves_the_other_keys_working() {
     pty.send(b"q");
     assert!(pty.wait_exit(Duration::from_secs(10)));
 }
+
+/// Teach mode on the real `pdb-blocked` demo: the 429 is explained with the budget's
+/// numbers, and `:log` keeps it with the operator's drain in kubectl's words.
+#[test]
+fn teach_mode_explains_the_429_of_pdb_blocked() {
+    let state = tempfile::tempdir().unwrap();
+    let mut pty = Pty::spawn(
+        &["demo", "--teach", "--scenario", "pdb-blocked"],
+        Some(state.path()),
+    );
+    let long = Duration::from_secs(60);
+    pty.wait_for("the demo with the teach pane", long, |s| {
+        s.contains("node0") && s.contains("live") && s.contains("Teach ·")
+    });
+    // Frozen, the refused eviction stays refused while we read.
+    pty.send(b"f");
+    pty.wait_for("frozen", long, |s| s.contains("⏸ frozen"));
+    pty.send(b"j");
+    pty.wait_for("node0 selected", long, |s| s.contains("· node0"));
+    pty.send(b"r");
+    pty.wait_for("drain options", long, |s| s.contains("--ignore-daemonsets"));
+    pty.send(b"\r");
+    pty.wait_for("the plan", long, |s| s.contains("Drain plan"));
+    pty.send(b"\r");
+    pty.wait_for("the refusal in the drain panel", long, |s| {
+        s.contains("blocked by PDB")
+    });
+    pty.send(b"\x1b");
+    pty.wait_for("back in the nodes pane", long, |s| {
+        s.contains("v or Tab to it")
+    });
+    pty.send(b":log\r");
+    pty.send(b"g");
+    let s = pty.wait_for_screen("the 429 in the timeline", long, |s| {
+        s.contains("Timeline (") && s.contains("429 Too Many Requests")
+    });
+    assert!(
+        s.contains("shop/checkout refuses evicting shop/checkout-"),
+        "{s}"
+    );
+    assert!(s.contains("healthy,") && s.contains("needed"), "{s}");
+    assert!(
+        s.contains("you: drain (kubectl drain node0 --ignore-daemonsets)"),
+        "{s}"
+    );
+    assert!(s.contains("node0 is cordoned"), "{s}");
+    pty.send(b"\x1b");
+    pty.send(b"q");
+    pty.wait_for("quit asks during the drain", long, |s| {
+        s.contains("Quit kubedrain?")
+    });
+    pty.send(b"y");
+    assert!(pty.wait_exit(Duration::from_secs(20)));
+}

@@ -320,7 +320,7 @@ fn selected(m: &Model) -> Result<Subject, String> {
                 )),
             }
         }
-        (View::Versions | View::Campaign, _) => {
+        (View::Versions | View::Campaign | View::Timeline, _) => {
             Err("works in the nodes, pods and events panes and the PDB view (:pdb)".into())
         }
     }

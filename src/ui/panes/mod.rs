@@ -5,4 +5,5 @@ pub mod events;
 pub mod nodes;
 pub mod pdbs;
 pub mod pods;
+pub mod teach;
 pub mod versions;

@@ -144,40 +144,62 @@ fn demo_readonly_hides_and_refuses_the_workflow() {
     assert!(!journal.contains("\"cordon\""), "{journal}");
 }
 
-/// The drain is a panel: with the demo clock frozen the drain stays running, and meanwhile
-/// Tab, the Pending view and `:pdb` work; `v` brings the panel back, where `x` cancels.
+/// The drain is a panel: while a PDB holds the drain of `pdb-blocked` (the demo clock frozen,
+/// so it stays held), Tab, `/`, `:pdb` and `d` work; `v` brings the panel back, where `x`
+/// cancels. With `NO_COLOR=1`, the selected row stays identifiable (reverse video).
 #[test]
-fn the_drain_panel_leaves_the_other_keys_working() {
+fn while_a_pdb_holds_the_drain_the_other_keys_work() {
     let state = tempfile::tempdir().unwrap();
-    let mut pty = Pty::spawn(&["demo"], Some(state.path()));
+    let mut pty = Pty::spawn_env(
+        &["demo", "--scenario", "pdb-blocked"],
+        Some(state.path()),
+        &[("NO_COLOR", "1")],
+    );
     let long = Duration::from_secs(60);
     pty.wait_for("the demo cluster", long, |s| {
         s.contains("node0") && s.contains("live")
     });
-    pty.send(b"j");
-    pty.wait_for("node0 selected", long, |s| s.contains("· node0"));
     pty.send(b"f");
     pty.wait_for("frozen", long, |s| s.contains("frozen"));
+    pty.send(b"j");
+    pty.wait_for("node0 selected", long, |s| s.contains("· node0"));
     pty.send(b"r");
     pty.wait_for("drain options", long, |s| s.contains("--ignore-daemonsets"));
     pty.send(b"\r");
     pty.wait_for("the plan", long, |s| s.contains("Drain plan"));
     pty.send(b"\r");
-    pty.wait_for("the drain panel, focused", long, |s| {
-        s.contains("┏ Drain node0 ·") && s.contains("x cancel drain")
+    pty.wait_for("held by the PDB", long, |s| {
+        s.contains("┏ Drain node0 ·") && s.contains("blocked by PDB shop/checkout")
     });
-    // Tab: the pods pane has the keyboard, the drain panel stays on screen, running.
+    // Tab: the pods pane has the keyboard; the drain panel stays, still held.
     pty.send(b"\t");
     pty.wait_for("pods focused beside the panel", long, |s| {
         s.contains("╭ Drain node0 ·") && s.contains("┏ Pods") && s.contains("v or Tab to it")
     });
-    pty.send(b"p");
-    pty.wait_for("the Pending pods view", long, |s| {
-        s.contains("┏ Pending pods (")
-    });
+    // `/`: a filter on the pods pane.
+    pty.send(b"/checkout\r");
+    pty.wait_for("the filter applied", long, |s| s.contains("┏ Pods (2)"));
+    pty.send(b"\x1b");
+    pty.wait_for("the filter cleared", long, |s| s.contains("┏ Pods (4)"));
+    // `:pdb`: the budget that holds the drain, 0 disruptions allowed; `d` describes it.
     pty.send(b":pdb\r");
     pty.wait_for("the PDB view", long, |s| {
-        s.contains("PodDisruptionBudgets") && s.contains("v drain running")
+        s.contains("PodDisruptionBudgets")
+            && s.contains("checkout")
+            && s.contains("v drain running")
+    });
+    let rows = pty.reverse_rows();
+    assert!(
+        rows.iter().any(|r| r.contains("checkout")),
+        "the selected PDB is in reverse video: {rows:?}"
+    );
+    pty.send(b"d");
+    pty.wait_for("the PDB described", long, |s| {
+        s.contains("checkout") && s.contains("Allowed now")
+    });
+    pty.send(b"\x1b");
+    pty.wait_for("back to the PDB view", long, |s| {
+        s.contains("PodDisruptionBudgets")
     });
     // `v`: back to the main view with the panel focused; `x` there cancels.
     pty.send(b"v");

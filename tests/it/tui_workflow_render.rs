@@ -129,3 +129,35 @@ fn resume_offer_on_start() {
     assert!(s.contains("Unfinished maintenance") && s.contains("drain interrupted"));
     insta::assert_snapshot!(s);
 }
+
+/// The drain is a panel: the events pane has the keyboard while the drain runs beside it.
+fn events_focused_mid_drain(size: (u16, u16)) -> String {
+    let mut m = flow_model(size);
+    fx::live_midway(&mut m);
+    press(&mut m, KeyCode::Tab);
+    press(&mut m, KeyCode::Tab);
+    m.flash = None;
+    let s = screen(&m);
+    assert!(s.contains("┏ Events"), "the events pane is focused:\n{s}");
+    assert!(
+        s.contains("╭ Drain node0 · evicting"),
+        "the drain panel beside it:\n{s}"
+    );
+    assert!(s.contains("3 of 4 pods left"), "{s}");
+    s
+}
+
+#[test]
+fn events_focused_during_a_drain_80x24() {
+    insta::assert_snapshot!(events_focused_mid_drain((80, 24)));
+}
+
+#[test]
+fn events_focused_during_a_drain_100x30() {
+    insta::assert_snapshot!(events_focused_mid_drain((100, 30)));
+}
+
+#[test]
+fn events_focused_during_a_drain_120x40() {
+    insta::assert_snapshot!(events_focused_mid_drain((120, 40)));
+}

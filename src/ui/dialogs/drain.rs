@@ -189,11 +189,13 @@ pub fn render_live(
     let head_area = Rect::new(inner.x, inner.y, inner.width, head_h);
     f.render_widget(Paragraph::new(head).wrap(Wrap { trim: false }), head_area);
     // Pod rows.
+    // A blank line between head and rows, unless the panel is too short to spare it.
+    let gap = u16::from(inner.height > 6);
     let rows_area = Rect::new(
         inner.x,
-        inner.y + head_h + 1,
+        inner.y + head_h + gap,
         inner.width,
-        inner.height.saturating_sub(head_h + 1),
+        inner.height.saturating_sub(head_h + gap),
     );
     // Names as wide as the longest, unless the widest (compact) state text would wrap.
     let longest = live.rows.iter().map(|r| r.key.chars().count()).max();

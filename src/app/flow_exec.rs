@@ -120,12 +120,16 @@ impl FlowExec {
         });
     }
 
-    /// Cancels a running drain (on quit) and waits up to `wait` for it to end: the node stays
-    /// cordoned and the journal says the drain was cancelled (if it does not end in time, it
-    /// shows as interrupted next time).
-    pub async fn stop(&mut self, wait: std::time::Duration) {
+    /// Cancels a running drain (on quit; `signalled`: interrupts it) and waits up to `wait`
+    /// for it to end: the node stays cordoned and the journal says the drain was cancelled or
+    /// interrupted (if it does not end in time, it shows as unfinished next time).
+    pub async fn stop(&mut self, wait: std::time::Duration, signalled: bool) {
         if let Some(h) = self.drain.take() {
-            h.cancel();
+            if signalled {
+                h.interrupt();
+            } else {
+                h.cancel();
+            }
             let _ = tokio::time::timeout(wait, h.wait()).await;
         }
     }

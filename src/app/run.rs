@@ -141,6 +141,7 @@ pub async fn run(conn: Connection, opts: RunOptions, render: Render) -> Result<(
         flow,
         campaign,
         clock: opts.demo_clock.clone(),
+        signalled: false,
     };
     exec.flow.start();
     exec.campaign.start();
@@ -153,8 +154,10 @@ pub async fn run(conn: Connection, opts: RunOptions, render: Render) -> Result<(
     exec.stop();
     // A running campaign stops where it is (the journal says where; it is offered next time).
     exec.campaign.stop();
-    // A running drain is cancelled (the quit dialog said so) and given a moment to record it.
-    exec.flow.stop(QUIT_WAIT).await;
+    // A running drain is cancelled (the quit dialog said so), or interrupted on a signal, and
+    // given a moment to record it.
+    let signalled = exec.signalled;
+    exec.flow.stop(QUIT_WAIT, signalled).await;
     health.abort();
     drop(guard);
     // A bug in a background task was reported on screen; the exit status says it too.
@@ -226,9 +229,9 @@ async fn event_loop(
                     Msg::Tick(Timestamp::now())
                 }
             },
-            _ = term_signal.recv() => Msg::Quit,
-            _ = hup_signal.recv() => Msg::Quit,
-            _ = int_signal.recv() => Msg::Quit,
+            _ = term_signal.recv() => exec.signalled(),
+            _ = hup_signal.recv() => exec.signalled(),
+            _ = int_signal.recv() => exec.signalled(),
             _ = tokio::time::sleep_until(frame_due.unwrap_or(last_frame)), if frame_due.is_some() => continue,
         };
         let mut next = Some(first);
@@ -307,9 +310,17 @@ struct Executor {
     flow: super::flow_exec::FlowExec,
     campaign: super::campaign_exec::CampaignExec,
     clock: Option<std::sync::Arc<dyn super::demo_clock::DemoClock>>,
+    /// The TUI quits because of a signal (SIGTERM, SIGHUP, SIGINT).
+    signalled: bool,
 }
 
 impl Executor {
+    /// A signal asks to quit: a running drain then ends `interrupted`, not `cancelled`.
+    fn signalled(&mut self) -> Msg {
+        self.signalled = true;
+        Msg::Quit
+    }
+
     /// The demo cluster's time, for countdowns and ages that follow its clock.
     fn send_cluster_time(&self) {
         if let Some(clock) = &self.clock {

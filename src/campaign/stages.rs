@@ -156,7 +156,7 @@ impl Runner {
                 self.phase(wave, node, Step::Drain, None);
                 Ok(())
             }
-            NodeState::Cancelled if cancelled => {
+            NodeState::Cancelled | NodeState::Interrupted if cancelled => {
                 self.record(
                     Some(wave),
                     Some(node),

@@ -324,7 +324,7 @@ async fn drain_one(
                     state = o.state;
                 }
             }
-            _ = interrupt.next() => handle.cancel(),
+            _ = interrupt.next() => handle.interrupt(),
         }
     }
     let _ = handle.wait().await;
@@ -419,7 +419,7 @@ async fn drain_many(
                     Some(DrainEvent::Finished(o)) => print(render::node_outcome_lines(&o)),
                     Some(ev) => print(render::event_lines(&ev, delete)),
                 },
-                _ = interrupt.next() => handle.cancel(),
+                _ = interrupt.next() => handle.interrupt(),
             }
         }
         outcomes.push(handle.wait().await);

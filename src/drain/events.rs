@@ -26,6 +26,8 @@ pub enum NodeState {
     TimedOut,
     /// Cancelled by the user. The node stays cordoned.
     Cancelled,
+    /// Cancelled by a signal (SIGTERM, SIGHUP, SIGINT): the node stays cordoned.
+    Interrupted,
 }
 
 impl NodeState {
@@ -33,7 +35,11 @@ impl NodeState {
     pub fn is_final(self) -> bool {
         matches!(
             self,
-            NodeState::Drained | NodeState::Failed | NodeState::TimedOut | NodeState::Cancelled
+            NodeState::Drained
+                | NodeState::Failed
+                | NodeState::TimedOut
+                | NodeState::Cancelled
+                | NodeState::Interrupted
         )
     }
 
@@ -45,6 +51,7 @@ impl NodeState {
             NodeState::Failed => "failed",
             NodeState::TimedOut => "timed-out",
             NodeState::Cancelled => "cancelled",
+            NodeState::Interrupted => "interrupted",
         }
     }
 }

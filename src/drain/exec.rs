@@ -37,6 +37,7 @@ pub type Sink = Arc<dyn Fn(DrainEvent) + Send + Sync>;
 pub struct DrainHandle {
     node: String,
     cancel: watch::Sender<bool>,
+    interrupted: Arc<std::sync::atomic::AtomicBool>,
     task: JoinHandle<DrainOutcome>,
 }
 
@@ -50,6 +51,14 @@ impl DrainHandle {
     /// and the drain ends `Cancelled`.
     pub fn cancel(&self) {
         let _ = self.cancel.send(true);
+    }
+
+    /// Cancels because of a signal: the drain ends `Interrupted` (annotated and journaled so),
+    /// the node stays cordoned, and the next run offers to resume it.
+    pub fn interrupt(&self) {
+        self.interrupted
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+        self.cancel();
     }
 
     /// Kills the task without any cleanup (as if the process died): annotations and the
@@ -102,7 +111,9 @@ pub fn start_drain_with(
     sink: impl Fn(DrainEvent) + Send + Sync + 'static,
 ) -> DrainHandle {
     let (cancel, cancel_rx) = watch::channel(false);
+    let interrupted = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let run = Run {
+        interrupted: interrupted.clone(),
         client,
         node: node.to_string(),
         opts,
@@ -114,6 +125,7 @@ pub fn start_drain_with(
     DrainHandle {
         node: node.to_string(),
         cancel,
+        interrupted,
         task: tokio::spawn(supervised(run, cancel_rx)),
     }
 }
@@ -158,6 +170,8 @@ pub(super) struct Run {
     pub(super) sink: Sink,
     /// Cancellation, for `finish` (the steps before take theirs as an argument).
     pub(super) cancel: watch::Receiver<bool>,
+    /// The cancel came from a signal (SIGTERM, SIGHUP, SIGINT): the drain ends `Interrupted`.
+    pub(super) interrupted: Arc<std::sync::atomic::AtomicBool>,
     /// The node's uid as read at the start (shared with the clone that reports a panic):
     /// every later write to the node carries it as a
     /// precondition, and the end-of-drain check compares it (`None` until the node is read).
@@ -245,12 +259,24 @@ impl Run {
         mut message: String,
         annotate: bool,
     ) -> DrainOutcome {
+        // A cancel a signal asked for is an interruption: said so everywhere it is recorded.
+        if state == NodeState::Cancelled
+            && self.interrupted.load(std::sync::atomic::Ordering::SeqCst)
+        {
+            state = NodeState::Interrupted;
+            message = message.replace("cancelled", "interrupted by a signal");
+            for e in &mut errors {
+                *e = e.replace("drain cancelled", "drain interrupted by a signal");
+            }
+        }
         let mut unrecorded: Option<String> = None;
         if annotate {
             // After a cancel or timeout someone waits for the answer: a short bound. Otherwise
             // a cancel during a slow write ends the wait (the outcome stays what it is).
-            let stopping = matches!(state, NodeState::Cancelled | NodeState::TimedOut)
-                || *self.cancel.borrow();
+            let stopping = matches!(
+                state,
+                NodeState::Cancelled | NodeState::Interrupted | NodeState::TimedOut
+            ) || *self.cancel.borrow();
             let bound = if stopping { STOP_ANNOTATE } else { ANNOTATE };
             let write = self.write_drain_state(state.annotation());
             let mut cancel = self.cancel.clone();

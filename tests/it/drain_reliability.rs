@@ -288,7 +288,7 @@ async fn every_eviction_has_its_intent_journaled_before_it() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sigterm_to_a_headless_drain_records_the_result_and_annotates_it() {
+async fn sigterm_to_a_headless_drain_records_it_interrupted_and_annotates_it() {
     use kubedrain::drain::journal::{Action, Journal, Target};
     use tokio::io::{AsyncBufReadExt, BufReader};
     let sim = sim("pdb-blocked").await;
@@ -328,10 +328,14 @@ async fn sigterm_to_a_headless_drain_records_the_result_and_annotates_it() {
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(status.code(), Some(1), "cancelled, not killed: {status:?}");
+    assert_eq!(
+        status.code(),
+        Some(1),
+        "interrupted, not killed: {status:?}"
+    );
     let n = node(&c, "node0").await;
     assert!(n.unschedulable, "left cordoned");
-    assert_eq!(n.annotation(ann::DRAIN_STATE), Some("cancelled"));
+    assert_eq!(n.annotation(ann::DRAIN_STATE), Some("interrupted"));
     let j = Journal {
         path: dir.path().join("journal.jsonl"),
         target: Target::default(),
@@ -341,7 +345,7 @@ async fn sigterm_to_a_headless_drain_records_the_result_and_annotates_it() {
         .into_iter()
         .rfind(|e| e.action == Action::DrainResult)
         .expect("a journaled result");
-    assert_eq!(result.outcome, "cancelled");
+    assert_eq!(result.outcome, "interrupted");
     sim.stop().await;
 }
 

@@ -1,6 +1,6 @@
 //! Ways the TUI ends other than `q`: a bug must not leave a garbled terminal, a node
 //! half-drained without a word, or a zero exit status (panics are injected in debug builds
-//! with `KUBEDRAIN_FAULT_PANIC`); a signal (SIGHUP when the session closes, SIGTERM) cancels
+//! with `KUBEDRAIN_FAULT_PANIC`); a signal (SIGHUP when the session closes, SIGTERM) interrupts
 //! a running drain and journals it before the process ends. The real binary in a PTY.
 
 use std::os::unix::fs::PermissionsExt;
@@ -132,7 +132,7 @@ fn a_ui_panic_restores_the_terminal_and_says_one_line() {
 }
 
 #[test]
-fn sighup_mid_drain_cancels_it_journals_it_and_restores_the_terminal() {
+fn a_signal_mid_drain_interrupts_it_journals_it_and_restores_the_terminal() {
     for signal in ["-HUP", "-TERM"] {
         let state = tempfile::tempdir().unwrap();
         let mut pty = Pty::spawn(&["demo", "--scenario", "pdb-blocked"], Some(state.path()));
@@ -165,7 +165,7 @@ fn sighup_mid_drain_cancels_it_journals_it_and_restores_the_terminal() {
             .rfind(|l| l.contains("\"drain-result\""))
             .unwrap_or_else(|| panic!("{signal}: a drain result in:\n{journal}"));
         assert!(
-            result.contains("\"outcome\":\"cancelled\""),
+            result.contains("\"outcome\":\"interrupted\""),
             "{signal}: {result}"
         );
     }

@@ -91,6 +91,7 @@ pub fn shown<'a>(m: &Model, live: &LiveDrain, r: &'a PodProgress) -> Shown<'a> {
             // A real failure (not the timeout's cut-off): its reason says more.
             (Some(NodeState::Failed), PodState::Failed { .. }) => Shown::Engine(&r.state),
             (Some(NodeState::Cancelled), _) => Shown::Stayed("not evicted: drain cancelled"),
+            (Some(NodeState::Interrupted), _) => Shown::Stayed("not evicted: drain interrupted"),
             (Some(NodeState::TimedOut), _) => Shown::Stayed("not evicted: timed out"),
             (Some(_), _) => Shown::Stayed("not evicted"),
         },

@@ -557,9 +557,11 @@ pub fn on_msg(m: &mut Model, msg: FlowMsg) -> Vec<Cmd> {
                 if finished && let Some(o) = &live.outcome {
                     let text = match o.state {
                         NodeState::Drained => format!("{} drained", o.node),
-                        NodeState::Cancelled => {
-                            format!("drain of {} cancelled: it stays cordoned", o.node)
-                        }
+                        NodeState::Cancelled | NodeState::Interrupted => format!(
+                            "drain of {} {}: it stays cordoned",
+                            o.node,
+                            o.state.annotation()
+                        ),
                         NodeState::TimedOut => {
                             format!("drain of {} timed out: it stays cordoned", o.node)
                         }

@@ -46,6 +46,7 @@ fn state_word(s: NodeState) -> &'static str {
         NodeState::Failed => "failed",
         NodeState::TimedOut => "timed out",
         NodeState::Cancelled => "cancelled",
+        NodeState::Interrupted => "interrupted",
     }
 }
 
@@ -320,6 +321,10 @@ fn status_line(m: &Model, live: &LiveDrain) -> Line<'static> {
                 ))
             }
         }
+        Some(NodeState::Interrupted) => Line::from(Span::styled(
+            format!("✖ interrupted: {node} stays cordoned — drain again (r) or uncordon it (u)"),
+            theme::warn(),
+        )),
         Some(NodeState::Cancelled) => Line::from(Span::styled(
             format!("✖ cancelled: {node} stays cordoned — drain again (r) or uncordon it (u)"),
             theme::warn(),

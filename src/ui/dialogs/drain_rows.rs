@@ -68,6 +68,7 @@ pub(super) fn pod_cells(
     {
         let why = match o.state {
             NodeState::Cancelled => "not evicted: drain cancelled",
+            NodeState::Interrupted => "not evicted: drain interrupted",
             NodeState::TimedOut => "not evicted: timed out",
             _ => "not evicted",
         };

@@ -62,11 +62,19 @@ pub fn render(m: &Model, f: &mut Frame, area: Rect, focused: bool) {
     cols[1].width = m.views.pod_name_w;
     cols[1].min = m.views.pod_name_w.min(24);
     match m.pod_scope {
-        // The node is in the title.
-        PodScope::Node => cols[8].width = 0,
-        // Across nodes, where a pod runs matters more than its IP.
+        // The node is in the title: no NODE column repeating it on every row.
+        PodScope::Node => {
+            cols[7].width = 0;
+            cols[8].width = 0;
+        }
+        // Across nodes, where a pod runs matters more than its IP; which pod it is (namespace
+        // and name) more than where: NODE goes before NAMESPACE when room is short.
         PodScope::All => {
+            cols[0].prio = 1;
             cols[7].prio = 1;
+            // READY and AGE give way first (STATUS says most of READY).
+            cols[2].prio = 2;
+            cols[5].prio = 2;
             cols[8].width = 0;
         }
         // Unscheduled pods have no IP or node, but the scheduler says why.

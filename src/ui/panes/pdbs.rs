@@ -14,7 +14,7 @@ const COLS: &[Col] = &[
     fixed("MIN AVAILABLE", 13, 1),
     fixed("MAX UNAVAILABLE", 15, 1),
     fixed("ALLOWED DISRUPTIONS", 19, 0),
-    fixed("HEALTHY", 8, 1),
+    fixed("HEALTHY/WANT", 12, 1),
     fixed("PODS", 5, 3),
     fixed("AGE", 5, 3),
 ];

@@ -119,14 +119,9 @@ pub fn render(m: &Model, f: &mut Frame, area: Rect) {
             theme::dim(),
         )));
     }
-    // Bottom-aligned: a long first entry is cut at the top, never the newest.
-    let skip = rows(&shown, inner.width).saturating_sub(inner.height as usize);
-    f.render_widget(
-        Paragraph::new(shown)
-            .wrap(Wrap { trim: false })
-            .scroll((skip as u16, 0)),
-        inner,
-    );
+    // Only a newest entry taller than the pane overflows: its start (the sentence) shows,
+    // its API line is cut (`:log` has it whole).
+    f.render_widget(Paragraph::new(shown).wrap(Wrap { trim: false }), inner);
 }
 
 /// The timeline (`:log`) over the whole body, from entry `scroll` on.

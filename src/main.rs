@@ -162,20 +162,28 @@ fn run_main(cli: Cli) -> color_eyre::Result<()> {
         match cli.command {
             None => {
                 need_terminal()?;
-                // One Config, two clients: the watchers' (kube's retries) and the drain's
-                // (none). Probe before the screen switches: every connection problem is
-                // printed on a normal terminal, in plain words.
-                let (config, context) = client::config_from_args(&cli.kube.connect()).await?;
-                let flow = drain_setup(&config, &context);
-                let conn = client::probe(config, context).await?;
-                let opts = RunOptions {
-                    namespace: cli.kube.namespace.clone(),
-                    readonly: cli.readonly,
-                    teach: cli.teach,
-                    flow,
-                    ..Default::default()
-                };
-                run(conn, opts, kubedrain::ui::render).await
+                let mut connect = cli.kube.connect();
+                // `:ctx NAME` ends a session with the context to continue in.
+                loop {
+                    // One Config, two clients: the watchers' (kube's retries) and the drain's
+                    // (none). Probe before the screen switches: every connection problem is
+                    // printed on a normal terminal, in plain words.
+                    let (config, context) = client::config_from_args(&connect).await?;
+                    let flow = drain_setup(&config, &context);
+                    let conn = client::probe(config, context).await?;
+                    let opts = RunOptions {
+                        namespace: cli.kube.namespace.clone(),
+                        readonly: cli.readonly,
+                        teach: cli.teach,
+                        contexts: context_names(&connect),
+                        flow,
+                        ..Default::default()
+                    };
+                    match run(conn, opts, kubedrain::ui::render).await? {
+                        Some(next) => connect.context = Some(next),
+                        None => break Ok(()),
+                    }
+                }
             }
             Some(Command::Demo(args)) => demo(args, &cli.kube, cli.readonly).await,
             Some(Command::Completions(a)) => {
@@ -354,13 +362,15 @@ async fn demo(
             demo_kubeconfig: Some(kc.display().to_string()),
             flow,
             demo_clock: Some(sim.clock().clone()),
+            ..Default::default()
         },
         kubedrain::ui::render,
     )
     .await;
     drop(kc_file);
     sim.stop().await;
-    result
+    // The demo has no other context to switch to (`:ctx` says so).
+    result.map(|_| ())
 }
 
 /// Whether the command may change nodes (and so must be able to journal it first).
@@ -390,6 +400,14 @@ fn changes_nodes(cli: &Cli) -> bool {
 /// The drain client (no silent retries) and journal target, from the same `Config` as the
 /// watchers' client. If it cannot be built the TUI says why and changes nothing: it never
 /// drains with the watchers' retrying client.
+/// The kubeconfig's context names, for `:ctx` (read before the screen opens; none if it
+/// cannot be read, which the connection already reported).
+fn context_names(connect: &kubedrain::cluster::client::ConnectArgs) -> Vec<String> {
+    client::read_kubeconfig(connect.kubeconfig.as_deref())
+        .map(|k| k.contexts.into_iter().map(|c| c.name).collect())
+        .unwrap_or_default()
+}
+
 fn drain_setup(config: &kube::Config, context: &str) -> FlowSetup {
     use kubedrain::drain::client::{client_without_retry, journal_target};
     FlowSetup {

@@ -359,6 +359,7 @@ pub const COMMANDS: &[(&[&str], &str)] = &[
     (&["events", "ev", "event"], "events pane"),
     (&["pdb", "pdbs", "poddisruptionbudgets"], "PDB view"),
     (&["ns", "namespace", "namespaces"], "namespaces"),
+    (&["ctx", "context", "contexts"], "kubeconfig contexts"),
     (&["versions", "ver"], "version skew view"),
     (&["campaign", "camp"], "campaign view"),
     (&["log", "timeline"], "every step and message"),

@@ -15,6 +15,7 @@
 pub mod campaign;
 pub mod campaign_exec;
 pub mod cells;
+mod command_line;
 pub mod conn;
 pub mod demo_clock;
 pub mod describe;

@@ -369,6 +369,10 @@ pub struct Model {
     pub describe: super::describe::DescribeUi,
     /// Teach mode's narration and the timeline.
     pub teach: super::teach::Teach,
+    /// The kubeconfig's contexts (`:ctx`); empty for the demo.
+    pub contexts: Vec<String>,
+    /// `:ctx NAME`: quit this session and continue in that context.
+    pub switch_context: Option<String>,
 }
 
 impl Model {
@@ -416,6 +420,8 @@ impl Model {
             demo_clock: None,
             cluster_time: None,
             teach: Default::default(),
+            contexts: Vec::new(),
+            switch_context: None,
             describe: Default::default(),
         }
     }

@@ -39,6 +39,8 @@ pub struct RunOptions {
     pub flow: super::flow_exec::FlowSetup,
     /// The demo cluster's clock (freeze, step, speed).
     pub demo_clock: Option<std::sync::Arc<dyn super::demo_clock::DemoClock>>,
+    /// The kubeconfig's contexts (`:ctx`); empty for the demo.
+    pub contexts: Vec<String>,
 }
 
 /// At most this many queued messages are applied per loop turn, so keys stay responsive
@@ -96,7 +98,9 @@ impl Drop for TerminalGuard {
 pub type Render = fn(&Model, &mut ratatui::Frame);
 
 /// Runs the TUI on `conn` until the user quits, drawing with `render`.
-pub async fn run(conn: Connection, opts: RunOptions, render: Render) -> Result<()> {
+/// Runs the TUI until it quits; `Some(context)` when `:ctx` asked to continue in another
+/// context (the caller connects to it and runs again).
+pub async fn run(conn: Connection, opts: RunOptions, render: Render) -> Result<Option<String>> {
     let info = ConnInfo {
         context: conn.context.clone(),
         server: conn.server.clone(),
@@ -115,6 +119,7 @@ pub async fn run(conn: Connection, opts: RunOptions, render: Render) -> Result<(
     model.demo_clock = opts.demo_clock.as_ref().map(|c| c.state());
     model.teach.tz = Some(jiff::tz::TimeZone::system());
     model.teach.on = opts.teach;
+    model.contexts = opts.contexts.clone();
     if let Err(why) = &opts.flow.client {
         let why = format!("no client for changes ({why})");
         model.flash = Some((
@@ -161,7 +166,7 @@ pub async fn run(conn: Connection, opts: RunOptions, render: Render) -> Result<(
     health.abort();
     drop(guard);
     // A bug in a background task was reported on screen; the exit status says it too.
-    if let (Ok(()), Some(line)) = (&result, crate::crash::background_panic()) {
+    if let (Ok(_), Some(line)) = (&result, crate::crash::background_panic()) {
         return Err(color_eyre::eyre::eyre!("{line}"));
     }
     result
@@ -173,7 +178,7 @@ async fn event_loop(
     mut rx: mpsc::Receiver<Msg>,
     exec: &mut Executor,
     render: Render,
-) -> Result<()> {
+) -> Result<Option<String>> {
     let mut input = EventStream::new();
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
@@ -190,7 +195,7 @@ async fn event_loop(
     let mut urgent = true;
     loop {
         if model.quit {
-            return Ok(());
+            return Ok(model.switch_context.take());
         }
         if model.redraw && (urgent || last_frame.elapsed() >= FRAME_GAP) {
             // Frame time as the bench log reports it: view refresh + draw + terminal write.
@@ -218,7 +223,7 @@ async fn event_loop(
                 Some(Ok(Event::Resize(w, h))) => Msg::Resize(w, h),
                 Some(Ok(_)) => continue,
                 Some(Err(e)) => return Err(e.into()),
-                None => return Ok(()),
+                None => return Ok(None),
             },
             Some(msg) = rx.recv() => msg,
             _ = tick.tick() => match crate::crash::background_news() {

@@ -2,7 +2,7 @@
 
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
-use super::keymap::{self, Action, COMMANDS};
+use super::keymap::{self, Action};
 use super::model::{
     ConnState, Filter, Input, Model, Nav, Overlay, Pane, PodCoverage, PodScope, Table, View,
     WatchState,
@@ -366,7 +366,7 @@ fn edit_line(m: &mut Model, k: KeyEvent, mut text: String, is_filter: bool) -> V
         KeyCode::Enter => {
             m.input = Input::Normal;
             if !is_filter {
-                return run_command(m, text.trim());
+                return super::command_line::run_command(m, text.trim());
             }
             return Vec::new();
         }
@@ -403,70 +403,7 @@ fn set_filter(m: &mut Model, text: &str) {
     m.stale = true;
 }
 
-fn run_command(m: &mut Model, cmd: &str) -> Vec<Cmd> {
-    let (name, arg) = cmd
-        .trim_start_matches(':')
-        .split_once(' ')
-        .map_or((cmd.trim_start_matches(':'), ""), |(n, a)| (n, a.trim()));
-    let found = COMMANDS.iter().find(|(names, _)| names.contains(&name));
-    match found.map(|(names, _)| names[0]) {
-        Some("nodes") => focus(m, Pane::Nodes),
-        Some("pods") => focus(m, Pane::Pods),
-        Some("events") => focus(m, Pane::Events),
-        Some("pdb") => {
-            m.view = View::Pdbs;
-            m.stale = true;
-        }
-        Some("ns") => super::namespaces::command(m, arg),
-        Some("versions") => versions_command(m, arg),
-        Some("campaign") => return super::campaign::command(m),
-        Some("log") => super::teach::open_log(m),
-        Some("kubeconfig") => {
-            let text = match &m.conn.demo_kubeconfig {
-                Some(kc) => format!("kubectl beside the demo: export KUBECONFIG={kc}"),
-                None => format!(
-                    "not a demo: kubedrain uses context {} of your kubeconfig",
-                    m.conn.context
-                ),
-            };
-            m.flash = Some((text, m.now));
-        }
-        Some("help") => m.overlay = Some(Overlay::Help),
-        Some("q") => super::drain_flow::quit(m),
-        _ if name.is_empty() => {}
-        _ => {
-            m.flash = Some((
-                format!(
-                    "unknown command :{name} (try :nodes :pods :events :pdb :ns :versions :campaign :log :q)"
-                ),
-                m.now,
-            ))
-        }
-    }
-    Vec::new()
-}
-
-/// `:versions [vX.Y.Z]`: the matrix, and with a version the way there.
-fn versions_command(m: &mut Model, arg: &str) {
-    let target = match arg {
-        "" => None,
-        a => match crate::campaign::version::Version::parse(a) {
-            Ok(v) => Some(v),
-            Err(e) => {
-                m.flash = Some((format!(":versions: {e}"), m.now));
-                return;
-            }
-        },
-    };
-    m.view = View::Versions;
-    m.versions = super::model::VersionsView {
-        target,
-        ..Default::default()
-    };
-    m.stale = true;
-}
-
-fn focus(m: &mut Model, p: Pane) {
+pub(super) fn focus(m: &mut Model, p: Pane) {
     m.view = View::Main;
     m.focus = p;
     m.stale = true;

@@ -220,3 +220,51 @@ fn no_color_sends_no_colours_and_keeps_the_selection_visible() {
     pty.send(b"q");
     assert!(pty.wait_exit(long));
 }
+
+/// `:ctx` lists the kubeconfig's contexts and `:ctx NAME` continues in another one: a new
+/// connection to another cluster (here a second simulator), its nodes on screen.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ctx_lists_the_contexts_and_switches_to_another_cluster() {
+    let seed = simulator().await;
+    let pdb = Simulator::start(SimOptions {
+        scenario: "pdb-blocked".into(),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    // Two files, one context each, merged through $KUBECONFIG as kubectl does.
+    let mut files = Vec::new();
+    for (sim, name) in [(&seed, "seed"), (&pdb, "pdb")] {
+        let yaml = sim
+            .kubeconfig_as(None)
+            .replace("kubedrain-sim", name)
+            .replace("name: kubedrain\n", &format!("name: admin-{name}\n"))
+            .replace("user: kubedrain\n", &format!("user: admin-{name}\n"));
+        let path = dir.path().join(name);
+        std::fs::write(&path, yaml).unwrap();
+        files.push(path.display().to_string());
+    }
+    let list = files.join(":");
+    let mut pty = crate::common::pty::Pty::spawn_env(&[], None, &[("KUBECONFIG", list.as_str())]);
+    let long = Duration::from_secs(30);
+    pty.wait_for("the seed cluster", long, |s| {
+        s.contains("master0") && s.contains("live")
+    });
+    pty.send(b":ctx\r");
+    pty.wait_for("the contexts listed", long, |s| {
+        s.contains("contexts: seed* · pdb")
+    });
+    pty.send(b":ctx nope\r");
+    pty.wait_for("an unknown context refused", long, |s| {
+        s.contains("no context nope in the kubeconfig")
+    });
+    pty.send(b":ctx pdb\r");
+    pty.wait_for("the pdb-blocked cluster", long, |s| {
+        s.contains("cp0") && s.contains("node2") && !s.contains("master0") && s.contains("live")
+    });
+    pty.send(b"q");
+    assert!(pty.wait_exit(long));
+    seed.stop().await;
+    pdb.stop().await;
+}

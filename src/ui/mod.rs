@@ -7,6 +7,7 @@ pub mod panes;
 pub mod status_bar;
 pub mod table;
 pub mod theme;
+pub mod wrap;
 
 use ratatui::Frame;
 

@@ -47,6 +47,14 @@ fn plan_ready_80x24() {
     let s = screen(&m);
     assert!(s.contains("ready to drain"));
     insta::assert_snapshot!(s);
+    // Scrolled down to the findings, the verdict stays on top.
+    for _ in 0..8 {
+        press(&mut m, KeyCode::Char('j'));
+    }
+    let s = screen(&m);
+    assert!(s.contains("✔ ready to drain"), "{s}");
+    assert!(!s.contains("ACTION   POD"), "the table scrolled away: {s}");
+    assert!(s.contains("What kubectl would not tell you"), "{s}");
 }
 
 #[test]

@@ -5,7 +5,7 @@
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, BorderType, Borders, Clear, Paragraph, Wrap};
+use ratatui::widgets::{Block, BorderType, Borders, Clear, Paragraph};
 
 use super::{ellipsize, keys_line};
 use crate::app::drain_flow::{self, Ctx, OptionsForm};
@@ -267,16 +267,27 @@ pub fn render(
         .title_bottom(keys_line(m, Ctx::Plan).right_aligned());
     let inner = block.inner(area);
     f.render_widget(block, area);
-    let all = lines(plan, form, inner.width, confirming);
-    // Long lines wrap: count rendered rows to bound the scroll.
-    let w = inner.width.max(1) as usize;
-    let rows: usize = all.iter().map(|l| l.width().max(1).div_ceil(w)).sum();
-    let max = rows.saturating_sub(inner.height as usize);
-    let top = scroll.min(max);
-    f.render_widget(
-        Paragraph::new(all)
-            .wrap(Wrap { trim: false })
-            .scroll((top as u16, 0)),
-        inner,
+    let w = inner.width as usize;
+    let wrap = |ls: Vec<Line<'static>>| -> Vec<Line<'static>> {
+        ls.into_iter()
+            .flat_map(|l| crate::ui::wrap::hang(l, w))
+            .collect()
+    };
+    let mut all = lines(plan, form, inner.width, confirming);
+    // The verdict stays on top while the rest scrolls under it (at most half the dialog).
+    let verdict = wrap(all.drain(..verdict_lines(plan, confirming).len()).collect());
+    let sticky = (verdict.len() as u16).min(inner.height / 2);
+    let rest = wrap(all);
+    let body = Rect::new(
+        inner.x,
+        inner.y + sticky,
+        inner.width,
+        inner.height.saturating_sub(sticky),
     );
+    let top = scroll.min(rest.len().saturating_sub(body.height as usize));
+    f.render_widget(
+        Paragraph::new(verdict),
+        Rect::new(inner.x, inner.y, inner.width, sticky),
+    );
+    f.render_widget(Paragraph::new(rest).scroll((top as u16, 0)), body);
 }

@@ -11,30 +11,12 @@ use crate::app::model::Model;
 use crate::app::teach::{Entry, Kind};
 use crate::ui::table;
 use crate::ui::theme;
+use crate::ui::wrap::hang;
 
 /// `HH:MM:SS` in the operator's time zone (read at start; UTC without one).
 fn clock(m: &Model, e: &Entry) -> String {
     let tz = m.teach.tz.clone().unwrap_or(TimeZone::UTC);
     e.at.to_zoned(tz).strftime("%H:%M:%S").to_string()
-}
-
-/// `text` in lines of at most `width` columns, broken at spaces (a longer word is cut by
-/// the frame).
-fn words(text: &str, width: usize) -> Vec<String> {
-    let mut out = vec![String::new()];
-    for word in text.split(' ') {
-        let cur = out.last_mut().expect("never empty");
-        let len = cur.chars().count();
-        if len > 0 && len + 1 + word.chars().count() > width {
-            out.push(word.to_string());
-        } else {
-            if len > 0 {
-                cur.push(' ');
-            }
-            cur.push_str(word);
-        }
-    }
-    out
 }
 
 /// An entry as lines `width` wide: time and text, then the API fact (dim) under it; wrapped
@@ -51,28 +33,23 @@ fn entry_lines(m: &Model, e: &Entry, with_time: bool, width: u16) -> Vec<Line<'s
         String::new()
     };
     let indent = " ".repeat(lead.chars().count() + 2);
-    let room = (width as usize).saturating_sub(indent.len()).max(20);
-    let mut out = Vec::new();
-    for (i, piece) in words(&e.text, room).into_iter().enumerate() {
-        let head = if i == 0 {
-            vec![
-                Span::styled(lead.clone(), theme::dim()),
-                Span::styled(mark, theme::key()),
-            ]
-        } else {
-            vec![Span::raw(indent.clone())]
-        };
-        let mut l = head;
-        l.push(Span::styled(piece, style));
-        out.push(Line::from(l));
-    }
+    let w = width as usize;
+    let mut out = hang(
+        Line::from(vec![
+            Span::styled(lead, theme::dim()),
+            Span::styled(mark, theme::key()),
+            Span::styled(e.text.clone(), style),
+        ]),
+        w,
+    );
     if let Some(fact) = &e.fact {
-        for piece in words(&format!("API: {fact}"), room) {
-            out.push(Line::from(vec![
-                Span::raw(indent.clone()),
-                Span::styled(piece, theme::dim()),
-            ]));
-        }
+        out.extend(hang(
+            Line::from(vec![
+                Span::raw(indent),
+                Span::styled(format!("API: {fact}"), theme::dim()),
+            ]),
+            w,
+        ));
     }
     out
 }

@@ -294,6 +294,20 @@ pub const BINDINGS: &[Binding] = &[
         "the node's pods",
         Some("pods"),
     ),
+    b(
+        &[Code(KeyCode::Enter)],
+        Action::Enter,
+        Scope::Pods,
+        "the pod described",
+        None,
+    ),
+    b(
+        &[Code(KeyCode::Enter)],
+        Action::Enter,
+        Scope::Events,
+        "its object's events",
+        None,
+    ),
     m(
         &[Ch('c')],
         Action::Cordon,

@@ -485,10 +485,16 @@ fn action(m: &mut Model, a: Action) -> Vec<Cmd> {
             };
             focus(m, Pane::ALL[(i + step) % Pane::ALL.len()]);
         }
+        // Enter goes deeper: a node to its pods; a pod, PDB or event to its full text.
         Action::Enter => {
-            if m.focus == Pane::Nodes && m.view == View::Main {
-                m.pod_scope = PodScope::Node;
-                focus(m, Pane::Pods);
+            use super::describe::{Mode, open};
+            match (m.view, m.focus) {
+                (View::Main, Pane::Nodes) => {
+                    m.pod_scope = PodScope::Node;
+                    focus(m, Pane::Pods);
+                }
+                (View::Main, Pane::Events) => return open(m, Mode::Events),
+                _ => return open(m, Mode::Describe),
             }
         }
         Action::Back => back(m),

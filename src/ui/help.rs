@@ -70,6 +70,24 @@ pub fn sections(readonly: bool) -> Vec<Vec<Line<'static>>> {
     out
 }
 
+/// The commands by name, six to a row (when their one-line help does not fit).
+fn compact_commands() -> Section {
+    let names: Vec<String> = COMMANDS
+        .iter()
+        // `:help` is this screen, `:q` is `q`, `:kubeconfig` has its own section in a demo.
+        .filter(|(n, _)| !matches!(n[0], "help" | "q" | "kubeconfig"))
+        .map(|(n, _)| format!(":{}", n[0]))
+        .collect();
+    let mut sec = vec![Line::from(Span::styled("Commands", theme::title()))];
+    for row in names.chunks(6) {
+        sec.push(Line::from(Span::styled(
+            format!(" {}", row.join(" ")),
+            theme::key(),
+        )));
+    }
+    sec
+}
+
 /// All help lines in one column.
 pub fn lines(readonly: bool) -> Vec<Line<'static>> {
     join(sections(readonly))
@@ -183,8 +201,16 @@ pub fn render(m: &Model, f: &mut Frame, area: Rect) {
         // Too tall on the right: the fewest sections before the commands move under the
         // general keys so that both columns fit (80×24 shows every key and command).
         let fits = area.height.saturating_sub(4) as usize;
-        let (l, r) = balance(secs, rest, fits);
-        (join(l), Some(join(r)))
+        let (l, r) = balance(secs.clone(), rest.clone(), fits);
+        if join(l.clone()).len() <= fits && join(r.clone()).len() <= fits {
+            (join(l), Some(join(r)))
+        } else {
+            // Still too tall: the commands by name only, a few to a row.
+            rest.pop();
+            rest.push(compact_commands());
+            let (l, r) = balance(secs, rest, fits);
+            (join(l), Some(join(r)))
+        }
     } else {
         (one, None)
     };

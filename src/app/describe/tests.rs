@@ -330,3 +330,24 @@ fn pdbs_not_listed_yet_are_not_none() {
         "{all:?}"
     );
 }
+
+#[test]
+fn enter_on_a_pod_or_pdb_describes_it_and_on_an_event_shows_its_objects_events() {
+    let mut m = seed_model((100, 30));
+    key(&mut m, 'j');
+    press(&mut m, KeyCode::Tab);
+    let cmds = press(&mut m, KeyCode::Enter);
+    let r = request(&cmds);
+    assert!(matches!(r.subject, Subject::Pod { .. }), "{r:?}");
+    assert_eq!(r.mode, Mode::Describe);
+    press(&mut m, KeyCode::Esc);
+    // The events pane: the page of events (full messages), no read needed.
+    press(&mut m, KeyCode::Tab);
+    let had_events = !m.views.events.is_empty();
+    press(&mut m, KeyCode::Enter);
+    if had_events {
+        assert_eq!(m.describe.page.as_ref().map(|p| p.mode), Some(Mode::Events));
+    } else {
+        assert!(m.flash.is_some(), "an empty pane says so");
+    }
+}

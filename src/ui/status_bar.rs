@@ -152,7 +152,7 @@ pub fn footer(m: &Model, f: &mut Frame, area: Rect) {
             ),
         ]),
         Input::Normal => match (&m.flash, m.conn_state()) {
-            (Some((text, _)), _) => Line::from(Span::styled(format!(" {text}"), theme::warn())),
+            (Some((text, _)), _) => flash_line(text, area.width as usize),
             // While disconnected the screen shows the last known state: say why, where the
             // hints were.
             (None, ConnState::Disconnected { error, .. }) => Line::from(vec![
@@ -170,6 +170,24 @@ pub fn footer(m: &Model, f: &mut Frame, area: Rect) {
         },
     };
     f.render_widget(Paragraph::new(line), area);
+}
+
+/// A status-line message; one longer than the line ends where the timeline (`:log`) has it
+/// whole, so nothing is lost.
+fn flash_line(text: &str, width: usize) -> Line<'static> {
+    const MORE: &str = "… (:log)";
+    let full = format!(" {text}");
+    if full.chars().count() <= width {
+        return Line::from(Span::styled(full, theme::warn()));
+    }
+    let keep: String = full
+        .chars()
+        .take(width.saturating_sub(MORE.chars().count()))
+        .collect();
+    Line::from(vec![
+        Span::styled(keep, theme::warn()),
+        Span::styled(MORE, theme::dim()),
+    ])
 }
 
 /// `<key> label` pairs for the focused pane, as many as fit.

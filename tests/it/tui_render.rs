@@ -152,3 +152,15 @@ fn a_filter_that_is_not_a_regex_says_it_matches_as_a_substring() {
     let s = crate::common::screen::screen(&m);
     assert!(!s.contains("not a valid regex"), "{s}");
 }
+
+#[test]
+fn a_message_longer_than_the_status_line_points_to_the_timeline() {
+    let mut m = fixtures::seed_model((80, 24));
+    let long = "node/node0 uncordoned (kernel 5.4.0-135-generic → 5.4.0-136-generic, os-image Ubuntu 20.04.5 LTS → Ubuntu 20.04.6 LTS)";
+    m.flash = Some((long.into(), m.now));
+    let s = screen(&m);
+    let last = s.lines().last().unwrap_or_default();
+    assert!(last.starts_with(" node/node0 uncordoned (kernel"), "{last}");
+    assert!(last.trim_end().ends_with("… (:log)"), "{last}");
+    assert!(last.chars().count() <= 80, "{last}");
+}

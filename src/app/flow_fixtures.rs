@@ -250,15 +250,23 @@ pub fn live_midway(m: &mut Model) {
     let mut web = pdb("default", "web", "web", 3, 0);
     web.current_healthy = 3;
     feed(m, Feed::Pdbs(Ev::Apply(web)));
+    let deadline = now() + SignedDuration::from_secs(23);
     drain_event(
         m,
         pod_ev(
             "default/cache-0",
             PodState::Terminating {
-                grace_deadline: Some(now() + SignedDuration::from_secs(23)),
+                grace_deadline: Some(deadline),
             },
         ),
     );
+    // The watch shows the deletion: deletionTimestamp is the end of its grace period.
+    let mut cache = pods()
+        .into_iter()
+        .find(|p| p.key() == "default/cache-0")
+        .expect("fixture pod");
+    cache.set_deletion_timestamp(Some(deadline));
+    feed(m, Feed::Pods(Ev::Apply(cache)));
 }
 
 /// The drain of node0 finished: the evicted pods are gone from the cache, only the DaemonSet

@@ -63,15 +63,9 @@ fn a_freeze_holds_grace_countdowns_and_a_step_moves_them_one_second() {
     pty.wait_for("the demo", long, |s| {
         s.contains("node0") && s.contains("live")
     });
-    pty.send(b"j");
-    pty.wait_for("node0 selected", long, |s| s.contains("· node0"));
     pty.send(b"f");
     pty.wait_for("frozen", long, |s| s.contains("⏸ frozen"));
-    pty.send(b"r");
-    pty.wait_for("drain options", long, |s| s.contains("--ignore-daemonsets"));
-    pty.send(b"\r");
-    pty.wait_for("the plan", long, |s| s.contains("Drain plan"));
-    pty.send(b"\r");
+    pty.drain_node0();
     pty.wait_for("terminating with a countdown", long, |s| {
         grace_left(s, pod).is_some() && elapsed(s).is_some()
     });

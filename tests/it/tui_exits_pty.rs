@@ -45,18 +45,8 @@ fn a_drain_task_panic_fails_the_drain_keeps_the_cordon_and_exits_non_zero() {
         ("RUST_BACKTRACE", "0"),
     ];
     let mut pty = Pty::spawn_env(&["demo"], Some(state.path()), &env);
-    pty.wait_for("the demo cluster", LONG, |s| {
-        s.contains("node0") && s.contains("live")
-    });
-    pty.send(b"j");
-    pty.wait_for("node0 selected", LONG, |s| s.contains("· node0"));
-    pty.send(b"r");
-    pty.wait_for("drain options", LONG, |s| {
-        s.contains("Drain node0 · options")
-    });
-    pty.send(b"\r");
-    pty.wait_for("the plan", LONG, |s| s.contains("Drain plan"));
-    pty.send(b"\r");
+    pty.wait_for_demo();
+    pty.drain_node0();
     let s = pty.wait_for_screen("the failed drain", LONG, |s| {
         s.contains("Drain node0 · failed") && s.contains("drain task panicked")
     });
@@ -110,9 +100,7 @@ fn a_ui_panic_restores_the_terminal_and_says_one_line() {
     let state = tempfile::tempdir().unwrap();
     let env = [("KUBEDRAIN_FAULT_PANIC", "key"), ("RUST_BACKTRACE", "0")];
     let mut pty = Pty::spawn_env(&["demo"], Some(state.path()), &env);
-    pty.wait_for("the demo cluster", LONG, |s| {
-        s.contains("node0") && s.contains("live")
-    });
+    pty.wait_for_demo();
     pty.send(b"j");
     assert!(!pty.wait_exit(LONG), "a panic exits non-zero");
     assert_restored(&pty);
@@ -136,18 +124,8 @@ fn a_signal_mid_drain_interrupts_it_journals_it_and_restores_the_terminal() {
     for signal in ["-HUP", "-TERM"] {
         let state = tempfile::tempdir().unwrap();
         let mut pty = Pty::spawn(&["demo", "--scenario", "pdb-blocked"], Some(state.path()));
-        pty.wait_for("the demo cluster", LONG, |s| {
-            s.contains("node0") && s.contains("live")
-        });
-        pty.send(b"j");
-        pty.wait_for("node0 selected", LONG, |s| s.contains("· node0"));
-        pty.send(b"r");
-        pty.wait_for("drain options", LONG, |s| {
-            s.contains("Drain node0 · options")
-        });
-        pty.send(b"\r");
-        pty.wait_for("the plan", LONG, |s| s.contains("Drain plan"));
-        pty.send(b"\r");
+        pty.wait_for_demo();
+        pty.drain_node0();
         pty.wait_for("the PDB holds the drain", LONG, |s| {
             s.contains("blocked by PDB shop/checkout")
         });

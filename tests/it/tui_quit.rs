@@ -168,18 +168,8 @@ fn ctrl_c_mid_drain_asks_then_cancels_and_quits() {
     let args = ["demo", "--scenario", "pdb-blocked", "--speed", "0.1"];
     let mut pty = Pty::spawn(&args, Some(state.path()));
     let long = Duration::from_secs(60);
-    pty.wait_for("the demo cluster", long, |s| {
-        s.contains("node0") && s.contains("live")
-    });
-    pty.send(b"j");
-    pty.wait_for("node0 selected", long, |s| s.contains("· node0"));
-    pty.send(b"r");
-    pty.wait_for("drain options", long, |s| {
-        s.contains("Drain node0 · options")
-    });
-    pty.send(b"\r");
-    pty.wait_for("the plan", long, |s| s.contains("Drain plan"));
-    pty.send(b"\r");
+    pty.wait_for_demo();
+    pty.drain_node0();
     pty.wait_for("a PDB blocking the drain", long, |s| {
         s.contains("Drain node0 ·") && s.contains("blocked") && s.contains("PDB shop/checkout")
     });

@@ -156,18 +156,10 @@ fn while_a_pdb_holds_the_drain_the_other_keys_work() {
         &[("NO_COLOR", "1")],
     );
     let long = Duration::from_secs(60);
-    pty.wait_for("the demo cluster", long, |s| {
-        s.contains("node0") && s.contains("live")
-    });
+    pty.wait_for_demo();
     pty.send(b"f");
     pty.wait_for("frozen", long, |s| s.contains("frozen"));
-    pty.send(b"j");
-    pty.wait_for("node0 selected", long, |s| s.contains("· node0"));
-    pty.send(b"r");
-    pty.wait_for("drain options", long, |s| s.contains("--ignore-daemonsets"));
-    pty.send(b"\r");
-    pty.wait_for("the plan", long, |s| s.contains("Drain plan"));
-    pty.send(b"\r");
+    pty.drain_node0();
     pty.wait_for("held by the PDB", long, |s| {
         s.contains("┏ Drain node0 ·") && s.contains("blocked by PDB shop/checkout")
     });
@@ -230,13 +222,7 @@ fn teach_mode_explains_the_429_of_pdb_blocked() {
     // Frozen, the refused eviction stays refused while we read.
     pty.send(b"f");
     pty.wait_for("frozen", long, |s| s.contains("⏸ frozen"));
-    pty.send(b"j");
-    pty.wait_for("node0 selected", long, |s| s.contains("· node0"));
-    pty.send(b"r");
-    pty.wait_for("drain options", long, |s| s.contains("--ignore-daemonsets"));
-    pty.send(b"\r");
-    pty.wait_for("the plan", long, |s| s.contains("Drain plan"));
-    pty.send(b"\r");
+    pty.drain_node0();
     pty.wait_for("the refusal in the drain panel", long, |s| {
         s.contains("blocked by PDB")
     });

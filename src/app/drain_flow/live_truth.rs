@@ -84,8 +84,13 @@ pub fn shown<'a>(m: &Model, live: &LiveDrain, r: &'a PodProgress) -> Shown<'a> {
             Shown::Engine(&r.state)
         }
         Seen::Terminating(t) => Shown::Terminating(t),
-        // Accepted but the watch has not shown the deletion yet: the engine is ahead.
-        Seen::Present if r.accepted => Shown::Engine(&r.state),
+        // Accepted but the watch has not shown the deletion yet: the engine is ahead. Its
+        // grace deadline is a guess on kubedrain's clock; the countdown waits for the
+        // cluster's deletionTimestamp (the watch), which is the deadline on its own clock.
+        Seen::Present if r.accepted => match &r.state {
+            PodState::Terminating { .. } => Shown::Terminating(None),
+            s => Shown::Engine(s),
+        },
         Seen::Present => match (over, &r.state) {
             (None, _) => Shown::Engine(&r.state),
             // A real failure (not the timeout's cut-off): its reason says more.
@@ -241,12 +246,17 @@ mod tests {
         fx::live_midway(&mut m);
         let live = m.flow.live.clone().unwrap();
         let cache0 = row(&live, "default/cache-0");
-        // Accepted, still listed without a deletion timestamp: the engine is ahead.
+        // The watch shows the deletion: its deletionTimestamp is the countdown's deadline.
+        assert!(matches!(seen(&m, cache0), Seen::Terminating(Some(_))));
+        // Accepted, still listed without a deletion timestamp: the engine is ahead, and its
+        // deadline (kubedrain's clock) is not shown as the cluster's countdown.
+        let listed = pods()
+            .into_iter()
+            .find(|p| p.key() == "default/cache-0")
+            .unwrap();
+        fx::feed(&mut m, Feed::Pods(Ev::Apply(listed)));
         assert_eq!(seen(&m, cache0), Seen::Present);
-        assert!(matches!(
-            shown(&m, &live, cache0),
-            Shown::Engine(PodState::Terminating { .. })
-        ));
+        assert_eq!(shown(&m, &live, cache0), Shown::Terminating(None));
         // A new pod under the same name is not the drained one.
         let other: crate::cluster::rows::PodRow = serde_json::from_value(serde_json::json!({
             "metadata": {"name": "cache-0", "namespace": "default", "uid": "another"},

@@ -408,6 +408,11 @@ impl PodRow {
         self.controller = o.map(intern::owner);
     }
 
+    /// Sets `metadata.deletionTimestamp` (fixtures).
+    pub fn set_deletion_timestamp(&mut self, t: Option<Timestamp>) {
+        self.deleted = t;
+    }
+
     /// Whether this is a mirror pod of a static pod (cannot be deleted through the API).
     pub fn is_mirror(&self) -> bool {
         self.mirror

@@ -151,4 +151,28 @@ impl Pty {
     pub fn raw(&self) -> Vec<u8> {
         self.raw.lock().unwrap().clone()
     }
+
+    /// Waits for the demo's nodes, live.
+    pub fn wait_for_demo(&self) {
+        self.wait_for("the demo cluster", DEMO_WAIT, |s| {
+            s.contains("node0") && s.contains("live")
+        });
+    }
+
+    /// Selects node0 (master0 sorts first), opens its drain options, then the plan, and
+    /// starts the drain with the default options (the plan must allow it).
+    pub fn drain_node0(&mut self) {
+        self.send(b"j");
+        self.wait_for("node0 selected", DEMO_WAIT, |s| s.contains("· node0"));
+        self.send(b"r");
+        self.wait_for("drain options", DEMO_WAIT, |s| {
+            s.contains("--ignore-daemonsets")
+        });
+        self.send(b"\r");
+        self.wait_for("the plan", DEMO_WAIT, |s| s.contains("Drain plan"));
+        self.send(b"\r");
+    }
 }
+
+/// How long the demo helpers wait for each screen.
+const DEMO_WAIT: Duration = Duration::from_secs(60);

@@ -25,7 +25,7 @@ pub fn hang(line: Line<'static>, width: usize) -> Vec<Line<'static>> {
     if line.width() <= width || width < 20 {
         return vec![line];
     }
-    let indent = indent_of(&line).min(width / 2);
+    let indent = indent_of(&line).min(width * 2 / 3);
     let mut out: Vec<Vec<Span<'static>>> = vec![Vec::new()];
     let mut col = 0;
     for span in line.spans {

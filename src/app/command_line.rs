@@ -1,9 +1,9 @@
 //! The `:` command line: switching panes and views, `:ns`, `:ctx`, `:versions`, `:log`.
 
+use super::actions::focus;
 use super::keymap::COMMANDS;
 use super::model::{Model, Overlay, Pane, View};
 use super::msg::Cmd;
-use super::update::focus;
 
 pub(super) fn run_command(m: &mut Model, cmd: &str) -> Vec<Cmd> {
     let (name, arg) = cmd

@@ -12,6 +12,7 @@
 //! simulated upgrade is a closure passed in through `RunOptions::flow`, so the core never sees
 //! simulator types.
 
+mod actions;
 pub mod campaign;
 pub mod campaign_exec;
 pub mod cells;

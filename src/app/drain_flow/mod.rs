@@ -3,6 +3,7 @@
 //! left unfinished. State and pure `update` logic only; `flow_exec.rs` runs the side effects.
 
 mod facts;
+mod incoming;
 mod keys;
 mod live;
 mod live_truth;
@@ -10,6 +11,7 @@ mod options_form;
 mod update;
 
 pub use facts::*;
+pub use incoming::*;
 pub use keys::*;
 pub use live::*;
 pub use live_truth::*;

@@ -76,9 +76,12 @@ pub(super) fn action(m: &mut Model, a: Action) -> Vec<Cmd> {
                 Action::NextPane => m.focus == Pane::Nodes,
                 _ => m.focus == Pane::Pods,
             };
-            if into_panel && m.view == View::Main && m.flow.panel_shown() {
+            if into_panel && let Some(p) = super::panel::shown(m) {
                 m.focus = Pane::Nodes;
-                m.flow.focus_panel();
+                match p {
+                    super::panel::Panel::Drain => m.flow.focus_panel(),
+                    super::panel::Panel::Campaign => super::panel::focus_campaign(m),
+                }
                 m.stale = true;
                 return Vec::new();
             }
@@ -120,7 +123,7 @@ pub(super) fn action(m: &mut Model, a: Action) -> Vec<Cmd> {
         Action::Mark => super::campaign::mark(m),
         // `describe::key` opens the page before the keymap is asked; kept for completeness.
         Action::Look => return super::describe::open(m, super::describe::Mode::Describe),
-        Action::DrainPanel => drain_panel(m),
+        Action::DrainPanel => super::panel::show(m),
         Action::Teach => super::teach::toggle(m),
         Action::Campaign => return super::campaign::open(m),
         Action::Cordon | Action::Uncordon | Action::Drain => {
@@ -137,17 +140,6 @@ pub(super) fn action(m: &mut Model, a: Action) -> Vec<Cmd> {
         }
     }
     Vec::new()
-}
-
-/// `v`: the drain panel, shown and focused in the main view (`v` in it puts it away).
-fn drain_panel(m: &mut Model) {
-    if m.flow.live.is_none() {
-        let text = "no drain to show: r on a node plans one";
-        m.flash = Some((text.into(), m.now));
-        return;
-    }
-    focus(m, Pane::Nodes);
-    m.flow.focus_panel();
 }
 
 /// `0`: drop the `-n` display filter. The pods of every namespace are already in the cache,

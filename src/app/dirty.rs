@@ -53,7 +53,7 @@ pub fn apply(m: &mut Model, feed: Feed) {
                 m.dirty.events = true;
                 m.redraw = true;
             }
-            if m.flow.dialog.is_some() || m.flow.panel_shown() {
+            if m.flow.dialog.is_some() || super::panel::shown(m).is_some() {
                 m.redraw = true;
             }
         }
@@ -141,7 +141,7 @@ fn nodes_filtered(m: &Model) -> bool {
 fn pod_changed(m: &mut Model, b: PodBefore) {
     let new_node = m.cache.pods.get(&b.key).and_then(|p| p.node_name.clone());
     // Dialogs (drain progress, plans) and the PDB view show facts derived from pods.
-    if (m.flow.dialog.is_some() || m.flow.panel_shown()) || m.view == View::Pdbs {
+    if (m.flow.dialog.is_some() || super::panel::shown(m).is_some()) || m.view == View::Pdbs {
         m.redraw = true;
     }
     if m.view == View::Pdbs {
@@ -264,7 +264,7 @@ fn node_changed(m: &mut Model, name: &str, before: Option<(bool, bool)>) {
     if cordoned != was_cordoned
         || not_ready != was_not_ready
         || m.selected_node.as_deref() == Some(name)
-        || (m.flow.dialog.is_some() || m.flow.panel_shown())
+        || (m.flow.dialog.is_some() || super::panel::shown(m).is_some())
         || node_visible(m, name)
     {
         m.redraw = true;

@@ -33,8 +33,9 @@ pub fn split(m: &Model, area: Rect) -> Areas {
     // On short terminals the focused pane gets the rows; the others keep their title (with
     // its count) and one row at most.
     let small = body_h < 20;
-    let panel = m.view == View::Main && m.flow.panel_shown();
-    let focused = panel && m.flow.panel_focused();
+    let shown = super::panel::shown(m);
+    let panel = shown.is_some();
+    let focused = super::panel::focused(m).is_some();
     let nodes_h = if small && (m.focus != Pane::Nodes || focused) {
         4
     } else {
@@ -61,10 +62,14 @@ pub fn split(m: &Model, area: Rect) -> Areas {
             events_h = if body_h < 30 { 0 } else { events_h.min(keep) };
             let room = body_h.saturating_sub(nodes_h + events_h + keep + teach_want);
             // No taller than its rows, head and workload lines need: the pods get the rest.
-            let need = m.flow.live.as_ref().map_or(0, |l| {
-                l.rows.len() + super::drain_flow::workloads(m, l).len()
-            });
-            room.min((need as u16).saturating_add(8))
+            let need = match shown {
+                Some(super::panel::Panel::Campaign) => campaign_rows(m),
+                // Rows and workload lines, and its head, gauge and borders.
+                _ => m.flow.live.as_ref().map_or(0, |l| {
+                    l.rows.len() + super::drain_flow::workloads(m, l).len() + 8
+                }),
+            };
+            room.min(need as u16)
         }
         // Beside another pane: its gauge, state and a few pods.
         (true, false, false) => 9.min(body_h.saturating_sub(nodes_h + events_h + teach_want + 5)),
@@ -86,6 +91,24 @@ pub fn split(m: &Model, area: Rect) -> Areas {
         full,
         footer,
     }
+}
+
+/// Rows the campaign panel can use: borders, its node table, the lines on what it waits
+/// for (as `ui::panes::campaign` writes them, unwrapped), and the selected node's drain.
+fn campaign_rows(m: &Model) -> usize {
+    let Some(run) = &m.campaign.run else {
+        return 0;
+    };
+    let info = usize::from(run.finished.is_some()) * 2
+        + usize::from(run.paused)
+        + usize::from(run.waiting.is_some())
+        + run.upgrade_now.as_ref().map_or(0, |(_, c)| 1 + c.len())
+        + usize::from(run.check.is_some())
+        + usize::from(!run.notices.is_empty());
+    let drain = run
+        .selected_drain()
+        .map_or(0, |l| l.rows.len() + super::drain_flow::workloads(m, l).len() + 8);
+    2 + run.nodes.len() + 1 + info + drain
 }
 
 /// How many data rows table `t` shows (area minus borders and the column header).

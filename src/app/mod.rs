@@ -30,6 +30,7 @@ pub mod layout;
 pub mod model;
 pub mod msg;
 pub mod namespaces;
+pub mod panel;
 pub mod run;
 pub mod teach;
 pub mod update;

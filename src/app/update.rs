@@ -88,8 +88,10 @@ fn apply(m: &mut Model, msg: Msg) -> Vec<Cmd> {
             if m.describe.page.is_some() {
                 m.redraw = true;
             }
-            // The campaign view's drain clocks and countdowns.
-            if m.view == View::Campaign && m.campaign.running() {
+            // The campaign view's (or panel's) drain clocks and countdowns.
+            let on_screen = m.view == View::Campaign
+                || super::panel::shown(m) == Some(super::panel::Panel::Campaign);
+            if on_screen && m.campaign.running() {
                 m.redraw = true;
             }
             Vec::new()

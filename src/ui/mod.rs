@@ -12,6 +12,7 @@ pub mod wrap;
 use ratatui::Frame;
 
 use crate::app::layout;
+use crate::app::panel::{self, Panel};
 use ratatui::layout::{Alignment, Rect};
 use ratatui::text::Line;
 use ratatui::widgets::{Paragraph, Wrap};
@@ -33,10 +34,13 @@ pub fn render(m: &Model, f: &mut Frame) {
     match m.view {
         View::Main => {
             // The drain panel, when shown, sits between nodes and pods and may hold the focus.
-            let in_panel = m.flow.panel_focused();
+            let in_panel = panel::focused(m).is_some();
             panes::nodes::render(m, f, l.nodes, m.focus == Pane::Nodes && !in_panel);
-            if l.drain.height > 0 {
-                dialogs::drain::render(m, f, l.drain, in_panel);
+            match panel::shown(m) {
+                _ if l.drain.height == 0 => {}
+                Some(Panel::Drain) => dialogs::drain::render(m, f, l.drain, in_panel),
+                Some(Panel::Campaign) => panes::campaign::render_panel(m, f, l.drain, in_panel),
+                None => {}
             }
             panes::pods::render(m, f, l.pods, m.focus == Pane::Pods && !in_panel);
             if l.teach.height > 0 {

@@ -4,7 +4,8 @@
 use crossterm::event::KeyCode;
 use kubedrain::app::campaign::{CampaignCmd, CampaignMsg, PlanView};
 use kubedrain::app::flow_fixtures::flow_model;
-use kubedrain::app::model::{Model, View};
+use kubedrain::app::model::{Model, Pane, View};
+use kubedrain::app::panel::{self, Panel};
 use kubedrain::app::{Cmd, Msg, update};
 use kubedrain::campaign::events::{CampaignEvent, CampaignState};
 use kubedrain::campaign::journal::{Spec, Step};
@@ -116,7 +117,9 @@ fn the_plan_lists_the_control_plane_first_and_enter_starts_it() {
         matches!(cmds.as_slice(), [Cmd::Campaign(CampaignCmd::Start(_))]),
         "{cmds:?}"
     );
-    assert_eq!(m.view, View::Campaign);
+    // The campaign runs in a panel of the main view, with the keyboard, like a drain.
+    assert_eq!(m.view, View::Main);
+    assert_eq!(panel::focused(&m), Some(Panel::Campaign));
     assert!(
         m.campaign.marked.is_empty(),
         "marks are used up by the campaign"
@@ -124,7 +127,7 @@ fn the_plan_lists_the_control_plane_first_and_enter_starts_it() {
 }
 
 /// master0 done, node0 drained and waiting for the operator's upgrade.
-fn mid_run(size: (u16, u16)) -> Model {
+pub(crate) fn mid_run(size: (u16, u16)) -> Model {
     let mut m = started(size);
     press(&mut m, KeyCode::Enter);
     update(
@@ -171,9 +174,17 @@ fn mid_run(size: (u16, u16)) -> Model {
     m
 }
 
+/// Enter in the campaign panel: the whole campaign view.
+fn zoomed(size: (u16, u16)) -> Model {
+    let mut m = mid_run(size);
+    press(&mut m, KeyCode::Enter);
+    assert_eq!(m.view, View::Campaign);
+    m
+}
+
 #[test]
 fn campaign_view_mid_run_80x24() {
-    let m = mid_run((80, 24));
+    let m = zoomed((80, 24));
     let s = screen(&m);
     assert!(s.contains("waiting: node/node0: not Ready yet"), "{s}");
     assert!(s.contains("sudo kubeadm upgrade node"), "{s}");
@@ -182,7 +193,7 @@ fn campaign_view_mid_run_80x24() {
 
 #[test]
 fn campaign_view_mid_run_120x40() {
-    let m = mid_run((120, 40));
+    let m = zoomed((120, 40));
     let s = screen(&m);
     let master = s.lines().find(|l| l.contains("master0")).unwrap();
     assert!(master.contains("v1.33.1 → v1.34.0"), "{master}");
@@ -336,11 +347,83 @@ fn before_its_cordon_a_node_is_working_towards_that_phase_only() {
         Msg::Campaign(CampaignMsg::Started(Ok("c-1".into()))),
     );
     let s = screen(&m);
-    let row = s.lines().find(|l| l.contains("master0")).unwrap();
+    // The campaign panel's row (the nodes pane above lists master0 too).
+    let row = s.lines().find(|l| l.contains("▸ master0")).unwrap();
     assert_eq!(
         row.matches('…').count(),
         1,
         "only CORD is in progress: {row}"
     );
     assert!(row.contains("cordoning"), "{row}");
+}
+
+/// The main screen while the campaign runs: the panel between nodes and pods, focused, then
+/// with the keyboard in the pods pane (the campaign goes on in the panel).
+#[test]
+fn campaign_panel_mid_run_at_three_sizes() {
+    for size in [(80, 24), (100, 30), (120, 40)] {
+        let mut m = mid_run(size);
+        let s = screen(&m);
+        // The panel's title and the current node's row, with the nodes and pods panes around it.
+        assert!(s.contains("Campaign to v1.34.0"), "{size:?}\n{s}");
+        assert!(s.contains("▸ node0") || s.contains("node0"), "{size:?}\n{s}");
+        let panel_at = s.find("Campaign to").unwrap();
+        let nodes_at = s.find("Nodes").expect("the nodes pane");
+        let pods_at = s.find("Pods").expect("the pods pane");
+        assert!(nodes_at < panel_at && panel_at < pods_at, "{size:?}\n{s}");
+        insta::assert_snapshot!(format!("panel_focused_{}x{}", size.0, size.1), s);
+        press(&mut m, KeyCode::Tab);
+        assert_eq!(m.focus, Pane::Pods);
+        assert_eq!(panel::focused(&m), None);
+        assert_eq!(panel::shown(&m), Some(Panel::Campaign));
+        let s = screen(&m);
+        assert!(s.contains("v or Tab to it"), "{size:?}\n{s}");
+        insta::assert_snapshot!(format!("panel_beside_pods_{}x{}", size.0, size.1), s);
+    }
+}
+
+/// Keys in and around the panel: Tab order, `v` to it and away, Esc, a key it does not take
+/// (it leaves the panel and acts where the focus goes), and `:campaign`'s full view.
+#[test]
+fn the_campaign_panel_is_a_pane_the_other_keys_work_beside() {
+    let mut m = mid_run((100, 30));
+    // Esc: back to the nodes; the campaign goes on.
+    press(&mut m, KeyCode::Esc);
+    assert_eq!((m.view, m.focus), (View::Main, Pane::Nodes));
+    assert_eq!(panel::focused(&m), None);
+    // Tab from the nodes goes into the panel, Tab again to the pods; Shift-Tab comes back.
+    press(&mut m, KeyCode::Tab);
+    assert_eq!(panel::focused(&m), Some(Panel::Campaign));
+    press(&mut m, KeyCode::Tab);
+    assert_eq!(m.focus, Pane::Pods);
+    press(&mut m, KeyCode::BackTab);
+    assert_eq!(panel::focused(&m), Some(Panel::Campaign));
+    // `/` is not the panel's: it leaves the panel and opens the filter of the pane below.
+    key(&mut m, '/');
+    assert_eq!(panel::focused(&m), None);
+    assert!(matches!(m.input, kubedrain::app::model::Input::Filter(_)));
+    press(&mut m, KeyCode::Esc);
+    // `v` in the panel puts it away; `v` anywhere brings it back with the keyboard.
+    key(&mut m, 'v');
+    assert_eq!(panel::focused(&m), Some(Panel::Campaign));
+    key(&mut m, 'v');
+    assert_eq!(panel::shown(&m), None);
+    assert!(!screen(&m).contains("Campaign to"), "{}", screen(&m));
+    key(&mut m, 'v');
+    assert_eq!(panel::focused(&m), Some(Panel::Campaign));
+    // Still steering the campaign from the panel: p pauses.
+    assert_eq!(
+        update(&mut m, Msg::Key(k('p'))),
+        vec![Cmd::Campaign(CampaignCmd::Pause)]
+    );
+    // `:campaign` shows it whole; Esc comes back to the panes, the panel still there.
+    key(&mut m, ':');
+    for c in "campaign".chars() {
+        key(&mut m, c);
+    }
+    press(&mut m, KeyCode::Enter);
+    assert_eq!(m.view, View::Campaign);
+    press(&mut m, KeyCode::Esc);
+    assert_eq!(m.view, View::Main);
+    assert_eq!(panel::shown(&m), Some(Panel::Campaign));
 }

@@ -147,3 +147,62 @@ fn every_key_over_views_pages_and_dialogs_acts_or_says_why() {
         silent.join("\n")
     );
 }
+
+/// The panels between nodes and pods: a drain midway and a campaign mid-run, each with the
+/// keyboard. Every key of the keymap and of the panel's own table acts or says why.
+#[test]
+fn every_key_in_the_drain_and_campaign_panels_acts_or_says_why() {
+    use kubedrain::app::campaign::{CAMPAIGN_BINDINGS, CCtx};
+    use kubedrain::app::drain_flow::{Ctx, FLOW_BINDINGS};
+    use kubedrain::app::panel::{self, Panel};
+    let drain = || {
+        let mut m = kubedrain::app::flow_fixtures::flow_model((120, 40));
+        kubedrain::app::flow_fixtures::live_midway(&mut m);
+        assert_eq!(panel::focused(&m), Some(Panel::Drain));
+        m
+    };
+    let campaign = || {
+        let m = crate::tui_campaign_render::mid_run((120, 40));
+        assert_eq!(panel::focused(&m), Some(Panel::Campaign));
+        m
+    };
+    let keymap = BINDINGS.iter().flat_map(|b| b.keys.iter().copied());
+    let drain_keys: Vec<Key> = keymap
+        .clone()
+        .chain(
+            FLOW_BINDINGS
+                .iter()
+                .filter(|b| b.ctx == Ctx::Live)
+                .flat_map(|b| b.keys.iter().copied()),
+        )
+        .collect();
+    let campaign_keys: Vec<Key> = keymap
+        .chain(
+            CAMPAIGN_BINDINGS
+                .iter()
+                .filter(|b| b.ctxs.contains(&CCtx::Panel))
+                .flat_map(|b| b.keys.iter().copied()),
+        )
+        .collect();
+    let mut silent = vec![];
+    for (state, make, keys) in [
+        ("the drain panel", &drain as &dyn Fn() -> Model, drain_keys),
+        ("the campaign panel", &campaign, campaign_keys),
+    ] {
+        for key in keys {
+            let mut m = make();
+            m.flash = None;
+            let before = screen(&mut m);
+            let cmds = update(&mut m, Msg::Key(event(key)));
+            let after = screen(&mut m);
+            if cmds.is_empty() && before == after && !m.quit {
+                silent.push(format!("{} in {state}", key.label()));
+            }
+        }
+    }
+    assert!(
+        silent.is_empty(),
+        "keys that did nothing visible:\n{}",
+        silent.join("\n")
+    );
+}

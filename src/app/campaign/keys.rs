@@ -14,6 +14,8 @@ pub enum CCtx {
     Plan,
     /// The campaign view (`:campaign`).
     View,
+    /// The campaign panel in the main view, between nodes and pods.
+    Panel,
 }
 
 impl CCtx {
@@ -23,6 +25,7 @@ impl CCtx {
             CCtx::Form => "Campaign form",
             CCtx::Plan => "Campaign plan",
             CCtx::View => "Campaign view",
+            CCtx::Panel => "Campaign panel",
         }
     }
 }
@@ -43,6 +46,13 @@ pub enum CAction {
     Up,
     Down,
     Back,
+    /// The panel's campaign over the whole body (`:campaign`).
+    Zoom,
+    /// Out of the panel to the next / previous pane (the campaign goes on).
+    NextPane,
+    PrevPane,
+    /// Put the panel away (`v` brings it back).
+    Hide,
 }
 
 /// One campaign key binding.
@@ -50,7 +60,8 @@ pub enum CAction {
 pub struct CBinding {
     pub keys: &'static [Key],
     pub action: CAction,
-    pub ctx: CCtx,
+    /// Where it applies (the view and the panel share most keys).
+    pub ctxs: &'static [CCtx],
     pub help: &'static str,
     pub hint: &'static str,
     /// Changes the cluster: refused with `--readonly`.
@@ -60,7 +71,7 @@ pub struct CBinding {
 const fn cb(
     keys: &'static [Key],
     action: CAction,
-    ctx: CCtx,
+    ctxs: &'static [CCtx],
     help: &'static str,
     hint: &'static str,
     mutating: bool,
@@ -68,7 +79,7 @@ const fn cb(
     CBinding {
         keys,
         action,
-        ctx,
+        ctxs,
         help,
         hint,
         mutating,
@@ -82,7 +93,7 @@ pub const CAMPAIGN_BINDINGS: &[CBinding] = &[
     cb(
         &[Code(KeyCode::Down), Code(KeyCode::Tab)],
         CAction::Next,
-        CCtx::Form,
+        &[CCtx::Form],
         "next field (type to edit)",
         "move",
         false,
@@ -90,7 +101,7 @@ pub const CAMPAIGN_BINDINGS: &[CBinding] = &[
     cb(
         &[Code(KeyCode::Up), Code(KeyCode::BackTab)],
         CAction::Prev,
-        CCtx::Form,
+        &[CCtx::Form],
         "previous field",
         "",
         false,
@@ -98,7 +109,7 @@ pub const CAMPAIGN_BINDINGS: &[CBinding] = &[
     cb(
         &[Code(KeyCode::Left)],
         CAction::Left,
-        CCtx::Form,
+        &[CCtx::Form],
         "nodes: previous choice",
         "",
         false,
@@ -106,7 +117,7 @@ pub const CAMPAIGN_BINDINGS: &[CBinding] = &[
     cb(
         &[Code(KeyCode::Right)],
         CAction::Right,
-        CCtx::Form,
+        &[CCtx::Form],
         "nodes, hold points: next choice",
         "choose",
         false,
@@ -114,7 +125,7 @@ pub const CAMPAIGN_BINDINGS: &[CBinding] = &[
     cb(
         &[Code(KeyCode::Enter)],
         CAction::Plan,
-        CCtx::Form,
+        &[CCtx::Form],
         "plan the campaign (reads the cluster)",
         "plan",
         false,
@@ -122,7 +133,7 @@ pub const CAMPAIGN_BINDINGS: &[CBinding] = &[
     cb(
         &[Code(KeyCode::Esc)],
         CAction::Cancel,
-        CCtx::Form,
+        &[CCtx::Form],
         "cancel",
         "cancel",
         false,
@@ -130,7 +141,7 @@ pub const CAMPAIGN_BINDINGS: &[CBinding] = &[
     cb(
         &[Code(KeyCode::Enter)],
         CAction::Start,
-        CCtx::Plan,
+        &[CCtx::Plan],
         "start the campaign (unless held)",
         "start campaign",
         true,
@@ -138,7 +149,7 @@ pub const CAMPAIGN_BINDINGS: &[CBinding] = &[
     cb(
         &[Ch('j'), Code(KeyCode::Down)],
         CAction::Down,
-        CCtx::Plan,
+        &[CCtx::Plan],
         "scroll",
         "",
         false,
@@ -146,7 +157,7 @@ pub const CAMPAIGN_BINDINGS: &[CBinding] = &[
     cb(
         &[Ch('k'), Code(KeyCode::Up)],
         CAction::Up,
-        CCtx::Plan,
+        &[CCtx::Plan],
         "scroll",
         "",
         false,
@@ -154,7 +165,7 @@ pub const CAMPAIGN_BINDINGS: &[CBinding] = &[
     cb(
         &[Code(KeyCode::Esc)],
         CAction::Back,
-        CCtx::Plan,
+        &[CCtx::Plan],
         "back to the form",
         "back",
         false,
@@ -162,7 +173,7 @@ pub const CAMPAIGN_BINDINGS: &[CBinding] = &[
     cb(
         &[Ch('j'), Code(KeyCode::Down)],
         CAction::Down,
-        CCtx::View,
+        &[CCtx::View, CCtx::Panel],
         "next node (its drain below)",
         "node",
         false,
@@ -170,7 +181,7 @@ pub const CAMPAIGN_BINDINGS: &[CBinding] = &[
     cb(
         &[Ch('k'), Code(KeyCode::Up)],
         CAction::Up,
-        CCtx::View,
+        &[CCtx::View, CCtx::Panel],
         "previous node",
         "",
         false,
@@ -178,7 +189,7 @@ pub const CAMPAIGN_BINDINGS: &[CBinding] = &[
     cb(
         &[Ch('p')],
         CAction::Pause,
-        CCtx::View,
+        &[CCtx::View, CCtx::Panel],
         "pause / go on (at the next step boundary)",
         "pause/go on",
         true,
@@ -186,7 +197,7 @@ pub const CAMPAIGN_BINDINGS: &[CBinding] = &[
     cb(
         &[Ch('A')],
         CAction::Abort,
-        CCtx::View,
+        &[CCtx::View, CCtx::Panel],
         "abort (press twice; nodes stay as they are)",
         "abort",
         true,
@@ -194,7 +205,7 @@ pub const CAMPAIGN_BINDINGS: &[CBinding] = &[
     cb(
         &[Ch('R')],
         CAction::Resume,
-        CCtx::View,
+        &[CCtx::View],
         "resume the unfinished campaign",
         "resume",
         true,
@@ -202,9 +213,49 @@ pub const CAMPAIGN_BINDINGS: &[CBinding] = &[
     cb(
         &[Code(KeyCode::Esc)],
         CAction::Back,
-        CCtx::View,
+        &[CCtx::View],
         "back to the nodes (the campaign goes on)",
         "back",
+        false,
+    ),
+    cb(
+        &[Code(KeyCode::Enter)],
+        CAction::Zoom,
+        &[CCtx::Panel],
+        "the whole campaign view (:campaign)",
+        "full view",
+        false,
+    ),
+    cb(
+        &[Code(KeyCode::Esc)],
+        CAction::Back,
+        &[CCtx::Panel],
+        "back to the nodes; the campaign goes on",
+        "",
+        false,
+    ),
+    cb(
+        &[Code(KeyCode::Tab)],
+        CAction::NextPane,
+        &[CCtx::Panel],
+        "next pane; the campaign goes on (Shift-Tab back)",
+        "",
+        false,
+    ),
+    cb(
+        &[Code(KeyCode::BackTab)],
+        CAction::PrevPane,
+        &[CCtx::Panel],
+        "previous pane",
+        "",
+        false,
+    ),
+    cb(
+        &[Ch('v')],
+        CAction::Hide,
+        &[CCtx::Panel],
+        "put the panel away (v brings it back)",
+        "hide",
         false,
     ),
 ];
@@ -215,6 +266,9 @@ pub fn cctx(m: &Model) -> Option<CCtx> {
         Some(CampaignDialog::Form(_) | CampaignDialog::Preparing(_)) => Some(CCtx::Form),
         Some(CampaignDialog::Plan { .. }) => Some(CCtx::Plan),
         None if m.view == View::Campaign => Some(CCtx::View),
+        None if crate::app::panel::focused(m) == Some(crate::app::panel::Panel::Campaign) => {
+            Some(CCtx::Panel)
+        }
         None => None,
     }
 }
@@ -240,14 +294,14 @@ pub fn available(m: &Model, b: &CBinding) -> bool {
 pub fn lookup(c: CCtx, k: &KeyEvent) -> Option<&'static CBinding> {
     CAMPAIGN_BINDINGS
         .iter()
-        .find(|b| b.ctx == c && b.keys.iter().any(|key| key.matches(k)))
+        .find(|b| b.ctxs.contains(&c) && b.keys.iter().any(|key| key.matches(k)))
 }
 
 /// Hints for `c`: (key, label), those usable now.
 pub fn hints(m: &Model, c: CCtx) -> Vec<(String, &'static str)> {
     CAMPAIGN_BINDINGS
         .iter()
-        .filter(|b| b.ctx == c && !b.hint.is_empty() && available(m, b))
+        .filter(|b| b.ctxs.contains(&c) && !b.hint.is_empty() && available(m, b))
         .map(|b| (crate::app::drain_flow::key_label(b.keys[0]), b.hint))
         .collect()
 }

@@ -83,11 +83,20 @@ pub struct CampaignUi {
     pub unfinished: Option<Box<Progress>>,
     /// `A` was pressed once: the next `A` aborts.
     pub abort_armed: bool,
+    /// The campaign panel was put away (`v` in it); `v` brings it back.
+    pub panel_hidden: bool,
+    /// The campaign panel has the keyboard.
+    pub panel_focused: bool,
 }
 
 impl CampaignUi {
     /// A campaign is running (started and not finished).
     pub fn running(&self) -> bool {
         self.run.as_ref().is_some_and(|r| r.finished.is_none())
+    }
+
+    /// The campaign panel is on screen (focused or not): a campaign ran and was not put away.
+    pub fn panel_shown(&self) -> bool {
+        self.run.is_some() && !self.panel_hidden
     }
 }

@@ -3,7 +3,7 @@
 use crossterm::event::{KeyCode, KeyEvent};
 
 use super::*;
-use crate::app::model::{Model, View};
+use crate::app::model::{Model, Pane, View};
 use crate::app::msg::Cmd;
 
 fn flash(m: &mut Model, text: impl Into<String>) {
@@ -26,6 +26,16 @@ pub fn key(m: &mut Model, k: &KeyEvent) -> Option<Vec<Cmd>> {
             }
             // The plan is modal: nothing else acts under it, but help stays reachable.
             CCtx::Plan if k.code != KeyCode::Char('?') => Some(Vec::new()),
+            CCtx::Panel if k.code == KeyCode::Char('q') => {
+                crate::app::drain_flow::quit(m);
+                Some(Vec::new())
+            }
+            // The campaign is a pane: any other key leaves it and works where the focus goes.
+            CCtx::Panel if k.code != KeyCode::Char('?') => {
+                m.campaign.panel_focused = false;
+                m.stale = true;
+                None
+            }
             _ => None,
         };
     };
@@ -65,11 +75,23 @@ fn act(m: &mut Model, a: CAction) -> Vec<Cmd> {
             Some(CampaignDialog::Plan { form, .. }) => {
                 m.campaign.dialog = Some(CampaignDialog::Form(form));
             }
-            _ => {
+            _ if m.view == View::Campaign => {
                 m.view = View::Main;
                 m.stale = true;
             }
+            _ => leave_panel(m, Pane::Nodes),
         },
+        CAction::NextPane => leave_panel(m, Pane::Pods),
+        CAction::PrevPane => leave_panel(m, Pane::Nodes),
+        CAction::Hide => {
+            m.campaign.panel_hidden = true;
+            leave_panel(m, Pane::Nodes);
+        }
+        CAction::Zoom => {
+            m.campaign.panel_focused = false;
+            m.view = View::Campaign;
+            m.stale = true;
+        }
         CAction::Up | CAction::Down => scroll(m, if a == CAction::Up { -1 } else { 1 }),
         CAction::Start => return start(m),
         CAction::Pause => {
@@ -95,6 +117,7 @@ fn act(m: &mut Model, a: CAction) -> Vec<Cmd> {
         CAction::Resume => {
             if let Some(p) = m.campaign.unfinished.take() {
                 m.campaign.run = Some(CampaignRun::resumed(&p, m.now));
+                m.campaign.panel_hidden = false;
                 return cmd(CampaignCmd::Resume(p));
             }
         }
@@ -129,7 +152,7 @@ pub fn open(m: &mut Model) -> Vec<Cmd> {
         return Vec::new();
     }
     if m.campaign.running() {
-        m.view = View::Campaign;
+        crate::app::panel::show(m);
         flash(m, "a campaign is running (p pauses, A aborts)");
         return Vec::new();
     }
@@ -178,9 +201,16 @@ fn start(m: &mut Model) -> Vec<Cmd> {
     m.campaign.marked.clear();
     m.campaign.unfinished = None;
     m.campaign.run = Some(CampaignRun::new(plan.spec.clone(), m.now));
-    m.view = View::Campaign;
-    m.stale = true;
+    // The campaign is a panel, like a drain: the panes stay usable while it runs.
+    crate::app::panel::show(m);
     cmd(CampaignCmd::Start(Box::new(plan.spec)))
+}
+
+/// Out of the campaign panel to pane `to`; the campaign goes on.
+fn leave_panel(m: &mut Model, to: Pane) {
+    m.campaign.panel_focused = false;
+    m.focus = to;
+    m.stale = true;
 }
 
 fn scroll(m: &mut Model, by: isize) {
@@ -189,7 +219,13 @@ fn scroll(m: &mut Model, by: isize) {
             *scroll = scroll.saturating_add_signed(by);
         }
         (None, Some(r)) if !r.nodes.is_empty() => {
-            r.selected = r.selected.saturating_add_signed(by).min(r.nodes.len() - 1);
+            let to = r.selected.saturating_add_signed(by).min(r.nodes.len() - 1);
+            if to == r.selected {
+                let end = if by < 0 { "first" } else { "last" };
+                flash(m, format!("the campaign's {end} node is selected"));
+                return;
+            }
+            r.selected = to;
         }
         _ => {}
     }

@@ -55,7 +55,11 @@ pub fn open(m: &mut Model, action: NodeAction, node: String) -> Vec<Cmd> {
         }
         NodeAction::Uncordon => m.flow.dialog = Some(Dialog::Uncordon { node }),
         NodeAction::Drain => match &m.flow.live {
-            Some(l) if l.outcome.is_none() && l.node == node => m.flow.focus_panel(),
+            Some(l) if l.outcome.is_none() && l.node == node => {
+                let text = format!("{node} is being drained: its panel shows it (x cancels)");
+                flash(m, text);
+                m.flow.focus_panel();
+            }
             Some(l) if l.outcome.is_none() => flash(
                 m,
                 format!("{} is being drained: one drain at a time", l.node),
@@ -419,14 +423,50 @@ fn start(m: &mut Model) -> Vec<Cmd> {
     })]
 }
 
+/// `j`/`k` in the drain panel; at either end it says so (never silent).
+fn scroll_live(m: &mut Model, down: bool) -> Vec<Cmd> {
+    let max = live_scroll_max(m);
+    let Some(live) = &mut m.flow.live else {
+        return Vec::new();
+    };
+    let at = live.scroll.min(max);
+    let next = if down {
+        (at + 1).min(max)
+    } else {
+        at.saturating_sub(1)
+    };
+    live.scroll = next;
+    if next == at {
+        let total = live.rows.len();
+        let text = match (down, max) {
+            (_, 0) => format!("all {total} pods of the drain are shown"),
+            (true, _) => "the end of the drain's pods".to_string(),
+            (false, _) => "the top of the drain's pods".to_string(),
+        };
+        flash(m, text);
+    }
+    Vec::new()
+}
+
+/// How far the drain panel's rows can scroll: its lines (pods, workloads, the skipped
+/// note) beyond what the panel shows under its borders, gauge, status line and gap.
+fn live_scroll_max(m: &Model) -> usize {
+    let Some(live) = &m.flow.live else {
+        return 0;
+    };
+    let (w, h) = m.size;
+    let area = crate::app::layout::split(m, ratatui::layout::Rect::new(0, 0, w, h)).drain;
+    let lines = live.rows.len() + workloads(m, live).len() + usize::from(live.skipped > 0);
+    lines.saturating_sub(usize::from(area.height.saturating_sub(5)))
+}
+
 fn live_action(m: &mut Model, a: FlowAction) -> Vec<Cmd> {
     let Some(live) = &mut m.flow.live else {
         m.flow.dialog = None;
         return Vec::new();
     };
     match a {
-        FlowAction::Down => live.scroll = (live.scroll + 1).min(live.rows.len()),
-        FlowAction::Up => live.scroll = live.scroll.saturating_sub(1),
+        FlowAction::Down | FlowAction::Up => return scroll_live(m, a == FlowAction::Down),
         FlowAction::CancelDrain if !live.cancel_sent => {
             live.cancel_sent = true;
             return vec![Cmd::Flow(FlowCmd::CancelDrain)];

@@ -22,7 +22,7 @@ pub fn help_sections(m: &Model) -> Vec<Vec<Line<'static>>> {
     };
     let rows: Vec<_> = campaign::CAMPAIGN_BINDINGS
         .iter()
-        .filter(|b| b.ctx == now && !b.help.is_empty() && !(b.mutating && m.readonly))
+        .filter(|b| b.ctxs.contains(&now) && !b.help.is_empty() && !(b.mutating && m.readonly))
         .collect();
     if rows.is_empty() {
         return Vec::new();

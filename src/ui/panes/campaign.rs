@@ -5,7 +5,7 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, BorderType, Borders, Paragraph, Row, Table, Wrap};
+use ratatui::widgets::{Block, BorderType, Borders, Paragraph, Row, Table, TableState, Wrap};
 
 use crate::app::campaign::{CCtx, CampaignRun, NodeProgress, Phase};
 use crate::app::model::Model;
@@ -26,6 +26,47 @@ pub fn render(m: &Model, f: &mut Frame, area: Rect) {
         .border_style(border(run))
         .title(title(run))
         .title_bottom(keys_line(m, CCtx::View).right_aligned());
+    body(m, run, f, area, block);
+}
+
+/// Draws the campaign panel between the nodes and pods panes; `focused`: it has the keys.
+pub fn render_panel(m: &Model, f: &mut Frame, area: Rect, focused: bool) {
+    let Some(run) = &m.campaign.run else {
+        return;
+    };
+    let keys = if focused {
+        keys_line(m, CCtx::Panel)
+    } else {
+        Line::from(vec![
+            Span::styled(" v", theme::key()),
+            Span::styled(" or ", theme::dim()),
+            Span::styled("Tab", theme::key()),
+            Span::styled(" to it · ", theme::dim()),
+            Span::styled(":campaign", theme::key()),
+            Span::styled(" full view ", theme::dim()),
+        ])
+    };
+    // Its state's colour either way; the thick border says it has the keyboard.
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_type(if focused {
+            BorderType::Thick
+        } else {
+            BorderType::Rounded
+        })
+        .border_style(match (&run.finished, focused) {
+            (None, false) if !run.paused && run.waiting.is_none() => theme::border(),
+            _ => border(run),
+        })
+        .title(title(run))
+        .title_bottom(keys.right_aligned());
+    f.render_widget(ratatui::widgets::Clear, area);
+    body(m, run, f, area, block);
+}
+
+/// The node table, what the campaign waits for, and the selected node's drain when there
+/// is room for it.
+fn body(m: &Model, run: &CampaignRun, f: &mut Frame, area: Rect, block: Block) {
     let inner = block.inner(area);
     f.render_widget(block, area);
     let inner = Rect::new(
@@ -35,13 +76,22 @@ pub fn render(m: &Model, f: &mut Frame, area: Rect) {
         inner.height,
     );
     let info = info_lines(run);
-    let table_h = (run.nodes.len() as u16 + 1).min(inner.height.saturating_sub(2) / 2 + 1);
     // Wrapped lines take more than one row each.
     let wrapped: u16 = info
         .iter()
         .map(|l| (l.width() as u16).div_ceil(inner.width.max(1)).max(1))
         .sum();
-    let info_h = wrapped.min(inner.height.saturating_sub(table_h));
+    // The heading and at least the selected node's row (scrolled to) come first; the drain
+    // below is drawn only with room for its head and a few pods, else the table takes it.
+    let table_want = run.nodes.len() as u16 + 1;
+    let info_h = wrapped.min(inner.height.saturating_sub(table_want.min(2)));
+    let rest = inner.height - info_h;
+    const DRAIN_MIN: u16 = 6;
+    let drain = run.selected_drain().filter(|_| rest >= 2 + DRAIN_MIN);
+    let table_h = match drain {
+        Some(_) => table_want.min(rest - DRAIN_MIN),
+        None => table_want.min(rest),
+    };
     let drain_y = inner.y + table_h + info_h;
     let drain_h = inner.bottom().saturating_sub(drain_y);
     phases_table(run, f, Rect::new(inner.x, inner.y, inner.width, table_h));
@@ -49,9 +99,7 @@ pub fn render(m: &Model, f: &mut Frame, area: Rect) {
         Paragraph::new(info).wrap(Wrap { trim: false }),
         Rect::new(inner.x, inner.y + table_h, inner.width, info_h),
     );
-    if let Some(live) = run.selected_drain()
-        && drain_h >= 6
-    {
+    if let Some(live) = drain {
         let keys = Line::from(Span::styled(" j/k another node ", theme::dim()));
         render_live(
             m,
@@ -187,11 +235,14 @@ fn phases_table(run: &CampaignRun, f: &mut Frame, area: Rect) {
     let time_w = if compact { 5 } else { 8 };
     widths.extend(Phase::ALL.map(|p| Constraint::Length((heading(p).len() as u16).max(time_w))));
     widths.push(Constraint::Min(8));
-    f.render_widget(
+    // Short areas (the panel) scroll to keep the selected node in sight.
+    let mut state = TableState::default().with_selected(Some(run.selected));
+    f.render_stateful_widget(
         Table::new(rows, widths)
             .header(Row::new(header))
             .column_spacing(1),
         area,
+        &mut state,
     );
 }
 

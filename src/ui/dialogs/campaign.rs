@@ -157,9 +157,14 @@ fn plan_dialog(m: &Model, f: &mut Frame, plan: &PlanView, scroll: usize) {
             Line::from(Span::styled(l.clone(), style))
         })
         .collect();
-    lines.extend(body);
     let area = f.area();
-    let h = wrapped_height(&lines, inner_width(area.width, 100)).min(area.height.saturating_sub(6));
+    let width = inner_width(area.width, 100);
+    // Wrapped findings continue under their text, not against the border.
+    lines.extend(
+        body.into_iter()
+            .flat_map(|l| crate::ui::wrap::hang(l, width as usize)),
+    );
+    let h = wrapped_height(&lines, width).min(area.height.saturating_sub(6));
     let inner = popup_keys(
         f,
         area,

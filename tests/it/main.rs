@@ -70,6 +70,8 @@ mod tui_every_key;
 mod tui_exits_pty;
 mod tui_fixtures;
 mod tui_namespace_scope;
+mod tui_no_color;
+mod tui_no_color_pty;
 mod tui_pty;
 mod tui_quit;
 mod tui_render;

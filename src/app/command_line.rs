@@ -49,28 +49,38 @@ pub(super) fn run_command(m: &mut Model, cmd: &str) -> Vec<Cmd> {
     Vec::new()
 }
 
-/// `:ctx` lists the kubeconfig's contexts; `:ctx NAME` continues in that one (a new
+/// `:ctx` picks among the kubeconfig's contexts; `:ctx NAME` continues in that one (a new
 /// connection, watch and journal target), unless a drain or campaign runs here.
-fn context_command(m: &mut Model, arg: &str) {
+pub(super) fn context_command(m: &mut Model, arg: &str) {
     let text = if m.conn.demo.is_some() {
         "the demo is its own cluster: it has no other context".to_string()
+    } else if arg.is_empty() && m.contexts.is_empty() {
+        // In a pod (in-cluster config) there is no kubeconfig to choose from.
+        "no kubeconfig contexts to switch to: connected without a kubeconfig (in-cluster)".into()
     } else if arg.is_empty() {
-        let list: Vec<String> = m
+        let items = m
             .contexts
             .iter()
-            .map(|c| {
-                if *c == m.conn.context {
-                    format!("{c}*")
+            .map(|c| super::picker::PickItem {
+                value: c.clone(),
+                label: c.clone(),
+                detail: if *c == m.conn.context {
+                    "current".into()
                 } else {
-                    c.clone()
-                }
+                    String::new()
+                },
+                current: *c == m.conn.context,
             })
             .collect();
-        format!("contexts: {} (:ctx NAME switches)", list.join(" · "))
+        m.picker = Some(super::picker::Picker::new(
+            super::picker::PickKind::Context,
+            items,
+        ));
+        return;
     } else if arg == m.conn.context {
         format!("already on context {arg}")
     } else if !m.contexts.iter().any(|c| c == arg) {
-        format!("no context {arg} in the kubeconfig (:ctx lists them)")
+        format!("no context {arg} in the kubeconfig (:ctx picks one)")
     } else if let Some(l) = m.flow.live.as_ref().filter(|l| l.outcome.is_none()) {
         format!(
             "a drain of {} runs on {}: switching would cancel it (x cancels it first)",
@@ -131,18 +141,24 @@ mod tests {
     fn real(contexts: &[&str]) -> Model {
         let mut m = flow_model((120, 40));
         m.conn.demo = None;
-        m.conn.context = contexts[0].to_string();
+        m.conn.context = contexts.first().map_or("in-cluster", |c| c).to_string();
         m.contexts = contexts.iter().map(|c| c.to_string()).collect();
         m
     }
 
     #[test]
-    fn ctx_lists_refuses_what_it_cannot_and_switches() {
+    fn ctx_picks_refuses_what_it_cannot_and_switches() {
         let mut m = real(&["prod", "staging"]);
-        assert_eq!(
-            command(&mut m, "ctx"),
-            "contexts: prod* · staging (:ctx NAME switches)"
+        assert_eq!(command(&mut m, "ctx"), "");
+        let p = m.picker.clone().expect("the context picker");
+        let labels: Vec<&str> = p.items.iter().map(|i| i.label.as_str()).collect();
+        assert_eq!(labels, ["prod", "staging"]);
+        assert_eq!(p.selected, 0, "the current context is selected");
+        update(
+            &mut m,
+            Msg::Key(KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE)),
         );
+        assert!(m.picker.is_none());
         assert_eq!(command(&mut m, "ctx prod"), "already on context prod");
         assert!(command(&mut m, "ctx nope").starts_with("no context nope"));
         assert!(!m.quit);
@@ -157,6 +173,22 @@ mod tests {
         command(&mut m, "ctx staging");
         assert!(m.quit);
         assert_eq!(m.switch_context.as_deref(), Some("staging"));
+        // The picker's Enter does the same.
+        let mut m = real(&["prod", "staging"]);
+        command(&mut m, "ctx");
+        for c in [KeyCode::Down, KeyCode::Enter] {
+            update(&mut m, Msg::Key(KeyEvent::new(c, KeyModifiers::NONE)));
+        }
+        assert!(m.quit);
+        assert_eq!(m.switch_context.as_deref(), Some("staging"));
+    }
+
+    #[test]
+    fn in_cluster_there_is_no_context_to_pick() {
+        let mut m = real(&[]);
+        let said = command(&mut m, "ctx");
+        assert!(said.contains("connected without a kubeconfig"), "{said}");
+        assert!(m.picker.is_none());
     }
 
     #[test]

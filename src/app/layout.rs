@@ -105,9 +105,9 @@ fn campaign_rows(m: &Model) -> usize {
         + run.upgrade_now.as_ref().map_or(0, |(_, c)| 1 + c.len())
         + usize::from(run.check.is_some())
         + usize::from(!run.notices.is_empty());
-    let drain = run
-        .selected_drain()
-        .map_or(0, |l| l.rows.len() + super::drain_flow::workloads(m, l).len() + 8);
+    let drain = run.selected_drain().map_or(0, |l| {
+        l.rows.len() + super::drain_flow::workloads(m, l).len() + 8
+    });
     2 + run.nodes.len() + 1 + info + drain
 }
 

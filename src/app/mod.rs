@@ -31,6 +31,7 @@ pub mod model;
 pub mod msg;
 pub mod namespaces;
 pub mod panel;
+pub mod picker;
 pub mod run;
 pub mod teach;
 pub mod update;

@@ -367,6 +367,8 @@ pub struct Model {
     pub cluster_time: Option<Timestamp>,
     /// The describe / YAML / events page (`d`, `y`, `e`).
     pub describe: super::describe::DescribeUi,
+    /// The `:ns` / `:ctx` picker, when open.
+    pub picker: Option<super::picker::Picker>,
     /// Teach mode's narration and the timeline.
     pub teach: super::teach::Teach,
     /// The kubeconfig's contexts (`:ctx`); empty for the demo.
@@ -420,6 +422,7 @@ impl Model {
             demo_clock: None,
             cluster_time: None,
             teach: Default::default(),
+            picker: None,
             contexts: Vec::new(),
             switch_context: None,
             describe: Default::default(),

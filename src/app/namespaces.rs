@@ -4,11 +4,19 @@
 use std::collections::BTreeMap;
 
 use super::model::{Model, Nav, PodCoverage, Table};
+use super::picker::{PickItem, PickKind, Picker};
 
-/// `:ns` lists the namespaces with pods, `:ns NAME` shows one, `:ns all` (or `-`) all of them.
+/// `:ns` picks among the namespaces with pods, `:ns NAME` shows one, `:ns all` (or `-`) all
+/// of them.
 pub fn command(m: &mut Model, arg: &str) {
     let text = match arg {
-        "" => list(m),
+        "" => match picker_items(m) {
+            Some(items) => {
+                m.picker = Some(Picker::new(PickKind::Namespace, items));
+                return;
+            }
+            None => "no pods seen in any namespace yet".into(),
+        },
         "all" | "-" | "*" => show(m, None),
         name => match crate::cluster::names::namespace(name) {
             Ok(()) => show(m, Some(name)),
@@ -27,15 +35,34 @@ fn counts(m: &Model) -> BTreeMap<&str, usize> {
     by_ns
 }
 
-fn list(m: &Model) -> String {
+/// "all namespaces" and each namespace with pods (its count); `None` before any pod is seen.
+fn picker_items(m: &Model) -> Option<Vec<PickItem>> {
     let by_ns = counts(m);
     if by_ns.is_empty() {
-        return "no pods seen in any namespace yet".into();
+        return None;
     }
-    // Short enough for an 80-column status line on a small cluster; the pane title says
-    // which namespace is shown.
-    let names: Vec<String> = by_ns.iter().map(|(ns, n)| format!("{ns} ({n})")).collect();
-    format!("namespaces: {} · :ns NAME, :ns all", names.join(", "))
+    let total: usize = by_ns.values().sum();
+    let all = PickItem {
+        value: "all".into(),
+        label: "all".into(),
+        detail: format!("{} · every namespace", plural(total, "pod")),
+        current: m.namespace.is_none(),
+    };
+    let each = by_ns.iter().map(|(ns, n)| PickItem {
+        value: ns.to_string(),
+        label: ns.to_string(),
+        detail: plural(*n, "pod"),
+        current: m.namespace.as_deref() == Some(ns),
+    });
+    Some(std::iter::once(all).chain(each).collect())
+}
+
+fn plural(n: usize, what: &str) -> String {
+    if n == 1 {
+        format!("1 {what}")
+    } else {
+        format!("{n} {what}s")
+    }
 }
 
 fn show(m: &mut Model, ns: Option<&str>) -> String {
@@ -130,19 +157,44 @@ mod tests {
     }
 
     #[test]
-    fn ns_lists_namespaces_with_their_pod_counts() {
+    fn ns_picks_among_namespaces_with_their_pod_counts() {
         let mut m = seed_model((100, 30));
         run(&mut m, "ns");
-        let f = flash(&m);
         let kube_system = m
             .cache
             .pods
             .values()
             .filter(|p| p.namespace() == "kube-system")
             .count();
-        assert!(f.contains(&format!("kube-system ({kube_system})")), "{f}");
-        assert!(f.contains("default ("), "{f}");
-        assert_eq!(m.namespace, None, "listing changes nothing");
+        let p = m.picker.clone().expect("the picker");
+        assert_eq!(p.items[0].label, "all");
+        assert!(p.items[p.selected].current, "the shown one is selected");
+        let ks = p.items.iter().find(|i| i.label == "kube-system").unwrap();
+        assert_eq!(ks.detail, format!("{kube_system} pods"));
+        assert_eq!(m.namespace, None, "opening changes nothing");
+        // Typing filters (any letter: j and k too), arrows move, Enter shows the namespace.
+        let key = |m: &mut Model, c| update(m, Msg::Key(KeyEvent::new(c, KeyModifiers::NONE)));
+        key(&mut m, KeyCode::Up);
+        assert!(flash(&m).contains("the first namespace"), "{}", flash(&m));
+        key(&mut m, KeyCode::Char('z'));
+        assert!(flash(&m).contains("no namespace contains \"z\""));
+        key(&mut m, KeyCode::Enter);
+        assert!(m.picker.is_some(), "nothing to choose: it stays open");
+        key(&mut m, KeyCode::Backspace);
+        for c in "kube".chars() {
+            key(&mut m, KeyCode::Char(c));
+        }
+        let p = m.picker.clone().unwrap();
+        assert!(p.shown().iter().all(|i| i.label.contains("kube")), "{p:?}");
+        key(&mut m, KeyCode::Enter);
+        assert!(m.picker.is_none());
+        assert_eq!(m.namespace.as_deref(), Some("kube-system"));
+        // Esc leaves it as it was.
+        run(&mut m, "ns");
+        key(&mut m, KeyCode::Down);
+        key(&mut m, KeyCode::Esc);
+        assert!(m.picker.is_none());
+        assert_eq!(m.namespace.as_deref(), Some("kube-system"));
     }
 
     #[test]

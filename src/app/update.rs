@@ -296,6 +296,9 @@ fn key(m: &mut Model, k: KeyEvent) -> Vec<Cmd> {
                 }
                 return Vec::new();
             }
+            if let Some(cmds) = super::picker::key(m, &k) {
+                return cmds;
+            }
             if let Some(cmds) = super::describe::key(m, &k) {
                 return cmds;
             }

@@ -205,14 +205,23 @@ fn hints_line(m: &Model, width: u16) -> Line<'static> {
             }
         }
     }
-    if m.flow.live.is_some() && !(m.flow.panel_shown() && m.view == View::Main) {
-        // A drain (running or over) whose panel is out of sight.
-        let label = if m.flow.live.as_ref().is_some_and(|l| l.outcome.is_none()) {
-            "drain running"
+    // A drain or campaign whose panel is out of sight: `v` brings it back.
+    if crate::app::panel::shown(m).is_none() {
+        let running = m.flow.live.as_ref().is_some_and(|l| l.outcome.is_none());
+        let label = if m.campaign.running() {
+            Some("campaign running")
+        } else if running {
+            Some("drain running")
+        } else if m.flow.live.is_some() {
+            Some("last drain")
+        } else if m.campaign.run.is_some() {
+            Some("last campaign")
         } else {
-            "last drain"
+            None
         };
-        hints.insert(0, ("v".into(), label));
+        if let Some(label) = label {
+            hints.insert(0, ("v".into(), label));
+        }
     }
     if pane == Some(crate::app::model::Pane::Nodes) {
         // The demo's upgrade key right after drain, in workflow order.
@@ -231,9 +240,12 @@ fn hints_line(m: &Model, width: u16) -> Line<'static> {
     if let Some(h) = super::dialogs::hints(m) {
         hints = h;
     }
-    // The describe page, over everything, lists its own.
+    // The describe page, over everything, lists its own; so does the picker.
     if m.describe.page.is_some() {
         hints = crate::app::describe::keys::hints();
+    }
+    if m.picker.is_some() {
+        hints = crate::app::picker::hints();
     }
     for (key, label) in hints {
         let w = key.chars().count() + label.len() + 3;

@@ -72,6 +72,7 @@ mod tui_fixtures;
 mod tui_namespace_scope;
 mod tui_no_color;
 mod tui_no_color_pty;
+mod tui_picker;
 mod tui_pty;
 mod tui_quit;
 mod tui_render;

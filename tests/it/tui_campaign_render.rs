@@ -366,7 +366,10 @@ fn campaign_panel_mid_run_at_three_sizes() {
         let s = screen(&m);
         // The panel's title and the current node's row, with the nodes and pods panes around it.
         assert!(s.contains("Campaign to v1.34.0"), "{size:?}\n{s}");
-        assert!(s.contains("▸ node0") || s.contains("node0"), "{size:?}\n{s}");
+        assert!(
+            s.contains("▸ node0") || s.contains("node0"),
+            "{size:?}\n{s}"
+        );
         let panel_at = s.find("Campaign to").unwrap();
         let nodes_at = s.find("Nodes").expect("the nodes pane");
         let pods_at = s.find("Pods").expect("the pods pane");

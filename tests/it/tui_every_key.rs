@@ -107,6 +107,7 @@ fn every_key_over_views_pages_and_dialogs_acts_or_says_why() {
         ("the drain options", "r"),
         ("the drain plan", "r\n"),
         ("the describe page", "d"),
+        ("the namespace picker", ":ns\n"),
     ] {
         for b in BINDINGS {
             for &key in b.keys {

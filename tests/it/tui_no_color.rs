@@ -57,7 +57,11 @@ type Screen = (&'static str, fn() -> Model, Option<&'static str>);
 
 fn screens() -> Vec<Screen> {
     vec![
-        ("the main screen", || flow_model((120, 40)), Some("node0        Ready")),
+        (
+            "the main screen",
+            || flow_model((120, 40)),
+            Some("node0        Ready"),
+        ),
         (
             "the help",
             || {
@@ -166,5 +170,9 @@ fn no_screen_sends_a_colour_and_every_selection_is_reverse_video() {
         }
     }
     force_no_color(None);
-    assert!(found.is_empty(), "colours with NO_COLOR:\n{}", found.join("\n"));
+    assert!(
+        found.is_empty(),
+        "colours with NO_COLOR:\n{}",
+        found.join("\n")
+    );
 }

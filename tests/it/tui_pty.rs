@@ -221,10 +221,10 @@ fn no_color_sends_no_colours_and_keeps_the_selection_visible() {
     assert!(pty.wait_exit(long));
 }
 
-/// `:ctx` lists the kubeconfig's contexts and `:ctx NAME` continues in another one: a new
+/// `:ctx` picks among the kubeconfig's contexts and continues in the one chosen: a new
 /// connection to another cluster (here a second simulator), its nodes on screen.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn ctx_lists_the_contexts_and_switches_to_another_cluster() {
+async fn ctx_picks_a_context_and_switches_to_another_cluster() {
     let seed = simulator().await;
     let pdb = Simulator::start(SimOptions {
         scenario: "pdb-blocked".into(),
@@ -251,15 +251,20 @@ async fn ctx_lists_the_contexts_and_switches_to_another_cluster() {
     pty.wait_for("the seed cluster", long, |s| {
         s.contains("master0") && s.contains("live")
     });
-    pty.send(b":ctx\r");
-    pty.wait_for("the contexts listed", long, |s| {
-        s.contains("contexts: seed* · pdb")
-    });
     pty.send(b":ctx nope\r");
     pty.wait_for("an unknown context refused", long, |s| {
         s.contains("no context nope in the kubeconfig")
     });
-    pty.send(b":ctx pdb\r");
+    // `:ctx` alone: the picker, the current context marked; typing filters, Enter switches.
+    pty.send(b":ctx\r");
+    pty.wait_for("the context picker", long, |s| {
+        s.contains(" Context ") && s.contains("● seed") && s.contains("pdb")
+    });
+    pty.send(b"pd");
+    pty.wait_for("filtered to pdb", long, |s| {
+        s.contains("> pd") && !s.contains("● seed")
+    });
+    pty.send(b"\r");
     pty.wait_for("the pdb-blocked cluster", long, |s| {
         s.contains("cp0") && s.contains("node2") && !s.contains("master0") && s.contains("live")
     });

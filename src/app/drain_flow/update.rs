@@ -215,6 +215,7 @@ pub fn quit(m: &mut Model) {
     // The question gets the keyboard, whatever was being typed or read.
     m.input = crate::app::model::Input::Normal;
     m.overlay = None;
+    m.picker = None;
     let back = m.flow.dialog.take().map(Box::new);
     m.flow.dialog = Some(Dialog::Quit { node, back });
 }

@@ -4,6 +4,7 @@
 pub mod campaign;
 pub mod drain;
 mod drain_rows;
+pub mod picker;
 pub mod plan;
 
 use ratatui::Frame;
@@ -27,6 +28,9 @@ pub fn render(m: &Model, f: &mut Frame, l: &Areas) {
     }
     if let Some(d) = &m.campaign.dialog {
         campaign::dialog(m, f, d);
+    }
+    if let Some(p) = &m.picker {
+        picker::render(p, f);
     }
 }
 

@@ -8,6 +8,7 @@
 //! the API server's parser accepts but kube-core's model cannot hold.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector as SelectorObject;
 use kube::core::{Expression, Selector, SelectorExt};
@@ -92,6 +93,27 @@ fn values_of(e: &Expression) -> Vec<&str> {
     }
 }
 
+impl Requirement {
+    /// The label it reads.
+    fn key(&self) -> &str {
+        match self {
+            Requirement::Set(e) => key_of(e),
+            Requirement::Gt(k, _) | Requirement::Lt(k, _) => k,
+        }
+    }
+}
+
+impl fmt::Display for Requirement {
+    /// As the API server writes it (`labels.Requirement.String`); kube-core writes its own.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Requirement::Set(e) => e.fmt(f),
+            Requirement::Gt(k, n) => write!(f, "{k}>{n}"),
+            Requirement::Lt(k, n) => write!(f, "{k}<{n}"),
+        }
+    }
+}
+
 /// Parses one comma-separated requirement (trimmed), with the API server's error wording.
 fn requirement(p: &str) -> Result<Requirement, String> {
     let err = |why: &str| format!("unable to parse requirement: {why}: {p:?}");
@@ -140,11 +162,7 @@ fn requirement(p: &str) -> Result<Requirement, String> {
             "found unexpected token, expected: ',' or 'end of string'",
         ));
     };
-    let key = match &req {
-        Requirement::Set(e) => key_of(e),
-        Requirement::Gt(k, _) | Requirement::Lt(k, _) => k,
-    };
-    if !valid_key(key) {
+    if !valid_key(req.key()) {
         return Err(err("invalid label key"));
     }
     if let Requirement::Set(e) = &req {
@@ -174,6 +192,13 @@ fn view<'a>(e: &Expression, label: impl Fn(&str) -> Option<&'a str>) -> BTreeMap
 }
 
 impl LabelSelector {
+    /// The requirements in key order, as the API server keeps a selector (both its parser and
+    /// `LabelSelectorAsSelector` sort them): that is how it writes one out.
+    fn sorted(mut reqs: Vec<Requirement>) -> Self {
+        reqs.sort_by(|a, b| a.key().cmp(b.key()));
+        Self { reqs }
+    }
+
     /// Parses the `labelSelector` query syntax.
     pub fn parse(s: &str) -> Result<Self, String> {
         if s.trim().is_empty() {
@@ -183,7 +208,7 @@ impl LabelSelector {
             .into_iter()
             .map(|part| requirement(part.trim()))
             .collect::<Result<_, _>>()?;
-        Ok(Self { reqs })
+        Ok(Self::sorted(reqs))
     }
 
     /// A selector from a `LabelSelector` object (`matchLabels` + `matchExpressions`), as PDBs
@@ -196,9 +221,20 @@ impl LabelSelector {
         }
         let object = SelectorObject::deserialize(sel).ok()?;
         let selector = Selector::try_from(object).ok()?;
-        Some(Self {
-            reqs: selector.into_iter().map(Requirement::Set).collect(),
-        })
+        Some(Self::sorted(
+            selector.into_iter().map(Requirement::Set).collect(),
+        ))
+    }
+
+    /// `metav1.FormatLabelSelector`, as tables show a workload's selector: `<none>` for a nil
+    /// or empty one, `<error>` for one that cannot be read.
+    pub fn format_object(sel: &Value) -> String {
+        match Self::from_object(sel) {
+            Some(s) if s.is_empty() => "<none>".into(),
+            Some(s) => s.to_string(),
+            None if sel.is_null() => "<none>".into(),
+            None => "<error>".into(),
+        }
     }
 
     /// Whether the selector has no requirements (matches everything).
@@ -229,6 +265,19 @@ impl LabelSelector {
             Requirement::Gt(k, n) => int(k).is_some_and(|x| x > *n),
             Requirement::Lt(k, n) => int(k).is_some_and(|x| x < *n),
         })
+    }
+}
+
+impl fmt::Display for LabelSelector {
+    /// The requirements joined by commas, as `labels.Selector.String()` writes them.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, r) in self.reqs.iter().enumerate() {
+            if i > 0 {
+                f.write_str(",")?;
+            }
+            r.fmt(f)?;
+        }
+        Ok(())
     }
 }
 
@@ -267,6 +316,12 @@ mod tests {
         }
         assert!(LabelSelector::parse("app in (a").is_err());
         assert!(LabelSelector::parse("a b").is_err());
+        assert_eq!(
+            LabelSelector::parse("z in (b,a), n>4,!x,a==1,m notin (q),k!=v,e,n<9")
+                .unwrap()
+                .to_string(),
+            "a=1,e,k!=v,m notin (q),n>4,n<9,!x,z in (a,b)"
+        );
         assert!(LabelSelector::parse("app=bad value").is_err());
     }
 
@@ -302,6 +357,23 @@ mod tests {
         assert!(both.matches_labels(&labels));
         assert!(!both.matches_labels(&json!({"app": "web", "tier": "be"})));
         assert!(sel(json!({})).unwrap().is_empty());
+        let format = |v: Value| LabelSelector::format_object(&v);
+        assert_eq!(
+            format(json!({
+                "matchLabels": {"tier": "fe", "app": "web"},
+                "matchExpressions": [
+                    {"key": "zone", "operator": "In", "values": ["b", "a"]},
+                    {"key": "canary", "operator": "DoesNotExist"},
+                ],
+            })),
+            "app=web,!canary,tier=fe,zone in (a,b)"
+        );
+        assert_eq!(format(json!({})), "<none>");
+        assert_eq!(format(Value::Null), "<none>");
+        assert_eq!(
+            format(json!({"matchExpressions": [{"key": "a", "operator": "Near"}]})),
+            "<error>"
+        );
         assert_eq!(sel(Value::Null), None);
         // What `LabelSelectorAsSelector` refuses selects nothing.
         assert_eq!(

@@ -3,37 +3,23 @@
 use std::collections::BTreeMap;
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
+use kube::core::{Selector, SelectorExt};
 
-/// Whether `selector` matches `labels`.
+/// Whether `selector` matches `labels`, by kube-core's matching.
 ///
 /// A missing or empty selector matches nothing here: that is the PDB and eviction rule
-/// (drain-semantics §2.9), the only place kubedrain matches selectors.
+/// (drain-semantics §2.9), the only place kubedrain matches selectors. So does one that
+/// cannot be read (an unknown operator, `In` without values): the API server's
+/// `LabelSelectorAsSelector` refuses it, and the disruption controller then selects nothing.
 pub fn selector_matches(
     selector: Option<&LabelSelector>,
     labels: &BTreeMap<String, String>,
 ) -> bool {
     let Some(sel) = selector else { return false };
-    let match_labels = sel.match_labels.as_ref();
-    let exprs = sel.match_expressions.as_deref().unwrap_or_default();
-    if match_labels.is_none_or(|m| m.is_empty()) && exprs.is_empty() {
-        return false;
+    match Selector::try_from(sel.clone()) {
+        Ok(s) => !s.selects_all() && s.matches(labels),
+        Err(_) => false,
     }
-    let labels_ok = match_labels
-        .into_iter()
-        .flatten()
-        .all(|(k, v)| labels.get(k) == Some(v));
-    labels_ok
-        && exprs.iter().all(|e| {
-            let values = e.values.as_deref().unwrap_or_default();
-            let current = labels.get(&e.key);
-            match e.operator.as_str() {
-                "In" => current.is_some_and(|v| values.contains(v)),
-                "NotIn" => current.is_none_or(|v| !values.contains(v)),
-                "Exists" => current.is_some(),
-                "DoesNotExist" => current.is_none(),
-                _ => false,
-            }
-        })
 }
 
 #[cfg(test)]
@@ -69,5 +55,25 @@ mod tests {
         assert!(selector_matches(Some(&sel), &l));
         let l2 = labels(&[("app", "web"), ("tier", "back")]);
         assert!(!selector_matches(Some(&sel), &l2));
+    }
+
+    #[test]
+    fn unreadable_selector_matches_nothing() {
+        let l = labels(&[("app", "web")]);
+        let req = |op: &str, values: Option<Vec<String>>| LabelSelector {
+            match_labels: None,
+            match_expressions: Some(vec![LabelSelectorRequirement {
+                key: "tier".into(),
+                operator: op.into(),
+                values,
+            }]),
+        };
+        assert!(!selector_matches(Some(&req("Near", None)), &l));
+        // `NotIn` without values would select every pod lacking the key; it selects none.
+        assert!(!selector_matches(Some(&req("NotIn", None)), &l));
+        assert!(selector_matches(
+            Some(&req("NotIn", Some(vec!["db".into()]))),
+            &l
+        ));
     }
 }

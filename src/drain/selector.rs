@@ -1,36 +1,26 @@
 //! `--pod-selector`: Kubernetes label selector syntax (`a=b`, `a==b`, `a!=b`, `a in (x,y)`,
 //! `a notin (x)`, `a`, `!a`), parsed and matched client-side.
+//!
+//! The requirements are kube-core's [`Expression`]s and kube-core matches them
+//! ([`SelectorExt`]); only the parser is ours, because kube-core parses no selector text
+//! (it has no `FromStr`), and our errors name what is wrong with the key, the value or
+//! the parentheses.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::LazyLock;
 
+use kube::core::{Expression, Selector, SelectorExt};
 use regex::Regex;
 use serde::{Serialize, Serializer};
-
-/// One requirement of a label selector.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Requirement {
-    /// `key=value` / `key==value`.
-    Equals(String, String),
-    /// `key!=value` (also matches pods without the key).
-    NotEquals(String, String),
-    /// `key in (v1,v2)`.
-    In(String, Vec<String>),
-    /// `key notin (v1,v2)` (also matches pods without the key).
-    NotIn(String, Vec<String>),
-    /// `key`.
-    Exists(String),
-    /// `!key`.
-    DoesNotExist(String),
-}
 
 /// A parsed label selector; all requirements must hold.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PodSelector {
     /// The text as given (sent to the API server as `labelSelector`).
     pub text: String,
-    /// The parsed requirements.
-    pub requirements: Vec<Requirement>,
+    /// The parsed requirements, in kube-core's model (`!=` and `notin` also match pods
+    /// without the key, as on the API server).
+    pub selector: Selector,
 }
 
 impl Serialize for PodSelector {
@@ -97,7 +87,7 @@ impl PodSelector {
         if text.trim().is_empty() {
             return Ok(PodSelector {
                 text: String::new(),
-                requirements,
+                selector: Selector::default(),
             });
         }
         for part in split_top(text)? {
@@ -109,44 +99,40 @@ impl PodSelector {
                 if c[3].trim().is_empty() {
                     return Err(format!("for '{}' the set of values can't be empty", &c[2]));
                 }
-                let vals = c[3].split(',').map(value).collect::<Result<Vec<_>, _>>()?;
+                let vals = c[3]
+                    .split(',')
+                    .map(value)
+                    .collect::<Result<BTreeSet<_>, _>>()?;
                 if c[2].eq("in") {
-                    Requirement::In(key(&c[1])?, vals)
+                    Expression::In(key(&c[1])?, vals)
                 } else {
-                    Requirement::NotIn(key(&c[1])?, vals)
+                    Expression::NotIn(key(&c[1])?, vals)
                 }
             } else if let Some(k) = p.strip_prefix('!') {
                 if k.contains(['=', '!', '(']) {
                     return Err(format!("invalid requirement {p:?}"));
                 }
-                Requirement::DoesNotExist(key(k)?)
+                Expression::DoesNotExist(key(k)?)
             } else if let Some((k, v)) = p.split_once("!=") {
-                Requirement::NotEquals(key(k)?, value(v)?)
+                Expression::NotEqual(key(k)?, value(v)?)
             } else if let Some((k, v)) = p.split_once("==") {
-                Requirement::Equals(key(k)?, value(v)?)
+                Expression::Equal(key(k)?, value(v)?)
             } else if let Some((k, v)) = p.split_once('=') {
-                Requirement::Equals(key(k)?, value(v)?)
+                Expression::Equal(key(k)?, value(v)?)
             } else {
-                Requirement::Exists(key(p)?)
+                Expression::Exists(key(p)?)
             };
             requirements.push(req);
         }
         Ok(PodSelector {
             text: text.trim().to_string(),
-            requirements,
+            selector: requirements.into_iter().collect(),
         })
     }
 
-    /// Whether `labels` satisfy every requirement.
+    /// Whether `labels` satisfy every requirement (kube-core's matching).
     pub fn matches(&self, labels: &BTreeMap<String, String>) -> bool {
-        self.requirements.iter().all(|r| match r {
-            Requirement::Equals(k, v) => labels.get(k) == Some(v),
-            Requirement::NotEquals(k, v) => labels.get(k) != Some(v),
-            Requirement::In(k, vs) => labels.get(k).is_some_and(|v| vs.contains(v)),
-            Requirement::NotIn(k, vs) => labels.get(k).is_none_or(|v| !vs.contains(v)),
-            Requirement::Exists(k) => labels.contains_key(k),
-            Requirement::DoesNotExist(k) => !labels.contains_key(k),
-        })
+        self.selector.matches(labels)
     }
 }
 
@@ -167,7 +153,11 @@ mod tests {
             "app=web,tier==front,env!=prod,zone in (a, b),x notin (y),team,!debug",
         )
         .unwrap();
-        assert_eq!(s.requirements.len(), 7);
+        // Seven requirements, each read as the operator it spells.
+        assert_eq!(
+            s.selector.to_string(),
+            "app=web,tier=front,env!=prod,zone in (a,b),x notin (y),team,!debug"
+        );
         let ok = l(&[
             ("app", "web"),
             ("tier", "front"),

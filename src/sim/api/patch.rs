@@ -1,6 +1,11 @@
 //! PATCH bodies: JSON merge patch (RFC 7386), strategic merge patch (the subset kubectl sends)
 //! and JSON patch (RFC 6902).
+//!
+//! The two RFCs are the `json-patch` crate's (kube already builds it). Strategic merge stays
+//! ours: it is Kubernetes' own format, driven by the Go types' `patchMergeKey` tags, and no
+//! crate implements it.
 
+use serde::Deserialize;
 use serde_json::{Map, Value};
 
 /// The patch flavours, from the request's Content-Type.
@@ -32,7 +37,7 @@ pub fn apply(ty: PatchType, target: &mut Value, patch: &Value) -> Result<(), Str
             if !patch.is_object() {
                 return Err("patch body must be a JSON object".into());
             }
-            merge(target, patch);
+            json_patch::merge(target, patch);
             Ok(())
         }
         PatchType::Strategic => {
@@ -43,25 +48,6 @@ pub fn apply(ty: PatchType, target: &mut Value, patch: &Value) -> Result<(), Str
             Ok(())
         }
         PatchType::Json => json_patch(target, patch),
-    }
-}
-
-/// RFC 7386: objects merge recursively, `null` removes, anything else replaces.
-pub fn merge(target: &mut Value, patch: &Value) {
-    let Value::Object(p) = patch else {
-        *target = patch.clone();
-        return;
-    };
-    if !target.is_object() {
-        *target = Value::Object(Map::new());
-    }
-    let t = target.as_object_mut().unwrap();
-    for (k, v) in p {
-        if v.is_null() {
-            t.remove(k);
-        } else {
-            merge(t.entry(k.clone()).or_insert(Value::Null), v);
-        }
     }
 }
 
@@ -189,129 +175,14 @@ pub fn strategic(target: &mut Value, patch: &Value, path: &str) {
     }
 }
 
-fn pointer_parts(p: &str) -> Result<Vec<String>, String> {
-    if p.is_empty() {
-        return Ok(Vec::new());
-    }
-    let rest = p
-        .strip_prefix('/')
-        .ok_or_else(|| format!("invalid JSON pointer {p:?}"))?;
-    Ok(rest
-        .split('/')
-        .map(|s| s.replace("~1", "/").replace("~0", "~"))
-        .collect())
-}
-
-fn parent_mut<'a>(root: &'a mut Value, parts: &[String]) -> Result<&'a mut Value, String> {
-    let mut cur = root;
-    for seg in parts {
-        cur = match cur {
-            Value::Object(m) => m
-                .get_mut(seg)
-                .ok_or_else(|| format!("path segment {seg:?} not found"))?,
-            Value::Array(a) => {
-                let i: usize = seg
-                    .parse()
-                    .map_err(|_| format!("invalid array index {seg:?}"))?;
-                a.get_mut(i)
-                    .ok_or_else(|| format!("array index {i} out of range"))?
-            }
-            _ => return Err(format!("cannot descend into {seg:?}")),
-        };
-    }
-    Ok(cur)
-}
-
-fn add(root: &mut Value, path: &str, value: Value) -> Result<(), String> {
-    let parts = pointer_parts(path)?;
-    let Some((last, head)) = parts.split_last() else {
-        *root = value;
-        return Ok(());
-    };
-    match parent_mut(root, head)? {
-        Value::Object(m) => {
-            m.insert(last.clone(), value);
-        }
-        Value::Array(a) => {
-            if last == "-" {
-                a.push(value);
-            } else {
-                let i: usize = last
-                    .parse()
-                    .map_err(|_| format!("invalid array index {last:?}"))?;
-                if i > a.len() {
-                    return Err(format!("array index {i} out of range"));
-                }
-                a.insert(i, value);
-            }
-        }
-        _ => return Err(format!("cannot add at {path:?}")),
-    }
-    Ok(())
-}
-
-fn remove(root: &mut Value, path: &str) -> Result<Value, String> {
-    let parts = pointer_parts(path)?;
-    let (last, head) = parts
-        .split_last()
-        .ok_or("cannot remove the whole document")?;
-    match parent_mut(root, head)? {
-        Value::Object(m) => m
-            .remove(last)
-            .ok_or_else(|| format!("path {path:?} not found")),
-        Value::Array(a) => {
-            let i: usize = last
-                .parse()
-                .map_err(|_| format!("invalid array index {last:?}"))?;
-            if i >= a.len() {
-                return Err(format!("array index {i} out of range"));
-            }
-            Ok(a.remove(i))
-        }
-        _ => Err(format!("path {path:?} not found")),
-    }
-}
-
-/// RFC 6902 JSON patch.
+/// RFC 6902 JSON patch, all or nothing: a failed operation leaves `target` as it was.
 pub fn json_patch(target: &mut Value, patch: &Value) -> Result<(), String> {
-    let ops = patch
-        .as_array()
-        .ok_or("JSON patch must be an array of operations")?;
-    for op in ops {
-        let path = op["path"].as_str().ok_or("operation without a path")?;
-        match op["op"].as_str().unwrap_or("") {
-            "add" => add(target, path, op["value"].clone())?,
-            "remove" => {
-                remove(target, path)?;
-            }
-            "replace" => {
-                remove(target, path)?;
-                add(target, path, op["value"].clone())?;
-            }
-            "test" => {
-                let cur = target
-                    .pointer(path)
-                    .ok_or_else(|| format!("path {path:?} not found"))?;
-                if *cur != op["value"] {
-                    return Err(format!("test operation failed at {path:?}"));
-                }
-            }
-            "move" | "copy" => {
-                let from = op["from"].as_str().ok_or("operation without from")?;
-                let v = if op["op"] == "move" {
-                    remove(target, from)?
-                } else {
-                    target
-                        .pointer(from)
-                        .cloned()
-                        .ok_or_else(|| format!("path {from:?} not found"))?
-                };
-                add(target, path, v)?;
-            }
-            other => return Err(format!("unexpected JSON patch operation {other:?}")),
-        }
+    if !patch.is_array() {
+        return Err("JSON patch must be an array of operations".into());
     }
-    Ok(())
+    let ops =
+        json_patch::Patch::deserialize(patch).map_err(|e| format!("invalid JSON patch: {e}"))?;
+    json_patch::patch(target, &ops).map_err(|e| e.to_string())
 }
 
 #[cfg(test)]
@@ -322,8 +193,14 @@ mod tests {
     #[test]
     fn merge_patch_null_removes() {
         let mut t = json!({"spec": {"unschedulable": true, "podCIDR": "x"}});
-        merge(&mut t, &json!({"spec": {"unschedulable": null}}));
+        apply(
+            PatchType::Merge,
+            &mut t,
+            &json!({"spec": {"unschedulable": null}}),
+        )
+        .unwrap();
         assert_eq!(t, json!({"spec": {"podCIDR": "x"}}));
+        assert!(apply(PatchType::Merge, &mut t, &json!([1])).is_err());
     }
 
     #[test]
@@ -365,6 +242,20 @@ mod tests {
         )
         .unwrap();
         assert_eq!(t, json!({"a": [2, 3], "b": {"c": 2}}));
-        assert!(json_patch(&mut t, &json!([{"op": "remove", "path": "/nope"}])).is_err());
+        let before = t.clone();
+        let e = json_patch(
+            &mut t,
+            &json!([
+                {"op": "add", "path": "/b/d", "value": 1},
+                {"op": "remove", "path": "/nope"},
+            ]),
+        )
+        .unwrap_err();
+        assert_eq!(e, "operation '/1' failed at path '/nope': path is invalid");
+        // The first operation is undone.
+        assert_eq!(t, before);
+        let e = json_patch(&mut t, &json!([{"op": "frobnicate", "path": "/a"}])).unwrap_err();
+        assert!(e.starts_with("invalid JSON patch: "), "{e}");
+        assert!(json_patch(&mut t, &json!({"op": "add"})).is_err());
     }
 }

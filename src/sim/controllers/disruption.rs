@@ -8,7 +8,7 @@ use std::sync::Arc;
 use serde_json::{Map, Value, json};
 
 use super::util::{
-    add_secs, controller_uid, fmt, is_terminating, parse_time, pod_ready, selector_matches_stored,
+    add_secs, controller_selector, controller_uid, fmt, is_terminating, parse_time, pod_ready,
 };
 use super::{Manager, Timer};
 use crate::sim::kinds::Kind;
@@ -51,7 +51,8 @@ impl Manager {
         let Some(pdb) = self.index.get(Kind::PodDisruptionBudget, k) else {
             return;
         };
-        let selector = &pdb["spec"]["selector"];
+        // Read once for all the namespace's pods.
+        let selector = controller_selector(&pdb["spec"]["selector"]);
         let pods: Vec<_> = self
             .index
             .by_ns
@@ -59,7 +60,7 @@ impl Manager {
             .into_iter()
             .flatten()
             .filter_map(|pk| self.index.pods.get(pk))
-            .filter(|p| selector_matches_stored(selector, p))
+            .filter(|p| selector.as_ref().is_some_and(|s| s.matches_stored(p)))
             .map(|p| Arc::new(p.value()))
             .collect();
         // The controllers' scale, for percentages and maxUnavailable.

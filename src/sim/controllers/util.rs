@@ -5,6 +5,7 @@ use std::time::Duration;
 use jiff::{SignedDuration, Timestamp};
 use serde_json::{Value, json};
 
+use super::super::api::selectors::LabelSelector;
 use super::super::clock::format_time;
 
 /// A quantity as text: the API allows plain JSON numbers too.
@@ -56,39 +57,21 @@ pub fn pod_requests(pod: &Value) -> Requests {
     r
 }
 
+/// A PDB's or workload's selector as its controller reads it: `None` when it is missing,
+/// empty or unreadable, for such a selector selects nothing (the PDB and workload rule).
+/// kube-core reads and matches it (see [`LabelSelector::from_object`]).
+pub fn controller_selector(selector: &Value) -> Option<LabelSelector> {
+    LabelSelector::from_object(selector).filter(|s| !s.is_empty())
+}
+
 /// Whether `labels` satisfy a LabelSelector (`matchLabels` + `matchExpressions`).
 /// An empty or missing selector matches nothing, like the PDB and workload controllers.
 pub fn selector_matches(selector: &Value, labels: &Value) -> bool {
-    selector_matches_with(selector, |k| labels.get(k).and_then(Value::as_str))
+    controller_selector(selector).is_some_and(|s| s.matches_labels(labels))
 }
 
-/// [`selector_matches`] against a stored object's labels (no decoding).
-pub fn selector_matches_stored(selector: &Value, obj: &crate::sim::store::Stored) -> bool {
-    selector_matches_with(selector, |k| obj.label(k))
-}
-
-fn selector_matches_with<'a>(selector: &Value, label: impl Fn(&str) -> Option<&'a str>) -> bool {
-    let ml = selector["matchLabels"].as_object();
-    let me = selector["matchExpressions"].as_array();
-    if ml.is_none_or(|m| m.is_empty()) && me.is_none_or(|m| m.is_empty()) {
-        return false;
-    }
-    if let Some(ml) = ml {
-        for (k, v) in ml {
-            if v.as_str().is_none() || label(k) != v.as_str() {
-                return false;
-            }
-        }
-    }
-    for e in me.into_iter().flatten() {
-        if !expression_matches(e, &label) {
-            return false;
-        }
-    }
-    true
-}
-
-/// One `matchExpressions` / `matchFields` requirement against a lookup.
+/// One node selector `matchExpressions` / `matchFields` requirement against a lookup. Not
+/// kube-core's: node affinity has `Gt` and `Lt`, which its label selector model lacks.
 pub fn expression_matches<'a>(e: &Value, get: impl Fn(&str) -> Option<&'a str>) -> bool {
     let key = e["key"].as_str().unwrap_or("");
     let values: Vec<&str> = e["values"]

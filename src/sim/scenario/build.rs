@@ -20,7 +20,7 @@ use crate::sim::controllers::podspec::{
 use crate::sim::controllers::replicaset::{new_replicaset, template_hash};
 use crate::sim::controllers::statefulset::{job_pod, sts_pod};
 use crate::sim::controllers::util::{
-    fmt, owner_ref, parse_age, pod_requests, random_hex, selector_matches,
+    controller_selector, fmt, owner_ref, parse_age, pod_requests, random_hex,
 };
 use crate::sim::controllers::{disruption, scheduler};
 use crate::sim::kinds::Kind;
@@ -346,12 +346,16 @@ impl Builder<'_> {
             "metadata": {"name": p.name, "namespace": p.namespace, "creationTimestamp": fmt(ago(self.now, "1h"))},
             "spec": spec,
         }))?;
+        // Read once for all the pods.
+        let selector = controller_selector(&pdb["spec"]["selector"]);
         let matching: Vec<&Arc<Value>> = self
             .pods
             .iter()
             .filter(|pod| {
                 pod["metadata"]["namespace"] == p.namespace.as_str()
-                    && selector_matches(&pdb["spec"]["selector"], &pod["metadata"]["labels"])
+                    && selector
+                        .as_ref()
+                        .is_some_and(|s| s.matches_labels(&pod["metadata"]["labels"]))
                     && pod["status"]["phase"] != "Succeeded"
             })
             .collect();

@@ -4,6 +4,7 @@ use jiff::Timestamp;
 use serde_json::{Value, json};
 
 use super::{human_duration, since};
+use crate::sim::api::selectors::LabelSelector;
 use crate::sim::kinds::Kind;
 
 pub(super) fn s(v: &Value) -> &str {
@@ -155,39 +156,8 @@ fn template_cells(o: &Value) -> Vec<Value> {
     vec![
         json!(join("name")),
         json!(join("image")),
-        json!(format_selector(&o["spec"]["selector"])),
+        json!(LabelSelector::format_object(&o["spec"]["selector"])),
     ]
-}
-
-/// `metav1.FormatLabelSelector`.
-fn format_selector(sel: &Value) -> String {
-    let mut parts: Vec<String> = Vec::new();
-    if let Some(ml) = sel["matchLabels"].as_object() {
-        let mut kv: Vec<String> = ml.iter().map(|(k, v)| format!("{k}={}", s(v))).collect();
-        kv.sort();
-        parts.extend(kv);
-    }
-    if let Some(exprs) = sel["matchExpressions"].as_array() {
-        for e in exprs {
-            let vals: Vec<&str> = e["values"]
-                .as_array()
-                .map(|a| a.iter().map(s).collect())
-                .unwrap_or_default();
-            let key = s(&e["key"]);
-            parts.push(match s(&e["operator"]) {
-                "In" => format!("{key} in ({})", vals.join(",")),
-                "NotIn" => format!("{key} notin ({})", vals.join(",")),
-                "Exists" => key.to_string(),
-                "DoesNotExist" => format!("!{key}"),
-                _ => String::new(),
-            });
-        }
-    }
-    if parts.is_empty() {
-        "<none>".into()
-    } else {
-        parts.join(",")
-    }
 }
 
 fn pod_cells(pod: &Value, now: Timestamp) -> Vec<Value> {

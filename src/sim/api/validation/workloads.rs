@@ -6,7 +6,7 @@ use serde_json::Value;
 use super::meta::{labels, qualified_name};
 use super::pods::{EFFECTS, pod_spec, pod_update};
 use super::{Errors, FieldError, go_value, quote};
-use crate::sim::controllers::util::expression_matches;
+use crate::sim::api::selectors::LabelSelector;
 use crate::sim::kinds::Kind;
 
 /// Validates the non-metadata part of an object of `kind`.
@@ -102,19 +102,10 @@ fn selector(sel: &Value, path: &str) -> Errors {
     errs
 }
 
-/// Whether a present selector selects `labels` (`LabelSelectorAsSelector(...).Matches`).
+/// Whether a present selector selects `labels` (`LabelSelectorAsSelector(...).Matches`, by
+/// kube-core); one it cannot read selects nothing.
 fn selects(sel: &Value, labels: &Value) -> bool {
-    let ml_ok = sel["matchLabels"]
-        .as_object()
-        .into_iter()
-        .flatten()
-        .all(|(k, v)| labels.get(k) == Some(v));
-    ml_ok
-        && sel["matchExpressions"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .all(|e| expression_matches(e, |k| labels.get(k).and_then(Value::as_str)))
+    LabelSelector::from_object(sel).is_some_and(|s| s.matches_labels(labels))
 }
 
 fn is_empty_selector(sel: &Value) -> bool {

@@ -7,11 +7,11 @@
 //! see the server's `unable to parse requirement: …` errors) and `key>n` / `key<n`, which
 //! the API server's parser accepts but kube-core's model cannot hold.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::fmt;
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector as SelectorObject;
-use kube::core::{Expression, Selector, SelectorExt};
+use kube::core::{Expression, Selector};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -180,15 +180,19 @@ fn requirement(p: &str) -> Result<Requirement, String> {
     Ok(req)
 }
 
-/// The one label `e` reads, as the map kube-core matches against: the simulator keeps
-/// labels as JSON or as a [`Stored`] slice, and copying just this label is cheaper than
-/// copying them all.
-fn view<'a>(e: &Expression, label: impl Fn(&str) -> Option<&'a str>) -> BTreeMap<String, String> {
-    let key = key_of(e);
-    label(key)
-        .map(|v| (key.to_string(), v.to_string()))
-        .into_iter()
-        .collect()
+/// Whether the label `e` reads (`value`, absent as `None`) satisfies it: kube-core's
+/// `Expression::matches` semantics, without the one-entry map it wants, because the
+/// simulator's controllers match every pod of a 150k-pod store and a map per test would
+/// allocate three times each (`labels_match_as_kube_core_does` checks the two agree).
+fn satisfies(e: &Expression, value: Option<&str>) -> bool {
+    match e {
+        Expression::In(_, vs) => value.is_some_and(|v| vs.contains(v)),
+        Expression::NotIn(_, vs) => value.is_none_or(|v| !vs.contains(v)),
+        Expression::Equal(_, want) => value == Some(want.as_str()),
+        Expression::NotEqual(_, want) => value != Some(want.as_str()),
+        Expression::Exists(_) => value.is_some(),
+        Expression::DoesNotExist(_) => value.is_none(),
+    }
 }
 
 impl LabelSelector {
@@ -261,7 +265,7 @@ impl LabelSelector {
     fn matches_with<'a>(&self, label: impl Fn(&str) -> Option<&'a str>) -> bool {
         let int = |k: &str| label(k).and_then(|v| v.parse::<i64>().ok());
         self.reqs.iter().all(|r| match r {
-            Requirement::Set(e) => e.matches(&view(e, &label)),
+            Requirement::Set(e) => satisfies(e, label(key_of(e))),
             Requirement::Gt(k, n) => int(k).is_some_and(|x| x > *n),
             Requirement::Lt(k, n) => int(k).is_some_and(|x| x < *n),
         })
@@ -283,9 +287,36 @@ impl fmt::Display for LabelSelector {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeMap;
+
+    use kube::core::SelectorExt;
+
     use super::*;
     use crate::sim::kinds::Kind;
     use serde_json::json;
+
+    /// `satisfies` is kube-core's `Expression::matches`, label present or absent.
+    #[test]
+    fn labels_match_as_kube_core_does() {
+        let set = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<BTreeSet<_>>();
+        let k = || "app".to_string();
+        let exprs = [
+            Expression::In(k(), set(&["web", "db"])),
+            Expression::NotIn(k(), set(&["web"])),
+            Expression::NotIn(k(), set(&[])),
+            Expression::Equal(k(), "web".into()),
+            Expression::NotEqual(k(), "web".into()),
+            Expression::Exists(k()),
+            Expression::DoesNotExist(k()),
+        ];
+        for e in &exprs {
+            for value in [None, Some("web"), Some("db"), Some("other")] {
+                let map: BTreeMap<String, String> =
+                    value.map(|v| (k(), v.to_string())).into_iter().collect();
+                assert_eq!(satisfies(e, value), e.matches(&map), "{e:?} on {value:?}");
+            }
+        }
+    }
 
     #[test]
     fn label_selector_ops() {

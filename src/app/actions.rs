@@ -59,7 +59,7 @@ pub(super) fn action(m: &mut Model, a: Action) -> Vec<Cmd> {
         )
     {
         let text = "the PDB view covers the panes: Esc goes back to them";
-        m.flash = Some((text.into(), m.now));
+        m.say(text);
         return Vec::new();
     }
     match a {
@@ -136,7 +136,7 @@ pub(super) fn action(m: &mut Model, a: Action) -> Vec<Cmd> {
             if let Some(node) = m.selected_node.clone() {
                 return super::drain_flow::open(m, action, node);
             }
-            m.flash = Some(("no node selected".into(), m.now));
+            m.say("no node selected");
         }
     }
     Vec::new()
@@ -169,7 +169,7 @@ fn all_namespaces(m: &mut Model) {
             "showing all namespaces (0 again: back to the -n namespace)".to_string()
         }
     };
-    m.flash = Some((text, m.now));
+    m.say(text);
 }
 
 fn toggle_scope(m: &mut Model, s: PodScope) {
@@ -191,10 +191,7 @@ fn back(m: &mut Model) {
         m.focus = Pane::Nodes;
     } else {
         // Never silent, even at the top: say where Esc would lead and how to leave.
-        m.flash = Some((
-            "nothing to go back from: no filter, the main view, the nodes pane (q quits)".into(),
-            m.now,
-        ));
+        m.say("nothing to go back from: no filter, the main view, the nodes pane (q quits)");
     }
     m.stale = true;
 }

@@ -32,17 +32,14 @@ pub(super) fn run_command(m: &mut Model, cmd: &str) -> Vec<Cmd> {
                     m.conn.context
                 ),
             };
-            m.flash = Some((text, m.now));
+            m.say(text);
         }
         Some("help") => m.overlay = Some(Overlay::Help),
         Some("q") => super::drain_flow::quit(m),
         _ if name.is_empty() => {}
         _ => {
-            m.flash = Some((
-                format!(
-                    "unknown command :{name} (try :nodes :pods :events :pdb :ns :ctx :versions :campaign :log :q)"
-                ),
-                m.now,
+            m.say(format!(
+                "unknown command :{name} (try :nodes :pods :events :pdb :ns :ctx :versions :campaign :log :q)"
             ))
         }
     }
@@ -96,7 +93,7 @@ pub(super) fn context_command(m: &mut Model, arg: &str) {
         m.quit = true;
         return;
     };
-    m.flash = Some((text, m.now));
+    m.say(text);
 }
 
 /// `:versions [vX.Y.Z]`: the matrix, and with a version the way there.
@@ -106,7 +103,7 @@ fn versions_command(m: &mut Model, arg: &str) {
         a => match crate::campaign::version::Version::parse(a) {
             Ok(v) => Some(v),
             Err(e) => {
-                m.flash = Some((format!(":versions: {e}"), m.now));
+                m.say(format!(":versions: {e}"));
                 return;
             }
         },

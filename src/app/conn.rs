@@ -161,12 +161,9 @@ pub(super) fn cluster_uid(m: &mut Model, uid: String) -> Vec<Cmd> {
         *s = WatchState::Resyncing;
     }
     m.heard.clear();
-    m.flash = Some((
-        format!(
-            "another cluster answers at {} (kube-system uid {old} → {uid}): listing everything again",
-            m.conn.server
-        ),
-        m.now,
+    m.say(format!(
+        "another cluster answers at {} (kube-system uid {old} → {uid}): listing everything again",
+        m.conn.server
     ));
     m.redraw = true;
     vec![Cmd::Rewatch {

@@ -90,12 +90,12 @@ pub fn key(m: &mut Model, k: &KeyEvent) -> Option<Vec<Cmd>> {
     };
     let Some(state) = m.demo_clock else {
         let text = "f . + - (freeze, step, speed) work on the demo cluster only";
-        m.flash = Some((text.into(), m.now));
+        m.say(text);
         return Some(Vec::new());
     };
     if cmd == ClockCmd::Step && !state.frozen {
         let text = ". steps a frozen cluster: f freezes it first";
-        m.flash = Some((text.into(), m.now));
+        m.say(text);
         return Some(Vec::new());
     }
     Some(vec![Cmd::Clock(cmd)])

@@ -345,8 +345,11 @@ pub struct Model {
     pub views: Views,
     /// Pods that recently landed on a node (key → when), highlighted for `ARRIVAL_SECS`.
     pub arrivals: std::collections::HashMap<String, Timestamp>,
-    /// Status-line message and when it was set.
+    /// Status-line message and when it was set (set it with [`Model::say`]).
     pub flash: Option<(String, Timestamp)>,
+    /// Counts [`Model::say`] calls: the timeline sees a new message without a copy of the
+    /// old one on every update.
+    pub flash_seq: u64,
     /// Every view must be rebuilt before the next render (filters, scopes, relists).
     pub stale: bool,
     /// Only these views must be rebuilt (watch events touch one view at a time).
@@ -412,6 +415,7 @@ impl Model {
             views: Views::default(),
             arrivals: Default::default(),
             flash: None,
+            flash_seq: 0,
             stale: true,
             dirty: Dirty::default(),
             redraw: true,
@@ -427,6 +431,12 @@ impl Model {
             switch_context: None,
             describe: Default::default(),
         }
+    }
+
+    /// Shows `text` in the status line (and, through `flash_seq`, in the timeline).
+    pub fn say(&mut self, text: impl Into<String>) {
+        self.flash = Some((text.into(), self.now));
+        self.flash_seq += 1;
     }
 
     /// The table the keyboard moves in.

@@ -23,7 +23,7 @@ pub fn command(m: &mut Model, arg: &str) {
             Err(why) => format!(":ns {name}: {why}"),
         },
     };
-    m.flash = Some((text, m.now));
+    m.say(text);
 }
 
 /// Namespaces with their pod counts, from the cache.

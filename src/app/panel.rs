@@ -43,7 +43,7 @@ pub fn show(m: &mut Model) {
         && (m.campaign.running() || m.flow.live.is_none() || m.flow.panel_hidden);
     if m.flow.live.is_none() && m.campaign.run.is_none() {
         let text = "no drain or campaign to show: r on a node plans a drain, C a campaign";
-        m.flash = Some((text.into(), m.now));
+        m.say(text);
         return;
     }
     m.view = View::Main;

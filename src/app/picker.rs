@@ -134,7 +134,7 @@ pub fn key(m: &mut Model, k: &KeyEvent) -> Option<Vec<Cmd>> {
         )),
     };
     if let Some(text) = said {
-        m.flash = Some((text, m.now));
+        m.say(text);
     }
     m.redraw = true;
     Some(Vec::new())
@@ -147,7 +147,7 @@ fn choose(m: &mut Model) -> Vec<Cmd> {
     };
     let Some(value) = p.shown().get(p.selected).map(|i| i.value.clone()) else {
         let text = format!("no {} matches: Backspace or Esc", p.kind.noun());
-        m.flash = Some((text, m.now));
+        m.say(text);
         return Vec::new();
     };
     let kind = p.kind;

@@ -122,10 +122,7 @@ pub async fn run(conn: Connection, opts: RunOptions, render: Render) -> Result<O
     model.contexts = opts.contexts.clone();
     if let Err(why) = &opts.flow.client {
         let why = format!("no client for changes ({why})");
-        model.flash = Some((
-            format!("cordon, uncordon and drain are disabled: {why}"),
-            model.now,
-        ));
+        model.say(format!("cordon, uncordon and drain are disabled: {why}"));
         model.flow.cannot_change = Some(why);
     }
     let (tx, rx) = mpsc::channel::<Msg>(4096);

@@ -18,9 +18,9 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Cmd> {
     // Teach mode reads the message before it lands, and what it left after.
     let told_before = m.teach.told_count();
     super::teach::before(m, &msg);
-    let flash_before = m.flash.clone();
+    let flash_before = m.flash_seq;
     let cmds = apply(m, msg);
-    super::teach::after(m, flash_before.as_ref(), &cmds);
+    super::teach::after(m, flash_before, &cmds);
     // New lines show at once where the narration or the timeline is on screen.
     if m.teach.told_count() != told_before && (m.teach.on || m.view == View::Timeline) {
         m.redraw = true;
@@ -117,7 +117,7 @@ fn apply(m: &mut Model, msg: Msg) -> Vec<Cmd> {
             Vec::new()
         }
         Msg::Flash(text) => {
-            m.flash = Some((text, m.now));
+            m.say(text);
             m.redraw = true;
             Vec::new()
         }
@@ -146,7 +146,7 @@ fn apply(m: &mut Model, msg: Msg) -> Vec<Cmd> {
                 _ => "",
             };
             if !text.is_empty() {
-                m.flash = Some((text.into(), m.now));
+                m.say(text);
             }
             m.demo_clock = Some(state);
             m.redraw = true;
@@ -292,7 +292,7 @@ fn key(m: &mut Model, k: KeyEvent) -> Vec<Cmd> {
                 ) {
                     m.overlay = None;
                 } else {
-                    m.flash = Some(("the help is open: Esc, ? or q closes it".into(), m.now));
+                    m.say("the help is open: Esc, ? or q closes it");
                 }
                 return Vec::new();
             }
@@ -324,7 +324,7 @@ fn key(m: &mut Model, k: KeyEvent) -> Vec<Cmd> {
 fn unbound(m: &mut Model, k: &KeyEvent) -> Vec<Cmd> {
     if let Some(b) = keymap::readonly_here(k, m.focus, m.readonly) {
         let text = format!("read-only: {} ({}) is off", b.keys[0].label(), b.help);
-        m.flash = Some((text, m.now));
+        m.say(text);
         return Vec::new();
     }
     let Some(b) = keymap::elsewhere(k, m.focus) else {
@@ -341,7 +341,7 @@ fn unbound(m: &mut Model, k: &KeyEvent) -> Vec<Cmd> {
             "{key} ({}) works in the main view: Esc goes back to it",
             b.help
         );
-        m.flash = Some((text, m.now));
+        m.say(text);
         return Vec::new();
     }
     let text = if b.mutating && m.readonly {
@@ -353,7 +353,7 @@ fn unbound(m: &mut Model, k: &KeyEvent) -> Vec<Cmd> {
             b.scope.title().to_lowercase()
         )
     };
-    m.flash = Some((text, m.now));
+    m.say(text);
     Vec::new()
 }
 

@@ -20,12 +20,18 @@ fn no_color_keeps_every_screen_of_a_held_drain_readable() {
         s.contains("node0") && s.contains("live") && s.contains("Teach ·")
     });
     pty.drain_node0();
-    pty.wait_for("held by the PDB, narrated", long, |s| {
-        s.contains("blocked by PDB") && s.contains("429")
-    });
+    // Held, with the cordon's event in: then frozen, so it stays held while the screens are
+    // visited (a frozen cluster records no new events).
+    pty.wait_for(
+        "held by the PDB, narrated, the cordon's event in",
+        long,
+        |s| s.contains("blocked by PDB") && s.contains("429") && s.contains("NodeNotSchedulable"),
+    );
+    pty.send(b"f");
+    pty.wait_for("frozen", long, |s| s.contains("frozen"));
     // The events pane focused beside the drain panel: its selected row in reverse video.
-    pty.send(b"\t\t");
-    let s = pty.wait_for_screen("the cordon's event, events focused", long, |s| {
+    pty.send(b":events\r");
+    let s = pty.wait_for_screen("events focused", long, |s| {
         s.contains("┏ Events") && s.contains("NodeNotSchedulable")
     });
     assert!(s.contains("╭ Drain node0"), "the panel stays: {s}");

@@ -7,7 +7,7 @@ use crate::app::model::{Model, Pane, View};
 use crate::app::msg::Cmd;
 
 fn flash(m: &mut Model, text: impl Into<String>) {
-    m.flash = Some((text.into(), m.now));
+    m.say(text);
 }
 
 fn cmd(c: CampaignCmd) -> Vec<Cmd> {

@@ -134,7 +134,7 @@ pub fn key(m: &mut Model, k: &KeyEvent) -> Option<Vec<Cmd>> {
             return None;
         }
         let text = "on this page: Esc closes it · j/k scroll · d describe · y YAML · e events";
-        m.flash = Some((text.into(), m.now));
+        m.say(text);
         return Some(Vec::new());
     };
     Some(act(m, b.action))

@@ -179,7 +179,7 @@ pub fn open(m: &mut Model, mode: Mode) -> Vec<Cmd> {
                 Mode::Yaml => "y (YAML)",
                 Mode::Events => "e (events)",
             };
-            m.flash = Some((format!("{key}: {why}"), m.now));
+            m.say(format!("{key}: {why}"));
             Vec::new()
         }
     }

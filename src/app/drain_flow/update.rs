@@ -10,7 +10,7 @@ use crate::drain::journal;
 use crate::drain::plan::Verdict;
 
 pub(super) fn flash(m: &mut Model, text: impl Into<String>) {
-    m.flash = Some((text.into(), m.now));
+    m.say(text);
 }
 
 /// Why a drain plan can be seen but not started here (read-only, or no client for changes).

@@ -101,7 +101,13 @@ pub fn before(m: &mut Model, msg: &Msg) {
                 m.teach.told.clear();
             }
             let cluster_now = m.cluster_now();
-            if let Some(t) = narrate::drain_event(ev, cluster_now, &mut m.teach.told) {
+            let room = match ev {
+                crate::drain::events::DrainEvent::Replacement {
+                    on_node: Some(n), ..
+                } => room_on(m, n),
+                _ => None,
+            };
+            if let Some(t) = narrate::drain_event(ev, cluster_now, room, &mut m.teach.told) {
                 m.teach.step(now, t);
             }
         }
@@ -113,10 +119,21 @@ pub fn before(m: &mut Model, msg: &Msg) {
     }
 }
 
+/// The requests on `node` over its allocatable, from the cache; `None` for a node not (or
+/// no longer) known, or cordoned: then the narration does not claim why it was chosen.
+fn room_on(m: &Model, node: &str) -> Option<narrate::NodeRoom> {
+    let row = m.cache.nodes.get(node).filter(|n| !n.unschedulable)?;
+    let load = m.cache.index.load.get(node).copied().unwrap_or_default();
+    Some(narrate::NodeRoom {
+        cpu_pct: crate::app::cells::pct(load.cpu_m, row.cpu_allocatable_m),
+        mem_pct: crate::app::cells::pct(load.mem, row.mem_allocatable),
+    })
+}
+
 /// After `update`: the flash it set and the actions it sent go to the timeline.
-pub fn after(m: &mut Model, flash_before: Option<&(String, Timestamp)>, cmds: &[Cmd]) {
+pub fn after(m: &mut Model, flash_before: u64, cmds: &[Cmd]) {
     if let Some((text, at)) = &m.flash
-        && flash_before.is_none_or(|(t, a)| t != text || a != at)
+        && m.flash_seq != flash_before
     {
         let (text, at) = (text.clone(), *at);
         m.teach.record(at, Kind::Message, text, None);
@@ -158,7 +175,7 @@ pub fn toggle(m: &mut Model) {
     } else {
         "teach mode off (:log still has every step)"
     };
-    m.flash = Some((text.into(), m.now));
+    m.say(text);
     m.stale = true;
 }
 

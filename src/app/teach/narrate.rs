@@ -57,7 +57,22 @@ pub fn upgrade_started(node: &str) -> Told {
 }
 
 /// A drain event, unless it says nothing new (`told` remembers what was explained).
-pub fn drain_event(ev: &DrainEvent, now: Timestamp, told_: &mut HashSet<String>) -> Option<Told> {
+/// What the cache says of the node a replacement went to, so the narration can say why the
+/// scheduler chose it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NodeRoom {
+    /// Requested CPU and memory over allocatable, in percent, with the replacement counted.
+    pub cpu_pct: u64,
+    pub mem_pct: u64,
+}
+
+/// The narration of `ev`, once per fact (`told_` remembers); `room`: the replacement's node's.
+pub fn drain_event(
+    ev: &DrainEvent,
+    now: Timestamp,
+    room: Option<NodeRoom>,
+    told_: &mut HashSet<String>,
+) -> Option<Told> {
     let mut first = |key: String| told_.insert(key);
     match ev {
         DrainEvent::Cordoned {
@@ -85,12 +100,23 @@ pub fn drain_event(ev: &DrainEvent, now: Timestamp, told_: &mut HashSet<String>)
         }
         DrainEvent::Pod { pod, state, .. } => pod_state(pod, state, now, &mut first),
         DrainEvent::Replacement {
+            node,
             workload,
             pod,
             on_node,
             ready,
             ..
-        } => replacement(workload, pod, on_node.as_deref(), *ready, &mut first),
+        } => {
+            let r = Replacement {
+                workload,
+                pod,
+                from: node,
+                on_node: on_node.as_deref(),
+                ready: *ready,
+                room,
+            };
+            replacement(r, &mut first)
+        }
         DrainEvent::Notice { message, .. } => told(format!("note: {message}"), None),
         DrainEvent::Finished(o) => {
             let text = match o.state {
@@ -200,13 +226,26 @@ fn pod_state(
     }
 }
 
-fn replacement(
-    workload: &str,
-    pod: &str,
-    on_node: Option<&str>,
+/// A replacement pod of a drained node's workload, as the drain saw it.
+struct Replacement<'a> {
+    workload: &'a str,
+    pod: &'a str,
+    /// The node being drained.
+    from: &'a str,
+    on_node: Option<&'a str>,
     ready: bool,
-    first: &mut impl FnMut(String) -> bool,
-) -> Option<Told> {
+    room: Option<NodeRoom>,
+}
+
+fn replacement(r: Replacement, first: &mut impl FnMut(String) -> bool) -> Option<Told> {
+    let Replacement {
+        workload,
+        pod,
+        from,
+        on_node,
+        ready,
+        room,
+    } = r;
     let created = first(format!("created {pod}"));
     let scheduled = on_node.is_some() && first(format!("scheduled {pod}"));
     let became_ready = ready && first(format!("ready {pod}"));
@@ -219,9 +258,18 @@ fn replacement(
         ));
     }
     if scheduled {
-        parts.push(format!(
-            "the scheduler put {pod} on {node}, a node with room that is not cordoned"
-        ));
+        // Why there, from the cache: the drained node is cordoned, this one is not and has
+        // room for the pod's requests.
+        parts.push(match room {
+            Some(r) => format!(
+                "the scheduler put {pod} on {node}: {from} is cordoned, and {node} is not and \
+                 has room ({}% of its CPU and {}% of its memory requested now)",
+                r.cpu_pct, r.mem_pct
+            ),
+            None => {
+                format!("the scheduler put {pod} on {node}, a node with room that is not cordoned")
+            }
+        });
     }
     if became_ready {
         parts.push(format!("{pod} is Ready on {node}"));

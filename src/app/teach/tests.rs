@@ -34,7 +34,7 @@ fn blocked(healthy: i32, needed: i32) -> DrainEvent {
 }
 
 fn tell(ev: &DrainEvent, told: &mut HashSet<String>) -> Option<Told> {
-    narrate::drain_event(ev, crate::app::fixtures::now(), told)
+    narrate::drain_event(ev, crate::app::fixtures::now(), None, told)
 }
 
 #[test]
@@ -90,6 +90,35 @@ fn a_replacement_is_told_created_scheduled_and_ready_each_once() {
     let t = tell(&rep(Some("node1"), true), &mut told).unwrap();
     assert_eq!(t.text, "default/web-7c9d-ddddd is Ready on node1");
     assert_eq!(tell(&rep(Some("node1"), true), &mut told), None);
+}
+
+/// Through `update`: the narration says why the scheduler chose the node, from the cache
+/// (the drained node cordoned, this one not, its requests).
+#[test]
+fn the_scheduler_narration_says_why_that_node() {
+    let mut m = flow_model((120, 40));
+    fx::feed(&mut m, Feed::Nodes(Ev::Apply(cordoned_node0(true))));
+    fx::drain_event(
+        &mut m,
+        DrainEvent::Replacement {
+            node: "node0".into(),
+            workload: "ReplicaSet default/web-7c9d".into(),
+            pod: "default/web-7c9d-ddddd".into(),
+            on_node: Some("node1".into()),
+            phase: "Pending".into(),
+            ready: false,
+        },
+    );
+    let load = m.cache.index.load.get("node1").copied().unwrap();
+    let row = m.cache.nodes.get("node1").unwrap();
+    let cpu = crate::app::cells::pct(load.cpu_m, row.cpu_allocatable_m);
+    let last = m.teach.timeline.back().expect("told");
+    assert!(
+        last.text.contains(&format!(
+            "on node1: node0 is cordoned, and node1 is not and has room ({cpu}% of its CPU"
+        )),
+        "{last:?}"
+    );
 }
 
 #[test]

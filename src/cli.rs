@@ -39,7 +39,8 @@ fn namespace_name(s: &str) -> Result<String, String> {
 }
 
 /// A Go-style duration (`90s`, `5m`, `1h30m`, `0`), within Go's range.
-fn go_duration(s: &str) -> Result<String, String> {
+/// A Go duration as kubectl's flags take it (`5m`, `1h30m`, `0s`).
+pub fn go_duration(s: &str) -> Result<String, String> {
     match parse_go_duration(s) {
         Some(_) => Ok(s.to_string()),
         None => Err(format!(
@@ -95,6 +96,11 @@ pub struct Cli {
     /// screen.
     #[arg(long, global = true, value_name = "PATH")]
     pub log_file: Option<PathBuf>,
+
+    /// The config file (default: $XDG_CONFIG_HOME/kubedrain/config.yaml, or
+    /// $KUBEDRAIN_CONFIG): drain defaults, skin, keys, columns.
+    #[arg(long, global = true, value_name = "PATH")]
+    pub config: Option<PathBuf>,
 
     #[command(subcommand)]
     pub command: Option<Command>,

@@ -7,6 +7,7 @@ pub mod campaign;
 pub mod cli;
 pub mod cluster;
 pub mod commands;
+pub mod config;
 pub mod crash;
 pub mod drain;
 pub mod logging;

@@ -10,9 +10,9 @@ use kubedrain::cli::{Cli, Command, DemoArgs};
 use kubedrain::cluster::client::{self, ConnectError, Connection};
 
 fn main() {
-    let cli = parse();
+    let (cli, matches) = parse();
     let debug = cli.debug || std::env::var_os("RUST_BACKTRACE").is_some_and(|v| v != "0");
-    let code = match install_hooks(debug).and_then(|()| run_main(cli)) {
+    let code = match install_hooks(debug).and_then(|()| run_main(cli, &matches)) {
         Ok(()) => 0,
         Err(e) => {
             report(&e, debug);
@@ -24,7 +24,7 @@ fn main() {
 
 /// The command line; invoked as `kubectl-kubedrain` (a kubectl plugin on PATH), help and
 /// errors say `kubectl kubedrain`.
-fn parse() -> Cli {
+fn parse() -> (Cli, clap::ArgMatches) {
     let plugin = std::env::args_os()
         .next()
         .and_then(|a| {
@@ -40,7 +40,8 @@ fn parse() -> Cli {
             .display_name("kubectl kubedrain");
     }
     let matches = cmd.get_matches();
-    Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+    (cli, matches)
 }
 
 /// color-eyre's report for `--debug`, and the panic hook that writes a crash log; without colours when stderr is not a
@@ -92,7 +93,7 @@ fn print_out(bytes: &[u8]) -> color_eyre::Result<()> {
 
 /// `kubedrain info`: where kubedrain keeps its state and which cluster it would talk to
 /// (read from the kubeconfig, no connection made).
-fn info(cli: &Cli) -> color_eyre::Result<()> {
+fn info(cli: &Cli, settings: &kubedrain::commands::settings::Settings) -> color_eyre::Result<()> {
     use kubedrain::drain::journal::state_dir;
     let dir = state_dir();
     let log = match kubedrain::logging::path(cli.log_file.as_deref()) {
@@ -130,22 +131,40 @@ fn info(cli: &Cli) -> color_eyre::Result<()> {
     println!("log file:   {log}");
     println!("kubeconfig: {}", shown.join(":"));
     println!("context:    {context}");
-    println!(
-        "config:     none (kubedrain has no config file yet; flags and KUBEDRAIN_* variables)"
-    );
+    let config = match &settings.path {
+        Some(p) => p.display().to_string(),
+        None => format!(
+            "none (would be read from {})",
+            kubedrain::config::path(None).0.display()
+        ),
+    };
+    println!("config:     {config}");
     Ok(())
 }
 
-fn run_main(cli: Cli) -> color_eyre::Result<()> {
+fn run_main(mut cli: Cli, matches: &clap::ArgMatches) -> color_eyre::Result<()> {
     kubedrain::logging::init(kubedrain::logging::path(cli.log_file.as_deref()).as_deref())
         .map_err(|e| eyre!(e))?;
+    let settings =
+        kubedrain::commands::settings::load(cli.config.as_deref()).map_err(|e| eyre!("{e}"))?;
+    if let (Some(Command::Drain(a)), Some(m)) =
+        (&mut cli.command, matches.subcommand_matches("drain"))
+    {
+        // A flag given on the command line wins over the config.
+        let given = |id: &str| {
+            m.value_source(id)
+                .is_some_and(|s| s != clap::parser::ValueSource::DefaultValue)
+        };
+        kubedrain::commands::settings::drain_flags(&mut a.flags, &settings.drain, given);
+    }
+    let drain_defaults = kubedrain::commands::settings::options_form(&settings.drain);
     tracing::info!(
         version = env!("CARGO_PKG_VERSION"),
         args = ?std::env::args().skip(1).collect::<Vec<_>>(),
         "kubedrain starting"
     );
     if let Some(Command::Info) = cli.command {
-        return info(&cli);
+        return info(&cli, &settings);
     }
     if cli.no_journal {
         kubedrain::drain::journal::disable();
@@ -176,6 +195,7 @@ fn run_main(cli: Cli) -> color_eyre::Result<()> {
                         readonly: cli.readonly,
                         teach: cli.teach,
                         contexts: context_names(&connect),
+                        drain_defaults: drain_defaults.clone(),
                         flow,
                         ..Default::default()
                     };
@@ -185,7 +205,7 @@ fn run_main(cli: Cli) -> color_eyre::Result<()> {
                     }
                 }
             }
-            Some(Command::Demo(args)) => demo(args, &cli.kube, cli.readonly).await,
+            Some(Command::Demo(args)) => demo(args, &cli.kube, cli.readonly, drain_defaults).await,
             Some(Command::Completions(a)) => {
                 let mut out = Vec::new();
                 clap_complete::generate(a.shell, &mut Cli::command(), "kubedrain", &mut out);
@@ -280,6 +300,7 @@ async fn demo(
     args: DemoArgs,
     kube: &kubedrain::cli::KubeArgs,
     readonly: bool,
+    drain_defaults: Option<kubedrain::app::drain_flow::OptionsForm>,
 ) -> color_eyre::Result<()> {
     // The demo is its own cluster: a kubeconfig or context given here would be ignored.
     if kube.context.is_some()
@@ -362,6 +383,7 @@ async fn demo(
             demo_kubeconfig: Some(kc.display().to_string()),
             flow,
             demo_clock: Some(sim.clock().clone()),
+            drain_defaults,
             ..Default::default()
         },
         kubedrain::ui::render,

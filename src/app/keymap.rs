@@ -6,7 +6,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use super::model::Pane;
 
 /// What a key does.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Action {
     Quit,
     Up,
@@ -126,6 +126,13 @@ pub struct Binding {
     pub mutating: bool,
     /// Provided by the drain engine (not wired in this build).
     pub reserved: bool,
+}
+
+impl Binding {
+    /// Its keys in this session (the config may remap them).
+    pub fn keys(&self) -> &'static [Key] {
+        super::remap::keys_of(self)
+    }
 }
 
 const fn b(
@@ -393,7 +400,7 @@ pub fn lookup(ev: &KeyEvent, pane: Pane, readonly: bool) -> Option<Action> {
         .iter()
         .filter(|b| enabled(b, readonly) && b.scope.applies(pane))
         // Pane-specific bindings win over global ones.
-        .filter(|b| b.keys.iter().any(|k| k.matches(ev)))
+        .filter(|b| b.keys().iter().any(|k| k.matches(ev)))
         .min_by_key(|b| b.scope == Scope::Global)
         .map(|b| b.action)
 }
@@ -403,7 +410,7 @@ pub fn readonly_here(ev: &KeyEvent, pane: Pane, readonly: bool) -> Option<&'stat
     BINDINGS
         .iter()
         .filter(|b| readonly && b.mutating && b.scope.applies(pane))
-        .find(|b| b.keys.iter().any(|k| k.matches(ev)))
+        .find(|b| b.keys().iter().any(|k| k.matches(ev)))
 }
 
 /// A binding of `ev` that applies in another pane than `pane` (to say where it works, or to
@@ -412,7 +419,7 @@ pub fn elsewhere(ev: &KeyEvent, pane: Pane) -> Option<&'static Binding> {
     BINDINGS
         .iter()
         .filter(|b| !b.scope.applies(pane))
-        .find(|b| b.keys.iter().any(|k| k.matches(ev)))
+        .find(|b| b.keys().iter().any(|k| k.matches(ev)))
 }
 
 /// Status-bar hints for `pane` (`None`: a full-screen view, global keys only): (keys, label),
@@ -429,7 +436,7 @@ pub fn hints(pane: Option<Pane>, readonly: bool) -> Vec<(String, &'static str)> 
         })
         // Keys not wired yet stay out of the bar (help lists them as coming).
         .filter(|b| !b.reserved)
-        .filter_map(|b| Some((b.scope == Scope::Global, b.keys[0].label(), b.hint?)))
+        .filter_map(|b| Some((b.scope == Scope::Global, b.keys()[0].label(), b.hint?)))
         .collect();
     // Campaign keys last: on a narrow screen help and quit keep their place.
     let late = |h: &str| matches!(h, "mark" | "campaign");

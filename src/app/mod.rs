@@ -32,6 +32,7 @@ pub mod msg;
 pub mod namespaces;
 pub mod panel;
 pub mod picker;
+pub mod remap;
 pub mod run;
 pub mod teach;
 pub mod update;

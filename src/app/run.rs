@@ -41,6 +41,8 @@ pub struct RunOptions {
     pub demo_clock: Option<std::sync::Arc<dyn super::demo_clock::DemoClock>>,
     /// The kubeconfig's contexts (`:ctx`); empty for the demo.
     pub contexts: Vec<String>,
+    /// The drain options form's starting values (the config file's), if not kubectl's.
+    pub drain_defaults: Option<super::drain_flow::OptionsForm>,
 }
 
 /// At most this many queued messages are applied per loop turn, so keys stay responsive
@@ -120,6 +122,7 @@ pub async fn run(conn: Connection, opts: RunOptions, render: Render) -> Result<O
     model.teach.tz = Some(jiff::tz::TimeZone::system());
     model.teach.on = opts.teach;
     model.contexts = opts.contexts.clone();
+    model.flow.last_options = opts.drain_defaults.clone();
     if let Err(why) = &opts.flow.client {
         let why = format!("no client for changes ({why})");
         model.say(format!("cordon, uncordon and drain are disabled: {why}"));

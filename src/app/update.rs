@@ -323,7 +323,7 @@ fn key(m: &mut Model, k: KeyEvent) -> Vec<Cmd> {
 /// `c`/`u`/`r` (its title names it); other keys say where they work, or why they cannot.
 fn unbound(m: &mut Model, k: &KeyEvent) -> Vec<Cmd> {
     if let Some(b) = keymap::readonly_here(k, m.focus, m.readonly) {
-        let text = format!("read-only: {} ({}) is off", b.keys[0].label(), b.help);
+        let text = format!("read-only: {} ({}) is off", b.keys()[0].label(), b.help);
         m.say(text);
         return Vec::new();
     }
@@ -335,7 +335,7 @@ fn unbound(m: &mut Model, k: &KeyEvent) -> Vec<Cmd> {
         // `open` refuses cordon/uncordon read-only (and says so); a drain plan can be seen.
         return action(m, b.action);
     }
-    let key = b.keys[0].label();
+    let key = b.keys()[0].label();
     if m.view != View::Main {
         let text = format!(
             "{key} ({}) works in the main view: Esc goes back to it",

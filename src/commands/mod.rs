@@ -4,4 +4,5 @@
 
 pub mod campaign;
 pub mod drain;
+pub mod settings;
 pub mod sim;

@@ -27,7 +27,7 @@ pub fn sections(readonly: bool) -> Vec<Vec<Line<'static>>> {
         let reserved: Vec<String> = rows
             .iter()
             .filter(|b| b.reserved)
-            .map(|b| b.keys[0].label())
+            .map(|b| b.keys()[0].label())
             .collect();
         let mut title = vec![Span::styled(scope.title(), theme::title())];
         if !reserved.is_empty() {
@@ -38,7 +38,7 @@ pub fn sections(readonly: bool) -> Vec<Vec<Line<'static>>> {
         }
         let mut sec = vec![Line::from(title)];
         for b in rows {
-            let keys: Vec<String> = b.keys.iter().map(|k| k.label()).collect();
+            let keys: Vec<String> = b.keys().iter().map(|k| k.label()).collect();
             sec.push(Line::from(vec![
                 Span::styled(format!(" {:<KEYS_W$} ", keys.join(" ")), theme::key()),
                 Span::styled(

@@ -1,5 +1,6 @@
 //! Rendering: panes, help and theme. Pure functions of the model.
 
+pub mod columns;
 pub mod describe;
 pub mod dialogs;
 pub mod help;

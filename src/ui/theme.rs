@@ -1,10 +1,12 @@
-//! Colours and styles in one place. Named ANSI colours only, so the terminal's own palette
-//! (light or dark) decides the exact shades.
+//! Colours and styles in one place, from the skin (`config::skin`): by default named ANSI
+//! colours only, so the terminal's own palette (light or dark) decides the exact shades.
 
 use std::cell::Cell;
 use std::sync::OnceLock;
 
-use ratatui::style::{Color, Modifier, Style};
+use ratatui::style::{Modifier, Style};
+
+use crate::config::skin::Skin;
 
 /// `NO_COLOR` (https://no-color.org): set and not empty.
 fn env_no_color() -> bool {
@@ -15,6 +17,27 @@ fn env_no_color() -> bool {
 thread_local! {
     /// A test's override of `NO_COLOR` (per thread: tests run side by side).
     static FORCED: Cell<Option<bool>> = const { Cell::new(None) };
+    /// A test's skin (per thread).
+    static FORCED_SKIN: Cell<Option<Skin>> = const { Cell::new(None) };
+}
+
+/// The skin of this run (the config's `ui.skin`), set once at start.
+static SKIN: OnceLock<Skin> = OnceLock::new();
+
+/// Uses `skin` for every style from now on (the first call wins).
+pub fn install_skin(skin: Skin) {
+    let _ = SKIN.set(skin);
+}
+
+/// Tests: render with `skin` on this thread (`None`: the installed one).
+pub fn force_skin(skin: Option<Skin>) {
+    FORCED_SKIN.with(|f| f.set(skin));
+}
+
+fn skin() -> Skin {
+    FORCED_SKIN
+        .with(Cell::get)
+        .unwrap_or_else(|| SKIN.get().copied().unwrap_or_default())
 }
 
 /// Whether colours are off (`NO_COLOR`): styles keep only bold, reverse and the like.
@@ -41,16 +64,17 @@ fn paint(s: Style) -> Style {
     }
 }
 
-/// Accent (focused borders, title badge).
-pub const ACCENT: Color = Color::Cyan;
-
-/// Plain text.
+/// Plain text: the terminal's own colour unless the skin sets one (then it must not
+/// override a selected row's colour with `Reset`).
 pub fn text() -> Style {
-    Style::default()
+    match skin().text {
+        ratatui::style::Color::Reset => Style::default(),
+        c => paint(Style::default().fg(c)),
+    }
 }
 /// Secondary text (ages, IPs, unfocused borders).
 pub fn dim() -> Style {
-    paint(Style::default().fg(Color::DarkGray))
+    paint(Style::default().fg(skin().dim))
 }
 /// Column headers.
 pub fn header() -> Style {
@@ -58,35 +82,31 @@ pub fn header() -> Style {
 }
 /// Healthy states.
 pub fn ok() -> Style {
-    paint(Style::default().fg(Color::Green))
+    paint(Style::default().fg(skin().ok))
 }
 /// Deliberate or transitional states (cordoned, Pending, ContainerCreating).
 pub fn warn() -> Style {
-    paint(Style::default().fg(Color::Yellow))
+    paint(Style::default().fg(skin().warn))
 }
 /// Broken states (NotReady, CrashLoopBackOff, Warning events).
 pub fn bad() -> Style {
-    paint(Style::default().fg(Color::Red).add_modifier(Modifier::BOLD))
+    paint(Style::default().fg(skin().bad).add_modifier(Modifier::BOLD))
 }
 /// Pods on their way out.
 pub fn leaving() -> Style {
-    paint(Style::default().fg(Color::Magenta))
+    paint(Style::default().fg(skin().leaving))
 }
 /// A pod that just landed on its node.
 pub fn arrived() -> Style {
-    paint(
-        Style::default()
-            .fg(Color::Green)
-            .add_modifier(Modifier::BOLD),
-    )
+    paint(Style::default().fg(skin().ok).add_modifier(Modifier::BOLD))
 }
 /// Border of the focused pane.
 pub fn focus_border() -> Style {
-    paint(Style::default().fg(ACCENT))
+    paint(Style::default().fg(skin().focus))
 }
 /// Border of other panes.
 pub fn border() -> Style {
-    paint(Style::default().fg(Color::DarkGray))
+    paint(Style::default().fg(skin().border))
 }
 /// The selected row in the focused pane.
 pub fn selected() -> Style {
@@ -95,8 +115,8 @@ pub fn selected() -> Style {
         return Style::default().add_modifier(Modifier::REVERSED | Modifier::BOLD);
     }
     Style::default()
-        .bg(Color::Blue)
-        .fg(Color::White)
+        .bg(skin().cursor_bg)
+        .fg(skin().cursor_fg)
         .add_modifier(Modifier::BOLD)
 }
 /// The selected row in an unfocused pane (still visible: it decides what the others show).
@@ -109,7 +129,11 @@ pub fn title() -> Style {
 }
 /// Key names in hints and help.
 pub fn key() -> Style {
-    paint(Style::default().fg(ACCENT).add_modifier(Modifier::BOLD))
+    paint(
+        Style::default()
+            .fg(skin().focus)
+            .add_modifier(Modifier::BOLD),
+    )
 }
 /// The header badge.
 pub fn badge() -> Style {
@@ -117,8 +141,8 @@ pub fn badge() -> Style {
         return Style::default().add_modifier(Modifier::REVERSED | Modifier::BOLD);
     }
     Style::default()
-        .bg(ACCENT)
-        .fg(Color::Black)
+        .bg(skin().badge_bg)
+        .fg(skin().badge_fg)
         .add_modifier(Modifier::BOLD)
 }
 /// The demo badge: impossible to mistake for a real cluster.
@@ -127,8 +151,8 @@ pub fn demo_badge() -> Style {
         return Style::default().add_modifier(Modifier::REVERSED | Modifier::BOLD);
     }
     Style::default()
-        .bg(Color::Magenta)
-        .fg(Color::White)
+        .bg(skin().demo_bg)
+        .fg(skin().demo_fg)
         .add_modifier(Modifier::BOLD)
 }
 

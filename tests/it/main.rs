@@ -3,6 +3,7 @@
 
 mod cli_shell;
 mod common;
+mod config_file;
 mod drain_support;
 
 mod campaign;
@@ -76,6 +77,7 @@ mod tui_picker;
 mod tui_pty;
 mod tui_quit;
 mod tui_render;
+mod tui_styles;
 mod tui_teach_render;
 mod tui_verdicts;
 mod tui_workflow_pty;

@@ -9,7 +9,8 @@ use crate::cluster::age;
 use crate::ui::table::{self, Col, fixed, flex};
 use crate::ui::theme;
 
-const COLS: &[Col] = &[
+/// Every column of the pane, in order.
+pub const COLS: &[Col] = &[
     fixed("LAST SEEN", 9, 1),
     fixed("TYPE", 7, 2),
     fixed("REASON", 18, 0),
@@ -32,6 +33,7 @@ pub fn render(m: &Model, f: &mut Frame, area: Rect, focused: bool) {
     let title = table::title("Events", &detail, m.views.events.len(), filter);
     let mut cols = COLS.to_vec();
     cols[3].width = m.views.event_object_w;
+    crate::ui::columns::apply("events", &mut cols);
     table::render(
         f,
         area,

@@ -12,7 +12,8 @@ use crate::cluster::rows::{NodeReady, NodeRow};
 use crate::ui::table::{self, Col, fixed};
 use crate::ui::theme;
 
-const COLS: &[Col] = &[
+/// Every column of the pane, in order.
+pub const COLS: &[Col] = &[
     fixed("NAME", 12, 0),
     fixed("STATUS", 27, 0),
     fixed("ROLES", 13, 2),
@@ -99,6 +100,7 @@ pub fn render(m: &Model, f: &mut Frame, area: Rect, focused: bool) {
     let mut cols = COLS.to_vec();
     // Room for the campaign mark in front of the name.
     cols[0].width = m.views.node_name_w + if marked.is_empty() { 0 } else { 2 };
+    crate::ui::columns::apply("nodes", &mut cols);
     let known = m.pods_hidden().is_none();
     let roles_shown = table::fit(&cols, area.width.saturating_sub(2))
         .iter()

@@ -8,7 +8,8 @@ use crate::app::model::{Model, Table};
 use crate::ui::table::{self, Col, fixed};
 use crate::ui::theme;
 
-const COLS: &[Col] = &[
+/// Every column of the pane, in order.
+pub const COLS: &[Col] = &[
     fixed("NAMESPACE", 14, 2),
     fixed("NAME", 20, 0),
     fixed("MIN AVAILABLE", 13, 1),
@@ -44,6 +45,7 @@ pub fn render(m: &Model, f: &mut Frame, area: Rect) {
         .max()
         .unwrap_or(0)
         .clamp(12, 63) as u16;
+    crate::ui::columns::apply("pdbs", &mut cols);
     table::render(
         f,
         area,

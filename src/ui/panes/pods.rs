@@ -10,7 +10,8 @@ use crate::cluster::age;
 use crate::ui::table::{self, Col, fixed, flex};
 use crate::ui::theme;
 
-const COLS: &[Col] = &[
+/// Every column of the pane, in order.
+pub const COLS: &[Col] = &[
     fixed("NAMESPACE", 14, 2),
     fixed("NAME", 24, 0),
     fixed("READY", 5, 1),
@@ -61,6 +62,7 @@ pub fn render(m: &Model, f: &mut Frame, area: Rect, focused: bool) {
     let mut cols = COLS.to_vec();
     cols[1].width = m.views.pod_name_w;
     cols[1].min = m.views.pod_name_w.min(24);
+    crate::ui::columns::apply("pods", &mut cols);
     match m.pod_scope {
         // The node is in the title: no NODE column repeating it on every row.
         PodScope::Node => {

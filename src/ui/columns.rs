@@ -1,0 +1,71 @@
+//! The columns the config chose per pane (`ui.columns`): the others are hidden. Columns a
+//! pane always shows (priority 0, such as NAME) stay whatever the list says.
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+use super::table::Col;
+
+static CHOSEN: OnceLock<HashMap<String, Vec<String>>> = OnceLock::new();
+
+/// The panes whose columns can be chosen, with every column they have.
+pub fn panes() -> [(&'static str, &'static [Col]); 4] {
+    [
+        ("nodes", super::panes::nodes::COLS),
+        ("pods", super::panes::pods::COLS),
+        ("events", super::panes::events::COLS),
+        ("pdbs", super::panes::pdbs::COLS),
+    ]
+}
+
+/// Checks a pane's list: a known pane, known column titles (any case).
+pub fn check(pane: &str, titles: &[String]) -> Result<(), String> {
+    let Some((_, cols)) = panes().into_iter().find(|(p, _)| *p == pane) else {
+        let names: Vec<&str> = panes().iter().map(|(p, _)| *p).collect();
+        return Err(format!("no pane {pane:?} (one of: {})", names.join(", ")));
+    };
+    for t in titles {
+        if !cols.iter().any(|c| c.title.eq_ignore_ascii_case(t)) {
+            let all: Vec<&str> = cols.iter().map(|c| c.title).collect();
+            return Err(format!(
+                "{pane} has no column {t:?} (its columns: {})",
+                all.join(", ")
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Uses `chosen` (pane → titles) from now on (the first call wins).
+pub fn install(chosen: HashMap<String, Vec<String>>) {
+    let _ = CHOSEN.set(chosen);
+}
+
+/// Hides (width 0) the columns of `pane` that the config left out.
+pub fn apply(pane: &str, cols: &mut [Col]) {
+    let Some(list) = CHOSEN.get().and_then(|c| c.get(pane)) else {
+        return;
+    };
+    for c in cols.iter_mut().filter(|c| c.prio > 0) {
+        if !list.iter().any(|t| t.eq_ignore_ascii_case(c.title)) {
+            c.width = 0;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_panes_and_columns_are_named() {
+        assert!(check("nodes", &["name".into(), "CPU REQ".into()]).is_ok());
+        let e = check("nodes", &["CPU".into()]).unwrap_err();
+        assert!(
+            e.starts_with("nodes has no column \"CPU\" (its columns: NAME, STATUS"),
+            "{e}"
+        );
+        let e = check("node", &[]).unwrap_err();
+        assert_eq!(e, "no pane \"node\" (one of: nodes, pods, events, pdbs)");
+    }
+}

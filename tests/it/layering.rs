@@ -68,7 +68,7 @@ fn app_never_imports_ui() {
 
 #[test]
 fn engines_never_import_app_ui_cli_or_commands() {
-    for engine in ["drain", "campaign", "cluster", "sim"] {
+    for engine in ["drain", "campaign", "cluster", "sim", "config"] {
         let found = offenders(engine, &["app", "ui", "cli", "commands"]);
         assert!(found.is_empty(), "{engine}: {found:#?}");
     }

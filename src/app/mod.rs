@@ -22,8 +22,10 @@ pub mod demo_clock;
 pub mod describe;
 pub mod dirty;
 pub mod drain_flow;
+#[cfg(any(test, feature = "test-support"))]
 pub mod fixtures;
 pub mod flow_exec;
+#[cfg(any(test, feature = "test-support"))]
 pub mod flow_fixtures;
 pub mod keymap;
 pub mod layout;

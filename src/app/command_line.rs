@@ -118,7 +118,7 @@ fn versions_command(m: &mut Model, arg: &str) {
 
 #[cfg(test)]
 mod tests {
-    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
     use crate::app::flow_fixtures::{self as fx, flow_model};
     use crate::app::model::Model;

@@ -1,7 +1,7 @@
 //! What a watch event costs: which views it rebuilds and whether it asks for a frame.
 
 use super::flow_fixtures::feed;
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::fixtures::{self, pod, seed_model};
 use super::model::{Model, Table};

@@ -134,9 +134,9 @@ pub fn flow_model(size: (u16, u16)) -> Model {
     fixtures::load(&mut m, (nodes, pods(), vec![], pdbs));
     update(
         &mut m,
-        Msg::Key(crossterm::event::KeyEvent::new(
-            crossterm::event::KeyCode::Char('j'),
-            crossterm::event::KeyModifiers::NONE,
+        Msg::Key(ratatui::crossterm::event::KeyEvent::new(
+            ratatui::crossterm::event::KeyCode::Char('j'),
+            ratatui::crossterm::event::KeyModifiers::NONE,
         )),
     );
     m

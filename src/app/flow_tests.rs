@@ -1,7 +1,7 @@
 //! `update` tests of the maintenance workflow: options → plan → confirm → live rows, cancel,
 //! read-only, uncordon facts, demo upgrade, resume on start.
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::drain_flow::{Dialog, Field, FlowCmd, FlowMsg};
 use super::flow_fixtures::{self as fx, cordoned_node0, drain_event, flow_model};

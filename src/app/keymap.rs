@@ -1,7 +1,7 @@
 //! The one keymap: key lookup, the status-bar hints and the help screen are all generated
 //! from `BINDINGS`, so they cannot disagree.
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::model::Pane;
 

@@ -1,7 +1,7 @@
 //! Messages into `update` and commands out of it.
 
-use crossterm::event::KeyEvent;
 use jiff::Timestamp;
+use ratatui::crossterm::event::KeyEvent;
 
 use crate::cluster::watch::WatchReport;
 

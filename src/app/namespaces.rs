@@ -101,7 +101,7 @@ fn show(m: &mut Model, ns: Option<&str>) -> String {
 
 #[cfg(test)]
 mod tests {
-    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
     use super::*;
     use crate::app::fixtures::seed_model;

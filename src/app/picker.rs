@@ -2,7 +2,7 @@
 //! it, arrows move, Enter chooses (k9s users type `:ns` and pick; `:ns NAME` and `:ctx NAME`
 //! still act at once).
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::model::Model;
 use super::msg::Cmd;

@@ -4,15 +4,15 @@ use std::io::{BufWriter, Stdout, stdout};
 use std::time::Duration;
 
 use color_eyre::Result;
-use crossterm::event::{Event, EventStream};
-use crossterm::execute;
-use crossterm::terminal::{
-    EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
-};
 use futures::StreamExt;
 use jiff::Timestamp;
 use ratatui::Terminal;
 use ratatui::backend::CrosstermBackend;
+use ratatui::crossterm::event::{Event, EventStream};
+use ratatui::crossterm::execute;
+use ratatui::crossterm::terminal::{
+    EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
+};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
@@ -58,7 +58,11 @@ const QUIT_WAIT: Duration = Duration::from_secs(2);
 /// Puts the terminal back to normal. Safe to call twice (quit path and panic hook).
 pub fn restore_terminal() {
     let _ = disable_raw_mode();
-    let _ = execute!(stdout(), LeaveAlternateScreen, crossterm::cursor::Show);
+    let _ = execute!(
+        stdout(),
+        LeaveAlternateScreen,
+        ratatui::crossterm::cursor::Show
+    );
 }
 
 /// Owns raw mode and the alternate screen; restores them when dropped (quit and error paths).
@@ -78,7 +82,7 @@ impl TerminalGuard {
         enable_raw_mode()?;
         crate::crash::tui_started(restore_terminal);
         let mut out = stdout();
-        if let Err(e) = execute!(out, EnterAlternateScreen, crossterm::cursor::Hide) {
+        if let Err(e) = execute!(out, EnterAlternateScreen, ratatui::crossterm::cursor::Hide) {
             restore_terminal();
             return Err(e.into());
         }

@@ -1,6 +1,6 @@
 //! `-n` is a display filter; the pod cache's coverage (RBAC) is what node facts rest on.
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::fixtures::{seed, seed_model};
 use super::flow_fixtures::feed;

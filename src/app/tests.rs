@@ -1,7 +1,7 @@
 //! `update` tests: selection, filtering, panes, watch messages.
 
 use super::flow_fixtures::feed;
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::fixtures::{self, pod, seed_model};
 use super::model::{ConnState, Input, Model, Pane, PodScope, Table, View};

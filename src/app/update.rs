@@ -1,6 +1,6 @@
 //! The pure reducer: `update(&mut Model, Msg) -> Vec<Cmd>`. No I/O here.
 
-use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
 use super::actions::{action, set_filter};
 use super::keymap::{self, Action};

@@ -2,7 +2,7 @@
 //! its lines wrapped (never cut) and scrolled as `app::describe` says.
 
 use ratatui::Frame;
-use ratatui::layout::{Alignment, Rect};
+use ratatui::layout::{HorizontalAlignment, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Borders, Clear, Paragraph};
@@ -59,7 +59,9 @@ pub fn render(m: &Model, f: &mut Frame, area: Rect) {
         .border_type(BorderType::Thick)
         .border_style(theme::focus_border())
         .title(Line::from(Span::styled(title(m, page), theme::title())))
-        .title_bottom(Line::from(Span::styled(position, theme::dim())).alignment(Alignment::Right));
+        .title_bottom(
+            Line::from(Span::styled(position, theme::dim())).alignment(HorizontalAlignment::Right),
+        );
     f.render_widget(Clear, area);
     let inner = block.inner(area);
     f.render_widget(block, area);

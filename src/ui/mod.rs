@@ -14,7 +14,7 @@ use ratatui::Frame;
 
 use crate::app::layout;
 use crate::app::panel::{self, Panel};
-use ratatui::layout::{Alignment, Rect};
+use ratatui::layout::{HorizontalAlignment, Rect};
 use ratatui::text::Line;
 use ratatui::widgets::{Paragraph, Wrap};
 
@@ -76,7 +76,7 @@ fn too_small(f: &mut Frame, area: Rect) {
     f.render_widget(
         Paragraph::new(text)
             .style(theme::warn())
-            .alignment(Alignment::Center)
+            .alignment(HorizontalAlignment::Center)
             .wrap(Wrap { trim: true }),
         inner,
     );

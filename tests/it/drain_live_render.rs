@@ -2,12 +2,12 @@
 //! workflow fixture cluster): rows that follow the pod watch, replacements per workload with
 //! their Ready condition, and `u` / `r` offered instead of a CLI command.
 
-use crossterm::event::KeyCode;
 use kubedrain::app::drain_flow::Dialog;
 use kubedrain::app::flow_fixtures::{self as fx, flow_model, pods};
 use kubedrain::app::model::Model;
 use kubedrain::cluster::watch::{Ev, Feed};
 use kubedrain::drain::events::{DrainEvent, DrainOutcome, NodeState};
+use ratatui::crossterm::event::KeyCode;
 
 use crate::common::screen::{press, screen};
 

@@ -3,7 +3,6 @@
 //! does except the terminal), rendered through TestBackend. Each test waits for the positive
 //! event it needs (a watch event, the drain's outcome), never for a fixed time.
 
-use crossterm::event::KeyCode;
 use jiff::Timestamp;
 use kube::Client;
 use kube::api::{Api, ListParams, PostParams};
@@ -19,6 +18,7 @@ use kubedrain::cluster::watch::{self, WatchReport};
 use kubedrain::drain::events::{DrainEvent, NodeState, PodState};
 use kubedrain::drain::exec::{self, DrainHandle};
 use kubedrain::sim::{SimOptions, Simulator};
+use ratatui::crossterm::event::KeyCode;
 use serde_json::json;
 use tokio::sync::mpsc;
 
@@ -131,7 +131,10 @@ impl Tui {
     async fn key(&mut self, code: KeyCode) {
         // As the loop does: the views are refreshed before each frame the user sees.
         self.m.refresh();
-        let k = crossterm::event::KeyEvent::new(code, crossterm::event::KeyModifiers::NONE);
+        let k = ratatui::crossterm::event::KeyEvent::new(
+            code,
+            ratatui::crossterm::event::KeyModifiers::NONE,
+        );
         self.handle(Msg::Key(k)).await;
         self.m.refresh();
     }

@@ -85,3 +85,50 @@ fn the_check_sees_an_import() {
         "commands use the drain engine"
     );
 }
+
+const CROSSTERM: &str = concat!("cross", "term");
+
+/// Whether a line of code names the crossterm crate other than as `ratatui::crossterm`.
+fn names_crossterm_directly(line: &str) -> bool {
+    let code = line.split("//").next().unwrap_or_default();
+    code.match_indices(CROSSTERM).any(|(i, _)| {
+        let after = &code[i + CROSSTERM.len()..];
+        (after.starts_with("::") || after.starts_with(';')) && !code[..i].ends_with("ratatui::")
+    })
+}
+
+#[test]
+fn crossterm_only_through_ratatui() {
+    // `ratatui::crossterm` is the crossterm ratatui's backend is built with; a path naming the
+    // crate directly could compile against another version once Cargo.toml drifts (the direct
+    // dependency is there only to switch on `event-stream`).
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut found = vec![];
+    for dir in ["src", "tests", "benches"] {
+        for p in sources(&root.join(dir)) {
+            let text = std::fs::read_to_string(&p).unwrap();
+            for (n, line) in text.lines().enumerate() {
+                if names_crossterm_directly(line) {
+                    found.push(format!("{}:{}: {}", p.display(), n + 1, line.trim()));
+                }
+            }
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "use ratatui::{CROSSTERM} instead: {found:#?}"
+    );
+    // The check itself finds a direct path and lets the re-export through.
+    assert!(names_crossterm_directly(&format!(
+        "use {CROSSTERM}::event::KeyCode;"
+    )));
+    assert!(names_crossterm_directly(&format!(
+        "    {CROSSTERM}::cursor::Show);"
+    )));
+    assert!(!names_crossterm_directly(&format!(
+        "use ratatui::{CROSSTERM}::event::KeyCode;"
+    )));
+    assert!(!names_crossterm_directly(&format!(
+        "// {CROSSTERM}::x in a comment"
+    )));
+}

@@ -1,7 +1,6 @@
 //! Snapshots of the TUI campaign (TestBackend + insta): marking nodes, the form, the plan,
 //! and the campaign view mid-run, fed the engine's events through `update`.
 
-use crossterm::event::KeyCode;
 use kubedrain::app::campaign::{CampaignCmd, CampaignMsg, PlanView};
 use kubedrain::app::flow_fixtures::flow_model;
 use kubedrain::app::model::{Model, Pane, View};
@@ -11,6 +10,7 @@ use kubedrain::campaign::events::{CampaignEvent, CampaignState};
 use kubedrain::campaign::journal::{Spec, Step};
 use kubedrain::campaign::plan::waves;
 use kubedrain::campaign::report::Report;
+use ratatui::crossterm::event::KeyCode;
 
 use crate::common::screen::{key, press, screen};
 
@@ -63,9 +63,9 @@ fn started(size: (u16, u16)) -> Model {
     }
     let cmds = update(
         &mut m,
-        Msg::Key(crossterm::event::KeyEvent::new(
+        Msg::Key(ratatui::crossterm::event::KeyEvent::new(
             KeyCode::Enter,
-            crossterm::event::KeyModifiers::NONE,
+            ratatui::crossterm::event::KeyModifiers::NONE,
         )),
     );
     match cmds.as_slice() {
@@ -108,9 +108,9 @@ fn the_plan_lists_the_control_plane_first_and_enter_starts_it() {
     insta::assert_snapshot!(s);
     let cmds = update(
         &mut m,
-        Msg::Key(crossterm::event::KeyEvent::new(
+        Msg::Key(ratatui::crossterm::event::KeyEvent::new(
             KeyCode::Enter,
-            crossterm::event::KeyModifiers::NONE,
+            ratatui::crossterm::event::KeyModifiers::NONE,
         )),
     );
     assert!(
@@ -251,8 +251,11 @@ fn pause_and_abort_ask_the_engine_and_abort_needs_a_second_press() {
     assert!(screen(&m).contains("no campaign is running"));
 }
 
-fn k(c: char) -> crossterm::event::KeyEvent {
-    crossterm::event::KeyEvent::new(KeyCode::Char(c), crossterm::event::KeyModifiers::NONE)
+fn k(c: char) -> ratatui::crossterm::event::KeyEvent {
+    ratatui::crossterm::event::KeyEvent::new(
+        KeyCode::Char(c),
+        ratatui::crossterm::event::KeyModifiers::NONE,
+    )
 }
 
 #[test]

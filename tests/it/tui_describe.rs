@@ -6,7 +6,6 @@
 //! every run; a few events (and one PDB over http-spring) are added to the seed so every
 //! section has something to show.
 
-use crossterm::event::KeyCode;
 use kube::Client;
 use kube::api::{Api, ListParams};
 use kubedrain::app::describe::{Answer, Mode, Request, Subject, fetch};
@@ -16,6 +15,7 @@ use kubedrain::app::{Cmd, Msg, update};
 use kubedrain::cluster::rows::{EventRow, NodeRow, PdbRow, PodRow};
 use kubedrain::sim::api::faults::{FaultAction, FaultRule};
 use kubedrain::sim::{Kind, SimOptions, Simulator};
+use ratatui::crossterm::event::KeyCode;
 use serde_json::json;
 
 use crate::common::screen::{key, press, screen};
@@ -25,9 +25,9 @@ use crate::drain_support::sim::client;
 fn ask(m: &mut Model, c: char) -> Vec<Cmd> {
     update(
         m,
-        Msg::Key(crossterm::event::KeyEvent::new(
+        Msg::Key(ratatui::crossterm::event::KeyEvent::new(
             KeyCode::Char(c),
-            crossterm::event::KeyModifiers::NONE,
+            ratatui::crossterm::event::KeyModifiers::NONE,
         )),
     )
 }

@@ -2,7 +2,6 @@
 //! something visible, asks the runtime to do something, or says why it cannot. Generated
 //! from `BINDINGS`, so a new binding is covered the day it is added.
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use kubedrain::app::fixtures::seed_model;
 use kubedrain::app::keymap::{Action, BINDINGS, Key};
 use kubedrain::app::model::{Model, Pane};
@@ -11,6 +10,7 @@ use kubedrain::app::update::update;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::buffer::Buffer;
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 /// The whole frame, styles included (a moved selection is a style).
 fn screen(m: &mut Model) -> Buffer {

@@ -2,13 +2,13 @@
 //! row is selected it is in reverse video, so the selection survives without colour. The PTY
 //! test in `tui_no_color_pty.rs` checks the bytes the real binary sends.
 
-use crossterm::event::KeyCode;
 use kubedrain::app::flow_fixtures::{self as fx, flow_model};
 use kubedrain::app::model::Model;
 use kubedrain::ui::theme::force_no_color;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::buffer::Buffer;
+use ratatui::crossterm::event::KeyCode;
 use ratatui::style::{Color, Modifier};
 
 use crate::common::screen::{key, press};

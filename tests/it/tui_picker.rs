@@ -1,9 +1,9 @@
 //! The `:ns` picker on screen (TestBackend + insta): typing filters the namespaces, the
 //! current one is marked, the selection is highlighted; Enter shows the chosen namespace.
 
-use crossterm::event::KeyCode;
 use kubedrain::app::fixtures::seed_model;
 use kubedrain::app::model::Model;
+use ratatui::crossterm::event::KeyCode;
 
 use crate::common::screen::{key, press, screen};
 

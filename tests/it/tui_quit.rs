@@ -2,12 +2,12 @@
 //! goes back to the drain; with no drain running, q quits at once. And a TUI without a drain
 //! client says so and changes nothing.
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use kubedrain::app::drain_flow::{Dialog, FlowCmd};
 use kubedrain::app::flow_fixtures::{self as fx, flow_model};
 use kubedrain::app::model::Model;
 use kubedrain::app::{Cmd, Msg, update};
 use kubedrain::drain::events::{DrainEvent, DrainOutcome, NodeState};
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use crate::common::screen::{key, press, screen};
 

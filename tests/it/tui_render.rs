@@ -1,9 +1,9 @@
 //! Snapshot tests of the rendered screen (TestBackend + insta), with an injected "now".
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use kubedrain::app::fixtures;
 use kubedrain::app::model::Model;
 use kubedrain::app::{Msg, update};
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use crate::common::screen::{key, screen};
 

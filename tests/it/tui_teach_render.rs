@@ -1,10 +1,10 @@
 //! Teach mode on screen (TestBackend + insta): the narration pane mid-drain with the 429's
 //! numbers, at 80×24, 100×30 and 120×40, and the timeline (`:log`).
 
-use crossterm::event::KeyCode;
 use kubedrain::app::flow_fixtures::{self as fx, cordoned_node0, flow_model};
 use kubedrain::app::model::Model;
 use kubedrain::cluster::watch::{Ev, Feed};
+use ratatui::crossterm::event::KeyCode;
 
 use crate::common::screen::{press, screen};
 

@@ -2,13 +2,13 @@
 //! (then the drain starts with --allow-outage), delete mode names the budgets it breaks, and
 //! a blocked plan never offers --disable-eviction without saying what it breaks.
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use kubedrain::app::drain_flow::{self, Dialog, FlowCmd};
 use kubedrain::app::flow_fixtures::flow_model;
 use kubedrain::app::model::Model;
 use kubedrain::app::msg::Cmd;
 use kubedrain::app::{Msg, update};
 use kubedrain::drain::plan::Verdict;
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use crate::common::screen::screen;
 

@@ -1,9 +1,9 @@
 //! Snapshots of the maintenance workflow (TestBackend + insta), with an injected "now".
 
-use crossterm::event::KeyCode;
 use kubedrain::app::flow_fixtures::{self as fx, cordoned_node0, flow_model};
 use kubedrain::app::{Msg, update};
 use kubedrain::cluster::watch::{Ev, Feed};
+use ratatui::crossterm::event::KeyCode;
 
 use crate::common::screen::{press, screen};
 

@@ -309,7 +309,7 @@ fn seed_versions_model(size: (u16, u16)) -> Model {
 }
 
 fn command(m: &mut Model, text: &str) {
-    use crossterm::event::KeyCode;
+    use ratatui::crossterm::event::KeyCode;
     press(m, KeyCode::Char(':'));
     for c in text.chars() {
         press(m, KeyCode::Char(c));
@@ -347,13 +347,13 @@ fn versions_view_80x24_scrolls() {
     let row = "node1    worker         v1.25.0  v1.23–v1.25  v1.25.4";
     assert!(!s.contains(row), "{s}");
     for _ in 0..10 {
-        press(&mut m, crossterm::event::KeyCode::Char('j'));
+        press(&mut m, ratatui::crossterm::event::KeyCode::Char('j'));
     }
     let s = screen(&m);
     assert!(s.contains(row), "{s}");
     assert!(!s.contains("FINDINGS"), "scrolled past the top:\n{s}");
     // Esc goes back to the main view.
-    press(&mut m, crossterm::event::KeyCode::Esc);
+    press(&mut m, ratatui::crossterm::event::KeyCode::Esc);
     assert_eq!(m.view, kubedrain::app::model::View::Main);
 }
 

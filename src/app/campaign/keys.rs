@@ -1,7 +1,7 @@
 //! The campaign's keys: one table read by the key handler, the help overlay, the hint bar
 //! and the dialogs' bottom lines.
 
-use crossterm::event::{KeyCode, KeyEvent};
+use ratatui::crossterm::event::{KeyCode, KeyEvent};
 
 use super::{CampaignDialog, CampaignUi};
 use crate::app::keymap::Key;

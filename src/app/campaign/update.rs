@@ -1,6 +1,6 @@
 //! The campaign's pure update: keys, and results from the executor.
 
-use crossterm::event::{KeyCode, KeyEvent};
+use ratatui::crossterm::event::{KeyCode, KeyEvent};
 
 use super::*;
 use crate::app::model::{Model, Pane, View};

@@ -1,6 +1,6 @@
 //! The page's keys: one table read by the key handler, the hint bar and the help overlay.
 
-use crossterm::event::{KeyCode, KeyEvent};
+use ratatui::crossterm::event::{KeyCode, KeyEvent};
 
 use super::{Mode, geometry, open, refresh, start, text};
 use crate::app::keymap::{self, Action, Key};

@@ -1,7 +1,7 @@
 //! The page's behaviour through `update`: which object the keys pick, what they say when
 //! they cannot act, answers that arrive late, scrolling.
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::*;
 use crate::app::fixtures::seed_model;

@@ -1,7 +1,7 @@
 //! The workflow's keys: one table read by the key handler, the help overlay, the hint bar
 //! and each dialog's bottom line.
 
-use crossterm::event::{KeyCode, KeyEvent};
+use ratatui::crossterm::event::{KeyCode, KeyEvent};
 
 use super::*;
 use crate::app::keymap::Key;

@@ -1,7 +1,7 @@
 //! The workflow's update logic: keys, dialogs and confirmations (the executor's messages are
 //! in `incoming`).
 
-use crossterm::event::{KeyCode, KeyEvent};
+use ratatui::crossterm::event::{KeyCode, KeyEvent};
 
 use super::*;
 use crate::app::model::{Model, Pane, View};

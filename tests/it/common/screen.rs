@@ -1,10 +1,10 @@
 //! Rendering a model to text (TestBackend) and feeding it keys, for the render tests.
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use kubedrain::app::model::Model;
 use kubedrain::app::{Msg, update};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 /// The model drawn at its own size, one trimmed line per row.
 pub fn screen(m: &Model) -> String {

@@ -13,3 +13,4 @@ pub mod drain;
 pub mod logging;
 pub mod sim;
 pub mod ui;
+pub mod wrap;

@@ -1,6 +1,7 @@
 //! Wrapping styled lines with a hanging indent: a wrapped table row continues under its last
 //! column, a wrapped warning under its text (never against the border).
 
+use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 
 /// Where continuation lines of `line` start: under its last span when it has several (a row:
@@ -19,41 +20,28 @@ fn indent_of(line: &Line) -> usize {
     spaces + if mark { 2 } else { 0 }
 }
 
-/// `line` in lines of at most `width` columns, broken at spaces; later lines start at the
-/// hanging indent. A word longer than a line is left for the frame to cut.
+/// `line` in lines of at most `width` columns, broken at spaces (`crate::wrap`); later
+/// lines start at the hanging indent.
 pub fn hang(line: Line<'static>, width: usize) -> Vec<Line<'static>> {
     if line.width() <= width || width < 20 {
         return vec![line];
     }
     let indent = indent_of(&line).min(width * 2 / 3);
-    let mut out: Vec<Vec<Span<'static>>> = vec![Vec::new()];
-    let mut col = 0;
-    for span in line.spans {
-        let style = span.style;
-        for token in span.content.split_inclusive(' ') {
-            let word = Span::raw(token.trim_end()).width();
-            if col > indent && col + word > width {
-                // The space at the break goes.
-                if let Some(last) = out.last_mut().and_then(|l| l.last_mut()) {
-                    let trimmed = last.content.trim_end().to_string();
-                    last.content = trimmed.into();
-                }
-                out.push(vec![Span::raw(" ".repeat(indent))]);
-                col = indent;
-                let token = token.trim_start();
-                col += Span::raw(token).width();
-                out.last_mut()
-                    .expect("never empty")
-                    .push(Span::styled(token.to_string(), style));
-                continue;
-            }
-            col += Span::raw(token).width();
-            out.last_mut()
-                .expect("never empty")
-                .push(Span::styled(token.to_string(), style));
-        }
-    }
-    out.into_iter().map(Line::from).collect()
+    let segs: Vec<(&str, Style)> = line
+        .spans
+        .iter()
+        .map(|s| (s.content.as_ref(), s.style))
+        .collect();
+    crate::wrap::rows(&segs, width, indent, Style::default())
+        .into_iter()
+        .map(|r| {
+            Line::from(
+                r.into_iter()
+                    .map(|(t, style)| Span::styled(t, style))
+                    .collect::<Vec<_>>(),
+            )
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -72,7 +60,10 @@ mod tests {
             Span::raw("PDB default/web allows 0 now: waits · → master0 or node1"),
         ]);
         let out = text(&hang(row, 50));
-        assert_eq!(out[0], " evict    default/web-1 PDB default/web allows 0");
+        assert_eq!(
+            out[0].trim_end(),
+            " evict    default/web-1 PDB default/web allows 0"
+        );
         assert!(
             out[1].starts_with(&format!("{}now: waits", " ".repeat(24))),
             "{out:?}"
@@ -84,7 +75,7 @@ mod tests {
     fn a_warning_continues_under_its_text() {
         let w = Line::from(" ⚠ PodDisruptionBudget default/web allows 0 disruptions now");
         let out = text(&hang(w, 30));
-        assert_eq!(out[0], " ⚠ PodDisruptionBudget");
+        assert_eq!(out[0].trim_end(), " ⚠ PodDisruptionBudget");
         assert!(out[1].starts_with("   default/web"), "{out:?}");
     }
 

@@ -78,10 +78,7 @@ impl DLine {
     }
 }
 
-/// Display width of `s` in terminal columns.
-pub fn width(s: &str) -> usize {
-    ratatui::text::Span::raw(s).width()
-}
+pub use crate::wrap::width;
 
 /// One screen row: segments that fit in the width.
 pub type Row = Vec<Seg>;
@@ -109,117 +106,13 @@ fn wrap_line(l: &DLine, cols: usize, out: &mut Vec<Row>) {
         return;
     }
     // The hang never eats more than half a row.
-    let hang = l.hang.min(cols / 2);
-    let mut row: Row = Vec::new();
-    let mut used = 0usize;
-    let newline = |row: &mut Row, out: &mut Vec<Row>| {
-        out.push(std::mem::take(row));
-        row.push(Seg {
-            text: " ".repeat(hang),
-            tone: Tone::Text,
-        });
-    };
-    for seg in &l.segs {
-        for word in split_keep_space(&seg.text) {
-            let mut rest = word;
-            loop {
-                let bare = rest.trim_end_matches(' ');
-                if used + width(bare) <= cols {
-                    // Trailing spaces past the edge are dropped, never the text.
-                    let keep = if used + width(rest) <= cols {
-                        rest
-                    } else {
-                        bare
-                    };
-                    push(&mut row, keep, seg.tone);
-                    // Spaces dropped at the edge: the next word starts a new row.
-                    used = if keep.len() < rest.len() {
-                        cols
-                    } else {
-                        used + width(keep)
-                    };
-                    break;
-                }
-                if used > hang {
-                    newline(&mut row, out);
-                    used = hang;
-                    if bare.is_empty() {
-                        break;
-                    }
-                    continue;
-                }
-                // A word longer than a row is broken where the row ends.
-                let fit = take_cols(rest, cols - used);
-                push(&mut row, fit, seg.tone);
-                newline(&mut row, out);
-                used = hang;
-                rest = &rest[fit.len()..];
-                if rest.is_empty() {
-                    break;
-                }
-            }
-        }
-    }
-    if !row.is_empty() {
-        out.push(row);
-    }
-}
-
-fn push(row: &mut Row, text: &str, tone: Tone) {
-    if text.is_empty() {
-        return;
-    }
-    match row.last_mut() {
-        Some(last) if last.tone == tone => last.text.push_str(text),
-        _ => row.push(Seg {
-            text: text.to_string(),
-            tone,
-        }),
-    }
-}
-
-/// The longest prefix of `s` at most `cols` wide (at least one character), ending after a
-/// `/`, `-`, `.`, `_`, `,` or `=` when one falls in its second half (paths and labels break
-/// where they read well).
-fn take_cols(s: &str, cols: usize) -> &str {
-    let mut w = 0;
-    let mut end = s.len();
-    for (i, c) in s.char_indices() {
-        let cw = width(c.encode_utf8(&mut [0; 4]));
-        if w + cw > cols && i > 0 {
-            end = i;
-            break;
-        }
-        w += cw;
-    }
-    let fit = &s[..end];
-    if end == s.len() {
-        return fit;
-    }
-    match fit.rfind(['/', '-', '.', '_', ',', '=']) {
-        Some(at) if at + 1 > fit.len() / 2 => &fit[..at + 1],
-        _ => fit,
-    }
-}
-
-/// Words with their following spaces attached ("a  b" → "a  ", "b").
-fn split_keep_space(s: &str) -> Vec<&str> {
-    let mut out = Vec::new();
-    let mut start = 0;
-    let mut in_space = false;
-    for (i, c) in s.char_indices() {
-        if c == ' ' {
-            in_space = true;
-        } else if in_space {
-            out.push(&s[start..i]);
-            start = i;
-            in_space = false;
-        }
-    }
-    if start < s.len() {
-        out.push(&s[start..]);
-    }
-    out
+    let segs: Vec<(&str, Tone)> = l.segs.iter().map(|s| (s.text.as_str(), s.tone)).collect();
+    let rows = crate::wrap::rows(&segs, cols, l.hang.min(cols / 2), Tone::Text);
+    out.extend(rows.into_iter().map(|r| {
+        r.into_iter()
+            .map(|(text, tone)| Seg { text, tone })
+            .collect()
+    }));
 }
 
 #[cfg(test)]

@@ -19,22 +19,12 @@ fn wrap(l: ReportLine, width: usize) -> Vec<ReportLine> {
     if !l.wrap || l.text.chars().count() <= width || width < 20 {
         return vec![l];
     }
-    const INDENT: &str = "         ";
-    let mut out: Vec<String> = vec![String::new()];
-    for word in l.text.split(' ') {
-        let cur = out.last_mut().expect("never empty");
-        let len = cur.chars().count();
-        if len > 0 && len + 1 + word.chars().count() > width {
-            out.push(format!("{INDENT}{word}"));
-        } else {
-            if len > 0 {
-                cur.push(' ');
-            }
-            cur.push_str(word);
-        }
-    }
-    out.into_iter()
-        .map(|text| ReportLine { text, ..l.clone() })
+    crate::wrap::rows(&[(l.text.as_str(), ())], width, 9, ())
+        .into_iter()
+        .map(|r| ReportLine {
+            text: r.into_iter().map(|(t, ())| t).collect(),
+            ..l.clone()
+        })
         .collect()
 }
 

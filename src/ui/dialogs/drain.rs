@@ -67,14 +67,19 @@ pub fn render(m: &Model, f: &mut Frame, area: Rect, focused: bool) {
     let keys = if focused {
         keys_line(m, Ctx::Live)
     } else {
-        Line::from(vec![
-            Span::styled(" v", theme::key()),
-            Span::styled(" or ", theme::dim()),
-            Span::styled("Tab", theme::key()),
-            Span::styled(" to it ", theme::dim()),
-        ])
+        Line::from(unfocused_panel_hint(" "))
     };
     render_live(m, live, f, area, keys, focused);
+}
+
+/// `v or Tab to it` on an unfocused panel's border, then `end`.
+pub fn unfocused_panel_hint(end: &'static str) -> Vec<Span<'static>> {
+    vec![
+        Span::styled(" v", theme::key()),
+        Span::styled(" or ", theme::dim()),
+        Span::styled("Tab", theme::key()),
+        Span::styled(format!(" to it{end}"), theme::dim()),
+    ]
 }
 
 /// Draws `live` in `area`, with `keys` on its bottom border (a campaign's drains too); an

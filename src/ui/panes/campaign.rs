@@ -37,14 +37,10 @@ pub fn render_panel(m: &Model, f: &mut Frame, area: Rect, focused: bool) {
     let keys = if focused {
         keys_line(m, CCtx::Panel)
     } else {
-        Line::from(vec![
-            Span::styled(" v", theme::key()),
-            Span::styled(" or ", theme::dim()),
-            Span::styled("Tab", theme::key()),
-            Span::styled(" to it · ", theme::dim()),
-            Span::styled(":campaign", theme::key()),
-            Span::styled(" full view ", theme::dim()),
-        ])
+        let mut spans = crate::ui::dialogs::drain::unfocused_panel_hint(" · ");
+        spans.push(Span::styled(":campaign", theme::key()));
+        spans.push(Span::styled(" full view ", theme::dim()));
+        Line::from(spans)
     };
     // Its state's colour either way; the thick border says it has the keyboard.
     let block = Block::default()

@@ -32,6 +32,9 @@ pub struct SimOptions {
     pub speed: f64,
     /// How often watches that allow bookmarks get one.
     pub bookmark_interval: Duration,
+    /// A watch without `timeoutSeconds` is closed after a random time between this and twice
+    /// it, as the apiserver's `--min-request-timeout` (1800 s) does: clients must re-watch.
+    pub min_request_timeout: Duration,
     /// Changes kept for watches to resume from (older ones get 410 Gone).
     pub history: usize,
     /// Requests kept in the request log.
@@ -52,6 +55,7 @@ impl Default for SimOptions {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             speed: 1.0,
             bookmark_interval: Duration::from_secs(5),
+            min_request_timeout: Duration::from_secs(1800),
             history: 200_000,
             request_log: 100_000,
             controllers: true,
@@ -187,6 +191,7 @@ impl Simulator {
             git_version,
             server_address: addr.to_string(),
             bookmark_interval: opts.bookmark_interval,
+            min_request_timeout: opts.min_request_timeout,
             shutdown: shutdown_rx.clone(),
             pages: Mutex::default(),
             auth,

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use common::*;
 use kubedrain::sim::Kind;
+use kubedrain::sim::{SimOptions, Simulator};
 use serde_json::json;
 
 fn rv(e: &serde_json::Value) -> u64 {
@@ -268,4 +269,42 @@ async fn selector_watch_from_a_version_reports_deletes_made_before_it_started() 
         ));
     }
     assert_eq!(got, ["DELETED a", "ADDED c", "DELETED c", "DELETED b"]);
+}
+
+/// Without `timeoutSeconds` (or with 0) the server closes a watch after a random time in
+/// [min-request-timeout, 2×), as the apiserver does (`--min-request-timeout`, 1800 s by
+/// default): clients must watch again, and kubectl's `get -w` ends.
+#[tokio::test]
+async fn a_watch_without_timeout_seconds_is_closed_after_the_min_request_timeout() {
+    let min = Duration::from_millis(400);
+    let sim = Simulator::start(SimOptions {
+        scenario: kubedrain::sim::server::EMPTY_SCENARIO.into(),
+        controllers: false,
+        min_request_timeout: min,
+        ..SimOptions::default()
+    })
+    .await
+    .unwrap();
+    let h = Http::new(&sim);
+    // A watch that asks for its own timeout keeps it, past the minimum (below).
+    let mut asked = h.watch("/api/v1/pods?watch=true&timeoutSeconds=60").await;
+    for path in [
+        "/api/v1/pods?watch=true",
+        "/api/v1/pods?watch=true&timeoutSeconds=0",
+    ] {
+        let started = tokio::time::Instant::now();
+        let mut w = h.watch(path).await;
+        assert!(
+            w.next_within(Duration::from_secs(20)).await.is_none(),
+            "{path}: closed by the server"
+        );
+        assert!(started.elapsed() >= min, "{path}: not before the minimum");
+    }
+    // Both closed after the minimum: the one that asked for 60 s is still open.
+    put(&sim, Kind::Pod, pod("default", "late", "web", "n1"));
+    let e = asked
+        .next_within(Duration::from_secs(20))
+        .await
+        .expect("open past the minimum");
+    assert_eq!(e["object"]["metadata"]["name"], "late");
 }

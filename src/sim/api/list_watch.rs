@@ -327,12 +327,18 @@ pub fn watch(
     };
     let send_initial = q.get("sendInitialEvents").is_some_and(|v| v == "true");
     let bookmarks = q.get("allowWatchBookmarks").is_some_and(|v| v == "true");
-    let timeout = match q.get("timeoutSeconds") {
-        Some(t) => Some(Duration::from_secs(t.parse().map_err(|_| {
-            ApiError::bad_request(format!("invalid timeoutSeconds {t:?}"))
-        })?)),
-        None => None,
+    let asked: u64 = match q.get("timeoutSeconds") {
+        Some(t) => t
+            .parse()
+            .map_err(|_| ApiError::bad_request(format!("invalid timeoutSeconds {t:?}")))?,
+        None => 0,
     };
+    // As the apiserver: none (or 0) asked, a random time in [min, 2·min), so that watches
+    // opened together do not all end together.
+    let timeout = Some(match asked {
+        0 => st.min_request_timeout.mul_f64(1.0 + rand::random::<f64>()),
+        s => Duration::from_secs(s),
+    });
     let (tx, rx) = mpsc::channel::<Bytes>(256);
     let ct = if table_opt.is_some() {
         "application/json;as=Table;v=v1;g=meta.k8s.io"

@@ -57,6 +57,8 @@ pub struct ApiState {
     pub server_address: String,
     /// How often watches with `allowWatchBookmarks` get a BOOKMARK.
     pub bookmark_interval: Duration,
+    /// Watches without `timeoutSeconds` end after a random time in [this, 2× this).
+    pub min_request_timeout: Duration,
     /// Flips to true when the server shuts down (ends watches and hung requests).
     pub shutdown: tokio::sync::watch::Receiver<bool>,
     /// Snapshots behind `continue` tokens.

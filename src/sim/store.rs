@@ -297,6 +297,57 @@ impl Store {
         (inner.rv, items)
     }
 
+    /// The objects of `kind` (in `ns`) that `keep` selects, as they were at resourceVersion
+    /// `at` (`resourceVersionMatch=Exact`): today's with every later change undone from the
+    /// history. `Gone` when those changes are no longer all kept; `None` for a version not
+    /// reached yet.
+    pub fn list_stored_at(
+        &self,
+        kind: Kind,
+        ns: Option<&str>,
+        keep: impl Fn(&Stored) -> bool,
+        at: u64,
+    ) -> Result<Option<Vec<Arc<Stored>>>, StoreError> {
+        let inner = self.inner.lock().unwrap();
+        if at > inner.rv {
+            return Ok(None);
+        }
+        if at < inner.compacted_rv {
+            return Err(StoreError::Gone {
+                requested: at,
+                oldest: inner.compacted_rv + 1,
+            });
+        }
+        let mut then: BTreeMap<ObjKey, Arc<Stored>> =
+            inner.objects.get(&kind).cloned().unwrap_or_default();
+        let later = inner.history.iter().rev().take_while(|c| c.rv > at);
+        for c in later.filter(|c| c.kind == kind) {
+            let key = (
+                c.object.namespace().to_string(),
+                c.object.name().to_string(),
+            );
+            match (c.change, &c.prev) {
+                (ChangeType::Added, _) => {
+                    then.remove(&key);
+                }
+                (_, Some(before)) => {
+                    then.insert(key, before.clone());
+                }
+                (_, None) => {}
+            }
+        }
+        let in_ns = |k: &ObjKey| match ns {
+            Some(ns) if kind.namespaced() => k.0 == ns,
+            _ => true,
+        };
+        Ok(Some(
+            then.into_iter()
+                .filter(|(k, v)| in_ns(k) && keep(v))
+                .map(|(_, v)| v)
+                .collect(),
+        ))
+    }
+
     /// Keys of every object of a kind.
     pub fn keys(&self, kind: Kind) -> Vec<ObjKey> {
         let inner = self.inner.lock().unwrap();
@@ -515,7 +566,9 @@ impl Store {
         let mut last = removed.value();
         last["metadata"]["resourceVersion"] = json!(rv.to_string());
         let stored = Arc::new(Stored::new(kind, &last));
-        self.record(&mut inner, kind, ChangeType::Deleted, stored, None);
+        // The removed version stays with the change: a list at an older resourceVersion
+        // (`resourceVersionMatch=Exact`) puts it back as it was.
+        self.record(&mut inner, kind, ChangeType::Deleted, stored, Some(removed));
         Ok(Arc::new(last))
     }
 

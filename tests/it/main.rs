@@ -55,6 +55,7 @@ mod sim_kubectl_auth;
 mod sim_kubectl_gc;
 mod sim_kubectl_kinds;
 mod sim_leases;
+mod sim_list_rv;
 mod sim_openapi;
 mod sim_pod_io;
 mod sim_protobuf;

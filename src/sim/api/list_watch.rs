@@ -105,6 +105,57 @@ fn list_kind(kind: Kind) -> String {
     format!("{}List", kind.name())
 }
 
+/// A list's `resourceVersion` / `resourceVersionMatch`, checked as the apiserver does:
+/// `Some(N)` for a list at exactly N (`Exact`); `None` for the latest state, which also
+/// satisfies `NotOlderThan` any version already reached (a later one is 504 too large).
+fn list_rv(st: &ApiState, q: &Params) -> Result<Option<u64>, ApiError> {
+    let rv = q.get("resourceVersion").map(String::as_str).unwrap_or("");
+    let matching = q
+        .get("resourceVersionMatch")
+        .map(String::as_str)
+        .unwrap_or("");
+    if rv.is_empty() {
+        return match matching {
+            "" => Ok(None),
+            _ => Err(ApiError::bad_request(
+                "resourceVersionMatch is forbidden unless resourceVersion is provided",
+            )),
+        };
+    }
+    let n: u64 = rv
+        .parse()
+        .map_err(|_| ApiError::bad_request(format!("invalid resource version {rv:?}")))?;
+    match matching {
+        "Exact" if n == 0 => Err(ApiError::bad_request(format!(
+            "resourceVersionMatch \"Exact\" is forbidden for resourceVersion \"{rv}\""
+        ))),
+        "Exact" => Ok(Some(n)),
+        "" | "NotOlderThan" => {
+            let now = st.store.resource_version();
+            if n > now {
+                return Err(too_large(n, now));
+            }
+            Ok(None)
+        }
+        other => Err(ApiError::bad_request(format!(
+            "Unsupported value: {other:?}: supported values: \"Exact\", \"NotOlderThan\""
+        ))),
+    }
+}
+
+/// 504 for a resourceVersion the server has not reached (the real one waits 3 s for it).
+fn too_large(asked: u64, now: u64) -> ApiError {
+    ApiError::new(
+        504,
+        "Timeout",
+        format!("Too large resource version: {asked}, current: {now}"),
+    )
+    .with_details(serde_json::json!({
+        "causes": [{"reason": "ResourceVersionTooLarge", "message": "Too large resource version"}],
+        "retryAfterSeconds": 1
+    }))
+}
+
 /// LIST objects of a kind.
 pub fn list(
     st: &ApiState,
@@ -121,6 +172,16 @@ pub fn list(
             .max(0) as usize,
         None => 0,
     };
+    let paging = q.get("continue").is_some_and(|c| !c.is_empty());
+    // As the apiserver's storage: "0" (any version) may come with a continue token.
+    let asked_rv = q
+        .get("resourceVersion")
+        .is_some_and(|v| !v.is_empty() && v != "0");
+    if paging && asked_rv {
+        return Err(ApiError::bad_request(
+            "specifying resource version is not allowed when using continue",
+        ));
+    }
     let (rv, items, offset, snap_id) = match q.get("continue").filter(|c| !c.is_empty()) {
         Some(token) => {
             let (id, off) = parse_continue(token)
@@ -129,6 +190,18 @@ pub fn list(
                 ApiError::expired("The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.")
             })?;
             (rv, items, off, Some(id))
+        }
+        None if list_rv(st, q)?.is_some() => {
+            let at = list_rv(st, q)?.unwrap_or_default();
+            let ns = ns.or_else(|| filter.fields.required("metadata.namespace"));
+            let items = st
+                .store
+                .list_stored_at(kind, ns, |o| filter.matches(o), at)
+                .map_err(|_| {
+                    ApiError::expired("The resourceVersion for the provided list is too old.")
+                })?
+                .ok_or_else(|| too_large(at, st.store.resource_version()))?;
+            (at, Arc::new(items), 0, None)
         }
         None => {
             // A namespace in the field selector narrows the scan like a namespaced path does.

@@ -110,3 +110,24 @@ async fn exact_lists_show_the_past_and_the_rest_answer_like_the_apiserver() {
     assert_eq!(r.code, 410, "{:?}", r.body);
     assert_eq!(r.body["reason"], "Expired");
 }
+
+/// A request body over the apiserver's 3 MiB is 413 in its words; one under it is read.
+#[tokio::test]
+async fn a_body_over_3_mib_is_413() {
+    let sim = static_sim().await;
+    let h = Http::new(&sim);
+    let mut cm = json!({"apiVersion": "v1", "kind": "ConfigMap",
+        "metadata": {"name": "big", "namespace": "default"}, "data": {}});
+    cm["data"]["x"] = json!("a".repeat(3 * 1024 * 1024));
+    let r = h.post("/api/v1/namespaces/default/configmaps", &cm).await;
+    assert_eq!(r.code, 413, "{:?}", r.body["message"]);
+    assert_eq!(r.body["reason"], "RequestEntityTooLarge");
+    assert_eq!(
+        r.body["message"],
+        "Request entity too large: limit is 3145728"
+    );
+    cm["data"]["x"] = json!("a".repeat(512 * 1024));
+    cm["metadata"]["name"] = json!("fits");
+    let r = h.post("/api/v1/namespaces/default/configmaps", &cm).await;
+    assert_eq!(r.code, 201, "{:?}", r.body["message"]);
+}

@@ -361,10 +361,32 @@ pub async fn read_body(req: Request) -> ApiResult<(String, Bytes)> {
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
         .to_string();
-    let bytes = axum::body::to_bytes(req.into_body(), 512 << 20)
+    let bytes = axum::body::to_bytes(req.into_body(), MAX_REQUEST_BODY)
         .await
-        .map_err(|e| ApiError::bad_request(format!("reading request body: {e}")))?;
+        .map_err(|e| {
+            let too_large =
+                std::iter::successors(Some(&e as &dyn std::error::Error), |e| e.source())
+                    // http-body-util's LengthLimitError, known by its words (not a dependency here).
+                    .any(|e| e.to_string() == "length limit exceeded");
+            if too_large {
+                too_large_body()
+            } else {
+                ApiError::bad_request(format!("reading request body: {e}"))
+            }
+        })?;
     Ok((ct, bytes))
+}
+
+/// The apiserver's `maxRequestBodyBytes`: 3 MiB.
+pub const MAX_REQUEST_BODY: usize = 3 * 1024 * 1024;
+
+/// 413, in the apiserver's words.
+fn too_large_body() -> ApiError {
+    ApiError::new(
+        413,
+        "RequestEntityTooLarge",
+        format!("Request entity too large: limit is {MAX_REQUEST_BODY}"),
+    )
 }
 
 /// Decodes a JSON (or YAML) object body.

@@ -6,14 +6,18 @@
 //! An idle cluster costs nothing, whatever its size.
 
 pub mod bootstrap;
+pub mod containers;
 pub mod daemonset;
+pub mod declare;
 pub mod disruption;
 pub mod endpoints;
 pub mod events;
 pub mod gc;
 pub mod index;
+pub mod job;
 pub mod kubelet;
 pub mod leases;
+mod lifecycle;
 pub mod nodes;
 pub mod podspec;
 pub mod replicaset;
@@ -128,6 +132,10 @@ pub(crate) enum Timer {
     Complete(ObjKey, String),
     /// Terminating pod is removed.
     Remove(ObjKey, String),
+    /// A container of a pod with a declared fate changes state (exits, restarts, pulls).
+    Containers(ObjKey, String),
+    /// A Job's back-off after a failed pod is over.
+    Job(ObjKey),
     /// PDB re-evaluation (a disruptedPods entry expires).
     Pdb(ObjKey),
     /// Node re-evaluation (a NoExecute toleration runs out).
@@ -158,6 +166,8 @@ pub(crate) struct Manager {
     node_ready: HashMap<String, bool>,
     /// Pods (uid) whose termination the kubelet has begun, with when they will be removed.
     killing: HashMap<String, Timestamp>,
+    /// Pods (uid) with a declared fate: what the kubelet remembers of their containers.
+    runs: HashMap<String, Vec<containers::Track>>,
     last_resync: Timestamp,
     last_unschedulable_retry: Timestamp,
     /// Garbage collection and namespace termination.
@@ -189,6 +199,7 @@ impl Manager {
             unschedulable: HashSet::new(),
             node_ready: HashMap::new(),
             killing: HashMap::new(),
+            runs: HashMap::new(),
             last_resync: now,
             last_unschedulable_retry: now,
             gc,
@@ -310,6 +321,7 @@ impl Manager {
                     self.unschedulable.remove(&k);
                     if let Some(uid) = obj["metadata"]["uid"].as_str() {
                         self.killing.remove(uid);
+                        self.runs.remove(uid);
                     }
                 }
                 for p in [&old, &new].into_iter().flatten() {
@@ -385,6 +397,7 @@ impl Manager {
             self.armed.remove(&t);
             match t {
                 Timer::Pdb(k) => self.dirty(Kind::PodDisruptionBudget, k),
+                Timer::Job(k) => self.dirty(Kind::Job, k),
                 Timer::Node(n) => {
                     self.nodes_dirty.insert(n);
                 }
@@ -419,6 +432,11 @@ impl Manager {
         }
         for k in self.take_dirty(Kind::ReplicaSet) {
             self.replicaset_sync(&k);
+        }
+        // Deployments whose ReplicaSets' status just changed: in the same pass, so a pod's
+        // readiness reaches the Deployment's status within one step.
+        for k in self.take_dirty(Kind::Deployment) {
+            self.deployment_sync(&k);
         }
         for k in self.take_dirty(Kind::StatefulSet) {
             self.statefulset_sync(&k);

@@ -63,6 +63,7 @@ mod sim_tables;
 mod sim_upgrade;
 mod sim_validation;
 mod sim_watch;
+mod sim_workloads;
 mod tui_campaign_pty;
 mod tui_campaign_render;
 mod tui_demo_clock_pty;

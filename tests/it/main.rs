@@ -54,6 +54,7 @@ mod sim_kubectl;
 mod sim_kubectl_auth;
 mod sim_kubectl_gc;
 mod sim_kubectl_kinds;
+mod sim_kubectl_workloads;
 mod sim_leases;
 mod sim_openapi;
 mod sim_pod_io;

@@ -309,14 +309,6 @@ impl Manager {
         match c.kind {
             Kind::Pod => {
                 self.kubelet_dirty.insert(k.clone());
-                let freed = match (&old, &new) {
-                    (_, None) => true,
-                    (Some(o), Some(n)) => !util::is_finished(o) && util::is_finished(n),
-                    _ => false,
-                };
-                if freed {
-                    self.retry_unschedulable = true;
-                }
                 if new.is_none() {
                     self.unschedulable.remove(&k);
                     if let Some(uid) = obj["metadata"]["uid"].as_str() {
@@ -324,28 +316,7 @@ impl Manager {
                         self.runs.remove(uid);
                     }
                 }
-                for p in [&old, &new].into_iter().flatten() {
-                    if let Some(uid) = controller_uid(p)
-                        && let Some((kind, key)) = self.index.owners.get(uid).cloned()
-                    {
-                        self.dirty(kind, key);
-                    }
-                }
-                let pdbs: Vec<ObjKey> = self
-                    .index
-                    .of(Kind::PodDisruptionBudget)
-                    .filter(|(pk, _)| pk.0 == k.0)
-                    .filter(|(_, pdb)| {
-                        let pdb = pdb.value();
-                        [&old, &new].into_iter().flatten().any(|p| {
-                            selector_matches(&pdb["spec"]["selector"], &p["metadata"]["labels"])
-                        })
-                    })
-                    .map(|(pk, _)| pk.clone())
-                    .collect();
-                for pk in pdbs {
-                    self.dirty(Kind::PodDisruptionBudget, pk);
-                }
+                self.pod_touched(&k, old.as_deref(), new.as_deref());
             }
             Kind::Node => {
                 self.nodes_dirty.insert(k.1.clone());
@@ -368,6 +339,46 @@ impl Manager {
                     self.dirty(kind, k);
                 }
             }
+        }
+    }
+
+    /// What a pod change makes dirty, whoever made it: its owner, the PDBs selecting it, and
+    /// the unschedulable pods when it frees room.
+    fn pod_touched(
+        &mut self,
+        k: &ObjKey,
+        old: Option<&serde_json::Value>,
+        new: Option<&serde_json::Value>,
+    ) {
+        let freed = match (old, new) {
+            (_, None) => true,
+            (Some(o), Some(n)) => !util::is_finished(o) && util::is_finished(n),
+            _ => false,
+        };
+        if freed {
+            self.retry_unschedulable = true;
+        }
+        for p in [old, new].into_iter().flatten() {
+            if let Some(uid) = controller_uid(p)
+                && let Some((kind, key)) = self.index.owners.get(uid).cloned()
+            {
+                self.dirty(kind, key);
+            }
+        }
+        let pdbs: Vec<ObjKey> =
+            self.index
+                .of(Kind::PodDisruptionBudget)
+                .filter(|(pk, _)| pk.0 == k.0)
+                .filter(|(_, pdb)| {
+                    let pdb = pdb.value();
+                    [old, new].into_iter().flatten().any(|p| {
+                        selector_matches(&pdb["spec"]["selector"], &p["metadata"]["labels"])
+                    })
+                })
+                .map(|(pk, _)| pk.clone())
+                .collect();
+        for pk in pdbs {
+            self.dirty(Kind::PodDisruptionBudget, pk);
         }
     }
 
@@ -468,14 +479,32 @@ impl Manager {
             return;
         };
         let applied = self.index.apply(kind, ChangeType::Modified, s);
-        // Our write may carry someone else's newer change (a DELETE's deletionTimestamp) whose
-        // echo will now be ignored as stale: the kubelet must still hear of it.
-        if kind == Kind::Pod
-            && let Some((Some(old), Some(new))) = applied
-            && !util::is_terminating(&old)
-            && util::is_terminating(&new)
-        {
-            self.kubelet_dirty.insert(util::key_of(&new));
+        let Some((old, Some(new))) = applied else {
+            return;
+        };
+        // The echo of this write will be ignored as stale, so whoever watches the object must
+        // hear of it here: a pod's owner and PDBs (a kubelet's Ready reaches the ReplicaSet's
+        // status, and the Deployment's, in the next pass), a ReplicaSet's Deployment.
+        match kind {
+            Kind::Pod => {
+                let k = util::key_of(&new);
+                self.pod_touched(&k, old.as_deref(), Some(&new));
+                // Our write may carry someone else's newer change (a DELETE's
+                // deletionTimestamp): the kubelet must still hear of it.
+                if old.as_deref().is_some_and(|o| !util::is_terminating(o))
+                    && util::is_terminating(&new)
+                {
+                    self.kubelet_dirty.insert(k);
+                }
+            }
+            Kind::ReplicaSet => {
+                if let Some(uid) = controller_uid(&new)
+                    && let Some((Kind::Deployment, key)) = self.index.owners.get(uid).cloned()
+                {
+                    self.dirty(Kind::Deployment, key);
+                }
+            }
+            _ => {}
         }
     }
 

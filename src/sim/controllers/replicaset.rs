@@ -140,15 +140,6 @@ impl Manager {
             Ok(())
         }) {
             self.saw(kind, &o);
-            // The index took our write, so its echo from the feed is ignored as stale and
-            // would never tell the Deployment: tell it here, or its status waits for the
-            // periodic resync (10 s; never above 5,000 pods).
-            if kind == Kind::ReplicaSet
-                && let Some(uid) = super::util::controller_uid(&o)
-                && let Some((Kind::Deployment, key)) = self.index.owners.get(uid).cloned()
-            {
-                self.dirty(Kind::Deployment, key);
-            }
         }
     }
 

@@ -29,7 +29,7 @@ impl Manager {
                         self.runs.remove(uid);
                     }
                 }
-                self.pod_touched(&k, old.as_deref(), new.as_deref());
+                self.pod_touched(&k, old.as_deref(), new.as_deref(), true);
             }
             Kind::Node => {
                 self.nodes_dirty.insert(k.1.clone());
@@ -55,13 +55,14 @@ impl Manager {
         }
     }
 
-    /// What a pod change makes dirty, whoever made it: its owner, the PDBs selecting it, and
-    /// the unschedulable pods when it frees room.
+    /// What a pod change makes dirty: its owner, the unschedulable pods when it frees room,
+    /// and with `pdbs` the PDBs selecting it.
     fn pod_touched(
         &mut self,
         k: &ObjKey,
         old: Option<&serde_json::Value>,
         new: Option<&serde_json::Value>,
+        pdbs: bool,
     ) {
         let freed = match (old, new) {
             (_, None) => true,
@@ -77,6 +78,9 @@ impl Manager {
             {
                 self.dirty(kind, key);
             }
+        }
+        if !pdbs {
+            return;
         }
         let pdbs: Vec<ObjKey> =
             self.index
@@ -108,12 +112,14 @@ impl Manager {
             return;
         };
         // The echo of this write will be ignored as stale, so whoever watches the object must
-        // hear of it here: a pod's owner and PDBs (a kubelet's Ready reaches the ReplicaSet's
-        // status, and the Deployment's, in the next pass), a ReplicaSet's Deployment.
+        // hear of it here: a pod's owner (a kubelet's Ready reaches the ReplicaSet's status,
+        // and the Deployment's, in the next pass), a ReplicaSet's Deployment. Not the PDBs:
+        // they still learn of the kubelet's writes at the periodic resync, which is how long
+        // the demo's PDB-held drains stay held (see docs/simulator.md).
         match kind {
             Kind::Pod => {
                 let k = util::key_of(&new);
-                self.pod_touched(&k, old.as_deref(), Some(&new));
+                self.pod_touched(&k, old.as_deref(), Some(&new), false);
                 // Our write may carry someone else's newer change (a DELETE's
                 // deletionTimestamp): the kubelet must still hear of it.
                 if old.as_deref().is_some_and(|o| !util::is_terminating(o))

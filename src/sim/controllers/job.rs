@@ -92,8 +92,10 @@ impl Manager {
         let mut active = owned.iter().filter(|p| is_active(p)).count() as i64;
         let done = succeeded >= completions;
         let on_failure = job["spec"]["template"]["spec"]["restartPolicy"] == "OnFailure";
-        let exceeded =
-            !done && (failed > backoff_limit || (on_failure && restarts(&owned) > backoff_limit));
+        // As v1.25: more failed pods than the limit, or (OnFailure) as many container restarts
+        // in running pods as the limit (any, when it is 0).
+        let exceeded = !done
+            && (failed > backoff_limit || (on_failure && restarts(&owned) >= backoff_limit.max(1)));
         let now_t = self.store.clock().now();
         let now = fmt(now_t);
         if exceeded {

@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
+use super::declare::declared;
 use super::podspec::{
     RunningOpts, creating_status, host_network, running_status, set_ready, succeeded_status,
 };
@@ -54,7 +55,8 @@ fn owner_kind(pod: &Value) -> Option<&str> {
 }
 
 impl Manager {
-    fn update_pod(
+    /// Updates pod `k` if it is still the one with `uid`; the index sees the write at once.
+    pub(super) fn update_pod(
         &mut self,
         k: &ObjKey,
         uid: &str,
@@ -145,6 +147,9 @@ impl Manager {
             self.arm(due, Timer::Remove(k.clone(), uid));
             return;
         }
+        if declared(&pod) && self.declared_sync(k, &pod, ready_node) {
+            return;
+        }
         match phase(&pod) {
             "Pending" => {
                 if !ready_node {
@@ -195,8 +200,9 @@ impl Manager {
             Timer::Start(k, u)
             | Timer::Ready(k, u)
             | Timer::Complete(k, u)
-            | Timer::Remove(k, u) => (k.clone(), u.clone()),
-            Timer::Pdb(_) | Timer::Node(_) => return,
+            | Timer::Remove(k, u)
+            | Timer::Containers(k, u) => (k.clone(), u.clone()),
+            Timer::Pdb(_) | Timer::Node(_) | Timer::Job(_) => return,
         };
         let Some(pod) = self.index.pod(&k) else {
             return;
@@ -236,6 +242,10 @@ impl Manager {
                     let cidr = node["spec"]["podCIDR"].as_str().unwrap_or("10.244.0.0/24");
                     allocate_ip(cidr, &used).unwrap_or_default()
                 };
+                if declared(&pod) {
+                    self.declared_start(&k, &uid, &hip, &ip);
+                    return;
+                }
                 let ready_after = annotation_secs(&pod, READY_AFTER).unwrap_or(0.0);
                 let ready = ready_after <= 0.0;
                 let start = pod["status"]["startTime"]
@@ -345,7 +355,12 @@ impl Manager {
                     p["status"] = succeeded_status(p, &hip, &ip, &start, &now);
                 });
             }
-            Timer::Pdb(_) | Timer::Node(_) => {}
+            Timer::Containers(..) => {
+                if !is_terminating(&pod) {
+                    self.declared_advance(&k, &uid);
+                }
+            }
+            Timer::Pdb(_) | Timer::Node(_) | Timer::Job(_) => {}
         }
     }
 }

@@ -6,14 +6,19 @@
 //! An idle cluster costs nothing, whatever its size.
 
 pub mod bootstrap;
+mod changes;
+pub mod containers;
 pub mod daemonset;
+pub mod declare;
 pub mod disruption;
 pub mod endpoints;
 pub mod events;
 pub mod gc;
 pub mod index;
+pub mod job;
 pub mod kubelet;
 pub mod leases;
+mod lifecycle;
 pub mod nodes;
 pub mod podspec;
 pub mod replicaset;
@@ -34,9 +39,8 @@ use tokio::sync::broadcast::{self, error::RecvError, error::TryRecvError};
 use tokio::sync::oneshot;
 
 use super::kinds::Kind;
-use super::store::{Change, ChangeType, ObjKey, Store};
+use super::store::{Change, ObjKey, Store};
 use index::Index;
-use util::{controller_uid, selector_matches};
 
 pub use nodes::{
     UpgradeTarget, apiserver_version, default_upgrade_target, set_node_ready, start_upgrade,
@@ -128,6 +132,10 @@ pub(crate) enum Timer {
     Complete(ObjKey, String),
     /// Terminating pod is removed.
     Remove(ObjKey, String),
+    /// A container of a pod with a declared fate changes state (exits, restarts, pulls).
+    Containers(ObjKey, String),
+    /// A Job's back-off after a failed pod is over.
+    Job(ObjKey),
     /// PDB re-evaluation (a disruptedPods entry expires).
     Pdb(ObjKey),
     /// Node re-evaluation (a NoExecute toleration runs out).
@@ -158,6 +166,8 @@ pub(crate) struct Manager {
     node_ready: HashMap<String, bool>,
     /// Pods (uid) whose termination the kubelet has begun, with when they will be removed.
     killing: HashMap<String, Timestamp>,
+    /// Pods (uid) with a declared fate: what the kubelet remembers of their containers.
+    runs: HashMap<String, Vec<containers::Track>>,
     last_resync: Timestamp,
     last_unschedulable_retry: Timestamp,
     /// Garbage collection and namespace termination.
@@ -189,6 +199,7 @@ impl Manager {
             unschedulable: HashSet::new(),
             node_ready: HashMap::new(),
             killing: HashMap::new(),
+            runs: HashMap::new(),
             last_resync: now,
             last_unschedulable_retry: now,
             gc,
@@ -284,81 +295,6 @@ impl Manager {
         v
     }
 
-    fn on_change(&mut self, c: &Change) {
-        self.gc_observe(c);
-        self.system_observe(c);
-        if !index::indexed(c.kind) {
-            return;
-        }
-        let Some((old, new)) = self.index.apply(c.kind, c.change, c.object.clone()) else {
-            return;
-        };
-        let obj = new.as_ref().or(old.as_ref()).unwrap().clone();
-        let k = util::key_of(&obj);
-        match c.kind {
-            Kind::Pod => {
-                self.kubelet_dirty.insert(k.clone());
-                let freed = match (&old, &new) {
-                    (_, None) => true,
-                    (Some(o), Some(n)) => !util::is_finished(o) && util::is_finished(n),
-                    _ => false,
-                };
-                if freed {
-                    self.retry_unschedulable = true;
-                }
-                if new.is_none() {
-                    self.unschedulable.remove(&k);
-                    if let Some(uid) = obj["metadata"]["uid"].as_str() {
-                        self.killing.remove(uid);
-                    }
-                }
-                for p in [&old, &new].into_iter().flatten() {
-                    if let Some(uid) = controller_uid(p)
-                        && let Some((kind, key)) = self.index.owners.get(uid).cloned()
-                    {
-                        self.dirty(kind, key);
-                    }
-                }
-                let pdbs: Vec<ObjKey> = self
-                    .index
-                    .of(Kind::PodDisruptionBudget)
-                    .filter(|(pk, _)| pk.0 == k.0)
-                    .filter(|(_, pdb)| {
-                        let pdb = pdb.value();
-                        [&old, &new].into_iter().flatten().any(|p| {
-                            selector_matches(&pdb["spec"]["selector"], &p["metadata"]["labels"])
-                        })
-                    })
-                    .map(|(pk, _)| pk.clone())
-                    .collect();
-                for pk in pdbs {
-                    self.dirty(Kind::PodDisruptionBudget, pk);
-                }
-            }
-            Kind::Node => {
-                self.nodes_dirty.insert(k.1.clone());
-                self.retry_unschedulable = true;
-                let ds: Vec<ObjKey> = self
-                    .index
-                    .of(Kind::DaemonSet)
-                    .map(|(k, _)| k.clone())
-                    .collect();
-                self.dirty.entry(Kind::DaemonSet).or_default().extend(ds);
-            }
-            kind => {
-                if kind == Kind::ReplicaSet
-                    && let Some(uid) = controller_uid(&obj)
-                    && let Some((Kind::Deployment, key)) = self.index.owners.get(uid).cloned()
-                {
-                    self.dirty(Kind::Deployment, key);
-                }
-                if new.is_some() {
-                    self.dirty(kind, k);
-                }
-            }
-        }
-    }
-
     /// Schedules `t` at simulated time `at` unless it is already pending.
     fn arm(&mut self, at: Timestamp, t: Timer) {
         if self.armed.insert(t.clone()) {
@@ -385,6 +321,7 @@ impl Manager {
             self.armed.remove(&t);
             match t {
                 Timer::Pdb(k) => self.dirty(Kind::PodDisruptionBudget, k),
+                Timer::Job(k) => self.dirty(Kind::Job, k),
                 Timer::Node(n) => {
                     self.nodes_dirty.insert(n);
                 }
@@ -420,6 +357,11 @@ impl Manager {
         for k in self.take_dirty(Kind::ReplicaSet) {
             self.replicaset_sync(&k);
         }
+        // Deployments whose ReplicaSets' status just changed: in the same pass, so a pod's
+        // readiness reaches the Deployment's status within one step.
+        for k in self.take_dirty(Kind::Deployment) {
+            self.deployment_sync(&k);
+        }
         for k in self.take_dirty(Kind::StatefulSet) {
             self.statefulset_sync(&k);
         }
@@ -439,26 +381,6 @@ impl Manager {
             self.pdb_sync(&k);
         }
         self.system_sync();
-    }
-
-    /// Applies the controller's own write to the index at once (the feed echoes it later,
-    /// and the echo is ignored as stale). The index takes the store's version of the object,
-    /// which shares the stored bytes.
-    fn saw(&mut self, kind: Kind, obj: &serde_json::Value) {
-        let (ns, name) = util::key_of(obj);
-        let Some(s) = self.store.get_stored(kind, &ns, &name) else {
-            return;
-        };
-        let applied = self.index.apply(kind, ChangeType::Modified, s);
-        // Our write may carry someone else's newer change (a DELETE's deletionTimestamp) whose
-        // echo will now be ignored as stale: the kubelet must still hear of it.
-        if kind == Kind::Pod
-            && let Some((Some(old), Some(new))) = applied
-            && !util::is_terminating(&old)
-            && util::is_terminating(&new)
-        {
-            self.kubelet_dirty.insert(util::key_of(&new));
-        }
     }
 
     /// Deletes a pod the way the API does: with the pod's grace period (deletionTimestamp),

@@ -1,13 +1,13 @@
-//! StatefulSets (pods `<sts>-0..n`, created in order, recreated under the same name with a new
-//! uid after deletion) and Jobs (pods that run, then Succeed).
+//! StatefulSets: pods `<sts>-0..n`, created in order, recreated under the same name with a new
+//! uid after deletion.
 
 use serde_json::{Value, json};
 
 use super::podspec::pod_from_template;
-use super::util::{fmt, is_active, is_terminating, owner_ref, phase, pod_ready};
+use super::util::{is_active, is_terminating, owner_ref, pod_ready};
 use super::{Manager, events};
 use crate::sim::kinds::Kind;
-use crate::sim::store::{ObjKey, random_suffix};
+use crate::sim::store::ObjKey;
 
 /// The pod `<sts>-<ordinal>` of a StatefulSet.
 pub fn sts_pod(sts: &Value, ordinal: i64) -> Value {
@@ -33,28 +33,6 @@ pub fn sts_pod(sts: &Value, ordinal: i64) -> Value {
         pod["spec"]["subdomain"] = json!(svc);
     }
     pod
-}
-
-/// A pod of a Job, named `<job>-<5 random chars>`.
-pub fn job_pod(job: &Value) -> Value {
-    let (ns, name) = super::util::key_of(job);
-    let uid = job["metadata"]["uid"].as_str().unwrap_or("").to_string();
-    let mut t = job["spec"]["template"].clone();
-    if t["spec"]["restartPolicy"].is_null() {
-        t["spec"]["restartPolicy"] = json!("Never");
-    }
-    pod_from_template(
-        &t,
-        &ns,
-        &format!("{name}-{}", random_suffix(5)),
-        Some(owner_ref(job)),
-        &[
-            ("controller-uid", uid.clone()),
-            ("job-name", name.clone()),
-            ("batch.kubernetes.io/controller-uid", uid),
-            ("batch.kubernetes.io/job-name", name),
-        ],
-    )
 }
 
 impl Manager {
@@ -139,79 +117,5 @@ impl Manager {
             "observedGeneration": sts["metadata"]["generation"],
         });
         self.set_status(Kind::StatefulSet, k, status);
-    }
-
-    /// Runs a Job's pods until `completions` have Succeeded.
-    pub(super) fn job_sync(&mut self, k: &ObjKey) {
-        let Some(job) = self.index.get(Kind::Job, k) else {
-            return;
-        };
-        // Being deleted (foreground, or its namespace is): no new pods, the GC takes over.
-        if self.being_deleted(&job) {
-            return;
-        }
-        let uid = job["metadata"]["uid"].as_str().unwrap_or("").to_string();
-        let completions = job["spec"]["completions"].as_i64().unwrap_or(1);
-        let parallelism = job["spec"]["parallelism"].as_i64().unwrap_or(1);
-        let owned = self.index.owned(&uid);
-        let succeeded = owned.iter().filter(|p| phase(p) == "Succeeded").count() as i64;
-        let failed = owned.iter().filter(|p| phase(p) == "Failed").count() as i64;
-        let mut active = owned.iter().filter(|p| is_active(p)).count() as i64;
-        let done = succeeded >= completions;
-        if !done && job["spec"]["suspend"] != true {
-            let want = parallelism.min(completions - succeeded);
-            let missing = want - active;
-            for _ in 0..missing {
-                let pod = job_pod(&job);
-                let name = pod["metadata"]["name"].as_str().unwrap_or("").to_string();
-                if let Ok(p) = self.store.create(Kind::Pod, pod) {
-                    self.saw(Kind::Pod, &p);
-                    active += 1;
-                    events::record(
-                        &self.store,
-                        &job,
-                        "Normal",
-                        "SuccessfulCreate",
-                        &format!("Created pod: {name}"),
-                        "job-controller",
-                    );
-                }
-            }
-        }
-        let now = fmt(self.store.clock().now());
-        let mut status = job["status"].clone();
-        if !status.is_object() {
-            status = json!({});
-        }
-        status["active"] = json!(active);
-        status["succeeded"] = json!(succeeded);
-        status["failed"] = json!(failed);
-        status["ready"] = json!(owned.iter().filter(|p| pod_ready(p)).count());
-        if status["startTime"].is_null() {
-            status["startTime"] = json!(job["metadata"]["creationTimestamp"]);
-        }
-        if done && status["completionTime"].is_null() {
-            status["completionTime"] = json!(now);
-            status["conditions"] = json!([{"type": "Complete", "status": "True", "lastProbeTime": now, "lastTransitionTime": now}]);
-            events::record(
-                &self.store,
-                &job,
-                "Normal",
-                "Completed",
-                "Job completed",
-                "job-controller",
-            );
-        }
-        for f in ["active", "succeeded", "failed"] {
-            if status[f] == 0 {
-                status.as_object_mut().unwrap().remove(f);
-            }
-        }
-        if let Ok(o) = self.store.update(Kind::Job, &k.0, &k.1, |o| {
-            o["status"] = status;
-            Ok(())
-        }) {
-            self.saw(Kind::Job, &o);
-        }
     }
 }

@@ -13,12 +13,13 @@ use super::format::{PdbSpec, ScenarioFile, WorkloadSpec};
 use super::objects::{ago, labels_of, namespace_object, node_object, template};
 use crate::sim::controllers::daemonset::{ds_pod, ds_template, should_run};
 use crate::sim::controllers::index::Usage;
+use crate::sim::controllers::job::job_pod;
 use crate::sim::controllers::kubelet::allocate_ip;
 use crate::sim::controllers::podspec::{
     RunningOpts, pod_from_template, running_status, succeeded_status,
 };
 use crate::sim::controllers::replicaset::{new_replicaset, template_hash};
-use crate::sim::controllers::statefulset::{job_pod, sts_pod};
+use crate::sim::controllers::statefulset::sts_pod;
 use crate::sim::controllers::util::{
     controller_selector, fmt, owner_ref, parse_age, pod_requests, random_hex,
 };

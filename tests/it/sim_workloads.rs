@@ -459,3 +459,41 @@ async fn deployment_status_follows_pod_readiness_in_one_pass() {
     assert_eq!(rs["status"]["readyReplicas"], 9);
     sim.stop().await;
 }
+
+/// A pod that pulls its image (`:latest` is `Always`): Scheduled, then Pulling when it goes
+/// ContainerCreating, then Pulled (in the time the pull took), Created and Started when the
+/// container starts — the kubelet's order, at increasing times.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pods_events_come_in_the_kubelets_order_at_increasing_times() {
+    let (sim, http) = frozen_seed().await;
+    create_pod(&http, "pulls", "Always", "nginx:latest", Value::Null).await;
+    step_until(&sim, "the container started", 30, |s| {
+        !events_of(s, "pulls", "Started").is_empty()
+    })
+    .await;
+    let at = |reason: &str| {
+        let e = events_of(&sim, "pulls", reason);
+        let e = e.first().unwrap_or_else(|| panic!("no {reason} event"));
+        time(&e["firstTimestamp"])
+    };
+    let (scheduled, pulling, pulled) = (at("Scheduled"), at("Pulling"), at("Pulled"));
+    let (created, started) = (at("Created"), at("Started"));
+    assert!(scheduled <= pulling, "{scheduled} {pulling}");
+    assert!(pulling < pulled, "the pull took time: {pulling} {pulled}");
+    assert!(pulled <= created && created <= started);
+    let msg = events_of(&sim, "pulls", "Pulled")[0]["message"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // The pull's time, as the kubelet says it: the time since Pulling (to the second here).
+    let said: f64 = msg
+        .strip_prefix("Successfully pulled image \"nginx:latest\" in ")
+        .and_then(|t| t.strip_suffix('s'))
+        .and_then(|t| t.parse().ok())
+        .unwrap_or_else(|| panic!("{msg}"));
+    let took = pulled.duration_since(pulling).as_secs_f64();
+    assert!(
+        said > 0.0 && (said - took).abs() < 1.0,
+        "{msg} (took {took}s)"
+    );
+}

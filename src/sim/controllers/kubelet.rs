@@ -160,7 +160,7 @@ impl Manager {
                     return;
                 }
                 let hip = host_ip(&node);
-                self.update_pod(k, &uid, |p| {
+                let creating = self.update_pod(k, &uid, |p| {
                     let mut st = creating_status(p, &hip, &now);
                     // Keep the scheduler's PodScheduled transition time.
                     if let Some(ps) = p["status"]["conditions"]
@@ -175,6 +175,11 @@ impl Manager {
                     }
                     p["status"] = st;
                 });
+                // The pull starts now; the container starts when the Start timer fires, so
+                // the pod's events come in the kubelet's order at increasing times.
+                if let Some(p) = creating {
+                    self.pulling_events(&p, &node_name);
+                }
                 let delay = rand::random_range(1.0..4.0);
                 self.arm(add_secs(now_t, delay), t);
             }
@@ -191,6 +196,28 @@ impl Manager {
                 }
             }
             _ => {}
+        }
+    }
+
+    /// `Pulling` for each container whose image is pulled every time (the rest is told
+    /// when the container starts).
+    fn pulling_events(&self, pod: &Value, node_name: &str) {
+        let source = format!("kubelet@{node_name}");
+        for c in pod["spec"]["containers"].as_array().into_iter().flatten() {
+            if c["imagePullPolicy"] != "Always" {
+                continue;
+            }
+            let name = c["name"].as_str().unwrap_or("");
+            let image = c["image"].as_str().unwrap_or("");
+            events::record_at(
+                &self.store,
+                pod,
+                Some(&format!("spec.containers{{{name}}}")),
+                "Normal",
+                "Pulling",
+                &format!("Pulling image \"{image}\""),
+                &source,
+            );
         }
     }
 
@@ -274,16 +301,10 @@ impl Manager {
                     let image = c["image"].as_str().unwrap_or("");
                     let fp = format!("spec.containers{{{name}}}");
                     if c["imagePullPolicy"] == "Always" {
-                        events::record_at(
-                            &self.store,
-                            &p,
-                            Some(&fp),
-                            "Normal",
-                            "Pulling",
-                            &format!("Pulling image \"{image}\""),
-                            &source,
-                        );
-                        let took = rand::random_range(0.5..3.0);
+                        // Pulling was told when the pod went ContainerCreating.
+                        let took = start
+                            .parse::<jiff::Timestamp>()
+                            .map_or(0.0, |s| now_t.duration_since(s).as_secs_f64());
                         events::record_at(
                             &self.store,
                             &p,

@@ -45,6 +45,7 @@ mod rbac_roles;
 mod sim_api;
 mod sim_cli;
 mod sim_controllers;
+mod sim_events;
 mod sim_eviction;
 mod sim_field_validation;
 mod sim_freeze;

@@ -10,6 +10,72 @@ use super::util::{fmt, random_hex};
 /// Events kept before the oldest are deleted.
 pub const EVENT_CAP: usize = 5_000;
 
+/// A new Event about `involved` (not stored), first and last seen at `at`.
+fn event_json(
+    involved: &Value,
+    field_path: Option<&str>,
+    type_: &str,
+    reason: &str,
+    message: &str,
+    source: &str,
+    at: &str,
+) -> Value {
+    let now = at;
+    let meta = &involved["metadata"];
+    let name = meta["name"].as_str().unwrap_or("");
+    let ns = meta["namespace"].as_str().unwrap_or("default").to_string();
+    let uid = meta["uid"].clone();
+    let (component, host) = match source.split_once('@') {
+        Some((c, h)) => (c, Some(h)),
+        None => (source, None),
+    };
+    let mut involved_object = json!({
+        "apiVersion": involved["apiVersion"],
+        "kind": involved["kind"],
+        "name": name,
+        "uid": uid,
+        "resourceVersion": meta["resourceVersion"],
+    });
+    if let Some(ns) = meta["namespace"].as_str() {
+        involved_object["namespace"] = json!(ns);
+    }
+    if let Some(fp) = field_path {
+        involved_object["fieldPath"] = json!(fp);
+    }
+    let mut src = json!({"component": component});
+    if let Some(h) = host {
+        src["host"] = json!(h);
+    }
+    json!({
+        "metadata": {"name": format!("{name}.{}", random_hex(16)), "namespace": ns},
+        "involvedObject": involved_object,
+        "reason": reason,
+        "message": message,
+        "type": type_,
+        "source": src,
+        "firstTimestamp": now,
+        "lastTimestamp": now,
+        "count": 1,
+        "eventTime": null,
+        "reportingComponent": component,
+        "reportingInstance": host.map(|h| format!("{component}-{h}")).unwrap_or_default(),
+    })
+}
+
+/// Stores an event that happened at `at`, before the simulator started (a scenario's
+/// history: the recent events its workloads would still have), without the dedup scan.
+pub fn past(
+    store: &Store,
+    involved: &Value,
+    field_path: Option<&str>,
+    (type_, reason, message): (&str, &str, &str),
+    source: &str,
+    at: &str,
+) {
+    let ev = event_json(involved, field_path, type_, reason, message, source, at);
+    let _ = store.create(Kind::Event, ev);
+}
+
 /// Records an event about `involved` (any object with kind/metadata), or bumps the `count` of
 /// an identical earlier one. `source` is the component (`kubelet`, `default-scheduler`, ...);
 /// `kubelet@node` also sets `source.host`.
@@ -36,14 +102,10 @@ pub fn record_at(
 ) {
     let now = fmt(store.clock().now());
     let meta = &involved["metadata"];
-    let name = meta["name"].as_str().unwrap_or("");
     // Cluster-scoped objects' events live in "default", as the real recorder puts them.
     let ns = meta["namespace"].as_str().unwrap_or("default").to_string();
     let uid = meta["uid"].clone();
-    let (component, host) = match source.split_once('@') {
-        Some((c, h)) => (c, Some(h)),
-        None => (source, None),
-    };
+    let component = source.split_once('@').map_or(source, |(c, _)| c);
     let same = |e: &Value| {
         e["involvedObject"]["uid"] == uid
             && e["reason"] == reason
@@ -73,37 +135,7 @@ pub fn record_at(
         });
         return;
     }
-    let mut involved_object = json!({
-        "apiVersion": involved["apiVersion"],
-        "kind": involved["kind"],
-        "name": name,
-        "uid": uid,
-        "resourceVersion": meta["resourceVersion"],
-    });
-    if let Some(ns) = meta["namespace"].as_str() {
-        involved_object["namespace"] = json!(ns);
-    }
-    if let Some(fp) = field_path {
-        involved_object["fieldPath"] = json!(fp);
-    }
-    let mut src = json!({"component": component});
-    if let Some(h) = host {
-        src["host"] = json!(h);
-    }
-    let ev = json!({
-        "metadata": {"name": format!("{name}.{}", random_hex(16)), "namespace": ns},
-        "involvedObject": involved_object,
-        "reason": reason,
-        "message": message,
-        "type": type_,
-        "source": src,
-        "firstTimestamp": now,
-        "lastTimestamp": now,
-        "count": 1,
-        "eventTime": null,
-        "reportingComponent": component,
-        "reportingInstance": host.map(|h| format!("{component}-{h}")).unwrap_or_default(),
-    });
+    let ev = event_json(involved, field_path, type_, reason, message, source, &now);
     let _ = store.create(Kind::Event, ev);
     trim(store);
 }

@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 use super::format::{PdbSpec, ScenarioFile, WorkloadSpec};
 use super::objects::{ago, labels_of, namespace_object, node_object, template};
 use crate::sim::controllers::daemonset::{ds_pod, ds_template, should_run};
+use crate::sim::controllers::events::past;
 use crate::sim::controllers::index::Usage;
 use crate::sim::controllers::job::job_pod;
 use crate::sim::controllers::kubelet::allocate_ip;
@@ -36,6 +37,8 @@ struct Builder<'a> {
     usage: HashMap<String, Usage>,
     used_ips: HashSet<String>,
     pods: Vec<Arc<Value>>,
+    /// Pods given the events of their recent start (see `recent_events`).
+    past_events: usize,
 }
 
 fn err(e: impl std::fmt::Display) -> color_eyre::Report {
@@ -133,8 +136,55 @@ impl Builder<'_> {
                 .add(pod_requests(&pod), 1);
         }
         let p = self.create(Kind::Pod, pod)?;
+        self.recent_events(&p, created);
         self.pods.push(p.clone());
         Ok(p)
+    }
+
+    /// The events a pod started less than an hour ago still has (the API server keeps them
+    /// an hour): scheduled, image present, created and started, at increasing times. Bounded,
+    /// so a large scenario does not start with thousands.
+    fn recent_events(&mut self, pod: &Value, created: Timestamp) {
+        const CAP: usize = 1_000;
+        let young = self.now.duration_since(created) < SignedDuration::from_hours(1);
+        if !young || self.past_events >= CAP {
+            return;
+        }
+        let at = |s: i64| {
+            fmt(created
+                .checked_add(SignedDuration::from_secs(s))
+                .unwrap_or(created))
+        };
+        let (ns, name) = crate::sim::controllers::util::key_of(pod);
+        let node = pod["spec"]["nodeName"].as_str().unwrap_or("");
+        let assigned = format!("Successfully assigned {ns}/{name} to {node}");
+        let scheduled = ("Normal", "Scheduled", assigned.as_str());
+        past(
+            self.store,
+            pod,
+            None,
+            scheduled,
+            "default-scheduler",
+            &at(0),
+        );
+        let kubelet = format!("kubelet@{node}");
+        for c in pod["spec"]["containers"].as_array().into_iter().flatten() {
+            let cname = c["name"].as_str().unwrap_or("");
+            let image = c["image"].as_str().unwrap_or("");
+            let fp = format!("spec.containers{{{cname}}}");
+            let present = format!("Container image \"{image}\" already present on machine");
+            let created_msg = format!("Created container {cname}");
+            let started_msg = format!("Started container {cname}");
+            for (reason, message, secs) in [
+                ("Pulled", present.as_str(), 1),
+                ("Created", created_msg.as_str(), 1),
+                ("Started", started_msg.as_str(), 2),
+            ] {
+                let what = ("Normal", reason, message);
+                past(self.store, pod, Some(&fp), what, &kubelet, &at(secs));
+            }
+        }
+        self.past_events += 1;
     }
 
     fn set_status(&self, kind: Kind, obj: &Value, status: Value) -> Result<()> {
@@ -436,6 +486,7 @@ pub(super) fn populate(f: &ScenarioFile, store: &Store) -> Result<()> {
             .flat_map(|l| l.iter().flat_map(|w| w.pod_ips.iter().cloned()))
             .collect(),
         pods: Vec::new(),
+        past_events: 0,
     };
     for (i, n) in f.nodes.iter().enumerate() {
         let node = b.create(Kind::Node, node_object(n, &b.version, now, i))?;

@@ -191,7 +191,8 @@ pub fn events(m: &Model, s: &Subject) -> Vec<DLine> {
             Tone::Dim,
         )];
     }
-    evs.sort_by_key(|e| e.last_seen);
+    // Same-second events in the order they were recorded: the recorder's names sort so.
+    evs.sort_by(|a, b| (a.last_seen, &a.meta.name).cmp(&(b.last_seen, &b.meta.name)));
     evs.into_iter()
         .map(|e| {
             let when = match e.last_seen {

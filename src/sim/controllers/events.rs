@@ -5,10 +5,26 @@ use serde_json::{Value, json};
 
 use super::super::kinds::Kind;
 use super::super::store::Store;
-use super::util::{fmt, random_hex};
+use super::util::fmt;
 
 /// Events kept before the oldest are deleted.
 pub const EVENT_CAP: usize = 5_000;
+
+/// The recorder's name suffix: the event time's Unix nanoseconds in hex, so names sort as
+/// the events happened (ties keep their recording order: each suffix is above the last).
+fn name_suffix(at: &str) -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static LAST: AtomicU64 = AtomicU64::new(0);
+    let nanos = at
+        .parse::<jiff::Timestamp>()
+        .map_or(0, |t| t.as_nanosecond().max(0) as u64);
+    let prev = LAST
+        .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |last| {
+            Some(nanos.max(last + 1))
+        })
+        .unwrap_or(0);
+    format!("{:x}", nanos.max(prev + 1))
+}
 
 /// A new Event about `involved` (not stored), first and last seen at `at`.
 fn event_json(
@@ -47,7 +63,7 @@ fn event_json(
         src["host"] = json!(h);
     }
     json!({
-        "metadata": {"name": format!("{name}.{}", random_hex(16)), "namespace": ns},
+        "metadata": {"name": format!("{name}.{}", name_suffix(now)), "namespace": ns},
         "involvedObject": involved_object,
         "reason": reason,
         "message": message,

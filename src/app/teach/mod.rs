@@ -120,8 +120,12 @@ pub fn before(m: &mut Model, msg: &Msg) {
 }
 
 /// The requests on `node` over its allocatable, from the cache; `None` for a node not (or
-/// no longer) known, or cordoned: then the narration does not claim why it was chosen.
+/// no longer) known, or cordoned, or when RBAC hides some pods (the sums would be partial):
+/// then the narration does not claim why it was chosen.
 fn room_on(m: &Model, node: &str) -> Option<narrate::NodeRoom> {
+    if m.pods_hidden().is_some() {
+        return None;
+    }
     let row = m.cache.nodes.get(node).filter(|n| !n.unschedulable)?;
     let load = m.cache.index.load.get(node).copied().unwrap_or_default();
     Some(narrate::NodeRoom {

@@ -94,12 +94,10 @@ fn a_replacement_is_told_created_scheduled_and_ready_each_once() {
 
 /// Through `update`: the narration says why the scheduler chose the node, from the cache
 /// (the drained node cordoned, this one not, its requests).
-#[test]
-fn the_scheduler_narration_says_why_that_node() {
-    let mut m = flow_model((120, 40));
-    fx::feed(&mut m, Feed::Nodes(Ev::Apply(cordoned_node0(true))));
+fn scheduled_on_node1(m: &mut crate::app::Model) {
+    fx::feed(m, Feed::Nodes(Ev::Apply(cordoned_node0(true))));
     fx::drain_event(
-        &mut m,
+        m,
         DrainEvent::Replacement {
             node: "node0".into(),
             workload: "ReplicaSet default/web-7c9d".into(),
@@ -109,6 +107,12 @@ fn the_scheduler_narration_says_why_that_node() {
             ready: false,
         },
     );
+}
+
+#[test]
+fn the_scheduler_narration_says_why_that_node() {
+    let mut m = flow_model((120, 40));
+    scheduled_on_node1(&mut m);
     let load = m.cache.index.load.get("node1").copied().unwrap();
     let row = m.cache.nodes.get("node1").unwrap();
     let cpu = crate::app::cells::pct(load.cpu_m, row.cpu_allocatable_m);
@@ -117,6 +121,25 @@ fn the_scheduler_narration_says_why_that_node() {
         last.text.contains(&format!(
             "on node1: node0 is cordoned, and node1 is not and has room ({cpu}% of its CPU"
         )),
+        "{last:?}"
+    );
+}
+
+/// With RBAC hiding pods outside one namespace the request sums are partial: the narration
+/// claims no numbers.
+#[test]
+fn the_scheduler_narration_claims_no_numbers_it_cannot_know() {
+    let mut m = flow_model((120, 40));
+    m.pod_coverage = crate::app::model::PodCoverage::Namespace {
+        namespace: "default".into(),
+        reason: "pods outside namespace default are not visible".into(),
+    };
+    scheduled_on_node1(&mut m);
+    let last = m.teach.timeline.back().expect("told");
+    assert!(
+        last.text
+            .contains("on node1, a node with room that is not cordoned")
+            && !last.text.contains('%'),
         "{last:?}"
     );
 }

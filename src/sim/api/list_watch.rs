@@ -182,6 +182,7 @@ pub fn list(
             "specifying resource version is not allowed when using continue",
         ));
     }
+    let exact = list_rv(st, q)?;
     let (rv, items, offset, snap_id) = match q.get("continue").filter(|c| !c.is_empty()) {
         Some(token) => {
             let (id, off) = parse_continue(token)
@@ -191,8 +192,8 @@ pub fn list(
             })?;
             (rv, items, off, Some(id))
         }
-        None if list_rv(st, q)?.is_some() => {
-            let at = list_rv(st, q)?.unwrap_or_default();
+        None if exact.is_some() => {
+            let at = exact.unwrap_or_default();
             let ns = ns.or_else(|| filter.fields.required("metadata.namespace"));
             let items = st
                 .store

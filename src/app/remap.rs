@@ -1,6 +1,9 @@
 //! Key remapping from the config file's `keys:` (action name → key or keys). The new keys
 //! replace the action's keys for the session, in help and hints too; a key already taken
 //! where the action applies is refused, so remapping never silently shadows another key.
+//!
+//! The main keymap's actions have plain names (`drain`); a dialog's or panel's keys are
+//! named `place.action` (`drain-panel.cancel-drain`, `campaign.pause`, `describe.yaml`).
 
 use std::collections::HashMap;
 use std::sync::OnceLock;
@@ -9,10 +12,19 @@ use ratatui::crossterm::event::KeyCode;
 
 use super::keymap::{Action, BINDINGS, Binding, Key, Scope};
 
-static REMAP: OnceLock<HashMap<Action, Vec<Key>>> = OnceLock::new();
+/// The session's remapped keys.
+#[derive(Debug, Default, PartialEq)]
+pub struct Remap {
+    /// The main keymap's actions.
+    pub main: HashMap<Action, Vec<Key>>,
+    /// Dialog and panel keys, by `place.action`.
+    pub named: HashMap<String, Vec<Key>>,
+}
+
+static REMAP: OnceLock<Remap> = OnceLock::new();
 
 /// Uses `map` from now on (the first call wins).
-pub fn install(map: HashMap<Action, Vec<Key>>) {
+pub fn install(map: Remap) {
     let _ = REMAP.set(map);
 }
 
@@ -20,8 +32,36 @@ pub fn install(map: HashMap<Action, Vec<Key>>) {
 pub fn keys_of(b: &Binding) -> &'static [Key] {
     REMAP
         .get()
-        .and_then(|m| m.get(&b.action))
+        .and_then(|m| m.main.get(&b.action))
         .map_or(b.keys, Vec::as_slice)
+}
+
+/// The keys of a dialog's or panel's binding in this session: `default` unless the config
+/// remapped `name()` (only asked for when something was remapped).
+pub fn named_keys(default: &'static [Key], name: impl FnOnce() -> String) -> &'static [Key] {
+    match REMAP.get() {
+        Some(r) if !r.named.is_empty() => r.named.get(&name()).map_or(default, Vec::as_slice),
+        _ => default,
+    }
+}
+
+/// A dialog's or panel's binding as remapping sees it.
+#[derive(Debug, Clone)]
+pub struct Named {
+    /// `place.action`, as a config writes it.
+    pub name: String,
+    /// The places it applies in (two bindings clash only where they share one).
+    pub places: Vec<&'static str>,
+    /// Its default keys.
+    pub keys: &'static [Key],
+}
+
+/// Every dialog and panel binding, from the tables the key handlers read.
+pub fn all_named() -> Vec<Named> {
+    let mut all = super::drain_flow::named_bindings();
+    all.extend(super::campaign::named_bindings());
+    all.extend(super::describe::keys::named_bindings());
+    all
 }
 
 /// The action names a config can remap, with their actions.
@@ -96,14 +136,10 @@ pub fn parse_key(s: &str) -> Result<Key, String> {
 /// Checks and builds the remap from `(action name, keys)`; an error names the action.
 pub fn build<'a>(
     entries: impl IntoIterator<Item = (&'a str, Vec<&'a str>)>,
-) -> Result<HashMap<Action, Vec<Key>>, (String, String)> {
-    let mut map = HashMap::new();
+) -> Result<Remap, (String, String)> {
+    let named = all_named();
+    let mut remap = Remap::default();
     for (name, keys) in entries {
-        let Some(&(_, action)) = NAMES.iter().find(|(n, _)| *n == name) else {
-            let names: Vec<&str> = NAMES.iter().map(|(n, _)| *n).collect();
-            let why = format!("no action {name:?} (one of: {})", names.join(", "));
-            return Err((name.to_string(), why));
-        };
         let keys = keys
             .into_iter()
             .map(parse_key)
@@ -112,10 +148,76 @@ pub fn build<'a>(
         if keys.is_empty() {
             return Err((name.to_string(), "no key given".into()));
         }
-        map.insert(action, keys);
+        if name.contains('.') {
+            known_place(&named, name).map_err(|why| (name.to_string(), why))?;
+            remap.named.insert(name.to_string(), keys);
+            continue;
+        }
+        let Some(&(_, action)) = NAMES.iter().find(|(n, _)| *n == name) else {
+            let names: Vec<&str> = NAMES.iter().map(|(n, _)| *n).collect();
+            let why = format!(
+                "no action {name:?} (one of: {}; or place.action for a dialog's or panel's key)",
+                names.join(", ")
+            );
+            return Err((name.to_string(), why));
+        };
+        remap.main.insert(action, keys);
     }
-    clashes(&map)?;
-    Ok(map)
+    clashes(&remap.main)?;
+    named_clashes(&named, &remap.named)?;
+    Ok(remap)
+}
+
+/// Whether `name` is a dialog's or panel's binding; if not, what its place offers.
+fn known_place(named: &[Named], name: &str) -> Result<(), String> {
+    if named.iter().any(|n| n.name == name) {
+        return Ok(());
+    }
+    let place = name.split('.').next().unwrap_or_default();
+    let mut here: Vec<&str> = named
+        .iter()
+        .filter_map(|n| n.name.strip_prefix(place)?.strip_prefix('.'))
+        .collect();
+    here.dedup();
+    if here.is_empty() {
+        let mut places: Vec<&str> = named
+            .iter()
+            .filter_map(|n| n.name.split('.').next())
+            .collect();
+        places.dedup();
+        return Err(format!(
+            "no place {place:?} (one of: {})",
+            places.join(", ")
+        ));
+    }
+    Err(format!(
+        "{place} has no action {:?} (one of: {})",
+        name[place.len() + 1..].to_string(),
+        here.join(", ")
+    ))
+}
+
+/// A remapped dialog or panel key that another binding of the same place keeps.
+fn named_clashes(named: &[Named], map: &HashMap<String, Vec<Key>>) -> Result<(), (String, String)> {
+    let keys = |n: &Named| map.get(&n.name).map_or(n.keys, Vec::as_slice);
+    for (name, new) in map {
+        for mine in named.iter().filter(|n| &n.name == name) {
+            let other = named.iter().find(|o| {
+                o.name != *name
+                    && o.places.iter().any(|p| mine.places.contains(p))
+                    && keys(o).iter().any(|k| new.contains(k))
+            });
+            if let Some(o) = other {
+                let key = keys(o)
+                    .iter()
+                    .find(|k| new.contains(k))
+                    .map_or_else(String::new, |k| k.label());
+                let why = format!("{key} is already {}'s key; remap that one too", o.name);
+                return Err((name.clone(), why));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// A remapped key that another action keeps where both apply.
@@ -173,8 +275,8 @@ mod tests {
     #[test]
     fn a_remap_replaces_keys_and_refuses_a_taken_one() {
         let m = build([("drain", vec!["D"]), ("cordon", vec!["x", "ctrl-x"])]).unwrap();
-        assert_eq!(m[&Action::Drain], [Key::Ch('D')]);
-        assert_eq!(m[&Action::Cordon], [Key::Ch('x'), Key::Ctrl('x')]);
+        assert_eq!(m.main[&Action::Drain], [Key::Ch('D')]);
+        assert_eq!(m.main[&Action::Cordon], [Key::Ch('x'), Key::Ctrl('x')]);
         // `u` is uncordon's in the nodes pane.
         let (name, why) = build([("drain", vec!["u"])]).unwrap_err();
         assert_eq!(name, "drain");
@@ -189,6 +291,64 @@ mod tests {
         assert!(
             why.starts_with("no action \"drains\" (one of: quit, up"),
             "{why}"
+        );
+    }
+
+    #[test]
+    fn dialog_and_panel_keys_are_named_place_action() {
+        let names: Vec<String> = all_named().into_iter().map(|n| n.name).collect();
+        for want in [
+            "drain-panel.cancel-drain",
+            "drain-plan.start",
+            "campaign.pause",
+            "campaign-panel.zoom",
+            "describe.yaml",
+            "quit-dialog.confirm",
+        ] {
+            assert!(names.iter().any(|n| n == want), "{want} in {names:?}");
+        }
+        let m = build([
+            ("drain-panel.cancel-drain", vec!["X"]),
+            ("drain", vec!["D"]),
+        ])
+        .unwrap();
+        assert_eq!(m.named["drain-panel.cancel-drain"], [Key::Ch('X')]);
+        assert_eq!(m.main[&Action::Drain], [Key::Ch('D')]);
+        // The plan's two Enter bindings (start, accept the outage) are one action: one remap.
+        assert!(build([("drain-plan.start", vec!["s"])]).is_ok());
+    }
+
+    #[test]
+    fn a_wrong_place_action_or_taken_key_is_named() {
+        let (_, why) = build([("drain-panel.cancel", vec!["X"])]).unwrap_err();
+        assert!(
+            why.starts_with("drain-panel has no action \"cancel\" (one of: cancel-drain,"),
+            "{why}"
+        );
+        let (_, why) = build([("drainpanel.hide", vec!["X"])]).unwrap_err();
+        assert!(
+            why.starts_with("no place \"drainpanel\" (one of: confirm, drain-options,"),
+            "{why}"
+        );
+        // `x` cancels the drain in the panel; the campaign panel's `v` is another place's.
+        let (name, why) = build([("drain-panel.hide", vec!["x"])]).unwrap_err();
+        assert_eq!(name, "drain-panel.hide");
+        assert_eq!(
+            why,
+            "x is already drain-panel.cancel-drain's key; remap that one too"
+        );
+        assert!(
+            build([
+                ("drain-panel.hide", vec!["x"]),
+                ("drain-panel.cancel-drain", vec!["X"])
+            ])
+            .is_ok()
+        );
+        // Keys shared by the campaign view and panel clash with either's own keys.
+        let (_, why) = build([("campaign.pause", vec!["enter"])]).unwrap_err();
+        assert_eq!(
+            why,
+            "Enter is already campaign-panel.zoom's key; remap that one too"
         );
     }
 }

@@ -2,7 +2,6 @@
 //! checked and installed for the session, and the drain defaults handed to the TUI and to
 //! `kubedrain drain` (for the flags not given). Nothing runs on a config with a mistake.
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use crate::app::drain_flow::OptionsForm;
@@ -58,11 +57,7 @@ pub fn load(flag: Option<&Path>) -> Result<Settings, ConfigError> {
     })
 }
 
-fn install(
-    cfg: &Config,
-    skin: config::skin::Skin,
-    keys: HashMap<crate::app::keymap::Action, Vec<crate::app::keymap::Key>>,
-) {
+fn install(cfg: &Config, skin: config::skin::Skin, keys: crate::app::remap::Remap) {
     crate::ui::theme::install_skin(skin);
     crate::app::remap::install(keys);
     crate::ui::columns::install(cfg.ui.columns.clone().into_iter().collect());

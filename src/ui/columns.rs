@@ -1,5 +1,6 @@
-//! The columns the config chose per pane (`ui.columns`): the others are hidden. Columns a
-//! pane always shows (priority 0, such as NAME) stay whatever the list says.
+//! The columns the config chose per pane (`ui.columns`), in the list's order: the others are
+//! hidden. Columns a pane always shows (priority 0, such as NAME) stay whatever the list
+//! says; left out of it, they come first.
 
 use std::collections::HashMap;
 use std::sync::OnceLock;
@@ -24,7 +25,10 @@ pub fn check(pane: &str, titles: &[String]) -> Result<(), String> {
         let names: Vec<&str> = panes().iter().map(|(p, _)| *p).collect();
         return Err(format!("no pane {pane:?} (one of: {})", names.join(", ")));
     };
-    for t in titles {
+    for (n, t) in titles.iter().enumerate() {
+        if titles[..n].iter().any(|u| u.eq_ignore_ascii_case(t)) {
+            return Err(format!("{t:?} is listed twice"));
+        }
         if !cols.iter().any(|c| c.title.eq_ignore_ascii_case(t)) {
             let all: Vec<&str> = cols.iter().map(|c| c.title).collect();
             return Err(format!(
@@ -41,14 +45,20 @@ pub fn install(chosen: HashMap<String, Vec<String>>) {
     let _ = CHOSEN.set(chosen);
 }
 
-/// Hides (width 0) the columns of `pane` that the config left out.
+/// Hides (width 0) the columns of `pane` that the config left out, and orders the rest as
+/// its list does.
 pub fn apply(pane: &str, cols: &mut [Col]) {
-    let Some(list) = CHOSEN.get().and_then(|c| c.get(pane)) else {
-        return;
-    };
-    for c in cols.iter_mut().filter(|c| c.prio > 0) {
-        if !list.iter().any(|t| t.eq_ignore_ascii_case(c.title)) {
-            c.width = 0;
+    if let Some(list) = CHOSEN.get().and_then(|c| c.get(pane)) {
+        choose(list, cols);
+    }
+}
+
+fn choose(list: &[String], cols: &mut [Col]) {
+    for c in cols.iter_mut() {
+        match list.iter().position(|t| t.eq_ignore_ascii_case(c.title)) {
+            Some(n) => c.pos = u8::try_from(n + 1).unwrap_or(u8::MAX),
+            None if c.prio > 0 => c.width = 0,
+            None => {}
         }
     }
 }
@@ -56,6 +66,20 @@ pub fn apply(pane: &str, cols: &mut [Col]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ui::table::fit;
+
+    #[test]
+    fn the_list_orders_the_columns_and_hides_the_rest() {
+        let mut cols = crate::ui::panes::nodes::COLS.to_vec();
+        let list: Vec<String> = ["AGE", "version", "STATUS"].map(String::from).into();
+        choose(&list, &mut cols);
+        let shown: Vec<&str> = fit(&cols, 200)
+            .iter()
+            .map(|&(i, _)| cols[i].title)
+            .collect();
+        // NAME is always shown and not listed: it comes first.
+        assert_eq!(shown, ["NAME", "AGE", "VERSION", "STATUS"]);
+    }
 
     #[test]
     fn unknown_panes_and_columns_are_named() {
@@ -65,6 +89,8 @@ mod tests {
             e.starts_with("nodes has no column \"CPU\" (its columns: NAME, STATUS"),
             "{e}"
         );
+        let e = check("nodes", &["AGE".into(), "age".into()]).unwrap_err();
+        assert_eq!(e, "\"age\" is listed twice");
         let e = check("node", &[]).unwrap_err();
         assert_eq!(e, "no pane \"node\" (one of: nodes, pods, events, pdbs)");
     }

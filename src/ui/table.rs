@@ -25,6 +25,8 @@ pub struct Col {
     /// A flexible column takes the remaining space.
     pub flex: bool,
     pub prio: u8,
+    /// Where the config's column list puts it (0: before the listed ones, in pane order).
+    pub pos: u8,
 }
 
 /// Fixed-width column.
@@ -35,6 +37,7 @@ pub const fn fixed(title: &'static str, width: u16, prio: u8) -> Col {
         min: width,
         flex: false,
         prio,
+        pos: 0,
     }
 }
 
@@ -46,12 +49,13 @@ pub const fn flex(title: &'static str, min: u16, prio: u8) -> Col {
         min,
         flex: true,
         prio,
+        pos: 0,
     }
 }
 
-/// Which columns fit in `width`, as (index, width) in order: first the columns of priority
-/// 2 and up are dropped (highest first), then shrinkable columns give up their slack, then
-/// priority-1 columns go. Width 0 hides a column.
+/// Which columns fit in `width`, as (index, width) in display order (`pos`, then the pane's
+/// order): first the columns of priority 2 and up are dropped (highest first), then
+/// shrinkable columns give up their slack, then priority-1 columns go. Width 0 hides a column.
 pub fn fit(cols: &[Col], width: u16) -> Vec<(usize, u16)> {
     let mut keep: Vec<(usize, u16)> = (0..cols.len())
         .filter(|&i| cols[i].width > 0)
@@ -76,6 +80,7 @@ pub fn fit(cols: &[Col], width: u16) -> Vec<(usize, u16)> {
         over -= cut;
     }
     while need(&keep) > width && drop_one(&mut keep, 1) {}
+    keep.sort_by_key(|&(i, _)| (cols[i].pos, i));
     keep
 }
 

@@ -47,6 +47,21 @@ const BAD: &[(&str, u32, &str)] = &[
     ),
     ("keys:\n  drain: hyper-x\n", 2, "\"hyper-x\" is not a key"),
     (
+        "keys:\n  drain: D\n  drain-panel.cancel: X\n",
+        3,
+        "keys.drain-panel.cancel: drain-panel has no action \"cancel\" (one of: cancel-drain,",
+    ),
+    (
+        "keys:\n  describe.close: j\n",
+        2,
+        "keys.describe.close: j is already describe.down's key; remap that one too",
+    ),
+    (
+        "ui:\n  columns:\n    pods: [NODE, node]\n",
+        3,
+        "ui.columns.pods: \"node\" is listed twice",
+    ),
+    (
         "ui:\n  columns:\n    nodes: [NAME, CPU]\n",
         3,
         "ui.columns.nodes: nodes has no column \"CPU\" (its columns: NAME, STATUS",
@@ -168,14 +183,16 @@ async fn headless_drain_takes_the_configs_defaults_unless_a_flag_is_given() {
 }
 
 /// The TUI with a config: `drain: D` remapped (the help and hints say `D`), the options form
-/// opens with the config's grace period, and the light skin's colours are what is sent.
+/// opens with the config's grace period, the light skin's colours are what is sent, the
+/// describe page closes with its remapped key, and the nodes pane shows the listed columns
+/// in the listed order.
 #[test]
 fn the_tui_takes_the_configs_keys_skin_and_drain_defaults() {
     let dir = tempfile::tempdir().unwrap();
     let cfg = dir.path().join("config.yaml");
     std::fs::write(
         &cfg,
-        "drain:\n  gracePeriod: 7\nui:\n  skin: light\nkeys:\n  drain: D\n",
+        "drain:\n  gracePeriod: 7\nui:\n  skin: light\n  columns:\n    nodes: [AGE, VERSION, STATUS]\nkeys:\n  drain: D\n  describe.close: x\n",
     )
     .unwrap();
     let c = cfg.display().to_string();
@@ -184,6 +201,15 @@ fn the_tui_takes_the_configs_keys_skin_and_drain_defaults() {
     let long = Duration::from_secs(60);
     pty.wait_for_demo();
     pty.wait_for("D in the hints", long, |s| s.contains("D drain"));
+    pty.wait_for("the listed columns in their order", long, |s| {
+        s.lines().any(|l| {
+            let at = |w: &str| l.find(w);
+            matches!(
+                (at("NAME"), at("AGE"), at("VERSION"), at("STATUS")),
+                (Some(n), Some(a), Some(v), Some(st)) if n < a && a < v && v < st
+            ) && !l.contains("ROLES")
+        })
+    });
     pty.send(b"j");
     pty.wait_for("node0 selected", long, |s| s.contains("· node0"));
     pty.send(b"D");
@@ -197,6 +223,12 @@ fn the_tui_takes_the_configs_keys_skin_and_drain_defaults() {
     assert!(raw.contains("48;5;25"), "the light skin's badge colour");
     pty.send(b"\x1b");
     pty.wait_for("the form closed", long, |s| !s.contains("--grace-period=7"));
+    pty.send(b"d");
+    pty.wait_for("the describe page, x to close", long, |s| {
+        s.contains("x close") && s.contains("Node node0")
+    });
+    pty.send(b"x");
+    pty.wait_for("the page closed", long, |s| s.contains("D drain"));
     pty.send(b"q");
     assert!(pty.wait_exit(long));
 }

@@ -30,6 +30,18 @@ impl CCtx {
     }
 }
 
+impl CCtx {
+    /// Its name in a config's `keys:`.
+    pub fn slug(self) -> &'static str {
+        match self {
+            CCtx::Form => "campaign-form",
+            CCtx::Plan => "campaign-plan",
+            CCtx::View => "campaign-view",
+            CCtx::Panel => "campaign-panel",
+        }
+    }
+}
+
 /// What a campaign key does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CAction {
@@ -55,6 +67,31 @@ pub enum CAction {
     Hide,
 }
 
+impl CAction {
+    /// Its name in a config's `keys:`.
+    pub fn slug(self) -> &'static str {
+        match self {
+            CAction::Next => "next",
+            CAction::Prev => "prev",
+            CAction::Left => "left",
+            CAction::Right => "right",
+            CAction::Plan => "plan",
+            CAction::Start => "start",
+            CAction::Cancel => "cancel",
+            CAction::Pause => "pause",
+            CAction::Abort => "abort",
+            CAction::Resume => "resume",
+            CAction::Up => "up",
+            CAction::Down => "down",
+            CAction::Back => "back",
+            CAction::Zoom => "zoom",
+            CAction::NextPane => "next-pane",
+            CAction::PrevPane => "prev-pane",
+            CAction::Hide => "hide",
+        }
+    }
+}
+
 /// One campaign key binding.
 #[derive(Debug, Clone, Copy)]
 pub struct CBinding {
@@ -66,6 +103,34 @@ pub struct CBinding {
     pub hint: &'static str,
     /// Changes the cluster: refused with `--readonly`.
     pub mutating: bool,
+}
+
+impl CBinding {
+    /// Its name in a config's `keys:`: `campaign.` for the keys the view and the panel share.
+    pub fn name(&self) -> String {
+        let place = match self.ctxs {
+            [one] => one.slug(),
+            _ => "campaign",
+        };
+        format!("{place}.{}", self.action.slug())
+    }
+
+    /// Its keys in this session (the config may remap them).
+    pub fn keys(&self) -> &'static [Key] {
+        crate::app::remap::named_keys(self.keys, || self.name())
+    }
+}
+
+/// The campaign's bindings as key remapping sees them.
+pub fn named_bindings() -> Vec<crate::app::remap::Named> {
+    CAMPAIGN_BINDINGS
+        .iter()
+        .map(|b| crate::app::remap::Named {
+            name: b.name(),
+            places: b.ctxs.iter().map(|c| c.slug()).collect(),
+            keys: b.keys,
+        })
+        .collect()
 }
 
 const fn cb(
@@ -294,7 +359,7 @@ pub fn available(m: &Model, b: &CBinding) -> bool {
 pub fn lookup(c: CCtx, k: &KeyEvent) -> Option<&'static CBinding> {
     CAMPAIGN_BINDINGS
         .iter()
-        .find(|b| b.ctxs.contains(&c) && b.keys.iter().any(|key| key.matches(k)))
+        .find(|b| b.ctxs.contains(&c) && b.keys().iter().any(|key| key.matches(k)))
 }
 
 /// Hints for `c`: (key, label), those usable now.
@@ -302,6 +367,6 @@ pub fn hints(m: &Model, c: CCtx) -> Vec<(String, &'static str)> {
     CAMPAIGN_BINDINGS
         .iter()
         .filter(|b| b.ctxs.contains(&c) && !b.hint.is_empty() && available(m, b))
-        .map(|b| (crate::app::drain_flow::key_label(b.keys[0]), b.hint))
+        .map(|b| (crate::app::drain_flow::key_label(b.keys()[0]), b.hint))
         .collect()
 }

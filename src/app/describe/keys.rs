@@ -30,6 +30,48 @@ pub struct PageBinding {
     pub hint: &'static str,
 }
 
+impl PageAction {
+    /// Its name in a config's `keys:` (`describe.yaml`).
+    pub fn slug(self) -> &'static str {
+        match self {
+            PageAction::Down => "down",
+            PageAction::Up => "up",
+            PageAction::PageDown => "page-down",
+            PageAction::PageUp => "page-up",
+            PageAction::Top => "top",
+            PageAction::Bottom => "bottom",
+            PageAction::Show(Mode::Describe) => "describe",
+            PageAction::Show(Mode::Yaml) => "yaml",
+            PageAction::Show(Mode::Events) => "events",
+            PageAction::Close => "close",
+        }
+    }
+}
+
+impl PageBinding {
+    /// Its name in a config's `keys:`.
+    pub fn name(&self) -> String {
+        format!("describe.{}", self.action.slug())
+    }
+
+    /// Its keys in this session (the config may remap them).
+    pub fn keys(&self) -> &'static [Key] {
+        crate::app::remap::named_keys(self.keys, || self.name())
+    }
+}
+
+/// The page's bindings as key remapping sees them.
+pub fn named_bindings() -> Vec<crate::app::remap::Named> {
+    PAGE_BINDINGS
+        .iter()
+        .map(|b| crate::app::remap::Named {
+            name: b.name(),
+            places: vec!["describe"],
+            keys: b.keys,
+        })
+        .collect()
+}
+
 const fn pb(
     keys: &'static [Key],
     action: PageAction,
@@ -113,7 +155,7 @@ pub fn hints() -> Vec<(String, &'static str)> {
     let mut out: Vec<(String, &'static str)> = PAGE_BINDINGS
         .iter()
         .filter(|b| !b.hint.is_empty())
-        .map(|b| (b.keys[0].label(), b.hint))
+        .map(|b| (b.keys()[0].label(), b.hint))
         .collect();
     out.push(("?".into(), "help"));
     out
@@ -128,7 +170,7 @@ pub fn key(m: &mut Model, k: &KeyEvent) -> Option<Vec<Cmd>> {
     }
     let Some(b) = PAGE_BINDINGS
         .iter()
-        .find(|b| b.keys.iter().any(|key| key.matches(k)))
+        .find(|b| b.keys().iter().any(|key| key.matches(k)))
     else {
         if matches!(k.code, KeyCode::Char('?' | 'f' | '.' | '+' | '=' | '-')) {
             return None;

@@ -34,6 +34,19 @@ impl Ctx {
         }
     }
 
+    /// Its name in a config's `keys:` (`drain-panel.cancel-drain`).
+    pub fn slug(self) -> &'static str {
+        match self {
+            Ctx::Confirm => "confirm",
+            Ctx::Options => "drain-options",
+            Ctx::Plan => "drain-plan",
+            Ctx::Live => "drain-panel",
+            Ctx::Resume => "resume",
+            Ctx::NodesDemo => "nodes-demo",
+            Ctx::Quit => "quit-dialog",
+        }
+    }
+
     /// Every context, in help order.
     pub const ALL: [Ctx; 7] = [
         Ctx::Confirm,
@@ -69,6 +82,30 @@ pub enum FlowAction {
     Hide,
 }
 
+impl FlowAction {
+    /// Its name in a config's `keys:`.
+    pub fn slug(self) -> &'static str {
+        match self {
+            FlowAction::Confirm => "confirm",
+            FlowAction::Cancel => "cancel",
+            FlowAction::Up => "up",
+            FlowAction::Down => "down",
+            FlowAction::Toggle => "toggle",
+            FlowAction::Plan => "plan",
+            FlowAction::Start => "start",
+            FlowAction::Back => "back",
+            FlowAction::CancelDrain => "cancel-drain",
+            FlowAction::Close => "close",
+            FlowAction::Upgrade => "upgrade",
+            FlowAction::Resume => "resume",
+            FlowAction::Uncordon => "uncordon",
+            FlowAction::NextPane => "next-pane",
+            FlowAction::PrevPane => "prev-pane",
+            FlowAction::Hide => "hide",
+        }
+    }
+}
+
 /// One workflow key binding.
 #[derive(Debug, Clone, Copy)]
 pub struct FlowBinding {
@@ -77,6 +114,30 @@ pub struct FlowBinding {
     pub ctx: Ctx,
     pub help: &'static str,
     pub hint: &'static str,
+}
+
+impl FlowBinding {
+    /// Its name in a config's `keys:`.
+    pub fn name(&self) -> String {
+        format!("{}.{}", self.ctx.slug(), self.action.slug())
+    }
+
+    /// Its keys in this session (the config may remap them).
+    pub fn keys(&self) -> &'static [Key] {
+        crate::app::remap::named_keys(self.keys, || self.name())
+    }
+}
+
+/// The workflow's bindings as key remapping sees them.
+pub fn named_bindings() -> Vec<crate::app::remap::Named> {
+    FLOW_BINDINGS
+        .iter()
+        .map(|b| crate::app::remap::Named {
+            name: b.name(),
+            places: vec![b.ctx.slug()],
+            keys: b.keys,
+        })
+        .collect()
 }
 
 const fn fb(
@@ -387,7 +448,7 @@ pub fn hints(m: &Model, c: Ctx) -> Vec<(String, &'static str)> {
     FLOW_BINDINGS
         .iter()
         .filter(|b| b.ctx == c && !b.hint.is_empty() && available(m, b))
-        .map(|b| (key_label(b.keys[0]), b.hint))
+        .map(|b| (key_label(b.keys()[0]), b.hint))
         .collect()
 }
 
@@ -404,13 +465,13 @@ pub(super) fn demo_key(k: &KeyEvent) -> bool {
     FLOW_BINDINGS
         .iter()
         .filter(|b| b.ctx == Ctx::NodesDemo)
-        .any(|b| b.keys.iter().any(|key| key.matches(k)))
+        .any(|b| b.keys().iter().any(|key| key.matches(k)))
 }
 
 pub(super) fn lookup(m: &Model, c: Ctx, k: &KeyEvent) -> Option<FlowAction> {
     FLOW_BINDINGS
         .iter()
         .filter(|b| b.ctx == c && available(m, b))
-        .find(|b| b.keys.iter().any(|key| key.matches(k)))
+        .find(|b| b.keys().iter().any(|key| key.matches(k)))
         .map(|b| b.action)
 }

@@ -30,7 +30,7 @@ pub fn help_sections(m: &Model) -> Vec<Vec<Line<'static>>> {
     let mut sec = vec![Line::from(Span::styled(now.title(), theme::title()))];
     for b in rows {
         let keys: Vec<String> = b
-            .keys
+            .keys()
             .iter()
             .map(|k| crate::app::drain_flow::key_label(*k))
             .collect();

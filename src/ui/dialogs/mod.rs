@@ -170,7 +170,7 @@ pub fn help_sections(m: &Model) -> Vec<Vec<Line<'static>>> {
         }
         let mut sec = vec![Line::from(Span::styled(c.title(), theme::title()))];
         for b in rows {
-            let keys: Vec<String> = b.keys.iter().map(|k| drain_flow::key_label(*k)).collect();
+            let keys: Vec<String> = b.keys().iter().map(|k| drain_flow::key_label(*k)).collect();
             sec.push(Line::from(vec![
                 Span::styled(format!(" {:<11} ", keys.join(" ")), theme::key()),
                 Span::styled(b.help, theme::text()),
@@ -571,7 +571,7 @@ pub fn describe_help() -> Vec<Line<'static>> {
     use crate::app::describe::keys::{HELP_TITLE, PAGE_BINDINGS};
     let mut sec = vec![Line::from(Span::styled(HELP_TITLE, theme::title()))];
     for b in PAGE_BINDINGS {
-        let keys: Vec<String> = b.keys.iter().map(|k| drain_flow::key_label(*k)).collect();
+        let keys: Vec<String> = b.keys().iter().map(|k| drain_flow::key_label(*k)).collect();
         sec.push(Line::from(vec![
             Span::styled(format!(" {:<11} ", keys.join(" ")), theme::key()),
             Span::styled(b.help, theme::text()),

@@ -43,6 +43,7 @@ mod layering;
 mod rbac_enforced;
 mod rbac_roles;
 mod sim_api;
+mod sim_apply;
 mod sim_cli;
 mod sim_controllers;
 mod sim_events;

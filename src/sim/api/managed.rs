@@ -7,6 +7,7 @@
 use serde_json::{Map, Value, json};
 
 use super::Params;
+use super::fieldpath::{self, insert, remove};
 
 /// Server-set metadata that no manager owns.
 const SERVER_FIELDS: [&str; 7] = [
@@ -31,7 +32,8 @@ pub fn manager(q: &Params, user_agent: Option<&str>) -> String {
         .to_string()
 }
 
-/// Paths (as `f:` keys) of the leaves that differ between `a` and `b`.
+/// Paths (as `f:` and `k:` keys) of the leaves that differ between `a` and `b`; lists merged
+/// by key are compared item by item, other lists whole.
 fn changed(a: &Value, b: &Value, path: &mut Vec<String>, out: &mut Vec<Vec<String>>) {
     match (a, b) {
         (Value::Object(x), Value::Object(y)) => {
@@ -53,43 +55,54 @@ fn changed(a: &Value, b: &Value, path: &mut Vec<String>, out: &mut Vec<Vec<Strin
         }
         (Value::Null, Value::Object(_)) => changed(&Value::Object(Map::new()), b, path, out),
         (Value::Object(_), Value::Null) => changed(a, &Value::Object(Map::new()), path, out),
+        (Value::Array(_) | Value::Null, Value::Array(_)) | (Value::Array(_), Value::Null)
+            if a != b && fieldpath::list_key(path).is_some() =>
+        {
+            keyed_items_changed(a, b, path, out);
+        }
         _ if a != b => out.push(path.clone()),
         _ => {}
     }
 }
 
-/// Removes `path` from a fieldsV1 tree, pruning parents left empty.
-fn remove(tree: &mut Value, path: &[String]) {
-    let Some((first, rest)) = path.split_first() else {
-        return;
+/// The items of a list merged by key that differ, each under its `k:` segment.
+fn keyed_items_changed(a: &Value, b: &Value, path: &mut Vec<String>, out: &mut Vec<Vec<String>>) {
+    let key = fieldpath::list_key(path).unwrap_or_default();
+    let items = |v: &Value| -> Vec<(String, Value)> {
+        v.as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|i| Some((fieldpath::item_segment(i, key)?, i.clone())))
+            .collect()
     };
-    let Some(obj) = tree.as_object_mut() else {
-        return;
+    let (xs, ys) = (items(a), items(b));
+    let find = |list: &[(String, Value)], seg: &str| {
+        list.iter()
+            .find(|(s, _)| s == seg)
+            .map_or(Value::Null, |(_, v)| v.clone())
     };
-    if rest.is_empty() {
-        obj.remove(first);
-        return;
-    }
-    if let Some(child) = obj.get_mut(first) {
-        remove(child, rest);
-        if child.as_object().is_some_and(Map::is_empty) {
-            obj.remove(first);
+    let segs = xs.iter().chain(ys.iter()).map(|(s, _)| s.clone());
+    let mut seen = Vec::new();
+    for seg in segs {
+        if seen.contains(&seg) {
+            continue;
         }
-    }
-}
-
-/// Adds `path` to a fieldsV1 tree.
-fn insert(tree: &mut Value, path: &[String]) {
-    let mut node = tree;
-    for seg in path {
-        if !node.is_object() {
-            *node = json!({});
+        let (x, y) = (find(&xs, &seg), find(&ys, &seg));
+        path.push(seg.clone());
+        if y.is_null() {
+            // A removed item: no one owns any of it now.
+            out.push(path.clone());
+        } else {
+            if x.is_null() {
+                // A new item: `.` says it is there.
+                path.push(".".into());
+                out.push(path.clone());
+                path.pop();
+            }
+            changed(&x, &y, path, out);
         }
-        node = node
-            .as_object_mut()
-            .expect("an object")
-            .entry(seg.clone())
-            .or_insert_with(|| json!({}));
+        path.pop();
+        seen.push(seg);
     }
 }
 
@@ -130,16 +143,22 @@ pub fn record(before: &Value, after: &mut Value, manager: &str, time: &str, sub:
         .find(|e| mine(e))
         .map(|e| e["fieldsV1"].clone())
         .unwrap_or_else(|| json!({}));
-    for p in &paths {
+    // A field removed is no one's, the remover's neither.
+    for p in paths
+        .iter()
+        .filter(|p| fieldpath::value_at(after, p).is_some())
+    {
         insert(&mut fields, p);
     }
     entries.retain(|e| !mine(e) && e["fieldsV1"].as_object().is_some_and(|o| !o.is_empty()));
     let mut entry = json!({"manager": manager, "operation": "Update", "apiVersion": api_version,
-        "time": time, "fieldsType": "FieldsV1", "fieldsV1": fields});
+        "time": time, "fieldsType": "FieldsV1", "fieldsV1": &fields});
     if let Some(s) = sub {
         entry["subresource"] = json!(s);
     }
-    entries.push(entry);
+    if fields.as_object().is_some_and(|o| !o.is_empty()) {
+        entries.push(entry);
+    }
     after["metadata"]["managedFields"] = Value::Array(entries);
 }
 

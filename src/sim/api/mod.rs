@@ -3,11 +3,13 @@
 //! Requests go through one fallback handler that parses the path itself, so every answer,
 //! including for unknown paths and malformed requests, is a Kubernetes `Status`.
 
+pub mod apply;
 pub mod corekinds;
 pub mod defaults;
 pub mod delete;
 pub mod discovery;
 pub mod faults;
+pub mod fieldpath;
 pub mod list_watch;
 pub mod managed;
 pub mod objects;
@@ -342,13 +344,15 @@ fn injected(code: u16, path: &str) -> Response {
     ApiError::new(code, reason, message).into_response()
 }
 
-/// The query with `fieldManager` filled in from the User-Agent when the client gave none.
+/// The query with `fieldManager` filled in from the User-Agent when the client gave none
+/// (not for a server-side apply, which must name its manager).
 fn with_manager(q: &Params, req: &Request) -> Params {
-    let ua = req
-        .headers()
-        .get(header::USER_AGENT)
-        .and_then(|v| v.to_str().ok());
+    let header = |h| req.headers().get(h).and_then(|v| v.to_str().ok());
+    let ua = header(header::USER_AGENT);
     let mut q = q.clone();
+    if header(header::CONTENT_TYPE).is_some_and(|ct| ct.starts_with("application/apply-patch")) {
+        return q;
+    }
     q.insert("fieldManager".into(), managed::manager(&q, ua));
     q
 }
@@ -554,6 +558,7 @@ async fn serve_resource(
         }
         ("GET", Some(name)) => objects::get(st, t.kind, ns, name, table),
         ("PUT" | "PATCH", Some(name)) if sub == Some("scale") => {
+            let q = &with_manager(q, &req);
             let (ct, body) = read_body(req).await?;
             let patch_type = (method == Method::PATCH).then_some(ct.as_str());
             scale::change(st, t.kind, ns, name, patch_type, &ct, &body, q)

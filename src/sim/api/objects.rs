@@ -9,7 +9,7 @@ use super::status::{ApiError, ApiResult, json_value, object_details};
 use super::strict::{self, Directive};
 use super::table::{self, IncludeObject};
 use super::{ApiState, Params, decode_object, dry_run};
-use super::{defaults, managed, validation};
+use super::{apply, defaults, managed, validation};
 use crate::sim::clock::format_time;
 use crate::sim::controllers::gc;
 use crate::sim::kinds::Kind;
@@ -334,6 +334,10 @@ pub fn patch(
     let mut failure: Option<ApiError> = None;
     let mut warnings = Vec::new();
     let (manager, time) = update_by(st, q);
+    if ty == PatchType::Apply {
+        applier(q)?;
+    }
+    let force = q.get("force").is_some_and(|f| f == "true");
     let mut apply = |cur: &mut Value| -> Result<(), StoreError> {
         let mut fail = |e: ApiError| {
             failure = Some(e);
@@ -348,7 +352,11 @@ pub fn patch(
         }
         check_rv(&p["metadata"]["resourceVersion"], cur, kind, name)?;
         let before = cur.clone();
-        if let Err(e) = patch::apply(ty, cur, &p) {
+        if ty == PatchType::Apply {
+            if let Err(found) = apply::apply(cur, &p, &manager, &time, force) {
+                return fail(apply::conflict_error(&found));
+            }
+        } else if let Err(e) = patch::apply(ty, cur, &p) {
             return fail(ApiError::invalid(kind, name, e));
         }
         if !cur.is_object() || !cur["metadata"].is_object() {
@@ -358,8 +366,10 @@ pub fn patch(
                 "the patch removed the object's metadata",
             ));
         }
-        // A patch cannot write managedFields (the server keeps them).
-        managed::keep(&before, cur);
+        // A patch cannot write managedFields (the server keeps them; an apply has set them).
+        if ty != PatchType::Apply {
+            managed::keep(&before, cur);
+        }
         match decode_patched(kind, &before, cur, directive) {
             Ok(d) => {
                 if !d.warnings.is_empty() {
@@ -404,23 +414,52 @@ pub fn patch(
             Ok(strict::with_warnings(json_value(200, &obj), &warnings))
         }
         Err(StoreError::NotFound { .. }) if ty == PatchType::Apply && !dry_run(q) => {
-            apply_create(st, kind, ns, name, p, directive)
+            let applied = Applied {
+                manager: &manager,
+                time: &time,
+                directive,
+            };
+            apply_create(st, kind, ns, name, p, applied)
         }
         Err(e) => Err(e.into()),
     }
 }
 
-/// A server-side apply of an object that does not exist yet: a create.
+/// The manager of a server-side apply, which the API server requires.
+fn applier(q: &Params) -> ApiResult<()> {
+    match q.get("fieldManager") {
+        Some(m) if !m.is_empty() => Ok(()),
+        _ => Err(ApiError::new(
+            422,
+            "Invalid",
+            "PatchOptions.meta.k8s.io \"\" is invalid: fieldManager: Required value: is required for apply patch",
+        )),
+    }
+}
+
+/// Who applies, when, and how strictly the body is read.
+struct Applied<'a> {
+    manager: &'a str,
+    time: &'a str,
+    directive: Directive,
+}
+
+/// A server-side apply of an object that does not exist yet: a create, its fields the
+/// manager's.
 fn apply_create(
     st: &ApiState,
     kind: Kind,
     ns: &str,
     name: &str,
     mut obj: Value,
-    directive: Directive,
+    by: Applied,
 ) -> ApiResult {
-    let decoded = strict::decode(kind, &obj, directive)?;
+    let decoded = strict::decode(kind, &obj, by.directive)?;
     strict::prune(kind, &mut obj);
+    let set = apply::field_set(&obj);
+    let api_version = obj["apiVersion"].as_str().unwrap_or("v1").to_string();
+    obj["metadata"]["managedFields"] = json!([{"manager": by.manager, "operation": "Apply",
+        "apiVersion": api_version, "time": by.time, "fieldsType": "FieldsV1", "fieldsV1": set}]);
     obj["metadata"]["name"] = json!(name);
     if kind.namespaced() {
         obj["metadata"]["namespace"] = json!(ns);

@@ -53,7 +53,7 @@ pub fn apply(ty: PatchType, target: &mut Value, patch: &Value) -> Result<(), Str
 
 /// The merge key of lists that strategic merge patches merge by element (from the Go struct
 /// tags of the core types); other lists are replaced whole (e.g. `spec.taints`, tolerations).
-fn merge_key(field: &str, parent_path: &str) -> Option<&'static str> {
+pub(super) fn merge_key(field: &str, parent_path: &str) -> Option<&'static str> {
     Some(match field {
         "conditions" => "type",
         "containers"

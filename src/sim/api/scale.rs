@@ -4,7 +4,8 @@ use serde_json::{Value, json};
 
 use super::patch::{self, PatchType};
 use super::status::{ApiError, ApiResult, json_value};
-use super::{ApiState, Params, decode_object, dry_run};
+use super::{ApiState, Params, decode_object, dry_run, managed};
+use crate::sim::clock::format_time;
 use crate::sim::kinds::Kind;
 use crate::sim::store::StoreError;
 
@@ -85,8 +86,15 @@ pub fn change(
             }
             None => scale = input.clone(),
         }
+        let before = o.clone();
         match scale["spec"]["replicas"].as_i64() {
-            Some(r) if r >= 0 => o["spec"]["replicas"] = json!(r),
+            Some(r) if r >= 0 => {
+                o["spec"]["replicas"] = json!(r);
+                // Through `/scale` the manager takes spec.replicas (an apply then conflicts).
+                let manager = q.get("fieldManager").map_or("unknown", String::as_str);
+                let time = format_time(st.store.clock().now());
+                managed::record(&before, o, manager, &time, Some("scale"));
+            }
             _ => {
                 let m =
                     "spec.replicas: Invalid value: must be greater than or equal to 0".to_string();

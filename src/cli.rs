@@ -149,6 +149,109 @@ impl KubeArgs {
     }
 }
 
+/// Every flag that selects or reaches a cluster, or changes how nodes may be changed.
+const CLIENT_FLAGS: &[&str] = &[
+    "kubeconfig",
+    "context",
+    "namespace",
+    "request_timeout",
+    "readonly",
+    "no_journal",
+];
+
+/// The global flags that mean nothing under a subcommand, and why: hidden from its help and
+/// completions, and refused on its command line rather than ignored.
+pub const NOT_FOR: &[(&str, &[&str], &str)] = &[
+    (
+        "demo",
+        &["kubeconfig", "context"],
+        "it runs its own built-in cluster (--kubeconfig-out PATH keeps the demo's kubeconfig for kubectl)",
+    ),
+    (
+        "sim",
+        CLIENT_FLAGS,
+        "it serves a cluster rather than using one (--kubeconfig-out PATH writes its kubeconfig)",
+    ),
+    (
+        "plan",
+        &["namespace", "readonly", "no_journal"],
+        "it only reads the cluster, in every namespace",
+    ),
+    (
+        "versions",
+        &["namespace", "readonly", "no_journal"],
+        "it only reads the cluster",
+    ),
+    (
+        "drain",
+        &["namespace"],
+        "a node's pods are read in every namespace",
+    ),
+    (
+        "cordon",
+        &["namespace"],
+        "a cordon is the node's, in no namespace",
+    ),
+    (
+        "uncordon",
+        &["namespace"],
+        "a cordon is the node's, in no namespace",
+    ),
+    (
+        "campaign",
+        &["namespace"],
+        "a node's pods are read in every namespace",
+    ),
+    (
+        "completions",
+        CLIENT_FLAGS,
+        "it prints a script and reaches no cluster",
+    ),
+    (
+        "man",
+        CLIENT_FLAGS,
+        "it prints the manual and reaches no cluster",
+    ),
+    (
+        "info",
+        &["namespace", "request_timeout", "readonly", "no_journal"],
+        "it prints paths and makes no connection",
+    ),
+];
+
+/// The command line as users see it: each subcommand's help and completions list only the
+/// global flags that mean something there.
+pub fn command() -> clap::Command {
+    use clap::CommandFactory;
+    let mut cmd = Cli::command();
+    // A global flag is copied into each subcommand when the command is built, unless the
+    // subcommand has an argument of that id already: give those a hidden copy. (Hiding after
+    // the build would leave clap's built lookup tables pointing at the wrong arguments.)
+    for (sub, flags, _) in NOT_FOR {
+        let hidden: Vec<clap::Arg> = cmd
+            .get_arguments()
+            .filter(|a| flags.contains(&a.get_id().as_str()))
+            .map(|a| a.clone().hide(true))
+            .collect();
+        cmd = cmd.mut_subcommand(sub, |s| s.args(hidden));
+    }
+    cmd
+}
+
+/// A global flag given on the command line of a subcommand where it means nothing, in words.
+pub fn misplaced(matches: &clap::ArgMatches) -> Option<String> {
+    let (name, sub) = matches.subcommand()?;
+    let (_, flags, why) = NOT_FOR.iter().find(|(s, ..)| *s == name)?;
+    let given = flags
+        .iter()
+        .find(|f| sub.value_source(f) == Some(clap::parser::ValueSource::CommandLine))?;
+    let flag = match *given {
+        "namespace" => "-n/--namespace".to_string(),
+        f => format!("--{}", f.replace('_', "-")),
+    };
+    Some(format!("{flag} does not apply to {name}: {why}"))
+}
+
 /// Subcommands; without one, kubedrain opens the TUI on the current context.
 #[derive(Debug, Subcommand)]
 pub enum Command {

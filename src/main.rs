@@ -2,7 +2,7 @@
 
 use std::io::IsTerminal;
 
-use clap::{CommandFactory, FromArgMatches};
+use clap::FromArgMatches;
 use color_eyre::eyre::eyre;
 use kubedrain::app::flow_exec::FlowSetup;
 use kubedrain::app::run::{RunOptions, run};
@@ -33,13 +33,22 @@ fn parse() -> (Cli, clap::ArgMatches) {
                 .map(|n| n.to_string_lossy().starts_with("kubectl-kubedrain"))
         })
         .unwrap_or(false);
-    let mut cmd = Cli::command();
+    let mut cmd = kubedrain::cli::command();
     if plugin {
         cmd = cmd
             .bin_name("kubectl kubedrain")
             .display_name("kubectl kubedrain");
     }
-    let matches = cmd.get_matches();
+    let matches = cmd.get_matches_mut();
+    if let Some(why) = kubedrain::cli::misplaced(&matches) {
+        // The subcommand's usage line under the error, as clap's own errors have.
+        let sub = matches.subcommand_name().unwrap_or_default().to_string();
+        let kind = clap::error::ErrorKind::ArgumentConflict;
+        match cmd.find_subcommand_mut(&sub) {
+            Some(target) => target.error(kind, why).exit(),
+            None => cmd.error(kind, why).exit(),
+        }
+    }
     let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
     (cli, matches)
 }
@@ -208,13 +217,18 @@ fn run_main(mut cli: Cli, matches: &clap::ArgMatches) -> color_eyre::Result<()> 
             Some(Command::Demo(args)) => demo(args, &cli.kube, cli.readonly, drain_defaults).await,
             Some(Command::Completions(a)) => {
                 let mut out = Vec::new();
-                clap_complete::generate(a.shell, &mut Cli::command(), "kubedrain", &mut out);
+                clap_complete::generate(
+                    a.shell,
+                    &mut kubedrain::cli::command(),
+                    "kubedrain",
+                    &mut out,
+                );
                 print_out(&out)
             }
             Some(Command::Info) => Ok(()),
             Some(Command::Man) => {
                 let mut out = Vec::new();
-                clap_mangen::Man::new(Cli::command()).render(&mut out)?;
+                clap_mangen::Man::new(kubedrain::cli::command()).render(&mut out)?;
                 print_out(&out)
             }
             Some(Command::Sim(args)) => kubedrain::commands::sim::run(args).await,
@@ -302,14 +316,6 @@ async fn demo(
     readonly: bool,
     drain_defaults: Option<kubedrain::app::drain_flow::OptionsForm>,
 ) -> color_eyre::Result<()> {
-    // The demo is its own cluster: a kubeconfig or context given here would be ignored.
-    if kube.context.is_some()
-        || (kube.kubeconfig.is_some() && std::env::var_os("KUBECONFIG").is_none())
-    {
-        return Err(eyre!(
-            "demo runs its own built-in cluster: --kubeconfig and --context do not apply (--kubeconfig-out PATH keeps the demo's kubeconfig for kubectl)"
-        ));
-    }
     let namespace = kube.namespace.clone();
     let sim = kubedrain::sim::server::Simulator::start(kubedrain::sim::server::SimOptions {
         scenario: args.scenario.clone(),

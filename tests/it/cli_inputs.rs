@@ -54,6 +54,26 @@ const BAD: &[(&str, &str)] = &[
         "invalid timeout \"1x\"",
     ),
     ("campaign --soak 5 node0", "invalid duration \"5\""),
+    // A global flag where it means nothing is refused, not ignored (the test's own
+    // --kubeconfig is the first such flag for sim and demo).
+    ("sim --readonly", "--kubeconfig does not apply to sim"),
+    (
+        "demo --context x",
+        "--kubeconfig does not apply to demo: it runs its own",
+    ),
+    (
+        "cordon -n default node0",
+        "-n/--namespace does not apply to cordon",
+    ),
+    (
+        "-n default plan node0",
+        "-n/--namespace does not apply to plan",
+    ),
+    ("plan node0 --readonly", "--readonly does not apply to plan"),
+    (
+        "versions --no-journal",
+        "--no-journal does not apply to versions",
+    ),
 ];
 
 /// Bad input only the command can judge (a selector, a version, a context, the files it
@@ -222,7 +242,9 @@ async fn bad_input_in_context_gets_a_clear_error_and_sends_nothing() {
         };
         let mut cmd = tokio::process::Command::new(BIN);
         cmd.args(&args);
-        if !args.iter().any(|a| a == "--kubeconfig") {
+        // sim and demo are their own cluster: they take no kubeconfig.
+        let own_cluster = matches!(args.first().map(String::as_str), Some("sim" | "demo"));
+        if !own_cluster && !args.iter().any(|a| a == "--kubeconfig") {
             cmd.arg("--kubeconfig").arg(&kubeconfig);
         }
         let out = cmd

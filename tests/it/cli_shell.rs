@@ -65,6 +65,67 @@ fn completions_and_man_page() {
     assert_eq!(o.status.code(), Some(2), "clap rejects an unknown shell");
 }
 
+/// Each subcommand's help lists the global flags that mean something there and no others
+/// (`sim --readonly` or `cordon -n` would be read and then ignored).
+#[test]
+fn each_subcommands_help_lists_only_the_flags_that_apply_there() {
+    let flags = |args: &[&str]| -> Vec<String> {
+        let o = kubedrain(args);
+        assert!(o.status.success(), "{args:?}");
+        String::from_utf8_lossy(&o.stdout)
+            .lines()
+            .filter_map(|l| {
+                l.trim_start()
+                    .split([' ', ','])
+                    .find(|w| w.starts_with("--"))
+            })
+            .map(String::from)
+            .collect()
+    };
+    // `--dry-run[=<STRATEGY>]` is `--dry-run`.
+    let has = |f: &[String], flag: &str| f.iter().any(|x| x.split('[').next() == Some(flag));
+    let root = flags(&["--help"]);
+    for flag in [
+        "--kubeconfig",
+        "--context",
+        "--namespace",
+        "--readonly",
+        "--no-journal",
+    ] {
+        assert!(has(&root, flag), "the TUI takes {flag}: {root:?}");
+    }
+    let sim = flags(&["sim", "--help"]);
+    for flag in [
+        "--kubeconfig",
+        "--context",
+        "--namespace",
+        "--request-timeout",
+        "--readonly",
+    ] {
+        assert!(!has(&sim, flag), "sim lists {flag}: {sim:?}");
+    }
+    assert!(
+        has(&sim, "--kubeconfig-out") && has(&sim, "--config"),
+        "{sim:?}"
+    );
+    let drain = flags(&["drain", "--help"]);
+    for flag in [
+        "--kubeconfig",
+        "--context",
+        "--readonly",
+        "--no-journal",
+        "--request-timeout",
+    ] {
+        assert!(has(&drain, flag), "drain takes {flag}: {drain:?}");
+    }
+    assert!(!has(&drain, "--namespace"), "{drain:?}");
+    let cordon = flags(&["cordon", "--help"]);
+    assert!(
+        !has(&cordon, "--namespace") && has(&cordon, "--dry-run"),
+        "{cordon:?}"
+    );
+}
+
 #[test]
 fn as_a_kubectl_plugin_it_calls_itself_kubectl_kubedrain() {
     let dir = tempfile::tempdir().unwrap();

@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use clap::Parser;
+use clap::FromArgMatches;
 use kubedrain::cli::{Cli, Command};
 use kubedrain::drain::options::parse_go_duration;
 use kubedrain::sim::clock::SimClock;
@@ -95,9 +95,14 @@ fn random_command_lines_never_panic() {
         let n = rng.random_range(1..=6);
         let mut argv = vec!["kubedrain"];
         argv.extend((0..n).map(|_| TOKENS[rng.random_range(0..TOKENS.len())]));
-        let Ok(cli) = Cli::try_parse_from(&argv) else {
+        // The command line as the binary builds it (flags hidden per subcommand).
+        let Ok(matches) = kubedrain::cli::command().try_get_matches_from(&argv) else {
             continue;
         };
+        if kubedrain::cli::misplaced(&matches).is_some() {
+            continue;
+        }
+        let cli = Cli::from_arg_matches(&matches).expect("matches from the same command");
         parsed += 1;
         match &cli.command {
             Some(Command::Drain(a)) => {

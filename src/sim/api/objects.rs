@@ -1,7 +1,5 @@
 //! Get, create, replace, patch and delete of single objects (pods' deletes live in `pods`).
 
-use std::sync::Arc;
-
 use serde_json::{Value, json};
 
 use super::patch::{self, PatchType};
@@ -251,7 +249,7 @@ pub fn replace(
     let status_only = sub == Some("status");
     let (manager, time) = update_by(st, q);
     let mut failure: Option<ApiError> = None;
-    let mut apply = |cur: &mut Value| -> Result<(), StoreError> {
+    let apply = |cur: &mut Value| -> Result<(), StoreError> {
         check_uid(&new["metadata"]["uid"], cur, kind, name)?;
         check_rv(&new["metadata"]["resourceVersion"], cur, kind, name)?;
         let before = cur.clone();
@@ -274,16 +272,7 @@ pub fn replace(
         Ok(())
     };
     let res = if dry_run(q) {
-        match st.store.get(kind, ns, name) {
-            Some(cur) => {
-                let mut cur = (*cur).clone();
-                apply(&mut cur).map(|_| Arc::new(cur))
-            }
-            None => Err(StoreError::NotFound {
-                kind,
-                name: name.to_string(),
-            }),
-        }
+        st.store.preview_update(kind, ns, name, apply)
     } else {
         st.store.update(kind, ns, name, apply)
     };
@@ -338,7 +327,7 @@ pub fn patch(
         applier(q)?;
     }
     let force = q.get("force").is_some_and(|f| f == "true");
-    let mut apply = |cur: &mut Value| -> Result<(), StoreError> {
+    let apply = |cur: &mut Value| -> Result<(), StoreError> {
         let mut fail = |e: ApiError| {
             failure = Some(e);
             Err(StoreError::Invalid(String::new()))
@@ -390,16 +379,7 @@ pub fn patch(
         Ok(())
     };
     let res = if dry_run(q) {
-        match st.store.get(kind, ns, name) {
-            Some(cur) => {
-                let mut cur = (*cur).clone();
-                apply(&mut cur).map(|_| Arc::new(cur))
-            }
-            None => Err(StoreError::NotFound {
-                kind,
-                name: name.to_string(),
-            }),
-        }
+        st.store.preview_update(kind, ns, name, apply)
     } else {
         st.store.update(kind, ns, name, apply)
     };

@@ -75,7 +75,7 @@ pub fn change(
         None => (None, decode_object(ct, body)?),
     };
     let mut err = None;
-    let mut apply = |o: &mut Value| -> Result<(), StoreError> {
+    let apply = |o: &mut Value| -> Result<(), StoreError> {
         let mut scale = scale_of(o);
         match ty {
             Some(ty) => {
@@ -105,12 +105,7 @@ pub fn change(
         Ok(())
     };
     let res = if dry_run(q) {
-        let mut o = (*st
-            .store
-            .get(kind, ns, name)
-            .ok_or_else(|| ApiError::not_found(kind, name))?)
-        .clone();
-        apply(&mut o).map(|_| std::sync::Arc::new(o))
+        st.store.preview_update(kind, ns, name, apply)
     } else {
         st.store.update(kind, ns, name, apply)
     };

@@ -91,6 +91,40 @@ pub struct WatchStart {
     pub rv: u64,
 }
 
+/// `current` changed by `f`, with its identity kept and its generation moved as the server
+/// moves it.
+fn next_version(
+    kind: Kind,
+    current: &Value,
+    f: impl FnOnce(&mut Value) -> Result<(), StoreError>,
+) -> Result<Value, StoreError> {
+    let mut next = current.clone();
+    f(&mut next)?;
+    // Identity fields are not the caller's to change.
+    for field in [
+        "name",
+        "namespace",
+        "uid",
+        "creationTimestamp",
+        "resourceVersion",
+    ] {
+        match current["metadata"].get(field) {
+            Some(v) => next["metadata"][field] = v.clone(),
+            None => {
+                if let Some(m) = next["metadata"].as_object_mut() {
+                    m.remove(field);
+                }
+            }
+        }
+    }
+    if has_generation(kind) {
+        let bump = current.get("spec") != next.get("spec");
+        let generation = current["metadata"]["generation"].as_i64().unwrap_or(1);
+        next["metadata"]["generation"] = json!(generation + i64::from(bump));
+    }
+    Ok(next)
+}
+
 /// Kinds whose `metadata.generation` moves when `spec` changes (pods had none before 1.33).
 fn has_generation(kind: Kind) -> bool {
     !matches!(
@@ -229,6 +263,24 @@ impl Store {
         Ok(stored)
     }
 
+    /// What `update` would make of an object, changing nothing (a `dryRun=All` update: the
+    /// server's whole update path, generation included, without storing).
+    pub fn preview_update(
+        &self,
+        kind: Kind,
+        ns: &str,
+        name: &str,
+        f: impl FnOnce(&mut Value) -> Result<(), StoreError>,
+    ) -> Result<Arc<Value>, StoreError> {
+        let current = self
+            .get(kind, ns, name)
+            .ok_or_else(|| StoreError::NotFound {
+                kind,
+                name: name.to_string(),
+            })?;
+        next_version(kind, &current, f).map(Arc::new)
+    }
+
     /// Changes an object in place through `f`. Emits MODIFIED only when something changed
     /// (a no-op update keeps the resourceVersion, as the real server does).
     pub fn update(
@@ -248,30 +300,7 @@ impl Store {
                 name: name.to_string(),
             })?;
         let current = stored.value();
-        let mut next = current.clone();
-        f(&mut next)?;
-        // Identity fields are not the caller's to change.
-        for field in [
-            "name",
-            "namespace",
-            "uid",
-            "creationTimestamp",
-            "resourceVersion",
-        ] {
-            match current["metadata"].get(field) {
-                Some(v) => next["metadata"][field] = v.clone(),
-                None => {
-                    if let Some(m) = next["metadata"].as_object_mut() {
-                        m.remove(field);
-                    }
-                }
-            }
-        }
-        if has_generation(kind) {
-            let bump = current.get("spec") != next.get("spec");
-            let generation = current["metadata"]["generation"].as_i64().unwrap_or(1);
-            next["metadata"]["generation"] = json!(generation + i64::from(bump));
-        }
+        let mut next = next_version(kind, &current, f)?;
         if next == current {
             return Ok(Arc::new(current));
         }

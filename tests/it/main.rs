@@ -61,6 +61,7 @@ mod sim_list_rv;
 mod sim_openapi;
 mod sim_pod_io;
 mod sim_protobuf;
+mod sim_rollout;
 mod sim_store;
 mod sim_tables;
 mod sim_upgrade;

@@ -368,6 +368,12 @@ impl Manager {
         for k in self.take_dirty(Kind::Deployment) {
             self.deployment_sync(&k);
         }
+        // And the ReplicaSets those scaled: a pass ends with every ReplicaSet's pods matching
+        // its scale, so the next pass's rollout step counts pods that really exist (a new
+        // ReplicaSet must not grow beside an old one's surplus, past maxSurge).
+        for k in self.take_dirty(Kind::ReplicaSet) {
+            self.replicaset_sync(&k);
+        }
         for k in self.take_dirty(Kind::StatefulSet) {
             self.statefulset_sync(&k);
         }

@@ -331,6 +331,10 @@ impl Manager {
         let (ns, name) = key_of(dep);
         let hash = template_hash(&dep["spec"]["template"]);
         let mut rs = new_replicaset(dep, &hash, count);
+        // Created as `revision` itself, not as a reuse of revision 1.
+        if let Some(a) = rs["metadata"]["annotations"].as_object_mut() {
+            a.remove(REVISION);
+        }
         set_new_rs_annotations(&mut rs, dep, revision);
         if let Some(s) = dep["spec"]["minReadySeconds"].as_i64() {
             rs["spec"]["minReadySeconds"] = json!(s);

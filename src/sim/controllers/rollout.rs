@@ -90,17 +90,44 @@ pub fn available(rs: &Value) -> i64 {
         .min(replicas(rs))
 }
 
-/// Whether a ReplicaSet runs the Deployment's current template (ignoring the hash label).
+/// Whether a ReplicaSet runs the Deployment's current template, ignoring the hash label and,
+/// like Go's semantic equality of typed objects, fields at their zero value (`kubectl rollout
+/// undo` patches back a template without the `false`s and `0`s a client sent).
 pub fn template_matches(rs: &Value, dep: &Value) -> bool {
-    let mut t = rs["spec"]["template"].clone();
-    if let Some(l) = t["metadata"]["labels"].as_object_mut() {
-        l.remove("pod-template-hash");
+    let norm = |obj: &Value| {
+        let mut t = obj["spec"]["template"].clone();
+        if let Some(l) = t["metadata"]["labels"].as_object_mut() {
+            l.remove("pod-template-hash");
+        }
+        drop_zeros(&mut t);
+        t
+    };
+    norm(rs) == norm(dep)
+}
+
+/// Removes object fields that are null, false, 0, "", {} or [] (after their own cleanup).
+fn drop_zeros(v: &mut Value) {
+    match v {
+        Value::Object(m) => {
+            for x in m.values_mut() {
+                drop_zeros(x);
+            }
+            m.retain(|_, x| !is_zero(x));
+        }
+        Value::Array(a) => a.iter_mut().for_each(drop_zeros),
+        _ => {}
     }
-    let mut d = dep["spec"]["template"].clone();
-    if let Some(l) = d["metadata"]["labels"].as_object_mut() {
-        l.remove("pod-template-hash");
+}
+
+fn is_zero(v: &Value) -> bool {
+    match v {
+        Value::Null => true,
+        Value::Bool(b) => !b,
+        Value::Number(n) => n.as_f64() == Some(0.0),
+        Value::String(s) => s.is_empty(),
+        Value::Array(a) => a.is_empty(),
+        Value::Object(m) => m.is_empty(),
     }
-    t == d
 }
 
 /// The Deployment's annotations its ReplicaSets carry too (`kubernetes.io/change-cause`
@@ -192,5 +219,22 @@ mod tests {
         assert!(!set_new_rs_annotations(&mut rs, &d, 3));
         assert!(set_new_rs_annotations(&mut rs, &d, 5));
         assert_eq!(rs["metadata"]["annotations"][REVISION_HISTORY], "1,3");
+    }
+
+    #[test]
+    fn templates_match_ignoring_zero_values_and_the_hash() {
+        let t = |v: Value| json!({"spec": {"template": v}});
+        let sent = t(
+            json!({"metadata": {"labels": {"app": "w"}, "generation": 0},
+            "spec": {"containers": [{"name": "w", "stdin": false, "resources": {}}]}}),
+        );
+        let back = t(
+            json!({"metadata": {"labels": {"app": "w", "pod-template-hash": "x"}},
+            "spec": {"containers": [{"name": "w"}]}}),
+        );
+        assert!(template_matches(&back, &sent));
+        let other = t(json!({"metadata": {"labels": {"app": "w"}},
+            "spec": {"containers": [{"name": "w", "stdin": true}]}}));
+        assert!(!template_matches(&other, &sent));
     }
 }

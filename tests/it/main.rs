@@ -60,6 +60,7 @@ mod sim_kubectl_workloads;
 mod sim_leases;
 mod sim_list_rv;
 mod sim_openapi;
+mod sim_pdb_status;
 mod sim_pod_io;
 mod sim_protobuf;
 mod sim_rollout;

@@ -28,7 +28,7 @@ use crate::drain_support::sim::{DEADLINE, client, ignore_ds, journal, until_bloc
 const NODE: &str = "node0";
 const PDB: &str = "shop/checkout";
 
-/// pdb-blocked at real-time speed: a checkout replacement needs 8 s to be Ready, so the
+/// pdb-blocked at real-time speed: a checkout replacement needs 15 s to be Ready, so the
 /// second checkout pod stays blocked for seconds, long enough to look at.
 async fn pdb_blocked() -> Simulator {
     let sim = Simulator::start(SimOptions {
@@ -263,7 +263,7 @@ async fn replacements_are_counted_per_workload_with_their_ready_condition() {
     let mut t = Tui::start(pdb_blocked().await, (140, 40)).await;
     t.drain_node0(|_| {}).await;
     // The first checkout pod evicted, the second blocked, and the replacement Running but
-    // not yet Ready (its readiness probe takes 8 s): the very reason the PDB still blocks.
+    // not yet Ready (its readiness probe takes 15 s): the very reason the PDB still blocks.
     let not_ready = |m: &Model| {
         m.flow.live.as_ref().is_some_and(|l| {
             l.replacements.iter().any(|(w, pods)| {
@@ -423,7 +423,7 @@ async fn after_cancel_a_pod_the_cluster_deleted_is_shown_gone() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn after_a_timeout_the_count_is_the_pods_still_on_the_node() {
     let mut t = Tui::start(pdb_blocked().await, (120, 40)).await;
-    // 3 s: the blocked checkout pod waits ≥ 8 s for a Ready replacement.
+    // 3 s: the blocked checkout pod waits ≥ 15 s for a Ready replacement.
     t.drain_node0(|f| f.timeout = "3s".into()).await;
     t.until("the drain timed out", |m| {
         m.flow

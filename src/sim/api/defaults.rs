@@ -38,7 +38,9 @@ pub fn scheme(kind: Kind, obj: &mut Value, template_too: bool) {
         Kind::Deployment => {
             let s = &mut obj["spec"];
             fill(s, "replicas", json!(1));
-            fill(s, "strategy", json!({"type": "RollingUpdate"}));
+            fill(s, "strategy", json!({}));
+            // kubectl ≥ 1.3x sends `strategy: {}`: the type is defaulted inside it too.
+            fill(&mut s["strategy"], "type", json!("RollingUpdate"));
             if s["strategy"]["type"] == "RollingUpdate" {
                 fill(&mut s["strategy"], "rollingUpdate", json!({}));
                 fill(

@@ -113,13 +113,13 @@ impl Manager {
         };
         // The echo of this write will be ignored as stale, so whoever watches the object must
         // hear of it here: a pod's owner (a kubelet's Ready reaches the ReplicaSet's status,
-        // and the Deployment's, in the next pass), a ReplicaSet's Deployment. Not the PDBs:
-        // they still learn of the kubelet's writes at the periodic resync, which is how long
-        // the demo's PDB-held drains stay held (see docs/simulator.md).
+        // and the Deployment's, in the next pass), a ReplicaSet's Deployment, and the PDBs
+        // selecting the pod (a replacement's readiness frees the budget at once, as on a real
+        // cluster; `pdb-blocked` holds its drain by its readiness delay instead).
         match kind {
             Kind::Pod => {
                 let k = util::key_of(&new);
-                self.pod_touched(&k, old.as_deref(), Some(&new), false);
+                self.pod_touched(&k, old.as_deref(), Some(&new), true);
                 // Our write may carry someone else's newer change (a DELETE's
                 // deletionTimestamp): the kubelet must still hear of it.
                 if old.as_deref().is_some_and(|o| !util::is_terminating(o))

@@ -229,7 +229,7 @@ impl Manager {
             | Timer::Complete(k, u)
             | Timer::Remove(k, u)
             | Timer::Containers(k, u) => (k.clone(), u.clone()),
-            Timer::Pdb(_) | Timer::Node(_) | Timer::Job(_) => return,
+            Timer::Pdb(_) | Timer::Node(_) | Timer::Job(_) | Timer::ReplicaSet(_) => return,
         };
         let Some(pod) = self.index.pod(&k) else {
             return;
@@ -381,7 +381,7 @@ impl Manager {
                     self.declared_advance(&k, &uid);
                 }
             }
-            Timer::Pdb(_) | Timer::Node(_) | Timer::Job(_) => {}
+            Timer::Pdb(_) | Timer::Node(_) | Timer::Job(_) | Timer::ReplicaSet(_) => {}
         }
     }
 }

@@ -10,6 +10,8 @@ mod changes;
 pub mod containers;
 pub mod daemonset;
 pub mod declare;
+mod deployment;
+mod deployment_status;
 pub mod disruption;
 pub mod endpoints;
 pub mod events;
@@ -22,6 +24,7 @@ mod lifecycle;
 pub mod nodes;
 pub mod podspec;
 pub mod replicaset;
+pub mod rollout;
 pub mod scheduler;
 pub mod skeleton;
 pub mod statefulset;
@@ -136,6 +139,8 @@ pub(crate) enum Timer {
     Containers(ObjKey, String),
     /// A Job's back-off after a failed pod is over.
     Job(ObjKey),
+    /// ReplicaSet re-evaluation (a pod has been Ready for `minReadySeconds`).
+    ReplicaSet(ObjKey),
     /// PDB re-evaluation (a disruptedPods entry expires).
     Pdb(ObjKey),
     /// Node re-evaluation (a NoExecute toleration runs out).
@@ -321,6 +326,7 @@ impl Manager {
             self.armed.remove(&t);
             match t {
                 Timer::Pdb(k) => self.dirty(Kind::PodDisruptionBudget, k),
+                Timer::ReplicaSet(k) => self.dirty(Kind::ReplicaSet, k),
                 Timer::Job(k) => self.dirty(Kind::Job, k),
                 Timer::Node(n) => {
                     self.nodes_dirty.insert(n);
@@ -361,6 +367,12 @@ impl Manager {
         // readiness reaches the Deployment's status within one step.
         for k in self.take_dirty(Kind::Deployment) {
             self.deployment_sync(&k);
+        }
+        // And the ReplicaSets those scaled: a pass ends with every ReplicaSet's pods matching
+        // its scale, so the next pass's rollout step counts pods that really exist (a new
+        // ReplicaSet must not grow beside an old one's surplus, past maxSurge).
+        for k in self.take_dirty(Kind::ReplicaSet) {
+            self.replicaset_sync(&k);
         }
         for k in self.take_dirty(Kind::StatefulSet) {
             self.statefulset_sync(&k);

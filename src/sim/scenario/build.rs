@@ -12,7 +12,6 @@ use serde_json::{Value, json};
 use super::format::{PdbSpec, ScenarioFile, WorkloadSpec};
 use super::objects::{ago, labels_of, namespace_object, node_object, template};
 use crate::sim::controllers::daemonset::{ds_pod, ds_template, should_run};
-use crate::sim::controllers::events::past;
 use crate::sim::controllers::index::Usage;
 use crate::sim::controllers::job::job_pod;
 use crate::sim::controllers::kubelet::allocate_ip;
@@ -27,6 +26,8 @@ use crate::sim::controllers::util::{
 use crate::sim::controllers::{disruption, scheduler};
 use crate::sim::kinds::Kind;
 use crate::sim::store::{Store, random_suffix};
+
+mod history;
 
 struct Builder<'a> {
     store: &'a Store,
@@ -141,52 +142,6 @@ impl Builder<'_> {
         Ok(p)
     }
 
-    /// The events a pod started less than an hour ago still has (the API server keeps them
-    /// an hour): scheduled, image present, created and started, at increasing times. Bounded,
-    /// so a large scenario does not start with thousands.
-    fn recent_events(&mut self, pod: &Value, created: Timestamp) {
-        const CAP: usize = 1_000;
-        let young = self.now.duration_since(created) < SignedDuration::from_hours(1);
-        if !young || self.past_events >= CAP {
-            return;
-        }
-        let at = |s: i64| {
-            fmt(created
-                .checked_add(SignedDuration::from_secs(s))
-                .unwrap_or(created))
-        };
-        let (ns, name) = crate::sim::controllers::util::key_of(pod);
-        let node = pod["spec"]["nodeName"].as_str().unwrap_or("");
-        let assigned = format!("Successfully assigned {ns}/{name} to {node}");
-        let scheduled = ("Normal", "Scheduled", assigned.as_str());
-        past(
-            self.store,
-            pod,
-            None,
-            scheduled,
-            "default-scheduler",
-            &at(0),
-        );
-        let kubelet = format!("kubelet@{node}");
-        for c in pod["spec"]["containers"].as_array().into_iter().flatten() {
-            let cname = c["name"].as_str().unwrap_or("");
-            let image = c["image"].as_str().unwrap_or("");
-            let fp = format!("spec.containers{{{cname}}}");
-            let present = format!("Container image \"{image}\" already present on machine");
-            let created_msg = format!("Created container {cname}");
-            let started_msg = format!("Started container {cname}");
-            for (reason, message, secs) in [
-                ("Pulled", present.as_str(), 1),
-                ("Created", created_msg.as_str(), 1),
-                ("Started", started_msg.as_str(), 2),
-            ] {
-                let what = ("Normal", reason, message);
-                past(self.store, pod, Some(&fp), what, &kubelet, &at(secs));
-            }
-        }
-        self.past_events += 1;
-    }
-
     fn set_status(&self, kind: Kind, obj: &Value, status: Value) -> Result<()> {
         let (ns, name) = crate::sim::controllers::util::key_of(obj);
         self.store
@@ -217,6 +172,7 @@ impl Builder<'_> {
             .unwrap_or_else(|| template_hash(&dep["spec"]["template"]));
         let rs = self.create(Kind::ReplicaSet, new_replicaset(&dep, &hash, w.replicas))?;
         let n = self.rs_pods(w, &rs)?;
+        self.recent_scaling(&dep, &rs);
         let now = fmt(self.now);
         let created = dep["metadata"]["creationTimestamp"].clone();
         self.set_status(Kind::Deployment, &dep, json!({
@@ -240,6 +196,7 @@ impl Builder<'_> {
                 &[],
             );
             let p = self.place(w, i, pod, None)?;
+            self.recent_create(rs, &p);
             running += i64::from(p["status"]["phase"] == "Running");
         }
         self.set_status(

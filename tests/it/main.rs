@@ -57,6 +57,7 @@ mod sim_kubectl_auth;
 mod sim_kubectl_gc;
 mod sim_kubectl_kinds;
 mod sim_kubectl_rollout;
+mod sim_kubectl_session;
 mod sim_kubectl_workloads;
 mod sim_leases;
 mod sim_list_rv;

@@ -83,6 +83,8 @@ async fn rolled_out(k: &Kubectl, minor: u32) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_lessons_kubectl_session_answers_as_a_real_cluster() {
+    // cluster-info colours its words even into a pipe, as it does on a real cluster.
+    let ansi = regex::Regex::new("\x1b\\[[0-9;]*m").unwrap();
     for minor in VERSIONS {
         let Some(k) = Kubectl::start_version(minor, "seed", 10.0).await else {
             continue;
@@ -91,8 +93,6 @@ async fn a_lessons_kubectl_session_answers_as_a_real_cluster() {
         let [v1, v1_3, v2, editor] = files(dir.path());
         let v = format!("1.{minor}");
 
-        // cluster-info colours its words even into a pipe, as it does on a real cluster.
-        let ansi = regex::Regex::new("\x1b\\[[0-9;]*m").unwrap();
         let info = ansi
             .replace_all(&k.ok(&["cluster-info"]).await, "")
             .into_owned();

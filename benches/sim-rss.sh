@@ -27,7 +27,8 @@ cpu() { awk -v hz="$(getconf CLK_TCK)" '{ printf "%.1f", ($14 + $15) / hz }' "/p
 start_sim() {
     OUT=$(mktemp)
     T0=$(now)
-    "$BIN" sim --nodes "$NODES" --pods-per-node "$PER_NODE" "$@" >"$OUT" 2>&1 &
+    # Plain HTTP: the probes below are curl and urllib without the CA or the token.
+    "$BIN" sim --plain-http --nodes "$NODES" --pods-per-node "$PER_NODE" "$@" >"$OUT" 2>&1 &
     PID=$!
     until grep -q '^export KUBECONFIG' "$OUT"; do
         kill -0 "$PID" 2>/dev/null || { cat "$OUT"; exit 1; }

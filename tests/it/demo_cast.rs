@@ -150,7 +150,11 @@ const SCRIPT: &[Step] = &[
         keys: b"",
         label: "upgraded",
         checkpoint: true,
-        until: |s| cordoned(s) && s.contains("NodeReady") && status(s).contains("? help"),
+        until: |s| {
+            // Its DaemonSet pods restarted and Ready again (they start a few seconds apart).
+            let ready = !s.contains(" 0/1 ") && !s.contains(" 0/2 ");
+            cordoned(s) && ready && s.contains("NodeReady") && status(s).contains("? help")
+        },
         secs: 0.0,
     },
     Step {

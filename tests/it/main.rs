@@ -18,6 +18,7 @@ mod cli_inputs;
 mod client_transport;
 mod cordon_many;
 mod cordon_ownership;
+mod demo_cast;
 mod demo_presenter;
 mod drain_answers;
 mod drain_e2e;

@@ -1,9 +1,12 @@
 //! Shared test helpers: a raw HTTP client and object builders for the simulator's API
-//! tests, the binary in a PTY (`pty`), and screens rendered to text (`screen`).
+//! tests, the binary in a PTY (`pty`), recorded as an asciicast (`cast`) and drawn as SVG
+//! (`svg`), and screens rendered to text (`screen`).
 #![allow(dead_code)]
 
+pub mod cast;
 pub mod pty;
 pub mod screen;
+pub mod svg;
 
 use std::time::Duration;
 

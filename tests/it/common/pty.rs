@@ -1,4 +1,5 @@
-//! The real binary in a pseudo-terminal, its output parsed by a vt100 emulator.
+//! The real binary in a pseudo-terminal, its output parsed by a vt100 emulator (and, for
+//! `spawn_recorded`, recorded as an asciicast with markers at the script's checkpoints).
 
 use std::io::{Read, Write};
 use std::path::Path;
@@ -7,12 +8,21 @@ use std::time::{Duration, Instant};
 
 use portable_pty::{Child, CommandBuilder, PtySize, native_pty_system};
 
-/// The `kubedrain` binary running in a 140×40 PTY.
+use super::cast::{Cast, Recorder};
+
+/// The `kubedrain` binary running in a PTY (140×40 unless spawned recorded).
 pub struct Pty {
-    parser: Arc<Mutex<vt100::Parser>>,
-    raw: Arc<Mutex<Vec<u8>>>,
+    term: Arc<Mutex<Term>>,
     writer: Box<dyn Write + Send>,
     child: Box<dyn Child + Send + Sync>,
+}
+
+/// What the binary wrote: parsed, raw, and recorded if asked. One lock, so a marker is
+/// recorded after exactly the output the screen it marks was parsed from.
+struct Term {
+    parser: vt100::Parser,
+    raw: Vec<u8>,
+    recorder: Option<Recorder>,
 }
 
 impl Pty {
@@ -23,7 +33,32 @@ impl Pty {
 
     /// [`Pty::spawn`] with extra environment variables.
     pub fn spawn_env(args: &[&str], state_dir: Option<&Path>, env: &[(&str, &str)]) -> Pty {
-        let (rows, cols) = (40, 140);
+        Pty::start(args, state_dir, env, (40, 140), None)
+    }
+
+    /// [`Pty::spawn_env`] at `rows`×`cols`, every byte written and key typed recorded.
+    pub fn spawn_recorded(
+        args: &[&str],
+        state_dir: Option<&Path>,
+        env: &[(&str, &str)],
+        (rows, cols): (u16, u16),
+    ) -> Pty {
+        Pty::start(
+            args,
+            state_dir,
+            env,
+            (rows, cols),
+            Some(Recorder::default()),
+        )
+    }
+
+    fn start(
+        args: &[&str],
+        state_dir: Option<&Path>,
+        env: &[(&str, &str)],
+        (rows, cols): (u16, u16),
+        recorder: Option<Recorder>,
+    ) -> Pty {
         let pair = native_pty_system()
             .openpty(PtySize {
                 rows,
@@ -47,9 +82,12 @@ impl Pty {
         drop(pair.slave);
         let mut reader = pair.master.try_clone_reader().unwrap();
         let writer = pair.master.take_writer().unwrap();
-        let parser = Arc::new(Mutex::new(vt100::Parser::new(rows, cols, 0)));
-        let raw = Arc::new(Mutex::new(Vec::new()));
-        let (p, r) = (parser.clone(), raw.clone());
+        let term = Arc::new(Mutex::new(Term {
+            parser: vt100::Parser::new(rows, cols, 0),
+            raw: Vec::new(),
+            recorder,
+        }));
+        let t = term.clone();
         std::thread::spawn(move || {
             let _master = pair.master; // keep the PTY open while reading
             let mut buf = [0u8; 8192];
@@ -57,13 +95,16 @@ impl Pty {
                 if n == 0 {
                     break;
                 }
-                p.lock().unwrap().process(&buf[..n]);
-                r.lock().unwrap().extend_from_slice(&buf[..n]);
+                let mut t = t.lock().unwrap();
+                t.parser.process(&buf[..n]);
+                t.raw.extend_from_slice(&buf[..n]);
+                if let Some(r) = t.recorder.as_mut() {
+                    r.output(&buf[..n]);
+                }
             }
         });
         Pty {
-            parser,
-            raw,
+            term,
             writer,
             child,
         }
@@ -71,7 +112,7 @@ impl Pty {
 
     /// The screen's text now.
     pub fn screen(&self) -> String {
-        self.parser.lock().unwrap().screen().contents()
+        self.term.lock().unwrap().parser.screen().contents()
     }
 
     /// Waits until the screen satisfies `pred`; panics with the screen after `timeout`.
@@ -102,6 +143,9 @@ impl Pty {
 
     /// Types `bytes`.
     pub fn send(&mut self, bytes: &[u8]) {
+        if let Some(r) = self.term.lock().unwrap().recorder.as_mut() {
+            r.input(bytes);
+        }
         self.writer.write_all(bytes).unwrap();
         self.writer.flush().unwrap();
     }
@@ -128,8 +172,8 @@ impl Pty {
 
     /// The rows (trimmed text) drawn in reverse video from their first character on.
     pub fn reverse_rows(&self) -> Vec<String> {
-        let p = self.parser.lock().unwrap();
-        let screen = p.screen();
+        let t = self.term.lock().unwrap();
+        let screen = t.parser.screen();
         let (rows, cols) = screen.size();
         (0..rows)
             .filter(|&r| (1..cols.min(20)).all(|c| screen.cell(r, c).is_some_and(|x| x.inverse())))
@@ -144,12 +188,61 @@ impl Pty {
 
     /// Whether the terminal is in the alternate screen now.
     pub fn in_alternate_screen(&self) -> bool {
-        self.parser.lock().unwrap().screen().alternate_screen()
+        self.term.lock().unwrap().parser.screen().alternate_screen()
     }
 
     /// Every byte the binary wrote so far.
     pub fn raw(&self) -> Vec<u8> {
-        self.raw.lock().unwrap().clone()
+        self.term.lock().unwrap().raw.clone()
+    }
+
+    /// Waits until `key` of the screen is `Some` and has stayed the same for `settle`, then
+    /// records a marker named `label` there and returns that screen; panics after `timeout`.
+    /// `key` leaves out what changes by itself (ages, clocks), so a screen that keeps
+    /// ticking still settles.
+    pub fn checkpoint(
+        &self,
+        label: &str,
+        timeout: Duration,
+        settle: Duration,
+        key: impl Fn(&str) -> Option<String>,
+    ) -> String {
+        let start = Instant::now();
+        let mut stable: Option<(String, Instant)> = None;
+        loop {
+            {
+                let mut t = self.term.lock().unwrap();
+                let s = t.parser.screen().contents();
+                match key(&s) {
+                    Some(k) if stable.as_ref().is_some_and(|(was, _)| *was == k) => {
+                        if stable
+                            .as_ref()
+                            .is_some_and(|(_, since)| since.elapsed() >= settle)
+                        {
+                            let r = t.recorder.as_mut().expect("a recorded PTY");
+                            r.marker(label);
+                            return s;
+                        }
+                    }
+                    Some(k) => stable = Some((k, Instant::now())),
+                    None => stable = None,
+                }
+                if start.elapsed() > timeout {
+                    panic!("timed out after {timeout:?} waiting for {label}; screen:\n{s}");
+                }
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// The recording so far (of a PTY from [`Pty::spawn_recorded`]).
+    pub fn cast(&self) -> Cast {
+        let t = self.term.lock().unwrap();
+        let (rows, cols) = t.parser.screen().size();
+        t.recorder
+            .as_ref()
+            .expect("a recorded PTY")
+            .cast(cols, rows)
     }
 
     /// Waits for the demo's nodes, live.

@@ -149,7 +149,8 @@ impl KubeArgs {
     }
 }
 
-/// Every flag that selects or reaches a cluster, or changes how nodes may be changed.
+/// Every flag that selects or reaches a cluster, changes how nodes may be changed, or sets
+/// up the TUI and the drain (the config file).
 const CLIENT_FLAGS: &[&str] = &[
     "kubeconfig",
     "context",
@@ -157,6 +158,7 @@ const CLIENT_FLAGS: &[&str] = &[
     "request_timeout",
     "readonly",
     "no_journal",
+    "config",
 ];
 
 /// The global flags that mean nothing under a subcommand, and why: hidden from its help and
@@ -179,7 +181,7 @@ pub const NOT_FOR: &[(&str, &[&str], &str)] = &[
     ),
     (
         "versions",
-        &["namespace", "readonly", "no_journal"],
+        &["namespace", "readonly", "no_journal", "config"],
         "it only reads the cluster",
     ),
     (

@@ -105,7 +105,7 @@ fn each_subcommands_help_lists_only_the_flags_that_apply_there() {
         assert!(!has(&sim, flag), "sim lists {flag}: {sim:?}");
     }
     assert!(
-        has(&sim, "--kubeconfig-out") && has(&sim, "--config"),
+        has(&sim, "--kubeconfig-out") && has(&sim, "--log-file") && !has(&sim, "--config"),
         "{sim:?}"
     );
     let drain = flags(&["drain", "--help"]);

@@ -477,3 +477,55 @@ async fn scale_subresource() {
         "NotFound",
     );
 }
+
+/// The status/spec split of a kind with a `status` subresource, as the registry's strategies
+/// do it: an update of the node leaves its status as it was, an update of `/status` changes
+/// only the status (labels and spec stay).
+#[tokio::test]
+async fn status_is_written_through_its_subresource_only() {
+    let sim = static_sim().await;
+    let h = Http::new(&sim);
+    put(&sim, Kind::Node, node("n1", true, &[], "v1.25.4"));
+    let merge = "application/merge-patch+json";
+    let r = h
+        .patch(
+            "/api/v1/nodes/n1",
+            merge,
+            r#"{"spec":{"unschedulable":true},"status":{"phase":"Gone"}}"#,
+        )
+        .await;
+    assert_eq!(r.code, 200, "{r:?}");
+    assert_eq!(r.body["spec"]["unschedulable"], true);
+    assert!(
+        r.body["status"].get("phase").is_none(),
+        "{:?}",
+        r.body["status"]
+    );
+    let r = h
+        .patch(
+            "/api/v1/nodes/n1/status",
+            merge,
+            r#"{"spec":{"unschedulable":false},"metadata":{"labels":{"x":"1"}},"status":{"phase":"Running"}}"#,
+        )
+        .await;
+    assert_eq!(r.code, 200, "{r:?}");
+    assert_eq!(r.body["status"]["phase"], "Running");
+    assert_eq!(r.body["spec"]["unschedulable"], true, "the spec stays");
+    assert!(
+        r.body["metadata"]["labels"].get("x").is_none(),
+        "labels stay"
+    );
+    // And a PUT of the node keeps the status the subresource wrote.
+    let mut whole = r.body.clone();
+    whole["status"]["phase"] = json!("Pending");
+    let r = h
+        .send(
+            "PUT",
+            "/api/v1/nodes/n1",
+            &[("content-type", "application/json")],
+            Some(&whole.to_string()),
+        )
+        .await;
+    assert_eq!(r.code, 200, "{r:?}");
+    assert_eq!(r.body["status"]["phase"], "Running");
+}

@@ -18,10 +18,12 @@ pub mod patch;
 pub mod pod_io;
 pub mod pods;
 pub mod protobuf;
+pub mod request;
 pub mod scale;
 pub mod selectors;
 pub mod stats;
 pub mod status;
+pub mod strategy;
 pub mod strict;
 pub mod table;
 pub mod validation;
@@ -344,6 +346,25 @@ fn injected(code: u16, path: &str) -> Response {
     ApiError::new(code, reason, message).into_response()
 }
 
+/// The write a request for `t` (the object `name`) makes.
+fn write<'a>(
+    t: &'a Target,
+    name: &'a str,
+    query: &'a Params,
+    content_type: &'a str,
+    body: &'a [u8],
+) -> request::Write<'a> {
+    request::Write {
+        kind: t.kind,
+        ns: t.ns.as_deref(),
+        name,
+        sub: t.sub.as_deref(),
+        query,
+        content_type,
+        body,
+    }
+}
+
 /// The query with `fieldManager` filled in from the User-Agent when the client gave none
 /// (not for a server-side apply, which must name its manager).
 fn with_manager(q: &Params, req: &Request) -> Params {
@@ -560,12 +581,12 @@ async fn serve_resource(
         ("PUT" | "PATCH", Some(name)) if sub == Some("scale") => {
             let q = &with_manager(q, &req);
             let (ct, body) = read_body(req).await?;
-            let patch_type = (method == Method::PATCH).then_some(ct.as_str());
-            scale::change(st, t.kind, ns, name, patch_type, &ct, &body, q)
+            let w = write(&t, name, q, &ct, &body);
+            scale::change(st, &w, method == Method::PATCH)
         }
         ("POST", None) => {
             let (ct, body) = read_body(req).await?;
-            objects::create(st, t.kind, t.ns.as_deref(), &ct, &body, q)
+            objects::create(st, &write(&t, "", q, &ct, &body))
         }
         ("POST", Some(name)) if sub == Some("eviction") => {
             let (ct, body) = read_body(req).await?;
@@ -574,17 +595,17 @@ async fn serve_resource(
         ("PUT", Some(name)) => {
             let q = &with_manager(q, &req);
             let (ct, body) = read_body(req).await?;
-            objects::replace(st, t.kind, ns, name, sub, &ct, &body, q)
+            objects::replace(st, &write(&t, name, q, &ct, &body))
         }
         ("PATCH", Some(name)) => {
             let q = &with_manager(q, &req);
             let (ct, body) = read_body(req).await?;
-            objects::patch(st, t.kind, ns, name, sub, &ct, &body, q)
+            objects::patch(st, &write(&t, name, q, &ct, &body))
         }
         ("DELETE", Some(name)) if sub.is_none() => {
             let (ct, body) = read_body(req).await?;
             let opts = delete::DeleteOptions::from_request(q, &ct, &body)?;
-            if t.kind == Kind::Pod {
+            if strategy::Strategy::of(t.kind).graceful_delete() {
                 let pod = pods::delete_pod(st, ns, name, &opts)?;
                 Ok(json_value(200, &pod))
             } else {

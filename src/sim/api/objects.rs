@@ -3,11 +3,13 @@
 use serde_json::{Value, json};
 
 use super::patch::{self, PatchType};
+use super::request::Write;
 use super::status::{ApiError, ApiResult, json_value, object_details};
+use super::strategy::Strategy;
 use super::strict::{self, Directive};
 use super::table::{self, IncludeObject};
 use super::{ApiState, Params, decode_object, dry_run};
-use super::{apply, defaults, managed, validation};
+use super::{apply, managed};
 use crate::sim::clock::format_time;
 use crate::sim::controllers::gc;
 use crate::sim::kinds::Kind;
@@ -76,20 +78,14 @@ pub fn check_namespace_open(st: &ApiState, kind: Kind, ns: &str, name: &str) -> 
 }
 
 /// POST a new object: decode (unknown fields per `fieldValidation`), admission (namespace
-/// lifecycle), defaults, validation, then store.
-pub fn create(
-    st: &ApiState,
-    kind: Kind,
-    path_ns: Option<&str>,
-    ct: &str,
-    body: &[u8],
-    q: &Params,
-) -> ApiResult {
-    if kind.namespaced() && path_ns.is_none() {
+/// lifecycle), the kind's strategy (defaults, validation), then store.
+pub fn create(st: &ApiState, w: &Write) -> ApiResult {
+    let (kind, q) = (w.kind, w.query);
+    if kind.namespaced() && w.ns.is_none() {
         return Err(ApiError::method_not_allowed("POST"));
     }
     let directive = Directive::from_query(q)?;
-    let mut obj = decode_object(ct, body)?;
+    let mut obj = decode_object(w.content_type, w.body)?;
     if let Some(k) = obj["kind"].as_str()
         && k != kind.name()
     {
@@ -100,7 +96,7 @@ pub fn create(
     }
     let decoded = strict::decode(kind, &obj, directive)?;
     strict::prune(kind, &mut obj);
-    if let Some(ns) = path_ns {
+    if let Some(ns) = w.ns {
         match obj["metadata"]["namespace"].as_str() {
             Some(b) if !b.is_empty() && b != ns => {
                 return Err(ApiError::bad_request(
@@ -112,29 +108,13 @@ pub fn create(
         let name = obj["metadata"]["name"].as_str().unwrap_or("");
         check_namespace_open(st, kind, ns, name)?;
     }
-    if let Some(m) = obj["metadata"].as_object_mut() {
-        for f in [
-            "resourceVersion",
-            "uid",
-            "creationTimestamp",
-            "deletionTimestamp",
-            "deletionGracePeriodSeconds",
-            "generation",
-            "selfLink",
-        ] {
-            m.remove(f);
-        }
-    }
-    if kind == Kind::Job {
-        // A Job's generated selector names its own uid.
-        obj["metadata"]["uid"] = json!(defaults::new_uid());
-    }
-    defaults::on_create(kind, &mut obj);
-    validation::check_create(kind, &obj)?;
+    let strategy = Strategy::of(kind);
+    strategy.prepare_for_create(&mut obj);
+    strategy.validate(&obj)?;
     super::corekinds::allocate(&st.store, kind, &mut obj)?;
     if dry_run(q) {
         let name = obj["metadata"]["name"].as_str().unwrap_or("").to_string();
-        if !name.is_empty() && st.store.get(kind, path_ns.unwrap_or(""), &name).is_some() {
+        if !name.is_empty() && st.store.get(kind, w.namespace(), &name).is_some() {
             return Err(ApiError::from_store(StoreError::AlreadyExists {
                 kind,
                 name,
@@ -155,12 +135,16 @@ pub fn create(
     ))
 }
 
-/// Defaults and validates `next`, the result of an update of `before` (not for `status`).
-fn admit_update(kind: Kind, before: &Value, next: &mut Value) -> ApiResult<()> {
-    super::corekinds::prepare_update(kind, before, next);
-    let template_changed = before["spec"]["template"] != next["spec"]["template"];
-    defaults::scheme(kind, next, template_changed);
-    validation::check_update(kind, before, next)
+/// The kind's strategy on an update that made `next` of `before`: through `/status` only
+/// the status changes; otherwise the status stays, and defaults and validation apply.
+fn admit_update(kind: Kind, sub: Option<&str>, before: &Value, next: &mut Value) -> ApiResult<()> {
+    let strategy = Strategy::of(kind);
+    if sub == Some("status") {
+        strategy.prepare_for_status_update(before, next);
+        return Ok(());
+    }
+    strategy.prepare_for_update(before, next);
+    strategy.validate_update(before, next)
 }
 
 /// Unknown fields of a patched object that the stored one did not already have, checked
@@ -225,19 +209,10 @@ fn update_by(st: &ApiState, q: &Params) -> (String, String) {
 }
 
 /// PUT (replace) an object or its status.
-#[allow(clippy::too_many_arguments)]
-pub fn replace(
-    st: &ApiState,
-    kind: Kind,
-    ns: &str,
-    name: &str,
-    sub: Option<&str>,
-    ct: &str,
-    body: &[u8],
-    q: &Params,
-) -> ApiResult {
+pub fn replace(st: &ApiState, w: &Write) -> ApiResult {
+    let (kind, name, q) = (w.kind, w.name, w.query);
     let directive = Directive::from_query(q)?;
-    let new = decode_object(ct, body)?;
+    let new = decode_object(w.content_type, w.body)?;
     if new["metadata"]["name"].as_str().is_some_and(|n| n != name) {
         return Err(ApiError::bad_request(
             "the name of the object does not match the name on the URL",
@@ -246,35 +221,24 @@ pub fn replace(
     let decoded = strict::decode(kind, &new, directive)?;
     let mut new = new;
     strict::prune(kind, &mut new);
-    let status_only = sub == Some("status");
     let (manager, time) = update_by(st, q);
     let mut failure: Option<ApiError> = None;
     let apply = |cur: &mut Value| -> Result<(), StoreError> {
         check_uid(&new["metadata"]["uid"], cur, kind, name)?;
         check_rv(&new["metadata"]["resourceVersion"], cur, kind, name)?;
-        let before = cur.clone();
-        if status_only {
-            cur["status"] = new["status"].clone();
-        } else {
-            let status = cur["status"].take();
-            let mut next = new.clone();
-            if !status.is_null() && kind != Kind::Event {
-                next["status"] = status;
-            }
-            *cur = next;
-            managed::keep(&before, cur);
-            if let Err(e) = admit_update(kind, &before, cur) {
-                failure = Some(e);
-                return Err(StoreError::Invalid(String::new()));
-            }
+        let before = std::mem::replace(cur, new.clone());
+        managed::keep(&before, cur);
+        if let Err(e) = admit_update(kind, w.sub, &before, cur) {
+            failure = Some(e);
+            return Err(StoreError::Invalid(String::new()));
         }
-        managed::record(&before, cur, &manager, &time, sub);
+        managed::record(&before, cur, &manager, &time, w.sub);
         Ok(())
     };
     let res = if dry_run(q) {
-        st.store.preview_update(kind, ns, name, apply)
+        st.store.preview_update(kind, w.namespace(), name, apply)
     } else {
-        st.store.update(kind, ns, name, apply)
+        st.store.update(kind, w.namespace(), name, apply)
     };
     let out = match (res, failure) {
         (_, Some(e)) => return Err(e),
@@ -304,84 +268,43 @@ fn patch_body(ty: PatchType, body: &[u8]) -> ApiResult<Value> {
     Ok(p)
 }
 
-/// PATCH an object (merge, strategic merge, JSON patch; apply-patch as a merge that may create).
-#[allow(clippy::too_many_arguments)]
-pub fn patch(
-    st: &ApiState,
-    kind: Kind,
-    ns: &str,
-    name: &str,
-    sub: Option<&str>,
-    ct: &str,
-    body: &[u8],
-    q: &Params,
-) -> ApiResult {
-    let ty =
-        PatchType::from_content_type(ct).ok_or_else(|| ApiError::unsupported_media_type(ct))?;
-    let directive = Directive::from_query(q)?;
-    let p = patch_body(ty, body)?;
-    let mut failure: Option<ApiError> = None;
-    let mut warnings = Vec::new();
+/// PATCH an object (merge, strategic merge, JSON patch, or a server-side apply, which
+/// creates the object when there is none).
+pub fn patch(st: &ApiState, w: &Write) -> ApiResult {
+    let (kind, q) = (w.kind, w.query);
+    let ty = PatchType::from_content_type(w.content_type)
+        .ok_or_else(|| ApiError::unsupported_media_type(w.content_type))?;
     let (manager, time) = update_by(st, q);
     if ty == PatchType::Apply {
         applier(q)?;
     }
-    let force = q.get("force").is_some_and(|f| f == "true");
+    let how = Patching {
+        w,
+        ty,
+        patch: patch_body(ty, w.body)?,
+        directive: Directive::from_query(q)?,
+        manager,
+        time,
+        force: q.get("force").is_some_and(|f| f == "true"),
+    };
+    let mut failure: Option<ApiError> = None;
+    let mut warnings = Vec::new();
     let apply = |cur: &mut Value| -> Result<(), StoreError> {
-        let mut fail = |e: ApiError| {
-            failure = Some(e);
-            Err(StoreError::Invalid(String::new()))
-        };
-        // A patch's uid is not a precondition but a change of an immutable field (422), as
-        // on the real server; a PUT's is a precondition (409).
-        let (want, have) = (&p["metadata"]["uid"], &cur["metadata"]["uid"]);
-        if want.as_str().is_some_and(|u| !u.is_empty()) && want != have {
-            let msg = format!("metadata.uid: Invalid value: {want}: field is immutable");
-            return fail(ApiError::invalid(kind, name, msg));
-        }
-        check_rv(&p["metadata"]["resourceVersion"], cur, kind, name)?;
-        let before = cur.clone();
-        if ty == PatchType::Apply {
-            if let Err(found) = apply::apply(cur, &p, &manager, &time, force) {
-                return fail(apply::conflict_error(&found));
+        match how.patched(cur) {
+            Ok(w) => {
+                warnings = w;
+                Ok(())
             }
-        } else if let Err(e) = patch::apply(ty, cur, &p) {
-            return fail(ApiError::invalid(kind, name, e));
-        }
-        if !cur.is_object() || !cur["metadata"].is_object() {
-            return fail(ApiError::invalid(
-                kind,
-                name,
-                "the patch removed the object's metadata",
-            ));
-        }
-        // A patch cannot write managedFields (the server keeps them; an apply has set them).
-        if ty != PatchType::Apply {
-            managed::keep(&before, cur);
-        }
-        match decode_patched(kind, &before, cur, directive) {
-            Ok(d) => {
-                if !d.warnings.is_empty() {
-                    strict::prune(kind, cur);
-                }
-                warnings = d.warnings;
+            Err(e) => {
+                failure = Some(e);
+                Err(StoreError::Invalid(String::new()))
             }
-            Err(e) => return fail(e),
         }
-        if sub != Some("status")
-            && let Err(e) = admit_update(kind, &before, cur)
-        {
-            return fail(e);
-        }
-        if ty != PatchType::Apply {
-            managed::record(&before, cur, &manager, &time, sub);
-        }
-        Ok(())
     };
     let res = if dry_run(q) {
-        st.store.preview_update(kind, ns, name, apply)
+        st.store.preview_update(kind, w.namespace(), w.name, apply)
     } else {
-        st.store.update(kind, ns, name, apply)
+        st.store.update(kind, w.namespace(), w.name, apply)
     };
     if let Some(e) = failure {
         return Err(e);
@@ -394,14 +317,59 @@ pub fn patch(
             Ok(strict::with_warnings(json_value(200, &obj), &warnings))
         }
         Err(StoreError::NotFound { .. }) if ty == PatchType::Apply && !dry_run(q) => {
-            let applied = Applied {
-                manager: &manager,
-                time: &time,
-                directive,
-            };
-            apply_create(st, kind, ns, name, p, applied)
+            apply_create(st, &how)
         }
         Err(e) => Err(e.into()),
+    }
+}
+
+/// One PATCH request, decoded: what it changes and who changes it.
+struct Patching<'a> {
+    w: &'a Write<'a>,
+    ty: PatchType,
+    patch: Value,
+    directive: Directive,
+    manager: String,
+    time: String,
+    /// `?force=true`: an apply takes over the fields it conflicts on.
+    force: bool,
+}
+
+impl Patching<'_> {
+    /// Patches `cur` (the stored object) in place; the warnings of unknown fields.
+    fn patched(&self, cur: &mut Value) -> ApiResult<Vec<String>> {
+        let (kind, name) = (self.w.kind, self.w.name);
+        // A patch's uid is not a precondition but a change of an immutable field (422), as
+        // on the real server; a PUT's is a precondition (409).
+        let (want, have) = (&self.patch["metadata"]["uid"], &cur["metadata"]["uid"]);
+        if want.as_str().is_some_and(|u| !u.is_empty()) && want != have {
+            let msg = format!("metadata.uid: Invalid value: {want}: field is immutable");
+            return Err(ApiError::invalid(kind, name, msg));
+        }
+        check_rv(&self.patch["metadata"]["resourceVersion"], cur, kind, name)?;
+        let before = cur.clone();
+        if self.ty == PatchType::Apply {
+            apply::apply(cur, &self.patch, &self.manager, &self.time, self.force)
+                .map_err(|found| apply::conflict_error(&found))?;
+        } else {
+            patch::apply(self.ty, cur, &self.patch)
+                .map_err(|e| ApiError::invalid(kind, name, e))?;
+            // A patch cannot write managedFields (the server keeps them).
+            managed::keep(&before, cur);
+        }
+        if !cur.is_object() || !cur["metadata"].is_object() {
+            let msg = "the patch removed the object's metadata";
+            return Err(ApiError::invalid(kind, name, msg));
+        }
+        let decoded = decode_patched(kind, &before, cur, self.directive)?;
+        if !decoded.warnings.is_empty() {
+            strict::prune(kind, cur);
+        }
+        admit_update(kind, self.w.sub, &before, cur)?;
+        if self.ty != PatchType::Apply {
+            managed::record(&before, cur, &self.manager, &self.time, self.w.sub);
+        }
+        Ok(decoded.warnings)
     }
 }
 
@@ -417,39 +385,25 @@ fn applier(q: &Params) -> ApiResult<()> {
     }
 }
 
-/// Who applies, when, and how strictly the body is read.
-struct Applied<'a> {
-    manager: &'a str,
-    time: &'a str,
-    directive: Directive,
-}
-
 /// A server-side apply of an object that does not exist yet: a create, its fields the
 /// manager's.
-fn apply_create(
-    st: &ApiState,
-    kind: Kind,
-    ns: &str,
-    name: &str,
-    mut obj: Value,
-    by: Applied,
-) -> ApiResult {
-    let decoded = strict::decode(kind, &obj, by.directive)?;
+fn apply_create(st: &ApiState, how: &Patching) -> ApiResult {
+    let (kind, ns, name) = (how.w.kind, how.w.namespace(), how.w.name);
+    let mut obj = how.patch.clone();
+    let decoded = strict::decode(kind, &obj, how.directive)?;
     strict::prune(kind, &mut obj);
     let set = apply::field_set(&obj);
     let api_version = obj["apiVersion"].as_str().unwrap_or("v1").to_string();
-    obj["metadata"]["managedFields"] = json!([{"manager": by.manager, "operation": "Apply",
-        "apiVersion": api_version, "time": by.time, "fieldsType": "FieldsV1", "fieldsV1": set}]);
+    obj["metadata"]["managedFields"] = json!([{"manager": how.manager, "operation": "Apply",
+        "apiVersion": api_version, "time": how.time, "fieldsType": "FieldsV1", "fieldsV1": set}]);
     obj["metadata"]["name"] = json!(name);
     if kind.namespaced() {
         obj["metadata"]["namespace"] = json!(ns);
         check_namespace_open(st, kind, ns, name)?;
     }
-    if kind == Kind::Job {
-        obj["metadata"]["uid"] = json!(defaults::new_uid());
-    }
-    defaults::on_create(kind, &mut obj);
-    validation::check_create(kind, &obj)?;
+    let strategy = Strategy::of(kind);
+    strategy.prepare_for_create(&mut obj);
+    strategy.validate(&obj)?;
     super::corekinds::allocate(&st.store, kind, &mut obj)?;
     let created = st.store.create(kind, obj)?;
     Ok(strict::with_warnings(

@@ -3,8 +3,9 @@
 use serde_json::{Value, json};
 
 use super::patch::{self, PatchType};
+use super::request::Write;
 use super::status::{ApiError, ApiResult, json_value};
-use super::{ApiState, Params, decode_object, dry_run, managed};
+use super::{ApiState, decode_object, dry_run, managed};
 use crate::sim::clock::format_time;
 use crate::sim::kinds::Kind;
 use crate::sim::store::StoreError;
@@ -53,17 +54,10 @@ pub fn get(st: &ApiState, kind: Kind, ns: &str, name: &str) -> ApiResult {
 }
 
 /// PUT or PATCH `.../{name}/scale`: only `spec.replicas` is taken from the result.
-#[allow(clippy::too_many_arguments)]
-pub fn change(
-    st: &ApiState,
-    kind: Kind,
-    ns: &str,
-    name: &str,
-    patch_type: Option<&str>,
-    ct: &str,
-    body: &[u8],
-    q: &Params,
-) -> ApiResult {
+pub fn change(st: &ApiState, w: &Write, patch: bool) -> ApiResult {
+    let (kind, ns, name, q) = (w.kind, w.namespace(), w.name, w.query);
+    let (ct, body) = (w.content_type, w.body);
+    let patch_type = patch.then_some(ct);
     let (ty, input) = match patch_type {
         Some(ct) => {
             let ty = PatchType::from_content_type(ct)

@@ -497,3 +497,33 @@ async fn a_pods_events_come_in_the_kubelets_order_at_increasing_times() {
         "{msg} (took {took}s)"
     );
 }
+
+/// A mirror pod deleted through the API is its kubelet's to create again: gone at once (the
+/// static pod keeps running, so its status comes back as it was), back on the kubelet's next
+/// sync with a new uid, and not while the node's kubelet is down.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deleted_mirror_pod_comes_back_from_its_kubelet() {
+    let (sim, http) = frozen_seed().await;
+    let get = |sim: &Simulator| sim.store().get(Kind::Pod, "kube-system", "etcd-master0");
+    let before = get(&sim).expect("the seed's etcd mirror pod");
+    let path = "/api/v1/namespaces/kube-system/pods/etcd-master0";
+    let r = http.send("DELETE", path, &[], None).await;
+    assert_eq!(r.code, 200, "{r:?}");
+    step_until(&sim, "the mirror pod's object removed", 5, |s| get(s).is_none()).await;
+    step_until(&sim, "the kubelet's new mirror pod", 5, |s| get(s).is_some()).await;
+    let after = get(&sim).unwrap();
+    assert_ne!(after["metadata"]["uid"], before["metadata"]["uid"]);
+    assert_eq!(after["status"]["startTime"], before["status"]["startTime"]);
+    assert_eq!(after["status"]["phase"], "Running");
+    // With master0's kubelet down, a deleted mirror pod stays away until it is back.
+    kubedrain::sim::controllers::nodes::set_node_ready(sim.store(), "master0", false).unwrap();
+    let r = http
+        .send("DELETE", &format!("{path}?gracePeriodSeconds=0"), &[], None)
+        .await;
+    assert_eq!(r.code, 200, "{r:?}");
+    step_until(&sim, "removed while NotReady", 5, |s| get(s).is_none()).await;
+    step(&sim, 30).await;
+    assert!(get(&sim).is_none(), "no kubelet to create it while NotReady");
+    kubedrain::sim::controllers::nodes::set_node_ready(sim.store(), "master0", true).unwrap();
+    step_until(&sim, "back with the kubelet", 15, |s| get(s).is_some()).await;
+}

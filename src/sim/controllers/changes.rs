@@ -23,6 +23,10 @@ impl Manager {
             Kind::Pod => {
                 self.kubelet_dirty.insert(k.clone());
                 if new.is_none() {
+                    if super::mirror::is_mirror(&obj) {
+                        // The index keeps a skeleton: the kubelet needs the whole pod.
+                        self.mirror_removed(&k, &c.object.value());
+                    }
                     self.unschedulable.remove(&k);
                     if let Some(uid) = obj["metadata"]["uid"].as_str() {
                         self.killing.remove(uid);

@@ -112,6 +112,11 @@ impl Manager {
             if !ready_node {
                 return;
             }
+            if super::mirror::is_mirror(&pod) {
+                // The static pod goes on running: only its API object goes (and comes back).
+                let _ = self.store.delete(Kind::Pod, &k.0, &k.1);
+                return;
+            }
             let deadline = parse_time(&pod["metadata"]["deletionTimestamp"]).unwrap_or(now_t);
             if let Some(due) = self.killing.get(&uid).copied() {
                 // A second delete may shorten the grace period: honour the earlier time.
@@ -229,7 +234,11 @@ impl Manager {
             | Timer::Complete(k, u)
             | Timer::Remove(k, u)
             | Timer::Containers(k, u) => (k.clone(), u.clone()),
-            Timer::Pdb(_) | Timer::Node(_) | Timer::Job(_) | Timer::ReplicaSet(_) => return,
+            Timer::Pdb(_)
+            | Timer::Node(_)
+            | Timer::Job(_)
+            | Timer::ReplicaSet(_)
+            | Timer::Mirror(_) => return,
         };
         let Some(pod) = self.index.pod(&k) else {
             return;
@@ -381,7 +390,11 @@ impl Manager {
                     self.declared_advance(&k, &uid);
                 }
             }
-            Timer::Pdb(_) | Timer::Node(_) | Timer::Job(_) | Timer::ReplicaSet(_) => {}
+            Timer::Pdb(_)
+            | Timer::Node(_)
+            | Timer::Job(_)
+            | Timer::ReplicaSet(_)
+            | Timer::Mirror(_) => {}
         }
     }
 }

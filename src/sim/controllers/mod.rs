@@ -21,6 +21,7 @@ pub mod job;
 pub mod kubelet;
 pub mod leases;
 mod lifecycle;
+pub mod mirror;
 pub mod nodes;
 pub mod podspec;
 pub mod replicaset;
@@ -145,6 +146,8 @@ pub(crate) enum Timer {
     Pdb(ObjKey),
     /// Node re-evaluation (a NoExecute toleration runs out).
     Node(String),
+    /// A deleted mirror pod's kubelet syncs (and creates it again).
+    Mirror(ObjKey),
 }
 
 /// Clusters with more pods than this skip the periodic full resync.
@@ -171,6 +174,8 @@ pub(crate) struct Manager {
     node_ready: HashMap<String, bool>,
     /// Pods (uid) whose termination the kubelet has begun, with when they will be removed.
     killing: HashMap<String, Timestamp>,
+    /// Mirror pods deleted through the API, which their kubelets create again.
+    mirrors: mirror::Gone,
     /// Pods (uid) with a declared fate: what the kubelet remembers of their containers.
     runs: HashMap<String, Vec<containers::Track>>,
     last_resync: Timestamp,
@@ -204,6 +209,7 @@ impl Manager {
             unschedulable: HashSet::new(),
             node_ready: HashMap::new(),
             killing: HashMap::new(),
+            mirrors: HashMap::new(),
             runs: HashMap::new(),
             last_resync: now,
             last_unschedulable_retry: now,
@@ -331,6 +337,7 @@ impl Manager {
                 Timer::Node(n) => {
                     self.nodes_dirty.insert(n);
                 }
+                Timer::Mirror(k) => self.mirror_sync(k),
                 t => self.kubelet_timer(t),
             }
         }

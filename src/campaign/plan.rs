@@ -43,8 +43,13 @@ pub struct Wave {
     pub control_plane: bool,
 }
 
+/// A node named in a selection that the cluster does not have.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("node \"{0}\" not found")]
+pub struct NoSuchNode(pub String);
+
 /// The nodes `sel` names, or why not (a name that does not exist).
-pub fn select<'a>(nodes: &'a [NodeRow], sel: &Selection) -> Result<Vec<&'a NodeRow>, String> {
+pub fn select<'a>(nodes: &'a [NodeRow], sel: &Selection) -> Result<Vec<&'a NodeRow>, NoSuchNode> {
     match sel {
         Selection::Names(names) => {
             let mut out: Vec<&NodeRow> = Vec::new();
@@ -52,7 +57,7 @@ pub fn select<'a>(nodes: &'a [NodeRow], sel: &Selection) -> Result<Vec<&'a NodeR
                 let n = nodes
                     .iter()
                     .find(|n| n.name() == name)
-                    .ok_or_else(|| format!("node \"{name}\" not found"))?;
+                    .ok_or_else(|| NoSuchNode(name.clone()))?;
                 if !out.iter().any(|o| o.name() == name) {
                     out.push(n);
                 }
@@ -407,7 +412,9 @@ mod tests {
         let workers = select(&nodes, &Selection::AllWorkers).unwrap();
         assert_eq!(waves(&workers, 0).len(), 3, "max-unavailable 0 means 1");
         assert_eq!(
-            select(&nodes, &Selection::Names(vec!["nope".into()])).unwrap_err(),
+            select(&nodes, &Selection::Names(vec!["nope".into()]))
+                .unwrap_err()
+                .to_string(),
             "node \"nope\" not found"
         );
     }

@@ -469,13 +469,13 @@ fn plans_refused() {
         ("v2.0.0", "another major version"),
     ];
     for (target, words) in cases {
-        let err = plan(&seed(), &t(target)).expect_err(target);
+        let err = plan(&seed(), &t(target)).expect_err(target).to_string();
         assert!(err.contains(words), "{target}: {err}");
     }
     let mut unknown = seed();
     unknown.pods.clear();
     unknown.server = None;
-    let err = plan(&unknown, &t("v1.26.0")).unwrap_err();
+    let err = plan(&unknown, &t("v1.26.0")).unwrap_err().to_string();
     assert!(err.contains("kube-apiserver version is unknown"), "{err}");
 }
 

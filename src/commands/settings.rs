@@ -49,7 +49,7 @@ pub fn load(flag: Option<&Path>) -> Result<Settings, ConfigError> {
         crate::ui::columns::check(pane, titles).map_err(|why| invalid("ui.columns", pane, why))?;
     }
     if let Some(t) = &cfg.drain.timeout {
-        crate::cli::go_duration(t).map_err(|why| invalid("drain", "timeout", why))?;
+        crate::cli::go_duration(t).map_err(|why| invalid("drain", "timeout", why.to_string()))?;
     }
     install(&cfg, skin, keys);
     Ok(Settings {

@@ -144,7 +144,7 @@ fn info(cli: &Cli, settings: &kubedrain::commands::settings::Settings) -> color_
 
 fn run_main(mut cli: Cli, matches: &clap::ArgMatches) -> color_eyre::Result<()> {
     kubedrain::logging::init(kubedrain::logging::path(cli.log_file.as_deref()).as_deref())
-        .map_err(|e| eyre!(e))?;
+        .map_err(|e| eyre!("{e}"))?;
     let settings =
         kubedrain::commands::settings::load(cli.config.as_deref()).map_err(|e| eyre!("{e}"))?;
     if let (Some(Command::Drain(a)), Some(m)) =
@@ -353,7 +353,7 @@ async fn demo(
     if !readonly {
         kubedrain::drain::journal::Journal::open(Default::default())
             .prepare()
-            .map_err(|e| eyre!(e))?;
+            .map_err(|e| eyre!("{e}"))?;
     }
     // Before the screen opens (and left in the scrollback): how to join with kubectl.
     println!("export KUBECONFIG={}", kc.display());

@@ -242,6 +242,7 @@ pub async fn uncordon(
         });
     }
     if !force && let Err(why) = may_uncordon(&node) {
+        let why = why.to_string();
         let _ = journal
             .record_durable(name, Action::Uncordon, "refused", None, Some(&why))
             .await;

@@ -83,5 +83,5 @@ pub fn table_request(req_accept: &str, q: &Params) -> ApiResult<Option<IncludeOb
     }
     IncludeObject::parse(q.get("includeObject").map(String::as_str))
         .map(Some)
-        .map_err(ApiError::bad_request)
+        .map_err(|e| ApiError::bad_request(e.to_string()))
 }

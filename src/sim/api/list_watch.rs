@@ -86,9 +86,9 @@ struct Filter {
 impl Filter {
     fn from_query(kind: Kind, q: &Params) -> ApiResult<Self> {
         let labels = LabelSelector::parse(q.get("labelSelector").map_or("", String::as_str))
-            .map_err(ApiError::bad_request)?;
+            .map_err(|e| ApiError::bad_request(e.to_string()))?;
         let fields = FieldSelector::parse(kind, q.get("fieldSelector").map_or("", String::as_str))
-            .map_err(ApiError::bad_request)?;
+            .map_err(|e| ApiError::bad_request(e.to_string()))?;
         Ok(Self { labels, fields })
     }
 

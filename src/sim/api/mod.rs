@@ -271,7 +271,7 @@ async fn serve(
             let review = decode_object(&ct, &body)?;
             auth::review::answer(st.auth.as_deref(), &user, &review)
                 .map(|v| json_value(201, &v))
-                .map_err(|m| ApiError::new(422, "Invalid", m))
+                .map_err(|m| ApiError::new(422, "Invalid", m.to_string()))
         }
         Route::SelfSubjectAccessReview => Err(ApiError::method_not_allowed(method.as_str())),
         Route::OpenApiRoot => get_only(Ok(json_value(200, &openapi::v3_root()))),

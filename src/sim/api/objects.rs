@@ -349,7 +349,7 @@ pub fn patch(
         check_rv(&p["metadata"]["resourceVersion"], cur, kind, name)?;
         let before = cur.clone();
         if let Err(e) = patch::apply(ty, cur, &p) {
-            return fail(ApiError::invalid(kind, name, e));
+            return fail(ApiError::invalid(kind, name, e.to_string()));
         }
         if !cur.is_object() || !cur["metadata"].is_object() {
             return fail(ApiError::invalid(

@@ -79,8 +79,8 @@ pub fn change(
         match ty {
             Some(ty) => {
                 if let Err(e) = patch::apply(ty, &mut scale, &input) {
-                    err = Some(e.clone());
-                    return Err(StoreError::Invalid(e));
+                    err = Some(e.to_string());
+                    return Err(StoreError::Invalid(e.to_string()));
                 }
             }
             None => scale = input.clone(),

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 /// Runs a node's upgrade in-process: `(node, target kubelet version or None for OS-only)`.
 /// The demo's `U` key uses the same hook; the simulator's `start_upgrade` fits behind it.
+/// `Err` is the implementer's own sentence, which the campaign reports as the step's failure.
 pub type UpgradeHook = Arc<dyn Fn(&str, Option<&str>) -> Result<(), String> + Send + Sync>;
 
 /// `v1.26.0` → `1.26.0`; `1.26` → `1.26`.

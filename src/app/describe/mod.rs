@@ -109,7 +109,8 @@ pub struct Request {
     pub cached_owner: Option<OwnerRef>,
 }
 
-/// What a fetch found; each part `Err` with the reason when it could not be read.
+/// What a fetch found; each part `Err` with the reason when it could not be read: the text
+/// the page prints (a `String`: the page only shows it, and `Facts` is `Clone`).
 #[derive(Debug, Clone)]
 pub enum Facts {
     Node {

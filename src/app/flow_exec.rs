@@ -135,6 +135,7 @@ impl FlowExec {
     }
 
     pub fn run(&mut self, cmd: FlowCmd) {
+        // Long: one arm per command, each spawning its task.
         let journal = self.journal.clone();
         let tx = self.tx.clone();
         if let FlowCmd::CheckDaemonSets { node, owners } = cmd {

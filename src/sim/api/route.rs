@@ -35,6 +35,7 @@ pub(super) enum Route {
 }
 
 pub(super) fn parse_route(path: &str) -> Route {
+    // Long: one match over the API's path shapes, read top to bottom as the apiserver's mux.
     let segs: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
     let (group, version, rest) = match segs.as_slice() {
         ["version"] => return Route::Version,

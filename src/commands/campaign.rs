@@ -4,6 +4,7 @@
 
 use std::collections::HashSet;
 use std::io::IsTerminal;
+use std::ops::ControlFlow;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -11,7 +12,7 @@ use jiff::Timestamp;
 
 use crate::campaign::events::{CampaignEvent, CampaignState};
 use crate::campaign::exec::{Setup, Start, start_campaign};
-use crate::campaign::journal::{CampaignJournal, Hold, HoldError, Spec, last_unfinished};
+use crate::campaign::journal::{CampaignJournal, Hold, HoldError, Progress, Spec, last_unfinished};
 use crate::campaign::plan::Selection;
 use crate::campaign::prepare::{Pick, PrepareError, Prepared, Request, prepare};
 use crate::campaign::read;
@@ -121,13 +122,17 @@ fn selection(a: &CampaignArgs) -> Result<Option<Selection>, CampaignCmdError> {
     })
 }
 
-async fn run_inner(
-    kube: &KubeArgs,
-    readonly: bool,
-    a: CampaignArgs,
-    cluster: Option<(kube::Config, Target)>,
-    upgrade: Option<UpgradeHook>,
-) -> Result<i32, CampaignCmdError> {
+/// The command line's campaign, checked before anything is read.
+struct Checked {
+    opts: DrainOptions,
+    target: Option<String>,
+    soak: Duration,
+    hold: Option<Hold>,
+    sel: Option<Selection>,
+}
+
+/// Checks the flags (and that hold points can be released) before anything is read.
+fn check(a: &CampaignArgs, readonly: bool) -> Result<Checked, CampaignCmdError> {
     let opts = a.flags.options()?;
     let target = a.target.as_deref().map(parse_target).transpose()?;
     let soak = parse_go_duration(&a.soak).ok_or_else(|| CampaignCmdError::Soak(a.soak.clone()))?;
@@ -145,7 +150,24 @@ async fn run_inner(
     if hold.is_some() && !a.dry_run && !std::io::stdin().is_terminal() {
         return Err(CampaignCmdError::HoldWithoutTerminal);
     }
-    let sel = selection(&a)?;
+    let sel = selection(a)?;
+    Ok(Checked {
+        opts,
+        target,
+        soak,
+        hold,
+        sel,
+    })
+}
+
+async fn run_inner(
+    kube: &KubeArgs,
+    readonly: bool,
+    a: CampaignArgs,
+    cluster: Option<(kube::Config, Target)>,
+    upgrade: Option<UpgradeHook>,
+) -> Result<i32, CampaignCmdError> {
+    let checked = check(&a, readonly)?;
     let (config, jtarget) = match cluster {
         Some(c) => c,
         None => load_config(&kube.connect())
@@ -155,64 +177,12 @@ async fn run_inner(
     let client = client_without_retry(config).map_err(CampaignCmdError::Connect)?;
     let journal = CampaignJournal::open(jtarget.clone());
     let start = if a.resume {
-        if !a.nodes.is_empty() || a.selector.is_some() || a.all_workers || a.control_plane {
-            return Err(CampaignCmdError::ResumeWithNodes);
-        }
-        let p = last_unfinished(&journal.entries(), &jtarget.server).ok_or_else(|| {
-            CampaignCmdError::NothingToResume {
-                server: jtarget.server.clone(),
-                journal: journal.path.clone(),
-            }
-        })?;
-        if p.spec.hold.is_some() && !std::io::stdin().is_terminal() {
-            return Err(CampaignCmdError::ResumeWithoutTerminal);
-        }
-        if target.is_some() && target != p.spec.target {
-            return Err(CampaignCmdError::OtherTarget {
-                given: target.clone().unwrap_or_default(),
-                journaled: p.spec.target.as_deref().unwrap_or("none: OS only").into(),
-            });
-        }
-        match p.next() {
-            Some((n, s)) => println!(
-                "resuming campaign {} at node/{n}, step {}",
-                p.campaign,
-                s.name()
-            ),
-            None => println!("resuming campaign {}: only its end is left", p.campaign),
-        }
-        Start::Resume(p)
+        Start::Resume(resumed(&a, &journal, &jtarget.server, &checked.target)?)
     } else {
-        let pick = match sel {
-            Some(s) => Pick::Nodes(s),
-            None => Pick::Labels(a.selector.clone().unwrap_or_default()),
-        };
-        let req = Request {
-            pick,
-            target: target.clone(),
-            max_unavailable: a.max_unavailable,
-            soak_secs: soak.as_secs(),
-            allow_outage: opts.allow_outage,
-            taint_queued: a.taint_queued,
-            hold,
-        };
-        let Prepared {
-            spec,
-            held,
-            cluster,
-        } = prepare(&client, &req).await?;
-        if let (Some(why), Some(t)) = (held, &target) {
-            eprintln!("held: {why}");
-            eprintln!("(`kubedrain versions --target {t}` shows the whole way)");
-            return Ok(1);
+        match planned(&client, &a, &checked).await? {
+            ControlFlow::Continue(spec) => Start::New(spec),
+            ControlFlow::Break(code) => return Ok(code),
         }
-        for l in order_lines(&spec) {
-            println!("{l}");
-        }
-        if a.dry_run {
-            return Ok(dry_run(&cluster, &spec, &opts));
-        }
-        Start::New(spec)
     };
     if a.dry_run {
         return Err(CampaignCmdError::DryRunResume);
@@ -221,11 +191,87 @@ async fn run_inner(
         client,
         journal,
         drain_journal: Journal::open(jtarget),
-        opts,
+        opts: checked.opts,
         upgrade,
         poll: Duration::from_secs(1),
     };
     Ok(execute(setup, start, a.report).await)
+}
+
+/// `--resume`: the journal's last unfinished campaign against `server`, if it may go on as
+/// asked; says where it resumes.
+fn resumed(
+    a: &CampaignArgs,
+    journal: &CampaignJournal,
+    server: &str,
+    target: &Option<String>,
+) -> Result<Progress, CampaignCmdError> {
+    if !a.nodes.is_empty() || a.selector.is_some() || a.all_workers || a.control_plane {
+        return Err(CampaignCmdError::ResumeWithNodes);
+    }
+    let p = last_unfinished(&journal.entries(), server).ok_or_else(|| {
+        CampaignCmdError::NothingToResume {
+            server: server.to_string(),
+            journal: journal.path.clone(),
+        }
+    })?;
+    if p.spec.hold.is_some() && !std::io::stdin().is_terminal() {
+        return Err(CampaignCmdError::ResumeWithoutTerminal);
+    }
+    if target.is_some() && *target != p.spec.target {
+        return Err(CampaignCmdError::OtherTarget {
+            given: target.clone().unwrap_or_default(),
+            journaled: p.spec.target.as_deref().unwrap_or("none: OS only").into(),
+        });
+    }
+    match p.next() {
+        Some((n, s)) => println!(
+            "resuming campaign {} at node/{n}, step {}",
+            p.campaign,
+            s.name()
+        ),
+        None => println!("resuming campaign {}: only its end is left", p.campaign),
+    }
+    Ok(p)
+}
+
+/// A new campaign: planned and its order printed; `Break` with the exit code when it stops
+/// there (held by the skew policy, or a dry run).
+async fn planned(
+    client: &kube::Client,
+    a: &CampaignArgs,
+    c: &Checked,
+) -> Result<ControlFlow<i32, Spec>, CampaignCmdError> {
+    let pick = match &c.sel {
+        Some(s) => Pick::Nodes(s.clone()),
+        None => Pick::Labels(a.selector.clone().unwrap_or_default()),
+    };
+    let req = Request {
+        pick,
+        target: c.target.clone(),
+        max_unavailable: a.max_unavailable,
+        soak_secs: c.soak.as_secs(),
+        allow_outage: c.opts.allow_outage,
+        taint_queued: a.taint_queued,
+        hold: c.hold,
+    };
+    let Prepared {
+        spec,
+        held,
+        cluster,
+    } = prepare(client, &req).await?;
+    if let (Some(why), Some(t)) = (held, &c.target) {
+        eprintln!("held: {why}");
+        eprintln!("(`kubedrain versions --target {t}` shows the whole way)");
+        return Ok(ControlFlow::Break(1));
+    }
+    for l in order_lines(&spec) {
+        println!("{l}");
+    }
+    if a.dry_run {
+        return Ok(ControlFlow::Break(dry_run(&cluster, &spec, &c.opts)));
+    }
+    Ok(ControlFlow::Continue(spec))
 }
 
 fn dry_run(cluster: &read::Cluster, spec: &Spec, opts: &DrainOptions) -> i32 {

@@ -51,15 +51,36 @@ pub(super) async fn drain_many(
     journal: &Journal,
     interrupt: &mut Interrupt,
 ) -> i32 {
-    let delete = opts.disable_eviction;
     let mut outcomes: Vec<DrainOutcome> = Vec::new();
+    let cordoned = cordon_all(&client, nodes, journal, interrupt, &mut outcomes).await;
+    for node in cordoned {
+        let outcome = if interrupt.interrupted() {
+            not_drained(node, "left cordoned: not drained (interrupted)")
+        } else {
+            drain_cordoned(&client, node, &opts, journal, interrupt).await
+        };
+        outcomes.push(outcome);
+    }
+    print(render::summary_lines(&outcomes));
+    i32::from(interrupt.interrupted() || outcomes.iter().any(|o| o.state != NodeState::Drained))
+}
+
+/// The first step of [`drain_many`]: every node cordoned, one line each; a node whose
+/// cordon failed or was interrupted gets its outcome in `outcomes`. Returns the cordoned.
+async fn cordon_all<'a>(
+    client: &Client,
+    nodes: &'a [String],
+    journal: &Journal,
+    interrupt: &mut Interrupt,
+    outcomes: &mut Vec<DrainOutcome>,
+) -> Vec<&'a String> {
     let mut cordoned = Vec::new();
     for node in nodes {
         if interrupt.interrupted() {
             outcomes.push(not_drained(node, "not cordoned (interrupted)"));
             continue;
         }
-        let cordon = node_ops::cordon(&client, node, false, journal);
+        let cordon = node_ops::cordon(client, node, false, journal);
         match interrupt.unless(cordon).await {
             Some(Ok(c)) if c.already => println!("node/{node} already cordoned"),
             Some(Ok(_)) => println!("node/{node} cordoned"),
@@ -87,54 +108,46 @@ pub(super) async fn drain_many(
         }
         cordoned.push(node);
     }
-    for node in cordoned {
-        if interrupt.interrupted() {
-            outcomes.push(not_drained(
-                node,
-                "left cordoned: not drained (interrupted)",
-            ));
-            continue;
+    cordoned
+}
+
+/// The second step of [`drain_many`] for one cordoned node: the pre-flight, then the drain,
+/// printing kubectl's lines (its cordon was printed in the first step).
+async fn drain_cordoned(
+    client: &Client,
+    node: &str,
+    opts: &DrainOptions,
+    journal: &Journal,
+    interrupt: &mut Interrupt,
+) -> DrainOutcome {
+    match interrupt.unless(preflight(client, node, opts, true)).await {
+        Some(Ok(())) => {}
+        Some(Err(code)) => {
+            return DrainOutcome {
+                node: node.to_string(),
+                state: NodeState::Failed,
+                errors: vec![format!("the plan refused the drain (exit {code})")],
+                pending_pods: vec![],
+                message: format!("node/{node} left cordoned: not drained (see the plan above)"),
+            };
         }
-        match interrupt
-            .unless(preflight(&client, node, &opts, true))
-            .await
-        {
-            Some(Ok(())) => {}
-            Some(Err(code)) => {
-                outcomes.push(DrainOutcome {
-                    node: node.clone(),
-                    state: NodeState::Failed,
-                    errors: vec![format!("the plan refused the drain (exit {code})")],
-                    pending_pods: vec![],
-                    message: format!("node/{node} left cordoned: not drained (see the plan above)"),
-                });
-                continue;
-            }
-            None => {
-                outcomes.push(not_drained(
-                    node,
-                    "left cordoned: not drained (interrupted)",
-                ));
-                continue;
-            }
-        }
-        let (handle, mut rx) = start_drain(client.clone(), node, opts.clone(), journal.clone());
-        loop {
-            tokio::select! {
-                ev = rx.recv() => match ev {
-                    None => break,
-                    // Printed above, when every node was cordoned.
-                    Some(DrainEvent::Cordoned { .. }) => {}
-                    Some(DrainEvent::Finished(o)) => print(render::node_outcome_lines(&o)),
-                    Some(ev) => print(render::event_lines(&ev, delete)),
-                },
-                _ = interrupt.next() => handle.interrupt(),
-            }
-        }
-        outcomes.push(handle.wait().await);
+        None => return not_drained(node, "left cordoned: not drained (interrupted)"),
     }
-    print(render::summary_lines(&outcomes));
-    i32::from(interrupt.interrupted() || outcomes.iter().any(|o| o.state != NodeState::Drained))
+    let delete = opts.disable_eviction;
+    let (handle, mut rx) = start_drain(client.clone(), node, opts.clone(), journal.clone());
+    loop {
+        tokio::select! {
+            ev = rx.recv() => match ev {
+                None => break,
+                // Printed above, when every node was cordoned.
+                Some(DrainEvent::Cordoned { .. }) => {}
+                Some(DrainEvent::Finished(o)) => print(render::node_outcome_lines(&o)),
+                Some(ev) => print(render::event_lines(&ev, delete)),
+            },
+            _ = interrupt.next() => handle.interrupt(),
+        }
+    }
+    handle.wait().await
 }
 
 /// The outcome of a node Ctrl-C kept from being drained.

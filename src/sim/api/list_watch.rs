@@ -18,7 +18,7 @@ use super::status::{ApiError, ApiResult, json_response, json_value};
 use super::table::{self, IncludeObject};
 use super::{ApiState, Params};
 use crate::sim::kinds::Kind;
-use crate::sim::store::{Change, ChangeType, StoreError, Stored};
+use crate::sim::store::{Change, ChangeType, StoreError, Stored, WatchStart};
 
 /// A list result shared by its pages.
 type Snapshot = Arc<Vec<Arc<Stored>>>;
@@ -182,43 +182,12 @@ pub fn list(
             "specifying resource version is not allowed when using continue",
         ));
     }
-    let exact = list_rv(st, q)?;
-    let (rv, items, offset, snap_id) = match q.get("continue").filter(|c| !c.is_empty()) {
-        Some(token) => {
-            let (id, off) = parse_continue(token)
-                .ok_or_else(|| ApiError::bad_request("continue key is not valid"))?;
-            let (rv, items) = st.pages.lock().unwrap().get(id).ok_or_else(|| {
-                ApiError::expired("The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.")
-            })?;
-            (rv, items, off, Some(id))
-        }
-        None if exact.is_some() => {
-            let at = exact.unwrap_or_default();
-            let ns = ns.or_else(|| filter.fields.required("metadata.namespace"));
-            let items = st
-                .store
-                .list_stored_at(kind, ns, |o| filter.matches(o), at)
-                .map_err(|_| {
-                    ApiError::expired("The resourceVersion for the provided list is too old.")
-                })?
-                .ok_or_else(|| too_large(at, st.store.resource_version()))?;
-            (at, Arc::new(items), 0, None)
-        }
-        None => {
-            // A namespace in the field selector narrows the scan like a namespaced path does.
-            let ns = ns.or_else(|| filter.fields.required("metadata.namespace"));
-            let on_node = (kind == Kind::Pod)
-                .then(|| filter.fields.required("spec.nodeName"))
-                .flatten();
-            let (rv, items) = if let Some(node) = on_node {
-                st.store
-                    .pods_on_node_stored(node, ns, |o| filter.matches(o))
-            } else {
-                st.store.list_stored(kind, ns, |o| filter.matches(o))
-            };
-            (rv, Arc::new(items), 0, None)
-        }
-    };
+    let ListFrom {
+        rv,
+        items,
+        offset,
+        id: snap_id,
+    } = snapshot(st, kind, ns, q, &filter)?;
     let end = if limit == 0 {
         items.len()
     } else {
@@ -244,15 +213,95 @@ pub fn list(
         );
         return Ok(json_value(200, &t));
     }
-    // Written by hand from the stored JSON: no object is decoded or serialised again.
+    list_body(kind, &meta, items, offset.min(end), end)
+}
+
+/// The items a list answers from: a page of a stored snapshot (a continue token), the store
+/// at an exact version, or the store now.
+struct ListFrom {
+    rv: u64,
+    items: Snapshot,
+    /// Where the page starts.
+    offset: usize,
+    /// The stored snapshot's id, for the next continue token.
+    id: Option<u64>,
+}
+
+/// What `q` lists from: the snapshot a continue token names, the store at the exact
+/// `resourceVersion` asked for, or the store now (narrowed by namespace and node).
+fn snapshot(
+    st: &ApiState,
+    kind: Kind,
+    ns: Option<&str>,
+    q: &Params,
+    filter: &Filter,
+) -> ApiResult<ListFrom> {
+    let exact = list_rv(st, q)?;
+    Ok(match q.get("continue").filter(|c| !c.is_empty()) {
+        Some(token) => {
+            let (id, off) = parse_continue(token)
+                .ok_or_else(|| ApiError::bad_request("continue key is not valid"))?;
+            let (rv, items) = st.pages.lock().unwrap().get(id).ok_or_else(|| {
+                ApiError::expired("The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.")
+            })?;
+            ListFrom {
+                rv,
+                items,
+                offset: off,
+                id: Some(id),
+            }
+        }
+        None if exact.is_some() => {
+            let at = exact.unwrap_or_default();
+            let ns = ns.or_else(|| filter.fields.required("metadata.namespace"));
+            let items = st
+                .store
+                .list_stored_at(kind, ns, |o| filter.matches(o), at)
+                .map_err(|_| {
+                    ApiError::expired("The resourceVersion for the provided list is too old.")
+                })?
+                .ok_or_else(|| too_large(at, st.store.resource_version()))?;
+            ListFrom {
+                rv: at,
+                items: Arc::new(items),
+                offset: 0,
+                id: None,
+            }
+        }
+        None => {
+            // A namespace in the field selector narrows the scan like a namespaced path does.
+            let ns = ns.or_else(|| filter.fields.required("metadata.namespace"));
+            let on_node = (kind == Kind::Pod)
+                .then(|| filter.fields.required("spec.nodeName"))
+                .flatten();
+            let (rv, items) = if let Some(node) = on_node {
+                st.store
+                    .pods_on_node_stored(node, ns, |o| filter.matches(o))
+            } else {
+                st.store.list_stored(kind, ns, |o| filter.matches(o))
+            };
+            ListFrom {
+                rv,
+                items: Arc::new(items),
+                offset: 0,
+                id: None,
+            }
+        }
+    })
+}
+
+/// A list's JSON, written by hand from the stored JSON: `items[start..end]` under `meta`.
+fn list_body(kind: Kind, meta: &Value, items: Snapshot, start: usize, end: usize) -> ApiResult {
+    // No object is decoded or serialised again.
     let mut out = Vec::with_capacity(256);
     out.extend_from_slice(b"{\"kind\":\"");
     out.extend_from_slice(list_kind(kind).as_bytes());
     out.extend_from_slice(b"\",\"apiVersion\":\"");
     out.extend_from_slice(kind.api_version().as_bytes());
     out.extend_from_slice(b"\",\"metadata\":");
-    serde_json::to_writer(&mut out, &meta).map_err(|e| ApiError::internal(e.to_string()))?;
+    serde_json::to_writer(&mut out, meta).map_err(|e| ApiError::internal(e.to_string()))?;
     out.extend_from_slice(b",\"items\":[");
+    let page = &items[start..end];
     if page.len() <= STREAM_CHUNK {
         write_items(&mut out, page);
         out.extend_from_slice(b"]}");
@@ -260,7 +309,6 @@ pub fn list(
     }
     // A large list goes out in chunks as it is written, instead of as one buffer as large
     // as the list (940 MB for 150,000 pods).
-    let start = offset.min(end);
     let chunks = (start..end).step_by(STREAM_CHUNK).map(move |a| {
         let b = (a + STREAM_CHUNK).min(end);
         let mut buf = Vec::new();
@@ -391,30 +439,104 @@ pub fn watch(
     table_opt: Option<IncludeObject>,
 ) -> ApiResult {
     let filter = Filter::from_query(kind, q)?;
-    let rv_param = q.get("resourceVersion").map(String::as_str).unwrap_or("");
-    let from = match rv_param {
-        "" => None,
-        s => Some(
-            s.parse::<u64>()
-                .map_err(|_| ApiError::bad_request(format!("invalid resource version {s:?}")))?,
-        ),
+    let ask = WatchAsk::parse(&st, q)?;
+    let (tx, resp) = event_stream(table_opt.is_some());
+    if st.faults.take_gone() {
+        let oldest = st.store.oldest_watchable();
+        let ev = gone_event(format!(
+            "too old resource version: {} ({})",
+            ask.from.unwrap_or(0),
+            oldest + 1
+        ));
+        tokio::spawn(async move {
+            let _ = tx.send(ev).await;
+        });
+        return Ok(resp);
+    }
+    let start = match st
+        .store
+        .watch(kind, if ask.send_initial { None } else { ask.from })
+    {
+        Ok(s) => s,
+        Err(StoreError::Gone { requested, oldest }) => {
+            let ev = gone_event(format!("too old resource version: {requested} ({oldest})"));
+            tokio::spawn(async move {
+                let _ = tx.send(ev).await;
+            });
+            return Ok(resp);
+        }
+        Err(e) => return Err(e.into()),
     };
-    let send_initial = q.get("sendInitialEvents").is_some_and(|v| v == "true");
-    let bookmarks = q.get("allowWatchBookmarks").is_some_and(|v| v == "true");
-    let asked: u64 = match q.get("timeoutSeconds") {
-        Some(t) => t
-            .parse()
-            .map_err(|_| ApiError::bad_request(format!("invalid timeoutSeconds {t:?}")))?,
-        None => 0,
+    // Taken now, before the task starts: an expiry from here on ends this watch.
+    let ends = WatchEnds {
+        shutdown: st.shutdown.clone(),
+        expiry: st.faults.expiry(),
     };
-    // As the apiserver: none (or 0) asked, a random time in [min, 2·min), so that watches
-    // opened together do not all end together.
-    let timeout = Some(match asked {
-        0 => st.min_request_timeout.mul_f64(1.0 + rand::random::<f64>()),
-        s => Duration::from_secs(s),
-    });
+    let w = Watcher {
+        st,
+        kind,
+        ns,
+        filter,
+        table: table_opt,
+        tx,
+        last_rv: start.rv,
+    };
+    tokio::spawn(w.run(start, ask, ends));
+    Ok(resp)
+}
+
+/// What a watch request asks for.
+struct WatchAsk {
+    /// `resourceVersion`: where to start.
+    from: Option<u64>,
+    /// `sendInitialEvents`: every object first, then a bookmark.
+    send_initial: bool,
+    /// `allowWatchBookmarks`.
+    bookmarks: bool,
+    /// How long the watch lasts.
+    timeout: Duration,
+}
+
+impl WatchAsk {
+    fn parse(st: &ApiState, q: &Params) -> ApiResult<Self> {
+        let from =
+            match q.get("resourceVersion").map(String::as_str).unwrap_or("") {
+                "" => None,
+                s => Some(s.parse::<u64>().map_err(|_| {
+                    ApiError::bad_request(format!("invalid resource version {s:?}"))
+                })?),
+            };
+        let asked: u64 = match q.get("timeoutSeconds") {
+            Some(t) => t
+                .parse()
+                .map_err(|_| ApiError::bad_request(format!("invalid timeoutSeconds {t:?}")))?,
+            None => 0,
+        };
+        // As the apiserver: none (or 0) asked, a random time in [min, 2·min), so that watches
+        // opened together do not all end together.
+        let timeout = match asked {
+            0 => st.min_request_timeout.mul_f64(1.0 + rand::random::<f64>()),
+            s => Duration::from_secs(s),
+        };
+        Ok(Self {
+            from,
+            send_initial: q.get("sendInitialEvents").is_some_and(|v| v == "true"),
+            bookmarks: q.get("allowWatchBookmarks").is_some_and(|v| v == "true"),
+            timeout,
+        })
+    }
+}
+
+/// What ends every watch from outside: the server stopping, and the history expiring.
+struct WatchEnds {
+    shutdown: tokio::sync::watch::Receiver<bool>,
+    expiry: tokio::sync::watch::Receiver<u64>,
+}
+
+/// The watch's chunked response, and the sender of its lines.
+fn event_stream(table: bool) -> (mpsc::Sender<Bytes>, Response) {
     let (tx, rx) = mpsc::channel::<Bytes>(256);
-    let ct = if table_opt.is_some() {
+    let ct = if table {
         "application/json;as=Table;v=v1;g=meta.k8s.io"
     } else {
         "application/json"
@@ -429,94 +551,91 @@ pub fn watch(
         header::CACHE_CONTROL,
         HeaderValue::from_static("no-cache, private"),
     );
+    (tx, resp)
+}
 
-    if st.faults.take_gone() {
-        let oldest = st.store.oldest_watchable();
-        let ev = gone_event(format!(
-            "too old resource version: {} ({})",
-            from.unwrap_or(0),
-            oldest + 1
-        ));
-        tokio::spawn(async move {
-            let _ = tx.send(ev).await;
-        });
-        return Ok(resp);
-    }
-    let start = match st.store.watch(kind, if send_initial { None } else { from }) {
-        Ok(s) => s,
-        Err(StoreError::Gone { requested, oldest }) => {
-            let ev = gone_event(format!("too old resource version: {requested} ({oldest})"));
-            tokio::spawn(async move {
-                let _ = tx.send(ev).await;
-            });
-            return Ok(resp);
-        }
-        Err(e) => return Err(e.into()),
-    };
-    let interval = st.bookmark_interval.max(Duration::from_millis(10));
-    let mut shutdown = st.shutdown.clone();
-    let mut expiry = st.faults.expiry();
-    let mut w = Watcher {
-        st,
-        kind,
-        ns,
-        filter,
-        table: table_opt,
-        tx,
-        last_rv: start.rv,
-    };
-    tokio::spawn(async move {
+impl Watcher {
+    /// Sends the backlog, then each change and (if asked) a bookmark every interval, until
+    /// the client goes, the timeout passes, the server stops or the history expires.
+    async fn run(mut self, start: WatchStart, ask: WatchAsk, ends: WatchEnds) {
+        let WatchEnds {
+            mut shutdown,
+            mut expiry,
+        } = ends;
+        let interval = self.st.bookmark_interval.max(Duration::from_millis(10));
         let mut live = start.live;
         for c in &start.backlog {
-            if !w.deliver(c).await {
+            if !self.deliver(c).await {
                 return;
             }
         }
-        w.last_rv = w.last_rv.max(start.rv);
-        if send_initial && bookmarks && w.tx.send(w.bookmark(start.rv, true)).await.is_err() {
+        self.last_rv = self.last_rv.max(start.rv);
+        if ask.send_initial
+            && ask.bookmarks
+            && self.tx.send(self.bookmark(start.rv, true)).await.is_err()
+        {
             return;
         }
-        let deadline = timeout.map(|t| tokio::time::Instant::now() + t);
+        let deadline = tokio::time::Instant::now() + ask.timeout;
         let first = tokio::time::Instant::now() + interval.min(Duration::from_secs(1));
         let mut tick = tokio::time::interval_at(first, interval);
         loop {
             tokio::select! {
                 _ = async { let _ = shutdown.wait_for(|v| *v).await; } => return,
-                _ = async { tokio::time::sleep_until(deadline.unwrap()).await }, if deadline.is_some() => return,
-                _ = w.tx.closed() => return,
+                _ = tokio::time::sleep_until(deadline) => return,
+                _ = self.tx.closed() => return,
                 _ = expiry.changed() => {
-                    let _ = w.tx.send(gone_event(format!("too old resource version: {} ({})", w.last_rv, w.st.store.oldest_watchable() + 1))).await;
+                    let _ = self.tx.send(gone_event(format!("too old resource version: {} ({})", self.last_rv, self.st.store.oldest_watchable() + 1))).await;
                     return;
                 }
-                _ = tick.tick(), if bookmarks => {
-                    // Everything up to `rv` is already in the channel: drain it, then bookmark.
-                    let rv = w.st.store.resource_version();
-                    loop {
-                        match live.try_recv() {
-                            Ok(c) => if c.rv > start.rv && !w.deliver(&c).await { return },
-                            Err(TryRecvError::Empty) => break,
-                            Err(TryRecvError::Lagged(_)) => {
-                                let _ = w.tx.send(gone_event("watch fell behind; too old resource version".into())).await;
-                                return;
-                            }
-                            Err(TryRecvError::Closed) => return,
-                        }
+                _ = tick.tick(), if ask.bookmarks => {
+                    if !self.catch_up_and_bookmark(&mut live, start.rv).await {
+                        return;
                     }
-                    let bm = w.bookmark(rv.max(w.last_rv), false);
-                    if w.tx.send(bm).await.is_err() { return }
                 }
                 r = live.recv() => match r {
-                    Ok(c) => if c.rv > start.rv && !w.deliver(&c).await { return },
+                    Ok(c) => if c.rv > start.rv && !self.deliver(&c).await { return },
                     Err(RecvError::Lagged(_)) => {
-                        let _ = w.tx.send(gone_event("watch fell behind; too old resource version".into())).await;
+                        let _ = self.tx.send(gone_event("watch fell behind; too old resource version".into())).await;
                         return;
                     }
                     Err(RecvError::Closed) => return,
                 }
             }
         }
-    });
-    Ok(resp)
+    }
+
+    /// Everything up to the store's version now is already in `live`: delivers it, then a
+    /// bookmark at that version. `false` when the watch is over.
+    async fn catch_up_and_bookmark(
+        &mut self,
+        live: &mut tokio::sync::broadcast::Receiver<Arc<Change>>,
+        started: u64,
+    ) -> bool {
+        let rv = self.st.store.resource_version();
+        loop {
+            match live.try_recv() {
+                Ok(c) => {
+                    if c.rv > started && !self.deliver(&c).await {
+                        return false;
+                    }
+                }
+                Err(TryRecvError::Empty) => break,
+                Err(TryRecvError::Lagged(_)) => {
+                    let _ = self
+                        .tx
+                        .send(gone_event(
+                            "watch fell behind; too old resource version".into(),
+                        ))
+                        .await;
+                    return false;
+                }
+                Err(TryRecvError::Closed) => return false,
+            }
+        }
+        let bm = self.bookmark(rv.max(self.last_rv), false);
+        self.tx.send(bm).await.is_ok()
+    }
 }
 
 #[cfg(test)]

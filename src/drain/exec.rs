@@ -25,6 +25,7 @@ use super::journal::{Action, Journal};
 use super::live::NodeWatch;
 use super::node_ops;
 use super::options::{DrainOptions, format_go_duration};
+use super::plan::DrainPlan;
 use crate::cluster::rows::{NodeRow, PodRow};
 
 /// Evictions in flight at once per node (kubectl has no limit; client-go throttles to ~5/s).
@@ -269,50 +270,12 @@ impl Run {
                 *e = e.replace("drain cancelled", "drain interrupted by a signal");
             }
         }
-        let mut unrecorded: Option<String> = None;
-        if annotate {
-            // After a cancel or timeout someone waits for the answer: a short bound. Otherwise
-            // a cancel during a slow write ends the wait (the outcome stays what it is).
-            let stopping = matches!(
-                state,
-                NodeState::Cancelled | NodeState::Interrupted | NodeState::TimedOut
-            ) || *self.cancel.borrow();
-            let bound = if stopping { STOP_ANNOTATE } else { ANNOTATE };
-            let write = self.write_drain_state(state.annotation());
-            let mut cancel = self.cancel.clone();
-            let written = tokio::select! {
-                w = tokio::time::timeout(bound, write) => w.map_err(|_| "timed out"),
-                _ = cancelled(&mut cancel), if !stopping => Err("cancelled"),
-            };
-            match written {
-                Ok(Ok(())) => {}
-                // The node went away and its pods with it: that is not a drain.
-                Ok(Err(node_ops::NodeOpError::NotFound(_))) => {
-                    state = NodeState::Failed;
-                    message = format!("node {} was deleted during the drain", self.node);
-                    errors = vec![message.clone()];
-                }
-                // Not our node any more: its annotations are not ours to write.
-                Ok(Err(node_ops::NodeOpError::Replaced(m))) => {
-                    state = NodeState::Failed;
-                    message = m.clone();
-                    errors = vec![m];
-                }
-                Ok(Err(e)) => {
-                    let why = format!("could not record drain state on node/{}: {e}", self.node);
-                    self.notice(why.clone());
-                    unrecorded = Some(why);
-                }
-                Err(why) => {
-                    let why = format!(
-                        "drain state not recorded on node/{} ({why}): its annotation still says draining",
-                        self.node
-                    );
-                    self.notice(why.clone());
-                    unrecorded = Some(why);
-                }
-            }
-        }
+        let unrecorded = if annotate {
+            self.record_state(&mut state, &mut errors, &mut message)
+                .await
+        } else {
+            None
+        };
         let mut detail = if errors.is_empty() {
             message.clone()
         } else {
@@ -341,6 +304,59 @@ impl Run {
         self.state(state);
         self.emit(DrainEvent::Finished(outcome.clone()));
         outcome
+    }
+
+    /// Writes the outcome's drain-state annotation on the node, within a bound. A node that
+    /// went away or was replaced fails the drain (`state`, `errors`, `message` say so); a
+    /// write that failed otherwise is returned, to go into the journal.
+    async fn record_state(
+        &self,
+        state: &mut NodeState,
+        errors: &mut Vec<String>,
+        message: &mut String,
+    ) -> Option<String> {
+        // After a cancel or timeout someone waits for the answer: a short bound. Otherwise
+        // a cancel during a slow write ends the wait (the outcome stays what it is).
+        let stopping = matches!(
+            state,
+            NodeState::Cancelled | NodeState::Interrupted | NodeState::TimedOut
+        ) || *self.cancel.borrow();
+        let bound = if stopping { STOP_ANNOTATE } else { ANNOTATE };
+        let write = self.write_drain_state(state.annotation());
+        let mut cancel = self.cancel.clone();
+        let written = tokio::select! {
+            w = tokio::time::timeout(bound, write) => w.map_err(|_| "timed out"),
+            _ = cancelled(&mut cancel), if !stopping => Err("cancelled"),
+        };
+        match written {
+            Ok(Ok(())) => {}
+            // The node went away and its pods with it: that is not a drain.
+            Ok(Err(node_ops::NodeOpError::NotFound(_))) => {
+                *state = NodeState::Failed;
+                *message = format!("node {} was deleted during the drain", self.node);
+                *errors = vec![message.clone()];
+            }
+            // Not our node any more: its annotations are not ours to write.
+            Ok(Err(node_ops::NodeOpError::Replaced(m))) => {
+                *state = NodeState::Failed;
+                *message = m.clone();
+                *errors = vec![m];
+            }
+            Ok(Err(e)) => {
+                let why = format!("could not record drain state on node/{}: {e}", self.node);
+                self.notice(why.clone());
+                return Some(why);
+            }
+            Err(why) => {
+                let why = format!(
+                    "drain state not recorded on node/{} ({why}): its annotation still says draining",
+                    self.node
+                );
+                self.notice(why.clone());
+                return Some(why);
+            }
+        }
+        None
     }
 
     /// Writes the drain-state annotation, retrying transient errors (a 503 burst at the end
@@ -401,6 +417,73 @@ impl Run {
         self.finish(state, errors, vec![], message, cordoned).await
     }
 
+    /// The node is cordoned: its uid is kept (to spot a re-created node), the cordon is
+    /// said, and the node watch goes on from the cordon's versions.
+    fn on_cordoned(&self, c: node_ops::Cordoned) -> (NodeRow, NodeWatch) {
+        if let Some(uid) = &c.before.meta.uid {
+            let _ = self.uid.set(uid.clone());
+        }
+        self.emit(DrainEvent::Cordoned {
+            node: self.node.clone(),
+            already: c.already,
+        });
+        crate::crash::injected("after-cordon");
+        let rv = |n: &NodeRow| n.meta.resource_version.clone().unwrap_or_default();
+        let uid = self.uid.get().cloned().unwrap_or_default();
+        let watch = NodeWatch::after_cordon(&rv(&c.after), &rv(&c.before), &uid);
+        (c.after, watch)
+    }
+
+    /// The pods the plan removes, each with its grace period (the flag's, else the pod's,
+    /// else 30 s), to be evicted.
+    fn tracked(&self, plan: &DrainPlan, pods: &[PodRow]) -> HashMap<String, Tracked> {
+        let mut tracked: HashMap<String, Tracked> = HashMap::new();
+        for (pp, row) in plan.pods.iter().zip(pods).filter(|(pp, _)| pp.removed()) {
+            let grace = self
+                .opts
+                .grace_period
+                .map(i64::from)
+                .or(row.termination_grace_seconds)
+                .unwrap_or(30);
+            tracked.insert(
+                pp.key(),
+                Tracked {
+                    target: Target {
+                        namespace: pp.namespace.clone(),
+                        name: pp.name.clone(),
+                        uid: pp.uid.clone(),
+                    },
+                    uid: pp.uid.clone(),
+                    controller: row.controller().map(|c| c.uid.clone()),
+                    grace,
+                    step: Step::Evicting,
+                    ok: false,
+                    recheck_at: None,
+                },
+            );
+        }
+        tracked
+    }
+
+    /// Unlike kubectl, never evict from a node we could not cordon.
+    async fn cordon_failed(&self, e: node_ops::NodeOpError) -> DrainOutcome {
+        let err = match e {
+            node_ops::NodeOpError::NotFound(_) | node_ops::NodeOpError::Replaced(_) => {
+                e.to_string()
+            }
+            _ => format!("unable to cordon node \"{}\": {e}", self.node),
+        };
+        self.finish(
+            NodeState::Failed,
+            vec![err],
+            vec![],
+            "nothing was evicted because the cordon failed".into(),
+            false,
+        )
+        .await
+    }
+
+    /// The drain: cordon, list and plan, then (unless the plan is blocked) evict and wait.
     async fn run(self, mut cancel: watch::Receiver<bool>) -> DrainOutcome {
         let node = self.node.clone();
         let started = tokio::time::Instant::now();
@@ -430,38 +513,8 @@ impl Run {
             Err(stop) => return self.stopped(stop, "cordoning", false).await,
         };
         let (cordoned, node_watch) = match cordon {
-            Ok(c) => {
-                if let Some(uid) = &c.before.meta.uid {
-                    let _ = self.uid.set(uid.clone());
-                }
-                self.emit(DrainEvent::Cordoned {
-                    node: node.clone(),
-                    already: c.already,
-                });
-                crate::crash::injected("after-cordon");
-                let rv = |n: &NodeRow| n.meta.resource_version.clone().unwrap_or_default();
-                let uid = self.uid.get().cloned().unwrap_or_default();
-                let watch = NodeWatch::after_cordon(&rv(&c.after), &rv(&c.before), &uid);
-                (c.after, watch)
-            }
-            // Unlike kubectl, never evict from a node we could not cordon.
-            Err(e) => {
-                let err = match e {
-                    node_ops::NodeOpError::NotFound(_) | node_ops::NodeOpError::Replaced(_) => {
-                        e.to_string()
-                    }
-                    _ => format!("unable to cordon node \"{node}\": {e}"),
-                };
-                return self
-                    .finish(
-                        NodeState::Failed,
-                        vec![err],
-                        vec![],
-                        "nothing was evicted because the cordon failed".into(),
-                        false,
-                    )
-                    .await;
-            }
+            Ok(c) => self.on_cordoned(c),
+            Err(e) => return self.cordon_failed(e).await,
         };
         let listing = fetch::snapshot_of(&self.client, cordoned, false);
         let (snap, versions) = match unless_stopped(listing, &mut cancel, deadline).await {
@@ -493,36 +546,7 @@ impl Run {
                 .finish(NodeState::Failed, errors, vec![], msg, true)
                 .await;
         }
-        let mut tracked: HashMap<String, Tracked> = HashMap::new();
-        for (pp, row) in plan
-            .pods
-            .iter()
-            .zip(&snap.pods)
-            .filter(|(pp, _)| pp.removed())
-        {
-            let grace = self
-                .opts
-                .grace_period
-                .map(i64::from)
-                .or(row.termination_grace_seconds)
-                .unwrap_or(30);
-            tracked.insert(
-                pp.key(),
-                Tracked {
-                    target: Target {
-                        namespace: pp.namespace.clone(),
-                        name: pp.name.clone(),
-                        uid: pp.uid.clone(),
-                    },
-                    uid: pp.uid.clone(),
-                    controller: row.controller().map(|c| c.uid.clone()),
-                    grace,
-                    step: Step::Evicting,
-                    ok: false,
-                    recheck_at: None,
-                },
-            );
-        }
+        let tracked = self.tracked(&plan, &snap.pods);
         let started = Started {
             nodes,
             node_watch,

@@ -295,58 +295,36 @@ fn cordon(m: &Model, f: &mut Frame, area: Rect, node: &str) {
 }
 
 fn uncordon(m: &Model, f: &mut Frame, area: Rect, x: &UncordonFacts) {
-    let mut lines = Vec::new();
-    let (ready, style) = match x.ready {
-        NodeReady::True => ("Ready", theme::ok()),
-        NodeReady::False => ("NotReady", theme::bad()),
-        NodeReady::Unknown => ("Unknown (kubelet silent)", theme::bad()),
-    };
-    let mut l = vec![
-        Span::styled(format!("{:<10}", "Condition"), theme::dim()),
-        Span::styled(ready, style),
-    ];
-    if let Some(s) = x.ready_for {
-        l.push(Span::styled(
-            format!(" for {}", age::human(s)),
-            theme::dim(),
-        ));
-    }
-    if x.ready != NodeReady::True {
-        l.push(Span::styled(
-            "  — pods scheduled here will not start yet",
-            theme::warn(),
-        ));
-    }
-    lines.push(Line::from(l));
-    lines.push(Line::raw(""));
-    lines.push(Line::from(vec![
-        Span::raw(format!("{:<10}", "")),
-        Span::styled(format!("{:<24}", "when cordoned"), theme::header()),
-        Span::styled("now", theme::header()),
-    ]));
-    for (what, before, now) in &x.versions {
-        let mut l = vec![Span::styled(format!("{what:<10}"), theme::dim())];
-        match before {
-            Some(b) => {
-                l.push(Span::raw(format!("{:<24}", ellipsize(b, 23))));
-                if b == now {
-                    l.push(Span::styled(format!("{now:<22}"), theme::text()));
-                    l.push(Span::styled("(same)", theme::dim()));
-                } else {
-                    l.push(Span::styled(format!("{now:<22}"), theme::ok()));
-                    l.push(Span::styled("← new", theme::ok()));
-                }
-            }
-            None => {
-                l.push(Span::styled(
-                    format!("{:<24}", "not recorded"),
-                    theme::dim(),
-                ));
-                l.push(Span::raw(now.clone()));
-            }
-        }
-        lines.push(Line::from(l));
-    }
+    let lines = uncordon_lines(m, x);
+    let h = lines.len() as u16 + 1;
+    let inner = popup(
+        m,
+        f,
+        area,
+        70,
+        h,
+        &format!(" Uncordon {}? ", x.node),
+        if x.not_ours.is_some() {
+            theme::bad()
+        } else {
+            theme::focus_border()
+        },
+        Ctx::Confirm,
+    );
+    let inner = Rect::new(
+        inner.x,
+        inner.y + 1,
+        inner.width,
+        inner.height.saturating_sub(1),
+    );
+    f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
+}
+
+/// What the uncordon dialog says: readiness, versions then and now, whose cordon it is and
+/// what is waiting for the node.
+fn uncordon_lines(m: &Model, x: &UncordonFacts) -> Vec<Line<'static>> {
+    let mut lines = vec![ready_line(x), Line::raw("")];
+    lines.extend(version_lines(x));
     lines.push(Line::raw(""));
     if let Some(at) = x.cordoned_at {
         lines.push(Line::from(Span::styled(
@@ -383,28 +361,67 @@ fn uncordon(m: &Model, f: &mut Frame, area: Rect, x: &UncordonFacts) {
             theme::bad(),
         )));
     }
-    let h = lines.len() as u16 + 1;
-    let inner = popup(
-        m,
-        f,
-        area,
-        70,
-        h,
-        &format!(" Uncordon {}? ", x.node),
-        if x.not_ours.is_some() {
-            theme::bad()
-        } else {
-            theme::focus_border()
-        },
-        Ctx::Confirm,
-    );
-    let inner = Rect::new(
-        inner.x,
-        inner.y + 1,
-        inner.width,
-        inner.height.saturating_sub(1),
-    );
-    f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
+    lines
+}
+
+/// The node's Ready condition, how long it has held, and what it means for pods.
+fn ready_line(x: &UncordonFacts) -> Line<'static> {
+    let (ready, style) = match x.ready {
+        NodeReady::True => ("Ready", theme::ok()),
+        NodeReady::False => ("NotReady", theme::bad()),
+        NodeReady::Unknown => ("Unknown (kubelet silent)", theme::bad()),
+    };
+    let mut l = vec![
+        Span::styled(format!("{:<10}", "Condition"), theme::dim()),
+        Span::styled(ready, style),
+    ];
+    if let Some(s) = x.ready_for {
+        l.push(Span::styled(
+            format!(" for {}", age::human(s)),
+            theme::dim(),
+        ));
+    }
+    if x.ready != NodeReady::True {
+        l.push(Span::styled(
+            "  — pods scheduled here will not start yet",
+            theme::warn(),
+        ));
+    }
+    Line::from(l)
+}
+
+/// The node's versions when it was cordoned beside now (an upgrade shows as new).
+fn version_lines(x: &UncordonFacts) -> Vec<Line<'static>> {
+    let mut lines = Vec::new();
+    lines.push(Line::from(vec![
+        Span::raw(format!("{:<10}", "")),
+        Span::styled(format!("{:<24}", "when cordoned"), theme::header()),
+        Span::styled("now", theme::header()),
+    ]));
+    for (what, before, now) in &x.versions {
+        let mut l = vec![Span::styled(format!("{what:<10}"), theme::dim())];
+        match before {
+            Some(b) => {
+                l.push(Span::raw(format!("{:<24}", ellipsize(b, 23))));
+                if b == now {
+                    l.push(Span::styled(format!("{now:<22}"), theme::text()));
+                    l.push(Span::styled("(same)", theme::dim()));
+                } else {
+                    l.push(Span::styled(format!("{now:<22}"), theme::ok()));
+                    l.push(Span::styled("← new", theme::ok()));
+                }
+            }
+            None => {
+                l.push(Span::styled(
+                    format!("{:<24}", "not recorded"),
+                    theme::dim(),
+                ));
+                l.push(Span::raw(now.clone()));
+            }
+        }
+        lines.push(Line::from(l));
+    }
+    lines
 }
 
 /// Cuts `s` to `w` characters with an ellipsis in the middle, keeping the end (pod names

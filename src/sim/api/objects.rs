@@ -327,6 +327,7 @@ pub fn patch(
     body: &[u8],
     q: &Params,
 ) -> ApiResult {
+    // Long: the store runs the closure under its lock; its steps keep the apiserver's order.
     let ty =
         PatchType::from_content_type(ct).ok_or_else(|| ApiError::unsupported_media_type(ct))?;
     let directive = Directive::from_query(q)?;

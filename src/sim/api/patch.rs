@@ -101,6 +101,7 @@ fn merges_scalars(field: &str) -> bool {
 /// Strategic merge: like a merge patch, but some lists merge by key, and `$patch`
 /// directives (`replace`, `delete`) and `$setElementOrder`/`$retainKeys` are understood.
 pub fn strategic(target: &mut Value, patch: &Value, path: &str) {
+    // Long: one branch per strategic-merge directive and list kind, in the apiserver's order.
     let Value::Object(p) = patch else {
         *target = patch.clone();
         return;

@@ -288,6 +288,7 @@ fn pod_lines(m: &Model, live: &LiveDrain, w: usize) -> Vec<Line<'static>> {
 
 /// One sentence on where the node stands.
 fn status_line(m: &Model, live: &LiveDrain) -> Line<'static> {
+    // Long: one sentence per drain state, side by side so the wording stays consistent.
     let node = &live.node;
     match live.outcome.as_ref().map(|o| o.state) {
         None if live.cancel_sent => Line::from(Span::styled(

@@ -79,6 +79,7 @@ pub(super) fn pod_cells(
 
 /// (mark, state text) of a pod in engine state `state` (`compact`: the short wording).
 fn state_cells(m: &Model, state: &PodState, compact: bool) -> (&'static str, Vec<Span<'static>>) {
+    // Long: one arm per pod state, side by side so the wording stays consistent.
     let short = |d: std::time::Duration| format!("{}s", d.as_secs_f64().ceil() as u64);
     match state {
         PodState::Queued => ("·", vec![Span::styled("queued", theme::dim())]),

@@ -7,8 +7,31 @@ use std::path::PathBuf;
 use clap::builder::RangedU64ValueParser;
 use clap::{Args, Parser, Subcommand};
 
-use crate::cluster::names;
+use crate::cluster::names::{self, NameError};
 use crate::drain::options::parse_go_duration;
+
+/// A flag value kubedrain refuses: which flag, and what was wrong with it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FlagError {
+    /// Not a Go duration (a duration flag's own parser; clap names the flag).
+    #[error("time: invalid duration {0:?} (e.g. 90s, 5m, 1h30m; at most 2562047h)")]
+    Duration(String),
+    /// `--speed` or `--churn` given something that is not a number.
+    #[error("{0:?} is not a number")]
+    NotANumber(String),
+    /// `--speed` out of its range.
+    #[error("must be above 0 and at most {MAX_SPEED}")]
+    Speed,
+    /// `--churn` out of its range.
+    #[error("must be between 0 and {MAX_CHURN}")]
+    Churn,
+    /// `--timeout` as a drain option, in kubectl's words.
+    #[error("invalid argument \"{0}\" for \"--timeout\" flag: time: invalid duration \"{0}\"")]
+    Timeout(String),
+    /// `--pod-selector` that does not parse, in kubectl's words.
+    #[error("--pod-selector={0} must be a valid label selector")]
+    PodSelector(String),
+}
 
 /// Fastest simulated time (`--speed`): beyond this the simulator's controllers cannot keep up.
 pub const MAX_SPEED: f64 = 1000.0;
@@ -20,12 +43,12 @@ pub const MAX_PODS_PER_NODE: u64 = 500;
 pub const MAX_CHURN: f64 = 1_000_000.0;
 
 /// A node name as `plan`, `cordon` and `uncordon` take it (checked before any request).
-fn node_name(s: &str) -> Result<String, String> {
+fn node_name(s: &str) -> Result<String, NameError> {
     names::node_name(s).map(|_| s.to_string())
 }
 
 /// A node argument as `drain` and `campaign` take it: `NAME`, or kubectl's `node/NAME`.
-fn node_ref(s: &str) -> Result<String, String> {
+fn node_ref(s: &str) -> Result<String, NameError> {
     let name = ["node/", "nodes/", "no/"]
         .iter()
         .find_map(|p| s.strip_prefix(p))
@@ -34,36 +57,34 @@ fn node_ref(s: &str) -> Result<String, String> {
 }
 
 /// A namespace name (`-n`).
-fn namespace_name(s: &str) -> Result<String, String> {
+fn namespace_name(s: &str) -> Result<String, NameError> {
     names::namespace(s).map(|_| s.to_string())
 }
 
 /// A Go-style duration (`90s`, `5m`, `1h30m`, `0`), within Go's range.
 /// A Go duration as kubectl's flags take it (`5m`, `1h30m`, `0s`).
-pub fn go_duration(s: &str) -> Result<String, String> {
+pub fn go_duration(s: &str) -> Result<String, FlagError> {
     match parse_go_duration(s) {
         Some(_) => Ok(s.to_string()),
-        None => Err(format!(
-            "time: invalid duration {s:?} (e.g. 90s, 5m, 1h30m; at most 2562047h)"
-        )),
+        None => Err(FlagError::Duration(s.to_string())),
     }
 }
 
 /// A simulated-time speed: a finite number above 0, at most [`MAX_SPEED`].
-fn speed(s: &str) -> Result<f64, String> {
+fn speed(s: &str) -> Result<f64, FlagError> {
     match s.parse::<f64>() {
         Ok(v) if v.is_finite() && v > 0.0 && v <= MAX_SPEED => Ok(v),
-        Ok(_) => Err(format!("must be above 0 and at most {MAX_SPEED}")),
-        Err(_) => Err(format!("{s:?} is not a number")),
+        Ok(_) => Err(FlagError::Speed),
+        Err(_) => Err(FlagError::NotANumber(s.to_string())),
     }
 }
 
 /// A churn rate: a finite number of changes per second, 0 to [`MAX_CHURN`].
-fn churn(s: &str) -> Result<f64, String> {
+fn churn(s: &str) -> Result<f64, FlagError> {
     match s.parse::<f64>() {
         Ok(v) if v.is_finite() && (0.0..=MAX_CHURN).contains(&v) => Ok(v),
-        Ok(_) => Err(format!("must be between 0 and {MAX_CHURN}")),
-        Err(_) => Err(format!("{s:?} is not a number")),
+        Ok(_) => Err(FlagError::Churn),
+        Err(_) => Err(FlagError::NotANumber(s.to_string())),
     }
 }
 
@@ -428,24 +449,16 @@ pub struct DrainFlags {
 
 impl DrainFlags {
     /// The drain options these flags ask for, validated; errors carry kubectl's wording.
-    pub fn options(&self) -> Result<DrainOptions, String> {
+    pub fn options(&self) -> Result<DrainOptions, FlagError> {
         let f = self;
-        let timeout = crate::drain::options::parse_go_duration(&f.timeout).ok_or_else(|| {
-            format!(
-                "invalid argument \"{}\" for \"--timeout\" flag: time: invalid duration \"{}\"",
-                f.timeout, f.timeout
-            )
-        })?;
+        let timeout = crate::drain::options::parse_go_duration(&f.timeout)
+            .ok_or_else(|| FlagError::Timeout(f.timeout.clone()))?;
         let pod_selector = if f.pod_selector.trim().is_empty() {
             None
         } else {
             Some(
-                crate::drain::selector::PodSelector::parse(&f.pod_selector).map_err(|_| {
-                    format!(
-                        "--pod-selector={} must be a valid label selector",
-                        f.pod_selector
-                    )
-                })?,
+                crate::drain::selector::PodSelector::parse(&f.pod_selector)
+                    .map_err(|_| FlagError::PodSelector(f.pod_selector.clone()))?,
             )
         };
         Ok(DrainOptions {

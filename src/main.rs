@@ -4,6 +4,7 @@ use std::io::IsTerminal;
 
 use clap::FromArgMatches;
 use color_eyre::eyre::eyre;
+use kubedrain::app::drain_flow::OptionsForm;
 use kubedrain::app::flow_exec::FlowSetup;
 use kubedrain::app::run::{RunOptions, run};
 use kubedrain::cli::{Cli, Command, DemoArgs};
@@ -153,7 +154,7 @@ fn info(cli: &Cli, settings: &kubedrain::commands::settings::Settings) -> color_
 
 fn run_main(mut cli: Cli, matches: &clap::ArgMatches) -> color_eyre::Result<()> {
     kubedrain::logging::init(kubedrain::logging::path(cli.log_file.as_deref()).as_deref())
-        .map_err(|e| eyre!(e))?;
+        .map_err(|e| eyre!("{e}"))?;
     let settings =
         kubedrain::commands::settings::load(cli.config.as_deref()).map_err(|e| eyre!("{e}"))?;
     if let (Some(Command::Drain(a)), Some(m)) =
@@ -186,70 +187,7 @@ fn run_main(mut cli: Cli, matches: &clap::ArgMatches) -> color_eyre::Result<()> 
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    let result = runtime.block_on(async move {
-        match cli.command {
-            None => {
-                need_terminal()?;
-                let mut connect = cli.kube.connect();
-                // `:ctx NAME` ends a session with the context to continue in.
-                loop {
-                    // One Config, two clients: the watchers' (kube's retries) and the drain's
-                    // (none). Probe before the screen switches: every connection problem is
-                    // printed on a normal terminal, in plain words.
-                    let (config, context) = client::config_from_args(&connect).await?;
-                    let flow = drain_setup(&config, &context);
-                    let conn = client::probe(config, context).await?;
-                    let opts = RunOptions {
-                        namespace: cli.kube.namespace.clone(),
-                        readonly: cli.readonly,
-                        teach: cli.teach,
-                        contexts: context_names(&connect),
-                        drain_defaults: drain_defaults.clone(),
-                        flow,
-                        ..Default::default()
-                    };
-                    match run(conn, opts, kubedrain::ui::render).await? {
-                        Some(next) => connect.context = Some(next),
-                        None => break Ok(()),
-                    }
-                }
-            }
-            Some(Command::Demo(args)) => demo(args, &cli.kube, cli.readonly, drain_defaults).await,
-            Some(Command::Completions(a)) => {
-                let mut out = Vec::new();
-                clap_complete::generate(
-                    a.shell,
-                    &mut kubedrain::cli::command(),
-                    "kubedrain",
-                    &mut out,
-                );
-                print_out(&out)
-            }
-            Some(Command::Info) => Ok(()),
-            Some(Command::Man) => {
-                let mut out = Vec::new();
-                clap_mangen::Man::new(kubedrain::cli::command()).render(&mut out)?;
-                print_out(&out)
-            }
-            Some(Command::Sim(args)) => kubedrain::commands::sim::run(args).await,
-            Some(Command::Campaign(args)) => std::process::exit(match &args.simulate_upgrade {
-                Some(scenario) => {
-                    let scenario = scenario.clone();
-                    campaign_demo(&cli.kube, cli.readonly, args, scenario).await?
-                }
-                None => kubedrain::commands::campaign::run(&cli.kube, cli.readonly, args).await,
-            }),
-            Some(
-                cmd @ (Command::Plan(_)
-                | Command::Drain(_)
-                | Command::Cordon(_)
-                | Command::Uncordon(_)),
-            ) => std::process::exit(
-                kubedrain::commands::drain::run(&cli.kube, cli.readonly, cmd).await,
-            ),
-            Some(Command::Versions(args)) => std::process::exit(versions(&cli.kube, args).await),
-        }
-    });
+    let result = runtime.block_on(dispatch(cli, drain_defaults));
     // Shutting the runtime down here would wait for blocking tasks (the terminal reader).
     runtime.shutdown_background();
     if let Err(e) = &result
@@ -259,6 +197,72 @@ fn run_main(mut cli: Cli, matches: &clap::ArgMatches) -> color_eyre::Result<()> 
         std::process::exit(1);
     }
     result
+}
+
+/// Runs the command the line asks for (the TUI without one).
+async fn dispatch(cli: Cli, drain_defaults: Option<OptionsForm>) -> color_eyre::Result<()> {
+    match cli.command {
+        None => tui(&cli, drain_defaults).await,
+        Some(Command::Demo(args)) => demo(args, &cli.kube, cli.readonly, drain_defaults).await,
+        Some(Command::Completions(a)) => {
+            let mut out = Vec::new();
+            clap_complete::generate(
+                a.shell,
+                &mut kubedrain::cli::command(),
+                "kubedrain",
+                &mut out,
+            );
+            print_out(&out)
+        }
+        Some(Command::Info) => Ok(()),
+        Some(Command::Man) => {
+            let mut out = Vec::new();
+            clap_mangen::Man::new(kubedrain::cli::command()).render(&mut out)?;
+            print_out(&out)
+        }
+        Some(Command::Sim(args)) => kubedrain::commands::sim::run(args).await,
+        Some(Command::Campaign(args)) => std::process::exit(match &args.simulate_upgrade {
+            Some(scenario) => {
+                let scenario = scenario.clone();
+                campaign_demo(&cli.kube, cli.readonly, args, scenario).await?
+            }
+            None => kubedrain::commands::campaign::run(&cli.kube, cli.readonly, args).await,
+        }),
+        Some(
+            cmd
+            @ (Command::Plan(_) | Command::Drain(_) | Command::Cordon(_) | Command::Uncordon(_)),
+        ) => {
+            std::process::exit(kubedrain::commands::drain::run(&cli.kube, cli.readonly, cmd).await)
+        }
+        Some(Command::Versions(args)) => std::process::exit(versions(&cli.kube, args).await),
+    }
+}
+
+/// The TUI, once per context: `:ctx NAME` ends a session with the context to continue in.
+async fn tui(cli: &Cli, drain_defaults: Option<OptionsForm>) -> color_eyre::Result<()> {
+    need_terminal()?;
+    let mut connect = cli.kube.connect();
+    loop {
+        // One Config, two clients: the watchers' (kube's retries) and the drain's
+        // (none). Probe before the screen switches: every connection problem is
+        // printed on a normal terminal, in plain words.
+        let (config, context) = client::config_from_args(&connect).await?;
+        let flow = drain_setup(&config, &context);
+        let conn = client::probe(config, context).await?;
+        let opts = RunOptions {
+            namespace: cli.kube.namespace.clone(),
+            readonly: cli.readonly,
+            teach: cli.teach,
+            contexts: context_names(&connect),
+            drain_defaults: drain_defaults.clone(),
+            flow,
+            ..Default::default()
+        };
+        match run(conn, opts, kubedrain::ui::render).await? {
+            Some(next) => connect.context = Some(next),
+            None => break Ok(()),
+        }
+    }
 }
 
 /// `kubedrain campaign --simulate-upgrade SCENARIO` (demo only): the built-in simulator
@@ -340,44 +344,17 @@ async fn demo(
         }
         None => kc_file.path().to_path_buf(),
     };
-    // The demo's journals and reports stay out of the operator's: its own directory (the
-    // private one beside the kubeconfig, removed with it), unless --state-dir or
-    // KUBEDRAIN_STATE_DIR says where.
-    let explicit =
-        std::env::var_os(kubedrain::drain::journal::STATE_DIR_ENV).filter(|v| !v.is_empty());
-    match (&args.state_dir, explicit) {
-        (Some(dir), _) => kubedrain::drain::journal::use_state_dir(dir.clone()),
-        (None, Some(_)) => {}
-        (None, None) => kubedrain::drain::journal::use_state_dir(
-            kc_file
-                .path()
-                .parent()
-                .map(|d| d.join("state"))
-                .unwrap_or_default(),
-        ),
-    }
+    demo_state_dir(&args, kc_file.path());
     if !readonly {
         kubedrain::drain::journal::Journal::open(Default::default())
             .prepare()
-            .map_err(|e| eyre!(e))?;
+            .map_err(|e| eyre!("{e}"))?;
     }
     // Before the screen opens (and left in the scrollback): how to join with kubectl.
     println!("export KUBECONFIG={}", kc.display());
     let mut config = sim.kube_config().await?;
     kubedrain::cluster::timeout::set(&mut config, kube.request_timeout());
-    // Drains use a client without kube-client's retries (PDB 429s reach the engine at once);
-    // `U` upgrades a node of the in-process simulator.
-    let store = sim.store().clone();
-    let upgrade: kubedrain::app::flow_exec::UpgradeFn = sim_upgrade_hook(store);
-    let flow = FlowSetup {
-        client: kubedrain::drain::client::client_without_retry(config.clone())
-            .map_err(|e| format!("{e:#}")),
-        target: kubedrain::drain::journal::Target {
-            context: "demo".into(),
-            server: sim.url().to_string(),
-        },
-        upgrade: Some(upgrade),
-    };
+    let flow = demo_flow(&sim, &config);
     let conn: Connection = client::probe(config, "demo".into()).await?;
     let result = run(
         conn,
@@ -399,6 +376,39 @@ async fn demo(
     sim.stop().await;
     // The demo has no other context to switch to (`:ctx` says so).
     result.map(|_| ())
+}
+
+/// The demo's journals and reports stay out of the operator's: its own directory (`state`
+/// in the private one beside the kubeconfig, removed with it), unless --state-dir or
+/// KUBEDRAIN_STATE_DIR says where.
+fn demo_state_dir(args: &DemoArgs, kubeconfig: &std::path::Path) {
+    let explicit =
+        std::env::var_os(kubedrain::drain::journal::STATE_DIR_ENV).filter(|v| !v.is_empty());
+    match (&args.state_dir, explicit) {
+        (Some(dir), _) => kubedrain::drain::journal::use_state_dir(dir.clone()),
+        (None, Some(_)) => {}
+        (None, None) => kubedrain::drain::journal::use_state_dir(
+            kubeconfig
+                .parent()
+                .map(|d| d.join("state"))
+                .unwrap_or_default(),
+        ),
+    }
+}
+
+/// The demo's drains: a client without kube-client's retries (PDB 429s reach the engine at
+/// once), and `U` upgrading a node of the in-process simulator.
+fn demo_flow(sim: &kubedrain::sim::server::Simulator, config: &kube::Config) -> FlowSetup {
+    let upgrade: kubedrain::app::flow_exec::UpgradeFn = sim_upgrade_hook(sim.store().clone());
+    FlowSetup {
+        client: kubedrain::drain::client::client_without_retry(config.clone())
+            .map_err(|e| format!("{e:#}")),
+        target: kubedrain::drain::journal::Target {
+            context: "demo".into(),
+            server: sim.url().to_string(),
+        },
+        upgrade: Some(upgrade),
+    }
 }
 
 /// Whether the command may change nodes (and so must be able to journal it first).

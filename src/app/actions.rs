@@ -50,6 +50,7 @@ fn move_by(m: &mut Model, delta: isize) {
 
 /// Runs the keymap action `a` (a key found in `BINDINGS` for the focused pane).
 pub(super) fn action(m: &mut Model, a: Action) -> Vec<Cmd> {
+    // Long: one arm per keymap action; each arm is a line or two.
     let page = crate::app::layout::table_rows(m, m.active_table()).max(1) as isize;
     // The PDB view covers the panes: their own keys would act out of sight.
     if m.view == View::Pdbs

@@ -14,7 +14,7 @@ use super::msg::Msg;
 use crate::campaign::events::CampaignEvent;
 use crate::campaign::exec::{CampaignControl, Setup, Start, start_campaign};
 use crate::campaign::journal::{CampaignJournal, last_unfinished};
-use crate::campaign::prepare::{Request, prepare};
+use crate::campaign::prepare::{PrepareError, Request, prepare};
 use crate::campaign::report;
 use crate::campaign::text::{check_lines, order_lines};
 use crate::drain::journal::{Journal, state_dir};
@@ -76,7 +76,11 @@ impl CampaignExec {
             CampaignCmd::Prepare(req) => {
                 let tx = self.tx.clone();
                 tokio::spawn(async move {
-                    let planned = plan(&client, &req).await.map(Box::new);
+                    // The model only shows why: the message carries the text.
+                    let planned = plan(&client, &req)
+                        .await
+                        .map(Box::new)
+                        .map_err(|e| e.to_string());
                     let _ = tx.send(Msg::Campaign(CampaignMsg::Planned(planned))).await;
                 });
             }
@@ -155,7 +159,7 @@ pub const DRAIN_FLAGS: &str = "--ignore-daemonsets";
 
 /// The plan for `req`: the order, and the first wave's pre-check on the cluster as it is now
 /// (each later wave is checked again before it starts, as the engine does).
-async fn plan(client: &kube::Client, req: &Request) -> Result<PlanView, String> {
+async fn plan(client: &kube::Client, req: &Request) -> Result<PlanView, PrepareError> {
     let p = prepare(client, req).await?;
     let mut lines = order_lines(&p.spec);
     lines.push(format!("  each node drained with {DRAIN_FLAGS}"));

@@ -108,6 +108,7 @@ pub fn pdb(ns: &str, name: &str, app: &str, min_available: i32, allowed: i32) ->
 /// The seed cluster: master0, node0, node1; http-spring ×10, ingress-nginx, coredns,
 /// kube-proxy and weave-net on every node, one Pending pod, a few events and a PDB.
 pub fn seed() -> (Vec<NodeRow>, Vec<PodRow>, Vec<EventRow>, Vec<PdbRow>) {
+    // Long: a fixture: the seed cluster written out object by object.
     let nodes = vec![
         node("master0", "control-plane", false, true),
         node("node0", "", false, true),

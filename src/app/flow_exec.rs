@@ -22,7 +22,7 @@ pub type UpgradeFn = crate::campaign::upgrade::UpgradeHook;
 pub struct FlowSetup {
     /// A client without kube-client's own retries (PDB 429s must reach the engine at once),
     /// or why there is none: then cordon, uncordon and drain say so and do nothing (never the
-    /// watchers' retrying client instead).
+    /// watchers' retrying client instead). The why is the text those actions say (`Clone`).
     pub client: Result<kube::Client, String>,
     /// Context and server, recorded in the journal.
     pub target: Target,
@@ -135,6 +135,7 @@ impl FlowExec {
     }
 
     pub fn run(&mut self, cmd: FlowCmd) {
+        // Long: one arm per command, each spawning its task.
         let journal = self.journal.clone();
         let tx = self.tx.clone();
         if let FlowCmd::CheckDaemonSets { node, owners } = cmd {

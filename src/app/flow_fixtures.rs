@@ -170,6 +170,7 @@ fn pod_ev(key: &str, state: PodState) -> DrainEvent {
 /// A drain of node0 half-way: one pod gone with its replacement Running on node1, one held by
 /// the web PDB, one terminating with 23 s of grace left, one queued.
 pub fn live_midway(m: &mut Model) {
+    // Long: a fixture: one drain's half-way state written out pod by pod.
     let t0: Timestamp = now() - SignedDuration::from_secs(47);
     let mut live = LiveDrain::new("node0", t0, Some(300));
     for k in [

@@ -93,9 +93,17 @@ pub const NAMES: &[(&str, Action)] = &[
     ("teach", Action::Teach),
 ];
 
+/// Text that names no key.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "{0:?} is not a key (one character, ctrl-x, or enter, esc, tab, space, up, down, \
+     home, end, pgup, pgdn, f1-f12)"
+)]
+pub struct NotAKey(pub String);
+
 /// A key as a config writes it: one character, `ctrl-x`, or a name (`enter`, `esc`, `tab`,
 /// `backtab`, `space`, `up`, `down`, `left`, `right`, `home`, `end`, `pgup`, `pgdn`, `f1`…).
-pub fn parse_key(s: &str) -> Result<Key, String> {
+pub fn parse_key(s: &str) -> Result<Key, NotAKey> {
     let lower = s.to_ascii_lowercase();
     let mut chars = s.chars();
     if let (Some(c), None) = (chars.next(), chars.next()) {
@@ -124,10 +132,7 @@ pub fn parse_key(s: &str) -> Result<Key, String> {
             KeyCode::F(f[1..].parse().unwrap_or(1))
         }
         _ => {
-            return Err(format!(
-                "{s:?} is not a key (one character, ctrl-x, or enter, esc, tab, space, up, down, \
-                 home, end, pgup, pgdn, f1-f12)"
-            ));
+            return Err(NotAKey(s.to_string()));
         }
     };
     Ok(Key::Code(code))
@@ -144,7 +149,7 @@ pub fn build<'a>(
             .into_iter()
             .map(parse_key)
             .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| (name.to_string(), e))?;
+            .map_err(|e| (name.to_string(), e.to_string()))?;
         if keys.is_empty() {
             return Err((name.to_string(), "no key given".into()));
         }
@@ -269,7 +274,12 @@ mod tests {
         assert_eq!(parse_key("ctrl-d"), Ok(Key::Ctrl('d')));
         assert_eq!(parse_key("F5"), Ok(Key::Code(KeyCode::F(5))));
         assert_eq!(parse_key("space"), Ok(Key::Ch(' ')));
-        assert!(parse_key("hyper-x").unwrap_err().contains("is not a key"));
+        assert!(
+            parse_key("hyper-x")
+                .unwrap_err()
+                .to_string()
+                .contains("is not a key")
+        );
     }
 
     #[test]

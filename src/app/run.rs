@@ -183,6 +183,7 @@ async fn event_loop(
     exec: &mut Executor,
     render: Render,
 ) -> Result<Option<String>> {
+    // Long: one select! loop over keys, ticks and messages; its arms share terminal and model.
     let mut input = EventStream::new();
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);

@@ -29,6 +29,7 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Cmd> {
 }
 
 fn apply(m: &mut Model, msg: Msg) -> Vec<Cmd> {
+    // Long: one arm per message; each arm is short and hands off to its module.
     match msg {
         Msg::Watch { generation, report } => {
             if generation == m.generation {
@@ -165,6 +166,7 @@ fn apply(m: &mut Model, msg: Msg) -> Vec<Cmd> {
 }
 
 fn watch(m: &mut Model, report: WatchReport) {
+    // Long: one arm per watch report; the arms share the connection bookkeeping.
     super::conn::heard(m, &report);
     match report {
         WatchReport::Alive { kind, .. } => {

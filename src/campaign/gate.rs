@@ -27,43 +27,99 @@ pub fn version_matches(reported: &str, want: &str) -> bool {
             .is_some_and(|rest| rest.starts_with(['+', '-']))
 }
 
+/// What the gate still waits for on a node after its upgrade.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NotBack {
+    /// Not Ready (`state` says how).
+    #[error("node/{node} is {state}: it stays cordoned until it is Ready again")]
+    NotReady { node: String, state: &'static str },
+    /// Another kubelet version than the target.
+    #[error("node/{node} reports kubelet {reports}, expecting {expecting}")]
+    Kubelet {
+        node: String,
+        reports: String,
+        expecting: String,
+    },
+    /// No boot ID to compare: whether it rebooted cannot be told.
+    #[error(
+        "node/{node} reports no boot ID: kubedrain cannot tell whether it rebooted \
+         (it stays cordoned; use --target, or uncordon it yourself)"
+    )]
+    NoBootId { node: String },
+    /// The boot ID is the one before the upgrade.
+    #[error("node/{node} has not rebooted yet (boot ID {boot_id} unchanged)")]
+    NotRebooted { node: String, boot_id: String },
+    /// A pressure or other problem condition.
+    #[error("node/{node} reports {problem}")]
+    Problem { node: String, problem: String },
+    /// A DaemonSet pod on it is not Ready (`more` says how many others).
+    #[error("DaemonSet pod {pod} on node/{node} is not Ready yet{}", and_more(*more))]
+    DaemonSetPod {
+        pod: String,
+        node: String,
+        more: usize,
+    },
+}
+
+/// What the soak still waits for.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Unsettled {
+    /// A pod is Pending (`more` says how many others).
+    #[error("pod {pod} is Pending{}", and_more(*more))]
+    Pending { pod: String, more: usize },
+    /// A PDB below its desired health.
+    #[error("PDB {pdb} {current}/{desired} healthy")]
+    Pdb {
+        pdb: String,
+        current: i32,
+        desired: i32,
+    },
+}
+
+/// ` (and N more)`, or nothing for none.
+fn and_more(more: usize) -> String {
+    match more {
+        0 => String::new(),
+        n => format!(" (and {n} more)"),
+    }
+}
+
 /// The gate: Ready, the expected kubelet version (or a new boot ID), its DaemonSet pods
 /// Ready, no pressure condition. `pods` are the node's pods. `Err` is what is missing.
-pub fn check(node: &NodeRow, pods: &[PodRow], expect: &Expect) -> Result<(), String> {
-    let name = node.name();
+pub fn check(node: &NodeRow, pods: &[PodRow], expect: &Expect) -> Result<(), NotBack> {
+    let name = node.name().to_string();
     if node.ready != NodeReady::True {
         let state = match node.ready {
             NodeReady::False => "NotReady",
             _ => "not reporting (Ready Unknown)",
         };
-        return Err(format!(
-            "node/{name} is {state}: it stays cordoned until it is Ready again"
-        ));
+        return Err(NotBack::NotReady { node: name, state });
     }
     match expect {
         Expect::Kubelet(v) if !version_matches(&node.kubelet_version, v) => {
-            return Err(format!(
-                "node/{name} reports kubelet {}, expecting {v}",
-                node.kubelet_version
-            ));
+            return Err(NotBack::Kubelet {
+                node: name,
+                reports: node.kubelet_version.clone(),
+                expecting: v.clone(),
+            });
         }
         // Without a boot ID there is no telling whether it rebooted: say so, and wait.
         Expect::NewBoot(before) if before.is_empty() || node.boot_id.is_empty() => {
-            return Err(format!(
-                "node/{name} reports no boot ID: kubedrain cannot tell whether it rebooted \
-                 (it stays cordoned; use --target, or uncordon it yourself)"
-            ));
+            return Err(NotBack::NoBootId { node: name });
         }
         Expect::NewBoot(before) if node.boot_id == *before => {
-            return Err(format!(
-                "node/{name} has not rebooted yet (boot ID {} unchanged)",
-                short(before)
-            ));
+            return Err(NotBack::NotRebooted {
+                node: name,
+                boot_id: short(before).to_string(),
+            });
         }
         _ => {}
     }
     if let Some(p) = node.problems.first() {
-        return Err(format!("node/{name} reports {p}"));
+        return Err(NotBack::Problem {
+            node: name,
+            problem: p.to_string(),
+        });
     }
     let not_ready: Vec<String> = pods
         .iter()
@@ -72,13 +128,11 @@ pub fn check(node: &NodeRow, pods: &[PodRow], expect: &Expect) -> Result<(), Str
         .map(|p| p.key())
         .collect();
     if let Some(first) = not_ready.first() {
-        let more = match not_ready.len() {
-            1 => String::new(),
-            n => format!(" (and {} more)", n - 1),
-        };
-        return Err(format!(
-            "DaemonSet pod {first} on node/{name} is not Ready yet{more}"
-        ));
+        return Err(NotBack::DaemonSetPod {
+            pod: first.clone(),
+            node: name,
+            more: not_ready.len() - 1,
+        });
     }
     Ok(())
 }
@@ -118,25 +172,23 @@ impl Baseline {
 
 /// The soak's condition: no pod Pending and every PDB at its desired health (except what
 /// was already so at the start). `Err` names the first thing still waited for.
-pub fn settled(pods: &[PodRow], pdbs: &[PdbRow], baseline: &Baseline) -> Result<(), String> {
+pub fn settled(pods: &[PodRow], pdbs: &[PdbRow], baseline: &Baseline) -> Result<(), Unsettled> {
     let pending: Vec<&PodRow> = pending_pods(pods)
         .filter(|p| !baseline.pending.contains(&p.key()))
         .collect();
     if let Some(p) = pending.first() {
-        let more = match pending.len() {
-            1 => String::new(),
-            n => format!(" (and {} more)", n - 1),
-        };
-        return Err(format!("pod {} is Pending{more}", p.key()));
+        return Err(Unsettled::Pending {
+            pod: p.key(),
+            more: pending.len() - 1,
+        });
     }
     for b in pdbs {
         if b.current_healthy < b.desired_healthy && !baseline.unhealthy_pdbs.contains(&b.key()) {
-            return Err(format!(
-                "PDB {} {}/{} healthy",
-                b.key(),
-                b.current_healthy,
-                b.desired_healthy
-            ));
+            return Err(Unsettled::Pdb {
+                pdb: b.key(),
+                current: b.current_healthy,
+                desired: b.desired_healthy,
+            });
         }
     }
     Ok(())
@@ -176,21 +228,31 @@ mod tests {
     #[test]
     fn the_gate_waits_for_ready_version_pressure_and_daemonsets_in_that_order() {
         let want = Expect::Kubelet("v1.26.0".into());
-        let e = check(&node("Unknown", "v1.25.4", json!(null)), &[], &want).unwrap_err();
+        let e = check(&node("Unknown", "v1.25.4", json!(null)), &[], &want)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("stays cordoned until it is Ready"), "{e}");
-        let e = check(&node("True", "v1.25.4", json!(null)), &[], &want).unwrap_err();
+        let e = check(&node("True", "v1.25.4", json!(null)), &[], &want)
+            .unwrap_err()
+            .to_string();
         assert_eq!(e, "node/n0 reports kubelet v1.25.4, expecting v1.26.0");
         let pressure = json!({"type": "DiskPressure", "status": "True"});
-        let e = check(&node("True", "v1.26.0", pressure), &[], &want).unwrap_err();
+        let e = check(&node("True", "v1.26.0", pressure), &[], &want)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("DiskPressure"), "{e}");
         let n = node("True", "v1.26.0", json!(null));
-        let e = check(&n, &[ds_pod(false)], &want).unwrap_err();
+        let e = check(&n, &[ds_pod(false)], &want).unwrap_err().to_string();
         assert!(e.contains("kube-system/proxy-x"), "{e}");
         assert_eq!(check(&n, &[ds_pod(true)], &want), Ok(()));
-        let e = check(&n, &[], &Expect::NewBoot("aaaaaaaa-1".into())).unwrap_err();
+        let e = check(&n, &[], &Expect::NewBoot("aaaaaaaa-1".into()))
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("has not rebooted"), "{e}");
         assert_eq!(check(&n, &[], &Expect::NewBoot("bbbb".into())), Ok(()));
-        let e = check(&n, &[], &Expect::NewBoot(String::new())).unwrap_err();
+        let e = check(&n, &[], &Expect::NewBoot(String::new()))
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("cannot tell whether it rebooted"), "{e}");
     }
 

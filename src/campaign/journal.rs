@@ -80,13 +80,18 @@ pub enum Hold {
     Wave,
 }
 
+/// A `--hold` value that is neither `node` nor `wave`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid --hold \"{0}\": expected node or wave")]
+pub struct HoldError(pub String);
+
 impl Hold {
     /// `node` or `wave` (as `--hold` takes it), or why not.
-    pub fn parse(s: &str) -> Result<Hold, String> {
+    pub fn parse(s: &str) -> Result<Hold, HoldError> {
         match s {
             "node" => Ok(Hold::Node),
             "wave" => Ok(Hold::Wave),
-            _ => Err(format!("invalid --hold \"{s}\": expected node or wave")),
+            _ => Err(HoldError(s.to_string())),
         }
     }
 }

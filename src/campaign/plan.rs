@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::cluster::rows::{NodeRow, PdbRow, PodRow};
 use crate::drain::capacity::{self, Forecast};
-use crate::drain::plan::{Severity, Verdict};
+use crate::drain::plan::{DrainPlan, Severity, Verdict};
 use crate::drain::{ClusterView, DrainOptions, DsLookup, PlanInput, plan};
 
 /// Which nodes a campaign takes.
@@ -43,8 +43,13 @@ pub struct Wave {
     pub control_plane: bool,
 }
 
+/// A node named in a selection that the cluster does not have.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("node \"{0}\" not found")]
+pub struct NoSuchNode(pub String);
+
 /// The nodes `sel` names, or why not (a name that does not exist).
-pub fn select<'a>(nodes: &'a [NodeRow], sel: &Selection) -> Result<Vec<&'a NodeRow>, String> {
+pub fn select<'a>(nodes: &'a [NodeRow], sel: &Selection) -> Result<Vec<&'a NodeRow>, NoSuchNode> {
     match sel {
         Selection::Names(names) => {
             let mut out: Vec<&NodeRow> = Vec::new();
@@ -52,7 +57,7 @@ pub fn select<'a>(nodes: &'a [NodeRow], sel: &Selection) -> Result<Vec<&'a NodeR
                 let n = nodes
                     .iter()
                     .find(|n| n.name() == name)
-                    .ok_or_else(|| format!("node \"{name}\" not found"))?;
+                    .ok_or_else(|| NoSuchNode(name.clone()))?;
                 if !out.iter().any(|o| o.name() == name) {
                     out.push(n);
                 }
@@ -167,18 +172,7 @@ pub fn check_wave(
     opts: &DrainOptions,
     now: Timestamp,
 ) -> WaveCheck {
-    // The wave's nodes as they will be: cordoned (already-cordoned nodes stay excluded too).
-    let marked: Vec<NodeRow> = cluster
-        .nodes
-        .iter()
-        .map(|n| {
-            let mut n = n.clone();
-            if wave.nodes.iter().any(|w| w == n.name()) {
-                n.unschedulable = true;
-            }
-            n
-        })
-        .collect();
+    let marked = cordoned(wave, cluster.nodes);
     let node_refs: Vec<&NodeRow> = marked.iter().collect();
     let pod_refs: Vec<&PodRow> = cluster.pods.iter().collect();
     let pdb_refs: Vec<&PdbRow> = cluster.pdbs.iter().collect();
@@ -239,38 +233,7 @@ pub fn check_wave(
                 .iter()
                 .map(|f| format!("[{}] {}", severity_text(f.severity), f.message)),
         );
-        let first = |s: Severity| p.findings_of(s).next().map(|f| f.message.clone());
-        match p.verdict {
-            Verdict::Proceed => {}
-            Verdict::Blocked => {
-                let why = p
-                    .errors
-                    .first()
-                    .cloned()
-                    .or_else(|| p.blocker_messages().into_iter().next())
-                    .unwrap_or_else(|| "a pod is blocked".into());
-                reasons.push(format!("node/{name} is blocked: {why}"));
-            }
-            Verdict::CannotTell => reasons.push(format!(
-                "node/{name}: kubedrain cannot tell: {}",
-                first(Severity::Unknown).unwrap_or_default()
-            )),
-            Verdict::Outage if opts.allow_outage => {
-                check.overrides.push(format!(
-                    "node/{name}: outage accepted (--allow-outage): {}",
-                    first(Severity::Outage).unwrap_or_default()
-                ));
-                accepted.extend(p.findings_of(Severity::Outage).flat_map(|f| {
-                    f.pods
-                        .iter()
-                        .map(|k| k.split(" (").next().unwrap_or(k).to_string())
-                }));
-            }
-            Verdict::Outage => reasons.push(format!(
-                "node/{name} would cause an outage: {} (--allow-outage accepts it)",
-                first(Severity::Outage).unwrap_or_default()
-            )),
-        }
+        reasons.extend(hold_reason(name, &p, opts, &mut check, &mut accepted));
         check.nodes.push(NodeCheck {
             node: name.clone(),
             verdict: p.verdict,
@@ -278,31 +241,94 @@ pub fn check_wave(
             lines,
         });
     }
+    reasons.extend(pending_reason(&check, &accepted));
+    check.held = (!reasons.is_empty()).then(|| reasons.join("; "));
+    check
+}
+
+/// The cluster's nodes as they will be during `wave`: its own nodes cordoned (nodes already
+/// cordoned stay so).
+fn cordoned(wave: &Wave, nodes: &[NodeRow]) -> Vec<NodeRow> {
+    nodes
+        .iter()
+        .map(|n| {
+            let mut n = n.clone();
+            if wave.nodes.iter().any(|w| w == n.name()) {
+                n.unschedulable = true;
+            }
+            n
+        })
+        .collect()
+}
+
+/// Why node `name`'s plan `p` holds the wave, if it does. An outage accepted with
+/// `--allow-outage` is an override instead, and its pods go into `accepted` (their Pending
+/// replacements are part of what was accepted).
+fn hold_reason(
+    name: &str,
+    p: &DrainPlan,
+    opts: &DrainOptions,
+    check: &mut WaveCheck,
+    accepted: &mut Vec<String>,
+) -> Option<String> {
+    let first = |s: Severity| p.findings_of(s).next().map(|f| f.message.clone());
+    match p.verdict {
+        Verdict::Proceed => None,
+        Verdict::Blocked => {
+            let why = p
+                .errors
+                .first()
+                .cloned()
+                .or_else(|| p.blocker_messages().into_iter().next())
+                .unwrap_or_else(|| "a pod is blocked".into());
+            Some(format!("node/{name} is blocked: {why}"))
+        }
+        Verdict::CannotTell => Some(format!(
+            "node/{name}: kubedrain cannot tell: {}",
+            first(Severity::Unknown).unwrap_or_default()
+        )),
+        Verdict::Outage if opts.allow_outage => {
+            check.overrides.push(format!(
+                "node/{name}: outage accepted (--allow-outage): {}",
+                first(Severity::Outage).unwrap_or_default()
+            ));
+            accepted.extend(p.findings_of(Severity::Outage).flat_map(|f| {
+                f.pods
+                    .iter()
+                    .map(|k| k.split(" (").next().unwrap_or(k).to_string())
+            }));
+            None
+        }
+        Verdict::Outage => Some(format!(
+            "node/{name} would cause an outage: {} (--allow-outage accepts it)",
+            first(Severity::Outage).unwrap_or_default()
+        )),
+    }
+}
+
+/// The forecast's Pending replacements (but those of accepted outages) hold the wave.
+fn pending_reason(check: &WaveCheck, accepted: &[String]) -> Option<String> {
     let pending: Vec<&WavePlacement> = check
         .pending()
         .filter(|p| !accepted.contains(&p.pod))
         .collect();
-    if !pending.is_empty() {
-        let first = pending[0];
-        reasons.push(format!(
-            "the wave's forecast leaves {} pod(s) Pending: {}{}{}",
-            pending.len(),
-            pending
-                .iter()
-                .take(3)
-                .map(|p| p.pod.as_str())
-                .collect::<Vec<_>>()
-                .join(", "),
-            if pending.len() > 3 { ", …" } else { "" },
-            first
-                .reason
-                .as_ref()
-                .map(|r| format!(" ({r})"))
-                .unwrap_or_default()
-        ));
-    }
-    check.held = (!reasons.is_empty()).then(|| reasons.join("; "));
-    check
+    let first = pending.first()?;
+    Some(format!(
+        "the wave's forecast leaves {} pod(s) Pending: {}{}{}",
+        pending.len(),
+        pending
+            .iter()
+            .take(3)
+            .map(|p| p.pod.as_str())
+            .collect::<Vec<_>>()
+            .join(", "),
+        if pending.len() > 3 { ", …" } else { "" },
+        first
+            .reason
+            .as_ref()
+            .map(|r| format!(" ({r})"))
+            .unwrap_or_default()
+    ))
 }
 
 #[cfg(test)]
@@ -407,7 +433,9 @@ mod tests {
         let workers = select(&nodes, &Selection::AllWorkers).unwrap();
         assert_eq!(waves(&workers, 0).len(), 3, "max-unavailable 0 means 1");
         assert_eq!(
-            select(&nodes, &Selection::Names(vec!["nope".into()])).unwrap_err(),
+            select(&nodes, &Selection::Names(vec!["nope".into()]))
+                .unwrap_err()
+                .to_string(),
             "node \"nope\" not found"
         );
     }

@@ -8,7 +8,7 @@ use kube::api::ListParams;
 
 use super::gate::Baseline;
 use super::journal::{Hold, Spec};
-use super::plan::{Selection, is_control_plane, select, waves};
+use super::plan::{NoSuchNode, Selection, is_control_plane, select, waves};
 use super::read;
 use crate::cluster::rows::NodeRow;
 
@@ -44,10 +44,33 @@ pub struct Prepared {
     pub cluster: read::Cluster,
 }
 
+/// Why a campaign could not be planned.
+#[derive(Debug, thiserror::Error)]
+pub enum PrepareError {
+    /// `max_unavailable` 0: no wave could hold a node.
+    #[error("max-unavailable must be at least 1")]
+    MaxUnavailable,
+    /// Reading the cluster failed.
+    #[error(transparent)]
+    Read(#[from] read::ApiError),
+    /// A named node does not exist.
+    #[error(transparent)]
+    Select(#[from] NoSuchNode),
+    /// The selection is empty.
+    #[error("no nodes selected")]
+    NoNodes,
+    /// The versions the skew policy needs could not be read.
+    #[error("cannot read the cluster's versions: {0}")]
+    Versions(#[source] kube::Error),
+    /// The target could not be checked against the skew policy.
+    #[error(transparent)]
+    Skew(#[from] super::skew_gate::SkewGateError),
+}
+
 /// Reads the cluster and plans the campaign `req` asks for.
-pub async fn prepare(client: &Client, req: &Request) -> Result<Prepared, String> {
+pub async fn prepare(client: &Client, req: &Request) -> Result<Prepared, PrepareError> {
     if req.max_unavailable == 0 {
-        return Err("max-unavailable must be at least 1".into());
+        return Err(PrepareError::MaxUnavailable);
     }
     let cluster = read::cluster(client).await?;
     let names: Vec<String> = match &req.pick {
@@ -61,7 +84,7 @@ pub async fn prepare(client: &Client, req: &Request) -> Result<Prepared, String>
         }
     };
     if names.is_empty() {
-        return Err("no nodes selected".into());
+        return Err(PrepareError::NoNodes);
     }
     let chosen: Vec<&NodeRow> = cluster
         .nodes
@@ -73,7 +96,7 @@ pub async fn prepare(client: &Client, req: &Request) -> Result<Prepared, String>
         Some(t) => {
             let inv = super::command::inventory(client)
                 .await
-                .map_err(|e| format!("cannot read the cluster's versions: {e}"))?;
+                .map_err(PrepareError::Versions)?;
             let selected: Vec<(String, bool)> = chosen
                 .iter()
                 .map(|n| (n.name().to_string(), is_control_plane(n)))

@@ -13,18 +13,24 @@ use crate::cluster::rows::{NodeRow, PdbRow, PodRow};
 use crate::drain::node_ops::api_error_text;
 use crate::drain::{DrainOptions, DsLookup};
 
+/// A request the API server refused or could not answer, shown as kubectl words it.
+#[derive(Debug, thiserror::Error)]
+#[error("{}", api_error_text(.0))]
+pub struct ApiError(#[from] pub kube::Error);
+
 /// Every node, pod, PDB and DaemonSet name of the cluster.
 #[derive(Debug, Clone)]
 pub struct Cluster {
     pub nodes: Vec<NodeRow>,
     pub pods: Vec<PodRow>,
     pub pdbs: Vec<PdbRow>,
-    /// `(namespace, name)` of every DaemonSet, or why they could not be listed.
+    /// `(namespace, name)` of every DaemonSet, or why they could not be listed (the text
+    /// each pod's [`DsLookup::Error`] repeats, so the cluster read stays `Clone`).
     pub daemonsets: Result<BTreeSet<(String, String)>, String>,
 }
 
 /// Lists `K` in every namespace (or cluster-wide), or the error as kubectl words it.
-pub async fn list<K>(client: &Client, lp: &ListParams) -> Result<Vec<K>, String>
+pub async fn list<K>(client: &Client, lp: &ListParams) -> Result<Vec<K>, ApiError>
 where
     K: kube::Resource<DynamicType = ()> + Clone + serde::de::DeserializeOwned + std::fmt::Debug,
 {
@@ -32,30 +38,33 @@ where
         .list(lp)
         .await
         .map(|l| l.items)
-        .map_err(|e| api_error_text(&e))
+        .map_err(ApiError)
 }
 
 /// Pods and PDBs (for the soak and the Pending sampler).
-pub async fn pods_and_pdbs(client: &Client) -> Result<(Vec<PodRow>, Vec<PdbRow>), String> {
+pub async fn pods_and_pdbs(client: &Client) -> Result<(Vec<PodRow>, Vec<PdbRow>), ApiError> {
     let lp = ListParams::default();
     Ok((list(client, &lp).await?, list(client, &lp).await?))
 }
 
 /// Reads the whole cluster.
-pub async fn cluster(client: &Client) -> Result<Cluster, String> {
+pub async fn cluster(client: &Client) -> Result<Cluster, ApiError> {
     let lp = ListParams::default();
     let nodes = list::<NodeRow>(client, &lp).await?;
     let (pods, pdbs) = pods_and_pdbs(client).await?;
-    let daemonsets = list::<DaemonSet>(client, &lp).await.map(|ds| {
-        ds.iter()
-            .map(|d| {
-                (
-                    d.metadata.namespace.clone().unwrap_or_default(),
-                    d.metadata.name.clone().unwrap_or_default(),
-                )
-            })
-            .collect()
-    });
+    let daemonsets = list::<DaemonSet>(client, &lp)
+        .await
+        .map(|ds| {
+            ds.iter()
+                .map(|d| {
+                    (
+                        d.metadata.namespace.clone().unwrap_or_default(),
+                        d.metadata.name.clone().unwrap_or_default(),
+                    )
+                })
+                .collect()
+        })
+        .map_err(|e| e.to_string());
     Ok(Cluster {
         nodes,
         pods,

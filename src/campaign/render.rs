@@ -298,7 +298,7 @@ pub fn view_lines(
         out.push(Line::plain(String::new()));
         match steps::plan(inv, t) {
             Ok(p) => out.extend(plan_lines(&p)),
-            Err(e) => out.push(Line::prose(e, Some(Severity::Error))),
+            Err(e) => out.push(Line::prose(e.to_string(), Some(Severity::Error))),
         }
     }
     out.push(Line::plain(String::new()));

@@ -9,13 +9,24 @@ use super::steps::UpgradePlan;
 use super::version::Version;
 use super::versions::Inventory;
 
+/// Why a campaign to a target could not be checked against the skew policy.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SkewGateError {
+    /// The target is not a version.
+    #[error(transparent)]
+    Version(#[from] super::version::VersionError),
+    /// There is no way to the target.
+    #[error(transparent)]
+    Plan(#[from] super::steps::PlanError),
+}
+
 /// Why a campaign to `target` over `selected` (with whether each is a control-plane node)
 /// must not start, if so.
 pub fn hold(
     inv: &Inventory,
     target: &str,
     selected: &[(String, bool)],
-) -> Result<Option<String>, String> {
+) -> Result<Option<String>, SkewGateError> {
     let version = Version::parse(target)?;
     let plan: UpgradePlan = super::steps::plan(inv, &version)?;
     if plan.chain.len() > 1 {

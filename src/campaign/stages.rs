@@ -275,7 +275,9 @@ impl Runner {
         let mut last = String::new();
         loop {
             let verdict = match read_node(&self.s.client, node).await {
-                Ok((n, pods)) => gate::check(&n, &pods, &expect).map(|()| n),
+                Ok((n, pods)) => gate::check(&n, &pods, &expect)
+                    .map(|()| n)
+                    .map_err(|e| e.to_string()),
                 Err(e) => Err(format!("cannot read node/{node}: {e}")),
             };
             match verdict {
@@ -357,7 +359,9 @@ impl Runner {
         let mut last = String::new();
         loop {
             let settled = match read::pods_and_pdbs(&self.s.client).await {
-                Ok((pods, pdbs)) => gate::settled(&pods, &pdbs, &self.spec.baseline),
+                Ok((pods, pdbs)) => {
+                    gate::settled(&pods, &pdbs, &self.spec.baseline).map_err(|e| e.to_string())
+                }
                 Err(e) => Err(format!("cannot read pods and PDBs: {e}")),
             };
             let left = min.saturating_sub(started.elapsed());
@@ -411,10 +415,17 @@ fn versions(n: &NodeRow) -> NodeVersions {
     }
 }
 
-async fn read_node(client: &Client, node: &str) -> Result<(NodeRow, Vec<PodRow>), String> {
-    let n = node_ops::get_node(client, node)
-        .await
-        .map_err(|e| e.to_string())?;
+/// Why a node or its pods could not be read for the gate.
+#[derive(Debug, thiserror::Error)]
+enum ReadNodeError {
+    #[error(transparent)]
+    Node(#[from] node_ops::NodeOpError),
+    #[error(transparent)]
+    Pods(#[from] read::ApiError),
+}
+
+async fn read_node(client: &Client, node: &str) -> Result<(NodeRow, Vec<PodRow>), ReadNodeError> {
+    let n = node_ops::get_node(client, node).await?;
     let pods = read::list::<PodRow>(
         client,
         &ListParams::default().fields(&format!("spec.nodeName={node}")),

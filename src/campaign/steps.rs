@@ -99,24 +99,40 @@ impl At {
     }
 }
 
+/// Why there is no way to a target version.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PlanError {
+    /// No kube-apiserver reported a version.
+    #[error("cannot plan: the kube-apiserver version is unknown")]
+    UnknownApiserver,
+    /// The target is in another major version than the control plane.
+    #[error("cannot plan {target}: the control plane is at {at}, another major version")]
+    OtherMajor { target: Version, at: Version },
+    /// The target is older than the newest apiserver.
+    #[error("target {target} is older than kube-apiserver {newest}: downgrades are not supported")]
+    Downgrade { target: Version, newest: Version },
+}
+
 /// Plans the upgrade of every node in `inv` to `target`.
-pub fn plan(inv: &Inventory, target: &Version) -> Result<UpgradePlan, String> {
+pub fn plan(inv: &Inventory, target: &Version) -> Result<UpgradePlan, PlanError> {
     let apis = inv.apiservers();
     let (Some(oldest), Some(newest)) = (
         apis.iter().min_by_key(|v| v.triple()),
         apis.iter().max_by_key(|v| v.triple()),
     ) else {
-        return Err("cannot plan: the kube-apiserver version is unknown".into());
+        return Err(PlanError::UnknownApiserver);
     };
     if target.major != oldest.major {
-        return Err(format!(
-            "cannot plan {target}: the control plane is at {oldest}, another major version"
-        ));
+        return Err(PlanError::OtherMajor {
+            target: target.clone(),
+            at: oldest.clone(),
+        });
     }
     if target.triple() < newest.triple() {
-        return Err(format!(
-            "target {target} is older than kube-apiserver {newest}: downgrades are not supported"
-        ));
+        return Err(PlanError::Downgrade {
+            target: target.clone(),
+            newest: newest.clone(),
+        });
     }
     let stops = stops(oldest.minor_release(), target);
     let mut p = Planner::new(inv, target);

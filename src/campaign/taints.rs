@@ -14,7 +14,6 @@ use super::exec::{Halt, Runner};
 use super::journal::Step;
 use super::read;
 use crate::cluster::rows::NodeRow;
-use crate::drain::node_ops::api_error_text;
 
 /// The taint's key.
 pub const QUEUED_KEY: &str = "kubedrain.io/queued";
@@ -66,12 +65,12 @@ async fn update<T>(
     client: &Client,
     node: &str,
     change: impl Fn(&mut Vec<Taint>) -> (bool, T),
-) -> Result<T, String> {
+) -> Result<T, super::read::ApiError> {
     let api = Api::<Node>::all(client.clone());
     let mut tries = 0;
     loop {
         tries += 1;
-        let n = api.get(node).await.map_err(|e| api_error_text(&e))?;
+        let n = api.get(node).await?;
         let mut taints = n
             .spec
             .as_ref()
@@ -91,13 +90,13 @@ async fn update<T>(
         {
             Ok(_) => return Ok(out),
             Err(kube::Error::Api(s)) if s.code == 409 && tries < 5 => continue,
-            Err(e) => return Err(api_error_text(&e)),
+            Err(e) => return Err(e.into()),
         }
     }
 }
 
 /// Puts campaign `id`'s queued taint on `node` unless a queued taint is there already.
-pub async fn add(client: &Client, node: &str, id: &str) -> Result<Added, String> {
+pub async fn add(client: &Client, node: &str, id: &str) -> Result<Added, super::read::ApiError> {
     update(client, node, |taints| {
         match taints.iter().find(|t| is_queued(t)) {
             Some(t) if t.value.as_deref() == Some(id) => (false, Added::Ours),
@@ -117,7 +116,7 @@ pub async fn add(client: &Client, node: &str, id: &str) -> Result<Added, String>
 }
 
 /// Lifts campaign `id`'s queued taint from `node`; `Ok(false)` when it was not there.
-pub async fn remove(client: &Client, node: &str, id: &str) -> Result<bool, String> {
+pub async fn remove(client: &Client, node: &str, id: &str) -> Result<bool, super::read::ApiError> {
     update(client, node, |taints| {
         let before = taints.len();
         taints.retain(|t| !(is_queued(t) && t.value.as_deref() == Some(id)));

@@ -124,6 +124,7 @@ fn seed_has_one_patch_skew_and_no_violation() {
 
 #[test]
 fn matrix_verdicts() {
+    // Long: a table of cases, each inventory read beside the findings it must give.
     // (case, inventory, expected (severity, subject) findings)
     type Case<'a> = (&'a str, Inventory, Vec<(Severity, &'a str)>);
     let cases: Vec<Case> = vec![
@@ -308,6 +309,7 @@ fn seed_to_the_next_minor() {
 
 #[test]
 fn plans() {
+    // Long: a table of cases, each inventory read beside the plan it must give.
     let ha = inv(
         "v1.29.4",
         &[
@@ -469,13 +471,13 @@ fn plans_refused() {
         ("v2.0.0", "another major version"),
     ];
     for (target, words) in cases {
-        let err = plan(&seed(), &t(target)).expect_err(target);
+        let err = plan(&seed(), &t(target)).expect_err(target).to_string();
         assert!(err.contains(words), "{target}: {err}");
     }
     let mut unknown = seed();
     unknown.pods.clear();
     unknown.server = None;
-    let err = plan(&unknown, &t("v1.26.0")).unwrap_err();
+    let err = plan(&unknown, &t("v1.26.0")).unwrap_err().to_string();
     assert!(err.contains("kube-apiserver version is unknown"), "{err}");
 }
 

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 /// Runs a node's upgrade in-process: `(node, target kubelet version or None for OS-only)`.
 /// The demo's `U` key uses the same hook; the simulator's `start_upgrade` fits behind it.
+/// `Err` is the implementer's own sentence, which the campaign reports as the step's failure.
 pub type UpgradeHook = Arc<dyn Fn(&str, Option<&str>) -> Result<(), String> + Send + Sync>;
 
 /// `v1.26.0` → `1.26.0`; `1.26` → `1.26`.
@@ -54,8 +55,13 @@ pub fn instructions(node: &str, target: Option<&str>, first_control_plane: bool)
     out
 }
 
+/// A `--target` that is not a version `vX.Y.Z`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid --target \"{0}\": expected a Kubernetes version like v1.26.0")]
+pub struct TargetError(pub String);
+
 /// A target version as given (`1.26.0`, `v1.26.0`) → `v1.26.0`, or why it is not one.
-pub fn parse_target(s: &str) -> Result<String, String> {
+pub fn parse_target(s: &str) -> Result<String, TargetError> {
     let b = bare(s.trim());
     let parts: Vec<&str> = b.split('.').collect();
     if parts.len() == 3
@@ -65,9 +71,7 @@ pub fn parse_target(s: &str) -> Result<String, String> {
     {
         Ok(format!("v{b}"))
     } else {
-        Err(format!(
-            "invalid --target \"{s}\": expected a Kubernetes version like v1.26.0"
-        ))
+        Err(TargetError(s.to_string()))
     }
 }
 

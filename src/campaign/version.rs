@@ -59,26 +59,33 @@ impl Serialize for Minor {
     }
 }
 
+/// Text that is not a Kubernetes version `vMAJOR.MINOR.PATCH`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{text}` is not a Kubernetes version (want vMAJOR.MINOR.PATCH)")]
+pub struct VersionError {
+    /// The text as given.
+    pub text: String,
+}
+
 impl Version {
     /// Parses a version; the leading `v` is optional, a missing patch is an error.
-    pub fn parse(s: &str) -> Result<Version, String> {
+    pub fn parse(s: &str) -> Result<Version, VersionError> {
         let t = s.trim();
         let body = t.strip_prefix('v').unwrap_or(t);
         let cut = body.find(['-', '+']).unwrap_or(body.len());
         let (core, suffix) = body.split_at(cut);
         let nums: Vec<&str> = core.split('.').collect();
-        let num = |i: usize| -> Result<u32, String> {
+        let not_one = || VersionError {
+            text: s.to_string(),
+        };
+        let num = |i: usize| -> Result<u32, VersionError> {
             nums.get(i)
                 .filter(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
                 .and_then(|n| n.parse().ok())
-                .ok_or_else(|| {
-                    format!("`{s}` is not a Kubernetes version (want vMAJOR.MINOR.PATCH)")
-                })
+                .ok_or_else(not_one)
         };
         if nums.len() != 3 {
-            return Err(format!(
-                "`{s}` is not a Kubernetes version (want vMAJOR.MINOR.PATCH)"
-            ));
+            return Err(not_one());
         }
         Ok(Version {
             major: num(0)?,
@@ -174,7 +181,7 @@ mod tests {
             "v1.25.4.1",
             "v1.25.-1",
         ] {
-            let err = Version::parse(s).expect_err(s);
+            let err = Version::parse(s).expect_err(s).to_string();
             assert!(err.contains("not a Kubernetes version"), "{s}: {err}");
         }
     }

@@ -399,34 +399,41 @@ fn control_plane_rows(
         })
         .collect();
     if let Some(s) = &inv.server {
-        let verdict = Version::parse(s)
-            .err()
-            .and_then(|_| Judge::unparsable("/version", s));
-        let allowed = oldest
-            .zip(newest)
-            .map(|(o, n)| skew::apiserver_allowed(o.minor_release(), n.minor_release()));
-        let mut cell = j.cell("/version", s, allowed, vec![verdict]);
-        if let (Some(r), Ok(v)) = (allowed, Version::parse(s))
-            && !r.contains(v.minor_release())
-        {
-            cell.severity = Some(Severity::Error);
-        }
         // Right after the apiserver pods.
         let at = rows
             .iter()
             .position(|r| r.component != Component::KubeApiserver)
             .unwrap_or(rows.len());
-        rows.insert(
-            at,
-            ComponentRow {
-                component: Component::KubeApiserver,
-                source: "/version".into(),
-                node: None,
-                cell,
-            },
-        );
+        rows.insert(at, version_row(s, oldest, newest, j));
     }
     rows
+}
+
+/// The apiserver's own `/version` answer as a row, judged like the apiserver pods.
+fn version_row(
+    s: &str,
+    oldest: Option<&Version>,
+    newest: Option<&Version>,
+    j: &mut Judge,
+) -> ComponentRow {
+    let verdict = Version::parse(s)
+        .err()
+        .and_then(|_| Judge::unparsable("/version", s));
+    let allowed = oldest
+        .zip(newest)
+        .map(|(o, n)| skew::apiserver_allowed(o.minor_release(), n.minor_release()));
+    let mut cell = j.cell("/version", s, allowed, vec![verdict]);
+    if let (Some(r), Ok(v)) = (allowed, Version::parse(s))
+        && !r.contains(v.minor_release())
+    {
+        cell.severity = Some(Severity::Error);
+    }
+    ComponentRow {
+        component: Component::KubeApiserver,
+        source: "/version".into(),
+        node: None,
+        cell,
+    }
 }
 
 /// A node's row; `(api, local)`: the oldest apiserver, and the one on this node if any.

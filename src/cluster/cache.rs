@@ -41,6 +41,7 @@ fn ns_key<K: kube::Resource>(k: &K) -> String {
 impl Cache {
     /// Applies one watcher event. Returns true when the visible data changed.
     pub fn apply(&mut self, feed: Feed) -> bool {
+        // Long: one arm per kind and watcher event, the same staging steps side by side.
         match feed {
             Feed::Nodes(ev) => match ev {
                 Ev::Init => stage(&mut self.staging_nodes),

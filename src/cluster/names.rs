@@ -2,6 +2,21 @@
 //! subdomain and a namespace a DNS-1123 label, as the API server requires, so `node1/status`
 //! or `node1?dryRun=All` can never reach a subresource or add a query parameter.
 
+/// A name the API server would refuse: which name, and what is wrong with it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NameError {
+    /// A node name that is not a DNS-1123 subdomain.
+    #[error(
+        "invalid node name {name:?}: {why} (a node name is a DNS-1123 subdomain, e.g. worker-1.example)"
+    )]
+    Node { name: String, why: &'static str },
+    /// A namespace that is not a DNS-1123 label.
+    #[error(
+        "invalid namespace {name:?}: {why} (a namespace is a DNS-1123 label, e.g. kube-system)"
+    )]
+    Namespace { name: String, why: &'static str },
+}
+
 /// Longest DNS-1123 subdomain (node names).
 const SUBDOMAIN_MAX: usize = 253;
 /// Longest DNS-1123 label (namespaces).
@@ -26,7 +41,7 @@ fn label_error(s: &str) -> Option<&'static str> {
 }
 
 /// Checks a node name (DNS-1123 subdomain); the error says what is wrong with it.
-pub fn node_name(name: &str) -> Result<(), String> {
+pub fn node_name(name: &str) -> Result<(), NameError> {
     let why = if name.is_empty() {
         Some("it is empty")
     } else if name.len() > SUBDOMAIN_MAX {
@@ -39,15 +54,16 @@ pub fn node_name(name: &str) -> Result<(), String> {
         name.split('.').find_map(label_error)
     };
     match why {
-        Some(why) => Err(format!(
-            "invalid node name {name:?}: {why} (a node name is a DNS-1123 subdomain, e.g. worker-1.example)"
-        )),
+        Some(why) => Err(NameError::Node {
+            name: name.to_string(),
+            why,
+        }),
         None => Ok(()),
     }
 }
 
 /// Checks a namespace name (DNS-1123 label).
-pub fn namespace(name: &str) -> Result<(), String> {
+pub fn namespace(name: &str) -> Result<(), NameError> {
     let why = if name.len() > LABEL_MAX {
         Some("it is longer than 63 characters")
     } else {
@@ -60,9 +76,10 @@ pub fn namespace(name: &str) -> Result<(), String> {
         })
     };
     match why {
-        Some(why) => Err(format!(
-            "invalid namespace {name:?}: {why} (a namespace is a DNS-1123 label, e.g. kube-system)"
-        )),
+        Some(why) => Err(NameError::Namespace {
+            name: name.to_string(),
+            why,
+        }),
         None => Ok(()),
     }
 }
@@ -98,13 +115,19 @@ mod tests {
             "node%2Fstatus",
             &"a".repeat(254),
         ] {
-            let e = node_name(bad).unwrap_err();
+            let e = node_name(bad).unwrap_err().to_string();
             assert!(e.starts_with("invalid node name"), "{bad}: {e}");
         }
-        assert!(node_name("a..b").unwrap_err().contains("empty part"));
+        assert!(
+            node_name("a..b")
+                .unwrap_err()
+                .to_string()
+                .contains("empty part")
+        );
         assert!(
             node_name("node1/status")
                 .unwrap_err()
+                .to_string()
                 .contains("only lowercase letters, digits, '-' and '.'")
         );
     }
@@ -115,6 +138,11 @@ mod tests {
         for bad in ["", "a.b", "a/b", "A", &"a".repeat(64)] {
             assert!(namespace(bad).is_err(), "{bad}");
         }
-        assert!(namespace("a.b").unwrap_err().contains("'-' are allowed"));
+        assert!(
+            namespace("a.b")
+                .unwrap_err()
+                .to_string()
+                .contains("'-' are allowed")
+        );
     }
 }

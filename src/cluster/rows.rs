@@ -138,6 +138,7 @@ resource!(
 
 impl From<raw::Node> for NodeRow {
     fn from(n: raw::Node) -> Self {
+        // Long: one field of the row after another, from the raw node.
         let ready_cond = n.status.conditions.iter().find(|c| c.type_ == "Ready");
         let ready = match ready_cond.map(|c| c.status.as_str()) {
             Some("True") => NodeReady::True,

@@ -24,19 +24,28 @@ use tower::{BoxError, Layer, Service};
 /// for an operator to act on.
 pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// A `--request-timeout` that is not one.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TimeoutError {
+    /// A number of seconds past Go's longest duration.
+    #[error("invalid timeout {0:?}: at most 2562047h")]
+    TooLong(String),
+    /// Neither seconds nor a Go duration.
+    #[error(
+        "invalid timeout {0:?}: a whole number of seconds, or a number with a unit (e.g. 1s, 2m, 3h); 0 for none"
+    )]
+    Invalid(String),
+}
+
 /// Parses `--request-timeout` as kubectl does: an integer is seconds, else a Go duration
 /// (`30s`, `1m`, `1h30m`); `0` means no timeout.
-pub fn parse(s: &str) -> Result<Duration, String> {
+pub fn parse(s: &str) -> Result<Duration, TimeoutError> {
     let s = s.trim();
     if let Ok(secs) = s.parse::<u64>() {
         return crate::drain::options::parse_go_duration(&format!("{secs}s"))
-            .ok_or_else(|| format!("invalid timeout {s:?}: at most 2562047h"));
+            .ok_or_else(|| TimeoutError::TooLong(s.to_string()));
     }
-    crate::drain::options::parse_go_duration(s).ok_or_else(|| {
-        format!(
-            "invalid timeout {s:?}: a whole number of seconds, or a number with a unit (e.g. 1s, 2m, 3h); 0 for none"
-        )
-    })
+    crate::drain::options::parse_go_duration(s).ok_or_else(|| TimeoutError::Invalid(s.to_string()))
 }
 
 /// The request timeout kubedrain applies to `config`'s calls. It travels in kube's
@@ -205,7 +214,12 @@ mod tests {
         assert_eq!(parse("1m"), Ok(Duration::from_secs(60)));
         assert_eq!(parse("1h30m"), Ok(Duration::from_secs(5400)));
         assert!(parse("-1s").is_err());
-        assert!(parse("soon").unwrap_err().contains("e.g. 1s, 2m, 3h"));
+        assert!(
+            parse("soon")
+                .unwrap_err()
+                .to_string()
+                .contains("e.g. 1s, 2m, 3h")
+        );
         assert!(parse("99999999999999").is_err(), "beyond Go's range");
     }
 

@@ -4,6 +4,7 @@
 
 use std::collections::HashSet;
 use std::io::IsTerminal;
+use std::ops::ControlFlow;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -11,18 +12,67 @@ use jiff::Timestamp;
 
 use crate::campaign::events::{CampaignEvent, CampaignState};
 use crate::campaign::exec::{Setup, Start, start_campaign};
-use crate::campaign::journal::{CampaignJournal, Hold, Spec, last_unfinished};
+use crate::campaign::journal::{CampaignJournal, Hold, HoldError, Progress, Spec, last_unfinished};
 use crate::campaign::plan::Selection;
-use crate::campaign::prepare::{Pick, Prepared, Request, prepare};
+use crate::campaign::prepare::{Pick, PrepareError, Prepared, Request, prepare};
 use crate::campaign::read;
 use crate::campaign::report::{self, Report};
 use crate::campaign::text::{check_lines, order_lines};
-use crate::campaign::upgrade::{UpgradeHook, parse_target};
-use crate::cli::{CampaignArgs, KubeArgs};
+use crate::campaign::upgrade::{TargetError, UpgradeHook, parse_target};
+use crate::cli::{CampaignArgs, FlagError, KubeArgs};
 use crate::drain::client::{client_without_retry, load_config};
 use crate::drain::events::{DrainEvent, PodState};
 use crate::drain::journal::{Journal, Target, state_dir};
 use crate::drain::options::{DrainOptions, parse_go_duration};
+
+/// Why `kubedrain campaign` stopped before its campaign started (printed after `error: `).
+#[derive(Debug, thiserror::Error)]
+enum CampaignCmdError {
+    #[error(transparent)]
+    Flags(#[from] FlagError),
+    #[error(transparent)]
+    Target(#[from] TargetError),
+    #[error(transparent)]
+    Hold(#[from] HoldError),
+    #[error("invalid --soak \"{0}\": expected a duration like 2m")]
+    Soak(String),
+    #[error("--max-unavailable must be at least 1")]
+    MaxUnavailable,
+    #[error("--readonly: refusing to change the cluster (use --dry-run)")]
+    Readonly,
+    #[error("--resume continues with the journaled campaign's hold points: do not give --hold")]
+    HoldWithResume,
+    #[error(
+        "--hold needs a terminal on stdin (Enter lets the campaign go on at each hold point); \
+         stdin is not one"
+    )]
+    HoldWithoutTerminal,
+    #[error("name nodes, or select them with -l/--all-workers/--control-plane, not both")]
+    NamesAndSelection,
+    #[error("-l cannot be combined with --all-workers or --control-plane")]
+    LabelsAndGroup,
+    /// The kubeconfig or the client (the error chain, as `{:#}` prints it).
+    #[error("{0:#}")]
+    Connect(color_eyre::Report),
+    #[error("--resume continues the journaled campaign with its own nodes: do not select nodes")]
+    ResumeWithNodes,
+    #[error("no unfinished campaign against {server} in {}", journal.display())]
+    NothingToResume {
+        server: String,
+        journal: std::path::PathBuf,
+    },
+    #[error(
+        "the journaled campaign has hold points: --resume needs a terminal on stdin \
+         (Enter lets it go on at each one)"
+    )]
+    ResumeWithoutTerminal,
+    #[error("--target {given} differs from the journaled campaign's target ({journaled})")]
+    OtherTarget { given: String, journaled: String },
+    #[error(transparent)]
+    Prepare(#[from] PrepareError),
+    #[error("--dry-run and --resume do not go together")]
+    DryRunResume,
+}
 
 /// Exit code when Ctrl-C stopped the campaign.
 pub const INTERRUPTED: i32 = 130;
@@ -50,15 +100,13 @@ pub async fn run_with(
     }
 }
 
-fn selection(a: &CampaignArgs) -> Result<Option<Selection>, String> {
+fn selection(a: &CampaignArgs) -> Result<Option<Selection>, CampaignCmdError> {
     if !a.nodes.is_empty() && (a.selector.is_some() || a.all_workers || a.control_plane) {
-        return Err(
-            "name nodes, or select them with -l/--all-workers/--control-plane, not both".into(),
-        );
+        return Err(CampaignCmdError::NamesAndSelection);
     }
     Ok(match (&a.selector, a.all_workers, a.control_plane) {
         (Some(_), true, _) | (Some(_), _, true) => {
-            return Err("-l cannot be combined with --all-workers or --control-plane".into());
+            return Err(CampaignCmdError::LabelsAndGroup);
         }
         (Some(_), _, _) => None,
         (None, true, true) => Some(Selection::All),
@@ -74,129 +122,156 @@ fn selection(a: &CampaignArgs) -> Result<Option<Selection>, String> {
     })
 }
 
+/// The command line's campaign, checked before anything is read.
+struct Checked {
+    opts: DrainOptions,
+    target: Option<String>,
+    soak: Duration,
+    hold: Option<Hold>,
+    sel: Option<Selection>,
+}
+
+/// Checks the flags (and that hold points can be released) before anything is read.
+fn check(a: &CampaignArgs, readonly: bool) -> Result<Checked, CampaignCmdError> {
+    let opts = a.flags.options()?;
+    let target = a.target.as_deref().map(parse_target).transpose()?;
+    let soak = parse_go_duration(&a.soak).ok_or_else(|| CampaignCmdError::Soak(a.soak.clone()))?;
+    if a.max_unavailable == 0 {
+        return Err(CampaignCmdError::MaxUnavailable);
+    }
+    if readonly && !a.dry_run {
+        return Err(CampaignCmdError::Readonly);
+    }
+    let hold = a.hold.as_deref().map(Hold::parse).transpose()?;
+    if hold.is_some() && a.resume {
+        return Err(CampaignCmdError::HoldWithResume);
+    }
+    // A hold point nobody can release would wait forever: refused before anything changes.
+    if hold.is_some() && !a.dry_run && !std::io::stdin().is_terminal() {
+        return Err(CampaignCmdError::HoldWithoutTerminal);
+    }
+    let sel = selection(a)?;
+    Ok(Checked {
+        opts,
+        target,
+        soak,
+        hold,
+        sel,
+    })
+}
+
 async fn run_inner(
     kube: &KubeArgs,
     readonly: bool,
     a: CampaignArgs,
     cluster: Option<(kube::Config, Target)>,
     upgrade: Option<UpgradeHook>,
-) -> Result<i32, String> {
-    let opts = a.flags.options()?;
-    let target = a.target.as_deref().map(parse_target).transpose()?;
-    let soak = parse_go_duration(&a.soak)
-        .ok_or_else(|| format!("invalid --soak \"{}\": expected a duration like 2m", a.soak))?;
-    if a.max_unavailable == 0 {
-        return Err("--max-unavailable must be at least 1".into());
-    }
-    if readonly && !a.dry_run {
-        return Err("--readonly: refusing to change the cluster (use --dry-run)".into());
-    }
-    let hold = a.hold.as_deref().map(Hold::parse).transpose()?;
-    if hold.is_some() && a.resume {
-        return Err(
-            "--resume continues with the journaled campaign's hold points: do not give --hold"
-                .into(),
-        );
-    }
-    // A hold point nobody can release would wait forever: refused before anything changes.
-    if hold.is_some() && !a.dry_run && !std::io::stdin().is_terminal() {
-        return Err(
-            "--hold needs a terminal on stdin (Enter lets the campaign go on at each hold point); \
-             stdin is not one"
-                .into(),
-        );
-    }
-    let sel = selection(&a)?;
+) -> Result<i32, CampaignCmdError> {
+    let checked = check(&a, readonly)?;
     let (config, jtarget) = match cluster {
         Some(c) => c,
         None => load_config(&kube.connect())
             .await
-            .map_err(|e| format!("{e:#}"))?,
+            .map_err(CampaignCmdError::Connect)?,
     };
-    let client = client_without_retry(config).map_err(|e| format!("{e:#}"))?;
+    let client = client_without_retry(config).map_err(CampaignCmdError::Connect)?;
     let journal = CampaignJournal::open(jtarget.clone());
     let start = if a.resume {
-        if !a.nodes.is_empty() || a.selector.is_some() || a.all_workers || a.control_plane {
-            return Err(
-                "--resume continues the journaled campaign with its own nodes: \
-                 do not select nodes"
-                    .into(),
-            );
-        }
-        let p = last_unfinished(&journal.entries(), &jtarget.server).ok_or_else(|| {
-            format!(
-                "no unfinished campaign against {} in {}",
-                jtarget.server,
-                journal.path.display()
-            )
-        })?;
-        if p.spec.hold.is_some() && !std::io::stdin().is_terminal() {
-            return Err(
-                "the journaled campaign has hold points: --resume needs a terminal on stdin \
-                 (Enter lets it go on at each one)"
-                    .into(),
-            );
-        }
-        if target.is_some() && target != p.spec.target {
-            return Err(format!(
-                "--target {} differs from the journaled campaign's target ({})",
-                target.as_deref().unwrap_or_default(),
-                p.spec.target.as_deref().unwrap_or("none: OS only")
-            ));
-        }
-        match p.next() {
-            Some((n, s)) => println!(
-                "resuming campaign {} at node/{n}, step {}",
-                p.campaign,
-                s.name()
-            ),
-            None => println!("resuming campaign {}: only its end is left", p.campaign),
-        }
-        Start::Resume(p)
+        Start::Resume(resumed(&a, &journal, &jtarget.server, &checked.target)?)
     } else {
-        let pick = match sel {
-            Some(s) => Pick::Nodes(s),
-            None => Pick::Labels(a.selector.clone().unwrap_or_default()),
-        };
-        let req = Request {
-            pick,
-            target: target.clone(),
-            max_unavailable: a.max_unavailable,
-            soak_secs: soak.as_secs(),
-            allow_outage: opts.allow_outage,
-            taint_queued: a.taint_queued,
-            hold,
-        };
-        let Prepared {
-            spec,
-            held,
-            cluster,
-        } = prepare(&client, &req).await?;
-        if let (Some(why), Some(t)) = (held, &target) {
-            eprintln!("held: {why}");
-            eprintln!("(`kubedrain versions --target {t}` shows the whole way)");
-            return Ok(1);
+        match planned(&client, &a, &checked).await? {
+            ControlFlow::Continue(spec) => Start::New(spec),
+            ControlFlow::Break(code) => return Ok(code),
         }
-        for l in order_lines(&spec) {
-            println!("{l}");
-        }
-        if a.dry_run {
-            return Ok(dry_run(&cluster, &spec, &opts));
-        }
-        Start::New(spec)
     };
     if a.dry_run {
-        return Err("--dry-run and --resume do not go together".into());
+        return Err(CampaignCmdError::DryRunResume);
     }
     let setup = Setup {
         client,
         journal,
         drain_journal: Journal::open(jtarget),
-        opts,
+        opts: checked.opts,
         upgrade,
         poll: Duration::from_secs(1),
     };
-    execute(setup, start, a.report).await
+    Ok(execute(setup, start, a.report).await)
+}
+
+/// `--resume`: the journal's last unfinished campaign against `server`, if it may go on as
+/// asked; says where it resumes.
+fn resumed(
+    a: &CampaignArgs,
+    journal: &CampaignJournal,
+    server: &str,
+    target: &Option<String>,
+) -> Result<Progress, CampaignCmdError> {
+    if !a.nodes.is_empty() || a.selector.is_some() || a.all_workers || a.control_plane {
+        return Err(CampaignCmdError::ResumeWithNodes);
+    }
+    let p = last_unfinished(&journal.entries(), server).ok_or_else(|| {
+        CampaignCmdError::NothingToResume {
+            server: server.to_string(),
+            journal: journal.path.clone(),
+        }
+    })?;
+    if p.spec.hold.is_some() && !std::io::stdin().is_terminal() {
+        return Err(CampaignCmdError::ResumeWithoutTerminal);
+    }
+    if target.is_some() && *target != p.spec.target {
+        return Err(CampaignCmdError::OtherTarget {
+            given: target.clone().unwrap_or_default(),
+            journaled: p.spec.target.as_deref().unwrap_or("none: OS only").into(),
+        });
+    }
+    match p.next() {
+        Some((n, s)) => println!(
+            "resuming campaign {} at node/{n}, step {}",
+            p.campaign,
+            s.name()
+        ),
+        None => println!("resuming campaign {}: only its end is left", p.campaign),
+    }
+    Ok(p)
+}
+
+/// A new campaign: planned and its order printed; `Break` with the exit code when it stops
+/// there (held by the skew policy, or a dry run).
+async fn planned(
+    client: &kube::Client,
+    a: &CampaignArgs,
+    c: &Checked,
+) -> Result<ControlFlow<i32, Spec>, CampaignCmdError> {
+    let pick = match &c.sel {
+        Some(s) => Pick::Nodes(s.clone()),
+        None => Pick::Labels(a.selector.clone().unwrap_or_default()),
+    };
+    let req = Request {
+        pick,
+        target: c.target.clone(),
+        max_unavailable: a.max_unavailable,
+        soak_secs: c.soak.as_secs(),
+        allow_outage: c.opts.allow_outage,
+        taint_queued: a.taint_queued,
+        hold: c.hold,
+    };
+    let Prepared {
+        spec,
+        held,
+        cluster,
+    } = prepare(client, &req).await?;
+    if let (Some(why), Some(t)) = (held, &c.target) {
+        eprintln!("held: {why}");
+        eprintln!("(`kubedrain versions --target {t}` shows the whole way)");
+        return Ok(ControlFlow::Break(1));
+    }
+    for l in order_lines(&spec) {
+        println!("{l}");
+    }
+    if a.dry_run {
+        return Ok(ControlFlow::Break(dry_run(&cluster, &spec, &c.opts)));
+    }
+    Ok(ControlFlow::Continue(spec))
 }
 
 fn dry_run(cluster: &read::Cluster, spec: &Spec, opts: &DrainOptions) -> i32 {
@@ -313,11 +388,7 @@ fn enter_presses() -> Option<tokio::sync::mpsc::UnboundedReceiver<()>> {
     Some(rx)
 }
 
-async fn execute(
-    setup: Setup,
-    start: Start,
-    report_prefix: Option<std::path::PathBuf>,
-) -> Result<i32, String> {
+async fn execute(setup: Setup, start: Start, report_prefix: Option<std::path::PathBuf>) -> i32 {
     let spec = match &start {
         Start::New(s) => s,
         Start::Resume(p) => &p.spec,
@@ -357,7 +428,7 @@ async fn execute(
             }
             _ = tokio::signal::ctrl_c(), if interrupted => {
                 eprintln!("error: interrupted twice: exiting now (the journal says where the campaign was)");
-                return Ok(INTERRUPTED);
+                return INTERRUPTED;
             }
         }
     };
@@ -373,9 +444,9 @@ async fn execute(
             ),
         }
     }
-    Ok(match state {
+    match state {
         CampaignState::Completed => 0,
         CampaignState::Aborted { .. } if interrupted => INTERRUPTED,
         _ => 1,
-    })
+    }
 }

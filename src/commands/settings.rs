@@ -45,10 +45,11 @@ pub fn load(flag: Option<&Path>) -> Result<Settings, ConfigError> {
     )
     .map_err(|(name, why)| invalid("keys", &name, why))?;
     for (pane, titles) in &cfg.ui.columns {
-        crate::ui::columns::check(pane, titles).map_err(|why| invalid("ui.columns", pane, why))?;
+        crate::ui::columns::check(pane, titles)
+            .map_err(|why| invalid("ui.columns", pane, why.to_string()))?;
     }
     if let Some(t) = &cfg.drain.timeout {
-        crate::cli::go_duration(t).map_err(|why| invalid("drain", "timeout", why))?;
+        crate::cli::go_duration(t).map_err(|why| invalid("drain", "timeout", why.to_string()))?;
     }
     install(&cfg, skin, keys);
     Ok(Settings {

@@ -110,59 +110,30 @@ impl Run {
         feed::feed(api, WatchParams::default(), rv, relist)
     }
 
-    pub(super) async fn drive(
-        self,
-        mut tracked: HashMap<String, Tracked>,
-        started: Started,
-        deadline: Option<tokio::time::Instant>,
-        mut cancel: watch::Receiver<bool>,
-    ) -> DrainOutcome {
-        let node = self.node.clone();
+    /// Reports every tracked pod queued and starts one eviction (or delete) task per pod;
+    /// returns the tasks and which pod each is for (to fail that pod if its task panics).
+    fn spawn_evictions(
+        &self,
+        tracked: &HashMap<String, Tracked>,
+        slots: &Arc<Semaphore>,
+        pdb_changed: &Arc<Notify>,
+        refused: &Arc<Notify>,
+    ) -> (JoinSet<(String, Ended)>, HashMap<task::Id, String>) {
         let delete = self.opts.disable_eviction;
-        let Started {
-            mut nodes,
-            mut node_watch,
-            pods: listed,
-            versions,
-        } = started;
-        // Started before the first eviction, from the listing's version: no change is missed.
-        let mut pods = self.pod_feed(versions.pods);
-        let mut live = LivePods::new(&node, &listed);
-        drop(listed);
-        let evicted: Vec<(String, String)> = tracked
-            .iter()
-            .filter_map(|(k, t)| Some((k.clone(), t.controller.clone()?)))
-            .collect();
-        let mut repl = Replacements::new(&node, &evicted);
-        let mut watch_trouble = false;
-        // The pod watch's liveness: while it is stale (a bookmark is late), the pods the
-        // drain still waits for are listed every few seconds instead of trusted to it.
-        let mut pod_live = Liveness::new(tokio::time::Instant::now());
-        let mut next_verify = tokio::time::Instant::now();
-        self.state(NodeState::Evicting);
-        let slots = Arc::new(Semaphore::new(MAX_IN_FLIGHT));
-        let pdb_changed = Arc::new(Notify::new());
-        // Set by the first refused eviction; only then is the PDB watch worth a request.
-        let refused = Arc::new(Notify::new());
-        let mut pdb_rv = (!delete).then_some(versions.pdbs);
-        let mut pdbs: BoxStream<'static, FeedEvent<PdbRow>> = futures::stream::pending().boxed();
         let mut tasks: JoinSet<(String, Ended)> = JoinSet::new();
-        // Which pod each eviction task is for, to fail that pod if its task panics.
         let mut owners: HashMap<task::Id, String> = HashMap::new();
-        // At most one round of re-check GETs at a time, off the loop (dropped with it).
-        let mut rechecks: JoinSet<Vec<String>> = JoinSet::new();
         let mut keys: Vec<&String> = tracked.keys().collect();
         keys.sort();
         for key in keys {
             self.pod(key.clone(), PodState::Queued);
         }
-        for (key, t) in &tracked {
+        for (key, t) in tracked {
             let (client, target, slots, sink, node, key) = (
                 self.client.clone(),
                 t.target.clone(),
                 slots.clone(),
                 self.sink.clone(),
-                node.clone(),
+                self.node.clone(),
                 key.clone(),
             );
             let grace = self.opts.grace_period;
@@ -196,41 +167,246 @@ impl Run {
             });
             owners.insert(spawned.id(), owner);
         }
+        (tasks, owners)
+    }
+
+    /// Marks done the waited-for pods that the pod watch (or a re-check) says are gone.
+    fn mark_gone(&self, tracked: &mut HashMap<String, Tracked>, live: &LivePods) {
+        let delete = self.opts.disable_eviction;
+        let gone: Vec<String> = tracked
+            .iter()
+            .filter(|(k, t)| t.step == Step::Waiting && (t.ok || live.gone(k, &t.uid)))
+            .map(|(k, _)| k.clone())
+            .collect();
+        for k in gone {
+            let t = tracked.get_mut(&k).expect("tracked");
+            t.step = Step::Done;
+            t.ok = true;
+            let (action, outcome, how) = if delete {
+                (Action::Delete, "deleted", GoneHow::Deleted)
+            } else {
+                (Action::Evict, "evicted", GoneHow::Evicted)
+            };
+            self.journal
+                .record(&self.node, action, outcome, Some(&k), None);
+            self.pod(k, PodState::Gone { how });
+        }
+    }
+
+    /// Records how `key`'s eviction task ended: accepted (now waited for), already gone, or
+    /// failed (`errors` gets the reason).
+    fn on_ended(&self, t: &mut Tracked, key: String, ended: Ended, errors: &mut Vec<String>) {
+        let action = if self.opts.disable_eviction {
+            Action::Delete
+        } else {
+            Action::Evict
+        };
+        let node = &self.node;
+        match ended {
+            Ended::Accepted => {
+                t.step = Step::Waiting;
+                t.recheck_at = Some(
+                    tokio::time::Instant::now()
+                        + Duration::from_secs(t.grace.max(0) as u64)
+                        + RECHECK_SLACK,
+                );
+                let deadline = Timestamp::now()
+                    .checked_add(SignedDuration::from_secs(t.grace))
+                    .ok();
+                self.journal
+                    .record(node, action, "accepted", Some(&key), None);
+                self.pod(
+                    key,
+                    PodState::Terminating {
+                        grace_deadline: deadline,
+                    },
+                );
+            }
+            Ended::AlreadyGone => {
+                t.step = Step::Done;
+                t.ok = true;
+                self.journal
+                    .record(node, action, "already-gone", Some(&key), None);
+                self.pod(
+                    key,
+                    PodState::Gone {
+                        how: GoneHow::AlreadyGone,
+                    },
+                );
+            }
+            Ended::Failed(reason) => {
+                t.step = Step::Done;
+                errors.push(reason.clone());
+                self.journal
+                    .record(node, action, "failed", Some(&key), Some(&reason));
+                self.pod(key, PodState::Failed { reason });
+            }
+        }
+    }
+
+    /// `--skip-wait-for-delete-timeout`: pods whose deletion started longer ago than that are
+    /// no longer waited for.
+    fn skip_old_deletions(&self, tracked: &mut HashMap<String, Tracked>, live: &LivePods) {
+        let Some(limit) = self.opts.skip_wait_for_delete_timeout else {
+            return;
+        };
+        let now = Timestamp::now();
+        for (k, t) in tracked.iter_mut().filter(|(_, t)| t.step == Step::Waiting) {
+            let old = live
+                .deletion(k)
+                .is_some_and(|d| now.duration_since(d).as_secs() > limit as i64);
+            if old {
+                t.step = Step::Done;
+                t.ok = true;
+                self.pod(k.clone(), PodState::SkippedWait { seconds: limit });
+            }
+        }
+    }
+
+    /// At the deadline: every pod not done fails with kubectl's words (into `errors`);
+    /// returns the timeout as kubectl writes it.
+    fn time_out_pods(
+        &self,
+        tracked: &HashMap<String, Tracked>,
+        errors: &mut Vec<String>,
+    ) -> String {
+        let d = format_go_duration(self.opts.timeout.unwrap_or_default());
+        let mut keys: Vec<&String> = tracked.keys().collect();
+        keys.sort();
+        for k in keys {
+            let t = &tracked[k];
+            let reason = match t.step {
+                Step::Done => continue,
+                Step::Evicting => format!(
+                    "error when evicting pods/\"{}\" -n \"{}\": global timeout reached: {d}",
+                    t.target.name, t.target.namespace
+                ),
+                Step::Waiting => format!(
+                    "error when waiting for pod \"{}\" in namespace \"{}\" to terminate: global timeout reached: {d}",
+                    t.target.name, t.target.namespace
+                ),
+            };
+            errors.push(reason.clone());
+            self.pod(k.clone(), PodState::Failed { reason });
+        }
+        d
+    }
+
+    /// A half-open or frozen watch says nothing at all: while it is stale, one list of the
+    /// node's pods (at most every few seconds, one round at a time) tells which of the
+    /// waited-for ones are gone.
+    fn verify_if_stale(
+        &self,
+        tracked: &HashMap<String, Tracked>,
+        pod_live: &Liveness,
+        next_verify: &mut tokio::time::Instant,
+        rechecks: &mut JoinSet<Vec<String>>,
+    ) {
+        let now = tokio::time::Instant::now();
+        if !(pod_live.is_stale(now) && rechecks.is_empty() && now >= *next_verify) {
+            return;
+        }
+        *next_verify = now + verify_every(pod_live.interval());
+        let waiting: Vec<(String, String)> = tracked
+            .iter()
+            .filter(|(_, t)| t.step == Step::Waiting && !t.ok)
+            .map(|(k, t)| (k.clone(), t.uid.clone()))
+            .collect();
+        if !waiting.is_empty() {
+            let within = pod_live
+                .interval()
+                .clamp(Duration::from_secs(1), RECHECK_EVERY);
+            rechecks.spawn(verify_listed(
+                self.client.clone(),
+                self.node.clone(),
+                waiting,
+                within,
+            ));
+        }
+    }
+
+    /// Every pod done: "drained" only if a fresh node-scoped list agrees (verify.rs); cancel
+    /// and the deadline are answered during that list too.
+    async fn conclude(
+        &self,
+        tracked: &HashMap<String, Tracked>,
+        mut errors: Vec<String>,
+        cancel: &mut watch::Receiver<bool>,
+        deadline: Option<tokio::time::Instant>,
+    ) -> DrainOutcome {
+        let node = &self.node;
+        let pending = pending_names(tracked);
+        match unless_stopped(self.confirm_drained(&errors), cancel, deadline).await {
+            Ok(more) => errors.extend(more),
+            Err(stop) => {
+                return self
+                    .stopped(stop, "confirming the node is empty", true)
+                    .await;
+            }
+        }
+        if errors.is_empty() {
+            self.finish(
+                NodeState::Drained,
+                errors,
+                pending,
+                format!("node/{node} drained"),
+                true,
+            )
+            .await
+        } else {
+            let msg = self.left_cordoned();
+            self.finish(NodeState::Failed, errors, pending, msg, true)
+                .await
+        }
+    }
+
+    /// Evicts the tracked pods and waits until each is gone, the deadline passes, the drain
+    /// is cancelled or the node goes away.
+    pub(super) async fn drive(
+        self,
+        mut tracked: HashMap<String, Tracked>,
+        started: Started,
+        deadline: Option<tokio::time::Instant>,
+        mut cancel: watch::Receiver<bool>,
+    ) -> DrainOutcome {
+        // Long: one `select!` loop over the drain's event sources, whose arms share its state.
+        let node = self.node.clone();
+        let delete = self.opts.disable_eviction;
+        let Started {
+            mut nodes,
+            mut node_watch,
+            pods: listed,
+            versions,
+        } = started;
+        // Started before the first eviction, from the listing's version: no change is missed.
+        let mut pods = self.pod_feed(versions.pods);
+        let mut live = LivePods::new(&node, &listed);
+        drop(listed);
+        let evicted: Vec<(String, String)> = tracked
+            .iter()
+            .filter_map(|(k, t)| Some((k.clone(), t.controller.clone()?)))
+            .collect();
+        let mut repl = Replacements::new(&node, &evicted);
+        let mut watch_trouble = false;
+        // The pod watch's liveness: while it is stale (a bookmark is late), the pods the
+        // drain still waits for are listed every few seconds instead of trusted to it.
+        let mut pod_live = Liveness::new(tokio::time::Instant::now());
+        let mut next_verify = tokio::time::Instant::now();
+        self.state(NodeState::Evicting);
+        let slots = Arc::new(Semaphore::new(MAX_IN_FLIGHT));
+        let pdb_changed = Arc::new(Notify::new());
+        // Set by the first refused eviction; only then is the PDB watch worth a request.
+        let refused = Arc::new(Notify::new());
+        let mut pdb_rv = (!delete).then_some(versions.pdbs);
+        let mut pdbs: BoxStream<'static, FeedEvent<PdbRow>> = futures::stream::pending().boxed();
+        // At most one round of re-check GETs at a time, off the loop (dropped with it).
+        let mut rechecks: JoinSet<Vec<String>> = JoinSet::new();
+        let (mut tasks, owners) = self.spawn_evictions(&tracked, &slots, &pdb_changed, &refused);
         let mut errors: Vec<String> = Vec::new();
         let mut waiting_reported = false;
         let mut tick = tokio::time::interval(Duration::from_millis(500));
-        let gone_how = if delete {
-            GoneHow::Deleted
-        } else {
-            GoneHow::Evicted
-        };
         loop {
-            // Pods whose watch state says they are gone.
-            {
-                let gone: Vec<String> = tracked
-                    .iter()
-                    .filter(|(k, t)| t.step == Step::Waiting && (t.ok || live.gone(k, &t.uid)))
-                    .map(|(k, _)| k.clone())
-                    .collect();
-                for k in gone {
-                    let t = tracked.get_mut(&k).expect("tracked");
-                    t.step = Step::Done;
-                    t.ok = true;
-                    let outcome = if delete { "deleted" } else { "evicted" };
-                    self.journal.record(
-                        &node,
-                        if delete {
-                            Action::Delete
-                        } else {
-                            Action::Evict
-                        },
-                        outcome,
-                        Some(&k),
-                        None,
-                    );
-                    self.pod(k, PodState::Gone { how: gone_how });
-                }
-            }
+            self.mark_gone(&mut tracked, &live);
             if tracked.values().all(|t| t.step == Step::Done) {
                 break;
             }
@@ -243,28 +419,7 @@ impl Run {
                 Some(res) = tasks.join_next_with_id() => {
                     let Some((key, ended)) = joined(res, &owners) else { continue };
                     let t = tracked.get_mut(&key).expect("tracked");
-                    let action = if delete { Action::Delete } else { Action::Evict };
-                    match ended {
-                        Ended::Accepted => {
-                            t.step = Step::Waiting;
-                            t.recheck_at = Some(tokio::time::Instant::now() + Duration::from_secs(t.grace.max(0) as u64) + RECHECK_SLACK);
-                            let deadline = Timestamp::now().checked_add(SignedDuration::from_secs(t.grace)).ok();
-                            self.journal.record(&node, action, "accepted", Some(&key), None);
-                            self.pod(key, PodState::Terminating { grace_deadline: deadline });
-                        }
-                        Ended::AlreadyGone => {
-                            t.step = Step::Done;
-                            t.ok = true;
-                            self.journal.record(&node, action, "already-gone", Some(&key), None);
-                            self.pod(key, PodState::Gone { how: GoneHow::AlreadyGone });
-                        }
-                        Ended::Failed(reason) => {
-                            t.step = Step::Done;
-                            errors.push(reason.clone());
-                            self.journal.record(&node, action, "failed", Some(&key), Some(&reason));
-                            self.pod(key, PodState::Failed { reason });
-                        }
-                    }
+                    self.on_ended(t, key, ended, &mut errors);
                 }
                 Some(ev) = pods.next() => {
                     // The feed retries with backoff; a transient error is not fatal.
@@ -325,54 +480,18 @@ impl Run {
                 _ = tick.tick() => {
                     // The feed resumes where it stopped, so a healthy watch loses nothing: GETs
                     // only after it failed (a slow server must not cost one GET per pod).
-                    let now = tokio::time::Instant::now();
-                    if pod_live.is_stale(now) && rechecks.is_empty() && now >= next_verify {
-                        // A half-open or frozen watch says nothing at all: one list of the
-                        // node's pods tells which of the waited-for ones are gone.
-                        next_verify = now + verify_every(pod_live.interval());
-                        let waiting: Vec<(String, String)> = tracked
-                            .iter()
-                            .filter(|(_, t)| t.step == Step::Waiting && !t.ok)
-                            .map(|(k, t)| (k.clone(), t.uid.clone()))
-                            .collect();
-                        if !waiting.is_empty() {
-                            let within = pod_live.interval().clamp(Duration::from_secs(1), RECHECK_EVERY);
-                            rechecks.spawn(verify_listed(self.client.clone(), node.clone(), waiting, within));
-                        }
-                    }
+                    self.verify_if_stale(&tracked, &pod_live, &mut next_verify, &mut rechecks);
                     if watch_trouble && rechecks.is_empty() {
                         let due = overdue(&mut tracked);
                         if !due.is_empty() {
                             rechecks.spawn(recheck(self.client.clone(), due));
                         }
                     }
-                    if let Some(limit) = self.opts.skip_wait_for_delete_timeout {
-                        let now = Timestamp::now();
-                        for (k, t) in tracked.iter_mut().filter(|(_, t)| t.step == Step::Waiting) {
-                            let old = live.deletion(k).is_some_and(|d| now.duration_since(d).as_secs() > limit as i64);
-                            if old {
-                                t.step = Step::Done;
-                                t.ok = true;
-                                self.pod(k.clone(), PodState::SkippedWait { seconds: limit });
-                            }
-                        }
-                    }
+                    self.skip_old_deletions(&mut tracked, &live);
                 }
                 _ = timeout => {
                     tasks.abort_all();
-                    let d = format_go_duration(self.opts.timeout.unwrap_or_default());
-                    let mut keys: Vec<&String> = tracked.keys().collect();
-                    keys.sort();
-                    for k in keys {
-                        let t = &tracked[k];
-                        let reason = match t.step {
-                            Step::Done => continue,
-                            Step::Evicting => format!("error when evicting pods/\"{}\" -n \"{}\": global timeout reached: {d}", t.target.name, t.target.namespace),
-                            Step::Waiting => format!("error when waiting for pod \"{}\" in namespace \"{}\" to terminate: global timeout reached: {d}", t.target.name, t.target.namespace),
-                        };
-                        errors.push(reason.clone());
-                        self.pod(k.clone(), PodState::Failed { reason });
-                    }
+                    let d = self.time_out_pods(&tracked, &mut errors);
                     let pending = pending_names(&tracked);
                     let msg = format!("drain of node/{node} timed out after {d}; {}", self.left_cordoned());
                     return self.finish(NodeState::TimedOut, errors, pending, msg, true).await;
@@ -386,31 +505,7 @@ impl Run {
                 }
             }
         }
-        let pending = pending_names(&tracked);
-        // "Drained" only if a fresh node-scoped list agrees (verify.rs); cancel and the
-        // deadline are answered during that list too.
-        match unless_stopped(self.confirm_drained(&errors), &mut cancel, deadline).await {
-            Ok(more) => errors.extend(more),
-            Err(stop) => {
-                return self
-                    .stopped(stop, "confirming the node is empty", true)
-                    .await;
-            }
-        }
-        if errors.is_empty() {
-            self.finish(
-                NodeState::Drained,
-                errors,
-                pending,
-                format!("node/{node} drained"),
-                true,
-            )
-            .await
-        } else {
-            let msg = self.left_cordoned();
-            self.finish(NodeState::Failed, errors, pending, msg, true)
-                .await
-        }
+        self.conclude(&tracked, errors, &mut cancel, deadline).await
     }
 }
 

@@ -206,6 +206,35 @@ impl Transient {
     }
 }
 
+/// One eviction (or, with `delete`, one delete with the pod's uid as precondition).
+async fn request(
+    api: &Api<PodRow>,
+    t: &Target,
+    grace: Option<u32>,
+    delete: bool,
+) -> Result<(), Error> {
+    if delete {
+        let dp = DeleteParams {
+            grace_period_seconds: grace,
+            preconditions: (!t.uid.is_empty()).then(|| Preconditions {
+                uid: Some(t.uid.clone()),
+                resource_version: None,
+            }),
+            ..Default::default()
+        };
+        api.delete(&t.name, &dp).await.map(|_| ())
+    } else {
+        api.create_subresource::<Value, Value>(
+            "eviction",
+            &t.name,
+            &PostParams::default(),
+            &eviction_body(t, grace),
+        )
+        .await
+        .map(|_| ())
+    }
+}
+
 /// Evicts (or deletes) one pod until it is accepted, gone or fails; reports each step via
 /// `report`. Holds an eviction slot from `slots` only while a request is in flight; a blocked
 /// pod retries after the server's delay, or sooner when `pdb_changed` fires.
@@ -233,26 +262,7 @@ pub async fn run(
                 return Ended::Failed("drain stopped".into());
             };
             report(PodState::Evicting { attempt });
-            if delete {
-                let dp = DeleteParams {
-                    grace_period_seconds: grace,
-                    preconditions: (!t.uid.is_empty()).then(|| Preconditions {
-                        uid: Some(t.uid.clone()),
-                        resource_version: None,
-                    }),
-                    ..Default::default()
-                };
-                api.delete(&t.name, &dp).await.map(|_| ())
-            } else {
-                api.create_subresource::<Value, Value>(
-                    "eviction",
-                    &t.name,
-                    &PostParams::default(),
-                    &eviction_body(&t, grace),
-                )
-                .await
-                .map(|_| ())
-            }
+            request(&api, &t, grace, delete).await
         };
         let status = match res {
             Ok(()) => return Ended::Accepted,

@@ -18,13 +18,14 @@ use tokio::task::JoinHandle;
 
 use super::drive::{Step, Tracked};
 use super::events::{DrainEvent, DrainOutcome, NodeState, PodState};
-use super::evict::{self, Target};
+use super::evict::Target;
 use super::feed::{self, FeedEvent, Relist};
 use super::fetch;
 use super::journal::{Action, Journal};
 use super::live::NodeWatch;
 use super::node_ops;
-use super::options::{DrainOptions, format_go_duration};
+use super::options::DrainOptions;
+use super::plan::DrainPlan;
 use crate::cluster::rows::{NodeRow, PodRow};
 
 /// Evictions in flight at once per node (kubectl has no limit; client-go throttles to ~5/s).
@@ -215,15 +216,6 @@ pub(super) async fn unless_stopped<T>(
     }
 }
 
-/// How long `finish` waits for the drain-state annotation when the user is waiting for a
-/// cancel or a timeout to be answered (the annotation then keeps saying `draining`, which
-/// reads as "resume the drain", and the journal has the result).
-const STOP_ANNOTATE: Duration = Duration::from_millis(500);
-/// ... and otherwise.
-const ANNOTATE: Duration = Duration::from_secs(10);
-/// How long `finish` waits for the journal's result line to be written.
-const JOURNAL_WAIT: Duration = Duration::from_secs(2);
-
 impl Run {
     pub(super) fn emit(&self, e: DrainEvent) {
         (self.sink)(e);
@@ -250,157 +242,76 @@ impl Run {
             message,
         });
     }
+}
 
-    pub(super) async fn finish(
-        &self,
-        mut state: NodeState,
-        mut errors: Vec<String>,
-        pending_pods: Vec<String>,
-        mut message: String,
-        annotate: bool,
-    ) -> DrainOutcome {
-        // A cancel a signal asked for is an interruption: said so everywhere it is recorded.
-        if state == NodeState::Cancelled
-            && self.interrupted.load(std::sync::atomic::Ordering::SeqCst)
-        {
-            state = NodeState::Interrupted;
-            message = message.replace("cancelled", "interrupted by a signal");
-            for e in &mut errors {
-                *e = e.replace("drain cancelled", "drain interrupted by a signal");
-            }
+impl Run {
+    /// The node is cordoned: its uid is kept (to spot a re-created node), the cordon is
+    /// said, and the node watch goes on from the cordon's versions.
+    fn on_cordoned(&self, c: node_ops::Cordoned) -> (NodeRow, NodeWatch) {
+        if let Some(uid) = &c.before.meta.uid {
+            let _ = self.uid.set(uid.clone());
         }
-        let mut unrecorded: Option<String> = None;
-        if annotate {
-            // After a cancel or timeout someone waits for the answer: a short bound. Otherwise
-            // a cancel during a slow write ends the wait (the outcome stays what it is).
-            let stopping = matches!(
-                state,
-                NodeState::Cancelled | NodeState::Interrupted | NodeState::TimedOut
-            ) || *self.cancel.borrow();
-            let bound = if stopping { STOP_ANNOTATE } else { ANNOTATE };
-            let write = self.write_drain_state(state.annotation());
-            let mut cancel = self.cancel.clone();
-            let written = tokio::select! {
-                w = tokio::time::timeout(bound, write) => w.map_err(|_| "timed out"),
-                _ = cancelled(&mut cancel), if !stopping => Err("cancelled"),
-            };
-            match written {
-                Ok(Ok(())) => {}
-                // The node went away and its pods with it: that is not a drain.
-                Ok(Err(node_ops::NodeOpError::NotFound(_))) => {
-                    state = NodeState::Failed;
-                    message = format!("node {} was deleted during the drain", self.node);
-                    errors = vec![message.clone()];
-                }
-                // Not our node any more: its annotations are not ours to write.
-                Ok(Err(node_ops::NodeOpError::Replaced(m))) => {
-                    state = NodeState::Failed;
-                    message = m.clone();
-                    errors = vec![m];
-                }
-                Ok(Err(e)) => {
-                    let why = format!("could not record drain state on node/{}: {e}", self.node);
-                    self.notice(why.clone());
-                    unrecorded = Some(why);
-                }
-                Err(why) => {
-                    let why = format!(
-                        "drain state not recorded on node/{} ({why}): its annotation still says draining",
-                        self.node
-                    );
-                    self.notice(why.clone());
-                    unrecorded = Some(why);
-                }
-            }
-        }
-        let mut detail = if errors.is_empty() {
-            message.clone()
-        } else {
-            errors.join("; ")
-        };
-        // The journal says when the node's annotation disagrees with it.
-        if let Some(why) = unrecorded {
-            detail = format!("{detail}; {why}");
-        }
-        // Written before the outcome is reported: a headless drain exits right after it.
-        let result = self.journal.record_durable(
-            &self.node,
-            Action::DrainResult,
-            state.annotation(),
-            None,
-            Some(&detail),
-        );
-        let _ = tokio::time::timeout(JOURNAL_WAIT, result).await;
-        let outcome = DrainOutcome {
+        self.emit(DrainEvent::Cordoned {
             node: self.node.clone(),
-            state,
-            errors,
-            pending_pods,
-            message,
-        };
-        self.state(state);
-        self.emit(DrainEvent::Finished(outcome.clone()));
-        outcome
+            already: c.already,
+        });
+        crate::crash::injected("after-cordon");
+        let rv = |n: &NodeRow| n.meta.resource_version.clone().unwrap_or_default();
+        let uid = self.uid.get().cloned().unwrap_or_default();
+        let watch = NodeWatch::after_cordon(&rv(&c.after), &rv(&c.before), &uid);
+        (c.after, watch)
     }
 
-    /// Writes the drain-state annotation, retrying transient errors (a 503 burst at the end
-    /// of a drain must not leave `draining` on a node the journal calls failed); the caller
-    /// bounds the time.
-    async fn write_drain_state(&self, state: &str) -> Result<(), node_ops::NodeOpError> {
-        let uid = self.uid.get().map(String::as_str);
-        let mut retries = 0;
-        loop {
-            match node_ops::set_drain_state(&self.client, &self.node, uid, state).await {
-                Err(node_ops::NodeOpError::Api(e)) if evict::transient(&e).is_some() => {
-                    retries += 1;
-                    tokio::time::sleep(evict::transient_delay(retries)).await;
-                }
-                done => return done,
-            }
+    /// The pods the plan removes, each with its grace period (the flag's, else the pod's,
+    /// else 30 s), to be evicted.
+    fn tracked(&self, plan: &DrainPlan, pods: &[PodRow]) -> HashMap<String, Tracked> {
+        let mut tracked: HashMap<String, Tracked> = HashMap::new();
+        for (pp, row) in plan.pods.iter().zip(pods).filter(|(pp, _)| pp.removed()) {
+            let grace = self
+                .opts
+                .grace_period
+                .map(i64::from)
+                .or(row.termination_grace_seconds)
+                .unwrap_or(30);
+            tracked.insert(
+                pp.key(),
+                Tracked {
+                    target: Target {
+                        namespace: pp.namespace.clone(),
+                        name: pp.name.clone(),
+                        uid: pp.uid.clone(),
+                    },
+                    uid: pp.uid.clone(),
+                    controller: row.controller().map(|c| c.uid.clone()),
+                    grace,
+                    step: Step::Evicting,
+                    ok: false,
+                    recheck_at: None,
+                },
+            );
         }
+        tracked
     }
 
-    pub(super) fn left_cordoned(&self) -> String {
-        format!(
-            "node/{0} left cordoned; uncordon it with `kubedrain uncordon {0}`",
-            self.node
-        )
-    }
-
-    /// Ends a drain stopped by cancel or timeout before the eviction phase; `phase` says
-    /// what it was doing, `cordoned` whether the node is known to be cordoned.
-    pub(super) async fn stopped(&self, stop: Stop, phase: &str, cordoned: bool) -> DrainOutcome {
-        let node = &self.node;
-        let after = if cordoned {
-            self.left_cordoned()
-        } else {
-            "nothing was evicted".to_string()
-        };
-        let (state, errors, message) = match stop {
-            Stop::Cancelled if !cordoned => (
-                NodeState::Cancelled,
-                vec![],
-                "cancelled before the cordon finished".to_string(),
-            ),
-            Stop::Cancelled => (
-                NodeState::Cancelled,
-                vec!["drain cancelled".to_string()],
-                format!("drain of node/{node} cancelled while {phase}; {after}"),
-            ),
-            Stop::TimedOut => {
-                let d = format_go_duration(self.opts.timeout.unwrap_or_default());
-                (
-                    NodeState::TimedOut,
-                    vec![format!(
-                        "drain of node \"{node}\": global timeout reached: {d} while {phase}"
-                    )],
-                    format!("drain of node/{node} timed out after {d} while {phase}; {after}"),
-                )
+    /// Unlike kubectl, never evict from a node we could not cordon.
+    async fn cordon_failed(&self, e: node_ops::NodeOpError) -> DrainOutcome {
+        let err = match e {
+            node_ops::NodeOpError::NotFound(_) | node_ops::NodeOpError::Replaced(_) => {
+                e.to_string()
             }
+            _ => format!("unable to cordon node \"{}\": {e}", self.node),
         };
-        self.finish(state, errors, vec![], message, cordoned).await
+        self.finish(
+            NodeState::Failed,
+            vec![err],
+            vec![],
+            "nothing was evicted because the cordon failed".into(),
+            false,
+        )
+        .await
     }
 
+    /// The drain: cordon, list and plan, then (unless the plan is blocked) evict and wait.
     async fn run(self, mut cancel: watch::Receiver<bool>) -> DrainOutcome {
         let node = self.node.clone();
         let started = tokio::time::Instant::now();
@@ -430,38 +341,8 @@ impl Run {
             Err(stop) => return self.stopped(stop, "cordoning", false).await,
         };
         let (cordoned, node_watch) = match cordon {
-            Ok(c) => {
-                if let Some(uid) = &c.before.meta.uid {
-                    let _ = self.uid.set(uid.clone());
-                }
-                self.emit(DrainEvent::Cordoned {
-                    node: node.clone(),
-                    already: c.already,
-                });
-                crate::crash::injected("after-cordon");
-                let rv = |n: &NodeRow| n.meta.resource_version.clone().unwrap_or_default();
-                let uid = self.uid.get().cloned().unwrap_or_default();
-                let watch = NodeWatch::after_cordon(&rv(&c.after), &rv(&c.before), &uid);
-                (c.after, watch)
-            }
-            // Unlike kubectl, never evict from a node we could not cordon.
-            Err(e) => {
-                let err = match e {
-                    node_ops::NodeOpError::NotFound(_) | node_ops::NodeOpError::Replaced(_) => {
-                        e.to_string()
-                    }
-                    _ => format!("unable to cordon node \"{node}\": {e}"),
-                };
-                return self
-                    .finish(
-                        NodeState::Failed,
-                        vec![err],
-                        vec![],
-                        "nothing was evicted because the cordon failed".into(),
-                        false,
-                    )
-                    .await;
-            }
+            Ok(c) => self.on_cordoned(c),
+            Err(e) => return self.cordon_failed(e).await,
         };
         let listing = fetch::snapshot_of(&self.client, cordoned, false);
         let (snap, versions) = match unless_stopped(listing, &mut cancel, deadline).await {
@@ -493,36 +374,7 @@ impl Run {
                 .finish(NodeState::Failed, errors, vec![], msg, true)
                 .await;
         }
-        let mut tracked: HashMap<String, Tracked> = HashMap::new();
-        for (pp, row) in plan
-            .pods
-            .iter()
-            .zip(&snap.pods)
-            .filter(|(pp, _)| pp.removed())
-        {
-            let grace = self
-                .opts
-                .grace_period
-                .map(i64::from)
-                .or(row.termination_grace_seconds)
-                .unwrap_or(30);
-            tracked.insert(
-                pp.key(),
-                Tracked {
-                    target: Target {
-                        namespace: pp.namespace.clone(),
-                        name: pp.name.clone(),
-                        uid: pp.uid.clone(),
-                    },
-                    uid: pp.uid.clone(),
-                    controller: row.controller().map(|c| c.uid.clone()),
-                    grace,
-                    step: Step::Evicting,
-                    ok: false,
-                    recheck_at: None,
-                },
-            );
-        }
+        let tracked = self.tracked(&plan, &snap.pods);
         let started = Started {
             nodes,
             node_watch,

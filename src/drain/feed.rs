@@ -89,50 +89,17 @@ where
         ))
     }
 
+    /// The next event: after a 410 the list again, else the watch (opened again when it
+    /// ended or failed) until it says something.
     async fn next(&mut self) -> FeedEvent<K> {
         loop {
             if self.must_relist {
-                self.pause().await;
-                match (self.relist)().await {
-                    Ok((items, rv)) => {
-                        self.rv = rv;
-                        self.must_relist = false;
-                        self.failures = 0;
-                        return FeedEvent::Relisted(items);
-                    }
-                    Err(e) => {
-                        self.failures += 1;
-                        return FeedEvent::Failed(e.to_string());
-                    }
-                }
+                return self.relist().await;
             }
-            if self.stream.is_none() {
-                self.pause().await;
-                // A watch is exempt from the request timeout; a server that never answers
-                // the request is as dead as a silent stream.
-                self.live.opened(Instant::now());
-                let opened = tokio::time::timeout_at(
-                    self.live.deadline(),
-                    self.api.watch(&self.params, &self.rv),
-                )
-                .await;
-                let Ok(opened) = opened else {
-                    return self.dead();
-                };
-                match opened {
-                    Ok(s) => {
-                        self.delivered = false;
-                        self.stream = Some(s.boxed());
-                    }
-                    Err(Error::Api(s)) if s.code == 410 => {
-                        self.must_relist = true;
-                        continue;
-                    }
-                    Err(e) => {
-                        self.failures += 1;
-                        return FeedEvent::Failed(e.to_string());
-                    }
-                }
+            if self.stream.is_none()
+                && let Some(failed) = self.open().await
+            {
+                return failed;
             }
             let Some(stream) = &mut self.stream else {
                 continue;
@@ -141,48 +108,102 @@ where
             else {
                 return self.dead();
             };
-            match next {
-                Some(Ok(WatchEvent::Added(k))) => {
-                    self.seen(&k);
-                    return FeedEvent::Added(k);
-                }
-                Some(Ok(WatchEvent::Modified(k))) => {
-                    self.seen(&k);
-                    return FeedEvent::Modified(k);
-                }
-                Some(Ok(WatchEvent::Deleted(k))) => {
-                    self.seen(&k);
-                    return FeedEvent::Deleted(k);
-                }
-                Some(Ok(WatchEvent::Bookmark(b))) => {
-                    self.rv = b.metadata.resource_version;
-                    self.delivered = true;
-                    self.failures = 0;
-                    self.live.bookmark(Instant::now());
-                    return FeedEvent::Bookmark;
-                }
-                Some(Ok(WatchEvent::Error(s))) if s.code == 410 => {
-                    self.stream = None;
-                    self.must_relist = true;
-                }
-                Some(Ok(WatchEvent::Error(s))) => {
-                    self.stream = None;
+            if let Some(ev) = self.on_event(next) {
+                return ev;
+            }
+        }
+    }
+
+    /// Lists again (after a 410), from where the watch goes on.
+    async fn relist(&mut self) -> FeedEvent<K> {
+        self.pause().await;
+        match (self.relist)().await {
+            Ok((items, rv)) => {
+                self.rv = rv;
+                self.must_relist = false;
+                self.failures = 0;
+                FeedEvent::Relisted(items)
+            }
+            Err(e) => {
+                self.failures += 1;
+                FeedEvent::Failed(e.to_string())
+            }
+        }
+    }
+
+    /// Opens the watch from the last version; a 410 asks for a list first. `Some` when it
+    /// failed (what to say).
+    async fn open(&mut self) -> Option<FeedEvent<K>> {
+        self.pause().await;
+        // A watch is exempt from the request timeout; a server that never answers
+        // the request is as dead as a silent stream.
+        self.live.opened(Instant::now());
+        let opened =
+            tokio::time::timeout_at(self.live.deadline(), self.api.watch(&self.params, &self.rv))
+                .await;
+        let Ok(opened) = opened else {
+            return Some(self.dead());
+        };
+        match opened {
+            Ok(s) => {
+                self.delivered = false;
+                self.stream = Some(s.boxed());
+            }
+            Err(Error::Api(s)) if s.code == 410 => self.must_relist = true,
+            Err(e) => {
+                self.failures += 1;
+                return Some(FeedEvent::Failed(e.to_string()));
+            }
+        }
+        None
+    }
+
+    /// What one item of the watch stream means; `None` when it says nothing to pass on (a
+    /// 410, or the server ending the watch).
+    fn on_event(&mut self, next: Option<Result<WatchEvent<K>, Error>>) -> Option<FeedEvent<K>> {
+        match next {
+            Some(Ok(WatchEvent::Added(k))) => {
+                self.seen(&k);
+                Some(FeedEvent::Added(k))
+            }
+            Some(Ok(WatchEvent::Modified(k))) => {
+                self.seen(&k);
+                Some(FeedEvent::Modified(k))
+            }
+            Some(Ok(WatchEvent::Deleted(k))) => {
+                self.seen(&k);
+                Some(FeedEvent::Deleted(k))
+            }
+            Some(Ok(WatchEvent::Bookmark(b))) => {
+                self.rv = b.metadata.resource_version;
+                self.delivered = true;
+                self.failures = 0;
+                self.live.bookmark(Instant::now());
+                Some(FeedEvent::Bookmark)
+            }
+            Some(Ok(WatchEvent::Error(s))) if s.code == 410 => {
+                self.stream = None;
+                self.must_relist = true;
+                None
+            }
+            Some(Ok(WatchEvent::Error(s))) => {
+                self.stream = None;
+                self.failures += 1;
+                Some(FeedEvent::Failed(s.message))
+            }
+            Some(Err(e)) => {
+                self.stream = None;
+                self.failures += 1;
+                Some(FeedEvent::Failed(e.to_string()))
+            }
+            // The server ended the watch (its timeout): resume where it stopped. One that
+            // ends before saying anything is backed off so it cannot spin.
+            None => {
+                self.stream = None;
+                if !self.delivered {
                     self.failures += 1;
-                    return FeedEvent::Failed(s.message);
                 }
-                Some(Err(e)) => {
-                    self.stream = None;
-                    self.failures += 1;
-                    return FeedEvent::Failed(e.to_string());
-                }
-                // The server ended the watch (its timeout): resume where it stopped. One that
-                // ends before saying anything is backed off so it cannot spin.
-                None => {
-                    self.stream = None;
-                    if !self.delivered {
-                        self.failures += 1;
-                    }
-                }
+                None
             }
         }
     }

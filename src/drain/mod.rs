@@ -32,6 +32,7 @@ pub mod journal;
 pub mod live;
 pub mod node_ops;
 pub mod options;
+mod outcome;
 pub mod plan;
 mod recheck;
 pub mod render;

@@ -90,7 +90,7 @@ pub fn replaced_text(name: &str, detail: &str) -> String {
 /// A name that is not a node name never reaches a request path (`node1/status` would be
 /// the status subresource).
 fn check_name(name: &str) -> Result<(), NodeOpError> {
-    crate::cluster::names::node_name(name).map_err(NodeOpError::Refused)
+    crate::cluster::names::node_name(name).map_err(|e| NodeOpError::Refused(e.to_string()))
 }
 
 /// Every node write is made as kubedrain's field manager.
@@ -242,6 +242,7 @@ pub async fn uncordon(
         });
     }
     if !force && let Err(why) = may_uncordon(&node) {
+        let why = why.to_string();
         let _ = journal
             .record_durable(name, Action::Uncordon, "refused", None, Some(&why))
             .await;

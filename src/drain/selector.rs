@@ -37,27 +37,50 @@ static VALUE: LazyLock<Regex> =
 static SET: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^(\S+?)\s+(in|notin)\s*\(([^()]*)\)$").unwrap());
 
-fn key(k: &str) -> Result<String, String> {
+/// What is wrong with a label selector's text.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SelectorError {
+    /// A `(` without its `)`, a `)` without its `(`, or parentheses nested.
+    #[error("unbalanced parentheses")]
+    UnbalancedParentheses,
+    /// Nothing between two commas.
+    #[error("empty requirement")]
+    EmptyRequirement,
+    /// `in ()` or `notin ()`.
+    #[error("for '{op}' the set of values can't be empty")]
+    EmptySet { op: String },
+    /// A `!key` requirement with an operator after the key.
+    #[error("invalid requirement {0:?}")]
+    Requirement(String),
+    /// A key that is not a qualified label name.
+    #[error("invalid label key {0:?}")]
+    Key(String),
+    /// A value that is not a label value.
+    #[error("invalid label value {0:?}")]
+    Value(String),
+}
+
+fn key(k: &str) -> Result<String, SelectorError> {
     let k = k.trim();
     let name = k.rsplit('/').next().unwrap_or(k);
     if KEY.is_match(k) && name.len() <= 63 && k.len() <= 253 + 1 + 63 {
         Ok(k.to_string())
     } else {
-        Err(format!("invalid label key {k:?}"))
+        Err(SelectorError::Key(k.to_string()))
     }
 }
 
-fn value(v: &str) -> Result<String, String> {
+fn value(v: &str) -> Result<String, SelectorError> {
     let v = v.trim();
     if VALUE.is_match(v) && v.len() <= 63 {
         Ok(v.to_string())
     } else {
-        Err(format!("invalid label value {v:?}"))
+        Err(SelectorError::Value(v.to_string()))
     }
 }
 
 /// Splits on commas that are not inside parentheses.
-fn split_top(s: &str) -> Result<Vec<&str>, String> {
+fn split_top(s: &str) -> Result<Vec<&str>, SelectorError> {
     let (mut depth, mut start, mut out) = (0i32, 0, Vec::new());
     for (i, c) in s.char_indices() {
         match c {
@@ -70,11 +93,11 @@ fn split_top(s: &str) -> Result<Vec<&str>, String> {
             _ => {}
         }
         if !(0..=1).contains(&depth) {
-            return Err("unbalanced parentheses".into());
+            return Err(SelectorError::UnbalancedParentheses);
         }
     }
     if depth != 0 {
-        return Err("unbalanced parentheses".into());
+        return Err(SelectorError::UnbalancedParentheses);
     }
     out.push(&s[start..]);
     Ok(out)
@@ -82,7 +105,7 @@ fn split_top(s: &str) -> Result<Vec<&str>, String> {
 
 impl PodSelector {
     /// Parses a selector; the error says what is wrong (callers wrap it in kubectl's text).
-    pub fn parse(text: &str) -> Result<Self, String> {
+    pub fn parse(text: &str) -> Result<Self, SelectorError> {
         let mut requirements = Vec::new();
         if text.trim().is_empty() {
             return Ok(PodSelector {
@@ -93,11 +116,13 @@ impl PodSelector {
         for part in split_top(text)? {
             let p = part.trim();
             if p.is_empty() {
-                return Err("empty requirement".into());
+                return Err(SelectorError::EmptyRequirement);
             }
             let req = if let Some(c) = SET.captures(p) {
                 if c[3].trim().is_empty() {
-                    return Err(format!("for '{}' the set of values can't be empty", &c[2]));
+                    return Err(SelectorError::EmptySet {
+                        op: c[2].to_string(),
+                    });
                 }
                 let vals = c[3]
                     .split(',')
@@ -110,7 +135,7 @@ impl PodSelector {
                 }
             } else if let Some(k) = p.strip_prefix('!') {
                 if k.contains(['=', '!', '(']) {
-                    return Err(format!("invalid requirement {p:?}"));
+                    return Err(SelectorError::Requirement(p.to_string()));
                 }
                 Expression::DoesNotExist(key(k)?)
             } else if let Some((k, v)) = p.split_once("!=") {

@@ -36,25 +36,36 @@ pub fn left_behind(pods: &[PodRow], opts: &DrainOptions, now: Timestamp) -> Vec<
     left
 }
 
+/// Why the pods left on a node could not be listed.
+#[derive(Debug, thiserror::Error)]
+pub enum VerifyError {
+    /// The API refused or failed the list.
+    #[error("{}", api_message(.0))]
+    Api(kube::Error),
+    /// No answer in time.
+    #[error("no answer within {0}s")]
+    NoAnswer(u64),
+}
+
 /// Lists `node`'s pods now and returns [`left_behind`]'s verdict on them.
 pub async fn remaining(
     client: &Client,
     node: &str,
     opts: &DrainOptions,
-) -> Result<Vec<String>, String> {
+) -> Result<Vec<String>, VerifyError> {
     let api = Api::<PodRow>::all(client.clone());
     let lp = ListParams::default().fields(&format!("spec.nodeName={node}"));
     let list = evict::retrying(|| fetch::list_all(&api, lp.clone()));
     match tokio::time::timeout(LIST_TIMEOUT, list).await {
         Ok(Ok((pods, _))) => Ok(left_behind(&pods, opts, Timestamp::now())),
-        Ok(Err(e)) => Err(api_message(&e)),
-        Err(_) => Err(format!("no answer within {}s", LIST_TIMEOUT.as_secs())),
+        Ok(Err(e)) => Err(VerifyError::Api(e)),
+        Err(_) => Err(VerifyError::NoAnswer(LIST_TIMEOUT.as_secs())),
     }
 }
 
 /// The error that keeps a drain from ending `Drained`, if any: what is still on the node, or
 /// that the check itself failed (then nobody knows, so it is not "drained" either).
-pub fn verdict(node: &str, found: Result<Vec<String>, String>) -> Option<String> {
+pub fn verdict(node: &str, found: Result<Vec<String>, VerifyError>) -> Option<String> {
     match found {
         Ok(left) if left.is_empty() => None,
         Ok(left) => Some(format!(
@@ -196,7 +207,10 @@ mod tests {
         assert_eq!(verdict("n0", Ok(vec![])), None);
         let v = verdict("n0", Ok(vec!["d/a".into()])).unwrap();
         assert!(v.contains("not drained") && v.contains("d/a"), "{v}");
-        let v = verdict("n0", Err("boom".into())).unwrap();
-        assert!(v.contains("could not confirm") && v.contains("boom"), "{v}");
+        let v = verdict("n0", Err(VerifyError::NoAnswer(5))).unwrap();
+        assert!(
+            v.contains("could not confirm") && v.contains("no answer within 5s"),
+            "{v}"
+        );
     }
 }

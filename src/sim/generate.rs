@@ -289,7 +289,33 @@ pub fn populate(store: &Store, nodes: usize, pods_per_node: usize) {
     {
         let _ = store.create(Kind::Namespace, namespace_object(&ns, &old));
     }
-    // Nodes: the workers, then the packed one.
+    let mut slots = create_nodes(store, nodes, pods_per_node, now);
+    // DaemonSets: one pod each per node.
+    let ds_per_node = pods_per_node.min(2);
+    create_daemonsets(store, &mut slots, ds_per_node, &old, &t);
+    let plans = app_plans(&mut slots, nodes, pods_per_node, ds_per_node);
+    // The objects are built by a few threads at once (building them is most of the start
+    // time; the store takes one write at a time).
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get().min(4));
+    let (slots, plans, t) = (&slots, &plans, &t);
+    std::thread::scope(|scope| {
+        for w in 0..workers {
+            scope.spawn(move || {
+                for (d, plan) in plans.iter().enumerate().skip(w).step_by(workers) {
+                    deployment(store, d, plan, slots, t);
+                }
+            });
+        }
+    });
+}
+
+/// The nodes: the workers, then the packed one; returns where each one's pods go.
+fn create_nodes(
+    store: &Store,
+    nodes: usize,
+    pods_per_node: usize,
+    now: Timestamp,
+) -> Vec<NodeSlot> {
     let imgs = images();
     let mut slots = Vec::with_capacity(nodes + 1);
     for i in 0..=nodes {
@@ -318,8 +344,18 @@ pub fn populate(store: &Store, nodes: usize, pods_per_node: usize) {
             next: 0,
         });
     }
-    // DaemonSets: one pod each per node.
-    let ds_per_node = pods_per_node.min(2);
+    slots
+}
+
+/// The DaemonSets (at most `ds_per_node`, at least one object), each with one pod per node
+/// unless `ds_per_node` is 0.
+fn create_daemonsets(
+    store: &Store,
+    slots: &mut [NodeSlot],
+    ds_per_node: usize,
+    old: &str,
+    t: &str,
+) {
     for (name, image) in [
         ("kube-proxy", "registry.k8s.io/kube-proxy:v1.29.4"),
         ("node-exporter", "quay.io/prometheus/node-exporter:v1.7.0"),
@@ -344,17 +380,17 @@ pub fn populate(store: &Store, nodes: usize, pods_per_node: usize) {
             &json!({"metadata": base_pod["metadata"], "spec": base_pod["spec"]}),
             "kube-system",
             &ds,
-            &t,
+            t,
         );
         base.pod["metadata"]["name"] = json!("");
         if ds_per_node > 0 {
-            for s in &mut slots {
+            for s in slots.iter_mut() {
                 let p = base.instance(
                     &format!("{name}-{}", random_suffix(5)),
                     &s.name,
                     &s.host_ip,
                     &s.host_ip,
-                    &t,
+                    t,
                 );
                 p["spec"]["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]
                     ["nodeSelectorTerms"][0]["matchFields"][0]["values"] = json!([s.name]);
@@ -363,7 +399,16 @@ pub fn populate(store: &Store, nodes: usize, pods_per_node: usize) {
             }
         }
     }
-    // App pods: fill every worker to pods_per_node, the packed node to 110.
+}
+
+/// App pods fill every worker to `pods_per_node` and the packed node to 110: each
+/// Deployment's pods, as (node slot, pod IP), decided here.
+fn app_plans(
+    slots: &mut [NodeSlot],
+    nodes: usize,
+    pods_per_node: usize,
+    ds_per_node: usize,
+) -> Vec<Vec<(usize, String)>> {
     let mut placements: Vec<usize> = Vec::new();
     for round in 0..PACKED_PODS.max(pods_per_node) {
         for i in 0..slots.len() {
@@ -377,10 +422,7 @@ pub fn populate(store: &Store, nodes: usize, pods_per_node: usize) {
             }
         }
     }
-    // Each Deployment's pods and their IPs are decided here; the objects are built by a few
-    // threads at once (building them is most of the start time; the store takes one write at
-    // a time).
-    let plans: Vec<Vec<(usize, String)>> = placements
+    placements
         .chunks(REPLICAS)
         .map(|chunk| {
             chunk
@@ -392,18 +434,7 @@ pub fn populate(store: &Store, nodes: usize, pods_per_node: usize) {
                 })
                 .collect()
         })
-        .collect();
-    let workers = std::thread::available_parallelism().map_or(1, |n| n.get().min(4));
-    let (slots, plans, t) = (&slots, &plans, &t);
-    std::thread::scope(|scope| {
-        for w in 0..workers {
-            scope.spawn(move || {
-                for (d, plan) in plans.iter().enumerate().skip(w).step_by(workers) {
-                    deployment(store, d, plan, slots, t);
-                }
-            });
-        }
-    });
+        .collect()
 }
 
 /// Deployment number `d` with its ReplicaSet, its pods (`plan`: node slot and pod IP each)

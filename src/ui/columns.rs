@@ -19,22 +19,45 @@ pub fn panes() -> [(&'static str, &'static [Col]); 4] {
     ]
 }
 
+/// A config's column list that names what is not there (with what is).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ColumnsError {
+    /// No such pane.
+    #[error("no pane {pane:?} (one of: {})", panes.join(", "))]
+    Pane {
+        pane: String,
+        panes: Vec<&'static str>,
+    },
+    /// A column listed twice.
+    #[error("{title:?} is listed twice")]
+    Twice { title: String },
+    /// No such column in the pane.
+    #[error("{pane} has no column {title:?} (its columns: {})", columns.join(", "))]
+    Column {
+        pane: String,
+        title: String,
+        columns: Vec<&'static str>,
+    },
+}
+
 /// Checks a pane's list: a known pane, known column titles (any case).
-pub fn check(pane: &str, titles: &[String]) -> Result<(), String> {
+pub fn check(pane: &str, titles: &[String]) -> Result<(), ColumnsError> {
     let Some((_, cols)) = panes().into_iter().find(|(p, _)| *p == pane) else {
-        let names: Vec<&str> = panes().iter().map(|(p, _)| *p).collect();
-        return Err(format!("no pane {pane:?} (one of: {})", names.join(", ")));
+        return Err(ColumnsError::Pane {
+            pane: pane.to_string(),
+            panes: panes().iter().map(|(p, _)| *p).collect(),
+        });
     };
     for (n, t) in titles.iter().enumerate() {
         if titles[..n].iter().any(|u| u.eq_ignore_ascii_case(t)) {
-            return Err(format!("{t:?} is listed twice"));
+            return Err(ColumnsError::Twice { title: t.clone() });
         }
         if !cols.iter().any(|c| c.title.eq_ignore_ascii_case(t)) {
-            let all: Vec<&str> = cols.iter().map(|c| c.title).collect();
-            return Err(format!(
-                "{pane} has no column {t:?} (its columns: {})",
-                all.join(", ")
-            ));
+            return Err(ColumnsError::Column {
+                pane: pane.to_string(),
+                title: t.clone(),
+                columns: cols.iter().map(|c| c.title).collect(),
+            });
         }
     }
     Ok(())
@@ -84,14 +107,16 @@ mod tests {
     #[test]
     fn unknown_panes_and_columns_are_named() {
         assert!(check("nodes", &["name".into(), "CPU REQ".into()]).is_ok());
-        let e = check("nodes", &["CPU".into()]).unwrap_err();
+        let e = check("nodes", &["CPU".into()]).unwrap_err().to_string();
         assert!(
             e.starts_with("nodes has no column \"CPU\" (its columns: NAME, STATUS"),
             "{e}"
         );
-        let e = check("nodes", &["AGE".into(), "age".into()]).unwrap_err();
+        let e = check("nodes", &["AGE".into(), "age".into()])
+            .unwrap_err()
+            .to_string();
         assert_eq!(e, "\"age\" is listed twice");
-        let e = check("node", &[]).unwrap_err();
+        let e = check("node", &[]).unwrap_err().to_string();
         assert_eq!(e, "no pane \"node\" (one of: nodes, pods, events, pdbs)");
     }
 }

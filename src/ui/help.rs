@@ -131,6 +131,7 @@ fn balance(left: Vec<Section>, right: Vec<Section>, fits: usize) -> (Vec<Section
 /// Draws the help box centred over the screen: one column when it fits, else two (general
 /// keys left, pane keys and commands right), so 80×24 shows everything.
 pub fn render(m: &Model, f: &mut Frame, area: Rect) {
+    // Long: the help's sections in the order they are drawn (describe page, workflow, demo).
     // The describe page has the keyboard: its keys are the ones that work.
     if m.describe.page.is_some() {
         let mut secs = vec![super::dialogs::describe_help()];

@@ -242,12 +242,14 @@ fn uncordon_rules() {
     assert!(
         may_uncordon(&predates)
             .unwrap_err()
+            .to_string()
             .contains("already cordoned before kubedrain")
     );
     let foreign = node(true, json!({}));
     assert!(
         may_uncordon(&foreign)
             .unwrap_err()
+            .to_string()
             .contains("not cordoned by kubedrain")
     );
 }

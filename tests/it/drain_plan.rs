@@ -293,7 +293,7 @@ fn invalid_flags_give_kubectl_errors() {
     }
     let t = T::parse_from(["t", "--pod-selector", "a=b=c"]);
     assert_eq!(
-        t.f.options().unwrap_err(),
+        t.f.options().unwrap_err().to_string(),
         "--pod-selector=a=b=c must be a valid label selector"
     );
     // A bad duration is refused by clap itself, naming the flag.

@@ -509,8 +509,14 @@ async fn a_deleted_mirror_pod_comes_back_from_its_kubelet() {
     let path = "/api/v1/namespaces/kube-system/pods/etcd-master0";
     let r = http.send("DELETE", path, &[], None).await;
     assert_eq!(r.code, 200, "{r:?}");
-    step_until(&sim, "the mirror pod's object removed", 5, |s| get(s).is_none()).await;
-    step_until(&sim, "the kubelet's new mirror pod", 5, |s| get(s).is_some()).await;
+    step_until(&sim, "the mirror pod's object removed", 5, |s| {
+        get(s).is_none()
+    })
+    .await;
+    step_until(&sim, "the kubelet's new mirror pod", 5, |s| {
+        get(s).is_some()
+    })
+    .await;
     let after = get(&sim).unwrap();
     assert_ne!(after["metadata"]["uid"], before["metadata"]["uid"]);
     assert_eq!(after["status"]["startTime"], before["status"]["startTime"]);
@@ -523,7 +529,10 @@ async fn a_deleted_mirror_pod_comes_back_from_its_kubelet() {
     assert_eq!(r.code, 200, "{r:?}");
     step_until(&sim, "removed while NotReady", 5, |s| get(s).is_none()).await;
     step(&sim, 30).await;
-    assert!(get(&sim).is_none(), "no kubelet to create it while NotReady");
+    assert!(
+        get(&sim).is_none(),
+        "no kubelet to create it while NotReady"
+    );
     kubedrain::sim::controllers::nodes::set_node_ready(sim.store(), "master0", true).unwrap();
     step_until(&sim, "back with the kubelet", 15, |s| get(s).is_some()).await;
 }

@@ -277,8 +277,9 @@ async fn campaign_run(
     let uri: http::Uri = url.parse().map_err(|e| format!("{e}"))?;
     let client = kubedrain::drain::client::client_without_retry(kube::Config::new(uri))
         .map_err(|e| format!("{e:#}"))?;
-    let cluster = read::cluster(&client).await?;
-    let chosen = select(&cluster.nodes, &Selection::Names(pool.clone()))?;
+    let cluster = read::cluster(&client).await.map_err(|e| e.to_string())?;
+    let chosen =
+        select(&cluster.nodes, &Selection::Names(pool.clone())).map_err(|e| e.to_string())?;
     let spec = Spec {
         waves: waves(&chosen, cb.max_unavailable),
         target: None,

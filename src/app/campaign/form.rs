@@ -3,8 +3,25 @@
 use crate::campaign::journal::Hold;
 use crate::campaign::plan::Selection;
 use crate::campaign::prepare::{Pick, Request};
-use crate::campaign::upgrade::parse_target;
+use crate::campaign::upgrade::{TargetError, parse_target};
 use crate::drain::options::parse_go_duration;
+
+/// What is wrong with the campaign form.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CampaignFormError {
+    /// "Marked nodes" with none marked.
+    #[error("no node is marked (Space in the nodes pane marks one)")]
+    NoneMarked,
+    /// Not a version (the CLI's words, for the form's field).
+    #[error("{}", .0.to_string().replace("--target", "target version"))]
+    Target(#[from] TargetError),
+    /// Not a whole number ≥ 1.
+    #[error("max unavailable \"{0}\": expected a whole number ≥ 1")]
+    MaxUnavailable(String),
+    /// Not a duration.
+    #[error("soak \"{0}\": expected a duration like 2m")]
+    Soak(String),
+}
 
 /// Which nodes the campaign takes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -151,10 +168,10 @@ impl CampaignForm {
     }
 
     /// The request the form describes, or what is wrong with it.
-    pub fn request(&self) -> Result<Request, String> {
+    pub fn request(&self) -> Result<Request, CampaignFormError> {
         let pick = match self.pick {
             PickChoice::Marked if self.marked.is_empty() => {
-                return Err("no node is marked (Space in the nodes pane marks one)".into());
+                return Err(CampaignFormError::NoneMarked);
             }
             PickChoice::Marked => Selection::Names(self.marked.clone()),
             PickChoice::AllWorkers => Selection::AllWorkers,
@@ -163,19 +180,18 @@ impl CampaignForm {
         };
         let target = match self.target.trim() {
             "" => None,
-            t => Some(parse_target(t).map_err(|e| e.replace("--target", "target version"))?),
+            t => Some(parse_target(t)?),
         };
         let max_unavailable = match self.max_unavailable.trim().parse::<usize>() {
             Ok(n) if n >= 1 => n,
             _ => {
-                return Err(format!(
-                    "max unavailable \"{}\": expected a whole number ≥ 1",
-                    self.max_unavailable
+                return Err(CampaignFormError::MaxUnavailable(
+                    self.max_unavailable.clone(),
                 ));
             }
         };
         let soak = parse_go_duration(self.soak.trim())
-            .ok_or_else(|| format!("soak \"{}\": expected a duration like 2m", self.soak))?;
+            .ok_or_else(|| CampaignFormError::Soak(self.soak.clone()))?;
         Ok(Request {
             pick: Pick::Nodes(pick),
             target,
@@ -214,13 +230,28 @@ mod tests {
         assert_eq!(r.target.as_deref(), Some("v1.26.0"));
         assert_eq!(r.max_unavailable, 50);
         f.target = "latest".into();
-        assert!(f.request().unwrap_err().contains("target version"));
+        assert!(
+            f.request()
+                .unwrap_err()
+                .to_string()
+                .contains("target version")
+        );
         f.target.clear();
         f.max_unavailable = "0".into();
-        assert!(f.request().unwrap_err().contains("max unavailable"));
+        assert!(
+            f.request()
+                .unwrap_err()
+                .to_string()
+                .contains("max unavailable")
+        );
         f.max_unavailable = "1".into();
         f.pick = PickChoice::Marked;
-        assert!(f.request().unwrap_err().contains("no node is marked"));
+        assert!(
+            f.request()
+                .unwrap_err()
+                .to_string()
+                .contains("no node is marked")
+        );
     }
 
     #[test]

@@ -19,7 +19,8 @@ use crate::campaign::events::CampaignEvent;
 use crate::campaign::journal::{Progress, Spec};
 use crate::campaign::prepare::Request;
 
-/// Results coming back from the campaign executor.
+/// Results coming back from the campaign executor. Errors are the text the model shows:
+/// messages are `Clone` and never matched on, so the executor renders them once.
 #[derive(Debug, Clone)]
 pub enum CampaignMsg {
     /// The plan for the form's request, or why there is none.

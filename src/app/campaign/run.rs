@@ -220,6 +220,7 @@ impl CampaignRun {
 
     /// Applies one engine event.
     pub fn apply(&mut self, e: CampaignEvent, now: Timestamp) {
+        // Long: one arm per engine event; each arm is a few lines of bookkeeping.
         match e {
             CampaignEvent::Checked(c) => {
                 self.wave = c.wave.index;

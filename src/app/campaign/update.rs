@@ -188,7 +188,7 @@ fn plan(m: &mut Model) -> Vec<Cmd> {
             cmd(CampaignCmd::Prepare(req))
         }
         Err(e) => {
-            f.error = Some(e);
+            f.error = Some(e.to_string());
             Vec::new()
         }
     }

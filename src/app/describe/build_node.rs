@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use k8s_openapi::api::core::v1::{Node, Pod};
+use k8s_openapi::api::core::v1::{Node, NodeStatus, Pod};
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 
 use super::Subject;
@@ -12,6 +12,7 @@ use super::facts::{self, Allocated};
 use super::text::{DLine, Tone};
 use crate::app::model::Model;
 use crate::cluster::quantity::{format_bytes, format_cpu};
+use crate::cluster::rows::NodeRow;
 
 fn q(map: Option<&BTreeMap<String, Quantity>>, k: &str) -> String {
     map.and_then(|m| m.get(k))
@@ -85,32 +86,7 @@ fn node_facts(m: &Model, n: &Node, out: &mut Vec<DLine>) {
         ago(m, meta.creation_timestamp.as_ref().map(|t| t.0)),
         Tone::Text,
     ));
-    let spec = n.spec.clone().unwrap_or_default();
-    let cordoned = spec.unschedulable.unwrap_or(false);
-    let mut unsched = if cordoned { "true (cordoned)" } else { "false" }.to_string();
-    if let Some(owner) = row
-        .and_then(|r| r.cordon_owner.as_ref())
-        .filter(|_| cordoned)
-    {
-        unsched.push_str(&format!(", set by {}", owner.manager));
-    }
-    let tone = if cordoned { Tone::Warn } else { Tone::Text };
-    out.push(DLine::field("Unschedulable", COL, unsched, tone));
-    let taints: Vec<String> = spec
-        .taints
-        .iter()
-        .flatten()
-        .map(|t| match &t.value {
-            Some(v) => format!("{}={v}:{}", t.key, t.effect),
-            None => format!("{}:{}", t.key, t.effect),
-        })
-        .collect();
-    if taints.is_empty() {
-        out.push(DLine::field("Taints", COL, "<none>", Tone::Dim));
-    }
-    for (i, t) in taints.into_iter().enumerate() {
-        out.push(cont(if i == 0 { "Taints" } else { "" }, t));
-    }
+    scheduling_lines(n, row, out);
     let status = n.status.clone().unwrap_or_default();
     for a in status.addresses.iter().flatten() {
         out.push(DLine::field(&a.type_, COL, a.address.clone(), Tone::Text));
@@ -155,6 +131,41 @@ fn node_facts(m: &Model, n: &Node, out: &mut Vec<DLine>) {
             good: (c.type_ == "Ready") == (c.status == "True"),
         }),
     ));
+    capacity_lines(m, &status, out);
+}
+
+/// Whether the node is cordoned (and by whom), and its taints.
+fn scheduling_lines(n: &Node, row: Option<&NodeRow>, out: &mut Vec<DLine>) {
+    let spec = n.spec.clone().unwrap_or_default();
+    let cordoned = spec.unschedulable.unwrap_or(false);
+    let mut unsched = if cordoned { "true (cordoned)" } else { "false" }.to_string();
+    if let Some(owner) = row
+        .and_then(|r| r.cordon_owner.as_ref())
+        .filter(|_| cordoned)
+    {
+        unsched.push_str(&format!(", set by {}", owner.manager));
+    }
+    let tone = if cordoned { Tone::Warn } else { Tone::Text };
+    out.push(DLine::field("Unschedulable", COL, unsched, tone));
+    let taints: Vec<String> = spec
+        .taints
+        .iter()
+        .flatten()
+        .map(|t| match &t.value {
+            Some(v) => format!("{}={v}:{}", t.key, t.effect),
+            None => format!("{}:{}", t.key, t.effect),
+        })
+        .collect();
+    if taints.is_empty() {
+        out.push(DLine::field("Taints", COL, "<none>", Tone::Dim));
+    }
+    for (i, t) in taints.into_iter().enumerate() {
+        out.push(cont(if i == 0 { "Taints" } else { "" }, t));
+    }
+}
+
+/// Each resource's capacity beside its allocatable.
+fn capacity_lines(m: &Model, status: &NodeStatus, out: &mut Vec<DLine>) {
     out.push(DLine::blank());
     out.push(DLine::heading("Capacity and allocatable"));
     let (cap, alloc) = (status.capacity.as_ref(), status.allocatable.as_ref());

@@ -62,7 +62,8 @@ pub async fn fetch(client: &kube::Client, req: &Request) -> Facts {
     }
 }
 
-/// One read with a deadline; errors in plain words.
+/// One read with a deadline; errors in plain words: the text the page shows, which [`Facts`]
+/// keeps (it is `Clone`), so a String.
 async fn read<T>(f: impl std::future::Future<Output = kube::Result<T>>) -> Result<T, String> {
     match tokio::time::timeout(READ_TIMEOUT, f).await {
         Ok(r) => r.map_err(|e| why(&e)),

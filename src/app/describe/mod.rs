@@ -109,7 +109,8 @@ pub struct Request {
     pub cached_owner: Option<OwnerRef>,
 }
 
-/// What a fetch found; each part `Err` with the reason when it could not be read.
+/// What a fetch found; each part `Err` with the reason when it could not be read: the text
+/// the page prints (a `String`: the page only shows it, and `Facts` is `Clone`).
 #[derive(Debug, Clone)]
 pub enum Facts {
     Node {
@@ -273,9 +274,23 @@ pub fn geometry(size: (u16, u16)) -> (usize, usize) {
     )
 }
 
+/// Why `d`, `y` or `e` has nothing to show.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+enum NothingToShow {
+    /// The list the selection is in is empty (`what`: "no pod selected (...)" and the like).
+    #[error("{0}")]
+    Empty(&'static str),
+    #[error("the selected event is gone")]
+    EventGone,
+    #[error("the selected event is about a {0}; nodes, pods and PDBs can be shown")]
+    OtherKind(String),
+    #[error("works in the nodes, pods and events panes and the PDB view (:pdb)")]
+    OtherView,
+}
+
 /// The object the keys act on: the selected row of the focused pane or the PDB view; in
 /// the events pane, the object the selected event is about.
-fn selected(m: &Model) -> Result<Subject, String> {
+fn selected(m: &Model) -> Result<Subject, NothingToShow> {
     let row = |t: Table, keys: &[String]| keys.get(m.nav(t).selected).cloned();
     let split = |key: String| {
         let (ns, name) = key.split_once('/').unwrap_or(("", &key));
@@ -287,24 +302,23 @@ fn selected(m: &Model) -> Result<Subject, String> {
                 let (namespace, name) = split(k);
                 Subject::Pdb { namespace, name }
             })
-            .ok_or_else(|| "no PDB selected (the list is empty)".into()),
+            .ok_or(NothingToShow::Empty("no PDB selected (the list is empty)")),
         (View::Main, Pane::Nodes) => row(Table::Nodes, &m.views.nodes)
             .map(Subject::Node)
-            .ok_or_else(|| "no node selected (the list is empty)".into()),
+            .ok_or(NothingToShow::Empty("no node selected (the list is empty)")),
         (View::Main, Pane::Pods) => row(Table::Pods, &m.views.pods)
             .map(|k| {
                 let (namespace, name) = split(k);
                 Subject::Pod { namespace, name }
             })
-            .ok_or_else(|| "no pod selected (the pods pane is empty)".into()),
+            .ok_or(NothingToShow::Empty(
+                "no pod selected (the pods pane is empty)",
+            )),
         (View::Main, Pane::Events) => {
-            let key = row(Table::Events, &m.views.events)
-                .ok_or_else(|| "no event selected (the events pane is empty)".to_string())?;
-            let ev = m
-                .cache
-                .events
-                .get(&key)
-                .ok_or_else(|| "the selected event is gone".to_string())?;
+            let key = row(Table::Events, &m.views.events).ok_or(NothingToShow::Empty(
+                "no event selected (the events pane is empty)",
+            ))?;
+            let ev = m.cache.events.get(&key).ok_or(NothingToShow::EventGone)?;
             let namespace = ev
                 .object_namespace
                 .clone()
@@ -315,14 +329,10 @@ fn selected(m: &Model) -> Result<Subject, String> {
                 "Node" => Ok(Subject::Node(name)),
                 "Pod" => Ok(Subject::Pod { namespace, name }),
                 "PodDisruptionBudget" => Ok(Subject::Pdb { namespace, name }),
-                other => Err(format!(
-                    "the selected event is about a {other}; nodes, pods and PDBs can be shown"
-                )),
+                other => Err(NothingToShow::OtherKind(other.to_string())),
             }
         }
-        (View::Versions | View::Campaign | View::Timeline, _) => {
-            Err("works in the nodes, pods and events panes and the PDB view (:pdb)".into())
-        }
+        (View::Versions | View::Campaign | View::Timeline, _) => Err(NothingToShow::OtherView),
     }
 }
 

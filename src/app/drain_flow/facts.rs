@@ -207,7 +207,7 @@ pub fn uncordon_facts(m: &Model, node: &str) -> Option<UncordonFacts> {
         ready_for: n.ready_since.map(|t| (m.now - t).get_seconds().max(0)),
         versions,
         cordoned_at: n.annotation(ann::CORDONED_AT).and_then(|t| t.parse().ok()),
-        not_ours: journal::may_uncordon(n).err(),
+        not_ours: journal::may_uncordon(n).err().map(|e| e.to_string()),
         pending: pending.len(),
         pending_fit: fit,
     })

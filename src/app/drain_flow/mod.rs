@@ -27,6 +27,8 @@ use crate::drain::plan::DrainPlan;
 
 /// Results coming back from the executor.
 #[allow(clippy::large_enum_variant)]
+/// Errors here are the text the model shows: messages are `Clone` and never matched on, so
+/// the executor renders them once.
 #[derive(Debug, Clone)]
 pub enum FlowMsg {
     /// An event of the running drain.

@@ -1,7 +1,21 @@
 //! The drain options dialog: kubectl's flags as the operator sets them.
 
-use crate::cli::DrainFlags;
+use crate::cli::{DrainFlags, FlagError};
 use crate::drain::options::DrainOptions;
+
+/// What is wrong with the drain options form.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum OptionsError {
+    /// `--grace-period` not a whole number.
+    #[error("--grace-period: \"{0}\" is not a whole number of seconds")]
+    GracePeriod(String),
+    /// `--skip-wait-for-delete-timeout` not a whole number.
+    #[error("--skip-wait-for-delete-timeout: \"{0}\" is not a whole number of seconds")]
+    SkipWait(String),
+    /// A flag the CLI would refuse, in its words.
+    #[error(transparent)]
+    Flag(#[from] FlagError),
+}
 
 /// A drain option's field in the form.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -180,23 +194,17 @@ impl OptionsForm {
     }
 
     /// The flags, as the CLI would parse them.
-    pub fn flags(&self) -> Result<DrainFlags, String> {
-        let grace_period = self.grace_period.trim().parse::<i64>().map_err(|_| {
-            format!(
-                "--grace-period: \"{}\" is not a whole number of seconds",
-                self.grace_period
-            )
-        })?;
+    pub fn flags(&self) -> Result<DrainFlags, OptionsError> {
+        let grace_period = self
+            .grace_period
+            .trim()
+            .parse::<i64>()
+            .map_err(|_| OptionsError::GracePeriod(self.grace_period.clone()))?;
         let skip = self
             .skip_wait_for_delete_timeout
             .trim()
             .parse::<u64>()
-            .map_err(|_| {
-                format!(
-                    "--skip-wait-for-delete-timeout: \"{}\" is not a whole number of seconds",
-                    self.skip_wait_for_delete_timeout
-                )
-            })?;
+            .map_err(|_| OptionsError::SkipWait(self.skip_wait_for_delete_timeout.clone()))?;
         Ok(DrainFlags {
             ignore_daemonsets: self.ignore_daemonsets,
             delete_emptydir_data: self.delete_emptydir_data,
@@ -211,8 +219,8 @@ impl OptionsForm {
     }
 
     /// Validated options.
-    pub fn options(&self) -> Result<DrainOptions, String> {
-        self.flags()?.options()
+    pub fn options(&self) -> Result<DrainOptions, OptionsError> {
+        Ok(self.flags()?.options()?)
     }
 
     /// The equivalent kubectl command line (what a teacher writes on the board).

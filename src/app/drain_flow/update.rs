@@ -311,7 +311,7 @@ fn options_action(m: &mut Model, a: FlowAction) {
             match form.options() {
                 Err(e) => {
                     if let Some(Dialog::Options(f)) = &mut m.flow.dialog {
-                        f.error = Some(e);
+                        f.error = Some(e.to_string());
                     }
                 }
                 Ok(opts) => match plan_from_cache(m, &form.node, &opts) {

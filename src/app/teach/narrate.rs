@@ -142,6 +142,7 @@ fn pod_state(
     now: Timestamp,
     first: &mut impl FnMut(String) -> bool,
 ) -> Option<Told> {
+    // Long: one sentence per pod state, side by side so the wording stays consistent.
     match state {
         PodState::Queued => None,
         PodState::Evicting { attempt: 1 } => told(

@@ -243,6 +243,7 @@ fn pod_reason(p: &raw::Pod, phase: Phase) -> Option<String> {
 
 impl From<raw::Pod> for PodRow {
     fn from(p: raw::Pod) -> Self {
+        // Long: one field of the row after another, from the raw pod.
         let phase = Phase::parse(p.status.phase.as_deref());
         let reason = pod_reason(&p, phase).map(|r| intern::str(&r));
         let (cpu, mem) = sum_requests(&p.spec.containers);

@@ -65,11 +65,36 @@ pub fn cordon_is_ours(node: &NodeRow) -> bool {
             .is_none_or(|o| o.manager == FIELD_MANAGER)
 }
 
+/// Why kubedrain will not lift a node's cordon without `--force`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NotOurCordon {
+    /// kubedrain's cordon was lifted and someone cordoned again (`when`: ` at TIME` or empty).
+    #[error(
+        "node/{node} was cordoned again by {by}{when}, after kubedrain's cordon was \
+         lifted; kubedrain's annotations describe the earlier cordon; use --force to \
+         uncordon it anyway"
+    )]
+    CordonedAgain {
+        node: String,
+        by: String,
+        when: String,
+    },
+    /// The node was cordoned before kubedrain cordoned it.
+    #[error(
+        "node/{node} was already cordoned before kubedrain cordoned it ({}=true); use --force to uncordon it anyway",
+        ann::WAS_UNSCHEDULABLE
+    )]
+    Predates { node: String },
+    /// Someone else's cordon.
+    #[error("node/{node} was not cordoned by kubedrain; use --force to uncordon it anyway")]
+    Foreign { node: String },
+}
+
 /// Whether kubedrain may lift this node's cordon without `--force`: only a cordon kubedrain
 /// itself put on a node that was schedulable before, and not re-made by someone else since.
 /// `Err` says why not.
-pub fn may_uncordon(node: &NodeRow) -> Result<(), String> {
-    let name = node.name();
+pub fn may_uncordon(node: &NodeRow) -> Result<(), NotOurCordon> {
+    let name = node.name().to_string();
     match (
         node.annotation(ann::CORDONED_BY),
         node.annotation(ann::WAS_UNSCHEDULABLE),
@@ -86,21 +111,15 @@ pub fn may_uncordon(node: &NodeRow) -> Result<(), String> {
                     .as_deref()
                     .map(|t| format!(" at {t}"))
                     .unwrap_or_default();
-                Err(format!(
-                    "node/{name} was cordoned again by {}{when}, after kubedrain's cordon was \
-                     lifted; kubedrain's annotations describe the earlier cordon; use --force to \
-                     uncordon it anyway",
-                    o.manager
-                ))
+                Err(NotOurCordon::CordonedAgain {
+                    node: name,
+                    by: o.manager.clone(),
+                    when,
+                })
             }
             None => Ok(()),
         },
-        (Some("kubedrain"), _) => Err(format!(
-            "node/{name} was already cordoned before kubedrain cordoned it ({}=true); use --force to uncordon it anyway",
-            ann::WAS_UNSCHEDULABLE
-        )),
-        _ => Err(format!(
-            "node/{name} was not cordoned by kubedrain; use --force to uncordon it anyway"
-        )),
+        (Some("kubedrain"), _) => Err(NotOurCordon::Predates { node: name }),
+        _ => Err(NotOurCordon::Foreign { node: name }),
     }
 }

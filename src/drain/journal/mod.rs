@@ -14,6 +14,20 @@ mod writer;
 pub use annotations::*;
 pub use resume::*;
 
+/// A journal that cannot be written: where, and the I/O error.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "cannot write the journal {}: {error}; nothing was changed (set {STATE_DIR_ENV} to a \
+     writable directory, or pass --no-journal to run without one)",
+    path.display()
+)]
+pub struct JournalError {
+    /// The journal file.
+    pub path: PathBuf,
+    /// What the file system said.
+    pub error: std::io::Error,
+}
+
 /// Env var overriding the state directory (tests).
 pub const STATE_DIR_ENV: &str = "KUBEDRAIN_STATE_DIR";
 
@@ -132,16 +146,13 @@ impl Journal {
 
     /// Makes sure the journal can be written before anything changes: its directory exists
     /// and is private (0700), the file exists and is 0600. `Err` says what is wrong.
-    pub fn prepare(&self) -> Result<(), String> {
+    pub fn prepare(&self) -> Result<(), JournalError> {
         if self.is_disabled() {
             return Ok(());
         }
-        writer::prepare(&self.path).map_err(|e| {
-            format!(
-                "cannot write the journal {}: {e}; nothing was changed (set {STATE_DIR_ENV} to a \
-                 writable directory, or pass --no-journal to run without one)",
-                self.path.display()
-            )
+        writer::prepare(&self.path).map_err(|error| JournalError {
+            path: self.path.clone(),
+            error,
         })
     }
 

@@ -165,15 +165,19 @@ fn only_kubedrains_own_cordon_is_lifted_without_asking() {
     // Someone cordoned again after kubedrain's cordon was lifted: named, with the time.
     let n = node(ours.clone(), owner("kubectl"));
     assert!(!cordon_is_ours(&n));
-    let e = may_uncordon(&n).unwrap_err();
+    let e = may_uncordon(&n).unwrap_err().to_string();
     assert!(
         e.contains("cordoned again by kubectl at 2026-11-30T10:00:00Z") && e.contains("--force"),
         "{e}"
     );
     // A cordon that predates kubedrain's says so, whoever made it.
     let before = serde_json::json!({ann::CORDONED_BY: "kubedrain", ann::WAS_UNSCHEDULABLE: "true"});
-    let e = may_uncordon(&node(before, owner("kubectl"))).unwrap_err();
+    let e = may_uncordon(&node(before, owner("kubectl")))
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("already cordoned before kubedrain"), "{e}");
-    let e = may_uncordon(&node(serde_json::json!({}), owner("kubectl"))).unwrap_err();
+    let e = may_uncordon(&node(serde_json::json!({}), owner("kubectl")))
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("not cordoned by kubedrain"), "{e}");
 }

@@ -54,6 +54,27 @@ pub(super) fn findings(
     cap: &CapacityReport,
     findings: &mut Vec<Finding>,
 ) {
+    let mut groups = groups(input, pods, cap);
+    if groups.is_empty() {
+        return;
+    }
+    ready_elsewhere(input, c, &mut groups);
+    for g in groups.values() {
+        group_findings(g, findings);
+    }
+    if !cap.not_replaced.is_empty() {
+        findings.push(Finding {
+            severity: Severity::Warning,
+            kind: "not-replaced",
+            message: "no controller recreates these pods: once removed they are gone".into(),
+            pods: cap.not_replaced.clone(),
+        });
+    }
+}
+
+/// The removed pods' workloads (DaemonSets and Jobs aside), keyed by controller uid: what
+/// stays on the node, what leaves, and where the forecast puts the replacements.
+fn groups(input: &PlanInput, pods: &[PodPlan], cap: &CapacityReport) -> BTreeMap<String, Group> {
     let delete = input.opts.disable_eviction;
     let mut groups: BTreeMap<String, Group> = BTreeMap::new();
     for (row, plan) in input.pods.iter().zip(pods) {
@@ -96,9 +117,12 @@ pub(super) fn findings(
             None => {}
         }
     }
-    if groups.is_empty() {
-        return;
-    }
+    groups
+}
+
+/// Counts each workload's ready replicas on other nodes, and whether any of those nodes is
+/// open (not cordoned).
+fn ready_elsewhere(input: &PlanInput, c: ClusterView, groups: &mut BTreeMap<String, Group>) {
     let node = input.node.name();
     let cordoned = |name: &str| c.nodes.iter().any(|n| n.name() == name && n.unschedulable);
     for p in c.pods.iter().filter(|p| {
@@ -114,51 +138,47 @@ pub(super) fn findings(
             }
         }
     }
-    for g in groups.values() {
-        // Only ready replicas elsewhere count as serving; a replica here that is still
-        // starting counts as one the drain takes away.
-        if g.live_here == 0 || g.staying > 0 {
-            continue;
-        }
-        if g.ready_elsewhere > 0 {
-            at_risk(g, findings);
-            continue;
-        }
-        if g.landed == 0 {
-            findings.push(Finding {
-                severity: Severity::Outage,
-                kind: "outage",
-                message: format!(
-                    "{} has every replica on this node and no node can take a replacement ({}): it has no ready replica until this node is back",
-                    g.name,
-                    g.pending_why.as_deref().unwrap_or("nothing recreates them")
-                ),
-                pods: g.pods.clone(),
-            });
-        } else if !g.budgeted {
-            let why = if g.bypassed {
-                "--disable-eviction does not wait for its PodDisruptionBudget"
-            } else {
-                "no PodDisruptionBudget makes the drain wait"
-            };
-            findings.push(Finding {
-                severity: Severity::Warning,
-                kind: "gap",
-                message: format!(
-                    "{} has every replica on this node and {why}: it has none ready until a replacement starts (→ {})",
-                    g.name,
-                    g.landed_on.join(", ") + if g.more_nodes { ", …" } else { "" }
-                ),
-                pods: g.pods.clone(),
-            });
-        }
+}
+
+/// A workload the drain leaves without a ready replica: an outage when no replacement can
+/// land, a gap when nothing makes the drain wait for one, at risk when the replicas left are
+/// all on cordoned nodes.
+fn group_findings(g: &Group, findings: &mut Vec<Finding>) {
+    // Only ready replicas elsewhere count as serving; a replica here that is still
+    // starting counts as one the drain takes away.
+    if g.live_here == 0 || g.staying > 0 {
+        return;
     }
-    if !cap.not_replaced.is_empty() {
+    if g.ready_elsewhere > 0 {
+        at_risk(g, findings);
+        return;
+    }
+    if g.landed == 0 {
+        findings.push(Finding {
+            severity: Severity::Outage,
+            kind: "outage",
+            message: format!(
+                "{} has every replica on this node and no node can take a replacement ({}): it has no ready replica until this node is back",
+                g.name,
+                g.pending_why.as_deref().unwrap_or("nothing recreates them")
+            ),
+            pods: g.pods.clone(),
+        });
+    } else if !g.budgeted {
+        let why = if g.bypassed {
+            "--disable-eviction does not wait for its PodDisruptionBudget"
+        } else {
+            "no PodDisruptionBudget makes the drain wait"
+        };
         findings.push(Finding {
             severity: Severity::Warning,
-            kind: "not-replaced",
-            message: "no controller recreates these pods: once removed they are gone".into(),
-            pods: cap.not_replaced.clone(),
+            kind: "gap",
+            message: format!(
+                "{} has every replica on this node and {why}: it has none ready until a replacement starts (→ {})",
+                g.name,
+                g.landed_on.join(", ") + if g.more_nodes { ", …" } else { "" }
+            ),
+            pods: g.pods.clone(),
         });
     }
 }

@@ -189,9 +189,9 @@ pub fn delete_collection(
         return Err(ApiError::method_not_allowed("DELETE"));
     }
     let labels = LabelSelector::parse(q.get("labelSelector").map_or("", String::as_str))
-        .map_err(ApiError::bad_request)?;
+        .map_err(|e| ApiError::bad_request(e.to_string()))?;
     let fields = FieldSelector::parse(kind, q.get("fieldSelector").map_or("", String::as_str))
-        .map_err(ApiError::bad_request)?;
+        .map_err(|e| ApiError::bad_request(e.to_string()))?;
     let (rv, items) = st
         .store
         .list_where(kind, ns, |o| labels.matches(o) && fields.matches(o));

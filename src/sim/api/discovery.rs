@@ -92,6 +92,7 @@ fn categories(kind: Kind) -> Option<Value> {
 
 /// `/api/v1` (group "") or `/apis/{group}/v1`, if served.
 pub fn resource_list(group: &str, version: &str) -> Option<Value> {
+    // Long: the discovery document: one entry per resource each group serves.
     if version != "v1" || (!group.is_empty() && !groups().contains(&group)) {
         return None;
     }

@@ -4,6 +4,7 @@
 //! including for unknown paths and malformed requests, is a Kubernetes `Status`.
 
 pub mod apply;
+pub mod body;
 pub mod corekinds;
 pub mod defaults;
 pub mod delete;
@@ -19,6 +20,7 @@ pub mod pod_io;
 pub mod pods;
 pub mod protobuf;
 pub mod request;
+mod route;
 pub mod scale;
 pub mod selectors;
 pub mod stats;
@@ -33,11 +35,10 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use axum::Router;
-use axum::body::{Body, Bytes};
+use axum::body::Body;
 use axum::extract::{Query, Request, State};
 use axum::response::{IntoResponse, Response};
 use http::{Method, header};
-use serde_json::Value;
 
 use self::faults::{FaultAction, Faults};
 use self::stats::{RequestRecord, Stats};
@@ -46,6 +47,10 @@ use self::table::IncludeObject;
 use crate::sim::auth;
 use crate::sim::kinds::Kind;
 use crate::sim::store::Store;
+
+pub use self::body::{MAX_REQUEST_BODY, decode_object, read_body, table_request};
+pub use self::route::Target;
+use self::route::{Route, parse_route, verb_of};
 
 /// Everything request handlers share.
 pub struct ApiState {
@@ -75,121 +80,6 @@ pub struct ApiState {
 pub fn router(state: Arc<ApiState>) -> Router {
     Router::new().fallback(handle).with_state(state)
 }
-
-/// A request for a resource: `/api/v1/namespaces/{ns}/pods/{name}/{sub}` and the like.
-#[derive(Debug, Clone)]
-pub struct Target {
-    /// The resource's kind.
-    pub kind: Kind,
-    /// The namespace in the path, if any.
-    pub ns: Option<String>,
-    /// The object's name, for single-object requests.
-    pub name: Option<String>,
-    /// Subresource, e.g. `eviction`, `status`.
-    pub sub: Option<String>,
-}
-
-enum Route {
-    Version,
-    Health,
-    Api,
-    Apis,
-    Group(String),
-    ResourceList(String, String),
-    OpenApiV2,
-    SelfSubjectAccessReview,
-    OpenApiRoot,
-    OpenApi(String, String),
-    Resource(Target),
-    NotFound,
-}
-
-fn parse_route(path: &str) -> Route {
-    let segs: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
-    let (group, version, rest) = match segs.as_slice() {
-        ["version"] => return Route::Version,
-        ["healthz" | "readyz" | "livez", ..] => return Route::Health,
-        ["openapi", "v2"] => return Route::OpenApiV2,
-        [
-            "apis",
-            "authorization.k8s.io",
-            "v1",
-            "selfsubjectaccessreviews",
-        ] => {
-            return Route::SelfSubjectAccessReview;
-        }
-        ["openapi", "v3"] => return Route::OpenApiRoot,
-        ["openapi", "v3", "api", v] => return Route::OpenApi(String::new(), v.to_string()),
-        ["openapi", "v3", "apis", g, v] => return Route::OpenApi(g.to_string(), v.to_string()),
-        ["api"] => return Route::Api,
-        ["apis"] => return Route::Apis,
-        ["apis", g] => return Route::Group(g.to_string()),
-        ["api", v] => return Route::ResourceList(String::new(), v.to_string()),
-        ["apis", g, v] => return Route::ResourceList(g.to_string(), v.to_string()),
-        ["api", v, rest @ ..] => ("", *v, rest),
-        ["apis", g, v, rest @ ..] => (*g, *v, rest),
-        _ => return Route::NotFound,
-    };
-    if version != "v1" {
-        return Route::NotFound;
-    }
-    let find = |plural: &str| Kind::from_plural(group, plural);
-    let target = match rest {
-        ["namespaces", ns, plural, tail @ ..] if find(plural).is_some_and(|k| k.namespaced()) => {
-            let kind = find(plural).unwrap();
-            match tail {
-                [] => Target {
-                    kind,
-                    ns: Some(ns.to_string()),
-                    name: None,
-                    sub: None,
-                },
-                [name] => Target {
-                    kind,
-                    ns: Some(ns.to_string()),
-                    name: Some(name.to_string()),
-                    sub: None,
-                },
-                [name, sub] => Target {
-                    kind,
-                    ns: Some(ns.to_string()),
-                    name: Some(name.to_string()),
-                    sub: Some(sub.to_string()),
-                },
-                _ => return Route::NotFound,
-            }
-        }
-        [plural, tail @ ..] => {
-            let Some(kind) = find(plural) else {
-                return Route::NotFound;
-            };
-            match tail {
-                [] => Target {
-                    kind,
-                    ns: None,
-                    name: None,
-                    sub: None,
-                },
-                [name] if !kind.namespaced() => Target {
-                    kind,
-                    ns: None,
-                    name: Some(name.to_string()),
-                    sub: None,
-                },
-                [name, sub] if !kind.namespaced() => Target {
-                    kind,
-                    ns: None,
-                    name: Some(name.to_string()),
-                    sub: Some(sub.to_string()),
-                },
-                _ => return Route::NotFound,
-            }
-        }
-        _ => return Route::NotFound,
-    };
-    Route::Resource(target)
-}
-
 /// Parsed query parameters.
 pub type Params = HashMap<String, String>;
 
@@ -197,31 +87,6 @@ pub type Params = HashMap<String, String>;
 pub fn dry_run(q: &Params) -> bool {
     q.get("dryRun").is_some_and(|v| v == "All")
 }
-
-fn verb_of(method: &Method, route: &Route, q: &Params) -> (&'static str, String) {
-    match route {
-        Route::Resource(t) => {
-            let resource = match &t.sub {
-                Some(s) => format!("{}/{s}", t.kind.plural()),
-                None => t.kind.plural().to_string(),
-            };
-            let verb = match (method.as_str(), &t.name) {
-                ("GET", None) if q.get("watch").is_some_and(|w| w == "true" || w == "1") => "watch",
-                ("GET", None) => "list",
-                ("GET", Some(_)) => "get",
-                ("POST", _) => "create",
-                ("PUT", _) => "update",
-                ("PATCH", _) => "patch",
-                ("DELETE", None) => "deletecollection",
-                ("DELETE", _) => "delete",
-                _ => "other",
-            };
-            (verb, resource)
-        }
-        _ => ("get", String::new()),
-    }
-}
-
 async fn handle(State(st): State<Arc<ApiState>>, req: Request) -> Response {
     let method = req.method().clone();
     let uri = req.uri().clone();
@@ -378,82 +243,6 @@ fn with_manager(q: &Params, req: &Request) -> Params {
     q
 }
 
-/// Reads a request body (bounded) as JSON, or YAML when the Content-Type says so.
-pub async fn read_body(req: Request) -> ApiResult<(String, Bytes)> {
-    let ct = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_string();
-    let bytes = axum::body::to_bytes(req.into_body(), MAX_REQUEST_BODY)
-        .await
-        .map_err(|e| {
-            let too_large =
-                std::iter::successors(Some(&e as &dyn std::error::Error), |e| e.source())
-                    // http-body-util's LengthLimitError, known by its words (not a dependency here).
-                    .any(|e| e.to_string() == "length limit exceeded");
-            if too_large {
-                too_large_body()
-            } else {
-                ApiError::bad_request(format!("reading request body: {e}"))
-            }
-        })?;
-    Ok((ct, bytes))
-}
-
-/// The apiserver's `maxRequestBodyBytes`: 3 MiB.
-pub const MAX_REQUEST_BODY: usize = 3 * 1024 * 1024;
-
-/// 413, in the apiserver's words.
-fn too_large_body() -> ApiError {
-    ApiError::new(
-        413,
-        "RequestEntityTooLarge",
-        format!("Request entity too large: limit is {MAX_REQUEST_BODY}"),
-    )
-}
-
-/// Decodes a JSON (or YAML) object body.
-pub fn decode_object(ct: &str, bytes: &[u8]) -> ApiResult<Value> {
-    if ct.contains("protobuf") {
-        return protobuf::decode(bytes)
-            .map_err(|why| ApiError::bad_request(format!("error decoding protobuf body: {why}")));
-    }
-    if ct.contains("cbor") {
-        return Err(ApiError::new(
-            415,
-            "UnsupportedMediaType",
-            format!(
-                "the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf (got {ct:?})"
-            ),
-        ));
-    }
-    let v: Value = if ct.contains("yaml") {
-        serde_saphyr::from_slice(bytes)
-            .map_err(|e| ApiError::bad_request(format!("error decoding YAML: {e}")))?
-    } else {
-        serde_json::from_slice(bytes)
-            .map_err(|e| ApiError::bad_request(format!("error decoding JSON: {e}")))?
-    };
-    if !v.is_object() {
-        return Err(ApiError::bad_request(
-            "the request body must be a JSON object",
-        ));
-    }
-    Ok(v)
-}
-
-/// How the client wants objects: plain JSON or a Table (with which `includeObject`).
-pub fn table_request(req_accept: &str, q: &Params) -> ApiResult<Option<IncludeObject>> {
-    if !table::wants_table(req_accept) {
-        return Ok(None);
-    }
-    IncludeObject::parse(q.get("includeObject").map(String::as_str))
-        .map(Some)
-        .map_err(ApiError::bad_request)
-}
-
 async fn serve(
     st: &Arc<ApiState>,
     method: Method,
@@ -508,7 +297,7 @@ async fn serve(
             let review = decode_object(&ct, &body)?;
             auth::review::answer(st.auth.as_deref(), &user, &review)
                 .map(|v| json_value(201, &v))
-                .map_err(|m| ApiError::new(422, "Invalid", m))
+                .map_err(|m| ApiError::new(422, "Invalid", m.to_string()))
         }
         Route::SelfSubjectAccessReview => Err(ApiError::method_not_allowed(method.as_str())),
         Route::OpenApiRoot => get_only(Ok(json_value(200, &openapi::v3_root()))),
@@ -618,39 +407,5 @@ async fn serve_resource(
             delete::delete_collection(st, t.kind, t.ns.as_deref(), q, &opts)
         }
         _ => Err(ApiError::method_not_allowed(method.as_str())),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn routes() {
-        let r = |p: &str| match parse_route(p) {
-            Route::Resource(t) => format!("{:?} {:?} {:?} {:?}", t.kind, t.ns, t.name, t.sub),
-            Route::NotFound => "404".into(),
-            _ => "other".into(),
-        };
-        assert_eq!(r("/api/v1/pods"), "Pod None None None");
-        assert_eq!(
-            r("/api/v1/namespaces/default/pods/x/eviction"),
-            "Pod Some(\"default\") Some(\"x\") Some(\"eviction\")"
-        );
-        assert_eq!(
-            r("/api/v1/namespaces/default"),
-            "Namespace None Some(\"default\") None"
-        );
-        assert_eq!(
-            r("/api/v1/namespaces/default/status"),
-            "Namespace None Some(\"default\") Some(\"status\")"
-        );
-        assert_eq!(
-            r("/apis/apps/v1/namespaces/kube-system/daemonsets/x"),
-            "DaemonSet Some(\"kube-system\") Some(\"x\") None"
-        );
-        assert_eq!(r("/apis/apps/v1/nodes"), "404");
-        assert_eq!(r("/api/v1/pods/x"), "404");
-        assert_eq!(r("/nope"), "404");
     }
 }

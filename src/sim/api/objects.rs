@@ -353,7 +353,7 @@ impl Patching<'_> {
                 .map_err(|found| apply::conflict_error(&found))?;
         } else {
             patch::apply(self.ty, cur, &self.patch)
-                .map_err(|e| ApiError::invalid(kind, name, e))?;
+                .map_err(|e| ApiError::invalid(kind, name, e.to_string()))?;
             // A patch cannot write managedFields (the server keeps them).
             managed::keep(&before, cur);
         }

@@ -30,19 +30,36 @@ impl PatchType {
     }
 }
 
+/// A patch that cannot be applied (the apiserver's words).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PatchError {
+    /// A merge or strategic merge patch that is not an object.
+    #[error("patch body must be a JSON object")]
+    NotAnObject,
+    /// A JSON patch that is not a list.
+    #[error("JSON patch must be an array of operations")]
+    NotAnArray,
+    /// A JSON patch whose operations do not decode (the decoder's words).
+    #[error("invalid JSON patch: {0}")]
+    Invalid(String),
+    /// An operation that failed (json-patch's words: which operation, where).
+    #[error("{0}")]
+    Failed(String),
+}
+
 /// Applies `patch` of type `ty` to `target`.
-pub fn apply(ty: PatchType, target: &mut Value, patch: &Value) -> Result<(), String> {
+pub fn apply(ty: PatchType, target: &mut Value, patch: &Value) -> Result<(), PatchError> {
     match ty {
         PatchType::Merge | PatchType::Apply => {
             if !patch.is_object() {
-                return Err("patch body must be a JSON object".into());
+                return Err(PatchError::NotAnObject);
             }
             json_patch::merge(target, patch);
             Ok(())
         }
         PatchType::Strategic => {
             if !patch.is_object() {
-                return Err("patch body must be a JSON object".into());
+                return Err(PatchError::NotAnObject);
             }
             strategic(target, patch, "");
             Ok(())
@@ -84,6 +101,7 @@ fn merges_scalars(field: &str) -> bool {
 /// Strategic merge: like a merge patch, but some lists merge by key, and `$patch`
 /// directives (`replace`, `delete`) and `$setElementOrder`/`$retainKeys` are understood.
 pub fn strategic(target: &mut Value, patch: &Value, path: &str) {
+    // Long: one branch per strategic-merge directive and list kind, in the apiserver's order.
     let Value::Object(p) = patch else {
         *target = patch.clone();
         return;
@@ -176,13 +194,13 @@ pub fn strategic(target: &mut Value, patch: &Value, path: &str) {
 }
 
 /// RFC 6902 JSON patch, all or nothing: a failed operation leaves `target` as it was.
-pub fn json_patch(target: &mut Value, patch: &Value) -> Result<(), String> {
+pub fn json_patch(target: &mut Value, patch: &Value) -> Result<(), PatchError> {
     if !patch.is_array() {
-        return Err("JSON patch must be an array of operations".into());
+        return Err(PatchError::NotAnArray);
     }
     let ops =
-        json_patch::Patch::deserialize(patch).map_err(|e| format!("invalid JSON patch: {e}"))?;
-    json_patch::patch(target, &ops).map_err(|e| e.to_string())
+        json_patch::Patch::deserialize(patch).map_err(|e| PatchError::Invalid(e.to_string()))?;
+    json_patch::patch(target, &ops).map_err(|e| PatchError::Failed(e.to_string()))
 }
 
 #[cfg(test)]
@@ -250,11 +268,14 @@ mod tests {
                 {"op": "remove", "path": "/nope"},
             ]),
         )
-        .unwrap_err();
+        .unwrap_err()
+        .to_string();
         assert_eq!(e, "operation '/1' failed at path '/nope': path is invalid");
         // The first operation is undone.
         assert_eq!(t, before);
-        let e = json_patch(&mut t, &json!([{"op": "frobnicate", "path": "/a"}])).unwrap_err();
+        let e = json_patch(&mut t, &json!([{"op": "frobnicate", "path": "/a"}]))
+            .unwrap_err()
+            .to_string();
         assert!(e.starts_with("invalid JSON patch: "), "{e}");
         assert!(json_patch(&mut t, &json!({"op": "add"})).is_err());
     }

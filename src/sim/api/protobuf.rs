@@ -28,20 +28,43 @@ const INLINE: &[(&str, &str)] = &[
     ("api.core.v1.EphemeralContainer", "ephemeralContainerCommon"),
 ];
 
+/// A protobuf body that does not decode.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ProtobufError {
+    /// Not the Kubernetes envelope.
+    #[error("the body does not start with the Kubernetes protobuf magic \"k8s\\x00\"")]
+    NoMagic,
+    /// The envelope does not decode (prost's words: prost is not a dependency of ours).
+    #[error("decoding runtime.Unknown: {0}")]
+    Envelope(String),
+    /// The envelope has no `typeMeta`.
+    #[error("runtime.Unknown without typeMeta")]
+    NoTypeMeta,
+    /// The envelope has no `raw` object.
+    #[error("runtime.Unknown without raw")]
+    NoRaw,
+    /// No message for the type (`what`: a message name, or `apiVersion kind`).
+    #[error("no protobuf definition for {0}")]
+    NoDefinition(String),
+    /// The object does not decode as its type.
+    #[error("decoding {api_version} {kind}: {error}")]
+    Object {
+        api_version: String,
+        kind: String,
+        error: String,
+    },
+}
+
 /// Decodes a protobuf body into API JSON (with `apiVersion` and `kind`), or says why not.
-pub fn decode(body: &[u8]) -> Result<Value, String> {
-    let unknown = body
-        .strip_prefix(b"k8s\0")
-        .ok_or("the body does not start with the Kubernetes protobuf magic \"k8s\\x00\"")?;
+pub fn decode(body: &[u8]) -> Result<Value, ProtobufError> {
+    let unknown = body.strip_prefix(b"k8s\0").ok_or(ProtobufError::NoMagic)?;
     let envelope = message("apimachinery.pkg.runtime.Unknown")?;
     let unknown = DynamicMessage::decode(envelope, unknown)
-        .map_err(|e| format!("decoding runtime.Unknown: {e}"))?;
+        .map_err(|e| ProtobufError::Envelope(e.to_string()))?;
     let type_meta = unknown
         .get_field_by_name("typeMeta")
-        .ok_or("runtime.Unknown without typeMeta")?;
-    let type_meta = type_meta
-        .as_message()
-        .ok_or("runtime.Unknown without typeMeta")?;
+        .ok_or(ProtobufError::NoTypeMeta)?;
+    let type_meta = type_meta.as_message().ok_or(ProtobufError::NoTypeMeta)?;
     let field = |name: &str| {
         type_meta
             .get_field_by_name(name)
@@ -51,11 +74,16 @@ pub fn decode(body: &[u8]) -> Result<Value, String> {
     let (api_version, kind) = (field("apiVersion"), field("kind"));
     let raw = unknown
         .get_field_by_name("raw")
-        .ok_or("runtime.Unknown without raw")?;
-    let raw = raw.as_bytes().ok_or("runtime.Unknown without raw")?;
+        .ok_or(ProtobufError::NoRaw)?;
+    let raw = raw.as_bytes().ok_or(ProtobufError::NoRaw)?;
     let descriptor = message_for(&api_version, &kind)?;
-    let object = DynamicMessage::decode(descriptor, raw.as_ref())
-        .map_err(|e| format!("decoding {api_version} {kind}: {e}"))?;
+    let object = DynamicMessage::decode(descriptor, raw.as_ref()).map_err(|error| {
+        ProtobufError::Object {
+            api_version: api_version.clone(),
+            kind: kind.clone(),
+            error: error.to_string(),
+        }
+    })?;
     let mut json = to_json(&object);
     if let Some(o) = json.as_object_mut() {
         o.insert("apiVersion".into(), json!(api_version));
@@ -64,21 +92,21 @@ pub fn decode(body: &[u8]) -> Result<Value, String> {
     Ok(json)
 }
 
-fn message(name: &str) -> Result<MessageDescriptor, String> {
+fn message(name: &str) -> Result<MessageDescriptor, ProtobufError> {
     pool()
         .get_message_by_name(name)
-        .ok_or_else(|| format!("no protobuf definition for {name}"))
+        .ok_or_else(|| ProtobufError::NoDefinition(name.to_string()))
 }
 
 /// The message for `apiVersion`/`kind`: the group's package (`apps/v1` → `api.apps.v1`,
 /// `rbac.authorization.k8s.io/v1` → `api.rbac.v1`, `v1` → `api.core.v1`), else meta/v1's
 /// (`DeleteOptions`, which clients send under their resource's group version).
-fn message_for(api_version: &str, kind: &str) -> Result<MessageDescriptor, String> {
+fn message_for(api_version: &str, kind: &str) -> Result<MessageDescriptor, ProtobufError> {
     let (group, version) = api_version.split_once('/').unwrap_or(("core", api_version));
     let package = group.split('.').next().unwrap_or(group);
     message(&format!("api.{package}.{version}.{kind}"))
         .or_else(|_| message(&format!("apimachinery.pkg.apis.meta.v1.{kind}")))
-        .map_err(|_| format!("no protobuf definition for {api_version} {kind}"))
+        .map_err(|_| ProtobufError::NoDefinition(format!("{api_version} {kind}")))
 }
 
 /// A message as the JSON Go's encoder writes for the same struct.
@@ -272,10 +300,19 @@ mod tests {
 
     #[test]
     fn bad_bodies_say_what_is_wrong() {
-        assert!(decode(b"not protobuf").unwrap_err().contains("magic"));
-        let e = decode(&envelope("example.com/v1", "Widget", &[])).unwrap_err();
+        assert!(
+            decode(b"not protobuf")
+                .unwrap_err()
+                .to_string()
+                .contains("magic")
+        );
+        let e = decode(&envelope("example.com/v1", "Widget", &[]))
+            .unwrap_err()
+            .to_string();
         assert_eq!(e, "no protobuf definition for example.com/v1 Widget");
-        let e = decode(&envelope("v1", "Pod", &[0xff, 0xff])).unwrap_err();
+        let e = decode(&envelope("v1", "Pod", &[0xff, 0xff]))
+            .unwrap_err()
+            .to_string();
         assert!(e.starts_with("decoding v1 Pod: "), "{e}");
     }
 }

@@ -74,8 +74,8 @@ pub fn change(st: &ApiState, w: &Write, patch: bool) -> ApiResult {
         match ty {
             Some(ty) => {
                 if let Err(e) = patch::apply(ty, &mut scale, &input) {
-                    err = Some(e.clone());
-                    return Err(StoreError::Invalid(e));
+                    err = Some(e.to_string());
+                    return Err(StoreError::Invalid(e.to_string()));
                 }
             }
             None => scale = input.clone(),

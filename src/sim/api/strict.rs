@@ -112,7 +112,8 @@ fn path_text(path: &[serde_path_to_error::Segment]) -> String {
 ///
 /// k8s-openapi makes fields required that Go decodes as empty (a container's `name`, a
 /// Deployment's `selector`): those are validation's business (422), so a missing one gets a
-/// placeholder of each JSON type in turn until the struct decodes.
+/// placeholder of each JSON type in turn until the struct decodes. The error is already the
+/// apiserver's sentence (Go's decoder's words), which [`decode`] wraps whole: a String.
 fn typed(kind: Kind, v: &Value) -> Result<Value, String> {
     const PLACEHOLDERS: [fn() -> Value; 5] = [
         || Value::String(String::new()),

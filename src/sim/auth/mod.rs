@@ -57,7 +57,7 @@ pub struct Auth {
 
 impl Auth {
     /// Builds the authenticator for `opts`, with the administrator's `admin_token`.
-    pub fn new(admin_token: &str, opts: &AuthOptions) -> Result<Self, String> {
+    pub fn new(admin_token: &str, opts: &AuthOptions) -> Result<Self, rbac::NotRbac> {
         let mut tokens = HashMap::new();
         tokens.insert(
             admin_token.to_string(),

@@ -118,10 +118,18 @@ pub struct Rbac {
     bindings: Vec<Binding>,
 }
 
+/// An object given as RBAC that is not a Role, ClusterRole or binding.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{kind} {name:?} is not an RBAC object")]
+pub struct NotRbac {
+    pub kind: String,
+    pub name: String,
+}
+
 impl Rbac {
     /// The bootstrap roles and bindings, plus `objects` (Role, ClusterRole, RoleBinding,
     /// ClusterRoleBinding in their API form; other kinds are an error).
-    pub fn new(objects: &[Value]) -> Result<Self, String> {
+    pub fn new(objects: &[Value]) -> Result<Self, NotRbac> {
         let mut rbac = Rbac::default();
         for o in bootstrap().iter().chain(objects) {
             rbac.add(o)?;
@@ -129,7 +137,7 @@ impl Rbac {
         Ok(rbac)
     }
 
-    fn add(&mut self, o: &Value) -> Result<(), String> {
+    fn add(&mut self, o: &Value) -> Result<(), NotRbac> {
         let kind = o["kind"].as_str().unwrap_or("");
         let name = o["metadata"]["name"].as_str().unwrap_or("").to_string();
         let namespace = o["metadata"]["namespace"]
@@ -172,7 +180,12 @@ impl Rbac {
                     subjects,
                 });
             }
-            other => return Err(format!("{other} {name:?} is not an RBAC object")),
+            other => {
+                return Err(NotRbac {
+                    kind: other.to_string(),
+                    name,
+                });
+            }
         }
         Ok(())
     }

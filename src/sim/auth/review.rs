@@ -5,8 +5,15 @@ use serde_json::{Value, json};
 
 use super::{Attributes, Auth, UserInfo};
 
+/// A review that asks about neither a resource nor a non-resource URL.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "spec.resourceAttributes: Invalid value: \"null\": exactly one of nonResourceAttributes or resourceAttributes must be specified"
+)]
+pub struct NoAttributes;
+
 /// The review with its `status` filled in, or the reason the spec is invalid.
-pub fn answer(auth: Option<&Auth>, user: &UserInfo, review: &Value) -> Result<Value, String> {
+pub fn answer(auth: Option<&Auth>, user: &UserInfo, review: &Value) -> Result<Value, NoAttributes> {
     let spec = &review["spec"];
     let s = |v: &Value| v.as_str().unwrap_or("").to_string();
     let attributes = if let Some(r) = spec.get("resourceAttributes").filter(|r| r.is_object()) {
@@ -24,7 +31,7 @@ pub fn answer(auth: Option<&Auth>, user: &UserInfo, review: &Value) -> Result<Va
             path: s(&n["path"]),
         }
     } else {
-        return Err("spec.resourceAttributes: Invalid value: \"null\": exactly one of nonResourceAttributes or resourceAttributes must be specified".into());
+        return Err(NoAttributes);
     };
     let status = match auth {
         None => {

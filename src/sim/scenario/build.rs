@@ -65,6 +65,7 @@ impl Builder<'_> {
         mut pod: Value,
         node: Option<String>,
     ) -> Result<Arc<Value>> {
+        // Long: one pod's name, age, placement, addresses and start, in the controllers' order.
         if let Some(name) = w.pod_names.get(i) {
             pod["metadata"]["name"] = json!(name);
         }
@@ -392,28 +393,25 @@ fn merge_meta(obj: &mut Value, meta: Value) {
     }
 }
 
-/// Creates every object of the scenario file in `store`.
-pub(super) fn populate(f: &ScenarioFile, store: &Store) -> Result<()> {
-    let now = store.clock().now();
-    let oldest = f
-        .nodes
-        .iter()
-        .filter_map(|n| n.age.as_deref())
-        .max_by_key(|a| parse_age(a).unwrap_or_default())
-        .unwrap_or("30d");
-    let ns_created = fmt(ago(now, oldest));
-    let mut namespaces: Vec<String> = ["default", "kube-node-lease", "kube-public", "kube-system"]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-    let all = [
+/// Every list of workloads (and bare pods) in the file.
+fn workload_lists(f: &ScenarioFile) -> [&Vec<WorkloadSpec>; 6] {
+    [
         &f.deployments,
         &f.replicasets,
         &f.daemonsets,
         &f.statefulsets,
         &f.jobs,
         &f.pods,
-    ];
+    ]
+}
+
+/// The built-in namespaces, the file's, and those its objects are in, each once.
+fn namespaces(f: &ScenarioFile) -> Vec<String> {
+    let mut namespaces: Vec<String> = ["default", "kube-node-lease", "kube-public", "kube-system"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    let all = workload_lists(f);
     for ns in f
         .namespaces
         .iter()
@@ -424,6 +422,20 @@ pub(super) fn populate(f: &ScenarioFile, store: &Store) -> Result<()> {
             namespaces.push(ns.clone());
         }
     }
+    namespaces
+}
+
+/// Creates every object of the scenario file in `store`.
+pub(super) fn populate(f: &ScenarioFile, store: &Store) -> Result<()> {
+    let now = store.clock().now();
+    let oldest = f
+        .nodes
+        .iter()
+        .filter_map(|n| n.age.as_deref())
+        .max_by_key(|a| parse_age(a).unwrap_or_default())
+        .unwrap_or("30d");
+    let ns_created = fmt(ago(now, oldest));
+    let namespaces = namespaces(f);
     for ns in &namespaces {
         if store.get(Kind::Namespace, "", ns).is_none() {
             store
@@ -438,7 +450,7 @@ pub(super) fn populate(f: &ScenarioFile, store: &Store) -> Result<()> {
         nodes: BTreeMap::new(),
         node_order: Vec::new(),
         usage: HashMap::new(),
-        used_ips: all
+        used_ips: workload_lists(f)
             .iter()
             .flat_map(|l| l.iter().flat_map(|w| w.pod_ips.iter().cloned()))
             .collect(),

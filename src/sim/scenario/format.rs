@@ -241,9 +241,27 @@ pub struct PdbSpec {
     pub selector: BTreeMap<String, String>,
 }
 
+/// A scenario file whose objects do not fit together: which object, and what is wrong.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ScenarioError {
+    /// A workload on a node the file does not have.
+    #[error("{section}.{name}: nodes: unknown node {node:?}")]
+    UnknownNode {
+        section: &'static str,
+        name: String,
+        node: String,
+    },
+    /// A workload without containers.
+    #[error("{section}.{name}: containers: at least one is required")]
+    NoContainers { section: &'static str, name: String },
+    /// A PDB with both or neither of its budgets.
+    #[error("pdbs.{0}: exactly one of minAvailable and maxUnavailable is required")]
+    PdbBudget(String),
+}
+
 impl ScenarioFile {
     /// Checks references between objects.
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), ScenarioError> {
         let known = |n: &str| self.nodes.iter().any(|x| x.name == n);
         let all = [
             ("deployments", &self.deployments),
@@ -257,23 +275,24 @@ impl ScenarioFile {
             for w in list {
                 for n in w.nodes.iter().chain(w.mirror_of.iter()) {
                     if !known(n) {
-                        return Err(format!("{section}.{}: nodes: unknown node {n:?}", w.name));
+                        return Err(ScenarioError::UnknownNode {
+                            section,
+                            name: w.name.clone(),
+                            node: n.clone(),
+                        });
                     }
                 }
                 if w.containers.is_empty() {
-                    return Err(format!(
-                        "{section}.{}: containers: at least one is required",
-                        w.name
-                    ));
+                    return Err(ScenarioError::NoContainers {
+                        section,
+                        name: w.name.clone(),
+                    });
                 }
             }
         }
         for p in &self.pdbs {
             if p.min_available.is_some() == p.max_unavailable.is_some() {
-                return Err(format!(
-                    "pdbs.{}: exactly one of minAvailable and maxUnavailable is required",
-                    p.name
-                ));
+                return Err(ScenarioError::PdbBudget(p.name.clone()));
             }
         }
         Ok(())

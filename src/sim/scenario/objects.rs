@@ -40,6 +40,7 @@ pub fn uuid() -> String {
 
 /// The Node object for a node spec.
 pub fn node_object(n: &NodeSpec, server_version: &str, now: Timestamp, index: usize) -> Value {
+    // Long: one Node object, field by field in the order the API server writes them.
     let created = fmt(ago(now, n.age.as_deref().unwrap_or("30d")));
     let hb = fmt(now);
     let mut labels = json!({
@@ -172,6 +173,7 @@ pub fn labels_of(w: &WorkloadSpec) -> BTreeMap<String, String> {
 
 /// The pod template of a workload spec (API defaults applied).
 pub fn template(w: &WorkloadSpec) -> Value {
+    // Long: one pod template, field by field in the order the API server writes them.
     let mut annotations: BTreeMap<String, String> = w.annotations.clone();
     if let Some(s) = w.readiness_delay_seconds {
         annotations.insert(READY_AFTER.into(), s.to_string());

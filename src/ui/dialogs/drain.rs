@@ -93,10 +93,44 @@ pub fn render_live(
     focused: bool,
 ) {
     f.render_widget(Clear, area);
-    let total = live.rows.len();
-    let left = drain_flow::pods_left(m, live);
-    let workloads = drain_flow::workloads(m, live);
-    let over = live.outcome.is_some();
+    let block = live_block(live, keys, focused);
+    let inner = block.inner(area);
+    f.render_widget(block, area);
+    let inner = Rect::new(
+        inner.x + 1,
+        inner.y,
+        inner.width.saturating_sub(2),
+        inner.height,
+    );
+    let head = head_lines(m, live, inner.width as usize);
+    // Long lines wrap (errors, narrow terminals): count the rendered rows.
+    let ww = inner.width.max(1) as usize;
+    let head_rows: usize = head.iter().map(|l| l.width().max(1).div_ceil(ww)).sum();
+    let head_h = (head_rows as u16).min(inner.height);
+    let head_area = Rect::new(inner.x, inner.y, inner.width, head_h);
+    f.render_widget(Paragraph::new(head).wrap(Wrap { trim: false }), head_area);
+    // Pod rows.
+    // A blank line between head and rows, unless the panel is too short to spare it.
+    let gap = u16::from(inner.height > 6);
+    let rows_area = Rect::new(
+        inner.x,
+        inner.y + head_h + gap,
+        inner.width,
+        inner.height.saturating_sub(head_h + gap),
+    );
+    let lines = pod_lines(m, live, inner.width as usize);
+    let max = lines.len().saturating_sub(rows_area.height as usize);
+    let top = live.scroll.min(max);
+    f.render_widget(
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .scroll((top as u16, 0)),
+        rows_area,
+    );
+}
+
+/// The panel's border: its colour says how the drain ended; thick when it has the keyboard.
+fn live_block(live: &LiveDrain, keys: Line<'static>, focused: bool) -> Block<'static> {
     let border = match live.outcome.as_ref().map(|o| o.state) {
         Some(NodeState::Drained) => theme::ok(),
         Some(NodeState::Failed) => theme::bad(),
@@ -104,7 +138,7 @@ pub fn render_live(
         None if focused => theme::focus_border(),
         None => theme::border(),
     };
-    let block = Block::default()
+    Block::default()
         .borders(Borders::ALL)
         .border_type(if focused {
             BorderType::Thick
@@ -117,44 +151,13 @@ pub fn render_live(
             Span::styled(live.node.clone(), theme::title()),
             Span::styled(format!(" · {} ", state_word(live.state)), theme::text()),
         ]))
-        .title_bottom(keys.right_aligned());
-    let inner = block.inner(area);
-    f.render_widget(block, area);
-    let inner = Rect::new(
-        inner.x + 1,
-        inner.y,
-        inner.width.saturating_sub(2),
-        inner.height,
-    );
-    let w = inner.width as usize;
-    let mut head: Vec<Line> = Vec::new();
-    // Gauge, elapsed, timeout.
-    let elapsed = live.elapsed(m.now);
-    let mut g = gauge(total - left, total, 20.min(w / 4));
-    g.push(Span::styled(
-        format!("  {left} of {total} pods left"),
-        theme::title(),
-    ));
-    g.push(Span::styled(
-        format!("   elapsed {}", clock(elapsed)),
-        theme::dim(),
-    ));
-    match live.timeout {
-        Some(t) if !over => {
-            let rest = t as i64 - elapsed;
-            g.push(Span::styled(
-                format!("   timeout in {}", clock(rest)),
-                if rest < 30 {
-                    theme::bad()
-                } else {
-                    theme::warn()
-                },
-            ));
-        }
-        None if !over => g.push(Span::styled("   no timeout", theme::dim())),
-        _ => {}
-    }
-    head.push(Line::from(g));
+        .title_bottom(keys.right_aligned())
+}
+
+/// The lines above the pods: the gauge, where the node stands, replacements that cannot be
+/// scheduled, the last notices and the errors. `w`: the panel's inner width.
+fn head_lines(m: &Model, live: &LiveDrain, w: usize) -> Vec<Line<'static>> {
+    let mut head: Vec<Line> = vec![gauge_line(m, live, w)];
     head.push(status_line(m, live));
     // Replacements the scheduler cannot place (its own message): the service runs short.
     let unschedulable: Vec<&str> = live
@@ -188,21 +191,44 @@ pub fn render_live(
             )));
         }
     }
-    // Long lines wrap (errors, narrow terminals): count the rendered rows.
-    let ww = inner.width.max(1) as usize;
-    let head_rows: usize = head.iter().map(|l| l.width().max(1).div_ceil(ww)).sum();
-    let head_h = (head_rows as u16).min(inner.height);
-    let head_area = Rect::new(inner.x, inner.y, inner.width, head_h);
-    f.render_widget(Paragraph::new(head).wrap(Wrap { trim: false }), head_area);
-    // Pod rows.
-    // A blank line between head and rows, unless the panel is too short to spare it.
-    let gap = u16::from(inner.height > 6);
-    let rows_area = Rect::new(
-        inner.x,
-        inner.y + head_h + gap,
-        inner.width,
-        inner.height.saturating_sub(head_h + gap),
-    );
+    head
+}
+
+/// Gauge, pods left, elapsed, and the time left before the timeout.
+fn gauge_line(m: &Model, live: &LiveDrain, w: usize) -> Line<'static> {
+    let total = live.rows.len();
+    let left = drain_flow::pods_left(m, live);
+    let over = live.outcome.is_some();
+    let elapsed = live.elapsed(m.now);
+    let mut g = gauge(total - left, total, 20.min(w / 4));
+    g.push(Span::styled(
+        format!("  {left} of {total} pods left"),
+        theme::title(),
+    ));
+    g.push(Span::styled(
+        format!("   elapsed {}", clock(elapsed)),
+        theme::dim(),
+    ));
+    match live.timeout {
+        Some(t) if !over => {
+            let rest = t as i64 - elapsed;
+            g.push(Span::styled(
+                format!("   timeout in {}", clock(rest)),
+                if rest < 30 {
+                    theme::bad()
+                } else {
+                    theme::warn()
+                },
+            ));
+        }
+        None if !over => g.push(Span::styled("   no timeout", theme::dim())),
+        _ => {}
+    }
+    Line::from(g)
+}
+
+/// One line per pod, then the workloads and what the drain leaves alone.
+fn pod_lines(m: &Model, live: &LiveDrain, w: usize) -> Vec<Line<'static>> {
     // Names as wide as the longest, unless the widest (compact) state text would wrap.
     let longest = live.rows.iter().map(|r| r.key.chars().count()).max();
     let state_w = live
@@ -225,9 +251,8 @@ pub fn render_live(
     for r in &live.rows {
         // The long wording when the row fits, the compact one otherwise: a wrapped row reads
         // as two pods.
-        let fits = |spans: &[Span]| {
-            4 + name_w + spans.iter().map(|s| s.width()).sum::<usize>() <= inner.width as usize
-        };
+        let fits =
+            |spans: &[Span]| 4 + name_w + spans.iter().map(|s| s.width()).sum::<usize>() <= w;
         let (mark, spans) = match pod_cells(m, live, r, w < 110) {
             (mark, spans) if w < 110 || fits(&spans) => (mark, spans),
             _ => pod_cells(m, live, r, true),
@@ -246,7 +271,7 @@ pub fn render_live(
         l.extend(spans);
         lines.push(Line::from(l));
     }
-    for wl in &workloads {
+    for wl in &drain_flow::workloads(m, live) {
         lines.extend(workload_lines(wl, w));
     }
     if live.skipped > 0 {
@@ -258,18 +283,12 @@ pub fn render_live(
             theme::dim(),
         )));
     }
-    let max = lines.len().saturating_sub(rows_area.height as usize);
-    let top = live.scroll.min(max);
-    f.render_widget(
-        Paragraph::new(lines)
-            .wrap(Wrap { trim: false })
-            .scroll((top as u16, 0)),
-        rows_area,
-    );
+    lines
 }
 
 /// One sentence on where the node stands.
 fn status_line(m: &Model, live: &LiveDrain) -> Line<'static> {
+    // Long: one sentence per drain state, side by side so the wording stays consistent.
     let node = &live.node;
     match live.outcome.as_ref().map(|o| o.state) {
         None if live.cancel_sent => Line::from(Span::styled(

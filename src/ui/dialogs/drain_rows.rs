@@ -50,7 +50,6 @@ pub(super) fn pod_cells(
     r: &PodProgress,
     compact: bool,
 ) -> (String, Vec<Span<'static>>) {
-    let short = |d: std::time::Duration| format!("{}s", d.as_secs_f64().ceil() as u64);
     let state = match drain_flow::shown(m, live, r) {
         Shown::Engine(s) => s.clone(),
         Shown::Gone(how) => PodState::Gone { how },
@@ -74,7 +73,15 @@ pub(super) fn pod_cells(
         };
         return ("○".into(), vec![Span::styled(why, theme::warn())]);
     }
-    let (mark, spans): (&str, Vec<Span>) = match &state {
+    let (mark, spans) = state_cells(m, &state, compact);
+    (mark.to_string(), spans)
+}
+
+/// (mark, state text) of a pod in engine state `state` (`compact`: the short wording).
+fn state_cells(m: &Model, state: &PodState, compact: bool) -> (&'static str, Vec<Span<'static>>) {
+    // Long: one arm per pod state, side by side so the wording stays consistent.
+    let short = |d: std::time::Duration| format!("{}s", d.as_secs_f64().ceil() as u64);
+    match state {
         PodState::Queued => ("·", vec![Span::styled("queued", theme::dim())]),
         PodState::Evicting { attempt } => (
             "→",
@@ -157,8 +164,7 @@ pub(super) fn pod_cells(
             )],
         ),
         PodState::Failed { reason } => ("✖", vec![Span::styled(plain(reason), theme::bad())]),
-    };
-    (mark.to_string(), spans)
+    }
 }
 
 /// "3 Ready on node1, 2 starting on node2" (`compact`: "not Ready" for "Running, not Ready").

@@ -2,6 +2,7 @@
 //! start-up resume offer), the plan view and the live drain pane. Pure functions of the model.
 
 pub mod campaign;
+mod confirm;
 pub mod drain;
 mod drain_rows;
 pub mod picker;
@@ -14,11 +15,10 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Borders, Clear, Paragraph, Wrap};
 
 use super::theme;
-use crate::app::drain_flow::{self, Ctx, Dialog, FLOW_BINDINGS, Field, OptionsForm, UncordonFacts};
+use crate::app::drain_flow::{self, Ctx, Dialog, FLOW_BINDINGS, Field, OptionsForm};
 use crate::app::layout::Areas;
 use crate::app::model::Model;
 use crate::cluster::age;
-use crate::cluster::rows::NodeReady;
 use crate::drain::journal::Pending;
 
 /// Draws whatever the workflow shows over the screen.
@@ -45,9 +45,9 @@ fn dialog(m: &Model, f: &mut Frame, l: &Areas, d: &Dialog) {
             scroll,
             confirm_outage,
         } => plan::render(m, f, lower(l), form, plan, *scroll, *confirm_outage),
-        Dialog::Cordon { node } => cordon(m, f, area, node),
+        Dialog::Cordon { node } => confirm::cordon(m, f, area, node),
         Dialog::Uncordon { node } => match drain_flow::uncordon_facts(m, node) {
-            Some(facts) => uncordon(m, f, area, &facts),
+            Some(facts) => confirm::uncordon(m, f, area, &facts),
             None => {
                 let inner = popup(m, f, area, 50, 3, " Uncordon ", theme::bad(), Ctx::Confirm);
                 f.render_widget(
@@ -252,159 +252,6 @@ pub fn popup_keys(
         inner.width.saturating_sub(2),
         inner.height,
     )
-}
-
-fn cordon(m: &Model, f: &mut Frame, area: Rect, node: &str) {
-    let (stay, others) = drain_flow::node_pods(m, node);
-    let running = others.len();
-    let fixed = stay
-        .iter()
-        .filter(|p| p.is_daemonset_pod() || p.is_mirror())
-        .count();
-    let lines = vec![
-        Line::raw(""),
-        Line::from(vec![
-            Span::styled(node.to_string(), theme::title()),
-            Span::raw(" will be marked unschedulable: no new pods land on it."),
-        ]),
-        Line::from(format!(
-            "Its {running} pod(s) keep running (and {fixed} DaemonSet/static pod(s))."
-        )),
-        Line::from(vec![
-            Span::raw("To move them away, drain it next with "),
-            Span::styled("r", theme::key()),
-            Span::raw("."),
-        ]),
-        Line::raw(""),
-        Line::from(Span::styled(
-            format!("$ kubectl cordon {node}"),
-            theme::dim(),
-        )),
-    ];
-    let inner = popup(
-        m,
-        f,
-        area,
-        68,
-        lines.len() as u16,
-        &format!(" Cordon {node}? "),
-        theme::warn(),
-        Ctx::Confirm,
-    );
-    f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
-}
-
-fn uncordon(m: &Model, f: &mut Frame, area: Rect, x: &UncordonFacts) {
-    let mut lines = Vec::new();
-    let (ready, style) = match x.ready {
-        NodeReady::True => ("Ready", theme::ok()),
-        NodeReady::False => ("NotReady", theme::bad()),
-        NodeReady::Unknown => ("Unknown (kubelet silent)", theme::bad()),
-    };
-    let mut l = vec![
-        Span::styled(format!("{:<10}", "Condition"), theme::dim()),
-        Span::styled(ready, style),
-    ];
-    if let Some(s) = x.ready_for {
-        l.push(Span::styled(
-            format!(" for {}", age::human(s)),
-            theme::dim(),
-        ));
-    }
-    if x.ready != NodeReady::True {
-        l.push(Span::styled(
-            "  — pods scheduled here will not start yet",
-            theme::warn(),
-        ));
-    }
-    lines.push(Line::from(l));
-    lines.push(Line::raw(""));
-    lines.push(Line::from(vec![
-        Span::raw(format!("{:<10}", "")),
-        Span::styled(format!("{:<24}", "when cordoned"), theme::header()),
-        Span::styled("now", theme::header()),
-    ]));
-    for (what, before, now) in &x.versions {
-        let mut l = vec![Span::styled(format!("{what:<10}"), theme::dim())];
-        match before {
-            Some(b) => {
-                l.push(Span::raw(format!("{:<24}", ellipsize(b, 23))));
-                if b == now {
-                    l.push(Span::styled(format!("{now:<22}"), theme::text()));
-                    l.push(Span::styled("(same)", theme::dim()));
-                } else {
-                    l.push(Span::styled(format!("{now:<22}"), theme::ok()));
-                    l.push(Span::styled("← new", theme::ok()));
-                }
-            }
-            None => {
-                l.push(Span::styled(
-                    format!("{:<24}", "not recorded"),
-                    theme::dim(),
-                ));
-                l.push(Span::raw(now.clone()));
-            }
-        }
-        lines.push(Line::from(l));
-    }
-    lines.push(Line::raw(""));
-    if let Some(at) = x.cordoned_at {
-        lines.push(Line::from(Span::styled(
-            format!(
-                "Cordoned by kubedrain {} ago.",
-                age::human((m.now - at).get_seconds())
-            ),
-            theme::dim(),
-        )));
-    }
-    let pending = match (x.pending, x.pending_fit) {
-        (0, _) => Line::from(Span::styled(
-            "No pods are Pending: nothing is waiting for this node.",
-            theme::dim(),
-        )),
-        (p, 0) => Line::from(Span::styled(
-            format!("{p} pod(s) Pending; none would fit here as the node is now."),
-            theme::warn(),
-        )),
-        (p, fit) => Line::from(vec![
-            Span::styled(format!("{p} pod(s) Pending: "), theme::warn()),
-            Span::styled(
-                format!("{fit} will land on {} once it is schedulable.", x.node),
-                theme::ok(),
-            ),
-        ]),
-    };
-    lines.push(pending);
-    if let Some(why) = &x.not_ours {
-        lines.push(Line::raw(""));
-        lines.push(Line::from(Span::styled(format!("⚠ {why}"), theme::bad())));
-        lines.push(Line::from(Span::styled(
-            "Confirming lifts this cordon anyway.",
-            theme::bad(),
-        )));
-    }
-    let h = lines.len() as u16 + 1;
-    let inner = popup(
-        m,
-        f,
-        area,
-        70,
-        h,
-        &format!(" Uncordon {}? ", x.node),
-        if x.not_ours.is_some() {
-            theme::bad()
-        } else {
-            theme::focus_border()
-        },
-        Ctx::Confirm,
-    );
-    let inner = Rect::new(
-        inner.x,
-        inner.y + 1,
-        inner.width,
-        inner.height.saturating_sub(1),
-    );
-    f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
 }
 
 /// Cuts `s` to `w` characters with an ellipsis in the middle, keeping the end (pod names

@@ -150,6 +150,7 @@ pub fn lines(
     width: u16,
     confirming: bool,
 ) -> Vec<Line<'static>> {
+    // Long: the plan dialog top to bottom: verdict, counts, the kubectl line, then a row per pod.
     let mut out = verdict_lines(plan, confirming);
     let c = plan.counts();
     out.push(Line::from(vec![

@@ -244,6 +244,7 @@ fn phases_table(run: &CampaignRun, f: &mut Frame, area: Rect) {
 
 /// What the campaign waits for, the operator's upgrade, the forecast, notices, the end.
 fn info_lines(run: &CampaignRun) -> Vec<Line<'static>> {
+    // Long: one block per thing the campaign can report, top to bottom as drawn.
     let mut out = Vec::new();
     if let Some(s) = &run.finished {
         let style = if s.completed() {

@@ -8,6 +8,7 @@ use ratatui::widgets::Cell;
 use crate::app::cells::{UNKNOWN, pct, roles};
 use crate::app::model::{Model, PodCoverage, Table};
 use crate::cluster::age;
+use crate::cluster::index::NodeLoad;
 use crate::cluster::rows::{NodeReady, NodeRow};
 use crate::ui::table::{self, Col, fixed};
 use crate::ui::theme;
@@ -62,40 +63,8 @@ fn status_cell(n: &NodeRow) -> Cell<'static> {
 /// Draws the nodes pane.
 pub fn render(m: &Model, f: &mut Frame, area: Rect, focused: bool) {
     let filter = m.filters.get(&Table::Nodes).map(|f| f.text.as_str());
-    // Kept with the node list: counting 5,000 nodes per frame is what a frame must not do.
-    let (cordoned, not_ready) = (m.views.nodes_cordoned, m.views.nodes_not_ready);
-    let mut detail = Vec::new();
-    if cordoned > 0 {
-        detail.push(format!("{cordoned} cordoned"));
-    }
-    if not_ready > 0 {
-        detail.push(format!("{not_ready} not ready"));
-    }
-    // Pods with nowhere to go: what a drain on a full cluster produces (press p in pods).
-    let pending = m.cache.index.pending.len();
-    let coverage = &m.pod_coverage;
-    if pending > 0 {
-        let s = if pending == 1 { "" } else { "s" };
-        let scope = match coverage {
-            PodCoverage::Namespace { namespace, .. } => format!(" in {namespace}"),
-            _ => String::new(),
-        };
-        detail.push(format!("{pending} pod{s} pending{scope}"));
-    }
-    // Never a namespace's pods passed off as the node's: say the counts are unknown.
-    match coverage {
-        PodCoverage::All => {}
-        PodCoverage::Namespace { namespace, .. } => {
-            detail.push(format!(
-                "PODS/CPU/MEM ?: only {namespace}'s pods are visible"
-            ));
-        }
-        PodCoverage::Forbidden { .. } => detail.push("PODS/CPU/MEM ?: pods not visible".into()),
-    }
     let marked = &m.campaign.marked;
-    if !marked.is_empty() {
-        detail.push(format!("{} marked for a campaign", marked.len()));
-    }
+    let detail = title_detail(m);
     let title = table::title("Nodes", &detail.join(", "), m.views.nodes.len(), filter);
     let mut cols = COLS.to_vec();
     // Room for the campaign mark in front of the name.
@@ -131,53 +100,105 @@ pub fn render(m: &Model, f: &mut Frame, area: Rect, focused: bool) {
                 .copied()
                 .unwrap_or_default();
             keep.iter()
-                .map(|&c| match c {
-                    0 => {
-                        let mut spans = Vec::new();
-                        if marked.contains(n.name()) {
-                            spans.push(Span::styled("✚ ", theme::key()));
-                        } else if !marked.is_empty() {
-                            spans.push(Span::raw("  "));
-                        }
-                        spans.push(Span::styled(n.name().to_string(), theme::text()));
-                        if n.is_control_plane() && !roles_shown {
-                            spans.push(Span::styled(" (cp)", theme::dim()));
-                        }
-                        Cell::from(Line::from(spans))
-                    }
-                    1 => status_cell(n),
-                    2 => table::cell(
-                        roles(n),
-                        if n.is_control_plane() {
-                            theme::header()
-                        } else {
-                            theme::dim()
-                        },
-                    ),
-                    3 => table::cell(n.kubelet_version.clone(), theme::text()),
-                    4 if !known => {
-                        table::cell(format!("{UNKNOWN}/{}", n.pods_allocatable), theme::warn())
-                    }
-                    4 => {
-                        let p = pct(load.pods, n.pods_allocatable);
-                        table::cell(
-                            format!("{}/{}", load.pods, n.pods_allocatable),
-                            theme::usage(p),
-                        )
-                    }
-                    5 => usage_cell(load.cpu_m, n.cpu_allocatable_m, known),
-                    6 => usage_cell(load.mem, n.mem_allocatable, known),
-                    7 => table::cell(age::since(n.created(), m.cluster_now()), theme::dim()),
-                    8 => table::cell(
-                        n.internal_ip.clone().unwrap_or_else(|| "<none>".into()),
-                        theme::dim(),
-                    ),
-                    9 => table::cell(n.kernel_version.clone(), theme::dim()),
-                    _ => table::cell(n.os_image.clone(), theme::dim()),
-                })
+                .map(|&c| node_cell(m, n, &load, c, known, roles_shown))
                 .collect()
         },
     );
+}
+
+/// What the title says besides the count: cordoned and not-ready nodes, pending pods, pods
+/// the RBAC hides, nodes marked for a campaign.
+fn title_detail(m: &Model) -> Vec<String> {
+    // Kept with the node list: counting 5,000 nodes per frame is what a frame must not do.
+    let (cordoned, not_ready) = (m.views.nodes_cordoned, m.views.nodes_not_ready);
+    let mut detail = Vec::new();
+    if cordoned > 0 {
+        detail.push(format!("{cordoned} cordoned"));
+    }
+    if not_ready > 0 {
+        detail.push(format!("{not_ready} not ready"));
+    }
+    // Pods with nowhere to go: what a drain on a full cluster produces (press p in pods).
+    let pending = m.cache.index.pending.len();
+    let coverage = &m.pod_coverage;
+    if pending > 0 {
+        let s = if pending == 1 { "" } else { "s" };
+        let scope = match coverage {
+            PodCoverage::Namespace { namespace, .. } => format!(" in {namespace}"),
+            _ => String::new(),
+        };
+        detail.push(format!("{pending} pod{s} pending{scope}"));
+    }
+    // Never a namespace's pods passed off as the node's: say the counts are unknown.
+    match coverage {
+        PodCoverage::All => {}
+        PodCoverage::Namespace { namespace, .. } => {
+            detail.push(format!(
+                "PODS/CPU/MEM ?: only {namespace}'s pods are visible"
+            ));
+        }
+        PodCoverage::Forbidden { .. } => detail.push("PODS/CPU/MEM ?: pods not visible".into()),
+    }
+    let marked = &m.campaign.marked;
+    if !marked.is_empty() {
+        detail.push(format!("{} marked for a campaign", marked.len()));
+    }
+    detail
+}
+
+/// Column `c` of node `n`'s row (`known`: pod counts are complete; `roles_shown`: the ROLES
+/// column fits, so the name needs no `(cp)`).
+fn node_cell(
+    m: &Model,
+    n: &NodeRow,
+    load: &NodeLoad,
+    c: usize,
+    known: bool,
+    roles_shown: bool,
+) -> Cell<'static> {
+    let marked = &m.campaign.marked;
+    match c {
+        0 => {
+            let mut spans = Vec::new();
+            if marked.contains(n.name()) {
+                spans.push(Span::styled("✚ ", theme::key()));
+            } else if !marked.is_empty() {
+                spans.push(Span::raw("  "));
+            }
+            spans.push(Span::styled(n.name().to_string(), theme::text()));
+            if n.is_control_plane() && !roles_shown {
+                spans.push(Span::styled(" (cp)", theme::dim()));
+            }
+            Cell::from(Line::from(spans))
+        }
+        1 => status_cell(n),
+        2 => table::cell(
+            roles(n),
+            if n.is_control_plane() {
+                theme::header()
+            } else {
+                theme::dim()
+            },
+        ),
+        3 => table::cell(n.kubelet_version.clone(), theme::text()),
+        4 if !known => table::cell(format!("{UNKNOWN}/{}", n.pods_allocatable), theme::warn()),
+        4 => {
+            let p = pct(load.pods, n.pods_allocatable);
+            table::cell(
+                format!("{}/{}", load.pods, n.pods_allocatable),
+                theme::usage(p),
+            )
+        }
+        5 => usage_cell(load.cpu_m, n.cpu_allocatable_m, known),
+        6 => usage_cell(load.mem, n.mem_allocatable, known),
+        7 => table::cell(age::since(n.created(), m.cluster_now()), theme::dim()),
+        8 => table::cell(
+            n.internal_ip.clone().unwrap_or_else(|| "<none>".into()),
+            theme::dim(),
+        ),
+        9 => table::cell(n.kernel_version.clone(), theme::dim()),
+        _ => table::cell(n.os_image.clone(), theme::dim()),
+    }
 }
 
 #[cfg(test)]

@@ -3,10 +3,12 @@
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
+use ratatui::widgets::Cell;
 
 use crate::app::cells::restarts;
 use crate::app::model::{Model, PodScope, Table};
 use crate::cluster::age;
+use crate::cluster::rows::PodRow;
 use crate::ui::table::{self, Col, fixed, flex};
 use crate::ui::theme;
 
@@ -26,12 +28,41 @@ pub const COLS: &[Col] = &[
 /// Draws the pods pane.
 pub fn render(m: &Model, f: &mut Frame, area: Rect, focused: bool) {
     let filter = m.filters.get(&Table::Pods).map(|f| f.text.as_str());
+    let (name, detail, empty) = scope_title(m);
+    let title = table::title(name, &detail, m.views.pods.len(), filter);
+    let empty = if filter.is_some() {
+        "no pod matches the filter (Esc clears it)".into()
+    } else {
+        empty
+    };
+    let cols = scoped_columns(m);
+    table::render(
+        f,
+        area,
+        table::block(title, focused),
+        &cols,
+        m.views.pods.len(),
+        m.nav(Table::Pods),
+        focused,
+        &empty,
+        |i, keep| {
+            let Some(p) = m.cache.pods.get(&m.views.pods[i]) else {
+                return Vec::new();
+            };
+            let arrived = m.arrivals.contains_key(&m.views.pods[i]);
+            keep.iter().map(|&c| pod_cell(m, p, arrived, c)).collect()
+        },
+    );
+}
+
+/// The pane's name, what the title adds, and what an empty pane says, for the pod scope.
+fn scope_title(m: &Model) -> (&'static str, String, String) {
     let ns = m
         .namespace
         .as_deref()
         .map(|n| format!(" in {n}"))
         .unwrap_or_default();
-    let (name, detail, empty) = match m.pod_scope {
+    match m.pod_scope {
         PodScope::Node => {
             let node = m.selected_node.clone().unwrap_or_else(|| "no node".into());
             let empty = format!("no pods on {node}{ns}");
@@ -52,13 +83,12 @@ pub fn render(m: &Model, f: &mut Frame, area: Rect, focused: bool) {
             format!("cluster-wide{ns}"),
             "no Pending pods: everything is scheduled".into(),
         ),
-    };
-    let title = table::title(name, &detail, m.views.pods.len(), filter);
-    let empty = if filter.is_some() {
-        "no pod matches the filter (Esc clears it)".into()
-    } else {
-        empty
-    };
+    }
+}
+
+/// The columns for the pod scope: what the scope makes redundant is hidden, and what
+/// matters most across nodes gives way last.
+fn scoped_columns(m: &Model) -> Vec<Col> {
     let mut cols = COLS.to_vec();
     cols[1].width = m.views.pod_name_w;
     cols[1].min = m.views.pod_name_w.min(24);
@@ -85,68 +115,55 @@ pub fn render(m: &Model, f: &mut Frame, area: Rect, focused: bool) {
             cols[7].width = 0;
         }
     }
-    table::render(
-        f,
-        area,
-        table::block(title, focused),
-        &cols,
-        m.views.pods.len(),
-        m.nav(Table::Pods),
-        focused,
-        &empty,
-        |i, keep| {
-            let Some(p) = m.cache.pods.get(&m.views.pods[i]) else {
-                return Vec::new();
-            };
-            let status = p.status_text();
-            let all_ready = p.ready_containers == p.total_containers;
-            let arrived = m.arrivals.contains_key(&m.views.pods[i]);
-            keep.iter()
-                .map(|&c| match c {
-                    0 => table::cell(p.namespace().to_string(), theme::dim()),
-                    1 => table::cell(
-                        p.name().to_string(),
-                        if arrived {
-                            theme::arrived()
-                        } else {
-                            theme::text()
-                        },
-                    ),
-                    2 => table::cell(
-                        format!("{}/{}", p.ready_containers, p.total_containers),
-                        if all_ready || p.phase.is_finished() {
-                            theme::text()
-                        } else {
-                            theme::warn()
-                        },
-                    ),
-                    3 => table::cell(status.to_string(), theme::pod_status(status)),
-                    4 => table::cell(
-                        restarts(m, p),
-                        if p.restarts > 0 {
-                            theme::warn()
-                        } else {
-                            theme::text()
-                        },
-                    ),
-                    5 => table::cell(age::since(p.created(), m.cluster_now()), theme::dim()),
-                    6 => table::cell(
-                        p.pod_ip.as_deref().unwrap_or("<none>").to_string(),
-                        theme::dim(),
-                    ),
-                    7 => table::cell(
-                        p.node_name.as_deref().unwrap_or("<none>").to_string(),
-                        theme::dim(),
-                    ),
-                    _ => table::cell(
-                        p.unschedulable_message
-                            .as_deref()
-                            .unwrap_or_default()
-                            .to_string(),
-                        theme::warn(),
-                    ),
-                })
-                .collect()
-        },
-    );
+    cols
+}
+
+/// Column `c` of pod `p`'s row (`arrived`: a drain's replacement that just landed).
+fn pod_cell(m: &Model, p: &PodRow, arrived: bool, c: usize) -> Cell<'static> {
+    let status = p.status_text();
+    let all_ready = p.ready_containers == p.total_containers;
+    match c {
+        0 => table::cell(p.namespace().to_string(), theme::dim()),
+        1 => table::cell(
+            p.name().to_string(),
+            if arrived {
+                theme::arrived()
+            } else {
+                theme::text()
+            },
+        ),
+        2 => table::cell(
+            format!("{}/{}", p.ready_containers, p.total_containers),
+            if all_ready || p.phase.is_finished() {
+                theme::text()
+            } else {
+                theme::warn()
+            },
+        ),
+        3 => table::cell(status.to_string(), theme::pod_status(status)),
+        4 => table::cell(
+            restarts(m, p),
+            if p.restarts > 0 {
+                theme::warn()
+            } else {
+                theme::text()
+            },
+        ),
+        5 => table::cell(age::since(p.created(), m.cluster_now()), theme::dim()),
+        6 => table::cell(
+            p.pod_ip.as_deref().unwrap_or("<none>").to_string(),
+            theme::dim(),
+        ),
+        7 => table::cell(
+            p.node_name.as_deref().unwrap_or("<none>").to_string(),
+            theme::dim(),
+        ),
+        _ => table::cell(
+            p.unschedulable_message
+                .as_deref()
+                .unwrap_or_default()
+                .to_string(),
+            theme::warn(),
+        ),
+    }
 }

@@ -114,9 +114,20 @@ impl fmt::Display for Requirement {
     }
 }
 
+/// A `labelSelector` requirement the apiserver refuses: why, and the requirement.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unable to parse requirement: {why}: {requirement:?}")]
+pub struct LabelSelectorError {
+    pub why: String,
+    pub requirement: String,
+}
+
 /// Parses one comma-separated requirement (trimmed), with the API server's error wording.
-fn requirement(p: &str) -> Result<Requirement, String> {
-    let err = |why: &str| format!("unable to parse requirement: {why}: {p:?}");
+fn requirement(p: &str) -> Result<Requirement, LabelSelectorError> {
+    let err = |why: &str| LabelSelectorError {
+        why: why.to_string(),
+        requirement: p.to_string(),
+    };
     if p.is_empty() {
         return Err(err("found '', expected: identifier"));
     }
@@ -204,7 +215,7 @@ impl LabelSelector {
     }
 
     /// Parses the `labelSelector` query syntax.
-    pub fn parse(s: &str) -> Result<Self, String> {
+    pub fn parse(s: &str) -> Result<Self, LabelSelectorError> {
         if s.trim().is_empty() {
             return Ok(Self::default());
         }
@@ -370,7 +381,7 @@ mod tests {
             ("/app=x", "invalid label key"),
             ("app=-x", "invalid label value: \"-x\""),
         ] {
-            let e = LabelSelector::parse(s).unwrap_err();
+            let e = LabelSelector::parse(s).unwrap_err().to_string();
             assert!(e.starts_with("unable to parse requirement: "), "{s}: {e}");
             assert!(e.contains(want), "{s}: {e}");
         }

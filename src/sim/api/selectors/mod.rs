@@ -85,9 +85,20 @@ fn split_unescaped(s: &str, sep: char) -> Vec<&str> {
     parts
 }
 
+/// A `fieldSelector` the apiserver refuses.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FieldSelectorError {
+    /// A part without `=`, `==` or `!=`.
+    #[error("invalid selector: '{selector}'; can't understand '{part}'")]
+    Syntax { selector: String, part: String },
+    /// A field the kind cannot be selected by.
+    #[error("field label not supported: {0}")]
+    Unsupported(String),
+}
+
 impl FieldSelector {
     /// Parses the `fieldSelector` query for `kind`; unknown fields are an error, as on a real server.
-    pub fn parse(kind: Kind, s: &str) -> Result<Self, String> {
+    pub fn parse(kind: Kind, s: &str) -> Result<Self, FieldSelectorError> {
         let mut reqs = Vec::new();
         if s.trim().is_empty() {
             return Ok(Self { reqs });
@@ -99,14 +110,17 @@ impl FieldSelector {
             } else if let Some((f, v)) = p.split_once("==").or_else(|| p.split_once('=')) {
                 (f, true, v)
             } else {
-                return Err(format!("invalid selector: '{s}'; can't understand '{p}'"));
+                return Err(FieldSelectorError::Syntax {
+                    selector: s.to_string(),
+                    part: p.to_string(),
+                });
             };
             let field = field.trim();
             if field != "metadata.name"
                 && field != "metadata.namespace"
                 && !supported_fields(kind).contains(&field)
             {
-                return Err(format!("field label not supported: {field}"));
+                return Err(FieldSelectorError::Unsupported(field.to_string()));
             }
             reqs.push((field.to_string(), eq, unescape(value.trim())));
         }

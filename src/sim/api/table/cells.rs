@@ -21,6 +21,7 @@ fn or_none(v: &str) -> String {
 
 /// The cells of one object's row, every column including the wide ones.
 pub fn cells(kind: Kind, o: &Value, now: Timestamp) -> Vec<Value> {
+    // Long: one arm per kind: each the row of kubectl's printer for that kind.
     let name = json!(s(&o["metadata"]["name"]));
     let age = json!(since(&o["metadata"]["creationTimestamp"], now));
     match kind {
@@ -161,6 +162,7 @@ fn template_cells(o: &Value) -> Vec<Value> {
 }
 
 fn pod_cells(pod: &Value, now: Timestamp) -> Vec<Value> {
+    // Long: the STATUS reason as kubectl's printPod works it out, step after step in its order.
     let spec = &pod["spec"];
     let status = &pod["status"];
     let phase = s(&status["phase"]);

@@ -17,6 +17,7 @@ const AGE_DOC: &str = "CreationTimestamp is a timestamp representing the server 
 
 /// The column definitions for a kind (wide columns have priority 1).
 pub fn columns(kind: Kind) -> Value {
+    // Long: a table: each kind's columns as the apiserver defines them, one arm per kind.
     let name = col("Name", "string", 0, NAME_DOC);
     let age = col("Age", "string", 0, AGE_DOC);
     let c = |n: &str, p: u8, d: &str| col(n, "string", p, d);

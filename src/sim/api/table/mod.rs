@@ -21,14 +21,19 @@ pub enum IncludeObject {
     Object,
 }
 
+/// An `includeObject` value the apiserver does not know.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("includeObject: Unsupported value: {0:?}")]
+pub struct UnsupportedInclude(pub String);
+
 impl IncludeObject {
     /// Parses the query value; the apiserver's default is `Metadata`.
-    pub fn parse(s: Option<&str>) -> Result<Self, String> {
+    pub fn parse(s: Option<&str>) -> Result<Self, UnsupportedInclude> {
         match s {
             None | Some("") | Some("Metadata") => Ok(Self::Metadata),
             Some("None") => Ok(Self::None),
             Some("Object") => Ok(Self::Object),
-            Some(o) => Err(format!("includeObject: Unsupported value: {o:?}")),
+            Some(o) => Err(UnsupportedInclude(o.to_string())),
         }
     }
 }

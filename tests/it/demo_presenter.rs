@@ -77,7 +77,12 @@ fn the_demo_refuses_a_kubeconfig_or_context_it_would_ignore() {
         .env_remove("RUST_BACKTRACE")
         .output()
         .unwrap();
-    assert_eq!(o.status.code(), Some(1));
+    // A usage error, as for any flag given where it means nothing.
+    assert_eq!(o.status.code(), Some(2));
     let err = String::from_utf8_lossy(&o.stderr);
-    assert!(err.contains("--kubeconfig-out"), "{err}");
+    assert!(
+        err.starts_with("error: --context does not apply to demo")
+            && err.contains("--kubeconfig-out"),
+        "{err}"
+    );
 }

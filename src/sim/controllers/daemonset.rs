@@ -88,6 +88,8 @@ pub fn ds_pod(ds: &Value, template: &Value, node: &str) -> Value {
 impl Manager {
     /// Keeps one pod per eligible node, and the status counts.
     pub(super) fn daemonset_sync(&mut self, k: &ObjKey) {
+        // Long: the DaemonSet controller's pass: which nodes want a pod, the pods to create
+        // and delete (orphans of gone nodes too), then the status counts they leave.
         let Some(ds) = self.index.get(Kind::DaemonSet, k) else {
             return;
         };

@@ -68,6 +68,8 @@ fn restarts(pods: &[std::sync::Arc<Value>]) -> i64 {
 impl Manager {
     /// Runs a Job's pods until `completions` have Succeeded.
     pub(super) fn job_sync(&mut self, k: &ObjKey) {
+        // Long: the Job controller's pass in v1.25's order: counts, the back-off limit, new
+        // pods, then the status and conditions; each step reads the counts of the one before.
         let Some(job) = self.index.get(Kind::Job, k) else {
             return;
         };

@@ -10,13 +10,11 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use super::declare::declared;
-use super::podspec::{
-    RunningOpts, creating_status, host_network, running_status, set_ready, succeeded_status,
-};
+use super::podspec::{creating_status, set_ready, succeeded_status};
 use super::skeleton::skeleton;
 use super::util::{
-    READY_AFTER, RUN_FOR, SHUTDOWN_AFTER, add_secs, annotation_secs, fmt, is_terminating,
-    node_ready, parse_time, phase, pod_ready,
+    READY_AFTER, SHUTDOWN_AFTER, add_secs, annotation_secs, fmt, is_terminating, node_ready,
+    parse_time, phase, pod_ready,
 };
 use super::{Manager, Timer, events};
 use crate::sim::kinds::Kind;
@@ -46,7 +44,7 @@ pub fn allocate_ip(cidr: &str, used: &HashSet<String>) -> Option<String> {
         .find(|ip| !used.contains(ip))
 }
 
-fn owner_kind(pod: &Value) -> Option<&str> {
+pub(super) fn owner_kind(pod: &Value) -> Option<&str> {
     pod["metadata"]["ownerReferences"]
         .as_array()?
         .iter()
@@ -81,6 +79,8 @@ impl Manager {
 
     /// Brings one pod's state a step closer to what the kubelet would show.
     pub(super) fn kubelet_sync(&mut self, k: &ObjKey) {
+        // Long: one pod's next kubelet step by its state (gone node, terminating, declared,
+        // pending, ready), each a few lines; the early return keeps large clusters cheap.
         // Most pods of a large cluster are Running and Ready on a Ready node: nothing to do,
         // which the skeleton tells without decoding the whole pod.
         let Some(view) = self.index.pods.get(k).map(|s| skeleton(s.json())) else {
@@ -109,47 +109,9 @@ impl Manager {
         let now = fmt(now_t);
         let source = format!("kubelet@{node_name}");
         if is_terminating(&pod) {
-            if !ready_node {
-                return;
+            if ready_node {
+                self.kubelet_stop(k, &uid, &pod, &source);
             }
-            if super::mirror::is_mirror(&pod) {
-                // The static pod goes on running: only its API object goes (and comes back).
-                let _ = self.store.delete(Kind::Pod, &k.0, &k.1);
-                return;
-            }
-            let deadline = parse_time(&pod["metadata"]["deletionTimestamp"]).unwrap_or(now_t);
-            if let Some(due) = self.killing.get(&uid).copied() {
-                // A second delete may shorten the grace period: honour the earlier time.
-                if deadline < due {
-                    self.killing.insert(uid.clone(), deadline);
-                    self.arm_again(deadline, Timer::Remove(k.clone(), uid));
-                }
-                return;
-            }
-            // Finished containers have nothing to stop.
-            let containers = if super::util::is_finished(&pod) {
-                None
-            } else {
-                pod["spec"]["containers"].as_array()
-            };
-            for c in containers.into_iter().flatten() {
-                let name = c["name"].as_str().unwrap_or("");
-                events::record_at(
-                    &self.store,
-                    &pod,
-                    Some(&format!("spec.containers{{{name}}}")),
-                    "Normal",
-                    "Killing",
-                    &format!("Stopping container {name}"),
-                    &source,
-                );
-            }
-            let due = match annotation_secs(&pod, SHUTDOWN_AFTER) {
-                Some(s) => deadline.min(add_secs(now_t, s)),
-                None => deadline,
-            };
-            self.killing.insert(uid.clone(), due);
-            self.arm(due, Timer::Remove(k.clone(), uid));
             return;
         }
         if declared(&pod) && self.declared_sync(k, &pod, ready_node) {
@@ -226,6 +188,51 @@ impl Manager {
         }
     }
 
+    /// A terminating pod on a Ready node: a mirror pod's object goes at once; otherwise its
+    /// containers are told to stop and the pod is removed when its grace period is up.
+    fn kubelet_stop(&mut self, k: &ObjKey, uid: &str, pod: &Value, source: &str) {
+        let uid = uid.to_string();
+        let now_t = self.store.clock().now();
+        if super::mirror::is_mirror(pod) {
+            // The static pod goes on running: only its API object goes (and comes back).
+            let _ = self.store.delete(Kind::Pod, &k.0, &k.1);
+            return;
+        }
+        let deadline = parse_time(&pod["metadata"]["deletionTimestamp"]).unwrap_or(now_t);
+        if let Some(due) = self.killing.get(&uid).copied() {
+            // A second delete may shorten the grace period: honour the earlier time.
+            if deadline < due {
+                self.killing.insert(uid.clone(), deadline);
+                self.arm_again(deadline, Timer::Remove(k.clone(), uid));
+            }
+            return;
+        }
+        // Finished containers have nothing to stop.
+        let containers = if super::util::is_finished(pod) {
+            None
+        } else {
+            pod["spec"]["containers"].as_array()
+        };
+        for c in containers.into_iter().flatten() {
+            let name = c["name"].as_str().unwrap_or("");
+            events::record_at(
+                &self.store,
+                pod,
+                Some(&format!("spec.containers{{{name}}}")),
+                "Normal",
+                "Killing",
+                &format!("Stopping container {name}"),
+                source,
+            );
+        }
+        let due = match annotation_secs(pod, SHUTDOWN_AFTER) {
+            Some(s) => deadline.min(add_secs(now_t, s)),
+            None => deadline,
+        };
+        self.killing.insert(uid.clone(), due);
+        self.arm(due, Timer::Remove(k.clone(), uid));
+    }
+
     /// A kubelet timer fired.
     pub(super) fn kubelet_timer(&mut self, t: Timer) {
         let (k, uid) = match &t {
@@ -256,7 +263,6 @@ impl Manager {
         }
         let now_t = self.store.clock().now();
         let now = fmt(now_t);
-        let source = format!("kubelet@{node_name}");
         match t {
             Timer::Remove(..) => {
                 let _ = self.store.delete(Kind::Pod, &k.0, &k.1);
@@ -265,105 +271,7 @@ impl Manager {
                 if is_terminating(&pod) || phase(&pod) != "Pending" {
                     return;
                 }
-                let hip = host_ip(&node);
-                let ip = if host_network(&pod) {
-                    hip.clone()
-                } else {
-                    let used: HashSet<String> = self
-                        .index
-                        .on_node(&node_name)
-                        .iter()
-                        .filter_map(|p| p["status"]["podIP"].as_str().map(String::from))
-                        .collect();
-                    let cidr = node["spec"]["podCIDR"].as_str().unwrap_or("10.244.0.0/24");
-                    allocate_ip(cidr, &used).unwrap_or_default()
-                };
-                if declared(&pod) {
-                    self.declared_start(&k, &uid, &hip, &ip);
-                    return;
-                }
-                let ready_after = annotation_secs(&pod, READY_AFTER).unwrap_or(0.0);
-                let ready = ready_after <= 0.0;
-                let start = pod["status"]["startTime"]
-                    .as_str()
-                    .unwrap_or(&now)
-                    .to_string();
-                let updated = self.update_pod(&k, &uid, |p| {
-                    let mut st = running_status(
-                        p,
-                        &RunningOpts {
-                            host_ip: &hip,
-                            pod_ip: &ip,
-                            start: &start,
-                            started_at: &now,
-                            ready,
-                            restarts: None,
-                        },
-                    );
-                    st["conditions"] = p["status"]["conditions"].clone();
-                    p["status"] = st;
-                    set_ready(p, ready, &now);
-                });
-                let Some(p) = updated else { return };
-                for c in pod["spec"]["containers"].as_array().into_iter().flatten() {
-                    let name = c["name"].as_str().unwrap_or("");
-                    let image = c["image"].as_str().unwrap_or("");
-                    let fp = format!("spec.containers{{{name}}}");
-                    if c["imagePullPolicy"] == "Always" {
-                        // Pulling was told when the pod went ContainerCreating.
-                        let took = start
-                            .parse::<jiff::Timestamp>()
-                            .map_or(0.0, |s| now_t.duration_since(s).as_secs_f64());
-                        events::record_at(
-                            &self.store,
-                            &p,
-                            Some(&fp),
-                            "Normal",
-                            "Pulled",
-                            &format!("Successfully pulled image \"{image}\" in {took:.6}s"),
-                            &source,
-                        );
-                    } else {
-                        events::record_at(
-                            &self.store,
-                            &p,
-                            Some(&fp),
-                            "Normal",
-                            "Pulled",
-                            &format!("Container image \"{image}\" already present on machine"),
-                            &source,
-                        );
-                    }
-                    events::record_at(
-                        &self.store,
-                        &p,
-                        Some(&fp),
-                        "Normal",
-                        "Created",
-                        &format!("Created container {name}"),
-                        &source,
-                    );
-                    events::record_at(
-                        &self.store,
-                        &p,
-                        Some(&fp),
-                        "Normal",
-                        "Started",
-                        &format!("Started container {name}"),
-                        &source,
-                    );
-                }
-                if !ready {
-                    self.arm(
-                        add_secs(now_t, ready_after),
-                        Timer::Ready(k.clone(), uid.clone()),
-                    );
-                }
-                let run_for = annotation_secs(&pod, RUN_FOR)
-                    .or((owner_kind(&pod) == Some("Job")).then_some(5.0));
-                if let Some(secs) = run_for {
-                    self.arm(add_secs(now_t, secs), Timer::Complete(k, uid));
-                }
+                self.kubelet_start(&k, &uid, &pod, &node_name, &node);
             }
             Timer::Ready(..) => {
                 if is_terminating(&pod) || phase(&pod) != "Running" || pod_ready(&pod) {

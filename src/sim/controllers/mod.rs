@@ -19,6 +19,7 @@ pub mod gc;
 pub mod index;
 pub mod job;
 pub mod kubelet;
+mod kubelet_start;
 pub mod leases;
 mod lifecycle;
 pub mod mirror;

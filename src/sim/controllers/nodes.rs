@@ -30,6 +30,8 @@ pub const REBOOT_SECS: u64 = 8;
 impl Manager {
     /// Reconciles a node's controller-managed taints and the kubelet's view of its readiness.
     pub(super) fn node_sync(&mut self, name: &str) {
+        // Long: the taints the node's state asks for, their write, then the events and the
+        // readiness change that follow from it, in that order; each step reads the one before.
         let Some(node) = self.index.nodes.get(name).cloned() else {
             // Deleted: its pods go too (pod GC, via the kubelet pass).
             self.node_ready.remove(name);
@@ -403,6 +405,8 @@ pub fn start_upgrade_with(
 }
 
 fn finish_upgrade(store: &Store, name: &str, target: &UpgradeTarget) {
+    // Long: the node back from its upgrade (or not, when its kubelet never returns): its
+    // versions and conditions in one write, then every container it restarted.
     let now = fmt(store.clock().now());
     let boot_id = super::util::random_hex(32);
     let boot_id = format!(

@@ -32,6 +32,8 @@ pub fn template_hash(template: &Value) -> String {
 impl Manager {
     /// Keeps a ReplicaSet's pod count and status.
     pub(super) fn replicaset_sync(&mut self, k: &ObjKey) {
+        // Long: the ReplicaSet controller's pass: the pods it owns, those to create or delete
+        // (the least useful first), then the status they leave.
         let Some(rs) = self.index.get(Kind::ReplicaSet, k) else {
             return;
         };

@@ -242,6 +242,8 @@ impl Manager {
     /// Tries to bind every queued pod. Pods that failed before are retried only when the
     /// cluster changed (`retry_unschedulable`), so an idle cluster costs nothing.
     pub(super) fn schedule(&mut self) {
+        // Long: one scheduling cycle: the queue, then for each pod either the binding and its
+        // Scheduled event or the Unschedulable condition and its event, side by side.
         let retry = std::mem::take(&mut self.retry_unschedulable);
         let queue: Vec<ObjKey> = self
             .index

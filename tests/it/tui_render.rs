@@ -66,7 +66,7 @@ fn minimum_size_60x15_is_still_readable() {
 /// 5,000 nodes and 150,000 pods: a frame of "all pods" builds only the visible rows.
 /// Debug builds are slow, so the bound is loose; building every row would blow it.
 #[test]
-#[ignore = "scale check, ~10 s in debug: cargo test --test tui_render scale -- --ignored"]
+#[ignore = "scale check, ~10 s in debug: cargo test --test it tui_render::scale -- --ignored"]
 fn scale_150k_pods_frame_is_windowed() {
     use kubedrain::app::model::PodScope;
     use kubedrain::cluster::watch::{Ev, Feed, WatchReport};

@@ -81,7 +81,7 @@ async fn generated_cluster_starts_without_writes() {
     assert_eq!(writes_since(&store, rv), Vec::<String>::new());
 }
 
-/// `SIM_NODES=5000 cargo test --release --test sim_controllers scale -- --ignored --nocapture`
+/// `SIM_NODES=5000 cargo test --release --test it sim_controllers::idle::scale -- --ignored --nocapture`
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "scale check, run by hand"]
 async fn scale_generated() {

@@ -11,18 +11,8 @@ use kube::Api;
 use kube::api::EvictParams;
 use kubedrain::sim::{Kind, SimOptions, Simulator};
 
+use crate::common::clock::step;
 use crate::drain_support::sim::client;
-
-async fn step(sim: &Simulator, secs: u64) {
-    let clock = sim.clock();
-    let refused = clock.refused_passes();
-    clock.step(Duration::from_secs(secs));
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    while clock.refused_passes() < refused + 2 {
-        assert!(tokio::time::Instant::now() < deadline, "no controller pass");
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-}
 
 /// (Ready checkout pods not terminating, the PDB's currentHealthy, disruptionsAllowed).
 fn counts(sim: &Simulator) -> (i64, i64, i64) {

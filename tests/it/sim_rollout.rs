@@ -17,6 +17,7 @@ use kubedrain::sim::{Kind, SimOptions, Simulator};
 use serde_json::{Value, json};
 use tokio::sync::oneshot;
 
+use crate::common::clock::{step, step_until};
 use crate::drain_support::sim::client;
 
 async fn frozen_seed() -> Simulator {
@@ -29,29 +30,6 @@ async fn frozen_seed() -> Simulator {
     assert!(sim.wait_controllers_ready(Duration::from_secs(30)));
     sim.clock().freeze();
     sim
-}
-
-/// Moves the frozen clock on by `secs` and returns once the controllers have made that pass.
-async fn step(sim: &Simulator, secs: u64) {
-    let clock = sim.clock();
-    let refused = clock.refused_passes();
-    clock.step(Duration::from_secs(secs));
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    while clock.refused_passes() < refused + 2 {
-        assert!(tokio::time::Instant::now() < deadline, "no controller pass");
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-}
-
-/// Steps one simulated second at a time until `f` holds (at most `max` seconds).
-async fn step_until(sim: &Simulator, what: &str, max: u64, mut f: impl FnMut(&Simulator) -> bool) {
-    for _ in 0..max {
-        if f(sim) {
-            return;
-        }
-        step(sim, 1).await;
-    }
-    assert!(f(sim), "not within {max} simulated seconds: {what}");
 }
 
 fn dep(sim: &Simulator, name: &str) -> Arc<Value> {

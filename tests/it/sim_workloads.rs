@@ -11,6 +11,7 @@ use kubedrain::sim::{Kind, SimOptions, Simulator};
 use serde_json::{Value, json};
 
 use crate::common::Http;
+use crate::common::clock::{step, step_until};
 
 async fn frozen_seed() -> (Simulator, Http) {
     let sim = Simulator::start(SimOptions {
@@ -23,30 +24,6 @@ async fn frozen_seed() -> (Simulator, Http) {
     sim.clock().freeze();
     let http = Http::new(&sim);
     (sim, http)
-}
-
-/// Moves the frozen clock on by `secs` and returns once the controllers have made that pass:
-/// their loop has come round and been refused twice since (once may have been before it).
-async fn step(sim: &Simulator, secs: u64) {
-    let clock = sim.clock();
-    let refused = clock.refused_passes();
-    clock.step(Duration::from_secs(secs));
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    while clock.refused_passes() < refused + 2 {
-        assert!(tokio::time::Instant::now() < deadline, "no controller pass");
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-}
-
-/// Steps one simulated second at a time until `f` holds (at most `max` seconds).
-async fn step_until(sim: &Simulator, what: &str, max: u64, mut f: impl FnMut(&Simulator) -> bool) {
-    for _ in 0..max {
-        if f(sim) {
-            return;
-        }
-        step(sim, 1).await;
-    }
-    assert!(f(sim), "not within {max} simulated seconds: {what}");
 }
 
 fn pod(sim: &Simulator, name: &str) -> Arc<Value> {

@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod cast;
+pub mod clock;
 pub mod pty;
 pub mod screen;
 pub mod svg;

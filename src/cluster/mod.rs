@@ -13,6 +13,7 @@ pub mod quantity;
 mod raw;
 pub mod rows;
 pub mod scheduling;
+pub mod stream_list;
 pub mod timeout;
 pub mod watch;
 mod watch_run;

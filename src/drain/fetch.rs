@@ -14,6 +14,7 @@ use super::node_ops::{NodeOpError, api_message, get_node};
 use super::options::DrainOptions;
 use super::plan::{ClusterView, DrainPlan, PlanInput, plan};
 use crate::cluster::rows::{NodeRow, PdbRow, PodRow};
+use crate::cluster::stream_list;
 
 /// kubectl's `--chunk-size` default.
 const CHUNK: u32 = 500;
@@ -54,6 +55,21 @@ where
             None => return Ok((out, rv.unwrap_or_default())),
         }
     }
+}
+
+/// A whole collection for the capacity forecast: one streaming list where the server does
+/// them (it writes while we decode, in one request instead of ~30 pages at 150,000 pods),
+/// else pages of [`CLUSTER_CHUNK`].
+async fn list_cluster<K>(api: &Api<K>, streams: bool) -> Result<Vec<K>, kube::Error>
+where
+    K: Resource + Clone + DeserializeOwned + std::fmt::Debug,
+{
+    if streams && let Some(items) = stream_list::list_streaming(api).await? {
+        return Ok(items);
+    }
+    Ok(list_pages(api, ListParams::default(), CLUSTER_CHUNK)
+        .await?
+        .0)
 }
 
 /// Resource versions of the snapshot's listings, for watches that continue from them.
@@ -109,13 +125,16 @@ pub async fn snapshot_of(
         .map_err(NodeOpError::Api)?;
     let daemonsets = daemonsets(client, &pods).await;
     let cluster = if with_cluster {
+        // `KUBEDRAIN_LIST_MODE=pages` (the watchers' switch) keeps pages here too.
+        let streams = std::env::var("KUBEDRAIN_LIST_MODE").as_deref() != Ok("pages")
+            && stream_list::server_knows_streaming(client).await;
         let nodes_api = Api::<NodeRow>::all(client.clone());
-        let (nodes, _) = list_pages(&nodes_api, ListParams::default(), CLUSTER_CHUNK)
-            .await
-            .map_err(NodeOpError::Api)?;
-        let (all, _) = list_pages(&pods_api, ListParams::default(), CLUSTER_CHUNK)
-            .await
-            .map_err(NodeOpError::Api)?;
+        // Both at once: the nodes' short list is read while the pods stream.
+        let (nodes, all) = tokio::try_join!(
+            list_cluster(&nodes_api, streams),
+            list_cluster(&pods_api, streams)
+        )
+        .map_err(NodeOpError::Api)?;
         Some((nodes, all))
     } else {
         None

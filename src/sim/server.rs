@@ -93,6 +93,14 @@ async fn serve_plain(
     let graceful = async move {
         let _ = shutdown.wait_for(|v| *v).await;
     };
+    // As Go's net/http (the API server's): no Nagle delay. Without it, a streamed list's last
+    // small chunk waited for the client's delayed ACK, ~40 ms on every page.
+    use axum::serve::ListenerExt;
+    let listener = listener.tap_io(|tcp| {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::warn!("simulator TCP_NODELAY: {e}");
+        }
+    });
     if let Err(e) = axum::serve(listener, app)
         .with_graceful_shutdown(graceful)
         .await
@@ -114,7 +122,13 @@ async fn serve_tls(
         let tcp = tokio::select! {
             _ = stopping => return,
             accepted = listener.accept() => match accepted {
-                Ok((tcp, _)) => tcp,
+                Ok((tcp, _)) => {
+                    // No Nagle delay, as in `serve_plain`.
+                    if let Err(e) = tcp.set_nodelay(true) {
+                        tracing::warn!("simulator TCP_NODELAY: {e}");
+                    }
+                    tcp
+                }
                 Err(e) => {
                     tracing::warn!("simulator accept failed: {e}");
                     continue;

@@ -34,6 +34,7 @@ mod drain_output;
 mod drain_plan;
 mod drain_reliability;
 mod drain_scale;
+mod drain_stream_list;
 mod drain_verdicts;
 mod fault_watch;
 mod fault_watch_tui;

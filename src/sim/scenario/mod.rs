@@ -149,7 +149,8 @@ pub fn parse(name: &str, file: &str, text: &str) -> Result<Scenario> {
 pub fn generated(nodes: usize, pods_per_node: usize) -> Scenario {
     Scenario {
         name: format!("generated-{nodes}x{pods_per_node}"),
-        server_version: "v1.29.4".into(),
+        // A release that streams lists by default (WatchList), as current clusters do.
+        server_version: "v1.32.5".into(),
         speed: 1.0,
         description: format!("{nodes} nodes × {pods_per_node} pods, generated"),
         source: Source::Generated {

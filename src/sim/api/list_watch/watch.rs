@@ -208,13 +208,42 @@ impl WatchAsk {
             0 => st.min_request_timeout.mul_f64(1.0 + rand::random::<f64>()),
             s => Duration::from_secs(s),
         };
+        let mut send_initial = q.get("sendInitialEvents").is_some_and(|v| v == "true");
+        if send_initial {
+            let version = crate::sim::controllers::apiserver_version(&st.store, &st.git_version);
+            let gate = watch_list_gate(&version);
+            // Before 1.27 the parameter is unknown, and ignored: a plain watch.
+            send_initial = gate.is_some();
+            if gate == Some(false) {
+                return Err(ApiError::new(
+                    422,
+                    "Invalid",
+                    "ListOptions.meta.k8s.io \"\" is invalid: sendInitialEvents: Forbidden: \
+                     sendInitialEvents is forbidden for watch unless the WatchList feature gate \
+                     is enabled",
+                ));
+            }
+        }
         Ok(Self {
             from,
-            send_initial: q.get("sendInitialEvents").is_some_and(|v| v == "true"),
+            send_initial,
             bookmarks: q.get("allowWatchBookmarks").is_some_and(|v| v == "true"),
             timeout,
         })
     }
+}
+
+/// An API server's WatchList feature gate by default (whether it streams lists): unknown
+/// before 1.27 (`None`), alpha and off from 1.27, beta and on in 1.32, off again in 1.33,
+/// on from 1.34. Off, the apiserver refuses `sendInitialEvents` as invalid; clients then
+/// list in pages.
+fn watch_list_gate(git_version: &str) -> Option<bool> {
+    let minor = git_version
+        .trim_start_matches('v')
+        .split('.')
+        .nth(1)
+        .and_then(|m| m.parse::<u32>().ok())?;
+    (minor >= 27).then_some(minor == 32 || minor >= 34)
 }
 
 /// What ends every watch from outside: the server stopping, and the history expiring.

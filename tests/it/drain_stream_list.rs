@@ -1,0 +1,70 @@
+//! The drain's pre-flight reads the whole cluster as one streaming list where the API server
+//! streams lists (WatchList on by default: 1.32, 1.34+), and in pages where it refuses them
+//! (422 from 1.27–1.31 and 1.33): the same plan either way.
+
+use std::collections::BTreeSet;
+
+use kubedrain::drain::fetch;
+use kubedrain::sim::{Kind, Simulator};
+use serde_json::json;
+
+use crate::drain_support::sim::{client, sim};
+
+/// Makes the scenario's API server this version (a kube-apiserver pod with its image).
+fn apiserver_at(sim: &Simulator, version: &str) {
+    let pod = json!({
+        "metadata": {"name": "kube-apiserver-cp", "namespace": "kube-system",
+                     "labels": {"component": "kube-apiserver"}},
+        "spec": {"containers": [{"name": "kube-apiserver",
+                                 "image": format!("registry.k8s.io/kube-apiserver:{version}")}]},
+        "status": {"phase": "Pending"},
+    });
+    sim.store().create(Kind::Pod, pod).unwrap();
+}
+
+/// The cluster-wide pod reads the pre-flight made: (watches asking for initial events and
+/// their statuses, unfiltered pod lists).
+fn cluster_pod_reads(sim: &Simulator) -> (Vec<u16>, usize) {
+    let log = sim.stats().log();
+    let streams = log
+        .iter()
+        .filter(|r| r.resource == "pods" && r.path.contains("sendInitialEvents=true"))
+        .map(|r| r.status)
+        .collect();
+    let pages = log
+        .iter()
+        .filter(|r| r.verb == "list" && r.resource == "pods" && !r.path.contains("fieldSelector"))
+        .count();
+    (streams, pages)
+}
+
+async fn cluster_pods(sim: &Simulator) -> BTreeSet<String> {
+    let c = client(sim).await;
+    sim.stats().reset();
+    let snap = fetch::snapshot(&c, "node0", true).await.unwrap();
+    let (_, pods) = snap.cluster.expect("the cluster was read");
+    pods.iter().map(|p| p.key()).collect()
+}
+
+#[tokio::test]
+async fn the_preflight_streams_the_cluster_where_the_server_streams_lists() {
+    let sim = sim("mixed").await;
+    let (_, stored) = sim.store().list(Kind::Pod, None);
+
+    // v1.28: the gate is off, the stream is refused, the pods come in pages.
+    let paged = cluster_pods(&sim).await;
+    let (streams, pages) = cluster_pod_reads(&sim);
+    assert_eq!(streams, vec![422], "{:?}", sim.stats().log());
+    assert!(pages >= 1);
+
+    // v1.32: one streaming list, no pages, the same pods.
+    apiserver_at(&sim, "v1.32.5");
+    let streamed = cluster_pods(&sim).await;
+    let (streams, pages) = cluster_pod_reads(&sim);
+    assert_eq!(streams, vec![200], "{:?}", sim.stats().log());
+    assert_eq!(pages, 0, "{:?}", sim.stats().log());
+    let mut expected = paged.clone();
+    expected.insert("kube-system/kube-apiserver-cp".into());
+    assert_eq!(streamed, expected);
+    assert_eq!(streamed.len(), stored.len() + 1);
+}

@@ -92,7 +92,11 @@ pub(crate) fn add_m7_pdbs(store: &Store, n: usize, within: Duration) -> (usize, 
         let (_, pdbs) = store.list(Kind::PodDisruptionBudget, None);
         let done = pdbs
             .iter()
-            .filter(|b| b["metadata"]["name"].as_str().is_some_and(|s| s.starts_with("m7-pdb-")))
+            .filter(|b| {
+                b["metadata"]["name"]
+                    .as_str()
+                    .is_some_and(|s| s.starts_with("m7-pdb-"))
+            })
             .filter(|b| !b["status"]["expectedPods"].is_null())
             .count();
         if done >= added {
@@ -176,7 +180,13 @@ pub(crate) fn run_keys(
 fn main_view_keys(cfg: &Config, term: &mut Term, f: &mut KeyFigures) {
     log(cfg, "M4: Enter on a node, : commands, / in the nodes pane");
     for _ in 0..cfg.keys {
-        timed(term, ENTER, &mut f.enter_node, "Enter on a node", &mut f.missed);
+        timed(
+            term,
+            ENTER,
+            &mut f.enter_node,
+            "Enter on a node",
+            &mut f.missed,
+        );
         // Esc: back to the nodes pane; j: the next node, so each Enter shows other pods.
         untimed(term, &[ESC, b"j"]);
     }
@@ -218,7 +228,13 @@ fn all_pods_keys(cfg: &Config, term: &mut Term, f: &mut KeyFigures) {
         for c in filter.as_bytes().chunks(1) {
             timed(term, c, &mut f.filter_pods, "/ in all pods", &mut f.missed);
         }
-        timed(term, ESC, &mut f.filter_clear, "Esc clearing", &mut f.missed);
+        timed(
+            term,
+            ESC,
+            &mut f.filter_clear,
+            "Esc clearing",
+            &mut f.missed,
+        );
     }
 }
 
@@ -317,7 +333,10 @@ pub(crate) fn m4_key_rows(report: &mut Report, k: &KeyFigures) {
         "key → frame: `/` filter in the nodes pane, each keystroke of `node-0001`, p99",
         &k.filter_nodes,
         20.0,
-        format!("every keystroke refilters the nodes{}", missed(k, "/ in nodes")),
+        format!(
+            "every keystroke refilters the nodes{}",
+            missed(k, "/ in nodes")
+        ),
     );
 }
 

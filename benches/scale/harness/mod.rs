@@ -124,8 +124,9 @@ pub struct Config {
     pub no_kubectl: bool,
     /// Print progress to stderr.
     pub verbose: bool,
-    /// Live heap bytes of this process, when a counting allocator is installed (the bench
-    /// binary has one): used for the per-pod memory breakdown.
+    /// Net heap bytes the calling thread has allocated (wrapping), when a counting allocator
+    /// is installed (the bench binary has one): used for the per-pod memory breakdown. Per
+    /// thread, so the simulator's threads in this process do not count.
     pub live_bytes: Option<fn() -> usize>,
 }
 

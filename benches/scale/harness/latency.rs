@@ -78,7 +78,12 @@ pub(crate) fn latency(
 
 /// M3: watch event → screen, steady and burst, p50 and p99, each ≤ 1.0× kubectl's (issue 13),
 /// with no event lost.
-fn m3_rows(report: &mut Report, cfg: &Config, tui: &TuiFigures, kc: Option<&KubectlFigures>) {
+pub(crate) fn m3_rows(
+    report: &mut Report,
+    cfg: &Config,
+    tui: &TuiFigures,
+    kc: Option<&KubectlFigures>,
+) {
     let lat_note = |l: &Option<Latency>| {
         l.as_ref().map_or(String::new(), |l| {
             format!(

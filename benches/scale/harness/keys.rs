@@ -61,7 +61,14 @@ pub(crate) struct KeyFigures {
 fn timed(term: &mut Term, key: &[u8], into: &mut Vec<f64>, what: &str, missed: &mut Vec<String>) {
     match term.key_latency(key, KEY_TIMEOUT) {
         Some(d) => into.push(d.as_secs_f64() * 1000.0),
-        None => missed.push(what.to_string()),
+        None => {
+            // Late (a stalled TUI, a busy CPU) or never (the key did nothing visible)?
+            let late = term.key_latency(b"", Duration::from_secs(5)).is_some();
+            missed.push(what.to_string());
+            if late {
+                missed.push(format!("{what} late"));
+            }
+        }
     }
     // Let the frame finish writing and the loop go idle, as for `j`/`k`.
     std::thread::sleep(Duration::from_millis(100));
@@ -334,11 +341,14 @@ fn key_row(report: &mut Report, id: &str, metric: &str, v: &[f64], limit_ms: f64
 
 /// How many keys of kind `what` missed the screen, as a note ("" when none).
 fn missed(k: &KeyFigures, what: &str) -> String {
-    let n = k.missed.iter().filter(|m| m.as_str() == what).count();
+    let count = |w: &str| k.missed.iter().filter(|m| m.as_str() == w).count();
+    let (n, late) = (count(what), count(&format!("{what} late")));
     if n == 0 {
         String::new()
     } else {
-        format!("; {n} did not change the screen within {KEY_TIMEOUT:?}")
+        format!(
+            "; {n} did not change the screen within {KEY_TIMEOUT:?} ({late} of them within 5 s more)"
+        )
     }
 }
 

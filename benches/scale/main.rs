@@ -13,34 +13,46 @@ mod model;
 mod harness;
 
 use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
-/// Counts live heap bytes (for the per-pod memory breakdown); otherwise the system allocator.
+/// Counts the heap bytes each thread allocates net of what it frees (for the per-pod memory
+/// breakdown); otherwise the system allocator. Per thread because the simulator runs in this
+/// process: its threads keep allocating while the breakdown is measured, and a process-wide
+/// count would include them.
 struct Counting;
 
-static LIVE: AtomicUsize = AtomicUsize::new(0);
+thread_local! {
+    // Const-initialised and without a destructor: reading it never allocates.
+    static THREAD_NET: Cell<usize> = const { Cell::new(0) };
+}
+
+/// Adds `add` and takes `sub` from this thread's count (wrapping: a thread may free more
+/// than it allocated, e.g. memory another thread made).
+fn count(add: usize, sub: usize) {
+    // `try_with`: no count, rather than a panic, while the thread is being torn down.
+    let _ = THREAD_NET.try_with(|c| c.set(c.get().wrapping_add(add).wrapping_sub(sub)));
+}
 
 // SAFETY: every call is forwarded to `System` unchanged; only a counter is added.
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         let p = unsafe { System.alloc(layout) };
         if !p.is_null() {
-            LIVE.fetch_add(layout.size(), Ordering::Relaxed);
+            count(layout.size(), 0);
         }
         p
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
         unsafe { System.dealloc(ptr, layout) };
-        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
+        count(0, layout.size());
     }
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
         let p = unsafe { System.realloc(ptr, layout, new_size) };
         if !p.is_null() {
-            LIVE.fetch_add(new_size, Ordering::Relaxed);
-            LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
+            count(new_size, layout.size());
         }
         p
     }
@@ -49,8 +61,9 @@ unsafe impl GlobalAlloc for Counting {
 #[global_allocator]
 static ALLOC: Counting = Counting;
 
+/// The calling thread's net heap bytes (wrapping; only differences mean anything).
 fn live_bytes() -> usize {
-    LIVE.load(Ordering::Relaxed)
+    THREAD_NET.with(Cell::get)
 }
 
 fn main() -> color_eyre::Result<()> {

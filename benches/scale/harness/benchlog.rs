@@ -30,9 +30,14 @@ pub(crate) fn wait_log(path: &Path, what: &str, n: usize, timeout: Duration) -> 
 }
 
 pub(crate) fn frame_times_us(path: &Path, from: u128, to: u128) -> Vec<f64> {
+    values_us(path, "frame", from, to)
+}
+
+/// The values of the log's `what` entries between `from` and `to` (unix ns), sorted.
+pub(crate) fn values_us(path: &Path, what: &str, from: u128, to: u128) -> Vec<f64> {
     let mut v: Vec<f64> = read_log(path)
         .into_iter()
-        .filter(|e| e.what == "frame" && e.at_nanos >= from && e.at_nanos <= to)
+        .filter(|e| e.what == what && e.at_nanos >= from && e.at_nanos <= to)
         .filter_map(|e| e.value.map(|v| v as f64))
         .collect();
     v.sort_by(|a, b| a.partial_cmp(b).unwrap());

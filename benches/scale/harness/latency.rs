@@ -5,6 +5,9 @@ use std::time::SystemTime;
 
 use kubedrain::sim::churn::Stamp;
 
+use super::run::within;
+use super::*;
+
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Latency {
     pub(crate) sent: usize,
@@ -70,5 +73,68 @@ pub(crate) fn latency(
         p50_ms: percentile(&lat, 0.5),
         p99_ms: percentile(&lat, 0.99),
         max_ms: lat.last().copied().unwrap_or(f64::NAN),
+    }
+}
+
+/// M3: watch event → screen, steady and burst, p50 and p99, each ≤ 1.0× kubectl's (issue 13),
+/// with no event lost.
+pub(crate) fn m3_rows(
+    report: &mut Report,
+    cfg: &Config,
+    tui: &TuiFigures,
+    kc: Option<&KubectlFigures>,
+) {
+    let lat_note = |l: &Option<Latency>| {
+        l.as_ref().map_or(String::new(), |l| {
+            format!(
+                "{} events measured, {} lost, max {:.0} ms",
+                l.sent, l.lost, l.max_ms
+            )
+        })
+    };
+    let steady = format!("{}/s", cfg.steady_rate);
+    let burst = format!("{} events at {}/s", cfg.burst_events, cfg.burst_rate);
+    let phases = [
+        (
+            steady,
+            &tui.steady,
+            kc.and_then(|k| k.steady.clone()),
+            String::new(),
+        ),
+        (
+            burst,
+            &tui.burst,
+            kc.and_then(|k| k.burst.clone()),
+            "1 in 10 events on a visible pod; older changes of a pod count as shown when a newer \
+             one is; kubectl: every line; "
+                .to_string(),
+        ),
+    ];
+    for (name, kd, kcl, how) in phases {
+        let lost = kd.as_ref().is_some_and(|l| l.lost > 0);
+        for (q, f) in [
+            ("p50", (|l: &Latency| l.p50_ms) as fn(&Latency) -> f64),
+            ("p99", |l| l.p99_ms),
+        ] {
+            let (a, b) = (kd.as_ref().map(f), kcl.as_ref().map(f));
+            report.row(
+                "M3",
+                &format!("watch event → on screen, {q}, {name}"),
+                "ms",
+                a,
+                b,
+                "≤ 1.0× kubectl, none lost",
+                within(a, b, 1.0).map(|ok| ok && !lost),
+                if q == "p50" {
+                    format!(
+                        "{how}kubedrain: {}; kubectl: {}",
+                        lat_note(kd),
+                        lat_note(&kcl)
+                    )
+                } else {
+                    String::new()
+                },
+            );
+        }
     }
 }

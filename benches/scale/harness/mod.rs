@@ -1,9 +1,11 @@
 //! The scale benchmark harness: kubedrain beside kubectl on the built-in simulator, metrics
-//! M1–M6 of `shared/reference/performance.md` §7, and (`--campaign`) a maintenance window:
-//! kubedrain's campaign beside a kubectl shell loop. It reports figures and never asserts timings.
+//! M1–M6 of `shared/reference/performance.md` §7 and issue 13's M7 (filter and navigation at
+//! full scale), and (`--campaign`) a maintenance window: kubedrain's campaign beside a kubectl
+//! shell loop. It reports figures and never asserts timings.
 //!
-//! One process: the simulator runs in it (pinned to CPU 0 with the harness), the clients run
-//! as child processes pinned to CPU 1 with `taskset`. kubedrain's TUI runs in a 200×50
+//! One process: the simulator runs inside the harness (pinned to CPU 0 with it, and under the
+//! bench binary's counting allocator, which is why the per-pod heap figure counts only the
+//! measuring thread), the clients run as child processes pinned to CPU 1 with `taskset`. kubedrain's TUI runs in a 200×50
 //! pseudo-terminal whose output is parsed by a vt100 emulator; kubectl runs in the same kind
 //! of terminal (its lines are read as they come).
 //!
@@ -15,6 +17,7 @@ mod benchlog;
 mod campaign;
 mod campaign_run;
 mod drain;
+mod keys;
 mod kubectl;
 mod latency;
 mod model_bench;
@@ -30,6 +33,7 @@ pub(crate) use benchlog::*;
 pub use campaign::*;
 pub use campaign_run::*;
 pub(crate) use drain::*;
+pub(crate) use keys::*;
 pub(crate) use kubectl::*;
 pub(crate) use latency::*;
 pub(crate) use model_bench::*;
@@ -120,8 +124,9 @@ pub struct Config {
     pub no_kubectl: bool,
     /// Print progress to stderr.
     pub verbose: bool,
-    /// Live heap bytes of this process, when a counting allocator is installed (the bench
-    /// binary has one): used for the per-pod memory breakdown.
+    /// Net heap bytes the calling thread has allocated (wrapping), when a counting allocator
+    /// is installed (the bench binary has one): used for the per-pod memory breakdown. Per
+    /// thread, so the simulator's threads in this process do not count.
     pub live_bytes: Option<fn() -> usize>,
 }
 

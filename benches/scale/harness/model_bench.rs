@@ -6,6 +6,10 @@ use super::*;
 
 /// Heap per pod (counting allocator): the TUI's pod row as decoded from the simulator's
 /// JSON, and the same rows once applied to the TUI model (cache + index), in bytes.
+///
+/// The simulator runs in this process and keeps allocating (controllers, timers, the HTTP
+/// server) while this runs; `cfg.live_bytes` counts only the calling thread's allocations, and
+/// the decoding and the model are built on it, so the simulator cannot perturb the figure.
 pub(crate) fn memory_breakdown(cfg: &Config, sim: &Sim) -> Option<(usize, f64, f64, f64)> {
     use kubedrain::app::{Msg, update};
     use kubedrain::cluster::rows::PodRow;
@@ -44,12 +48,9 @@ pub(crate) fn memory_breakdown(cfg: &Config, sim: &Sim) -> Option<(usize, f64, f
     let json_per_pod = body.len() as f64 / n as f64;
     drop(m);
     drop(list);
-    Some((
-        n,
-        json_per_pod,
-        b1.saturating_sub(b0) as f64 / n as f64,
-        b2.saturating_sub(b1) as f64 / n as f64,
-    ))
+    // The counter wraps (a thread may free what others allocated): differences as signed.
+    let diff = |a: usize, b: usize| b.wrapping_sub(a) as isize as f64 / n as f64;
+    Some((n, json_per_pod, diff(b0, b1), diff(b1, b2)))
 }
 
 /// M4 in-process: frame time of the main screen with `TestBackend`.

@@ -48,6 +48,21 @@ pub(crate) struct TuiFigures {
     pub(crate) visible_pods: usize,
 }
 
+/// Seconds from `launched` (taken just before the spawn, the origin "synced" is measured
+/// from too) until the first node row is on screen.
+pub(crate) fn first_rows_since(
+    term: &Term,
+    launched: SystemTime,
+    timeout: Duration,
+) -> Option<f64> {
+    term.wait_screen(timeout, |s| s.contains("node-0"))?;
+    // `wait_screen` wakes on the read that showed the row: now is when it was seen.
+    SystemTime::now()
+        .duration_since(launched)
+        .ok()
+        .map(|d| d.as_secs_f64())
+}
+
 /// One more launch for M1 only: (first rows, synced) in seconds after launch.
 pub(crate) fn sync_once(cfg: &Config, sim: &Sim, dir: &Path) -> Result<(Option<f64>, Option<f64>)> {
     let log_path = dir.join("tui-sync.log");
@@ -59,13 +74,13 @@ pub(crate) fn sync_once(cfg: &Config, sim: &Sim, dir: &Path) -> Result<(Option<f
     let launched = SystemTime::now();
     let term = Term::spawn(&cfg.bin, &["--kubeconfig", sim.kc()], &envs, Mode::Screen)?;
     let timeout = Duration::from_secs(300);
-    let first_rows = term.wait_screen(timeout, |s| s.contains("node-0"));
+    let first_rows = first_rows_since(&term, launched, timeout);
     let nodes = wait_log(&log_path, "synced nodes", 1, timeout);
     let pods = wait_log(&log_path, "synced pods", 1, timeout);
     let synced = nodes.first().max(pods.first()).copied();
     drop(term);
     Ok((
-        first_rows.map(|d| d.as_secs_f64()),
+        first_rows,
         synced.map(|t| t.saturating_sub(unix_nanos(launched)) as f64 / 1e9),
     ))
 }
@@ -89,7 +104,7 @@ pub(crate) fn run_tui(
     let pid = term.pid;
     let sampler = RssSampler::start(pid, &cfg.bin, Duration::from_millis(100));
     let sync_timeout = Duration::from_secs(300);
-    let first_rows = term.wait_screen(sync_timeout, |s| s.contains("node-0"));
+    let first_rows = first_rows_since(&term, launched, sync_timeout);
     let nodes_synced = wait_log(&log_path, "synced nodes", 1, sync_timeout);
     let pods_synced = wait_log(&log_path, "synced pods", 1, sync_timeout);
     let synced_at = nodes_synced.first().max(pods_synced.first()).copied();
@@ -98,7 +113,7 @@ pub(crate) fn run_tui(
     log(
         cfg,
         format!(
-            "first rows {:?}, synced {:?} s (harness wall {:?})",
+            "first rows {:?} s, synced {:?} s (harness wall {:?})",
             first_rows,
             synced_s,
             t0.elapsed()
@@ -281,7 +296,7 @@ pub(crate) fn run_tui(
         notes.push("the TUI did not exit on q within 10 s (killed)".into());
     }
     Ok(TuiFigures {
-        first_rows_s: first_rows.map(|d| d.as_secs_f64()),
+        first_rows_s: first_rows,
         synced_s,
         sync_cpu_s,
         rss_after_sync,

@@ -6,11 +6,11 @@ use super::model::{Filter, Input, Model, Nav, Overlay, Pane, PodCoverage, PodSco
 use super::msg::{Cmd, NodeAction};
 use super::views::set_nav;
 
-/// Gives `p` the keyboard, in the main view.
+/// Gives `p` the keyboard, in the main view. No view depends on the focus: nothing is
+/// rebuilt (`Model::refresh` keeps the selections in the resized panes).
 pub(super) fn focus(m: &mut Model, p: Pane) {
     m.view = View::Main;
     m.focus = p;
-    m.stale = true;
 }
 
 fn move_by(m: &mut Model, delta: isize) {
@@ -99,7 +99,7 @@ pub(super) fn action(m: &mut Model, a: Action) -> Vec<Cmd> {
             use super::describe::{Mode, open};
             match (m.view, m.focus) {
                 (View::Main, Pane::Nodes) => {
-                    m.pod_scope = PodScope::Node;
+                    set_scope(m, PodScope::Node);
                     focus(m, Pane::Pods);
                 }
                 (View::Main, Pane::Events) => return open(m, Mode::Events),
@@ -174,9 +174,16 @@ fn all_namespaces(m: &mut Model) {
 }
 
 fn toggle_scope(m: &mut Model, s: PodScope) {
-    m.pod_scope = if m.pod_scope == s { PodScope::Node } else { s };
+    set_scope(m, if m.pod_scope == s { PodScope::Node } else { s });
     m.nav.insert(Table::Pods, Nav::default());
-    m.stale = true;
+}
+
+/// Which pods the pods pane lists; only a change rebuilds that view.
+fn set_scope(m: &mut Model, s: PodScope) {
+    if m.pod_scope != s {
+        m.pod_scope = s;
+        m.dirty.pods = true;
+    }
 }
 
 /// Esc: undo the most recent narrowing, one step at a time.
@@ -187,14 +194,13 @@ fn back(m: &mut Model) {
     } else if m.view != View::Main {
         m.view = View::Main;
     } else if m.focus == Pane::Pods && m.pod_scope != PodScope::Node {
-        m.pod_scope = PodScope::Node;
+        set_scope(m, PodScope::Node);
     } else if m.focus != Pane::Nodes {
         m.focus = Pane::Nodes;
     } else {
         // Never silent, even at the top: say where Esc would lead and how to leave.
         m.say("nothing to go back from: no filter, the main view, the nodes pane (q quits)");
     }
-    m.stale = true;
 }
 
 /// Sets (or with empty `text` clears) the filter of the table the keyboard is in.
@@ -210,5 +216,6 @@ pub(super) fn set_filter(m: &mut Model, text: &str) {
     nav.offset = 0;
     // Keep the node selection by name when filtering nodes.
     m.nav.insert(t, nav);
-    m.stale = true;
+    // Only the filtered table (a new node selection rebuilds pods and events in turn).
+    m.dirty.mark(t);
 }

@@ -15,10 +15,8 @@ pub(super) fn run_command(m: &mut Model, cmd: &str) -> Vec<Cmd> {
         Some("nodes") => focus(m, Pane::Nodes),
         Some("pods") => focus(m, Pane::Pods),
         Some("events") => focus(m, Pane::Events),
-        Some("pdb") => {
-            m.view = View::Pdbs;
-            m.stale = true;
-        }
+        // The PDB view is kept current by its watch: showing it rebuilds nothing.
+        Some("pdb") => m.view = View::Pdbs,
         Some("ns") => super::namespaces::command(m, arg),
         Some("ctx") => context_command(m, arg),
         Some("versions") => versions_command(m, arg),

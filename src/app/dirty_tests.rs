@@ -258,3 +258,54 @@ fn a_pod_relist_keeps_the_node_list_but_rebuilds_pod_views() {
     assert_eq!(m.views.rebuilds.pods, before.pods + 1);
     assert_eq!(m.views.pods, vec!["default/only".to_string()]);
 }
+
+/// Types `text` and a key after it, one key at a time.
+fn type_keys(m: &mut Model, text: &str) {
+    for c in text.chars() {
+        press(m, KeyCode::Char(c));
+    }
+}
+
+#[test]
+fn keys_rebuild_only_the_view_they_change() {
+    use super::model::{Pane, PodScope, Rebuilds, View};
+    let mut m = big_model();
+    let at = |m: &Model| m.views.rebuilds;
+    let moved = |a: Rebuilds, b: Rebuilds| {
+        [
+            ("nodes", b.nodes - a.nodes),
+            ("pods", b.pods - a.pods),
+            ("events", b.events - a.events),
+            ("pdbs", b.pdbs - a.pdbs),
+        ]
+        .into_iter()
+        .filter(|(_, n)| *n > 0)
+        .map(|(v, _)| v)
+        .collect::<Vec<_>>()
+    };
+    // `:pdb` shows the view the watch keeps current; `:pods` and Tab only move the focus.
+    let before = at(&m);
+    type_keys(&mut m, ":pdb");
+    press(&mut m, KeyCode::Enter);
+    assert_eq!(m.view, View::Pdbs);
+    type_keys(&mut m, ":pods");
+    press(&mut m, KeyCode::Enter);
+    assert_eq!(m.focus, Pane::Pods);
+    press(&mut m, KeyCode::Tab);
+    press(&mut m, KeyCode::BackTab);
+    assert_eq!(moved(before, at(&m)), Vec::<&str>::new());
+    // A pods filter rebuilds the pods view alone, once per keystroke.
+    let before = at(&m);
+    type_keys(&mut m, "/app");
+    assert_eq!(moved(before, at(&m)), vec!["pods"]);
+    assert_eq!(at(&m).pods - before.pods, 3, "one rebuild per keystroke");
+    press(&mut m, KeyCode::Enter);
+    press(&mut m, KeyCode::Esc);
+    assert!(!m.filters.contains_key(&Table::Pods), "Esc cleared it");
+    // `a` (every pod) changes the pods' scope: the pods view alone again.
+    let before = at(&m);
+    press(&mut m, KeyCode::Char('a'));
+    assert_eq!(m.pod_scope, PodScope::All);
+    assert_eq!(m.views.pods.len(), m.cache.pods.len());
+    assert_eq!(moved(before, at(&m)), vec!["pods"]);
+}

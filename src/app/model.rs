@@ -283,6 +283,16 @@ impl Dirty {
         pdbs: true,
     };
 
+    /// Marks the view of table `t`.
+    pub fn mark(&mut self, t: Table) {
+        match t {
+            Table::Nodes => self.nodes = true,
+            Table::Pods => self.pods = true,
+            Table::Events => self.events = true,
+            Table::Pdbs => self.pdbs = true,
+        }
+    }
+
     /// Whether any view is dirty.
     pub fn any(self) -> bool {
         self.nodes || self.pods || self.events || self.pdbs
@@ -483,6 +493,12 @@ impl Model {
         }
         if self.dirty.any() {
             super::views::rebuild(self);
+        }
+        // A focus change resizes panes on short terminals: keep each selection in view
+        // (without rebuilding a view: at 150,000 pods that is what a key must not cost).
+        for t in [Table::Nodes, Table::Pods, Table::Events, Table::Pdbs] {
+            let nav = self.nav(t);
+            super::views::set_nav(self, t, nav);
         }
         super::versions::refresh(self);
         super::describe::refresh(self);

@@ -34,8 +34,10 @@ pub struct Index {
     pub load: HashMap<Arc<str>, NodeLoad>,
     /// Pod keys each PDB selects.
     pub pdb_pods: HashMap<String, BTreeSet<Key>>,
-    /// PDB keys per namespace.
-    pub pdbs_by_ns: HashMap<String, BTreeSet<String>>,
+    /// PDB keys per namespace, bucketed by one `key=value` pair their selector requires
+    /// (its first matchLabels entry; `""` when it requires none): a pod is checked against
+    /// the PDBs of its own labels' buckets, not every PDB of its namespace (10,000 PDBs).
+    pub pdbs_by_ns: HashMap<String, HashMap<String, BTreeSet<String>>>,
     /// The node a pod was last seen on; kept after the pod goes so its events stay with the node.
     pub last_node: HashMap<Key, Arc<str>>,
 }
@@ -68,16 +70,30 @@ impl Index {
             }
             None => {}
         }
-        if let Some(keys) = self.pdbs_by_ns.get(pod.namespace()) {
-            for pk in keys {
-                if pdbs.get(pk).is_some_and(|p| p.selects(pod)) {
-                    self.pdb_pods
-                        .entry(pk.clone())
-                        .or_default()
-                        .insert(key.clone());
-                }
-            }
+        let selecting: Vec<String> = self
+            .pdb_candidates(pod)
+            .filter(|pk| pdbs.get(*pk).is_some_and(|p| p.selects(pod)))
+            .cloned()
+            .collect();
+        for pk in selecting {
+            self.pdb_pods.entry(pk).or_default().insert(key.clone());
         }
+    }
+
+    /// The PDBs that may select `pod`: those of its namespace whose required label pair it
+    /// has, and those that require none.
+    fn pdb_candidates<'a>(&'a self, pod: &PodRow) -> impl Iterator<Item = &'a String> {
+        let buckets = self.pdbs_by_ns.get(pod.namespace());
+        let pairs: Vec<String> = match buckets {
+            Some(_) => std::iter::once(String::new())
+                .chain(pod.labels().iter().map(|(k, v)| format!("{k}={v}")))
+                .collect(),
+            None => Vec::new(),
+        };
+        pairs
+            .into_iter()
+            .filter_map(move |pair| buckets?.get(&pair))
+            .flatten()
     }
 
     /// Removes what `add_pod(pod)` added (except `last_node`).
@@ -100,11 +116,11 @@ impl Index {
                 self.pending.remove(key);
             }
         }
-        if let Some(keys) = self.pdbs_by_ns.get(pod.namespace()) {
-            for pk in keys {
-                if let Some(set) = self.pdb_pods.get_mut(pk) {
-                    set.remove(key);
-                }
+        // The PDBs that selected it are among its candidates: its labels have not changed.
+        let candidates: Vec<String> = self.pdb_candidates(pod).cloned().collect();
+        for pk in candidates {
+            if let Some(set) = self.pdb_pods.get_mut(&pk) {
+                set.remove(key);
             }
         }
     }
@@ -124,20 +140,25 @@ impl Index {
         self.pdbs_by_ns
             .entry(ns)
             .or_default()
+            .entry(pdb_bucket(pdb))
+            .or_default()
             .insert(key.to_string());
     }
 
     /// Removes PDB `key`.
     pub fn remove_pdb(&mut self, key: &str, pdb: &PdbRow) {
         self.pdb_pods.remove(key);
-        if let Some(set) = self
-            .pdbs_by_ns
-            .get_mut(pdb.meta.namespace.as_deref().unwrap_or(""))
-        {
-            set.remove(key);
-            if set.is_empty() {
-                self.pdbs_by_ns
-                    .remove(pdb.meta.namespace.as_deref().unwrap_or(""));
+        let ns = pdb.meta.namespace.as_deref().unwrap_or("");
+        if let Some(buckets) = self.pdbs_by_ns.get_mut(ns) {
+            let bucket = pdb_bucket(pdb);
+            if let Some(set) = buckets.get_mut(&bucket) {
+                set.remove(key);
+                if set.is_empty() {
+                    buckets.remove(&bucket);
+                }
+            }
+            if buckets.is_empty() {
+                self.pdbs_by_ns.remove(ns);
             }
         }
     }
@@ -153,6 +174,8 @@ impl Index {
             self.pdbs_by_ns
                 .entry(p.meta.namespace.clone().unwrap_or_default())
                 .or_default()
+                .entry(pdb_bucket(p))
+                .or_default()
                 .insert(k.clone());
             self.pdb_pods.insert(k.clone(), BTreeSet::new());
         }
@@ -165,6 +188,16 @@ impl Index {
     pub fn pods_on(&self, node: &str) -> impl Iterator<Item = &Key> {
         self.by_node.get(node).into_iter().flatten()
     }
+}
+
+/// The bucket of `pdb` in [`Index::pdbs_by_ns`]: `key=value` of the first label its
+/// selector requires, or `""`.
+fn pdb_bucket(pdb: &PdbRow) -> String {
+    pdb.selector
+        .as_ref()
+        .and_then(|s| s.match_labels.as_ref())
+        .and_then(|m| m.iter().next())
+        .map_or_else(String::new, |(k, v)| format!("{k}={v}"))
 }
 
 fn remove_from(map: &mut HashMap<Arc<str>, BTreeSet<Key>>, bucket: &str, key: &str) {
@@ -183,6 +216,77 @@ mod tests {
     use super::Index;
     use crate::app::fixtures::{pdb, pod};
     use crate::cluster::cache::Pods;
+
+    /// PDBs that require a label pair and PDBs with expressions only (the `""` bucket) all
+    /// find their pods through the buckets, and lose them.
+    #[test]
+    fn pods_are_matched_through_their_label_buckets() {
+        use k8s_openapi::apimachinery::pkg::apis::meta::v1::{
+            LabelSelector, LabelSelectorRequirement,
+        };
+        let mut every = pdb("default", "every", "x", 1, 0);
+        every.selector = Some(LabelSelector {
+            match_expressions: Some(vec![LabelSelectorRequirement {
+                key: "app".into(),
+                operator: "Exists".into(),
+                values: None,
+            }]),
+            match_labels: None,
+        });
+        let mut expr = pdb("default", "expr", "x", 1, 0);
+        expr.selector = Some(LabelSelector {
+            match_expressions: Some(vec![LabelSelectorRequirement {
+                key: "app".into(),
+                operator: "In".into(),
+                values: Some(vec!["web".into()]),
+            }]),
+            match_labels: None,
+        });
+        let pdbs: HashMap<String, _> = [
+            ("default/web", pdb("default", "web", "web", 1, 0)),
+            ("default/db", pdb("default", "db", "db", 1, 0)),
+            ("other/web", pdb("other", "web", "web", 1, 0)),
+            ("default/every", every),
+            ("default/expr", expr),
+        ]
+        .into_iter()
+        .map(|(k, p)| (k.to_string(), p))
+        .collect();
+        let mut pods = Pods::default();
+        let mut idx = Index::default();
+        for (k, p) in &pdbs {
+            idx.add_pdb(k, p, &pods);
+        }
+        let web = pod("default", "web-1-a", Some("n0"), "Running", 1);
+        let db = pod("default", "db-1-a", Some("n0"), "Running", 1);
+        for p in [&web, &db] {
+            idx.add_pod(p, &pdbs);
+            pods.insert(p.clone());
+        }
+        let selected = |i: &Index, k: &str| {
+            i.pdb_pods[k]
+                .iter()
+                .map(|k| k.to_string())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(selected(&idx, "default/web"), ["default/web-1-a"]);
+        assert_eq!(selected(&idx, "default/db"), ["default/db-1-a"]);
+        assert_eq!(
+            selected(&idx, "default/every"),
+            ["default/db-1-a", "default/web-1-a"]
+        );
+        assert_eq!(selected(&idx, "default/expr"), ["default/web-1-a"]);
+        assert!(selected(&idx, "other/web").is_empty());
+        idx.remove_pod(&web);
+        assert!(selected(&idx, "default/web").is_empty());
+        assert!(selected(&idx, "default/expr").is_empty());
+        assert_eq!(selected(&idx, "default/every"), ["default/db-1-a"]);
+        idx.remove_pdb("default/every", &pdbs["default/every"]);
+        assert!(
+            idx.pdbs_by_ns["default"].contains_key(""),
+            "expr stays in the \"\" bucket"
+        );
+    }
 
     /// Incremental updates must end where a rebuild from scratch ends.
     #[test]

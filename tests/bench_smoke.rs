@@ -156,3 +156,34 @@ fn referee_counts_a_budget_below_its_desired_health() {
         seen.violation_notes
     );
 }
+
+/// The long session (`--long --quick`, M8) on a small cluster: it reports the RSS drift and
+/// the CPU rows with figures and completes at least two forced relists. No timing is asserted.
+#[test]
+fn long_session_reports_drift_cpu_and_relists() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut base = harness::Config::new(20, 10, env!("CARGO_BIN_EXE_kubedrain").into());
+    base.out_dir = dir.path().to_path_buf();
+    base.verbose = std::env::var_os("BENCH_VERBOSE").is_some();
+    let lb = harness::LongBench::new(base).quick();
+    let r = harness::run_long(&lb, "tests/bench_smoke.rs").unwrap();
+    let doc = r.report.document();
+    eprintln!("{doc}");
+    for what in ["RSS drift", "CPU per relist period", "CPU, whole session"] {
+        let row = r.report.rows.iter().find(|row| row.metric.contains(what));
+        assert!(
+            row.is_some_and(|row| row.kubedrain.is_some_and(|v| v.is_finite())),
+            "no {what} figure:\n{doc}"
+        );
+    }
+    let done = r.relists.iter().filter(|x| x.took_s.is_some()).count();
+    assert!(done >= 2, "{done} relists completed:\n{doc}");
+    assert!(r.drift_pct.is_some());
+    assert!(r.cpu_windows.iter().filter(|w| w.cpu_pct.is_some()).count() >= 2);
+    let md = std::fs::read_to_string(dir.path().join("long.md")).unwrap();
+    assert!(md.contains("## Series"), "{md}");
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("long.json")).unwrap())
+            .unwrap();
+    assert!(json["samples"].as_array().is_some_and(|s| s.len() >= 10));
+}

@@ -187,3 +187,37 @@ fn long_session_reports_drift_cpu_and_relists() {
             .unwrap();
     assert!(json["samples"].as_array().is_some_and(|s| s.len() >= 10));
 }
+
+/// M8's arithmetic on made-up samples: CPU per window from the edge samples, RSS medians,
+/// relists counted in the window they fall in, the last window closed.
+#[test]
+fn long_session_windows_split_cpu_rss_and_relists() {
+    use harness::{Relist, Sample};
+    // One sample every 10 s for 60 s; the CPU time grows 1 s per 10 s, RSS 100 then 110 MB.
+    let samples: Vec<Sample> = (0..=6)
+        .map(|i| Sample {
+            t_s: i as f64 * 10.0,
+            at_s: i as f64 * 10.0,
+            rss_mb: if i < 3 { 100.0 } else { 110.0 },
+            cpu_s: i as f64,
+            frames: 2,
+        })
+        .collect();
+    let relists = [Relist {
+        at_s: 30.2,
+        took_s: Some(0.5),
+    }];
+    let w = harness::windows(&samples, 30.0, 60.0, &relists);
+    assert_eq!(w.len(), 2);
+    assert_eq!((w[0].from_s, w[0].to_s, w[1].to_s), (0.0, 30.0, 60.0));
+    assert_eq!(w[0].cpu_pct, Some(10.0));
+    assert_eq!(w[1].cpu_pct, Some(10.0));
+    assert_eq!(w[0].rss_median_mb, Some(100.0));
+    assert_eq!(
+        w[1].rss_max_mb,
+        Some(110.0),
+        "the last window holds the sample at 60 s"
+    );
+    assert_eq!((w[0].relists, w[1].relists), (0, 1));
+    assert_eq!((w[0].frames, w[1].frames), (6, 6));
+}

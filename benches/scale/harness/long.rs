@@ -135,6 +135,8 @@ struct Session {
     samples: Vec<Sample>,
     relists: Vec<Relist>,
     events: usize,
+    /// Visible churned pods showing their latest change at the end, of how many.
+    shown: (usize, usize),
     notes: Vec<String>,
 }
 
@@ -268,6 +270,9 @@ fn session(lb: &LongBench, sim: &Sim, dir: &Path, keys: Vec<(String, String)>) -
     let (samples, relists, mut notes) = record(lb, sim, pid, &mut tail);
     let events = churn.stop().len();
     let hwm_end = rss_hwm(pid).map(|r| r.1);
+    // Changes still reach the screen after every relist: the last one of each visible pod.
+    std::thread::sleep(Duration::from_secs(2));
+    let shown = latest_shown(sim, &term.screen());
     term.send(b"q");
     if !term.wait_exit(Duration::from_secs(10)) {
         notes.push("the TUI did not exit on q within 10 s (killed)".into());
@@ -278,8 +283,39 @@ fn session(lb: &LongBench, sim: &Sim, dir: &Path, keys: Vec<(String, String)>) -
         samples,
         relists,
         events,
+        shown,
         notes,
     })
+}
+
+/// Of the churned pods of the node the pods pane shows (named on screen), how many show their
+/// latest change (its sequence number as the restart count): (shown, churned and named).
+fn latest_shown(sim: &Sim, screen: &str) -> (usize, usize) {
+    // The pods pane's title names the selected node: "Pods (30) · node-00000".
+    let node = screen.lines().find_map(|l| {
+        let rest = &l[l.find("Pods (")?..];
+        let after = &rest[rest.find(") · ")? + ") · ".len()..];
+        after.split_whitespace().next().map(str::to_string)
+    });
+    let Some(node) = node else {
+        return (0, 0);
+    };
+    let (mut shown, mut named) = (0, 0);
+    for (ns, name) in sim.pods_on(&node) {
+        let Some(line) = screen.lines().find(|l| l.contains(name.as_str())) else {
+            continue;
+        };
+        let seq = sim
+            .sim()
+            .store()
+            .get(kubedrain::sim::Kind::Pod, &ns, &name)
+            .and_then(|p| p["status"]["containerStatuses"][0]["restartCount"].as_u64());
+        if let Some(seq) = seq.filter(|s| *s >= SEQ_LONG) {
+            named += 1;
+            shown += usize::from(line.contains(&seq.to_string()));
+        }
+    }
+    (shown, named)
 }
 
 /// The sampling loop: a sample every `sample_s`, a forced relist every period, each relist
@@ -596,6 +632,17 @@ fn relist_rows(lb: &LongBench, s: &Session, report: &mut Report) {
                 .collect::<Vec<_>>()
                 .join(", ")
         ),
+    );
+    let (shown, named) = s.shown;
+    report.row(
+        "M8",
+        "long session: visible pods showing their latest change at the end",
+        "",
+        Some(shown as f64),
+        None,
+        &format!("{named}"),
+        (named > 0).then_some(shown == named),
+        "the selected node's churned pods named on screen, 2 s after churn stopped: their restart count is the last sequence number sent",
     );
     report.row(
         "M8",

@@ -181,6 +181,8 @@ pub fn run_long(lb: &LongBench, command: &str) -> Result<LongResult> {
     let dir = tempfile::tempdir()?;
     let pinned = cpus() > 1 && pin_prefix().is_some() && pin_self(0);
     let load_before = loadavg();
+    // At the start: the checkout may move during an hour.
+    let commit = commit();
     log(
         cfg,
         format!(
@@ -212,12 +214,16 @@ pub fn run_long(lb: &LongBench, command: &str) -> Result<LongResult> {
         notes: Vec::new(),
     };
     let result = analyse(lb, session, &mut report, sim_took);
-    let doc = format!("{}{}", report.document(), series_markdown(lb, &result));
+    let doc = format!(
+        "{}{}",
+        report.document(),
+        series_markdown(lb, &result, &commit)
+    );
     std::fs::create_dir_all(&cfg.out_dir)?;
     std::fs::write(cfg.out_dir.join("long.md"), &doc)?;
     let json = json!({
         "report": report,
-        "commit": commit(),
+        "commit": commit,
         "duration_s": lb.duration_s(),
         "relist_every_s": lb.period_s(),
         "rate": lb.rate,
@@ -682,10 +688,10 @@ fn span(a: f64, b: f64, open: &str, close: &str) -> String {
 }
 
 /// The per-window series after the table.
-fn series_markdown(lb: &LongBench, r: &LongResult) -> String {
+fn series_markdown(lb: &LongBench, r: &LongResult, commit: &str) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "\n## Series\n");
-    let _ = writeln!(s, "- commit: {}", commit());
+    let _ = writeln!(s, "- commit (at the start): {commit}");
     let _ = writeln!(s, "- every relist period ({} s):\n", lb.period_s());
     write_windows(&mut s, &r.cpu_windows);
     let step = series_step(lb);

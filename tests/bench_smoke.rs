@@ -156,3 +156,68 @@ fn referee_counts_a_budget_below_its_desired_health() {
         seen.violation_notes
     );
 }
+
+/// The long session (`--long --quick`, M8) on a small cluster: it reports the RSS drift and
+/// the CPU rows with figures and completes at least two forced relists. No timing is asserted.
+#[test]
+fn long_session_reports_drift_cpu_and_relists() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut base = harness::Config::new(20, 10, env!("CARGO_BIN_EXE_kubedrain").into());
+    base.out_dir = dir.path().to_path_buf();
+    base.verbose = std::env::var_os("BENCH_VERBOSE").is_some();
+    let lb = harness::LongBench::new(base).quick();
+    let r = harness::run_long(&lb, "tests/bench_smoke.rs").unwrap();
+    let doc = r.report.document();
+    eprintln!("{doc}");
+    for what in ["RSS drift", "CPU per relist period", "CPU, whole session"] {
+        let row = r.report.rows.iter().find(|row| row.metric.contains(what));
+        assert!(
+            row.is_some_and(|row| row.kubedrain.is_some_and(|v| v.is_finite())),
+            "no {what} figure:\n{doc}"
+        );
+    }
+    let done = r.relists.iter().filter(|x| x.took_s.is_some()).count();
+    assert!(done >= 2, "{done} relists completed:\n{doc}");
+    assert!(r.drift_pct.is_some());
+    assert!(r.cpu_windows.iter().filter(|w| w.cpu_pct.is_some()).count() >= 2);
+    let md = std::fs::read_to_string(dir.path().join("long.md")).unwrap();
+    assert!(md.contains("## Series"), "{md}");
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("long.json")).unwrap())
+            .unwrap();
+    assert!(json["samples"].as_array().is_some_and(|s| s.len() >= 10));
+}
+
+/// M8's arithmetic on made-up samples: CPU per window from the edge samples, RSS medians,
+/// relists counted in the window they fall in, the last window closed.
+#[test]
+fn long_session_windows_split_cpu_rss_and_relists() {
+    use harness::{Relist, Sample};
+    // One sample every 10 s for 60 s; the CPU time grows 1 s per 10 s, RSS 100 then 110 MB.
+    let samples: Vec<Sample> = (0..=6)
+        .map(|i| Sample {
+            t_s: i as f64 * 10.0,
+            at_s: i as f64 * 10.0,
+            rss_mb: if i < 3 { 100.0 } else { 110.0 },
+            cpu_s: i as f64,
+            frames: 2,
+        })
+        .collect();
+    let relists = [Relist {
+        at_s: 30.2,
+        took_s: Some(0.5),
+    }];
+    let w = harness::windows(&samples, 30.0, 60.0, &relists);
+    assert_eq!(w.len(), 2);
+    assert_eq!((w[0].from_s, w[0].to_s, w[1].to_s), (0.0, 30.0, 60.0));
+    assert_eq!(w[0].cpu_pct, Some(10.0));
+    assert_eq!(w[1].cpu_pct, Some(10.0));
+    assert_eq!(w[0].rss_median_mb, Some(100.0));
+    assert_eq!(
+        w[1].rss_max_mb,
+        Some(110.0),
+        "the last window holds the sample at 60 s"
+    );
+    assert_eq!((w[0].relists, w[1].relists), (0, 1));
+    assert_eq!((w[0].frames, w[1].frames), (6, 6));
+}

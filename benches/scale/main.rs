@@ -6,6 +6,10 @@
 //! `cargo bench --bench scale -- --campaign [--nodes 100] [--pods-per-node 10]
 //! [--max-unavailable 5] [--grace 10] [--speed 20]`: the maintenance window instead — a
 //! campaign over the workers beside a kubectl shell loop; `target/bench/campaign.{md,json}`.
+//!
+//! `cargo bench --bench scale -- --long [--quick] [--nodes 500] [--pods-per-node 30]
+//! [--minutes 60] [--relist-every 10]`: M8, a long session — the TUI under churn with forced
+//! relists, its RSS drift and CPU; `target/bench/long.{md,json}`.
 
 #[path = "../common/model.rs"]
 mod model;
@@ -77,6 +81,8 @@ fn main() -> color_eyre::Result<()> {
     let mut graces = None;
     let mut runs = 1;
     let mut campaign = false;
+    let mut long = false;
+    let (mut minutes, mut relist_every) = (None, None);
     let (mut max_unavailable, mut grace, mut speed) = (None, None, None);
     let (mut nodes_given, mut per_node_given) = (false, false);
     let mut kubectl = std::env::var_os("BENCH_KUBECTL").map(PathBuf::from);
@@ -92,6 +98,9 @@ fn main() -> color_eyre::Result<()> {
                 per_node = it.next().and_then(|v| v.parse().ok()).unwrap_or(per_node)
             }
             "--campaign" => campaign = true,
+            "--long" => long = true,
+            "--minutes" => minutes = it.next().and_then(|v| v.parse().ok()),
+            "--relist-every" => relist_every = it.next().and_then(|v| v.parse().ok()),
             "--max-unavailable" => max_unavailable = it.next().and_then(|v| v.parse().ok()),
             "--grace" => grace = it.next().and_then(|v| v.parse().ok()),
             "--speed" => speed = it.next().and_then(|v| v.parse().ok()),
@@ -113,6 +122,16 @@ fn main() -> color_eyre::Result<()> {
         // The maintenance window's own defaults: a 100-node pool, 10 pods a node.
         nodes = if nodes_given { nodes } else { 100 };
         per_node = if per_node_given { per_node } else { 10 };
+    }
+    if long {
+        // M8's own defaults: 500 × 30 (15,110 pods), 100 nodes for the quick variant.
+        nodes = if nodes_given {
+            nodes
+        } else if quick {
+            100
+        } else {
+            500
+        };
     }
     let mut cfg = harness::Config::new(nodes, per_node, env!("CARGO_BIN_EXE_kubedrain").into());
     if quick {
@@ -150,6 +169,27 @@ fn main() -> color_eyre::Result<()> {
         println!(
             "written: {}/campaign.md and campaign.json",
             cb.base.out_dir.display()
+        );
+        return Ok(());
+    }
+    if long {
+        let mut lb = harness::LongBench::new(cfg);
+        if quick {
+            lb = lb.quick();
+        }
+        lb.minutes = minutes.unwrap_or(lb.minutes);
+        lb.relist_every_min = relist_every.unwrap_or(lb.relist_every_min);
+        let command = format!(
+            "cargo bench --bench scale -- --long --nodes {nodes} --pods-per-node {per_node} --minutes {} --relist-every {}{}",
+            lb.minutes,
+            lb.relist_every_min,
+            if quick { " --quick" } else { "" },
+        );
+        let result = harness::run_long(&lb, &command)?;
+        println!("{}", result.report.document());
+        println!(
+            "written: {}/long.md and long.json",
+            lb.base.out_dir.display()
         );
         return Ok(());
     }

@@ -6,21 +6,9 @@ use std::collections::BTreeSet;
 
 use kubedrain::drain::fetch;
 use kubedrain::sim::{Kind, Simulator};
-use serde_json::json;
 
+use crate::common::apiserver_at;
 use crate::drain_support::sim::{client, sim};
-
-/// Makes the scenario's API server this version (a kube-apiserver pod with its image).
-fn apiserver_at(sim: &Simulator, version: &str) {
-    let pod = json!({
-        "metadata": {"name": "kube-apiserver-cp", "namespace": "kube-system",
-                     "labels": {"component": "kube-apiserver"}},
-        "spec": {"containers": [{"name": "kube-apiserver",
-                                 "image": format!("registry.k8s.io/kube-apiserver:{version}")}]},
-        "status": {"phase": "Pending"},
-    });
-    sim.store().create(Kind::Pod, pod).unwrap();
-}
 
 /// The cluster-wide pod reads the pre-flight made: (watches asking for initial events and
 /// their statuses, unfiltered pod lists).
@@ -64,7 +52,7 @@ async fn the_preflight_streams_the_cluster_where_the_server_streams_lists() {
     assert_eq!(streams, vec![200], "{:?}", sim.stats().log());
     assert_eq!(pages, 0, "{:?}", sim.stats().log());
     let mut expected = paged.clone();
-    expected.insert("kube-system/kube-apiserver-cp".into());
+    expected.insert("kube-system/kube-apiserver-v1-32-5".into());
     assert_eq!(streamed, expected);
     assert_eq!(streamed.len(), stored.len() + 1);
 }

@@ -38,7 +38,9 @@ fn requests(sim: &kubedrain::sim::Simulator) -> Vec<(String, String)> {
         .stats()
         .log()
         .into_iter()
-        .filter(|r| r.verb != "other")
+        // Non-resource URLs (`/version`, discovery) are open to every user
+        // (system:public-info-viewer, system:discovery).
+        .filter(|r| r.verb != "other" && !r.resource.starts_with('/'))
         .map(|r| (r.verb.to_string(), r.resource.clone()))
         .collect();
     v.sort();

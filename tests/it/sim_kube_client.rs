@@ -92,6 +92,8 @@ async fn typed_lists_patches_and_evictions() {
 
 async fn watch_sees_init_then_changes(cfg: watcher::Config) {
     let sim = seed().await;
+    // A server that streams lists (the seed's v1.25 does not know the parameter).
+    crate::common::apiserver_at(&sim, "v1.32.5");
     let client = sim.client().await.unwrap();
     let nodes: Api<Node> = Api::all(client);
     let mut stream = watcher::watcher(nodes.clone(), cfg).boxed();
@@ -177,4 +179,24 @@ async fn runtime_watcher_list_watch() {
 #[tokio::test]
 async fn runtime_watcher_streaming_list() {
     watch_sees_init_then_changes(watcher::Config::default().streaming_lists()).await;
+}
+
+#[tokio::test]
+async fn runtime_watcher_streaming_list_is_refused_while_the_gate_is_off() {
+    // A v1.29 server refuses the parameter while its WatchList gate is off (as a v1.25 one
+    // refuses the resourceVersionMatch that comes with it), as a real one does.
+    let sim = seed().await;
+    crate::common::apiserver_at(&sim, "v1.29.4");
+    let nodes: Api<Node> = Api::all(sim.client().await.unwrap());
+    let cfg = watcher::Config::default().streaming_lists();
+    let mut stream = watcher::watcher(nodes, cfg).boxed();
+    let first = tokio::time::timeout(Duration::from_secs(10), stream.try_next())
+        .await
+        .unwrap();
+    match first {
+        Err(watcher::Error::WatchStartFailed(kube::Error::Api(s))) => {
+            assert_eq!(s.code, 422, "{s:?}")
+        }
+        other => panic!("expected a 422 at the watch's start, got {other:?}"),
+    }
 }

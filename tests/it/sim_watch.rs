@@ -210,18 +210,6 @@ async fn compacted_versions_get_410_gone_as_an_error_event() {
     assert_eq!(w.next().await.unwrap()["type"], "ADDED");
 }
 
-/// Makes the static simulator's API server this version (its kube-apiserver pod's image;
-/// a newer one than before).
-fn apiserver_at(sim: &kubedrain::sim::Simulator, version: &str) {
-    // Named by version: the newest kube-apiserver pod's version is served.
-    let name = format!("kube-apiserver-{}", version.replace('.', "-"));
-    let mut p = pod("kube-system", &name, "apiserver", "");
-    p["metadata"]["labels"]["component"] = json!("kube-apiserver");
-    p["spec"]["containers"][0]["image"] =
-        json!(format!("registry.k8s.io/kube-apiserver:{version}"));
-    put(sim, Kind::Pod, p);
-}
-
 const STREAMING_NODES: &str = "/api/v1/nodes?watch=true&sendInitialEvents=true&resourceVersionMatch=NotOlderThan&allowWatchBookmarks=true";
 
 #[tokio::test]
@@ -246,17 +234,30 @@ async fn streaming_list_ends_initial_events_with_a_bookmark() {
 async fn streaming_lists_follow_the_servers_watch_list_gate() {
     let sim = static_sim().await;
     let h = Http::new(&sim);
-    // The gate is off by default in 1.27–1.31 and 1.33: the request is invalid.
-    for version in ["v1.29.4", "v1.33.1"] {
-        apiserver_at(&sim, version);
+    // Before 1.27 the parameter is unknown, and the resourceVersionMatch with it is refused
+    // on a watch; from 1.27 the gate is off by default in 1.27–1.31 and 1.33.
+    for (version, why) in [
+        (
+            "",
+            "resourceVersionMatch: Forbidden: resourceVersionMatch is forbidden for watch",
+        ),
+        (
+            "v1.29.4",
+            "sendInitialEvents is forbidden for watch unless the WatchList feature gate is enabled",
+        ),
+        (
+            "v1.33.1",
+            "sendInitialEvents is forbidden for watch unless the WatchList feature gate is enabled",
+        ),
+    ] {
+        if !version.is_empty() {
+            apiserver_at(&sim, version);
+        }
         let r = h.get(STREAMING_NODES).await;
         assert_eq!(r.code, 422, "{version}: {}", r.body);
         assert_eq!(r.body["reason"], "Invalid");
         assert!(
-            r.body["message"]
-                .as_str()
-                .unwrap()
-                .contains("sendInitialEvents is forbidden for watch unless the WatchList feature gate is enabled"),
+            r.body["message"].as_str().unwrap().contains(why),
             "{}",
             r.body
         );

@@ -234,6 +234,20 @@ pub fn put(sim: &Simulator, kind: Kind, obj: Value) {
     sim.store().create(kind, obj).expect("create in store");
 }
 
+/// Makes the simulator's API server this version: a kube-apiserver static pod with its image
+/// (the newest such pod's version is served, so `version` must be newer than the cluster's).
+pub fn apiserver_at(sim: &Simulator, version: &str) {
+    let name = format!("kube-apiserver-{}", version.replace('.', "-"));
+    let p = json!({
+        "metadata": {"name": name, "namespace": "kube-system",
+                     "labels": {"component": "kube-apiserver"}},
+        "spec": {"containers": [{"name": "kube-apiserver",
+                                 "image": format!("registry.k8s.io/kube-apiserver:{version}")}]},
+        "status": {"phase": "Pending"},
+    });
+    put(sim, Kind::Pod, p);
+}
+
 /// Asserts a `Status` failure with this code and reason.
 pub fn assert_status(r: &Resp, code: u16, reason: &str) {
     assert_eq!(r.code, code, "{r:?}");

@@ -209,19 +209,26 @@ impl WatchAsk {
             s => Duration::from_secs(s),
         };
         let mut send_initial = q.get("sendInitialEvents").is_some_and(|v| v == "true");
-        if send_initial {
+        let rv_match = q.get("resourceVersionMatch").is_some_and(|v| !v.is_empty());
+        if send_initial || rv_match {
             let version = crate::sim::controllers::apiserver_version(&st.store, &st.git_version);
-            let gate = watch_list_gate(&version);
-            // Before 1.27 the parameter is unknown, and ignored: a plain watch.
-            send_initial = gate.is_some();
-            if gate == Some(false) {
-                return Err(ApiError::new(
-                    422,
-                    "Invalid",
-                    "ListOptions.meta.k8s.io \"\" is invalid: sendInitialEvents: Forbidden: \
-                     sendInitialEvents is forbidden for watch unless the WatchList feature gate \
-                     is enabled",
-                ));
+            match watch_list_gate(&version) {
+                // Before 1.27 `sendInitialEvents` is unknown (ignored), and the
+                // `resourceVersionMatch` that comes with it is refused on a watch.
+                None if rv_match => {
+                    return Err(invalid_watch(
+                        "resourceVersionMatch",
+                        "resourceVersionMatch is forbidden for watch",
+                    ));
+                }
+                None => send_initial = false,
+                Some(false) if send_initial => {
+                    return Err(invalid_watch(
+                        "sendInitialEvents",
+                        "sendInitialEvents is forbidden for watch unless the WatchList feature gate is enabled",
+                    ));
+                }
+                Some(_) => {}
             }
         }
         Ok(Self {
@@ -231,6 +238,15 @@ impl WatchAsk {
             timeout,
         })
     }
+}
+
+/// The apiserver's 422 for watch options it refuses (`ValidateListOptions`).
+fn invalid_watch(field: &str, why: &str) -> ApiError {
+    ApiError::new(
+        422,
+        "Invalid",
+        format!("ListOptions.meta.k8s.io \"\" is invalid: {field}: Forbidden: {why}"),
+    )
 }
 
 /// An API server's WatchList feature gate by default (whether it streams lists): unknown

@@ -13,8 +13,9 @@ const INITIAL_EVENTS_END: &str = "k8s.io/initial-events-end";
 
 /// Whether the API server can be asked for streaming lists at all: from 1.27 on it knows
 /// `sendInitialEvents` and answers 422 while its WatchList gate is off (1.27–1.31, 1.33).
-/// Older servers ignore the parameter and would send a plain watch that never marks the end
-/// of its initial events, so they are never asked.
+/// Older servers do not know the parameter: they refuse the `resourceVersionMatch` it comes
+/// with, and one that ignored both would send a plain watch that never marks the end of its
+/// initial events. They are not asked, which also saves the refused request.
 pub async fn server_knows_streaming(client: &Client) -> bool {
     match client.apiserver_version().await {
         Ok(info) => minor_at_least(&info.major, &info.minor, 27),

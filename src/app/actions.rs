@@ -206,16 +206,24 @@ fn back(m: &mut Model) {
 /// Sets (or with empty `text` clears) the filter of the table the keyboard is in.
 pub(super) fn set_filter(m: &mut Model, text: &str) {
     let t = m.active_table();
-    if text.is_empty() {
-        m.filters.remove(&t);
+    let before = if text.is_empty() {
+        m.filters.remove(&t)
     } else {
-        m.filters.insert(t, Filter::new(text));
-    }
+        m.filters.insert(t, Filter::new(text))
+    };
     let mut nav = m.nav(t);
     nav.selected = 0;
     nav.offset = 0;
     // Keep the node selection by name when filtering nodes.
     m.nav.insert(t, nav);
-    // Only the filtered table (a new node selection rebuilds pods and events in turn).
-    m.dirty.mark(t);
+    let narrowed = t == Table::Pods
+        && before
+            .zip(m.filters.get(&t).cloned())
+            .is_some_and(|(before, now)| {
+                now.narrows(&before) && super::views::narrow_pods(m, &now)
+            });
+    // Else only the filtered table (a new node selection rebuilds pods and events in turn).
+    if !narrowed {
+        m.dirty.mark(t);
+    }
 }

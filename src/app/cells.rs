@@ -5,6 +5,7 @@ use std::borrow::Cow;
 
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
+use super::filter::Filter;
 use super::model::Model;
 use crate::cluster::age;
 use crate::cluster::rows::{EventRow, NodeRow, PdbRow, PodRow};
@@ -81,7 +82,7 @@ pub fn pod<'a>(m: &Model, p: &'a PodRow) -> [Cow<'a, str>; 9] {
     [
         Cow::Borrowed(p.namespace()),
         Cow::Borrowed(p.name()),
-        Cow::Owned(format!("{}/{}", p.ready_containers, p.total_containers)),
+        Cow::Owned(ready(p)),
         Cow::Borrowed(p.status_text()),
         Cow::Owned(restarts(m, p)),
         Cow::Owned(age::since(p.created(), m.cluster_now())),
@@ -89,6 +90,75 @@ pub fn pod<'a>(m: &Model, p: &'a PodRow) -> [Cow<'a, str>; 9] {
         Cow::Borrowed(p.node_name.as_deref().unwrap_or("<none>")),
         Cow::Borrowed(p.unschedulable_message.as_deref().unwrap_or_default()),
     ]
+}
+
+/// Every character READY can hold (`1/2`).
+const READY_CHARS: &str = "0123456789/";
+/// Every character AGE can hold (`42s`, `5m10s`, `3y12d`, `<unknown>`).
+const AGE_CHARS: &str = "0123456789smhdy<unknow>";
+/// Every character RESTARTS can hold (`3`, `1 (77d ago)`).
+const RESTARTS_CHARS: &str = "0123456789smhdy<unknow> (ago)";
+
+/// `/` over the pods' columns: the same answer as `f.matches(&pod(m, p))`, for less. The
+/// NAMESPACE and NAME cells are read from the key (no row lookup), and READY, RESTARTS and
+/// AGE, formatted anew for each pod, only when the filter's text can occur in them.
+pub struct PodMatcher<'f> {
+    f: &'f Filter,
+    ready: bool,
+    restarts: bool,
+    age: bool,
+}
+
+impl<'f> PodMatcher<'f> {
+    /// The matcher of `f`.
+    pub fn new(f: &'f Filter) -> Self {
+        PodMatcher {
+            f,
+            ready: f.can_occur_in(READY_CHARS),
+            restarts: f.can_occur_in(RESTARTS_CHARS),
+            age: f.can_occur_in(AGE_CHARS),
+        }
+    }
+
+    /// Whether the filter matches the NAMESPACE or NAME of the pod under `key`.
+    pub fn matches_key(&self, key: &str) -> bool {
+        let (ns, name) = key.split_once('/').unwrap_or(("", key));
+        self.f.matches_cell(ns) || self.f.matches_cell(name)
+    }
+
+    /// Whether the filter matches a cell of pod `p` other than NAMESPACE and NAME.
+    pub fn matches_rest(&self, m: &Model, p: &PodRow) -> bool {
+        let borrowed = [
+            p.status_text(),
+            p.pod_ip.as_deref().unwrap_or("<none>"),
+            p.node_name.as_deref().unwrap_or("<none>"),
+            p.unschedulable_message.as_deref().unwrap_or_default(),
+        ];
+        borrowed.iter().any(|c| self.f.matches_cell(c))
+            || (self.ready && self.f.matches_cell(&ready(p)))
+            || (self.restarts && self.f.matches_cell(&restarts(m, p)))
+            || (self.age
+                && self
+                    .f
+                    .matches_cell(&age::since(p.created(), m.cluster_now())))
+    }
+
+    /// Whether the filter matches any cell of pod `p`.
+    pub fn matches(&self, m: &Model, p: &PodRow) -> bool {
+        self.f.matches_cell(p.namespace())
+            || self.f.matches_cell(p.name())
+            || self.matches_rest(m, p)
+    }
+
+    /// Whether the answer can change with the clock alone (an age matched).
+    pub fn reads_clock(&self) -> bool {
+        self.restarts || self.age
+    }
+}
+
+/// kubectl's READY: `1/2`.
+pub fn ready(p: &PodRow) -> String {
+    format!("{}/{}", p.ready_containers, p.total_containers)
 }
 
 // Events.

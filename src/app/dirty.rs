@@ -185,14 +185,9 @@ fn pod_row_changed(m: &mut Model, key: &str) {
         m.redraw = true;
         return;
     }
-    let pos = m.views.pods.binary_search_by(|k| k.as_str().cmp(key));
+    let pos = m.views.pods.binary_search_by(|k| (**k).cmp(key));
     let pod = m.cache.pods.get(key);
     let listed = pod.is_some_and(|p| pod_listed(m, key, p));
-    let young = pod
-        .into_iter()
-        .flat_map(|p| [p.created(), p.last_restart])
-        .flatten()
-        .max();
     match (pos, listed) {
         (Ok(i), true) => {
             if row_visible(m, Table::Pods, i) {
@@ -209,7 +204,8 @@ fn pod_row_changed(m: &mut Model, key: &str) {
             m.redraw = true;
         }
         (Err(i), true) => {
-            m.views.pods.insert(i, key.to_string());
+            let shared = m.cache.pods[key].shared_key().clone();
+            m.views.pods.insert(i, shared);
             m.views.pod_name_w = m
                 .views
                 .pod_name_w
@@ -217,11 +213,7 @@ fn pod_row_changed(m: &mut Model, key: &str) {
             set_nav(m, Table::Pods, m.nav(Table::Pods));
             m.redraw = true;
         }
-        (Err(_), false) => return,
-    }
-    if listed && young > m.views.youngest_pod {
-        m.views.youngest_pod = young;
-        views::combine_youngest(m);
+        (Err(_), false) => {}
     }
 }
 
@@ -231,7 +223,7 @@ fn pod_listed(m: &Model, key: &str, p: &PodRow) -> bool {
         && m.filters
             .get(&Table::Pods)
             .filter(|f| !f.text.is_empty())
-            .is_none_or(|f| f.matches(&super::cells::pod(m, p)))
+            .is_none_or(|f| super::cells::PodMatcher::new(f).matches(m, p))
 }
 
 /// A node was added or changed: an added node (or any, under a filter) changes the list;

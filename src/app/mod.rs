@@ -22,6 +22,7 @@ pub mod demo_clock;
 pub mod describe;
 pub mod dirty;
 pub mod drain_flow;
+pub mod filter;
 #[cfg(any(test, feature = "test-support"))]
 pub mod fixtures;
 pub mod flow_exec;
@@ -49,6 +50,8 @@ pub use update::update;
 mod conn_tests;
 #[cfg(test)]
 mod dirty_tests;
+#[cfg(test)]
+mod filter_tests;
 #[cfg(test)]
 mod flow_tests;
 #[cfg(test)]

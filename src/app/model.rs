@@ -3,9 +3,10 @@
 use std::collections::BTreeMap;
 
 use jiff::Timestamp;
-use regex::Regex;
 
+pub use super::filter::Filter;
 use crate::cluster::cache::Cache;
+use crate::cluster::index::Key;
 use crate::cluster::watch::Kind;
 
 pub use super::conn::{ConnState, Heard, short_error};
@@ -193,38 +194,6 @@ pub struct ConnInfo {
     pub cluster_uid: Option<String>,
 }
 
-/// A row filter: regex when the text parses as one (case-insensitive), else a substring.
-#[derive(Debug, Clone)]
-pub struct Filter {
-    pub text: String,
-    re: Option<Regex>,
-    lower: String,
-}
-
-impl Filter {
-    /// Compiles `text`.
-    pub fn new(text: &str) -> Filter {
-        Filter {
-            text: text.to_string(),
-            re: Regex::new(&format!("(?i){text}")).ok(),
-            lower: text.to_lowercase(),
-        }
-    }
-
-    /// Whether the text parsed as a regex (else it matches as a plain substring).
-    pub fn is_regex(&self) -> bool {
-        self.re.is_some()
-    }
-
-    /// Whether any of `cells` matches.
-    pub fn matches<S: AsRef<str>>(&self, cells: &[S]) -> bool {
-        cells.iter().any(|c| match &self.re {
-            Some(re) => re.is_match(c.as_ref()),
-            None => c.as_ref().to_lowercase().contains(&self.lower),
-        })
-    }
-}
-
 /// Selection and scroll position of one table.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Nav {
@@ -238,7 +207,8 @@ pub struct Nav {
 #[derive(Debug, Clone, Default)]
 pub struct Views {
     pub nodes: Vec<String>,
-    pub pods: Vec<String>,
+    /// Pod keys, shared with the cache.
+    pub pods: Vec<Key>,
     pub events: Vec<String>,
     pub pdbs: Vec<String>,
     /// Width of the nodes' NAME column (longest name), so other columns sit close.
@@ -250,7 +220,7 @@ pub struct Views {
     pub youngest: Option<Timestamp>,
     /// Width of the events' OBJECT column.
     pub event_object_w: u16,
-    /// Youngest creation / restart among the listed pods (part of `youngest`).
+    /// Youngest creation / restart among the pods on screen (part of `youngest`).
     pub youngest_pod: Option<Timestamp>,
     /// Newest last-seen among the listed events (part of `youngest`).
     pub youngest_event: Option<Timestamp>,
@@ -306,6 +276,8 @@ pub struct Rebuilds {
     pub pods: u64,
     pub events: u64,
     pub pdbs: u64,
+    /// Pods filters applied by narrowing the view instead (`views::narrow_pods`).
+    pub pods_narrowed: u64,
 }
 
 impl Views {
@@ -500,6 +472,8 @@ impl Model {
             let nav = self.nav(t);
             super::views::set_nav(self, t, nav);
         }
+        self.views.youngest_pod = super::views::visible_youngest_pod(self);
+        super::views::combine_youngest(self);
         super::versions::refresh(self);
         super::describe::refresh(self);
     }

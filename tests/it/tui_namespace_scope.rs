@@ -130,7 +130,8 @@ async fn namespace_filter_lists_its_pods_but_nodes_keep_their_own_numbers() {
         .map(|p| p.key())
         .collect();
     want.sort();
-    assert_eq!(web.model.views.pods, want);
+    let shown: Vec<&str> = web.model.views.pods.iter().map(|k| &**k).collect();
+    assert_eq!(shown, want);
     let s = screen(&web.model);
     assert!(s.contains("node0 in web"), "{s}");
     assert!(
@@ -148,7 +149,7 @@ async fn namespace_filter_lists_its_pods_but_nodes_keep_their_own_numbers() {
             .views
             .pods
             .iter()
-            .any(|k| k == "default/debug-shell")
+            .any(|k| &**k == "default/debug-shell")
     );
     assert_eq!(web.model.generation, 1);
     drop((all, web));

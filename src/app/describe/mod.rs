@@ -292,6 +292,12 @@ enum NothingToShow {
 /// the events pane, the object the selected event is about.
 fn selected(m: &Model) -> Result<Subject, NothingToShow> {
     let row = |t: Table, keys: &[String]| keys.get(m.nav(t).selected).cloned();
+    let pod_row = || {
+        m.views
+            .pods
+            .get(m.nav(Table::Pods).selected)
+            .map(|k| k.to_string())
+    };
     let split = |key: String| {
         let (ns, name) = key.split_once('/').unwrap_or(("", &key));
         (ns.to_string(), name.to_string())
@@ -306,7 +312,7 @@ fn selected(m: &Model) -> Result<Subject, NothingToShow> {
         (View::Main, Pane::Nodes) => row(Table::Nodes, &m.views.nodes)
             .map(Subject::Node)
             .ok_or(NothingToShow::Empty("no node selected (the list is empty)")),
-        (View::Main, Pane::Pods) => row(Table::Pods, &m.views.pods)
+        (View::Main, Pane::Pods) => pod_row()
             .map(|k| {
                 let (namespace, name) = split(k);
                 Subject::Pod { namespace, name }

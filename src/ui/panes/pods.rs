@@ -49,7 +49,7 @@ pub fn render(m: &Model, f: &mut Frame, area: Rect, focused: bool) {
             let Some(p) = m.cache.pods.get(&m.views.pods[i]) else {
                 return Vec::new();
             };
-            let arrived = m.arrivals.contains_key(&m.views.pods[i]);
+            let arrived = m.arrivals.contains_key(&*m.views.pods[i]);
             keep.iter().map(|&c| pod_cell(m, p, arrived, c)).collect()
         },
     );

@@ -13,7 +13,8 @@ fn harness_runs_and_reports_every_metric() {
     let mut cfg = harness::Config::new(200, 30, env!("CARGO_BIN_EXE_kubedrain").into()).quick();
     cfg.out_dir = dir.path().to_path_buf();
     cfg.verbose = std::env::var_os("BENCH_VERBOSE").is_some();
-    // Two runs of M1 and M5, so the median/p90 path is exercised too.
+    // Two runs of M1 and M5 and two churn windows of M3 and M6, so the medians are
+    // exercised too.
     cfg.runs = 2;
     cfg.graces = vec![0];
     if cfg.kubectl.is_none() {
@@ -53,6 +54,18 @@ fn harness_runs_and_reports_every_metric() {
                 .iter()
                 .any(|r| r.id == id && r.note.contains("median of 2 runs")),
             "{id}: no median over the runs:\n{doc}"
+        );
+    }
+    for (id, says) in [
+        ("M3", "medians of 2 windows"),
+        ("M6", "kubedrain: median of 2 windows"),
+    ] {
+        assert!(
+            report
+                .rows
+                .iter()
+                .any(|r| r.id == id && r.note.contains(says)),
+            "{id}: no median over the churn windows:\n{doc}"
         );
     }
     assert!(dir.path().join("results.md").exists());

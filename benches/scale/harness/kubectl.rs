@@ -5,7 +5,6 @@ use std::time::{Duration, Instant};
 
 use color_eyre::Result;
 use kubedrain::sim::Kind;
-use kubedrain::sim::churn::Churn;
 
 use super::*;
 
@@ -14,7 +13,9 @@ pub(crate) struct KubectlFigures {
     pub(crate) get_nodes: Option<Run>,
     pub(crate) steady: Option<Latency>,
     pub(crate) burst: Option<Latency>,
+    /// The median over the churn windows, and each window's.
     pub(crate) steady_cpu_pct: Option<f64>,
+    pub(crate) steady_cpu_windows: Vec<f64>,
     pub(crate) watch_rss: Option<f64>,
 }
 
@@ -75,55 +76,32 @@ pub(crate) fn run_kubectl_reads(
     let all = sim.all_pod_keys();
     let node_pods = sim.pods_on("node-00000");
     let visible: Vec<_> = node_pods.iter().take(15).cloned().collect();
-    let n = (cfg.steady_rate * cfg.steady_secs as f64) as u64;
-    term.track((SEQ_KUBECTL_STEADY, SEQ_KUBECTL_STEADY + n));
-    let c0 = cpu_secs(pid);
-    let t = Instant::now();
-    let stamps = Churn::start(
-        sim.sim().store().clone(),
-        visible.clone(),
-        cfg.steady_rate,
-        Some(n),
-        SEQ_KUBECTL_STEADY,
-    )
-    .finish();
-    let dt = t.elapsed().as_secs_f64();
-    let c1 = cpu_secs(pid);
-    std::thread::sleep(Duration::from_secs(1));
-    let seen = term.untrack();
-    let steady = latency(&stamps, &seen, |_| true, false);
-    let steady_cpu_pct = match (c0, c1) {
-        (Some(a), Some(b)) => Some((b - a) / dt * 100.0),
-        _ => None,
-    };
     let others: Vec<_> = all
         .iter()
         .filter(|k| !node_pods.contains(k))
         .step_by((all.len() / 2000).max(1))
         .cloned()
         .collect();
-    let targets = interleave(&visible, &others, 10);
-    term.track((SEQ_KUBECTL_BURST, SEQ_KUBECTL_BURST + cfg.burst_events));
-    let stamps = Churn::start(
-        sim.sim().store().clone(),
-        targets,
-        cfg.burst_rate,
-        Some(cfg.burst_events),
-        SEQ_KUBECTL_BURST,
-    )
-    .finish();
-    std::thread::sleep(Duration::from_secs(3));
-    let seen = term.untrack();
-    // Every line kubectl prints is an event: measure all of them.
-    let burst = latency(&stamps, &seen, |_| true, false);
+    // Every line kubectl prints is an event: the burst measures all of them.
+    let client = Client {
+        term: &term,
+        visible: &visible,
+        others: &others,
+        steady_seq: SEQ_KUBECTL_STEADY,
+        burst_seq: SEQ_KUBECTL_BURST,
+        coalesce: false,
+        burst_visible_only: false,
+    };
+    let windows = churn_windows(cfg, sim, &client, "kubectl");
     let watch_rss = rss_hwm(pid).map(|(_, h)| h);
     drop(term);
     Ok(KubectlFigures {
         get_pods: Some(pods),
         get_nodes: Some(nodes),
-        steady: Some(steady),
-        burst: Some(burst),
-        steady_cpu_pct,
+        steady: median_latency(&windows.iter().map(|w| &w.steady).collect::<Vec<_>>()),
+        burst: median_latency(&windows.iter().map(|w| &w.burst).collect::<Vec<_>>()),
+        steady_cpu_pct: median_cpu(&windows).0,
+        steady_cpu_windows: median_cpu(&windows).1,
         watch_rss,
     })
 }

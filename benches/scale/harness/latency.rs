@@ -16,6 +16,8 @@ pub(crate) struct Latency {
     pub(crate) p50_ms: f64,
     pub(crate) p99_ms: f64,
     pub(crate) max_ms: f64,
+    /// p50 and p99 of each churn window, when the figures are medians over windows.
+    pub(crate) windows: Vec<(f64, f64)>,
 }
 
 pub(crate) fn percentile(sorted: &[f64], p: f64) -> f64 {
@@ -73,6 +75,7 @@ pub(crate) fn latency(
         p50_ms: percentile(&lat, 0.5),
         p99_ms: percentile(&lat, 0.99),
         max_ms: lat.last().copied().unwrap_or(f64::NAN),
+        windows: Vec::new(),
     }
 }
 
@@ -86,8 +89,22 @@ pub(crate) fn m3_rows(
 ) {
     let lat_note = |l: &Option<Latency>| {
         l.as_ref().map_or(String::new(), |l| {
+            let windows = l
+                .windows
+                .iter()
+                .map(|(p50, p99)| format!("{p50:.2}/{p99:.2}"))
+                .collect::<Vec<_>>();
+            let windows = if windows.len() > 1 {
+                format!(
+                    "; medians of {} windows, p50/p99 ms: {}",
+                    windows.len(),
+                    windows.join(", ")
+                )
+            } else {
+                String::new()
+            };
             format!(
-                "{} events measured, {} lost, max {:.0} ms",
+                "{} events measured, {} lost, max {:.0} ms{windows}",
                 l.sent, l.lost, l.max_ms
             )
         })

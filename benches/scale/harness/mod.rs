@@ -16,6 +16,7 @@
 mod benchlog;
 mod campaign;
 mod campaign_run;
+mod churn_window;
 mod drain;
 mod keys;
 mod kubectl;
@@ -34,6 +35,7 @@ mod watchdog;
 pub(crate) use benchlog::*;
 pub use campaign::*;
 pub use campaign_run::*;
+pub(crate) use churn_window::*;
 pub(crate) use drain::*;
 pub(crate) use keys::*;
 pub(crate) use kubectl::*;

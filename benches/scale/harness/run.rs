@@ -429,7 +429,12 @@ pub fn run(cfg: &Config, command: &str) -> Result<Report> {
                 && within(Some(x), kc.as_ref().and_then(|k| k.steady_cpu_pct), 1.0) != Some(false)
         }),
         format!(
-            "% of one core; kubectl -w RSS peak {}",
+            "% of one core{}{}; kubectl -w RSS peak {}",
+            cpu_windows_note("kubedrain", &tui.steady_cpu_windows),
+            cpu_windows_note(
+                "kubectl",
+                kc.as_ref().map_or(&[][..], |k| &k.steady_cpu_windows)
+            ),
             kc.as_ref()
                 .and_then(|k| k.watch_rss)
                 .map_or("–".into(), |r| format!("{r:.0} MB"))

@@ -42,7 +42,9 @@ pub(crate) struct TuiFigures {
     pub(crate) key_p99_ms: Option<f64>,
     pub(crate) steady: Option<Latency>,
     pub(crate) burst: Option<Latency>,
+    /// The median over the churn windows, and each window's.
     pub(crate) steady_cpu_pct: Option<f64>,
+    pub(crate) steady_cpu_windows: Vec<f64>,
     pub(crate) frames_sync: Vec<f64>,
     pub(crate) frames_churn: Vec<f64>,
     pub(crate) visible_pods: usize,
@@ -192,48 +194,9 @@ pub(crate) fn run_tui(
         ),
     );
 
-    let mut steady = None;
-    let mut steady_cpu_pct = None;
-    let mut burst = None;
+    let mut windows = Vec::new();
     let churn_from = kubedrain::benchlog::unix_nanos();
     if !visible.is_empty() {
-        // Steady: every event on a visible pod; CPU over the same window (M6).
-        log(
-            cfg,
-            format!(
-                "M3/M6: {} events/s for {} s",
-                cfg.steady_rate, cfg.steady_secs
-            ),
-        );
-        let n = (cfg.steady_rate * cfg.steady_secs as f64) as u64;
-        term.track((SEQ_STEADY, SEQ_STEADY + n));
-        let c0 = cpu_secs(pid);
-        let t = Instant::now();
-        let stamps = Churn::start(
-            sim.sim().store().clone(),
-            visible.clone(),
-            cfg.steady_rate,
-            Some(n),
-            SEQ_STEADY,
-        )
-        .finish();
-        let dt = t.elapsed().as_secs_f64();
-        let c1 = cpu_secs(pid);
-        std::thread::sleep(Duration::from_secs(1));
-        let seen = term.untrack();
-        steady = Some(latency(&stamps, &seen, |_| true, true));
-        steady_cpu_pct = match (c0, c1) {
-            (Some(a), Some(b)) => Some((b - a) / dt * 100.0),
-            _ => None,
-        };
-        // Burst: one event in ten on a visible pod, the rest all over the cluster.
-        log(
-            cfg,
-            format!(
-                "M3: burst of {} events at {}/s",
-                cfg.burst_events, cfg.burst_rate
-            ),
-        );
         let all = sim.all_pod_keys();
         let others: Vec<_> = all
             .iter()
@@ -241,21 +204,16 @@ pub(crate) fn run_tui(
             .step_by((all.len() / 2000).max(1))
             .cloned()
             .collect();
-        let targets = interleave(&visible, &others, 10);
-        let measured_n = visible.len();
-        let is_measured = |i: usize| i.is_multiple_of(10) && i / 10 < measured_n;
-        term.track((SEQ_BURST, SEQ_BURST + cfg.burst_events));
-        let stamps = Churn::start(
-            sim.sim().store().clone(),
-            targets,
-            cfg.burst_rate,
-            Some(cfg.burst_events),
-            SEQ_BURST,
-        )
-        .finish();
-        std::thread::sleep(Duration::from_secs(3));
-        let seen = term.untrack();
-        burst = Some(latency(&stamps, &seen, is_measured, true));
+        let client = Client {
+            term: &term,
+            visible: &visible,
+            others: &others,
+            steady_seq: SEQ_STEADY,
+            burst_seq: SEQ_BURST,
+            coalesce: true,
+            burst_visible_only: true,
+        };
+        windows = churn_windows(cfg, sim, &client, "kubedrain");
     } else {
         notes.push(format!(
             "M3: no pod of {node} was visible on the TUI's screen"
@@ -306,9 +264,10 @@ pub(crate) fn run_tui(
         idle_cpu_pct,
         key_p50_ms: (!keys.is_empty()).then(|| percentile(&keys, 0.5)),
         key_p99_ms: (!keys.is_empty()).then(|| percentile(&keys, 0.99)),
-        steady,
-        burst,
-        steady_cpu_pct,
+        steady: median_latency(&windows.iter().map(|w| &w.steady).collect::<Vec<_>>()),
+        burst: median_latency(&windows.iter().map(|w| &w.burst).collect::<Vec<_>>()),
+        steady_cpu_pct: median_cpu(&windows).0,
+        steady_cpu_windows: median_cpu(&windows).1,
         frames_sync: sync_frames,
         frames_churn: churn_frames,
         visible_pods: visible.len(),

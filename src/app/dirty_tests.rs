@@ -314,3 +314,37 @@ fn keys_rebuild_only_the_view_they_change() {
     assert_eq!(m.views.pods.len(), m.cache.pods.len());
     assert_eq!(moved(before, at(&m)), vec!["pods"]);
 }
+
+#[test]
+fn a_young_pod_ticks_the_screen_only_while_it_is_on_it() {
+    let mut m = seed_model((80, 24));
+    for i in 0..40 {
+        let old = pod(
+            "default",
+            &format!("aaa-{i:02}"),
+            Some("node0"),
+            "Running",
+            86_400,
+        );
+        feed(&mut m, Feed::Pods(Ev::Apply(old)));
+    }
+    let young = pod("zzz", "young", Some("node0"), "Running", 30);
+    feed(&mut m, Feed::Pods(Ev::Apply(young)));
+    type_keys(&mut m, ":pods");
+    press(&mut m, KeyCode::Enter);
+    press(&mut m, KeyCode::Char('a'));
+    // The first rows are a day old: a second later nothing on screen has changed.
+    m.redraw = false;
+    let tick = |m: &mut Model| {
+        let next = m.now + jiff::SignedDuration::from_secs(1);
+        update(m, Msg::Tick(next));
+    };
+    tick(&mut m);
+    assert!(!m.redraw, "the 30 s old pod is below the visible rows");
+    // At the end of the list its age is on screen, counting seconds.
+    press(&mut m, KeyCode::Char('G'));
+    assert_eq!(&**m.views.pods.last().unwrap(), "zzz/young");
+    m.redraw = false;
+    tick(&mut m);
+    assert!(m.redraw, "its age ticks");
+}

@@ -157,69 +157,8 @@ pub(crate) fn run_tui(
         ));
     }
 
-    // M3: which pods of the selected node are on screen? Stamp each, see which show up.
-    let screen = term.screen();
-    // The pods pane's title names the selected node: "Pods (30) · node-00000".
-    let node = screen
-        .lines()
-        .find_map(|l| {
-            let rest = &l[l.find("Pods (")?..];
-            let after = &rest[rest.find(") · ")? + ") · ".len()..];
-            after.split_whitespace().next().map(str::to_string)
-        })
-        .unwrap_or_else(|| "node-00000".to_string());
-    let candidates = sim.pods_on(&node);
-    term.track((SEQ_CALIBRATE, SEQ_CALIBRATE + candidates.len() as u64));
-    let cal = Churn::start(
-        sim.sim().store().clone(),
-        candidates.clone(),
-        200.0,
-        Some(candidates.len() as u64),
-        SEQ_CALIBRATE,
-    )
-    .finish();
-    std::thread::sleep(Duration::from_millis(1500));
-    let seen = term.untrack();
-    let visible: Vec<(String, String)> = cal
-        .iter()
-        .filter(|s| seen.contains_key(&s.seq))
-        .map(|s| candidates[s.target].clone())
-        .collect();
-    log(
-        cfg,
-        format!(
-            "M3: {} of {} pods of {node} visible",
-            visible.len(),
-            candidates.len()
-        ),
-    );
-
-    let mut windows = Vec::new();
     let churn_from = kubedrain::benchlog::unix_nanos();
-    if !visible.is_empty() {
-        let all = sim.all_pod_keys();
-        let others: Vec<_> = all
-            .iter()
-            .filter(|k| !candidates.contains(k))
-            .step_by((all.len() / 2000).max(1))
-            .cloned()
-            .collect();
-        let client = Client {
-            term: &term,
-            visible: &visible,
-            others: &others,
-            steady_seq: SEQ_STEADY,
-            burst_seq: SEQ_BURST,
-            coalesce: true,
-            burst_visible_only: true,
-        };
-        windows = churn_windows(cfg, sim, &client, "kubedrain");
-    } else {
-        notes.push(format!(
-            "M3: no pod of {node} was visible on the TUI's screen"
-        ));
-        log(cfg, format!("screen:\n{screen}"));
-    }
+    let (windows, visible_n) = tui_churn(cfg, sim, &term, notes);
     let churn_frames = frame_times_us(&log_path, churn_from, u128::MAX);
 
     // M2: forced relist (410 on every open watch, history compacted).
@@ -270,6 +209,76 @@ pub(crate) fn run_tui(
         steady_cpu_windows: median_cpu(&windows).1,
         frames_sync: sync_frames,
         frames_churn: churn_frames,
-        visible_pods: visible.len(),
+        visible_pods: visible_n,
     })
+}
+
+/// M3 and M6 in the TUI: the selected node's pods that are on screen (each stamped once, the
+/// ones that show up), then the churn windows on them. Returns the windows and how many pods
+/// were measured.
+fn tui_churn(
+    cfg: &Config,
+    sim: &Sim,
+    term: &Term,
+    notes: &mut Vec<String>,
+) -> (Vec<ChurnWindow>, usize) {
+    let screen = term.screen();
+    // The pods pane's title names the selected node: "Pods (30) · node-00000".
+    let node = screen
+        .lines()
+        .find_map(|l| {
+            let rest = &l[l.find("Pods (")?..];
+            let after = &rest[rest.find(") · ")? + ") · ".len()..];
+            after.split_whitespace().next().map(str::to_string)
+        })
+        .unwrap_or_else(|| "node-00000".to_string());
+    let candidates = sim.pods_on(&node);
+    term.track((SEQ_CALIBRATE, SEQ_CALIBRATE + candidates.len() as u64));
+    let cal = Churn::start(
+        sim.sim().store().clone(),
+        candidates.clone(),
+        200.0,
+        Some(candidates.len() as u64),
+        SEQ_CALIBRATE,
+    )
+    .finish();
+    std::thread::sleep(Duration::from_millis(1500));
+    let seen = term.untrack();
+    let visible: Vec<(String, String)> = cal
+        .iter()
+        .filter(|s| seen.contains_key(&s.seq))
+        .map(|s| candidates[s.target].clone())
+        .collect();
+    log(
+        cfg,
+        format!(
+            "M3: {} of {} pods of {node} visible",
+            visible.len(),
+            candidates.len()
+        ),
+    );
+    if visible.is_empty() {
+        notes.push(format!(
+            "M3: no pod of {node} was visible on the TUI's screen"
+        ));
+        log(cfg, format!("screen:\n{screen}"));
+        return (Vec::new(), 0);
+    }
+    let all = sim.all_pod_keys();
+    let others: Vec<_> = all
+        .iter()
+        .filter(|k| !candidates.contains(k))
+        .step_by((all.len() / 2000).max(1))
+        .cloned()
+        .collect();
+    let client = Client {
+        term,
+        visible: &visible,
+        others: &others,
+        steady_seq: SEQ_STEADY,
+        burst_seq: SEQ_BURST,
+        coalesce: true,
+        burst_visible_only: true,
+    };
+    (churn_windows(cfg, sim, &client, "kubedrain"), visible.len())
 }

@@ -8,6 +8,7 @@
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Flex, Layout, Rect};
 use ratatui::style::Style;
+use ratatui::symbols::border;
 use ratatui::text::Line;
 use ratatui::widgets::Widget;
 
@@ -49,6 +50,43 @@ pub fn draw(
         if selected == Some(n) {
             buf.set_style(Rect::new(inner.x, y, inner.width, 1), highlight);
         }
+    }
+}
+
+/// The pane's border and title: the cells [`super::table::block`] draws (ratatui's `Block`,
+/// which also styled every cell inside with its default style, a no-op that cost a fifth of
+/// the panes' time).
+pub fn frame(buf: &mut Buffer, area: Rect, title: &Line, focused: bool) {
+    let area = area.intersection(buf.area);
+    if area.is_empty() {
+        return;
+    }
+    let (set, style) = if focused {
+        (border::THICK, theme::focus_border())
+    } else {
+        (border::ROUNDED, theme::border())
+    };
+    let (left, top) = (area.left(), area.top());
+    let (right, bottom) = (area.right() - 1, area.bottom() - 1);
+    let mut put = |x: u16, y: u16, symbol: &str| {
+        buf[(x, y)].set_symbol(symbol).set_style(style);
+    };
+    for y in top..=bottom {
+        put(left, y, set.vertical_left);
+        put(right, y, set.vertical_right);
+    }
+    for x in left..=right {
+        put(x, top, set.horizontal_top);
+        put(x, bottom, set.horizontal_bottom);
+    }
+    put(right, bottom, set.bottom_right);
+    put(right, top, set.top_right);
+    put(left, bottom, set.bottom_left);
+    put(left, top, set.top_left);
+    let room = area.width.saturating_sub(2);
+    if room > 0 {
+        let width = u16::try_from(title.width()).unwrap_or(u16::MAX).min(room);
+        write_line(buf, Rect::new(left + 1, top, width, 1), title);
     }
 }
 
@@ -262,5 +300,31 @@ mod tests {
             by_grid(inner, &cols, &rows, Some(1)),
             by_table(inner, &cols, &rows, Some(1))
         );
+    }
+
+    #[test]
+    fn the_border_and_title_are_ratatuis_blocks() {
+        let titles = [
+            crate::ui::table::title("Pods", "node-1 · cordoned", 40, Some("svc")),
+            Line::from(""),
+            Line::from("a title far longer than the narrow panes it is drawn in"),
+        ];
+        for (w, h) in [(1, 1), (2, 2), (1, 5), (7, 1), (12, 3), (40, 6), (90, 4)] {
+            for title in &titles {
+                for focused in [true, false] {
+                    let area = Rect::new(1, 1, w, h);
+                    let full = Rect::new(0, 0, w + 2, h + 2);
+                    let mut want = Buffer::empty(full);
+                    ratatui::widgets::Widget::render(
+                        crate::ui::table::block(title.clone(), focused),
+                        area,
+                        &mut want,
+                    );
+                    let mut got = Buffer::empty(full);
+                    super::frame(&mut got, area, title, focused);
+                    assert_eq!(got, want, "{w}x{h}, focused {focused}, {title:?}");
+                }
+            }
+        }
     }
 }

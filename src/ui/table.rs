@@ -103,12 +103,13 @@ pub fn block(title: Line<'static>, focused: bool) -> Block<'static> {
 /// A table cell: a line of styled spans, cut at the column's width.
 pub type Cell<'a> = Line<'a>;
 
-/// Renders `len` rows of which only `nav.offset..` (as many as fit) are built by `row(i)`.
+/// Renders `len` rows of which only `nav.offset..` (as many as fit) are built by `row(i)`,
+/// in a pane bordered as [`block`] with `title`.
 #[allow(clippy::too_many_arguments)]
 pub fn render<'a>(
     f: &mut Frame,
     area: Rect,
-    block: Block<'static>,
+    title: Line<'static>,
     cols: &[Col],
     len: usize,
     nav: Nav,
@@ -129,8 +130,8 @@ pub fn render<'a>(
     };
     let selected = (len > 0 && !rows.is_empty())
         .then(|| nav.selected.saturating_sub(nav.offset).min(rows.len() - 1));
-    let inner = block.inner(area);
-    f.render_widget(block, area);
+    let inner = Block::bordered().inner(area);
+    grid::frame(f.buffer_mut(), area, &title, focused);
     grid::draw(
         f.buffer_mut(),
         inner,

@@ -38,7 +38,7 @@ pub fn render(m: &Model, f: &mut Frame, area: Rect, focused: bool) {
     table::render(
         f,
         area,
-        table::block(title, focused),
+        title,
         &cols,
         m.views.pods.len(),
         m.nav(Table::Pods),

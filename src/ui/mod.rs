@@ -3,6 +3,7 @@
 pub mod columns;
 pub mod describe;
 pub mod dialogs;
+pub mod grid;
 pub mod help;
 pub mod panes;
 pub mod status_bar;

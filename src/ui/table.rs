@@ -2,15 +2,14 @@
 //! same per frame as 15. Columns drop out by priority when the terminal is narrow.
 
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Margin, Rect};
+use ratatui::layout::{Margin, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{
-    Block, BorderType, Borders, Cell, Paragraph, Row, Scrollbar, ScrollbarOrientation,
-    ScrollbarState, Table, TableState,
+    Block, BorderType, Borders, Paragraph, Scrollbar, ScrollbarOrientation, ScrollbarState,
 };
 
-use super::theme;
+use super::{grid, theme};
 use crate::app::model::Nav;
 
 /// A column: header, width, and priority (0 = always shown; higher drops first).
@@ -101,12 +100,16 @@ pub fn block(title: Line<'static>, focused: bool) -> Block<'static> {
         .title(title)
 }
 
-/// Renders `len` rows of which only `nav.offset..` (as many as fit) are built by `row(i)`.
+/// A table cell: a line of styled spans, cut at the column's width.
+pub type Cell<'a> = Line<'a>;
+
+/// Renders `len` rows of which only `nav.offset..` (as many as fit) are built by `row(i)`,
+/// in a pane bordered as [`block`] with `title`.
 #[allow(clippy::too_many_arguments)]
 pub fn render<'a>(
     f: &mut Frame,
     area: Rect,
-    block: Block<'static>,
+    title: Line<'static>,
     cols: &[Col],
     len: usize,
     nav: Nav,
@@ -119,42 +122,25 @@ pub fn render<'a>(
     let idx: Vec<usize> = keep.iter().map(|&(i, _)| i).collect();
     let height = area.height.saturating_sub(3) as usize;
     let end = (nav.offset + height).min(len);
-    let rows: Vec<Row> = (nav.offset.min(end)..end)
-        .map(|i| Row::new(row(i, &idx)))
-        .collect();
-    let mut widths: Vec<Constraint> = keep
-        .iter()
-        .map(|&(i, w)| {
-            if cols[i].flex {
-                Constraint::Min(w)
-            } else {
-                Constraint::Length(w)
-            }
-        })
-        .collect();
-    if !keep.iter().any(|&(i, _)| cols[i].flex) {
-        // Spare width goes to the right edge, not between columns.
-        widths.push(Constraint::Fill(1));
-    }
-    let header = Row::new(
-        keep.iter()
-            .map(|&(i, _)| Cell::from(cols[i].title).style(theme::header())),
-    );
+    let rows: Vec<Vec<Cell>> = (nav.offset.min(end)..end).map(|i| row(i, &idx)).collect();
     let highlight = if focused {
         theme::selected()
     } else {
         theme::selected_dim()
     };
-    let table = Table::new(rows, widths)
-        .header(header)
-        .block(block)
-        .column_spacing(1)
-        .row_highlight_style(highlight);
-    let mut state = TableState::default();
-    if len > 0 {
-        state.select(Some(nav.selected.saturating_sub(nav.offset)));
-    }
-    f.render_stateful_widget(table, area, &mut state);
+    let selected = (len > 0 && !rows.is_empty())
+        .then(|| nav.selected.saturating_sub(nav.offset).min(rows.len() - 1));
+    let inner = Block::bordered().inner(area);
+    grid::frame(f.buffer_mut(), area, &title, focused);
+    grid::draw(
+        f.buffer_mut(),
+        inner,
+        cols,
+        &keep,
+        &rows,
+        selected,
+        highlight,
+    );
     if len == 0 && area.height > 3 {
         let msg = Rect::new(area.x + 2, area.y + 2, area.width.saturating_sub(4), 1);
         f.render_widget(
@@ -202,5 +188,5 @@ pub fn title(name: &str, detail: &str, count: usize, filter: Option<&str>) -> Li
 
 /// A plain cell with a style.
 pub fn cell<'a>(text: impl Into<String>, style: Style) -> Cell<'a> {
-    Cell::from(Span::styled(text.into(), style))
+    Line::from(Span::styled(text.into(), style))
 }

@@ -37,7 +37,7 @@ pub fn render(m: &Model, f: &mut Frame, area: Rect, focused: bool) {
     table::render(
         f,
         area,
-        table::block(title, focused),
+        title,
         &cols,
         m.views.events.len(),
         m.nav(Table::Events),

@@ -3,14 +3,13 @@
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::Cell;
 
 use crate::app::cells::{UNKNOWN, pct, roles};
 use crate::app::model::{Model, PodCoverage, Table};
 use crate::cluster::age;
 use crate::cluster::index::NodeLoad;
 use crate::cluster::rows::{NodeReady, NodeRow};
-use crate::ui::table::{self, Col, fixed};
+use crate::ui::table::{self, Cell, Col, fixed};
 use crate::ui::theme;
 
 /// Every column of the pane, in order.
@@ -82,7 +81,7 @@ pub fn render(m: &Model, f: &mut Frame, area: Rect, focused: bool) {
     table::render(
         f,
         area,
-        table::block(title, focused),
+        title,
         &cols,
         m.views.nodes.len(),
         m.nav(Table::Nodes),

@@ -49,7 +49,7 @@ pub fn render(m: &Model, f: &mut Frame, area: Rect) {
     table::render(
         f,
         area,
-        table::block(title, true),
+        title,
         &cols,
         m.views.pdbs.len(),
         m.nav(Table::Pdbs),

@@ -3,13 +3,12 @@
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
-use ratatui::widgets::Cell;
 
 use crate::app::cells::restarts;
 use crate::app::model::{Model, PodScope, Table};
 use crate::cluster::age;
 use crate::cluster::rows::PodRow;
-use crate::ui::table::{self, Col, fixed, flex};
+use crate::ui::table::{self, Cell, Col, fixed, flex};
 use crate::ui::theme;
 
 /// Every column of the pane, in order.
@@ -39,7 +38,7 @@ pub fn render(m: &Model, f: &mut Frame, area: Rect, focused: bool) {
     table::render(
         f,
         area,
-        table::block(title, focused),
+        title,
         &cols,
         m.views.pods.len(),
         m.nav(Table::Pods),

@@ -93,6 +93,20 @@ pub fn frame(buf: &mut Buffer, area: Rect, title: &Line, focused: bool) {
 /// Each shown column's x (from the inside's left) and width: the layout ratatui's `Table`
 /// makes of the same constraints (spare width to a flexible column, else to the right edge).
 fn columns(cols: &[Col], keep: &[(usize, u16)], width: u16) -> Vec<Rect> {
+    let widths = constraints(cols, keep);
+    // Layout caches its answers: the same panes cost one solve, not one per frame.
+    let mut rects = Layout::horizontal(widths)
+        .flex(Flex::Start)
+        .spacing(1)
+        .split(Rect::new(0, 0, width, 1))
+        .to_vec();
+    rects.truncate(keep.len());
+    rects
+}
+
+/// The shown columns' constraints, as the panes gave them to ratatui's `Table`: a flexible
+/// column takes the spare width, else an empty last column does.
+fn constraints(cols: &[Col], keep: &[(usize, u16)]) -> Vec<Constraint> {
     let mut widths: Vec<Constraint> = keep
         .iter()
         .map(|&(i, w)| {
@@ -106,14 +120,7 @@ fn columns(cols: &[Col], keep: &[(usize, u16)], width: u16) -> Vec<Rect> {
     if !keep.iter().any(|&(i, _)| cols[i].flex) {
         widths.push(Constraint::Fill(1));
     }
-    // Layout caches its answers: the same panes cost one solve, not one per frame.
-    let mut rects = Layout::horizontal(widths)
-        .flex(Flex::Start)
-        .spacing(1)
-        .split(Rect::new(0, 0, width, 1))
-        .to_vec();
-    rects.truncate(keep.len());
-    rects
+    widths
 }
 
 /// Printable ASCII: one character per cell, of width one, no grapheme to join.
@@ -167,11 +174,12 @@ fn write_line(buf: &mut Buffer, area: Rect, line: &Line) {
 #[cfg(test)]
 mod tests {
     use ratatui::buffer::Buffer;
-    use ratatui::layout::{Constraint, Rect};
+    use ratatui::layout::Rect;
     use ratatui::style::{Color, Modifier, Style};
     use ratatui::text::{Line, Span};
     use ratatui::widgets::{Row, StatefulWidget, Table, TableState};
 
+    use super::constraints;
     use crate::ui::table::{Col, fit, fixed, flex};
     use crate::ui::theme;
 
@@ -183,19 +191,7 @@ mod tests {
         sel: Option<usize>,
     ) -> Buffer {
         let keep = fit(cols, inner.width);
-        let mut widths: Vec<Constraint> = keep
-            .iter()
-            .map(|&(i, w)| {
-                if cols[i].flex {
-                    Constraint::Min(w)
-                } else {
-                    Constraint::Length(w)
-                }
-            })
-            .collect();
-        if !keep.iter().any(|&(i, _)| cols[i].flex) {
-            widths.push(Constraint::Fill(1));
-        }
+        let widths = constraints(cols, &keep);
         let header = Row::new(
             keep.iter()
                 .map(|&(i, _)| ratatui::widgets::Cell::from(cols[i].title).style(theme::header())),

@@ -150,7 +150,8 @@ impl<'f> PodMatcher<'f> {
             || self.matches_rest(m, p)
     }
 
-    /// Whether the answer can change with the clock alone (an age matched).
+    /// Whether the answer can change with the clock alone: the text could occur in RESTARTS
+    /// or AGE, which count time.
     pub fn reads_clock(&self) -> bool {
         self.restarts || self.age
     }

@@ -127,7 +127,7 @@ fn rebuild_pods(m: &mut Model) {
         },
     };
     // The index holds exactly the cache's keys: a row is looked up only when the filter
-    // did not match its namespace or name (150,000 lookups cost what the target allows).
+    // did not match its namespace or name (at 150,000 pods the lookups are most of a key).
     let pods: Vec<Key> = keys
         .filter(|k| {
             m.namespace

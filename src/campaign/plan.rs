@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
-use crate::cluster::rows::{NodeRow, PdbRow, PodRow};
+use crate::cluster::rows::{ClusterPod, NodeRow, PdbRow, PodRow};
 use crate::drain::capacity::{self, Forecast};
 use crate::drain::plan::{DrainPlan, Severity, Verdict};
 use crate::drain::{ClusterView, DrainOptions, DsLookup, PlanInput, plan};
@@ -174,7 +174,7 @@ pub fn check_wave(
 ) -> WaveCheck {
     let marked = cordoned(wave, cluster.nodes);
     let node_refs: Vec<&NodeRow> = marked.iter().collect();
-    let pod_refs: Vec<&PodRow> = cluster.pods.iter().collect();
+    let pod_refs: Vec<&dyn ClusterPod> = cluster.pods.iter().map(|p| p as _).collect();
     let pdb_refs: Vec<&PdbRow> = cluster.pdbs.iter().collect();
     let mut by_node: HashMap<&str, Vec<&PodRow>> = HashMap::new();
     for p in cluster.pods {

@@ -14,8 +14,10 @@ use super::quantity;
 use super::raw;
 
 pub mod constraints;
+mod load;
 mod pod;
 pub use constraints::Constraints;
+pub use load::{ClusterPod, PodLoad};
 pub use pod::{Phase, PodRow, Toleration};
 
 /// Annotation kubelet puts on mirror pods of static pods.

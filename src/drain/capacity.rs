@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::cluster::rows::{NodeReady, NodeRow, PodRow, Taint};
+use crate::cluster::rows::{ClusterPod, NodeReady, NodeRow, PodRow, Taint};
 use crate::cluster::scheduling::{self, NodeLoad, Res};
 
 /// How many alternative nodes a placement names (a big pool of equal nodes ties everywhere).
@@ -266,7 +266,7 @@ pub struct Forecast<'a> {
 
 impl<'a> Forecast<'a> {
     /// The cluster as it is, minus the node being drained (`drained`).
-    pub fn new(drained: &str, nodes: &[&'a NodeRow], pods: &[&PodRow]) -> Self {
+    pub fn new<P: ClusterPod + ?Sized>(drained: &str, nodes: &[&'a NodeRow], pods: &[&P]) -> Self {
         let mut rooms: Vec<Room> = nodes
             .iter()
             .filter(|n| n.name() != drained)
@@ -286,9 +286,14 @@ impl<'a> Forecast<'a> {
             .map(|(i, r)| (r.node.name(), i))
             .collect();
         // Terminating pods still hold their node's resources, as for the scheduler.
-        for p in pods.iter().filter(|p| !p.phase.is_finished()) {
-            if let Some(&i) = p.node_name.as_deref().and_then(|n| index.get(n)) {
-                rooms[i].load.add(requests(p), 1);
+        for p in pods.iter().filter(|p| !p.finished()) {
+            if let Some(&i) = p.node().and_then(|n| index.get(n)) {
+                let (cpu, mem) = p.requests();
+                let req = Res {
+                    cpu: cpu as i64,
+                    mem: mem as i64,
+                };
+                rooms[i].load.add(req, 1);
             }
         }
         Forecast { rooms }

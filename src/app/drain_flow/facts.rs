@@ -3,7 +3,7 @@
 use jiff::Timestamp;
 
 use crate::app::model::{Model, WatchState};
-use crate::cluster::rows::{NodeReady, NodeRow, PodRow};
+use crate::cluster::rows::{ClusterPod, NodeReady, NodeRow, PodRow};
 use crate::cluster::watch::Kind;
 use crate::drain::journal::{self, ann};
 use crate::drain::options::DrainOptions;
@@ -48,7 +48,7 @@ pub fn plan_from_cache(m: &Model, node: &str, opts: &DrainOptions) -> Option<Dra
         .collect();
     let pdbs: Vec<_> = m.cache.pdbs.values().collect();
     let nodes: Vec<&NodeRow> = m.cache.nodes.values().collect();
-    let all: Vec<&PodRow> = m.cache.pods.values().collect();
+    let all: Vec<&dyn ClusterPod> = m.cache.pods.values().map(|p| p as _).collect();
     let checked = m.flow.daemonsets.as_ref().filter(|(n, _)| n == node);
     let lookup = |ns: &str, name: &str| {
         checked

@@ -26,7 +26,7 @@ pub enum Phase {
 }
 
 impl Phase {
-    fn parse(s: Option<&str>) -> Phase {
+    pub(super) fn parse(s: Option<&str>) -> Phase {
         match s {
             Some("Running") => Phase::Running,
             Some("Succeeded") => Phase::Succeeded,

@@ -17,15 +17,16 @@ use jiff::Timestamp;
 use super::capacity::CapacityReport;
 use super::filters::{self, DsLookup};
 use super::options::DrainOptions;
-use crate::cluster::rows::{NodeRow, PdbRow, PodRow};
+use crate::cluster::rows::{ClusterPod, NodeRow, PdbRow, PodRow};
 
 /// The rest of the cluster, for the placement forecast and the workload checks.
 #[derive(Debug, Clone, Copy)]
 pub struct ClusterView<'a> {
     /// All nodes (the drained one is ignored).
     pub nodes: &'a [&'a NodeRow],
-    /// All pods (those on the drained node are ignored where it matters).
-    pub pods: &'a [&'a PodRow],
+    /// All pods (those on the drained node are ignored where it matters): the cache's rows,
+    /// or the headless pre-flight's slimmer [`crate::cluster::rows::PodLoad`]s.
+    pub pods: &'a [&'a dyn ClusterPod],
 }
 
 /// Everything [`plan`] looks at.

@@ -125,12 +125,14 @@ fn groups(input: &PlanInput, pods: &[PodPlan], cap: &CapacityReport) -> BTreeMap
 fn ready_elsewhere(input: &PlanInput, c: ClusterView, groups: &mut BTreeMap<String, Group>) {
     let node = input.node.name();
     let cordoned = |name: &str| c.nodes.iter().any(|n| n.name() == name && n.unschedulable);
-    for p in c.pods.iter().filter(|p| {
-        p.node_name.as_deref().is_some_and(|n| n != node) && p.ready && !p.is_terminating()
-    }) {
-        if let Some(g) = p.controller().and_then(|c| groups.get_mut(&c.uid)) {
+    for p in c
+        .pods
+        .iter()
+        .filter(|p| p.node().is_some_and(|n| n != node) && p.serving())
+    {
+        if let Some(g) = p.controller_uid().and_then(|uid| groups.get_mut(uid)) {
             g.ready_elsewhere += 1;
-            let on = p.node_name.as_deref().unwrap_or_default();
+            let on = p.node().unwrap_or_default();
             if !cordoned(on) {
                 g.elsewhere_open = true;
             } else if !g.elsewhere_cordoned.iter().any(|n| n == on) {

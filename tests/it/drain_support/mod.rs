@@ -4,7 +4,7 @@
 pub mod proxy;
 pub mod sim;
 
-use kubedrain::cluster::rows::{NodeRow, PdbRow, PodRow};
+use kubedrain::cluster::rows::{ClusterPod, NodeRow, PdbRow, PodRow};
 use kubedrain::drain::plan::BlockKind;
 use kubedrain::drain::{
     ClusterView, DrainOptions, DrainPlan, DsLookup, PlanInput, PodAction, SkipReason, plan,
@@ -113,7 +113,7 @@ impl Case {
         let pods: Vec<&PodRow> = self.pods.iter().collect();
         let pdbs: Vec<&PdbRow> = self.pdbs.iter().collect();
         let nodes: Vec<&NodeRow> = self.others.iter().collect();
-        let other_pods: Vec<&PodRow> = self.other_pods.iter().collect();
+        let other_pods: Vec<&dyn ClusterPod> = self.other_pods.iter().map(|p| p as _).collect();
         plan(&PlanInput {
             node: &self.node,
             pods: &pods,

@@ -34,7 +34,10 @@ fn main() {
         update(&mut m, Msg::Key(KeyEvent::from(code)));
         m.refresh();
         t.draw(|f| kubedrain::ui::render(&m, f)).unwrap();
-        (s.elapsed().as_secs_f64() * 1000.0, m.views.pods.len())
+        let took = s.elapsed().as_secs_f64() * 1000.0;
+        // As the run loop does, once the frame is out.
+        m.after_frame();
+        (took, m.views.pods.len())
     };
     // As the scale harness gets there: `:pods`, then `a` for all namespaces.
     for c in ":pods".chars() {

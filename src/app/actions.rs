@@ -217,11 +217,14 @@ pub(super) fn set_filter(m: &mut Model, text: &str) {
     // Keep the node selection by name when filtering nodes.
     m.nav.insert(t, nav);
     let narrowed = t == Table::Pods
-        && before
-            .zip(m.filters.get(&t).cloned())
-            .is_some_and(|(before, now)| {
-                now.narrows(&before) && super::views::narrow_pods(m, &now)
-            });
+        && match (before, m.filters.get(&t).cloned()) {
+            // The view holds every pod in scope: any filter keeps what it matches of them.
+            (None, Some(now)) => super::views::narrow_pods(m, &now, false),
+            (Some(before), Some(now)) => {
+                now.narrows(&before) && super::views::narrow_pods(m, &now, true)
+            }
+            (_, None) => false,
+        };
     // Else only the filtered table (a new node selection rebuilds pods and events in turn).
     if !narrowed {
         m.dirty.mark(t);

@@ -8,6 +8,7 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use super::filter::Filter;
 use super::model::Model;
 use crate::cluster::age;
+use crate::cluster::cache::Pods;
 use crate::cluster::rows::{EventRow, NodeRow, PdbRow, PodRow};
 
 // Nodes.
@@ -98,12 +99,26 @@ const READY_CHARS: &str = "0123456789/";
 const AGE_CHARS: &str = "0123456789smhdy<unknow>";
 /// Every character RESTARTS can hold (`3`, `1 (77d ago)`).
 const RESTARTS_CHARS: &str = "0123456789smhdy<unknow> (ago)";
+/// Every character IP can hold (`10.0.3.7`, `fd00::1`, `<none>`).
+const IP_CHARS: &str = "0123456789abcdef.:<none>";
+/// The words STATUS and NODE show that are no pod's own string.
+const FIXED_WORDS: [&str; 7] = [
+    "Terminating",
+    "Pending",
+    "Running",
+    "Succeeded",
+    "Failed",
+    "Unknown",
+    "<none>",
+];
 
 /// `/` over the pods' columns: the same answer as `f.matches(&pod(m, p))`, for less. The
 /// NAMESPACE and NAME cells are read from the key (no row lookup), and READY, RESTARTS and
 /// AGE, formatted anew for each pod, only when the filter's text can occur in them.
 pub struct PodMatcher<'f> {
     f: &'f Filter,
+    /// The text may occur in STATUS, IP, NODE or the unschedulable message.
+    strings: bool,
     ready: bool,
     restarts: bool,
     age: bool,
@@ -114,10 +129,29 @@ impl<'f> PodMatcher<'f> {
     pub fn new(f: &'f Filter) -> Self {
         PodMatcher {
             f,
+            strings: true,
             ready: f.can_occur_in(READY_CHARS),
             restarts: f.can_occur_in(RESTARTS_CHARS),
             age: f.can_occur_in(AGE_CHARS),
         }
+    }
+
+    /// The matcher of `f` over the pods of `pods`: when no string their STATUS, IP, NODE or
+    /// message cells show can hold the text, a pod whose key does not match is not looked
+    /// up (at 150,000 pods, most of what a key typed costs).
+    pub fn for_pods(f: &'f Filter, pods: &Pods) -> Self {
+        let mut mt = PodMatcher::new(f);
+        // (A regex can occur anywhere: `can_occur_in` says so.)
+        mt.strings = f.can_occur_in(IP_CHARS)
+            || FIXED_WORDS.iter().any(|w| f.matches_cell(w))
+            || pods.shown_texts().any(|t| f.matches_cell(t));
+        mt
+    }
+
+    /// Whether a pod whose key the filter does not match must be looked up: the filter may
+    /// match another of its cells.
+    pub fn reads_rows(&self) -> bool {
+        self.strings || self.ready || self.restarts || self.age
     }
 
     /// Whether the filter matches the NAMESPACE or NAME of the pod under `key`.
@@ -134,7 +168,7 @@ impl<'f> PodMatcher<'f> {
             p.node_name.as_deref().unwrap_or("<none>"),
             p.unschedulable_message.as_deref().unwrap_or_default(),
         ];
-        borrowed.iter().any(|c| self.f.matches_cell(c))
+        (self.strings && borrowed.iter().any(|c| self.f.matches_cell(c)))
             || (self.ready && self.f.matches_cell(&ready(p)))
             || (self.restarts && self.f.matches_cell(&restarts(m, p)))
             || (self.age

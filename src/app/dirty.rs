@@ -195,6 +195,7 @@ fn pod_row_changed(m: &mut Model, key: &str) {
             }
         }
         (Ok(i), false) => {
+            m.views.pods_text = None;
             let gone = m.views.pods.remove(i);
             if clamp_pod_name_w(pod_name_width(&gone)) >= m.views.pod_name_w {
                 let widest = m.views.pods.iter().map(|k| pod_name_width(k)).max();
@@ -204,6 +205,7 @@ fn pod_row_changed(m: &mut Model, key: &str) {
             m.redraw = true;
         }
         (Err(i), true) => {
+            m.views.pods_text = None;
             let shared = m.cache.pods[key].shared_key().clone();
             m.views.pods.insert(i, shared);
             m.views.pod_name_w = m

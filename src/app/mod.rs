@@ -28,6 +28,7 @@ pub mod fixtures;
 pub mod flow_exec;
 #[cfg(any(test, feature = "test-support"))]
 pub mod flow_fixtures;
+pub mod key_text;
 pub mod keymap;
 pub mod layout;
 pub mod model;

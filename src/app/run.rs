@@ -229,6 +229,7 @@ async fn event_loop(
                 // The view-refresh part alone, to tell it from draw + write.
                 crate::benchlog::value("refresh", refreshed.as_micros());
             }
+            model.after_frame();
             model.redraw = false;
             urgent = false;
             last_frame = tokio::time::Instant::now();

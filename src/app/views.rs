@@ -4,6 +4,7 @@
 use jiff::Timestamp;
 
 use super::cells::{self, PodMatcher};
+use super::key_text::KeyText;
 use super::layout;
 use super::model::{Dirty, Filter, Model, Nav, PodScope, Table};
 use crate::cluster::index::Key;
@@ -113,7 +114,7 @@ pub fn pod_in_scope(m: &Model, key: &str, p: &PodRow) -> bool {
 fn rebuild_pods(m: &mut Model) {
     m.views.rebuilds.pods += 1;
     let f = filter(m, Table::Pods);
-    let matcher = f.as_ref().map(PodMatcher::new);
+    let matcher = f.as_ref().map(|f| PodMatcher::for_pods(f, &m.cache.pods));
     let idx = &m.cache.index;
     let keys: Box<dyn Iterator<Item = &Key>> = match m.pod_scope {
         PodScope::Node => match &m.selected_node {
@@ -128,21 +129,26 @@ fn rebuild_pods(m: &mut Model) {
     };
     // The index holds exactly the cache's keys: a row is looked up only when the filter
     // did not match its namespace or name (at 150,000 pods the lookups are most of a key).
-    let pods: Vec<Key> = keys
-        .filter(|k| {
-            m.namespace
-                .as_deref()
-                .is_none_or(|ns| key_namespace(k) == ns)
-        })
-        .filter(|k| matcher.as_ref().is_none_or(|mt| pod_key_matches(m, mt, k)))
-        .cloned()
-        .collect();
-    set_pods(m, pods);
+    let mut pods: Vec<Key> = Vec::new();
+    let mut text = KeyText::default();
+    for k in keys {
+        let listed = m
+            .namespace
+            .as_deref()
+            .is_none_or(|ns| key_namespace(k) == ns)
+            && matcher.as_ref().is_none_or(|mt| pod_key_matches(m, mt, k));
+        if listed {
+            text.push(k);
+            pods.push(k.clone());
+        }
+    }
+    set_pods(m, pods, text);
 }
 
 /// Whether the filter of `mt` matches pod `key`: its namespace or name, else its row.
 fn pod_key_matches(m: &Model, mt: &PodMatcher, key: &str) -> bool {
-    mt.matches_key(key) || m.cache.pods.get(key).is_some_and(|p| mt.matches_rest(m, p))
+    mt.matches_key(key)
+        || (mt.reads_rows() && m.cache.pods.get(key).is_some_and(|p| mt.matches_rest(m, p)))
 }
 
 /// The namespace in a pod key (`namespace/name`).
@@ -150,29 +156,61 @@ fn key_namespace(key: &str) -> &str {
     key.split_once('/').map_or("", |(ns, _)| ns)
 }
 
-/// Makes `pods` the pods view: its NAME width, and the selection kept in range.
-fn set_pods(m: &mut Model, pods: Vec<Key>) {
-    m.views.pod_name_w =
-        clamp_pod_name_w(pods.iter().map(|k| pod_name_width(k)).max().unwrap_or(0));
-    m.views.pods = pods;
+/// Makes `pods` (with `text`, the same keys) the pods view: its NAME width, and the
+/// selection kept in range. The keys it replaces are retired, not dropped.
+fn set_pods(m: &mut Model, pods: Vec<Key>, text: KeyText) {
+    debug_assert_eq!(pods.len(), text.len());
+    let widest = (0..text.len()).map(|i| pod_name_width(text.get(i))).max();
+    m.views.pod_name_w = clamp_pod_name_w(widest.unwrap_or(0));
+    let old = std::mem::replace(&mut m.views.pods, pods);
+    retire(m, old);
+    m.views.pods_text = Some(text);
     let nav = m.nav(Table::Pods);
     set_nav(m, Table::Pods, nav);
 }
 
-/// Applies a pods filter that narrows the one the view was built with (see
-/// [`Filter::narrows`]) by keeping the rows it still matches, instead of a rebuild over
-/// every pod: at 150,000 pods, typing on reads only what the previous key matched. The view
-/// must be up to date (not dirty) and the filter must not match on ages, which the clock
-/// alone changes since the view was made.
-pub fn narrow_pods(m: &mut Model, f: &Filter) -> bool {
-    let mt = PodMatcher::new(f);
-    if m.stale || m.dirty.nodes || m.dirty.pods || mt.reads_clock() {
+/// Keeps keys the view let go of until the frame is out (`Model::after_frame`); a caller
+/// that draws without saying so (tests, benchmarks) keeps the last few sets only.
+fn retire(m: &mut Model, keys: Vec<Key>) {
+    if keys.is_empty() {
+        return;
+    }
+    if m.views.retired.len() >= 8 {
+        m.views.retired.clear();
+    }
+    m.views.retired.push(keys);
+}
+
+/// Applies a pods filter to the rows of the view instead of every pod when those rows are
+/// all it can match: at 150,000 pods, each key typed reads only what the previous one
+/// matched. `from_filtered`: the view holds what a filter this one narrows matched (see
+/// [`Filter::narrows`]), else every pod in scope. The view must be up to date (not dirty).
+/// A filter that could match an age does not narrow a filtered view: the clock alone may
+/// have made a row the view left out match since.
+pub fn narrow_pods(m: &mut Model, f: &Filter, from_filtered: bool) -> bool {
+    let mt = PodMatcher::for_pods(f, &m.cache.pods);
+    if m.stale || m.dirty.nodes || m.dirty.pods || (from_filtered && mt.reads_clock()) {
         return false;
     }
-    let mut pods = std::mem::take(&mut m.views.pods);
-    pods.retain(|k| pod_key_matches(m, &mt, k));
+    let pods = std::mem::take(&mut m.views.pods);
+    // The keys' copy if it is in step (it is not after a pod came or went in place).
+    let text = m.views.pods_text.take().filter(|t| t.len() == pods.len());
+    let mut kept = Vec::new();
+    let mut kept_text = KeyText::default();
+    let mut gone = Vec::new();
+    for (i, k) in pods.into_iter().enumerate() {
+        let key = text.as_ref().map_or(&*k, |t| t.get(i));
+        let keep = pod_key_matches(m, &mt, key);
+        if keep {
+            kept_text.push(key);
+            kept.push(k);
+        } else {
+            gone.push(k);
+        }
+    }
+    retire(m, gone);
     m.views.rebuilds.pods_narrowed += 1;
-    set_pods(m, pods);
+    set_pods(m, kept, kept_text);
     true
 }
 

@@ -9,6 +9,7 @@ use std::collections::{BTreeMap, HashMap};
 use kube::ResourceExt;
 
 use super::index::{Index, Key};
+use super::pod_texts::PodTexts;
 use super::rows::{EventRow, NodeRow, PdbRow, PodRow};
 use super::watch::{Ev, Feed};
 
@@ -237,6 +238,8 @@ fn swap<M: Default>(staging: &mut Option<M>, live: &mut M) -> bool {
 #[derive(Debug, Default)]
 pub struct Pods {
     map: HashMap<Key, Box<PodRow>>,
+    /// The strings their STATUS, NODE and message cells show, kept with every change.
+    texts: PodTexts,
 }
 
 impl Pods {
@@ -272,14 +275,23 @@ impl Pods {
 
     /// Stores `p` under its key, returning the pod it replaces.
     pub fn insert(&mut self, p: PodRow) -> Option<PodRow> {
-        self.map
-            .insert(p.shared_key().clone(), Box::new(p))
-            .map(|b| *b)
+        self.texts.add(p.shown_texts());
+        let old = self.map.insert(p.shared_key().clone(), Box::new(p))?;
+        self.texts.remove(old.shown_texts());
+        Some(*old)
     }
 
     /// Removes the pod stored under `key`.
     pub fn remove(&mut self, key: &str) -> Option<PodRow> {
-        self.map.remove(key).map(|b| *b)
+        let old = self.map.remove(key)?;
+        self.texts.remove(old.shown_texts());
+        Some(*old)
+    }
+
+    /// Every distinct STATUS reason, NODE name and unschedulable message some pod shows
+    /// (see [`PodTexts`]).
+    pub fn shown_texts(&self) -> impl Iterator<Item = &str> {
+        self.texts.iter()
     }
 }
 

@@ -9,6 +9,7 @@ pub mod intern;
 pub mod labels;
 pub mod liveness;
 pub mod names;
+pub mod pod_texts;
 pub mod quantity;
 mod raw;
 pub mod rows;

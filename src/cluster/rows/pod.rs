@@ -450,6 +450,14 @@ impl PodRow {
         self.created
     }
 
+    /// The shared strings its STATUS, NODE and unschedulable-message cells may show (the
+    /// other cells are its key, numbers, an IP, or one of a few fixed words).
+    pub fn shown_texts(&self) -> impl Iterator<Item = &Arc<str>> {
+        [&self.reason, &self.node_name, &self.unschedulable_message]
+            .into_iter()
+            .flatten()
+    }
+
     /// kubectl's STATUS column: `Terminating` wins, then the reason, then the phase.
     pub fn status_text(&self) -> &str {
         if self.is_terminating() {

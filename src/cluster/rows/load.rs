@@ -6,13 +6,13 @@
 
 use std::borrow::Cow;
 use std::fmt;
-use std::sync::LazyLock;
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::Deserialize;
 use serde::de::{self, Deserializer, IgnoredAny, Visitor};
 
 use super::super::quantity;
+use super::pod::NO_META;
 use super::{Phase, PodRow};
 
 /// What the placement forecast and the workload checks read of each pod of the cluster.
@@ -95,31 +95,7 @@ impl PodLoad {
     }
 }
 
-static NO_META: LazyLock<ObjectMeta> = LazyLock::new(ObjectMeta::default);
-
-impl kube::Resource for PodLoad {
-    type DynamicType = ();
-    type Scope = kube::core::NamespaceResourceScope;
-    fn kind(_: &()) -> Cow<'_, str> {
-        Cow::Borrowed("Pod")
-    }
-    fn group(_: &()) -> Cow<'_, str> {
-        Cow::Borrowed("")
-    }
-    fn version(_: &()) -> Cow<'_, str> {
-        Cow::Borrowed("v1")
-    }
-    fn plural(_: &()) -> Cow<'_, str> {
-        Cow::Borrowed("pods")
-    }
-    /// Empty: the whole-cluster read needs no metadata back.
-    fn meta(&self) -> &ObjectMeta {
-        self.wire.as_deref().unwrap_or(&NO_META)
-    }
-    fn meta_mut(&mut self) -> &mut ObjectMeta {
-        self.wire.get_or_insert_with(Default::default)
-    }
-}
+super::pod::pod_resource!(PodLoad);
 
 impl<'de> Deserialize<'de> for PodLoad {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {

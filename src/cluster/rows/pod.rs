@@ -138,31 +138,42 @@ pub struct PodRow {
     pub image: Option<Arc<str>>,
 }
 
-static NO_META: LazyLock<ObjectMeta> = LazyLock::new(ObjectMeta::default);
+/// No metadata, for rows that hold none.
+pub(super) static NO_META: LazyLock<ObjectMeta> = LazyLock::new(ObjectMeta::default);
 
-impl kube::Resource for PodRow {
-    type DynamicType = ();
-    type Scope = kube::core::NamespaceResourceScope;
-    fn kind(_: &()) -> Cow<'_, str> {
-        Cow::Borrowed("Pod")
-    }
-    fn group(_: &()) -> Cow<'_, str> {
-        Cow::Borrowed("")
-    }
-    fn version(_: &()) -> Cow<'_, str> {
-        Cow::Borrowed("v1")
-    }
-    fn plural(_: &()) -> Cow<'_, str> {
-        Cow::Borrowed("pods")
-    }
-    /// Only the resourceVersion, and only before the row is cached: use the row's accessors.
-    fn meta(&self) -> &ObjectMeta {
-        self.wire.as_deref().unwrap_or(&NO_META)
-    }
-    fn meta_mut(&mut self) -> &mut ObjectMeta {
-        self.wire.get_or_insert_with(Default::default)
-    }
+/// `kube::Resource` (kind Pod, core/v1) for a slim pod type that keeps kube's metadata in
+/// its `wire` field only while it travels from the watch (the resourceVersion, if any).
+macro_rules! pod_resource {
+    ($row:ty) => {
+        impl kube::Resource for $row {
+            type DynamicType = ();
+            type Scope = kube::core::NamespaceResourceScope;
+            fn kind(_: &()) -> Cow<'_, str> {
+                Cow::Borrowed("Pod")
+            }
+            fn group(_: &()) -> Cow<'_, str> {
+                Cow::Borrowed("")
+            }
+            fn version(_: &()) -> Cow<'_, str> {
+                Cow::Borrowed("v1")
+            }
+            fn plural(_: &()) -> Cow<'_, str> {
+                Cow::Borrowed("pods")
+            }
+            /// Only the resourceVersion, and only before the row is cached: use the row's
+            /// accessors.
+            fn meta(&self) -> &ObjectMeta {
+                self.wire.as_deref().unwrap_or(&NO_META)
+            }
+            fn meta_mut(&mut self) -> &mut ObjectMeta {
+                self.wire.get_or_insert_with(Default::default)
+            }
+        }
+    };
 }
+pub(super) use pod_resource;
+
+pod_resource!(PodRow);
 
 fn sum_requests(containers: &[raw::Container]) -> (u64, u64) {
     containers.iter().fold((0, 0), |(c, m), ct| {

@@ -188,8 +188,11 @@ fn retire(m: &mut Model, keys: Vec<Key>) {
 /// A filter that could match an age does not narrow a filtered view: the clock alone may
 /// have made a row the view left out match since.
 pub fn narrow_pods(m: &mut Model, f: &Filter, from_filtered: bool) -> bool {
+    if m.stale || m.dirty.nodes || m.dirty.pods {
+        return false;
+    }
     let mt = PodMatcher::for_pods(f, &m.cache.pods);
-    if m.stale || m.dirty.nodes || m.dirty.pods || (from_filtered && mt.reads_clock()) {
+    if from_filtered && mt.reads_clock() {
         return false;
     }
     let pods = std::mem::take(&mut m.views.pods);

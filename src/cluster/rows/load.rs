@@ -12,7 +12,7 @@ use serde::Deserialize;
 use serde::de::{self, Deserializer, IgnoredAny, Visitor};
 
 use super::super::quantity;
-use super::pod::NO_META;
+use super::pod::{NO_META, pod_requests};
 use super::{Phase, PodRow};
 
 /// What the placement forecast and the workload checks read of each pod of the cluster.
@@ -100,21 +100,12 @@ super::pod::pod_resource!(PodLoad);
 impl<'de> Deserialize<'de> for PodLoad {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let w = wire::Pod::deserialize(d)?;
-        let sum = |cs: &[wire::Container]| {
-            cs.iter().fold((0, 0), |(c, m), ct| {
-                (
-                    c + ct.resources.requests.cpu,
-                    m + ct.resources.requests.memory,
-                )
-            })
-        };
-        let (cpu, mem) = sum(&w.spec.containers);
-        let (icpu, imem) = w
-            .spec
-            .init_containers
-            .iter()
-            .map(|c| sum(std::slice::from_ref(c)))
-            .fold((0, 0), |(a, b), (c, d)| (a.max(c), b.max(d)));
+        let requests =
+            |c: &wire::Container| (c.resources.requests.cpu, c.resources.requests.memory);
+        let (cpu_request_m, mem_request) = pod_requests(
+            w.spec.containers.iter().map(requests),
+            w.spec.init_containers.iter().map(requests),
+        );
         let ready = w
             .status
             .conditions
@@ -137,8 +128,8 @@ impl<'de> Deserialize<'de> for PodLoad {
                 .map(|o| o.uid.into_boxed_str()),
             finished: w.status.phase.is_finished(),
             serving: ready && w.metadata.deletion_timestamp.is_none(),
-            cpu_request_m: cpu.max(icpu),
-            mem_request: mem.max(imem),
+            cpu_request_m,
+            mem_request,
         })
     }
 }

@@ -175,20 +175,28 @@ pub(super) use pod_resource;
 
 pod_resource!(PodRow);
 
-fn sum_requests(containers: &[raw::Container]) -> (u64, u64) {
-    containers.iter().fold((0, 0), |(c, m), ct| {
-        let r = &ct.resources.requests;
-        (
-            c + r
-                .get("cpu")
-                .and_then(|q| quantity::cpu_millis(q))
-                .unwrap_or(0),
-            m + r
-                .get("memory")
-                .and_then(|q| quantity::bytes(q))
-                .unwrap_or(0),
-        )
-    })
+/// One container's CPU (millicores) and memory (bytes) requests; unparsable counts as 0.
+fn container_requests(ct: &raw::Container) -> (u64, u64) {
+    let r = &ct.resources.requests;
+    let get = |k: &str, parse: fn(&str) -> Option<u64>| r.get(k).and_then(|q| parse(q));
+    (
+        get("cpu", quantity::cpu_millis).unwrap_or(0),
+        get("memory", quantity::bytes).unwrap_or(0),
+    )
+}
+
+/// A pod's requests as the scheduler counts them: its containers' summed, or its largest
+/// init container's where that is larger (CPU and memory each on its own).
+pub(super) fn pod_requests(
+    containers: impl IntoIterator<Item = (u64, u64)>,
+    init_containers: impl IntoIterator<Item = (u64, u64)>,
+) -> (u64, u64) {
+    let sum = containers
+        .into_iter()
+        .fold((0, 0), |(a, b), (c, m)| (a + c, b + m));
+    init_containers
+        .into_iter()
+        .fold(sum, |(a, b), (c, m)| (a.max(c), b.max(m)))
 }
 
 /// kubectl's STATUS reason for a pod (its `printPod` logic, minus Terminating).
@@ -257,13 +265,10 @@ impl From<raw::Pod> for PodRow {
         // Long: one field of the row after another, from the raw pod.
         let phase = Phase::parse(p.status.phase.as_deref());
         let reason = pod_reason(&p, phase).map(|r| intern::str(&r));
-        let (cpu, mem) = sum_requests(&p.spec.containers);
-        let (icpu, imem) = p
-            .spec
-            .init_containers
-            .iter()
-            .map(|c| sum_requests(std::slice::from_ref(c)))
-            .fold((0, 0), |(a, b), (c, d)| (a.max(c), b.max(d)));
+        let (cpu_request_m, mem_request) = pod_requests(
+            p.spec.containers.iter().map(container_requests),
+            p.spec.init_containers.iter().map(container_requests),
+        );
         let statuses = &p.status.container_statuses;
         let last_restart = statuses
             .iter()
@@ -319,8 +324,8 @@ impl From<raw::Pod> for PodRow {
             pod_ip: p.status.pod_ip.filter(|s| !s.is_empty()).map(Into::into),
             host_ip: some_str(p.status.host_ip),
             nominated_node: some_str(p.status.nominated_node_name),
-            cpu_request_m: cpu.max(icpu),
-            mem_request: mem.max(imem),
+            cpu_request_m,
+            mem_request,
             empty_dirs: p
                 .spec
                 .volumes

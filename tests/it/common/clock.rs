@@ -18,6 +18,20 @@ pub async fn step(sim: &Simulator, secs: u64) {
     }
 }
 
+/// Freezes the clock once the controllers have indexed the store, and returns once a pass
+/// has been refused: any pass that was under way has ended, so the cluster holds still.
+pub async fn freeze(sim: &Simulator) {
+    assert!(sim.wait_controllers_ready(Duration::from_secs(30)));
+    let clock = sim.clock();
+    clock.freeze();
+    let refused = clock.refused_passes();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while clock.refused_passes() <= refused {
+        assert!(tokio::time::Instant::now() < deadline, "no controller pass");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
 /// Steps one simulated second at a time until `f` holds (at most `max` seconds).
 pub async fn step_until(
     sim: &Simulator,

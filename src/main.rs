@@ -258,7 +258,7 @@ async fn tui(cli: &Cli, drain_defaults: Option<OptionsForm>) -> color_eyre::Resu
             flow,
             ..Default::default()
         };
-        match run(conn, opts, kubedrain::ui::render).await? {
+        match run(conn, opts, kubedrain::ui::draw).await? {
             Some(next) => connect.context = Some(next),
             None => break Ok(()),
         }
@@ -369,7 +369,7 @@ async fn demo(
             drain_defaults,
             ..Default::default()
         },
-        kubedrain::ui::render,
+        kubedrain::ui::draw,
     )
     .await;
     drop(kc_file);

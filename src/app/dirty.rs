@@ -1,7 +1,8 @@
 //! What one watch event changes on screen. At 150,000 pods a pod event must not rebuild the
 //! node list or every view, and must not cost a frame unless something visible moved: this
 //! marks only the views whose inputs changed (`Model::dirty`), keeps the pods view in step
-//! in place, and sets `Model::redraw` only for a visible change.
+//! in place, and asks for a frame only for a visible change: the rows of one pane
+//! (`Model::damage`) when that is all it changed, else the whole screen (`Model::redraw`).
 
 use std::sync::Arc;
 
@@ -10,6 +11,7 @@ use kube::ResourceExt;
 use super::layout;
 use super::model::{Model, Table, View};
 use super::views::{self, clamp_pod_name_w, pod_name_width, set_nav};
+use crate::cluster::index::NodeLoad;
 use crate::cluster::rows::{NodeReady, PodRow};
 use crate::cluster::watch::{Ev, Feed};
 
@@ -103,19 +105,28 @@ fn event_shown(m: &Model, key: &str) -> bool {
 struct PodBefore {
     key: String,
     node: Option<Arc<str>>,
+    /// What its node's pods added up to (the node's counters on screen).
+    load: Option<NodeLoad>,
     last_node: Option<Arc<str>>,
     pending: usize,
 }
 
 impl PodBefore {
     fn capture(m: &Model, key: String) -> PodBefore {
+        let node = m.cache.pods.get(&key).and_then(|p| p.node_name.clone());
         PodBefore {
-            node: m.cache.pods.get(&key).and_then(|p| p.node_name.clone()),
+            load: node_load(m, node.as_deref()),
+            node,
             last_node: m.cache.index.last_node.get(key.as_str()).cloned(),
             pending: m.cache.index.pending.len(),
             key,
         }
     }
+}
+
+/// The counters of node `name` (pods, requests) as the nodes pane shows them.
+fn node_load(m: &Model, name: Option<&str>) -> Option<NodeLoad> {
+    name.and_then(|n| m.cache.index.load.get(n).copied())
 }
 
 /// Whether row `i` of table `t` is inside its pane.
@@ -138,6 +149,19 @@ fn nodes_filtered(m: &Model) -> bool {
         .is_some_and(|f| !f.text.is_empty())
 }
 
+/// Whether the pod's move or change altered the counters of a node on screen (its old or
+/// new node's pods and requests).
+fn counters_changed(m: &Model, b: &PodBefore, new_node: Option<&str>) -> bool {
+    let old_changed = b
+        .node
+        .as_deref()
+        .is_some_and(|n| node_load(m, Some(n)) != b.load && node_visible(m, n));
+    let new_changed = new_node.is_some_and(|n| {
+        (b.node.as_deref() != Some(n) || node_load(m, Some(n)) != b.load) && node_visible(m, n)
+    });
+    old_changed || new_changed
+}
+
 fn pod_changed(m: &mut Model, b: PodBefore) {
     let new_node = m.cache.pods.get(&b.key).and_then(|p| p.node_name.clone());
     // Dialogs (drain progress, plans) and the PDB view show facts derived from pods.
@@ -155,14 +179,10 @@ fn pod_changed(m: &mut Model, b: PodBefore) {
     if nodes_filtered(m) {
         m.dirty.nodes = true;
         m.redraw = true;
-    } else if m.stale
-        || m.dirty.nodes
-        || [b.node.as_deref(), new_node.as_deref()]
-            .into_iter()
-            .flatten()
-            .any(|n| node_visible(m, n))
-    {
+    } else if m.stale || m.dirty.nodes {
         m.redraw = true;
+    } else if counters_changed(m, &b, new_node.as_deref()) {
+        m.damage.nodes = true;
     }
     pod_row_changed(m, &b.key);
     // Events pane: the node's events include its pods' (by the node they were last on).
@@ -191,7 +211,7 @@ fn pod_row_changed(m: &mut Model, key: &str) {
     match (pos, listed) {
         (Ok(i), true) => {
             if row_visible(m, Table::Pods, i) {
-                m.redraw = true;
+                m.damage.pod_row(i);
             }
         }
         (Ok(i), false) => {

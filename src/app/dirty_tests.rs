@@ -75,12 +75,14 @@ fn an_invisible_pod_change_does_not_draw() {
     let mut m = big_model();
     assert!(m.nav(Table::Nodes).offset + crate::app::layout::table_rows(&m, Table::Nodes) < 30);
     restart(&mut m, "w30", 1);
-    assert!(!m.redraw, "w30 is neither selected nor on screen");
-    // Its node's counters are on screen once the nodes pane scrolls there.
+    assert!(!m.wants_frame(), "w30 is neither selected nor on screen");
+    // Selected (its node's row scrolled into view), its pod's row is redrawn, alone: a
+    // restart changes none of the node's counters.
     press(&mut m, KeyCode::Char('G'));
     m.redraw = false;
     restart(&mut m, "w39", 2);
-    assert!(m.redraw, "w39's row (and its pods) are on screen");
+    assert_eq!(m.damage.pod_rows, vec![0], "w39's pod is the pods pane's row 0");
+    assert!(!m.damage.nodes && !m.redraw, "{:?}", m.damage);
 }
 
 #[test]
@@ -91,9 +93,11 @@ fn a_visible_pod_change_draws() {
     let mut p = m.cache.pods[&key].clone();
     p.restarts += 1;
     feed(&mut m, Feed::Pods(Ev::Apply(p)));
-    assert!(m.redraw);
-    // A pod landing on a node whose row is visible changes its PODS counter.
-    m.redraw = false;
+    assert_eq!(m.damage.pod_rows, vec![0]);
+    assert!(!m.redraw, "one row, not the screen");
+    // A pod landing on a node whose row is visible changes its PODS counter: the nodes
+    // pane (the pod is not in the pods pane, which shows master0's).
+    m.damage = Default::default();
     feed(
         &mut m,
         Feed::Pods(Ev::Apply(pod(
@@ -104,9 +108,9 @@ fn a_visible_pod_change_draws() {
             1,
         ))),
     );
-    assert!(m.redraw, "node1's counters are on screen");
+    assert!(m.damage.nodes, "node1's counters are on screen");
+    assert!(m.damage.pod_rows.is_empty() && !m.redraw);
     // A new Pending pod changes the nodes title's pending count.
-    m.redraw = false;
     feed(
         &mut m,
         Feed::Pods(Ev::Apply(pod("default", "homeless", None, "Pending", 1))),

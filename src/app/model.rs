@@ -343,8 +343,10 @@ pub struct Model {
     pub stale: bool,
     /// Only these views must be rebuilt (watch events touch one view at a time).
     pub dirty: Dirty,
-    /// Something visible changed: render on this loop turn.
+    /// Something visible changed: render the whole screen on this loop turn.
     pub redraw: bool,
+    /// Changes that stay inside one pane's rows: render those alone (see `damage.rs`).
+    pub damage: super::damage::Damage,
     pub quit: bool,
     /// The maintenance workflow: dialogs, the live drain, the demo upgrade.
     pub flow: super::drain_flow::Flow,
@@ -408,6 +410,7 @@ impl Model {
             stale: true,
             dirty: Dirty::default(),
             redraw: true,
+            damage: Default::default(),
             quit: false,
             flow: Default::default(),
             versions: VersionsView::default(),
@@ -467,6 +470,11 @@ impl Model {
     /// Drops the keys the views let go of, once a frame is out (see `Views::retired`).
     pub fn after_frame(&mut self) {
         self.views.retired.clear();
+    }
+
+    /// Whether something on screen changed since the last frame.
+    pub fn wants_frame(&self) -> bool {
+        self.redraw || !self.damage.is_empty()
     }
 
     /// Rebuilds the views whose inputs changed since the last call.

@@ -6,8 +6,8 @@ use std::time::Duration;
 use color_eyre::Result;
 use futures::StreamExt;
 use jiff::Timestamp;
-use ratatui::Terminal;
 use ratatui::backend::CrosstermBackend;
+use ratatui::buffer::Buffer;
 use ratatui::crossterm::event::{Event, EventStream};
 use ratatui::crossterm::execute;
 use ratatui::crossterm::terminal::{
@@ -16,7 +16,9 @@ use ratatui::crossterm::terminal::{
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
+use super::damage::Damage;
 use super::model::{ConnInfo, Model};
+use super::screen::Screen;
 use super::msg::{Cmd, Msg};
 use super::update::update;
 use crate::cluster::client::Connection;
@@ -81,7 +83,7 @@ pub fn restore_terminal() {
 
 /// Owns raw mode and the alternate screen; restores them when dropped (quit and error paths).
 struct TerminalGuard {
-    terminal: Terminal<Backend>,
+    screen: Screen<Backend>,
 }
 
 /// Stdout is line-buffered with 1 KiB: a full 200×50 frame would take dozens of `write`s to
@@ -100,10 +102,17 @@ impl TerminalGuard {
             restore_terminal();
             return Err(e.into());
         }
-        let terminal = Terminal::new(CrosstermBackend::new(BufWriter::with_capacity(
-            OUT_BUFFER, out,
-        )))?;
-        Ok(TerminalGuard { terminal })
+        let size = match ratatui::crossterm::terminal::size() {
+            Ok(size) => size,
+            Err(e) => {
+                restore_terminal();
+                return Err(e.into());
+            }
+        };
+        let backend = CrosstermBackend::new(BufWriter::with_capacity(OUT_BUFFER, out));
+        Ok(TerminalGuard {
+            screen: Screen::new(backend, size),
+        })
     }
 }
 
@@ -114,8 +123,9 @@ impl Drop for TerminalGuard {
     }
 }
 
-/// Draws one frame of the model (`ui::render`; passed in, so `app` does not depend on `ui`).
-pub type Render = fn(&Model, &mut ratatui::Frame);
+/// Draws the model into a buffer, whole or only `Some(damage)` (`ui::draw`; passed in, so
+/// `app` does not depend on `ui`).
+pub type Render = fn(&Model, &mut Buffer, Option<&Damage>);
 
 /// Runs the TUI on `conn` until the user quits, drawing with `render`.
 /// Runs the TUI until it quits; `Some(context)` when `:ctx` asked to continue in another
@@ -171,9 +181,8 @@ pub async fn run(conn: Connection, opts: RunOptions, render: Render) -> Result<O
     exec.watch(model.generation, opts.namespace.as_deref());
     let health = spawn_health(conn.client.clone(), tx.clone(), HEALTH_EVERY);
     let mut guard = TerminalGuard::enter()?;
-    let size = guard.terminal.size()?;
-    model.size = (size.width, size.height);
-    let result = event_loop(&mut guard.terminal, model, rx, &mut exec, render).await;
+    model.size = guard.screen.size();
+    let result = event_loop(&mut guard.screen, model, rx, &mut exec, render).await;
     exec.stop();
     // A running campaign stops where it is (the journal says where; it is offered next time).
     exec.campaign.stop();
@@ -191,7 +200,7 @@ pub async fn run(conn: Connection, opts: RunOptions, render: Render) -> Result<O
 }
 
 async fn event_loop(
-    terminal: &mut Terminal<Backend>,
+    screen: &mut Screen<Backend>,
     mut model: Model,
     mut rx: mpsc::Receiver<Msg>,
     exec: &mut Executor,
@@ -218,25 +227,20 @@ async fn event_loop(
         if model.quit {
             return Ok(model.switch_context.take());
         }
-        if model.redraw && (urgent || last_frame.elapsed() >= gap) {
+        if model.wants_frame() && (urgent || last_frame.elapsed() >= gap) {
             // Frame time as the bench log reports it: view refresh + draw + terminal write.
             let started = std::time::Instant::now();
-            model.refresh();
-            let refreshed = started.elapsed();
-            terminal.draw(|f| render(&model, f))?;
+            screen.frame(&mut model, render)?;
             if crate::benchlog::enabled() {
                 crate::benchlog::value("frame", started.elapsed().as_micros());
-                // The view-refresh part alone, to tell it from draw + write.
-                crate::benchlog::value("refresh", refreshed.as_micros());
             }
             model.after_frame();
-            model.redraw = false;
             urgent = false;
             last_frame = tokio::time::Instant::now();
             gap = (started.elapsed() * GAP_PER_FRAME).clamp(MIN_GAP, FRAME_GAP);
         }
         // Only armed while a frame is owed, so an idle screen never wakes up.
-        let frame_due = model.redraw.then(|| last_frame + gap);
+        let frame_due = model.wants_frame().then(|| last_frame + gap);
         let first = tokio::select! {
             ev = input.next() => match ev {
                 Some(Ok(Event::Key(k))) => {

@@ -1,7 +1,7 @@
 //! The describe / YAML / events page: the body between header and footer, in a border,
 //! its lines wrapped (never cut) and scrolled as `app::describe` says.
 
-use ratatui::Frame;
+use crate::ui::canvas::Canvas;
 use ratatui::layout::{HorizontalAlignment, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
@@ -25,7 +25,7 @@ fn style(t: Tone) -> Style {
 }
 
 /// Draws the open page over `area` (the body).
-pub fn render(m: &Model, f: &mut Frame, area: Rect) {
+pub fn render(m: &Model, f: &mut Canvas, area: Rect) {
     let Some(page) = &m.describe.page else {
         return;
     };

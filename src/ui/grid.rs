@@ -15,15 +15,17 @@ use ratatui::widgets::Widget;
 use super::table::Col;
 use super::theme;
 
-/// Draws the header and `rows` (already windowed: row 0 is the first shown) in `inner`, the
-/// pane's inside; `keep` are the shown columns (index, width) and `selected` the highlighted
-/// row of `rows`.
+/// Draws the header (if `header`) and `rows` in `inner`, the pane's inside; each row is
+/// (its place in the window: 0 is the first shown, its cells). `keep` are the shown columns
+/// (index, width) and `selected` the highlighted place.
+#[allow(clippy::too_many_arguments)]
 pub fn draw(
     buf: &mut Buffer,
     inner: Rect,
     cols: &[Col],
     keep: &[(usize, u16)],
-    rows: &[Vec<Line>],
+    header: bool,
+    rows: &[(usize, Vec<Line>)],
     selected: Option<usize>,
     highlight: Style,
 ) {
@@ -32,22 +34,21 @@ pub fn draw(
         return;
     }
     let columns = columns(cols, keep, inner.width);
-    for (&(i, _), c) in keep.iter().zip(&columns) {
-        let cell = Rect::new(inner.x + c.x, inner.y, c.width, 1);
-        // The header's style covers the whole column, as a styled table cell does.
-        buf.set_style(cell, theme::header());
-        write_line(buf, cell, &Line::from(cols[i].title));
+    if header {
+        for (&(i, _), c) in keep.iter().zip(&columns) {
+            let cell = Rect::new(inner.x + c.x, inner.y, c.width, 1);
+            // The header's style covers the whole column, as a styled table cell does.
+            buf.set_style(cell, theme::header());
+            write_line(buf, cell, &Line::from(cols[i].title));
+        }
     }
-    let body = Rect {
-        y: inner.y + 1,
-        height: inner.height - 1,
-        ..inner
-    };
-    for (n, (cells, y)) in rows.iter().zip(body.rows().map(|r| r.y)).enumerate() {
+    let body_rows = inner.height as usize - 1;
+    for (n, cells) in rows.iter().filter(|(n, _)| *n < body_rows) {
+        let y = inner.y + 1 + *n as u16;
         for (line, c) in cells.iter().zip(&columns) {
             write_line(buf, Rect::new(inner.x + c.x, y, c.width, 1), line);
         }
-        if selected == Some(n) {
+        if selected == Some(*n) {
             buf.set_style(Rect::new(inner.x, y, inner.width, 1), highlight);
         }
     }
@@ -215,7 +216,8 @@ mod tests {
     ) -> Buffer {
         let keep = fit(cols, inner.width);
         let mut buf = Buffer::empty(Rect::new(0, 0, inner.right() + 1, inner.bottom() + 1));
-        super::draw(&mut buf, inner, cols, &keep, rows, sel, highlight());
+        let rows: Vec<(usize, Vec<Line>)> = rows.iter().cloned().enumerate().collect();
+        super::draw(&mut buf, inner, cols, &keep, true, &rows, sel, highlight());
         buf
     }
 

@@ -1,6 +1,6 @@
 //! The help overlay, generated from the keymap (the same table the keys are looked up in).
 
-use ratatui::Frame;
+use crate::ui::canvas::Canvas;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Borders, Clear, Paragraph};
@@ -130,7 +130,7 @@ fn balance(left: Vec<Section>, right: Vec<Section>, fits: usize) -> (Vec<Section
 
 /// Draws the help box centred over the screen: one column when it fits, else two (general
 /// keys left, pane keys and commands right), so 80×24 shows everything.
-pub fn render(m: &Model, f: &mut Frame, area: Rect) {
+pub fn render(m: &Model, f: &mut Canvas, area: Rect) {
     // Long: the help's sections in the order they are drawn (describe page, workflow, demo).
     // The describe page has the keyboard: its keys are the ones that work.
     if m.describe.page.is_some() {
@@ -219,7 +219,7 @@ pub fn render(m: &Model, f: &mut Frame, area: Rect) {
 }
 
 /// The help box, centred: one column, or two.
-fn draw(f: &mut Frame, area: Rect, left: Vec<Line<'static>>, right: Option<Vec<Line<'static>>>) {
+fn draw(f: &mut Canvas, area: Rect, left: Vec<Line<'static>>, right: Option<Vec<Line<'static>>>) {
     let rows = left.len().max(right.as_ref().map_or(0, |r| r.len())) as u16;
     let widest = |ls: &[Line]| ls.iter().map(Line::width).max().unwrap_or(0) as u16;
     let want_w = match &right {

@@ -1,5 +1,6 @@
 //! Rendering: panes, help and theme. Pure functions of the model.
 
+pub mod canvas;
 pub mod columns;
 pub mod describe;
 pub mod dialogs;
@@ -11,7 +12,11 @@ pub mod table;
 pub mod theme;
 pub mod wrap;
 
+#[cfg(test)]
+mod screen_tests;
+
 use ratatui::Frame;
+use ratatui::buffer::Buffer;
 
 use crate::app::layout;
 use crate::app::panel::{self, Panel};
@@ -19,13 +24,42 @@ use ratatui::layout::{HorizontalAlignment, Rect};
 use ratatui::text::Line;
 use ratatui::widgets::{Paragraph, Wrap};
 
+use crate::app::damage::Damage;
 use crate::app::model::{Model, Overlay, Pane, View};
+use canvas::Canvas;
 
 /// Smallest usable terminal.
-pub const MIN_SIZE: (u16, u16) = (60, 15);
+pub use crate::app::damage::MIN_SIZE;
 
-/// Draws the whole screen for `m`.
+/// Draws the whole screen for `m` (ratatui's `Terminal::draw`, as tests use it).
 pub fn render(m: &Model, f: &mut Frame) {
+    draw(m, f.buffer_mut(), None);
+}
+
+/// Draws `m` into `buf`: the whole screen, or with `damage` only the pane rows it names
+/// (`buf` already holds the rest of the screen; `app::damage` says when that may be).
+pub fn draw(m: &Model, buf: &mut Buffer, damage: Option<&Damage>) {
+    let f = &mut Canvas::new(buf);
+    match damage {
+        None => whole(m, f),
+        Some(d) => part(m, f, d),
+    }
+}
+
+/// The panes `d` names, and in the pods pane only the rows it names.
+fn part(m: &Model, f: &mut Canvas, d: &Damage) {
+    let l = layout::split(m, f.area());
+    let in_panel = panel::focused(m).is_some();
+    if d.nodes {
+        panes::nodes::render(m, f, l.nodes, m.focus == Pane::Nodes && !in_panel);
+    }
+    if !d.pod_rows.is_empty() {
+        let focused = m.focus == Pane::Pods && !in_panel;
+        panes::pods::render_rows(m, f, l.pods, focused, Some(&d.pod_rows));
+    }
+}
+
+fn whole(m: &Model, f: &mut Canvas) {
     let area = f.area();
     if area.width < MIN_SIZE.0 || area.height < MIN_SIZE.1 {
         too_small(f, area);
@@ -63,7 +97,7 @@ pub fn render(m: &Model, f: &mut Frame) {
     }
 }
 
-fn too_small(f: &mut Frame, area: Rect) {
+fn too_small(f: &mut Canvas, area: Rect) {
     let text = vec![
         Line::from("terminal too small"),
         Line::from(format!(

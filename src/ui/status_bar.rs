@@ -1,7 +1,7 @@
 //! The header (where we are connected and how well) and the footer (key hints generated from
 //! the keymap, or the filter / command line, or a flash message).
 
-use ratatui::Frame;
+use crate::ui::canvas::Canvas;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
@@ -49,7 +49,7 @@ fn clock(t: jiff::Timestamp) -> String {
 }
 
 /// Draws the header line.
-pub fn header(m: &Model, f: &mut Frame, area: Rect) {
+pub fn header(m: &Model, f: &mut Canvas, area: Rect) {
     // Groups in priority order: a group is shown only if it fits whole, and the connection
     // state is always shown (it is what an operator must never miss).
     let sep = || Span::styled(" · ", theme::dim());
@@ -124,7 +124,7 @@ pub fn header(m: &Model, f: &mut Frame, area: Rect) {
 }
 
 /// Draws the footer line.
-pub fn footer(m: &Model, f: &mut Frame, area: Rect) {
+pub fn footer(m: &Model, f: &mut Canvas, area: Rect) {
     let line = match &m.input {
         Input::Filter(text) => {
             let mut spans = vec![

@@ -1,7 +1,7 @@
 //! A windowed table: rows are built only for what fits on screen, so 150,000 pods cost the
 //! same per frame as 15. Columns drop out by priority when the terminal is narrow.
 
-use ratatui::Frame;
+use crate::ui::canvas::Canvas;
 use ratatui::layout::{Margin, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
@@ -104,10 +104,11 @@ pub fn block(title: Line<'static>, focused: bool) -> Block<'static> {
 pub type Cell<'a> = Line<'a>;
 
 /// Renders `len` rows of which only `nav.offset..` (as many as fit) are built by `row(i)`,
-/// in a pane bordered as [`block`] with `title`.
+/// in a pane bordered as [`block`] with `title`. With `only`, just those rows are built and
+/// written (over a buffer that holds the rest of the pane; the border is written again).
 #[allow(clippy::too_many_arguments)]
 pub fn render<'a>(
-    f: &mut Frame,
+    f: &mut Canvas,
     area: Rect,
     title: Line<'static>,
     cols: &[Col],
@@ -115,6 +116,7 @@ pub fn render<'a>(
     nav: Nav,
     focused: bool,
     empty: &str,
+    only: Option<&[usize]>,
     row: impl Fn(usize, &[usize]) -> Vec<Cell<'a>>,
 ) {
     let inner_w = area.width.saturating_sub(2);
@@ -122,14 +124,22 @@ pub fn render<'a>(
     let idx: Vec<usize> = keep.iter().map(|&(i, _)| i).collect();
     let height = area.height.saturating_sub(3) as usize;
     let end = (nav.offset + height).min(len);
-    let rows: Vec<Vec<Cell>> = (nav.offset.min(end)..end).map(|i| row(i, &idx)).collect();
+    let window = nav.offset.min(end)..end;
+    let rows: Vec<(usize, Vec<Cell>)> = match only {
+        None => window.clone().map(|i| (i - window.start, row(i, &idx))).collect(),
+        Some(only) => only
+            .iter()
+            .filter(|i| window.contains(i))
+            .map(|&i| (i - window.start, row(i, &idx)))
+            .collect(),
+    };
     let highlight = if focused {
         theme::selected()
     } else {
         theme::selected_dim()
     };
-    let selected = (len > 0 && !rows.is_empty())
-        .then(|| nav.selected.saturating_sub(nav.offset).min(rows.len() - 1));
+    let selected = (len > 0 && !window.is_empty())
+        .then(|| nav.selected.saturating_sub(nav.offset).min(window.len() - 1));
     let inner = Block::bordered().inner(area);
     grid::frame(f.buffer_mut(), area, &title, focused);
     grid::draw(
@@ -137,6 +147,7 @@ pub fn render<'a>(
         inner,
         cols,
         &keep,
+        only.is_none(),
         &rows,
         selected,
         highlight,

@@ -1,6 +1,6 @@
 //! The campaign's dialogs: the form (`C`) and the plan it makes before anything changes.
 
-use ratatui::Frame;
+use crate::ui::canvas::Canvas;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
@@ -59,7 +59,7 @@ fn wrapped_height(lines: &[Line], width: u16) -> u16 {
 }
 
 /// Draws the campaign dialog `d`.
-pub fn dialog(m: &Model, f: &mut Frame, d: &CampaignDialog) {
+pub fn dialog(m: &Model, f: &mut Canvas, d: &CampaignDialog) {
     match d {
         CampaignDialog::Form(form) => form_dialog(m, f, form, false),
         CampaignDialog::Preparing(form) => form_dialog(m, f, form, true),
@@ -78,7 +78,7 @@ fn value(form: &CampaignForm, i: usize) -> String {
     }
 }
 
-fn form_dialog(m: &Model, f: &mut Frame, form: &CampaignForm, preparing: bool) {
+fn form_dialog(m: &Model, f: &mut Canvas, form: &CampaignForm, preparing: bool) {
     let mut lines = vec![Line::raw("")];
     for (i, name) in FIELDS.iter().enumerate() {
         let at = i == form.field;
@@ -133,7 +133,7 @@ fn form_dialog(m: &Model, f: &mut Frame, form: &CampaignForm, preparing: bool) {
     f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
 }
 
-fn plan_dialog(m: &Model, f: &mut Frame, plan: &PlanView, scroll: usize) {
+fn plan_dialog(m: &Model, f: &mut Canvas, plan: &PlanView, scroll: usize) {
     // The verdict first, so it stays in view however long the plan is.
     let mut lines = vec![match &plan.held {
         Some(r) => Line::from(Span::styled(format!("✖ held: {r}"), theme::bad())),

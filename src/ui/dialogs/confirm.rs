@@ -1,6 +1,6 @@
 //! The cordon and uncordon confirmations: what changes, and what the node looks like now.
 
-use ratatui::Frame;
+use crate::ui::canvas::Canvas;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
@@ -12,7 +12,7 @@ use crate::cluster::age;
 use crate::cluster::rows::NodeReady;
 use crate::ui::theme;
 
-pub(super) fn cordon(m: &Model, f: &mut Frame, area: Rect, node: &str) {
+pub(super) fn cordon(m: &Model, f: &mut Canvas, area: Rect, node: &str) {
     let (stay, others) = drain_flow::node_pods(m, node);
     let running = others.len();
     let fixed = stay
@@ -52,7 +52,7 @@ pub(super) fn cordon(m: &Model, f: &mut Frame, area: Rect, node: &str) {
     f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
 }
 
-pub(super) fn uncordon(m: &Model, f: &mut Frame, area: Rect, x: &UncordonFacts) {
+pub(super) fn uncordon(m: &Model, f: &mut Canvas, area: Rect, x: &UncordonFacts) {
     let lines = uncordon_lines(m, x);
     let h = lines.len() as u16 + 1;
     let inner = popup(

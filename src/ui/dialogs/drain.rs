@@ -2,7 +2,7 @@
 //! terminating (grace countdown) → gone → its replacement elsewhere; a gauge of pods left,
 //! elapsed time and the timeout countdown; and, at the end, what state the node is in.
 
-use ratatui::Frame;
+use crate::ui::canvas::Canvas;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Borders, Clear, Paragraph, Wrap};
@@ -60,7 +60,7 @@ fn gauge(done: usize, total: usize, width: usize) -> Vec<Span<'static>> {
 }
 
 /// Draws the drain panel into `area` (below the nodes pane); its keys only when `focused`.
-pub fn render(m: &Model, f: &mut Frame, area: Rect, focused: bool) {
+pub fn render(m: &Model, f: &mut Canvas, area: Rect, focused: bool) {
     let Some(live) = &m.flow.live else {
         return;
     };
@@ -87,7 +87,7 @@ pub fn unfocused_panel_hint(end: &'static str) -> Vec<Span<'static>> {
 pub fn render_live(
     m: &Model,
     live: &LiveDrain,
-    f: &mut Frame,
+    f: &mut Canvas,
     area: Rect,
     keys: Line<'static>,
     focused: bool,

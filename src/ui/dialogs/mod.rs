@@ -8,7 +8,7 @@ mod drain_rows;
 pub mod picker;
 pub mod plan;
 
-use ratatui::Frame;
+use crate::ui::canvas::Canvas;
 use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
@@ -22,7 +22,7 @@ use crate::cluster::age;
 use crate::drain::journal::Pending;
 
 /// Draws whatever the workflow shows over the screen.
-pub fn render(m: &Model, f: &mut Frame, l: &Areas) {
+pub fn render(m: &Model, f: &mut Canvas, l: &Areas) {
     if let Some(d) = &m.flow.dialog {
         dialog(m, f, l, d);
     }
@@ -34,7 +34,7 @@ pub fn render(m: &Model, f: &mut Frame, l: &Areas) {
     }
 }
 
-fn dialog(m: &Model, f: &mut Frame, l: &Areas, d: &Dialog) {
+fn dialog(m: &Model, f: &mut Canvas, l: &Areas, d: &Dialog) {
     let area = f.area();
     match d {
         // A pane of the main view (drawn with the panes), not an overlay.
@@ -68,7 +68,7 @@ fn dialog(m: &Model, f: &mut Frame, l: &Areas, d: &Dialog) {
 }
 
 /// "Quit while a drain runs?": what quitting does to the node, before it happens.
-fn quit(m: &Model, f: &mut Frame, area: Rect, node: &str) {
+fn quit(m: &Model, f: &mut Canvas, area: Rect, node: &str) {
     const WIDTH: u16 = 64;
     let name = || Span::styled(node.to_string(), theme::title());
     let lines = if m.campaign.running() {
@@ -205,7 +205,7 @@ pub fn hint_line(hints: Vec<(String, &'static str)>) -> Line<'static> {
 #[allow(clippy::too_many_arguments)]
 fn popup(
     m: &Model,
-    f: &mut Frame,
+    f: &mut Canvas,
     area: Rect,
     w: u16,
     h: u16,
@@ -219,7 +219,7 @@ fn popup(
 /// A centred box of at most `w`×`h` inner cells with `keys` on its bottom border; returns
 /// its inner area.
 pub fn popup_keys(
-    f: &mut Frame,
+    f: &mut Canvas,
     area: Rect,
     (w, h): (u16, u16),
     title: &str,
@@ -280,7 +280,7 @@ pub fn ellipsize(s: &str, w: usize) -> String {
     }
 }
 
-fn options(m: &Model, f: &mut Frame, area: Rect, form: &OptionsForm) {
+fn options(m: &Model, f: &mut Canvas, area: Rect, form: &OptionsForm) {
     let wide = area.width >= 100;
     let inline_help = wide;
     let mut lines = vec![Line::raw("")];
@@ -350,7 +350,7 @@ fn options(m: &Model, f: &mut Frame, area: Rect, form: &OptionsForm) {
 
 fn resume(
     m: &Model,
-    f: &mut Frame,
+    f: &mut Canvas,
     area: Rect,
     items: &[crate::drain::journal::Unfinished],
     selected: usize,

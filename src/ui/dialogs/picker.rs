@@ -1,7 +1,7 @@
 //! The `:ns` / `:ctx` picker: the filter typed so far, the entries it lets through (the
 //! selected one highlighted, the current one marked), and its keys on the bottom border.
 
-use ratatui::Frame;
+use crate::ui::canvas::Canvas;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
@@ -10,7 +10,7 @@ use crate::app::picker::Picker;
 use crate::ui::theme;
 
 /// Draws `p` in the middle of the screen.
-pub fn render(p: &Picker, f: &mut Frame) {
+pub fn render(p: &Picker, f: &mut Canvas) {
     let area = f.area();
     let shown = p.shown();
     let label_w = p

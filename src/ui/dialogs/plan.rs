@@ -2,7 +2,7 @@
 //! you (PDBs at 0, pods under two PDBs, emptyDir data, no room, hanging terminations), and
 //! whether the drain may start.
 
-use ratatui::Frame;
+use crate::ui::canvas::Canvas;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Borders, Clear, Paragraph};
@@ -235,7 +235,7 @@ pub fn lines(
 /// Draws the plan over the body.
 pub fn render(
     m: &Model,
-    f: &mut Frame,
+    f: &mut Canvas,
     area: Rect,
     form: &OptionsForm,
     plan: &DrainPlan,

@@ -1,7 +1,7 @@
 //! The campaign view (`:campaign`): per node a row of phases with their times, what the
 //! campaign waits for, the wave's forecast, and the selected node's live drain below.
 
-use ratatui::Frame;
+use crate::ui::canvas::Canvas;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
@@ -16,7 +16,7 @@ use crate::ui::dialogs::drain::render_live;
 use crate::ui::theme;
 
 /// Draws the campaign view over the whole body.
-pub fn render(m: &Model, f: &mut Frame, area: Rect) {
+pub fn render(m: &Model, f: &mut Canvas, area: Rect) {
     let Some(run) = &m.campaign.run else {
         return unfinished(m, f, area);
     };
@@ -30,7 +30,7 @@ pub fn render(m: &Model, f: &mut Frame, area: Rect) {
 }
 
 /// Draws the campaign panel between the nodes and pods panes; `focused`: it has the keys.
-pub fn render_panel(m: &Model, f: &mut Frame, area: Rect, focused: bool) {
+pub fn render_panel(m: &Model, f: &mut Canvas, area: Rect, focused: bool) {
     let Some(run) = &m.campaign.run else {
         return;
     };
@@ -62,7 +62,7 @@ pub fn render_panel(m: &Model, f: &mut Frame, area: Rect, focused: bool) {
 
 /// The node table, what the campaign waits for, and the selected node's drain when there
 /// is room for it.
-fn body(m: &Model, run: &CampaignRun, f: &mut Frame, area: Rect, block: Block) {
+fn body(m: &Model, run: &CampaignRun, f: &mut Canvas, area: Rect, block: Block) {
     let inner = block.inner(area);
     f.render_widget(block, area);
     let inner = Rect::new(
@@ -189,7 +189,7 @@ fn after_text(after: Option<&str>, compact: bool) -> String {
         .to_string()
 }
 
-fn phases_table(run: &CampaignRun, f: &mut Frame, area: Rect) {
+fn phases_table(run: &CampaignRun, f: &mut Canvas, area: Rect) {
     let name_w = run
         .nodes
         .iter()
@@ -327,7 +327,7 @@ fn info_lines(run: &CampaignRun) -> Vec<Line<'static>> {
 }
 
 /// No campaign ran in this session: the unfinished one from the journal, if any.
-fn unfinished(m: &Model, f: &mut Frame, area: Rect) {
+fn unfinished(m: &Model, f: &mut Canvas, area: Rect) {
     let block = Block::default()
         .borders(Borders::ALL)
         .border_type(BorderType::Thick)

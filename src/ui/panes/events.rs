@@ -1,6 +1,6 @@
 //! The events pane: newest first, for the selected node and its pods, or all.
 
-use ratatui::Frame;
+use crate::ui::canvas::Canvas;
 use ratatui::layout::Rect;
 
 use crate::app::cells::object;
@@ -20,7 +20,7 @@ pub const COLS: &[Col] = &[
 ];
 
 /// Draws the events pane.
-pub fn render(m: &Model, f: &mut Frame, area: Rect, focused: bool) {
+pub fn render(m: &Model, f: &mut Canvas, area: Rect, focused: bool) {
     let filter = m.filters.get(&Table::Events).map(|f| f.text.as_str());
     let detail = if m.events_all {
         "all".to_string()
@@ -47,6 +47,7 @@ pub fn render(m: &Model, f: &mut Frame, area: Rect, focused: bool) {
         } else {
             "no events"
         },
+        None,
         |i, keep| {
             let Some(e) = m.cache.events.get(&m.views.events[i]) else {
                 return Vec::new();

@@ -1,6 +1,6 @@
 //! The nodes pane.
 
-use ratatui::Frame;
+use crate::ui::canvas::Canvas;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 
@@ -60,7 +60,7 @@ fn status_cell(n: &NodeRow) -> Cell<'static> {
 }
 
 /// Draws the nodes pane.
-pub fn render(m: &Model, f: &mut Frame, area: Rect, focused: bool) {
+pub fn render(m: &Model, f: &mut Canvas, area: Rect, focused: bool) {
     let filter = m.filters.get(&Table::Nodes).map(|f| f.text.as_str());
     let marked = &m.campaign.marked;
     let detail = title_detail(m);
@@ -87,6 +87,7 @@ pub fn render(m: &Model, f: &mut Frame, area: Rect, focused: bool) {
         m.nav(Table::Nodes),
         focused,
         empty,
+        None,
         |i, keep| {
             let Some(n) = m.cache.nodes.get(&m.views.nodes[i]) else {
                 return Vec::new();

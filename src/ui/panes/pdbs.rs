@@ -1,6 +1,6 @@
 //! The PodDisruptionBudgets view (`:pdb`): what will block a drain.
 
-use ratatui::Frame;
+use crate::ui::canvas::Canvas;
 use ratatui::layout::Rect;
 
 use crate::app::cells;
@@ -21,7 +21,7 @@ pub const COLS: &[Col] = &[
 ];
 
 /// Draws the PDB view over the whole body.
-pub fn render(m: &Model, f: &mut Frame, area: Rect) {
+pub fn render(m: &Model, f: &mut Canvas, area: Rect) {
     let filter = m.filters.get(&Table::Pdbs).map(|f| f.text.as_str());
     let blocking = m
         .cache
@@ -55,6 +55,7 @@ pub fn render(m: &Model, f: &mut Frame, area: Rect) {
         m.nav(Table::Pdbs),
         true,
         "no PodDisruptionBudgets",
+        None,
         |i, keep| {
             let Some(p) = m.cache.pdbs.get(&m.views.pdbs[i]) else {
                 return Vec::new();

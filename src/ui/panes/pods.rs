@@ -1,7 +1,7 @@
 //! The pods pane: `kubectl get pods -o wide` columns for the selected node, all pods, or
 //! Pending pods cluster-wide.
 
-use ratatui::Frame;
+use crate::ui::canvas::Canvas;
 use ratatui::layout::Rect;
 
 use crate::app::cells::restarts;
@@ -25,7 +25,12 @@ pub const COLS: &[Col] = &[
 ];
 
 /// Draws the pods pane.
-pub fn render(m: &Model, f: &mut Frame, area: Rect, focused: bool) {
+pub fn render(m: &Model, f: &mut Canvas, area: Rect, focused: bool) {
+    render_rows(m, f, area, focused, None);
+}
+
+/// Draws the pods pane, or with `only` just those rows of the view (and the border).
+pub fn render_rows(m: &Model, f: &mut Canvas, area: Rect, focused: bool, only: Option<&[usize]>) {
     let filter = m.filters.get(&Table::Pods).map(|f| f.text.as_str());
     let (name, detail, empty) = scope_title(m);
     let title = table::title(name, &detail, m.views.pods.len(), filter);
@@ -44,6 +49,7 @@ pub fn render(m: &Model, f: &mut Frame, area: Rect, focused: bool) {
         m.nav(Table::Pods),
         focused,
         &empty,
+        only,
         |i, keep| {
             let Some(p) = m.cache.pods.get(&m.views.pods[i]) else {
                 return Vec::new();

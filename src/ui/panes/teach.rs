@@ -2,7 +2,7 @@
 //! (`:log`: every step, action and message with its time).
 
 use jiff::tz::TimeZone;
-use ratatui::Frame;
+use crate::ui::canvas::Canvas;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
@@ -61,7 +61,7 @@ fn rows(lines: &[Line], width: u16) -> usize {
 }
 
 /// The narration pane: the newest steps and actions that fit, the newest at the bottom.
-pub fn render(m: &Model, f: &mut Frame, area: Rect) {
+pub fn render(m: &Model, f: &mut Canvas, area: Rect) {
     let steps: Vec<&Entry> = m
         .teach
         .timeline
@@ -102,7 +102,7 @@ pub fn render(m: &Model, f: &mut Frame, area: Rect) {
 }
 
 /// The timeline (`:log`) over the whole body, from entry `scroll` on.
-pub fn render_log(m: &Model, f: &mut Frame, area: Rect) {
+pub fn render_log(m: &Model, f: &mut Canvas, area: Rect) {
     let t = &m.teach;
     let detail = if t.dropped > 0 {
         format!("the last {}; {} older dropped", t.timeline.len(), t.dropped)

@@ -1,7 +1,7 @@
 //! The versions view (`:versions [vX.Y.Z]`): findings first, then the way to the target,
 //! then the control-plane and node matrix (the report `app::versions` keeps).
 
-use ratatui::Frame;
+use crate::ui::canvas::Canvas;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
@@ -29,7 +29,7 @@ fn wrap(l: ReportLine, width: usize) -> Vec<ReportLine> {
 }
 
 /// Draws the versions view over the whole body.
-pub fn render(m: &Model, f: &mut Frame, area: Rect) {
+pub fn render(m: &Model, f: &mut Canvas, area: Rect) {
     // The loop refreshes the report before drawing; a model drawn without that (tests)
     // gets it computed here.
     let fresh;

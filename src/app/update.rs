@@ -21,6 +21,10 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Cmd> {
     let flash_before = m.flash_seq;
     let cmds = apply(m, msg);
     super::teach::after(m, flash_before, &cmds);
+    // A message said something: the footer shows it (not only the pane rows of a damage).
+    if m.flash_seq != flash_before {
+        m.redraw = true;
+    }
     // New lines show at once where the narration or the timeline is on screen.
     if m.teach.told_count() != told_before && (m.teach.on || m.view == View::Timeline) {
         m.redraw = true;

@@ -3,7 +3,9 @@
 //! Flow: watchers, the terminal and the 1 s tick produce [`Msg`]s; the loop (`run.rs`) applies
 //! every queued one with [`update`], which returns [`Cmd`]s that only the executor in `run.rs`
 //! acts on; then it renders if something visible changed (`dirty.rs` decides per watch
-//! event, rebuilding only the views it touched), at most once per 16 ms while events stream.
+//! event, rebuilding only the views it touched), at most once per 16 ms while events stream:
+//! the rows of one pane where only they changed (`damage.rs`, drawn by `screen.rs`), else
+//! the whole screen.
 //!
 //! The maintenance workflow (`drain_flow/`, drawn by `ui::dialogs`): `c` / `u` / `r` open
 //! its dialogs; confirming returns `Cmd::Flow`, which `flow_exec.rs` runs on the drain engine

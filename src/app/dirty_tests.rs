@@ -81,7 +81,11 @@ fn an_invisible_pod_change_does_not_draw() {
     press(&mut m, KeyCode::Char('G'));
     m.redraw = false;
     restart(&mut m, "w39", 2);
-    assert_eq!(m.damage.pod_rows, vec![0], "w39's pod is the pods pane's row 0");
+    assert_eq!(
+        m.damage.pod_rows,
+        vec![0],
+        "w39's pod is the pods pane's row 0"
+    );
     assert!(!m.damage.nodes && !m.redraw, "{:?}", m.damage);
 }
 

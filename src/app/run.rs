@@ -18,8 +18,8 @@ use tokio::task::JoinHandle;
 
 use super::damage::Damage;
 use super::model::{ConnInfo, Model};
-use super::screen::{Drawn, Screen};
 use super::msg::{Cmd, Msg};
+use super::screen::{Drawn, Screen};
 use super::update::update;
 use crate::cluster::client::Connection;
 use crate::cluster::watch;

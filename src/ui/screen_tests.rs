@@ -19,14 +19,26 @@ use crate::cluster::watch::{Ev, Feed};
 fn model(size: (u16, u16)) -> Model {
     let mut m = seed_model(size);
     for i in 0..40 {
-        let p = pod("default", &format!("load-{i:02}"), Some("master0"), "Running", 600);
+        let p = pod(
+            "default",
+            &format!("load-{i:02}"),
+            Some("master0"),
+            "Running",
+            600,
+        );
         feed(&mut m, Feed::Pods(Ev::Apply(p)));
     }
     for i in 0..30 {
         let name = format!("w{i:02}");
         let n = fixtures::node(&name, "", false, true);
         feed(&mut m, Feed::Nodes(Ev::Apply(n)));
-        let p = pod("default", &format!("app-{name}"), Some(&name), "Running", 3600);
+        let p = pod(
+            "default",
+            &format!("app-{name}"),
+            Some(&name),
+            "Running",
+            3600,
+        );
         feed(&mut m, Feed::Pods(Ev::Apply(p)));
     }
     m
@@ -84,7 +96,11 @@ fn damage_frames_equal_whole_frames(size: (u16, u16)) {
     // Off screen: no frame at all.
     let below = m.views.pods.last().unwrap().to_string();
     restart(&mut m, &below, 3);
-    assert!(!m.wants_frame(), "a row below the pane asked for {:?}", m.damage);
+    assert!(
+        !m.wants_frame(),
+        "a row below the pane asked for {:?}",
+        m.damage
+    );
 
     // Two rows and a node's counters in one loop turn: those rows and the nodes pane.
     let second = m.views.pods[1].to_string();
@@ -125,7 +141,10 @@ fn damage_frames_equal_whole_frames(size: (u16, u16)) {
     frame(&mut s, &mut m, "help closed");
 
     // A second later (ages move): the row drawn then still matches a whole frame.
-    update(&mut m, Msg::Tick(fixtures::now() + jiff::SignedDuration::from_secs(61)));
+    update(
+        &mut m,
+        Msg::Tick(fixtures::now() + jiff::SignedDuration::from_secs(61)),
+    );
     if m.wants_frame() {
         frame(&mut s, &mut m, "tick");
     }

@@ -126,7 +126,10 @@ pub fn render<'a>(
     let end = (nav.offset + height).min(len);
     let window = nav.offset.min(end)..end;
     let rows: Vec<(usize, Vec<Cell>)> = match only {
-        None => window.clone().map(|i| (i - window.start, row(i, &idx))).collect(),
+        None => window
+            .clone()
+            .map(|i| (i - window.start, row(i, &idx)))
+            .collect(),
         Some(only) => only
             .iter()
             .filter(|i| window.contains(i))
@@ -138,8 +141,11 @@ pub fn render<'a>(
     } else {
         theme::selected_dim()
     };
-    let selected = (len > 0 && !window.is_empty())
-        .then(|| nav.selected.saturating_sub(nav.offset).min(window.len() - 1));
+    let selected = (len > 0 && !window.is_empty()).then(|| {
+        nav.selected
+            .saturating_sub(nav.offset)
+            .min(window.len() - 1)
+    });
     let inner = Block::bordered().inner(area);
     grid::frame(f.buffer_mut(), area, &title, focused);
     grid::draw(

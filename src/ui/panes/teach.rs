@@ -1,8 +1,8 @@
 //! Teach mode: the narration pane (the latest steps, explained) and the timeline view
 //! (`:log`: every step, action and message with its time).
 
-use jiff::tz::TimeZone;
 use crate::ui::canvas::Canvas;
+use jiff::tz::TimeZone;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};

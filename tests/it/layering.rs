@@ -1,5 +1,5 @@
 //! The import graph the design promises (docs: design.md, "Code that people want to live
-//! in"): `app` never imports `ui` (the runner is handed `ui::render`), and the engines
+//! in"): `app` never imports `ui` (the runner is handed `ui::draw`), and the engines
 //! (`drain`, `campaign`, `cluster`, `sim`) import neither `app`, `ui`, `cli` nor `commands`
 //! (the command line is mapped onto them in `commands` and `cli`). Test modules at the end of
 //! a file (`#[cfg(test)]`) may use the app's fixtures.
@@ -79,7 +79,7 @@ fn the_check_sees_an_import() {
     // The scan itself: it must find what it looks for (here, the runner's ui import in main).
     let main =
         std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("src/main.rs")).unwrap();
-    assert!(main.contains("kubedrain::ui::render"));
+    assert!(main.contains("kubedrain::ui::draw"));
     assert!(
         !offenders("commands", &["drain"]).is_empty(),
         "commands use the drain engine"

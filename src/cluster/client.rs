@@ -20,6 +20,8 @@ pub struct Connection {
     pub server: String,
     /// The API server's `gitVersion`.
     pub version: String,
+    /// Whether the server can be asked for streaming lists (its version is 1.27 or later).
+    pub streams_lists: bool,
 }
 
 /// Why kubedrain could not connect; `Display` is the sentence shown to the user.
@@ -146,6 +148,7 @@ pub async fn probe(config: Config, context: String) -> Result<Connection, Connec
         client,
         context,
         server,
+        streams_lists: super::stream_list::version_streams(&info),
         version: info.git_version,
     })
 }

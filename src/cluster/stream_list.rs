@@ -18,9 +18,14 @@ const INITIAL_EVENTS_END: &str = "k8s.io/initial-events-end";
 /// initial events. They are not asked, which also saves the refused request.
 pub async fn server_knows_streaming(client: &Client) -> bool {
     match client.apiserver_version().await {
-        Ok(info) => minor_at_least(&info.major, &info.minor, 27),
+        Ok(info) => version_streams(&info),
         Err(_) => false,
     }
+}
+
+/// [`server_knows_streaming`] for a `/version` answer already read.
+pub fn version_streams(info: &k8s_openapi::apimachinery::pkg::version::Info) -> bool {
+    minor_at_least(&info.major, &info.minor, 27)
 }
 
 /// `major.minor >= 1.want`; minors such as `27+` (GKE, EKS) count as 27.

@@ -344,7 +344,7 @@ impl Run {
             Ok(c) => self.on_cordoned(c),
             Err(e) => return self.cordon_failed(e).await,
         };
-        let listing = fetch::snapshot_of(&self.client, cordoned, false);
+        let listing = fetch::snapshot_of(&self.client, cordoned);
         let (snap, versions) = match unless_stopped(listing, &mut cancel, deadline).await {
             Ok(Ok(s)) => s,
             Ok(Err(e)) => {

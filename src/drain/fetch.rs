@@ -10,7 +10,7 @@ use kube::{Client, Resource};
 use serde::de::DeserializeOwned;
 
 use super::filters::DsLookup;
-use super::node_ops::{NodeOpError, api_message, get_node};
+use super::node_ops::{NodeOpError, api_message, check_name, get_node};
 use super::options::DrainOptions;
 use super::plan::{ClusterView, DrainPlan, PlanInput, plan};
 use crate::cluster::rows::{ClusterPod, NodeRow, PdbRow, PodLoad, PodRow};
@@ -103,25 +103,102 @@ pub struct Snapshot {
     pub cluster: Option<(Vec<NodeRow>, Vec<PodLoad>)>,
 }
 
-/// Reads the node, its pods, PDBs, the DaemonSets its pods claim, and (with `with_cluster`)
-/// every node and pod for the capacity check.
+/// Whether a snapshot reads every node and pod for the capacity forecast, and how.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cluster {
+    /// Only the node, its pods, the PDBs and the DaemonSets its pods claim.
+    Skip,
+    /// Every node and pod too: one streaming list each where `streams` (the server does
+    /// them), else pages of [`CLUSTER_CHUNK`].
+    Read { streams: bool },
+}
+
+impl Cluster {
+    /// A whole-cluster read for a server that does (`server_streams`) or does not do
+    /// streaming lists; `KUBEDRAIN_LIST_MODE=pages` (the watchers' switch) keeps pages.
+    pub fn read(server_streams: bool) -> Self {
+        let pages = std::env::var("KUBEDRAIN_LIST_MODE").as_deref() == Ok("pages");
+        Cluster::Read {
+            streams: server_streams && !pages,
+        }
+    }
+
+    /// [`Cluster::read`], asking the server's `/version` (a caller that has probed it
+    /// already passes what it learned to `read` instead: one request fewer).
+    pub async fn ask(client: &Client) -> Self {
+        Self::read(stream_list::server_knows_streaming(client).await)
+    }
+}
+
+/// Reads the node, its pods, PDBs, the DaemonSets its pods claim, and (with
+/// [`Cluster::Read`]) every node and pod for the capacity check. The whole-cluster read is
+/// also the node's read (no GET), and runs beside the node's own listings.
 pub async fn snapshot(
     client: &Client,
     node: &str,
-    with_cluster: bool,
+    cluster: Cluster,
 ) -> Result<Snapshot, NodeOpError> {
-    let n = get_node(client, node).await?;
-    Ok(snapshot_of(client, n, with_cluster).await?.0)
+    let Cluster::Read { streams } = cluster else {
+        let n = get_node(client, node).await?;
+        return Ok(snapshot_of(client, n).await?.0);
+    };
+    check_name(node)?;
+    let node_reads = async {
+        let (pods, pdbs, _) = node_listings(client, node).await?;
+        let daemonsets = daemonsets(client, &pods).await;
+        Ok((pods, pdbs, daemonsets))
+    };
+    let (whole, (pods, pdbs, daemonsets)) =
+        tokio::try_join!(cluster_of(client, node, streams), node_reads)?;
+    let (n, nodes, all) = whole;
+    Ok(Snapshot {
+        node: n,
+        pods,
+        pdbs,
+        daemonsets,
+        cluster: Some((nodes, all)),
+    })
 }
 
-/// [`snapshot`] of a node already read (the drain has it from its cordon), with the
-/// listings' resource versions.
-pub async fn snapshot_of(
+/// Every node and every pod's load, and `node` among the nodes (`NotFound` when it is not
+/// there: the pods' read is then given up).
+async fn cluster_of(
     client: &Client,
-    n: NodeRow,
-    with_cluster: bool,
-) -> Result<(Snapshot, Versions), NodeOpError> {
-    let node = n.name().to_string();
+    node: &str,
+    streams: bool,
+) -> Result<(NodeRow, Vec<NodeRow>, Vec<PodLoad>), NodeOpError> {
+    let nodes_api = Api::<NodeRow>::all(client.clone());
+    let loads_api = Api::<PodLoad>::all(client.clone());
+    // The pods are decoded on a runtime worker, beside the connection task that reads
+    // them: decoding them on the caller's thread woke one thread from the other for each
+    // chunk received, which on one core cost ~0.3 s of a 1.6 s read at 150,000 pods.
+    let mut pods = AbortOnDrop(tokio::spawn(async move {
+        list_cluster(&loads_api, streams).await
+    }));
+    // Both at once: the nodes' short list is read while the pods stream.
+    let nodes = async {
+        let nodes = list_cluster(&nodes_api, streams)
+            .await
+            .map_err(NodeOpError::Api)?;
+        let n = nodes.iter().find(|n| n.name() == node).cloned();
+        let n = n.ok_or_else(|| NodeOpError::NotFound(node.to_string()))?;
+        Ok::<_, NodeOpError>((n, nodes))
+    };
+    let loads = async {
+        match (&mut pods.0).await {
+            Ok(read) => read.map_err(NodeOpError::Api),
+            Err(e) => std::panic::resume_unwind(e.into_panic()),
+        }
+    };
+    let ((n, nodes), all) = tokio::try_join!(nodes, loads)?;
+    Ok((n, nodes, all))
+}
+
+/// The node's pods and every PDB, with both listings' resource versions.
+async fn node_listings(
+    client: &Client,
+    node: &str,
+) -> Result<(Vec<PodRow>, Vec<PdbRow>, Versions), NodeOpError> {
     let pods_api = Api::<PodRow>::all(client.clone());
     let (pods, pods_rv) = list_all(
         &pods_api,
@@ -132,41 +209,24 @@ pub async fn snapshot_of(
     let (pdbs, pdbs_rv) = list_all(&Api::<PdbRow>::all(client.clone()), ListParams::default())
         .await
         .map_err(NodeOpError::Api)?;
-    let daemonsets = daemonsets(client, &pods).await;
-    let cluster = if with_cluster {
-        // `KUBEDRAIN_LIST_MODE=pages` (the watchers' switch) keeps pages here too.
-        let streams = std::env::var("KUBEDRAIN_LIST_MODE").as_deref() != Ok("pages")
-            && stream_list::server_knows_streaming(client).await;
-        let nodes_api = Api::<NodeRow>::all(client.clone());
-        let loads_api = Api::<PodLoad>::all(client.clone());
-        // The pods are decoded on a runtime worker, beside the connection task that reads
-        // them: decoding them on the caller's thread woke one thread from the other for each
-        // chunk received, which on one core cost ~0.3 s of a 1.6 s read at 150,000 pods.
-        let mut pods = AbortOnDrop(tokio::spawn(async move {
-            list_cluster(&loads_api, streams).await
-        }));
-        // Both at once: the nodes' short list is read while the pods stream.
-        let (nodes, all) = tokio::try_join!(list_cluster(&nodes_api, streams), async {
-            match (&mut pods.0).await {
-                Ok(read) => read,
-                Err(e) => std::panic::resume_unwind(e.into_panic()),
-            }
-        })
-        .map_err(NodeOpError::Api)?;
-        Some((nodes, all))
-    } else {
-        None
+    let versions = Versions {
+        pods: pods_rv,
+        pdbs: pdbs_rv,
     };
+    Ok((pods, pdbs, versions))
+}
+
+/// [`snapshot`] of a node already read (the drain has it from its cordon), without the
+/// whole cluster, with the listings' resource versions.
+pub async fn snapshot_of(client: &Client, n: NodeRow) -> Result<(Snapshot, Versions), NodeOpError> {
+    let (pods, pdbs, versions) = node_listings(client, n.name()).await?;
+    let daemonsets = daemonsets(client, &pods).await;
     let snap = Snapshot {
         node: n,
         pods,
         pdbs,
         daemonsets,
-        cluster,
-    };
-    let versions = Versions {
-        pods: pods_rv,
-        pdbs: pdbs_rv,
+        cluster: None,
     };
     Ok((snap, versions))
 }

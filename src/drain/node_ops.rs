@@ -89,7 +89,7 @@ pub fn replaced_text(name: &str, detail: &str) -> String {
 
 /// A name that is not a node name never reaches a request path (`node1/status` would be
 /// the status subresource).
-fn check_name(name: &str) -> Result<(), NodeOpError> {
+pub(super) fn check_name(name: &str) -> Result<(), NodeOpError> {
     crate::cluster::names::node_name(name).map_err(|e| NodeOpError::Refused(e.to_string()))
 }
 

@@ -122,7 +122,9 @@ async fn pdb_blocked_never_violates_the_budget_and_names_it() {
     let sim = sim("pdb-blocked").await;
     let c = client(&sim).await;
     let dir = tempfile::tempdir().unwrap();
-    let snap = fetch::snapshot(&c, "node0", true).await.unwrap();
+    let snap = fetch::snapshot(&c, "node0", fetch::Cluster::ask(&c).await)
+        .await
+        .unwrap();
     let plan = snap.plan(&ignore_ds(), jiff::Timestamp::now());
     assert_eq!(plan.pdbs.len(), 1, "{plan:?}");
     assert_eq!(plan.pdbs[0].pdb, "shop/checkout");
@@ -197,7 +199,9 @@ async fn no_room_plan_predicts_pending_pods_and_uncordon_places_them() {
     let c = client(&sim).await;
     let dir = tempfile::tempdir().unwrap();
     let j = journal(&sim, &dir);
-    let snap = fetch::snapshot(&c, "node0", true).await.unwrap();
+    let snap = fetch::snapshot(&c, "node0", fetch::Cluster::ask(&c).await)
+        .await
+        .unwrap();
     let plan = snap.plan(&ignore_ds(), jiff::Timestamp::now());
     let predicted = plan.capacity.as_ref().unwrap().pending().count();
     assert_eq!(predicted, 2, "{:#?}", plan.capacity);

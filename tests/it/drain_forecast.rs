@@ -125,7 +125,9 @@ fn matches(allowed: &[Allowed], actual: &[Option<String>]) -> bool {
 async fn check(sim: &Simulator, node: &str, opts: DrainOptions, ctx: &str) {
     assert!(sim.wait_controllers_ready(Duration::from_secs(30)));
     let c = client(sim).await;
-    let snap = fetch::snapshot(&c, node, true).await.unwrap();
+    let snap = fetch::snapshot(&c, node, fetch::Cluster::ask(&c).await)
+        .await
+        .unwrap();
     let plan = snap.plan(&opts, Timestamp::now());
     let predicted = predictions(&plan, &snap);
     let (_, pods) = sim.store().list(Kind::Pod, None);
@@ -321,7 +323,9 @@ async fn plan_verdicts_hold_on_generated_clusters() {
         let sim = sim(path.to_str().unwrap()).await;
         // Scenario placements can overfill a node; only clusters the scheduler accepts count.
         let c = client(&sim).await;
-        let snap = fetch::snapshot(&c, "node0", true).await.unwrap();
+        let snap = fetch::snapshot(&c, "node0", fetch::Cluster::ask(&c).await)
+            .await
+            .unwrap();
         let plan = snap.plan(&opts(), Timestamp::now());
         eprintln!(
             "seed {seed}: {:?}, {} placements, {} pending, findings {:?}",

@@ -145,6 +145,50 @@ async fn request_count_does_not_grow_with_the_cluster() {
     );
 }
 
+/// `kubedrain drain` reads each thing once before the drain: `/version` only in its
+/// connection probe (the pre-flight's streaming-list check reuses it), and the node from
+/// the pre-flight's whole-cluster read (no GET); the engine's own reads come after its
+/// cordon and are the drain's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_command_reads_the_version_and_the_node_once_before_the_drain() {
+    let sim = generated(10, 6).await;
+    let dir = tempfile::tempdir().unwrap();
+    let kubeconfig = dir.path().join("kubeconfig");
+    sim.write_kubeconfig(&kubeconfig).unwrap();
+    sim.stats().reset();
+    let cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_kubedrain"))
+        .args([
+            "drain",
+            NODE,
+            "--ignore-daemonsets",
+            "--delete-emptydir-data",
+        ])
+        .args(["--grace-period", "0", "--kubeconfig"])
+        .arg(&kubeconfig)
+        .env("KUBEDRAIN_STATE_DIR", dir.path())
+        .output();
+    let out = tokio::time::timeout(DEADLINE, cmd).await.unwrap().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    let stats = sim.stats();
+    let log = stats.log();
+    assert_eq!(
+        stats.count("create", "pods/eviction"),
+        PACKED_PODS as u64 - 2
+    );
+    let versions = log.iter().filter(|r| r.path == "/version").count();
+    assert_eq!(versions, 1, "{:?}", stats.counts());
+    // The pre-flight streamed every node (the node among them); the engine's end check is
+    // the one GET.
+    assert_eq!(stats.count("get", "nodes"), 1, "{:?}", stats.counts());
+    let streamed_nodes = log
+        .iter()
+        .filter(|r| r.resource == "nodes" && r.path.contains("sendInitialEvents=true"))
+        .count();
+    assert_eq!(streamed_nodes, 1, "{:?}", stats.counts());
+    sim.stop().await;
+}
+
 /// Prints the time and requests of draining node-packed on a generated cluster of
 /// `KUBEDRAIN_SCALE_NODES` (default 1000) nodes × 30 pods, grace 0 then 2.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -30,7 +30,9 @@ fn cluster_pod_reads(sim: &Simulator) -> (Vec<u16>, usize) {
 async fn cluster_pods(sim: &Simulator) -> Vec<String> {
     let c = client(sim).await;
     sim.stats().reset();
-    let snap = fetch::snapshot(&c, "node0", true).await.unwrap();
+    let snap = fetch::snapshot(&c, "node0", fetch::Cluster::ask(&c).await)
+        .await
+        .unwrap();
     let (_, pods) = snap.cluster.expect("the cluster was read");
     let mut facts: Vec<String> = pods.iter().map(|p| format!("{p:?}")).collect();
     facts.sort();

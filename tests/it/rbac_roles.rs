@@ -64,7 +64,9 @@ async fn the_roles_cover_what_kubedrain_sends_and_no_more() {
     let dir = tempfile::tempdir().unwrap();
 
     sim.stats().reset();
-    let snap = fetch::snapshot(&c, "node0", true).await.unwrap();
+    let snap = fetch::snapshot(&c, "node0", fetch::Cluster::ask(&c).await)
+        .await
+        .unwrap();
     drop(snap);
     let plan = requests(&sim);
     assert!(!plan.is_empty());

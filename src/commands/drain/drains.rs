@@ -47,7 +47,7 @@ pub(super) async fn drain_one(
 pub(super) async fn drain_many(
     client: Client,
     nodes: &[String],
-    opts: DrainOptions,
+    (opts, cluster): (DrainOptions, fetch::Cluster),
     journal: &Journal,
     interrupt: &mut Interrupt,
 ) -> i32 {
@@ -57,7 +57,7 @@ pub(super) async fn drain_many(
         let outcome = if interrupt.interrupted() {
             not_drained(node, "left cordoned: not drained (interrupted)")
         } else {
-            drain_cordoned(&client, node, &opts, journal, interrupt).await
+            drain_cordoned(&client, node, (&opts, cluster), journal, interrupt).await
         };
         outcomes.push(outcome);
     }
@@ -116,11 +116,14 @@ async fn cordon_all<'a>(
 async fn drain_cordoned(
     client: &Client,
     node: &str,
-    opts: &DrainOptions,
+    (opts, cluster): (&DrainOptions, fetch::Cluster),
     journal: &Journal,
     interrupt: &mut Interrupt,
 ) -> DrainOutcome {
-    match interrupt.unless(preflight(client, node, opts, true)).await {
+    match interrupt
+        .unless(preflight(client, node, opts, cluster, true))
+        .await
+    {
         Some(Ok(())) => {}
         Some(Err(code)) => {
             return DrainOutcome {
@@ -167,7 +170,7 @@ fn not_drained(node: &str, why: &str) -> DrainOutcome {
 pub(super) async fn drain_dry_run(client: &Client, nodes: &[String], opts: &DrainOptions) -> i32 {
     let mut snaps = Vec::new();
     for node in nodes {
-        match fetch::snapshot(client, node, false).await {
+        match fetch::snapshot(client, node, fetch::Cluster::Skip).await {
             Ok(s) => snaps.push(s),
             Err(e) => {
                 eprintln!("{}", err_text(&e));

@@ -53,10 +53,14 @@ pub async fn run(kube: &KubeArgs, readonly: bool, cmd: Command) -> i32 {
     // Before anything else: a server that is down, unreachable or never answers is said in
     // plain words within seconds ("client error (Connect)" and minute-long hangs were not).
     let probe = crate::cluster::client::probe(config.clone(), target.context.clone()).await;
-    if let Err(e) = probe {
-        eprintln!("error: {e}");
-        return 1;
-    }
+    // The probe read `/version`: the pre-flight's whole-cluster read need not ask again.
+    let cluster = match probe {
+        Ok(c) => fetch::Cluster::read(c.streams_lists),
+        Err(e) => {
+            eprintln!("error: {e}");
+            return 1;
+        }
+    };
     let client = match client_without_retry(config) {
         Ok(c) => c,
         Err(e) => {
@@ -66,8 +70,8 @@ pub async fn run(kube: &KubeArgs, readonly: bool, cmd: Command) -> i32 {
     };
     let journal = Journal::open(target);
     match cmd {
-        Command::Plan(a) => plan_cmd(&client, &a).await,
-        Command::Drain(a) => drain_cmd(client, &journal, &a).await,
+        Command::Plan(a) => plan_cmd(&client, &a, cluster).await,
+        Command::Drain(a) => drain_cmd(client, &journal, &a, cluster).await,
         Command::Cordon(a) => cordon_nodes(&client, &a, None, &journal).await,
         Command::Uncordon(a) => cordon_nodes(&client, &a.target, Some(a.force), &journal).await,
         _ => 1,
@@ -75,7 +79,7 @@ pub async fn run(kube: &KubeArgs, readonly: bool, cmd: Command) -> i32 {
 }
 
 /// `kubedrain plan NODE`: the plan, as text or JSON; its exit code says the verdict.
-async fn plan_cmd(client: &Client, a: &PlanArgs) -> i32 {
+async fn plan_cmd(client: &Client, a: &PlanArgs, cluster: fetch::Cluster) -> i32 {
     let opts = match a.flags.options() {
         Ok(o) => o,
         Err(e) => {
@@ -83,7 +87,7 @@ async fn plan_cmd(client: &Client, a: &PlanArgs) -> i32 {
             return 1;
         }
     };
-    let snap = match fetch::snapshot(client, &a.node, true).await {
+    let snap = match fetch::snapshot(client, &a.node, cluster).await {
         Ok(s) => s,
         // A plan needs every namespace's pods: without them it cannot tell.
         Err(NodeOpError::Api(kube::Error::Api(s))) if s.code == 403 => {
@@ -113,8 +117,14 @@ async fn plan_cmd(client: &Client, a: &PlanArgs) -> i32 {
     plan.exit_code()
 }
 
-/// `kubedrain drain NODE...|-l SELECTOR`: resolve the nodes, check, then drain them.
-async fn drain_cmd(client: Client, journal: &Journal, a: &DrainArgs) -> i32 {
+/// `kubedrain drain NODE...|-l SELECTOR`: resolve the nodes, check, then drain them;
+/// `cluster` is how the pre-flight reads the whole cluster.
+async fn drain_cmd(
+    client: Client,
+    journal: &Journal,
+    a: &DrainArgs,
+    cluster: fetch::Cluster,
+) -> i32 {
     // One Ctrl-C listener for the whole command: a Ctrl-C at any moment cancels.
     let mut interrupt = match Interrupt::listen() {
         Ok(i) => i,
@@ -173,7 +183,7 @@ async fn drain_cmd(client: Client, journal: &Journal, a: &DrainArgs) -> i32 {
             }
         }
         [node] => match interrupt
-            .unless(preflight(&client, node, &opts, false))
+            .unless(preflight(&client, node, &opts, cluster, false))
             .await
         {
             Some(Ok(())) => drain_one(client, node, opts, journal, &mut interrupt).await,
@@ -183,7 +193,7 @@ async fn drain_cmd(client: Client, journal: &Journal, a: &DrainArgs) -> i32 {
                 1
             }
         },
-        _ => drain_many(client, &nodes, opts, journal, &mut interrupt).await,
+        _ => drain_many(client, &nodes, (opts, cluster), journal, &mut interrupt).await,
     };
     journal.flush().await;
     code
@@ -198,9 +208,10 @@ async fn preflight(
     client: &Client,
     node: &str,
     opts: &DrainOptions,
+    cluster: fetch::Cluster,
     cordoned: bool,
 ) -> Result<(), i32> {
-    let snap = match fetch::snapshot(client, node, true).await {
+    let snap = match fetch::snapshot(client, node, cluster).await {
         Ok(s) => s,
         // The engine says "not found" in kubectl's words.
         Err(NodeOpError::NotFound(_)) => return Ok(()),

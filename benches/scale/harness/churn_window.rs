@@ -96,7 +96,22 @@ pub(crate) fn churn_windows(cfg: &Config, sim: &Sim, c: &Client, who: &str) -> V
                     cfg.burst_rate
                 ),
             );
-            churn_window(cfg, sim, c, w)
+            let cw = churn_window(cfg, sim, c, w);
+            log(
+                cfg,
+                format!(
+                    "M3/M6 {who}, window {}: steady p50/p99/max {:.2}/{:.2}/{:.2} ms, burst {:.2}/{:.2}/{:.2} ms, cpu {:?}",
+                    w + 1,
+                    cw.steady.p50_ms,
+                    cw.steady.p99_ms,
+                    cw.steady.max_ms,
+                    cw.burst.p50_ms,
+                    cw.burst.p99_ms,
+                    cw.burst.max_ms,
+                    cw.steady_cpu_pct
+                ),
+            );
+            cw
         })
         .collect()
 }

@@ -21,8 +21,13 @@ pub(crate) fn pin_self(cpu: usize) -> bool {
     }
 }
 
+/// The machine's online CPUs. Not `available_parallelism`: that counts the CPUs this process
+/// may run on, which is 1 once the harness has pinned itself to CPU 0, so every client was
+/// then started without `taskset -c 1` and ran on CPU 0 beside the simulator.
 pub(crate) fn cpus() -> usize {
-    std::thread::available_parallelism().map_or(1, |n| n.get())
+    // SAFETY: sysconf reads a system value.
+    let n = unsafe { libc::sysconf(libc::_SC_NPROCESSORS_ONLN) };
+    usize::try_from(n).unwrap_or(1).max(1)
 }
 
 /// `taskset -c CPU` prefix, when taskset exists and there is a second CPU.

@@ -8,9 +8,10 @@ use crate::sim::kinds::Kind;
 use crate::sim::store::{Change, ChangeType, ObjKey};
 
 /// Whether a pod's change from `old` to `new` touches what the ReplicaSet, DaemonSet and
-/// StatefulSet controllers read of their pods: its name, labels, owners and deletion, its
-/// spec (the node), its phase and conditions (readiness). Container statuses alone (restart
-/// counts), the resource version and managed fields are not read.
+/// StatefulSet controllers and the disruption controller read of their pods: its name,
+/// labels, owners and deletion, its spec (the node), its phase and conditions (readiness).
+/// Container statuses alone (restart counts), the resource version and managed fields are
+/// not read.
 fn owner_reads_change(old: &serde_json::Value, new: &serde_json::Value) -> bool {
     const META: [&str; 4] = ["name", "labels", "ownerReferences", "deletionTimestamp"];
     META.iter()
@@ -92,7 +93,9 @@ impl Manager {
         // A change its controller does not read (a restart count) leaves a ReplicaSet,
         // DaemonSet or StatefulSet clean: a DaemonSet's pass visits every node, and one per
         // restart of any of its pods kept the controllers busy at 5,000 nodes. A Job counts
-        // restarts against its backoff limit.
+        // restarts against its backoff limit. The PDBs selecting the pod stay clean too: a
+        // PDB's pass reads every pod of its namespace, and one per restart held the watch
+        // events the simulator serves behind it for ~2.6 ms at 150,000 pods.
         let unread = matches!((old, new), (Some(o), Some(n)) if !owner_reads_change(o, n));
         for p in [old, new].into_iter().flatten() {
             if let Some(uid) = controller_uid(p)
@@ -102,7 +105,7 @@ impl Manager {
                 self.dirty(kind, key);
             }
         }
-        if !pdbs {
+        if !pdbs || unread {
             return;
         }
         let pdbs: Vec<ObjKey> =
@@ -213,13 +216,16 @@ mod tests {
     }
 
     #[test]
-    fn a_restart_dirties_a_job_but_not_a_daemonset() {
+    fn a_restart_dirties_a_job_but_not_a_daemonset_or_a_pdb() {
         let store = Store::new(Arc::new(SimClock::new(1.0)), 1000);
         for (kind, name) in [(Kind::DaemonSet, "agent"), (Kind::Job, "batch")] {
             let obj = json!({"metadata": {"name": name, "namespace": "ns", "uid": name},
                 "spec": {"selector": {"matchLabels": {"app": name}}, "template": {}}});
             store.create(kind, obj).unwrap();
         }
+        let pdb = json!({"metadata": {"name": "agent", "namespace": "ns", "uid": "agent-pdb"},
+            "spec": {"selector": {"matchLabels": {"app": "agent-x"}}, "minAvailable": 1}});
+        store.create(Kind::PodDisruptionBudget, pdb).unwrap();
         store
             .create(Kind::Pod, pod("agent-x", ("DaemonSet", "agent"), 0))
             .unwrap();
@@ -239,16 +245,17 @@ mod tests {
         // The Job counts restarts against its backoff limit.
         restart(&store, "batch-x", 1);
         assert_eq!(dirtied(&mut m, &mut rx), vec![Kind::Job]);
-        // Readiness is what a DaemonSet counts.
+        // Readiness is what a DaemonSet and a PDB count.
         store
             .update(Kind::Pod, "ns", "agent-x", |p| {
                 p["status"]["conditions"][0]["status"] = json!("False");
                 Ok(())
             })
             .unwrap();
-        assert_eq!(dirtied(&mut m, &mut rx), vec![Kind::DaemonSet]);
+        let both = vec![Kind::DaemonSet, Kind::PodDisruptionBudget];
+        assert_eq!(dirtied(&mut m, &mut rx), both);
         store.delete(Kind::Pod, "ns", "agent-x").unwrap();
-        assert_eq!(dirtied(&mut m, &mut rx), vec![Kind::DaemonSet]);
+        assert_eq!(dirtied(&mut m, &mut rx), both);
     }
 
     #[test]

@@ -106,7 +106,6 @@ impl Manager {
                 continue;
             }
             self.renew_lease(&node, now);
-            self.breather.breathe();
             let next = next_due(due, now_ms, RENEW_SECS * 1000);
             self.sys.leases.renew.push(Reverse((next, node)));
         }
@@ -119,7 +118,6 @@ impl Manager {
                 continue;
             }
             self.post_node_status(&node, now);
-            self.breather.breathe();
             let next = next_due(due, now_ms, STATUS_SECS * 1000);
             self.sys.leases.status.push(Reverse((next, node)));
         }

@@ -6,7 +6,6 @@
 //! An idle cluster costs nothing, whatever its size.
 
 pub mod bootstrap;
-mod breather;
 mod changes;
 pub mod containers;
 pub mod daemonset;
@@ -186,8 +185,6 @@ pub(crate) struct Manager {
     gc: gc::GcState,
     /// Namespace defaults, endpoints, heartbeats.
     sys: system::SystemState,
-    /// Lets a waiting API worker run during a long pass.
-    breather: breather::Breather,
 }
 
 fn millis(t: Timestamp) -> i64 {
@@ -219,7 +216,6 @@ impl Manager {
             last_unschedulable_retry: now,
             gc,
             sys,
-            breather: breather::Breather::new(),
         };
         m.mark_all();
         m.kubelet_dirty = m.index.pods.keys().cloned().collect();
@@ -350,7 +346,6 @@ impl Manager {
 
     /// One reconcile pass over everything dirty.
     fn pass(&mut self) {
-        self.breather.restart();
         let now = self.store.clock().now();
         if self.index.pods.len() <= RESYNC_MAX_PODS
             && now.duration_since(self.last_resync).as_secs_f64() >= RESYNC_EVERY
@@ -369,51 +364,41 @@ impl Manager {
         self.gc_sync();
         for n in std::mem::take(&mut self.nodes_dirty) {
             self.node_sync(&n);
-            self.breather.breathe();
         }
         for k in self.take_dirty(Kind::Deployment) {
             self.deployment_sync(&k);
-            self.breather.breathe();
         }
         for k in self.take_dirty(Kind::ReplicaSet) {
             self.replicaset_sync(&k);
-            self.breather.breathe();
         }
         // Deployments whose ReplicaSets' status just changed: in the same pass, so a pod's
         // readiness reaches the Deployment's status within one step.
         for k in self.take_dirty(Kind::Deployment) {
             self.deployment_sync(&k);
-            self.breather.breathe();
         }
         // And the ReplicaSets those scaled: a pass ends with every ReplicaSet's pods matching
         // its scale, so the next pass's rollout step counts pods that really exist (a new
         // ReplicaSet must not grow beside an old one's surplus, past maxSurge).
         for k in self.take_dirty(Kind::ReplicaSet) {
             self.replicaset_sync(&k);
-            self.breather.breathe();
         }
         for k in self.take_dirty(Kind::StatefulSet) {
             self.statefulset_sync(&k);
-            self.breather.breathe();
         }
         for k in self.take_dirty(Kind::Job) {
             self.job_sync(&k);
-            self.breather.breathe();
         }
         for k in self.take_dirty(Kind::DaemonSet) {
             self.daemonset_sync(&k);
-            self.breather.breathe();
         }
         self.schedule();
         self.fire_timers();
         let pods: Vec<ObjKey> = self.kubelet_dirty.drain().collect();
         for k in pods {
             self.kubelet_sync(&k);
-            self.breather.breathe();
         }
         for k in self.take_dirty(Kind::PodDisruptionBudget) {
             self.pdb_sync(&k);
-            self.breather.breathe();
         }
         self.system_sync();
     }

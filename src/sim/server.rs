@@ -388,6 +388,16 @@ users:
             .is_none_or(|c| c.wait_ready(timeout))
     }
 
+    /// Waits until the controllers' first pass has ended (see `Controllers::wait_settled`);
+    /// true at once without controllers.
+    pub fn wait_controllers_settled(&self, timeout: Duration) -> bool {
+        self.controllers
+            .lock()
+            .unwrap()
+            .as_ref()
+            .is_none_or(|c| c.wait_settled(timeout))
+    }
+
     /// Like `stop`, and also waits until the controllers' thread has ended and freed its
     /// index, so that a benchmark's next run does not share the CPU with that teardown.
     pub async fn stop_and_wait(&self) {

@@ -30,12 +30,31 @@ pub const STATUS_SECS: i64 = 300;
 
 type Queue = BinaryHeap<Reverse<(i64, String)>>;
 
+/// Simulated milliseconds between batches of heartbeats: real kubelets each write on their
+/// own, so 5,000 nodes' 500 renewals a second come as a few every 10 ms, never as one run of
+/// the controllers long enough to hold the API server's watch events behind it.
+pub(super) const HEARTBEAT_BATCH_MS: i64 = 10;
+
 /// Which node renews when.
 #[derive(Default)]
 pub(crate) struct LeaseState {
     started: bool,
     renew: Queue,
     status: Queue,
+}
+
+impl LeaseState {
+    /// The simulated instant (ms) the next heartbeat is due; none before the first pass.
+    pub(super) fn next_due(&self) -> Option<i64> {
+        if !self.started {
+            return None;
+        }
+        let head = |q: &Queue| q.peek().map(|Reverse((due, _))| *due);
+        head(&self.renew)
+            .into_iter()
+            .chain(head(&self.status))
+            .min()
+    }
 }
 
 /// A `MicroTime` as the API writes it (`2006-01-02T15:04:05.000000Z`).
@@ -186,7 +205,12 @@ impl Manager {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+    use std::time::Duration;
+
     use super::*;
+    use crate::sim::clock::SimClock;
+    use crate::sim::store::Store;
 
     #[test]
     fn micro_time_has_six_digits() {
@@ -194,6 +218,47 @@ mod tests {
         assert_eq!(micro_time(t), "2026-12-01T03:16:50.123456Z");
         let t: Timestamp = "2026-12-01T03:16:50Z".parse().unwrap();
         assert_eq!(micro_time(t), "2026-12-01T03:16:50.000000Z");
+    }
+
+    /// A Manager over `n` Ready nodes, after its first pass (every Lease written).
+    fn started(n: usize, clock: Arc<SimClock>) -> Manager {
+        let store = Store::new(clock, 100_000);
+        for i in 0..n {
+            let node = json!({"metadata": {"name": format!("node-{i}"), "uid": format!("u{i}")},
+                "status": {"conditions": [{"type": "Ready", "status": "True"}]}});
+            store.create(Kind::Node, node).unwrap();
+        }
+        let mut m = Manager::new(store);
+        m.pass();
+        m
+    }
+
+    #[test]
+    fn the_loop_wakes_for_heartbeats_in_small_batches() {
+        // 1,000 nodes renew 100 Leases a second, one every 10 ms on average: the loop must
+        // wake for them at least a batch apart, not wait its quarter-second cap and renew
+        // 25 in one run.
+        let mut m = started(1_000, Arc::new(SimClock::new(1.0)));
+        assert_eq!(m.store.list(Kind::Lease, None).1.len(), 1_000);
+        let wait = m.next_wait();
+        let batch = Duration::from_millis(HEARTBEAT_BATCH_MS as u64);
+        assert!(
+            (batch..Duration::from_millis(250)).contains(&wait),
+            "{wait:?}"
+        );
+        // One overdue still waits for the batch: a pass per renewal is what batching avoids.
+        m.sys.leases.renew.push(Reverse((0, "node-0".into())));
+        assert!(m.next_wait() >= batch, "{:?}", m.next_wait());
+    }
+
+    #[test]
+    fn a_paused_clock_does_not_wake_the_loop_for_heartbeats() {
+        let clock = Arc::new(SimClock::new(1.0));
+        let m = started(1_000, clock.clone());
+        clock.freeze();
+        // Step past some nodes' renewals without a pass: they are overdue while paused.
+        clock.step(Duration::from_secs(1));
+        assert_eq!(m.next_wait(), Duration::from_millis(250));
     }
 
     #[test]

@@ -59,18 +59,42 @@ pub use nodes::{
 pub struct Controllers {
     stop: Option<oneshot::Sender<()>>,
     /// Set once the controllers have indexed the store and started reacting.
-    ready: Arc<(Mutex<bool>, Condvar)>,
+    ready: Arc<Flag>,
+    /// Set once the first pass (everything reconciled once) has ended.
+    settled: Arc<Flag>,
     thread: Option<std::thread::JoinHandle<()>>,
+}
+
+/// A one-way flag another thread can wait for.
+#[derive(Default)]
+struct Flag(Mutex<bool>, Condvar);
+
+impl Flag {
+    fn set(&self) {
+        *self.0.lock().unwrap() = true;
+        self.1.notify_all();
+    }
+
+    /// False on timeout.
+    fn wait(&self, timeout: std::time::Duration) -> bool {
+        let set = self.0.lock().unwrap();
+        let (set, _) = self.1.wait_timeout_while(set, timeout, |s| !*s).unwrap();
+        *set
+    }
 }
 
 impl Controllers {
     /// Waits until the controllers have indexed the store (at 150k pods that takes seconds
     /// after the API already answers); false on timeout.
     pub fn wait_ready(&self, timeout: std::time::Duration) -> bool {
-        let (lock, cvar) = &*self.ready;
-        let ready = lock.lock().unwrap();
-        let (ready, _) = cvar.wait_timeout_while(ready, timeout, |r| !*r).unwrap();
-        *ready
+        self.ready.wait(timeout)
+    }
+
+    /// Waits until the first pass has ended: every object reconciled once, every node's
+    /// Lease written (at 150k pods, seconds of the simulator's CPU after `wait_ready`). A
+    /// frozen clock allows no pass, so this waits for a step; false on timeout.
+    pub fn wait_settled(&self, timeout: std::time::Duration) -> bool {
+        self.settled.wait(timeout)
     }
 
     /// Stops the loop and waits for its thread, including dropping its index (seconds at
@@ -94,8 +118,9 @@ impl Drop for Controllers {
 pub fn spawn(store: Arc<Store>) -> Controllers {
     let rx = subscribe(&store);
     let (stop, stop_rx) = oneshot::channel();
-    let ready = Arc::new((Mutex::new(false), Condvar::new()));
-    let ready_tx = ready.clone();
+    let ready = Arc::new(Flag::default());
+    let settled = Arc::new(Flag::default());
+    let (ready_tx, settled_tx) = (ready.clone(), settled.clone());
     let thread = std::thread::Builder::new()
         .name("sim-controllers".into())
         .spawn(move || {
@@ -105,15 +130,15 @@ pub fn spawn(store: Arc<Store>) -> Controllers {
                 .expect("controller runtime");
             rt.block_on(async move {
                 let mgr = Manager::new(store);
-                *ready_tx.0.lock().unwrap() = true;
-                ready_tx.1.notify_all();
-                mgr.run(rx, stop_rx).await;
+                ready_tx.set();
+                mgr.run(rx, stop_rx, settled_tx).await;
             });
         })
         .expect("controller thread");
     Controllers {
         stop: Some(stop),
         ready,
+        settled,
         thread: Some(thread),
     }
 }
@@ -241,11 +266,22 @@ impl Manager {
         mut self,
         mut rx: broadcast::Receiver<Arc<Change>>,
         mut stop: oneshot::Receiver<()>,
+        settled: Arc<Flag>,
     ) {
+        let mut settled = Some(settled);
         loop {
             // A frozen clock (the demo's pause) stops reconciling; a step allows one pass.
             if self.store.clock().take_pass() {
+                let started = std::time::Instant::now();
                 self.pass();
+                let took = started.elapsed();
+                // A long pass holds every reaction behind it: worth a line when tuning.
+                if took > Duration::from_millis(50) {
+                    tracing::debug!(?took, first = settled.is_some(), "controllers' pass");
+                }
+                if let Some(s) = settled.take() {
+                    s.set();
+                }
             }
             let wait = self.next_wait();
             tokio::select! {
@@ -268,20 +304,26 @@ impl Manager {
         }
     }
 
-    /// Real time until the next timer (bounded, so clock jumps and speed changes are noticed).
+    /// Real time until the next timer or batch of heartbeats (bounded, so clock jumps and
+    /// speed changes are noticed).
     fn next_wait(&self) -> Duration {
         let cap = Duration::from_millis(250);
-        let Some(Reverse((due, _, _))) = self.timers.peek() else {
-            return cap;
+        let clock = self.store.clock();
+        let now = millis(clock.now());
+        let until = |due: i64| clock.real_duration(Duration::from_millis((due - now) as u64));
+        let timer = match self.timers.peek() {
+            Some(Reverse((due, _, _))) if *due <= now => return Duration::ZERO,
+            Some(Reverse((due, _, _))) => until(*due),
+            None => cap,
         };
-        let now = millis(self.store.clock().now());
-        if *due <= now {
-            return Duration::ZERO;
-        }
-        self.store
-            .clock()
-            .real_duration(Duration::from_millis((*due - now) as u64))
-            .min(cap)
+        // Heartbeats come at least a batch apart: waking for each would cost a pass per
+        // renewal, waiting the full cap would renew a quarter second's worth in one run.
+        let heartbeat = self
+            .sys
+            .leases
+            .next_due()
+            .map_or(cap, |due| until(due.max(now + leases::HEARTBEAT_BATCH_MS)));
+        timer.min(heartbeat).min(cap)
     }
 
     /// Rebuilds the index after missing changes (the feed lagged).
@@ -430,4 +472,43 @@ pub fn graceful_delete(store: &Store, pod: &serde_json::Value) {
         p["metadata"]["deletionGracePeriodSeconds"] = serde_json::json!(grace);
         Ok(())
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, Instant};
+
+    use serde_json::json;
+
+    use super::*;
+    use crate::sim::clock::SimClock;
+
+    #[test]
+    fn settled_means_the_first_pass_has_ended() {
+        let clock = Arc::new(SimClock::new(1.0));
+        clock.freeze();
+        let store = Store::new(clock.clone(), 1_000);
+        let node = json!({"metadata": {"name": "node-0", "uid": "u0"},
+            "status": {"conditions": [{"type": "Ready", "status": "True"}]}});
+        store.create(Kind::Node, node).unwrap();
+        let c = spawn(store.clone());
+        assert!(c.wait_ready(Duration::from_secs(30)));
+        // The loop has come round and been refused its first pass by the frozen clock.
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while clock.refused_passes() == 0 {
+            assert!(Instant::now() < deadline, "the loop never asked for a pass");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        assert!(!c.wait_settled(Duration::ZERO), "settled before any pass");
+        assert!(store.list(Kind::Lease, None).1.is_empty());
+
+        clock.step(Duration::from_secs(1));
+        assert!(c.wait_settled(Duration::from_secs(30)));
+        assert_eq!(
+            store.list(Kind::Lease, None).1.len(),
+            1,
+            "the pass wrote it"
+        );
+        c.stop_and_join();
+    }
 }

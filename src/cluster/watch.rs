@@ -201,10 +201,15 @@ pub enum ListMode {
 impl ListMode {
     /// `KUBEDRAIN_LIST_MODE=pages|stream`, else the default.
     pub fn from_env() -> ListMode {
+        Self::chosen().unwrap_or(DEFAULT_LIST_MODE)
+    }
+
+    /// What `KUBEDRAIN_LIST_MODE` asks for, if it names a mode (the one place that reads it).
+    pub fn chosen() -> Option<ListMode> {
         match std::env::var("KUBEDRAIN_LIST_MODE").as_deref() {
-            Ok("pages") => ListMode::Pages,
-            Ok("stream") => ListMode::Stream,
-            _ => DEFAULT_LIST_MODE,
+            Ok("pages") => Some(ListMode::Pages),
+            Ok("stream") => Some(ListMode::Stream),
+            _ => None,
         }
     }
 }

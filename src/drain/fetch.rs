@@ -15,6 +15,7 @@ use super::options::DrainOptions;
 use super::plan::{ClusterView, DrainPlan, PlanInput, plan};
 use crate::cluster::rows::{ClusterPod, NodeRow, PdbRow, PodLoad, PodRow};
 use crate::cluster::stream_list;
+use crate::cluster::watch::ListMode;
 
 /// kubectl's `--chunk-size` default.
 const CHUNK: u32 = 500;
@@ -117,7 +118,7 @@ impl Cluster {
     /// A whole-cluster read for a server that does (`server_streams`) or does not do
     /// streaming lists; `KUBEDRAIN_LIST_MODE=pages` (the watchers' switch) keeps pages.
     pub fn read(server_streams: bool) -> Self {
-        let pages = std::env::var("KUBEDRAIN_LIST_MODE").as_deref() == Ok("pages");
+        let pages = ListMode::chosen() == Some(ListMode::Pages);
         Cluster::Read {
             streams: server_streams && !pages,
         }

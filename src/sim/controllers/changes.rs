@@ -52,11 +52,7 @@ impl Manager {
             Kind::Node => {
                 self.nodes_dirty.insert(k.1.clone());
                 self.retry_unschedulable = true;
-                let ds: Vec<ObjKey> = self
-                    .index
-                    .of(Kind::DaemonSet)
-                    .map(|(k, _)| k.clone())
-                    .collect();
+                let ds = self.daemonsets_for_node(old.as_deref(), new.as_deref());
                 self.dirty.entry(Kind::DaemonSet).or_default().extend(ds);
             }
             kind => {
@@ -256,6 +252,52 @@ mod tests {
         assert_eq!(dirtied(&mut m, &mut rx), both);
         store.delete(Kind::Pod, "ns", "agent-x").unwrap();
         assert_eq!(dirtied(&mut m, &mut rx), both);
+    }
+
+    #[test]
+    fn a_cordon_leaves_daemonsets_clean_a_taint_they_do_not_tolerate_does_not() {
+        let store = Store::new(Arc::new(SimClock::new(1.0)), 1000);
+        let ds = json!({"metadata": {"name": "agent", "namespace": "ns", "uid": "agent"},
+            "spec": {"selector": {"matchLabels": {"app": "agent"}},
+                "template": {"metadata": {"labels": {"app": "agent"}}, "spec": {}}}});
+        store.create(Kind::DaemonSet, ds).unwrap();
+        let node = json!({"metadata": {"name": "n0", "uid": "n0"}, "spec": {},
+            "status": {"conditions": [{"type": "Ready", "status": "True"}]}});
+        store.create(Kind::Node, node).unwrap();
+        let mut m = Manager::new(store.clone());
+        let mut rx = super::super::subscribe(&store);
+        m.dirty.clear();
+        let patch_node = |f: fn(&mut serde_json::Value)| {
+            store
+                .update(Kind::Node, "", "n0", |n| {
+                    f(n);
+                    Ok(())
+                })
+                .unwrap();
+        };
+
+        // What `kubectl cordon` and the node lifecycle controller write.
+        patch_node(|n| {
+            n["spec"]["unschedulable"] = json!(true);
+            n["spec"]["taints"] = json!([{"key": "node.kubernetes.io/unschedulable",
+                "effect": "NoSchedule"}]);
+        });
+        assert_eq!(dirtied(&mut m, &mut rx), Vec::<Kind>::new(), "a cordon");
+        patch_node(|n| {
+            let taint = json!({"key": "dedicated", "value": "db", "effect": "NoExecute"});
+            n["spec"]["taints"].as_array_mut().unwrap().push(taint);
+        });
+        assert_eq!(
+            dirtied(&mut m, &mut rx),
+            vec![Kind::DaemonSet],
+            "a NoExecute taint"
+        );
+        store.delete(Kind::Node, "", "n0").unwrap();
+        assert_eq!(
+            dirtied(&mut m, &mut rx),
+            vec![Kind::DaemonSet],
+            "a node gone"
+        );
     }
 
     #[test]

@@ -3,7 +3,8 @@
 //! `NodeResourcesBalancedAllocation`, each weight 1, each 0–100, and `TaintToleration`'s score
 //! (weight 3: nodes with fewer untolerated `PreferNoSchedule` taints win). Shared by the
 //! simulator's scheduler and the drain plan's placement forecast, so the forecast and the
-//! built-in cluster agree by construction on what they both model.
+//! built-in cluster agree by construction on what they both model, and how many nodes it
+//! scores in a big cluster (`nodes_to_score`).
 //!
 //! Not modelled (the forecast says so where it matters): the default topology spreading
 //! score, image locality, preferred node affinity and inter-pod affinity.
@@ -113,6 +114,23 @@ pub fn balanced_allocation(alloc: Res, load: &NodeLoad, req: Res) -> i64 {
     ((1.0 - std) * MAX_SCORE as f64) as i64
 }
 
+/// kube-scheduler's `minFeasibleNodesToFind`: with fewer nodes every node is scored.
+pub const MIN_NODES_TO_SCORE: usize = 100;
+/// kube-scheduler's floor on its adaptive `percentageOfNodesToScore`.
+const MIN_PERCENT_TO_SCORE: usize = 5;
+
+/// How many feasible nodes kube-scheduler finds before it stops filtering and scores them
+/// (`numFeasibleNodesToFind` with the default adaptive `percentageOfNodesToScore`: 50 % less
+/// 1 % per 125 nodes, at least 5 %, and at least 100 nodes). Each pod's search starts where the
+/// previous one stopped, so in a big cluster a pod goes to the best node of a rotating sample.
+pub fn nodes_to_score(all: usize) -> usize {
+    if all < MIN_NODES_TO_SCORE {
+        return all;
+    }
+    let percent = 50usize.saturating_sub(all / 125).max(MIN_PERCENT_TO_SCORE);
+    (all * percent / 100).max(MIN_NODES_TO_SCORE)
+}
+
 /// The node's total score for a pod requesting `req` (higher is better; ties are broken at
 /// random by kube-scheduler).
 pub fn score(alloc: Res, load: &NodeLoad, req: Res) -> i64 {
@@ -144,6 +162,20 @@ pub fn taint_toleration(counts: &[i64]) -> Vec<i64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn nodes_to_score_follows_kube_schedulers_adaptive_percentage() {
+        // Below 100 nodes: all of them; then 50 % less 1 % per 125 nodes, at least 100 nodes.
+        assert_eq!(nodes_to_score(0), 0);
+        assert_eq!(nodes_to_score(99), 99);
+        assert_eq!(nodes_to_score(100), 100);
+        assert_eq!(nodes_to_score(250), 120);
+        assert_eq!(nodes_to_score(1_000), 420);
+        assert_eq!(nodes_to_score(5_000), 500);
+        // The floor of 5 %: 10,000 nodes (50 − 80 < 5) score 500, 20,000 score 1,000.
+        assert_eq!(nodes_to_score(10_000), 500);
+        assert_eq!(nodes_to_score(20_000), 1_000);
+    }
 
     #[test]
     fn prefer_no_schedule_taints_outweigh_the_resource_scores() {

@@ -3,6 +3,9 @@
 //! CPU, memory and pod count) and its scoring (least allocated + balanced allocation, and
 //! `PreferNoSchedule` taints as `TaintToleration` scores them, `cluster::scheduling`), placing pods one after another so earlier placements
 //! count. Where nodes tie, kube-scheduler picks one at random: the forecast names them all.
+//! In a cluster of 100 nodes or more it scores only a sample of the nodes that fit
+//! (`scheduling::nodes_to_score`): the forecast also names every node that can be the best of
+//! such a sample.
 //! Pods with required pod (anti-)affinity or topology spread constraints are not predicted.
 //! kubectl never checks any of this (drain-semantics §2.18.11).
 
@@ -418,19 +421,50 @@ impl<'a> Forecast<'a> {
                 ..placement
             };
         }
+        // MAX_OR + 1: `or` leaves out the chosen node when it is among them.
+        let (first, count) = choosable(&fits, self.rooms.len() + 1, MAX_OR + 1);
         let name = |i: usize| self.rooms[i].node.name().to_string();
+        let or: Vec<String> = first
+            .into_iter()
+            .filter(|&i| i != chosen)
+            .take(MAX_OR)
+            .map(name)
+            .collect();
         Placement {
             node: Some(name(chosen)),
-            or: tied
-                .iter()
-                .filter(|&&i| i != chosen)
-                .take(MAX_OR)
-                .map(|&i| name(i))
-                .collect(),
-            or_more: tied.len().saturating_sub(1 + MAX_OR),
+            or_more: count.saturating_sub(1 + or.len()),
+            or,
             ..placement
         }
     }
+}
+
+/// The nodes (of `fits`: room index and score) kube-scheduler may choose: the first `limit`
+/// of them, best first (then by name), and how many there are. It scores only a sample of the
+/// feasible nodes when more fit than `nodes_to_score` of the cluster's `all` nodes, and takes
+/// the best of the sample (any of them on a tie). Whatever order it searches in, a node is
+/// never its choice when more nodes outscore it than a sample can leave out; every other node
+/// can be. Linear, not a sort: it runs for every pod in every order the plan tries.
+fn choosable(fits: &[(usize, i64)], all: usize, limit: usize) -> (Vec<usize>, usize) {
+    if fits.is_empty() || limit == 0 {
+        return (Vec::new(), 0);
+    }
+    let slack = fits.len().saturating_sub(scheduling::nodes_to_score(all));
+    // At most `slack` nodes outscore a node exactly when its score is at least the
+    // (slack + 1)-th best.
+    let mut scores: Vec<i64> = fits.iter().map(|&(_, s)| s).collect();
+    let floor = *scores
+        .select_nth_unstable_by(slack.min(fits.len() - 1), |a, b| b.cmp(a))
+        .1;
+    let mut can: Vec<(usize, i64)> = fits.iter().filter(|f| f.1 >= floor).copied().collect();
+    let count = can.len();
+    let rank = |a: &(usize, i64), b: &(usize, i64)| b.1.cmp(&a.1).then(a.0.cmp(&b.0));
+    if can.len() > limit {
+        can.select_nth_unstable_by(limit - 1, rank);
+        can.truncate(limit);
+    }
+    can.sort_by(rank);
+    (can.into_iter().map(|(i, _)| i).collect(), count)
 }
 
 /// Whether a controller will recreate the pod somewhere else.
@@ -459,4 +493,34 @@ pub fn simulate(
         }
     }
     report
+}
+
+#[cfg(test)]
+mod tests {
+    use super::choosable;
+
+    #[test]
+    fn under_100_nodes_only_the_best_can_be_chosen() {
+        // Every node is scored: the best score (9) wins, on any of its tied nodes.
+        let fits: Vec<(usize, i64)> = (0..98).map(|i| (i, i as i64 % 10)).collect();
+        let best: Vec<usize> = (0..9).map(|t| t * 10 + 9).collect();
+        assert_eq!(choosable(&fits, 99, 100), (best.clone(), 9));
+        assert_eq!(choosable(&fits, 99, 4), (best[..4].to_vec(), 9));
+    }
+
+    #[test]
+    fn a_sampling_scheduler_may_choose_any_node_not_outscored_by_too_many() {
+        // 200 nodes, 199 fit with scores 0..198 (shuffled): kube-scheduler scores 100 of them,
+        // so a sample leaves 99 out, and a node outscored by at most 99 can be a sample's best.
+        let fits: Vec<(usize, i64)> = (0..199).map(|i| (i, (i * 73 % 199) as i64)).collect();
+        let (first, count) = choosable(&fits, 200, 500);
+        assert_eq!(count, 100);
+        let scores: Vec<i64> = first.iter().map(|&i| fits[i].1).collect();
+        assert_eq!(scores, (99..199).rev().collect::<Vec<i64>>());
+        let (top, count) = choosable(&fits, 200, 4);
+        assert_eq!((top, count), (first[..4].to_vec(), 100));
+        // No more fit than it scores: the best only.
+        let few: Vec<(usize, i64)> = (0..100).map(|i| (i, i as i64)).collect();
+        assert_eq!(choosable(&few, 200, 4), (vec![99], 1));
+    }
 }

@@ -196,6 +196,9 @@ pub(crate) struct Manager {
     kubelet_dirty: HashSet<ObjKey>,
     retry_unschedulable: bool,
     unschedulable: HashSet<ObjKey>,
+    /// Where the scheduler's next search for nodes starts (kube-scheduler's
+    /// `nextStartNodeIndex`).
+    next_node: usize,
     /// Last seen readiness per node (the kubelet reacts to transitions).
     node_ready: HashMap<String, bool>,
     /// Pods (uid) whose termination the kubelet has begun, with when they will be removed.
@@ -233,6 +236,7 @@ impl Manager {
             kubelet_dirty: HashSet::new(),
             retry_unschedulable: true,
             unschedulable: HashSet::new(),
+            next_node: 0,
             node_ready: HashMap::new(),
             killing: HashMap::new(),
             mirrors: HashMap::new(),

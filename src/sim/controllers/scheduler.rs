@@ -3,7 +3,9 @@
 //! balanced, and away from untolerated `PreferNoSchedule` taints); explains failures with the
 //! real `FailedScheduling` message shape.
 
+use std::borrow::Borrow;
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use serde_json::{Value, json};
 
@@ -148,23 +150,33 @@ fn preferred_against(pod: &Value, node: &Value) -> i64 {
         .count() as i64
 }
 
-/// Picks the best node for `pod`, or returns the FailedScheduling message.
-pub fn pick<'a>(
+/// Picks the best node for `pod`, or returns the FailedScheduling message. Like
+/// kube-scheduler, it filters from `start` on (wrapping) and stops once it has found
+/// `scheduling::nodes_to_score` feasible nodes; `start` moves past the nodes it looked at.
+pub fn pick(
     pod: &Value,
-    nodes: impl Iterator<Item = &'a Value>,
+    nodes: &[impl Borrow<Value>],
     usage: &HashMap<String, Usage>,
+    start: &mut usize,
 ) -> Result<String, String> {
     // (resource score, untolerated PreferNoSchedule taints, pods, name) of each fitting node.
     let mut fits: Vec<(i64, i64, i64, &str)> = Vec::new();
     let mut misfits: BTreeMap<Misfit, usize> = BTreeMap::new();
-    let mut total = 0;
+    let total = nodes.len();
+    let wanted = scheduling::nodes_to_score(total);
     let mut not_helpful = 0;
     let mut no_victims = 0;
     // Summed once: parsing the containers' quantities per node was most of a pick's cost at
     // 5,000 nodes.
     let req = pod_requests(pod);
-    for node in nodes {
-        total += 1;
+    let first = if total == 0 { 0 } else { *start % total };
+    let mut looked = 0;
+    for node in nodes[first..].iter().chain(&nodes[..first]) {
+        if fits.len() >= wanted {
+            break;
+        }
+        looked += 1;
+        let node = node.borrow();
         let name = node["metadata"]["name"].as_str().unwrap_or("");
         let used = usage.get(name).copied().unwrap_or_default();
         match filter_with(pod, req, node, used) {
@@ -185,6 +197,9 @@ pub fn pick<'a>(
                 }
             }
         }
+    }
+    if total > 0 {
+        *start = (first + looked) % total;
     }
     // TaintToleration normalises over the nodes that passed the filters.
     let counts: Vec<i64> = fits.iter().map(|f| f.1).collect();
@@ -252,6 +267,11 @@ impl Manager {
             .filter(|k| retry || !self.unschedulable.contains(*k))
             .cloned()
             .collect();
+        if queue.is_empty() {
+            return;
+        }
+        // Owned handles: binding a pod below updates the index the nodes live in.
+        let nodes: Vec<Arc<Value>> = self.index.nodes.values().cloned().collect();
         for k in queue {
             let Some(pod) = self.index.pod(&k) else {
                 continue;
@@ -263,11 +283,7 @@ impl Manager {
             {
                 continue;
             }
-            let result = pick(
-                &pod,
-                self.index.nodes.values().map(|n| &**n),
-                &self.index.usage,
-            );
+            let result = pick(&pod, &nodes, &self.index.usage, &mut self.next_node);
             let now = fmt(self.store.clock().now());
             match result {
                 Ok(node) => {
@@ -351,8 +367,8 @@ mod tests {
         b.add(Requests { cpu: 1500, mem: 0 }, 1);
         let usage = HashMap::from([("b".to_string(), b)]);
         // b has 500m left, a has 1000m: a is less allocated.
-        assert_eq!(pick(&pod("400m"), nodes.iter(), &usage).unwrap(), "a");
-        let err = pick(&pod("1200m"), nodes.iter(), &usage).unwrap_err();
+        assert_eq!(pick(&pod("400m"), &nodes, &usage, &mut 0).unwrap(), "a");
+        let err = pick(&pod("1200m"), &nodes, &usage, &mut 0).unwrap_err();
         assert_eq!(
             err,
             "0/2 nodes are available: 2 Insufficient cpu. preemption: 0/2 nodes are available: 2 No preemption victims found for incoming pod."
@@ -371,7 +387,7 @@ mod tests {
             node("a", "4", true, json!([])),
             node("b", "1", false, json!([])),
         ];
-        let err = pick(&pod("2"), nodes.iter(), &HashMap::new()).unwrap_err();
+        let err = pick(&pod("2"), &nodes, &HashMap::new(), &mut 0).unwrap_err();
         assert_eq!(
             err,
             "0/3 nodes are available: 1 Insufficient cpu, 1 node(s) had untolerated taint {node-role.kubernetes.io/control-plane: }, 1 node(s) were unschedulable. preemption: 0/3 nodes are available: 1 No preemption victims found for incoming pod, 2 Preemption is not helpful for scheduling."
@@ -379,7 +395,10 @@ mod tests {
         let mut tolerant = pod("2");
         tolerant["spec"]["tolerations"] =
             json!([{"key": UNSCHEDULABLE_TAINT, "operator": "Exists", "effect": "NoSchedule"}]);
-        assert_eq!(pick(&tolerant, nodes.iter(), &HashMap::new()).unwrap(), "a");
+        assert_eq!(
+            pick(&tolerant, &nodes, &HashMap::new(), &mut 0).unwrap(),
+            "a"
+        );
     }
 
     #[test]
@@ -392,24 +411,110 @@ mod tests {
             node("b", "2", false, json!([])),
         ];
         assert_eq!(
-            pick(&pod("100m"), nodes.iter(), &HashMap::new()).unwrap(),
+            pick(&pod("100m"), &nodes, &HashMap::new(), &mut 0).unwrap(),
             "b"
         );
         // Only where nothing else fits does a pod go to the tainted node.
-        assert_eq!(pick(&pod("3"), nodes.iter(), &HashMap::new()).unwrap(), "a");
+        assert_eq!(
+            pick(&pod("3"), &nodes, &HashMap::new(), &mut 0).unwrap(),
+            "a"
+        );
         // A pod that tolerates the taint scores the nodes by resources alone.
         let mut tolerant = pod("100m");
         tolerant["spec"]["tolerations"] =
             json!([{"key": "kubedrain.io/queued", "operator": "Exists"}]);
-        assert_eq!(pick(&tolerant, nodes.iter(), &HashMap::new()).unwrap(), "a");
+        assert_eq!(
+            pick(&tolerant, &nodes, &HashMap::new(), &mut 0).unwrap(),
+            "a"
+        );
         // Both tainted: even again, resources decide.
         let both = [
             node("a", "4", false, queued.clone()),
             node("b", "2", false, queued),
         ];
         assert_eq!(
-            pick(&pod("100m"), both.iter(), &HashMap::new()).unwrap(),
+            pick(&pod("100m"), &both, &HashMap::new(), &mut 0).unwrap(),
             "a"
+        );
+    }
+
+    /// `n` equal nodes named `n000`…, each with 1000m of its 4 CPUs requested except `best`,
+    /// which is empty.
+    fn pool(n: usize, best: usize) -> (Vec<Value>, HashMap<String, Usage>) {
+        let nodes: Vec<Value> = (0..n)
+            .map(|i| node(&format!("n{i:03}"), "4", false, json!([])))
+            .collect();
+        let mut busy = Usage::default();
+        busy.add(
+            Requests {
+                cpu: 1000,
+                mem: 1 << 30,
+            },
+            1,
+        );
+        let usage = (0..n)
+            .filter(|&i| i != best)
+            .map(|i| (format!("n{i:03}"), busy))
+            .collect();
+        (nodes, usage)
+    }
+
+    #[test]
+    fn a_big_cluster_scores_a_rotating_sample_of_its_feasible_nodes() {
+        // 300 nodes: kube-scheduler stops at 144 feasible ones (48 %). The emptiest node,
+        // n200, is outside the first sample, so the first pod goes to another node.
+        let (nodes, usage) = pool(300, 200);
+        let mut start = 0;
+        let first = pick(&pod("100m"), &nodes, &usage, &mut start).unwrap();
+        assert_ne!(first, "n200");
+        assert!(
+            first.as_str() < "n144",
+            "{first} is outside the first 144 nodes"
+        );
+        assert_eq!(start, 144);
+        // The next search starts at n144 and finds it.
+        assert_eq!(
+            pick(&pod("100m"), &nodes, &usage, &mut start).unwrap(),
+            "n200"
+        );
+        assert_eq!(start, 288);
+        // The search wraps around the end of the list.
+        pick(&pod("100m"), &nodes, &usage, &mut start).unwrap();
+        assert_eq!(start, (288 + 144) % 300);
+    }
+
+    #[test]
+    fn a_small_cluster_scores_every_node_and_misfits_do_not_count_towards_the_sample() {
+        // 99 nodes: every one is scored, from wherever the search starts.
+        let (nodes, usage) = pool(99, 98);
+        assert_eq!(pick(&pod("100m"), &nodes, &usage, &mut 0).unwrap(), "n098");
+        let mut start = 50;
+        assert_eq!(
+            pick(&pod("100m"), &nodes, &usage, &mut start).unwrap(),
+            "n098"
+        );
+        assert_eq!(
+            start, 50,
+            "it looked at all 99 nodes and is back where it began"
+        );
+        // 300 nodes, the first 200 cordoned: the search goes past them to find 144 feasible
+        // ones, and a pod that fits nowhere is told about all 300.
+        let (mut nodes, usage) = pool(300, 250);
+        for n in &mut nodes[..200] {
+            n["spec"]["unschedulable"] = json!(true);
+        }
+        let mut start = 0;
+        assert_eq!(
+            pick(&pod("100m"), &nodes, &usage, &mut start).unwrap(),
+            "n250"
+        );
+        assert_eq!(start, 0, "all 300 looked at: only 100 are feasible");
+        let err = pick(&pod("8"), &nodes, &usage, &mut start).unwrap_err();
+        assert!(
+            err.starts_with(
+                "0/300 nodes are available: 100 Insufficient cpu, 200 node(s) were unschedulable."
+            ),
+            "{err}"
         );
     }
 

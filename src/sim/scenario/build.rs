@@ -40,6 +40,8 @@ struct Builder<'a> {
     pods: Vec<Arc<Value>>,
     /// Pods given the events of their recent start (see `recent_events`).
     past_events: usize,
+    /// Where the scheduler's next search for nodes starts (see `scheduler::pick`).
+    next_node: usize,
 }
 
 fn err(e: impl std::fmt::Display) -> color_eyre::Report {
@@ -83,14 +85,10 @@ impl Builder<'_> {
         }
         let node = match node.or_else(|| w.nodes.get(i).cloned()) {
             Some(n) => Some(n),
-            None => scheduler::pick(
-                &pod,
-                self.node_order
-                    .iter()
-                    .map(|n| &**self.nodes.get(n).unwrap()),
-                &self.usage,
-            )
-            .ok(),
+            None => {
+                let nodes: Vec<&Value> = self.node_order.iter().map(|n| &*self.nodes[n]).collect();
+                scheduler::pick(&pod, &nodes, &self.usage, &mut self.next_node).ok()
+            }
         };
         let Some(node_name) = node else {
             // Nothing fits: the pod waits, and the scheduler reports why.
@@ -456,6 +454,7 @@ pub(super) fn populate(f: &ScenarioFile, store: &Store) -> Result<()> {
             .collect(),
         pods: Vec::new(),
         past_events: 0,
+        next_node: 0,
     };
     for (i, n) in f.nodes.iter().enumerate() {
         let node = b.create(Kind::Node, node_object(n, &b.version, now, i))?;

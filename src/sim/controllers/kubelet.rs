@@ -7,6 +7,7 @@ use std::collections::HashSet;
 use std::net::Ipv4Addr;
 use std::sync::Arc;
 
+use jiff::Timestamp;
 use serde_json::Value;
 
 use super::declare::declared;
@@ -198,7 +199,7 @@ impl Manager {
             let _ = self.store.delete(Kind::Pod, &k.0, &k.1);
             return;
         }
-        let deadline = parse_time(&pod["metadata"]["deletionTimestamp"]).unwrap_or(now_t);
+        let deadline = grace_deadline(pod, now_t);
         if let Some(due) = self.killing.get(&uid).copied() {
             // A second delete may shorten the grace period: honour the earlier time.
             if deadline < due {
@@ -307,9 +308,43 @@ impl Manager {
     }
 }
 
+/// When a terminating pod's containers are killed if they have not stopped: the kubelet
+/// stops them when it sees the deletion and kills them `deletionGracePeriodSeconds` later.
+/// `deletionTimestamp` has whole seconds only, so counting from it removed pods up to a
+/// second early. Never later than a second past it: a restarted simulator has forgotten
+/// when it began stopping the pod, and does not grant a second grace period.
+fn grace_deadline(pod: &Value, now: Timestamp) -> Timestamp {
+    let stamped = parse_time(&pod["metadata"]["deletionTimestamp"]);
+    let grace = pod["metadata"]["deletionGracePeriodSeconds"].as_i64();
+    match (stamped, grace) {
+        (Some(at), Some(g)) => add_secs(now, g as f64).min(add_secs(at, 1.0)),
+        (Some(at), None) => at,
+        (None, Some(g)) => add_secs(now, g as f64),
+        (None, None) => now,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn the_grace_period_counts_from_when_the_kubelet_saw_the_deletion() {
+        let t = |s: &str| s.parse::<Timestamp>().unwrap();
+        // Deleted at 12:00:00.600 with 2 s: the API shows 12:00:02 (whole seconds).
+        let pod = json!({"metadata": {"deletionTimestamp": "2026-12-02T12:00:02Z",
+                                      "deletionGracePeriodSeconds": 2}});
+        let seen = t("2026-12-02T12:00:00.650Z");
+        assert_eq!(grace_deadline(&pod, seen), t("2026-12-02T12:00:02.650Z"));
+        // Seen long after (a restarted simulator): a second past the stamp, not a new grace.
+        let late = t("2026-12-02T12:05:00Z");
+        assert_eq!(grace_deadline(&pod, late), t("2026-12-02T12:00:03Z"));
+        // Without the grace field, the stamp; without either, now.
+        let stamp_only = json!({"metadata": {"deletionTimestamp": "2026-12-02T12:00:02Z"}});
+        assert_eq!(grace_deadline(&stamp_only, seen), t("2026-12-02T12:00:02Z"));
+        assert_eq!(grace_deadline(&json!({"metadata": {}}), seen), seen);
+    }
 
     #[test]
     fn allocates_lowest_free_ip() {

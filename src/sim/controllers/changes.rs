@@ -36,6 +36,7 @@ impl Manager {
         match c.kind {
             Kind::Pod => {
                 self.kubelet_dirty.insert(k.clone());
+                self.note_deletion(old.as_deref(), new.as_deref(), c.at);
                 if new.is_none() {
                     if super::mirror::is_mirror(&obj) {
                         // The index keeps a skeleton: the kubelet needs the whole pod.
@@ -44,6 +45,7 @@ impl Manager {
                     self.unschedulable.remove(&k);
                     if let Some(uid) = obj["metadata"]["uid"].as_str() {
                         self.killing.remove(uid);
+                        self.deletions.remove(uid);
                         self.runs.remove(uid);
                     }
                 }

@@ -189,11 +189,36 @@ impl Manager {
         }
     }
 
+    /// Remembers when a pod's deletion was written (`at`), for its kubelet: a new or
+    /// earlier `deletionTimestamp` (a second delete may shorten the grace period).
+    pub(super) fn note_deletion(
+        &mut self,
+        old: Option<&Value>,
+        new: Option<&Value>,
+        at: Timestamp,
+    ) {
+        let Some(pod) = new.filter(|p| is_terminating(p)) else {
+            return;
+        };
+        let stamp = |p: &Value| p["metadata"]["deletionTimestamp"].clone();
+        if old.is_some_and(|o| stamp(o) == stamp(pod)) {
+            return;
+        }
+        if let Some(uid) = pod["metadata"]["uid"].as_str() {
+            self.deletions.insert(uid.to_string(), at);
+        }
+    }
+
     /// A terminating pod on a Ready node: a mirror pod's object goes at once; otherwise its
-    /// containers are told to stop and the pod is removed when its grace period is up.
+    /// containers are told to stop and the pod is removed when its grace period is up,
+    /// counted from when the deletion was written (a kubelet watches its own pods).
     fn kubelet_stop(&mut self, k: &ObjKey, uid: &str, pod: &Value, source: &str) {
         let uid = uid.to_string();
-        let now_t = self.store.clock().now();
+        let pass_t = self.store.clock().now();
+        let now_t = self
+            .deletions
+            .remove(&uid)
+            .map_or(pass_t, |written| written.min(pass_t));
         if super::mirror::is_mirror(pod) {
             // The static pod goes on running: only its API object goes (and comes back).
             let _ = self.store.delete(Kind::Pod, &k.0, &k.1);

@@ -203,6 +203,10 @@ pub(crate) struct Manager {
     node_ready: HashMap<String, bool>,
     /// Pods (uid) whose termination the kubelet has begun, with when they will be removed.
     killing: HashMap<String, Timestamp>,
+    /// Pods (uid) whose deletion was written but not yet seen by their kubelet, with when it
+    /// was written: a pass that places 100 replacements first would otherwise start their
+    /// grace periods a quarter second late.
+    deletions: HashMap<String, Timestamp>,
     /// Mirror pods deleted through the API, which their kubelets create again.
     mirrors: mirror::Gone,
     /// Pods (uid) with a declared fate: what the kubelet remembers of their containers.
@@ -239,6 +243,7 @@ impl Manager {
             next_node: 0,
             node_ready: HashMap::new(),
             killing: HashMap::new(),
+            deletions: HashMap::new(),
             mirrors: HashMap::new(),
             runs: HashMap::new(),
             last_resync: now,
@@ -336,6 +341,8 @@ impl Manager {
         self.mark_all();
         self.retry_unschedulable = true;
         self.kubelet_dirty = self.index.pods.keys().cloned().collect();
+        // Changes were missed: the kubelets count from this pass instead.
+        self.deletions.clear();
         self.system_resync();
     }
 

@@ -14,6 +14,7 @@ impl Store {
     pub fn watch(&self, kind: Kind, from: Option<u64>) -> Result<WatchStart, StoreError> {
         let inner = self.inner.lock().unwrap();
         let live = self.tx.subscribe();
+        let at = self.clock.now();
         let backlog = match from {
             None | Some(0) => inner
                 .objects
@@ -27,6 +28,7 @@ impl Store {
                                 change: ChangeType::Added,
                                 object: o.clone(),
                                 prev: None,
+                                at,
                             })
                         })
                         .collect()
@@ -91,6 +93,7 @@ impl Store {
             change,
             object,
             prev,
+            at: self.clock.now(),
         });
         inner.history_bytes += c.object.size();
         inner.history.push_back(c.clone());

@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use jiff::Timestamp;
 use serde_json::Value;
 
 use super::Stored;
@@ -39,6 +40,10 @@ pub struct Change {
     /// The object before a MODIFIED change, so a filtered watch can tell an object entering or
     /// leaving its selection (ADDED / DELETED), as the real watch cache does.
     pub prev: Option<Arc<Stored>>,
+    /// Simulated time of the write: the simulator's kubelets watch their pods themselves and
+    /// start a grace period when its deletion was written, not when the controllers' single
+    /// task gets round to it.
+    pub at: Timestamp,
 }
 
 impl Change {

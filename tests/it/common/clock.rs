@@ -3,14 +3,18 @@
 
 use std::time::Duration;
 
-use kubedrain::sim::Simulator;
+use kubedrain::sim::{SimClock, Simulator};
 
 /// Moves the frozen clock on by `secs` and returns once the controllers have made that pass:
 /// their loop has come round and been refused twice since (once may have been before it).
 pub async fn step(sim: &Simulator, secs: u64) {
-    let clock = sim.clock();
+    step_clock(sim.clock(), Duration::from_secs(secs)).await;
+}
+
+/// [`step`] on the clock of controllers started without a server, by any duration.
+pub async fn step_clock(clock: &SimClock, by: Duration) {
     let refused = clock.refused_passes();
-    clock.step(Duration::from_secs(secs));
+    clock.step(by);
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     while clock.refused_passes() < refused + 2 {
         assert!(tokio::time::Instant::now() < deadline, "no controller pass");
@@ -22,7 +26,11 @@ pub async fn step(sim: &Simulator, secs: u64) {
 /// has been refused: any pass that was under way has ended, so the cluster holds still.
 pub async fn freeze(sim: &Simulator) {
     assert!(sim.wait_controllers_ready(Duration::from_secs(30)));
-    let clock = sim.clock();
+    freeze_clock(sim.clock()).await;
+}
+
+/// [`freeze`] on the clock of controllers started without a server (already indexed).
+pub async fn freeze_clock(clock: &SimClock) {
     clock.freeze();
     let refused = clock.refused_passes();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);

@@ -16,6 +16,8 @@ use kubedrain::sim::scenario;
 use kubedrain::sim::store::Store;
 use serde_json::{Value, json};
 
+use crate::common::clock::{freeze_clock, step_clock};
+
 fn start(name: &str, speed: f64) -> (Arc<Store>, Controllers) {
     let store = Store::new(Arc::new(SimClock::new(speed)), 100_000);
     scenario::load(name).unwrap().populate(&store).unwrap();

@@ -37,6 +37,7 @@ pub mod layout;
 pub mod model;
 pub mod msg;
 pub mod namespaces;
+pub mod pacing;
 pub mod panel;
 pub mod picker;
 pub mod remap;

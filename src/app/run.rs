@@ -19,6 +19,7 @@ use tokio::task::JoinHandle;
 use super::damage::Damage;
 use super::model::{ConnInfo, Model};
 use super::msg::{Cmd, Msg};
+use super::pacing::{FrameKind, FramePacer};
 use super::screen::{Drawn, Screen};
 use super::update::update;
 use crate::cluster::client::Connection;
@@ -50,28 +51,6 @@ pub struct RunOptions {
 /// At most this many queued messages are applied per loop turn, so keys stay responsive
 /// while a 150,000-pod relist streams in.
 const MAX_BATCH: usize = 20_000;
-
-/// The longest wait between two frames caused by watch events (~60 per second at least
-/// while they stream, however slow a frame is).
-const FRAME_GAP: Duration = Duration::from_millis(16);
-
-/// The shortest wait after a whole frame caused by watch events: at most 250 a second.
-/// Without it, 1,000 visible changes a second drew ~730 whole frames a second (19 % of a
-/// core, against 7 % with 16 ms gaps); with it ~200 (9 %). 8 ms cost 7 % but kept changes of
-/// a 1,000/s burst waiting (event to screen p50 4.3 ms against 0.4 ms with 4 ms).
-const MIN_GAP: Duration = Duration::from_millis(4);
-
-/// The shortest wait after any other frame: the rows of a damage (a fifth of a whole
-/// frame's cost, or less), or a frame drawn for a tick or a key, which must not hold the
-/// next watch event back for MIN_GAP.
-const MIN_GAP_ROWS: Duration = Duration::from_millis(1);
-
-/// While events stream, the next frame waits this many times what the last one took (within
-/// MIN_GAP..FRAME_GAP): frames take at most a fifth of a core unless one takes over 4 ms
-/// (then the gaps are 16 ms, as they always were before). A change that comes MIN_GAP or more
-/// after the last frame (20 or 100 visible changes a second) is drawn at once instead of up
-/// to 16 ms later; what arrives during a wait is coalesced into the next frame.
-const GAP_PER_FRAME: u32 = 4;
 
 /// How long quitting waits for a cancelled drain to end (it answers a cancel within a second).
 const QUIT_WAIT: Duration = Duration::from_secs(2);
@@ -222,11 +201,10 @@ async fn event_loop(
     let mut term_signal = signal(SignalKind::terminate())?;
     let mut hup_signal = signal(SignalKind::hangup())?;
     let mut int_signal = signal(SignalKind::interrupt())?;
-    // While events stream, frames are at least `gap` apart (GAP_PER_FRAME): a burst of 1,000
-    // pod events a second costs a bounded share of a core, not one frame per loop turn. A key
+    // While events stream, frames keep to a duty cycle (`pacing`): a burst of 1,000 pod
+    // events a second costs a bounded share of a core, not one frame per loop turn. A key
     // press or resize draws at once.
-    let mut last_frame = tokio::time::Instant::now() - FRAME_GAP;
-    let mut gap = FRAME_GAP;
+    let mut pacer = FramePacer::new(tokio::time::Instant::now());
     let mut urgent = true;
     // Whether watch events arrived since the last frame (the whole-frame floor is theirs).
     let mut streamed = false;
@@ -234,26 +212,26 @@ async fn event_loop(
         if model.quit {
             return Ok(model.switch_context.take());
         }
-        if model.wants_frame() && (urgent || last_frame.elapsed() >= gap) {
+        if model.wants_frame() && (urgent || pacer.may_draw(tokio::time::Instant::now())) {
             // Frame time as the bench log reports it: view refresh + draw + terminal write.
-            let started = std::time::Instant::now();
+            let started = tokio::time::Instant::now();
             let drawn = screen.frame(&mut model, render)?;
+            let took = started.elapsed();
             if crate::benchlog::enabled() {
-                crate::benchlog::value("frame", started.elapsed().as_micros());
+                crate::benchlog::value("frame", took.as_micros());
             }
             model.after_frame();
             urgent = false;
-            last_frame = tokio::time::Instant::now();
-            let floor = if streamed && drawn == Drawn::Whole {
-                MIN_GAP
+            let kind = if streamed && drawn == Drawn::Whole {
+                FrameKind::WholeWhileStreaming
             } else {
-                MIN_GAP_ROWS
+                FrameKind::Other
             };
-            gap = (started.elapsed() * GAP_PER_FRAME).clamp(floor, FRAME_GAP);
+            pacer.drawn(started, took, kind);
             streamed = false;
         }
         // Only armed while a frame is owed, so an idle screen never wakes up.
-        let frame_due = model.wants_frame().then(|| last_frame + gap);
+        let frame_due = model.wants_frame().then(|| pacer.next_at());
         let first = tokio::select! {
             ev = input.next() => match ev {
                 Some(Ok(Event::Key(k))) => {
@@ -277,7 +255,7 @@ async fn event_loop(
             _ = term_signal.recv() => exec.signalled(),
             _ = hup_signal.recv() => exec.signalled(),
             _ = int_signal.recv() => exec.signalled(),
-            _ = tokio::time::sleep_until(frame_due.unwrap_or(last_frame)), if frame_due.is_some() => continue,
+            _ = tokio::time::sleep_until(frame_due.unwrap_or_else(tokio::time::Instant::now)), if frame_due.is_some() => continue,
         };
         let mut next = Some(first);
         let mut n = 0;

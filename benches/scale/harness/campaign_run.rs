@@ -54,6 +54,7 @@ fn side_note(s: &SideFigures) -> String {
 pub fn run_campaign(cb: &CampaignBench, command: &str) -> Result<CampaignResult> {
     let cfg = &cb.base;
     let dir = tempfile::tempdir()?;
+    let ticks_before = cpu_ticks();
     let pinned = cpus() > 1 && pin_prefix().is_some() && pin_self(0);
     let kubectl = cfg.kubectl().map(Path::to_path_buf);
     let mut report = Report {
@@ -72,6 +73,7 @@ pub fn run_campaign(cb: &CampaignBench, command: &str) -> Result<CampaignResult>
         kubectl_cache: "discovery cache warm (fresh KUBECACHEDIR, filled by a warm-up call)".into(),
         load_before: loadavg(),
         load_after: String::new(),
+        steal_pct: None,
         rows: Vec::new(),
         notes: Vec::new(),
     };
@@ -166,6 +168,7 @@ pub fn run_campaign(cb: &CampaignBench, command: &str) -> Result<CampaignResult>
     ));
     report.notes = notes;
     report.load_after = loadavg();
+    report.steal_pct = steal_pct(ticks_before, cpu_ticks());
     std::fs::create_dir_all(&cfg.out_dir)?;
     std::fs::write(cfg.out_dir.join("campaign.md"), report.document())?;
     std::fs::write(

@@ -48,14 +48,17 @@ pub(crate) fn churn_window(cfg: &Config, sim: &Sim, c: &Client, w: usize) -> Chu
     let seq = c.steady_seq + w as u64 * STEADY_STRIDE;
     c.term.track((seq, seq + n));
     let pid = c.term.pid;
+    let faults_before = major_faults(pid);
     let c0 = cpu_secs(pid);
     let t = Instant::now();
     let stamps = Churn::start(store(), c.visible.to_vec(), cfg.steady_rate, Some(n), seq).finish();
     let dt = t.elapsed().as_secs_f64();
     let c1 = cpu_secs(pid);
     std::thread::sleep(Duration::from_secs(1));
-    let steady = latency(&stamps, &c.term.untrack(), |_| true, c.coalesce);
+    let mut steady = latency(&stamps, &c.term.untrack(), |_| true, c.coalesce);
     let steady_cpu_pct = c0.zip(c1).map(|(a, b)| (b - a) / dt * 100.0);
+    let faults_between = major_faults(pid);
+    steady.major_faults = faults_before.zip(faults_between).map(|(a, b)| b - a);
 
     let targets = interleave(c.visible, c.others, 10);
     let measured_n = c.visible.len();
@@ -72,7 +75,8 @@ pub(crate) fn churn_window(cfg: &Config, sim: &Sim, c: &Client, w: usize) -> Chu
     )
     .finish();
     std::thread::sleep(Duration::from_secs(3));
-    let burst = latency(&stamps, &c.term.untrack(), measured, c.coalesce);
+    let mut burst = latency(&stamps, &c.term.untrack(), measured, c.coalesce);
+    burst.major_faults = faults_between.zip(major_faults(pid)).map(|(a, b)| b - a);
     ChurnWindow {
         steady,
         burst,
@@ -96,11 +100,13 @@ pub(crate) fn churn_windows(cfg: &Config, sim: &Sim, c: &Client, who: &str) -> V
                     cfg.burst_rate
                 ),
             );
+            let ticks = cpu_ticks();
             let cw = churn_window(cfg, sim, c, w);
+            let steal = steal_pct(ticks, cpu_ticks());
             log(
                 cfg,
                 format!(
-                    "M3/M6 {who}, window {}: steady p50/p99/max {:.2}/{:.2}/{:.2} ms, burst {:.2}/{:.2}/{:.2} ms, cpu {:?}",
+                    "M3/M6 {who}, window {}: steady p50/p99/max {:.2}/{:.2}/{:.2} ms, burst {:.2}/{:.2}/{:.2} ms, cpu {:?}, major faults {:?}/{:?}, steal {steal:.1?} %",
                     w + 1,
                     cw.steady.p50_ms,
                     cw.steady.p99_ms,
@@ -108,7 +114,9 @@ pub(crate) fn churn_windows(cfg: &Config, sim: &Sim, c: &Client, who: &str) -> V
                     cw.burst.p50_ms,
                     cw.burst.p99_ms,
                     cw.burst.max_ms,
-                    cw.steady_cpu_pct
+                    cw.steady_cpu_pct,
+                    cw.steady.major_faults,
+                    cw.burst.major_faults
                 ),
             );
             cw
@@ -131,6 +139,7 @@ pub(crate) fn median_latency(v: &[&Latency]) -> Option<Latency> {
         p99_ms: med(|l| l.p99_ms)?,
         max_ms: v.iter().map(|l| l.max_ms).fold(f64::NAN, f64::max),
         windows: v.iter().map(|l| (l.p50_ms, l.p99_ms)).collect(),
+        major_faults: v.iter().map(|l| l.major_faults).sum(),
     })
 }
 

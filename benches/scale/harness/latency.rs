@@ -18,6 +18,8 @@ pub(crate) struct Latency {
     pub(crate) max_ms: f64,
     /// p50 and p99 of each churn window, when the figures are medians over windows.
     pub(crate) windows: Vec<(f64, f64)>,
+    /// The client's major page faults while the events were sent and shown.
+    pub(crate) major_faults: Option<u64>,
 }
 
 pub(crate) fn percentile(sorted: &[f64], p: f64) -> f64 {
@@ -76,6 +78,7 @@ pub(crate) fn latency(
         p99_ms: percentile(&lat, 0.99),
         max_ms: lat.last().copied().unwrap_or(f64::NAN),
         windows: Vec::new(),
+        major_faults: None,
     }
 }
 
@@ -103,8 +106,11 @@ pub(crate) fn m3_rows(
             } else {
                 String::new()
             };
+            let faults = l
+                .major_faults
+                .map_or(String::new(), |n| format!(", {n} major page faults"));
             format!(
-                "{} events measured, {} lost, max {:.0} ms{windows}",
+                "{} events measured, {} lost, max {:.0} ms{faults}{windows}",
                 l.sent, l.lost, l.max_ms
             )
         })

@@ -181,6 +181,7 @@ pub fn run_long(lb: &LongBench, command: &str) -> Result<LongResult> {
     let dir = tempfile::tempdir()?;
     let pinned = cpus() > 1 && pin_prefix().is_some() && pin_self(0);
     let load_before = loadavg();
+    let ticks_before = cpu_ticks();
     // At the start: the checkout may move during an hour.
     let commit = commit();
     log(
@@ -210,6 +211,7 @@ pub fn run_long(lb: &LongBench, command: &str) -> Result<LongResult> {
         kubectl_cache: "–".into(),
         load_before,
         load_after: loadavg(),
+        steal_pct: steal_pct(ticks_before, cpu_ticks()),
         rows: Vec::new(),
         notes: Vec::new(),
     };

@@ -193,6 +193,27 @@ pub(crate) fn loadavg() -> String {
         .unwrap_or_else(|_| "?".into())
 }
 
+/// The machine's CPU time so far, in ticks: (stolen by the hypervisor for other guests, all).
+pub(crate) fn cpu_ticks() -> Option<(u64, u64)> {
+    let stat = std::fs::read_to_string("/proc/stat").ok()?;
+    let line = stat.lines().find(|l| l.starts_with("cpu "))?;
+    // user nice system idle iowait irq softirq steal (guest times are inside user and nice).
+    let f: Vec<u64> = line
+        .split_whitespace()
+        .skip(1)
+        .take(8)
+        .map(|v| v.parse().ok())
+        .collect::<Option<_>>()?;
+    Some((*f.get(7)?, f.iter().sum()))
+}
+
+/// Share of all CPU time between two `cpu_ticks` that the hypervisor gave to other guests: on
+/// a shared host, a run with steal is not a run on an idle machine, whatever its load says.
+pub(crate) fn steal_pct(before: Option<(u64, u64)>, after: Option<(u64, u64)>) -> Option<f64> {
+    let ((s0, t0), (s1, t1)) = (before?, after?);
+    (t1 > t0).then(|| (s1.saturating_sub(s0)) as f64 / (t1 - t0) as f64 * 100.0)
+}
+
 pub(crate) fn log(cfg: &Config, msg: impl AsRef<str>) {
     if cfg.verbose {
         eprintln!("[bench {}] {}", now_hms(), msg.as_ref());

@@ -64,6 +64,15 @@ pub(crate) fn cpu_secs(pid: u32) -> Option<f64> {
     Some((ut + st) / hz.max(1.0))
 }
 
+/// Major page faults of `pid` so far (pages it waited for the disk for: on this machine the
+/// host pages out memory a process has not touched lately, which shows as latency tails).
+pub(crate) fn major_faults(pid: u32) -> Option<u64> {
+    let s = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let rest = &s[s.rfind(')')? + 2..];
+    // majflt is field 12 overall → index 9 after the command.
+    rest.split_whitespace().nth(9)?.parse().ok()
+}
+
 /// Samples a process's RSS every 100 ms until stopped; keeps the maximum seen.
 pub(crate) struct RssSampler {
     pub(crate) max: Arc<Mutex<f64>>,

@@ -39,6 +39,8 @@ pub struct Report {
     pub kubectl_cache: String,
     pub load_before: String,
     pub load_after: String,
+    /// Percent of all CPU time the hypervisor gave to other guests during the run.
+    pub steal_pct: Option<f64>,
     pub rows: Vec<Row>,
     pub notes: Vec<String>,
 }
@@ -118,8 +120,17 @@ impl Report {
         );
         let _ = writeln!(
             s,
-            "- load average (1/5/15 min) before: {}; after: {}\n",
+            "- load average (1/5/15 min) before: {}; after: {}",
             self.load_before, self.load_after
+        );
+        let steal = self
+            .steal_pct
+            .map_or("not known (no /proc/stat)".to_string(), |p| {
+                format!("{p:.1} %")
+            });
+        let _ = writeln!(
+            s,
+            "- CPU time taken by other guests of the host during the run (steal): {steal}\n"
         );
         s.push_str(&self.markdown());
         if !self.notes.is_empty() {

@@ -38,6 +38,7 @@ fn median_drain(runs: &[DrainFigures]) -> DrainFigures {
 pub fn run(cfg: &Config, command: &str) -> Result<Report> {
     let dir = tempfile::tempdir()?;
     let pods = cfg.nodes * cfg.pods_per_node + kubedrain::sim::generate::PACKED_PODS;
+    let ticks_before = cpu_ticks();
     let pinned = cpus() > 1 && pin_prefix().is_some() && pin_self(0);
     let kubectl = cfg.kubectl().map(Path::to_path_buf);
     let kubectl_version = kubectl_version(kubectl.as_deref());
@@ -57,6 +58,7 @@ pub fn run(cfg: &Config, command: &str) -> Result<Report> {
         kubectl_cache: "discovery cache warm (fresh KUBECACHEDIR, filled by a warm-up call)".into(),
         load_before: loadavg(),
         load_after: String::new(),
+        steal_pct: None,
         rows: Vec::new(),
         notes: Vec::new(),
     };
@@ -450,6 +452,7 @@ pub fn run(cfg: &Config, command: &str) -> Result<Report> {
     );
     report.notes = notes;
     report.load_after = loadavg();
+    report.steal_pct = steal_pct(ticks_before, cpu_ticks());
     std::fs::create_dir_all(&cfg.out_dir)?;
     std::fs::write(cfg.out_dir.join("results.md"), report.document())?;
     std::fs::write(

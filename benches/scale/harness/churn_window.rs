@@ -32,6 +32,8 @@ pub(crate) struct Client<'a> {
     pub(crate) coalesce: bool,
     /// In the burst, only the events on `visible` are measured (else every event).
     pub(crate) burst_visible_only: bool,
+    /// The client's bench log, whose frames are logged beside the burst's slowest events.
+    pub(crate) bench_log: Option<&'a std::path::Path>,
 }
 
 /// One window's figures.
@@ -119,6 +121,13 @@ pub(crate) fn churn_windows(cfg: &Config, sim: &Sim, c: &Client, who: &str) -> V
                     cw.burst.major_faults
                 ),
             );
+            if let Some(path) = c.bench_log {
+                for (phase, lat) in [("steady", &cw.steady), ("burst", &cw.burst)] {
+                    for line in slowest_with_frames(lat, path) {
+                        log(cfg, format!("M3 {who}, window {}, {phase}, slow: {line}", w + 1));
+                    }
+                }
+            }
             cw
         })
         .collect()
@@ -140,6 +149,7 @@ pub(crate) fn median_latency(v: &[&Latency]) -> Option<Latency> {
         max_ms: v.iter().map(|l| l.max_ms).fold(f64::NAN, f64::max),
         windows: v.iter().map(|l| (l.p50_ms, l.p99_ms)).collect(),
         major_faults: v.iter().map(|l| l.major_faults).sum(),
+        slowest: Vec::new(),
     })
 }
 

@@ -91,6 +91,7 @@ pub(crate) fn run_kubectl_reads(
         burst_seq: SEQ_KUBECTL_BURST,
         coalesce: false,
         burst_visible_only: false,
+        bench_log: None,
     };
     let windows = churn_windows(cfg, sim, &client, "kubectl");
     let watch_rss = rss_hwm(pid).map(|(_, h)| h);

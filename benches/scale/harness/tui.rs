@@ -158,7 +158,7 @@ pub(crate) fn run_tui(
     }
 
     let churn_from = kubedrain::benchlog::unix_nanos();
-    let (windows, visible_n) = tui_churn(cfg, sim, &term, notes);
+    let (windows, visible_n) = tui_churn(cfg, sim, &term, &log_path, notes);
     let churn_frames = frame_times_us(&log_path, churn_from, u128::MAX);
 
     // M2: forced relist (410 on every open watch, history compacted).
@@ -220,6 +220,7 @@ fn tui_churn(
     cfg: &Config,
     sim: &Sim,
     term: &Term,
+    bench_log: &Path,
     notes: &mut Vec<String>,
 ) -> (Vec<ChurnWindow>, usize) {
     let screen = term.screen();
@@ -279,6 +280,7 @@ fn tui_churn(
         burst_seq: SEQ_BURST,
         coalesce: true,
         burst_visible_only: true,
+        bench_log: Some(bench_log),
     };
     (churn_windows(cfg, sim, &client, "kubedrain"), visible.len())
 }

@@ -32,7 +32,7 @@ pub(crate) struct Client<'a> {
     pub(crate) coalesce: bool,
     /// In the burst, only the events on `visible` are measured (else every event).
     pub(crate) burst_visible_only: bool,
-    /// The client's bench log, whose frames are logged beside the burst's slowest events.
+    /// The client's bench log, whose frames are logged beside each phase's slowest events.
     pub(crate) bench_log: Option<&'a std::path::Path>,
 }
 

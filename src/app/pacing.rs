@@ -7,7 +7,8 @@
 //! took, within a floor and `FRAME_GAP`), and a frame may be drawn once the schedule is less
 //! than `CREDIT` ahead of the clock. Over any stretch the frames' allowances add up to at most
 //! the stretch plus `CREDIT`, as with a fixed gap after each frame; but a lone frame (the
-//! once-a-second redraw of ages, a key) no longer makes the next watch event's frame wait out its gap.
+//! once-a-second redraw of ages, a key) no longer makes the next watch event's frame wait
+//! out its gap.
 
 use std::time::Duration;
 
@@ -87,8 +88,8 @@ mod tests {
 
     #[test]
     fn a_frame_after_a_lone_whole_frame_is_not_held_back() {
-        // The once-a-second tick redraws every cell while events stream; a visible change 2 ms
-        // later used to wait out the tick frame's 4 ms gap.
+        // The once-a-second tick redraws every cell while events stream; a visible change
+        // 2 ms later used to wait out the tick frame's 4 ms gap.
         let t0 = Instant::now();
         let mut p = FramePacer::new(t0);
         assert!(p.may_draw(t0));

@@ -108,14 +108,18 @@ pub(crate) fn churn_windows(cfg: &Config, sim: &Sim, c: &Client, who: &str) -> V
             log(
                 cfg,
                 format!(
-                    "M3/M6 {who}, window {}: steady p50/p99/max {:.2}/{:.2}/{:.2} ms, burst {:.2}/{:.2}/{:.2} ms, cpu {:?}, major faults {:?}/{:?}, steal {steal:.1?} %",
+                    "M3/M6 {who}, window {}: steady p50/p99/max {:.2}/{:.2}/{:.2} ms, lost {} of {}, burst {:.2}/{:.2}/{:.2} ms, lost {} of {}, cpu {:?}, major faults {:?}/{:?}, steal {steal:.1?} %",
                     w + 1,
                     cw.steady.p50_ms,
                     cw.steady.p99_ms,
                     cw.steady.max_ms,
+                    cw.steady.lost,
+                    cw.steady.sent,
                     cw.burst.p50_ms,
                     cw.burst.p99_ms,
                     cw.burst.max_ms,
+                    cw.burst.lost,
+                    cw.burst.sent,
                     cw.steady_cpu_pct,
                     cw.steady.major_faults,
                     cw.burst.major_faults

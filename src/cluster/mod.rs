@@ -6,6 +6,7 @@ pub mod cache;
 pub mod client;
 pub mod index;
 pub mod intern;
+pub mod json_skim;
 pub mod labels;
 pub mod liveness;
 pub mod names;

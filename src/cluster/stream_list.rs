@@ -3,8 +3,9 @@
 //! writes the objects while the client decodes them, in one request instead of one page
 //! after another; `None` tells the caller to list in pages instead.
 
-use futures::TryStreamExt;
+use futures::{AsyncBufRead, AsyncBufReadExt};
 use kube::api::{Api, WatchEvent, WatchParams};
+use kube::core::Status;
 use kube::{Client, Resource};
 use serde::de::DeserializeOwned;
 
@@ -47,22 +48,39 @@ fn minor_at_least(major: &str, minor: &str, want: u32) -> bool {
 /// Every object of `api`'s collection as one streaming list. `Ok(None)`: the server does not
 /// stream lists (it refused the request, or the stream ended or changed before its initial
 /// events were marked complete), so the caller lists in pages. Transport and other API
-/// errors are errors.
-pub async fn list_streaming<K>(api: &Api<K>) -> Result<Option<Vec<K>>, kube::Error>
+/// errors are errors. `fast` may read an `ADDED` line faster than serde_json (see
+/// [`PodLoad::from_added_line`](super::rows::PodLoad::from_added_line)); lines it gives
+/// `None` for are decoded with serde_json.
+pub async fn list_streaming<K>(
+    api: &Api<K>,
+    fast: fn(&[u8]) -> Option<K>,
+) -> Result<Option<Vec<K>>, kube::Error>
 where
     K: Resource + Clone + DeserializeOwned + std::fmt::Debug,
 {
-    let params = WatchParams::streaming_lists();
-    // resourceVersion "0" with NotOlderThan (kube sets it with sendInitialEvents): served
-    // from the watch cache, as a list with resourceVersion=0 is.
-    let stream = match api.watch(&params, "0").await {
-        Ok(s) => s,
-        Err(kube::Error::Api(s)) if s.code == 400 || s.code == 422 => return Ok(None),
-        Err(e) => return Err(e),
+    let Some(body) = open(api).await? else {
+        return Ok(None);
     };
-    let mut stream = std::pin::pin!(stream);
+    let mut body = std::pin::pin!(body);
+    let mut line = Vec::with_capacity(64 << 10);
     let mut items = Vec::new();
-    while let Some(event) = stream.try_next().await? {
+    loop {
+        line.clear();
+        if body
+            .read_until(b'\n', &mut line)
+            .await
+            .map_err(kube::Error::ReadEvents)?
+            == 0
+        {
+            return Ok(None);
+        }
+        let event = match fast(&line) {
+            Some(obj) => WatchEvent::Added(obj),
+            None => match decode(&line) {
+                Some(event) => event?,
+                None => continue,
+            },
+        };
         match event {
             WatchEvent::Added(obj) => items.push(obj),
             WatchEvent::Bookmark(b) if b.metadata.annotations.contains_key(INITIAL_EVENTS_END) => {
@@ -78,7 +96,45 @@ where
             WatchEvent::Error(s) => return Err(kube::Error::Api(s)),
         }
     }
-    Ok(None)
+}
+
+/// Opens the streaming list's watch: its body, or `None` when the server refuses it. The
+/// body's lines are read here rather than through `Api::watch`, so that `fast` sees their
+/// bytes.
+async fn open<K>(api: &Api<K>) -> Result<Option<impl AsyncBufRead + use<K>>, kube::Error>
+where
+    K: Resource + Clone + DeserializeOwned + std::fmt::Debug,
+{
+    let params = WatchParams::streaming_lists();
+    // resourceVersion "0" with NotOlderThan (kube sets it with sendInitialEvents): served
+    // from the watch cache, as a list with resourceVersion=0 is.
+    let mut request = kube::core::Request::new(api.resource_url())
+        .watch(&params, "0")
+        .map_err(kube::Error::BuildRequest)?;
+    // As kube does for watches: servers from 1.37 gzip each event as its own member, which
+    // the client's decompression does not read past the first.
+    request.headers_mut().insert(
+        http::header::ACCEPT_ENCODING,
+        http::HeaderValue::from_static("identity"),
+    );
+    match api.clone().into_client().request_stream(request).await {
+        Ok(body) => Ok(Some(body)),
+        Err(kube::Error::Api(s)) if s.code == 400 || s.code == 422 => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// One line decoded as kube decodes watch lines: `None` for an incomplete last line, a
+/// `Status` line as an API error.
+fn decode<K: DeserializeOwned>(line: &[u8]) -> Option<Result<WatchEvent<K>, kube::Error>> {
+    match serde_json::from_slice::<WatchEvent<K>>(line) {
+        Ok(event) => Some(Ok(event)),
+        Err(e) if e.is_eof() => None,
+        Err(e) => Some(Err(match serde_json::from_slice::<Status>(line) {
+            Ok(status) => kube::Error::Api(Box::new(status)),
+            Err(_) => kube::Error::SerdeError(e),
+        })),
+    }
 }
 
 #[cfg(test)]

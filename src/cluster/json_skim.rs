@@ -1,9 +1,9 @@
 //! A JSON reader that walks to the few fields a caller keeps and steps over everything else
 //! without parsing it. The drain's pre-flight reads every pod of the cluster (~930 MB of
-//! JSON at 150,000 pods) for five facts each; serde_json spends most of that read skipping
-//! the rest token by token. [`Skim`] skips a whole object or array sixteen bytes at a time
-//! (quotes, backslashes and brackets found with one SIMD compare each), about three times
-//! faster.
+//! JSON at 150,000 pods) for five facts each; serde_json spent about 40 % of that read's CPU
+//! skipping the rest token by token. [`Skim`] skips a whole object or array sixteen bytes at
+//! a time (quotes, backslashes and brackets found with one SIMD compare each): two to three
+//! times faster than serde_json's skip on the simulator's pods (`docs/benchmarks.md`).
 //!
 //! It reads only the shapes its callers expect: anything else (a `null` where an object was
 //! expected, an escape in a key or a kept string, a number where a string was expected, a

@@ -27,8 +27,9 @@ where
 {
     let mut lp = ListParams::default().limit(500);
     let mut out = Vec::new();
+    let mut pager = crate::cluster::list_page::Pager::new();
     loop {
-        let page = api.list(&lp).await?;
+        let page = pager.list(api, &lp).await?;
         out.extend(page.items);
         match page.metadata.continue_.filter(|c| !c.is_empty()) {
             Some(c) => lp.continue_token = Some(c),

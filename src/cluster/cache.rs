@@ -36,7 +36,7 @@ pub struct Cache {
     /// Keys of pods gone from `pods` whose `last_node` entry the next prune looks at: it
     /// visits these, not every pod (at 150,000 pods a visit of all stalled the screen for
     /// 57 ms once a minute, LTO-off build).
-    departed: HashSet<Key>,
+    departed: foldhash::HashSet<Key>,
 }
 
 fn ns_key<K: kube::Resource>(k: &K) -> String {
@@ -254,7 +254,7 @@ fn swap<M: Default>(staging: &mut Option<M>, live: &mut M) -> bool {
 /// pointer per slot, not a whole row.
 #[derive(Debug, Default)]
 pub struct Pods {
-    map: HashMap<Key, Box<PodRow>>,
+    map: foldhash::HashMap<Key, Box<PodRow>>,
     /// The strings their STATUS, NODE and message cells show, kept with every change.
     texts: PodTexts,
 }

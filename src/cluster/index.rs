@@ -4,6 +4,8 @@
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
+use foldhash::HashMap as FastMap;
+
 use super::cache::Pods;
 use super::rows::{PdbRow, PodRow};
 
@@ -23,15 +25,15 @@ pub type Key = Arc<str>;
 #[derive(Debug, Default)]
 pub struct Index {
     /// Pod keys per node name.
-    pub by_node: HashMap<Arc<str>, BTreeSet<Key>>,
+    pub by_node: FastMap<Arc<str>, BTreeSet<Key>>,
     /// Every pod key, sorted (the all-pods view without a sort per change).
     pub all: BTreeSet<Key>,
     /// Pod keys per namespace.
-    pub by_ns: HashMap<Arc<str>, BTreeSet<Key>>,
+    pub by_ns: FastMap<Arc<str>, BTreeSet<Key>>,
     /// Unscheduled, unfinished pods.
     pub pending: BTreeSet<Key>,
     /// Request sums per node.
-    pub load: HashMap<Arc<str>, NodeLoad>,
+    pub load: FastMap<Arc<str>, NodeLoad>,
     /// Pod keys each PDB selects.
     pub pdb_pods: HashMap<String, BTreeSet<Key>>,
     /// PDB keys per namespace, bucketed by one `key=value` pair their selector requires
@@ -39,7 +41,7 @@ pub struct Index {
     /// the PDBs of its own labels' buckets, not every PDB of its namespace (10,000 PDBs).
     pub pdbs_by_ns: HashMap<String, HashMap<String, BTreeSet<String>>>,
     /// The node a pod was last seen on; kept after the pod goes so its events stay with the node.
-    pub last_node: HashMap<Key, Arc<str>>,
+    pub last_node: FastMap<Key, Arc<str>>,
 }
 
 impl Index {
@@ -200,7 +202,7 @@ fn pdb_bucket(pdb: &PdbRow) -> String {
         .map_or_else(String::new, |(k, v)| format!("{k}={v}"))
 }
 
-fn remove_from(map: &mut HashMap<Arc<str>, BTreeSet<Key>>, bucket: &str, key: &str) {
+fn remove_from(map: &mut FastMap<Arc<str>, BTreeSet<Key>>, bucket: &str, key: &str) {
     if let Some(set) = map.get_mut(bucket) {
         set.remove(key);
         if set.is_empty() {

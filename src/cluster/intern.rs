@@ -7,7 +7,7 @@
 //! sweep, so churn (pods gone, reasons changed) cannot grow it without bound.
 
 use std::borrow::Borrow;
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 use std::hash::{Hash, Hasher};
 use std::sync::{Arc, LazyLock, Mutex};
 
@@ -17,7 +17,7 @@ use super::rows::Toleration;
 
 /// A set of shared values with amortized sweeping of unused ones.
 struct Pool<T: ?Sized> {
-    set: HashSet<Arc<T>>,
+    set: foldhash::HashSet<Arc<T>>,
     /// Sweep when the set reaches this size.
     sweep_at: usize,
 }
@@ -25,7 +25,7 @@ struct Pool<T: ?Sized> {
 impl<T: ?Sized + Hash + Eq> Pool<T> {
     fn new() -> Self {
         Pool {
-            set: HashSet::new(),
+            set: foldhash::HashSet::default(),
             sweep_at: 1024,
         }
     }

@@ -8,6 +8,7 @@ pub mod index;
 pub mod intern;
 pub mod json_skim;
 pub mod labels;
+pub mod list_page;
 pub mod liveness;
 pub mod names;
 pub mod pod_texts;

@@ -15,6 +15,7 @@ use serde::de::DeserializeOwned;
 use tokio::sync::mpsc::Sender;
 use tokio::time::Instant;
 
+use super::list_page::Pager;
 use super::liveness::Liveness;
 use super::watch::{
     BATCH, Ev, Fallback, Feed, Kind, ListMode, PAGE_SIZE, WatchReport, describe, is_forbidden,
@@ -143,10 +144,11 @@ where
         // `Init` goes out with the first page: a list refused again and again is one
         // failure, not a relist that starts each time.
         let mut started = false;
+        let mut pager = Pager::new();
         loop {
             let mut lp = ListParams::default().limit(PAGE_SIZE);
             lp.continue_token = token.take();
-            let page = match self.api.list(&lp).await {
+            let page = match pager.list(&self.api, &lp).await {
                 Ok(p) => p,
                 Err(e) => {
                     let e = watcher::Error::InitialListFailed(e);

@@ -13,6 +13,7 @@ use super::filters::DsLookup;
 use super::node_ops::{NodeOpError, api_message, check_name, get_node};
 use super::options::DrainOptions;
 use super::plan::{ClusterView, DrainPlan, PlanInput, plan};
+use crate::cluster::list_page::Pager;
 use crate::cluster::rows::{ClusterPod, NodeRow, PdbRow, PodLoad, PodRow};
 use crate::cluster::stream_list;
 use crate::cluster::watch::ListMode;
@@ -47,8 +48,9 @@ where
     lp.limit = Some(chunk);
     let mut out = Vec::new();
     let mut rv = None;
+    let mut pager = Pager::new();
     loop {
-        let page = api.list(&lp).await?;
+        let page = pager.list(api, &lp).await?;
         rv.get_or_insert(page.metadata.resource_version.unwrap_or_default());
         out.extend(page.items);
         match page.metadata.continue_.filter(|c| !c.is_empty()) {

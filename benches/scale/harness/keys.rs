@@ -170,10 +170,7 @@ pub(crate) fn run_keys(
     f.pod_filter = pod_filter(sim);
     let log_path = dir.join("tui-keys.log");
     let _ = std::fs::remove_file(&log_path);
-    let envs = [
-        (kubedrain::benchlog::ENV, log_path.display().to_string()),
-        ("MALLOC_ARENA_MAX", "2".to_string()),
-    ];
+    let envs = [(kubedrain::benchlog::ENV, log_path.display().to_string())];
     log(cfg, "M4/M7: launching the TUI for the keys");
     let mut term = Term::spawn(&cfg.bin, &["--kubeconfig", sim.kc()], &envs, Mode::Screen)?;
     let timeout = Duration::from_secs(300);

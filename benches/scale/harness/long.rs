@@ -248,10 +248,7 @@ pub fn run_long(lb: &LongBench, command: &str) -> Result<LongResult> {
 fn session(lb: &LongBench, sim: &Sim, dir: &Path, keys: Vec<(String, String)>) -> Result<Session> {
     let cfg = &lb.base;
     let log_path = dir.join("tui-long.log");
-    let envs = [
-        (kubedrain::benchlog::ENV, log_path.display().to_string()),
-        ("MALLOC_ARENA_MAX", "2".to_string()),
-    ];
+    let envs = [(kubedrain::benchlog::ENV, log_path.display().to_string())];
     log(cfg, "M8: launching the TUI");
     let mut term = Term::spawn(&cfg.bin, &["--kubeconfig", sim.kc()], &envs, Mode::Screen)?;
     let pid = term.pid;

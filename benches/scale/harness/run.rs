@@ -448,7 +448,8 @@ pub fn run(cfg: &Config, command: &str) -> Result<Report> {
         tui.visible_pods
     ));
     notes.push(
-        "allocator: glibc malloc with MALLOC_ARENA_MAX=2 for the TUI; kubectl as shipped".into(),
+        "allocator: mimalloc, the kubedrain binary's own (transparent huge pages off); kubectl as shipped"
+            .into(),
     );
     report.notes = notes;
     report.load_after = loadavg();

@@ -69,10 +69,7 @@ pub(crate) fn first_rows_since(
 pub(crate) fn sync_once(cfg: &Config, sim: &Sim, dir: &Path) -> Result<(Option<f64>, Option<f64>)> {
     let log_path = dir.join("tui-sync.log");
     let _ = std::fs::remove_file(&log_path);
-    let envs = [
-        (kubedrain::benchlog::ENV, log_path.display().to_string()),
-        ("MALLOC_ARENA_MAX", "2".to_string()),
-    ];
+    let envs = [(kubedrain::benchlog::ENV, log_path.display().to_string())];
     let launched = SystemTime::now();
     let term = Term::spawn(&cfg.bin, &["--kubeconfig", sim.kc()], &envs, Mode::Screen)?;
     let timeout = Duration::from_secs(300);
@@ -95,10 +92,7 @@ pub(crate) fn run_tui(
 ) -> Result<TuiFigures> {
     let log_path = dir.join("tui-bench.log");
     let _ = std::fs::remove_file(&log_path);
-    let envs = [
-        (kubedrain::benchlog::ENV, log_path.display().to_string()),
-        ("MALLOC_ARENA_MAX", "2".to_string()),
-    ];
+    let envs = [(kubedrain::benchlog::ENV, log_path.display().to_string())];
     log(cfg, "M1/M2: launching the TUI");
     let launched = SystemTime::now();
     let t0 = Instant::now();

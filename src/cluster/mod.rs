@@ -14,6 +14,7 @@ pub mod names;
 pub mod pod_texts;
 pub mod quantity;
 mod raw;
+mod raw_pod;
 pub mod rows;
 pub mod scheduling;
 pub mod stream_list;

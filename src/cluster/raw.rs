@@ -1,5 +1,6 @@
 //! Wire shapes: only the JSON fields kubedrain shows or plans on. serde skips everything else
-//! (managedFields, env, probes, ...) without allocating it.
+//! (managedFields, env, probes, ...) without allocating it. Pods, the many ones, have their own
+//! borrowed shape in `raw_pod.rs`.
 
 use std::collections::BTreeMap;
 
@@ -21,29 +22,6 @@ pub(crate) struct Meta {
     pub labels: Option<BTreeMap<String, String>>,
     pub annotations: Option<BTreeMap<String, String>>,
     pub owner_references: Option<Vec<OwnerReference>>,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(rename_all = "camelCase", default)]
-pub(crate) struct Pod {
-    pub metadata: Meta,
-    pub spec: PodSpec,
-    pub status: PodStatus,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(rename_all = "camelCase", default)]
-pub(crate) struct PodSpec {
-    pub node_name: Option<String>,
-    pub containers: Vec<Container>,
-    pub init_containers: Vec<Container>,
-    pub volumes: Vec<Volume>,
-    pub tolerations: Vec<Toleration>,
-    pub node_selector: BTreeMap<String, String>,
-    pub termination_grace_period_seconds: Option<i64>,
-    pub priority_class_name: Option<String>,
-    pub affinity: Option<Affinity>,
-    pub topology_spread_constraints: Vec<serde::de::IgnoredAny>,
 }
 
 #[derive(Deserialize, Default)]
@@ -90,53 +68,6 @@ pub(crate) struct PodAffinity {
 
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "camelCase", default)]
-pub(crate) struct Container {
-    pub name: String,
-    /// Kept only for kube-system pods (the versions view reads component images).
-    pub image: String,
-    pub resources: Resources,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(default)]
-pub(crate) struct Resources {
-    pub requests: BTreeMap<String, String>,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(rename_all = "camelCase", default)]
-pub(crate) struct Volume {
-    pub name: String,
-    pub empty_dir: Option<serde::de::IgnoredAny>,
-}
-
-#[derive(Deserialize, Default, Clone, Debug, PartialEq, Eq)]
-#[serde(rename_all = "camelCase", default)]
-pub(crate) struct Toleration {
-    pub key: Option<String>,
-    pub operator: Option<String>,
-    pub value: Option<String>,
-    pub effect: Option<String>,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(rename_all = "camelCase", default)]
-pub(crate) struct PodStatus {
-    pub phase: Option<String>,
-    pub reason: Option<String>,
-    // The API spells these with capital IP, which camelCase would not produce.
-    #[serde(rename = "podIP")]
-    pub pod_ip: Option<String>,
-    #[serde(rename = "hostIP")]
-    pub host_ip: Option<String>,
-    pub nominated_node_name: Option<String>,
-    pub conditions: Vec<Condition>,
-    pub container_statuses: Vec<ContainerStatus>,
-    pub init_container_statuses: Vec<ContainerStatus>,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(rename_all = "camelCase", default)]
 pub(crate) struct Condition {
     #[serde(rename = "type")]
     pub type_: String,
@@ -144,32 +75,6 @@ pub(crate) struct Condition {
     pub reason: Option<String>,
     pub message: Option<String>,
     pub last_transition_time: Option<Time>,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(rename_all = "camelCase", default)]
-pub(crate) struct ContainerStatus {
-    pub ready: bool,
-    pub restart_count: u32,
-    pub state: ContainerState,
-    pub last_state: ContainerState,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(default)]
-pub(crate) struct ContainerState {
-    pub waiting: Option<StateDetail>,
-    pub running: Option<StateDetail>,
-    pub terminated: Option<StateDetail>,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(rename_all = "camelCase", default)]
-pub(crate) struct StateDetail {
-    pub reason: Option<String>,
-    pub exit_code: Option<i32>,
-    pub started_at: Option<Time>,
-    pub finished_at: Option<Time>,
 }
 
 #[derive(Deserialize, Default)]

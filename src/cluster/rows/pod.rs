@@ -8,10 +8,11 @@ use std::sync::{Arc, LazyLock};
 
 use jiff::Timestamp;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference};
-use serde::Deserialize;
+use serde::{Deserialize, Deserializer};
 
 use super::super::intern::{self, Owner, StrMap};
-use super::super::{quantity, raw};
+use super::super::quantity;
+use super::super::raw_pod as raw;
 use super::{MIRROR_ANNOTATION, Taint};
 
 /// A pod's phase.
@@ -86,8 +87,7 @@ impl Toleration {
 }
 
 /// What kubedrain keeps of a Pod.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(from = "raw::Pod")]
+#[derive(Debug, Clone, Default)]
 pub struct PodRow {
     /// The wire metadata (resourceVersion only), for kube's watcher; `None` once cached.
     wire: Option<Box<ObjectMeta>>,
@@ -175,10 +175,17 @@ pub(super) use pod_resource;
 
 pod_resource!(PodRow);
 
+impl<'de> Deserialize<'de> for PodRow {
+    /// Decodes the wire shape, borrowing its strings from the input where it can.
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        raw::Pod::deserialize(d).map(PodRow::from)
+    }
+}
+
 /// One container's CPU (millicores) and memory (bytes) requests; unparsable counts as 0.
 fn container_requests(ct: &raw::Container) -> (u64, u64) {
     let r = &ct.resources.requests;
-    let get = |k: &str, parse: fn(&str) -> Option<u64>| r.get(k).and_then(|q| parse(q));
+    let get = |k: &str, parse: fn(&str) -> Option<u64>| r.get(k).and_then(parse);
     (
         get("cpu", quantity::cpu_millis).unwrap_or(0),
         get("memory", quantity::bytes).unwrap_or(0),
@@ -202,14 +209,14 @@ pub(super) fn pod_requests(
 /// kubectl's STATUS reason for a pod (its `printPod` logic, minus Terminating).
 fn pod_reason(p: &raw::Pod, phase: Phase) -> Option<String> {
     let st = &p.status;
-    let mut reason = st.reason.clone();
+    let mut reason = st.reason.as_deref().map(str::to_owned);
     let init_total = p.spec.init_containers.len();
     for (i, cs) in st.init_container_statuses.iter().enumerate() {
         if let Some(t) = &cs.state.terminated {
             if t.exit_code == Some(0) {
                 continue;
             }
-            return Some(match (&t.reason, t.exit_code) {
+            return Some(match (t.reason.as_deref(), t.exit_code) {
                 (Some(r), _) if !r.is_empty() => format!("Init:{r}"),
                 (_, Some(code)) => format!("Init:ExitCode:{code}"),
                 _ => "Init:Error".into(),
@@ -232,8 +239,8 @@ fn pod_reason(p: &raw::Pod, phase: Phase) -> Option<String> {
         {
             reason = Some(r.to_string());
         } else if let Some(t) = &cs.state.terminated {
-            reason = Some(match (&t.reason, t.exit_code) {
-                (Some(r), _) if !r.is_empty() => r.clone(),
+            reason = Some(match (t.reason.as_deref(), t.exit_code) {
+                (Some(r), _) if !r.is_empty() => r.to_owned(),
                 (_, Some(code)) => format!("ExitCode:{code}"),
                 _ => "Error".into(),
             });
@@ -246,7 +253,7 @@ fn pod_reason(p: &raw::Pod, phase: Phase) -> Option<String> {
             if p.status
                 .conditions
                 .iter()
-                .any(|c| c.type_ == "Ready" && c.status == "True")
+                .any(|c| &*c.type_ == "Ready" && &*c.status == "True")
             {
                 "Running".into()
             } else {
@@ -260,7 +267,7 @@ fn pod_reason(p: &raw::Pod, phase: Phase) -> Option<String> {
     reason.filter(|r| r != phase.as_str())
 }
 
-impl From<raw::Pod> for PodRow {
+impl From<raw::Pod<'_>> for PodRow {
     fn from(p: raw::Pod) -> Self {
         // Long: one field of the row after another, from the raw pod.
         let phase = Phase::parse(p.status.phase.as_deref());
@@ -275,41 +282,44 @@ impl From<raw::Pod> for PodRow {
             .filter_map(|c| c.last_state.terminated.as_ref()?.finished_at.as_ref())
             .map(|t| t.0)
             .max();
-        let cond = |t: &str| p.status.conditions.iter().find(|c| c.type_ == t);
+        let cond = |t: &str| p.status.conditions.iter().find(|c| &*c.type_ == t);
         let unschedulable_message = cond("PodScheduled")
-            .filter(|c| c.status == "False")
+            .filter(|c| &*c.status == "False")
             .map(|c| intern::str(c.message.as_deref().unwrap_or_default()));
-        let ready = cond("Ready").is_some_and(|c| c.status == "True");
+        let ready = cond("Ready").is_some_and(|c| &*c.status == "True");
         let m = p.metadata;
         let namespace = intern::str(m.namespace.as_deref().unwrap_or_default());
         let name = m.name.as_deref().unwrap_or_default();
         let mirror = m
             .annotations
             .as_ref()
-            .is_some_and(|a| a.contains_key(MIRROR_ANNOTATION));
+            .is_some_and(|a| a.get(MIRROR_ANNOTATION).is_some());
         let controller = m
             .owner_references
-            .into_iter()
+            .iter()
             .flatten()
             .find(|o| o.controller == Some(true))
-            .map(intern::owner);
+            .map(intern::wire_owner);
         let image = (namespace.as_ref() == "kube-system")
             .then(|| p.spec.containers.first().map(|c| intern::str(&c.image)))
             .flatten();
-        let some_str = |s: Option<String>| s.filter(|s| !s.is_empty()).map(|s| intern::str(&s));
+        let some_str = |s: Option<raw::Str>| s.filter(|s| !s.is_empty()).map(|s| intern::str(&s));
         PodRow {
             wire: m.resource_version.map(|rv| {
                 Box::new(ObjectMeta {
-                    resource_version: Some(rv),
+                    resource_version: Some(rv.to_string()),
                     ..ObjectMeta::default()
                 })
             }),
             key: format!("{namespace}/{name}").into(),
             namespace,
-            uid: m.uid.unwrap_or_default().into(),
+            uid: m.uid.as_deref().unwrap_or_default().into(),
             created: m.creation_timestamp.map(|t| t.0),
             deleted: m.deletion_timestamp.map(|t| t.0),
-            labels: m.labels.map_or_else(intern::empty_map, intern::map),
+            labels: m
+                .labels
+                .as_ref()
+                .map_or_else(intern::empty_map, intern::pairs),
             controller,
             mirror,
             node_name: some_str(p.spec.node_name),
@@ -321,7 +331,11 @@ impl From<raw::Pod> for PodRow {
             last_restart,
             ready,
             mark: 0,
-            pod_ip: p.status.pod_ip.filter(|s| !s.is_empty()).map(Into::into),
+            pod_ip: p
+                .status
+                .pod_ip
+                .filter(|s| !s.is_empty())
+                .map(|s| Box::from(&*s)),
             host_ip: some_str(p.status.host_ip),
             nominated_node: some_str(p.status.nominated_node_name),
             cpu_request_m,
@@ -333,23 +347,8 @@ impl From<raw::Pod> for PodRow {
                 .filter(|v| v.empty_dir.is_some())
                 .map(|v| intern::str(&v.name))
                 .collect(),
-            tolerations: intern::tolerations(
-                p.spec
-                    .tolerations
-                    .into_iter()
-                    .map(|t| Toleration {
-                        key: t.key,
-                        operator: t.operator,
-                        value: t.value,
-                        effect: t.effect,
-                    })
-                    .collect(),
-            ),
-            node_selector: if p.spec.node_selector.is_empty() {
-                intern::empty_map()
-            } else {
-                intern::map(p.spec.node_selector)
-            },
+            tolerations: intern::wire_tolerations(&p.spec.tolerations),
+            node_selector: intern::pairs(&p.spec.node_selector),
             termination_grace_seconds: p.spec.termination_grace_period_seconds,
             unschedulable_message,
             constraints: super::constraints::from_spec(

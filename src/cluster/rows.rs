@@ -416,7 +416,16 @@ mod tests {
         for f in ["po.json", "po_init.json", "po_sidecar.json"] {
             let full: k8s_openapi::api::core::v1::Pod = serde_json::from_str(&fixture(f)).unwrap();
             let row: PodRow = serde_json::from_str(&fixture(f)).unwrap();
+            // Borrowed from the text or decoded from owned values: the same row.
+            let value: serde_json::Value = serde_json::from_str(&fixture(f)).unwrap();
+            let owned: PodRow = serde_json::from_value(value).unwrap();
+            assert_eq!(format!("{row:?}"), format!("{owned:?}"), "{f}");
             assert_eq!(Some(row.name()), full.metadata.name.as_deref(), "{f}");
+            let labels = full.metadata.labels.clone().unwrap_or_default();
+            assert_eq!(row.labels(), &labels, "{f}");
+            let mut controller = full.metadata.owner_references.iter().flatten();
+            let controller = controller.find(|o| o.controller == Some(true));
+            assert_eq!(row.controller(), controller, "{f}");
             let spec = full.spec.unwrap();
             assert_eq!(row.node_name.as_deref(), spec.node_name.as_deref(), "{f}");
             assert_eq!(row.total_containers as usize, spec.containers.len(), "{f}");

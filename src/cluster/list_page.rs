@@ -3,12 +3,16 @@
 //! at 150,000 pods that is ~930 MB copied twice more and ~300 large buffers allocated and
 //! freed, which the profile of a sync showed as `memcpy` and page faults. Here each body is
 //! copied once, from the connection's chunks into the buffer, and decoded from the bytes
-//! (serde_json checks the UTF-8 of every string it keeps).
+//! (serde_json checks the UTF-8 of every string it keeps). `PageStream` also asks for the next
+//! page before this one decodes, so the server sends it while the client decodes.
 
 use futures::AsyncBufReadExt;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ListMeta;
 use kube::api::{Api, ListParams, ObjectList};
 use kube::{Resource, core::Request};
-use serde::de::DeserializeOwned;
+use serde::Deserializer as _;
+use serde::de::{self, DeserializeOwned, IgnoredAny, MapAccess, Visitor};
+use tokio::task::JoinHandle;
 
 /// Reads the pages of one listing; its buffer keeps the largest page's size between pages.
 #[derive(Debug, Default)]
@@ -28,36 +32,190 @@ impl Pager {
     where
         K: Resource + Clone + DeserializeOwned,
     {
-        let mut request = Request::new(api.resource_url())
-            .list(lp)
-            .map_err(kube::Error::BuildRequest)?;
-        // What kube marks its own list requests with (its tracing names the span by it).
-        request.extensions_mut().insert("list");
-        let body = api.clone().into_client().request_stream(request).await?;
-        self.read(body).await?;
-        serde_json::from_slice(&self.body).map_err(kube::Error::SerdeError)
+        fetch(api, lp, &mut self.body).await?;
+        decode(&self.body)
     }
 
-    /// The whole body into the buffer, chunk by chunk (no zero-filling of spare capacity, as
-    /// `read_to_end` does).
+    #[cfg(test)]
     async fn read(&mut self, body: impl futures::AsyncBufRead) -> kube::Result<()> {
-        let mut body = std::pin::pin!(body);
-        self.body.clear();
-        loop {
-            let chunk = body.fill_buf().await.map_err(kube::Error::ReadEvents)?;
-            if chunk.is_empty() {
-                return Ok(());
-            }
-            let n = chunk.len();
-            self.body.extend_from_slice(chunk);
-            body.consume_unpin(n);
+        read(body, &mut self.body).await
+    }
+}
+
+/// One page's body into `buf`: the request `Api::list` sends, an API error for an error status.
+async fn fetch<K: Resource + Clone>(
+    api: &Api<K>,
+    lp: &ListParams,
+    buf: &mut Vec<u8>,
+) -> kube::Result<()> {
+    let mut request = Request::new(api.resource_url())
+        .list(lp)
+        .map_err(kube::Error::BuildRequest)?;
+    // What kube marks its own list requests with (its tracing names the span by it).
+    request.extensions_mut().insert("list");
+    let body = api.clone().into_client().request_stream(request).await?;
+    read(body, buf).await
+}
+
+/// The whole body into `buf`, chunk by chunk (no zero-filling of spare capacity, as
+/// `read_to_end` does).
+async fn read(body: impl futures::AsyncBufRead, buf: &mut Vec<u8>) -> kube::Result<()> {
+    let mut body = std::pin::pin!(body);
+    buf.clear();
+    loop {
+        let chunk = body.fill_buf().await.map_err(kube::Error::ReadEvents)?;
+        if chunk.is_empty() {
+            return Ok(());
         }
+        let n = chunk.len();
+        buf.extend_from_slice(chunk);
+        body.consume_unpin(n);
+    }
+}
+
+fn decode<K: DeserializeOwned + Clone>(body: &[u8]) -> kube::Result<ObjectList<K>> {
+    serde_json::from_slice(body).map_err(kube::Error::SerdeError)
+}
+
+/// The continue token of a list body, read from its `metadata` without decoding its items
+/// (the API server writes `metadata` first). `None` when there is none, or `items` come first.
+fn continue_token(body: &[u8]) -> Option<String> {
+    /// Reads top-level keys up to `metadata`, then stops the parse (an error serde_json
+    /// reports because the object is left unfinished; the value is already kept).
+    struct Head<'m>(&'m mut Option<ListMeta>);
+    impl<'de> Visitor<'de> for Head<'_> {
+        type Value = ();
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a list")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+            while let Some(key) = map.next_key::<String>()? {
+                match key.as_str() {
+                    "metadata" => {
+                        *self.0 = Some(map.next_value()?);
+                        return Err(de::Error::custom("read up to the metadata"));
+                    }
+                    "items" => return Err(de::Error::custom("items before the metadata")),
+                    _ => {
+                        map.next_value::<IgnoredAny>()?;
+                    }
+                }
+            }
+            Ok(())
+        }
+    }
+    let mut meta = None;
+    let _ = serde_json::Deserializer::from_slice(body).deserialize_map(Head(&mut meta));
+    meta?.continue_.filter(|t| !t.is_empty())
+}
+
+/// The pages of one listing in order, each next page's request sent before this page decodes
+/// (off the async workers), so the server sends page N+1 while the client decodes page N.
+/// At most two pages' bodies are held. Dropping it cancels the request in flight.
+pub struct PageStream<K: Resource> {
+    api: Api<K>,
+    limit: u32,
+    inflight: Option<JoinHandle<kube::Result<Vec<u8>>>>,
+    spare: Vec<u8>,
+}
+
+impl<K> PageStream<K>
+where
+    K: Resource + Clone + DeserializeOwned + Send + 'static,
+{
+    /// Starts the listing: the first page's request goes out now.
+    pub fn new(api: Api<K>, limit: u32) -> PageStream<K> {
+        let mut stream = PageStream {
+            api,
+            limit,
+            inflight: None,
+            spare: Vec::new(),
+        };
+        stream.inflight = Some(stream.request(None));
+        stream
+    }
+
+    fn request(&mut self, token: Option<String>) -> JoinHandle<kube::Result<Vec<u8>>> {
+        let mut lp = ListParams::default().limit(self.limit);
+        lp.continue_token = token;
+        let api = self.api.clone();
+        let mut buf = std::mem::take(&mut self.spare);
+        tokio::spawn(async move { fetch(&api, &lp, &mut buf).await.map(|()| buf) })
+    }
+
+    /// The next page; `None` after the last one (or after an error).
+    pub async fn next(&mut self) -> Option<kube::Result<ObjectList<K>>> {
+        let body = match joined(self.inflight.take()?.await) {
+            Ok(b) => b,
+            Err(e) => return Some(Err(e)),
+        };
+        let ahead = continue_token(&body);
+        if ahead.is_some() {
+            self.inflight = Some(self.request(ahead.clone()));
+        }
+        let decoded = tokio::task::spawn_blocking(move || (decode::<K>(&body), body)).await;
+        let (page, body) = joined(decoded.map(Ok)).expect("the decode is not cancelled");
+        self.spare = body;
+        let page = match page {
+            Ok(p) => p,
+            Err(e) => {
+                self.cancel();
+                return Some(Err(e));
+            }
+        };
+        let token = page.metadata.continue_.clone().filter(|t| !t.is_empty());
+        if token != ahead {
+            // Items before the metadata (no server does this), or a head misread: the page's
+            // own token decides.
+            self.cancel();
+            if token.is_some() {
+                self.inflight = Some(self.request(token));
+            }
+        }
+        Some(Ok(page))
+    }
+
+    fn cancel(&mut self) {
+        if let Some(h) = self.inflight.take() {
+            h.abort();
+        }
+    }
+}
+
+impl<K: Resource> Drop for PageStream<K> {
+    fn drop(&mut self) {
+        if let Some(h) = self.inflight.take() {
+            h.abort();
+        }
+    }
+}
+
+/// A task's result; its panic goes on in the caller. Cancellation is this module's own, after
+/// which no one awaits the task.
+fn joined<T>(r: Result<kube::Result<T>, tokio::task::JoinError>) -> kube::Result<T> {
+    match r {
+        Ok(r) => r,
+        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+        Err(e) => Err(kube::Error::Service(Box::new(e))),
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::Pager;
+    use super::{Pager, continue_token};
+
+    #[test]
+    fn the_continue_token_is_read_from_the_head() {
+        let page = br#"{"kind":"PodList","apiVersion":"v1","metadata":{"resourceVersion":"9","continue":"abc"},"items":[{"x":1}]}"#;
+        assert_eq!(continue_token(page).as_deref(), Some("abc"));
+        let last = br#"{"kind":"PodList","metadata":{"resourceVersion":"9"},"items":[]}"#;
+        assert_eq!(continue_token(last), None);
+        let empty = br#"{"metadata":{"continue":""},"items":[]}"#;
+        assert_eq!(continue_token(empty), None);
+        let items_first = br#"{"items":[],"metadata":{"continue":"abc"}}"#;
+        assert_eq!(continue_token(items_first), None);
+        assert_eq!(continue_token(b"not json"), None);
+    }
 
     /// A body that arrives in uneven chunks is read whole, and a second, shorter body
     /// replaces the first rather than being appended to it.

@@ -8,14 +8,14 @@ use std::fmt::Debug;
 use std::time::Duration;
 
 use futures::StreamExt;
-use kube::api::{ListParams, WatchEvent, WatchParams};
+use kube::api::{WatchEvent, WatchParams};
 use kube::runtime::watcher;
 use kube::{Api, Resource};
 use serde::de::DeserializeOwned;
 use tokio::sync::mpsc::Sender;
 use tokio::time::Instant;
 
-use super::list_page::Pager;
+use super::list_page::PageStream;
 use super::liveness::Liveness;
 use super::watch::{
     BATCH, Ev, Fallback, Feed, Kind, ListMode, PAGE_SIZE, WatchReport, describe, is_forbidden,
@@ -140,15 +140,16 @@ where
     /// Lists in pages (`Init`, one `InitPage` per page, `InitDone`), then watches from the
     /// list's version.
     async fn list(&mut self) -> Next {
-        let mut token: Option<String> = None;
         // `Init` goes out with the first page: a list refused again and again is one
         // failure, not a relist that starts each time.
         let mut started = false;
-        let mut pager = Pager::new();
+        let mut pages = PageStream::new(self.api.clone(), PAGE_SIZE);
         loop {
-            let mut lp = ListParams::default().limit(PAGE_SIZE);
-            lp.continue_token = token.take();
-            let page = match pager.list(&self.api, &lp).await {
+            // `None` cannot come: the loop ends at the page without a continue token.
+            let Some(page) = pages.next().await else {
+                return Next::Relist;
+            };
+            let page = match page {
                 Ok(p) => p,
                 Err(e) => {
                     let e = watcher::Error::InitialListFailed(e);
@@ -162,11 +163,11 @@ where
                 }
             }
             let rv = page.metadata.resource_version.filter(|v| !v.is_empty());
-            token = page.metadata.continue_.filter(|t| !t.is_empty());
+            let last = page.metadata.continue_.is_none_or(|t| t.is_empty());
             if !page.items.is_empty() && !self.feed(Ev::InitPage(page.items)).await {
                 return Next::Stop;
             }
-            if token.is_some() {
+            if !last {
                 continue;
             }
             let Some(rv) = rv else {

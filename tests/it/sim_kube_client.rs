@@ -20,6 +20,51 @@ async fn seed() -> Simulator {
     .expect("simulator starts")
 }
 
+/// kubedrain's page stream (the next page asked for while this one decodes) reads exactly
+/// what one unpaged list returns, in order, a page at a time.
+#[tokio::test]
+async fn the_page_stream_reads_every_page_in_order() {
+    use kubedrain::cluster::list_page::PageStream;
+    use kubedrain::cluster::rows::PodRow;
+    let sim = seed().await;
+    let client = sim.client().await.unwrap();
+    let whole = Api::<Pod>::all(client.clone())
+        .list(&ListParams::default())
+        .await
+        .unwrap();
+    let want: Vec<String> = whole
+        .items
+        .iter()
+        .map(|p| {
+            let m = &p.metadata;
+            format!(
+                "{}/{}",
+                m.namespace.as_deref().unwrap(),
+                m.name.as_deref().unwrap()
+            )
+        })
+        .collect();
+    assert!(
+        want.len() > 7,
+        "the seed has pods over several pages: {}",
+        want.len()
+    );
+    let mut pages = PageStream::new(Api::<PodRow>::all(client), 3);
+    let (mut got, mut sizes) = (Vec::new(), Vec::new());
+    while let Some(page) = pages.next().await {
+        let page = page.unwrap();
+        sizes.push(page.items.len());
+        got.extend(page.items.iter().map(PodRow::key));
+        if page.metadata.continue_.is_none_or(|t| t.is_empty()) {
+            break;
+        }
+    }
+    assert_eq!(got, want);
+    assert!(sizes.iter().all(|&n| n <= 3), "{sizes:?}");
+    assert_eq!(sizes.len(), want.len().div_ceil(3), "{sizes:?}");
+    assert!(pages.next().await.is_none(), "nothing after the last page");
+}
+
 #[tokio::test]
 async fn typed_lists_patches_and_evictions() {
     let sim = seed().await;

@@ -154,7 +154,10 @@ where
             self.inflight = Some(self.request(ahead.clone()));
         }
         let decoded = tokio::task::spawn_blocking(move || (decode::<K>(&body), body)).await;
-        let (page, body) = joined(decoded.map(Ok)).expect("the decode is not cancelled");
+        let (page, body) = match joined(decoded.map(Ok)) {
+            Ok(done) => done,
+            Err(e) => return Some(Err(e)),
+        };
         self.spare = body;
         let page = match page {
             Ok(p) => p,
@@ -174,7 +177,9 @@ where
         }
         Some(Ok(page))
     }
+}
 
+impl<K: Resource> PageStream<K> {
     fn cancel(&mut self) {
         if let Some(h) = self.inflight.take() {
             h.abort();
@@ -184,14 +189,12 @@ where
 
 impl<K: Resource> Drop for PageStream<K> {
     fn drop(&mut self) {
-        if let Some(h) = self.inflight.take() {
-            h.abort();
-        }
+        self.cancel();
     }
 }
 
-/// A task's result; its panic goes on in the caller. Cancellation is this module's own, after
-/// which no one awaits the task.
+/// A task's result; its panic goes on in the caller, and its cancellation (the runtime
+/// shutting down: this module awaits no task it aborted) is an error.
 fn joined<T>(r: Result<kube::Result<T>, tokio::task::JoinError>) -> kube::Result<T> {
     match r {
         Ok(r) => r,

@@ -160,6 +160,31 @@ fn feed_opt(s: Option<&str>, h: &mut impl Hasher) {
     }
 }
 
+/// A string map as `len, (key, value)...` in key order (a `BTreeMap`'s, and `Pairs` is sorted).
+fn feed_pairs<'s>(
+    len: usize,
+    pairs: impl Iterator<Item = (&'s str, &'s str)>,
+    h: &mut impl Hasher,
+) {
+    h.write_usize(len);
+    for (k, v) in pairs {
+        feed_str(k, h);
+        feed_str(v, h);
+    }
+}
+
+/// A toleration list as `len, (key, operator, value, effect)...`.
+fn feed_tolerations<'s>(
+    len: usize,
+    fields: impl Iterator<Item = [Option<&'s str>; 4]>,
+    h: &mut impl Hasher,
+) {
+    h.write_usize(len);
+    for f in fields.flatten() {
+        feed_opt(f, h);
+    }
+}
+
 fn feed_owner(
     (api_version, kind, name, uid): (&str, &str, &str, &str),
     flags: (Option<bool>, Option<bool>),
@@ -191,11 +216,7 @@ impl Key<str> for &str {
 
 impl Stored for StrMap {
     fn feed(&self, h: &mut impl Hasher) {
-        h.write_usize(self.len());
-        for (k, v) in self {
-            feed_str(k, h);
-            feed_str(v, h);
-        }
+        feed_pairs(self.len(), self.iter().map(|(k, v)| (&**k, &**v)), h);
     }
 }
 
@@ -213,11 +234,7 @@ impl Key<StrMap> for StrMap {
 
 impl Key<StrMap> for Pairs<'_> {
     fn feed(&self, h: &mut impl Hasher) {
-        h.write_usize(self.0.len());
-        for (k, v) in &self.0 {
-            feed_str(k, h);
-            feed_str(v, h);
-        }
+        feed_pairs(self.0.len(), self.0.iter().map(|(k, v)| (&**k, &**v)), h);
     }
     fn matches(&self, stored: &StrMap) -> bool {
         self.0.len() == stored.len()
@@ -239,12 +256,10 @@ impl Key<StrMap> for Pairs<'_> {
 
 impl Stored for [Toleration] {
     fn feed(&self, h: &mut impl Hasher) {
-        h.write_usize(self.len());
-        for t in self {
-            for f in [&t.key, &t.operator, &t.value, &t.effect] {
-                feed_opt(f.as_deref(), h);
-            }
-        }
+        let fields = self
+            .iter()
+            .map(|t| [&t.key, &t.operator, &t.value, &t.effect].map(|f| f.as_deref()));
+        feed_tolerations(self.len(), fields, h);
     }
 }
 
@@ -262,12 +277,10 @@ impl Key<[Toleration]> for &[Toleration] {
 
 impl Key<[Toleration]> for &[super::raw_pod::Toleration<'_>] {
     fn feed(&self, h: &mut impl Hasher) {
-        h.write_usize(self.len());
-        for t in *self {
-            for f in [&t.key, &t.operator, &t.value, &t.effect] {
-                feed_opt(f.as_deref(), h);
-            }
-        }
+        let fields = self
+            .iter()
+            .map(|t| [&t.key, &t.operator, &t.value, &t.effect].map(|f| f.as_deref()));
+        feed_tolerations(self.len(), fields, h);
     }
     fn matches(&self, stored: &[Toleration]) -> bool {
         let same = |a: &Option<Str>, b: &Option<String>| a.as_deref() == b.as_deref();

@@ -6,7 +6,8 @@
 # Starts `SIM_BIN sim --nodes 5000 --pods-per-node 30` on CPU 0, waits 20 s past its kubeconfig
 # (the controllers' first pass), then ROUNDS times launches each BIN on CPU 1 in a 200×50 tmux
 # window (its own server, `-L m1rounds`) and prints, per launch: launch → `synced nodes` and
-# `synced pods` both in its bench log, its user and system CPU and RSS at that moment.
+# `synced pods` both in its bench log, its user and system CPU and RSS at that moment, and the
+# frames drawn until then (M4's real frames during sync: how many, the slowest).
 # Taking turns spreads the host's drift over every build. Needs tmux and taskset; Linux only
 # (/proc). Nothing is asserted: the figures go to docs/benchmarks.md by hand.
 set -euo pipefail
@@ -38,7 +39,9 @@ one_sync() {
     pid=$(pgrep -f "^$bin --kubeconfig $KC" | head -1)
     read -r u s < <(awk '{print $14/100, $15/100}' "/proc/$pid/stat")
     rss=$(awk '/VmRSS/{print int($2/1024)}' "/proc/$pid/status")
-    echo "$(basename "$bin") synced $(((t1 - t0) / 1000000)) ms user $u s sys $s s rss $rss MB"
+    frames=$(awk -v t1="$t1" '$2 == "frame" && $1 <= t1 {n++; if ($3 > m) m = $3}
+        END {printf "%d frames, slowest %.2f ms", n, m / 1000}' "$log")
+    echo "$(basename "$bin") synced $(((t1 - t0) / 1000000)) ms user $u s sys $s s rss $rss MB; $frames"
     tmux -L $TMUX_SERVER send-keys q
     sleep 1
     tmux -L $TMUX_SERVER kill-server 2>/dev/null || true

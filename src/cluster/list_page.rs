@@ -197,7 +197,7 @@ where
 
 impl<K: Resource> PageStream<K> {
     /// The listing ends with `e`: the request in flight is cancelled.
-    fn failed(&mut self, e: std::io::Error) -> kube::Error {
+    fn failed(&mut self, e: DecoderError) -> kube::Error {
         self.cancel();
         kube::Error::Service(Box::new(e))
     }
@@ -215,6 +215,11 @@ impl<K: Resource> Drop for PageStream<K> {
     }
 }
 
+/// The decoder thread could not be started or is gone: kubedrain's fault, not the server's.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot decode list pages: {0}")]
+pub struct DecoderError(pub(crate) String);
+
 /// A thread that decodes a listing's pages at a lower priority (nice +10; Linux keeps a nice
 /// value per thread). A page of 500 pods takes milliseconds to decode; on a core the TUI
 /// shares, a frame that woke during one waited for the scheduler's slice to end (18 ms at
@@ -226,7 +231,7 @@ struct Decoder {
 
 impl Decoder {
     /// Starts the thread.
-    fn start() -> std::io::Result<Decoder> {
+    fn start() -> Result<Decoder, DecoderError> {
         let (jobs, rx) = std::sync::mpsc::channel::<Box<dyn FnOnce() + Send>>();
         std::thread::Builder::new()
             .name("kubedrain-decode".into())
@@ -236,7 +241,8 @@ impl Decoder {
                 while let Ok(job) = rx.recv() {
                     job();
                 }
-            })?;
+            })
+            .map_err(|e| DecoderError(format!("no thread for the decoder: {e}")))?;
         Ok(Decoder { jobs })
     }
 
@@ -244,12 +250,12 @@ impl Decoder {
     async fn run<T: Send + 'static>(
         &self,
         work: impl FnOnce() -> T + Send + 'static,
-    ) -> std::io::Result<T> {
+    ) -> Result<T, DecoderError> {
         let (tx, rx) = tokio::sync::oneshot::channel();
         let job = Box::new(move || {
             let _ = tx.send(std::panic::catch_unwind(std::panic::AssertUnwindSafe(work)));
         });
-        let gone = || std::io::Error::other("the page decoder thread is gone");
+        let gone = || DecoderError("the decoder thread is gone".into());
         self.jobs.send(job).map_err(|_| gone())?;
         match rx.await.map_err(|_| gone())? {
             Ok(done) => Ok(done),

@@ -298,6 +298,9 @@ pub fn describe(e: &watcher::Error) -> Option<String> {
             let mut msg = e.to_string();
             let mut src = std::error::Error::source(e);
             while let Some(s) = src {
+                if let Some(ours) = s.downcast_ref::<super::list_page::DecoderError>() {
+                    return Some(ours.to_string());
+                }
                 msg = s.to_string();
                 src = s.source();
             }
@@ -330,6 +333,25 @@ mod tests {
             describe(&Error::NoResourceVersion)
                 .unwrap()
                 .starts_with("unexpected answer")
+        );
+    }
+
+    /// A decoder thread that cannot start is kubedrain's failure, not an unreachable server.
+    #[test]
+    fn a_failed_decoder_is_not_blamed_on_the_server() {
+        let ours =
+            super::super::list_page::DecoderError("no thread for the decoder: EAGAIN".into());
+        let e = Error::InitialListFailed(kube::Error::Service(Box::new(ours)));
+        assert_eq!(
+            describe(&e).as_deref(),
+            Some("cannot decode list pages: no thread for the decoder: EAGAIN")
+        );
+        let refused = Error::InitialListFailed(kube::Error::Service(Box::new(
+            std::io::Error::other("connection refused"),
+        )));
+        assert_eq!(
+            describe(&refused).as_deref(),
+            Some("API server unreachable: connection refused")
         );
     }
 

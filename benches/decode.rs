@@ -3,7 +3,7 @@
 //! UTF-8 whole and then read as text (what `cluster::list_page` does), and serde_json only
 //! stepping over every value (the floor of reading the JSON at all). `cargo bench --bench
 //! decode`; prints each way's median µs per pod over the rounds (7, or `DECODE_ROUNDS`).
-//! Reports, never asserts.
+//! Reports timings, never asserts them (only that each way read every pod).
 
 use std::sync::Arc;
 use std::time::Instant;

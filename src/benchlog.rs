@@ -1,7 +1,9 @@
 //! Benchmark hooks: with `KUBEDRAIN_BENCH_LOG=path`, the TUI appends timestamped lines
 //! (`<unix-nanos> <what> [value]`) to that file: `synced nodes`, `synced pods` at each
-//! completed (re)list, and `frame <micros>` for every drawn frame. Unset, every hook is one
-//! relaxed load of an already-initialised `OnceLock`, and nothing is written.
+//! completed (re)list, `frame <micros>` for every drawn frame, `watched <kind>` for every
+//! watch event as it leaves the decoder, and `applied pod <restarts>` as a pod's event reaches
+//! the model (the churn's stamp is the restart count). Unset, every hook is one relaxed load
+//! of an already-initialised `OnceLock`, and nothing is written.
 
 use std::fs::File;
 use std::io::Write;

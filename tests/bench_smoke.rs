@@ -234,3 +234,48 @@ fn long_session_windows_split_cpu_rss_and_relists() {
     assert_eq!((w[0].relists, w[1].relists), (0, 1));
     assert_eq!((w[0].frames, w[1].frames), (6, 6));
 }
+
+/// M3's slowest events are split into steps, each found by its own record (the simulator's
+/// watch writes, the TUI's bench log), past what else the records hold: a bookmark, an
+/// earlier event, a later write.
+#[test]
+fn slow_events_are_split_by_their_records() {
+    use harness::slow_events::{Slow, split};
+    use kubedrain::sim::churn::WatchWrite;
+    use std::time::{Duration, UNIX_EPOCH};
+
+    let at = |ms: f64| (1e12 + ms * 1e6) as u128;
+    let time = |ms: f64| UNIX_EPOCH + Duration::from_nanos(at(ms) as u64);
+    let slow = [Slow {
+        seq: 700_010,
+        sent: time(0.0),
+        shown: time(4.0),
+    }];
+    let write = |ms: f64, len: usize| WatchWrite {
+        at_nanos: at(ms),
+        len,
+    };
+    let writes = [
+        write(-1.0, 4000),
+        write(0.2, 300),
+        write(0.5, 4000),
+        write(1.0, 4000),
+    ];
+    let log = tempfile::NamedTempFile::new().unwrap();
+    let lines = [
+        format!("{} watched pods", at(0.6)),
+        format!("{} applied pod 700009", at(0.7)),
+        format!("{} watched pods", at(3.0)),
+        format!("{} applied pod 700010", at(3.2)),
+        format!("{} frame 100", at(3.9)),
+    ];
+    std::fs::write(log.path(), lines.join("\n") + "\n").unwrap();
+    assert_eq!(
+        split(&slow, &writes, Some(log.path())),
+        [
+            "4.00 ms: sim wrote +0.50, decoded +3.00, in the model +3.20; frames from -20 ms, start(took) ms: +3.80(0.10)"
+        ]
+    );
+    // Without the TUI's log (kubectl), only the simulator's step.
+    assert_eq!(split(&slow, &writes, None), ["4.00 ms: sim wrote +0.50"]);
+}

@@ -272,6 +272,10 @@ fn watch(m: &mut Model, report: WatchReport) {
                 match &feed {
                     Feed::Nodes(Ev::InitDone) => crate::benchlog::mark("synced nodes"),
                     Feed::Pods(Ev::InitDone) => crate::benchlog::mark("synced pods"),
+                    // The churn's stamp is the restart count: the event reached the model.
+                    Feed::Pods(Ev::Apply(p)) => {
+                        crate::benchlog::value("applied pod", u128::from(p.restarts))
+                    }
                     _ => {}
                 }
             }

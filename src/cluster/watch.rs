@@ -41,6 +41,16 @@ impl Kind {
             Kind::Pdbs => "poddisruptionbudgets",
         }
     }
+
+    /// The bench log's name for a watch event of this kind, once decoded.
+    pub fn watched(self) -> &'static str {
+        match self {
+            Kind::Nodes => "watched nodes",
+            Kind::Pods => "watched pods",
+            Kind::Events => "watched events",
+            Kind::Pdbs => "watched poddisruptionbudgets",
+        }
+    }
 }
 
 /// One watcher event for rows of type `K` (kube's `watcher::Event`, mirrored so tests can

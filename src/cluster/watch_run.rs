@@ -292,6 +292,10 @@ where
             };
             self.live.heard(Instant::now());
             self.failures = 0;
+            if crate::benchlog::enabled() {
+                // When the event left the decoder: the harness splits M3's slowest events here.
+                crate::benchlog::mark(self.kind.watched());
+            }
             if let Ev::Apply(k) | Ev::Delete(k) = &ev
                 && let Some(v) = k.meta().resource_version.clone()
             {

@@ -4,7 +4,7 @@
 
 use std::time::{Duration, Instant};
 
-use kubedrain::sim::churn::Churn;
+use kubedrain::sim::churn::{Churn, WatchWrite, arm_watch_writes, take_watch_writes};
 
 use super::*;
 
@@ -32,7 +32,7 @@ pub(crate) struct Client<'a> {
     pub(crate) coalesce: bool,
     /// In the burst, only the events on `visible` are measured (else every event).
     pub(crate) burst_visible_only: bool,
-    /// The client's bench log, whose frames are logged beside each phase's slowest events.
+    /// The client's bench log, whose steps are logged beside each phase's slowest events.
     pub(crate) bench_log: Option<&'a std::path::Path>,
 }
 
@@ -41,6 +41,8 @@ pub(crate) struct ChurnWindow {
     pub(crate) steady: Latency,
     pub(crate) burst: Latency,
     pub(crate) steady_cpu_pct: Option<f64>,
+    /// The simulator's watch writes during the steady churn and during the burst.
+    pub(crate) writes: [Vec<WatchWrite>; 2],
 }
 
 /// Runs window `w` (0-based) against `c`.
@@ -53,10 +55,12 @@ pub(crate) fn churn_window(cfg: &Config, sim: &Sim, c: &Client, w: usize) -> Chu
     let faults_before = major_faults(pid);
     let c0 = cpu_secs(pid);
     let t = Instant::now();
+    arm_watch_writes();
     let stamps = Churn::start(store(), c.visible.to_vec(), cfg.steady_rate, Some(n), seq).finish();
     let dt = t.elapsed().as_secs_f64();
     let c1 = cpu_secs(pid);
     std::thread::sleep(Duration::from_secs(1));
+    let steady_writes = take_watch_writes();
     let mut steady = latency(&stamps, &c.term.untrack(), |_| true, c.coalesce);
     let steady_cpu_pct = c0.zip(c1).map(|(a, b)| (b - a) / dt * 100.0);
     let faults_between = major_faults(pid);
@@ -68,6 +72,7 @@ pub(crate) fn churn_window(cfg: &Config, sim: &Sim, c: &Client, w: usize) -> Chu
     let measured = |i: usize| !visible_only || (i.is_multiple_of(10) && i / 10 < measured_n);
     let seq = c.burst_seq + w as u64 * BURST_STRIDE;
     c.term.track((seq, seq + cfg.burst_events));
+    arm_watch_writes();
     let stamps = Churn::start(
         store(),
         targets,
@@ -77,12 +82,14 @@ pub(crate) fn churn_window(cfg: &Config, sim: &Sim, c: &Client, w: usize) -> Chu
     )
     .finish();
     std::thread::sleep(Duration::from_secs(3));
+    let burst_writes = take_watch_writes();
     let mut burst = latency(&stamps, &c.term.untrack(), measured, c.coalesce);
     burst.major_faults = faults_between.zip(major_faults(pid)).map(|(a, b)| b - a);
     ChurnWindow {
         steady,
         burst,
         steady_cpu_pct,
+        writes: [steady_writes, burst_writes],
     }
 }
 
@@ -125,11 +132,10 @@ pub(crate) fn churn_windows(cfg: &Config, sim: &Sim, c: &Client, who: &str) -> V
                     cw.burst.major_faults
                 ),
             );
-            if let Some(path) = c.bench_log {
-                for (phase, lat) in [("steady", &cw.steady), ("burst", &cw.burst)] {
-                    for line in slowest_with_frames(lat, path) {
-                        log(cfg, format!("M3 {who}, window {}, {phase}, slow: {line}", w + 1));
-                    }
+            let phases = [("steady", &cw.steady), ("burst", &cw.burst)];
+            for ((phase, lat), writes) in phases.into_iter().zip(&cw.writes) {
+                for line in slow_events::split(&lat.slowest, writes, c.bench_log) {
+                    log(cfg, format!("M3 {who}, window {}, {phase}, slow: {line}", w + 1));
                 }
             }
             cw

@@ -5,9 +5,8 @@ use std::time::{Duration, SystemTime};
 
 use kubedrain::sim::churn::Stamp;
 
-use std::path::Path;
-
 use super::run::within;
+use super::slow_events::Slow;
 use super::*;
 
 #[derive(Debug, Clone, Default)]
@@ -22,12 +21,13 @@ pub(crate) struct Latency {
     pub(crate) windows: Vec<(f64, f64)>,
     /// The client's major page faults while the events were sent and shown.
     pub(crate) major_faults: Option<u64>,
-    /// The slowest few events: (sent, shown), for the log.
-    pub(crate) slowest: Vec<(SystemTime, SystemTime)>,
+    /// The slowest few events, for the log (`slow_events`).
+    pub(crate) slowest: Vec<Slow>,
 }
 
-/// How many of the slowest events a window keeps for the log.
-const SLOWEST: usize = 3;
+/// How many of the slowest events a window keeps for the log: a 400-event window's p99 is
+/// its fifth slowest.
+const SLOWEST: usize = 5;
 
 pub(crate) fn percentile(sorted: &[f64], p: f64) -> f64 {
     if sorted.is_empty() {
@@ -52,7 +52,7 @@ pub(crate) fn latency(
         by_target.entry(s.target).or_default().push(s);
     }
     let mut lat = Vec::new();
-    let mut slow: Vec<(Duration, SystemTime, SystemTime)> = Vec::new();
+    let mut slow: Vec<(Duration, Slow)> = Vec::new();
     let mut lost = 0;
     let mut sent = 0;
     for list in by_target.values_mut() {
@@ -74,7 +74,8 @@ pub(crate) fn latency(
             match v.and_then(|v| Some((v, v.duration_since(s.sent).ok()?))) {
                 Some((shown, d)) => {
                     lat.push(d.as_secs_f64() * 1000.0);
-                    slow.push((d, s.sent, shown));
+                    let (seq, sent) = (s.seq, s.sent);
+                    slow.push((d, Slow { seq, sent, shown }));
                 }
                 None => lost += 1,
             }
@@ -94,38 +95,9 @@ pub(crate) fn latency(
         slowest: slow
             .into_iter()
             .take(SLOWEST)
-            .map(|(_, sent, shown)| (sent, shown))
+            .map(|(_, slow)| slow)
             .collect(),
     }
-}
-
-/// The frames the client's bench log has around each of `l`'s slowest events, as one log line
-/// each: what the client drew between the event's send and its showing (a long frame, or
-/// none until late) says where the time went. Offsets in ms from the send, durations after.
-pub(crate) fn slowest_with_frames(l: &Latency, bench_log: &Path) -> Vec<String> {
-    let entries = read_log(bench_log);
-    let ms = |a: u128, b: u128| (a as f64 - b as f64) / 1e6;
-    l.slowest
-        .iter()
-        .map(|&(sent, shown)| {
-            let (sent, shown) = (unix_nanos(sent), unix_nanos(shown));
-            let frames: Vec<String> = entries
-                .iter()
-                .filter(|e| e.what == "frame")
-                .filter(|e| e.at_nanos + 20_000_000 >= sent && e.at_nanos <= shown + 1_000_000)
-                .map(|e| {
-                    let took = e.value.unwrap_or(0) * 1000;
-                    let start = e.at_nanos.saturating_sub(took);
-                    format!("{:+.2}({:.2})", ms(start, sent), took as f64 / 1e6)
-                })
-                .collect();
-            format!(
-                "{:.2} ms; frames from -20 ms, start(took) ms: {}",
-                ms(shown, sent),
-                frames.join(" ")
-            )
-        })
-        .collect()
 }
 
 /// M3: watch event → screen, steady and burst, p50 and p99, each ≤ 1.0× kubectl's (issue 13),

@@ -28,6 +28,7 @@ mod procs;
 mod report;
 mod run;
 mod sim;
+pub(crate) mod slow_events;
 mod term;
 mod tui;
 mod watchdog;

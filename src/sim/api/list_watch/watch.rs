@@ -278,7 +278,11 @@ fn event_stream(table: bool) -> (mpsc::Sender<Bytes>, Response) {
     };
     let mut resp = Response::new(Body::from_stream(futures::stream::unfold(
         rx,
-        |mut rx| async move { rx.recv().await.map(|b| (Ok::<_, Infallible>(b), rx)) },
+        |mut rx| async move {
+            let line = rx.recv().await?;
+            crate::sim::churn::note_watch_write(line.len());
+            Some((Ok::<_, Infallible>(line), rx))
+        },
     )));
     resp.headers_mut()
         .insert(header::CONTENT_TYPE, HeaderValue::from_static(ct));

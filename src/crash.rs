@@ -1,7 +1,8 @@
 //! What a panic leaves behind: the full report in a private crash log, and one line for the
-//! user. A panic on the main thread (the UI's, or a command's) restores the terminal first
-//! and ends the process; one in a background task is reported where it is caught (a drain
-//! ends `failed`), shown in the TUI's status line, and makes the process exit non-zero.
+//! user. A panic in the foreground (the TUI's session task, or a command on the main thread)
+//! restores the terminal first and ends the process; one in a background task is reported
+//! where it is caught (a drain ends `failed`), shown in the TUI's status line, and makes the
+//! process exit non-zero.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -25,7 +26,7 @@ pub fn install(report: Report, verbose: bool) {
         let full = without_colours(&report(info));
         let log = write_log(&full);
         let line = one_line(info, log.as_deref());
-        let main = std::thread::current().name() == Some("main");
+        let main = std::thread::current().name() == Some("main") || in_foreground();
         let tui = TUI_ACTIVE.load(Ordering::SeqCst);
         if main && tui {
             TUI_ACTIVE.store(false, Ordering::SeqCst);
@@ -44,6 +45,22 @@ pub fn install(report: Report, verbose: bool) {
             eprintln!("kubedrain: {line}");
         }
     }));
+}
+
+tokio::task_local! {
+    /// Set while the TUI's session task runs: a panic there is the UI's, on whichever worker.
+    static FOREGROUND: ();
+}
+
+/// Runs `session` as the foreground: a panic in it is reported as the main thread's would be
+/// (the terminal restored first, one line printed), not as a background task's.
+pub async fn foreground<F: std::future::Future>(session: F) -> F::Output {
+    FOREGROUND.scope((), session).await
+}
+
+/// Whether this code runs inside [`foreground`].
+fn in_foreground() -> bool {
+    FOREGROUND.try_with(|_| ()).is_ok()
 }
 
 /// A panic injected for the tests (debug builds only): `KUBEDRAIN_FAULT_PANIC=<point>`

@@ -111,10 +111,28 @@ impl Drop for TerminalGuard {
 /// `app` does not depend on `ui`).
 pub type Render = fn(&Model, &mut Buffer, Option<&Damage>);
 
-/// Runs the TUI on `conn` until the user quits, drawing with `render`.
-/// Runs the TUI until it quits; `Some(context)` when `:ctx` asked to continue in another
-/// context (the caller connects to it and runs again).
+/// Runs the TUI on `conn` until the user quits, drawing with `render`; `Some(context)` when
+/// `:ctx` asked to continue in another context (the caller connects to it and runs again).
+///
+/// The session runs as a task on the runtime's workers, not on the thread that awaits this:
+/// a watch event then reaches the event loop on the worker that decoded it, without waking
+/// another thread. Each such wake was a moment where any other task of the machine could
+/// take the core first; on a loaded core the event waited its turn (~1.5 ms, measured in
+/// `docs/benchmarks.md`, "M3's slowest events"). A panic in the session is the UI's
+/// (`crash::foreground`) and goes on here.
 pub async fn run(conn: Connection, opts: RunOptions, render: Render) -> Result<Option<String>> {
+    let session = crate::crash::foreground(session(conn, opts, render));
+    match tokio::spawn(session).await {
+        Ok(result) => result,
+        Err(e) => match e.try_into_panic() {
+            Ok(panic) => std::panic::resume_unwind(panic),
+            Err(e) => Err(e.into()),
+        },
+    }
+}
+
+/// One TUI session: see [`run`].
+async fn session(conn: Connection, opts: RunOptions, render: Render) -> Result<Option<String>> {
     let info = ConnInfo {
         context: conn.context.clone(),
         server: conn.server.clone(),

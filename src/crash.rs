@@ -71,7 +71,7 @@ pub fn injected(point: &str) {
     }
 }
 
-/// The TUI took the terminal: a panic on the main thread calls `restore` before printing.
+/// The TUI took the terminal: a panic in the foreground calls `restore` before printing.
 pub fn tui_started(restore: fn()) {
     let _ = RESTORE.set(restore);
     TUI_ACTIVE.store(true, Ordering::SeqCst);

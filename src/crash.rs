@@ -26,19 +26,19 @@ pub fn install(report: Report, verbose: bool) {
         let full = without_colours(&report(info));
         let log = write_log(&full);
         let line = one_line(info, log.as_deref());
-        let main = std::thread::current().name() == Some("main") || in_foreground();
+        let foreground = std::thread::current().name() == Some("main") || in_foreground();
         let tui = TUI_ACTIVE.load(Ordering::SeqCst);
-        if main && tui {
+        if foreground && tui {
             TUI_ACTIVE.store(false, Ordering::SeqCst);
             if let Some(restore) = RESTORE.get() {
                 restore();
             }
         }
-        if !main {
+        if !foreground {
             let _ = BACKGROUND.set(line.clone());
         }
         // Over a running TUI, the status line says it (see `background_news`).
-        if main || !tui {
+        if foreground || !tui {
             if verbose {
                 eprintln!("{full}");
             }
@@ -161,6 +161,18 @@ fn write_private(dir: &Path, path: &Path, text: &str) -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn the_session_is_foreground_and_what_it_spawns_is_not() {
+        assert!(!in_foreground());
+        let (inside, spawned) = foreground(async {
+            let spawned = tokio::spawn(async { in_foreground() }).await.unwrap();
+            (in_foreground(), spawned)
+        })
+        .await;
+        assert!(inside, "the session's own code is the foreground");
+        assert!(!spawned, "a task it spawns (a drain) is background");
+    }
 
     #[test]
     fn colours_are_dropped_and_the_text_kept() {

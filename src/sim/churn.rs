@@ -127,6 +127,47 @@ impl Drop for Churn {
     }
 }
 
+/// Whether the simulator records when its watch streams hand events to the connection
+/// (see [`arm_watch_writes`]). Off, the record costs one relaxed load per event.
+static WATCH_WRITES_ON: AtomicBool = AtomicBool::new(false);
+static WATCH_WRITES: Mutex<Vec<WatchWrite>> = Mutex::new(Vec::new());
+
+/// One watch event line the simulator handed to a client's connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WatchWrite {
+    /// When, in nanoseconds since the Unix epoch (the clock of [`Stamp::sent`]).
+    pub at_nanos: u128,
+    /// The line's length in bytes (a pod's event is kilobytes, a bookmark a few hundred).
+    pub len: usize,
+}
+
+/// Starts recording every watch event line as the HTTP server takes it to write, in this
+/// process's simulator: a benchmark splits an event's time into the simulator's and the
+/// client's with it. [`take_watch_writes`] stops and returns the record.
+pub fn arm_watch_writes() {
+    WATCH_WRITES.lock().unwrap().clear();
+    WATCH_WRITES_ON.store(true, Ordering::Relaxed);
+}
+
+/// Stops recording and returns what was recorded since [`arm_watch_writes`].
+pub fn take_watch_writes() -> Vec<WatchWrite> {
+    WATCH_WRITES_ON.store(false, Ordering::Relaxed);
+    std::mem::take(&mut *WATCH_WRITES.lock().unwrap())
+}
+
+/// Records one line of `len` bytes, when armed.
+pub(crate) fn note_watch_write(len: usize) {
+    if WATCH_WRITES_ON.load(Ordering::Relaxed) {
+        let at_nanos = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        WATCH_WRITES
+            .lock()
+            .unwrap()
+            .push(WatchWrite { at_nanos, len });
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -166,46 +207,5 @@ mod tests {
             sent,
             last.sent.duration_since(UNIX_EPOCH).unwrap().as_nanos()
         );
-    }
-}
-
-/// Whether the simulator records when its watch streams hand events to the connection
-/// (see [`arm_watch_writes`]). Off, the record costs one relaxed load per event.
-static WATCH_WRITES_ON: AtomicBool = AtomicBool::new(false);
-static WATCH_WRITES: Mutex<Vec<WatchWrite>> = Mutex::new(Vec::new());
-
-/// One watch event line the simulator handed to a client's connection.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct WatchWrite {
-    /// When, in nanoseconds since the Unix epoch (the clock of [`Stamp::sent`]).
-    pub at_nanos: u128,
-    /// The line's length in bytes (a pod's event is kilobytes, a bookmark a few hundred).
-    pub len: usize,
-}
-
-/// Starts recording every watch event line as the HTTP server takes it to write, in this
-/// process's simulator: a benchmark splits an event's time into the simulator's and the
-/// client's with it. [`take_watch_writes`] stops and returns the record.
-pub fn arm_watch_writes() {
-    WATCH_WRITES.lock().unwrap().clear();
-    WATCH_WRITES_ON.store(true, Ordering::Relaxed);
-}
-
-/// Stops recording and returns what was recorded since [`arm_watch_writes`].
-pub fn take_watch_writes() -> Vec<WatchWrite> {
-    WATCH_WRITES_ON.store(false, Ordering::Relaxed);
-    std::mem::take(&mut *WATCH_WRITES.lock().unwrap())
-}
-
-/// Records one line of `len` bytes, when armed.
-pub(crate) fn note_watch_write(len: usize) {
-    if WATCH_WRITES_ON.load(Ordering::Relaxed) {
-        let at_nanos = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos());
-        WATCH_WRITES
-            .lock()
-            .unwrap()
-            .push(WatchWrite { at_nanos, len });
     }
 }

@@ -44,6 +44,7 @@ pub mod remap;
 pub mod run;
 pub mod screen;
 pub mod teach;
+mod terminal_input;
 pub mod update;
 pub mod versions;
 pub mod views;

@@ -4,11 +4,9 @@ use std::io::{BufWriter, Stdout, stdout};
 use std::time::Duration;
 
 use color_eyre::Result;
-use futures::StreamExt;
 use jiff::Timestamp;
 use ratatui::backend::CrosstermBackend;
 use ratatui::buffer::Buffer;
-use ratatui::crossterm::event::{Event, EventStream};
 use ratatui::crossterm::execute;
 use ratatui::crossterm::terminal::{
     EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
@@ -21,6 +19,7 @@ use super::model::{ConnInfo, Model};
 use super::msg::{Cmd, Msg};
 use super::pacing::{FrameKind, FramePacer};
 use super::screen::{Drawn, Screen};
+use super::terminal_input::{Input, TerminalInput};
 use super::update::update;
 use crate::cluster::client::Connection;
 use crate::cluster::watch;
@@ -184,7 +183,10 @@ async fn session(conn: Connection, opts: RunOptions, render: Render) -> Result<O
     let health = spawn_health(conn.client.clone(), tx.clone(), HEALTH_EVERY);
     let mut guard = TerminalGuard::enter()?;
     model.size = guard.screen.size();
-    let result = event_loop(&mut guard.screen, model, rx, &mut exec, render).await;
+    let mut input = TerminalInput::start()?;
+    let result = event_loop(&mut guard.screen, model, rx, &mut input, &mut exec, render).await;
+    // Before anything else: keys typed from here on belong to the shell or the next session.
+    input.stop().await;
     exec.stop();
     // A running campaign stops where it is (the journal says where; it is offered next time).
     exec.campaign.stop();
@@ -205,11 +207,11 @@ async fn event_loop(
     screen: &mut Screen<Backend>,
     mut model: Model,
     mut rx: mpsc::Receiver<Msg>,
+    input: &mut TerminalInput,
     exec: &mut Executor,
     render: Render,
 ) -> Result<Option<String>> {
     // Long: one select! loop over keys, ticks and messages; its arms share terminal and model.
-    let mut input = EventStream::new();
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     // SIGTERM (a `kill`), SIGHUP (the terminal or SSH session closed) and SIGINT (from
@@ -252,13 +254,12 @@ async fn event_loop(
         let frame_due = model.wants_frame().then(|| pacer.next_at());
         let first = tokio::select! {
             ev = input.next() => match ev {
-                Some(Ok(Event::Key(k))) => {
+                Some(Input::Key(k)) => {
                     crate::crash::injected("key");
                     Msg::Key(k)
                 }
-                Some(Ok(Event::Resize(w, h))) => Msg::Resize(w, h),
-                Some(Ok(_)) => continue,
-                Some(Err(e)) => return Err(e.into()),
+                Some(Input::Resize(w, h)) => Msg::Resize(w, h),
+                Some(Input::Failed(e)) => return Err(e.into()),
                 None => return Ok(None),
             },
             Some(msg) = rx.recv() => msg,

@@ -100,8 +100,8 @@ fn names_crossterm_directly(line: &str) -> bool {
 #[test]
 fn crossterm_only_through_ratatui() {
     // `ratatui::crossterm` is the crossterm ratatui's backend is built with; a path naming the
-    // crate directly could compile against another version once Cargo.toml drifts (the direct
-    // dependency is there only to switch on `event-stream`).
+    // crate directly would compile against another version if a direct dependency came back
+    // and drifted (there is none: keys are read with crossterm's default features).
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut found = vec![];
     for dir in ["src", "tests", "benches"] {

@@ -139,6 +139,47 @@ async fn ctrl_c_quits_from_the_filter_line_and_restores_the_terminal() {
     sim.stop().await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn resizing_the_terminal_redraws_at_the_new_size_and_keys_still_work() {
+    let sim = simulator().await;
+    let dir = tempfile::tempdir().unwrap();
+    let kc = dir.path().join("kubeconfig");
+    sim.write_kubeconfig(&kc).unwrap();
+    let mut pty = Pty::spawn(&["--kubeconfig", kc.to_str().unwrap()], None);
+    let long = Duration::from_secs(20);
+    pty.wait_for("nodes at 140 columns", long, |s| {
+        s.contains("node1") && s.contains("live")
+    });
+    // The nodes pane's top-right corner sits in the last column only once a frame was drawn
+    // for that width; the 140-column frame cut to 80 columns has no corner there.
+    let corner_at = |cols: usize| {
+        move |s: &str| {
+            s.lines()
+                .find(|l| l.contains("Nodes ("))
+                .is_some_and(|l| l.chars().count() == cols && l.ends_with('┓'))
+        }
+    };
+    pty.resize(24, 80);
+    let s = pty.wait_for_screen("a frame 80 columns wide", long, corner_at(80));
+    assert!(
+        s.lines().any(|l| l.starts_with(" Enter pods")),
+        "hint bar:\n{s}"
+    );
+    pty.resize(12, 50);
+    pty.wait_for("the too-small notice", long, |s| s.contains("have 50×12"));
+    pty.resize(40, 120);
+    pty.wait_for("a frame 120 columns wide", long, corner_at(120));
+    // Keys are read after the resizes: `j` selects node0 (master0 sorts first).
+    pty.send(b"j");
+    pty.wait_for("node0's pods", long, |s| {
+        s.contains("Pods") && s.contains("· node0")
+    });
+    pty.send(b"q");
+    assert!(pty.wait_exit(long), "q quits at once with no drain running");
+    assert!(!pty.in_alternate_screen());
+    sim.stop().await;
+}
+
 fn assert_clean_failure(args: &[&str], expect: &str) {
     let mut pty = Pty::spawn(args, None);
     let ok = pty.wait_exit(Duration::from_secs(20));

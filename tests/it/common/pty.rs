@@ -6,7 +6,7 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use portable_pty::{Child, CommandBuilder, PtySize, native_pty_system};
+use portable_pty::{Child, CommandBuilder, MasterPty, PtySize, native_pty_system};
 
 use super::cast::{Cast, Recorder};
 
@@ -15,6 +15,8 @@ pub struct Pty {
     term: Arc<Mutex<Term>>,
     writer: Box<dyn Write + Send>,
     child: Box<dyn Child + Send + Sync>,
+    /// Kept to resize the terminal; the reader thread holds its own descriptor.
+    master: Box<dyn MasterPty + Send>,
 }
 
 /// What the binary wrote: parsed, raw, and recorded if asked. One lock, so a marker is
@@ -89,7 +91,6 @@ impl Pty {
         }));
         let t = term.clone();
         std::thread::spawn(move || {
-            let _master = pair.master; // keep the PTY open while reading
             let mut buf = [0u8; 8192];
             while let Ok(n) = reader.read(&mut buf) {
                 if n == 0 {
@@ -107,7 +108,22 @@ impl Pty {
             term,
             writer,
             child,
+            master: pair.master,
         }
+    }
+
+    /// Resizes the terminal (the binary gets SIGWINCH) and the emulator reading it.
+    pub fn resize(&mut self, rows: u16, cols: u16) {
+        // The emulator first, so the first bytes drawn for the new size land in it.
+        self.term.lock().unwrap().parser.set_size(rows, cols);
+        self.master
+            .resize(PtySize {
+                rows,
+                cols,
+                pixel_width: 0,
+                pixel_height: 0,
+            })
+            .unwrap();
     }
 
     /// The screen's text now.

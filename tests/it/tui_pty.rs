@@ -34,6 +34,16 @@ async fn simulator() -> Simulator {
     Simulator::start(SimOptions::default()).await.unwrap()
 }
 
+/// The TUI on `sim` with `extra` arguments; the kubeconfig lives as long as the directory.
+fn tui_on(sim: &Simulator, extra: &[&str]) -> (Pty, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let kc = dir.path().join("kubeconfig");
+    sim.write_kubeconfig(&kc).unwrap();
+    let mut args = vec!["--kubeconfig", kc.to_str().unwrap()];
+    args.extend_from_slice(extra);
+    (Pty::spawn(&args, None), dir)
+}
+
 /// An http-spring pod on node0, straight from the simulator's store.
 fn spring_pod_on_node0(sim: &Simulator) -> String {
     let (_, pods) = sim.store().list(Kind::Pod, Some("default"));
@@ -48,10 +58,8 @@ fn spring_pod_on_node0(sim: &Simulator) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn live_tui_follows_the_cluster_and_restores_the_terminal() {
     let sim = simulator().await;
-    let dir = tempfile::tempdir().unwrap();
+    let (mut pty, dir) = tui_on(&sim, &[]);
     let kc = dir.path().join("kubeconfig");
-    sim.write_kubeconfig(&kc).unwrap();
-    let mut pty = Pty::spawn(&["--kubeconfig", kc.to_str().unwrap()], None);
     let long = Duration::from_secs(20);
 
     pty.wait_for("the three nodes", long, |s| {
@@ -121,10 +129,7 @@ async fn live_tui_follows_the_cluster_and_restores_the_terminal() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ctrl_c_quits_from_the_filter_line_and_restores_the_terminal() {
     let sim = simulator().await;
-    let dir = tempfile::tempdir().unwrap();
-    let kc = dir.path().join("kubeconfig");
-    sim.write_kubeconfig(&kc).unwrap();
-    let mut pty = Pty::spawn(&["--kubeconfig", kc.to_str().unwrap(), "--readonly"], None);
+    let (mut pty, _dir) = tui_on(&sim, &["--readonly"]);
     pty.wait_for("nodes", Duration::from_secs(20), |s| s.contains("node1"));
     let s = pty.screen();
     assert!(s.contains("READ-ONLY") && !s.contains("cordon"), "{s}");
@@ -142,10 +147,7 @@ async fn ctrl_c_quits_from_the_filter_line_and_restores_the_terminal() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn resizing_the_terminal_redraws_at_the_new_size_and_keys_still_work() {
     let sim = simulator().await;
-    let dir = tempfile::tempdir().unwrap();
-    let kc = dir.path().join("kubeconfig");
-    sim.write_kubeconfig(&kc).unwrap();
-    let mut pty = Pty::spawn(&["--kubeconfig", kc.to_str().unwrap()], None);
+    let (mut pty, _dir) = tui_on(&sim, &[]);
     let long = Duration::from_secs(20);
     pty.wait_for("nodes at 140 columns", long, |s| {
         s.contains("node1") && s.contains("live")

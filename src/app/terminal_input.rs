@@ -4,9 +4,9 @@
 //! Why not crossterm's `EventStream`: every poll of it try-locks crossterm's global reader
 //! lock, which the stream's own thread holds while it waits for the terminal, and
 //! parking_lot yields the core up to 7 times before it gives up. The event loop polled the
-//! stream on most turns, so watch events paid for those yields (`docs/benchmarks.md`, "the
-//! worker's busy spells"). Here the lock has one user, this thread, and the loop polls a
-//! channel. Keys have their own channel, so they never queue behind watch events.
+//! stream on most turns, so watch events paid for those yields (`docs/benchmarks.md`, "Keys
+//! read on a thread of their own"). Here the lock has one user, this thread, and the loop
+//! polls a channel. Keys have their own channel, so they never queue behind watch events.
 
 use std::io;
 use std::sync::Arc;

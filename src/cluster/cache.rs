@@ -155,7 +155,14 @@ impl Cache {
     /// Inserts or replaces a pod, marked as seen by the relist in progress (if any).
     fn upsert_pod(&mut self, mut p: PodRow) {
         p.settle();
-        p.mark = self.pod_relist.unwrap_or(self.pod_marks);
+        let mark = self.pod_relist.unwrap_or(self.pod_marks);
+        // A relist lists nearly every pod as the cache already has it: those keep their row
+        // and index entries, so a relist neither reallocates every row nor takes every pod
+        // out of the indexes and puts it back.
+        if self.pods.keep_if_same(&mut p, mark) {
+            return;
+        }
+        p.mark = mark;
         if let Some(old) = self.pods.remove(p.shared_key()) {
             self.index.remove_pod(&old);
             // Keep the key the indexes (`last_node`) already hold: one copy per pod.
@@ -298,6 +305,21 @@ impl Pods {
         Some(*old)
     }
 
+    /// Keeps the stored row of `p`'s pod if it holds the same facts as `p` (the relist mark
+    /// aside), marking it `mark`; returns whether it did.
+    pub(crate) fn keep_if_same(&mut self, p: &mut PodRow, mark: u32) -> bool {
+        let Some(old) = self.map.get_mut(p.shared_key()) else {
+            return false;
+        };
+        let own = std::mem::replace(&mut p.mark, old.mark);
+        let same = **old == *p;
+        p.mark = own;
+        if same {
+            old.mark = mark;
+        }
+        same
+    }
+
     /// Removes the pod stored under `key`.
     pub fn remove(&mut self, key: &str) -> Option<PodRow> {
         let old = self.map.remove(key)?;
@@ -336,6 +358,43 @@ mod tests {
         let mut v: Vec<&str> = c.pods.values().map(|p| p.name()).collect();
         v.sort();
         v
+    }
+
+    /// A relist that lists a pod as the cache has it keeps the cached row, which stays; a
+    /// pod listed with other facts gets the new row.
+    #[test]
+    fn a_relist_keeps_the_row_of_a_pod_it_lists_unchanged() {
+        let mut c = Cache::default();
+        let mut a = pod("d", "web-a-1", Some("n0"), "Running", 1);
+        a.image = Some(Arc::from("web:1"));
+        let b = pod("d", "web-b-1", Some("n0"), "Running", 1);
+        pods(
+            &mut c,
+            vec![
+                Ev::Init,
+                Ev::InitPage(vec![a.clone(), b.clone()]),
+                Ev::InitDone,
+            ],
+        );
+        let cached = c.pods["d/web-a-1"].image.clone().unwrap();
+        // The same facts in a row of its own, as a relist decodes them.
+        let mut a2 = a.clone();
+        a2.image = Some(Arc::from("web:1"));
+        let mut b2 = b.clone();
+        b2.restarts = 3;
+        pods(
+            &mut c,
+            vec![Ev::Init, Ev::InitPage(vec![a2, b2]), Ev::InitDone],
+        );
+        let kept = c.pods["d/web-a-1"].image.as_ref().unwrap();
+        assert!(Arc::ptr_eq(kept, &cached), "the cached row was replaced");
+        assert_eq!(c.pods["d/web-b-1"].restarts, 3);
+        assert_eq!(
+            names(&c),
+            ["web-a-1", "web-b-1"],
+            "the kept row survives the sweep"
+        );
+        assert_eq!(c.index.load["n0"].pods, 2);
     }
 
     #[test]

@@ -87,7 +87,7 @@ impl Toleration {
 }
 
 /// What kubedrain keeps of a Pod.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct PodRow {
     /// The wire metadata (resourceVersion only), for kube's watcher; `None` once cached.
     wire: Option<Box<ObjectMeta>>,
